@@ -1,0 +1,85 @@
+// vivarium: the desktop application. The backend runs embedded on its own thread, serving the
+// same API as vivariumd on loopback; the window talks to it in process through signals.
+
+#include "Backend.h"
+#include "MainWindow.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QLibraryInfo>
+#include <QLocale>
+#include <QThread>
+#include <QTranslator>
+
+#include <cstdio>
+
+int main(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("vivarium"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Vivarium"));
+    QApplication::setApplicationVersion(QStringLiteral(VIVARIUM_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("io.github.vivarium.Vivarium"));
+
+    viv::Config config = viv::Config::fromEnvironment();
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Vivarium: design agents, environments and vaults and watch live sessions. The "
+        "embedded backend serves the Managed Agents API on loopback (see vivariumd --help)."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption listenOpt(QStringLiteral("listen"),
+                                       QStringLiteral("API address (default 127.0.0.1:%1).")
+                                           .arg(viv::Config::kDefaultPort),
+                                       QStringLiteral("HOST:PORT"));
+    const QCommandLineOption dataOpt(QStringLiteral("data-dir"),
+                                     QStringLiteral("Data directory (default %1).")
+                                         .arg(viv::Config::defaultDataDir()),
+                                     QStringLiteral("DIR"));
+    parser.addOptions({listenOpt, dataOpt});
+    parser.process(app);
+    if (parser.isSet(listenOpt)) {
+        QString error;
+        if (!config.setListen(parser.value(listenOpt), &error)) {
+            std::fprintf(stderr, "vivarium: %s\n", qPrintable(error));
+            return 2;
+        }
+    }
+    if (parser.isSet(dataOpt))
+        config.dataDir = parser.value(dataOpt);
+
+    QTranslator translator;
+    if (translator.load(QLocale(), QStringLiteral("vivarium"), QStringLiteral("_"),
+                        QStringLiteral(":/i18n")))
+        QApplication::installTranslator(&translator);
+
+    viv::MainWindow window;
+    window.show();
+
+    // The backend lives on its own thread so that database and keychain work never stalls
+    // the GUI. It is created and destroyed on that thread.
+    QThread backendThread;
+    backendThread.setObjectName(QStringLiteral("backend"));
+    viv::Backend *backend = nullptr;
+    QObject::connect(&backendThread, &QThread::started, [&] {
+        backend = new viv::Backend(config);
+        if (auto s = backend->start(); s) {
+            QMetaObject::invokeMethod(&window, "setBackendReady", Qt::QueuedConnection,
+                                      Q_ARG(QString, backend->baseUrl()));
+        } else {
+            QMetaObject::invokeMethod(&window, "setBackendFailed", Qt::QueuedConnection,
+                                      Q_ARG(QString, s.error().message()));
+        }
+    });
+    QObject::connect(&backendThread, &QThread::finished, [&] {
+        delete backend;
+        backend = nullptr;
+    });
+    backendThread.start();
+
+    const int rc = app.exec();
+    backendThread.quit();
+    backendThread.wait();
+    return rc;
+}

@@ -1,0 +1,115 @@
+#include "Backend.h"
+
+#include "api/ApiServer.h"
+#include "api/EnvironmentsController.h"
+#include "core/Ids.h"
+#include "secrets/SecretStore.h"
+#include "services/EnvironmentService.h"
+#include "store/Database.h"
+// [agents-include]
+// [vaults-include]
+// [sessions-include]
+
+#include <QDir>
+#include <QHostInfo>
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcBackend, "vivarium.backend")
+
+namespace viv {
+
+namespace {
+const QString kApiKeyEntry = QStringLiteral("api-key");
+}
+
+Backend::Backend(Config config, QObject *parent)
+    : QObject(parent), m_config(std::move(config)), m_db(std::make_unique<Database>())
+{
+}
+
+Backend::~Backend()
+{
+    // Children (services, server) go first via QObject; the database closes last.
+    delete m_api;
+    m_api = nullptr;
+}
+
+QString Backend::baseUrl() const
+{
+    QString host = m_config.listenHost;
+    if (host.contains(u':'))
+        host = u'[' + host + u']';
+    return QStringLiteral("http://%1:%2").arg(host).arg(m_port);
+}
+
+Result<QString> Backend::resolveApiKey(SecretStore &secrets, const QString &fixed)
+{
+    if (!fixed.isEmpty())
+        return fixed;
+    auto stored = secrets.readBlocking(kApiKeyEntry);
+    if (stored && !stored->isEmpty())
+        return QString::fromUtf8(*stored);
+    if (!stored && stored.error().kind() != ApiError::Kind::NotFound)
+        return ApiError::unavailable(
+            QStringLiteral("cannot read the API key from the OS keychain (%1); set "
+                           "VIVARIUM_API_KEY to run without one")
+                .arg(stored.error().message()));
+    const QString key = QStringLiteral("sk-viv-") + ids::secret(32);
+    if (auto s = secrets.writeBlocking(kApiKeyEntry, key.toUtf8()); !s)
+        return s.error();
+    qCInfo(lcBackend) << "generated a new API key and stored it in the OS keychain";
+    return key;
+}
+
+Status Backend::openServices()
+{
+    if (!QDir().mkpath(m_config.dataDir))
+        return ApiError::internal(QStringLiteral("cannot create data directory %1").arg(m_config.dataDir));
+    QFile::setPermissions(m_config.dataDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    if (auto s = m_db->open(m_config.databasePath()); !s)
+        return s;
+    m_secrets = new SecretStore(m_config.keychainService, this);
+    m_api = new ApiServer(this);
+    m_environments = new EnvironmentService(*m_db, this);
+    registerEnvironmentRoutes(*m_api, *m_environments);
+    // [agents-wire]
+    // [vaults-wire]
+    // [sessions-wire]
+    return Ok{};
+}
+
+Status Backend::startWithoutListening()
+{
+    return openServices();
+}
+
+Status Backend::start()
+{
+    if (auto s = openServices(); !s)
+        return s;
+    auto key = resolveApiKey(*m_secrets, m_config.apiKey);
+    if (!key)
+        return key.error();
+    m_config.apiKey = *key;
+    m_api->setApiKey(m_config.apiKey);
+    m_api->setListenHost(m_config.listenHost);
+
+    QHostAddress address(m_config.listenHost);
+    if (address.isNull()) {
+        const QHostInfo info = QHostInfo::fromName(m_config.listenHost);
+        if (info.addresses().isEmpty())
+            return ApiError::invalid(QStringLiteral("cannot resolve listen host %1").arg(m_config.listenHost));
+        address = info.addresses().constFirst();
+    }
+    if (!address.isLoopback())
+        qCWarning(lcBackend) << "listening on non-loopback address" << address.toString()
+                             << "as requested; the API key is the only protection";
+    auto port = m_api->listenOn(address, m_config.port);
+    if (!port)
+        return port.error();
+    m_port = *port;
+    qCInfo(lcBackend).noquote() << "Managed Agents API listening on" << baseUrl();
+    return Ok{};
+}
+
+} // namespace viv

@@ -1,0 +1,72 @@
+#pragma once
+
+#include "core/Result.h"
+
+#include <QByteArray>
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QJsonObject>
+#include <QPointer>
+#include <QStringList>
+#include <QTcpSocket>
+#include <QUrlQuery>
+
+#include <functional>
+#include <memory>
+
+namespace viv {
+
+// What a controller sees of a request: method, the path's captured ids, query and body.
+struct ApiRequest
+{
+    QHttpServerRequest::Method method = QHttpServerRequest::Method::Unknown;
+    QString path;
+    QStringList params; // captures of {…} segments, in order
+    QUrlQuery query;
+    QByteArray body;
+    QString requestId;
+    QList<QPair<QByteArray, QByteArray>> headers;
+
+    QString param(int i) const { return params.value(i); }
+    QByteArray header(const QByteArray &name) const;
+    // The body as a JSON object; an empty body reads as {} when allowEmpty.
+    Result<QJsonObject> jsonBody(bool allowEmpty = false) const;
+    // Values of a repeated query key, accepting both `key` and `key[]` spellings.
+    QStringList queryValues(const QString &key) const;
+    // A boolean query flag ("true"/"false"/"1"/"0"); error when malformed.
+    Result<bool> queryBool(const QString &key, bool def) const;
+};
+
+// The reply half of a request. Shared so a controller can answer later (after an async
+// keychain job, say); answering twice or after the client went away is a no-op.
+class ApiReply
+{
+public:
+    ApiReply(QHttpServerResponder &&responder, QString requestId);
+    ~ApiReply();
+
+    void json(int status, const QJsonObject &body);
+    void error(const ApiError &error);
+    // Sends a value-or-error with the given success status.
+    void send(const Result<QJsonObject> &result, int status = 200);
+    bool answered() const { return m_answered; }
+    // Called once, when the reply has been answered (access log).
+    void onAnswered(std::function<void()> fn) { m_onAnswered = std::move(fn); }
+    int status() const { return m_status; }
+    const QString &requestId() const { return m_requestId; }
+
+    // For streams: writes the status line and headers for a chunked response and hands the
+    // socket over. Returns nullptr when the client is already gone.
+    QTcpSocket *beginStream(const QByteArray &contentType);
+
+private:
+    std::unique_ptr<QHttpServerResponder> m_responder;
+    QPointer<QTcpSocket> m_socket;
+    QString m_requestId;
+    std::function<void()> m_onAnswered;
+    bool m_answered = false;
+    int m_status = 0;
+};
+using ReplyPtr = std::shared_ptr<ApiReply>;
+
+} // namespace viv

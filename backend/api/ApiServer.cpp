@@ -1,0 +1,183 @@
+#include "ApiServer.h"
+
+#include "core/Ids.h"
+
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+#include <QTcpServer>
+
+Q_LOGGING_CATEGORY(lcApi, "vivarium.api")
+
+namespace viv {
+
+namespace {
+
+bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
+{
+    // Length is not secret (keys have a fixed format); the bytes are.
+    if (a.size() != b.size())
+        return false;
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+QString methodName(QHttpServerRequest::Method m)
+{
+    switch (m) {
+    case QHttpServerRequest::Method::Get: return QStringLiteral("GET");
+    case QHttpServerRequest::Method::Post: return QStringLiteral("POST");
+    case QHttpServerRequest::Method::Put: return QStringLiteral("PUT");
+    case QHttpServerRequest::Method::Delete: return QStringLiteral("DELETE");
+    case QHttpServerRequest::Method::Patch: return QStringLiteral("PATCH");
+    case QHttpServerRequest::Method::Head: return QStringLiteral("HEAD");
+    case QHttpServerRequest::Method::Options: return QStringLiteral("OPTIONS");
+    default: return QStringLiteral("OTHER");
+    }
+}
+
+// Strips the port from a Host header value ("[::1]:8080" → "::1", "localhost:1" → "localhost").
+QString hostOnly(const QByteArray &hostHeader)
+{
+    QString h = QString::fromLatin1(hostHeader).trimmed().toLower();
+    if (h.startsWith(u'[')) {
+        const auto end = h.indexOf(u']');
+        return end > 0 ? h.mid(1, end - 1) : h;
+    }
+    const auto colon = h.lastIndexOf(u':');
+    if (colon >= 0 && h.indexOf(u':') == colon)
+        h.truncate(colon);
+    if (h.endsWith(u'.'))
+        h.chop(1);
+    return h;
+}
+
+} // namespace
+
+ApiServer::ApiServer(QObject *parent) : QAbstractHttpServer(parent) {}
+
+void ApiServer::route(Method method, const QString &pattern, Handler handler)
+{
+    QString re = QRegularExpression::escape(pattern);
+    static const QRegularExpression capture(QStringLiteral("\\\\\\{[a-z_]+\\\\\\}"));
+    re.replace(capture, QStringLiteral("([^/]+)"));
+    m_routes.append({method,
+                     QRegularExpression(QStringLiteral("^") + re + QStringLiteral("/?$")),
+                     std::move(handler)});
+}
+
+Result<quint16> ApiServer::listenOn(const QHostAddress &address, quint16 port)
+{
+    auto *tcp = new QTcpServer(this);
+    if (!tcp->listen(address, port)) {
+        const QString msg = QStringLiteral("cannot listen on %1:%2: %3")
+                                .arg(address.toString())
+                                .arg(port)
+                                .arg(tcp->errorString());
+        delete tcp;
+        return ApiError::internal(msg);
+    }
+    bind(tcp);
+    return tcp->serverPort();
+}
+
+bool ApiServer::isLoopbackHost(QStringView host)
+{
+    if (host == u"localhost" || host.endsWith(u".localhost"))
+        return true;
+    const QHostAddress addr(host.toString());
+    return !addr.isNull() && addr.isLoopback();
+}
+
+std::optional<ApiError> ApiServer::checkAccess(const QHttpServerRequest &request) const
+{
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
+    const QString host = hostOnly(request.value("Host"));
+    if (!isLoopbackHost(host) && (m_listenHost.isEmpty() || host != m_listenHost))
+        return ApiError(ApiError::Kind::Permission,
+                        QStringLiteral("requests must address this server by a loopback name or "
+                                       "its configured listen host"));
+    // Browsers attach Origin to cross-site requests; scripts and SDKs do not. No web page may
+    // drive this API.
+    if (!request.value("Origin").isEmpty())
+        return ApiError(ApiError::Kind::Permission,
+                        QStringLiteral("cross-origin requests from web pages are not allowed"));
+
+    QByteArray key = request.value("x-api-key");
+    if (key.isEmpty()) {
+        const QByteArray auth = request.value("Authorization");
+        if (auth.size() > 7 && auth.left(7).compare("Bearer ", Qt::CaseInsensitive) == 0)
+            key = auth.mid(7).trimmed();
+    }
+    if (key.isEmpty())
+        return ApiError(ApiError::Kind::Authentication,
+                        QStringLiteral("missing API key: send it in the x-api-key header"));
+    if (m_apiKey.isEmpty() || !constantTimeEquals(key, m_apiKey))
+        return ApiError(ApiError::Kind::Authentication, QStringLiteral("invalid API key"));
+    return std::nullopt;
+}
+
+bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const QString requestId = QStringLiteral("req_") + ids::make(u"").mid(1);
+    auto reply = std::make_shared<ApiReply>(makeResponder(request, socket), requestId);
+    const QString path = request.url().path();
+    const QString method = methodName(request.method());
+
+    ApiReply *raw = reply.get();
+    reply->onAnswered([this, raw, method, path, timer] {
+        const qint64 us = timer.nsecsElapsed() / 1000;
+        qCDebug(lcApi).noquote() << method << path << raw->status() << us << "us"
+                                 << raw->requestId();
+        Q_EMIT requestFinished(method, path, raw->status(), us);
+    });
+
+    if (request.body().size() > kMaxBodyBytes) {
+        reply->error(ApiError::invalid(
+            QStringLiteral("request body is %1 bytes; the limit is %2 bytes (32 MiB)")
+                .arg(request.body().size())
+                .arg(kMaxBodyBytes)));
+        return true;
+    }
+    if (auto denied = checkAccess(request)) {
+        reply->error(*denied);
+        return true;
+    }
+
+    bool pathMatched = false;
+    for (const Route &r : std::as_const(m_routes)) {
+        const auto m = r.regex.match(path);
+        if (!m.hasMatch())
+            continue;
+        pathMatched = true;
+        if (r.method != request.method())
+            continue;
+        ApiRequest req;
+        req.method = request.method();
+        req.path = path;
+        for (int i = 1; i <= m.lastCapturedIndex(); ++i)
+            req.params << QUrl::fromPercentEncoding(m.captured(i).toUtf8());
+        req.query = request.query();
+        req.body = request.body();
+        req.requestId = requestId;
+        req.headers = request.headers();
+        r.handler(req, reply);
+        return true;
+    }
+    reply->error(ApiError::notFound(pathMatched
+                                        ? QStringLiteral("method %1 is not allowed on %2")
+                                              .arg(method, path)
+                                        : QStringLiteral("no route for %1 %2").arg(method, path)));
+    return true;
+}
+
+void ApiServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    ApiReply reply(makeResponder(request, socket), QStringLiteral("req_missing"));
+    reply.error(ApiError::notFound(QStringLiteral("not found")));
+}
+
+} // namespace viv

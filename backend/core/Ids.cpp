@@ -1,0 +1,43 @@
+#include "Ids.h"
+
+#include <QRandomGenerator>
+
+namespace viv::ids {
+
+namespace {
+constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+QString randomBase62(int length)
+{
+    QString out;
+    out.reserve(length);
+    auto *rng = QRandomGenerator::system();
+    for (int i = 0; i < length; ++i)
+        out.append(QLatin1Char(kAlphabet[rng->bounded(62)]));
+    return out;
+}
+} // namespace
+
+QString make(QStringView prefix)
+{
+    return prefix.toString() + QStringLiteral("_01") + randomBase62(22);
+}
+
+bool looksLike(QStringView prefix, QStringView id)
+{
+    if (!id.startsWith(prefix) || id.size() <= prefix.size() + 1 || id[prefix.size()] != u'_')
+        return false;
+    for (QChar c : id.mid(prefix.size() + 1)) {
+        if (!(c.isLetterOrNumber() && c.unicode() < 128))
+            return false;
+    }
+    return true;
+}
+
+QString secret(int bytes)
+{
+    // 62^n ≥ 256^bytes  ⇒  n ≈ bytes * 1.344
+    return randomBase62(int(bytes * 1.35) + 1);
+}
+
+} // namespace viv::ids

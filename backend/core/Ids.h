@@ -1,0 +1,15 @@
+#pragma once
+
+#include <QString>
+
+namespace viv::ids {
+
+// Resource ids in the hosted API's style: a type prefix, "_01", then 22 base62 characters
+// from a cryptographically secure generator (QRandomGenerator::system()).
+QString make(QStringView prefix);
+// True when `id` has the given prefix and a well-formed tail.
+bool looksLike(QStringView prefix, QStringView id);
+// A random secret of `bytes` bytes, base62-encoded (API keys).
+QString secret(int bytes);
+
+} // namespace viv::ids

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "core/Result.h"
+#include "store/DocTable.h"
+
+#include <QObject>
+
+namespace viv {
+
+class Database;
+
+// Environments: where a session's sandbox runs (networking policy, packages, base template).
+// Owns validation and normalisation; the controller only parses and maps.
+class EnvironmentService : public QObject
+{
+    Q_OBJECT
+public:
+    explicit EnvironmentService(Database &db, QObject *parent = nullptr);
+
+    Result<QJsonObject> create(const QJsonObject &params);
+    Result<QJsonObject> retrieve(const QString &id);
+    Result<QJsonObject> update(const QString &id, const QJsonObject &params);
+    Result<Page> list(const PageRequest &page, bool includeArchived);
+    Result<QJsonObject> archive(const QString &id);
+    Result<QJsonObject> remove(const QString &id);
+
+    // Normalises a config param into the stored shape (defaults filled in). Public so other
+    // services (and the GUI editor) share one rule.
+    static Result<QJsonObject> normalizeConfig(const QJsonValue &config);
+
+Q_SIGNALS:
+    void changed(const QString &id, const QJsonObject &environment);
+    void removed(const QString &id);
+
+private:
+    Status store(const QJsonObject &env, bool insert);
+    Database &m_db;
+    DocTable m_table;
+};
+
+} // namespace viv

@@ -1,0 +1,227 @@
+#include "Database.h"
+
+#include <QAtomicInt>
+#include <QDir>
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QSqlError>
+
+#include <vector>
+
+Q_LOGGING_CATEGORY(lcStore, "vivarium.store")
+
+namespace viv {
+
+namespace {
+
+using Migration = std::vector<const char *>;
+
+// Versioned migrations: entry N brings the schema from version N to N+1. Never edit a released
+// entry; append a new one.
+const std::vector<Migration> kMigrations = {
+    // v1: resources and the append-only event log.
+    {
+        R"SQL(CREATE TABLE agents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE TABLE agent_versions (
+    agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (agent_id, version)
+) WITHOUT ROWID)SQL",
+        R"SQL(CREATE TABLE environments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE TABLE vaults (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE TABLE credentials (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    vault_id TEXT NOT NULL REFERENCES vaults(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE INDEX credentials_vault ON credentials(vault_id, seq))SQL",
+        R"SQL(CREATE TABLE sessions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    agent_id TEXT NOT NULL,
+    agent_version INTEGER NOT NULL,
+    environment_id TEXT,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE INDEX sessions_agent ON sessions(agent_id, agent_version))SQL",
+        R"SQL(CREATE INDEX sessions_status ON sessions(status))SQL",
+        R"SQL(CREATE TABLE session_resources (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE INDEX session_resources_session ON session_resources(session_id, seq))SQL",
+        R"SQL(CREATE TABLE events (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID)SQL",
+        R"SQL(CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END)SQL",
+        R"SQL(CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID)SQL",
+    },
+};
+
+QAtomicInt s_connectionCounter;
+
+} // namespace
+
+Database::~Database()
+{
+    close();
+}
+
+int Database::latestSchemaVersion()
+{
+    return int(kMigrations.size());
+}
+
+Status Database::open(const QString &path)
+{
+    m_path = path;
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    m_connection = QStringLiteral("vivarium-%1").arg(s_connectionCounter.fetchAndAddRelaxed(1));
+    m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
+    m_db.setDatabaseName(path);
+    m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!m_db.open())
+        return ApiError::internal(QStringLiteral("cannot open database %1: %2")
+                                      .arg(path, m_db.lastError().text()));
+    for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                               "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
+        if (auto s = exec(QString::fromLatin1(pragma)); !s)
+            return s;
+    }
+    return migrate();
+}
+
+void Database::close()
+{
+    if (m_connection.isEmpty())
+        return;
+    m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connection);
+    m_connection.clear();
+}
+
+int Database::schemaVersion()
+{
+    QSqlQuery q(m_db);
+    if (q.exec(QStringLiteral("PRAGMA user_version")) && q.next())
+        return q.value(0).toInt();
+    return -1;
+}
+
+Status Database::migrate()
+{
+    const int current = schemaVersion();
+    if (current > latestSchemaVersion())
+        return ApiError::internal(
+            QStringLiteral("database %1 has schema version %2, newer than this build knows (%3)")
+                .arg(m_path)
+                .arg(current)
+                .arg(latestSchemaVersion()));
+    for (int v = current; v < latestSchemaVersion(); ++v) {
+        Transaction tx(*this);
+        for (const char *statement : kMigrations[size_t(v)]) {
+            if (auto s = exec(QString::fromUtf8(statement)); !s)
+                return s;
+        }
+        if (auto s = exec(QStringLiteral("PRAGMA user_version=%1").arg(v + 1)); !s)
+            return s;
+        if (!tx.commit())
+            return ApiError::internal(QStringLiteral("migration to schema %1 failed to commit")
+                                          .arg(v + 1));
+        qCInfo(lcStore) << "migrated" << m_path << "to schema version" << v + 1;
+    }
+    return Ok{};
+}
+
+QSqlQuery Database::query(const QString &sql)
+{
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    if (!q.prepare(sql))
+        qCCritical(lcStore) << "prepare failed:" << q.lastError().text() << sql;
+    return q;
+}
+
+Status Database::exec(QSqlQuery &q)
+{
+    if (!q.exec()) {
+        qCWarning(lcStore) << "query failed:" << q.lastError().text();
+        return ApiError::internal(QStringLiteral("database error: %1").arg(q.lastError().text()));
+    }
+    return Ok{};
+}
+
+Status Database::exec(const QString &sql)
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(sql)) {
+        qCWarning(lcStore) << "statement failed:" << q.lastError().text();
+        return ApiError::internal(QStringLiteral("database error: %1").arg(q.lastError().text()));
+    }
+    return Ok{};
+}
+
+bool Database::begin()
+{
+    return m_db.transaction();
+}
+
+bool Database::commit()
+{
+    return m_db.commit();
+}
+
+void Database::rollback()
+{
+    m_db.rollback();
+}
+
+} // namespace viv

@@ -23,7 +23,10 @@ ApiError toApiError(QKeychain::Error code, const QString &detail, const QString 
     case QKeychain::EntryNotFound:
         return ApiError::notFound(QStringLiteral("no keychain entry for %1").arg(key));
     default:
-        return ApiError::internal(QStringLiteral("keychain error: %1").arg(detail));
+        // libsecret reports a missing or unreachable Secret Service as OtherError ("Could not
+        // connect…"): for the caller it is the same thing — the keychain cannot be used.
+        return ApiError::unavailable(SecretStore::noBackendMessage() +
+                                     QStringLiteral(" (%1)").arg(detail));
     }
 }
 

@@ -6,6 +6,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QLoggingCategory>
 #include <QLibraryInfo>
 #include <QLocale>
 #include <QThread>
@@ -21,6 +22,9 @@ int main(int argc, char **argv)
     QApplication::setApplicationVersion(QStringLiteral(VIVARIUM_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("io.github.vivarium.Vivarium"));
 
+    // Per-request access lines are debug output; QT_LOGGING_RULES (e.g.
+    // "vivarium.api.debug=true") turns them on and overrides this default.
+    QLoggingCategory::setFilterRules(QStringLiteral("vivarium.*.debug=false"));
     viv::Config config = viv::Config::fromEnvironment();
 
     QCommandLineParser parser;

@@ -4,6 +4,7 @@
 #include "secrets/SecretStore.h"
 
 #include <QCommandLineParser>
+#include <QLoggingCategory>
 #include <QCoreApplication>
 #include <QSocketNotifier>
 
@@ -49,6 +50,9 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("vivariumd"));
     QCoreApplication::setApplicationVersion(QStringLiteral(VIVARIUM_VERSION));
 
+    // Per-request access lines are debug output; QT_LOGGING_RULES (e.g.
+    // "vivarium.api.debug=true") turns them on and overrides this default.
+    QLoggingCategory::setFilterRules(QStringLiteral("vivarium.*.debug=false"));
     viv::Config config = viv::Config::fromEnvironment();
 
     QCommandLineParser parser;

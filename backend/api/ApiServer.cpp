@@ -59,12 +59,27 @@ ApiServer::ApiServer(QObject *parent) : QAbstractHttpServer(parent) {}
 
 void ApiServer::route(Method method, const QString &pattern, Handler handler)
 {
-    QString re = QRegularExpression::escape(pattern);
-    static const QRegularExpression capture(QStringLiteral("\\\\\\{[a-z_]+\\\\\\}"));
-    re.replace(capture, QStringLiteral("([^/]+)"));
-    m_routes.append({method,
-                     QRegularExpression(QStringLiteral("^") + re + QStringLiteral("/?$")),
-                     std::move(handler)});
+    QStringList segments = pattern.split(u'/', Qt::SkipEmptyParts);
+    for (QString &seg : segments) {
+        if (seg.startsWith(u'{') && seg.endsWith(u'}'))
+            seg.clear();
+    }
+    m_routes.append({method, std::move(segments), std::move(handler)});
+}
+
+bool ApiServer::match(const Route &route, const QList<QStringView> &path, QStringList *captures)
+{
+    if (route.segments.size() != path.size())
+        return false;
+    for (qsizetype i = 0; i < path.size(); ++i) {
+        if (!route.segments[i].isEmpty() && route.segments[i] != path[i])
+            return false;
+    }
+    for (qsizetype i = 0; i < path.size(); ++i) {
+        if (route.segments[i].isEmpty())
+            captures->append(QUrl::fromPercentEncoding(path[i].toUtf8()));
+    }
+    return true;
 }
 
 Result<quint16> ApiServer::listenOn(const QHostAddress &address, quint16 port)
@@ -122,7 +137,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
 {
     QElapsedTimer timer;
     timer.start();
-    const QString requestId = QStringLiteral("req_") + ids::make(u"").mid(1);
+    const QString requestId = ids::requestId();
     auto reply = std::make_shared<ApiReply>(makeResponder(request, socket), requestId);
     const QString path = request.url().path();
     const QString method = methodName(request.method());
@@ -148,9 +163,10 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     }
 
     bool pathMatched = false;
+    const QList<QStringView> segments = QStringView(path).split(u'/', Qt::SkipEmptyParts);
     for (const Route &r : std::as_const(m_routes)) {
-        const auto m = r.regex.match(path);
-        if (!m.hasMatch())
+        QStringList captures;
+        if (!match(r, segments, &captures))
             continue;
         pathMatched = true;
         if (r.method != request.method())
@@ -158,8 +174,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         ApiRequest req;
         req.method = request.method();
         req.path = path;
-        for (int i = 1; i <= m.lastCapturedIndex(); ++i)
-            req.params << QUrl::fromPercentEncoding(m.captured(i).toUtf8());
+        req.params = std::move(captures);
         req.query = request.query();
         req.body = request.body();
         req.requestId = requestId;

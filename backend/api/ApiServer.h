@@ -4,7 +4,6 @@
 
 #include <QAbstractHttpServer>
 #include <QHostAddress>
-#include <QRegularExpression>
 
 #include <functional>
 
@@ -46,12 +45,15 @@ protected:
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
+    // A pattern split into segments; an empty segment is a capture. Matching compares
+    // segments, no regular expressions on the hot path.
     struct Route
     {
         Method method;
-        QRegularExpression regex;
+        QStringList segments;
         Handler handler;
     };
+    static bool match(const Route &route, const QList<QStringView> &path, QStringList *captures);
     std::optional<ApiError> checkAccess(const QHttpServerRequest &request) const;
     QList<Route> m_routes;
     QByteArray m_apiKey;

@@ -7,11 +7,10 @@ namespace viv::ids {
 namespace {
 constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-QString randomBase62(int length)
+QString randomBase62(int length, QRandomGenerator *rng = QRandomGenerator::system())
 {
     QString out;
     out.reserve(length);
-    auto *rng = QRandomGenerator::system();
     for (int i = 0; i < length; ++i)
         out.append(QLatin1Char(kAlphabet[rng->bounded(62)]));
     return out;
@@ -21,6 +20,11 @@ QString randomBase62(int length)
 QString make(QStringView prefix)
 {
     return prefix.toString() + QStringLiteral("_01") + randomBase62(22);
+}
+
+QString requestId()
+{
+    return QStringLiteral("req_01") + randomBase62(22, QRandomGenerator::global());
 }
 
 bool looksLike(QStringView prefix, QStringView id)

@@ -9,6 +9,9 @@ namespace viv::ids {
 QString make(QStringView prefix);
 // True when `id` has the given prefix and a well-formed tail.
 bool looksLike(QStringView prefix, QStringView id);
+// A request id ("req_01…"). Unpredictability is not needed here, so it comes from the fast
+// seeded generator instead of the system one.
+QString requestId();
 // A random secret of `bytes` bytes, base62-encoded (API keys).
 QString secret(int bytes);
 

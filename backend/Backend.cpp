@@ -7,8 +7,16 @@
 #include "services/EnvironmentService.h"
 #include "store/Database.h"
 // [agents-include]
+#include "api/AgentsController.h"
+#include "services/AgentService.h"
 // [vaults-include]
+#include "api/VaultsController.h"
+#include "services/VaultService.h"
 // [sessions-include]
+#include "api/SessionsController.h"
+#include "api/SseHub.h"
+#include "services/EventLog.h"
+#include "services/SessionService.h"
 
 #include <QDir>
 #include <QHostInfo>
@@ -73,8 +81,16 @@ Status Backend::openServices()
     m_environments = new EnvironmentService(*m_db, this);
     registerEnvironmentRoutes(*m_api, *m_environments);
     // [agents-wire]
+    m_agents = new AgentService(*m_db, this);
+    registerAgentRoutes(*m_api, *m_agents);
     // [vaults-wire]
+    m_vaults = new VaultService(*m_db, *m_secrets, this);
+    registerVaultRoutes(*m_api, *m_vaults);
     // [sessions-wire]
+    m_events = new EventLog(*m_db, this);
+    m_sessions = new SessionService(*m_db, *m_events, *m_agents, *m_environments, *m_vaults, this);
+    m_sse = new SseHub(*m_events, m_config.sseHeartbeatMs, this);
+    registerSessionRoutes(*m_api, *m_sessions, *m_events, *m_sse);
     return Ok{};
 }
 

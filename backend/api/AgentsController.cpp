@@ -1,0 +1,88 @@
+#include "AgentsController.h"
+
+#include "ApiServer.h"
+#include "services/AgentService.h"
+
+namespace viv {
+
+namespace {
+
+// A query value by exact (decoded) key, so `created_at[gte]` matches however the client
+// percent-encoded the brackets.
+QString queryValue(const ApiRequest &req, QStringView key)
+{
+    const auto items = req.query.queryItems(QUrl::FullyDecoded);
+    for (const auto &item : items) {
+        if (item.first == key)
+            return item.second;
+    }
+    return {};
+}
+
+// `?version=N` of a retrieve: absent = latest; otherwise an integer ≥ 1.
+Result<std::optional<int>> versionParam(const ApiRequest &req)
+{
+    const auto items = req.query.queryItems(QUrl::FullyDecoded);
+    for (const auto &item : items) {
+        if (item.first != u"version")
+            continue;
+        bool ok = false;
+        const int v = item.second.toInt(&ok);
+        if (!ok || v < 1)
+            return ApiError::invalid(QStringLiteral("`version` must be an integer of at least 1"));
+        return std::optional<int>(v);
+    }
+    return std::optional<int>();
+}
+
+} // namespace
+
+void registerAgentRoutes(ApiServer &server, AgentService &service)
+{
+    using M = ApiServer::Method;
+    server.route(M::Post, QStringLiteral("/v1/agents"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto body = req.jsonBody();
+        if (!body)
+            return reply->error(body.error());
+        reply->send(service.create(*body));
+    });
+    server.route(M::Get, QStringLiteral("/v1/agents"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto page = PageRequest::fromQuery(req.query);
+        if (!page)
+            return reply->error(page.error());
+        auto archived = req.queryBool(QStringLiteral("include_archived"), false);
+        if (!archived)
+            return reply->error(archived.error());
+        auto result = service.list(*page, *archived, queryValue(req, u"created_at[gte]"),
+                                   queryValue(req, u"created_at[lte]"));
+        if (!result)
+            return reply->error(result.error());
+        reply->json(200, result->toJson(false));
+    });
+    server.route(M::Get, QStringLiteral("/v1/agents/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto version = versionParam(req);
+        if (!version)
+            return reply->error(version.error());
+        reply->send(service.retrieve(req.param(0), *version));
+    });
+    server.route(M::Post, QStringLiteral("/v1/agents/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto body = req.jsonBody();
+        if (!body)
+            return reply->error(body.error());
+        reply->send(service.update(req.param(0), *body));
+    });
+    server.route(M::Post, QStringLiteral("/v1/agents/{id}/archive"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        reply->send(service.archive(req.param(0)));
+    });
+    server.route(M::Get, QStringLiteral("/v1/agents/{id}/versions"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto page = PageRequest::fromQuery(req.query);
+        if (!page)
+            return reply->error(page.error());
+        auto result = service.versions(req.param(0), *page);
+        if (!result)
+            return reply->error(result.error());
+        reply->json(200, result->toJson(false));
+    });
+}
+
+} // namespace viv

@@ -1,0 +1,192 @@
+#include "SessionsController.h"
+
+#include "ApiServer.h"
+#include "SseHub.h"
+#include "services/EventLog.h"
+#include "services/SessionService.h"
+
+namespace viv {
+
+namespace {
+
+// Values of a query key, matched on the decoded key (the SDK percent-encodes brackets:
+// `statuses%5B%5D=idle`). Accepts `key` and `key[]`.
+QStringList queryList(const ApiRequest &req, const QString &key)
+{
+    QStringList out;
+    const QString bracketed = key + QStringLiteral("[]");
+    for (const auto &item : req.query.queryItems(QUrl::FullyDecoded)) {
+        if (item.first == key || item.first == bracketed)
+            out << item.second;
+    }
+    return out;
+}
+
+QString queryValue(const ApiRequest &req, const QString &key)
+{
+    const QStringList v = queryList(req, key);
+    return v.isEmpty() ? QString() : v.constLast();
+}
+
+Result<bool> parseOrder(const ApiRequest &req, bool ascendingByDefault)
+{
+    const QString order = queryValue(req, QStringLiteral("order"));
+    if (order.isEmpty())
+        return ascendingByDefault;
+    if (order == u"asc")
+        return true;
+    if (order == u"desc")
+        return false;
+    return ApiError::invalid(QStringLiteral("`order` must be asc or desc, got \"%1\"").arg(order));
+}
+
+void sendPage(const ReplyPtr &reply, const Result<Page> &page, bool withPrev)
+{
+    if (!page)
+        return reply->error(page.error());
+    reply->json(200, page->toJson(withPrev));
+}
+
+} // namespace
+
+void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog &log, SseHub &hub)
+{
+    using M = ApiServer::Method;
+    QObject::connect(&service, &SessionService::removed, &hub,
+                     [&hub](const QString &id) { hub.closeSession(id, true); });
+
+    server.route(M::Post, QStringLiteral("/v1/sessions"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto body = req.jsonBody();
+        if (!body)
+            return reply->error(body.error());
+        reply->send(service.create(*body));
+    });
+    server.route(M::Get, QStringLiteral("/v1/sessions"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto page = PageRequest::fromQuery(req.query, 20, 100);
+        if (!page)
+            return reply->error(page.error());
+        auto order = parseOrder(req, false);
+        if (!order)
+            return reply->error(order.error());
+        auto archived = req.queryBool(QStringLiteral("include_archived"), false);
+        if (!archived)
+            return reply->error(archived.error());
+        SessionService::ListQuery q;
+        q.page = *page;
+        q.ascending = *order;
+        q.includeArchived = *archived;
+        q.agentId = queryValue(req, QStringLiteral("agent_id"));
+        const QString version = queryValue(req, QStringLiteral("agent_version"));
+        if (!version.isEmpty()) {
+            bool ok = false;
+            const qint64 v = version.toLongLong(&ok);
+            if (!ok || v < 1)
+                return reply->error(ApiError::invalid(QStringLiteral("`agent_version` must be an integer >= 1")));
+            q.agentVersion = v;
+        }
+        q.statuses = queryList(req, QStringLiteral("statuses"));
+        q.createdGt = queryValue(req, QStringLiteral("created_at[gt]"));
+        q.createdGte = queryValue(req, QStringLiteral("created_at[gte]"));
+        q.createdLt = queryValue(req, QStringLiteral("created_at[lt]"));
+        q.createdLte = queryValue(req, QStringLiteral("created_at[lte]"));
+        q.deploymentId = queryValue(req, QStringLiteral("deployment_id"));
+        q.memoryStoreId = queryValue(req, QStringLiteral("memory_store_id"));
+        sendPage(reply, service.list(q), true);
+    });
+    server.route(M::Get, QStringLiteral("/v1/sessions/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        reply->send(service.retrieve(req.param(0)));
+    });
+    server.route(M::Post, QStringLiteral("/v1/sessions/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto body = req.jsonBody(true);
+        if (!body)
+            return reply->error(body.error());
+        reply->send(service.update(req.param(0), *body));
+    });
+    server.route(M::Delete, QStringLiteral("/v1/sessions/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        reply->send(service.remove(req.param(0)));
+    });
+    server.route(M::Post, QStringLiteral("/v1/sessions/{id}/archive"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        reply->send(service.archive(req.param(0)));
+    });
+
+    // Resources.
+    server.route(M::Post, QStringLiteral("/v1/sessions/{id}/resources"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto body = req.jsonBody();
+        if (!body)
+            return reply->error(body.error());
+        reply->send(service.addResource(req.param(0), *body));
+    });
+    server.route(M::Get, QStringLiteral("/v1/sessions/{id}/resources"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto page = PageRequest::fromQuery(req.query, 20, 100);
+        if (!page)
+            return reply->error(page.error());
+        sendPage(reply, service.listResources(req.param(0), *page), false);
+    });
+    server.route(M::Get, QStringLiteral("/v1/sessions/{id}/resources/{rid}"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        reply->send(service.retrieveResource(req.param(0), req.param(1)));
+    });
+    server.route(M::Post, QStringLiteral("/v1/sessions/{id}/resources/{rid}"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto body = req.jsonBody(true);
+        if (!body)
+            return reply->error(body.error());
+        reply->send(service.updateResource(req.param(0), req.param(1), *body));
+    });
+    server.route(M::Delete, QStringLiteral("/v1/sessions/{id}/resources/{rid}"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        reply->send(service.removeResource(req.param(0), req.param(1)));
+    });
+
+    // Events.
+    server.route(M::Post, QStringLiteral("/v1/sessions/{id}/events"), [&service](const ApiRequest &req, ReplyPtr reply) {
+        auto body = req.jsonBody();
+        if (!body)
+            return reply->error(body.error());
+        reply->send(service.sendEvents(req.param(0), *body));
+    });
+    server.route(M::Get, QStringLiteral("/v1/sessions/{id}/events"), [&service, &log](const ApiRequest &req, ReplyPtr reply) {
+        if (!service.exists(req.param(0)))
+            return reply->error(ApiError::notFound(QStringLiteral("session %1 not found").arg(req.param(0))));
+        auto page = PageRequest::fromQuery(req.query, 1000, 1000);
+        if (!page)
+            return reply->error(page.error());
+        auto order = parseOrder(req, true);
+        if (!order)
+            return reply->error(order.error());
+        EventLog::Filter filter;
+        filter.types = queryList(req, QStringLiteral("types"));
+        for (const QString &t : std::as_const(filter.types)) {
+            if (!EventLog::eventTypes().contains(t))
+                return reply->error(ApiError::invalid(QStringLiteral("`types[]`: unknown event type \"%1\"").arg(t)));
+        }
+        filter.createdGt = queryValue(req, QStringLiteral("created_at[gt]"));
+        filter.createdGte = queryValue(req, QStringLiteral("created_at[gte]"));
+        filter.createdLt = queryValue(req, QStringLiteral("created_at[lt]"));
+        filter.createdLte = queryValue(req, QStringLiteral("created_at[lte]"));
+        sendPage(reply, log.list(req.param(0), *page, *order, filter), false);
+    });
+    server.route(M::Get, QStringLiteral("/v1/sessions/{id}/events/stream"),
+                 [&service, &log, &hub](const ApiRequest &req, ReplyPtr reply) {
+        const QString id = req.param(0);
+        if (!service.exists(id))
+            return reply->error(ApiError::notFound(QStringLiteral("session %1 not found").arg(id)));
+        const QStringList deltas = queryList(req, QStringLiteral("event_deltas"));
+        if (deltas.size() > 100)
+            return reply->error(ApiError::invalid(QStringLiteral("`event_deltas[]`: at most 100 values are allowed")));
+        for (const QString &d : deltas) {
+            if (!SseHub::deltaTypes().contains(d))
+                return reply->error(ApiError::invalid(
+                    QStringLiteral("`event_deltas[]` must be one of %1, got \"%2\"")
+                        .arg(SseHub::deltaTypes().join(QStringLiteral(", ")), d)));
+        }
+        std::optional<qint64> after;
+        const QString lastId = QString::fromUtf8(req.header("Last-Event-ID")).trimmed();
+        if (!lastId.isEmpty()) {
+            after = log.seqOf(lastId, id);
+            if (!after)
+                return reply->error(ApiError::invalid(
+                    QStringLiteral("Last-Event-ID %1 is not an event of session %2").arg(lastId, id)));
+        }
+        hub.open(id, std::move(reply), after, deltas);
+    });
+}
+
+} // namespace viv

@@ -1,0 +1,191 @@
+#include "SseHub.h"
+
+#include "core/Clock.h"
+#include "core/Ids.h"
+
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QTcpSocket>
+
+Q_LOGGING_CATEGORY(lcSse, "vivarium.sse")
+
+namespace viv {
+
+SseHub::SseHub(EventLog &log, int heartbeatMs, QObject *parent) : QObject(parent), m_log(log)
+{
+    connect(&m_log, &EventLog::appended, this, &SseHub::onAppended);
+    m_heartbeat.setInterval(qMax(10, heartbeatMs));
+    connect(&m_heartbeat, &QTimer::timeout, this, &SseHub::heartbeat);
+}
+
+SseHub::~SseHub()
+{
+    const auto all = m_bySession.values();
+    m_bySession.clear();
+    for (const SubscriberPtr &s : all) {
+        if (s->socket) {
+            s->socket->disconnect(this);
+            s->socket->write("0\r\n\r\n");
+            s->socket->flush();
+            s->socket->disconnectFromHost();
+        }
+    }
+}
+
+const QStringList &SseHub::deltaTypes()
+{
+    static const QStringList t = {QStringLiteral("agent.message"), QStringLiteral("agent.thinking")};
+    return t;
+}
+
+QByteArray SseHub::frame(const QByteArray &event, const QByteArray &id, const QJsonObject &data)
+{
+    QByteArray msg = "event: " + event + '\n';
+    if (!id.isEmpty())
+        msg += "id: " + id + '\n';
+    // Compact JSON has no raw newlines, so one data: line carries it.
+    msg += "data: " + QJsonDocument(data).toJson(QJsonDocument::Compact) + "\n\n";
+    return msg;
+}
+
+bool SseHub::send(Subscriber &s, const QByteArray &message)
+{
+    if (!s.socket || s.socket->state() != QAbstractSocket::ConnectedState)
+        return false;
+    if (s.socket->bytesToWrite() > kMaxBufferedBytes) {
+        qCWarning(lcSse) << "dropping a slow SSE subscriber of" << s.sessionId;
+        return false;
+    }
+    QByteArray chunk = QByteArray::number(message.size(), 16) + "\r\n" + message + "\r\n";
+    return s.socket->write(chunk) == chunk.size();
+}
+
+void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64> afterSeq,
+                  const QStringList &deltas)
+{
+    // Backlog query and registration happen in this one synchronous block (see class comment).
+    QList<LoggedEvent> backlog;
+    qint64 high = 0;
+    if (afterSeq) {
+        auto events = m_log.since(sessionId, *afterSeq);
+        if (!events)
+            return reply->error(events.error());
+        backlog = *events;
+        high = backlog.isEmpty() ? *afterSeq : backlog.last().seq;
+    } else {
+        auto last = m_log.lastSeq(sessionId);
+        if (!last)
+            return reply->error(last.error());
+        high = *last;
+    }
+    QTcpSocket *socket = reply->beginStream("text/event-stream; charset=utf-8");
+    if (!socket)
+        return;
+    auto sub = std::make_shared<Subscriber>();
+    sub->sessionId = sessionId;
+    sub->socket = socket;
+    sub->reply = std::move(reply);
+    sub->deltaTypes = deltas;
+    sub->lastSeq = afterSeq.value_or(high);
+    for (const LoggedEvent &e : std::as_const(backlog)) {
+        if (!send(*sub, frame(e.event.value(QStringLiteral("type")).toString().toUtf8(),
+                              e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event)))
+            return end(sub);
+        sub->lastSeq = e.seq;
+    }
+    sub->lastSeq = high;
+    m_bySession.insert(sessionId, sub);
+    connect(socket, &QTcpSocket::disconnected, this, [this, socket] { forget(socket); });
+    connect(socket, &QObject::destroyed, this, [this, socket] { forget(socket); });
+    if (!m_heartbeat.isActive())
+        m_heartbeat.start();
+}
+
+void SseHub::forget(QTcpSocket *socket)
+{
+    for (auto it = m_bySession.begin(); it != m_bySession.end();) {
+        if (it.value()->socket == socket || it.value()->socket.isNull())
+            it = m_bySession.erase(it);
+        else
+            ++it;
+    }
+    if (m_bySession.isEmpty())
+        m_heartbeat.stop();
+}
+
+void SseHub::end(const SubscriberPtr &s)
+{
+    QTcpSocket *socket = s->socket;
+    for (auto it = m_bySession.begin(); it != m_bySession.end();) {
+        if (it.value() == s)
+            it = m_bySession.erase(it);
+        else
+            ++it;
+    }
+    if (socket) {
+        socket->disconnect(this);
+        if (socket->state() == QAbstractSocket::ConnectedState)
+            socket->write("0\r\n\r\n");
+        socket->disconnectFromHost();
+    }
+    if (m_bySession.isEmpty())
+        m_heartbeat.stop();
+}
+
+void SseHub::onAppended(const QString &sessionId, const QList<LoggedEvent> &events)
+{
+    const auto subs = m_bySession.values(sessionId);
+    for (const SubscriberPtr &s : subs) {
+        for (const LoggedEvent &e : events) {
+            if (e.seq <= s->lastSeq)
+                continue; // already delivered by the replay
+            if (!send(*s, frame(e.event.value(QStringLiteral("type")).toString().toUtf8(),
+                                e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event))) {
+                end(s);
+                break;
+            }
+            s->lastSeq = e.seq;
+        }
+    }
+}
+
+void SseHub::preview(const QString &sessionId, const QString &previewedType, const QJsonObject &message)
+{
+    const QByteArray msg = frame(message.value(QStringLiteral("type")).toString().toUtf8(), {}, message);
+    const auto subs = m_bySession.values(sessionId);
+    for (const SubscriberPtr &s : subs) {
+        if (s->deltaTypes.contains(previewedType) && !send(*s, msg))
+            end(s);
+    }
+}
+
+void SseHub::heartbeat()
+{
+    static const QByteArray ping = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
+    const auto subs = m_bySession.values();
+    for (const SubscriberPtr &s : subs) {
+        if (!send(*s, ping))
+            end(s);
+    }
+}
+
+void SseHub::closeSession(const QString &sessionId, bool deleted)
+{
+    const auto subs = m_bySession.values(sessionId);
+    for (const SubscriberPtr &s : subs) {
+        if (deleted) {
+            const QJsonObject e{{QStringLiteral("type"), QStringLiteral("session.deleted")},
+                                {QStringLiteral("id"), ids::make(u"sevt")},
+                                {QStringLiteral("processed_at"), clock::nowIso()}};
+            send(*s, frame("session.deleted", e.value(QStringLiteral("id")).toString().toUtf8(), e));
+        }
+        end(s);
+    }
+}
+
+int SseHub::subscriberCount(const QString &sessionId) const
+{
+    return int(sessionId.isEmpty() ? m_bySession.size() : m_bySession.count(sessionId));
+}
+
+} // namespace viv

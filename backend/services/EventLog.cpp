@@ -1,0 +1,267 @@
+#include "EventLog.h"
+
+#include "core/Clock.h"
+#include "core/Ids.h"
+#include "store/Database.h"
+
+#include <QDateTime>
+
+namespace viv {
+
+namespace {
+
+const QString kId = QStringLiteral("id");
+const QString kType = QStringLiteral("type");
+const QString kProcessedAt = QStringLiteral("processed_at");
+
+// Parses an RFC 3339 bound into the stored timestamp format (UTC, milliseconds) so that the
+// string comparison in SQL is a time comparison.
+Result<QString> normalizeBound(const QString &name, const QString &value)
+{
+    QDateTime t = QDateTime::fromString(value, Qt::ISODateWithMs);
+    if (!t.isValid())
+        t = QDateTime::fromString(value, Qt::ISODate);
+    if (!t.isValid())
+        return ApiError::invalid(
+            QStringLiteral("`%1` must be an RFC 3339 timestamp, got \"%2\"").arg(name, value));
+    return clock::toIso(t);
+}
+
+} // namespace
+
+QString orderedCursor(bool ascending, const QString &cursor)
+{
+    if (cursor.isEmpty())
+        return {};
+    return (ascending ? QStringLiteral("a.") : QStringLiteral("d.")) + cursor;
+}
+
+Result<QString> unwrapOrderedCursor(bool ascending, const QString &cursor)
+{
+    if (cursor.isEmpty())
+        return QString();
+    if (cursor.size() < 3 || cursor.at(1) != u'.'
+        || (cursor.at(0) != u'a' && cursor.at(0) != u'd'))
+        return ApiError::invalid(QStringLiteral("`page` is not a valid cursor"));
+    if ((cursor.at(0) == u'a') != ascending)
+        return ApiError::invalid(QStringLiteral(
+            "`page` was issued for order=%1; it cannot be used with order=%2")
+                                     .arg(ascending ? QStringLiteral("desc") : QStringLiteral("asc"),
+                                          ascending ? QStringLiteral("asc") : QStringLiteral("desc")));
+    return cursor.mid(2);
+}
+
+EventLog::EventLog(Database &db, QObject *parent)
+    : QObject(parent), m_db(db), m_table(db, QStringLiteral("events"))
+{
+    qRegisterMetaType<viv::LoggedEvent>();
+    qRegisterMetaType<QList<viv::LoggedEvent>>();
+}
+
+const QStringList &EventLog::eventTypes()
+{
+    static const QStringList types = {
+        QStringLiteral("user.message"), QStringLiteral("user.interrupt"),
+        QStringLiteral("user.tool_confirmation"), QStringLiteral("user.custom_tool_result"),
+        QStringLiteral("agent.custom_tool_use"), QStringLiteral("agent.message"),
+        QStringLiteral("agent.thinking"), QStringLiteral("agent.mcp_tool_use"),
+        QStringLiteral("agent.mcp_tool_result"), QStringLiteral("agent.tool_use"),
+        QStringLiteral("agent.tool_result"), QStringLiteral("agent.thread_message_received"),
+        QStringLiteral("agent.thread_message_sent"), QStringLiteral("agent.thread_context_compacted"),
+        QStringLiteral("session.error"), QStringLiteral("session.status_rescheduled"),
+        QStringLiteral("session.status_running"), QStringLiteral("session.status_idle"),
+        QStringLiteral("session.status_terminated"), QStringLiteral("session.thread_created"),
+        QStringLiteral("span.outcome_evaluation_start"), QStringLiteral("span.outcome_evaluation_end"),
+        QStringLiteral("span.model_request_start"), QStringLiteral("span.model_request_end"),
+        QStringLiteral("span.outcome_evaluation_ongoing"), QStringLiteral("user.define_outcome"),
+        QStringLiteral("session.thread_status_running"), QStringLiteral("session.thread_status_idle"),
+        QStringLiteral("session.thread_status_terminated"), QStringLiteral("user.tool_result"),
+        QStringLiteral("session.thread_status_rescheduled"), QStringLiteral("session.updated"),
+        QStringLiteral("system.message"), QStringLiteral("session.usage"),
+        QStringLiteral("workflow_run.created"), QStringLiteral("workflow_run.status_running"),
+        QStringLiteral("workflow_run.status_idle"), QStringLiteral("workflow_run.status_ended"),
+        QStringLiteral("workflow_run.error"), QStringLiteral("workflow_run.phase_started"),
+        QStringLiteral("workflow_run.phase_ended"),
+    };
+    return types;
+}
+
+Result<qint64> EventLog::lastSeq(const QString &sessionId)
+{
+    QSqlQuery q = m_db.query(
+        QStringLiteral("SELECT COALESCE(MAX(seq), 0) FROM events WHERE session_id = ?"));
+    q.addBindValue(sessionId);
+    if (auto s = m_db.exec(q); !s)
+        return s.error();
+    return q.next() ? q.value(0).toLongLong() : 0;
+}
+
+Result<QList<LoggedEvent>> EventLog::write(const QString &sessionId, const QList<QJsonObject> &events)
+{
+    auto last = lastSeq(sessionId);
+    if (!last)
+        return last.error();
+    qint64 seq = *last;
+    const QString now = clock::nowIso();
+    QList<LoggedEvent> out;
+    out.reserve(events.size());
+    for (QJsonObject e : events) {
+        const QString type = e.value(kType).toString();
+        if (type.isEmpty())
+            return ApiError::internal(QStringLiteral("an event without a type cannot be logged"));
+        const QString given = e.value(kId).toString();
+        if (!ids::looksLike(u"sevt", given))
+            e.insert(kId, ids::make(u"sevt"));
+        if (!e.contains(kProcessedAt))
+            e.insert(kProcessedAt, now);
+        const QJsonValue processed = e.value(kProcessedAt);
+        ++seq;
+        QSqlQuery q = m_db.query(QStringLiteral(
+            "INSERT INTO events (session_id, seq, id, type, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)"));
+        q.addBindValue(sessionId);
+        q.addBindValue(seq);
+        q.addBindValue(e.value(kId).toString());
+        q.addBindValue(type);
+        // created_at is what the list's created_at[…] filters compare: the event's processed_at,
+        // or its receipt time while it is queued.
+        q.addBindValue(processed.isString() ? processed.toString() : now);
+        q.addBindValue(serializeDoc(e));
+        if (auto s = m_db.exec(q); !s)
+            return s.error();
+        out.append({sessionId, seq, e});
+    }
+    return out;
+}
+
+void EventLog::publish(const QString &sessionId, const QList<LoggedEvent> &events)
+{
+    if (!events.isEmpty())
+        Q_EMIT appended(sessionId, events);
+}
+
+Result<QList<QJsonObject>> EventLog::append(const QString &sessionId, const QList<QJsonObject> &events)
+{
+    if (events.isEmpty())
+        return QList<QJsonObject>{};
+    Transaction tx(m_db);
+    if (!tx.active())
+        return ApiError::internal(QStringLiteral("cannot begin a transaction on the event log"));
+    auto written = write(sessionId, events);
+    if (!written)
+        return written.error();
+    if (!tx.commit())
+        return ApiError::internal(QStringLiteral("the event log failed to commit"));
+    publish(sessionId, *written);
+    QList<QJsonObject> out;
+    out.reserve(written->size());
+    for (const LoggedEvent &e : std::as_const(*written))
+        out.append(e.event);
+    return out;
+}
+
+Result<Page> EventLog::list(const QString &sessionId, const PageRequest &page, bool ascending,
+                            const Filter &filter)
+{
+    auto inner = unwrapOrderedCursor(ascending, page.page);
+    if (!inner)
+        return inner.error();
+    PageRequest req = page;
+    req.page = *inner;
+    req.newestFirst = !ascending;
+
+    QList<DocTable::Filter> filters{{QStringLiteral("session_id = ?"), {sessionId}}};
+    if (!filter.types.isEmpty()) {
+        QStringList marks;
+        QVariantList values;
+        for (const QString &t : filter.types) {
+            marks << QStringLiteral("?");
+            values << t;
+        }
+        filters.append({QStringLiteral("type IN (%1)").arg(marks.join(u',')), values});
+    }
+    const QList<std::pair<QString, const QString *>> bounds = {
+        {QStringLiteral(">"), &filter.createdGt}, {QStringLiteral(">="), &filter.createdGte},
+        {QStringLiteral("<"), &filter.createdLt}, {QStringLiteral("<="), &filter.createdLte}};
+    const QStringList names = {QStringLiteral("created_at[gt]"), QStringLiteral("created_at[gte]"),
+                               QStringLiteral("created_at[lt]"), QStringLiteral("created_at[lte]")};
+    for (int i = 0; i < bounds.size(); ++i) {
+        if (bounds[i].second->isEmpty())
+            continue;
+        auto b = normalizeBound(names[i], *bounds[i].second);
+        if (!b)
+            return b.error();
+        filters.append({QStringLiteral("created_at %1 ?").arg(bounds[i].first), {*b}});
+    }
+    auto result = m_table.list(req, filters);
+    if (!result)
+        return result;
+    result->nextPage = orderedCursor(ascending, result->nextPage);
+    result->prevPage = orderedCursor(ascending, result->prevPage);
+    return result;
+}
+
+Result<QList<LoggedEvent>> EventLog::since(const QString &sessionId, qint64 afterSeq)
+{
+    QSqlQuery q = m_db.query(QStringLiteral(
+        "SELECT seq, doc FROM events WHERE session_id = ? AND seq > ? ORDER BY seq ASC"));
+    q.addBindValue(sessionId);
+    q.addBindValue(afterSeq);
+    if (auto s = m_db.exec(q); !s)
+        return s.error();
+    QList<LoggedEvent> out;
+    while (q.next())
+        out.append({sessionId, q.value(0).toLongLong(), parseDoc(q.value(1).toString())});
+    return out;
+}
+
+std::optional<qint64> EventLog::seqOf(const QString &eventId, const QString &sessionId)
+{
+    QSqlQuery q = m_db.query(sessionId.isEmpty()
+                                 ? QStringLiteral("SELECT seq FROM events WHERE id = ?")
+                                 : QStringLiteral("SELECT seq FROM events WHERE id = ? AND session_id = ?"));
+    q.addBindValue(eventId);
+    if (!sessionId.isEmpty())
+        q.addBindValue(sessionId);
+    if (!m_db.exec(q) || !q.next())
+        return std::nullopt;
+    return q.value(0).toLongLong();
+}
+
+QString EventLog::typeOf(const QString &sessionId, const QString &eventId)
+{
+    QSqlQuery q = m_db.query(
+        QStringLiteral("SELECT type FROM events WHERE id = ? AND session_id = ?"));
+    q.addBindValue(eventId);
+    q.addBindValue(sessionId);
+    if (!m_db.exec(q) || !q.next())
+        return {};
+    return q.value(0).toString();
+}
+
+Result<QList<QJsonObject>> EventLog::ofTypes(const QString &sessionId, const QStringList &types)
+{
+    QStringList marks;
+    for (qsizetype i = 0; i < types.size(); ++i)
+        marks << QStringLiteral("?");
+    QSqlQuery q = m_db.query(
+        QStringLiteral("SELECT doc FROM events WHERE session_id = ? AND type IN (%1) ORDER BY seq ASC")
+            .arg(marks.join(u',')));
+    q.addBindValue(sessionId);
+    for (const QString &t : types)
+        q.addBindValue(t);
+    if (auto s = m_db.exec(q); !s)
+        return s.error();
+    QList<QJsonObject> out;
+    while (q.next())
+        out.append(parseDoc(q.value(0).toString()));
+    return out;
+}
+
+Status EventLog::removeSession(const QString &sessionId)
+{
+    QSqlQuery q = m_db.query(QStringLiteral("DELETE FROM events WHERE session_id = ?"));
+    q.addBindValue(sessionId);
+    return m_db.exec(q);
+}
+
+} // namespace viv

@@ -1,0 +1,225 @@
+// Shared harness for the SDK conformance suite: starts a private vivariumd on loopback and
+// hands back an official Anthropic SDK client pointed at it.
+//
+//   VIVARIUMD   path of the vivariumd binary (default /work/main/build/bin/vivariumd)
+//
+// Every test file calls useServer() once; the server is started in before() and killed in
+// after(). Each server gets a fresh temporary data directory and a random API key.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+// Fail loudly (never skip) when `npm ci` has not been run in tests/sdk.
+let sdk;
+try {
+    sdk = await import('@anthropic-ai/sdk');
+} catch (e) {
+    throw new Error(
+        `The official Anthropic SDK is not installed in ${here}/node_modules ` +
+            `(${e.code ?? e.message}). Run \`npm ci\` in ${here} (installer/setup.sh does this).`,
+    );
+}
+
+export const Anthropic = sdk.default;
+export const {
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnprocessableEntityError,
+    toFile,
+} = sdk;
+
+export const BETA_HEADER = 'managed-agents-2026-04-01';
+export const DEFAULT_VIVARIUMD = '/work/main/build/bin/vivariumd';
+const START_TIMEOUT_MS = 30_000;
+
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.unref();
+        srv.on('error', reject);
+        srv.listen(0, '127.0.0.1', () => {
+            const { port } = srv.address();
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+async function startOnce(binary, port, dataDir, apiKey) {
+    const child = spawn(binary, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+        env: {
+            ...process.env,
+            VIVARIUM_API_KEY: apiKey,
+            VIVARIUM_KEYCHAIN_SERVICE: 'vivarium-sdk-test',
+            // Keep the server away from any real model vendor.
+            ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
+            ANTHROPIC_API_KEY: '',
+            OPENAI_BASE_URL: 'http://127.0.0.1:9',
+            OPENAI_API_KEY: '',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const baseURL = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`vivariumd did not print "listening on" within ${START_TIMEOUT_MS} ms:\n${output}`));
+        }, START_TIMEOUT_MS);
+        const onData = (chunk) => {
+            output += chunk.toString();
+            const m = output.match(/listening on (http:\/\/\S+)/);
+            if (m) {
+                clearTimeout(timer);
+                resolve(m[1].replace(/\/+$/, ''));
+            }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('error', (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
+        exited.then(({ code, signal }) => {
+            clearTimeout(timer);
+            reject(new Error(`vivariumd exited (code ${code}, signal ${signal}) before listening:\n${output}`));
+        });
+    });
+    // Keep draining the pipes so the server never blocks on a full pipe; keep the log for
+    // diagnostics (useful when a test wants to prove a secret never reaches the log).
+    return { child, baseURL, exited, log: () => output };
+}
+
+/**
+ * Starts vivariumd. Returns {client, baseURL, apiKey, dataDir, stop(), log(), makeClient()}.
+ */
+export async function startServer() {
+    const binary = process.env.VIVARIUMD || DEFAULT_VIVARIUMD;
+    if (!existsSync(binary))
+        throw new Error(`vivariumd not found at ${binary} (set VIVARIUMD to the built binary)`);
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'vivarium-sdk-'));
+    const apiKey = `viv-test-${randomBytes(16).toString('hex')}`;
+
+    let started;
+    let lastError;
+    for (let attempt = 0; attempt < 5 && !started; ++attempt) {
+        const port = await freePort();
+        try {
+            started = await startOnce(binary, port, dataDir, apiKey);
+        } catch (e) {
+            lastError = e; // most likely the port was taken between probe and bind: retry
+        }
+    }
+    if (!started) {
+        await rm(dataDir, { recursive: true, force: true });
+        throw lastError;
+    }
+    const { child, baseURL, exited, log } = started;
+
+    const makeClient = (opts = {}) =>
+        new Anthropic({
+            baseURL,
+            apiKey,
+            authToken: null, // never pick up ANTHROPIC_AUTH_TOKEN from the environment
+            maxRetries: 0, // a retry would hide a wrong status and could duplicate a create
+            timeout: 30_000,
+            ...opts,
+        });
+
+    let stopped = false;
+    async function stop() {
+        if (stopped) return;
+        stopped = true;
+        if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGTERM');
+            const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+            await exited;
+            clearTimeout(timer);
+        }
+        await rm(dataDir, { recursive: true, force: true });
+    }
+
+    return { client: makeClient(), baseURL, apiKey, dataDir, stop, log, makeClient };
+}
+
+/**
+ * Registers before()/after() hooks in the calling test file and returns an object that is
+ * filled with startServer()'s result once before() has run. File-level setup that needs the
+ * server goes in `setup(ctx)`: Node 20 runs several root-level before() hooks of one file
+ * concurrently, so a second root before() could not rely on the server being up.
+ */
+export function useServer(setup) {
+    const ctx = {};
+    before(async () => {
+        Object.assign(ctx, await startServer());
+        if (setup) await setup(ctx);
+    });
+    after(async () => {
+        await ctx.stop?.();
+    });
+    return ctx;
+}
+
+/** Collects every item of an SDK auto-paginating list (`for await`). */
+export async function collect(pagePromise) {
+    const out = [];
+    for await (const item of pagePromise) out.push(item);
+    return out;
+}
+
+/** Runs fn and returns the error it throws; fails when it does not throw. */
+export async function catchError(fn) {
+    try {
+        await fn();
+    } catch (e) {
+        return e;
+    }
+    throw new Error('expected the call to throw, it succeeded');
+}
+
+/** A unique suffix for names in one test run. */
+export function uniq(prefix = '') {
+    return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+/** A user.message event param. */
+export function userMessage(text) {
+    return { type: 'user.message', content: [{ type: 'text', text }] };
+}
+
+/** ISO-8601 timestamp check (what the API returns for created_at/updated_at). */
+export function isTimestamp(s) {
+    return typeof s === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(s) && !Number.isNaN(Date.parse(s));
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reads SDK stream items until predicate(item) is true or timeoutMs passes; returns the items
+ * seen (the matching one last). Aborts the stream on timeout.
+ */
+export async function readStreamUntil(stream, predicate, timeoutMs = 10_000) {
+    const seen = [];
+    const timer = setTimeout(() => stream.controller.abort(), timeoutMs);
+    try {
+        for await (const ev of stream) {
+            seen.push(ev);
+            if (predicate(ev)) break;
+        }
+    } finally {
+        clearTimeout(timer);
+    }
+    return seen;
+}

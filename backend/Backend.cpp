@@ -6,6 +6,9 @@
 #include "secrets/SecretStore.h"
 #include "services/EnvironmentService.h"
 #include "store/Database.h"
+// [files-include]
+#include "api/FilesController.h"
+#include "services/FileService.h"
 // [agents-include]
 #include "api/AgentsController.h"
 #include "services/AgentService.h"
@@ -80,6 +83,8 @@ Status Backend::openServices()
     m_api = new ApiServer(this);
     m_environments = new EnvironmentService(*m_db, this);
     registerEnvironmentRoutes(*m_api, *m_environments);
+    m_files = new FileService(*m_db, m_config.dataDir + QStringLiteral("/files"), this);
+    registerFileRoutes(*m_api, *m_files);
     // [agents-wire]
     m_agents = new AgentService(*m_db, this);
     registerAgentRoutes(*m_api, *m_agents);

@@ -18,6 +18,7 @@ class VaultService;
 class SessionService;
 class EventLog;
 class SseHub;
+class FileService;
 
 // The composition root of the backend: owns the store, the keychain wrapper, the services
 // and the HTTP server. Lives on one thread (its own in the GUI, the main thread in
@@ -51,6 +52,7 @@ public:
     VaultService &vaults() { return *m_vaults; }
     SessionService &sessions() { return *m_sessions; }
     EventLog &events() { return *m_events; }
+    FileService &files() { return *m_files; }
 
 private:
     Status openServices();
@@ -65,6 +67,7 @@ private:
     SessionService *m_sessions = nullptr;
     EventLog *m_events = nullptr;
     SseHub *m_sse = nullptr;
+    FileService *m_files = nullptr;
 };
 
 } // namespace viv

@@ -78,6 +78,29 @@ void ApiReply::json(int status, const QJsonObject &body)
                        QHttpServerResponder::StatusCode(status));
 }
 
+void ApiReply::bytes(int status, const QByteArray &body, const QByteArray &contentType,
+                     const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
+{
+    if (m_answered)
+        return;
+    m_answered = true;
+    m_status = status;
+    if (m_onAnswered)
+        m_onAnswered();
+    if (!m_socket)
+        return;
+    // QHttpServerResponder::write() only takes a fixed initializer list of headers, so write
+    // the pieces; writeBody() ends the header block.
+    m_responder->writeStatusLine(QHttpServerResponder::StatusCode(status));
+    m_responder->writeHeader("Content-Type", contentType);
+    m_responder->writeHeader("request-id", m_requestId.toLatin1());
+    m_responder->writeHeader("Cache-Control", "no-store");
+    for (const auto &h : extraHeaders)
+        m_responder->writeHeader(h.first, h.second);
+    m_responder->writeHeader("Content-Length", QByteArray::number(body.size()));
+    m_responder->writeBody(body);
+}
+
 void ApiReply::error(const ApiError &e)
 {
     json(e.httpStatus(), e.toJson(m_requestId));

@@ -46,6 +46,10 @@ public:
     ~ApiReply();
 
     void json(int status, const QJsonObject &body);
+    // A non-JSON body (file downloads): the given Content-Type and extra headers, plus
+    // Content-Length, request-id and Cache-Control: no-store like json().
+    void bytes(int status, const QByteArray &body, const QByteArray &contentType,
+               const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
     void error(const ApiError &error);
     // Sends a value-or-error with the given success status.
     void send(const Result<QJsonObject> &result, int status = 200);

@@ -103,6 +103,20 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END)SQL",
     value TEXT NOT NULL
 ) WITHOUT ROWID)SQL",
     },
+    // v2: uploaded files (metadata; the bytes live in <dataDir>/files/<id>).
+    {
+        R"SQL(CREATE TABLE files (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    expires_at TEXT,
+    sha256 TEXT NOT NULL,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE INDEX files_expires ON files(expires_at) WHERE expires_at IS NOT NULL)SQL",
+    },
 };
 
 QAtomicInt s_connectionCounter;

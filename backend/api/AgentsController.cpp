@@ -63,6 +63,13 @@ void registerAgentRoutes(ApiServer &server, AgentService &service)
         auto version = versionParam(req);
         if (!version)
             return reply->error(version.error());
+        if (!*version) {
+            // Current version: the stored document is the response, bytes as stored.
+            auto raw = service.retrieveRaw(req.param(0));
+            if (!raw)
+                return reply->error(raw.error());
+            return reply->bytes(200, *raw, "application/json");
+        }
         reply->send(service.retrieve(req.param(0), *version));
     });
     server.route(M::Post, QStringLiteral("/v1/agents/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {

@@ -107,24 +107,35 @@ bool ApiServer::isLoopbackHost(QStringView host)
 
 std::optional<ApiError> ApiServer::checkAccess(const QHttpServerRequest &request) const
 {
+    // One pass over the headers (QHttpServerRequest::value() scans them on every call).
+    QByteArray hostHeader, origin, key, authorization;
+    const auto headers = request.headers();
+    for (const auto &h : headers) {
+        if (h.first.compare("host", Qt::CaseInsensitive) == 0)
+            hostHeader = h.second;
+        else if (h.first.compare("origin", Qt::CaseInsensitive) == 0)
+            origin = h.second;
+        else if (h.first.compare("x-api-key", Qt::CaseInsensitive) == 0)
+            key = h.second;
+        else if (h.first.compare("authorization", Qt::CaseInsensitive) == 0)
+            authorization = h.second;
+    }
+
     // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
-    const QString host = hostOnly(request.value("Host"));
+    const QString host = hostOnly(hostHeader);
     if (!isLoopbackHost(host) && (m_listenHost.isEmpty() || host != m_listenHost))
         return ApiError(ApiError::Kind::Permission,
                         QStringLiteral("requests must address this server by a loopback name or "
                                        "its configured listen host"));
     // Browsers attach Origin to cross-site requests; scripts and SDKs do not. No web page may
     // drive this API.
-    if (!request.value("Origin").isEmpty())
+    if (!origin.isEmpty())
         return ApiError(ApiError::Kind::Permission,
                         QStringLiteral("cross-origin requests from web pages are not allowed"));
 
-    QByteArray key = request.value("x-api-key");
-    if (key.isEmpty()) {
-        const QByteArray auth = request.value("Authorization");
-        if (auth.size() > 7 && auth.left(7).compare("Bearer ", Qt::CaseInsensitive) == 0)
-            key = auth.mid(7).trimmed();
-    }
+    if (key.isEmpty() && authorization.size() > 7 &&
+        authorization.left(7).compare("Bearer ", Qt::CaseInsensitive) == 0)
+        key = authorization.mid(7).trimmed();
     if (key.isEmpty())
         return ApiError(ApiError::Kind::Authentication,
                         QStringLiteral("missing API key: send it in the x-api-key header"));

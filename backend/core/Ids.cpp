@@ -24,7 +24,18 @@ QString make(QStringView prefix)
 
 QString requestId()
 {
-    return QStringLiteral("req_01") + randomBase62(22, QRandomGenerator::global());
+    // 128 random bits from the fast generator, base62: two words instead of 22 draws.
+    QString out = QStringLiteral("req_01");
+    out.reserve(6 + 22);
+    auto *rng = QRandomGenerator::global();
+    for (int word = 0; word < 2; ++word) {
+        quint64 v = rng->generate64();
+        for (int i = 0; i < 11; ++i) {
+            out.append(QLatin1Char(kAlphabet[v % 62]));
+            v /= 62;
+        }
+    }
+    return out;
 }
 
 bool looksLike(QStringView prefix, QStringView id)

@@ -735,6 +735,7 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
 AgentService::AgentService(Database &db, QObject *parent)
     : QObject(parent), m_db(db), m_table(db, u"agents"_s)
 {
+    connect(this, &AgentService::changed, this, [this](const QString &id) { m_rawCache.remove(id); });
 }
 
 std::optional<AgentService::Stored> AgentService::load(const QString &id)
@@ -1050,6 +1051,19 @@ Result<QJsonObject> AgentService::retrieve(const QString &id, std::optional<int>
     // A version is immutable; whether the agent is archived is a fact about the agent now.
     doc->insert(u"archived_at"_s, current->doc.value(u"archived_at"_s));
     return doc;
+}
+
+Result<QByteArray> AgentService::retrieveRaw(const QString &id)
+{
+    if (auto it = m_rawCache.constFind(id); it != m_rawCache.constEnd())
+        return *it;
+    auto raw = m_table.getRaw(id);
+    if (!raw)
+        return ApiError::notFound(u"agent %1 not found"_s.arg(id));
+    if (m_rawCache.size() >= kRawCacheMax)
+        m_rawCache.clear();
+    m_rawCache.insert(id, *raw);
+    return *raw;
 }
 
 Result<QJsonObject> AgentService::update(const QString &id, const QJsonObject &params)

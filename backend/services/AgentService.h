@@ -4,6 +4,7 @@
 #include "store/DocTable.h"
 
 #include <QJsonObject>
+#include <QHash>
 #include <QObject>
 
 #include <optional>
@@ -25,6 +26,8 @@ public:
     Result<QJsonObject> create(const QJsonObject &params);
     // The latest version, or the immutable version `version` (1…current).
     Result<QJsonObject> retrieve(const QString &id, std::optional<int> version = std::nullopt);
+    // The current version's stored JSON, unparsed: the hot GET path serves it as-is.
+    Result<QByteArray> retrieveRaw(const QString &id);
     Result<QJsonObject> update(const QString &id, const QJsonObject &params);
     // Newest first. `createdGte` / `createdLte` are RFC 3339 bounds (inclusive), empty = none.
     Result<Page> list(const PageRequest &page, bool includeArchived, const QString &createdGte = {},
@@ -73,6 +76,10 @@ private:
 
     Database &m_db;
     DocTable m_table;
+    // Current documents as stored, for the hot GET path. Every write emits changed() after
+    // its commit, which drops the entry; bounded so a large catalogue cannot grow it forever.
+    QHash<QString, QByteArray> m_rawCache;
+    static constexpr qsizetype kRawCacheMax = 4096;
 };
 
 } // namespace viv

@@ -156,6 +156,7 @@ void Database::close()
 {
     if (m_connection.isEmpty())
         return;
+    m_cache.clear();
     m_db.close();
     m_db = QSqlDatabase();
     QSqlDatabase::removeDatabase(m_connection);
@@ -202,6 +203,21 @@ QSqlQuery Database::query(const QString &sql)
     if (!q.prepare(sql))
         qCCritical(lcStore) << "prepare failed:" << q.lastError().text() << sql;
     return q;
+}
+
+QSqlQuery &Database::cached(const QString &sql)
+{
+    auto it = m_cache.find(sql);
+    if (it == m_cache.end()) {
+        auto q = std::make_unique<QSqlQuery>(m_db);
+        q->setForwardOnly(true);
+        if (!q->prepare(sql))
+            qCCritical(lcStore) << "prepare failed:" << q->lastError().text() << sql;
+        it = m_cache.emplace(sql, std::move(q)).first;
+    } else {
+        it->second->finish();
+    }
+    return *it->second;
 }
 
 Status Database::exec(QSqlQuery &q)

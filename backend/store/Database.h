@@ -7,6 +7,9 @@
 #include <QString>
 #include <QVariant>
 
+#include <memory>
+#include <unordered_map>
+
 namespace viv {
 
 // One SQLite file through QtSql, owned by one thread (the backend thread).
@@ -33,6 +36,10 @@ public:
     static int latestSchemaVersion();
 
     QSqlQuery query(const QString &sql);
+    // A prepared statement kept for the life of the connection (hot read paths). The returned
+    // query is reset and ready for binding; do not keep it across another call with the same
+    // SQL.
+    QSqlQuery &cached(const QString &sql);
     // Runs a prepared statement; returns an error result (api_error) on failure.
     Status exec(QSqlQuery &q);
     Status exec(const QString &sql);
@@ -45,6 +52,7 @@ public:
 
 private:
     Status migrate();
+    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_cache;
     QSqlDatabase m_db;
     QString m_connection;
     QString m_path;

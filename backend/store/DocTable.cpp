@@ -113,11 +113,23 @@ Status DocTable::remove(const QString &id)
 
 std::optional<QJsonObject> DocTable::get(const QString &id)
 {
-    QSqlQuery q = m_db.query(QStringLiteral("SELECT doc FROM %1 WHERE id = ?").arg(m_table));
-    q.addBindValue(id);
+    if (auto raw = getRaw(id))
+        return QJsonDocument::fromJson(*raw).object();
+    return std::nullopt;
+}
+
+std::optional<QByteArray> DocTable::getRaw(const QString &id)
+{
+    // CAST AS BLOB hands over the stored UTF-8 bytes; reading TEXT would make the driver
+    // convert to UTF-16 and back.
+    QSqlQuery &q = m_db.cached(
+        QStringLiteral("SELECT CAST(doc AS BLOB) FROM %1 WHERE id = ?").arg(m_table));
+    q.bindValue(0, id);
     if (!m_db.exec(q) || !q.next())
         return std::nullopt;
-    return parseDoc(q.value(0).toString());
+    QByteArray doc = q.value(0).toByteArray();
+    q.finish();
+    return doc;
 }
 
 std::optional<QJsonObject> DocTable::getWhere(const QString &id, const QString &column,

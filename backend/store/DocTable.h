@@ -50,6 +50,8 @@ public:
     Status update(const QString &id, const QList<QPair<QString, QVariant>> &columns);
     Status remove(const QString &id);
     std::optional<QJsonObject> get(const QString &id);
+    // The stored document's bytes, unparsed (served as-is on hot GET paths).
+    std::optional<QByteArray> getRaw(const QString &id);
     // Like get(), restricted by an extra equality (e.g. vault_id for a credential).
     std::optional<QJsonObject> getWhere(const QString &id, const QString &column,
                                         const QVariant &value);

@@ -48,7 +48,8 @@ first_id() { grep -o "\"id\":\"$1_[^\"]*\"" | head -1 | cut -d'"' -f4; }
 
 agent_id=$(api -d '{"name":"bench agent","model":"claude-sonnet-4-6","system":"You are a benchmark.","tools":[{"type":"agent_toolset_20260401"}]}' \
     "$base/v1/agents" | first_id agent)
-session_id=$(api -d "{\"agent\":\"$agent_id\"}" "$base/v1/sessions" | first_id sesn)
+env_id=$(api -d '{"name":"bench environment"}' "$base/v1/environments" | first_id env)
+session_id=$(api -d "{\"agent\":\"$agent_id\",\"environment_id\":\"$env_id\"}" "$base/v1/sessions" | first_id sesn)
 [[ -n "$agent_id" && -n "$session_id" ]] || { echo "bench_api: could not create agent/session"; exit 1; }
 
 # --- nginx serving the same bytes -------------------------------------------------------------

@@ -1,5 +1,7 @@
 #include "SessionService.h"
 
+#include "FileService.h"
+
 #include "AgentService.h"
 #include "EnvironmentService.h"
 #include "EventLog.h"
@@ -434,8 +436,10 @@ QString tokenRefusal(const QString &path)
 // ---- service ------------------------------------------------------------------------------
 
 SessionService::SessionService(Database &db, EventLog &log, AgentService &agents,
-                               EnvironmentService &envs, VaultService &vaults, QObject *parent)
+                               EnvironmentService &envs, VaultService &vaults, FileService &files,
+                               QObject *parent)
     : QObject(parent), m_db(db), m_log(log), m_agents(agents), m_envs(envs), m_vaults(vaults),
+      m_files(files),
       m_sessions(db, QStringLiteral("sessions")), m_resources(db, QStringLiteral("session_resources"))
 {
 }
@@ -739,6 +743,32 @@ Result<QJsonObject> SessionService::resolveAgent(const QJsonValue &agent)
     return applyOverrides(*snapshot, agent.toObject());
 }
 
+QString SessionService::missingFile(const QJsonValue &v, const QString &path) const
+{
+    // Every `file_id` anywhere in a validated value (document sources, rubrics, resources) must
+    // name an upload that exists now.
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.constBegin(); it != o.constEnd(); ++it) {
+            const QString p = path.isEmpty() ? it.key() : path + u'.' + it.key();
+            if (it.key() == u"file_id" && it->isString()) {
+                if (!m_files.exists(it->toString()))
+                    return at(p, QStringLiteral("no file %1 (upload it with POST /v1/files first)")
+                                     .arg(it->toString()));
+            } else if (QString m = missingFile(*it, p); !m.isEmpty()) {
+                return m;
+            }
+        }
+    } else if (v.isArray()) {
+        const QJsonArray a = v.toArray();
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            if (QString m = missingFile(a.at(i), idx(path, i)); !m.isEmpty())
+                return m;
+        }
+    }
+    return {};
+}
+
 Result<QList<QJsonObject>> SessionService::validateEvents(const QString &sessionId,
                                                           const QJsonObject &session,
                                                           const QJsonArray &events,
@@ -772,6 +802,8 @@ Result<QList<QJsonObject>> SessionService::validateEvents(const QString &session
                                             QStringLiteral("no %1 event %2 in this session")
                                                 .arg(ref->types.join(QStringLiteral(" or ")), target)));
         }
+        if (auto missing = missingFile(*e, p); !missing.isEmpty())
+            return ApiError::invalid(missing);
         if (type == u"user.tool_result") {
             if (!envChecked) {
                 envChecked = true;
@@ -820,6 +852,8 @@ Result<QJsonObject> SessionService::create(const QJsonObject &params)
         auto r = resourceFromParams(resources->at(i), idx(QStringLiteral("resources"), i), true);
         if (!r)
             return r.error();
+        if (auto missing = missingFile(*r, idx(QStringLiteral("resources"), i)); !missing.isEmpty())
+            return ApiError::invalid(missing);
         const QString mount = r->value(QStringLiteral("mount_path")).toString();
         if (mounts.contains(mount))
             return ApiError::invalid(at(idx(QStringLiteral("resources"), i),
@@ -1152,6 +1186,8 @@ Result<QJsonObject> SessionService::addResource(const QString &sessionId, const 
         return ApiError::notFound(QStringLiteral("session %1 not found").arg(sessionId));
     if (!resource)
         return resource.error();
+    if (auto missing = missingFile(*resource, QString()); !missing.isEmpty())
+        return ApiError::invalid(missing);
     if (!session->value(kArchivedAt).isNull())
         return ApiError::conflict(QStringLiteral("session %1 is archived; resources cannot be added").arg(sessionId));
     const QString mount = resource->value(QStringLiteral("mount_path")).toString();

@@ -17,6 +17,7 @@ class EventLog;
 class AgentService;
 class EnvironmentService;
 class VaultService;
+class FileService;
 
 // Sessions: one run of an agent (a SNAPSHOT of one agent version, taken at creation) in an
 // environment, its mounted resources, and its event log (EventLog, the source of truth for
@@ -32,7 +33,7 @@ class SessionService : public QObject
     Q_OBJECT
 public:
     SessionService(Database &db, EventLog &log, AgentService &agents, EnvironmentService &envs,
-                   VaultService &vaults, QObject *parent = nullptr);
+                   VaultService &vaults, FileService &files, QObject *parent = nullptr);
 
     Result<QJsonObject> create(const QJsonObject &params);
     Result<QJsonObject> retrieve(const QString &id);
@@ -82,6 +83,8 @@ private:
     static Result<QJsonObject> resourceFromParams(const QJsonValue &param, const QString &path,
                                                   bool allowMemoryStore);
     // Validates user events into their echo shape; `allowed` restricts the types.
+    // A message naming the first `file_id` in `v` with no upload behind it, or empty.
+    QString missingFile(const QJsonValue &v, const QString &path) const;
     Result<QList<QJsonObject>> validateEvents(const QString &sessionId, const QJsonObject &session,
                                               const QJsonArray &events, const QString &path,
                                               const QStringList &allowed);
@@ -98,6 +101,7 @@ private:
     AgentService &m_agents;
     EnvironmentService &m_envs;
     VaultService &m_vaults;
+    FileService &m_files;
     DocTable m_sessions;
     DocTable m_resources;
 };

@@ -153,6 +153,7 @@ class TestApiSessions : public QObject
     Q_OBJECT
     std::unique_ptr<ApiHarness> h;
     QString envId;
+    QString fileA, fileB; // uploads made in initTestCase
     QString selfHostedEnvId;
     QString agentId;
     QString vaultId;
@@ -191,6 +192,16 @@ private Q_SLOTS:
     {
         h = std::make_unique<ApiHarness>();
         QVERIFY(h->backend->port() > 0);
+        // Session file resources must name real uploads.
+        for (QString *id : {&fileA, &fileB}) {
+            const QByteArray body = "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; "
+                                    "filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+                                    "hello\r\n--b0undary--\r\n";
+            auto up = h->request("POST", S("/v1/files"), body,
+                                 {{"Content-Type", "multipart/form-data; boundary=b0undary"}});
+            QCOMPARE(up.status, 200);
+            *id = up.json().value(S("id")).toString();
+        }
         auto env = h->post(S("/v1/environments"), QJsonObject{{S("name"), S("env")}});
         QCOMPARE(env.status, 200);
         envId = env.json().value(S("id")).toString();
@@ -349,7 +360,7 @@ private Q_SLOTS:
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")}, {S("authorization_token"), S("ghp_secret")}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), S("memstore_1")}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), S("nope")}}}), 400},
-            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), S("file_01abc")}, {S("mount_path"), S("/a/../etc")}}}), 400},
+            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}, {S("mount_path"), S("/a/../etc")}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("http://github.com/o/r")}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")}, {S("checkout"), QJsonObject{{S("type"), S("branch")}, {S("name"), S("-x")}}}}}), 400},
             {with(S("initial_events"), QJsonArray{QJsonObject{{S("type"), S("user.interrupt")}}}), 400},
@@ -562,13 +573,13 @@ private Q_SLOTS:
         QCOMPARE(r.errorType(), S("invalid_request_error"));
         QCOMPARE(h->rowCount(S("events")), before);
         QCOMPARE(h->post(S("/v1/sessions/") + sid, QJsonObject{{S("title"), S("x")}}).status, 409);
-        QCOMPARE(h->post(S("/v1/sessions/%1/resources").arg(sid), QJsonObject{{S("type"), S("file")}, {S("file_id"), S("file_01x")}}).status, 409);
+        QCOMPARE(h->post(S("/v1/sessions/%1/resources").arg(sid), QJsonObject{{S("type"), S("file")}, {S("file_id"), fileB}}).status, 409);
         QCOMPARE(h->post(S("/v1/sessions/sesn_01missing/archive"), {}).status, 404);
     }
 
     void deleteRemovesSessionResourcesAndEvents()
     {
-        auto s = createSession({{S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), S("file_01abc")}}}},
+        auto s = createSession({{S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}}}},
                                 {S("initial_events"), QJsonArray{textMessage(S("x"))}}});
         const QString sid = s.value(S("id")).toString();
         QCOMPARE(eventCount(sid), 1);
@@ -600,13 +611,20 @@ private Q_SLOTS:
         for (const QString &k : {S("created_at"), S("updated_at"), S("url"), S("type")})
             QVERIFY(repo.contains(k));
 
-        auto add = h->post(S("/v1/sessions/%1/resources").arg(sid), QJsonObject{{S("type"), S("file")}, {S("file_id"), S("file_01abc")}});
+        auto add = h->post(S("/v1/sessions/%1/resources").arg(sid), QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}});
         QCOMPARE(add.status, 200);
         const QJsonObject file = add.json();
-        QCOMPARE(file.value(S("mount_path")).toString(), S("/mnt/session/uploads/file_01abc"));
-        QCOMPARE(file.value(S("file_id")).toString(), S("file_01abc"));
+        QCOMPARE(file.value(S("mount_path")).toString(), S("/mnt/session/uploads/") + fileA);
+        QCOMPARE(file.value(S("file_id")).toString(), fileA);
         const QString fileRid = file.value(S("id")).toString();
-        QCOMPARE(h->post(S("/v1/sessions/%1/resources").arg(sid), QJsonObject{{S("type"), S("file")}, {S("file_id"), S("file_01abc")}}).status, 409);
+        // A well-formed id with no upload behind it is refused and adds nothing.
+        const int resourcesBefore = h->rowCount(S("session_resources"));
+        auto ghost = h->post(S("/v1/sessions/%1/resources").arg(sid),
+                             QJsonObject{{S("type"), S("file")}, {S("file_id"), S("file_01NoSuchUpload")}});
+        QCOMPARE(ghost.status, 400);
+        QVERIFY(ghost.body.contains("file_01NoSuchUpload"));
+        QCOMPARE(h->rowCount(S("session_resources")), resourcesBefore);
+        QCOMPARE(h->post(S("/v1/sessions/%1/resources").arg(sid), QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}}).status, 409);
 
         auto list = h->get(S("/v1/sessions/%1/resources").arg(sid));
         QCOMPARE(list.status, 200);
@@ -629,7 +647,7 @@ private Q_SLOTS:
         QCOMPARE(h->post(S("/v1/sessions/%1/resources/%2").arg(sid, fileRid), QJsonObject{{S("authorization_token"), S("x")}}).status, 400);
         QCOMPARE(h->post(S("/v1/sessions/%1/resources/%2").arg(sid, fileRid), QJsonObject{}).status, 400);
         for (const QJsonObject &bad : {QJsonObject{{S("type"), S("file")}},
-                                       QJsonObject{{S("type"), S("file")}, {S("file_id"), S("file_01z")}, {S("extra"), 1}},
+                                       QJsonObject{{S("type"), S("file")}, {S("file_id"), fileB}, {S("extra"), 1}},
                                        QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")}, {S("authorization_token"), S("t")}},
                                        QJsonObject{{S("type"), S("disk")}}})
             QCOMPARE(h->post(S("/v1/sessions/%1/resources").arg(sid), bad).status, 400);
@@ -645,7 +663,7 @@ private Q_SLOTS:
         QCOMPARE(del.json(), (QJsonObject{{S("id"), fileRid}, {S("type"), S("session_resource_deleted")}}));
         QCOMPARE(h->get(S("/v1/sessions/%1/resources/%2").arg(sid, fileRid)).status, 404);
         QCOMPARE(h->get(S("/v1/sessions/sesn_01missing/resources")).status, 404);
-        QCOMPARE(h->post(S("/v1/sessions/sesn_01missing/resources"), QJsonObject{{S("type"), S("file")}, {S("file_id"), S("file_01abc")}}).status, 404);
+        QCOMPARE(h->post(S("/v1/sessions/sesn_01missing/resources"), QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}}).status, 404);
     }
 
     // ---- events -----------------------------------------------------------------------------

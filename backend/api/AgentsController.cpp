@@ -7,18 +7,6 @@ namespace viv {
 
 namespace {
 
-// A query value by exact (decoded) key, so `created_at[gte]` matches however the client
-// percent-encoded the brackets.
-QString queryValue(const ApiRequest &req, QStringView key)
-{
-    const auto items = req.query.queryItems(QUrl::FullyDecoded);
-    for (const auto &item : items) {
-        if (item.first == key)
-            return item.second;
-    }
-    return {};
-}
-
 // `?version=N` of a retrieve: absent = latest; otherwise an integer ≥ 1.
 Result<std::optional<int>> versionParam(const ApiRequest &req)
 {
@@ -53,8 +41,8 @@ void registerAgentRoutes(ApiServer &server, AgentService &service)
         auto archived = req.queryBool(QStringLiteral("include_archived"), false);
         if (!archived)
             return reply->error(archived.error());
-        auto result = service.list(*page, *archived, queryValue(req, u"created_at[gte]"),
-                                   queryValue(req, u"created_at[lte]"));
+        auto result = service.list(*page, *archived, req.queryValue(QStringLiteral("created_at[gte]")),
+                                   req.queryValue(QStringLiteral("created_at[lte]")));
         if (!result)
             return reply->error(result.error());
         reply->json(200, result->toJson(false));

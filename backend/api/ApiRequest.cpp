@@ -35,8 +35,25 @@ Result<QJsonObject> ApiRequest::jsonBody(bool allowEmpty) const
 
 QStringList ApiRequest::queryValues(const QString &key) const
 {
-    QStringList out = query.allQueryItemValues(key, QUrl::FullyDecoded);
-    out += query.allQueryItemValues(key + QStringLiteral("[]"), QUrl::FullyDecoded);
+    // QUrlQuery compares keys in their encoded form, so look at decoded items instead.
+    QStringList out;
+    const QString bracketed = key + QStringLiteral("[]");
+    const auto items = query.queryItems(QUrl::FullyDecoded);
+    for (const auto &item : items) {
+        if (item.first == key || item.first == bracketed)
+            out << item.second;
+    }
+    return out;
+}
+
+QString ApiRequest::queryValue(const QString &key) const
+{
+    QString out;
+    const auto items = query.queryItems(QUrl::FullyDecoded);
+    for (const auto &item : items) {
+        if (item.first == key)
+            out = item.second;
+    }
     return out;
 }
 

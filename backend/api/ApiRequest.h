@@ -31,8 +31,12 @@ struct ApiRequest
     QByteArray header(const QByteArray &name) const;
     // The body as a JSON object; an empty body reads as {} when allowEmpty.
     Result<QJsonObject> jsonBody(bool allowEmpty = false) const;
-    // Values of a repeated query key, accepting both `key` and `key[]` spellings.
+    // Values of a repeated query key, matched on the decoded key (the SDK percent-encodes
+    // brackets: `statuses%5B%5D=idle`), accepting both `key` and `key[]` spellings.
     QStringList queryValues(const QString &key) const;
+    // The last value of a query key matched on its decoded spelling (`created_at[gte]`), or
+    // an empty string.
+    QString queryValue(const QString &key) const;
     // A boolean query flag ("true"/"false"/"1"/"0"); error when malformed.
     Result<bool> queryBool(const QString &key, bool def) const;
 };

@@ -83,14 +83,10 @@ void registerFileRoutes(ApiServer &server, FileService &service)
                                    form->expiresInSeconds));
     });
     server.route(M::Get, QStringLiteral("/v1/files"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        // `ids[]=…` as the SDK sends it (brackets percent-encoded), `ids=…`, or comma lists.
-        // Keys are compared fully decoded: QUrlQuery matches a key by its encoded form, so
-        // queryValues() would miss `ids%5B%5D`.
+        // `ids[]=…` as the SDK sends it, `ids=…`, or comma lists.
         QStringList ids;
-        for (const auto &item : req.query.queryItems(QUrl::FullyDecoded)) {
-            if (item.first != u"ids" && item.first != u"ids[]")
-                continue;
-            for (const QString &id : item.second.split(u',', Qt::SkipEmptyParts))
+        for (const QString &value : req.queryValues(QStringLiteral("ids"))) {
+            for (const QString &id : value.split(u',', Qt::SkipEmptyParts))
                 ids << id.trimmed();
         }
         if (!ids.isEmpty()

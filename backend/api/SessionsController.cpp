@@ -9,28 +9,9 @@ namespace viv {
 
 namespace {
 
-// Values of a query key, matched on the decoded key (the SDK percent-encodes brackets:
-// `statuses%5B%5D=idle`). Accepts `key` and `key[]`.
-QStringList queryList(const ApiRequest &req, const QString &key)
-{
-    QStringList out;
-    const QString bracketed = key + QStringLiteral("[]");
-    for (const auto &item : req.query.queryItems(QUrl::FullyDecoded)) {
-        if (item.first == key || item.first == bracketed)
-            out << item.second;
-    }
-    return out;
-}
-
-QString queryValue(const ApiRequest &req, const QString &key)
-{
-    const QStringList v = queryList(req, key);
-    return v.isEmpty() ? QString() : v.constLast();
-}
-
 Result<bool> parseOrder(const ApiRequest &req, bool ascendingByDefault)
 {
-    const QString order = queryValue(req, QStringLiteral("order"));
+    const QString order = req.queryValue(QStringLiteral("order"));
     if (order.isEmpty())
         return ascendingByDefault;
     if (order == u"asc")
@@ -75,8 +56,8 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         q.page = *page;
         q.ascending = *order;
         q.includeArchived = *archived;
-        q.agentId = queryValue(req, QStringLiteral("agent_id"));
-        const QString version = queryValue(req, QStringLiteral("agent_version"));
+        q.agentId = req.queryValue(QStringLiteral("agent_id"));
+        const QString version = req.queryValue(QStringLiteral("agent_version"));
         if (!version.isEmpty()) {
             bool ok = false;
             const qint64 v = version.toLongLong(&ok);
@@ -84,13 +65,13 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
                 return reply->error(ApiError::invalid(QStringLiteral("`agent_version` must be an integer >= 1")));
             q.agentVersion = v;
         }
-        q.statuses = queryList(req, QStringLiteral("statuses"));
-        q.createdGt = queryValue(req, QStringLiteral("created_at[gt]"));
-        q.createdGte = queryValue(req, QStringLiteral("created_at[gte]"));
-        q.createdLt = queryValue(req, QStringLiteral("created_at[lt]"));
-        q.createdLte = queryValue(req, QStringLiteral("created_at[lte]"));
-        q.deploymentId = queryValue(req, QStringLiteral("deployment_id"));
-        q.memoryStoreId = queryValue(req, QStringLiteral("memory_store_id"));
+        q.statuses = req.queryValues(QStringLiteral("statuses"));
+        q.createdGt = req.queryValue(QStringLiteral("created_at[gt]"));
+        q.createdGte = req.queryValue(QStringLiteral("created_at[gte]"));
+        q.createdLt = req.queryValue(QStringLiteral("created_at[lt]"));
+        q.createdLte = req.queryValue(QStringLiteral("created_at[lte]"));
+        q.deploymentId = req.queryValue(QStringLiteral("deployment_id"));
+        q.memoryStoreId = req.queryValue(QStringLiteral("memory_store_id"));
         sendPage(reply, service.list(q), true);
     });
     server.route(M::Get, QStringLiteral("/v1/sessions/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
@@ -152,15 +133,15 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         if (!order)
             return reply->error(order.error());
         EventLog::Filter filter;
-        filter.types = queryList(req, QStringLiteral("types"));
+        filter.types = req.queryValues(QStringLiteral("types"));
         for (const QString &t : std::as_const(filter.types)) {
             if (!EventLog::eventTypes().contains(t))
                 return reply->error(ApiError::invalid(QStringLiteral("`types[]`: unknown event type \"%1\"").arg(t)));
         }
-        filter.createdGt = queryValue(req, QStringLiteral("created_at[gt]"));
-        filter.createdGte = queryValue(req, QStringLiteral("created_at[gte]"));
-        filter.createdLt = queryValue(req, QStringLiteral("created_at[lt]"));
-        filter.createdLte = queryValue(req, QStringLiteral("created_at[lte]"));
+        filter.createdGt = req.queryValue(QStringLiteral("created_at[gt]"));
+        filter.createdGte = req.queryValue(QStringLiteral("created_at[gte]"));
+        filter.createdLt = req.queryValue(QStringLiteral("created_at[lt]"));
+        filter.createdLte = req.queryValue(QStringLiteral("created_at[lte]"));
         sendPage(reply, log.list(req.param(0), *page, *order, filter), false);
     });
     server.route(M::Get, QStringLiteral("/v1/sessions/{id}/events/stream"),
@@ -168,7 +149,7 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         const QString id = req.param(0);
         if (!service.exists(id))
             return reply->error(ApiError::notFound(QStringLiteral("session %1 not found").arg(id)));
-        const QStringList deltas = queryList(req, QStringLiteral("event_deltas"));
+        const QStringList deltas = req.queryValues(QStringLiteral("event_deltas"));
         if (deltas.size() > 100)
             return reply->error(ApiError::invalid(QStringLiteral("`event_deltas[]`: at most 100 values are allowed")));
         for (const QString &d : deltas) {

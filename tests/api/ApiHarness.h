@@ -5,7 +5,9 @@
 
 #include "Backend.h"
 
+#include <QDir>
 #include <QEventLoop>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -44,7 +46,32 @@ class ApiHarness
 public:
     static constexpr const char *kKey = "test-key-0123456789";
 
-    ApiHarness() { start(); }
+    ApiHarness() : dir(artifactsTemplate())
+    {
+        // Under ctest the data dir outlives the test for the end-of-suite secret scan.
+        if (!qEnvironmentVariableIsEmpty("VIVARIUM_TEST_ARTIFACTS"))
+            dir.setAutoRemove(false);
+        start();
+    }
+
+    static QString artifactsTemplate()
+    {
+        const QString artifacts = qEnvironmentVariable("VIVARIUM_TEST_ARTIFACTS");
+        return (artifacts.isEmpty() ? QDir::tempPath() : artifacts) + QStringLiteral("/vivarium-api-XXXXXX");
+    }
+
+    // Records a secret value a test sends, for the byte search after the whole suite
+    // (tests/scan-secrets.sh). No-op outside ctest.
+    static QString recordSecret(const QString &secret)
+    {
+        const QString ledger = qEnvironmentVariable("VIVARIUM_TEST_SECRETS");
+        if (!ledger.isEmpty()) {
+            QFile f(ledger);
+            if (f.open(QIODevice::Append | QIODevice::Text))
+                f.write(secret.toUtf8() + '\n');
+        }
+        return secret;
+    }
 
     // (Re)starts the backend on the same data directory (restart tests).
     bool start()

@@ -59,7 +59,7 @@ protected:
 
     QString newSecret(const char *label)
     {
-        const QString s = QString::fromLatin1(label) + QStringLiteral("-") + ids::secret(18);
+        const QString s = ApiHarness::recordSecret(QString::fromLatin1(label) + QStringLiteral("-") + ids::secret(18));
         m_secrets << s;
         return s;
     }

@@ -9,7 +9,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -102,6 +103,18 @@ async function startOnce(binary, port, dataDir, apiKey) {
     return { child, baseURL, exited, log: () => output };
 }
 
+// Under ctest the suite keeps every data dir and server log in VIVARIUM_TEST_ARTIFACTS and
+// lists every secret it sends in VIVARIUM_TEST_SECRETS; the final `secret_scan` test then
+// byte-searches all of them (tests/scan-secrets.sh). Outside ctest both are unset and data
+// dirs are temporary.
+const ARTIFACTS = process.env.VIVARIUM_TEST_ARTIFACTS;
+
+/** Records a secret value this suite sends, for the end-of-suite byte search. */
+export function recordSecret(value) {
+    if (process.env.VIVARIUM_TEST_SECRETS) appendFileSync(process.env.VIVARIUM_TEST_SECRETS, `${value}\n`);
+    return value;
+}
+
 /**
  * Starts vivariumd. Returns {client, baseURL, apiKey, dataDir, stop(), log(), makeClient()}.
  */
@@ -109,7 +122,7 @@ export async function startServer() {
     const binary = process.env.VIVARIUMD || DEFAULT_VIVARIUMD;
     if (!existsSync(binary))
         throw new Error(`vivariumd not found at ${binary} (set VIVARIUMD to the built binary)`);
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'vivarium-sdk-'));
+    const dataDir = await mkdtemp(path.join(ARTIFACTS || tmpdir(), 'vivarium-sdk-'));
     const apiKey = `viv-test-${randomBytes(16).toString('hex')}`;
 
     let started;
@@ -148,7 +161,8 @@ export async function startServer() {
             await exited;
             clearTimeout(timer);
         }
-        await rm(dataDir, { recursive: true, force: true });
+        if (ARTIFACTS) await writeFile(`${dataDir}.log`, log());
+        else await rm(dataDir, { recursive: true, force: true });
     }
 
     return { client: makeClient(), baseURL, apiKey, dataDir, stop, log, makeClient };

@@ -2,7 +2,7 @@
 // service; only baseURL and the API key point at vivariumd.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { readStreamUntil, useServer } from './helpers.mjs';
+import { readStreamUntil, recordSecret, useServer } from './helpers.mjs';
 
 const srv = useServer();
 
@@ -14,7 +14,7 @@ describe('seed example', () => {
     let credential;
     let session;
     let firstMessage;
-    const token = `seed-bearer-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const token = recordSecret(`seed-bearer-${Date.now()}-${Math.random().toString(36).slice(2)}`);
 
     test('environment with pip packages and limited networking', async () => {
         client = srv.client;

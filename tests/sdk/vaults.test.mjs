@@ -5,14 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { APIError, NotFoundError, catchError, collect, isTimestamp, uniq, useServer } from './helpers.mjs';
+import { APIError, NotFoundError, catchError, collect, isTimestamp, recordSecret, uniq, useServer } from './helpers.mjs';
 
 
 // Every secret this file ever sends. None may come back in any response, nor land in the
 // server's log or data directory.
 const secrets = [];
 function secret(label) {
-    const s = `${label}-SECRET-${randomBytes(12).toString('hex')}`;
+    const s = recordSecret(`${label}-SECRET-${randomBytes(12).toString('hex')}`);
     secrets.push(s);
     return s;
 }

@@ -4,21 +4,35 @@
 # log of the run. Any hit fails. An empty ledger or an empty artifacts dir fails too: the scan
 # would prove nothing.
 # usage: scan-secrets.sh LEDGER ARTIFACTS [LOG…]
-set -euo pipefail
+set -uo pipefail
 ledger=$1; artifacts=$2; shift 2
 
-[[ -s "$ledger" ]] || { echo "secret_scan: no secrets were recorded in $ledger"; exit 1; }
+if [[ ! -s "$ledger" ]]; then
+    echo "secret_scan: no secrets were recorded in $ledger"; exit 1
+fi
 dbs=$(find "$artifacts" -name '*.sqlite3' 2>/dev/null | wc -l)
-[[ "$dbs" -gt 0 ]] || { echo "secret_scan: no data dirs under $artifacts"; exit 1; }
-secrets=$(sort -u "$ledger" | grep -c .)
+if [[ "$dbs" -eq 0 ]]; then
+    echo "secret_scan: no data dirs under $artifacts"; exit 1
+fi
+patterns=$(mktemp)
+trap 'rm -f "$patterns"' EXIT
+sort -u "$ledger" | grep . >"$patterns"
+secrets=$(wc -l <"$patterns")
 files=$(find "$artifacts" "$@" -type f 2>/dev/null | wc -l)
-bytes=$(find "$artifacts" "$@" -type f -print0 2>/dev/null | du -cb --files0-from=- | tail -1 | cut -f1)
+bytes=$(find "$artifacts" "$@" -type f -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
 
 # -a: treat SQLite/WAL files as text; -F: fixed strings; -f: all secrets at once.
-if hits=$(grep -r -a -l -F -f <(sort -u "$ledger") "$artifacts" "$@" 2>/dev/null); then
+hits=$(grep -r -a -l -F -f "$patterns" "$artifacts" "$@")
+rc=$?
+case $rc in
+0)
     echo "secret_scan: secret values found in:"
     echo "$hits"
-    exit 1
-fi
-echo "secret_scan: searched $files files ($bytes bytes, $dbs databases) for $secrets secret values: none found"
-echo "1 passed, 0 failed"
+    exit 1 ;;
+1)
+    echo "secret_scan: searched $files files ($bytes bytes, $dbs databases) for $secrets secret values: none found"
+    echo "1 passed, 0 failed" ;;
+*)
+    echo "secret_scan: grep could not read everything (exit $rc); the scan is incomplete"
+    exit 1 ;;
+esac

@@ -41,11 +41,8 @@ void registerAgentRoutes(ApiServer &server, AgentService &service)
         auto archived = req.queryBool(QStringLiteral("include_archived"), false);
         if (!archived)
             return reply->error(archived.error());
-        auto result = service.list(*page, *archived, req.queryValue(QStringLiteral("created_at[gte]")),
-                                   req.queryValue(QStringLiteral("created_at[lte]")));
-        if (!result)
-            return reply->error(result.error());
-        reply->json(200, result->toJson(false));
+        reply->sendPage(service.list(*page, *archived, req.queryValue(QStringLiteral("created_at[gte]")),
+                                     req.queryValue(QStringLiteral("created_at[lte]"))));
     });
     server.route(M::Get, QStringLiteral("/v1/agents/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
         auto version = versionParam(req);
@@ -73,10 +70,7 @@ void registerAgentRoutes(ApiServer &server, AgentService &service)
         auto page = PageRequest::fromQuery(req.query);
         if (!page)
             return reply->error(page.error());
-        auto result = service.versions(req.param(0), *page);
-        if (!result)
-            return reply->error(result.error());
-        reply->json(200, result->toJson(false));
+        reply->sendPage(service.versions(req.param(0), *page));
     });
 }
 

@@ -143,6 +143,14 @@ void ApiReply::send(const Result<QJsonObject> &result, int status)
         error(result.error());
 }
 
+void ApiReply::sendPage(const Result<Page> &page, bool withPrev)
+{
+    if (page)
+        json(200, page->toJson(withPrev));
+    else
+        error(page.error());
+}
+
 QTcpSocket *ApiReply::beginStream(const QByteArray &contentType)
 {
     if (m_answered)

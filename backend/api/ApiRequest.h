@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/Result.h"
+#include "store/DocTable.h"
 
 #include <QByteArray>
 #include <QHttpServerRequest>
@@ -57,6 +58,8 @@ public:
     void error(const ApiError &error);
     // Sends a value-or-error with the given success status.
     void send(const Result<QJsonObject> &result, int status = 200);
+    // Sends a list page ({data, next_page[, prev_page]}) or the error.
+    void sendPage(const Result<Page> &page, bool withPrev = false);
     bool answered() const { return m_answered; }
     // Called once, when the reply has been answered (access log).
     void onAnswered(std::function<void()> fn) { m_onAnswered = std::move(fn); }

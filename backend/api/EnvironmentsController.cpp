@@ -21,10 +21,7 @@ void registerEnvironmentRoutes(ApiServer &server, EnvironmentService &service)
             return reply->error(page.error());
         if (!archived)
             return reply->error(archived.error());
-        auto result = service.list(*page, *archived);
-        if (!result)
-            return reply->error(result.error());
-        reply->json(200, result->toJson(false));
+        reply->sendPage(service.list(*page, *archived));
     });
     server.route(M::Get, QStringLiteral("/v1/environments/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
         reply->send(service.retrieve(req.param(0)));

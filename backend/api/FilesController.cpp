@@ -96,10 +96,7 @@ void registerFileRoutes(ApiServer &server, FileService &service)
         if (!page)
             return reply->error(page.error());
         const QString scopeId = req.query.queryItemValue(QStringLiteral("scope_id"), QUrl::FullyDecoded);
-        auto result = service.list(*page, ids, scopeId);
-        if (!result)
-            return reply->error(result.error());
-        reply->json(200, result->toJson(false));
+        reply->sendPage(service.list(*page, ids, scopeId));
     });
     server.route(M::Get, QStringLiteral("/v1/files/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
         reply->send(service.retrieve(req.param(0)));

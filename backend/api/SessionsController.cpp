@@ -21,13 +21,6 @@ Result<bool> parseOrder(const ApiRequest &req, bool ascendingByDefault)
     return ApiError::invalid(QStringLiteral("`order` must be asc or desc, got \"%1\"").arg(order));
 }
 
-void sendPage(const ReplyPtr &reply, const Result<Page> &page, bool withPrev)
-{
-    if (!page)
-        return reply->error(page.error());
-    reply->json(200, page->toJson(withPrev));
-}
-
 } // namespace
 
 void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog &log, SseHub &hub)
@@ -72,7 +65,7 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         q.createdLte = req.queryValue(QStringLiteral("created_at[lte]"));
         q.deploymentId = req.queryValue(QStringLiteral("deployment_id"));
         q.memoryStoreId = req.queryValue(QStringLiteral("memory_store_id"));
-        sendPage(reply, service.list(q), true);
+        reply->sendPage(service.list(q), true);
     });
     server.route(M::Get, QStringLiteral("/v1/sessions/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
         reply->send(service.retrieve(req.param(0)));
@@ -101,7 +94,7 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         auto page = PageRequest::fromQuery(req.query, 20, 100);
         if (!page)
             return reply->error(page.error());
-        sendPage(reply, service.listResources(req.param(0), *page), false);
+        reply->sendPage(service.listResources(req.param(0), *page));
     });
     server.route(M::Get, QStringLiteral("/v1/sessions/{id}/resources/{rid}"), [&service](const ApiRequest &req, ReplyPtr reply) {
         reply->send(service.retrieveResource(req.param(0), req.param(1)));
@@ -142,7 +135,7 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         filter.createdGte = req.queryValue(QStringLiteral("created_at[gte]"));
         filter.createdLt = req.queryValue(QStringLiteral("created_at[lt]"));
         filter.createdLte = req.queryValue(QStringLiteral("created_at[lte]"));
-        sendPage(reply, log.list(req.param(0), *page, *order, filter), false);
+        reply->sendPage(log.list(req.param(0), *page, *order, filter));
     });
     server.route(M::Get, QStringLiteral("/v1/sessions/{id}/events/stream"),
                  [&service, &log, &hub](const ApiRequest &req, ReplyPtr reply) {

@@ -13,12 +13,6 @@ Callback<QJsonObject> answer(ReplyPtr reply)
     return [reply = std::move(reply)](Result<QJsonObject> result) { reply->send(result); };
 }
 
-void sendPage(const ReplyPtr &reply, const Result<Page> &page)
-{
-    if (!page)
-        return reply->error(page.error());
-    reply->json(200, page->toJson(false));
-}
 
 } // namespace
 
@@ -40,7 +34,7 @@ void registerVaultRoutes(ApiServer &server, VaultService &service)
         auto archived = req.queryBool(QStringLiteral("include_archived"), false);
         if (!archived)
             return reply->error(archived.error());
-        sendPage(reply, service.list(*page, *archived));
+        reply->sendPage(service.list(*page, *archived));
     });
     server.route(M::Get, QStringLiteral("/v1/vaults/{vault_id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
         reply->send(service.retrieve(req.param(0)));
@@ -72,7 +66,7 @@ void registerVaultRoutes(ApiServer &server, VaultService &service)
         auto archived = req.queryBool(QStringLiteral("include_archived"), false);
         if (!archived)
             return reply->error(archived.error());
-        sendPage(reply, service.listCredentials(req.param(0), *page, *archived));
+        reply->sendPage(service.listCredentials(req.param(0), *page, *archived));
     });
     server.route(M::Get, QStringLiteral("/v1/vaults/{vault_id}/credentials/{credential_id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
         reply->send(service.retrieveCredential(req.param(0), req.param(1)));

@@ -20,6 +20,8 @@
 #include "api/SseHub.h"
 #include "services/EventLog.h"
 #include "services/SessionService.h"
+#include "runtime/Runtime.h"
+// [sandbox-include]
 
 #include <QDir>
 #include <QHostInfo>
@@ -40,7 +42,10 @@ Backend::Backend(Config config, QObject *parent)
 
 Backend::~Backend()
 {
-    // Children (services, server) go first via QObject; the database closes last.
+    // Children (services, server) go first via QObject; the database closes last. The runtime
+    // goes first of all: it cancels in-flight model requests and tools without writing.
+    delete m_runtime;
+    m_runtime = nullptr;
     delete m_api;
     m_api = nullptr;
 }
@@ -96,6 +101,9 @@ Status Backend::openServices()
     m_sessions = new SessionService(*m_db, *m_events, *m_agents, *m_environments, *m_vaults, *m_files, this);
     m_sse = new SseHub(*m_events, m_config.sseHeartbeatMs, this);
     registerSessionRoutes(*m_api, *m_sessions, *m_events, *m_sse);
+    m_runtime = new RuntimeManager(m_config, *m_sessions, *m_events, *m_vaults, *m_sse, this);
+    m_runtime->start(); // crash recovery, then queued work resumes
+    // [sandbox-wire]
     return Ok{};
 }
 

@@ -19,6 +19,7 @@ class SessionService;
 class EventLog;
 class SseHub;
 class FileService;
+class RuntimeManager;
 
 // The composition root of the backend: owns the store, the keychain wrapper, the services
 // and the HTTP server. Lives on one thread (its own in the GUI, the main thread in
@@ -53,6 +54,9 @@ public:
     SessionService &sessions() { return *m_sessions; }
     EventLog &events() { return *m_events; }
     FileService &files() { return *m_files; }
+    SseHub &sse() { return *m_sse; }
+    // The agent loop of every session (backend/runtime); the sandbox installs its ToolExecutor here.
+    RuntimeManager &runtime() { return *m_runtime; }
 
 private:
     Status openServices();
@@ -68,6 +72,7 @@ private:
     EventLog *m_events = nullptr;
     SseHub *m_sse = nullptr;
     FileService *m_files = nullptr;
+    RuntimeManager *m_runtime = nullptr;
 };
 
 } // namespace viv

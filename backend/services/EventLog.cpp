@@ -195,6 +195,13 @@ Result<Page> EventLog::list(const QString &sessionId, const PageRequest &page, b
     auto result = m_table.list(req, filters);
     if (!result)
         return result;
+    for (qsizetype i = 0; i < result->data.size(); ++i) {
+        if (result->data.at(i).toObject().value(kProcessedAt).isNull()) {
+            QJsonObject e = result->data.at(i).toObject();
+            overlayProcessed(e);
+            result->data.replace(i, e);
+        }
+    }
     result->nextPage = orderedCursor(ascending, result->nextPage);
     result->prevPage = orderedCursor(ascending, result->prevPage);
     return result;
@@ -211,6 +218,66 @@ Result<QList<LoggedEvent>> EventLog::since(const QString &sessionId, qint64 afte
     QList<LoggedEvent> out;
     while (q.next())
         out.append({sessionId, q.value(0).toLongLong(), parseDoc(q.value(1).toString())});
+    for (LoggedEvent &e : out) {
+        if (e.event.value(kProcessedAt).isNull())
+            overlayProcessed(e.event);
+    }
+    return out;
+}
+
+void EventLog::overlayProcessed(QJsonObject &event)
+{
+    QSqlQuery &q = m_db.cached(QStringLiteral("SELECT processed_at FROM event_processed WHERE event_id = ?"));
+    q.addBindValue(event.value(kId).toString());
+    if (m_db.exec(q) && q.next())
+        event.insert(kProcessedAt, q.value(0).toString());
+    q.finish();
+}
+
+QHash<QString, qint64> EventLog::consumedAt(const QString &sessionId)
+{
+    QHash<QString, qint64> out;
+    QSqlQuery &q = m_db.cached(QStringLiteral("SELECT event_id, at_seq FROM event_processed WHERE session_id = ?"));
+    q.addBindValue(sessionId);
+    if (m_db.exec(q)) {
+        while (q.next())
+            out.insert(q.value(0).toString(), q.value(1).toLongLong());
+    }
+    q.finish();
+    return out;
+}
+
+Status EventLog::markProcessed(const QString &sessionId, const QStringList &eventIds, const QString &at,
+                               qint64 atSeq)
+{
+    for (const QString &id : eventIds) {
+        QSqlQuery &q = m_db.cached(QStringLiteral(
+            "INSERT OR IGNORE INTO event_processed (event_id, session_id, processed_at, at_seq) VALUES (?, ?, ?, ?)"));
+        q.addBindValue(id);
+        q.addBindValue(sessionId);
+        q.addBindValue(at);
+        q.addBindValue(atSeq);
+        if (auto s = m_db.exec(q); !s)
+            return s;
+    }
+    return Ok{};
+}
+
+Result<QList<LoggedEvent>> EventLog::pending(const QString &sessionId)
+{
+    QSqlQuery q = m_db.query(QStringLiteral(
+        "SELECT e.seq, e.doc FROM events e WHERE e.session_id = ? AND e.type IN "
+        "('user.message', 'user.interrupt', 'user.tool_confirmation') AND NOT EXISTS "
+        "(SELECT 1 FROM event_processed p WHERE p.event_id = e.id) ORDER BY e.seq ASC"));
+    q.addBindValue(sessionId);
+    if (auto s = m_db.exec(q); !s)
+        return s.error();
+    QList<LoggedEvent> out;
+    while (q.next()) {
+        QJsonObject doc = parseDoc(q.value(1).toString());
+        if (doc.value(kProcessedAt).isNull())
+            out.append({sessionId, q.value(0).toLongLong(), doc});
+    }
     return out;
 }
 
@@ -252,8 +319,12 @@ Result<QList<QJsonObject>> EventLog::ofTypes(const QString &sessionId, const QSt
     if (auto s = m_db.exec(q); !s)
         return s.error();
     QList<QJsonObject> out;
-    while (q.next())
-        out.append(parseDoc(q.value(0).toString()));
+    while (q.next()) {
+        QJsonObject e = parseDoc(q.value(0).toString());
+        if (e.value(kProcessedAt).isNull())
+            overlayProcessed(e);
+        out.append(e);
+    }
     return out;
 }
 

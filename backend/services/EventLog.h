@@ -3,6 +3,7 @@
 #include "core/Result.h"
 #include "store/DocTable.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
@@ -67,6 +68,16 @@ public:
     Result<qint64> lastSeq(const QString &sessionId);
     // All events of the given types, ascending (session views derived from the log).
     Result<QList<QJsonObject>> ofTypes(const QString &sessionId, const QStringList &types);
+    // Records that queued user events were consumed by the runtime (their processed_at). The log
+    // is append-only, so this lives in `event_processed` and is overlaid on every read (list,
+    // since, ofTypes). Runs inside the caller's transaction.
+    // `atSeq` is the log position at which they were consumed.
+    Status markProcessed(const QString &sessionId, const QStringList &eventIds, const QString &at,
+                         qint64 atSeq);
+    // Consumed queued events of the session: event id → log position where they were consumed.
+    QHash<QString, qint64> consumedAt(const QString &sessionId);
+    // Queued user events (processed_at null) the runtime has not consumed yet, ascending.
+    Result<QList<LoggedEvent>> pending(const QString &sessionId);
     // Deletes the session's events; the caller holds the transaction (session delete).
     Status removeSession(const QString &sessionId);
 
@@ -77,6 +88,9 @@ Q_SIGNALS:
     void appended(const QString &sessionId, const QList<viv::LoggedEvent> &events);
 
 private:
+    // Fills in processed_at of queued events that the runtime has consumed since.
+    void overlayProcessed(QJsonObject &event);
+
     Database &m_db;
     DocTable m_table;
 };

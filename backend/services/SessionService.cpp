@@ -1303,4 +1303,109 @@ Result<QJsonObject> SessionService::sendEvents(const QString &sessionId, const Q
     return QJsonObject{{QStringLiteral("data"), data}};
 }
 
+// ---- runtime ------------------------------------------------------------------------------
+
+Result<QList<QJsonObject>> SessionService::commitRuntime(const QString &sessionId, const RuntimeCommit &c)
+{
+    auto current = loadDoc(sessionId);
+    if (!current)
+        return ApiError::notFound(QStringLiteral("session %1 not found").arg(sessionId));
+    QJsonObject doc = *current;
+    const QString oldStatus = doc.value(kStatus).toString();
+    const bool usageChanged = c.inputTokens || c.outputTokens || c.cacheReadInputTokens
+                              || c.cacheCreationInputTokens || c.activeSeconds > 0;
+    const bool statusChanged = !c.status.isEmpty() && c.status != oldStatus;
+    const QString now = clock::nowIso();
+    if (usageChanged) {
+        QJsonObject usage = doc.value(QStringLiteral("usage")).toObject();
+        auto add = [&usage](const QString &key, double delta) {
+            usage.insert(key, usage.value(key).toDouble() + delta);
+        };
+        add(QStringLiteral("input_tokens"), double(c.inputTokens));
+        add(QStringLiteral("output_tokens"), double(c.outputTokens));
+        add(QStringLiteral("cache_read_input_tokens"), double(c.cacheReadInputTokens));
+        add(QStringLiteral("active_seconds"), c.activeSeconds);
+        QJsonObject creation = usage.value(QStringLiteral("cache_creation")).toObject();
+        // The Messages API reports one cache-creation figure; its default TTL is 5 minutes.
+        creation.insert(QStringLiteral("ephemeral_5m_input_tokens"),
+                        creation.value(QStringLiteral("ephemeral_5m_input_tokens")).toDouble()
+                            + double(c.cacheCreationInputTokens));
+        if (!creation.contains(QStringLiteral("ephemeral_1h_input_tokens")))
+            creation.insert(QStringLiteral("ephemeral_1h_input_tokens"), 0);
+        usage.insert(QStringLiteral("cache_creation"), creation);
+        doc.insert(QStringLiteral("usage"), usage);
+        QJsonObject stats = doc.value(QStringLiteral("stats")).toObject();
+        stats.insert(QStringLiteral("active_seconds"),
+                     stats.value(QStringLiteral("active_seconds")).toDouble() + c.activeSeconds);
+        doc.insert(QStringLiteral("stats"), stats);
+    }
+    if (statusChanged)
+        doc.insert(kStatus, c.status);
+    const bool docChanged = usageChanged || statusChanged;
+    if (docChanged)
+        doc.insert(kUpdatedAt, now);
+
+    Transaction tx(m_db);
+    if (!tx.active())
+        return ApiError::internal(QStringLiteral("cannot begin a transaction"));
+    if (docChanged) {
+        if (auto s = storeSession(doc, false); !s)
+            return s.error();
+    }
+    auto logged = m_log.write(sessionId, c.events);
+    if (!logged)
+        return logged.error();
+    if (!c.processed.isEmpty()) {
+        qint64 atSeq = 0;
+        if (!logged->isEmpty()) {
+            atSeq = logged->constFirst().seq;
+        } else if (auto last = m_log.lastSeq(sessionId)) {
+            atSeq = *last + 1;
+        }
+        if (auto s = m_log.markProcessed(sessionId, c.processed, now, atSeq); !s)
+            return s.error();
+    }
+    if (!tx.commit())
+        return ApiError::internal(QStringLiteral("session %1: runtime step failed to commit").arg(sessionId));
+    m_log.publish(sessionId, *logged);
+    if (docChanged) {
+        if (auto out = present(doc))
+            Q_EMIT changed(sessionId, *out);
+    }
+    QList<QJsonObject> out;
+    out.reserve(logged->size());
+    for (const LoggedEvent &e : std::as_const(*logged))
+        out.append(e.event);
+    return out;
+}
+
+QStringList SessionService::idsInStatus(const QStringList &statuses)
+{
+    QStringList marks;
+    for (qsizetype i = 0; i < statuses.size(); ++i)
+        marks << QStringLiteral("?");
+    QSqlQuery q = m_db.query(QStringLiteral("SELECT id FROM sessions WHERE status IN (%1) ORDER BY seq ASC")
+                                 .arg(marks.join(u',')));
+    for (const QString &st : statuses)
+        q.addBindValue(st);
+    QStringList out;
+    if (!m_db.exec(q))
+        return out;
+    while (q.next())
+        out << q.value(0).toString();
+    return out;
+}
+
+QStringList SessionService::allIds()
+{
+    QSqlQuery q = m_db.query(QStringLiteral(
+        "SELECT id FROM sessions WHERE archived_at IS NULL AND status != 'terminated' ORDER BY seq ASC"));
+    QStringList out;
+    if (!m_db.exec(q))
+        return out;
+    while (q.next())
+        out << q.value(0).toString();
+    return out;
+}
+
 } // namespace viv

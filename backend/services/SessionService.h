@@ -72,6 +72,29 @@ public:
 
     static const QStringList &statuses();
 
+    // ---- for the runtime (backend/runtime) ----
+    // The runtime's single commit point: appends `events`, records the queued user events it
+    // consumed (`processed`), and updates the session row (status, usage, stats.active_seconds)
+    // in ONE transaction; only after the commit are the events published and changed() emitted.
+    struct RuntimeCommit
+    {
+        QList<QJsonObject> events;
+        QStringList processed;   // ids of queued user events consumed by this step
+        QString status;          // new status; empty = unchanged
+        qint64 inputTokens = 0;  // usage deltas
+        qint64 outputTokens = 0;
+        qint64 cacheReadInputTokens = 0;
+        qint64 cacheCreationInputTokens = 0;
+        double activeSeconds = 0; // time spent running, added to stats and usage
+    };
+    Result<QList<QJsonObject>> commitRuntime(const QString &sessionId, const RuntimeCommit &commit);
+    // The stored session document (agent snapshot, vault_ids, environment_id, status).
+    std::optional<QJsonObject> document(const QString &id) { return loadDoc(id); }
+    // Ids of sessions in one of `statuses` (start-up recovery), oldest first.
+    QStringList idsInStatus(const QStringList &statuses);
+    // Ids of every non-archived, non-terminated session with queued work (start-up).
+    QStringList allIds();
+
 Q_SIGNALS:
     void changed(const QString &id, const QJsonObject &session);
     void removed(const QString &id);

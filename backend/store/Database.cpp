@@ -117,6 +117,18 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END)SQL",
 ))SQL",
         R"SQL(CREATE INDEX files_expires ON files(expires_at) WHERE expires_at IS NOT NULL)SQL",
     },
+    // v3: when the runtime consumed a queued user event (the log itself is append-only, so a
+    // queued event's processed_at lives here and is overlaid when the event is read); at_seq is
+    // the log position where it was consumed (its place in the conversation).
+    {
+        R"SQL(CREATE TABLE event_processed (
+    event_id TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    session_id TEXT NOT NULL,
+    processed_at TEXT NOT NULL,
+    at_seq INTEGER NOT NULL
+) WITHOUT ROWID)SQL",
+        R"SQL(CREATE INDEX event_processed_session ON event_processed(session_id))SQL",
+    },
 };
 
 QAtomicInt s_connectionCounter;

@@ -168,6 +168,33 @@ class TestApiSessions : public QObject
             qWarning("create session failed: %d %s", r.status, r.body.constData());
         return r.json();
     }
+    // The log's event ids, ascending (after `afterId` when given).
+    QStringList logIds(const QString &sessionId, const QString &afterId = {})
+    {
+        QStringList ids;
+        for (const QJsonValue &v : h->get(S("/v1/sessions/%1/events").arg(sessionId)).json().value(S("data")).toArray())
+            ids << v.toObject().value(S("id")).toString();
+        if (!afterId.isEmpty())
+            ids = ids.mid(ids.indexOf(afterId) + 1);
+        return ids;
+    }
+
+    // The harness configures no model provider (empty base URLs), so the runtime answers each
+    // user.message with exactly: running, session.error (model_request_failed_error, exhausted,
+    // saying no provider is configured), idle with retries_exhausted — never agent output.
+    static void verifyNoProviderTurn(const QJsonArray &runtimeEvents)
+    {
+        QCOMPARE(runtimeEvents.size(), 3);
+        QCOMPARE(runtimeEvents[0].toObject().value(S("type")).toString(), S("session.status_running"));
+        const QJsonObject err = runtimeEvents[1].toObject();
+        QCOMPARE(err.value(S("type")).toString(), S("session.error"));
+        QCOMPARE(err.value(S("error")).toObject().value(S("type")).toString(), S("model_request_failed_error"));
+        QCOMPARE(err.value(S("error")).toObject().value(S("retry_status")).toObject().value(S("type")).toString(), S("exhausted"));
+        QVERIFY(err.value(S("error")).toObject().value(S("message")).toString().contains(S("base URL")));
+        QCOMPARE(runtimeEvents[2].toObject().value(S("type")).toString(), S("session.status_idle"));
+        QCOMPARE(runtimeEvents[2].toObject().value(S("stop_reason")).toObject().value(S("type")).toString(), S("retries_exhausted"));
+    }
+
     int eventCount(const QString &sessionId)
     {
         QSqlQuery q = h->backend->database().query(S("SELECT COUNT(*) FROM events WHERE session_id = ?"));
@@ -414,9 +441,11 @@ private Q_SLOTS:
         auto list = h->get(S("/v1/sessions/%1/events").arg(sid));
         QCOMPARE(list.status, 200);
         const QJsonArray data = list.json().value(S("data")).toArray();
-        QCOMPARE(data.size(), 2); // queued; no agent output is invented
+        QCOMPARE(data.size(), 5); // the two initial events, then the runtime's answer
         QCOMPARE(data[0].toObject().value(S("type")).toString(), S("user.message"));
-        QVERIFY(data[0].toObject().value(S("processed_at")).isNull());
+        // Consumed by the runtime at creation: processed_at is now set (it was null when queued).
+        QVERIFY(data[0].toObject().value(S("processed_at")).isString());
+        verifyNoProviderTurn(QJsonArray{data[2], data[3], data[4]}); // no agent output is invented
         const QJsonObject outcome = data[1].toObject();
         QCOMPARE(outcome.value(S("type")).toString(), S("user.define_outcome"));
         QVERIFY(outcome.value(S("outcome_id")).toString().startsWith(S("outc_")));
@@ -582,7 +611,7 @@ private Q_SLOTS:
         auto s = createSession({{S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}}}},
                                 {S("initial_events"), QJsonArray{textMessage(S("x"))}}});
         const QString sid = s.value(S("id")).toString();
-        QCOMPARE(eventCount(sid), 1);
+        QCOMPARE(eventCount(sid), 4); // user.message + the runtime's running, session.error, idle
         const int resources = h->rowCount(S("session_resources"));
         auto d = h->del(S("/v1/sessions/") + sid);
         QCOMPARE(d.status, 200);
@@ -691,12 +720,20 @@ private Q_SLOTS:
         auto list = h->get(S("/v1/sessions/%1/events").arg(sid));
         QCOMPARE(list.status, 200);
         QStringList listed;
-        for (const QJsonValue &v : list.json().value(S("data")).toArray())
-            listed << v.toObject().value(S("id")).toString();
-        QCOMPARE(listed, ids);
+        QJsonArray runtimeEvents;
+        for (const QJsonValue &v : list.json().value(S("data")).toArray()) {
+            const QString type = v.toObject().value(S("type")).toString();
+            if (type.startsWith(S("user.")) || type == S("system.message"))
+                listed << v.toObject().value(S("id")).toString();
+            else
+                runtimeEvents.append(v);
+        }
+        QCOMPARE(listed, ids); // the user events, in send order
+        for (const QJsonValue &v : std::as_const(runtimeEvents))
+            QVERIFY(!v.toObject().value(S("type")).toString().startsWith(S("agent."))); // nothing invented
         QVERIFY(list.json().value(S("next_page")).isNull());
         QVERIFY(!list.json().contains(S("prev_page")));
-        // The session stays idle: nothing runs it yet, and nothing is invented.
+        // Without a configured provider every turn ends at once: the session is idle again.
         QCOMPARE(h->get(S("/v1/sessions/") + sid).json().value(S("status")).toString(), S("idle"));
 
         // Pagination.
@@ -711,9 +748,11 @@ private Q_SLOTS:
                 break;
             page = p.json().value(S("next_page")).toString();
         }
-        QCOMPARE(paged, ids);
+        const QStringList whole = logIds(sid); // user events and the runtime's answers
+        QVERIFY(whole.size() > ids.size());
+        QCOMPARE(paged, whole);
         auto desc = h->get(S("/v1/sessions/%1/events?order=desc").arg(sid));
-        QCOMPARE(desc.json().value(S("data")).toArray().first().toObject().value(S("id")).toString(), ids.last());
+        QCOMPARE(desc.json().value(S("data")).toArray().first().toObject().value(S("id")).toString(), whole.last());
         auto typed = h->get(S("/v1/sessions/%1/events?types[]=user.interrupt").arg(sid));
         QCOMPARE(typed.json().value(S("data")).toArray().size(), 1);
         QCOMPARE(h->get(S("/v1/sessions/%1/events?types[]=user.bogus").arg(sid)).status, 400);
@@ -835,8 +874,13 @@ private Q_SLOTS:
         auto r = send(sid, QJsonArray{textMessage(S("a")), textMessage(S("b"))});
         QCOMPARE(r.status, 200);
         QVERIFY(c.waitForEvents(2));
-        const auto events = c.events();
+        QList<SseClient::Message> events;
+        for (const auto &m : c.events()) {
+            if (m.event == S("user.message"))
+                events << m; // the runtime's own events (no provider → error, idle) follow them
+        }
         QCOMPARE(events.size(), 2); // no history without Last-Event-ID
+        QVERIFY(c.events().first().event == S("user.message"));
         const QJsonArray sent = r.json().value(S("data")).toArray();
         for (int i = 0; i < 2; ++i) {
             QCOMPARE(events[i].event, S("user.message"));
@@ -882,21 +926,31 @@ private Q_SLOTS:
             for (const QJsonValue &v : r.json().value(S("data")).toArray())
                 all << v.toObject().value(S("id")).toString();
             QVERIFY(c.waitForEvents(2));
+            QCOMPARE(c.events()[0].id, all[0]);
+            QCOMPARE(c.events()[1].id, all[1]);
+            // The runtime answers both messages (no provider: error + idle each); let it finish.
+            QTest::qWait(100);
+            c.poll();
             lastSeen = c.events().last().id;
-            QCOMPARE(lastSeen, all.last());
+            QCOMPARE(lastSeen, logIds(sid).last());
             c.socket.abort(); // the client goes away
         }
         QTest::qWait(50);
-        QStringList missed;
+        QStringList gapUser;
         for (int i = 0; i < 3; ++i) {
             auto r = send(sid, QJsonArray{textMessage(S("gap %1").arg(i))});
             QCOMPARE(r.status, 200);
-            missed << r.json().value(S("data")).toArray()[0].toObject().value(S("id")).toString();
+            gapUser << r.json().value(S("data")).toArray()[0].toObject().value(S("id")).toString();
         }
+        QTest::qWait(100);
+        const QStringList missed = logIds(sid, lastSeen); // the user events and the runtime's answers
+        QCOMPARE(missed.size(), 3 * 4);
+        for (const QString &id : gapUser)
+            QVERIFY(missed.contains(id));
         SseClient c;
         QVERIFY(c.open(h->backend->port(), S("/v1/sessions/%1/events/stream").arg(sid), lastSeen.toUtf8()));
         QCOMPARE(c.status, 200);
-        QVERIFY(c.waitForEvents(3));
+        QVERIFY(c.waitForEvents(int(missed.size())));
         QStringList replayed;
         for (const auto &m : c.events())
             replayed << m.id;
@@ -904,21 +958,23 @@ private Q_SLOTS:
         // Then live, with no duplicate.
         auto live = send(sid, QJsonArray{textMessage(S("live"))});
         const QString liveId = live.json().value(S("data")).toArray()[0].toObject().value(S("id")).toString();
-        QVERIFY(c.waitForEvents(4));
+        QVERIFY(c.waitForEvents(int(missed.size()) + 4));
         QTest::qWait(200);
         c.poll();
         QStringList got;
         for (const auto &m : c.events())
             got << m.id;
-        QCOMPARE(got, missed + QStringList{liveId});
+        QCOMPARE(got, logIds(sid, lastSeen));
+        QCOMPARE(got.mid(int(missed.size())).first(), liveId);
         // Replaying from the very first event gives everything after it, once, in order.
         SseClient full;
+        const QStringList everything = logIds(sid, all.first());
         QVERIFY(full.open(h->backend->port(), S("/v1/sessions/%1/events/stream").arg(sid), all.first().toUtf8()));
-        QVERIFY(full.waitForEvents(5));
+        QVERIFY(full.waitForEvents(int(everything.size())));
         QStringList fullIds;
         for (const auto &m : full.events())
             fullIds << m.id;
-        QCOMPARE(fullIds, QStringList{all[1]} + missed + QStringList{liveId});
+        QCOMPARE(fullIds, everything);
     }
 
     void agentEventsAppendedByTheRuntimeReachTheStream()
@@ -951,10 +1007,12 @@ private Q_SLOTS:
         QVERIFY(h->start());
         auto list = h->get(S("/v1/sessions/%1/events").arg(sid));
         QCOMPARE(list.status, 200);
-        QCOMPARE(list.json().value(S("data")).toArray().size(), 1);
+        // The message and the runtime's answer (no provider: running, session.error, idle).
+        QCOMPARE(list.json().value(S("data")).toArray().size(), 4);
+        QCOMPARE(list.json().value(S("data")).toArray()[0].toObject().value(S("type")).toString(), S("user.message"));
         auto next = send(sid, QJsonArray{textMessage(S("after restart"))});
         QCOMPARE(next.status, 200);
-        QCOMPARE(h->get(S("/v1/sessions/%1/events").arg(sid)).json().value(S("data")).toArray().size(), 2);
+        QCOMPARE(h->get(S("/v1/sessions/%1/events").arg(sid)).json().value(S("data")).toArray().size(), 8);
     }
 };
 

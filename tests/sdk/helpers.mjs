@@ -58,7 +58,7 @@ function freePort() {
     });
 }
 
-async function startOnce(binary, port, dataDir, apiKey) {
+async function startOnce(binary, port, dataDir, apiKey, extraEnv = {}) {
     const child = spawn(binary, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
         env: {
             ...process.env,
@@ -69,6 +69,7 @@ async function startOnce(binary, port, dataDir, apiKey) {
             ANTHROPIC_API_KEY: '',
             OPENAI_BASE_URL: 'http://127.0.0.1:9',
             OPENAI_API_KEY: '',
+            ...extraEnv,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -116,21 +117,23 @@ export function recordSecret(value) {
 }
 
 /**
- * Starts vivariumd. Returns {client, baseURL, apiKey, dataDir, stop(), log(), makeClient()}.
+ * Starts vivariumd. Returns {client, baseURL, apiKey, dataDir, stop(), kill9(), log(), makeClient()}.
+ * Options: `env` (extra environment, e.g. ANTHROPIC_BASE_URL of a scripted provider),
+ * `dataDir` + `apiKey` (restart on an existing data directory; kill9() leaves it in place).
  */
-export async function startServer() {
+export async function startServer(options = {}) {
     const binary = process.env.VIVARIUMD || DEFAULT_VIVARIUMD;
     if (!existsSync(binary))
         throw new Error(`vivariumd not found at ${binary} (set VIVARIUMD to the built binary)`);
-    const dataDir = await mkdtemp(path.join(ARTIFACTS || tmpdir(), 'vivarium-sdk-'));
-    const apiKey = `viv-test-${randomBytes(16).toString('hex')}`;
+    const dataDir = options.dataDir ?? (await mkdtemp(path.join(ARTIFACTS || tmpdir(), 'vivarium-sdk-')));
+    const apiKey = options.apiKey ?? `viv-test-${randomBytes(16).toString('hex')}`;
 
     let started;
     let lastError;
     for (let attempt = 0; attempt < 5 && !started; ++attempt) {
         const port = await freePort();
         try {
-            started = await startOnce(binary, port, dataDir, apiKey);
+            started = await startOnce(binary, port, dataDir, apiKey, options.env);
         } catch (e) {
             lastError = e; // most likely the port was taken between probe and bind: retry
         }
@@ -165,7 +168,17 @@ export async function startServer() {
         else await rm(dataDir, { recursive: true, force: true });
     }
 
-    return { client: makeClient(), baseURL, apiKey, dataDir, stop, log, makeClient };
+    /** SIGKILL (kill -9): the data directory stays for a restart with the same dataDir/apiKey. */
+    async function kill9() {
+        stopped = true;
+        if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGKILL');
+            await exited;
+        }
+        if (ARTIFACTS) await writeFile(`${dataDir}.${Date.now()}.log`, log());
+    }
+
+    return { client: makeClient(), baseURL, apiKey, dataDir, stop, kill9, log, makeClient };
 }
 
 /**
@@ -174,10 +187,10 @@ export async function startServer() {
  * server goes in `setup(ctx)`: Node 20 runs several root-level before() hooks of one file
  * concurrently, so a second root before() could not rely on the server being up.
  */
-export function useServer(setup) {
+export function useServer(setup, options) {
     const ctx = {};
     before(async () => {
-        Object.assign(ctx, await startServer());
+        Object.assign(ctx, await startServer(typeof options === 'function' ? await options() : options));
         if (setup) await setup(ctx);
     });
     after(async () => {

@@ -2,7 +2,8 @@
 // There is no agent runtime yet: a user.message is recorded and echoed, nothing answers it.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { startScriptedProvider } from '../provider/scripted-provider.mjs';
 import {
     NotFoundError,
     catchError,
@@ -29,13 +30,25 @@ function stable(session) {
     return rest;
 }
 
-const srv = useServer(async (srv) => {
-    const c = srv.client;
-    env = await c.beta.environments.create({ name: uniq('sess-env-'), config: { type: 'cloud' } });
-    agentV1 = await c.beta.agents.create({ name: uniq('sess-agent-'), model: 'claude-sonnet-4-6' });
-    agent = await c.beta.agents.update(agentV1.id, { version: 1, name: `${agentV1.name}-v2` });
-    other = await c.beta.agents.create({ name: uniq('other-agent-'), model: 'claude-haiku-4-5' });
-});
+// The runtime answers every user.message: a scripted model provider on loopback gives a fixed
+// reply (tests/provider), so turns end quickly and deterministically.
+const SCRIPTED_REPLY = 'Scripted reply.';
+let provider;
+const srv = useServer(
+    async (srv) => {
+        const c = srv.client;
+        env = await c.beta.environments.create({ name: uniq('sess-env-'), config: { type: 'cloud' } });
+        agentV1 = await c.beta.agents.create({ name: uniq('sess-agent-'), model: 'claude-sonnet-4-6' });
+        agent = await c.beta.agents.update(agentV1.id, { version: 1, name: `${agentV1.name}-v2` });
+        other = await c.beta.agents.create({ name: uniq('other-agent-'), model: 'claude-haiku-4-5' });
+    },
+    async () => {
+        provider = await startScriptedProvider();
+        provider.setDefault({ text: SCRIPTED_REPLY });
+        return { env: { ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: 'sk-scripted-sessions' } };
+    },
+);
+after(async () => provider?.close());
 
 describe('sessions', () => {
     let session;
@@ -325,15 +338,22 @@ describe('session events', () => {
         assert.deepEqual(sent.content, [{ type: 'text', text }]);
     });
 
-    test('events list contains it; the session stays idle; no agent.* event (no runtime yet)', async () => {
-        await sleep(500);
-        const events = await collect(srv.client.beta.sessions.events.list(session.id));
+    test('events list contains it once; the runtime answers it (scripted model) and the session returns to idle', async () => {
+        let events = [];
+        for (let i = 0; i < 200 && !events.some((e) => e.type === 'session.status_idle'); ++i) {
+            await sleep(25);
+            events = await collect(srv.client.beta.sessions.events.list(session.id));
+        }
         const mine = events.filter((e) => e.id === sent.id);
         assert.equal(mine.length, 1, 'the user.message is listed exactly once');
         assert.equal(mine[0].type, 'user.message');
         assert.deepEqual(mine[0].content, [{ type: 'text', text }]);
         const agentEvents = events.filter((e) => e.type.startsWith('agent.'));
-        assert.deepEqual(agentEvents, [], 'no agent.* events');
+        assert.deepEqual(
+            agentEvents.map((e) => [e.type, e.content]),
+            [['agent.message', [{ type: 'text', text: SCRIPTED_REPLY }]]],
+            'exactly the scripted model reply, nothing invented',
+        );
         const s = await srv.client.beta.sessions.retrieve(session.id);
         assert.equal(s.status, 'idle');
     });
@@ -360,8 +380,9 @@ describe('session events', () => {
             typed.map((e) => e.id),
             asc,
         );
-        const none = await collect(srv.client.beta.sessions.events.list(session.id, { types: ['agent.message'] }));
-        assert.deepEqual(none, []);
+        const replies = await collect(srv.client.beta.sessions.events.list(session.id, { types: ['agent.message'] }));
+        assert.ok(replies.length >= 1, 'the runtime answered');
+        assert.ok(replies.every((e) => e.type === 'agent.message'), 'types[] filters to agent.message only');
 
         const page = await srv.client.beta.sessions.events.list(session.id, { types: ['user.message'], limit: 2 });
         assert.equal(page.data.length, 2);
@@ -387,6 +408,10 @@ describe('session events', () => {
         assert.ok(hit, `user.message not received on the stream within 10 s; got ${JSON.stringify(seen)}`);
         assert.equal(hit.type, 'user.message');
         assert.deepEqual(hit.content, [{ type: 'text', text: streamText }]);
-        assert.ok(!seen.some((e) => e.type?.startsWith('agent.')), 'no agent.* event on the stream');
+        const agentEvents = seen.filter((e) => e.type?.startsWith('agent.'));
+        assert.ok(
+            agentEvents.every((e) => e.type === 'agent.message' && e.content[0].text === SCRIPTED_REPLY),
+            `only scripted model replies on the stream: ${JSON.stringify(agentEvents)}`,
+        );
     });
 });

@@ -1,0 +1,205 @@
+#include "SseStreamCall.h"
+
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+
+namespace viv {
+
+QString ModelError::errorType() const
+{
+    switch (kind) {
+    case Kind::RateLimited:
+        return QStringLiteral("model_rate_limited_error");
+    case Kind::Overloaded:
+        return QStringLiteral("model_overloaded_error");
+    case Kind::ServerError:
+    case Kind::Transport:
+    case Kind::RequestFailed:
+    case Kind::NotConfigured:
+        break;
+    }
+    return QStringLiteral("model_request_failed_error");
+}
+
+ModelError classifyHttpError(int status, const QByteArray &body, int retryAfterMs)
+{
+    ModelError e;
+    e.httpStatus = status;
+    e.retryAfterMs = retryAfterMs;
+    // Both vendors put a message in {"error": {"message": …}}; keep it short and never echo
+    // request headers (the key is only ever in a header).
+    QString detail;
+    const QJsonDocument doc = QJsonDocument::fromJson(body);
+    if (doc.isObject()) {
+        const QJsonValue err = doc.object().value(QStringLiteral("error"));
+        detail = err.isObject() ? err.toObject().value(QStringLiteral("message")).toString() : err.toString();
+    }
+    if (detail.isEmpty())
+        detail = QString::fromUtf8(body.left(300)).simplified();
+    e.message = QStringLiteral("the model provider answered HTTP %1%2")
+                    .arg(status)
+                    .arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail.left(500));
+    if (status == 429)
+        e.kind = ModelError::Kind::RateLimited;
+    else if (status == 529 || status == 503)
+        e.kind = ModelError::Kind::Overloaded;
+    else if (status >= 500)
+        e.kind = ModelError::Kind::ServerError;
+    else
+        e.kind = ModelError::Kind::RequestFailed;
+    return e;
+}
+
+QList<SseParser::Event> SseParser::feed(const QByteArray &bytes)
+{
+    QList<Event> out;
+    m_buffer += bytes;
+    qsizetype start = 0;
+    for (;;) {
+        const qsizetype nl = m_buffer.indexOf('\n', start);
+        if (nl < 0)
+            break;
+        QByteArray line = m_buffer.mid(start, nl - start);
+        start = nl + 1;
+        if (line.endsWith('\r'))
+            line.chop(1);
+        if (line.isEmpty()) {
+            if (m_hasData || !m_event.isEmpty())
+                out.append({m_event, m_data});
+            m_event.clear();
+            m_data.clear();
+            m_hasData = false;
+            continue;
+        }
+        if (line.startsWith(':'))
+            continue;
+        const qsizetype colon = line.indexOf(':');
+        const QByteArray field = colon < 0 ? line : line.left(colon);
+        QByteArray value = colon < 0 ? QByteArray() : line.mid(colon + 1);
+        if (value.startsWith(' '))
+            value.remove(0, 1);
+        if (field == "event") {
+            m_event = value;
+        } else if (field == "data") {
+            if (m_hasData)
+                m_data += '\n';
+            m_data += value;
+            m_hasData = true;
+        }
+    }
+    m_buffer.remove(0, start);
+    return out;
+}
+
+SseStreamCall::SseStreamCall(QNetworkAccessManager &nam, QNetworkRequest request, QByteArray body,
+                             ModelSink sink, ProviderTimeouts timeouts)
+    : m_sink(std::move(sink)), m_timeouts(timeouts)
+{
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    request.setRawHeader("Accept", "text/event-stream");
+    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    // Our own timers cover slow streams; the transfer timeout would cut a long, healthy stream.
+    request.setTransferTimeout(0);
+    m_reply = nam.post(request, body);
+    connect(m_reply, &QNetworkReply::readyRead, this, &SseStreamCall::onReadyRead);
+    connect(m_reply, &QNetworkReply::finished, this, &SseStreamCall::onFinished);
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, [this] {
+        ModelError e;
+        e.kind = ModelError::Kind::Transport;
+        e.message = m_gotBytes ? QStringLiteral("the model stream stalled for %1 s").arg(m_timeouts.idleMs / 1000.0)
+                               : QStringLiteral("the model provider did not answer within %1 s")
+                                     .arg(m_timeouts.firstByteMs / 1000.0);
+        finish(e);
+    });
+    armIdle(m_timeouts.firstByteMs);
+}
+
+SseStreamCall::~SseStreamCall()
+{
+    cancel();
+}
+
+void SseStreamCall::cancel()
+{
+    m_done = true;
+    m_timer.stop();
+    if (m_reply) {
+        QNetworkReply *r = m_reply;
+        m_reply = nullptr;
+        r->disconnect(this);
+        r->abort();
+        r->deleteLater();
+    }
+}
+
+void SseStreamCall::armIdle(int ms)
+{
+    if (ms > 0)
+        m_timer.start(ms);
+}
+
+void SseStreamCall::onReadyRead()
+{
+    if (m_done || !m_reply)
+        return;
+    m_gotBytes = true;
+    armIdle(m_timeouts.idleMs);
+    const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QByteArray bytes = m_reply->readAll();
+    if (status >= 300) {
+        m_errorBody += bytes.left(64 * 1024 - m_errorBody.size());
+        return;
+    }
+    for (const SseParser::Event &e : m_parser.feed(bytes)) {
+        if (m_done)
+            return;
+        if (auto err = onEvent(e))
+            return finish(*err);
+    }
+}
+
+void SseStreamCall::onFinished()
+{
+    if (m_done || !m_reply)
+        return;
+    onReadyRead();
+    if (m_done || !m_reply)
+        return;
+    const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status >= 300 || (status == 0 && m_reply->error() == QNetworkReply::NoError)) {
+        const QByteArray retryAfter = m_reply->rawHeader("retry-after");
+        bool ok = false;
+        const double secs = retryAfter.toDouble(&ok);
+        return finish(classifyHttpError(status, m_errorBody, ok ? int(secs * 1000) : -1));
+    }
+    if (m_reply->error() != QNetworkReply::NoError && status == 0) {
+        ModelError e;
+        e.kind = ModelError::Kind::Transport;
+        e.message = QStringLiteral("cannot reach the model provider at %1: %2")
+                        .arg(m_reply->url().adjusted(QUrl::RemoveUserInfo | QUrl::RemoveQuery).toString(),
+                             m_reply->errorString());
+        return finish(e);
+    }
+    // Flush a final event not followed by a blank line.
+    for (const SseParser::Event &e : m_parser.feed(QByteArrayLiteral("\n\n"))) {
+        if (m_done)
+            return;
+        if (auto err = onEvent(e))
+            return finish(*err);
+    }
+    finish(onEnd());
+}
+
+void SseStreamCall::finish(ModelResult result)
+{
+    if (m_done)
+        return;
+    auto done = std::move(m_sink.finished);
+    cancel();
+    if (done)
+        done(std::move(result));
+}
+
+} // namespace viv

@@ -1,0 +1,271 @@
+#include "Conversation.h"
+
+#include <QSet>
+
+namespace viv {
+
+namespace {
+
+QJsonObject schema(const QJsonObject &properties, const QStringList &required)
+{
+    QJsonArray req;
+    for (const QString &r : required)
+        req.append(r);
+    return QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                       {QStringLiteral("properties"), properties},
+                       {QStringLiteral("required"), req}};
+}
+
+QJsonObject prop(const QString &type, const QString &description)
+{
+    return QJsonObject{{QStringLiteral("type"), type}, {QStringLiteral("description"), description}};
+}
+
+// The agent toolset (agent_toolset_20260401) as offered to the model.
+QJsonObject builtinDefinition(const QString &name)
+{
+    auto def = [&name](const QString &description, const QJsonObject &s) {
+        return QJsonObject{{QStringLiteral("name"), name},
+                           {QStringLiteral("description"), description},
+                           {QStringLiteral("input_schema"), s}};
+    };
+    const QString str = QStringLiteral("string");
+    if (name == u"bash")
+        return def(QStringLiteral("Run a shell command in the session's sandbox and return its output."),
+                   schema({{QStringLiteral("command"), prop(str, QStringLiteral("The command to run"))},
+                           {QStringLiteral("timeout_ms"), prop(QStringLiteral("integer"), QStringLiteral("Optional timeout"))}},
+                          {QStringLiteral("command")}));
+    if (name == u"read")
+        return def(QStringLiteral("Read a file from the sandbox."),
+                   schema({{QStringLiteral("file_path"), prop(str, QStringLiteral("Absolute path"))},
+                           {QStringLiteral("offset"), prop(QStringLiteral("integer"), QStringLiteral("First line (1-based)"))},
+                           {QStringLiteral("limit"), prop(QStringLiteral("integer"), QStringLiteral("Number of lines"))}},
+                          {QStringLiteral("file_path")}));
+    if (name == u"write")
+        return def(QStringLiteral("Create or overwrite a file in the sandbox."),
+                   schema({{QStringLiteral("file_path"), prop(str, QStringLiteral("Absolute path"))},
+                           {QStringLiteral("content"), prop(str, QStringLiteral("The file's new content"))}},
+                          {QStringLiteral("file_path"), QStringLiteral("content")}));
+    if (name == u"edit")
+        return def(QStringLiteral("Replace an exact string in a file in the sandbox."),
+                   schema({{QStringLiteral("file_path"), prop(str, QStringLiteral("Absolute path"))},
+                           {QStringLiteral("old_string"), prop(str, QStringLiteral("Text to replace"))},
+                           {QStringLiteral("new_string"), prop(str, QStringLiteral("Replacement"))},
+                           {QStringLiteral("replace_all"), prop(QStringLiteral("boolean"), QStringLiteral("Replace every occurrence"))}},
+                          {QStringLiteral("file_path"), QStringLiteral("old_string"), QStringLiteral("new_string")}));
+    if (name == u"glob")
+        return def(QStringLiteral("List files matching a glob pattern in the sandbox."),
+                   schema({{QStringLiteral("pattern"), prop(str, QStringLiteral("Glob pattern"))},
+                           {QStringLiteral("path"), prop(str, QStringLiteral("Directory to search"))}},
+                          {QStringLiteral("pattern")}));
+    if (name == u"grep")
+        return def(QStringLiteral("Search file contents with a regular expression in the sandbox."),
+                   schema({{QStringLiteral("pattern"), prop(str, QStringLiteral("Regular expression"))},
+                           {QStringLiteral("path"), prop(str, QStringLiteral("File or directory"))},
+                           {QStringLiteral("glob"), prop(str, QStringLiteral("File filter"))}},
+                          {QStringLiteral("pattern")}));
+    if (name == u"web_fetch")
+        return def(QStringLiteral("Fetch a URL and return its content."),
+                   schema({{QStringLiteral("url"), prop(str, QStringLiteral("The URL"))}}, {QStringLiteral("url")}));
+    return def(QStringLiteral("Search the web."),
+               schema({{QStringLiteral("query"), prop(str, QStringLiteral("Search query"))}}, {QStringLiteral("query")}));
+}
+
+class Builder
+{
+public:
+    void add(const QString &role, const QJsonObject &block)
+    {
+        if (role == u"user" && block.value(QStringLiteral("type")).toString() != u"tool_result")
+            closeOpen();
+        if (m_messages.isEmpty()
+            || m_messages.last().toObject().value(QStringLiteral("role")).toString() != role) {
+            m_messages.append(QJsonObject{{QStringLiteral("role"), role}, {QStringLiteral("content"), QJsonArray{}}});
+        }
+        QJsonObject last = m_messages.last().toObject();
+        QJsonArray content = last.value(QStringLiteral("content")).toArray();
+        content.append(block);
+        last.insert(QStringLiteral("content"), content);
+        m_messages.replace(m_messages.size() - 1, last);
+    }
+
+    void toolUse(const QString &id, const QString &name, const QJsonValue &input)
+    {
+        add(QStringLiteral("assistant"),
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("tool_use")},
+                        {QStringLiteral("id"), id},
+                        {QStringLiteral("name"), name},
+                        {QStringLiteral("input"), input.isObject() ? input : QJsonValue(QJsonObject{})}});
+        m_open.append(id);
+    }
+
+    void toolResult(const QString &id, const QJsonValue &content, bool isError)
+    {
+        if (!m_open.contains(id))
+            return; // a result for a call the history does not hold (or a duplicate)
+        m_open.removeAll(id);
+        QJsonObject block{{QStringLiteral("type"), QStringLiteral("tool_result")},
+                          {QStringLiteral("tool_use_id"), id}};
+        QJsonArray blocks;
+        for (const QJsonValue &b : content.toArray()) {
+            const QString t = b.toObject().value(QStringLiteral("type")).toString();
+            if (t == u"text" || t == u"image")
+                blocks.append(b);
+        }
+        if (!blocks.isEmpty())
+            block.insert(QStringLiteral("content"), blocks);
+        if (isError)
+            block.insert(QStringLiteral("is_error"), true);
+        add(QStringLiteral("user"), block);
+        if (m_open.isEmpty())
+            flushDeferred();
+    }
+
+    void userContent(const QJsonArray &blocks)
+    {
+        if (!m_open.isEmpty()) {
+            m_deferred.append(blocks);
+            return;
+        }
+        appendUser(blocks);
+    }
+
+    QJsonArray finish()
+    {
+        closeOpen();
+        return m_messages;
+    }
+
+private:
+    void appendUser(const QJsonArray &blocks)
+    {
+        for (const QJsonValue &b : blocks) {
+            QJsonObject o = b.toObject();
+            const QString t = o.value(QStringLiteral("type")).toString();
+            if (t == u"text") {
+                add(QStringLiteral("user"), o);
+            } else if (t == u"image" || t == u"document") {
+                const QString src = o.value(QStringLiteral("source")).toObject().value(QStringLiteral("type")).toString();
+                if (src == u"file") {
+                    // Uploaded files reach the model through the sandbox mount, not inline.
+                    add(QStringLiteral("user"),
+                        QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                    {QStringLiteral("text"),
+                                     QStringLiteral("[attached %1: uploaded file %2]")
+                                         .arg(t, o.value(QStringLiteral("source")).toObject()
+                                                     .value(QStringLiteral("file_id")).toString())}});
+                } else {
+                    add(QStringLiteral("user"), o);
+                }
+            }
+        }
+    }
+
+    void flushDeferred()
+    {
+        const QList<QJsonArray> deferred = std::move(m_deferred);
+        m_deferred.clear();
+        for (const QJsonArray &b : deferred)
+            appendUser(b);
+    }
+
+    void closeOpen()
+    {
+        const QStringList open = m_open;
+        for (const QString &id : open)
+            toolResult(id,
+                       QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                              {QStringLiteral("text"),
+                                               QStringLiteral("The tool call was interrupted before it "
+                                                              "produced a result.")}}},
+                       true);
+    }
+
+    QJsonArray m_messages;
+    QStringList m_open;
+    QList<QJsonArray> m_deferred;
+};
+
+} // namespace
+
+bool AgentTools::autoAllows(const QString &toolName)
+{
+    static const QSet<QString> readOnly = {QStringLiteral("read"), QStringLiteral("glob"),
+                                           QStringLiteral("grep"), QStringLiteral("web_fetch"),
+                                           QStringLiteral("web_search")};
+    return readOnly.contains(toolName);
+}
+
+AgentTools AgentTools::fromAgent(const QJsonObject &agent)
+{
+    AgentTools out;
+    for (const QJsonValue &v : agent.value(QStringLiteral("tools")).toArray()) {
+        const QJsonObject t = v.toObject();
+        const QString type = t.value(QStringLiteral("type")).toString();
+        if (type == u"custom") {
+            const QString name = t.value(QStringLiteral("name")).toString();
+            out.byName.insert(name, {ToolPolicy::Kind::Custom, {}});
+            out.definitions.append(QJsonObject{{QStringLiteral("name"), name},
+                                               {QStringLiteral("description"), t.value(QStringLiteral("description"))},
+                                               {QStringLiteral("input_schema"), t.value(QStringLiteral("input_schema"))}});
+        } else if (type.startsWith(QStringLiteral("agent_toolset_"))) {
+            const QJsonObject defaults = t.value(QStringLiteral("default_config")).toObject();
+            for (const QJsonValue &c : t.value(QStringLiteral("configs")).toArray()) {
+                const QJsonObject config = c.toObject();
+                const QJsonValue enabled = config.contains(QStringLiteral("enabled"))
+                                               ? config.value(QStringLiteral("enabled"))
+                                               : defaults.value(QStringLiteral("enabled"));
+                if (!enabled.toBool(true))
+                    continue;
+                const QString name = config.value(QStringLiteral("name")).toString();
+                QString policy = config.value(QStringLiteral("permission_policy")).toObject().value(QStringLiteral("type")).toString();
+                if (policy.isEmpty())
+                    policy = defaults.value(QStringLiteral("permission_policy")).toObject().value(QStringLiteral("type")).toString(QStringLiteral("always_allow"));
+                out.byName.insert(name, {ToolPolicy::Kind::Builtin, policy});
+                out.definitions.append(builtinDefinition(name));
+            }
+        }
+    }
+    return out;
+}
+
+QJsonArray buildConversation(const QList<QJsonObject> &events)
+{
+    Builder b;
+    for (const QJsonObject &e : events) {
+        const QString type = e.value(QStringLiteral("type")).toString();
+        if (type == u"user.message") {
+            if (e.value(QStringLiteral("processed_at")).isNull())
+                continue; // still queued: not part of the conversation yet
+            b.userContent(e.value(QStringLiteral("content")).toArray());
+        } else if (type == u"system.message") {
+            QJsonArray blocks;
+            for (const QJsonValue &v : e.value(QStringLiteral("content")).toArray())
+                blocks.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                          {QStringLiteral("text"),
+                                           QStringLiteral("<system>%1</system>")
+                                               .arg(v.toObject().value(QStringLiteral("text")).toString())}});
+            b.userContent(blocks);
+        } else if (type == u"agent.message") {
+            for (const QJsonValue &v : e.value(QStringLiteral("content")).toArray()) {
+                if (v.toObject().value(QStringLiteral("type")).toString() == u"text")
+                    b.add(QStringLiteral("assistant"), v.toObject());
+            }
+        } else if (type == u"agent.tool_use" || type == u"agent.custom_tool_use" || type == u"agent.mcp_tool_use") {
+            b.toolUse(e.value(QStringLiteral("id")).toString(), e.value(QStringLiteral("name")).toString(),
+                      e.value(QStringLiteral("input")));
+        } else if (type == u"agent.tool_result" || type == u"user.tool_result") {
+            b.toolResult(e.value(QStringLiteral("tool_use_id")).toString(), e.value(QStringLiteral("content")),
+                         e.value(QStringLiteral("is_error")).toBool());
+        } else if (type == u"user.custom_tool_result") {
+            b.toolResult(e.value(QStringLiteral("custom_tool_use_id")).toString(), e.value(QStringLiteral("content")),
+                         e.value(QStringLiteral("is_error")).toBool());
+        } else if (type == u"agent.mcp_tool_result") {
+            b.toolResult(e.value(QStringLiteral("mcp_tool_use_id")).toString(), e.value(QStringLiteral("content")),
+                         e.value(QStringLiteral("is_error")).toBool());
+        }
+    }
+    return b.finish();
+}
+
+} // namespace viv

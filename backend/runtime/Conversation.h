@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+namespace viv {
+
+// What the agent snapshot says about tools, resolved for the runtime.
+struct ToolPolicy
+{
+    enum class Kind { Builtin, Custom };
+    Kind kind = Kind::Builtin;
+    QString policy; // always_allow | always_ask | auto (built-ins only)
+};
+
+struct AgentTools
+{
+    QJsonArray definitions;            // what the model is offered: [{name, description, input_schema}]
+    QHash<QString, ToolPolicy> byName; // enabled tools only
+
+    // From the session's agent snapshot: enabled agent-toolset tools (per-tool config over the
+    // toolset default) and custom tools. MCP toolsets are not offered (no MCP client yet).
+    static AgentTools fromAgent(const QJsonObject &agent);
+    // The `auto` rule: read-only tools (read, glob, grep, web_fetch, web_search) run; tools
+    // that change state or execute code (bash, write, edit) ask.
+    static bool autoAllows(const QString &toolName);
+};
+
+// Rebuilds the model conversation from the session's event log (ascending). The event log is
+// the only state: a restart rebuilds exactly what the model saw.
+//  - user.message (processed ones only; a queued one joins when it is processed), system.message
+//    → user content; agent.message → assistant text; agent.tool_use / agent.custom_tool_use /
+//    agent.mcp_tool_use → assistant tool_use whose id is the EVENT id; agent.tool_result,
+//    user.custom_tool_result, user.tool_result → user tool_result with that id.
+//  - A user message logged while tool calls were still open joins after their results.
+//  - A tool call that never got a result (interrupt, crash) gets an is_error result saying so,
+//    so the history stays valid for both vendors.
+//  - Consecutive same-role content merges (the Messages API needs alternating roles).
+QJsonArray buildConversation(const QList<QJsonObject> &events);
+
+} // namespace viv

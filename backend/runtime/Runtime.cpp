@@ -1,0 +1,934 @@
+#include "Runtime.h"
+
+#include "Config.h"
+#include "api/SseHub.h"
+#include "core/Ids.h"
+#include "services/EventLog.h"
+#include "services/SessionService.h"
+#include "services/VaultService.h"
+
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QSet>
+
+#include <algorithm>
+#include <utility>
+
+Q_LOGGING_CATEGORY(lcRuntime, "vivarium.runtime")
+
+namespace viv {
+
+namespace {
+
+const QString kType = QStringLiteral("type");
+const QString kId = QStringLiteral("id");
+
+QJsonObject ev(const QString &type, QJsonObject fields = {})
+{
+    fields.insert(kType, type);
+    return fields;
+}
+
+QJsonObject stop(const QString &type)
+{
+    return QJsonObject{{kType, type}};
+}
+
+QJsonObject idle(const QJsonObject &stopReason)
+{
+    return ev(QStringLiteral("session.status_idle"),
+              {{QStringLiteral("stop_reason"), stopReason}, {QStringLiteral("stop_details"), QJsonValue::Null}});
+}
+
+QJsonObject sessionError(const QString &errorType, const QString &message, const QString &retryStatus)
+{
+    return ev(QStringLiteral("session.error"),
+              {{QStringLiteral("error"),
+                QJsonObject{{kType, errorType},
+                            {QStringLiteral("message"), message},
+                            {QStringLiteral("retry_status"), QJsonObject{{kType, retryStatus}}}}}});
+}
+
+QJsonObject textBlocks(const QString &text)
+{
+    return QJsonObject{{kType, QStringLiteral("text")}, {QStringLiteral("text"), text}};
+}
+
+int envInt(const char *name, int fallback)
+{
+    bool ok = false;
+    const int v = qEnvironmentVariableIntValue(name, &ok);
+    return ok && v >= 0 ? v : fallback;
+}
+
+bool isVendorHost(const QUrl &u, const QString &host)
+{
+    return u.host().compare(host, Qt::CaseInsensitive) == 0;
+}
+
+} // namespace
+
+RuntimeOptions RuntimeOptions::fromEnvironment()
+{
+    RuntimeOptions o;
+    o.maxRetries = envInt("VIVARIUM_MODEL_MAX_RETRIES", o.maxRetries);
+    o.retryBaseMs = envInt("VIVARIUM_MODEL_RETRY_BASE_MS", o.retryBaseMs);
+    o.timeouts.firstByteMs = envInt("VIVARIUM_MODEL_TIMEOUT_MS", o.timeouts.firstByteMs);
+    o.timeouts.idleMs = envInt("VIVARIUM_MODEL_IDLE_TIMEOUT_MS", o.timeouts.idleMs);
+    return o;
+}
+
+// ---- SessionRuntime ------------------------------------------------------------------------
+
+SessionRuntime::SessionRuntime(RuntimeManager &manager, QString sessionId)
+    : QObject(&manager), m_mgr(manager), m_sessionId(std::move(sessionId))
+{
+    m_backoff.setSingleShot(true);
+    connect(&m_backoff, &QTimer::timeout, this, [this] {
+        if (m_phase != Phase::Backoff)
+            return;
+        if (!commit({ev(QStringLiteral("session.status_running"))}, QStringLiteral("running")))
+            return;
+        m_running_since.start();
+        requestModel();
+    });
+    m_clock.start();
+}
+
+SessionRuntime::~SessionRuntime()
+{
+    abandon();
+}
+
+void SessionRuntime::abandon()
+{
+    ++m_generation;
+    cancelInFlight();
+    m_queue.clear();
+    m_pending.clear();
+}
+
+void SessionRuntime::cancelInFlight()
+{
+    m_backoff.stop();
+    if (m_call) {
+        m_call->cancel();
+        m_call.reset();
+    }
+    for (const auto &t : std::as_const(m_running))
+        t->cancel();
+    m_running.clear();
+}
+
+double SessionRuntime::takeActiveSeconds()
+{
+    if (!m_running_since.isValid())
+        return 0;
+    const double s = m_running_since.nsecsElapsed() / 1e9;
+    m_running_since.invalidate();
+    return s;
+}
+
+bool SessionRuntime::commit(QList<QJsonObject> events, const QString &status, QStringList processed,
+                            const ModelUsage &usage)
+{
+    SessionService::RuntimeCommit c;
+    c.events = std::move(events);
+    c.status = status;
+    c.processed = std::move(processed);
+    c.inputTokens = usage.inputTokens;
+    c.outputTokens = usage.outputTokens;
+    c.cacheReadInputTokens = usage.cacheReadInputTokens;
+    c.cacheCreationInputTokens = usage.cacheCreationInputTokens;
+    if (status == u"idle" || status == u"rescheduling")
+        c.activeSeconds = takeActiveSeconds();
+    auto r = m_mgr.sessions().commitRuntime(m_sessionId, c);
+    if (!r) {
+        // The session is gone (deleted) or the store failed: stop this runtime's work.
+        qCWarning(lcRuntime).noquote() << "session" << m_sessionId << "runtime commit failed:" << r.error().message();
+        ++m_generation;
+        cancelInFlight();
+        m_phase = Phase::Idle;
+        return false;
+    }
+    return true;
+}
+
+QJsonObject SessionRuntime::spanEnd(bool isError, const ModelUsage &u) const
+{
+    return ev(QStringLiteral("span.model_request_end"),
+              {{QStringLiteral("model_request_start_id"), m_spanStartId},
+               {QStringLiteral("is_error"), isError},
+               {QStringLiteral("model_usage"),
+                QJsonObject{{QStringLiteral("input_tokens"), double(u.inputTokens)},
+                            {QStringLiteral("output_tokens"), double(u.outputTokens)},
+                            {QStringLiteral("cache_read_input_tokens"), double(u.cacheReadInputTokens)},
+                            {QStringLiteral("cache_creation_input_tokens"), double(u.cacheCreationInputTokens)}}}});
+}
+
+void SessionRuntime::onUserEvent(const QJsonObject &e)
+{
+    const QString type = e.value(kType).toString();
+    const QString id = e.value(kId).toString();
+    if (type == u"user.interrupt") {
+        interrupt(id);
+    } else if (type == u"user.message") {
+        m_queue.append(e);
+        pump();
+    } else if (type == u"user.tool_confirmation" || type == u"user.custom_tool_result" || type == u"user.tool_result") {
+        const bool confirmation = type == u"user.tool_confirmation";
+        const QString target = e.value(type == u"user.custom_tool_result" ? QStringLiteral("custom_tool_use_id")
+                                                                          : QStringLiteral("tool_use_id")).toString();
+        auto it = m_pending.find(target);
+        const bool applies = it != m_pending.end() && !it->resolved
+                             && (confirmation ? !it->custom : it->custom || type == u"user.tool_result");
+        if (!applies) {
+            // Nothing waits for it (already answered, interrupted, or not an asking tool): a
+            // confirmation is consumed without effect; results are processed on receipt anyway.
+            if (confirmation)
+                commit({}, {}, {id});
+            return;
+        }
+        it->resolved = true;
+        if (confirmation) {
+            it->allow = e.value(QStringLiteral("result")).toString() == u"allow";
+            it->denyMessage = e.value(QStringLiteral("deny_message")).toString();
+            it->decisionEventId = id;
+        }
+        if (m_phase == Phase::AwaitingAction) {
+            bool all = true;
+            for (const Pending &p : std::as_const(m_pending))
+                all = all && p.resolved;
+            if (all)
+                continueAfterActions();
+        }
+    }
+}
+
+void SessionRuntime::pump()
+{
+    if (m_phase != Phase::Idle || m_queue.isEmpty())
+        return;
+    startTurn(m_queue.takeFirst());
+}
+
+void SessionRuntime::startTurn(const QJsonObject &message)
+{
+    m_pending.clear();
+    m_order.clear();
+    m_attempt = 0;
+    if (!commit({ev(QStringLiteral("session.status_running"))}, QStringLiteral("running"),
+                {message.value(kId).toString()}))
+        return;
+    m_running_since.start();
+    requestModel();
+}
+
+void SessionRuntime::requestModel()
+{
+    m_phase = Phase::Resolving;
+    m_clock.restart();
+    auto session = m_mgr.sessions().document(m_sessionId);
+    if (!session)
+        return abandon();
+    const quint64 gen = m_generation;
+    QPointer<SessionRuntime> self(this);
+    m_mgr.resolveEndpoint(*session, [self, gen](Result<std::pair<ProviderEndpoint, QString>> r) {
+        if (!self || self->m_generation != gen || self->m_phase != Phase::Resolving)
+            return;
+        if (!r) {
+            ModelError e;
+            e.kind = ModelError::Kind::NotConfigured;
+            e.message = r.error().message();
+            return self->failTurn(e);
+        }
+        self->sendModelRequest(r->first, r->second);
+    });
+}
+
+void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QString &model)
+{
+    const qint64 t0 = m_clock.nsecsElapsed();
+    auto session = m_mgr.sessions().document(m_sessionId);
+    auto events = m_mgr.log().since(m_sessionId, 0);
+    if (!session || !events)
+        return abandon();
+    const QJsonObject agent = session->value(QStringLiteral("agent")).toObject();
+    // A queued user.message joins the conversation where the runtime consumed it, not where
+    // it was logged (it may have been sent while an earlier turn was still running).
+    const QHash<QString, qint64> consumed = m_mgr.log().consumedAt(m_sessionId);
+    QList<std::pair<double, QJsonObject>> ordered;
+    ordered.reserve(events->size());
+    for (const LoggedEvent &e : std::as_const(*events)) {
+        double pos = double(e.seq);
+        if (e.event.value(kType).toString() == u"user.message") {
+            const auto at = consumed.constFind(e.event.value(kId).toString());
+            if (at == consumed.constEnd())
+                continue; // still queued
+            pos = double(*at) - 0.5;
+        }
+        ordered.append({pos, e.event});
+    }
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
+    QList<QJsonObject> log;
+    log.reserve(ordered.size());
+    for (const auto &o : std::as_const(ordered))
+        log.append(o.second);
+    ModelRequest req;
+    req.model = model;
+    req.system = agent.value(QStringLiteral("system")).toString();
+    req.messages = buildConversation(log);
+    req.tools = AgentTools::fromAgent(agent).definitions;
+
+    const QString spanId = ids::make(u"sevt");
+    if (!commit({ev(QStringLiteral("span.model_request_start"), {{kId, spanId}})}))
+        return;
+    m_spanStartId = spanId;
+    m_previewIds.clear();
+    m_thinkingId.clear();
+    m_phase = Phase::Model;
+    m_lastByteNs = -1;
+
+    const quint64 gen = m_generation;
+    QPointer<SessionRuntime> self(this);
+    ModelSink sink;
+    sink.textStarted = [self, gen](int index) {
+        if (!self || self->m_generation != gen)
+            return;
+        const QString id = ids::make(u"sevt");
+        self->m_previewIds.insert(index, id);
+        self->m_mgr.sse().preview(self->m_sessionId, QStringLiteral("agent.message"),
+                                  QJsonObject{{kType, QStringLiteral("event_start")},
+                                              {QStringLiteral("event"),
+                                               QJsonObject{{kType, QStringLiteral("agent.message")}, {kId, id}}}});
+    };
+    sink.textDelta = [self, gen](int index, const QString &text) {
+        if (!self || self->m_generation != gen)
+            return;
+        const QString id = self->m_previewIds.value(index);
+        if (id.isEmpty())
+            return;
+        self->m_mgr.sse().preview(
+            self->m_sessionId, QStringLiteral("agent.message"),
+            QJsonObject{{kType, QStringLiteral("event_delta")},
+                        {QStringLiteral("event_id"), id},
+                        {QStringLiteral("delta"), QJsonObject{{kType, QStringLiteral("content_delta")},
+                                                              {QStringLiteral("index"), 0},
+                                                              {QStringLiteral("content"), textBlocks(text)}}}});
+    };
+    sink.thinkingStarted = [self, gen] {
+        if (!self || self->m_generation != gen || !self->m_thinkingId.isEmpty())
+            return;
+        self->m_thinkingId = ids::make(u"sevt");
+        self->m_mgr.sse().preview(self->m_sessionId, QStringLiteral("agent.thinking"),
+                                  QJsonObject{{kType, QStringLiteral("event_start")},
+                                              {QStringLiteral("event"),
+                                               QJsonObject{{kType, QStringLiteral("agent.thinking")},
+                                                           {kId, self->m_thinkingId}}}});
+    };
+    sink.finished = [self, gen](ModelResult result) {
+        if (!self || self->m_generation != gen)
+            return;
+        self->m_lastByteNs = self->m_clock.nsecsElapsed();
+        // The call object finished; drop it after this callback returns.
+        if (self->m_call)
+            QTimer::singleShot(0, self, [call = std::shared_ptr<ModelCall>(self->m_call.release())] {});
+        self->onModelFinished(std::move(result));
+    };
+    m_call = m_mgr.provider(endpoint.kind).start(endpoint, req, std::move(sink));
+    m_buildNs = m_clock.nsecsElapsed() - t0;
+}
+
+void SessionRuntime::onModelFinished(ModelResult result)
+{
+    if (auto *error = std::get_if<ModelError>(&result))
+        return onModelError(*error);
+    const ModelResponse &resp = std::get<ModelResponse>(result);
+    const AgentTools tools = AgentTools::fromAgent(
+        m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{}).value(QStringLiteral("agent")).toObject());
+
+    QList<QJsonObject> events;
+    QList<QJsonObject> results; // immediate tool results (refused calls)
+    m_order.clear();
+    m_toRun.clear();
+    m_pending.clear();
+    m_calls.clear();
+    int index = -1;
+    for (const QJsonValue &v : resp.content) {
+        ++index;
+        const QJsonObject b = v.toObject();
+        const QString type = b.value(kType).toString();
+        if (type == u"thinking" || type == u"redacted_thinking") {
+            QJsonObject e = ev(QStringLiteral("agent.thinking"));
+            if (!m_thinkingId.isEmpty())
+                e.insert(kId, std::exchange(m_thinkingId, QString()));
+            events.append(e);
+        } else if (type == u"text") {
+            const QString text = b.value(QStringLiteral("text")).toString();
+            if (text.isEmpty())
+                continue;
+            QJsonObject e = ev(QStringLiteral("agent.message"),
+                               {{QStringLiteral("content"), QJsonArray{textBlocks(text)}}});
+            if (const QString id = m_previewIds.value(index); !id.isEmpty())
+                e.insert(kId, id);
+            events.append(e);
+        } else if (type == u"tool_use") {
+            const QString id = ids::make(u"sevt");
+            const QString name = b.value(QStringLiteral("name")).toString();
+            const QJsonObject input = b.value(QStringLiteral("input")).toObject();
+            const auto policy = tools.byName.constFind(name);
+            if (policy != tools.byName.constEnd() && policy->kind == ToolPolicy::Kind::Custom) {
+                events.append(ev(QStringLiteral("agent.custom_tool_use"),
+                                 {{kId, id}, {QStringLiteral("name"), name}, {QStringLiteral("input"), input}}));
+                m_pending.insert(id, Pending{true, name, input, false, false, {}, {}});
+                m_order << id;
+                continue;
+            }
+            if (policy == tools.byName.constEnd()) {
+                events.append(ev(QStringLiteral("agent.tool_use"),
+                                 {{kId, id}, {QStringLiteral("name"), name}, {QStringLiteral("input"), input},
+                                  {QStringLiteral("evaluated_permission"), QStringLiteral("deny")}}));
+                results.append(ev(QStringLiteral("agent.tool_result"),
+                                  {{QStringLiteral("tool_use_id"), id},
+                                   {QStringLiteral("is_error"), true},
+                                   {QStringLiteral("content"),
+                                    QJsonArray{textBlocks(QStringLiteral("Tool \"%1\" is not enabled for this agent.").arg(name))}}}));
+                continue;
+            }
+            QString permission;
+            QJsonObject evaluation{{kType, policy->policy}};
+            if (policy->policy == u"always_ask") {
+                permission = QStringLiteral("ask");
+            } else if (policy->policy == u"auto") {
+                const bool allow = AgentTools::autoAllows(name);
+                permission = allow ? QStringLiteral("allow") : QStringLiteral("ask");
+                evaluation.insert(QStringLiteral("evaluated_permission"),
+                                  allow ? QJsonObject{{kType, QStringLiteral("allow")}}
+                                        : QJsonObject{{kType, QStringLiteral("ask")},
+                                                      {QStringLiteral("reason_code"), QStringLiteral("indeterminate")}});
+            } else {
+                permission = QStringLiteral("allow");
+                evaluation = QJsonObject{{kType, QStringLiteral("always_allow")}};
+            }
+            events.append(ev(QStringLiteral("agent.tool_use"),
+                             {{kId, id}, {QStringLiteral("name"), name}, {QStringLiteral("input"), input},
+                              {QStringLiteral("evaluated_permission"), permission},
+                              {QStringLiteral("evaluation"), evaluation}}));
+            m_calls.insert(id, ToolCall{m_sessionId,
+                                        m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{})
+                                            .value(QStringLiteral("environment_id")).toString(),
+                                        id, name, input});
+            m_order << id;
+            if (permission == u"allow")
+                m_toRun << id;
+            else
+                m_pending.insert(id, Pending{false, name, input, false, false, {}, {}});
+        }
+    }
+    events.append(spanEnd(false, resp.usage));
+    events.append(results);
+    if (!commit(events, {}, {}, resp.usage))
+        return;
+
+    if (m_order.isEmpty()) {
+        // No tool call is outstanding: the turn ends (refused calls loop back to the model).
+        if (!results.isEmpty())
+            return requestModel();
+        endTurn(stop(resp.stopReason == u"refusal" ? QStringLiteral("refusal") : QStringLiteral("end_turn")));
+        return;
+    }
+    runTools(m_toRun);
+}
+
+void SessionRuntime::runTools(const QList<QString> &toolUseIds)
+{
+    if (toolUseIds.isEmpty())
+        return afterTools();
+    m_phase = Phase::Tools;
+    const quint64 gen = m_generation;
+    for (const QString &id : toolUseIds) {
+        QPointer<SessionRuntime> self(this);
+        auto exec = m_mgr.tools().execute(m_calls.value(id), [self, gen, id](ToolResult r) {
+            if (!self || self->m_generation != gen)
+                return;
+            self->onToolDone(id, r);
+        });
+        m_running.insert(id, std::shared_ptr<ToolExecution>(exec.release()));
+    }
+}
+
+void SessionRuntime::onToolDone(const QString &toolUseId, const ToolResult &result)
+{
+    if (!m_running.contains(toolUseId))
+        return;
+    // Keep the execution object alive until this callback has returned.
+    QTimer::singleShot(0, this, [keep = m_running.take(toolUseId)] {});
+    QJsonObject e = ev(QStringLiteral("agent.tool_result"),
+                       {{QStringLiteral("tool_use_id"), toolUseId}, {QStringLiteral("content"), result.content}});
+    if (result.isError)
+        e.insert(QStringLiteral("is_error"), true);
+    if (!commit({e}))
+        return;
+    if (m_running.isEmpty())
+        afterTools();
+}
+
+void SessionRuntime::afterTools()
+{
+    QStringList waiting;
+    for (const QString &id : std::as_const(m_order)) {
+        auto it = m_pending.constFind(id);
+        if (it != m_pending.constEnd() && !it->resolved)
+            waiting << id;
+    }
+    if (waiting.isEmpty() && !m_pending.isEmpty())
+        return continueAfterActions(); // every answer arrived while tools ran
+    if (waiting.isEmpty())
+        return requestModel();
+    QJsonArray ids;
+    for (const QString &id : std::as_const(waiting))
+        ids.append(id);
+    QJsonObject reason = stop(QStringLiteral("requires_action"));
+    reason.insert(QStringLiteral("event_ids"), ids);
+    if (!commit({idle(reason)}, QStringLiteral("idle")))
+        return;
+    m_phase = Phase::AwaitingAction;
+    measure();
+}
+
+void SessionRuntime::continueAfterActions()
+{
+    // Every pending action is answered: denied calls get their error result, allowed ones run.
+    QList<QJsonObject> events;
+    QStringList processed;
+    QStringList run;
+    for (const QString &id : std::as_const(m_order)) {
+        auto it = m_pending.constFind(id);
+        if (it == m_pending.constEnd() || it->custom)
+            continue;
+        processed << it->decisionEventId;
+        if (it->allow) {
+            run << id;
+        } else {
+            const QString msg = it->denyMessage.isEmpty()
+                                    ? QStringLiteral("The user denied permission to run this tool.")
+                                    : QStringLiteral("The user denied permission to run this tool: %1").arg(it->denyMessage);
+            events.append(ev(QStringLiteral("agent.tool_result"),
+                             {{QStringLiteral("tool_use_id"), id},
+                              {QStringLiteral("is_error"), true},
+                              {QStringLiteral("content"), QJsonArray{textBlocks(msg)}}}));
+        }
+    }
+    processed.removeAll(QString());
+    const bool wasIdle = m_phase == Phase::AwaitingAction;
+    if (wasIdle)
+        events.prepend(ev(QStringLiteral("session.status_running")));
+    if (!commit(events, wasIdle ? QStringLiteral("running") : QString(), processed))
+        return;
+    if (wasIdle)
+        m_running_since.start();
+    m_pending.clear();
+    m_order.clear();
+    if (run.isEmpty())
+        return requestModel();
+    runTools(run);
+}
+
+void SessionRuntime::onModelError(const ModelError &error)
+{
+    m_call.reset();
+    const bool retry = error.retryable() && m_attempt < m_mgr.options().maxRetries;
+    QList<QJsonObject> events{spanEnd(true, {})};
+    if (!retry) {
+        m_previewIds.clear();
+        QJsonObject e = sessionError(error.errorType(), error.message, QStringLiteral("exhausted"));
+        events.append(e);
+        return endTurn(stop(QStringLiteral("retries_exhausted")), events);
+    }
+    events.append(sessionError(error.errorType(), error.message, QStringLiteral("retrying")));
+    events.append(ev(QStringLiteral("session.status_rescheduled")));
+    if (!commit(events, QStringLiteral("rescheduling")))
+        return;
+    const RuntimeOptions &o = m_mgr.options();
+    qint64 delay = qint64(o.retryBaseMs) << qMin(m_attempt, 20);
+    delay = qMin<qint64>(delay, o.retryMaxMs);
+    delay += QRandomGenerator::global()->bounded(qMax(1, int(delay / 4) + 1)); // jitter
+    if (error.retryAfterMs >= 0)
+        delay = qMin<qint64>(qMax<qint64>(delay, error.retryAfterMs), o.retryMaxMs);
+    ++m_attempt;
+    m_phase = Phase::Backoff;
+    m_backoff.start(int(delay));
+}
+
+void SessionRuntime::failTurn(const ModelError &error)
+{
+    // Before any request went out (no provider, no key): no span, the turn ends at once.
+    endTurn(stop(QStringLiteral("retries_exhausted")),
+            {sessionError(error.errorType(), error.message, QStringLiteral("exhausted"))});
+}
+
+void SessionRuntime::endTurn(const QJsonObject &stopReason, QList<QJsonObject> extra)
+{
+    QStringList flushed;
+    if (stopReason.value(kType).toString() == u"retries_exhausted") {
+        // retry_status "exhausted": the turn is dead and queued inputs are flushed (official
+        // semantics). They stay in the log and in the history the model sees next turn.
+        for (const QJsonObject &q : std::as_const(m_queue))
+            flushed << q.value(kId).toString();
+        m_queue.clear();
+    }
+    extra.append(idle(stopReason));
+    m_pending.clear();
+    m_order.clear();
+    if (!commit(extra, QStringLiteral("idle"), flushed))
+        return;
+    m_phase = Phase::Idle;
+    measure();
+    QTimer::singleShot(0, this, &SessionRuntime::pump);
+}
+
+void SessionRuntime::measure()
+{
+    if (m_lastByteNs < 0)
+        return;
+    const qint64 tail = m_clock.nsecsElapsed() - m_lastByteNs;
+    m_lastByteNs = -1;
+    Q_EMIT m_mgr.turnMeasured(m_sessionId, m_buildNs, tail);
+}
+
+void SessionRuntime::interrupt(const QString &interruptEventId)
+{
+    const Phase phase = m_phase;
+    ++m_generation; // every async answer of the interrupted work is now stale
+    QList<QJsonObject> events;
+    if (phase == Phase::Model)
+        events.append(spanEnd(false, {}));
+    for (auto it = m_running.cbegin(); it != m_running.cend(); ++it)
+        events.append(ev(QStringLiteral("agent.tool_result"),
+                         {{QStringLiteral("tool_use_id"), it.key()},
+                          {QStringLiteral("is_error"), true},
+                          {QStringLiteral("content"),
+                           QJsonArray{textBlocks(QStringLiteral("Interrupted by the user while running."))}}}));
+    cancelInFlight();
+    for (const QString &id : std::as_const(m_order)) {
+        auto p = m_pending.constFind(id);
+        if (p != m_pending.constEnd() && !p->custom && !p->resolved)
+            events.append(ev(QStringLiteral("agent.tool_result"),
+                             {{QStringLiteral("tool_use_id"), id},
+                              {QStringLiteral("is_error"), true},
+                              {QStringLiteral("content"),
+                               QJsonArray{textBlocks(QStringLiteral("Interrupted by the user before it ran."))}}}));
+    }
+    m_pending.clear();
+    m_order.clear();
+    m_toRun.clear();
+    m_previewIds.clear();
+    m_thinkingId.clear();
+    if (phase != Phase::Idle)
+        events.append(idle(stop(QStringLiteral("end_turn"))));
+    if (!commit(events, phase != Phase::Idle ? QStringLiteral("idle") : QString(), {interruptEventId}))
+        return;
+    m_phase = Phase::Idle;
+    m_lastByteNs = -1;
+    // Queued messages stay queued: the next one starts its own turn.
+    QTimer::singleShot(0, this, &SessionRuntime::pump);
+}
+
+void SessionRuntime::restore()
+{
+    auto events = m_mgr.log().since(m_sessionId, 0);
+    if (!events)
+        return;
+    auto pending = m_mgr.log().pending(m_sessionId);
+    if (!pending)
+        return;
+    // The last status decides: an idle with requires_action rebuilds its pending actions.
+    QHash<QString, QJsonObject> toolUses;
+    QSet<QString> answered;
+    QJsonObject lastIdle;
+    QStringList order;
+    for (const LoggedEvent &le : std::as_const(*events)) {
+        const QJsonObject &e = le.event;
+        const QString type = e.value(kType).toString();
+        if (type == u"agent.tool_use" || type == u"agent.custom_tool_use") {
+            toolUses.insert(e.value(kId).toString(), e);
+            order << e.value(kId).toString();
+        } else if (type == u"agent.tool_result" || type == u"user.tool_result") {
+            answered.insert(e.value(QStringLiteral("tool_use_id")).toString());
+        } else if (type == u"user.custom_tool_result") {
+            answered.insert(e.value(QStringLiteral("custom_tool_use_id")).toString());
+        } else if (type == u"session.status_idle") {
+            lastIdle = e;
+        } else if (type == u"session.status_running") {
+            lastIdle = {};
+        }
+    }
+    const QJsonObject reason = lastIdle.value(QStringLiteral("stop_reason")).toObject();
+    if (reason.value(kType).toString() == u"requires_action") {
+        for (const QJsonValue &v : reason.value(QStringLiteral("event_ids")).toArray()) {
+            const QString id = v.toString();
+            const QJsonObject use = toolUses.value(id);
+            if (use.isEmpty() || answered.contains(id))
+                continue;
+            const bool custom = use.value(kType).toString() == u"agent.custom_tool_use";
+            m_pending.insert(id, Pending{custom, use.value(QStringLiteral("name")).toString(),
+                                         use.value(QStringLiteral("input")).toObject(), false, false, {}, {}});
+            m_order << id;
+            if (!custom)
+                m_calls.insert(id, ToolCall{m_sessionId,
+                                            m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{})
+                                                .value(QStringLiteral("environment_id")).toString(),
+                                            id, use.value(QStringLiteral("name")).toString(),
+                                            use.value(QStringLiteral("input")).toObject()});
+        }
+        // Answers that were logged before the restart are in `answered` (already skipped).
+        m_phase = Phase::AwaitingAction;
+    }
+    for (const LoggedEvent &le : std::as_const(*pending)) {
+        const QString type = le.event.value(kType).toString();
+        if (type == u"user.message")
+            m_queue.append(le.event);
+    }
+    // Confirmations that were logged but not consumed (crash between the two) apply now.
+    for (const LoggedEvent &le : std::as_const(*pending)) {
+        if (le.event.value(kType).toString() == u"user.tool_confirmation")
+            onUserEvent(le.event);
+        else if (le.event.value(kType).toString() == u"user.interrupt")
+            commit({}, {}, {le.event.value(kId).toString()}); // nothing runs after a restart
+    }
+    if (m_phase == Phase::AwaitingAction) {
+        bool all = true;
+        for (const Pending &p : std::as_const(m_pending))
+            all = all && p.resolved;
+        if (all) // every answer was logged before the restart: continue the turn
+            return continueAfterActions();
+    }
+    pump();
+}
+
+// ---- RuntimeManager ------------------------------------------------------------------------
+
+RuntimeManager::RuntimeManager(const Config &config, SessionService &sessions, EventLog &log,
+                               VaultService &vaults, SseHub &sse, QObject *parent)
+    : QObject(parent), m_config(config), m_sessions(sessions), m_log(log), m_vaults(vaults), m_sse(sse),
+      m_options(RuntimeOptions::fromEnvironment())
+{
+    m_anthropic = makeAnthropicProvider(m_nam, m_options.timeouts);
+    m_openai = makeOpenAiProvider(m_nam, m_options.timeouts);
+    m_tools = makeNoSandboxToolExecutor();
+    connect(&m_log, &EventLog::appended, this, &RuntimeManager::onAppended);
+    connect(&m_sessions, &SessionService::removed, this, [this](const QString &id) {
+        if (SessionRuntime *r = m_runtimes.take(id)) {
+            r->abandon();
+            r->deleteLater();
+        }
+        m_tools->releaseSession(id);
+    });
+}
+
+RuntimeManager::~RuntimeManager()
+{
+    for (SessionRuntime *r : std::as_const(m_runtimes))
+        r->abandon();
+}
+
+void RuntimeManager::setToolExecutor(std::unique_ptr<ToolExecutor> executor)
+{
+    if (executor)
+        m_tools = std::move(executor);
+}
+
+ModelProvider &RuntimeManager::provider(ProviderEndpoint::Kind kind)
+{
+    return kind == ProviderEndpoint::Kind::Anthropic ? *m_anthropic : *m_openai;
+}
+
+SessionRuntime *RuntimeManager::runtime(const QString &sessionId)
+{
+    auto it = m_runtimes.find(sessionId);
+    if (it != m_runtimes.end())
+        return *it;
+    auto *r = new SessionRuntime(*this, sessionId);
+    m_runtimes.insert(sessionId, r);
+    return r;
+}
+
+void RuntimeManager::onAppended(const QString &sessionId, const QList<LoggedEvent> &events)
+{
+    for (const LoggedEvent &e : events) {
+        const QString type = e.event.value(kType).toString();
+        if (!type.startsWith(QStringLiteral("user.")))
+            continue;
+        if (type == u"user.define_outcome")
+            continue; // outcome evaluation is not part of this loop
+        runtime(sessionId)->onUserEvent(e.event);
+    }
+}
+
+void RuntimeManager::start()
+{
+    // Crash recovery. A session whose row says running/rescheduling was mid-turn when the
+    // process died. Its turn is NOT replayed: a model request may already have been billed and
+    // a tool may already have changed the sandbox, so re-running either could duplicate side
+    // effects. The turn is closed in the log instead — open span ended, unfinished tool calls
+    // get an error result, a session.error says the turn was interrupted by a restart — and the
+    // session goes idle. Inputs that were acknowledged but never started are durable and
+    // still owed an answer, so the queue is then resumed in order.
+    for (const QString &id : m_sessions.idsInStatus({QStringLiteral("running"), QStringLiteral("rescheduling")}))
+        recoverSession(id);
+    for (const QString &id : m_sessions.allIds())
+        runtime(id)->restore();
+}
+
+void RuntimeManager::recoverSession(const QString &sessionId)
+{
+    auto events = m_log.since(sessionId, 0);
+    if (!events)
+        return;
+    QString openSpan;
+    QStringList openTools;
+    for (const LoggedEvent &le : std::as_const(*events)) {
+        const QJsonObject &e = le.event;
+        const QString type = e.value(kType).toString();
+        if (type == u"span.model_request_start")
+            openSpan = e.value(kId).toString();
+        else if (type == u"span.model_request_end")
+            openSpan.clear();
+        else if (type == u"agent.tool_use")
+            openTools << e.value(kId).toString();
+        else if (type == u"agent.tool_result" || type == u"user.tool_result")
+            openTools.removeAll(e.value(QStringLiteral("tool_use_id")).toString());
+    }
+    QList<QJsonObject> out;
+    if (!openSpan.isEmpty())
+        out.append(ev(QStringLiteral("span.model_request_end"),
+                      {{QStringLiteral("model_request_start_id"), openSpan},
+                       {QStringLiteral("is_error"), true},
+                       {QStringLiteral("model_usage"),
+                        QJsonObject{{QStringLiteral("input_tokens"), 0}, {QStringLiteral("output_tokens"), 0},
+                                    {QStringLiteral("cache_read_input_tokens"), 0},
+                                    {QStringLiteral("cache_creation_input_tokens"), 0}}}}));
+    // Only calls that were allowed to run are closed here; calls awaiting a confirmation
+    // cannot exist in a running session (it would be idle with requires_action).
+    for (const QString &t : std::as_const(openTools))
+        out.append(ev(QStringLiteral("agent.tool_result"),
+                      {{QStringLiteral("tool_use_id"), t},
+                       {QStringLiteral("is_error"), true},
+                       {QStringLiteral("content"),
+                        QJsonArray{textBlocks(QStringLiteral("Vivarium restarted while this tool call was in "
+                                                             "flight; it may or may not have run."))}}}));
+    out.append(sessionError(QStringLiteral("unknown_error"),
+                            QStringLiteral("The turn was interrupted because Vivarium stopped while it was "
+                                           "running (crash or kill); it was not resumed, to avoid repeating "
+                                           "model requests or tool side effects. Send a new message to continue."),
+                            QStringLiteral("exhausted")));
+    out.append(idle(stop(QStringLiteral("retries_exhausted"))));
+    SessionService::RuntimeCommit c;
+    c.events = out;
+    c.status = QStringLiteral("idle");
+    if (auto r = m_sessions.commitRuntime(sessionId, c); !r)
+        qCWarning(lcRuntime).noquote() << "recovery of session" << sessionId << "failed:" << r.error().message();
+    else
+        qCInfo(lcRuntime).noquote() << "session" << sessionId << "was running at shutdown; closed its turn";
+}
+
+void RuntimeManager::resolveEndpoint(const QJsonObject &session,
+                                     std::function<void(Result<std::pair<ProviderEndpoint, QString>>)> done)
+{
+    const QJsonValue modelValue = session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("model"));
+    QString model = modelValue.isObject() ? modelValue.toObject().value(kId).toString() : modelValue.toString();
+
+    std::optional<ProviderEndpoint::Kind> explicitKind;
+    if (model.startsWith(QStringLiteral("anthropic/"))) {
+        explicitKind = ProviderEndpoint::Kind::Anthropic;
+        model = model.mid(10);
+    } else if (model.startsWith(QStringLiteral("openai/"))) {
+        explicitKind = ProviderEndpoint::Kind::OpenAi;
+        model = model.mid(7);
+    }
+
+    // An LLM vault attached to the session overrides the environment defaults.
+    QJsonObject vault;
+    for (const QJsonValue &v : session.value(QStringLiteral("vault_ids")).toArray()) {
+        auto doc = m_vaults.retrieve(v.toString());
+        if (doc && !doc->value(QStringLiteral("metadata")).toObject().value(QStringLiteral("vivarium.llm.provider")).toString().isEmpty()
+            && doc->value(QStringLiteral("archived_at")).isNull()) {
+            vault = *doc;
+            break;
+        }
+    }
+
+    ProviderEndpoint ep;
+    if (!vault.isEmpty()) {
+        const QJsonObject md = vault.value(QStringLiteral("metadata")).toObject();
+        const QString p = md.value(QStringLiteral("vivarium.llm.provider")).toString();
+        if (p != u"anthropic" && p != u"openai")
+            return done(ApiError::invalid(QStringLiteral("vault %1: metadata vivarium.llm.provider must be "
+                                                         "\"anthropic\" or \"openai\", got \"%2\"")
+                                              .arg(vault.value(kId).toString(), p)));
+        ep.kind = explicitKind.value_or(p == u"anthropic" ? ProviderEndpoint::Kind::Anthropic : ProviderEndpoint::Kind::OpenAi);
+        const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_config.anthropic : m_config.openai;
+        const QString base = md.value(QStringLiteral("vivarium.llm.base_url")).toString();
+        ep.baseUrl = base.isEmpty() ? d.baseUrl : QUrl(base);
+        ep.source = QStringLiteral("vault %1").arg(vault.value(kId).toString());
+    } else {
+        ep.kind = explicitKind.value_or(model.startsWith(QStringLiteral("claude")) ? ProviderEndpoint::Kind::Anthropic
+                                                                                : ProviderEndpoint::Kind::OpenAi);
+        const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_config.anthropic : m_config.openai;
+        ep.baseUrl = d.baseUrl;
+        ep.apiKey = d.apiKey;
+        ep.source = QStringLiteral("environment");
+    }
+    const QString kindName = ProviderEndpoint::kindName(ep.kind);
+    if (!ep.baseUrl.isValid() || ep.baseUrl.host().isEmpty()
+        || (ep.baseUrl.scheme() != u"http" && ep.baseUrl.scheme() != u"https"))
+        return done(ApiError::invalid(
+            QStringLiteral("no usable base URL for the %1 provider (from %2); set %3 or attach an LLM vault")
+                .arg(kindName, ep.source,
+                     ep.kind == ProviderEndpoint::Kind::Anthropic ? QStringLiteral("ANTHROPIC_BASE_URL")
+                                                                  : QStringLiteral("OPENAI_BASE_URL"))));
+
+    auto finish = [done, model, kindName](ProviderEndpoint e) {
+        const bool vendor = isVendorHost(e.baseUrl, QStringLiteral("api.anthropic.com"))
+                            || isVendorHost(e.baseUrl, QStringLiteral("api.openai.com"));
+        if (vendor && e.apiKey.isEmpty())
+            return done(ApiError::invalid(
+                QStringLiteral("no API key for the %1 provider (from %2): set %3 or attach an LLM vault whose "
+                               "static_bearer credential holds the key")
+                    .arg(kindName, e.source,
+                         e.kind == ProviderEndpoint::Kind::Anthropic ? QStringLiteral("ANTHROPIC_API_KEY")
+                                                                     : QStringLiteral("OPENAI_API_KEY"))));
+        done(std::pair<ProviderEndpoint, QString>(e, model));
+    };
+    if (vault.isEmpty())
+        return finish(ep);
+
+    // The vault's first active static_bearer credential holds the token (OS keychain).
+    PageRequest page;
+    page.limit = 100;
+    page.newestFirst = false;
+    auto creds = m_vaults.listCredentials(vault.value(kId).toString(), page, false);
+    QString credentialId;
+    if (creds) {
+        for (const QJsonValue &c : std::as_const(creds->data)) {
+            const QJsonObject o = c.toObject();
+            if (o.value(QStringLiteral("auth")).toObject().value(kType).toString() == u"static_bearer") {
+                credentialId = o.value(kId).toString();
+                break;
+            }
+        }
+    }
+    if (credentialId.isEmpty())
+        return finish(ep); // keyless endpoints (e.g. a local Ollama) are fine
+    m_vaults.readSecrets(credentialId, [ep, finish, done, credentialId](Result<QJsonObject> secrets) mutable {
+        if (!secrets)
+            return done(ApiError(secrets.error().kind(),
+                                 QStringLiteral("cannot read the model key of credential %1 from the OS keychain: %2")
+                                     .arg(credentialId, secrets.error().message())));
+        ep.apiKey = secrets->value(QStringLiteral("token")).toString();
+        finish(ep);
+    });
+}
+
+} // namespace viv

@@ -1,0 +1,163 @@
+#pragma once
+
+#include "Conversation.h"
+#include "ToolExecutor.h"
+#include "core/Result.h"
+#include "providers/ModelProvider.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonObject>
+#include <QList>
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <memory>
+
+namespace viv {
+
+struct Config;
+class SessionService;
+class EventLog;
+class VaultService;
+class SseHub;
+struct LoggedEvent;
+
+// Runtime knobs (environment; see README "Model providers").
+struct RuntimeOptions
+{
+    int maxRetries = 3;          // VIVARIUM_MODEL_MAX_RETRIES: retries after the first attempt
+    int retryBaseMs = 2000;      // VIVARIUM_MODEL_RETRY_BASE_MS: backoff base, doubled per retry
+    int retryMaxMs = 60000;      // backoff cap
+    ProviderTimeouts timeouts;   // VIVARIUM_MODEL_TIMEOUT_MS (first byte), VIVARIUM_MODEL_IDLE_TIMEOUT_MS
+    static RuntimeOptions fromEnvironment();
+};
+
+class RuntimeManager;
+
+// The agent loop of ONE session (see docs/DESIGN.md "Agent runtime"). Every state change is a
+// SessionService::commitRuntime() — events and session row in one transaction — so the log is
+// always the truth and a restart can rebuild everything from it.
+class SessionRuntime : public QObject
+{
+    Q_OBJECT
+public:
+    SessionRuntime(RuntimeManager &manager, QString sessionId);
+    ~SessionRuntime() override;
+
+    // A user event was committed to the log (queued or processed on receipt).
+    void onUserEvent(const QJsonObject &event);
+    // Start-up: rebuilds pending actions and the queue from the log, then continues.
+    void restore();
+    // Cancels everything in flight without writing (session deleted, shutdown).
+    void abandon();
+
+private:
+    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction };
+    struct Pending
+    {
+        bool custom = false;
+        QString name;
+        QJsonObject input;
+        bool resolved = false;
+        bool allow = false;
+        QString denyMessage;
+        QString decisionEventId; // the user.tool_confirmation consumed
+    };
+
+    void pump();
+    void startTurn(const QJsonObject &message);
+    void requestModel();
+    void sendModelRequest(const ProviderEndpoint &endpoint, const QString &model);
+    void onModelFinished(ModelResult result);
+    void onModelError(const ModelError &error);
+    void failTurn(const ModelError &error);
+    void runTools(const QList<QString> &toolUseIds);
+    void onToolDone(const QString &toolUseId, const ToolResult &result);
+    void afterTools();
+    void continueAfterActions();
+    void endTurn(const QJsonObject &stopReason, QList<QJsonObject> extra = {});
+    void interrupt(const QString &interruptEventId);
+    void measure();
+    bool commit(QList<QJsonObject> events, const QString &status = {}, QStringList processed = {},
+                const ModelUsage &usage = {});
+    double takeActiveSeconds();
+    QJsonObject spanEnd(bool isError, const ModelUsage &usage) const;
+    void cancelInFlight();
+
+    RuntimeManager &m_mgr;
+    const QString m_sessionId;
+    Phase m_phase = Phase::Idle;
+    QList<QJsonObject> m_queue;              // user.message events not started yet, in order
+    QStringList m_order;                     // tool_use ids of the current response, in order
+    QHash<QString, Pending> m_pending;       // tool_use id → action awaited from the client
+    QStringList m_toRun;                     // allowed built-in tool_use ids of the response
+    QHash<QString, std::shared_ptr<ToolExecution>> m_running;
+    QHash<QString, ToolCall> m_calls;
+    std::unique_ptr<ModelCall> m_call;
+    QTimer m_backoff;
+    int m_attempt = 0;
+    QString m_spanStartId;
+    QHash<int, QString> m_previewIds;        // content index → pre-assigned agent.message id
+    QString m_thinkingId;
+    QElapsedTimer m_running_since;
+    quint64 m_generation = 0;                // bumps on interrupt: stale async answers are ignored
+    // Per-turn overhead measurement (bench): request build, then last byte → idle commit.
+    QElapsedTimer m_clock;
+    qint64 m_buildNs = 0;
+    qint64 m_lastByteNs = -1;
+};
+
+// Owns the per-session runtimes, the providers and the tool executor; routes committed user
+// events to their session; recovers sessions after a crash (start()).
+class RuntimeManager : public QObject
+{
+    Q_OBJECT
+public:
+    RuntimeManager(const Config &config, SessionService &sessions, EventLog &log, VaultService &vaults,
+                   SseHub &sse, QObject *parent = nullptr);
+    ~RuntimeManager() override;
+
+    // Recovery + resuming queues (call once the services are up).
+    void start();
+    // The sandbox work installs its executor here (replacing the no-sandbox one).
+    void setToolExecutor(std::unique_ptr<ToolExecutor> executor);
+    ToolExecutor &tools() { return *m_tools; }
+
+    SessionService &sessions() { return m_sessions; }
+    EventLog &log() { return m_log; }
+    SseHub &sse() { return m_sse; }
+    const RuntimeOptions &options() const { return m_options; }
+
+    // Which provider, endpoint and vendor model id serve this session (README "Model
+    // providers"). Asynchronous: an LLM vault's token comes from the keychain.
+    void resolveEndpoint(const QJsonObject &session,
+                         std::function<void(Result<std::pair<ProviderEndpoint, QString>>)> done);
+    ModelProvider &provider(ProviderEndpoint::Kind kind);
+
+Q_SIGNALS:
+    // Backend overhead of one model round that ended a turn (benchmarks).
+    void turnMeasured(const QString &sessionId, qint64 buildNs, qint64 tailNs);
+
+private:
+    friend class SessionRuntime;
+    void onAppended(const QString &sessionId, const QList<LoggedEvent> &events);
+    SessionRuntime *runtime(const QString &sessionId);
+    void recoverSession(const QString &sessionId);
+
+    const Config &m_config;
+    SessionService &m_sessions;
+    EventLog &m_log;
+    VaultService &m_vaults;
+    SseHub &m_sse;
+    RuntimeOptions m_options;
+    QNetworkAccessManager m_nam;
+    std::unique_ptr<ModelProvider> m_anthropic;
+    std::unique_ptr<ModelProvider> m_openai;
+    std::unique_ptr<ToolExecutor> m_tools;
+    QHash<QString, SessionRuntime *> m_runtimes;
+};
+
+} // namespace viv

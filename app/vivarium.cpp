@@ -1,7 +1,8 @@
 // vivarium: the desktop application. The backend runs embedded on its own thread, serving the
 // same API as vivariumd on loopback; the window talks to it in process through signals.
 
-#include "Backend.h"
+#include "AppSettings.h"
+#include "BackendBridge.h"
 #include "MainWindow.h"
 
 #include <QApplication>
@@ -9,7 +10,6 @@
 #include <QLoggingCategory>
 #include <QLibraryInfo>
 #include <QLocale>
-#include <QThread>
 #include <QTranslator>
 
 #include <cstdio>
@@ -43,6 +43,8 @@ int main(int argc, char **argv)
                                      QStringLiteral("DIR"));
     parser.addOptions({listenOpt, dataOpt});
     parser.process(app);
+    // The API port chosen in Settings applies when --listen is not given.
+    config.port = quint16(viv::AppSettings::load().apiPort);
     if (parser.isSet(listenOpt)) {
         QString error;
         if (!config.setListen(parser.value(listenOpt), &error)) {
@@ -58,32 +60,14 @@ int main(int argc, char **argv)
                         QStringLiteral(":/i18n")))
         QApplication::installTranslator(&translator);
 
-    viv::MainWindow window;
+    // The backend lives on its own thread (BackendBridge) so that database and keychain work
+    // never stalls the GUI; the window reaches it in process, never over HTTP.
+    viv::BackendBridge bridge;
+    viv::MainWindow window(bridge);
     window.show();
-
-    // The backend lives on its own thread so that database and keychain work never stalls
-    // the GUI. It is created and destroyed on that thread.
-    QThread backendThread;
-    backendThread.setObjectName(QStringLiteral("backend"));
-    viv::Backend *backend = nullptr;
-    QObject::connect(&backendThread, &QThread::started, [&] {
-        backend = new viv::Backend(config);
-        if (auto s = backend->start(); s) {
-            QMetaObject::invokeMethod(&window, "setBackendReady", Qt::QueuedConnection,
-                                      Q_ARG(QString, backend->baseUrl()));
-        } else {
-            QMetaObject::invokeMethod(&window, "setBackendFailed", Qt::QueuedConnection,
-                                      Q_ARG(QString, s.error().message()));
-        }
-    });
-    QObject::connect(&backendThread, &QThread::finished, [&] {
-        delete backend;
-        backend = nullptr;
-    });
-    backendThread.start();
+    bridge.start(config);
 
     const int rc = app.exec();
-    backendThread.quit();
-    backendThread.wait();
+    bridge.stop();
     return rc;
 }

@@ -31,10 +31,11 @@ packages=(
     qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
     qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev qtkeychain-qt6-dev
     libvirt-dev libvirt-daemon-system qemu-system-x86 qemu-utils
+    debootstrap e2fsprogs cpio
     dbus dbus-user-session gnome-keyring
 )
 if [[ "$mode" == test ]]; then
-    packages+=(wrk nginx-light xvfb xauth)
+    packages+=(wrk nginx-light xvfb xauth sqlite3)
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
     command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -8,22 +8,45 @@ class QStackedWidget;
 
 namespace viv {
 
-// The main window: navigation on the left, the selected area on the right, the API URL in
-// the status bar. The designers and session views grow in later work (see issues).
+class AgentsPage;
+class BackendBridge;
+class EnvironmentsPage;
+class SessionsPage;
+class VaultsPage;
+
+// The main window: navigation on the left (Agents / Environments / Vaults / Sessions), the
+// selected area on the right, the API URL in the status bar. Everything reaches the backend
+// through the BackendBridge (in process, queued across threads).
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget *parent = nullptr);
+    explicit MainWindow(BackendBridge &bridge, QWidget *parent = nullptr);
+
+    AgentsPage *agentsPage() const { return m_agents; }
+    EnvironmentsPage *environmentsPage() const { return m_environments; }
+    VaultsPage *vaultsPage() const { return m_vaults; }
+    SessionsPage *sessionsPage() const { return m_sessions; }
+    void showArea(int index);
+
+    enum Area { Agents, Environments, Vaults, Sessions };
 
 public Q_SLOTS:
     void setBackendReady(const QString &baseUrl);
     void setBackendFailed(const QString &message);
+    void showScriptsDialog();
+    void showSettings();
+    void showAbout();
 
 private:
+    BackendBridge &m_bridge;
     QListWidget *m_nav = nullptr;
     QStackedWidget *m_pages = nullptr;
     QLabel *m_apiLabel = nullptr;
+    AgentsPage *m_agents = nullptr;
+    EnvironmentsPage *m_environments = nullptr;
+    VaultsPage *m_vaults = nullptr;
+    SessionsPage *m_sessions = nullptr;
 };
 
 } // namespace viv

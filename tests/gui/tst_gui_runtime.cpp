@@ -1,0 +1,257 @@
+// Steering a live session through the GUI against the real agent runtime and the scripted model
+// provider (tests/provider/scripted-provider.mjs, Node, 127.0.0.1 only): send a message and see
+// the reply; approve an always_ask tool call and see it run (through the executor: without a
+// sandbox its result is an error saying so); deny with a message; answer a custom tool; interrupt
+// a slow stream; token usage shown.
+#include "GuiHarness.h"
+#include "SessionView.h"
+#include "TranscriptModel.h"
+
+#include <QAbstractItemModelTester>
+#include <QGroupBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QRegularExpression>
+
+using namespace viv;
+
+namespace {
+
+class ScriptedProvider
+{
+public:
+    bool start()
+    {
+        m_process.setProgram(QStringLiteral(VIVARIUM_NODE));
+        m_process.setArguments({QStringLiteral(VIVARIUM_SCRIPTED_PROVIDER), QStringLiteral("--port"), QStringLiteral("0")});
+        m_process.setProcessChannelMode(QProcess::MergedChannels);
+        m_process.start();
+        if (!m_process.waitForStarted(10000))
+            return false;
+        QByteArray out;
+        const QRegularExpression re(QStringLiteral("listening on (http://\\S+)"));
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < 15000) {
+            m_process.waitForReadyRead(200);
+            out += m_process.readAll();
+            const auto m = re.match(QString::fromUtf8(out));
+            if (m.hasMatch()) {
+                url = m.captured(1);
+                return true;
+            }
+        }
+        return false;
+    }
+    ~ScriptedProvider()
+    {
+        m_process.terminate();
+        m_process.waitForFinished(3000);
+    }
+    bool control(const QString &path, const QJsonObject &body)
+    {
+        QNetworkRequest req(QUrl(url + path));
+        req.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        QNetworkReply *reply = m_net.post(req, QJsonDocument(body).toJson());
+        QSignalSpy done(reply, &QNetworkReply::finished);
+        const bool ok = done.wait(10000) && reply->error() == QNetworkReply::NoError;
+        reply->deleteLater();
+        return ok;
+    }
+    bool enqueue(const QJsonArray &replies)
+    {
+        return control(QStringLiteral("/_control/reset"), {})
+               && control(QStringLiteral("/_control/enqueue"), {{QStringLiteral("replies"), replies}});
+    }
+    QString url;
+
+private:
+    QProcess m_process;
+    QNetworkAccessManager m_net;
+};
+
+QJsonObject textReply(const QString &text)
+{
+    return {{QStringLiteral("text"), text}};
+}
+
+QJsonObject toolReply(const QString &name, const QJsonObject &input)
+{
+    return {{QStringLiteral("tool_calls"),
+             QJsonArray{QJsonObject{{QStringLiteral("name"), name}, {QStringLiteral("input"), input}}}}};
+}
+
+} // namespace
+
+class TestGuiRuntime : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        qputenv("VIVARIUM_MODEL_RETRY_BASE_MS", "50");
+        qputenv("VIVARIUM_MODEL_MAX_RETRIES", "1");
+        QVERIFY2(provider.start(), "the scripted provider did not start");
+        h = std::make_unique<GuiHarness>(provider.url);
+        QVERIFY(h->waitReady());
+        env = h->createEnvironment(QStringLiteral("runtime")).value(QStringLiteral("id")).toString();
+        QVERIFY(!env.isEmpty());
+    }
+    void cleanupTestCase() { h.reset(); }
+
+    void sendAndSeeTheReply()
+    {
+        QVERIFY(provider.enqueue({QJsonObject{{QStringLiteral("text"), QStringLiteral("Hello from the **scripted** model.")},
+                                              {QStringLiteral("usage"), QJsonObject{{QStringLiteral("input_tokens"), 321},
+                                                                                    {QStringLiteral("output_tokens"), 54}}}}}));
+        auto view = openNewSession({});
+        send(*view, QStringLiteral("Hi there"));
+        QTRY_VERIFY_WITH_TIMEOUT(rowWithBody(*view, QStringLiteral("Hello from the **scripted** model.")) >= 0, 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(view->model()->lastStatus(), QStringLiteral("idle"), 15000);
+        const int user = rowWithBody(*view, QStringLiteral("Hi there"));
+        QVERIFY(user >= 0 && user < rowWithBody(*view, QStringLiteral("Hello from the **scripted** model.")));
+        QTRY_VERIFY(view->findChild<QLabel *>(QStringLiteral("sessionUsage"))->text().contains(QStringLiteral("321")));
+    }
+
+    void approveToolCallAndSeeItRun()
+    {
+        QVERIFY(provider.enqueue({toolReply(QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls /")}}),
+                                  textReply(QStringLiteral("Done looking."))}));
+        auto view = openNewSession(askBash());
+        send(*view, QStringLiteral("list /"));
+        QTRY_VERIFY_WITH_TIMEOUT(view->model()->pendingEventIds().size() == 1, 15000);
+        const QString use = view->model()->pendingEventIds().first();
+        QVERIFY(view->findChild<QGroupBox *>(QStringLiteral("pendingActions"))->isVisible());
+        QTRY_VERIFY(view->findChild<QPushButton *>(QStringLiteral("approve_") + use));
+        const int row = view->model()->rowOfEvent(use);
+        QVERIFY(!view->model()->index(row).data(TranscriptModel::HasResultRole).toBool()); // nothing ran yet
+        QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("approve_") + use), Qt::LeftButton);
+        // The tool ran through the runtime's executor; its result joins the call's row.
+        QTRY_VERIFY_WITH_TIMEOUT(view->model()->index(row).data(TranscriptModel::HasResultRole).toBool(), 30000);
+        QCOMPARE(view->model()->index(row).data(TranscriptModel::StateRole).toString(), QStringLiteral("allowed"));
+        QVERIFY(!view->model()->index(row).data(TranscriptModel::OutputRole).toString().isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(rowWithBody(*view, QStringLiteral("Done looking.")) >= 0, 30000);
+        QVERIFY(view->model()->pendingEventIds().isEmpty());
+    }
+
+    void denyWithMessage()
+    {
+        QVERIFY(provider.enqueue({toolReply(QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("rm -rf /")}}),
+                                  textReply(QStringLiteral("Understood."))}));
+        auto view = openNewSession(askBash());
+        send(*view, QStringLiteral("clean up"));
+        QTRY_VERIFY_WITH_TIMEOUT(view->model()->pendingEventIds().size() == 1, 15000);
+        const QString use = view->model()->pendingEventIds().first();
+        QTRY_VERIFY(view->findChild<QLineEdit *>(QStringLiteral("denyMessage_") + use));
+        view->findChild<QLineEdit *>(QStringLiteral("denyMessage_") + use)->setText(QStringLiteral("never delete the root"));
+        QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("deny_") + use), Qt::LeftButton);
+        const int row = view->model()->rowOfEvent(use);
+        QTRY_COMPARE_WITH_TIMEOUT(view->model()->index(row).data(TranscriptModel::StateRole).toString(), QStringLiteral("denied"), 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(view->model()->index(row).data(TranscriptModel::OutputRole).toString()
+                                     .contains(QStringLiteral("never delete the root")), 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(rowWithBody(*view, QStringLiteral("Understood.")) >= 0, 15000);
+    }
+
+    void answerCustomTool()
+    {
+        QVERIFY(provider.enqueue({toolReply(QStringLiteral("get_weather"), {{QStringLiteral("city"), QStringLiteral("Oslo")}}),
+                                  textReply(QStringLiteral("It is 22°C."))}));
+        const QJsonArray tools{QJsonObject{
+            {QStringLiteral("type"), QStringLiteral("custom")},
+            {QStringLiteral("name"), QStringLiteral("get_weather")},
+            {QStringLiteral("description"), QStringLiteral("Weather for a city")},
+            {QStringLiteral("input_schema"),
+             QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                         {QStringLiteral("properties"), QJsonObject{{QStringLiteral("city"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}}}}}};
+        auto view = openNewSession(tools);
+        send(*view, QStringLiteral("weather?"));
+        QTRY_VERIFY_WITH_TIMEOUT(view->model()->pendingEventIds().size() == 1, 15000);
+        const QString use = view->model()->pendingEventIds().first();
+        QTRY_VERIFY(view->findChild<QPlainTextEdit *>(QStringLiteral("customResult_") + use));
+        view->findChild<QPlainTextEdit *>(QStringLiteral("customResult_") + use)->setPlainText(QStringLiteral("22°C, sunny"));
+        QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("sendResult_") + use), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(rowWithBody(*view, QStringLiteral("It is 22°C.")) >= 0, 15000);
+        QCOMPARE(view->model()->index(view->model()->rowOfEvent(use)).data(TranscriptModel::OutputRole).toString(),
+                 QStringLiteral("22°C, sunny"));
+    }
+
+    void interruptSlowStream()
+    {
+        QVERIFY(provider.enqueue({QJsonObject{{QStringLiteral("text"), QStringLiteral("This will take forever …")},
+                                              {QStringLiteral("hang"), true}}}));
+        auto view = openNewSession({});
+        send(*view, QStringLiteral("go slowly"));
+        auto *interrupt = view->findChild<QPushButton *>(QStringLiteral("interruptButton"));
+        QTRY_VERIFY_WITH_TIMEOUT(interrupt->isEnabled(), 15000);
+        QCOMPARE(view->model()->lastStatus(), QStringLiteral("running"));
+        QElapsedTimer t;
+        t.start();
+        QTest::mouseClick(interrupt, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(view->model()->lastStatus(), QStringLiteral("idle"), 10000);
+        qInfo("interrupt → idle in %lld ms", t.elapsed());
+        bool sawInterrupt = false;
+        for (int i = 0; i < view->model()->rowCount(); ++i)
+            sawInterrupt |= view->model()->index(i).data(TranscriptModel::EventTypeRole).toString() == u"user.interrupt";
+        QVERIFY(sawInterrupt);
+        QVERIFY(!interrupt->isEnabled());
+    }
+
+private:
+    static QJsonArray askBash()
+    {
+        return {QJsonObject{{QStringLiteral("type"), QStringLiteral("agent_toolset_20260401")},
+                            {QStringLiteral("default_config"), QJsonObject{{QStringLiteral("enabled"), false}}},
+                            {QStringLiteral("configs"),
+                             QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("bash")},
+                                                    {QStringLiteral("enabled"), true},
+                                                    {QStringLiteral("permission_policy"),
+                                                     QJsonObject{{QStringLiteral("type"), QStringLiteral("always_ask")}}}}}}}};
+    }
+
+    std::unique_ptr<SessionView> openNewSession(const QJsonArray &tools)
+    {
+        const QString agent = h->createAgent(QStringLiteral("scripted"), tools).value(QStringLiteral("id")).toString();
+        auto r = h->run<QJsonObject>([agent, e = env](Backend &b) {
+            return b.sessions().create(QJsonObject{{QStringLiteral("agent"), agent}, {QStringLiteral("environment_id"), e}});
+        });
+        if (!r)
+            qWarning() << r.error().message();
+        auto view = std::make_unique<SessionView>(h->bridge);
+        testers.emplace_back(std::make_unique<QAbstractItemModelTester>(view->model(), QAbstractItemModelTester::FailureReportingMode::QtTest));
+        view->resize(900, 700);
+        view->show();
+        QSignalSpy loaded(view.get(), &SessionView::transcriptLoaded);
+        view->openSession(r ? r->value(QStringLiteral("id")).toString() : QString());
+        loaded.wait(10000);
+        return view;
+    }
+
+    static void send(SessionView &view, const QString &text)
+    {
+        view.findChild<QPlainTextEdit *>(QStringLiteral("composer"))->setPlainText(text);
+        QTest::mouseClick(view.findChild<QPushButton *>(QStringLiteral("sendButton")), Qt::LeftButton);
+    }
+
+    static int rowWithBody(SessionView &view, const QString &body)
+    {
+        for (int i = 0; i < view.model()->rowCount(); ++i)
+            if (view.model()->index(i).data(TranscriptModel::BodyRole).toString() == body)
+                return i;
+        return -1;
+    }
+
+    ScriptedProvider provider;
+    std::unique_ptr<GuiHarness> h;
+    QString env;
+    std::vector<std::unique_ptr<QAbstractItemModelTester>> testers;
+};
+
+QTEST_MAIN(TestGuiRuntime)
+#include "tst_gui_runtime.moc"

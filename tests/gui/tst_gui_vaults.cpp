@@ -1,0 +1,126 @@
+// Vault editor: a credential created through the UI is stored (in the keychain, read back
+// through the backend to prove it) and its secret can never be read back through the UI.
+// With VIVARIUM_TEST_NO_KEYCHAIN=1 (ctest runs it with an unreachable D-Bus) the editor must say
+// clearly that no keychain is available and store nothing.
+#include "GuiHarness.h"
+#include "MainWindow.h"
+#include "Widgets.h"
+#include "services/VaultService.h"
+
+#include <QAbstractButton>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+
+using namespace viv;
+
+namespace {
+const QString kSecret = QStringLiteral("s3cr3t-Value-4711-do-not-show");
+
+// Every string the UI could show or hand out: texts, placeholders, tooltips, item data.
+QStringList visibleStrings(QWidget *root)
+{
+    QStringList out;
+    for (QWidget *w : root->findChildren<QWidget *>()) {
+        out << w->toolTip() << w->windowTitle();
+        if (auto *e = qobject_cast<QLineEdit *>(w))
+            out << e->text() << e->placeholderText() << e->displayText();
+        if (auto *e = qobject_cast<QPlainTextEdit *>(w))
+            out << e->toPlainText();
+        if (auto *l = qobject_cast<QLabel *>(w))
+            out << l->text();
+        if (auto *b = qobject_cast<QAbstractButton *>(w))
+            out << b->text();
+        if (auto *list = qobject_cast<QListWidget *>(w))
+            for (int i = 0; i < list->count(); ++i)
+                out << list->item(i)->text() << list->item(i)->data(Qt::UserRole).toString()
+                    << QString::fromUtf8(QJsonDocument(list->item(i)->data(Qt::UserRole).toJsonObject()).toJson());
+    }
+    return out;
+}
+} // namespace
+
+class TestGuiVaults : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(h.waitReady());
+        window = new MainWindow(h.bridge);
+        window->show();
+        window->showArea(MainWindow::Vaults);
+    }
+    void cleanupTestCase() { delete window; }
+
+    void credentialSecretIsWriteOnly()
+    {
+        const bool noKeychain = qEnvironmentVariableIntValue("VIVARIUM_TEST_NO_KEYCHAIN") == 1;
+        auto *banner = window->findChild<MessageBanner *>(QStringLiteral("vaultBanner"));
+        window->findChild<QLineEdit *>(QStringLiteral("vaultName"))->setText(QStringLiteral("Work"));
+        QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("createVault")), Qt::LeftButton);
+        auto *vaults = window->findChild<QListWidget *>(QStringLiteral("vaultList"));
+        QTRY_COMPARE(vaults->count(), 1);
+        QTRY_COMPARE(vaults->currentRow(), 0);
+
+        auto *type = window->findChild<QComboBox *>(QStringLiteral("credentialType"));
+        type->setCurrentIndex(type->findData(QStringLiteral("environment_variable")));
+        window->findChild<QLineEdit *>(QStringLiteral("credentialName"))->setText(QStringLiteral("Example key"));
+        window->findChild<QLineEdit *>(QStringLiteral("credentialSecretName"))->setText(QStringLiteral("EXAMPLE_API_KEY"));
+        window->findChild<QPlainTextEdit *>(QStringLiteral("credentialHosts"))->setPlainText(QStringLiteral("api.example.com"));
+        auto *secret = window->findChild<QLineEdit *>(QStringLiteral("credentialSecret"));
+        QCOMPARE(secret->echoMode(), QLineEdit::Password);
+        QTest::keyClicks(secret, kSecret);
+        QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("saveCredential")), Qt::LeftButton);
+        // The field is cleared as soon as the secret has been handed to the backend.
+        QVERIFY(secret->text().isEmpty());
+
+        auto *credentials = window->findChild<QListWidget *>(QStringLiteral("credentialList"));
+        const QString vaultId = vaults->item(0)->data(Qt::UserRole).toString();
+        if (noKeychain) {
+            QTRY_VERIFY_WITH_TIMEOUT(banner->isVisible() && banner->isError(), 30000);
+            QVERIFY2(banner->text().contains(QStringLiteral("No keychain is available")), qPrintable(banner->text()));
+            QTest::qWait(200);
+            QCOMPARE(credentials->count(), 0);
+            auto listed = h.run<Page>([vaultId](Backend &b) { return b.vaults().listCredentials(vaultId, {}, true); });
+            QVERIFY(listed);
+            QCOMPARE(listed->data.size(), 0); // nothing stored anywhere
+            return;
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(credentials->count() == 1, 30000);
+        QVERIFY2(!banner->isError(), qPrintable(banner->text()));
+
+        // Select it: the form shows the non-secret fields, never the secret.
+        credentials->setCurrentRow(0);
+        QCOMPARE(window->findChild<QLineEdit *>(QStringLiteral("credentialSecretName"))->text(), QStringLiteral("EXAMPLE_API_KEY"));
+        QVERIFY(secret->text().isEmpty());
+        for (const QString &s : visibleStrings(window))
+            QVERIFY2(!s.contains(kSecret), "the secret is readable through the UI");
+        // Copy from the secret field yields nothing either.
+        secret->selectAll();
+        QVERIFY(secret->selectedText().isEmpty());
+
+        // …but it was stored: the backend (runtime path) can read it from the keychain.
+        const QString credentialId = credentials->item(0)->data(Qt::UserRole).toJsonObject().value(QStringLiteral("id")).toString();
+        std::optional<Result<QJsonObject>> read;
+        QObject ctx;
+        h.bridge.callAsync<QJsonObject>(
+            &ctx, [credentialId](Backend &b, Callback<QJsonObject> done) { b.vaults().readSecrets(credentialId, std::move(done)); },
+            [&](Result<QJsonObject> r) { read.emplace(std::move(r)); });
+        QTRY_VERIFY_WITH_TIMEOUT(read.has_value(), 20000);
+        QVERIFY2(read->ok(), read->ok() ? "" : qPrintable(read->error().message()));
+        QCOMPARE((*read)->value(QStringLiteral("secret_value")).toString(), kSecret);
+    }
+
+private:
+    GuiHarness h;
+    MainWindow *window = nullptr;
+};
+
+QTEST_MAIN(TestGuiVaults)
+#include "tst_gui_vaults.moc"

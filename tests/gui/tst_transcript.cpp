@@ -1,0 +1,180 @@
+// The transcript model under QAbstractItemModelTester (history, then incremental appends, tool
+// results joined to their calls, pending actions, usage, expand/collapse), and the session view
+// wired to a real backend: events committed to the log appear live; approve / deny / custom tool
+// answers / composer / interrupt write the right user events into the log.
+#include "GuiHarness.h"
+#include "SessionView.h"
+#include "TranscriptModel.h"
+#include "TranscriptView.h"
+
+#include <QAbstractItemModelTester>
+#include <QCheckBox>
+#include <QGroupBox>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+
+using namespace viv;
+
+namespace {
+QList<LoggedEvent> logged(const QList<QJsonObject> &events, qint64 firstSeq = 1)
+{
+    QList<LoggedEvent> out;
+    qint64 seq = firstSeq;
+    for (QJsonObject e : events) {
+        if (!e.contains(QStringLiteral("id")))
+            e.insert(QStringLiteral("id"), ids::make(u"sevt"));
+        e.insert(QStringLiteral("processed_at"), QStringLiteral("2026-01-01T10:00:00Z"));
+        out.append({QStringLiteral("sesn_1"), seq++, e});
+    }
+    return out;
+}
+} // namespace
+
+class TestTranscript : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void modelPassesTester()
+    {
+        TranscriptModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const QString bash = ids::make(u"sevt");
+        model.reset(QStringLiteral("sesn_1"),
+                    logged({ev::userMessage(QStringLiteral("List files")), ev::status(QStringLiteral("running")),
+                            ev::spanStart(), ev::thinking(), ev::agentMessage(QStringLiteral("I will run **ls**.")),
+                            ev::toolUse(bash, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}}),
+                            ev::spanEnd(100, 20)}));
+        // user, running, thinking, agent, tool call (spans are folded into usage)
+        QCOMPARE(model.rowCount(), 5);
+        QCOMPARE(model.usage().inputTokens, 100);
+        QCOMPARE(model.index(0).data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::UserMessage));
+        QCOMPARE(model.index(2).data(TranscriptModel::CollapsibleRole).toBool(), true);
+        QCOMPARE(model.index(4).data(TranscriptModel::TitleRole).toString(), QStringLiteral("bash"));
+        QVERIFY(model.index(4).data(TranscriptModel::InputRole).toString().contains(QStringLiteral("\"ls\"")));
+        QVERIFY(!model.index(4).data(TranscriptModel::HasResultRole).toBool());
+
+        // Incremental: the result joins its call (no new row), long output is collapsible.
+        QStringList lines;
+        for (int i = 0; i < 40; ++i)
+            lines << QStringLiteral("file%1.txt").arg(i);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        model.append(QStringLiteral("sesn_1"), logged({ev::toolResult(bash, lines.join(u'\n'))}, 8));
+        QCOMPARE(model.rowCount(), 5);
+        QCOMPARE(inserted.size(), 0);
+        QVERIFY(changed.size() >= 1);
+        QVERIFY(model.index(4).data(TranscriptModel::HasResultRole).toBool());
+        QVERIFY(model.index(4).data(TranscriptModel::CollapsibleRole).toBool());
+        QVERIFY(!model.index(4).data(TranscriptModel::ExpandedRole).toBool());
+        QVERIFY(model.setData(model.index(4), true, TranscriptModel::ExpandedRole));
+        QVERIFY(model.index(4).data(TranscriptModel::ExpandedRole).toBool());
+
+        // Duplicates (history/live overlap) and other sessions are ignored.
+        model.append(QStringLiteral("sesn_1"), logged({ev::agentMessage(QStringLiteral("dup"))}, 8));
+        model.append(QStringLiteral("sesn_2"), logged({ev::agentMessage(QStringLiteral("other"))}, 9));
+        QCOMPARE(model.rowCount(), 5);
+
+        // requires_action → pending; a confirmation answers it.
+        const QString rm = ids::make(u"sevt");
+        const QString lookup = ids::make(u"sevt");
+        QSignalSpy pending(&model, &TranscriptModel::pendingChanged);
+        model.append(QStringLiteral("sesn_1"),
+                     logged({ev::toolUse(rm, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("rm -rf build")}}, true),
+                             ev::customToolUse(lookup, QStringLiteral("lookup"), {{QStringLiteral("q"), QStringLiteral("x")}}),
+                             ev::idle({rm, lookup})},
+                            9));
+        QCOMPARE(model.pendingEventIds(), (QStringList{rm, lookup}));
+        QCOMPARE(pending.size(), 1);
+        const int rmRow = model.rowOfEvent(rm);
+        QVERIFY(model.index(rmRow).data(TranscriptModel::PendingRole).toBool());
+        model.append(QStringLiteral("sesn_1"),
+                     logged({{{QStringLiteral("type"), QStringLiteral("user.tool_confirmation")},
+                              {QStringLiteral("tool_use_id"), rm},
+                              {QStringLiteral("result"), QStringLiteral("deny")},
+                              {QStringLiteral("deny_message"), QStringLiteral("not that")}}},
+                            12));
+        QCOMPARE(model.pendingEventIds(), QStringList{lookup});
+        QCOMPARE(model.index(rmRow).data(TranscriptModel::StateRole).toString(), QStringLiteral("denied"));
+        QCOMPARE(model.index(rmRow).data(TranscriptModel::DenyMessageRole).toString(), QStringLiteral("not that"));
+        model.append(QStringLiteral("sesn_1"),
+                     logged({{{QStringLiteral("type"), QStringLiteral("user.custom_tool_result")},
+                              {QStringLiteral("custom_tool_use_id"), lookup},
+                              {QStringLiteral("content"), ev::text(QStringLiteral("42"))}},
+                             ev::status(QStringLiteral("running")), ev::idle()},
+                            13));
+        QVERIFY(model.pendingEventIds().isEmpty());
+        QCOMPARE(model.index(model.rowOfEvent(lookup)).data(TranscriptModel::OutputRole).toString(), QStringLiteral("42"));
+        QCOMPARE(model.lastStatus(), QStringLiteral("idle"));
+
+        // Live delivery out of order (a nested commit heard before its cause): the late event
+        // goes to its place by seq, once.
+        {
+            const int before = model.rowCount();
+            model.append(QStringLiteral("sesn_1"), logged({ev::agentMessage(QStringLiteral("second"))}, 31));
+            model.append(QStringLiteral("sesn_1"), logged({ev::userMessage(QStringLiteral("first"))}, 30));
+            model.append(QStringLiteral("sesn_1"), logged({ev::userMessage(QStringLiteral("first"))}, 30));
+            QCOMPARE(model.rowCount(), before + 2);
+            QCOMPARE(model.index(before).data(TranscriptModel::BodyRole).toString(), QStringLiteral("first"));
+            QCOMPARE(model.index(before + 1).data(TranscriptModel::BodyRole).toString(), QStringLiteral("second"));
+            // A tool call that moves down keeps its result and its index entry.
+            const QString late = ids::make(u"sevt");
+            model.append(QStringLiteral("sesn_1"), logged({ev::toolUse(late, QStringLiteral("read"), {})}, 33));
+            model.append(QStringLiteral("sesn_1"), logged({ev::agentMessage(QStringLiteral("between"))}, 32));
+            model.append(QStringLiteral("sesn_1"), logged({ev::toolResult(late, QStringLiteral("contents"))}, 34));
+            QCOMPARE(model.index(model.rowOfEvent(late)).data(TranscriptModel::EventIdRole).toString(), late);
+            QCOMPARE(model.index(model.rowOfEvent(late)).data(TranscriptModel::OutputRole).toString(), QStringLiteral("contents"));
+            QCOMPARE(model.index(model.rowOfEvent(late) - 1).data(TranscriptModel::BodyRole).toString(), QStringLiteral("between"));
+            QCOMPARE(model.index(model.rowOfEvent(rm)).data(TranscriptModel::EventIdRole).toString(), rm);
+        }
+
+        // Errors and unknown events still show; a reset to empty is valid.
+        model.append(QStringLiteral("sesn_1"),
+                     logged({{{QStringLiteral("type"), QStringLiteral("session.error")},
+                              {QStringLiteral("error"), QJsonObject{{QStringLiteral("type"), QStringLiteral("model_overloaded_error")},
+                                                                    {QStringLiteral("message"), QStringLiteral("overloaded")},
+                                                                    {QStringLiteral("retry_status"), QJsonObject{{QStringLiteral("type"), QStringLiteral("retrying")}}}}}}},
+                            40));
+        QCOMPARE(model.index(model.rowCount() - 1).data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::Error));
+        model.clear();
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void sessionViewLoadsHistoryThenLive()
+    {
+        // History committed before the view opens, then live events committed afterwards: each
+        // shows exactly once, in order, through the bridge (no polling, no HTTP).
+        GuiHarness h;
+        QVERIFY(h.waitReady());
+        const QString sid = h.createSession(QStringLiteral("history"));
+        QVERIFY(!sid.isEmpty());
+        QList<QJsonObject> history;
+        for (int i = 0; i < 50; ++i)
+            history.append(ev::agentMessage(QStringLiteral("history %1").arg(i)));
+        QVERIFY(h.append(sid, history));
+        SessionView view(h.bridge);
+        QAbstractItemModelTester tester(view.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        view.resize(900, 700);
+        view.show();
+        QSignalSpy loaded(&view, &SessionView::transcriptLoaded);
+        view.openSession(sid);
+        // Events committed while the history is being read are neither lost nor doubled.
+        QVERIFY(h.append(sid, {ev::agentMessage(QStringLiteral("live 1"))}));
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, 10000);
+        QVERIFY(h.append(sid, {ev::agentMessage(QStringLiteral("live 2"))}));
+        QTRY_COMPARE(view.model()->rowCount(), 52);
+        QStringList bodies;
+        for (int i = 0; i < view.model()->rowCount(); ++i)
+            bodies << view.model()->index(i).data(TranscriptModel::BodyRole).toString();
+        QCOMPARE(bodies.first(), QStringLiteral("history 0"));
+        QCOMPARE(bodies.at(50), QStringLiteral("live 1"));
+        QCOMPARE(bodies.last(), QStringLiteral("live 2"));
+        QCOMPARE(bodies.count(QStringLiteral("live 1")), 1);
+    }
+};
+
+QTEST_MAIN(TestTranscript)
+#include "tst_transcript.moc"

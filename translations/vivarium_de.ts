@@ -1,0 +1,1117 @@
+<?xml version='1.0' encoding='utf-8'?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de_DE">
+<context>
+    <name>QObject</name>
+    <message>
+        <source>Not available: %1</source>
+        <translation>Nicht verfügbar: %1</translation>
+    </message>
+    <message>
+        <source>Not found: %1</source>
+        <translation>Nicht gefunden: %1</translation>
+    </message>
+    <message>
+        <source>Conflict: %1</source>
+        <translation>Konflikt: %1</translation>
+    </message>
+    <message>
+        <source>Invalid: %1</source>
+        <translation>Ungültig: %1</translation>
+    </message>
+    <message>
+        <source>Error: %1</source>
+        <translation>Fehler: %1</translation>
+    </message>
+</context>
+<context>
+    <name>viv::AgentsPage</name>
+    <message>
+        <source>(archived)</source>
+        <translation>(archiviert)</translation>
+    </message>
+    <message>
+        <source>Show archived</source>
+        <translation>Archivierte anzeigen</translation>
+    </message>
+    <message>
+        <source>New agent</source>
+        <translation>Neuer Agent</translation>
+    </message>
+    <message>
+        <source>Design</source>
+        <translation>Entwurf</translation>
+    </message>
+    <message>
+        <source>JSON</source>
+        <translation>JSON</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>Verlauf</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Speichern</translation>
+    </message>
+    <message>
+        <source>Revert</source>
+        <translation>Verwerfen</translation>
+    </message>
+    <message>
+        <source>Archive…</source>
+        <translation>Archivieren …</translation>
+    </message>
+    <message>
+        <source>e.g. Analyst</source>
+        <translation>z. B. Analyst</translation>
+    </message>
+    <message>
+        <source>— Anthropic —</source>
+        <translation>— Anthropic —</translation>
+    </message>
+    <message>
+        <source>— OpenAI-compatible —</source>
+        <translation>— OpenAI-kompatibel —</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>Systemprompt</translation>
+    </message>
+    <message>
+        <source>Built-in tools (bash, files, web)</source>
+        <translation>Eingebaute Werkzeuge (Bash, Dateien, Web)</translation>
+    </message>
+    <message>
+        <source>Tool</source>
+        <translation>Werkzeug</translation>
+    </message>
+    <message>
+        <source>Permission</source>
+        <translation>Berechtigung</translation>
+    </message>
+    <message>
+        <source>Always allow</source>
+        <translation>Immer erlauben</translation>
+    </message>
+    <message>
+        <source>Always ask</source>
+        <translation>Immer fragen</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>Automatisch</translation>
+    </message>
+    <message>
+        <source>[{"type": "custom", "name": "lookup", "description": "…", "input_schema": {"type": "object", "properties": {}}}]</source>
+        <translation>[{"type": "custom", "name": "lookup", "description": "…", "input_schema": {"type": "object", "properties": {}}}]</translation>
+    </message>
+    <message>
+        <source>[{"type": "url", "name": "docs", "url": "https://…"}]</source>
+        <translation>[{"type": "url", "name": "docs", "url": "https://…"}]</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Description:</source>
+        <translation>&amp;Beschreibung:</translation>
+    </message>
+    <message>
+        <source>&amp;Model:</source>
+        <translation>&amp;Modell:</translation>
+    </message>
+    <message>
+        <source>&amp;System prompt:</source>
+        <translation>&amp;Systemprompt:</translation>
+    </message>
+    <message>
+        <source>Tools:</source>
+        <translation>Werkzeuge:</translation>
+    </message>
+    <message>
+        <source>Custom tools and MCP toolsets, as a JSON array</source>
+        <translation>Eigene Werkzeuge und MCP-Werkzeugsätze als JSON-Array</translation>
+    </message>
+    <message>
+        <source>Custom tools (JSON):</source>
+        <translation>Eigene Werkzeuge (JSON):</translation>
+    </message>
+    <message>
+        <source>MCP servers (JSON):</source>
+        <translation>MCP-Server (JSON):</translation>
+    </message>
+    <message>
+        <source>Metadata:</source>
+        <translation>Metadaten:</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>Vergleiche</translation>
+    </message>
+    <message>
+        <source>with</source>
+        <translation>mit</translation>
+    </message>
+    <message>
+        <source>Versions (newest first):</source>
+        <translation>Versionen (neueste zuerst):</translation>
+    </message>
+    <message>
+        <source>%1 — version %2%3</source>
+        <translation>%1 — Version %2%3</translation>
+    </message>
+    <message>
+        <source> (archived)</source>
+        <translation> (archiviert)</translation>
+    </message>
+    <message>
+        <source>not valid JSON at offset %1: %2</source>
+        <translation>kein gültiges JSON an Position %1: %2</translation>
+    </message>
+    <message>
+        <source>expected a JSON array</source>
+        <translation>JSON-Array erwartet</translation>
+    </message>
+    <message>
+        <source>✓ Tools are valid.</source>
+        <translation>✓ Die Werkzeuge sind gültig.</translation>
+    </message>
+    <message>
+        <source>✗ %1</source>
+        <translation>✗ %1</translation>
+    </message>
+    <message>
+        <source>The JSON is not valid (offset %1: %2). Fix it or revert.</source>
+        <translation>Das JSON ist ungültig (Position %1: %2). Korrigieren oder verwerfen.</translation>
+    </message>
+    <message>
+        <source>The JSON must be an object.</source>
+        <translation>Das JSON muss ein Objekt sein.</translation>
+    </message>
+    <message>
+        <source>The JSON is not valid: %1</source>
+        <translation>Das JSON ist ungültig: %1</translation>
+    </message>
+    <message>
+        <source>Agent created (version %1).</source>
+        <translation>Agent angelegt (Version %1).</translation>
+    </message>
+    <message>
+        <source>No changes: still version %1.</source>
+        <translation>Keine Änderungen: weiterhin Version %1.</translation>
+    </message>
+    <message>
+        <source>Saved as version %1.</source>
+        <translation>Als Version %1 gespeichert.</translation>
+    </message>
+    <message>
+        <source>Archive agent</source>
+        <translation>Agent archivieren</translation>
+    </message>
+    <message>
+        <source>Archive “%1”? Archived agents cannot be edited or start new sessions. This cannot be undone.</source>
+        <translation>„%1“ archivieren? Archivierte Agenten können nicht bearbeitet werden und keine neuen Sitzungen starten. Das lässt sich nicht rückgängig machen.</translation>
+    </message>
+    <message>
+        <source>Agent archived.</source>
+        <translation>Agent archiviert.</translation>
+    </message>
+    <message>
+        <source>Version %1 — %2</source>
+        <translation>Version %1 — %2</translation>
+    </message>
+    <message>
+        <source>version %1</source>
+        <translation>Version %1</translation>
+    </message>
+</context>
+<context>
+    <name>viv::BackendBridge</name>
+    <message>
+        <source>The backend is not running.</source>
+        <translation>Das Backend läuft nicht.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::EnvironmentsPage</name>
+    <message>
+        <source>New environment</source>
+        <translation>Neue Umgebung</translation>
+    </message>
+    <message>
+        <source>Unrestricted</source>
+        <translation>Uneingeschränkt</translation>
+    </message>
+    <message>
+        <source>Limited to allowed hosts</source>
+        <translation>Auf erlaubte Hosts beschränkt</translation>
+    </message>
+    <message>
+        <source>One host per line, e.g. api.example.com</source>
+        <translation>Ein Host pro Zeile, z. B. api.example.com</translation>
+    </message>
+    <message>
+        <source>Allow the agent's MCP servers</source>
+        <translation>MCP-Server des Agenten erlauben</translation>
+    </message>
+    <message>
+        <source>Allow package registries</source>
+        <translation>Paketquellen erlauben</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Description:</source>
+        <translation>&amp;Beschreibung:</translation>
+    </message>
+    <message>
+        <source>Net&amp;working:</source>
+        <translation>&amp;Netzwerk:</translation>
+    </message>
+    <message>
+        <source>Allowed hosts:</source>
+        <translation>Erlaubte Hosts:</translation>
+    </message>
+    <message>
+        <source>space-separated package names</source>
+        <translation>Paketnamen, durch Leerzeichen getrennt</translation>
+    </message>
+    <message>
+        <source>%1 packages:</source>
+        <translation>%1-Pakete:</translation>
+    </message>
+    <message>
+        <source>default guest image</source>
+        <translation>Standard-Gastabbild</translation>
+    </message>
+    <message>
+        <source>Base &amp;template:</source>
+        <translation>Basis&amp;vorlage:</translation>
+    </message>
+    <message>
+        <source>Metadata:</source>
+        <translation>Metadaten:</translation>
+    </message>
+    <message>
+        <source>Archive…</source>
+        <translation>Archivieren …</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>Löschen …</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Speichern</translation>
+    </message>
+    <message>
+        <source>Environment created.</source>
+        <translation>Umgebung angelegt.</translation>
+    </message>
+    <message>
+        <source>Environment saved.</source>
+        <translation>Umgebung gespeichert.</translation>
+    </message>
+    <message>
+        <source>Archive environment</source>
+        <translation>Umgebung archivieren</translation>
+    </message>
+    <message>
+        <source>Archive “%1”? It can no longer start sessions.</source>
+        <translation>„%1“ archivieren? Damit lassen sich keine Sitzungen mehr starten.</translation>
+    </message>
+    <message>
+        <source>Environment archived.</source>
+        <translation>Umgebung archiviert.</translation>
+    </message>
+    <message>
+        <source>Delete environment</source>
+        <translation>Umgebung löschen</translation>
+    </message>
+    <message>
+        <source>Delete “%1” permanently?</source>
+        <translation>„%1“ endgültig löschen?</translation>
+    </message>
+    <message>
+        <source>Environment deleted.</source>
+        <translation>Umgebung gelöscht.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::KeyValueEditor</name>
+    <message>
+        <source>Key</source>
+        <translation>Schlüssel</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Hinzufügen</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+</context>
+<context>
+    <name>viv::MainWindow</name>
+    <message>
+        <source>Vivarium</source>
+        <translation>Vivarium</translation>
+    </message>
+    <message>
+        <source>Agents</source>
+        <translation>Agenten</translation>
+    </message>
+    <message>
+        <source>Environments</source>
+        <translation>Umgebungen</translation>
+    </message>
+    <message>
+        <source>Vaults</source>
+        <translation>Tresore</translation>
+    </message>
+    <message>
+        <source>Sessions</source>
+        <translation>Sitzungen</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Datei</translation>
+    </message>
+    <message>
+        <source>Use from &amp;scripts…</source>
+        <translation>Aus &amp;Skripten verwenden …</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>&amp;Einstellungen …</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
+    </message>
+    <message>
+        <source>&amp;About Vivarium</source>
+        <translation>Ü&amp;ber Vivarium</translation>
+    </message>
+    <message>
+        <source>Starting backend…</source>
+        <translation>Backend startet …</translation>
+    </message>
+    <message>
+        <source>Use from scripts…</source>
+        <translation>Aus Skripten verwenden …</translation>
+    </message>
+    <message>
+        <source>API: not listening</source>
+        <translation>API: lauscht nicht</translation>
+    </message>
+    <message>
+        <source>API: %1</source>
+        <translation>API: %1</translation>
+    </message>
+    <message>
+        <source>Backend not running</source>
+        <translation>Backend läuft nicht</translation>
+    </message>
+    <message>
+        <source>Vivarium backend</source>
+        <translation>Vivarium-Backend</translation>
+    </message>
+    <message>
+        <source>The backend could not start:
+
+%1</source>
+        <translation>Das Backend konnte nicht starten:
+
+%1</translation>
+    </message>
+    <message>
+        <source>About Vivarium</source>
+        <translation>Über Vivarium</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Vivarium %1&lt;/b&gt;&lt;p&gt;Run AI agents locally behind the Managed Agents API.&lt;/p&gt;&lt;p&gt;Syntax highlighting: %2&lt;/p&gt;</source>
+        <translation>&lt;b&gt;Vivarium %1&lt;/b&gt;&lt;p&gt;KI-Agenten lokal hinter der Managed-Agents-API ausführen.&lt;/p&gt;&lt;p&gt;Syntaxhervorhebung: %2&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>KSyntaxHighlighting</source>
+        <translation>KSyntaxHighlighting</translation>
+    </message>
+    <message>
+        <source>built-in</source>
+        <translation>eingebaut</translation>
+    </message>
+</context>
+<context>
+    <name>viv::MessageBanner</name>
+    <message>
+        <source>Click to dismiss</source>
+        <translation>Zum Schließen klicken</translation>
+    </message>
+</context>
+<context>
+    <name>viv::NewSessionDialog</name>
+    <message>
+        <source>New session</source>
+        <translation>Neue Sitzung</translation>
+    </message>
+    <message>
+        <source>&amp;Agent:</source>
+        <translation>&amp;Agent:</translation>
+    </message>
+    <message>
+        <source>&amp;Version:</source>
+        <translation>&amp;Version:</translation>
+    </message>
+    <message>
+        <source>&amp;Environment:</source>
+        <translation>&amp;Umgebung:</translation>
+    </message>
+    <message>
+        <source>Vaults:</source>
+        <translation>Tresore:</translation>
+    </message>
+    <message>
+        <source>&amp;Title:</source>
+        <translation>&amp;Titel:</translation>
+    </message>
+    <message>
+        <source>Start session</source>
+        <translation>Sitzung starten</translation>
+    </message>
+    <message>
+        <source>Create an agent first (Agents page).</source>
+        <translation>Legen Sie zuerst einen Agenten an (Seite „Agenten“).</translation>
+    </message>
+    <message>
+        <source>Create an environment first (Environments page).</source>
+        <translation>Legen Sie zuerst eine Umgebung an (Seite „Umgebungen“).</translation>
+    </message>
+    <message>
+        <source>Choose an agent and an environment.</source>
+        <translation>Wählen Sie einen Agenten und eine Umgebung.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::ScriptsDialog</name>
+    <message>
+        <source>Use from scripts</source>
+        <translation>Aus Skripten verwenden</translation>
+    </message>
+    <message>
+        <source>Scripts written for the official Anthropic SDK work against Vivarium: change only the base URL and the API key.</source>
+        <translation>Skripte für das offizielle Anthropic-SDK funktionieren mit Vivarium: Ändern Sie nur die Basis-URL und den API-Schlüssel.</translation>
+    </message>
+    <message>
+        <source>hidden — copy it to the clipboard</source>
+        <translation>verborgen — in die Zwischenablage kopieren</translation>
+    </message>
+    <message>
+        <source>Copy API key</source>
+        <translation>API-Schlüssel kopieren</translation>
+    </message>
+    <message>
+        <source>Base URL:</source>
+        <translation>Basis-URL:</translation>
+    </message>
+    <message>
+        <source>API key:</source>
+        <translation>API-Schlüssel:</translation>
+    </message>
+    <message>
+        <source>TypeScript</source>
+        <translation>TypeScript</translation>
+    </message>
+    <message>
+        <source>Python</source>
+        <translation>Python</translation>
+    </message>
+    <message>
+        <source>Then run it with the key in the environment: &lt;code&gt;VIVARIUM_API_KEY=… node script.mjs&lt;/code&gt;</source>
+        <translation>Dann mit dem Schlüssel in der Umgebung ausführen: &lt;code&gt;VIVARIUM_API_KEY=… node script.mjs&lt;/code&gt;</translation>
+    </message>
+    <message>
+        <source>Copied to the clipboard.</source>
+        <translation>In die Zwischenablage kopiert.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::SessionView</name>
+    <message>
+        <source>No session selected</source>
+        <translation>Keine Sitzung ausgewählt</translation>
+    </message>
+    <message>
+        <source>Waiting for your decision</source>
+        <translation>Wartet auf Ihre Entscheidung</translation>
+    </message>
+    <message>
+        <source>Message the agent (Ctrl+Enter sends; while it works, messages queue)</source>
+        <translation>Nachricht an den Agenten (Strg+Eingabe sendet; während er arbeitet, werden Nachrichten eingereiht)</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Senden</translation>
+    </message>
+    <message>
+        <source>Interrupt</source>
+        <translation>Unterbrechen</translation>
+    </message>
+    <message>
+        <source>Stop the agent now; queued messages stay queued.</source>
+        <translation>Den Agenten sofort anhalten; eingereihte Nachrichten bleiben eingereiht.</translation>
+    </message>
+    <message>
+        <source>● running</source>
+        <translation>● läuft</translation>
+    </message>
+    <message>
+        <source>○ idle</source>
+        <translation>○ bereit</translation>
+    </message>
+    <message>
+        <source>◐ waiting for you</source>
+        <translation>◐ wartet auf Sie</translation>
+    </message>
+    <message>
+        <source>■ terminated</source>
+        <translation>■ beendet</translation>
+    </message>
+    <message>
+        <source>↻ rescheduling</source>
+        <translation>↻ wird neu eingeplant</translation>
+    </message>
+    <message>
+        <source>Tokens: %1 in · %2 out · %3 cached</source>
+        <translation>Tokens: %1 ein · %2 aus · %3 aus dem Cache</translation>
+    </message>
+    <message>
+        <source>Queued: the agent reads it when its current step ends.</source>
+        <translation>Eingereiht: Der Agent liest sie, sobald sein aktueller Schritt endet.</translation>
+    </message>
+    <message>
+        <source>Interrupt sent.</source>
+        <translation>Unterbrechung gesendet.</translation>
+    </message>
+    <message>
+        <source>The agent called your custom tool &lt;b&gt;%1&lt;/b&gt; with:</source>
+        <translation>Der Agent hat Ihr eigenes Werkzeug &lt;b&gt;%1&lt;/b&gt; aufgerufen mit:</translation>
+    </message>
+    <message>
+        <source>The tool's result, as text</source>
+        <translation>Das Ergebnis des Werkzeugs, als Text</translation>
+    </message>
+    <message>
+        <source>This is an error</source>
+        <translation>Das ist ein Fehler</translation>
+    </message>
+    <message>
+        <source>Send result</source>
+        <translation>Ergebnis senden</translation>
+    </message>
+    <message>
+        <source>The agent wants to run &lt;b&gt;%1&lt;/b&gt;:</source>
+        <translation>Der Agent möchte &lt;b&gt;%1&lt;/b&gt; ausführen:</translation>
+    </message>
+    <message>
+        <source>Optional: tell the agent why you deny it</source>
+        <translation>Optional: Sagen Sie dem Agenten, warum Sie ablehnen</translation>
+    </message>
+    <message>
+        <source>Allow %1 for the rest of this session</source>
+        <translation>%1 für den Rest dieser Sitzung erlauben</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Erlauben</translation>
+    </message>
+    <message>
+        <source>Deny</source>
+        <translation>Ablehnen</translation>
+    </message>
+</context>
+<context>
+    <name>viv::SessionsPage</name>
+    <message>
+        <source>running</source>
+        <translation>läuft</translation>
+    </message>
+    <message>
+        <source>idle</source>
+        <translation>bereit</translation>
+    </message>
+    <message>
+        <source>terminated</source>
+        <translation>beendet</translation>
+    </message>
+    <message>
+        <source>rescheduling</source>
+        <translation>wird neu eingeplant</translation>
+    </message>
+    <message>
+        <source>All statuses</source>
+        <translation>Alle Status</translation>
+    </message>
+    <message>
+        <source>Filter…</source>
+        <translation>Filtern …</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Titel</translation>
+    </message>
+    <message>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation>Aktualisiert</translation>
+    </message>
+    <message>
+        <source>New session…</source>
+        <translation>Neue Sitzung …</translation>
+    </message>
+</context>
+<context>
+    <name>viv::SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>Einstellungen</translation>
+    </message>
+    <message>
+        <source>Stored in the OS keychain — type to replace</source>
+        <translation>Im Schlüsselbund des Systems gespeichert — zum Ersetzen eintippen</translation>
+    </message>
+    <message>
+        <source>Optional (a local Ollama needs none)</source>
+        <translation>Optional (ein lokales Ollama braucht keinen)</translation>
+    </message>
+    <message>
+        <source>e.g. llama3.1:8b, qwen2.5-coder</source>
+        <translation>z. B. llama3.1:8b, qwen2.5-coder</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>Verbindung testen</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Anthropic&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Anthropic&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Base URL:</source>
+        <translation>Basis-URL:</translation>
+    </message>
+    <message>
+        <source>API key:</source>
+        <translation>API-Schlüssel:</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;OpenAI-compatible&lt;/b&gt; (Ollama, vLLM, llama.cpp)</source>
+        <translation>&lt;b&gt;OpenAI-kompatibel&lt;/b&gt; (Ollama, vLLM, llama.cpp)</translation>
+    </message>
+    <message>
+        <source>Models:</source>
+        <translation>Modelle:</translation>
+    </message>
+    <message>
+        <source>Providers</source>
+        <translation>Anbieter</translation>
+    </message>
+    <message>
+        <source> MiB</source>
+        <translation> MiB</translation>
+    </message>
+    <message>
+        <source> GiB</source>
+        <translation> GiB</translation>
+    </message>
+    <message>
+        <source>Default model:</source>
+        <translation>Standardmodell:</translation>
+    </message>
+    <message>
+        <source>Warm VM pool:</source>
+        <translation>Vorgewärmte VMs:</translation>
+    </message>
+    <message>
+        <source>VM CPUs:</source>
+        <translation>VM-CPUs:</translation>
+    </message>
+    <message>
+        <source>VM memory:</source>
+        <translation>VM-Speicher:</translation>
+    </message>
+    <message>
+        <source>VM disk:</source>
+        <translation>VM-Festplatte:</translation>
+    </message>
+    <message>
+        <source>API port:</source>
+        <translation>API-Port:</translation>
+    </message>
+    <message>
+        <source>The API port applies at the next start (unless --listen is given).</source>
+        <translation>Der API-Port gilt ab dem nächsten Start (außer wenn --listen angegeben ist).</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>Allgemein</translation>
+    </message>
+    <message>
+        <source>✗ Enter a URL such as http://127.0.0.1:11434/v1</source>
+        <translation>✗ Geben Sie eine URL wie http://127.0.0.1:11434/v1 ein</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Verbinde …</translation>
+    </message>
+    <message>
+        <source>✓ Connected (HTTP %1).</source>
+        <translation>✓ Verbunden (HTTP %1).</translation>
+    </message>
+    <message>
+        <source>✗ %1</source>
+        <translation>✗ %1</translation>
+    </message>
+    <message>
+        <source>The key was not saved: no keychain is available (%1). Other settings were saved.</source>
+        <translation>Der Schlüssel wurde nicht gespeichert: Kein Schlüsselbund verfügbar (%1). Die übrigen Einstellungen wurden gespeichert.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::TranscriptDelegate</name>
+    <message>
+        <source>awaiting your decision</source>
+        <translation>wartet auf Ihre Entscheidung</translation>
+    </message>
+    <message>
+        <source>allowed</source>
+        <translation>erlaubt</translation>
+    </message>
+    <message>
+        <source>denied</source>
+        <translation>abgelehnt</translation>
+    </message>
+    <message>
+        <source>answered</source>
+        <translation>beantwortet</translation>
+    </message>
+    <message>
+        <source>(The model did not share its thinking.)</source>
+        <translation>(Das Modell hat sein Nachdenken nicht geteilt.)</translation>
+    </message>
+    <message>
+        <source>▸ collapsed — click to expand</source>
+        <translation>▸ eingeklappt — zum Aufklappen klicken</translation>
+    </message>
+    <message>
+        <source>Input</source>
+        <translation>Eingabe</translation>
+    </message>
+    <message>
+        <source>Output (error)</source>
+        <translation>Ausgabe (Fehler)</translation>
+    </message>
+    <message>
+        <source>Output</source>
+        <translation>Ausgabe</translation>
+    </message>
+    <message>
+        <source>(no output)</source>
+        <translation>(keine Ausgabe)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Show all (%n lines)</source>
+        <translation><numerusform>Alles zeigen (%n Zeile)</numerusform><numerusform>Alles zeigen (%n Zeilen)</numerusform></translation>
+    </message>
+    <message>
+        <source>Tool: %1</source>
+        <translation>Werkzeug: %1</translation>
+    </message>
+    <message>
+        <source>Thinking ▾</source>
+        <translation>Nachdenken ▾</translation>
+    </message>
+</context>
+<context>
+    <name>viv::TranscriptModel</name>
+    <message>
+        <source>[image]</source>
+        <translation>[Bild]</translation>
+    </message>
+    <message>
+        <source>[document: %1]</source>
+        <translation>[Dokument: %1]</translation>
+    </message>
+    <message>
+        <source>untitled</source>
+        <translation>ohne Titel</translation>
+    </message>
+    <message>
+        <source>[redacted]</source>
+        <translation>[geschwärzt]</translation>
+    </message>
+    <message>
+        <source>[search result: %1]</source>
+        <translation>[Suchergebnis: %1]</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>Sie</translation>
+    </message>
+    <message>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <source>Thinking</source>
+        <translation>Nachdenken</translation>
+    </message>
+    <message>
+        <source>%1 · %2 (MCP)</source>
+        <translation>%1 · %2 (MCP)</translation>
+    </message>
+    <message>
+        <source>%1 (custom tool)</source>
+        <translation>%1 (eigenes Werkzeug)</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>Ergebnis</translation>
+    </message>
+    <message>
+        <source>You allowed a tool call</source>
+        <translation>Sie haben einen Werkzeugaufruf erlaubt</translation>
+    </message>
+    <message>
+        <source>You denied a tool call</source>
+        <translation>Sie haben einen Werkzeugaufruf abgelehnt</translation>
+    </message>
+    <message>
+        <source>You interrupted the agent</source>
+        <translation>Sie haben den Agenten unterbrochen</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>Läuft</translation>
+    </message>
+    <message>
+        <source>Waiting for you</source>
+        <translation>Wartet auf Sie</translation>
+    </message>
+    <message>
+        <source>Actions awaiting your decision: %1</source>
+        <translation>Aktionen, die auf Ihre Entscheidung warten: %1</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>Bereit</translation>
+    </message>
+    <message>
+        <source>The agent finished its turn.</source>
+        <translation>Der Agent hat seinen Zug beendet.</translation>
+    </message>
+    <message>
+        <source>The agent stopped: retries exhausted.</source>
+        <translation>Der Agent hat aufgehört: Wiederholungen erschöpft.</translation>
+    </message>
+    <message>
+        <source>The agent stopped: budget reached.</source>
+        <translation>Der Agent hat aufgehört: Budget erreicht.</translation>
+    </message>
+    <message>
+        <source>The model refused to continue.</source>
+        <translation>Das Modell hat die Fortsetzung verweigert.</translation>
+    </message>
+    <message>
+        <source>Terminated</source>
+        <translation>Beendet</translation>
+    </message>
+    <message>
+        <source>Rescheduled</source>
+        <translation>Neu eingeplant</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Fehler</translation>
+    </message>
+    <message>
+        <source>(retrying)</source>
+        <translation>(neuer Versuch)</translation>
+    </message>
+    <message>
+        <source>Context compacted</source>
+        <translation>Kontext verdichtet</translation>
+    </message>
+</context>
+<context>
+    <name>viv::VaultsPage</name>
+    <message>
+        <source>New vault name</source>
+        <translation>Name des neuen Tresors</translation>
+    </message>
+    <message>
+        <source>Create vault</source>
+        <translation>Tresor anlegen</translation>
+    </message>
+    <message>
+        <source>Archive vault…</source>
+        <translation>Tresor archivieren …</translation>
+    </message>
+    <message>
+        <source>Vaults</source>
+        <translation>Tresore</translation>
+    </message>
+    <message>
+        <source>New credential</source>
+        <translation>Neue Zugangsdaten</translation>
+    </message>
+    <message>
+        <source>Credentials</source>
+        <translation>Zugangsdaten</translation>
+    </message>
+    <message>
+        <source>Bearer token for an MCP server</source>
+        <translation>Bearer-Token für einen MCP-Server</translation>
+    </message>
+    <message>
+        <source>Environment variable (API key)</source>
+        <translation>Umgebungsvariable (API-Schlüssel)</translation>
+    </message>
+    <message>
+        <source>MCP OAuth access token</source>
+        <translation>MCP-OAuth-Zugriffstoken</translation>
+    </message>
+    <message>
+        <source>Hosts it may be sent to, one per line (empty: any host)</source>
+        <translation>Hosts, an die sie gesendet werden dürfen, einer pro Zeile (leer: jeder Host)</translation>
+    </message>
+    <message>
+        <source>&amp;Type:</source>
+        <translation>&amp;Typ:</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>MCP server &amp;URL:</source>
+        <translation>MCP-Server-&amp;URL:</translation>
+    </message>
+    <message>
+        <source>&amp;Variable name:</source>
+        <translation>&amp;Variablenname:</translation>
+    </message>
+    <message>
+        <source>Allowed hosts:</source>
+        <translation>Erlaubte Hosts:</translation>
+    </message>
+    <message>
+        <source>&amp;Secret:</source>
+        <translation>&amp;Geheimnis:</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>Löschen …</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Speichern</translation>
+    </message>
+    <message>
+        <source>No keychain is available, so the secret was not stored (Vivarium never keeps secrets anywhere else). Start a Secret Service such as GNOME Keyring or KWallet and try again.
+
+Details: %1</source>
+        <translation>Kein Schlüsselbund verfügbar, daher wurde das Geheimnis nicht gespeichert (Vivarium bewahrt Geheimnisse nirgendwo sonst auf). Starten Sie einen Secret Service wie GNOME Keyring oder KWallet und versuchen Sie es erneut.
+
+Details: %1</translation>
+    </message>
+    <message>
+        <source>Give the vault a name.</source>
+        <translation>Geben Sie dem Tresor einen Namen.</translation>
+    </message>
+    <message>
+        <source>Vault created.</source>
+        <translation>Tresor angelegt.</translation>
+    </message>
+    <message>
+        <source>(unnamed)</source>
+        <translation>(ohne Namen)</translation>
+    </message>
+    <message>
+        <source>Stored in the OS keychain; never shown again</source>
+        <translation>Im Schlüsselbund des Systems gespeichert; wird nie wieder angezeigt</translation>
+    </message>
+    <message>
+        <source>Secrets are write-only: after saving they cannot be read back here.</source>
+        <translation>Geheimnisse sind nur schreibbar: Nach dem Speichern lassen sie sich hier nicht mehr auslesen.</translation>
+    </message>
+    <message>
+        <source>Credential %1</source>
+        <translation>Zugangsdaten %1</translation>
+    </message>
+    <message>
+        <source>•••••• stored in the keychain — type to replace</source>
+        <translation>•••••• im Schlüsselbund gespeichert — zum Ersetzen eintippen</translation>
+    </message>
+    <message>
+        <source>The stored secret cannot be shown. Leave the field empty to keep it.</source>
+        <translation>Das gespeicherte Geheimnis kann nicht angezeigt werden. Lassen Sie das Feld leer, um es zu behalten.</translation>
+    </message>
+    <message>
+        <source>Enter the secret.</source>
+        <translation>Geben Sie das Geheimnis ein.</translation>
+    </message>
+    <message>
+        <source>Credential saved.</source>
+        <translation>Zugangsdaten gespeichert.</translation>
+    </message>
+    <message>
+        <source>Credential stored in the keychain.</source>
+        <translation>Zugangsdaten im Schlüsselbund gespeichert.</translation>
+    </message>
+    <message>
+        <source>Delete credential</source>
+        <translation>Zugangsdaten löschen</translation>
+    </message>
+    <message>
+        <source>Delete this credential and its secret?</source>
+        <translation>Diese Zugangsdaten und ihr Geheimnis löschen?</translation>
+    </message>
+    <message>
+        <source>Credential deleted.</source>
+        <translation>Zugangsdaten gelöscht.</translation>
+    </message>
+    <message>
+        <source>Archive vault</source>
+        <translation>Tresor archivieren</translation>
+    </message>
+    <message>
+        <source>Archive this vault? Its secrets are removed from the keychain.</source>
+        <translation>Diesen Tresor archivieren? Seine Geheimnisse werden aus dem Schlüsselbund entfernt.</translation>
+    </message>
+    <message>
+        <source>Vault archived.</source>
+        <translation>Tresor archiviert.</translation>
+    </message>
+</context>
+</TS>

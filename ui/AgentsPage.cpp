@@ -1,0 +1,687 @@
+#include "AgentsPage.h"
+
+#include "AppSettings.h"
+#include "Backend.h"
+#include "BackendBridge.h"
+#include "DiffView.h"
+#include "Widgets.h"
+#include "services/AgentService.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QStandardItemModel>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace viv {
+
+namespace {
+
+const QString kToolset = QStringLiteral("agent_toolset_20260401");
+const QStringList kPolicies = {QStringLiteral("always_allow"), QStringLiteral("always_ask"),
+                               QStringLiteral("auto")};
+// The keys the designer edits; the rest of an agent document is server-managed.
+const QStringList kEditableKeys = {QStringLiteral("name"),        QStringLiteral("description"),
+                                   QStringLiteral("model"),       QStringLiteral("system"),
+                                   QStringLiteral("tools"),       QStringLiteral("mcp_servers"),
+                                   QStringLiteral("skills"),      QStringLiteral("metadata"),
+                                   QStringLiteral("execution_identity"),
+                                   QStringLiteral("multiagent")};
+// Keys the form shows; the others are carried through from the JSON unchanged.
+const QStringList kFormKeys = {QStringLiteral("name"),   QStringLiteral("description"),
+                               QStringLiteral("model"),  QStringLiteral("system"),
+                               QStringLiteral("tools"),  QStringLiteral("mcp_servers"),
+                               QStringLiteral("metadata")};
+
+QJsonObject editable(const QJsonObject &doc)
+{
+    QJsonObject out;
+    for (const QString &k : kEditableKeys) {
+        const QJsonValue v = doc.value(k);
+        if (v.isUndefined())
+            continue;
+        // Empty server defaults stay out of the editor.
+        if (v.isNull() && !kFormKeys.contains(k))
+            continue;
+        if (v.isArray() && v.toArray().isEmpty() && k == u"skills")
+            continue;
+        out.insert(k, v);
+    }
+    return out;
+}
+
+QString listLabel(const QJsonObject &agent)
+{
+    QString label = agent.value(QStringLiteral("name")).toString();
+    label += QStringLiteral("  ·  v%1").arg(agent.value(QStringLiteral("version")).toInt());
+    if (!agent.value(QStringLiteral("archived_at")).isNull())
+        label += QLatin1Char(' ') + AgentsPage::tr("(archived)");
+    return label;
+}
+
+Result<QJsonArray> allPages(const std::function<Result<Page>(const PageRequest &)> &fetch)
+{
+    QJsonArray all;
+    PageRequest req;
+    req.limit = 100;
+    for (;;) {
+        auto page = fetch(req);
+        if (!page)
+            return page.error();
+        for (const auto &v : page->data)
+            all.append(v);
+        if (page->nextPage.isEmpty())
+            return all;
+        req.page = page->nextPage;
+    }
+}
+
+} // namespace
+
+AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent), m_bridge(bridge)
+{
+    setObjectName(QStringLiteral("agentsPage"));
+    auto *outer = new QHBoxLayout(this);
+    auto *splitter = new QSplitter(this);
+    outer->addWidget(splitter);
+
+    auto *left = new QWidget(splitter);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    m_list = new QListWidget(left);
+    m_list->setObjectName(QStringLiteral("agentList"));
+    m_showArchived = new QCheckBox(tr("Show archived"), left);
+    m_showArchived->setObjectName(QStringLiteral("showArchivedAgents"));
+    auto *newButton = new QPushButton(tr("New agent"), left);
+    newButton->setObjectName(QStringLiteral("newAgentButton"));
+    leftLayout->addWidget(m_list);
+    leftLayout->addWidget(m_showArchived);
+    leftLayout->addWidget(newButton);
+
+    auto *right = new QWidget(splitter);
+    auto *rightLayout = new QVBoxLayout(right);
+    rightLayout->setContentsMargins(0, 0, 0, 0);
+    m_title = new QLabel(right);
+    m_title->setObjectName(QStringLiteral("agentTitle"));
+    QFont titleFont = m_title->font();
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.25);
+    titleFont.setBold(true);
+    m_title->setFont(titleFont);
+    m_banner = new MessageBanner(right);
+    m_banner->setObjectName(QStringLiteral("agentBanner"));
+    m_tabs = new QTabWidget(right);
+    m_tabs->setObjectName(QStringLiteral("agentTabs"));
+    auto *formPage = new QScrollArea(m_tabs);
+    formPage->setWidgetResizable(true);
+    auto *formInner = new QWidget(formPage);
+    buildForm(formInner);
+    formPage->setWidget(formInner);
+    m_tabs->addTab(formPage, tr("Design"));
+    m_json = new CodeEdit(QStringLiteral("json"), m_tabs);
+    m_json->setObjectName(QStringLiteral("agentJson"));
+    m_tabs->addTab(m_json, tr("JSON"));
+    auto *historyPage = new QWidget(m_tabs);
+    buildHistory(historyPage);
+    m_tabs->addTab(historyPage, tr("History"));
+
+    auto *buttons = new QHBoxLayout;
+    m_save = new QPushButton(tr("Save"), right);
+    m_save->setObjectName(QStringLiteral("saveAgent"));
+    m_save->setDefault(true);
+    m_revert = new QPushButton(tr("Revert"), right);
+    m_revert->setObjectName(QStringLiteral("revertAgent"));
+    m_archive = new QPushButton(tr("Archive…"), right);
+    m_archive->setObjectName(QStringLiteral("archiveAgent"));
+    buttons->addWidget(m_archive);
+    buttons->addStretch();
+    buttons->addWidget(m_revert);
+    buttons->addWidget(m_save);
+
+    rightLayout->addWidget(m_title);
+    rightLayout->addWidget(m_banner);
+    rightLayout->addWidget(m_tabs, 1);
+    rightLayout->addLayout(buttons);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({260, 800});
+
+    connect(newButton, &QPushButton::clicked, this, &AgentsPage::newAgent);
+    connect(m_showArchived, &QCheckBox::toggled, this, &AgentsPage::reload);
+    connect(m_list, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
+        if (item && item->data(Qt::UserRole).toString() != m_agentId)
+            openAgent(item->data(Qt::UserRole).toString());
+    });
+    connect(m_save, &QPushButton::clicked, this, &AgentsPage::save);
+    connect(m_archive, &QPushButton::clicked, this, &AgentsPage::archive);
+    connect(m_revert, &QPushButton::clicked, this, [this] {
+        if (m_agentId.isEmpty())
+            newAgent();
+        else
+            openAgent(m_agentId);
+    });
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) {
+        if (m_lastTab == 1 && index != 1 && !syncFromJson()) {
+            const QSignalBlocker block(m_tabs);
+            m_tabs->setCurrentIndex(1);
+            return;
+        }
+        if (index == 1)
+            syncToJson();
+        m_lastTab = index;
+    });
+    connect(&m_bridge, &BackendBridge::agentChanged, this,
+            [this](const QString &id, const QJsonObject &agent) { upsertListItem(id, agent); });
+    newAgent();
+}
+
+void AgentsPage::buildForm(QWidget *page)
+{
+    auto *form = new QFormLayout(page);
+    m_name = new QLineEdit(page);
+    m_name->setObjectName(QStringLiteral("agentName"));
+    m_name->setPlaceholderText(tr("e.g. Analyst"));
+    m_description = new QLineEdit(page);
+    m_description->setObjectName(QStringLiteral("agentDescription"));
+    m_model = new QComboBox(page);
+    m_model->setObjectName(QStringLiteral("agentModel"));
+    m_model->setEditable(true);
+    m_model->setInsertPolicy(QComboBox::NoInsert);
+    const AppSettings settings = AppSettings::load();
+    auto addHeader = [this](const QString &text) {
+        m_model->addItem(text);
+        auto *model = qobject_cast<QStandardItemModel *>(m_model->model());
+        if (model)
+            model->item(m_model->count() - 1)->setEnabled(false);
+    };
+    addHeader(tr("— Anthropic —"));
+    for (const QString &m : AppSettings::anthropicModels())
+        m_model->addItem(m, QStringLiteral("anthropic"));
+    if (!settings.openAiModels.isEmpty()) {
+        addHeader(tr("— OpenAI-compatible —"));
+        for (const QString &m : settings.openAiModels)
+            m_model->addItem(m, QStringLiteral("openai"));
+    }
+    m_system = new QPlainTextEdit(page);
+    m_system->setObjectName(QStringLiteral("agentSystem"));
+    m_system->setPlaceholderText(tr("System prompt"));
+    m_system->setMinimumHeight(110);
+    m_system->setMaximumHeight(220);
+
+    m_toolsetEnabled = new QCheckBox(tr("Built-in tools (bash, files, web)"), page);
+    m_toolsetEnabled->setObjectName(QStringLiteral("toolsetEnabled"));
+    m_tools = new QTableWidget(0, 2, page);
+    m_tools->setObjectName(QStringLiteral("agentTools"));
+    m_tools->setHorizontalHeaderLabels({tr("Tool"), tr("Permission")});
+    m_tools->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_tools->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    m_tools->verticalHeader()->setVisible(false);
+    for (const QString &name : AgentService::builtinToolNames()) {
+        const int row = m_tools->rowCount();
+        m_tools->insertRow(row);
+        auto *item = new QTableWidgetItem(name);
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+        item->setCheckState(Qt::Checked);
+        m_tools->setItem(row, 0, item);
+        auto *policy = new QComboBox(m_tools);
+        policy->addItem(tr("Always allow"), kPolicies[0]);
+        policy->addItem(tr("Always ask"), kPolicies[1]);
+        policy->addItem(tr("Automatic"), kPolicies[2]);
+        m_tools->setCellWidget(row, 1, policy);
+    }
+    m_tools->setMinimumHeight(m_tools->verticalHeader()->defaultSectionSize() * 9 + 4);
+    connect(m_toolsetEnabled, &QCheckBox::toggled, m_tools, &QWidget::setEnabled);
+
+    m_extraTools = new CodeEdit(QStringLiteral("json"), page);
+    m_extraTools->setObjectName(QStringLiteral("agentCustomTools"));
+    m_extraTools->setMinimumHeight(120);
+    m_extraTools->setPlaceholderText(
+        tr("[{\"type\": \"custom\", \"name\": \"lookup\", \"description\": \"…\", "
+           "\"input_schema\": {\"type\": \"object\", \"properties\": {}}}]"));
+    m_extraToolsStatus = new QLabel(page);
+    m_extraToolsStatus->setObjectName(QStringLiteral("customToolsStatus"));
+    m_extraToolsStatus->setWordWrap(true);
+    m_mcpServers = new CodeEdit(QStringLiteral("json"), page);
+    m_mcpServers->setObjectName(QStringLiteral("agentMcpServers"));
+    m_mcpServers->setMinimumHeight(80);
+    m_mcpServers->setPlaceholderText(
+        tr("[{\"type\": \"url\", \"name\": \"docs\", \"url\": \"https://…\"}]"));
+    m_metadata = new KeyValueEditor(page);
+    m_metadata->setMinimumHeight(110);
+
+    form->addRow(tr("&Name:"), m_name);
+    form->addRow(tr("&Description:"), m_description);
+    form->addRow(tr("&Model:"), m_model);
+    form->addRow(tr("&System prompt:"), m_system);
+    form->addRow(QString(), m_toolsetEnabled);
+    form->addRow(tr("Tools:"), m_tools);
+    m_extraTools->setToolTip(tr("Custom tools and MCP toolsets, as a JSON array"));
+    form->addRow(tr("Custom tools (JSON):"), m_extraTools);
+    form->addRow(QString(), m_extraToolsStatus);
+    form->addRow(tr("MCP servers (JSON):"), m_mcpServers);
+    form->addRow(tr("Metadata:"), m_metadata);
+
+    connect(m_extraTools, &QPlainTextEdit::textChanged, this, &AgentsPage::validateExtraTools);
+    connect(m_mcpServers, &QPlainTextEdit::textChanged, this, &AgentsPage::validateExtraTools);
+}
+
+void AgentsPage::buildHistory(QWidget *page)
+{
+    auto *layout = new QVBoxLayout(page);
+    m_versions = new QListWidget(page);
+    m_versions->setObjectName(QStringLiteral("agentVersions"));
+    m_versions->setMaximumHeight(120);
+    auto *pick = new QHBoxLayout;
+    m_diffFrom = new QComboBox(page);
+    m_diffFrom->setObjectName(QStringLiteral("diffFrom"));
+    m_diffTo = new QComboBox(page);
+    m_diffTo->setObjectName(QStringLiteral("diffTo"));
+    pick->addWidget(new QLabel(tr("Compare"), page));
+    pick->addWidget(m_diffFrom);
+    pick->addWidget(new QLabel(tr("with"), page));
+    pick->addWidget(m_diffTo);
+    pick->addStretch();
+    m_diff = new DiffView(page);
+    m_diff->setObjectName(QStringLiteral("agentDiff"));
+    layout->addWidget(new QLabel(tr("Versions (newest first):"), page));
+    layout->addWidget(m_versions);
+    layout->addLayout(pick);
+    layout->addWidget(m_diff, 1);
+    connect(m_diffFrom, &QComboBox::currentIndexChanged, this, &AgentsPage::showDiff);
+    connect(m_diffTo, &QComboBox::currentIndexChanged, this, &AgentsPage::showDiff);
+}
+
+void AgentsPage::reload()
+{
+    const bool archived = m_showArchived->isChecked();
+    m_bridge.call<QJsonArray>(
+        this,
+        [archived](Backend &b) {
+            return allPages([&](const PageRequest &r) { return b.agents().list(r, archived); });
+        },
+        [this](Result<QJsonArray> r) {
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            const QSignalBlocker block(m_list);
+            m_list->clear();
+            for (const auto &v : *r) {
+                const QJsonObject a = v.toObject();
+                upsertListItem(a.value(QStringLiteral("id")).toString(), a, true);
+            }
+        });
+}
+
+void AgentsPage::upsertListItem(const QString &id, const QJsonObject &agent, bool atEnd)
+{
+    const bool archived = !agent.value(QStringLiteral("archived_at")).isNull();
+    for (int i = 0; i < m_list->count(); ++i) {
+        QListWidgetItem *item = m_list->item(i);
+        if (item->data(Qt::UserRole).toString() == id) {
+            if (archived && !m_showArchived->isChecked() && id != m_agentId) {
+                delete m_list->takeItem(i);
+                return;
+            }
+            item->setText(listLabel(agent));
+            return;
+        }
+    }
+    if (archived && !m_showArchived->isChecked())
+        return;
+    auto *item = new QListWidgetItem(listLabel(agent));
+    item->setData(Qt::UserRole, id);
+    const QSignalBlocker block(m_list);
+    // Lists come newest first: a reload appends in order, a live change puts a new agent on top.
+    m_list->insertItem(atEnd ? m_list->count() : 0, item);
+    if (id == m_agentId)
+        m_list->setCurrentItem(item);
+}
+
+void AgentsPage::newAgent()
+{
+    m_agentId.clear();
+    m_version = 0;
+    m_archived = false;
+    m_loaded = {};
+    m_loadedMetadata = {};
+    m_versionDocs.clear();
+    m_versions->clear();
+    m_diffFrom->clear();
+    m_diffTo->clear();
+    m_diff->setTexts({}, {}, {}, {});
+    {
+        const QSignalBlocker block(m_list);
+        m_list->clearSelection();
+        m_list->setCurrentItem(nullptr);
+    }
+    QJsonObject params{{QStringLiteral("name"), QString()},
+                       {QStringLiteral("model"), AppSettings::load().defaultModel},
+                       {QStringLiteral("tools"),
+                        QJsonArray{QJsonObject{{QStringLiteral("type"), kToolset}}}}};
+    fillForm(params);
+    syncToJson();
+    m_title->setText(tr("New agent"));
+    m_archive->setEnabled(false);
+    m_save->setEnabled(true);
+    m_tabs->setTabEnabled(2, false);
+    m_banner->clear();
+}
+
+void AgentsPage::openAgent(const QString &id)
+{
+    m_bridge.call<QJsonObject>(
+        this, [id](Backend &b) { return b.agents().retrieve(id); },
+        [this, id](Result<QJsonObject> r) {
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            m_agentId = id;
+            m_loaded = *r;
+            m_version = r->value(QStringLiteral("version")).toInt();
+            m_archived = !r->value(QStringLiteral("archived_at")).isNull();
+            m_loadedMetadata = r->value(QStringLiteral("metadata")).toObject();
+            fillForm(editable(*r));
+            m_json->setPlainText(prettyJson(editable(*r)));
+            m_title->setText(tr("%1 — version %2%3")
+                                 .arg(r->value(QStringLiteral("name")).toString())
+                                 .arg(m_version)
+                                 .arg(m_archived ? tr(" (archived)") : QString()));
+            m_archive->setEnabled(!m_archived);
+            m_save->setEnabled(!m_archived);
+            m_tabs->setTabEnabled(2, true);
+            m_banner->clear();
+            for (int i = 0; i < m_list->count(); ++i)
+                if (m_list->item(i)->data(Qt::UserRole).toString() == id) {
+                    const QSignalBlocker block(m_list);
+                    m_list->setCurrentRow(i);
+                }
+            loadVersions();
+        });
+}
+
+void AgentsPage::fillForm(const QJsonObject &params)
+{
+    m_filling = true;
+    m_name->setText(params.value(QStringLiteral("name")).toString());
+    m_description->setText(params.value(QStringLiteral("description")).toString());
+    const QJsonValue model = params.value(QStringLiteral("model"));
+    m_model->setCurrentText(model.isObject() ? model.toObject().value(QStringLiteral("id")).toString()
+                                             : model.toString());
+    m_system->setPlainText(params.value(QStringLiteral("system")).toString());
+
+    bool toolset = false;
+    QJsonArray extra;
+    QHash<QString, QJsonObject> configs;
+    QJsonObject defaults;
+    for (const auto &v : params.value(QStringLiteral("tools")).toArray()) {
+        const QJsonObject t = v.toObject();
+        if (t.value(QStringLiteral("type")).toString() == kToolset) {
+            toolset = true;
+            defaults = t.value(QStringLiteral("default_config")).toObject();
+            for (const auto &c : t.value(QStringLiteral("configs")).toArray())
+                configs.insert(c.toObject().value(QStringLiteral("name")).toString(), c.toObject());
+        } else {
+            extra.append(t);
+        }
+    }
+    m_toolsetEnabled->setChecked(toolset);
+    m_tools->setEnabled(toolset);
+    for (int row = 0; row < m_tools->rowCount(); ++row) {
+        const QString name = m_tools->item(row, 0)->text();
+        const QJsonObject c = configs.value(name, defaults);
+        const bool enabled = c.value(QStringLiteral("enabled")).toBool(true);
+        m_tools->item(row, 0)->setCheckState(enabled ? Qt::Checked : Qt::Unchecked);
+        const QString policy = c.value(QStringLiteral("permission_policy"))
+                                   .toObject()
+                                   .value(QStringLiteral("type"))
+                                   .toString(kPolicies[0]);
+        auto *combo = qobject_cast<QComboBox *>(m_tools->cellWidget(row, 1));
+        combo->setCurrentIndex(std::max(0, combo->findData(policy)));
+    }
+    m_extraTools->setPlainText(extra.isEmpty() ? QString() : prettyJson(extra));
+    const QJsonArray mcp = params.value(QStringLiteral("mcp_servers")).toArray();
+    m_mcpServers->setPlainText(mcp.isEmpty() ? QString() : prettyJson(mcp));
+    m_metadata->setValues(params.value(QStringLiteral("metadata")).toObject());
+    m_filling = false;
+    validateExtraTools();
+}
+
+QJsonObject AgentsPage::formParams() const
+{
+    QJsonObject p;
+    // Keys the form does not show (skills, multiagent, …) are carried over from the JSON.
+    const QJsonObject fromJson = QJsonDocument::fromJson(m_json->toPlainText().toUtf8()).object();
+    for (auto it = fromJson.begin(); it != fromJson.end(); ++it)
+        if (!kFormKeys.contains(it.key()))
+            p.insert(it.key(), it.value());
+    p.insert(QStringLiteral("name"), m_name->text().trimmed());
+    const QString description = m_description->text().trimmed();
+    p.insert(QStringLiteral("description"),
+             description.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(description));
+    p.insert(QStringLiteral("model"), m_model->currentText().trimmed());
+    const QString system = m_system->toPlainText();
+    p.insert(QStringLiteral("system"),
+             system.trimmed().isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(system));
+    QJsonArray tools;
+    if (m_toolsetEnabled->isChecked()) {
+        QJsonArray configs;
+        for (int row = 0; row < m_tools->rowCount(); ++row) {
+            auto *combo = qobject_cast<QComboBox *>(m_tools->cellWidget(row, 1));
+            configs.append(QJsonObject{
+                {QStringLiteral("name"), m_tools->item(row, 0)->text()},
+                {QStringLiteral("enabled"), m_tools->item(row, 0)->checkState() == Qt::Checked},
+                {QStringLiteral("permission_policy"),
+                 QJsonObject{{QStringLiteral("type"), combo->currentData().toString()}}}});
+        }
+        tools.append(QJsonObject{{QStringLiteral("type"), kToolset}, {QStringLiteral("configs"), configs}});
+    }
+    const QJsonDocument extra = QJsonDocument::fromJson(m_extraTools->toPlainText().toUtf8());
+    for (const auto &v : extra.array())
+        tools.append(v);
+    p.insert(QStringLiteral("tools"), tools);
+    const QJsonDocument mcp = QJsonDocument::fromJson(m_mcpServers->toPlainText().toUtf8());
+    p.insert(QStringLiteral("mcp_servers"), mcp.array());
+    p.insert(QStringLiteral("metadata"), m_metadata->values());
+    return p;
+}
+
+void AgentsPage::validateExtraTools()
+{
+    if (m_filling)
+        return;
+    auto parseArray = [](const QString &text, QJsonArray *out) -> QString {
+        if (text.trimmed().isEmpty())
+            return {};
+        QJsonParseError err{};
+        const QJsonDocument d = QJsonDocument::fromJson(text.toUtf8(), &err);
+        if (err.error != QJsonParseError::NoError)
+            return tr("not valid JSON at offset %1: %2").arg(err.offset).arg(err.errorString());
+        if (!d.isArray())
+            return tr("expected a JSON array");
+        *out = d.array();
+        return {};
+    };
+    QJsonArray extra, mcp;
+    QString problem = parseArray(m_extraTools->toPlainText(), &extra);
+    if (problem.isEmpty())
+        problem = parseArray(m_mcpServers->toPlainText(), &mcp);
+    if (problem.isEmpty()) {
+        // The same rule the backend applies (a pure function: no backend state involved).
+        const auto normalized = AgentService::normalizeTools(formParams().value(QStringLiteral("tools")), mcp);
+        if (!normalized)
+            problem = normalized.error().message();
+    }
+    if (problem.isEmpty()) {
+        m_extraToolsStatus->setText(tr("✓ Tools are valid."));
+        m_extraToolsStatus->setStyleSheet(QStringLiteral("color: #1d7a35;"));
+    } else {
+        m_extraToolsStatus->setText(tr("✗ %1").arg(problem));
+        m_extraToolsStatus->setStyleSheet(QStringLiteral("color: #b3261e;"));
+    }
+}
+
+void AgentsPage::syncToJson()
+{
+    m_json->setPlainText(prettyJson(formParams()));
+}
+
+bool AgentsPage::syncFromJson()
+{
+    QJsonParseError err{};
+    const QJsonDocument d = QJsonDocument::fromJson(m_json->toPlainText().toUtf8(), &err);
+    if (err.error != QJsonParseError::NoError || !d.isObject()) {
+        m_banner->showError(err.error != QJsonParseError::NoError
+                                ? tr("The JSON is not valid (offset %1: %2). Fix it or revert.")
+                                      .arg(err.offset)
+                                      .arg(err.errorString())
+                                : tr("The JSON must be an object."));
+        return false;
+    }
+    fillForm(d.object());
+    if (m_banner->isError())
+        m_banner->clear();
+    return true;
+}
+
+QJsonObject AgentsPage::currentParams(QString *error) const
+{
+    if (m_tabs->currentIndex() == 1) {
+        QJsonParseError err{};
+        const QJsonDocument d = QJsonDocument::fromJson(m_json->toPlainText().toUtf8(), &err);
+        if (err.error != QJsonParseError::NoError || !d.isObject()) {
+            if (error)
+                *error = tr("The JSON is not valid: %1").arg(err.errorString());
+            return {};
+        }
+        return d.object();
+    }
+    return formParams();
+}
+
+void AgentsPage::save()
+{
+    QString error;
+    QJsonObject params = currentParams(&error);
+    if (!error.isEmpty()) {
+        m_banner->showError(error);
+        return;
+    }
+    m_save->setEnabled(false);
+    const QString id = m_agentId;
+    if (!id.isEmpty()) {
+        params.insert(QStringLiteral("version"), m_version);
+        // Metadata on update is a patch: keys that were removed are sent as null.
+        QJsonObject md = params.value(QStringLiteral("metadata")).toObject();
+        for (auto it = m_loadedMetadata.begin(); it != m_loadedMetadata.end(); ++it)
+            if (!md.contains(it.key()))
+                md.insert(it.key(), QJsonValue::Null);
+        params.insert(QStringLiteral("metadata"), md);
+    }
+    const int before = m_version;
+    m_bridge.call<QJsonObject>(
+        this,
+        [id, params](Backend &b) {
+            return id.isEmpty() ? b.agents().create(params) : b.agents().update(id, params);
+        },
+        [this, before](Result<QJsonObject> r) {
+            m_save->setEnabled(true);
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            const QString newId = r->value(QStringLiteral("id")).toString();
+            const int version = r->value(QStringLiteral("version")).toInt();
+            openAgent(newId);
+            m_agentId = newId;
+            if (before == 0)
+                m_banner->showInfo(tr("Agent created (version %1).").arg(version));
+            else if (version == before)
+                m_banner->showInfo(tr("No changes: still version %1.").arg(version));
+            else
+                m_banner->showInfo(tr("Saved as version %1.").arg(version));
+            Q_EMIT agentSaved(newId, version);
+        });
+}
+
+void AgentsPage::archive()
+{
+    if (m_agentId.isEmpty())
+        return;
+    if (!confirm(this, tr("Archive agent"),
+                 tr("Archive “%1”? Archived agents cannot be edited or start new sessions. "
+                    "This cannot be undone.")
+                     .arg(m_name->text())))
+        return;
+    const QString id = m_agentId;
+    m_bridge.call<QJsonObject>(
+        this, [id](Backend &b) { return b.agents().archive(id); },
+        [this, id](Result<QJsonObject> r) {
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            openAgent(id);
+            m_banner->showInfo(tr("Agent archived."));
+        });
+}
+
+void AgentsPage::loadVersions()
+{
+    const QString id = m_agentId;
+    m_bridge.call<QJsonArray>(
+        this,
+        [id](Backend &b) {
+            return allPages([&](const PageRequest &r) { return b.agents().versions(id, r); });
+        },
+        [this, id](Result<QJsonArray> r) {
+            if (id != m_agentId)
+                return;
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            m_versionDocs.clear();
+            m_versions->clear();
+            const QSignalBlocker b1(m_diffFrom), b2(m_diffTo);
+            m_diffFrom->clear();
+            m_diffTo->clear();
+            for (const auto &v : *r) {
+                const QJsonObject doc = v.toObject();
+                m_versionDocs.append(doc);
+                const int version = doc.value(QStringLiteral("version")).toInt();
+                m_versions->addItem(tr("Version %1 — %2")
+                                        .arg(version)
+                                        .arg(doc.value(QStringLiteral("updated_at")).toString()));
+                m_diffFrom->addItem(tr("version %1").arg(version), version);
+                m_diffTo->addItem(tr("version %1").arg(version), version);
+            }
+            m_diffTo->setCurrentIndex(0);
+            m_diffFrom->setCurrentIndex(m_versionDocs.size() > 1 ? 1 : 0);
+            showDiff();
+        });
+}
+
+void AgentsPage::showDiff()
+{
+    const int from = m_diffFrom->currentIndex();
+    const int to = m_diffTo->currentIndex();
+    if (from < 0 || to < 0 || from >= m_versionDocs.size() || to >= m_versionDocs.size())
+        return;
+    m_diff->setTexts(m_diffFrom->currentText(), prettyJson(editable(m_versionDocs[from])),
+                     m_diffTo->currentText(), prettyJson(editable(m_versionDocs[to])));
+}
+
+} // namespace viv

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace viv {
+
+// Desktop preferences, persisted with QSettings (~/.config/vivarium/vivarium.conf). Secrets
+// (provider API keys) are NOT here: they go to the OS keychain (SettingsDialog, SecretStore)
+// under the entries named by kAnthropicKeyEntry / kOpenAiKeyEntry.
+struct AppSettings
+{
+    QString anthropicBaseUrl = QStringLiteral("https://api.anthropic.com");
+    QString openAiBaseUrl = QStringLiteral("http://127.0.0.1:11434/v1");
+    QStringList openAiModels;                               // models the endpoint serves
+    QString defaultModel = QStringLiteral("claude-sonnet-4-6");
+    int warmPoolSize = 1;                                   // VMs kept booted and paused
+    int vmCpus = 2;
+    int vmMemoryMiB = 2048;
+    int vmDiskGiB = 10;
+    int apiPort = 8421;                                     // used when --listen is not given
+
+    static AppSettings load();
+    void save() const;
+
+    static const QStringList &anthropicModels();
+    static inline const QString kAnthropicKeyEntry = QStringLiteral("provider-anthropic-api-key");
+    static inline const QString kOpenAiKeyEntry = QStringLiteral("provider-openai-api-key");
+};
+
+} // namespace viv

@@ -1,0 +1,122 @@
+#pragma once
+
+#include "Config.h"
+#include "core/Result.h"
+#include "services/EventLog.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QPointer>
+#include <QThread>
+
+#include <functional>
+
+namespace viv {
+
+class Backend;
+
+// The GUI's only way to the backend. The Backend (store, services, HTTP server) lives on its
+// own QThread; calls are posted to that thread with QMetaObject::invokeMethod and their results
+// come back as queued calls on the GUI thread, so the GUI thread never waits for SQLite or the
+// keychain. Service signals are re-emitted here (queued across the thread boundary). Never HTTP.
+class BackendBridge : public QObject
+{
+    Q_OBJECT
+public:
+    explicit BackendBridge(QObject *parent = nullptr);
+    ~BackendBridge() override;
+
+    // Creates the Backend on the backend thread and starts it (with the HTTP listener when
+    // `listen`, else only store and services). Emits ready() or failed() on the GUI thread.
+    void start(const Config &config, bool listen = true);
+    // Destroys the backend on its thread and joins the thread (application shutdown).
+    void stop();
+
+    bool isReady() const { return m_ready; }
+    QString baseUrl() const { return m_baseUrl; }
+    QString apiKey() const { return m_apiKey; }
+    const Config &config() const { return m_config; }
+
+    // Runs `work` on the backend thread; `done` runs later on the GUI thread unless `context`
+    // was destroyed meanwhile. `work` must touch only the Backend it is given.
+    template <typename T>
+    void call(QObject *context, std::function<Result<T>(Backend &)> work,
+              std::function<void(Result<T>)> done)
+    {
+        auto deliver = deliverer<T>(context, std::move(done));
+        if (!m_ready) {
+            deliver(notReadyError());
+            return;
+        }
+        Backend *backend = m_backend;
+        QMetaObject::invokeMethod(
+            m_worker, [backend, work = std::move(work), deliver]() { deliver(work(*backend)); },
+            Qt::QueuedConnection);
+    }
+
+    // Like call(), for backend operations that answer through a callback (keychain jobs).
+    template <typename T>
+    void callAsync(QObject *context, std::function<void(Backend &, Callback<T>)> work,
+                   std::function<void(Result<T>)> done)
+    {
+        auto deliver = deliverer<T>(context, std::move(done));
+        if (!m_ready) {
+            deliver(notReadyError());
+            return;
+        }
+        Backend *backend = m_backend;
+        QMetaObject::invokeMethod(
+            m_worker, [backend, work = std::move(work), deliver]() { work(*backend, deliver); },
+            Qt::QueuedConnection);
+    }
+
+Q_SIGNALS:
+    void ready(const QString &baseUrl);
+    void failed(const QString &message);
+
+    void agentChanged(const QString &id, const QJsonObject &agent);
+    void environmentChanged(const QString &id, const QJsonObject &environment);
+    void environmentRemoved(const QString &id);
+    void vaultChanged(const QString &id, const QJsonObject &vault);
+    void vaultRemoved(const QString &id);
+    void credentialChanged(const QString &vaultId, const QString &credentialId,
+                           const QJsonObject &credential);
+    void credentialRemoved(const QString &vaultId, const QString &credentialId);
+    void sessionChanged(const QString &id, const QJsonObject &session);
+    void sessionRemoved(const QString &id);
+    // Committed events, in log order (EventLog::appended, forwarded).
+    void eventsAppended(const QString &sessionId, const QList<viv::LoggedEvent> &events);
+
+private:
+    static ApiError notReadyError();
+    void onStarted(const QString &baseUrl, const QString &apiKey);
+    void wireSignals(Backend *backend);
+
+    template <typename T>
+    std::function<void(Result<T>)> deliverer(QObject *context, std::function<void(Result<T>)> done)
+    {
+        QPointer<QObject> ctx(context);
+        QPointer<BackendBridge> self(this);
+        return [self, ctx, done = std::move(done)](Result<T> result) {
+            // Posted to the bridge (it outlives the backend thread); the context is checked on
+            // the GUI thread, where it is destroyed.
+            QMetaObject::invokeMethod(
+                self.data(),
+                [ctx, done, result = std::move(result)]() {
+                    if (ctx)
+                        done(result);
+                },
+                Qt::QueuedConnection);
+        };
+    }
+
+    Config m_config;
+    QThread *m_thread = nullptr;
+    QObject *m_worker = nullptr; // lives on the backend thread: the target of posted calls
+    Backend *m_backend = nullptr;
+    bool m_ready = false;
+    QString m_baseUrl;
+    QString m_apiKey;
+};
+
+} // namespace viv

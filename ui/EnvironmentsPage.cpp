@@ -1,0 +1,334 @@
+#include "EnvironmentsPage.h"
+
+#include "Backend.h"
+#include "BackendBridge.h"
+#include "Widgets.h"
+#include "services/EnvironmentService.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+namespace viv {
+
+namespace {
+const QStringList kManagers = {QStringLiteral("apt"), QStringLiteral("pip"), QStringLiteral("npm"),
+                               QStringLiteral("cargo"), QStringLiteral("gem"), QStringLiteral("go")};
+}
+
+EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
+    : QWidget(parent), m_bridge(bridge)
+{
+    setObjectName(QStringLiteral("environmentsPage"));
+    auto *outer = new QHBoxLayout(this);
+    auto *split = new QSplitter(this);
+    outer->addWidget(split);
+    auto *left = new QWidget(split);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    m_list = new QListWidget(left);
+    m_list->setObjectName(QStringLiteral("environmentList"));
+    auto *newButton = new QPushButton(tr("New environment"), left);
+    newButton->setObjectName(QStringLiteral("newEnvironmentButton"));
+    leftLayout->addWidget(m_list);
+    leftLayout->addWidget(newButton);
+
+    auto *right = new QWidget(split);
+    auto *rightLayout = new QVBoxLayout(right);
+    rightLayout->setContentsMargins(0, 0, 0, 0);
+    m_banner = new MessageBanner(right);
+    m_banner->setObjectName(QStringLiteral("environmentBanner"));
+    rightLayout->addWidget(m_banner);
+    auto *scroll = new QScrollArea(right);
+    scroll->setWidgetResizable(true);
+    auto *formWidget = new QWidget(scroll);
+    auto *form = new QFormLayout(formWidget);
+    m_name = new QLineEdit(formWidget);
+    m_name->setObjectName(QStringLiteral("environmentName"));
+    m_description = new QLineEdit(formWidget);
+    m_description->setObjectName(QStringLiteral("environmentDescription"));
+    m_networking = new QComboBox(formWidget);
+    m_networking->setObjectName(QStringLiteral("environmentNetworking"));
+    m_networking->addItem(tr("Unrestricted"), QStringLiteral("unrestricted"));
+    m_networking->addItem(tr("Limited to allowed hosts"), QStringLiteral("limited"));
+    m_hosts = new QPlainTextEdit(formWidget);
+    m_hosts->setObjectName(QStringLiteral("environmentAllowedHosts"));
+    m_hosts->setPlaceholderText(tr("One host per line, e.g. api.example.com"));
+    m_hosts->setMaximumHeight(80);
+    m_allowMcp = new QCheckBox(tr("Allow the agent's MCP servers"), formWidget);
+    m_allowPackages = new QCheckBox(tr("Allow package registries"), formWidget);
+    form->addRow(tr("&Name:"), m_name);
+    form->addRow(tr("&Description:"), m_description);
+    form->addRow(tr("Net&working:"), m_networking);
+    form->addRow(tr("Allowed hosts:"), m_hosts);
+    form->addRow(QString(), m_allowMcp);
+    form->addRow(QString(), m_allowPackages);
+    for (const QString &manager : kManagers) {
+        auto *edit = new QLineEdit(formWidget);
+        edit->setObjectName(QStringLiteral("environmentPackages_") + manager);
+        edit->setPlaceholderText(tr("space-separated package names"));
+        m_packages.insert(manager, edit);
+        form->addRow(tr("%1 packages:").arg(manager), edit);
+    }
+    m_template = new QLineEdit(formWidget);
+    m_template->setObjectName(QStringLiteral("environmentBaseTemplate"));
+    m_template->setPlaceholderText(tr("default guest image"));
+    form->addRow(tr("Base &template:"), m_template);
+    m_metadata = new KeyValueEditor(formWidget);
+    m_metadata->setMinimumHeight(100);
+    form->addRow(tr("Metadata:"), m_metadata);
+    scroll->setWidget(formWidget);
+    rightLayout->addWidget(scroll, 1);
+    auto *buttons = new QHBoxLayout;
+    m_archive = new QPushButton(tr("Archive…"), right);
+    m_archive->setObjectName(QStringLiteral("archiveEnvironment"));
+    m_delete = new QPushButton(tr("Delete…"), right);
+    m_delete->setObjectName(QStringLiteral("deleteEnvironment"));
+    m_save = new QPushButton(tr("Save"), right);
+    m_save->setObjectName(QStringLiteral("saveEnvironment"));
+    buttons->addWidget(m_archive);
+    buttons->addWidget(m_delete);
+    buttons->addStretch();
+    buttons->addWidget(m_save);
+    rightLayout->addLayout(buttons);
+    split->setStretchFactor(1, 1);
+    split->setSizes({260, 800});
+
+    auto updateHosts = [this] {
+        const bool limited = m_networking->currentData().toString() == u"limited";
+        m_hosts->setEnabled(limited);
+        m_allowMcp->setEnabled(limited);
+        m_allowPackages->setEnabled(limited);
+    };
+    connect(m_networking, &QComboBox::currentIndexChanged, this, updateHosts);
+    connect(newButton, &QPushButton::clicked, this, &EnvironmentsPage::newEnvironment);
+    connect(m_save, &QPushButton::clicked, this, &EnvironmentsPage::save);
+    connect(m_archive, &QPushButton::clicked, this, &EnvironmentsPage::archive);
+    connect(m_delete, &QPushButton::clicked, this, &EnvironmentsPage::remove);
+    connect(m_list, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
+        if (item && item->data(Qt::UserRole).toString() != m_id)
+            openEnvironment(item->data(Qt::UserRole).toString());
+    });
+    connect(&m_bridge, &BackendBridge::environmentChanged, this,
+            [this](const QString &id, const QJsonObject &env) { upsert(id, env, false); });
+    connect(&m_bridge, &BackendBridge::environmentRemoved, this, [this](const QString &id) {
+        for (int i = 0; i < m_list->count(); ++i)
+            if (m_list->item(i)->data(Qt::UserRole).toString() == id)
+                delete m_list->takeItem(i--);
+    });
+    newEnvironment();
+    updateHosts();
+}
+
+void EnvironmentsPage::upsert(const QString &id, const QJsonObject &env, bool atEnd)
+{
+    const bool archived = !env.value(QStringLiteral("archived_at")).isNull();
+    const QString name = env.value(QStringLiteral("name")).toString();
+    for (int i = 0; i < m_list->count(); ++i)
+        if (m_list->item(i)->data(Qt::UserRole).toString() == id) {
+            if (archived)
+                delete m_list->takeItem(i);
+            else
+                m_list->item(i)->setText(name);
+            return;
+        }
+    if (archived)
+        return;
+    auto *item = new QListWidgetItem(name);
+    item->setData(Qt::UserRole, id);
+    const QSignalBlocker block(m_list);
+    m_list->insertItem(atEnd ? m_list->count() : 0, item);
+}
+
+void EnvironmentsPage::reload()
+{
+    m_bridge.call<QJsonArray>(
+        this,
+        [](Backend &b) -> Result<QJsonArray> {
+            QJsonArray all;
+            PageRequest req;
+            req.limit = 100;
+            for (;;) {
+                auto page = b.environments().list(req, false);
+                if (!page)
+                    return page.error();
+                for (const auto &v : page->data)
+                    all.append(v);
+                if (page->nextPage.isEmpty())
+                    return all;
+                req.page = page->nextPage;
+            }
+        },
+        [this](Result<QJsonArray> r) {
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            const QSignalBlocker block(m_list);
+            m_list->clear();
+            for (const auto &v : *r)
+                upsert(v.toObject().value(QStringLiteral("id")).toString(), v.toObject(), true);
+        });
+}
+
+void EnvironmentsPage::newEnvironment()
+{
+    m_id.clear();
+    m_loadedMetadata = {};
+    fill({});
+    m_archive->setEnabled(false);
+    m_delete->setEnabled(false);
+    const QSignalBlocker block(m_list);
+    m_list->setCurrentItem(nullptr);
+    m_banner->clear();
+}
+
+void EnvironmentsPage::openEnvironment(const QString &id)
+{
+    m_bridge.call<QJsonObject>(
+        this, [id](Backend &b) { return b.environments().retrieve(id); },
+        [this, id](Result<QJsonObject> r) {
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            m_id = id;
+            m_loadedMetadata = r->value(QStringLiteral("metadata")).toObject();
+            fill(*r);
+            m_archive->setEnabled(true);
+            m_delete->setEnabled(true);
+            m_banner->clear();
+        });
+}
+
+void EnvironmentsPage::fill(const QJsonObject &env)
+{
+    m_name->setText(env.value(QStringLiteral("name")).toString());
+    m_description->setText(env.value(QStringLiteral("description")).toString());
+    const QJsonObject config = env.value(QStringLiteral("config")).toObject();
+    const QJsonObject net = config.value(QStringLiteral("networking")).toObject();
+    m_networking->setCurrentIndex(
+        std::max(0, m_networking->findData(net.value(QStringLiteral("type")).toString(QStringLiteral("unrestricted")))));
+    QStringList hosts;
+    for (const auto &h : net.value(QStringLiteral("allowed_hosts")).toArray())
+        hosts.append(h.toString());
+    m_hosts->setPlainText(hosts.join(u'\n'));
+    m_allowMcp->setChecked(net.value(QStringLiteral("allow_mcp_servers")).toBool());
+    m_allowPackages->setChecked(net.value(QStringLiteral("allow_package_managers")).toBool());
+    const QJsonObject packages = config.value(QStringLiteral("packages")).toObject();
+    for (auto it = m_packages.begin(); it != m_packages.end(); ++it) {
+        QStringList names;
+        for (const auto &p : packages.value(it.key()).toArray())
+            names.append(p.toString());
+        it.value()->setText(names.join(u' '));
+    }
+    m_template->setText(config.value(QStringLiteral("base_template")).toString());
+    m_metadata->setValues(env.value(QStringLiteral("metadata")).toObject());
+}
+
+QJsonObject EnvironmentsPage::formParams() const
+{
+    QJsonObject net{{QStringLiteral("type"), m_networking->currentData().toString()}};
+    if (m_networking->currentData().toString() == u"limited") {
+        QJsonArray hosts;
+        for (const QString &h : m_hosts->toPlainText().split(u'\n', Qt::SkipEmptyParts))
+            if (!h.trimmed().isEmpty())
+                hosts.append(h.trimmed());
+        net.insert(QStringLiteral("allowed_hosts"), hosts);
+        net.insert(QStringLiteral("allow_mcp_servers"), m_allowMcp->isChecked());
+        net.insert(QStringLiteral("allow_package_managers"), m_allowPackages->isChecked());
+    }
+    QJsonObject packages{{QStringLiteral("type"), QStringLiteral("packages")}};
+    for (auto it = m_packages.begin(); it != m_packages.end(); ++it) {
+        QJsonArray names;
+        for (const QString &p : it.value()->text().split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts))
+            names.append(p);
+        packages.insert(it.key(), names);
+    }
+    QJsonObject config{{QStringLiteral("type"), QStringLiteral("cloud")},
+                       {QStringLiteral("networking"), net},
+                       {QStringLiteral("packages"), packages}};
+    if (!m_template->text().trimmed().isEmpty())
+        config.insert(QStringLiteral("base_template"), m_template->text().trimmed());
+    QJsonObject p{{QStringLiteral("name"), m_name->text().trimmed()}, {QStringLiteral("config"), config}};
+    const QString description = m_description->text().trimmed();
+    p.insert(QStringLiteral("description"), description.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(description));
+    QJsonObject md = m_metadata->values();
+    for (auto it = m_loadedMetadata.begin(); it != m_loadedMetadata.end(); ++it)
+        if (!md.contains(it.key()) && !m_id.isEmpty())
+            md.insert(it.key(), QJsonValue::Null);
+    p.insert(QStringLiteral("metadata"), md);
+    return p;
+}
+
+void EnvironmentsPage::save()
+{
+    const QString id = m_id;
+    const QJsonObject params = formParams();
+    m_save->setEnabled(false);
+    m_bridge.call<QJsonObject>(
+        this,
+        [id, params](Backend &b) {
+            return id.isEmpty() ? b.environments().create(params) : b.environments().update(id, params);
+        },
+        [this, id](Result<QJsonObject> r) {
+            m_save->setEnabled(true);
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            m_id = r->value(QStringLiteral("id")).toString();
+            m_loadedMetadata = r->value(QStringLiteral("metadata")).toObject();
+            m_archive->setEnabled(true);
+            m_delete->setEnabled(true);
+            m_banner->showInfo(id.isEmpty() ? tr("Environment created.") : tr("Environment saved."));
+        });
+}
+
+void EnvironmentsPage::archive()
+{
+    if (m_id.isEmpty() || !confirm(this, tr("Archive environment"),
+                                   tr("Archive “%1”? It can no longer start sessions.").arg(m_name->text())))
+        return;
+    const QString id = m_id;
+    m_bridge.call<QJsonObject>(
+        this, [id](Backend &b) { return b.environments().archive(id); },
+        [this](Result<QJsonObject> r) {
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            newEnvironment();
+            m_banner->showInfo(tr("Environment archived."));
+        });
+}
+
+void EnvironmentsPage::remove()
+{
+    if (m_id.isEmpty() || !confirm(this, tr("Delete environment"),
+                                   tr("Delete “%1” permanently?").arg(m_name->text())))
+        return;
+    const QString id = m_id;
+    m_bridge.call<QJsonObject>(
+        this, [id](Backend &b) { return b.environments().remove(id); },
+        [this](Result<QJsonObject> r) {
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            newEnvironment();
+            m_banner->showInfo(tr("Environment deleted."));
+        });
+}
+
+} // namespace viv

@@ -1,0 +1,362 @@
+#include "SessionView.h"
+
+#include "Backend.h"
+#include "BackendBridge.h"
+#include "TranscriptModel.h"
+#include "TranscriptView.h"
+#include "Widgets.h"
+#include "services/EventLog.h"
+#include "services/SessionService.h"
+
+#include <QCheckBox>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QShortcut>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+namespace viv {
+
+SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(parent), m_bridge(bridge)
+{
+    setObjectName(QStringLiteral("sessionView"));
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+
+    auto *header = new QHBoxLayout;
+    m_title = new QLabel(tr("No session selected"), this);
+    m_title->setObjectName(QStringLiteral("sessionTitle"));
+    QFont f = m_title->font();
+    f.setBold(true);
+    f.setPointSizeF(f.pointSizeF() * 1.2);
+    m_title->setFont(f);
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("sessionStatus"));
+    m_usage = new QLabel(this);
+    m_usage->setObjectName(QStringLiteral("sessionUsage"));
+    header->addWidget(m_title, 1);
+    header->addWidget(m_status);
+    header->addSpacing(12);
+    header->addWidget(m_usage);
+    layout->addLayout(header);
+
+    m_banner = new MessageBanner(this);
+    m_banner->setObjectName(QStringLiteral("sessionBanner"));
+    layout->addWidget(m_banner);
+
+    m_model = new TranscriptModel(this);
+    m_view = new TranscriptView(this);
+    m_view->setModel(m_model);
+
+    auto *bottom = new QWidget(this);
+    auto *bottomLayout = new QVBoxLayout(bottom);
+    bottomLayout->setContentsMargins(0, 0, 0, 0);
+    m_pendingBox = new QGroupBox(tr("Waiting for your decision"), bottom);
+    m_pendingBox->setObjectName(QStringLiteral("pendingActions"));
+    m_pendingLayout = new QVBoxLayout(m_pendingBox);
+    m_pendingBox->setVisible(false);
+    bottomLayout->addWidget(m_pendingBox);
+
+    auto *composerRow = new QHBoxLayout;
+    m_composer = new QPlainTextEdit(bottom);
+    m_composer->setObjectName(QStringLiteral("composer"));
+    m_composer->setPlaceholderText(
+        tr("Message the agent (Ctrl+Enter sends; while it works, messages queue)"));
+    m_composer->setMaximumHeight(90);
+    auto *buttons = new QVBoxLayout;
+    m_send = new QPushButton(tr("Send"), bottom);
+    m_send->setObjectName(QStringLiteral("sendButton"));
+    m_interrupt = new QPushButton(tr("Interrupt"), bottom);
+    m_interrupt->setObjectName(QStringLiteral("interruptButton"));
+    m_interrupt->setToolTip(tr("Stop the agent now; queued messages stay queued."));
+    buttons->addWidget(m_send);
+    buttons->addWidget(m_interrupt);
+    composerRow->addWidget(m_composer, 1);
+    composerRow->addLayout(buttons);
+    bottomLayout->addLayout(composerRow);
+
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(m_view);
+    split->addWidget(bottom);
+    split->setStretchFactor(0, 1);
+    split->setCollapsible(0, false);
+    layout->addWidget(split, 1);
+
+    connect(m_send, &QPushButton::clicked, this, &SessionView::sendMessage);
+    connect(m_interrupt, &QPushButton::clicked, this, &SessionView::interrupt);
+    auto *shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), m_composer);
+    shortcut->setContext(Qt::WidgetShortcut);
+    connect(shortcut, &QShortcut::activated, this, &SessionView::sendMessage);
+
+    connect(&m_bridge, &BackendBridge::eventsAppended, this,
+            [this](const QString &sessionId, const QList<LoggedEvent> &events) {
+                if (!m_loading)
+                    m_model->append(sessionId, events);
+            });
+    connect(&m_bridge, &BackendBridge::sessionChanged, this,
+            [this](const QString &id, const QJsonObject &session) {
+                if (id != m_sessionId)
+                    return;
+                m_session = session;
+                updateHeader();
+                updateUsage();
+            });
+    connect(m_model, &TranscriptModel::pendingChanged, this, &SessionView::rebuildPending);
+    connect(m_model, &TranscriptModel::usageChanged, this, &SessionView::updateUsage);
+    connect(m_model, &TranscriptModel::statusChanged, this, &SessionView::updateHeader);
+    setEnabled(false);
+}
+
+void SessionView::openSession(const QString &id)
+{
+    m_sessionId = id;
+    m_session = {};
+    m_loading = true;
+    m_banner->clear();
+    m_answered.clear();
+    m_model->reset(id, {});
+    setEnabled(!id.isEmpty());
+    updateHeader();
+    if (id.isEmpty())
+        return;
+    const quint64 generation = ++m_loadGeneration;
+    // The session document and its whole history, read on the backend thread. Events committed
+    // after since() ran reach us after this result (same queue), so nothing is lost or doubled.
+    struct Loaded
+    {
+        QJsonObject session;
+        QList<LoggedEvent> events;
+    };
+    m_bridge.call<Loaded>(
+        this,
+        [id](Backend &b) -> Result<Loaded> {
+            auto session = b.sessions().retrieve(id);
+            if (!session)
+                return session.error();
+            auto events = b.events().since(id, 0);
+            if (!events)
+                return events.error();
+            return Loaded{*session, *events};
+        },
+        [this, id, generation](Result<Loaded> r) {
+            if (generation != m_loadGeneration)
+                return;
+            m_loading = false;
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            m_session = r->session;
+            m_model->reset(id, r->events);
+            m_view->scrollToBottom();
+            updateHeader();
+            updateUsage();
+            Q_EMIT transcriptLoaded(m_model->rowCount());
+        });
+}
+
+void SessionView::updateHeader()
+{
+    if (m_sessionId.isEmpty()) {
+        m_title->setText(tr("No session selected"));
+        m_status->clear();
+        m_usage->clear();
+        return;
+    }
+    const QString title = m_session.value(QStringLiteral("title")).toString();
+    const QString agent = m_session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("name")).toString();
+    m_title->setText(title.isEmpty() ? (agent.isEmpty() ? m_sessionId : agent) : title);
+    m_title->setToolTip(m_sessionId);
+    QString status = m_session.value(QStringLiteral("status")).toString();
+    if (!m_model->lastStatus().isEmpty())
+        status = m_model->lastStatus();
+    QString text;
+    if (status == u"running")
+        text = tr("● running");
+    else if (status == u"idle")
+        text = m_model->pendingEventIds().isEmpty() ? tr("○ idle") : tr("◐ waiting for you");
+    else if (status == u"terminated")
+        text = tr("■ terminated");
+    else if (status == u"rescheduling" || status == u"rescheduled")
+        text = tr("↻ rescheduling");
+    else
+        text = status;
+    m_status->setText(text);
+    m_interrupt->setEnabled(status == u"running" || status == u"rescheduling" || status == u"rescheduled");
+}
+
+void SessionView::updateUsage()
+{
+    const QJsonObject u = m_session.value(QStringLiteral("usage")).toObject();
+    qint64 in = u.value(QStringLiteral("input_tokens")).toInteger();
+    qint64 out = u.value(QStringLiteral("output_tokens")).toInteger();
+    qint64 cached = u.value(QStringLiteral("cache_read_input_tokens")).toInteger();
+    const auto mu = m_model->usage();
+    if (mu.inputTokens + mu.outputTokens > in + out) {
+        in = mu.inputTokens;
+        out = mu.outputTokens;
+        cached = mu.cacheReadTokens;
+    }
+    const QLocale locale;
+    m_usage->setText(tr("Tokens: %1 in · %2 out · %3 cached")
+                         .arg(locale.toString(in), locale.toString(out), locale.toString(cached)));
+}
+
+void SessionView::sendEvents(const QJsonArray &events, const QString &doneText)
+{
+    const QString id = m_sessionId;
+    const QJsonObject params{{QStringLiteral("events"), events}};
+    m_bridge.call<QJsonObject>(
+        this, [id, params](Backend &b) { return b.sessions().sendEvents(id, params); },
+        [this, doneText](Result<QJsonObject> r) {
+            if (!r) {
+                m_banner->showError(r.error());
+                return;
+            }
+            if (!doneText.isEmpty())
+                m_banner->showInfo(doneText);
+        });
+}
+
+void SessionView::sendMessage()
+{
+    const QString text = m_composer->toPlainText().trimmed();
+    if (text.isEmpty() || m_sessionId.isEmpty())
+        return;
+    m_composer->clear();
+    const bool running = m_status->text() == tr("● running");
+    sendEvents(QJsonArray{QJsonObject{
+                   {QStringLiteral("type"), QStringLiteral("user.message")},
+                   {QStringLiteral("content"),
+                    QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                           {QStringLiteral("text"), text}}}}}},
+               running ? tr("Queued: the agent reads it when its current step ends.") : QString());
+}
+
+void SessionView::interrupt()
+{
+    if (m_sessionId.isEmpty())
+        return;
+    sendEvents(QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("user.interrupt")}}},
+               tr("Interrupt sent."));
+}
+
+void SessionView::confirmTool(const QString &eventId, bool allow, const QString &denyMessage)
+{
+    m_answered.insert(eventId);
+    QJsonObject ev{{QStringLiteral("type"), QStringLiteral("user.tool_confirmation")},
+                   {QStringLiteral("tool_use_id"), eventId},
+                   {QStringLiteral("result"), allow ? QStringLiteral("allow") : QStringLiteral("deny")}};
+    if (!allow && !denyMessage.trimmed().isEmpty())
+        ev.insert(QStringLiteral("deny_message"), denyMessage.trimmed());
+    sendEvents(QJsonArray{ev}, {});
+}
+
+void SessionView::rebuildPending()
+{
+    while (QLayoutItem *item = m_pendingLayout->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    const QStringList pending = m_model->pendingEventIds();
+    int shown = 0;
+    for (const QString &id : pending) {
+        if (m_answered.contains(id))
+            continue;
+        const QJsonObject ev = m_model->event(id);
+        const QString type = ev.value(QStringLiteral("type")).toString();
+        const QString name = ev.value(QStringLiteral("name")).toString();
+        auto *row = new QWidget(m_pendingBox);
+        row->setObjectName(QStringLiteral("pending_") + id);
+        auto *rowLayout = new QVBoxLayout(row);
+        rowLayout->setContentsMargins(0, 0, 0, 0);
+        QString input = prettyJson(ev.value(QStringLiteral("input")));
+        if (input.size() > 300)
+            input = input.left(300) + QStringLiteral("…");
+        if (type == u"agent.custom_tool_use") {
+            auto *label = new QLabel(tr("The agent called your custom tool <b>%1</b> with:").arg(name.toHtmlEscaped()), row);
+            auto *inputLabel = new QLabel(input, row);
+            inputLabel->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+            inputLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+            auto *answer = new QPlainTextEdit(row);
+            answer->setObjectName(QStringLiteral("customResult_") + id);
+            answer->setPlaceholderText(tr("The tool's result, as text"));
+            answer->setMaximumHeight(70);
+            auto *isError = new QCheckBox(tr("This is an error"), row);
+            isError->setObjectName(QStringLiteral("customIsError_") + id);
+            auto *send = new QPushButton(tr("Send result"), row);
+            send->setObjectName(QStringLiteral("sendResult_") + id);
+            rowLayout->addWidget(label);
+            rowLayout->addWidget(inputLabel);
+            rowLayout->addWidget(answer);
+            auto *h = new QHBoxLayout;
+            h->addWidget(isError);
+            h->addStretch();
+            h->addWidget(send);
+            rowLayout->addLayout(h);
+            connect(send, &QPushButton::clicked, this, [this, id, answer, isError] {
+                m_answered.insert(id);
+                sendEvents(QJsonArray{QJsonObject{
+                               {QStringLiteral("type"), QStringLiteral("user.custom_tool_result")},
+                               {QStringLiteral("custom_tool_use_id"), id},
+                               {QStringLiteral("is_error"), isError->isChecked()},
+                               {QStringLiteral("content"),
+                                QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                                       {QStringLiteral("text"), answer->toPlainText()}}}}}},
+                           {});
+                rebuildPending();
+            });
+        } else {
+            if (m_allowedTools.value(m_sessionId).contains(name)) {
+                // Allowed for this session earlier: answer without asking again.
+                confirmTool(id, true, {});
+                delete row;
+                continue;
+            }
+            auto *label = new QLabel(tr("The agent wants to run <b>%1</b>:").arg(name.toHtmlEscaped()), row);
+            auto *inputLabel = new QLabel(input, row);
+            inputLabel->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+            inputLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+            auto *message = new QLineEdit(row);
+            message->setObjectName(QStringLiteral("denyMessage_") + id);
+            message->setPlaceholderText(tr("Optional: tell the agent why you deny it"));
+            auto *always = new QCheckBox(tr("Allow %1 for the rest of this session").arg(name), row);
+            always->setObjectName(QStringLiteral("allowSession_") + id);
+            auto *approve = new QPushButton(tr("Approve"), row);
+            approve->setObjectName(QStringLiteral("approve_") + id);
+            auto *deny = new QPushButton(tr("Deny"), row);
+            deny->setObjectName(QStringLiteral("deny_") + id);
+            rowLayout->addWidget(label);
+            rowLayout->addWidget(inputLabel);
+            auto *h = new QHBoxLayout;
+            h->addWidget(message, 1);
+            h->addWidget(deny);
+            h->addWidget(approve);
+            rowLayout->addLayout(h);
+            rowLayout->addWidget(always);
+            const QString session = m_sessionId;
+            connect(approve, &QPushButton::clicked, this, [this, id, name, always, session] {
+                if (always->isChecked())
+                    m_allowedTools[session].insert(name);
+                confirmTool(id, true, {});
+                rebuildPending();
+            });
+            connect(deny, &QPushButton::clicked, this, [this, id, message] {
+                confirmTool(id, false, message->text());
+                rebuildPending();
+            });
+        }
+        m_pendingLayout->addWidget(row);
+        ++shown;
+    }
+    m_pendingBox->setVisible(shown > 0);
+    updateHeader();
+}
+
+} // namespace viv

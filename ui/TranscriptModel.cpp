@@ -1,0 +1,410 @@
+#include "TranscriptModel.h"
+
+#include "Widgets.h"
+
+#include <QJsonArray>
+
+#include <algorithm>
+
+namespace viv {
+
+namespace {
+QString s(const QJsonObject &o, const char16_t *key)
+{
+    return o.value(QString::fromUtf16(key)).toString();
+}
+} // namespace
+
+QString contentText(const QJsonValue &content)
+{
+    if (content.isString())
+        return content.toString();
+    QStringList parts;
+    for (const auto &v : content.toArray()) {
+        const QJsonObject b = v.toObject();
+        const QString type = s(b, u"type");
+        if (type == u"text")
+            parts.append(s(b, u"text"));
+        else if (type == u"image")
+            parts.append(TranscriptModel::tr("[image]"));
+        else if (type == u"document")
+            parts.append(TranscriptModel::tr("[document: %1]")
+                             .arg(b.value(QStringLiteral("title")).toString(TranscriptModel::tr("untitled"))));
+        else if (type == u"redacted")
+            parts.append(TranscriptModel::tr("[redacted]"));
+        else if (type == u"search_result")
+            parts.append(TranscriptModel::tr("[search result: %1]").arg(s(b, u"title")));
+        else
+            parts.append(QStringLiteral("[%1]").arg(type));
+    }
+    return parts.join(QStringLiteral("\n\n"));
+}
+
+TranscriptModel::TranscriptModel(QObject *parent) : QAbstractListModel(parent) {}
+
+int TranscriptModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_items.size());
+}
+
+Qt::ItemFlags TranscriptModel::flags(const QModelIndex &index) const
+{
+    if (!index.isValid())
+        return Qt::NoItemFlags;
+    return Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+}
+
+QHash<int, QByteArray> TranscriptModel::roleNames() const
+{
+    auto names = QAbstractListModel::roleNames();
+    names.insert(KindRole, "kind");
+    names.insert(TitleRole, "title");
+    names.insert(BodyRole, "body");
+    names.insert(InputRole, "input");
+    names.insert(OutputRole, "output");
+    names.insert(OutputIsErrorRole, "outputIsError");
+    names.insert(HasResultRole, "hasResult");
+    names.insert(EventIdRole, "eventId");
+    names.insert(EventTypeRole, "eventType");
+    names.insert(TimestampRole, "timestamp");
+    names.insert(StateRole, "state");
+    names.insert(DenyMessageRole, "denyMessage");
+    names.insert(PendingRole, "pending");
+    names.insert(ExpandedRole, "expanded");
+    names.insert(CollapsibleRole, "collapsible");
+    names.insert(SeqRole, "seq");
+    return names;
+}
+
+QVariant TranscriptModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const Item &it = m_items.at(index.row());
+    switch (role) {
+    case Qt::DisplayRole: {
+        QString text = it.title;
+        if (!it.body.isEmpty())
+            text += QStringLiteral(": ") + it.body;
+        if (!it.input.isEmpty())
+            text += QLatin1Char(' ') + it.input;
+        if (!it.output.isEmpty())
+            text += QStringLiteral(" → ") + it.output;
+        return text;
+    }
+    case Qt::ToolTipRole: return it.time;
+    case KindRole: return int(it.kind);
+    case TitleRole: return it.title;
+    case BodyRole: return it.body;
+    case InputRole: return it.input;
+    case OutputRole: return it.output;
+    case OutputIsErrorRole: return it.outputIsError;
+    case HasResultRole: return it.hasResult;
+    case EventIdRole: return it.eventId;
+    case EventTypeRole: return it.type;
+    case TimestampRole: return it.time;
+    case StateRole: return it.state;
+    case DenyMessageRole: return it.denyMessage;
+    case PendingRole: return m_pending.contains(it.eventId);
+    case ExpandedRole: return it.expanded;
+    case CollapsibleRole:
+        return it.kind == Thinking
+               || (it.kind == ToolCall && it.output.count(u'\n') >= kElideLines);
+    case SeqRole: return it.seq;
+    default: return {};
+    }
+}
+
+bool TranscriptModel::setData(const QModelIndex &index, const QVariant &value, int role)
+{
+    if (role != ExpandedRole || !checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return false;
+    Item &it = m_items[index.row()];
+    if (it.expanded == value.toBool())
+        return true;
+    it.expanded = value.toBool();
+    Q_EMIT dataChanged(index, index, {ExpandedRole});
+    return true;
+}
+
+void TranscriptModel::clear()
+{
+    reset({}, {});
+}
+
+void TranscriptModel::reset(const QString &sessionId, const QList<LoggedEvent> &events)
+{
+    beginResetModel();
+    m_sessionId = sessionId;
+    m_lastSeq = 0;
+    m_items.clear();
+    m_rowByEvent.clear();
+    m_events.clear();
+    m_pending.clear();
+    m_usage = {};
+    m_lastStatus.clear();
+    m_seen.clear();
+    m_items.reserve(events.size());
+    m_batch = true;
+    for (const LoggedEvent &e : events) {
+        Item item;
+        if (apply(e, &item, int(m_items.size())))
+            m_items.append(std::move(item));
+        m_seen.insert(e.seq);
+        m_lastSeq = std::max(m_lastSeq, e.seq);
+    }
+    m_batch = false;
+    m_touched.clear();
+    endResetModel();
+    Q_EMIT pendingChanged();
+    Q_EMIT usageChanged();
+    Q_EMIT statusChanged(m_lastStatus);
+}
+
+void TranscriptModel::append(const QString &sessionId, const QList<LoggedEvent> &events)
+{
+    if (sessionId != m_sessionId || m_sessionId.isEmpty())
+        return;
+    const QStringList pendingBefore = m_pending;
+    const Usage usageBefore = m_usage;
+    const QString statusBefore = m_lastStatus;
+    for (const LoggedEvent &e : events) {
+        // Already shown (history and live overlap). In-process subscribers can hear a nested
+        // commit (the runtime reacting to a user event) before the event that caused it, so an
+        // event below lastSeq is not necessarily a duplicate: it goes to its place by seq.
+        if (m_seen.contains(e.seq))
+            continue;
+        m_seen.insert(e.seq);
+        Item item;
+        int row = int(m_items.size());
+        if (e.seq < m_lastSeq) {
+            row = int(std::upper_bound(m_items.cbegin(), m_items.cend(), e.seq,
+                                       [](qint64 seq, const Item &it) { return seq < it.seq; })
+                      - m_items.cbegin());
+        }
+        const bool inMiddle = row < m_items.size();
+        if (apply(e, &item, row)) {
+            if (inMiddle) {
+                // Rows at and after `row` move down by one.
+                for (auto it = m_rowByEvent.begin(); it != m_rowByEvent.end(); ++it)
+                    if (it.value() >= row && it.key() != item.eventId)
+                        ++it.value();
+                QSet<int> touched;
+                for (int t : std::as_const(m_touched))
+                    touched.insert(t >= row ? t + 1 : t);
+                m_touched = touched;
+            }
+            beginInsertRows({}, row, row);
+            m_items.insert(row, std::move(item));
+            endInsertRows();
+        }
+        m_lastSeq = std::max(m_lastSeq, e.seq);
+        // Rows updated in place (results joined to their calls).
+        for (int touched : std::as_const(m_touched))
+            if (touched < m_items.size())
+                Q_EMIT dataChanged(index(touched), index(touched));
+        m_touched.clear();
+    }
+    if (pendingBefore != m_pending) {
+        // Rows whose pending flag flipped.
+        QSet<QString> flipped(pendingBefore.begin(), pendingBefore.end());
+        for (const QString &id : std::as_const(m_pending))
+            if (!flipped.remove(id))
+                flipped.insert(id);
+        for (const QString &id : std::as_const(flipped))
+            if (const int row = m_rowByEvent.value(id, -1); row >= 0)
+                Q_EMIT dataChanged(index(row), index(row), {PendingRole, StateRole});
+        Q_EMIT pendingChanged();
+    }
+    if (usageBefore.modelRequests != m_usage.modelRequests)
+        Q_EMIT usageChanged();
+    if (statusBefore != m_lastStatus)
+        Q_EMIT statusChanged(m_lastStatus);
+}
+
+void TranscriptModel::setPending(const QStringList &ids)
+{
+    m_pending = ids;
+}
+
+bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
+{
+    const QJsonObject &ev = logged.event;
+    const QString type = s(ev, u"type");
+    const QString id = s(ev, u"id");
+    out->eventId = id;
+    out->type = type;
+    out->seq = logged.seq;
+    out->time = s(ev, u"processed_at");
+
+    auto updateRow = [this](const QString &callId, const std::function<void(Item &)> &fn) {
+        const int row = m_rowByEvent.value(callId, -1);
+        if (row < 0)
+            return false;
+        if (row < m_items.size()) {
+            fn(m_items[row]);
+            if (!m_batch)
+                m_touched.insert(row);
+        }
+        return true;
+    };
+    auto answered = [this](const QString &callId) { m_pending.removeAll(callId); };
+
+    if (type == u"user.message") {
+        out->kind = UserMessage;
+        out->title = tr("You");
+        out->body = contentText(ev.value(QStringLiteral("content")));
+        return true;
+    }
+    if (type == u"agent.message") {
+        out->kind = AgentMessage;
+        out->title = tr("Agent");
+        out->body = contentText(ev.value(QStringLiteral("content")));
+        return true;
+    }
+    if (type == u"agent.thinking") {
+        out->kind = Thinking;
+        out->title = tr("Thinking");
+        out->body = s(ev, u"thinking");
+        return true;
+    }
+    if (type == u"agent.tool_use" || type == u"agent.mcp_tool_use" || type == u"agent.custom_tool_use") {
+        out->kind = ToolCall;
+        const QString name = s(ev, u"name");
+        if (type == u"agent.mcp_tool_use")
+            out->title = tr("%1 · %2 (MCP)").arg(s(ev, u"mcp_server_name"), name);
+        else if (type == u"agent.custom_tool_use")
+            out->title = tr("%1 (custom tool)").arg(name);
+        else
+            out->title = name;
+        out->input = prettyJson(ev.value(QStringLiteral("input")));
+        // 'allow' | 'ask' | 'deny' (a string in the official shape).
+        const QJsonValue perm = ev.value(QStringLiteral("evaluated_permission"));
+        if (perm.toString() == u"deny" || perm.toObject().value(QStringLiteral("type")).toString() == u"deny")
+            out->state = QStringLiteral("denied");
+        m_rowByEvent.insert(id, nextRow);
+        m_events.insert(id, ev);
+        return true;
+    }
+    if (type == u"agent.tool_result" || type == u"agent.mcp_tool_result" || type == u"user.custom_tool_result"
+        || type == u"user.tool_result") {
+        const QString callId = type == u"agent.mcp_tool_result" ? s(ev, u"mcp_tool_use_id")
+                               : type == u"user.custom_tool_result" ? s(ev, u"custom_tool_use_id")
+                                                                     : s(ev, u"tool_use_id");
+        const QString text = contentText(ev.value(QStringLiteral("content")));
+        const bool isError = ev.value(QStringLiteral("is_error")).toBool();
+        if (type == u"user.custom_tool_result")
+            answered(callId);
+        if (updateRow(callId, [&](Item &it) {
+                it.output = text;
+                it.outputIsError = isError;
+                it.hasResult = true;
+                if (type == u"user.custom_tool_result")
+                    it.state = QStringLiteral("answered");
+            }))
+            return false;
+        out->kind = ToolCall;
+        out->title = tr("Result");
+        out->output = text;
+        out->outputIsError = isError;
+        out->hasResult = true;
+        return true;
+    }
+    if (type == u"user.tool_confirmation") {
+        const QString callId = s(ev, u"tool_use_id");
+        const bool allow = s(ev, u"result") == u"allow";
+        answered(callId);
+        if (updateRow(callId, [&](Item &it) {
+                it.state = allow ? QStringLiteral("allowed") : QStringLiteral("denied");
+                it.denyMessage = s(ev, u"deny_message");
+            }))
+            return false;
+        out->kind = Status;
+        out->title = allow ? tr("You allowed a tool call") : tr("You denied a tool call");
+        out->body = s(ev, u"deny_message");
+        return true;
+    }
+    if (type == u"user.interrupt") {
+        out->kind = Status;
+        out->title = tr("You interrupted the agent");
+        return true;
+    }
+    if (type == u"span.model_request_start" || type == u"span.model_request_end") {
+        if (type == u"span.model_request_end") {
+            const QJsonObject u = ev.value(QStringLiteral("model_usage")).toObject();
+            m_usage.inputTokens += u.value(QStringLiteral("input_tokens")).toInteger();
+            m_usage.outputTokens += u.value(QStringLiteral("output_tokens")).toInteger();
+            m_usage.cacheReadTokens += u.value(QStringLiteral("cache_read_input_tokens")).toInteger();
+            m_usage.cacheCreationTokens += u.value(QStringLiteral("cache_creation_input_tokens")).toInteger();
+            ++m_usage.modelRequests;
+        }
+        return false;
+    }
+    if (type.startsWith(u"session.status_")) {
+        out->kind = Status;
+        const QString status = type.mid(int(qstrlen("session.status_")));
+        m_lastStatus = status;
+        if (status == u"running") {
+            out->title = tr("Running");
+        } else if (status == u"idle") {
+            const QJsonObject reason = ev.value(QStringLiteral("stop_reason")).toObject();
+            const QString r = s(reason, u"type");
+            if (r == u"requires_action") {
+                QStringList ids;
+                for (const auto &v : reason.value(QStringLiteral("event_ids")).toArray())
+                    ids.append(v.toString());
+                setPending(ids);
+                out->title = tr("Waiting for you");
+                out->body = tr("Actions awaiting your decision: %1").arg(ids.size());
+            } else {
+                setPending({});
+                out->title = tr("Idle");
+                if (r == u"end_turn")
+                    out->body = tr("The agent finished its turn.");
+                else if (r == u"retries_exhausted")
+                    out->body = tr("The agent stopped: retries exhausted.");
+                else if (r == u"budget_reached")
+                    out->body = tr("The agent stopped: budget reached.");
+                else if (r == u"refusal")
+                    out->body = tr("The model refused to continue.");
+                else
+                    out->body = r;
+            }
+        } else if (status == u"terminated") {
+            setPending({});
+            out->title = tr("Terminated");
+        } else if (status == u"rescheduled") {
+            out->title = tr("Rescheduled");
+        } else {
+            out->title = status;
+        }
+        return true;
+    }
+    if (type == u"session.error") {
+        out->kind = Error;
+        const QJsonObject err = ev.value(QStringLiteral("error")).toObject();
+        out->title = tr("Error");
+        out->body = s(err, u"message");
+        const QString retry = s(err.value(QStringLiteral("retry_status")).toObject(), u"type");
+        if (retry == u"retrying")
+            out->body += QLatin1Char(' ') + tr("(retrying)");
+        return true;
+    }
+    if (type == u"agent.thread_context_compacted") {
+        out->kind = Status;
+        out->title = tr("Context compacted");
+        return true;
+    }
+    if (type == u"session.deleted" || type == u"session.usage")
+        return false;
+    out->kind = Other;
+    out->title = type;
+    QJsonObject rest = ev;
+    rest.remove(QStringLiteral("id"));
+    rest.remove(QStringLiteral("type"));
+    rest.remove(QStringLiteral("processed_at"));
+    out->body = prettyJson(rest);
+    return true;
+}
+
+} // namespace viv

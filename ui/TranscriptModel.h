@@ -1,0 +1,122 @@
+#pragma once
+
+#include "services/EventLog.h"
+
+#include <QAbstractListModel>
+#include <QHash>
+#include <QJsonObject>
+#include <QSet>
+
+namespace viv {
+
+// A session transcript as a flat list model, fed incrementally from the event log: one row per
+// thing a person reads (a message, a thinking step, a tool call with its result, a status change,
+// an error). Tool results, confirmations and custom tool answers do not add rows: they update the
+// row of the call they belong to (dataChanged). Spans are folded into token usage.
+class TranscriptModel : public QAbstractListModel
+{
+    Q_OBJECT
+public:
+    enum Kind { UserMessage, AgentMessage, Thinking, ToolCall, Status, Error, Other };
+    Q_ENUM(Kind)
+    enum Role {
+        KindRole = Qt::UserRole + 1,
+        TitleRole,       // "You", "Agent", tool name, status text
+        BodyRole,        // message Markdown / thinking text / status detail
+        InputRole,       // tool input, indented JSON
+        OutputRole,      // tool output text (empty until the result arrives)
+        OutputIsErrorRole,
+        HasResultRole,
+        EventIdRole,
+        EventTypeRole,
+        TimestampRole,   // processed_at
+        StateRole,       // tool: "", "pending", "allowed", "denied", "answered"
+        DenyMessageRole,
+        PendingRole,     // this row awaits the user's action (requires_action)
+        ExpandedRole,    // settable: thinking and long outputs are collapsed by default
+        CollapsibleRole,
+        SeqRole,
+    };
+
+    struct Usage
+    {
+        qint64 inputTokens = 0;
+        qint64 outputTokens = 0;
+        qint64 cacheReadTokens = 0;
+        qint64 cacheCreationTokens = 0;
+        int modelRequests = 0;
+    };
+
+    explicit TranscriptModel(QObject *parent = nullptr);
+
+    // Replaces everything with the session's history (seq ascending).
+    void reset(const QString &sessionId, const QList<LoggedEvent> &events);
+    void clear();
+    // Appends live events; ignores other sessions and events at or below lastSeq().
+    void append(const QString &sessionId, const QList<LoggedEvent> &events);
+
+    QString sessionId() const { return m_sessionId; }
+    qint64 lastSeq() const { return m_lastSeq; }
+    // Events awaiting the user, in order (ids of agent.tool_use / agent.mcp_tool_use /
+    // agent.custom_tool_use from the latest requires_action, minus those answered since).
+    QStringList pendingEventIds() const { return m_pending; }
+    QJsonObject event(const QString &eventId) const { return m_events.value(eventId); }
+    int rowOfEvent(const QString &eventId) const { return m_rowByEvent.value(eventId, -1); }
+    Usage usage() const { return m_usage; }
+    QString lastStatus() const { return m_lastStatus; }
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    bool setData(const QModelIndex &index, const QVariant &value, int role) override;
+    Qt::ItemFlags flags(const QModelIndex &index) const override;
+    QHash<int, QByteArray> roleNames() const override;
+
+    // Long outputs are elided to this many lines until expanded.
+    static constexpr int kElideLines = 12;
+
+Q_SIGNALS:
+    void pendingChanged();
+    void usageChanged();
+    void statusChanged(const QString &status);
+
+private:
+    struct Item
+    {
+        Kind kind = Other;
+        QString eventId;
+        QString type;
+        QString title;
+        QString body;
+        QString input;
+        QString output;
+        QString time;
+        QString state;
+        QString denyMessage;
+        qint64 seq = 0;
+        bool outputIsError = false;
+        bool hasResult = false;
+        bool expanded = false;
+    };
+    // Applies one event: returns true when it adds a row (stored in `out`), else it may have
+    // updated an existing row (recorded in m_touched).
+    bool apply(const LoggedEvent &e, Item *out, int nextRow);
+    void setPending(const QStringList &ids);
+    QString toolRowKey(const QJsonObject &ev) const;
+
+    QString m_sessionId;
+    qint64 m_lastSeq = 0;
+    QList<Item> m_items;
+    QHash<QString, int> m_rowByEvent;      // event id → row (tool calls, messages)
+    QHash<QString, QJsonObject> m_events;  // tool-call events by id (steering needs their input)
+    QStringList m_pending;
+    QSet<int> m_touched;
+    QSet<qint64> m_seen;                   // seqs applied (live delivery may be out of order)
+    Usage m_usage;
+    QString m_lastStatus;
+    bool m_batch = false;
+};
+
+// Text of the content blocks of a message-like event (text blocks joined; other blocks named).
+QString contentText(const QJsonValue &content);
+
+} // namespace viv

@@ -1,0 +1,456 @@
+#include "VaultsPage.h"
+
+#include "Backend.h"
+#include "BackendBridge.h"
+#include "Widgets.h"
+#include "services/VaultService.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+namespace viv {
+
+namespace {
+const QString kBearer = QStringLiteral("static_bearer");
+const QString kEnvVar = QStringLiteral("environment_variable");
+const QString kOAuth = QStringLiteral("mcp_oauth");
+
+QString secretKey(const QString &type)
+{
+    if (type == kBearer)
+        return QStringLiteral("token");
+    if (type == kEnvVar)
+        return QStringLiteral("secret_value");
+    return QStringLiteral("access_token");
+}
+} // namespace
+
+VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent), m_bridge(bridge)
+{
+    setObjectName(QStringLiteral("vaultsPage"));
+    auto *outer = new QVBoxLayout(this);
+    m_banner = new MessageBanner(this);
+    m_banner->setObjectName(QStringLiteral("vaultBanner"));
+    outer->addWidget(m_banner);
+    auto *split = new QSplitter(this);
+    outer->addWidget(split, 1);
+
+    auto *left = new QWidget(split);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    m_vaults = new QListWidget(left);
+    m_vaults->setObjectName(QStringLiteral("vaultList"));
+    m_vaultName = new QLineEdit(left);
+    m_vaultName->setObjectName(QStringLiteral("vaultName"));
+    m_vaultName->setPlaceholderText(tr("New vault name"));
+    auto *create = new QPushButton(tr("Create vault"), left);
+    create->setObjectName(QStringLiteral("createVault"));
+    m_archiveVault = new QPushButton(tr("Archive vault…"), left);
+    m_archiveVault->setObjectName(QStringLiteral("archiveVault"));
+    leftLayout->addWidget(new QLabel(tr("Vaults"), left));
+    leftLayout->addWidget(m_vaults, 1);
+    leftLayout->addWidget(m_vaultName);
+    auto *vb = new QHBoxLayout;
+    vb->addWidget(create);
+    vb->addWidget(m_archiveVault);
+    leftLayout->addLayout(vb);
+
+    auto *middle = new QWidget(split);
+    auto *middleLayout = new QVBoxLayout(middle);
+    middleLayout->setContentsMargins(0, 0, 0, 0);
+    m_credentials = new QListWidget(middle);
+    m_credentials->setObjectName(QStringLiteral("credentialList"));
+    auto *newCred = new QPushButton(tr("New credential"), middle);
+    newCred->setObjectName(QStringLiteral("newCredential"));
+    middleLayout->addWidget(new QLabel(tr("Credentials"), middle));
+    middleLayout->addWidget(m_credentials, 1);
+    middleLayout->addWidget(newCred);
+
+    auto *right = new QGroupBox(split);
+    auto *rightLayout = new QVBoxLayout(right);
+    m_credentialTitle = new QLabel(tr("New credential"), right);
+    m_credentialTitle->setObjectName(QStringLiteral("credentialTitle"));
+    rightLayout->addWidget(m_credentialTitle);
+    auto *form = new QFormLayout;
+    m_type = new QComboBox(right);
+    m_type->setObjectName(QStringLiteral("credentialType"));
+    m_type->addItem(tr("Bearer token for an MCP server"), kBearer);
+    m_type->addItem(tr("Environment variable (API key)"), kEnvVar);
+    m_type->addItem(tr("MCP OAuth access token"), kOAuth);
+    m_displayName = new QLineEdit(right);
+    m_displayName->setObjectName(QStringLiteral("credentialName"));
+    m_url = new QLineEdit(right);
+    m_url->setObjectName(QStringLiteral("credentialUrl"));
+    m_url->setPlaceholderText(QStringLiteral("https://mcp.example.com/mcp"));
+    m_secretName = new QLineEdit(right);
+    m_secretName->setObjectName(QStringLiteral("credentialSecretName"));
+    m_secretName->setPlaceholderText(QStringLiteral("EXAMPLE_API_KEY"));
+    m_hosts = new QPlainTextEdit(right);
+    m_hosts->setObjectName(QStringLiteral("credentialHosts"));
+    m_hosts->setPlaceholderText(tr("Hosts it may be sent to, one per line (empty: any host)"));
+    m_hosts->setMaximumHeight(70);
+    m_secret = new QLineEdit(right);
+    m_secret->setObjectName(QStringLiteral("credentialSecret"));
+    m_secret->setEchoMode(QLineEdit::Password);
+    // Write-only: no copy/drag out of the field, no context menu.
+    m_secret->setContextMenuPolicy(Qt::NoContextMenu);
+    m_secret->setDragEnabled(false);
+    m_secretHint = new QLabel(right);
+    m_secretHint->setObjectName(QStringLiteral("credentialSecretHint"));
+    m_secretHint->setWordWrap(true);
+    form->addRow(tr("&Type:"), m_type);
+    form->addRow(tr("&Name:"), m_displayName);
+    form->addRow(tr("MCP server &URL:"), m_url);
+    form->addRow(tr("&Variable name:"), m_secretName);
+    form->addRow(tr("Allowed hosts:"), m_hosts);
+    form->addRow(tr("&Secret:"), m_secret);
+    form->addRow(QString(), m_secretHint);
+    rightLayout->addLayout(form);
+    rightLayout->addStretch();
+    auto *cb = new QHBoxLayout;
+    m_deleteCredential = new QPushButton(tr("Delete…"), right);
+    m_deleteCredential->setObjectName(QStringLiteral("deleteCredential"));
+    m_saveCredential = new QPushButton(tr("Save"), right);
+    m_saveCredential->setObjectName(QStringLiteral("saveCredential"));
+    cb->addWidget(m_deleteCredential);
+    cb->addStretch();
+    cb->addWidget(m_saveCredential);
+    rightLayout->addLayout(cb);
+    split->setSizes({220, 260, 560});
+
+    auto updateFields = [this] {
+        const QString type = m_type->currentData().toString();
+        m_url->setEnabled(type != kEnvVar && m_credentialId.isEmpty());
+        m_secretName->setEnabled(type == kEnvVar && m_credentialId.isEmpty());
+        m_hosts->setEnabled(type == kEnvVar);
+    };
+    connect(m_type, &QComboBox::currentIndexChanged, this, updateFields);
+    connect(create, &QPushButton::clicked, this, &VaultsPage::createVault);
+    connect(m_archiveVault, &QPushButton::clicked, this, &VaultsPage::archiveVault);
+    connect(newCred, &QPushButton::clicked, this, &VaultsPage::newCredential);
+    connect(m_saveCredential, &QPushButton::clicked, this, &VaultsPage::saveCredential);
+    connect(m_deleteCredential, &QPushButton::clicked, this, &VaultsPage::deleteCredential);
+    connect(m_vaults, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
+        if (item)
+            openVault(item->data(Qt::UserRole).toString());
+    });
+    connect(m_credentials, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
+        if (item)
+            openCredential(item->data(Qt::UserRole).toJsonObject());
+    });
+    connect(&m_bridge, &BackendBridge::vaultChanged, this,
+            [this](const QString &, const QJsonObject &vault) { upsertVault(vault, false); });
+    connect(&m_bridge, &BackendBridge::credentialChanged, this,
+            [this](const QString &vaultId, const QString &, const QJsonObject &) {
+                if (vaultId == m_vaultId)
+                    loadCredentials();
+            });
+    connect(&m_bridge, &BackendBridge::credentialRemoved, this, [this](const QString &vaultId, const QString &) {
+        if (vaultId == m_vaultId)
+            loadCredentials();
+    });
+    newCredential();
+    updateFields();
+    m_credentials->setEnabled(false);
+}
+
+void VaultsPage::showBackendError(const ApiError &error)
+{
+    if (error.kind() == ApiError::Kind::Unavailable)
+        m_banner->showError(tr("No keychain is available, so the secret was not stored (Vivarium "
+                               "never keeps secrets anywhere else). Start a Secret Service such as "
+                               "GNOME Keyring or KWallet and try again.\n\nDetails: %1")
+                                .arg(error.message()));
+    else
+        m_banner->showError(error);
+}
+
+void VaultsPage::upsertVault(const QJsonObject &vault, bool atEnd)
+{
+    const QString id = vault.value(QStringLiteral("id")).toString();
+    const bool archived = !vault.value(QStringLiteral("archived_at")).isNull();
+    for (int i = 0; i < m_vaults->count(); ++i)
+        if (m_vaults->item(i)->data(Qt::UserRole).toString() == id) {
+            if (archived)
+                delete m_vaults->takeItem(i);
+            else
+                m_vaults->item(i)->setText(vault.value(QStringLiteral("display_name")).toString());
+            return;
+        }
+    if (archived)
+        return;
+    auto *item = new QListWidgetItem(vault.value(QStringLiteral("display_name")).toString());
+    item->setData(Qt::UserRole, id);
+    m_vaults->insertItem(atEnd ? m_vaults->count() : 0, item);
+}
+
+void VaultsPage::reload()
+{
+    m_bridge.call<QJsonArray>(
+        this,
+        [](Backend &b) -> Result<QJsonArray> {
+            QJsonArray all;
+            PageRequest req;
+            req.limit = 100;
+            for (;;) {
+                auto page = b.vaults().list(req, false);
+                if (!page)
+                    return page.error();
+                for (const auto &v : page->data)
+                    all.append(v);
+                if (page->nextPage.isEmpty())
+                    return all;
+                req.page = page->nextPage;
+            }
+        },
+        [this](Result<QJsonArray> r) {
+            if (!r) {
+                showBackendError(r.error());
+                return;
+            }
+            const QSignalBlocker block(m_vaults);
+            m_vaults->clear();
+            for (const auto &v : *r)
+                upsertVault(v.toObject(), true);
+        });
+}
+
+void VaultsPage::createVault()
+{
+    const QString name = m_vaultName->text().trimmed();
+    if (name.isEmpty()) {
+        m_banner->showError(tr("Give the vault a name."));
+        return;
+    }
+    const QJsonObject params{{QStringLiteral("display_name"), name}};
+    m_bridge.call<QJsonObject>(
+        this, [params](Backend &b) { return b.vaults().create(params); },
+        [this](Result<QJsonObject> r) {
+            if (!r) {
+                showBackendError(r.error());
+                return;
+            }
+            m_vaultName->clear();
+            const QString id = r->value(QStringLiteral("id")).toString();
+            upsertVault(*r, false);
+            for (int i = 0; i < m_vaults->count(); ++i)
+                if (m_vaults->item(i)->data(Qt::UserRole).toString() == id)
+                    m_vaults->setCurrentRow(i);
+            m_banner->showInfo(tr("Vault created."));
+        });
+}
+
+void VaultsPage::openVault(const QString &id)
+{
+    m_vaultId = id;
+    m_credentials->setEnabled(true);
+    newCredential();
+    loadCredentials();
+}
+
+void VaultsPage::loadCredentials()
+{
+    const QString vaultId = m_vaultId;
+    m_bridge.call<QJsonArray>(
+        this,
+        [vaultId](Backend &b) -> Result<QJsonArray> {
+            PageRequest req;
+            req.limit = 100;
+            QJsonArray all;
+            for (;;) {
+                auto page = b.vaults().listCredentials(vaultId, req, false);
+                if (!page)
+                    return page.error();
+                for (const auto &v : page->data)
+                    all.append(v);
+                if (page->nextPage.isEmpty())
+                    return all;
+                req.page = page->nextPage;
+            }
+        },
+        [this, vaultId](Result<QJsonArray> r) {
+            if (vaultId != m_vaultId)
+                return;
+            if (!r) {
+                showBackendError(r.error());
+                return;
+            }
+            const QSignalBlocker block(m_credentials);
+            m_credentials->clear();
+            for (const auto &v : *r) {
+                const QJsonObject c = v.toObject();
+                auto *item = new QListWidgetItem(c.value(QStringLiteral("display_name")).toString(tr("(unnamed)")));
+                item->setData(Qt::UserRole, c); // the non-secret document: no secret exists here
+                m_credentials->addItem(item);
+                if (c.value(QStringLiteral("id")).toString() == m_credentialId)
+                    m_credentials->setCurrentItem(item);
+            }
+        });
+}
+
+void VaultsPage::newCredential()
+{
+    m_credentialId.clear();
+    m_credentialTitle->setText(tr("New credential"));
+    m_type->setEnabled(true);
+    m_displayName->clear();
+    m_url->clear();
+    m_secretName->clear();
+    m_hosts->clear();
+    m_secret->clear();
+    m_secret->setPlaceholderText(tr("Stored in the OS keychain; never shown again"));
+    m_secretHint->setText(tr("Secrets are write-only: after saving they cannot be read back here."));
+    m_deleteCredential->setEnabled(false);
+    m_saveCredential->setEnabled(!m_vaultId.isEmpty());
+    m_url->setEnabled(m_type->currentData().toString() != kEnvVar);
+    m_secretName->setEnabled(m_type->currentData().toString() == kEnvVar);
+    const QSignalBlocker block(m_credentials);
+    m_credentials->setCurrentItem(nullptr);
+}
+
+void VaultsPage::openCredential(const QJsonObject &c)
+{
+    m_credentialId = c.value(QStringLiteral("id")).toString();
+    const QJsonObject auth = c.value(QStringLiteral("auth")).toObject();
+    const QString type = auth.value(QStringLiteral("type")).toString();
+    m_credentialTitle->setText(tr("Credential %1").arg(m_credentialId));
+    m_type->setCurrentIndex(std::max(0, m_type->findData(type)));
+    m_type->setEnabled(false);
+    m_displayName->setText(c.value(QStringLiteral("display_name")).toString());
+    m_url->setText(auth.value(QStringLiteral("mcp_server_url")).toString());
+    m_url->setEnabled(false);
+    m_secretName->setText(auth.value(QStringLiteral("secret_name")).toString());
+    m_secretName->setEnabled(false);
+    QStringList hosts;
+    for (const auto &h : auth.value(QStringLiteral("networking")).toObject().value(QStringLiteral("allowed_hosts")).toArray())
+        hosts.append(h.toString());
+    m_hosts->setPlainText(hosts.join(u'\n'));
+    // The secret itself is never fetched: the field stays empty and only replaces it.
+    m_secret->clear();
+    m_secret->setPlaceholderText(tr("•••••• stored in the keychain — type to replace"));
+    m_secretHint->setText(tr("The stored secret cannot be shown. Leave the field empty to keep it."));
+    m_deleteCredential->setEnabled(true);
+    m_saveCredential->setEnabled(true);
+}
+
+QJsonObject VaultsPage::authParams(bool forUpdate, QString *error) const
+{
+    const QString type = m_type->currentData().toString();
+    QJsonObject auth{{QStringLiteral("type"), type}};
+    const QString secret = m_secret->text();
+    if (!secret.isEmpty())
+        auth.insert(secretKey(type), secret);
+    else if (!forUpdate) {
+        *error = tr("Enter the secret.");
+        return {};
+    }
+    if (type == kEnvVar) {
+        QJsonArray hosts;
+        for (const QString &h : m_hosts->toPlainText().split(u'\n', Qt::SkipEmptyParts))
+            if (!h.trimmed().isEmpty())
+                hosts.append(h.trimmed());
+        auth.insert(QStringLiteral("networking"),
+                    hosts.isEmpty() ? QJsonObject{{QStringLiteral("type"), QStringLiteral("unrestricted")}}
+                                    : QJsonObject{{QStringLiteral("type"), QStringLiteral("limited")},
+                                                  {QStringLiteral("allowed_hosts"), hosts}});
+        if (!forUpdate)
+            auth.insert(QStringLiteral("secret_name"), m_secretName->text().trimmed());
+    } else if (!forUpdate) {
+        auth.insert(QStringLiteral("mcp_server_url"), m_url->text().trimmed());
+    }
+    return auth;
+}
+
+void VaultsPage::saveCredential()
+{
+    if (m_vaultId.isEmpty())
+        return;
+    QString error;
+    const bool update = !m_credentialId.isEmpty();
+    const QJsonObject auth = authParams(update, &error);
+    if (!error.isEmpty()) {
+        m_banner->showError(error);
+        return;
+    }
+    QJsonObject params{{QStringLiteral("display_name"), m_displayName->text().trimmed()}};
+    if (!update || auth.size() > 1)
+        params.insert(QStringLiteral("auth"), auth);
+    const QString vaultId = m_vaultId, credentialId = m_credentialId;
+    m_saveCredential->setEnabled(false);
+    // The secret leaves the widget now; the field is cleared whatever the outcome.
+    m_secret->clear();
+    m_bridge.callAsync<QJsonObject>(
+        this,
+        [vaultId, credentialId, params](Backend &b, Callback<QJsonObject> done) {
+            if (credentialId.isEmpty())
+                b.vaults().createCredential(vaultId, params, std::move(done));
+            else
+                b.vaults().updateCredential(vaultId, credentialId, params, std::move(done));
+        },
+        [this, update](Result<QJsonObject> r) {
+            m_saveCredential->setEnabled(true);
+            if (!r) {
+                showBackendError(r.error());
+                return;
+            }
+            m_credentialId = r->value(QStringLiteral("id")).toString();
+            openCredential(*r);
+            loadCredentials();
+            m_banner->showInfo(update ? tr("Credential saved.") : tr("Credential stored in the keychain."));
+        });
+}
+
+void VaultsPage::deleteCredential()
+{
+    if (m_credentialId.isEmpty() || !confirm(this, tr("Delete credential"),
+                                             tr("Delete this credential and its secret?")))
+        return;
+    const QString vaultId = m_vaultId, credentialId = m_credentialId;
+    m_bridge.callAsync<QJsonObject>(
+        this,
+        [vaultId, credentialId](Backend &b, Callback<QJsonObject> done) {
+            b.vaults().deleteCredential(vaultId, credentialId, std::move(done));
+        },
+        [this](Result<QJsonObject> r) {
+            if (!r) {
+                showBackendError(r.error());
+                return;
+            }
+            newCredential();
+            loadCredentials();
+            m_banner->showInfo(tr("Credential deleted."));
+        });
+}
+
+void VaultsPage::archiveVault()
+{
+    if (m_vaultId.isEmpty() || !confirm(this, tr("Archive vault"),
+                                        tr("Archive this vault? Its secrets are removed from the keychain.")))
+        return;
+    const QString vaultId = m_vaultId;
+    m_bridge.callAsync<QJsonObject>(
+        this, [vaultId](Backend &b, Callback<QJsonObject> done) { b.vaults().archive(vaultId, std::move(done)); },
+        [this](Result<QJsonObject> r) {
+            if (!r) {
+                showBackendError(r.error());
+                return;
+            }
+            m_vaultId.clear();
+            m_credentials->clear();
+            m_credentials->setEnabled(false);
+            newCredential();
+            m_banner->showInfo(tr("Vault archived."));
+        });
+}
+
+} // namespace viv

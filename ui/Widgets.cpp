@@ -1,0 +1,190 @@
+#include "Widgets.h"
+
+#include "SyntaxHighlighting.h"
+
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace viv {
+
+MessageBanner::MessageBanner(QWidget *parent) : QLabel(parent)
+{
+    setWordWrap(true);
+    setTextInteractionFlags(Qt::TextSelectableByMouse);
+    setMargin(6);
+    setVisible(false);
+    setToolTip(tr("Click to dismiss"));
+}
+
+void MessageBanner::present(const QString &text, bool error)
+{
+    m_error = error;
+    ++m_generation;
+    setText(text);
+    // Colours with enough contrast on light and dark palettes alike.
+    setStyleSheet(error ? QStringLiteral("QLabel { background: #fbe3e4; color: #7a1c1c; "
+                                         "border: 1px solid #e4a0a3; border-radius: 3px; }")
+                        : QStringLiteral("QLabel { background: #e3f4e6; color: #1d5b27; "
+                                         "border: 1px solid #9fd3a8; border-radius: 3px; }"));
+    setVisible(true);
+    if (!error) {
+        const int generation = m_generation;
+        QTimer::singleShot(4000, this, [this, generation] {
+            if (generation == m_generation)
+                clear();
+        });
+    }
+}
+
+void MessageBanner::showError(const QString &text)
+{
+    present(text, true);
+}
+
+void MessageBanner::showError(const ApiError &error)
+{
+    present(errorText(error), true);
+}
+
+void MessageBanner::showInfo(const QString &text)
+{
+    present(text, false);
+}
+
+void MessageBanner::clear()
+{
+    ++m_generation;
+    m_error = false;
+    QLabel::clear();
+    setVisible(false);
+}
+
+void MessageBanner::mousePressEvent(QMouseEvent *event)
+{
+    QLabel::mousePressEvent(event);
+    clear();
+}
+
+CodeEdit::CodeEdit(const QString &language, QWidget *parent) : QPlainTextEdit(parent)
+{
+    setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    setLineWrapMode(QPlainTextEdit::NoWrap);
+    setTabChangesFocus(false);
+    highlight(document(), language);
+}
+
+KeyValueEditor::KeyValueEditor(QWidget *parent) : QWidget(parent)
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_table = new QTableWidget(0, 2, this);
+    m_table->setObjectName(QStringLiteral("metadataTable"));
+    m_table->setHorizontalHeaderLabels({tr("Key"), tr("Value")});
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->verticalHeader()->setVisible(false);
+    layout->addWidget(m_table);
+    auto *buttons = new QHBoxLayout;
+    auto *add = new QPushButton(tr("Add"), this);
+    auto *remove = new QPushButton(tr("Remove"), this);
+    buttons->addWidget(add);
+    buttons->addWidget(remove);
+    buttons->addStretch();
+    layout->addLayout(buttons);
+    connect(add, &QPushButton::clicked, this, [this] {
+        m_table->insertRow(m_table->rowCount());
+        m_table->editItem(m_table->item(m_table->rowCount() - 1, 0));
+        Q_EMIT edited();
+    });
+    connect(remove, &QPushButton::clicked, this, [this] {
+        if (m_table->currentRow() >= 0)
+            m_table->removeRow(m_table->currentRow());
+        Q_EMIT edited();
+    });
+    connect(m_table, &QTableWidget::itemChanged, this, &KeyValueEditor::edited);
+}
+
+void KeyValueEditor::setValues(const QJsonObject &values)
+{
+    const QSignalBlocker block(m_table);
+    m_table->setRowCount(0);
+    for (auto it = values.begin(); it != values.end(); ++it) {
+        const int row = m_table->rowCount();
+        m_table->insertRow(row);
+        m_table->setItem(row, 0, new QTableWidgetItem(it.key()));
+        m_table->setItem(row, 1, new QTableWidgetItem(it.value().toString()));
+    }
+}
+
+QJsonObject KeyValueEditor::values() const
+{
+    QJsonObject out;
+    for (int row = 0; row < m_table->rowCount(); ++row) {
+        const auto *k = m_table->item(row, 0);
+        const auto *v = m_table->item(row, 1);
+        if (k && !k->text().trimmed().isEmpty())
+            out.insert(k->text().trimmed(), v ? v->text() : QString());
+    }
+    return out;
+}
+
+QString errorText(const ApiError &error)
+{
+    switch (error.kind()) {
+    case ApiError::Kind::Unavailable:
+        return QObject::tr("Not available: %1").arg(error.message());
+    case ApiError::Kind::NotFound:
+        return QObject::tr("Not found: %1").arg(error.message());
+    case ApiError::Kind::Conflict:
+        return QObject::tr("Conflict: %1").arg(error.message());
+    case ApiError::Kind::InvalidRequest:
+        return QObject::tr("Invalid: %1").arg(error.message());
+    default:
+        return QObject::tr("Error: %1").arg(error.message());
+    }
+}
+
+QString prettyJson(const QJsonValue &value)
+{
+    if (value.isObject())
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Indented)).trimmed();
+    if (value.isArray())
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Indented)).trimmed();
+    if (value.isString())
+        return value.toString();
+    if (value.isNull() || value.isUndefined())
+        return QStringLiteral("null");
+    // Scalars: wrap, serialise, unwrap.
+    const QString s = QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact));
+    return s.mid(1, s.size() - 2);
+}
+
+namespace {
+ConfirmFunction &confirmFunction()
+{
+    static ConfirmFunction fn;
+    return fn;
+}
+} // namespace
+
+bool confirm(QWidget *parent, const QString &title, const QString &text)
+{
+    if (confirmFunction())
+        return confirmFunction()(parent, title, text);
+    return QMessageBox::question(parent, title, text, QMessageBox::Yes | QMessageBox::Cancel,
+                                 QMessageBox::Cancel) == QMessageBox::Yes;
+}
+
+void setConfirmFunction(ConfirmFunction fn)
+{
+    confirmFunction() = std::move(fn);
+}
+
+} // namespace viv

@@ -1,0 +1,72 @@
+#pragma once
+
+#include "core/ApiError.h"
+
+#include <QJsonObject>
+#include <QLabel>
+#include <QPlainTextEdit>
+
+#include <functional>
+
+class QTableWidget;
+
+namespace viv {
+
+// An inline message strip shown where the user acted (above a form, under a composer): errors
+// stay until dismissed or replaced, confirmations fade after a few seconds.
+class MessageBanner : public QLabel
+{
+    Q_OBJECT
+public:
+    explicit MessageBanner(QWidget *parent = nullptr);
+    void showError(const QString &text);
+    void showError(const ApiError &error);
+    void showInfo(const QString &text);
+    void clear();
+    bool isError() const { return m_error; }
+
+protected:
+    void mousePressEvent(QMouseEvent *event) override;
+
+private:
+    void present(const QString &text, bool error);
+    bool m_error = false;
+    int m_generation = 0;
+};
+
+// A plain-text editor for code: fixed-width font, syntax highlighting (SyntaxHighlighting.h).
+class CodeEdit : public QPlainTextEdit
+{
+    Q_OBJECT
+public:
+    explicit CodeEdit(const QString &language, QWidget *parent = nullptr);
+};
+
+// A two-column key/value table (metadata) with add and remove.
+class KeyValueEditor : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit KeyValueEditor(QWidget *parent = nullptr);
+    void setValues(const QJsonObject &values);
+    QJsonObject values() const;
+    QTableWidget *table() const { return m_table; }
+
+Q_SIGNALS:
+    void edited();
+
+private:
+    QTableWidget *m_table = nullptr;
+};
+
+// Readable text for an error from the backend.
+QString errorText(const ApiError &error);
+// Indented JSON, keys in document order as QJsonDocument writes them (sorted).
+QString prettyJson(const QJsonValue &value);
+
+// Seam for modal confirmations so tests can answer them: returns true to proceed.
+using ConfirmFunction = std::function<bool(QWidget *parent, const QString &title, const QString &text)>;
+bool confirm(QWidget *parent, const QString &title, const QString &text);
+void setConfirmFunction(ConfirmFunction fn);
+
+} // namespace viv

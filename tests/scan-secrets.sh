@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-of-suite secret scan: every secret value the tests sent (one per line in LEDGER) is
-# byte-searched in every data dir and server log the suite left in ARTIFACTS and in ctest's own
-# log of the run. Any hit fails. An empty ledger or an empty artifacts dir fails too: the scan
+# byte-searched in every data dir and log the suite left in ARTIFACTS (vivariumd logs, the
+# in-process backends' Qt logs) and in any further LOG files given. Any hit fails. An empty ledger or an empty artifacts dir fails too: the scan
 # would prove nothing.
 # usage: scan-secrets.sh LEDGER ARTIFACTS [LOG…]
 set -uo pipefail
@@ -11,8 +11,9 @@ if [[ ! -s "$ledger" ]]; then
     echo "secret_scan: no secrets were recorded in $ledger"; exit 1
 fi
 dbs=$(find "$artifacts" -name '*.sqlite3' 2>/dev/null | wc -l)
-if [[ "$dbs" -eq 0 ]]; then
-    echo "secret_scan: no data dirs under $artifacts"; exit 1
+logs=$(find "$artifacts" -name '*.log' -o -name 'log-*.txt' 2>/dev/null | wc -l)
+if [[ "$dbs" -eq 0 || "$logs" -eq 0 ]]; then
+    echo "secret_scan: no data dirs ($dbs) or no logs ($logs) under $artifacts"; exit 1
 fi
 patterns=$(mktemp)
 trap 'rm -f "$patterns"' EXIT
@@ -30,7 +31,7 @@ case $rc in
     echo "$hits"
     exit 1 ;;
 1)
-    echo "secret_scan: searched $files files ($bytes bytes, $dbs databases) for $secrets secret values: none found"
+    echo "secret_scan: searched $files files ($bytes bytes, $dbs databases, $logs logs) for $secrets secret values: none found"
     echo "1 passed, 0 failed" ;;
 *)
     echo "secret_scan: grep could not read everything (exit $rc); the scan is incomplete"

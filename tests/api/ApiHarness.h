@@ -5,6 +5,7 @@
 
 #include "Backend.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
 #include <QFile>
@@ -48,10 +49,34 @@ public:
 
     ApiHarness() : dir(artifactsTemplate())
     {
-        // Under ctest the data dir outlives the test for the end-of-suite secret scan.
-        if (!qEnvironmentVariableIsEmpty("VIVARIUM_TEST_ARTIFACTS"))
+        // Under ctest the data dir and the backend's log outlive the test for the end-of-suite
+        // secret scan.
+        if (!qEnvironmentVariableIsEmpty("VIVARIUM_TEST_ARTIFACTS")) {
             dir.setAutoRemove(false);
+            teeLogToArtifacts();
+        }
         start();
+    }
+
+    // Copies every Qt log message of this process (the in-process backend's log) into
+    // $VIVARIUM_TEST_ARTIFACTS/log-<pid>.txt, then hands it to the previous handler.
+    static void teeLogToArtifacts()
+    {
+        static QtMessageHandler previous = nullptr;
+        static bool installed = false;
+        if (installed)
+            return;
+        installed = true;
+        previous = qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &ctx, const QString &msg) {
+            static QFile log(qEnvironmentVariable("VIVARIUM_TEST_ARTIFACTS")
+                             + QStringLiteral("/log-%1.txt").arg(QCoreApplication::applicationPid()));
+            if (!log.isOpen())
+                log.open(QIODevice::Append | QIODevice::Text);
+            log.write(qFormatLogMessage(type, ctx, msg).toUtf8() + '\n');
+            log.flush();
+            if (previous)
+                previous(type, ctx, msg);
+        });
     }
 
     static QString artifactsTemplate()

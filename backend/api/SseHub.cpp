@@ -48,7 +48,17 @@ QByteArray SseHub::frame(const QByteArray &event, const QByteArray &id, const QJ
     return msg;
 }
 
+QByteArray SseHub::chunk(const QByteArray &message)
+{
+    return QByteArray::number(message.size(), 16) + "\r\n" + message + "\r\n";
+}
+
 bool SseHub::send(Subscriber &s, const QByteArray &message)
+{
+    return sendChunk(s, chunk(message));
+}
+
+bool SseHub::sendChunk(Subscriber &s, const QByteArray &chunked)
 {
     if (!s.socket || s.socket->state() != QAbstractSocket::ConnectedState)
         return false;
@@ -56,8 +66,13 @@ bool SseHub::send(Subscriber &s, const QByteArray &message)
         qCWarning(lcSse) << "dropping a slow SSE subscriber of" << s.sessionId;
         return false;
     }
-    QByteArray chunk = QByteArray::number(message.size(), 16) + "\r\n" + message + "\r\n";
-    return s.socket->write(chunk) == chunk.size();
+    if (s.socket->write(chunked) != chunked.size())
+        return false;
+    // Hand the bytes to the kernel now instead of on the next event-loop pass (the socket's
+    // write notifier): the caller may keep this thread busy (more commits, other subscribers).
+    // flush() never blocks; whatever the kernel does not take stays buffered as before.
+    s.socket->flush();
+    return true;
 }
 
 void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64> afterSeq,
@@ -135,36 +150,55 @@ void SseHub::end(const SubscriberPtr &s)
 void SseHub::onAppended(const QString &sessionId, const QList<LoggedEvent> &events)
 {
     const auto subs = m_bySession.values(sessionId);
+    if (subs.isEmpty())
+        return;
+    // Each event is serialised and chunk-framed once, whatever the number of subscribers; each
+    // subscriber gets everything it has not seen yet in one write.
+    QList<QByteArray> chunks;
+    chunks.reserve(events.size());
+    for (const LoggedEvent &e : events)
+        chunks.append(chunk(frame(e.event.value(QStringLiteral("type")).toString().toUtf8(),
+                                  e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event)));
+    QByteArray batch;
     for (const SubscriberPtr &s : subs) {
-        for (const LoggedEvent &e : events) {
-            if (e.seq <= s->lastSeq)
+        batch.clear();
+        qint64 last = s->lastSeq;
+        for (qsizetype i = 0; i < events.size(); ++i) {
+            if (events.at(i).seq <= s->lastSeq)
                 continue; // already delivered by the replay
-            if (!send(*s, frame(e.event.value(QStringLiteral("type")).toString().toUtf8(),
-                                e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event))) {
-                end(s);
-                break;
-            }
-            s->lastSeq = e.seq;
+            batch += chunks.at(i);
+            last = events.at(i).seq;
         }
+        if (batch.isEmpty())
+            continue;
+        if (!sendChunk(*s, batch)) {
+            end(s);
+            continue;
+        }
+        s->lastSeq = last;
     }
 }
 
 void SseHub::preview(const QString &sessionId, const QString &previewedType, const QJsonObject &message)
 {
-    const QByteArray msg = frame(message.value(QStringLiteral("type")).toString().toUtf8(), {}, message);
     const auto subs = m_bySession.values(sessionId);
+    QByteArray chunked;
     for (const SubscriberPtr &s : subs) {
-        if (s->deltaTypes.contains(previewedType) && !send(*s, msg))
+        if (!s->deltaTypes.contains(previewedType))
+            continue;
+        if (chunked.isEmpty())
+            chunked = chunk(frame(message.value(QStringLiteral("type")).toString().toUtf8(), {}, message));
+        if (!sendChunk(*s, chunked))
             end(s);
     }
 }
 
 void SseHub::heartbeat()
 {
-    static const QByteArray ping = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
+    static const QByteArray ping = chunk("event: ping\ndata: {\"type\":\"ping\"}\n\n");
     const auto subs = m_bySession.values();
     for (const SubscriberPtr &s : subs) {
-        if (!send(*s, ping))
+        if (!sendChunk(*s, ping))
             end(s);
     }
 }

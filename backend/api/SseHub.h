@@ -65,6 +65,10 @@ private:
     void onAppended(const QString &sessionId, const QList<LoggedEvent> &events);
     void heartbeat();
     bool send(Subscriber &s, const QByteArray &message);
+    // Writes an already chunk-framed message (see chunk()) and flushes it to the kernel.
+    bool sendChunk(Subscriber &s, const QByteArray &chunked);
+    // HTTP/1.1 chunk framing of one message: hex length CRLF data CRLF.
+    static QByteArray chunk(const QByteArray &message);
     void end(const SubscriberPtr &s);
     void forget(QTcpSocket *socket);
     static QByteArray frame(const QByteArray &event, const QByteArray &id, const QJsonObject &data);

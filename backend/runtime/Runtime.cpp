@@ -227,7 +227,10 @@ void SessionRuntime::startTurn(const QJsonObject &message)
 void SessionRuntime::requestModel()
 {
     m_phase = Phase::Resolving;
-    m_clock.restart();
+    // Request build time (bench): from here until the request is handed to the network, minus
+    // any wait for the keychain (an LLM vault's token is read asynchronously).
+    m_buildNs = 0;
+    m_buildFromNs = m_clock.nsecsElapsed();
     auto session = m_mgr.sessions().document(m_sessionId);
     if (!session)
         return abandon();
@@ -244,11 +247,17 @@ void SessionRuntime::requestModel()
         }
         self->sendModelRequest(r->first, r->second);
     });
+    if (self && m_phase == Phase::Resolving && m_buildFromNs >= 0) {
+        // Resolution went asynchronous: the wait is not backend work; sendModelRequest resumes.
+        m_buildNs += m_clock.nsecsElapsed() - m_buildFromNs;
+        m_buildFromNs = -1;
+    }
 }
 
 void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QString &model)
 {
-    const qint64 t0 = m_clock.nsecsElapsed();
+    if (m_buildFromNs < 0)
+        m_buildFromNs = m_clock.nsecsElapsed();
     auto session = m_mgr.sessions().document(m_sessionId);
     auto events = m_mgr.log().since(m_sessionId, 0);
     if (!session || !events)
@@ -282,8 +291,6 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
     req.tools = AgentTools::fromAgent(agent).definitions;
 
     const QString spanId = ids::make(u"sevt");
-    if (!commit({ev(QStringLiteral("span.model_request_start"), {{kId, spanId}})}))
-        return;
     m_spanStartId = spanId;
     m_previewIds.clear();
     m_thinkingId.clear();
@@ -337,7 +344,15 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
         self->onModelFinished(std::move(result));
     };
     m_call = m_mgr.provider(endpoint.kind).start(endpoint, req, std::move(sink));
-    m_buildNs = m_clock.nsecsElapsed() - t0;
+    m_buildNs += m_clock.nsecsElapsed() - m_buildFromNs;
+    m_buildFromNs = -1;
+    // The span start is committed while the request is on its way (the network runs on Qt's
+    // HTTP thread), so the fsync is not on the request's critical path. It is still durable
+    // and fanned out before any part of the response is handled: sink callbacks run on this
+    // thread, after this function has returned. A crash in between leaves a running session
+    // without an open span, which recovery closes like any interrupted turn. On failure
+    // commit() cancels the call.
+    commit({ev(QStringLiteral("span.model_request_start"), {{kId, spanId}})});
 }
 
 void SessionRuntime::onModelFinished(ModelResult result)
@@ -428,16 +443,17 @@ void SessionRuntime::onModelFinished(ModelResult result)
     }
     events.append(spanEnd(false, resp.usage));
     events.append(results);
+    if (m_order.isEmpty() && results.isEmpty()) {
+        // No tool call at all: the turn ends. The response events, the span end and the idle
+        // go into ONE commit (one fsync on the way from the last byte to idle).
+        return endTurn(stop(resp.stopReason == u"refusal" ? QStringLiteral("refusal") : QStringLiteral("end_turn")),
+                       events, resp.usage);
+    }
     if (!commit(events, {}, {}, resp.usage))
         return;
 
-    if (m_order.isEmpty()) {
-        // No tool call is outstanding: the turn ends (refused calls loop back to the model).
-        if (!results.isEmpty())
-            return requestModel();
-        endTurn(stop(resp.stopReason == u"refusal" ? QStringLiteral("refusal") : QStringLiteral("end_turn")));
-        return;
-    }
+    if (m_order.isEmpty()) // only refused calls: their error results loop back to the model
+        return requestModel();
     runTools(m_toRun);
 }
 
@@ -568,7 +584,7 @@ void SessionRuntime::failTurn(const ModelError &error)
             {sessionError(error.errorType(), error.message, QStringLiteral("exhausted"))});
 }
 
-void SessionRuntime::endTurn(const QJsonObject &stopReason, QList<QJsonObject> extra)
+void SessionRuntime::endTurn(const QJsonObject &stopReason, QList<QJsonObject> extra, const ModelUsage &usage)
 {
     QStringList flushed;
     if (stopReason.value(kType).toString() == u"retries_exhausted") {
@@ -581,7 +597,7 @@ void SessionRuntime::endTurn(const QJsonObject &stopReason, QList<QJsonObject> e
     extra.append(idle(stopReason));
     m_pending.clear();
     m_order.clear();
-    if (!commit(extra, QStringLiteral("idle"), flushed))
+    if (!commit(extra, QStringLiteral("idle"), flushed, usage))
         return;
     m_phase = Phase::Idle;
     measure();
@@ -717,7 +733,10 @@ RuntimeManager::RuntimeManager(const Config &config, SessionService &sessions, E
     m_anthropic = makeAnthropicProvider(m_nam, m_options.timeouts);
     m_openai = makeOpenAiProvider(m_nam, m_options.timeouts);
     m_tools = makeNoSandboxToolExecutor();
-    connect(&m_log, &EventLog::appended, this, &RuntimeManager::onAppended);
+    // Queued, not direct: the runtime reacts after the emission that announced the user event
+    // has reached every subscriber (SSE hub, GUI), so no subscriber sees the agent's answer
+    // before the event that caused it.
+    connect(&m_log, &EventLog::appended, this, &RuntimeManager::onAppended, Qt::QueuedConnection);
     connect(&m_sessions, &SessionService::removed, this, [this](const QString &id) {
         if (SessionRuntime *r = m_runtimes.take(id)) {
             r->abandon();

@@ -78,7 +78,7 @@ private:
     void onToolDone(const QString &toolUseId, const ToolResult &result);
     void afterTools();
     void continueAfterActions();
-    void endTurn(const QJsonObject &stopReason, QList<QJsonObject> extra = {});
+    void endTurn(const QJsonObject &stopReason, QList<QJsonObject> extra = {}, const ModelUsage &usage = {});
     void interrupt(const QString &interruptEventId);
     void measure();
     bool commit(QList<QJsonObject> events, const QString &status = {}, QStringList processed = {},
@@ -104,9 +104,13 @@ private:
     QString m_thinkingId;
     QElapsedTimer m_running_since;
     quint64 m_generation = 0;                // bumps on interrupt: stale async answers are ignored
-    // Per-turn overhead measurement (bench): request build, then last byte → idle commit.
+    // Per-turn overhead measurement (bench, RuntimeManager::turnMeasured): the build of the
+    // model request that ended the turn (requestModel() → request handed to the network,
+    // excluding keychain waits; the span.model_request_start commit follows), then the tail
+    // from the response's completion (the sink's `finished`) to session.status_idle committed.
     QElapsedTimer m_clock;
     qint64 m_buildNs = 0;
+    qint64 m_buildFromNs = -1;
     qint64 m_lastByteNs = -1;
 };
 
@@ -138,7 +142,12 @@ public:
     ModelProvider &provider(ProviderEndpoint::Kind kind);
 
 Q_SIGNALS:
-    // Backend overhead of one model round that ended a turn (benchmarks).
+    // Backend overhead of the model round that ended a turn (benchmarks, tests/bench):
+    // `buildNs` = request build (session + endpoint resolution, conversation rebuilt from the log,
+    // request serialised and handed to the network; span.model_request_start is committed right
+    // after, while the request is in flight);
+    // `tailNs` = provider response complete → session.status_idle committed and fanned out.
+    // Emitted right after that commit, on the backend thread.
     void turnMeasured(const QString &sessionId, qint64 buildNs, qint64 tailNs);
 
 private:

@@ -414,6 +414,16 @@ QString VaultService::vaultBusyReason(const QString &vaultId) const
     return {};
 }
 
+QString VaultService::wholeVaultBusyReason(const QString &vaultId) const
+{
+    if (QString why = vaultBusyReason(vaultId); !why.isEmpty())
+        return why;
+    if (m_creating.value(vaultId) > 0 || !m_busyCredentials.keys(vaultId).isEmpty())
+        return QStringLiteral("vault %1 has credential changes in progress; retry the request")
+            .arg(vaultId);
+    return {};
+}
+
 QString VaultService::busyReason(const QString &vaultId, const QString &credentialId) const
 {
     if (QString why = vaultBusyReason(vaultId); !why.isEmpty())
@@ -599,11 +609,8 @@ void VaultService::archive(const QString &id, Callback<QJsonObject> done)
     auto current = retrieve(id);
     if (!current)
         return done(current.error());
-    if (QString why = vaultBusyReason(id); !why.isEmpty())
+    if (QString why = wholeVaultBusyReason(id); !why.isEmpty())
         return done(ApiError::conflict(why));
-    if (m_creating.value(id) > 0 || !m_busyCredentials.keys(id).isEmpty())
-        return done(ApiError::conflict(
-            QStringLiteral("vault %1 has credential changes in progress; retry the request").arg(id)));
 
     // Purge first (see the class comment), then archive the rows in one transaction.
     m_busyVaults.insert(id);
@@ -653,11 +660,8 @@ void VaultService::deleteVault(const QString &id, Callback<QJsonObject> done)
 {
     if (!exists(id))
         return done(ApiError::notFound(QStringLiteral("vault %1 not found").arg(id)));
-    if (QString why = vaultBusyReason(id); !why.isEmpty())
+    if (QString why = wholeVaultBusyReason(id); !why.isEmpty())
         return done(ApiError::conflict(why));
-    if (m_creating.value(id) > 0 || !m_busyCredentials.keys(id).isEmpty())
-        return done(ApiError::conflict(
-            QStringLiteral("vault %1 has credential changes in progress; retry the request").arg(id)));
 
     // Every credential's keychain entry goes first (archived ones included: removing a missing
     // entry succeeds), then the rows. A failure part-way leaves rows without secrets, and a

@@ -99,6 +99,9 @@ private:
 
     // In-flight bookkeeping (see class comment).
     QString busyReason(const QString &vaultId, const QString &credentialId) const;
+    // Why the vault as a whole (archive, delete) cannot change now: it is already being archived
+    // or deleted, or one of its credentials has a change in flight. Empty when it can.
+    QString wholeVaultBusyReason(const QString &vaultId) const;
     QString vaultBusyReason(const QString &vaultId) const;
 
     Database &m_db;

@@ -851,6 +851,10 @@
         <source>Thinking ▾</source>
         <translation>Nachdenken ▾</translation>
     </message>
+    <message>
+        <source>streaming…</source>
+        <translation>wird gestreamt …</translation>
+    </message>
 </context>
 <context>
     <name>viv::TranscriptModel</name>

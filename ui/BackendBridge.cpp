@@ -1,6 +1,7 @@
 #include "BackendBridge.h"
 
 #include "Backend.h"
+#include "runtime/Runtime.h"
 #include "secrets/SecretStore.h"
 #include "services/AgentService.h"
 #include "services/EnvironmentService.h"
@@ -89,6 +90,9 @@ void BackendBridge::wireSignals(Backend *backend)
     connect(&backend->sessions(), &SessionService::changed, this, &BackendBridge::sessionChanged);
     connect(&backend->sessions(), &SessionService::removed, this, &BackendBridge::sessionRemoved);
     connect(&backend->events(), &EventLog::appended, this, &BackendBridge::eventsAppended);
+    // Queued like the rest, so a preview and the commit that ends it arrive in the order the
+    // backend thread emitted them.
+    connect(&backend->runtime(), &RuntimeManager::previewed, this, &BackendBridge::previewed);
 }
 
 void BackendBridge::stop()

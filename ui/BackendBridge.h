@@ -86,6 +86,10 @@ Q_SIGNALS:
     void sessionRemoved(const QString &id);
     // Committed events, in log order (EventLog::appended, forwarded).
     void eventsAppended(const QString &sessionId, const QList<viv::LoggedEvent> &events);
+    // Stream-only live previews of a model response in progress (RuntimeManager::previewed,
+    // forwarded): `event_start` / `event_delta` objects, never persisted. The committed event
+    // that ends a preview carries the id announced by its `event_start`.
+    void previewed(const QString &sessionId, const QString &previewedType, const QJsonObject &preview);
 
 private:
     static ApiError notReadyError();

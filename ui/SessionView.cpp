@@ -99,6 +99,9 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
                 if (!m_loading)
                     m_model->append(sessionId, events);
             });
+    // Live text while the model streams. Also while the history loads: reset() keeps the live
+    // rows of a model request the history shows still open.
+    connect(&m_bridge, &BackendBridge::previewed, m_model, &TranscriptModel::preview);
     connect(&m_bridge, &BackendBridge::sessionChanged, this,
             [this](const QString &id, const QJsonObject &session) {
                 if (id != m_sessionId)

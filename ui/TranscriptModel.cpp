@@ -40,11 +40,28 @@ QString contentText(const QJsonValue &content)
     return parts.join(QStringLiteral("\n\n"));
 }
 
-TranscriptModel::TranscriptModel(QObject *parent) : QAbstractListModel(parent) {}
+TranscriptModel::TranscriptModel(QObject *parent) : QAbstractListModel(parent)
+{
+    m_liveTimer.setSingleShot(true);
+    connect(&m_liveTimer, &QTimer::timeout, this, &TranscriptModel::flushLive);
+}
 
 int TranscriptModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_items.size());
+    return parent.isValid() ? 0 : int(m_items.size() + m_live.size());
+}
+
+const TranscriptModel::Item &TranscriptModel::itemAt(int row) const
+{
+    return row < m_items.size() ? m_items.at(row) : m_live.at(row - m_items.size());
+}
+
+int TranscriptModel::liveIndexOf(const QString &eventId) const
+{
+    for (int i = 0; i < m_live.size(); ++i)
+        if (m_live.at(i).eventId == eventId)
+            return i;
+    return -1;
 }
 
 Qt::ItemFlags TranscriptModel::flags(const QModelIndex &index) const
@@ -73,6 +90,7 @@ QHash<int, QByteArray> TranscriptModel::roleNames() const
     names.insert(ExpandedRole, "expanded");
     names.insert(CollapsibleRole, "collapsible");
     names.insert(SeqRole, "seq");
+    names.insert(LiveRole, "live");
     return names;
 }
 
@@ -80,7 +98,7 @@ QVariant TranscriptModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const Item &it = m_items.at(index.row());
+    const Item &it = itemAt(index.row());
     switch (role) {
     case Qt::DisplayRole: {
         QString text = it.title;
@@ -111,6 +129,7 @@ QVariant TranscriptModel::data(const QModelIndex &index, int role) const
         return it.kind == Thinking
                || (it.kind == ToolCall && it.output.count(u'\n') >= kElideLines);
     case SeqRole: return it.seq;
+    case LiveRole: return it.live;
     default: return {};
     }
 }
@@ -119,7 +138,7 @@ bool TranscriptModel::setData(const QModelIndex &index, const QVariant &value, i
 {
     if (role != ExpandedRole || !checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return false;
-    Item &it = m_items[index.row()];
+    Item &it = index.row() < m_items.size() ? m_items[index.row()] : m_live[index.row() - m_items.size()];
     if (it.expanded == value.toBool())
         return true;
     it.expanded = value.toBool();
@@ -134,7 +153,30 @@ void TranscriptModel::clear()
 
 void TranscriptModel::reset(const QString &sessionId, const QList<LoggedEvent> &events)
 {
+    // Live rows of the same session survive a reload while their model request is still open in
+    // the history (previews that arrived while it was read); committed ones are in the history.
+    QSet<QString> ids;
+    bool requestOpen = false;
+    if (sessionId == m_sessionId && !m_live.isEmpty()) {
+        for (const LoggedEvent &e : events) {
+            ids.insert(s(e.event, u"id"));
+            const QString type = s(e.event, u"type");
+            if (type == u"span.model_request_start")
+                requestOpen = true;
+            else if (type == u"span.model_request_end" || type.startsWith(u"session.status_"))
+                requestOpen = false;
+        }
+    }
     beginResetModel();
+    if (requestOpen) {
+        m_live.removeIf([&ids](const Item &it) { return ids.contains(it.eventId); });
+        for (auto it = m_liveText.begin(); it != m_liveText.end();)
+            it = ids.contains(it.key()) ? m_liveText.erase(it) : std::next(it);
+    } else {
+        m_live.clear();
+        m_liveText.clear();
+        m_liveTimer.stop();
+    }
     m_sessionId = sessionId;
     m_lastSeq = 0;
     m_items.clear();
@@ -184,19 +226,34 @@ void TranscriptModel::append(const QString &sessionId, const QList<LoggedEvent> 
         }
         const bool inMiddle = row < m_items.size();
         if (apply(e, &item, row)) {
-            if (inMiddle) {
-                // Rows at and after `row` move down by one.
-                for (auto it = m_rowByEvent.begin(); it != m_rowByEvent.end(); ++it)
-                    if (it.value() >= row && it.key() != item.eventId)
-                        ++it.value();
-                QSet<int> touched;
-                for (int t : std::as_const(m_touched))
-                    touched.insert(t >= row ? t + 1 : t);
-                m_touched = touched;
+            // The committed event of a live preview replaces its live row, exactly once.
+            const int live = item.kind == AgentMessage || item.kind == Thinking ? liveIndexOf(item.eventId) : -1;
+            if (live >= 0) {
+                item.expanded = m_live.at(live).expanded;
+                m_liveText.remove(item.eventId);
             }
-            beginInsertRows({}, row, row);
-            m_items.insert(row, std::move(item));
-            endInsertRows();
+            if (live == 0 && !inMiddle) {
+                // It lands where its live row is: the row becomes the committed event in place.
+                m_live.removeFirst();
+                m_items.append(std::move(item));
+                Q_EMIT dataChanged(index(row), index(row));
+            } else {
+                if (live >= 0)
+                    removeLive(live, live);
+                if (inMiddle) {
+                    // Rows at and after `row` move down by one.
+                    for (auto it = m_rowByEvent.begin(); it != m_rowByEvent.end(); ++it)
+                        if (it.value() >= row && it.key() != item.eventId)
+                            ++it.value();
+                    QSet<int> touched;
+                    for (int t : std::as_const(m_touched))
+                        touched.insert(t >= row ? t + 1 : t);
+                    m_touched = touched;
+                }
+                beginInsertRows({}, row, row);
+                m_items.insert(row, std::move(item));
+                endInsertRows();
+            }
         }
         m_lastSeq = std::max(m_lastSeq, e.seq);
         // Rows updated in place (results joined to their calls).
@@ -204,6 +261,13 @@ void TranscriptModel::append(const QString &sessionId, const QList<LoggedEvent> 
             if (touched < m_items.size())
                 Q_EMIT dataChanged(index(touched), index(touched));
         m_touched.clear();
+        // The model request is over: previews it never committed (interrupted, failed) go.
+        if (!m_live.isEmpty()) {
+            const QString type = s(e.event, u"type");
+            if (type == u"span.model_request_end" || type == u"session.status_idle"
+                || type == u"session.status_terminated")
+                removeLive(0, int(m_live.size()) - 1);
+        }
     }
     if (pendingBefore != m_pending) {
         // Rows whose pending flag flipped.
@@ -220,6 +284,80 @@ void TranscriptModel::append(const QString &sessionId, const QList<LoggedEvent> 
         Q_EMIT usageChanged();
     if (statusBefore != m_lastStatus)
         Q_EMIT statusChanged(m_lastStatus);
+}
+
+void TranscriptModel::preview(const QString &sessionId, const QString &previewedType, const QJsonObject &preview)
+{
+    if (sessionId != m_sessionId || m_sessionId.isEmpty())
+        return;
+    const QString type = s(preview, u"type");
+    if (type == u"event_start") {
+        const QJsonObject ev = preview.value(QStringLiteral("event")).toObject();
+        const QString id = s(ev, u"id");
+        if (id.isEmpty() || liveIndexOf(id) >= 0)
+            return;
+        Item item;
+        item.live = true;
+        item.eventId = id;
+        item.type = s(ev, u"type").isEmpty() ? previewedType : s(ev, u"type");
+        if (item.type == u"agent.message") {
+            item.kind = AgentMessage;
+            item.title = tr("Agent");
+        } else if (item.type == u"agent.thinking") {
+            item.kind = Thinking;
+            item.title = tr("Thinking");
+        } else {
+            return;
+        }
+        const int row = rowCount();
+        beginInsertRows({}, row, row);
+        m_live.append(std::move(item));
+        endInsertRows();
+        return;
+    }
+    if (type == u"event_delta") {
+        const QString id = s(preview, u"event_id");
+        if (liveIndexOf(id) < 0)
+            return; // its start was missed (opened mid-stream) or it is committed already
+        const QJsonObject delta = preview.value(QStringLiteral("delta")).toObject();
+        if (s(delta, u"type") != u"content_delta")
+            return;
+        // `content`: one partial element of the content array (a text block), appended.
+        const QJsonValue content = delta.value(QStringLiteral("content"));
+        m_liveText[id] += contentText(content.isObject() ? QJsonValue(QJsonArray{content}) : content);
+        // Coalesced: at most one update per kLiveUpdateMs, however fast the deltas come.
+        if (!m_liveShown.isValid() || m_liveShown.elapsed() >= kLiveUpdateMs)
+            flushLive();
+        else if (!m_liveTimer.isActive())
+            m_liveTimer.start(int(kLiveUpdateMs - m_liveShown.elapsed()));
+    }
+}
+
+void TranscriptModel::flushLive()
+{
+    m_liveTimer.stop();
+    m_liveShown.start();
+    for (auto it = m_liveText.cbegin(); it != m_liveText.cend(); ++it) {
+        const int live = liveIndexOf(it.key());
+        if (live < 0 || it.value().isEmpty())
+            continue;
+        m_live[live].body += it.value();
+        const QModelIndex i = index(int(m_items.size()) + live);
+        Q_EMIT dataChanged(i, i, {Qt::DisplayRole, BodyRole});
+    }
+    m_liveText.clear();
+}
+
+void TranscriptModel::removeLive(int first, int last)
+{
+    const int base = int(m_items.size());
+    beginRemoveRows({}, base + first, base + last);
+    for (int i = first; i <= last; ++i)
+        m_liveText.remove(m_live.at(i).eventId);
+    m_live.remove(first, last - first + 1);
+    endRemoveRows();
+    if (m_live.isEmpty())
+        m_liveTimer.stop();
 }
 
 void TranscriptModel::setPending(const QStringList &ids)

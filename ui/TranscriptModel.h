@@ -3,9 +3,11 @@
 #include "services/EventLog.h"
 
 #include <QAbstractListModel>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QJsonObject>
 #include <QSet>
+#include <QTimer>
 
 namespace viv {
 
@@ -13,6 +15,13 @@ namespace viv {
 // thing a person reads (a message, a thinking step, a tool call with its result, a status change,
 // an error). Tool results, confirmations and custom tool answers do not add rows: they update the
 // row of the call they belong to (dataChanged). Spans are folded into token usage.
+//
+// Live text: while the model streams, each previewed agent.message / agent.thinking (the runtime's
+// stream-only `event_start` / `event_delta`, see preview()) is a live row after all committed rows
+// (LiveRole), its text growing at most every kLiveUpdateMs. The committed event carries the same
+// id and replaces its live row exactly once — in place (dataChanged) when it lands where the live
+// row is, else the live row is removed and the event inserted at its place. Live rows whose event
+// is never committed (interrupt, error) go when their model request ends (span end, idle).
 class TranscriptModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -36,6 +45,7 @@ public:
         ExpandedRole,    // settable: thinking and long outputs are collapsed by default
         CollapsibleRole,
         SeqRole,
+        LiveRole,        // a live preview of an event still streaming (not committed yet)
     };
 
     struct Usage
@@ -54,6 +64,9 @@ public:
     void clear();
     // Appends live events; ignores other sessions and events at or below lastSeq().
     void append(const QString &sessionId, const QList<LoggedEvent> &events);
+    // A live preview (BackendBridge::previewed): `event_start` adds a live row, `event_delta`
+    // text is buffered and shown coalesced. Ignores other sessions and unknown ids.
+    void preview(const QString &sessionId, const QString &previewedType, const QJsonObject &preview);
 
     QString sessionId() const { return m_sessionId; }
     qint64 lastSeq() const { return m_lastSeq; }
@@ -64,6 +77,8 @@ public:
     int rowOfEvent(const QString &eventId) const { return m_rowByEvent.value(eventId, -1); }
     Usage usage() const { return m_usage; }
     QString lastStatus() const { return m_lastStatus; }
+    // Live rows (previews not committed yet) follow the committed rows.
+    int liveRowCount() const { return int(m_live.size()); }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -73,6 +88,8 @@ public:
 
     // Long outputs are elided to this many lines until expanded.
     static constexpr int kElideLines = 12;
+    // Streamed text reaches the view at most this often (a row relayout per update).
+    static constexpr int kLiveUpdateMs = 30;
 
 Q_SIGNALS:
     void pendingChanged();
@@ -96,7 +113,12 @@ private:
         bool outputIsError = false;
         bool hasResult = false;
         bool expanded = false;
+        bool live = false;
     };
+    const Item &itemAt(int row) const;
+    int liveIndexOf(const QString &eventId) const;
+    void removeLive(int first, int last);
+    void flushLive();
     // Applies one event: returns true when it adds a row (stored in `out`), else it may have
     // updated an existing row (recorded in m_touched).
     bool apply(const LoggedEvent &e, Item *out, int nextRow);
@@ -114,6 +136,10 @@ private:
     Usage m_usage;
     QString m_lastStatus;
     bool m_batch = false;
+    QList<Item> m_live;                    // live rows (rows m_items.size() …), in start order
+    QHash<QString, QString> m_liveText;    // live event id → streamed text not shown yet
+    QTimer m_liveTimer;
+    QElapsedTimer m_liveShown;             // since the last live text update
 };
 
 // Text of the content blocks of a message-like event (text blocks joined; other blocks named).

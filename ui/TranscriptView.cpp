@@ -285,6 +285,8 @@ void TranscriptDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
     const QString state = stateText(index.data(TranscriptModel::StateRole).toString(), pending);
     if (!state.isEmpty())
         right = state + QStringLiteral("  ") + right;
+    if (index.data(TranscriptModel::LiveRole).toBool())
+        right = tr("streaming…");
     painter->drawText(header, Qt::AlignRight | Qt::AlignVCenter, right);
 
     // Body.
@@ -333,6 +335,8 @@ void TranscriptView::setModel(QAbstractItemModel *model)
         if (first < this->model()->rowCount() - 1)
             m_delegate->invalidate();
     });
+    // Rows removed (a live preview that was never committed) shift the per-row caches too.
+    connect(model, &QAbstractItemModel::rowsRemoved, this, [this] { m_delegate->invalidate(); });
     connect(model, &QAbstractItemModel::dataChanged, this,
             [this](const QModelIndex &from, const QModelIndex &to) {
                 for (int row = from.row(); row <= to.row(); ++row)

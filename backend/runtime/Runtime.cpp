@@ -305,10 +305,10 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
             return;
         const QString id = ids::make(u"sevt");
         self->m_previewIds.insert(index, id);
-        self->m_mgr.sse().preview(self->m_sessionId, QStringLiteral("agent.message"),
-                                  QJsonObject{{kType, QStringLiteral("event_start")},
-                                              {QStringLiteral("event"),
-                                               QJsonObject{{kType, QStringLiteral("agent.message")}, {kId, id}}}});
+        self->m_mgr.preview(self->m_sessionId, QStringLiteral("agent.message"),
+                            QJsonObject{{kType, QStringLiteral("event_start")},
+                                        {QStringLiteral("event"),
+                                         QJsonObject{{kType, QStringLiteral("agent.message")}, {kId, id}}}});
     };
     sink.textDelta = [self, gen](int index, const QString &text) {
         if (!self || self->m_generation != gen)
@@ -316,7 +316,7 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
         const QString id = self->m_previewIds.value(index);
         if (id.isEmpty())
             return;
-        self->m_mgr.sse().preview(
+        self->m_mgr.preview(
             self->m_sessionId, QStringLiteral("agent.message"),
             QJsonObject{{kType, QStringLiteral("event_delta")},
                         {QStringLiteral("event_id"), id},
@@ -328,11 +328,11 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
         if (!self || self->m_generation != gen || !self->m_thinkingId.isEmpty())
             return;
         self->m_thinkingId = ids::make(u"sevt");
-        self->m_mgr.sse().preview(self->m_sessionId, QStringLiteral("agent.thinking"),
-                                  QJsonObject{{kType, QStringLiteral("event_start")},
-                                              {QStringLiteral("event"),
-                                               QJsonObject{{kType, QStringLiteral("agent.thinking")},
-                                                           {kId, self->m_thinkingId}}}});
+        self->m_mgr.preview(self->m_sessionId, QStringLiteral("agent.thinking"),
+                            QJsonObject{{kType, QStringLiteral("event_start")},
+                                        {QStringLiteral("event"),
+                                         QJsonObject{{kType, QStringLiteral("agent.thinking")},
+                                                     {kId, self->m_thinkingId}}}});
     };
     sink.finished = [self, gen](ModelResult result) {
         if (!self || self->m_generation != gen)
@@ -756,6 +756,12 @@ void RuntimeManager::setToolExecutor(std::unique_ptr<ToolExecutor> executor)
 {
     if (executor)
         m_tools = std::move(executor);
+}
+
+void RuntimeManager::preview(const QString &sessionId, const QString &previewedType, const QJsonObject &preview)
+{
+    m_sse.preview(sessionId, previewedType, preview);
+    Q_EMIT previewed(sessionId, previewedType, preview);
 }
 
 ModelProvider &RuntimeManager::provider(ProviderEndpoint::Kind kind)

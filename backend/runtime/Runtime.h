@@ -149,9 +149,18 @@ Q_SIGNALS:
     // `tailNs` = provider response complete → session.status_idle committed and fanned out.
     // Emitted right after that commit, on the backend thread.
     void turnMeasured(const QString &sessionId, qint64 buildNs, qint64 tailNs);
+    // A stream-only live preview of the model response in progress, exactly as SSE subscribers
+    // that opted in get it: `event_start` (`event.type` = `previewedType`, `event.id` = the id the
+    // committed agent.message / agent.thinking will carry) or `event_delta` (`event_id`,
+    // `delta.content` = the new text blocks). Never persisted; a preview whose event is never
+    // committed (interrupt, error) simply ends with the span.model_request_end of its request.
+    // Emitted on the backend thread for every preview, whether or not anyone subscribes by SSE.
+    void previewed(const QString &sessionId, const QString &previewedType, const QJsonObject &preview);
 
 private:
     friend class SessionRuntime;
+    // Fans a preview out to SSE subscribers and in-process listeners (previewed()).
+    void preview(const QString &sessionId, const QString &previewedType, const QJsonObject &preview);
     void onAppended(const QString &sessionId, const QList<LoggedEvent> &events);
     SessionRuntime *runtime(const QString &sessionId);
     void recoverSession(const QString &sessionId);

@@ -2,7 +2,8 @@
 // provider (tests/provider/scripted-provider.mjs, Node, 127.0.0.1 only): send a message and see
 // the reply; approve an always_ask tool call and see it run (through the executor: without a
 // sandbox its result is an error saying so); deny with a message; answer a custom tool; interrupt
-// a slow stream; token usage shown.
+// a slow stream; token usage shown; live text while the model streams (previews become rows that
+// grow, then the committed events replace them exactly once).
 #include "GuiHarness.h"
 #include "SessionView.h"
 #include "TranscriptModel.h"
@@ -182,6 +183,115 @@ private Q_SLOTS:
                  QStringLiteral("22°C, sunny"));
     }
 
+    void liveTextWhileStreaming()
+    {
+        const QString text = QStringLiteral("Streaming arrives piece by piece, and the transcript shows every piece as it comes.");
+        QVERIFY(provider.enqueue({QJsonObject{{QStringLiteral("thinking"), QStringLiteral("Let me think about streaming.")},
+                                              {QStringLiteral("text"), text},
+                                              {QStringLiteral("chunks"), 6},
+                                              {QStringLiteral("chunk_delay_ms"), 150}}}));
+        auto view = openNewSession({});
+        TranscriptModel *model = view->model();
+
+        // Every change of the model is checked: an event id is never on two rows, and each id's
+        // row goes from live to committed at most once, in place.
+        struct Seen
+        {
+            bool live = false;
+            int liveRow = -1;
+            int replacements = 0;    // live → committed
+            int replacedAtRow = -1;
+            QStringList liveBodies;  // distinct texts shown while live
+        };
+        QHash<QString, Seen> seen;
+        int duplicates = 0;
+        auto check = [&] {
+            QHash<QString, int> rows;
+            for (int i = 0; i < model->rowCount(); ++i) {
+                const QModelIndex ix = model->index(i);
+                const QString id = ix.data(TranscriptModel::EventIdRole).toString();
+                if (id.isEmpty())
+                    continue;
+                if (rows.contains(id))
+                    ++duplicates;
+                rows.insert(id, i);
+                Seen &s = seen[id];
+                const bool live = ix.data(TranscriptModel::LiveRole).toBool();
+                if (live) {
+                    s.live = true;
+                    s.liveRow = i;
+                    const QString body = ix.data(TranscriptModel::BodyRole).toString();
+                    if (!body.isEmpty() && (s.liveBodies.isEmpty() || s.liveBodies.constLast() != body))
+                        s.liveBodies.append(body);
+                } else if (s.live) {
+                    s.live = false;
+                    ++s.replacements;
+                    s.replacedAtRow = i;
+                }
+            }
+        };
+        connect(model, &QAbstractItemModel::rowsInserted, this, check);
+        connect(model, &QAbstractItemModel::rowsRemoved, this, check);
+        connect(model, &QAbstractItemModel::dataChanged, this, check);
+
+        send(*view, QStringLiteral("stream to me"));
+        // Partial text of the agent's message while it streams …
+        QString messageId;
+        QTRY_VERIFY_WITH_TIMEOUT(([&] {
+            for (int i = 0; i < model->rowCount(); ++i) {
+                const QModelIndex ix = model->index(i);
+                const QString body = ix.data(TranscriptModel::BodyRole).toString();
+                if (ix.data(TranscriptModel::LiveRole).toBool()
+                    && ix.data(TranscriptModel::KindRole).toInt() == TranscriptModel::AgentMessage
+                    && !body.isEmpty() && body.size() < text.size()) {
+                    messageId = ix.data(TranscriptModel::EventIdRole).toString();
+                    return true;
+                }
+            }
+            return false;
+        }()), 15000);
+        QCOMPARE(model->liveRowCount(), 2); // the thinking step and the message, both streaming
+        QVERIFY(text.startsWith(seen.value(messageId).liveBodies.value(0)));
+        // … and the message is not in the log yet: the row is a preview, not a committed event.
+        const auto logged = h->eventsOf(view->sessionId());
+        QVERIFY(!logged.isEmpty());
+        for (const QJsonObject &e : logged)
+            QVERIFY2(e.value(QStringLiteral("id")).toString() != messageId, "the previewed message was already committed");
+
+        // The committed agent.message replaces it: same id, full text, not live.
+        QTRY_COMPARE_WITH_TIMEOUT(model->lastStatus(), QStringLiteral("idle"), 15000);
+        QCOMPARE(model->liveRowCount(), 0);
+        const int row = rowWithBody(*view, text);
+        QVERIFY(row >= 0);
+        QCOMPARE(model->index(row).data(TranscriptModel::EventIdRole).toString(), messageId);
+        QCOMPARE(model->index(row).data(TranscriptModel::EventTypeRole).toString(), QStringLiteral("agent.message"));
+        QVERIFY(!model->index(row).data(TranscriptModel::LiveRole).toBool());
+        QVERIFY(model->index(row).data(TranscriptModel::SeqRole).toLongLong() > 0);
+
+        QCOMPARE(duplicates, 0);
+        const Seen &message = seen.value(messageId);
+        QCOMPARE(message.replacements, 1);
+        QCOMPARE(message.replacedAtRow, message.liveRow); // in place
+        // The text grew while it streamed, each step a prefix of the final text.
+        QVERIFY2(message.liveBodies.size() >= 2, qPrintable(message.liveBodies.join(QStringLiteral(" | "))));
+        for (const QString &partial : message.liveBodies)
+            QVERIFY2(text.startsWith(partial), qPrintable(partial));
+
+        // The thinking step was previewed too and replaced by the committed agent.thinking.
+        QString thinkingId;
+        for (int i = 0; i < model->rowCount(); ++i)
+            if (model->index(i).data(TranscriptModel::EventTypeRole).toString() == u"agent.thinking")
+                thinkingId = model->index(i).data(TranscriptModel::EventIdRole).toString();
+        QVERIFY(!thinkingId.isEmpty());
+        QCOMPARE(seen.value(thinkingId).replacements, 1);
+
+        // Every other row was committed from the start.
+        for (auto it = seen.cbegin(); it != seen.cend(); ++it)
+            if (it.key() != messageId && it.key() != thinkingId)
+                QCOMPARE(it->replacements, 0);
+        disconnect(model, nullptr, this, nullptr);
+    }
+
     void interruptSlowStream()
     {
         QVERIFY(provider.enqueue({QJsonObject{{QStringLiteral("text"), QStringLiteral("This will take forever …")},
@@ -191,6 +301,12 @@ private Q_SLOTS:
         auto *interrupt = view->findChild<QPushButton *>(QStringLiteral("interruptButton"));
         QTRY_VERIFY_WITH_TIMEOUT(interrupt->isEnabled(), 15000);
         QCOMPARE(view->model()->lastStatus(), QStringLiteral("running"));
+        // The stream's first chunk is shown live before the interrupt …
+        QTRY_COMPARE_WITH_TIMEOUT(view->model()->liveRowCount(), 1, 15000);
+        const int live = view->model()->rowCount() - 1;
+        QVERIFY(view->model()->index(live).data(TranscriptModel::LiveRole).toBool());
+        QTRY_VERIFY_WITH_TIMEOUT(!view->model()->index(live).data(TranscriptModel::BodyRole).toString().isEmpty(), 15000);
+        QVERIFY(QStringLiteral("This will take forever …").startsWith(view->model()->index(live).data(TranscriptModel::BodyRole).toString()));
         QElapsedTimer t;
         t.start();
         QTest::mouseClick(interrupt, Qt::LeftButton);
@@ -201,6 +317,10 @@ private Q_SLOTS:
             sawInterrupt |= view->model()->index(i).data(TranscriptModel::EventTypeRole).toString() == u"user.interrupt";
         QVERIFY(sawInterrupt);
         QVERIFY(!interrupt->isEnabled());
+        // … and goes with the interrupted request: it was never committed.
+        QCOMPARE(view->model()->liveRowCount(), 0);
+        for (int i = 0; i < view->model()->rowCount(); ++i)
+            QVERIFY(!view->model()->index(i).data(TranscriptModel::LiveRole).toBool());
     }
 
 private:

@@ -1,5 +1,6 @@
 // The transcript model under QAbstractItemModelTester (history, then incremental appends, tool
-// results joined to their calls, pending actions, usage, expand/collapse), and the session view
+// results joined to their calls, pending actions, usage, expand/collapse, live previews replaced
+// by their committed events, coalesced streaming updates), and the session view
 // wired to a real backend: events committed to the log appear live; approve / deny / custom tool
 // answers / composer / interrupt write the right user events into the log.
 #include "GuiHarness.h"
@@ -140,6 +141,118 @@ private Q_SLOTS:
                             40));
         QCOMPARE(model.index(model.rowCount() - 1).data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::Error));
         model.clear();
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void livePreviewsReplacedOnce()
+    {
+        TranscriptModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const QString session = QStringLiteral("sesn_1");
+        model.reset(session, logged({ev::userMessage(QStringLiteral("hi")), ev::status(QStringLiteral("running")),
+                                     ev::spanStart()}));
+        QCOMPARE(model.rowCount(), 2);
+        auto start = [](const QString &type, const QString &id) {
+            return QJsonObject{{QStringLiteral("type"), QStringLiteral("event_start")},
+                               {QStringLiteral("event"), QJsonObject{{QStringLiteral("type"), type}, {QStringLiteral("id"), id}}}};
+        };
+        auto delta = [](const QString &id, const QString &text) {
+            return QJsonObject{{QStringLiteral("type"), QStringLiteral("event_delta")},
+                               {QStringLiteral("event_id"), id},
+                               {QStringLiteral("delta"), QJsonObject{{QStringLiteral("type"), QStringLiteral("content_delta")},
+                                                                     {QStringLiteral("index"), 0},
+                                                                     {QStringLiteral("content"), ev::text(text).at(0)}}}};
+        };
+        const QString msg = QStringLiteral("agent.message");
+        const QString id = ids::make(u"sevt");
+
+        // A start adds one live row after the committed ones; other sessions and unknown ids
+        // are ignored.
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+        model.preview(session, msg, start(msg, id));
+        model.preview(QStringLiteral("sesn_2"), msg, start(msg, ids::make(u"sevt")));
+        model.preview(session, msg, delta(ids::make(u"sevt"), QStringLiteral("stray")));
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.liveRowCount(), 1);
+        QCOMPARE(inserted.size(), 1);
+        QVERIFY(model.index(2).data(TranscriptModel::LiveRole).toBool());
+        QCOMPARE(model.index(2).data(TranscriptModel::EventIdRole).toString(), id);
+        QCOMPARE(model.index(2).data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::AgentMessage));
+
+        // 500 rapid deltas: the first shows at once, the rest in one coalesced update.
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QString full;
+        for (int i = 0; i < 500; ++i) {
+            const QString piece = QStringLiteral("w%1 ").arg(i);
+            full += piece;
+            model.preview(session, msg, delta(id, piece));
+        }
+        QVERIFY(changed.size() >= 1);
+        QVERIFY(full.startsWith(model.index(2).data(TranscriptModel::BodyRole).toString()));
+        QTRY_COMPARE(model.index(2).data(TranscriptModel::BodyRole).toString(), full);
+        QVERIFY2(changed.size() <= 5, qPrintable(QString::number(changed.size())));
+
+        // A message queued meanwhile is committed before the live row (rows stay in log order).
+        model.append(session, logged({ev::userMessage(QStringLiteral("also this"))}, 4));
+        QCOMPARE(model.rowCount(), 4);
+        QCOMPARE(model.index(2).data(TranscriptModel::BodyRole).toString(), QStringLiteral("also this"));
+        QVERIFY(model.index(3).data(TranscriptModel::LiveRole).toBool());
+
+        // A reload of the same session while the request is open keeps the live row.
+        model.reset(session, logged({ev::userMessage(QStringLiteral("hi")), ev::status(QStringLiteral("running")),
+                                     ev::spanStart(), ev::userMessage(QStringLiteral("also this"))}));
+        QCOMPARE(model.rowCount(), 4);
+        QCOMPARE(model.index(3).data(TranscriptModel::EventIdRole).toString(), id);
+        QCOMPARE(model.index(3).data(TranscriptModel::BodyRole).toString(), full);
+
+        // The committed event with the preview's id replaces the live row in place, once.
+        inserted.clear();
+        removed.clear();
+        changed.clear();
+        QJsonObject committed = ev::agentMessage(full.trimmed());
+        committed.insert(QStringLiteral("id"), id);
+        model.append(session, logged({committed, ev::spanEnd(10, 5), ev::idle()}, 5));
+        QCOMPARE(model.liveRowCount(), 0);
+        QCOMPARE(inserted.size(), 1); // the idle row only
+        QCOMPARE(removed.size(), 0);
+        QCOMPARE(model.index(3).data(TranscriptModel::EventIdRole).toString(), id);
+        QVERIFY(!model.index(3).data(TranscriptModel::LiveRole).toBool());
+        QCOMPARE(model.index(3).data(TranscriptModel::BodyRole).toString(), full.trimmed());
+        QCOMPARE(model.index(3).data(TranscriptModel::SeqRole).toLongLong(), 5);
+        QCOMPARE(changed.constFirst().at(0).value<QModelIndex>().row(), 3);
+        // A late delta of a committed event changes nothing.
+        model.preview(session, msg, delta(id, QStringLiteral("late")));
+        QCOMPARE(model.index(3).data(TranscriptModel::BodyRole).toString(), full.trimmed());
+
+        // A preview never committed (interrupted) goes when its request ends.
+        const QString thinking = ids::make(u"sevt");
+        const QString cut = ids::make(u"sevt");
+        model.append(session, logged({ev::userMessage(QStringLiteral("again")), ev::status(QStringLiteral("running")),
+                                      ev::spanStart()}, 8));
+        const int rows = model.rowCount();
+        model.preview(session, QStringLiteral("agent.thinking"), start(QStringLiteral("agent.thinking"), thinking));
+        model.preview(session, msg, start(msg, cut));
+        model.preview(session, msg, delta(cut, QStringLiteral("half a sen")));
+        QCOMPARE(model.rowCount(), rows + 2);
+        QCOMPARE(model.index(rows).data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::Thinking));
+        QVERIFY(model.setData(model.index(rows), true, TranscriptModel::ExpandedRole));
+        removed.clear();
+        QJsonObject think = ev::thinking();
+        think.insert(QStringLiteral("id"), thinking);
+        model.append(session, logged({think, {{QStringLiteral("type"), QStringLiteral("user.interrupt")}},
+                                      ev::spanEnd(1, 1), ev::idle()}, 11));
+        QCOMPARE(model.liveRowCount(), 0);
+        QCOMPARE(removed.size(), 1);
+        QCOMPARE(model.index(rows).data(TranscriptModel::EventIdRole).toString(), thinking);
+        QVERIFY(model.index(rows).data(TranscriptModel::ExpandedRole).toBool()); // kept from the live row
+        for (int i = 0; i < model.rowCount(); ++i)
+            QVERIFY(model.index(i).data(TranscriptModel::EventIdRole).toString() != cut);
+
+        // Another session's reset drops live rows.
+        model.preview(session, msg, start(msg, ids::make(u"sevt")));
+        QCOMPARE(model.liveRowCount(), 1);
+        model.reset(QStringLiteral("sesn_2"), {});
         QCOMPARE(model.rowCount(), 0);
     }
 

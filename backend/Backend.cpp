@@ -22,6 +22,8 @@
 #include "services/SessionService.h"
 #include "runtime/Runtime.h"
 // [sandbox-include]
+#include "api/SandboxesController.h"
+#include "sandbox/SandboxManager.h"
 
 #include <QDir>
 #include <QHostInfo>
@@ -104,6 +106,10 @@ Status Backend::openServices()
     m_runtime = new RuntimeManager(m_config, *m_sessions, *m_events, *m_vaults, *m_sse, this);
     m_runtime->start(); // crash recovery, then queued work resumes
     // [sandbox-wire]
+    m_sandboxes = new SandboxManager(SandboxConfig::fromEnvironment(m_config.dataDir),
+                                     SandboxConfig::instanceTag(m_config.dataDir), this);
+    registerSandboxRoutes(*m_api, *m_sandboxes);
+    m_sandboxes->start(); // orphan sweep (asynchronous); prewarm when configured
     return Ok{};
 }
 

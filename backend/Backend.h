@@ -20,6 +20,7 @@ class EventLog;
 class SseHub;
 class FileService;
 class RuntimeManager;
+class SandboxManager;
 
 // The composition root of the backend: owns the store, the keychain wrapper, the services
 // and the HTTP server. Lives on one thread (its own in the GUI, the main thread in
@@ -57,6 +58,8 @@ public:
     SseHub &sse() { return *m_sse; }
     // The agent loop of every session (backend/runtime); the sandbox installs its ToolExecutor here.
     RuntimeManager &runtime() { return *m_runtime; }
+    // libvirt sandboxes: image cache, warm pool, guest channel (backend/sandbox).
+    SandboxManager &sandboxes() { return *m_sandboxes; }
 
 private:
     Status openServices();
@@ -73,6 +76,7 @@ private:
     SseHub *m_sse = nullptr;
     FileService *m_files = nullptr;
     RuntimeManager *m_runtime = nullptr;
+    SandboxManager *m_sandboxes = nullptr;
 };
 
 } // namespace viv

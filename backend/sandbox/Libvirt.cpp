@@ -1,0 +1,228 @@
+#include "Libvirt.h"
+
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+#include <QMutex>
+#include <QPointer>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include <mutex>
+#include <thread>
+
+Q_LOGGING_CATEGORY(lcLibvirt, "vivarium.sandbox.libvirt")
+
+namespace viv {
+
+struct LibvirtHost::EventSink
+{
+    QPointer<LibvirtHost> host;
+};
+
+namespace {
+std::mutex g_connectMutex;
+
+int lifecycleCallback(virConnectPtr, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    auto *sink = static_cast<LibvirtHost::EventSink *>(opaque);
+    const QString name = QString::fromUtf8(virDomainGetName(dom));
+    if (!name.startsWith(QLatin1String("vivarium-")))
+        return 0;
+    QPointer<LibvirtHost> host = sink->host;
+    if (host)
+        QMetaObject::invokeMethod(host, [host, name, event, detail]() {
+            if (host)
+                Q_EMIT host->domainEvent(name, event, detail);
+        }, Qt::QueuedConnection);
+    return 0;
+}
+
+void freeSink(void *opaque)
+{
+    delete static_cast<LibvirtHost::EventSink *>(opaque);
+}
+
+// libvirt logs every error to stderr by default; we report errors ourselves.
+void quietErrors(void *, virErrorPtr) {}
+} // namespace
+
+LibvirtHost::LibvirtHost(QString uri, QObject *parent) : QObject(parent), m_uri(std::move(uri))
+{
+    m_pool.setMaxThreadCount(4);
+    m_pool.setExpiryTimeout(-1);
+}
+
+LibvirtHost::~LibvirtHost()
+{
+    m_pool.waitForDone();
+    if (m_conn) {
+        if (m_callbackId >= 0)
+            virConnectDomainEventDeregisterAny(m_conn, m_callbackId); // frees the sink
+        virConnectClose(m_conn);
+    }
+}
+
+void LibvirtHost::ensureEventLoop()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        virSetErrorFunc(nullptr, quietErrors);
+        if (virEventRegisterDefaultImpl() < 0) {
+            qCWarning(lcLibvirt) << "cannot register libvirt's event loop; lifecycle events off (polling only)";
+            return;
+        }
+        std::thread([] {
+            for (;;)
+                virEventRunDefaultImpl();
+        }).detach();
+    });
+}
+
+QString LibvirtHost::lastError(const char *what)
+{
+    const char *msg = virGetLastErrorMessage();
+    return QStringLiteral("libvirt: %1 failed: %2").arg(QLatin1String(what), QString::fromUtf8(msg ? msg : "unknown error"));
+}
+
+Status LibvirtHost::connectBlocking()
+{
+    std::lock_guard lock(g_connectMutex);
+    if (m_conn)
+        return Ok{};
+    ensureEventLoop();
+    m_conn = virConnectOpen(m_uri.toUtf8().constData());
+    if (!m_conn)
+        return ApiError::unavailable(lastError("connecting to ") + QStringLiteral(" (URI %1; is libvirtd running? "
+                                                                                   "installer/setup.sh starts it)").arg(m_uri));
+    m_sink = new EventSink{QPointer<LibvirtHost>(this)};
+    m_callbackId = virConnectDomainEventRegisterAny(m_conn, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                    VIR_DOMAIN_EVENT_CALLBACK(lifecycleCallback), m_sink, freeSink);
+    if (m_callbackId < 0) {
+        delete m_sink;
+        m_sink = nullptr;
+        qCWarning(lcLibvirt).noquote() << lastError("registering lifecycle events") << "- polling only";
+    }
+    qCInfo(lcLibvirt).noquote() << "connected to" << m_uri;
+    return Ok{};
+}
+
+namespace {
+struct DomainRef
+{
+    virDomainPtr d = nullptr;
+    ~DomainRef()
+    {
+        if (d)
+            virDomainFree(d);
+    }
+};
+} // namespace
+
+Status LibvirtHost::createDomainBlocking(const QString &xml)
+{
+    if (auto s = connectBlocking(); !s)
+        return s;
+    QElapsedTimer clock;
+    clock.start();
+    DomainRef dom{virDomainCreateXML(m_conn, xml.toUtf8().constData(), 0)};
+    if (!dom.d)
+        return ApiError::internal(lastError("starting a sandbox VM"));
+    // virDomainCreateXML takes ~0.5 s. Far longer means libvirtd is re-probing QEMU on every
+    // capabilities lookup (measured: 68 s per VM, 4 s per probe). The known cause: /dev/kvm
+    // exists but its permissions (root:root 0600 where no udev ran) hide it from the QEMU user,
+    // while the probe itself saw KVM, so libvirt's cache never validates. The fix is on the
+    // host: `chgrp kvm /dev/kvm && chmod 0660 /dev/kvm` (what udev's rule does).
+    if (const qint64 ms = clock.elapsed(); ms > 5000)
+        qCWarning(lcLibvirt).noquote()
+            << QStringLiteral("libvirt took %1 ms to start a VM. If /dev/kvm exists, check that it is group `kvm`, "
+                              "mode 0660 (libvirtd re-probes QEMU on every call when the QEMU user cannot open it); "
+                              "libvirtd's debug log shows \"KVM was enabled when probing\" in that case.")
+                   .arg(ms);
+    return Ok{};
+}
+
+Status LibvirtHost::destroyDomainBlocking(const QString &name)
+{
+    if (auto s = connectBlocking(); !s)
+        return s;
+    DomainRef dom{virDomainLookupByName(m_conn, name.toUtf8().constData())};
+    if (!dom.d)
+        return Ok{};
+    if (virDomainDestroy(dom.d) < 0) {
+        virErrorPtr e = virGetLastError();
+        if (e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID))
+            return Ok{};
+        return ApiError::internal(lastError("destroying a sandbox VM"));
+    }
+    // Persistent leftovers (a managed save image, a defined domain) go too.
+    if (virDomainIsPersistent(dom.d) == 1)
+        virDomainUndefineFlags(dom.d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+    return Ok{};
+}
+
+Status LibvirtHost::suspendBlocking(const QString &name)
+{
+    if (auto s = connectBlocking(); !s)
+        return s;
+    DomainRef dom{virDomainLookupByName(m_conn, name.toUtf8().constData())};
+    if (!dom.d || virDomainSuspend(dom.d) < 0)
+        return ApiError::internal(lastError("pausing a sandbox VM"));
+    return Ok{};
+}
+
+Status LibvirtHost::resumeBlocking(const QString &name)
+{
+    if (auto s = connectBlocking(); !s)
+        return s;
+    DomainRef dom{virDomainLookupByName(m_conn, name.toUtf8().constData())};
+    if (!dom.d || virDomainResume(dom.d) < 0)
+        return ApiError::internal(lastError("resuming a sandbox VM"));
+    return Ok{};
+}
+
+Status LibvirtHost::saveBlocking(const QString &name, const QString &file)
+{
+    if (auto s = connectBlocking(); !s)
+        return s;
+    DomainRef dom{virDomainLookupByName(m_conn, name.toUtf8().constData())};
+    if (!dom.d || virDomainSave(dom.d, file.toUtf8().constData()) < 0)
+        return ApiError::internal(lastError("saving a sandbox VM"));
+    return Ok{};
+}
+
+Status LibvirtHost::restoreBlocking(const QString &file)
+{
+    if (auto s = connectBlocking(); !s)
+        return s;
+    if (virDomainRestore(m_conn, file.toUtf8().constData()) < 0)
+        return ApiError::internal(lastError("restoring a sandbox VM"));
+    return Ok{};
+}
+
+Result<QList<LibvirtHost::DomainInfo>> LibvirtHost::listBlocking(const QString &namePrefix)
+{
+    if (auto s = connectBlocking(); !s)
+        return s.error();
+    virDomainPtr *domains = nullptr;
+    const int n = virConnectListAllDomains(m_conn, &domains, 0);
+    if (n < 0)
+        return ApiError::internal(lastError("listing VMs"));
+    QList<DomainInfo> out;
+    for (int i = 0; i < n; ++i) {
+        const QString name = QString::fromUtf8(virDomainGetName(domains[i]));
+        if (name.startsWith(namePrefix)) {
+            DomainInfo info;
+            info.name = name;
+            int reason = 0;
+            if (virDomainGetState(domains[i], &info.state, &reason, 0) < 0)
+                info.state = VIR_DOMAIN_NOSTATE;
+            out << info;
+        }
+        virDomainFree(domains[i]);
+    }
+    free(domains);
+    return out;
+}
+
+} // namespace viv

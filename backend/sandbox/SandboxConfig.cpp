@@ -1,0 +1,78 @@
+#include "SandboxConfig.h"
+
+#include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
+
+#include <unistd.h>
+
+namespace viv {
+
+namespace {
+int envInt(const char *name, int def, int min, int max)
+{
+    bool ok = false;
+    const int v = qEnvironmentVariableIntValue(name, &ok);
+    return ok ? qBound(min, v, max) : def;
+}
+
+QString findRecipeDir()
+{
+    const QString fromEnv = qEnvironmentVariable("VIVARIUM_GUEST_RECIPE_DIR");
+    if (!fromEnv.isEmpty())
+        return fromEnv;
+    const QString appDir = QCoreApplication::applicationDirPath();
+    // The installed recipe next to the binary (the package), then the source tree (a build
+    // tree's binary: its own recipe, not an installed package's), then the system one.
+    const QStringList candidates = {
+        appDir + QStringLiteral("/../share/vivarium/guest"),
+#ifdef VIVARIUM_SOURCE_DIR
+        QStringLiteral(VIVARIUM_SOURCE_DIR "/resources/guest"),
+#endif
+        QStringLiteral("/usr/share/vivarium/guest"),
+    };
+    for (const QString &c : candidates) {
+        if (QFileInfo::exists(c + QStringLiteral("/build-image.sh")))
+            return QDir(c).canonicalPath();
+    }
+    return candidates.constLast();
+}
+} // namespace
+
+SandboxConfig SandboxConfig::fromEnvironment(const QString &dataDir)
+{
+    SandboxConfig c;
+    c.libvirtUri = qEnvironmentVariable("VIVARIUM_LIBVIRT_URI");
+    if (c.libvirtUri.isEmpty())
+        c.libvirtUri = geteuid() == 0 ? QStringLiteral("qemu:///system") : QStringLiteral("qemu:///session");
+    c.imageDir = qEnvironmentVariable("VIVARIUM_IMAGE_DIR");
+    if (c.imageDir.isEmpty())
+        c.imageDir = dataDir + QStringLiteral("/images");
+    c.sandboxDir = dataDir + QStringLiteral("/sandboxes");
+    c.recipeDir = findRecipeDir();
+    c.accel = qEnvironmentVariable("VIVARIUM_SANDBOX_ACCEL", QStringLiteral("auto")).toLower();
+    c.memoryMiB = envInt("VIVARIUM_SANDBOX_MEMORY_MB", 512, 128, 65536);
+    c.vcpus = envInt("VIVARIUM_SANDBOX_CPUS", 1, 1, 64);
+    c.warmPool = envInt("VIVARIUM_WARM_POOL", 1, 0, 64);
+    c.prewarm = qEnvironmentVariable("VIVARIUM_SANDBOX_PREWARM") == QLatin1String("1");
+    c.kernelDebug = qEnvironmentVariable("VIVARIUM_SANDBOX_KERNEL_DEBUG") == QLatin1String("1");
+    return c;
+}
+
+bool SandboxConfig::useKvm() const
+{
+    if (accel == QLatin1String("tcg"))
+        return false;
+    if (accel == QLatin1String("kvm"))
+        return true;
+    return access("/dev/kvm", R_OK | W_OK) == 0;
+}
+
+QString SandboxConfig::instanceTag(const QString &dataDir)
+{
+    const QByteArray path = QDir(dataDir).absolutePath().toUtf8();
+    return QString::fromLatin1(QCryptographicHash::hash(path, QCryptographicHash::Sha256).toHex().left(8));
+}
+
+} // namespace viv

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <QString>
+
+namespace viv {
+
+// Sandbox settings, read from the environment (README "Sandboxes" lists them).
+struct SandboxConfig
+{
+    QString libvirtUri;   // VIVARIUM_LIBVIRT_URI; default qemu:///system as root, else qemu:///session
+    QString imageDir;     // VIVARIUM_IMAGE_DIR; default <dataDir>/images (shared cache in tests)
+    QString sandboxDir;   // <dataDir>/sandboxes: overlays, workspace disks, channel sockets
+    QString recipeDir;    // VIVARIUM_GUEST_RECIPE_DIR; default: installed or source resources/guest
+    QString accel;        // VIVARIUM_SANDBOX_ACCEL: auto (KVM when /dev/kvm is usable) | kvm | tcg
+    int memoryMiB = 512;  // VIVARIUM_SANDBOX_MEMORY_MB
+    int vcpus = 1;        // VIVARIUM_SANDBOX_CPUS
+    int warmPool = 1;     // VIVARIUM_WARM_POOL: pre-booted VMs kept ready (0 = none)
+    bool prewarm = false; // VIVARIUM_SANDBOX_PREWARM=1: build the image and fill the pool at start
+    bool kernelDebug = false; // VIVARIUM_SANDBOX_KERNEL_DEBUG=1: verbose, timestamped guest console log
+    int defaultTimeoutS = 300; // raw API sandboxes live this long unless `timeout` says otherwise
+    int pollIntervalMs = 2000; // lifecycle polling fallback
+
+    static SandboxConfig fromEnvironment(const QString &dataDir);
+    bool useKvm() const;
+    // A short tag of the data directory: domains are named vivarium-<tag>-<id>, so that one
+    // backend's orphan sweep never touches another backend's VMs.
+    static QString instanceTag(const QString &dataDir);
+};
+
+} // namespace viv

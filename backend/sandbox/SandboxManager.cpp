@@ -1,0 +1,673 @@
+#include "SandboxManager.h"
+
+#include "core/Ids.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QLoggingCategory>
+#include <QProcess>
+
+#include <libvirt/libvirt.h>
+
+#include <unistd.h>
+
+Q_LOGGING_CATEGORY(lcSandbox, "vivarium.sandbox")
+
+namespace viv {
+
+struct SandboxManager::Vm
+{
+    Info info;
+    QString dir;
+    QString socket;
+    QString domain;
+    bool claimed = false;
+    bool bootStarted = false;
+    GuestChannel *channel = nullptr;
+    QElapsedTimer bootClock;
+    QList<std::function<void(const QString &)>> readyWaiters;
+    QTimer *ttl = nullptr;
+    bool resuming = false;
+    QList<std::function<void()>> afterResume;
+    ~Vm()
+    {
+        delete channel;
+        delete ttl;
+    }
+};
+
+QString SandboxManager::stateName(State s)
+{
+    switch (s) {
+    case State::Booting: return QStringLiteral("booting");
+    case State::Running: return QStringLiteral("running");
+    case State::Paused: return QStringLiteral("paused");
+    case State::Dead: return QStringLiteral("dead");
+    }
+    return {};
+}
+
+QJsonObject SandboxManager::Info::toJson() const
+{
+    QJsonObject o{
+        {QStringLiteral("sandboxID"), id},
+        {QStringLiteral("templateID"), templateId},
+        {QStringLiteral("state"), stateName(state)},
+        {QStringLiteral("startedAt"), startedAt.toUTC().toString(Qt::ISODateWithMs)},
+        {QStringLiteral("endAt"), endAt.isNull() ? QJsonValue() : QJsonValue(endAt.toUTC().toString(Qt::ISODateWithMs))},
+        {QStringLiteral("cpuCount"), vcpus},
+        {QStringLiteral("memoryMB"), memoryMiB},
+        {QStringLiteral("bootMs"), bootMs < 0 ? QJsonValue() : QJsonValue(bootMs)},
+        {QStringLiteral("fromWarmPool"), fromWarmPool},
+    };
+    if (!deathReason.isEmpty())
+        o.insert(QStringLiteral("error"), deathReason);
+    return o;
+}
+
+SandboxManager::SandboxManager(SandboxConfig config, QString instanceTag, QObject *parent)
+    : QObject(parent), m_config(std::move(config)), m_tag(std::move(instanceTag))
+{
+    m_prefix = QStringLiteral("vivarium-%1-").arg(m_tag);
+    m_socketDir = QDir::tempPath() + QStringLiteral("/viv-") + m_tag;
+    m_libvirt = new LibvirtHost(m_config.libvirtUri, this);
+    m_image = new GuestImage(m_config.recipeDir, m_config.imageDir, this);
+    connect(m_libvirt, &LibvirtHost::domainEvent, this, &SandboxManager::onDomainEvent);
+    m_poll.setInterval(m_config.pollIntervalMs);
+    connect(&m_poll, &QTimer::timeout, this, &SandboxManager::poll);
+}
+
+SandboxManager::~SandboxManager()
+{
+    // VMs die with the backend: a sandbox is a tool target, not a service.
+    const QStringList domains = [this] {
+        QStringList d;
+        for (Vm *vm : std::as_const(m_vms))
+            if (vm->bootStarted)
+                d << vm->domain;
+        return d;
+    }();
+    for (Vm *vm : std::as_const(m_vms)) {
+        if (vm->channel)
+            vm->channel->close(QStringLiteral("the backend is shutting down"));
+    }
+    for (const QString &d : domains)
+        (void)m_libvirt->destroyDomainBlocking(d);
+    qDeleteAll(m_vms);
+    m_vms.clear();
+    QDir(m_config.sandboxDir).removeRecursively();
+    QDir(m_socketDir).removeRecursively();
+}
+
+void SandboxManager::start()
+{
+    QDir(m_config.sandboxDir).removeRecursively();
+    QDir().mkpath(m_config.sandboxDir);
+    QDir().mkpath(m_socketDir);
+    QFile::setPermissions(m_socketDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    const QString prefix = m_prefix;
+    LibvirtHost *lv = m_libvirt;
+    m_libvirt->run<int>(
+        [lv, prefix]() -> Result<int> {
+            auto domains = lv->listBlocking(prefix);
+            if (!domains)
+                return domains.error();
+            int n = 0;
+            for (const auto &d : *domains) {
+                if (lv->destroyDomainBlocking(d.name))
+                    ++n;
+            }
+            return n;
+        },
+        [this](Result<int> r) {
+            if (!r)
+                qCWarning(lcSandbox).noquote() << "orphan sweep:" << r.error().message();
+            else if (*r > 0)
+                qCInfo(lcSandbox) << "removed" << *r << "orphaned sandbox VM(s) of a previous run";
+            if (m_config.prewarm) {
+                m_poolWanted = true;
+                fillPool();
+            }
+        });
+}
+
+SandboxManager::Vm *SandboxManager::find(const QString &id) const
+{
+    return m_vms.value(id);
+}
+
+int SandboxManager::warmCount() const
+{
+    int n = 0;
+    for (Vm *vm : m_vms)
+        if (!vm->claimed && vm->info.state == State::Running)
+            ++n;
+    return n;
+}
+
+QString SandboxManager::domainXml(const Vm &vm) const
+{
+    auto esc = [](const QString &s) { return s.toHtmlEscaped(); };
+    const bool kvm = m_config.useKvm();
+    // Measured under TCG (printk timestamps on the serial console): `acpi=off` saves ~1.5 s of
+    // ACPI table interpretation and PCI link setup; interrupts route through the BIOS's MP/PIR
+    // tables, which is all these virtio-pci devices need. VIVARIUM_SANDBOX_KERNEL_DEBUG=1 drops
+    // `quiet` and adds printk timestamps to <sandbox dir>/console.log for boot diagnostics.
+    QString cmdline = QStringLiteral(
+        "console=ttyS0 panic=-1 rdinit=/init acpi=off edd=off tsc=reliable no_timer_check "
+        "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd mitigations=off random.trust_cpu=on "
+        "cryptomgr.notests pci=noaer nowatchdog");
+    cmdline += m_config.kernelDebug ? QStringLiteral(" printk.time=1") : QStringLiteral(" quiet loglevel=1");
+    return QStringLiteral(
+               "<domain type='%1'>"
+               "<name>%2</name>"
+               "<metadata><viv:sandbox xmlns:viv='https://github.com/vivarium/sandbox/1' id='%3' tag='%4'/></metadata>"
+               "<memory unit='MiB'>%5</memory>"
+               "<vcpu>%6</vcpu>"
+               "<os><type arch='x86_64' machine='pc'>hvm</type>"
+               "<kernel>%7</kernel><initrd>%8</initrd><cmdline>%9</cmdline></os>"
+               "%10"
+               "<clock offset='utc'/>"
+               "<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>"
+               "<devices>"
+               "<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='unsafe' discard='unmap'/>"
+               "<source file='%11'/><target dev='vda' bus='virtio'/></disk>"
+               "<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='writeback' discard='unmap'/>"
+               "<source file='%12'/><target dev='vdb' bus='virtio'/></disk>"
+               "<interface type='user'><model type='virtio'/><rom enabled='no'/></interface>"
+               "<channel type='unix'><source mode='bind' path='%13'/><target type='virtio' name='vivarium.agent'/></channel>"
+               "<serial type='file'><source path='%14'/><target port='0'/></serial>"
+               "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
+               "<controller type='usb' model='none'/>"
+               "<memballoon model='none'/>"
+               "<video><model type='none'/></video>"
+               "</devices>"
+               "<seclabel type='static' model='dac' relabel='no'><label>+%15:+%16</label></seclabel>"
+               "</domain>")
+        .arg(kvm ? QStringLiteral("kvm") : QStringLiteral("qemu"), esc(vm.domain), esc(vm.info.id), m_tag)
+        .arg(m_config.memoryMiB)
+        .arg(m_config.vcpus)
+        .arg(esc(m_image->kernel()), esc(m_image->initrd()), esc(cmdline),
+             // KVM: QEMU's default CPU model. host-passthrough aborts under nested KVM here
+             // ("failed to set MSR 0x10a"); the guest needs no host-specific features.
+             kvm ? QString() : QStringLiteral("<cpu mode='maximum'/>"),
+             esc(vm.dir + QStringLiteral("/root.qcow2")), esc(vm.dir + QStringLiteral("/workspace.qcow2")),
+             esc(vm.socket), esc(vm.dir + QStringLiteral("/console.log")))
+        .arg(getuid())
+        .arg(getgid());
+}
+
+SandboxManager::Vm *SandboxManager::bootVm(bool claimed)
+{
+    auto *vm = new Vm;
+    vm->info.id = ids::make(u"sbx");
+    vm->info.templateId = QString::fromLatin1(kBaseTemplate);
+    vm->info.vcpus = m_config.vcpus;
+    vm->info.memoryMiB = m_config.memoryMiB;
+    vm->domain = domainName(vm->info.id);
+    vm->dir = m_config.sandboxDir + u'/' + vm->info.id;
+    vm->socket = m_socketDir + u'/' + vm->info.id.right(12) + QStringLiteral(".sock");
+    vm->claimed = claimed;
+    m_vms.insert(vm->info.id, vm);
+    m_bootQueue << vm->info.id;
+    startQueuedBoots();
+    return vm;
+}
+
+void SandboxManager::startQueuedBoots()
+{
+    while (m_booting < m_maxParallelBoots && !m_bootQueue.isEmpty()) {
+        Vm *vm = find(m_bootQueue.takeFirst());
+        if (vm)
+            doBoot(vm);
+    }
+}
+
+void SandboxManager::doBoot(Vm *vm)
+{
+    ++m_booting;
+    vm->bootStarted = true;
+    vm->bootClock.start();
+    const QString id = vm->info.id;
+    const QString dir = vm->dir;
+    const QString base = m_image->baseDisk();
+    const QString wsTemplate = m_image->workspaceTemplate();
+    const QString xml = domainXml(*vm);
+    LibvirtHost *lv = m_libvirt;
+    m_libvirt->run<Ok>(
+        [=]() -> Status {
+            if (!QDir().mkpath(dir))
+                return ApiError::internal(QStringLiteral("cannot create %1").arg(dir));
+            QProcess img;
+            img.start(QStringLiteral("qemu-img"), {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"),
+                                                   QStringLiteral("qcow2"), QStringLiteral("-F"), QStringLiteral("qcow2"),
+                                                   QStringLiteral("-b"), base, dir + QStringLiteral("/root.qcow2")});
+            if (!img.waitForFinished(30000) || img.exitCode() != 0)
+                return ApiError::internal(QStringLiteral("qemu-img create failed: %1")
+                                              .arg(QString::fromUtf8(img.readAllStandardError()).trimmed()));
+            if (!QFile::copy(wsTemplate, dir + QStringLiteral("/workspace.qcow2")))
+                return ApiError::internal(QStringLiteral("cannot create the workspace disk in %1").arg(dir));
+            QFile::setPermissions(dir + QStringLiteral("/workspace.qcow2"), QFile::ReadOwner | QFile::WriteOwner);
+            return lv->createDomainBlocking(xml);
+        },
+        [this, id](Status s) {
+            --m_booting;
+            startQueuedBoots();
+            Vm *v = find(id);
+            if (!v)
+                return;
+            if (!s) {
+                markDead(v, s.error().message());
+                return;
+            }
+            if (!m_poll.isActive())
+                m_poll.start();
+            v->channel = new GuestChannel(v->socket, this);
+            connect(v->channel, &GuestChannel::ready, this, [this, id] {
+                if (Vm *w = find(id))
+                    onReady(w);
+            });
+            connect(v->channel, &GuestChannel::failed, this, [this, id](const QString &why) {
+                if (Vm *w = find(id))
+                    markDead(w, why);
+            });
+            connect(v->channel, &GuestChannel::closed, this, [this, id](const QString &why) {
+                if (Vm *w = find(id))
+                    markDead(w, why);
+            });
+            // Generous under TCG with many VMs booting on two cores.
+            v->channel->open(m_config.useKvm() ? 30000 : 120000);
+        });
+}
+
+void SandboxManager::onReady(Vm *vm)
+{
+    m_poolFailures = 0;
+    vm->info.bootMs = vm->bootClock.elapsed();
+    vm->info.state = State::Running;
+    if (vm->info.startedAt.isNull())
+        vm->info.startedAt = QDateTime::currentDateTimeUtc();
+    qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1 ready: cold boot to agent ready %2 ms (%3)")
+                                       .arg(vm->info.id)
+                                       .arg(vm->info.bootMs)
+                                       .arg(m_config.useKvm() ? QStringLiteral("KVM") : QStringLiteral("TCG"));
+    Q_EMIT sandboxChanged(vm->info.id, vm->info.state);
+    if (!vm->claimed)
+        Q_EMIT warmPoolChanged(warmCount());
+    const auto waiters = std::exchange(vm->readyWaiters, {});
+    for (const auto &w : waiters)
+        w(QString());
+}
+
+void SandboxManager::markDead(Vm *vm, const QString &reason)
+{
+    if (vm->info.state == State::Dead)
+        return;
+    qCWarning(lcSandbox).noquote() << "sandbox" << vm->info.id << "is dead:" << reason;
+    vm->info.state = State::Dead;
+    vm->info.deathReason = reason;
+    if (vm->channel)
+        vm->channel->close(reason);
+    const QString id = vm->info.id;
+    const bool neverBooted = vm->info.bootMs < 0;
+    const auto waiters = std::exchange(vm->readyWaiters, {});
+    for (const auto &w : waiters)
+        w(reason); // may destroy the sandbox
+    vm = find(id);
+    if (!vm)
+        return;
+    Q_EMIT sandboxChanged(id, State::Dead);
+    if (!vm->claimed) {
+        // A warm VM that died is simply dropped (and replaced).
+        m_vms.remove(id);
+        const QString domain = vm->domain, dir = vm->dir;
+        delete vm;
+        LibvirtHost *lv = m_libvirt;
+        m_libvirt->run<Ok>([lv, domain, dir]() -> Status {
+            auto s = lv->destroyDomainBlocking(domain);
+            QDir(dir).removeRecursively();
+            return s;
+        }, [](Status) {});
+        // Refill, but stop after repeated boot failures instead of looping on a broken setup.
+        m_poolFailures = neverBooted ? m_poolFailures + 1 : 0;
+        if (m_poolFailures < 3)
+            QTimer::singleShot(1000, this, &SandboxManager::fillPool);
+        else
+            qCWarning(lcSandbox) << "warm pool paused after" << m_poolFailures << "failed boots";
+    }
+}
+
+void SandboxManager::whenReady(Vm *vm, std::function<void(const QString &)> fn)
+{
+    if (vm->info.state == State::Running || vm->info.state == State::Paused)
+        return fn(QString());
+    if (vm->info.state == State::Dead)
+        return fn(vm->info.deathReason);
+    vm->readyWaiters << std::move(fn);
+}
+
+void SandboxManager::fillPool()
+{
+    if (!m_poolWanted || m_config.warmPool <= 0)
+        return;
+    m_image->ensure([this](const QString &error) {
+        if (!error.isEmpty())
+            return;
+        int unclaimed = 0;
+        for (Vm *vm : std::as_const(m_vms))
+            if (!vm->claimed && vm->info.state != State::Dead)
+                ++unclaimed;
+        for (int i = unclaimed; i < m_config.warmPool; ++i)
+            bootVm(false);
+    });
+}
+
+void SandboxManager::armTtl(Vm *vm, int timeoutS)
+{
+    delete vm->ttl;
+    vm->ttl = nullptr;
+    if (timeoutS <= 0) {
+        vm->info.endAt = {};
+        return;
+    }
+    vm->info.endAt = QDateTime::currentDateTimeUtc().addSecs(timeoutS);
+    vm->ttl = new QTimer;
+    vm->ttl->setSingleShot(true);
+    const QString id = vm->info.id;
+    connect(vm->ttl, &QTimer::timeout, this, [this, id] {
+        qCInfo(lcSandbox) << "sandbox" << id << "reached its timeout; destroying it";
+        destroy(id, [](Result<Ok>) {});
+    });
+    vm->ttl->start(std::chrono::seconds(timeoutS));
+}
+
+void SandboxManager::create(const QString &templateId, int timeoutS, Callback<Info> done)
+{
+    const QString tpl = templateId.isEmpty() ? QString::fromLatin1(kBaseTemplate) : templateId;
+    if (tpl != QLatin1String(kBaseTemplate))
+        return done(ApiError::invalid(QStringLiteral("unknown templateID `%1`: the available template is `base` "
+                                                     "(the Vivarium guest image)").arg(tpl.left(64))));
+    if (timeoutS < 0 || timeoutS > 7 * 24 * 3600)
+        return done(ApiError::invalid(QStringLiteral("`timeout` must be between 0 and 604800 seconds")));
+    m_poolWanted = true;
+    m_image->ensure([this, timeoutS, done = std::move(done)](const QString &error) {
+        if (!error.isEmpty())
+            return done(ApiError::unavailable(error));
+        // Warm pool first: a ready VM, else one still booting, else a cold boot.
+        Vm *pick = nullptr;
+        for (Vm *vm : std::as_const(m_vms))
+            if (!vm->claimed && vm->info.state == State::Running) {
+                pick = vm;
+                break;
+            }
+        if (!pick)
+            for (Vm *vm : std::as_const(m_vms))
+                if (!vm->claimed && vm->info.state == State::Booting) {
+                    pick = vm;
+                    break;
+                }
+        if (pick) {
+            pick->claimed = true;
+            pick->info.fromWarmPool = pick->info.state == State::Running;
+            Q_EMIT warmPoolChanged(warmCount());
+        } else {
+            pick = bootVm(true);
+        }
+        const QString id = pick->info.id;
+        pick->info.startedAt = QDateTime::currentDateTimeUtc();
+        armTtl(pick, timeoutS);
+        fillPool();
+        whenReady(pick, [this, id, done](const QString &err) {
+            Vm *vm = find(id);
+            if (!err.isEmpty() || !vm) {
+                if (vm)
+                    destroy(id, [](Result<Ok>) {});
+                return done(ApiError::internal(QStringLiteral("the sandbox VM did not start: %1").arg(err)));
+            }
+            done(vm->info);
+        });
+    });
+}
+
+Result<SandboxManager::Info> SandboxManager::get(const QString &id) const
+{
+    Vm *vm = find(id);
+    if (!vm || !vm->claimed)
+        return ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id.left(64)));
+    return vm->info;
+}
+
+QList<SandboxManager::Info> SandboxManager::list() const
+{
+    QList<Info> out;
+    for (Vm *vm : m_vms)
+        if (vm->claimed)
+            out << vm->info;
+    std::sort(out.begin(), out.end(), [](const Info &a, const Info &b) { return a.startedAt < b.startedAt; });
+    return out;
+}
+
+void SandboxManager::destroy(const QString &id, Callback<Ok> done)
+{
+    Vm *vm = find(id);
+    if (!vm || !vm->claimed)
+        return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id.left(64))));
+    m_vms.remove(id);
+    m_bootQueue.removeAll(id);
+    const bool started = vm->bootStarted;
+    const QString domain = vm->domain, dir = vm->dir, sock = vm->socket;
+    if (vm->channel)
+        vm->channel->close(QStringLiteral("the sandbox was deleted"));
+    vm->info.state = State::Dead;
+    const auto waiters = std::exchange(vm->readyWaiters, {});
+    for (const auto &w : waiters)
+        w(QStringLiteral("the sandbox was deleted"));
+    delete vm;
+    Q_EMIT sandboxChanged(id, State::Dead);
+    LibvirtHost *lv = m_libvirt;
+    m_libvirt->run<Ok>(
+        [lv, started, domain, dir, sock]() -> Status {
+            Status s = started ? lv->destroyDomainBlocking(domain) : Status(Ok{});
+            QDir(dir).removeRecursively();
+            QFile::remove(sock);
+            return s;
+        },
+        [done](Status s) { done(s); });
+}
+
+void SandboxManager::pause(const QString &id, Callback<Info> done)
+{
+    Vm *vm = find(id);
+    if (!vm || !vm->claimed)
+        return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id.left(64))));
+    if (vm->info.state == State::Paused)
+        return done(vm->info);
+    if (vm->info.state != State::Running)
+        return done(ApiError::conflict(QStringLiteral("sandbox `%1` is %2 and cannot be paused")
+                                           .arg(id, stateName(vm->info.state))));
+    const QString domain = vm->domain;
+    LibvirtHost *lv = m_libvirt;
+    vm->info.state = State::Paused; // no new work is sent from now on
+    m_libvirt->run<Ok>([lv, domain]() { return lv->suspendBlocking(domain); },
+                       [this, id, done](Status s) {
+                           Vm *v = find(id);
+                           if (!v)
+                               return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id)));
+                           if (!s) {
+                               v->info.state = State::Running;
+                               return done(s.error());
+                           }
+                           Q_EMIT sandboxChanged(id, v->info.state);
+                           done(v->info);
+                       });
+}
+
+void SandboxManager::resume(const QString &id, Callback<Info> done)
+{
+    Vm *vm = find(id);
+    if (!vm || !vm->claimed)
+        return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id.left(64))));
+    if (vm->info.state == State::Running)
+        return done(vm->info);
+    if (vm->info.state != State::Paused)
+        return done(ApiError::conflict(QStringLiteral("sandbox `%1` is %2 and cannot be resumed")
+                                           .arg(id, stateName(vm->info.state))));
+    vm->afterResume << [this, id, done] {
+        Vm *v = find(id);
+        if (!v)
+            return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id)));
+        if (v->info.state != State::Running)
+            return done(ApiError::internal(QStringLiteral("resuming sandbox `%1` failed: %2").arg(id, v->info.deathReason)));
+        done(v->info);
+    };
+    if (vm->resuming)
+        return;
+    vm->resuming = true;
+    const QString domain = vm->domain;
+    LibvirtHost *lv = m_libvirt;
+    m_libvirt->run<Ok>([lv, domain]() { return lv->resumeBlocking(domain); },
+                       [this, id](Status s) {
+                           Vm *v = find(id);
+                           if (!v)
+                               return;
+                           v->resuming = false;
+                           if (s) {
+                               v->info.state = State::Running;
+                               Q_EMIT sandboxChanged(id, v->info.state);
+                           } else {
+                               qCWarning(lcSandbox).noquote() << s.error().message();
+                               v->info.deathReason = s.error().message();
+                           }
+                           const auto after = std::exchange(v->afterResume, {});
+                           for (const auto &fn : after)
+                               fn();
+                       });
+}
+
+Result<SandboxManager::Vm *> SandboxManager::usable(const QString &id, bool autoResume, std::function<void()> retry)
+{
+    Vm *vm = find(id);
+    if (!vm || !vm->claimed)
+        return ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id.left(64)));
+    switch (vm->info.state) {
+    case State::Running:
+        return vm;
+    case State::Booting:
+        whenReady(vm, [retry](const QString &) { retry(); });
+        return static_cast<Vm *>(nullptr);
+    case State::Paused:
+        if (!autoResume)
+            return ApiError::conflict(QStringLiteral("sandbox `%1` is paused; resume it first").arg(id));
+        resume(id, [retry](Result<Info>) { retry(); });
+        return static_cast<Vm *>(nullptr);
+    case State::Dead:
+        return ApiError::conflict(QStringLiteral("sandbox `%1` is no longer running: %2").arg(id, vm->info.deathReason));
+    }
+    return ApiError::internal(QStringLiteral("unreachable"));
+}
+
+void SandboxManager::call(const QString &id, const QJsonObject &request, Callback<QJsonObject> done, bool autoResume)
+{
+    auto vm = usable(id, autoResume, [this, id, request, done, autoResume] { call(id, request, done, autoResume); });
+    if (!vm)
+        return done(vm.error());
+    if (!*vm)
+        return; // retried when ready
+    (*vm)->channel->request(request, [done](const QJsonObject &msg, bool final) {
+        if (!final)
+            return;
+        if (msg.value(QLatin1String("type")).toString() == QLatin1String("error")) {
+            const QString message = msg.value(QLatin1String("message")).toString();
+            if (msg.value(QLatin1String("channel_closed")).toBool())
+                return done(ApiError::conflict(QStringLiteral("the sandbox VM went away: %1").arg(message)));
+            const QString code = msg.value(QLatin1String("errno")).toString();
+            if (code == QLatin1String("ENOENT"))
+                return done(ApiError::notFound(message));
+            return done(ApiError::invalid(message));
+        }
+        done(msg);
+    });
+}
+
+void SandboxManager::exec(const QString &id, const ExecRequest &req, Callback<ExecResult> done, bool autoResume)
+{
+    if (req.argv.isEmpty() || req.argv.constFirst().isEmpty())
+        return done(ApiError::invalid(QStringLiteral("the command is empty")));
+    QJsonObject msg{{QStringLiteral("op"), QStringLiteral("exec")},
+                    {QStringLiteral("argv"), QJsonArray::fromStringList(req.argv)}};
+    if (!req.env.isEmpty()) {
+        QJsonObject env;
+        for (auto it = req.env.cbegin(); it != req.env.cend(); ++it)
+            env.insert(it.key(), it.value());
+        msg.insert(QStringLiteral("env"), env);
+    }
+    if (!req.cwd.isEmpty())
+        msg.insert(QStringLiteral("cwd"), req.cwd);
+    if (!req.stdinData.isEmpty())
+        msg.insert(QStringLiteral("stdin"), QString::fromLatin1(req.stdinData.toBase64()));
+    if (req.timeoutMs > 0)
+        msg.insert(QStringLiteral("timeout_ms"), req.timeoutMs);
+    if (req.maxOutput > 0)
+        msg.insert(QStringLiteral("max_output"), req.maxOutput);
+    // Errors of the agent's exec (a program that does not exist, a cwd that is not there) are
+    // bad requests, not a missing resource: the sandbox itself was found.
+    auto vm = usable(id, autoResume, [this, id, req, done, autoResume] { exec(id, req, done, autoResume); });
+    if (!vm)
+        return done(vm.error());
+    if (!*vm)
+        return; // retried when ready
+    call(id, msg, [done](Result<QJsonObject> r) {
+        if (!r)
+            return done(r.error().kind() == ApiError::Kind::NotFound ? ApiError::invalid(r.error().message()) : r.error());
+        ExecResult out;
+        out.stdoutData = QByteArray::fromBase64(r->value(QLatin1String("stdout")).toString().toLatin1());
+        out.stderrData = QByteArray::fromBase64(r->value(QLatin1String("stderr")).toString().toLatin1());
+        const QJsonValue code = r->value(QLatin1String("code"));
+        if (code.isDouble())
+            out.exitCode = code.toInt();
+        out.signal = r->value(QLatin1String("signal")).toInt();
+        out.timedOut = r->value(QLatin1String("timed_out")).toBool();
+        out.truncated = r->value(QLatin1String("truncated")).toBool();
+        done(out);
+    }, autoResume);
+}
+
+void SandboxManager::onDomainEvent(const QString &name, int event, int)
+{
+    if (!name.startsWith(m_prefix))
+        return;
+    Vm *vm = find(name.mid(m_prefix.size()));
+    if (!vm)
+        return;
+    if (event == VIR_DOMAIN_EVENT_STOPPED || event == VIR_DOMAIN_EVENT_CRASHED)
+        markDead(vm, QStringLiteral("the sandbox VM stopped unexpectedly"));
+}
+
+void SandboxManager::poll()
+{
+    if (m_vms.isEmpty()) {
+        m_poll.stop();
+        return;
+    }
+    LibvirtHost *lv = m_libvirt;
+    const QString prefix = m_prefix;
+    m_libvirt->run<QList<LibvirtHost::DomainInfo>>([lv, prefix]() { return lv->listBlocking(prefix); },
+                                                   [this](Result<QList<LibvirtHost::DomainInfo>> r) {
+                                                       if (!r)
+                                                           return;
+                                                       QSet<QString> alive;
+                                                       for (const auto &d : *r)
+                                                           if (d.state != VIR_DOMAIN_SHUTOFF && d.state != VIR_DOMAIN_CRASHED)
+                                                               alive.insert(d.name);
+                                                       for (Vm *vm : m_vms.values()) {
+                                                           if (vm->channel && vm->info.state != State::Dead
+                                                               && vm->info.state != State::Booting
+                                                               && !alive.contains(vm->domain))
+                                                               markDead(vm, QStringLiteral("the sandbox VM is gone"));
+                                                       }
+                                                   });
+}
+
+} // namespace viv

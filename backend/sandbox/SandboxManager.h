@@ -1,0 +1,131 @@
+#pragma once
+
+#include "GuestChannel.h"
+#include "GuestImage.h"
+#include "Libvirt.h"
+#include "SandboxConfig.h"
+#include "core/Result.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonObject>
+#include <QMap>
+#include <QObject>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace viv {
+
+// Sandboxes: one libvirt domain per sandbox, booted straight from the guest image's kernel
+// and initramfs, with a qcow2 overlay on the base disk and its own /workspace disk, and a
+// guest-agent channel. Keeps a warm pool of pre-booted VMs. Lives on the backend thread;
+// every libvirt call and disk operation runs on LibvirtHost's pool.
+class SandboxManager : public QObject
+{
+    Q_OBJECT
+public:
+    enum class State { Booting, Running, Paused, Dead };
+
+    struct Info
+    {
+        QString id;
+        QString templateId;
+        State state = State::Booting;
+        QDateTime startedAt;
+        QDateTime endAt; // null: no timeout
+        int vcpus = 1;
+        int memoryMiB = 512;
+        qint64 bootMs = -1;  // cold boot → agent ready (-1 until ready)
+        bool fromWarmPool = false;
+        QString deathReason;
+        QJsonObject toJson() const;
+    };
+
+    struct ExecRequest
+    {
+        QStringList argv;
+        QMap<QString, QString> env;
+        QString cwd;       // default /workspace
+        QByteArray stdinData;
+        int timeoutMs = 0; // 0: none
+        qint64 maxOutput = 0; // 0: the agent's default (8 MiB per stream)
+    };
+    struct ExecResult
+    {
+        QByteArray stdoutData;
+        QByteArray stderrData;
+        std::optional<int> exitCode; // nullopt when killed by a signal
+        int signal = 0;
+        bool timedOut = false;
+        bool truncated = false;
+    };
+
+    SandboxManager(SandboxConfig config, QString instanceTag, QObject *parent = nullptr);
+    ~SandboxManager() override;
+
+    // Sweeps orphaned VMs of this data directory (asynchronously) and, with prewarm, builds
+    // the image and fills the pool.
+    void start();
+
+    static constexpr const char *kBaseTemplate = "base";
+
+    // Claims a VM (warm pool first) and calls back once its agent is ready.
+    void create(const QString &templateId, int timeoutS, Callback<Info> done);
+    Result<Info> get(const QString &id) const;
+    QList<Info> list() const; // claimed sandboxes, oldest first
+    void destroy(const QString &id, Callback<Ok> done);
+    void pause(const QString &id, Callback<Info> done);
+    void resume(const QString &id, Callback<Info> done);
+    // Runs a process to completion. A paused sandbox is an error unless autoResume.
+    void exec(const QString &id, const ExecRequest &req, Callback<ExecResult> done, bool autoResume = false);
+    // A raw agent request (read/write/list/stat/mkdir/remove); the agent's reply or its error.
+    void call(const QString &id, const QJsonObject &request, Callback<QJsonObject> done, bool autoResume = false);
+
+    GuestImage &image() { return *m_image; }
+    LibvirtHost &libvirt() { return *m_libvirt; }
+    const SandboxConfig &config() const { return m_config; }
+    int warmCount() const;
+    QString domainName(const QString &id) const { return m_prefix + id; }
+
+Q_SIGNALS:
+    void sandboxChanged(const QString &id, viv::SandboxManager::State state);
+    void warmPoolChanged(int ready);
+
+private:
+    struct Vm;
+    Vm *find(const QString &id) const;
+    Vm *bootVm(bool claimed);
+    void startQueuedBoots();
+    void doBoot(Vm *vm);
+    void onReady(Vm *vm);
+    void markDead(Vm *vm, const QString &reason);
+    void fillPool();
+    void whenReady(Vm *vm, std::function<void(const QString &error)> fn);
+    void onDomainEvent(const QString &name, int event, int detail);
+    void poll();
+    void armTtl(Vm *vm, int timeoutS);
+    Result<Vm *> usable(const QString &id, bool autoResume, std::function<void()> retry);
+    QString domainXml(const Vm &vm) const;
+    static QString stateName(State s);
+
+    SandboxConfig m_config;
+    QString m_tag;
+    QString m_prefix;    // "vivarium-<tag>-"
+    QString m_socketDir; // short path for unix sockets (108-byte limit)
+    LibvirtHost *m_libvirt = nullptr;
+    GuestImage *m_image = nullptr;
+    QHash<QString, Vm *> m_vms;
+    QList<QString> m_bootQueue;
+    int m_booting = 0;
+    int m_maxParallelBoots = 2;
+    bool m_poolWanted = false;
+    int m_poolFailures = 0;
+    QTimer m_poll;
+    friend struct SandboxManagerAccess;
+};
+
+} // namespace viv

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Vivarium guest image recipe. Builds, into OUTDIR:
+#   vmlinuz        Debian's cloud kernel (linux-image-cloud-amd64), extracted from its .deb
+#   initrd.img     a small initramfs: busybox-static, the virtio modules and initramfs-init.sh
+#   base.qcow2     ext4 root: debootstrap minbase + bash coreutils python3 git curl
+#                  ca-certificates procps + vivarium-init (PID 1) + the guest agent
+#   workspace.qcow2  an empty ext4 file system, copied per sandbox as its /workspace disk
+#
+# Only the machine's configured apt mirror is contacted (read from /etc/apt/sources.list*,
+# or VIVARIUM_APT_MIRROR). Needs root (debootstrap chroots), debootstrap, qemu-img,
+# e2fsprogs, cpio and a C compiler. Progress lines: "PROGRESS <percent> <text>".
+#
+# The caller stamps the result with a hash of this directory's files; change any of them
+# and the image is rebuilt. Usage: build-image.sh OUTDIR
+set -euo pipefail
+
+out=${1:?usage: build-image.sh OUTDIR}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work="$out/work"
+rm -rf "$work"
+mkdir -p "$work"
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+
+progress() { echo "PROGRESS $1 $2"; }
+
+# shellcheck disable=SC1091
+. /etc/os-release
+suite=${VIVARIUM_GUEST_SUITE:-${VERSION_CODENAME:-bookworm}}
+root_size_mb=${VIVARIUM_GUEST_ROOT_MB:-4096}
+workspace_size_mb=${VIVARIUM_GUEST_WORKSPACE_MB:-8192}
+
+# --- the configured mirror ------------------------------------------------------------------
+find_mirror() {
+    local f line uris suites
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -r $f ]] || continue
+        while read -r line; do
+            line=${line%%#*}
+            # deb [options] URI suite components...
+            if [[ $line =~ ^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+([^[:space:]]+) ]] &&
+                [[ ${BASH_REMATCH[3]} == "$suite" ]]; then
+                echo "${BASH_REMATCH[2]}"
+                return 0
+            fi
+        done <"$f"
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [[ -r $f ]] || continue
+        # deb822 stanzas: a stanza whose Suites contain our suite and whose Types has deb.
+        if uris=$(awk -v suite="$suite" '
+            BEGIN { RS=""; FS="\n" }
+            {
+                types=""; uris=""; suites=""
+                for (i = 1; i <= NF; i++) {
+                    if ($i ~ /^Types:/)  { types=$i }
+                    if ($i ~ /^URIs:/)   { uris=$i;   sub(/^URIs:[ \t]*/, "", uris) }
+                    if ($i ~ /^Suites:/) { suites=$i; sub(/^Suites:[ \t]*/, "", suites) }
+                }
+                n = split(suites, s, /[ \t]+/)
+                for (j = 1; j <= n; j++)
+                    if (s[j] == suite && types ~ /(^|[ \t])deb([ \t]|$)/) { split(uris, u, /[ \t]+/); print u[1]; exit }
+            }' "$f") && [[ -n $uris ]]; then
+            echo "$uris"
+            return 0
+        fi
+    done
+    return 1
+}
+mirror=${VIVARIUM_APT_MIRROR:-$(find_mirror || true)}
+if [[ -z $mirror ]]; then
+    echo "error: no apt source for suite '$suite' in /etc/apt/sources.list*; set VIVARIUM_APT_MIRROR" >&2
+    exit 1
+fi
+echo "mirror: $mirror (suite $suite)"
+
+for tool in debootstrap qemu-img mkfs.ext4 cpio gzip cc apt-get dpkg-deb; do
+    command -v "$tool" >/dev/null || { echo "error: '$tool' is missing (see installer/setup.sh)" >&2; exit 1; }
+done
+
+# --- kernel and busybox from .debs ------------------------------------------------------------
+progress 2 "downloading the cloud kernel and busybox"
+kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+if [[ -z $kpkg ]]; then
+    echo "error: apt does not know linux-image-cloud-amd64 (run apt-get update)" >&2
+    exit 1
+fi
+mkdir -p "$work/debs" "$work/kernel" "$work/busybox"
+(cd "$work/debs" && apt-get download -q "$kpkg" busybox-static 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+ls "$work/debs"/linux-image-*.deb "$work/debs"/busybox-static_*.deb >/dev/null
+dpkg-deb -x "$work/debs"/linux-image-*.deb "$work/kernel"
+dpkg-deb -x "$work/debs"/busybox-static_*.deb "$work/busybox"
+kver=$(ls "$work/kernel/lib/modules")
+echo "kernel: $kpkg ($kver)"
+
+# --- initramfs ----------------------------------------------------------------------------
+progress 8 "building the initramfs"
+ird="$work/initramfs"
+mkdir -p "$ird"/{bin,dev,proc,sys,newroot,lib/modules}
+cp "$work/busybox/bin/busybox" "$ird/bin/busybox"
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
+         virtio_blk virtio_console failover net_failover virtio_net; do
+    f=$(find "$work/kernel/lib/modules/$kver" -name "$m.ko" -print -quit)
+    [[ -n $f ]] || { echo "error: module $m.ko not in $kpkg" >&2; exit 1; }
+    cp "$f" "$ird/lib/modules/"
+done
+install -m 0755 "$here/initramfs-init.sh" "$ird/init"
+(cd "$ird" && find . -print0 | cpio --null -o -H newc --quiet | gzip -6) >"$work/initrd.img"
+cp "$work/kernel/boot/vmlinuz-$kver" "$work/vmlinuz"
+
+# --- root file system -----------------------------------------------------------------------
+progress 12 "debootstrap (minbase + bash coreutils python3 git curl ca-certificates procps)"
+rootfs="$work/rootfs"
+debootstrap --variant=minbase --components=main \
+    --include=bash,coreutils,python3,git,curl,ca-certificates,procps \
+    "$suite" "$rootfs" "$mirror" 2>&1 |
+    awk '/^I: Retrieving/ { n++; if (n % 25 == 0) print "PROGRESS " (12 + int(n / 8 > 40 ? 40 : n / 8)) " debootstrap: downloading" }
+         /^I: (Extracting|Installing|Configuring|Unpacking) / { m++; if (m % 25 == 0) print "PROGRESS " (52 + int(m / 12 > 30 ? 30 : m / 12)) " debootstrap: installing" }
+         /^[EW]:/ { print } { fflush() }'
+[[ -x $rootfs/usr/bin/python3 ]] || { echo "error: debootstrap did not produce a usable root" >&2; exit 1; }
+
+progress 85 "installing the guest agent and init"
+cc -static -Os -s -o "$rootfs/usr/local/sbin/vivarium-init" "$here/vivarium-init.c"
+install -D -m 0755 "$here/agent.py" "$rootfs/usr/local/lib/vivarium/agent.py"
+mkdir -p "$rootfs/workspace"
+echo vivarium >"$rootfs/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 vivarium\n' >"$rootfs/etc/hosts"
+printf 'nameserver 10.0.2.3\n' >"$rootfs/etc/resolv.conf"
+# Nothing of the host's apt configuration or caches goes into the image.
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+    "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
+    "$rootfs"/var/log/*.log "$rootfs"/root/.bash_history
+# The agent runs from bytecode: a script given to python3 by name is compiled on every start
+# (main scripts are never cached), which costs ~0.1 s of a cold TCG boot.
+chroot "$rootfs" /usr/bin/python3 -c 'import py_compile as p; p.compile("/usr/local/lib/vivarium/agent.py", cfile="/usr/local/lib/vivarium/agent.pyc", doraise=True, invalidation_mode=p.PycInvalidationMode.UNCHECKED_HASH)'
+[[ -s $rootfs/usr/local/lib/vivarium/agent.pyc ]] || { echo "error: could not compile the guest agent" >&2; exit 1; }
+
+progress 90 "creating the root disk"
+mkfs.ext4 -q -F -L vivarium-root -m 0 -E lazy_itable_init=0,lazy_journal_init=0 \
+    -d "$rootfs" "$work/root.raw" "${root_size_mb}M"
+qemu-img convert -q -f raw -O qcow2 -o cluster_size=65536 "$work/root.raw" "$work/base.qcow2"
+rm -f "$work/root.raw"
+
+progress 96 "creating the workspace template"
+mkdir -p "$work/ws"
+mkfs.ext4 -q -F -L workspace -m 0 -E lazy_itable_init=0,lazy_journal_init=0 \
+    -d "$work/ws" "$work/ws.raw" "${workspace_size_mb}M"
+qemu-img convert -q -f raw -O qcow2 "$work/ws.raw" "$work/workspace.qcow2"
+rm -f "$work/ws.raw"
+
+mv "$work/vmlinuz" "$work/initrd.img" "$work/base.qcow2" "$work/workspace.qcow2" "$out/"
+echo "kernel=$kpkg" >"$out/manifest"
+echo "mirror=$mirror" >>"$out/manifest"
+echo "suite=$suite" >>"$out/manifest"
+progress 100 "done"

@@ -72,23 +72,6 @@ QString listLabel(const QJsonObject &agent)
     return label;
 }
 
-Result<QJsonArray> allPages(const std::function<Result<Page>(const PageRequest &)> &fetch)
-{
-    QJsonArray all;
-    PageRequest req;
-    req.limit = 100;
-    for (;;) {
-        auto page = fetch(req);
-        if (!page)
-            return page.error();
-        for (const auto &v : page->data)
-            all.append(v);
-        if (page->nextPage.isEmpty())
-            return all;
-        req.page = page->nextPage;
-    }
-}
-
 } // namespace
 
 AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent), m_bridge(bridge)
@@ -308,7 +291,7 @@ void AgentsPage::reload()
     m_bridge.call<QJsonArray>(
         this,
         [archived](Backend &b) {
-            return allPages([&](const PageRequest &r) { return b.agents().list(r, archived); });
+            return BackendBridge::allPages([&](const PageRequest &r) { return b.agents().list(r, archived); });
         },
         [this](Result<QJsonArray> r) {
             if (!r) {
@@ -644,7 +627,7 @@ void AgentsPage::loadVersions()
     m_bridge.call<QJsonArray>(
         this,
         [id](Backend &b) {
-            return allPages([&](const PageRequest &r) { return b.agents().versions(id, r); });
+            return BackendBridge::allPages([&](const PageRequest &r) { return b.agents().versions(id, r); });
         },
         [this, id](Result<QJsonArray> r) {
             if (id != m_agentId)

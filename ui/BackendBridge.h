@@ -3,7 +3,9 @@
 #include "Config.h"
 #include "core/Result.h"
 #include "services/EventLog.h"
+#include "store/DocTable.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
@@ -36,6 +38,26 @@ public:
     QString baseUrl() const { return m_baseUrl; }
     QString apiKey() const { return m_apiKey; }
     const Config &config() const { return m_config; }
+
+    // Every item of a paginated list, for use inside `work` (backend thread): calls `fetch` with
+    // successive cursors until the last page.
+    template <typename Fetch>
+    static Result<QJsonArray> allPages(Fetch fetch)
+    {
+        QJsonArray all;
+        PageRequest req;
+        req.limit = 100;
+        for (;;) {
+            auto page = fetch(req);
+            if (!page)
+                return page.error();
+            for (const auto &v : page->data)
+                all.append(v);
+            if (page->nextPage.isEmpty())
+                return all;
+            req.page = page->nextPage;
+        }
+    }
 
     // Runs `work` on the backend thread; `done` runs later on the GUI thread unless `context`
     // was destroyed meanwhile. `work` must touch only the Backend it is given.

@@ -155,19 +155,7 @@ void EnvironmentsPage::reload()
     m_bridge.call<QJsonArray>(
         this,
         [](Backend &b) -> Result<QJsonArray> {
-            QJsonArray all;
-            PageRequest req;
-            req.limit = 100;
-            for (;;) {
-                auto page = b.environments().list(req, false);
-                if (!page)
-                    return page.error();
-                for (const auto &v : page->data)
-                    all.append(v);
-                if (page->nextPage.isEmpty())
-                    return all;
-                req.page = page->nextPage;
-            }
+            return BackendBridge::allPages([&](const PageRequest &req) { return b.environments().list(req, false); });
         },
         [this](Result<QJsonArray> r) {
             if (!r) {

@@ -46,24 +46,6 @@ QString statusLabel(const QString &status)
     return status;
 }
 
-template <typename Fetch>
-Result<QJsonArray> collect(Fetch fetch)
-{
-    QJsonArray all;
-    PageRequest req;
-    req.limit = 100;
-    for (;;) {
-        auto page = fetch(req);
-        if (!page)
-            return page.error();
-        for (const auto &v : page->data)
-            all.append(v);
-        if (page->nextPage.isEmpty())
-            return all;
-        req.page = page->nextPage;
-    }
-}
-
 } // namespace
 
 void SessionFilterModel::setStatus(const QString &status)
@@ -140,13 +122,13 @@ NewSessionDialog::NewSessionDialog(BackendBridge &bridge, QWidget *parent)
         this,
         [](Backend &b) -> Result<Choices> {
             Choices c;
-            auto agents = collect([&](const PageRequest &r) { return b.agents().list(r, false); });
+            auto agents = BackendBridge::allPages([&](const PageRequest &r) { return b.agents().list(r, false); });
             if (!agents)
                 return agents.error();
-            auto envs = collect([&](const PageRequest &r) { return b.environments().list(r, false); });
+            auto envs = BackendBridge::allPages([&](const PageRequest &r) { return b.environments().list(r, false); });
             if (!envs)
                 return envs.error();
-            auto vaults = collect([&](const PageRequest &r) { return b.vaults().list(r, false); });
+            auto vaults = BackendBridge::allPages([&](const PageRequest &r) { return b.vaults().list(r, false); });
             if (!vaults)
                 return vaults.error();
             return Choices{*agents, *envs, *vaults};
@@ -337,7 +319,7 @@ void SessionsPage::reload()
     m_bridge.call<QJsonArray>(
         this,
         [](Backend &b) {
-            return collect([&](const PageRequest &r) {
+            return BackendBridge::allPages([&](const PageRequest &r) {
                 SessionService::ListQuery q;
                 q.page = r;
                 return b.sessions().list(q);

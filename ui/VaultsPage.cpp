@@ -199,19 +199,7 @@ void VaultsPage::reload()
     m_bridge.call<QJsonArray>(
         this,
         [](Backend &b) -> Result<QJsonArray> {
-            QJsonArray all;
-            PageRequest req;
-            req.limit = 100;
-            for (;;) {
-                auto page = b.vaults().list(req, false);
-                if (!page)
-                    return page.error();
-                for (const auto &v : page->data)
-                    all.append(v);
-                if (page->nextPage.isEmpty())
-                    return all;
-                req.page = page->nextPage;
-            }
+            return BackendBridge::allPages([&](const PageRequest &req) { return b.vaults().list(req, false); });
         },
         [this](Result<QJsonArray> r) {
             if (!r) {
@@ -264,19 +252,7 @@ void VaultsPage::loadCredentials()
     m_bridge.call<QJsonArray>(
         this,
         [vaultId](Backend &b) -> Result<QJsonArray> {
-            PageRequest req;
-            req.limit = 100;
-            QJsonArray all;
-            for (;;) {
-                auto page = b.vaults().listCredentials(vaultId, req, false);
-                if (!page)
-                    return page.error();
-                for (const auto &v : page->data)
-                    all.append(v);
-                if (page->nextPage.isEmpty())
-                    return all;
-                req.page = page->nextPage;
-            }
+            return BackendBridge::allPages([&](const PageRequest &req) { return b.vaults().listCredentials(vaultId, req, false); });
         },
         [this, vaultId](Result<QJsonArray> r) {
             if (vaultId != m_vaultId)

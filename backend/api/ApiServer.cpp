@@ -6,6 +6,8 @@
 #include <QLoggingCategory>
 #include <QTcpServer>
 
+#include <sys/resource.h>
+
 Q_LOGGING_CATEGORY(lcApi, "vivarium.api")
 
 namespace viv {
@@ -53,6 +55,22 @@ QString hostOnly(const QByteArray &hostHeader)
     return h;
 }
 
+// Every client connection is a file descriptor. Distributions start processes with a soft
+// limit of 1024 and a much higher hard limit; a server that may hold a thousand SSE streams
+// and loopback clients raises its own soft limit to the hard one, as any daemon does.
+void raiseOpenFileLimit()
+{
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max)
+        return;
+    const rlim_t wanted = lim.rlim_max == RLIM_INFINITY ? rlim_t(65536) : lim.rlim_max;
+    if (wanted <= lim.rlim_cur)
+        return;
+    lim.rlim_cur = wanted;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        qCWarning(lcApi) << "cannot raise the open-file limit:" << qt_error_string(errno);
+}
+
 } // namespace
 
 ApiServer::ApiServer(QObject *parent) : QAbstractHttpServer(parent) {}
@@ -84,7 +102,15 @@ bool ApiServer::match(const Route &route, const QList<QStringView> &path, QStrin
 
 Result<quint16> ApiServer::listenOn(const QHostAddress &address, quint16 port)
 {
+    raiseOpenFileLimit();
     auto *tcp = new QTcpServer(this);
+    // Qt's default backlog is 50: a burst of a few hundred clients connecting at once would
+    // overflow it, the kernel would drop their SYNs and they would wait out TCP retransmits
+    // (1 s, 3 s, 7 s ...) or give up. The kernel caps this at net.core.somaxconn.
+    tcp->setListenBacklogSize(4096);
+    connect(tcp, &QTcpServer::acceptError, this, [](QAbstractSocket::SocketError error) {
+        qCWarning(lcApi) << "accept failed:" << error;
+    });
     if (!tcp->listen(address, port)) {
         const QString msg = QStringLiteral("cannot listen on %1:%2: %3")
                                 .arg(address.toString())

@@ -123,6 +123,8 @@ for (let run = 1; run <= runs; ++run) {
         const acked = new Set();
         let failed = 0;
         let killedAfter = -1;
+        const beforeKill = new Map(); // why requests failed while the server was still alive
+        const note = (why) => beforeKill.set(why, (beforeKill.get(why) ?? 0) + 1);
         const t0 = Date.now();
         const requests = [];
         for (let i = 0; i < appends; ++i) {
@@ -142,12 +144,14 @@ for (let run = 1; run <= runs; ++run) {
                         }
                     } else {
                         ++failed;
+                        if (killedAfter < 0) note(`HTTP ${r.status}`);
                     }
-                }, () => { ++failed; }));
+                }, (e) => { ++failed; if (killedAfter < 0) note(e.code ?? e.message); }));
         }
         await Promise.all(requests);
         flood.destroy();
-        if (killedAfter < 0) die(`run ${run}: the kill point (${killAt} acks) was never reached (${acked.size} acked, ${failed} failed)`);
+        if (killedAfter < 0) die(`run ${run}: the kill point (${killAt} acks) was never reached (${acked.size} acked, ${failed} failed: ` +
+                                  `${JSON.stringify(Object.fromEntries(beforeKill))})`);
         const exit = await d.exited;
         if (exit.signal !== 'SIGKILL') die(`run ${run}: vivariumd ended with ${JSON.stringify(exit)}, not SIGKILL`);
         const floodMs = Date.now() - t0;
@@ -196,7 +200,7 @@ for (let run = 1; run <= runs; ++run) {
         totals.finalOk += finalIntegrity === 'ok';
         totals.leftRunning += status === 'running';
         console.log(`bench_kill9_appends: run ${String(run).padStart(2)}: acked ${String(acked.size).padStart(4)}, ` +
-                    `not acked ${String(failed).padStart(4)}, user.message in log after restart ${String(userMessages).padStart(4)}, ` +
+                    `not acked ${String(failed).padStart(4)} (${[...beforeKill.values()].reduce((a, b) => a + b, 0)} of them failed before the kill), user.message in log after restart ${String(userMessages).padStart(4)}, ` +
                     `acked but lost ${lost}, integrity at kill: ${crashIntegrity}, after restart: ${finalIntegrity}, ` +
                     `session ${status}, flood ${floodMs} ms`);
     } finally {

@@ -1,0 +1,212 @@
+#include "WorkspaceResources.h"
+
+#include "SandboxManager.h"
+#include "services/FileService.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTimer>
+
+Q_LOGGING_CATEGORY(lcResources, "vivarium.sandbox.resources")
+
+namespace viv {
+
+namespace {
+const QString kType = QStringLiteral("type");
+const QString kMountPath = QStringLiteral("mount_path");
+
+QString describe(const QJsonObject &r)
+{
+    if (r.value(kType).toString() == u"file")
+        return QStringLiteral("file %1").arg(r.value(QStringLiteral("file_id")).toString());
+    return QStringLiteral("repository %1").arg(r.value(QStringLiteral("url")).toString());
+}
+} // namespace
+
+struct WorkspaceResources::Run
+{
+    QString sandboxId;
+    QJsonArray resources;
+    qsizetype index = -1;
+    Callback<Ok> done;
+    std::unique_ptr<QTemporaryDir> temp;
+    QPointer<QProcess> process;
+    bool finished = false;
+    QString current; // description of the resource in progress, for errors
+};
+
+WorkspaceResources::WorkspaceResources(SandboxManager &sandboxes, FileService &files, QObject *parent)
+    : QObject(parent), m_sandboxes(sandboxes), m_files(files)
+{
+}
+
+WorkspaceResources::~WorkspaceResources() = default;
+
+void WorkspaceResources::materialise(const QString &sandboxId, const QJsonArray &resources, Callback<Ok> done)
+{
+    auto run = std::make_shared<Run>();
+    run->sandboxId = sandboxId;
+    run->resources = resources;
+    run->done = std::move(done);
+    next(run);
+}
+
+void WorkspaceResources::next(const std::shared_ptr<Run> &run)
+{
+    if (run->finished)
+        return;
+    run->temp.reset();
+    if (++run->index >= run->resources.size()) {
+        run->finished = true;
+        return run->done(Ok{});
+    }
+    const QJsonObject r = run->resources.at(run->index).toObject();
+    run->current = describe(r);
+    if (r.value(kMountPath).toString().isEmpty())
+        return fail(run, QStringLiteral("it has no mount_path"));
+    if (r.value(kType).toString() == u"file")
+        putFile(run, r);
+    else if (r.value(kType).toString() == u"github_repository")
+        putRepository(run, r);
+    else
+        fail(run, QStringLiteral("resources of type %1 cannot be put into a sandbox").arg(r.value(kType).toString()));
+}
+
+void WorkspaceResources::fail(const std::shared_ptr<Run> &run, const QString &message)
+{
+    if (run->finished)
+        return;
+    run->finished = true;
+    run->temp.reset();
+    const QString text = QStringLiteral("cannot put %1 into the sandbox: %2").arg(run->current, message);
+    qCWarning(lcResources).noquote() << text;
+    run->done(ApiError::invalid(text));
+}
+
+void WorkspaceResources::putFile(const std::shared_ptr<Run> &run, const QJsonObject &resource)
+{
+    const QString fileId = resource.value(QStringLiteral("file_id")).toString();
+    if (!m_files.exists(fileId))
+        return fail(run, QStringLiteral("the file was deleted"));
+    streamInto(run, m_files.blobPath(fileId), resource.value(kMountPath).toString(), [this, run] { next(run); });
+}
+
+void WorkspaceResources::runHost(const std::shared_ptr<Run> &run, const QStringList &args, const QString &what,
+                             std::function<void()> then)
+{
+    auto *p = new QProcess(this);
+    run->process = p;
+    p->setProcessChannelMode(QProcess::MergedChannels);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("GIT_TERMINAL_PROMPT"), QStringLiteral("0")); // never wait for a password
+    env.insert(QStringLiteral("GIT_ASKPASS"), QStringLiteral("/bin/false"));
+    env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C"));
+    p->setProcessEnvironment(env);
+    auto *timer = new QTimer(p);
+    timer->setSingleShot(true);
+    connect(timer, &QTimer::timeout, p, [p] { p->kill(); });
+    timer->start(kCloneTimeoutMs);
+    connect(p, &QProcess::finished, this, [this, run, p, what, then = std::move(then)](int code, QProcess::ExitStatus status) {
+        p->deleteLater();
+        const QString output = QString::fromUtf8(p->readAll()).trimmed().right(2000);
+        if (status != QProcess::NormalExit || code != 0)
+            return fail(run, QStringLiteral("%1 failed%2").arg(what, output.isEmpty() ? QString() : QStringLiteral(": ") + output));
+        then();
+    });
+    connect(p, &QProcess::errorOccurred, this, [this, run, p, what](QProcess::ProcessError e) {
+        if (e != QProcess::FailedToStart)
+            return;
+        p->deleteLater();
+        fail(run, QStringLiteral("%1 could not start (%2)").arg(what, p->errorString()));
+    });
+    p->start(args.constFirst(), args.mid(1));
+}
+
+void WorkspaceResources::putRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource)
+{
+    run->temp = std::make_unique<QTemporaryDir>();
+    if (!run->temp->isValid())
+        return fail(run, QStringLiteral("no temporary directory: %1").arg(run->temp->errorString()));
+    const QString url = resource.value(QStringLiteral("url")).toString();
+    const QJsonObject checkout = resource.value(QStringLiteral("checkout")).toObject();
+    const QString dir = run->temp->filePath(QStringLiteral("repo"));
+    const QString tar = run->temp->filePath(QStringLiteral("repo.tar"));
+    const QString mount = resource.value(kMountPath).toString();
+
+    QStringList clone{QStringLiteral("git"), QStringLiteral("clone"), QStringLiteral("--quiet")};
+    if (checkout.value(kType).toString() == u"branch")
+        clone << QStringLiteral("--branch") << checkout.value(QStringLiteral("name")).toString();
+    clone << QStringLiteral("--") << url << dir;
+
+    auto pack = [this, run, dir, tar, mount] {
+        runHost(run, {QStringLiteral("tar"), QStringLiteral("-C"), dir, QStringLiteral("-cf"), tar, QStringLiteral(".")},
+            QStringLiteral("packing the clone"), [this, run, tar, mount] {
+                const qint64 size = QFileInfo(tar).size();
+                if (size > kMaxRepositoryBytes)
+                    return fail(run, QStringLiteral("the clone is %1 MiB, over the %2 MiB limit")
+                                         .arg(size >> 20)
+                                         .arg(kMaxRepositoryBytes >> 20));
+                const QString guestTar = QStringLiteral("/tmp/vivarium-resource-%1.tar").arg(run->index);
+                streamInto(run, tar, guestTar, [this, run, guestTar, mount] {
+                    SandboxManager::ExecRequest req;
+                    req.argv = {QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+                                QStringLiteral("mkdir -p -- \"$1\" && tar -xf \"$2\" -C \"$1\"; s=$?; rm -f -- \"$2\"; exit $s"),
+                                QStringLiteral("sh"), mount, guestTar};
+                    req.cwd = QStringLiteral("/");
+                    req.timeoutMs = kCloneTimeoutMs;
+                    m_sandboxes.exec(run->sandboxId, req, [this, run](Result<SandboxManager::ExecResult> r) {
+                        if (!r)
+                            return fail(run, r.error().message());
+                        if (r->exitCode.value_or(-1) != 0)
+                            return fail(run, QStringLiteral("unpacking in the sandbox failed: %1")
+                                                 .arg(QString::fromUtf8(r->stderrData).trimmed()));
+                        next(run);
+                    }, true);
+                });
+            });
+    };
+    runHost(run, clone, QStringLiteral("git clone"), [this, run, dir, checkout, pack] {
+        if (checkout.value(kType).toString() != u"commit")
+            return pack();
+        runHost(run, {QStringLiteral("git"), QStringLiteral("-C"), dir, QStringLiteral("checkout"), QStringLiteral("--quiet"),
+                  QStringLiteral("--detach"), checkout.value(QStringLiteral("sha")).toString()},
+            QStringLiteral("checking out the commit"), pack);
+    });
+}
+
+void WorkspaceResources::streamInto(const std::shared_ptr<Run> &run, const QString &localPath,
+                                    const QString &guestPath, std::function<void()> then)
+{
+    auto file = std::make_shared<QFile>(localPath);
+    if (!file->open(QIODevice::ReadOnly))
+        return fail(run, QStringLiteral("cannot read %1: %2").arg(QFileInfo(localPath).fileName(), file->errorString()));
+    // One chunk in flight at a time: memory stays at one chunk whatever the size. The step
+    // holds itself only weakly; the pending agent call owns it, so it goes with the last call.
+    auto step = std::make_shared<std::function<void(bool)>>();
+    QPointer<WorkspaceResources> self(this);
+    *step = [self, run, file, guestPath, then, weak = std::weak_ptr(step)](bool first) {
+        auto strong = weak.lock();
+        if (!self || run->finished || !strong)
+            return;
+        const QByteArray chunk = file->read(kChunkBytes);
+        if (!first && chunk.isEmpty())
+            return then();
+        QJsonObject req{{QStringLiteral("op"), QStringLiteral("write")},
+                        {QStringLiteral("path"), guestPath},
+                        {QStringLiteral("data"), QString::fromLatin1(chunk.toBase64())},
+                        {QStringLiteral("append"), !first}};
+        self->m_sandboxes.call(run->sandboxId, req, [self, run, strong, guestPath](Result<QJsonObject> r) {
+            if (!self)
+                return;
+            if (!r)
+                return self->fail(run, QStringLiteral("writing %1 failed: %2").arg(guestPath, r.error().message()));
+            (*strong)(false);
+        }, true);
+    };
+    (*step)(true);
+}
+
+} // namespace viv

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "core/Result.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QObject>
+#include <QPointer>
+
+#include <memory>
+
+class QProcess;
+class QTemporaryDir;
+
+namespace viv {
+
+class FileService;
+class SandboxManager;
+
+// Puts a session's resources into its sandbox (issue "Sandboxes", item 9):
+//  - `file`: the stored upload's bytes at `mount_path`;
+//  - `github_repository`: the repository cloned at `mount_path`, then the optional
+//    `checkout` (branch or commit).
+// Repositories are cloned on the host with git (so no credential ever enters the VM and the
+// clone does not depend on the VM's network policy), packed with tar and streamed into the
+// guest in chunks through the agent's `write` op, then unpacked there. git runs with the
+// backend's environment: standard git configuration applies (`url.<base>.insteadOf` for a
+// mirror, `http.proxy`), and prompts are off.
+//
+// Resources are materialised in order; the first failure ends the run with an error naming
+// the resource. Runs on the backend thread; never blocks it.
+class WorkspaceResources : public QObject
+{
+    Q_OBJECT
+public:
+    WorkspaceResources(SandboxManager &sandboxes, FileService &files, QObject *parent = nullptr);
+    ~WorkspaceResources() override;
+
+    // Materialises `resources` (session resource documents) into sandbox `sandboxId`.
+    void materialise(const QString &sandboxId, const QJsonArray &resources, Callback<Ok> done);
+
+    static constexpr qint64 kChunkBytes = 2 * 1024 * 1024;       // per agent write
+    static constexpr qint64 kMaxRepositoryBytes = 1024LL * 1024 * 1024; // packed clone
+    static constexpr int kCloneTimeoutMs = 10 * 60 * 1000;
+
+private:
+    struct Run;
+    void next(const std::shared_ptr<Run> &run);
+    void putFile(const std::shared_ptr<Run> &run, const QJsonObject &resource);
+    void putRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource);
+    // Runs a host program (git, tar) without blocking; `then` on success, else fail().
+    void runHost(const std::shared_ptr<Run> &run, const QStringList &args, const QString &what,
+             std::function<void()> then);
+    void streamInto(const std::shared_ptr<Run> &run, const QString &localPath, const QString &guestPath,
+                    std::function<void()> then);
+    void fail(const std::shared_ptr<Run> &run, const QString &message);
+
+    SandboxManager &m_sandboxes;
+    FileService &m_files;
+};
+
+} // namespace viv

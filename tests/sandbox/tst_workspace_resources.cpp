@@ -1,0 +1,187 @@
+// Session resources put into a real VM: a stored file at its mount path, a git repository
+// cloned on the host (a local repository reached through git's own url.insteadOf, the way a
+// mirror is configured) at a branch and at a commit, and the errors of a bad resource.
+#include "ApiHarness.h"
+#include "sandbox/SandboxManager.h"
+#include "sandbox/WorkspaceResources.h"
+#include "services/FileService.h"
+
+#include <QJsonArray>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace viv;
+using namespace viv::test;
+
+class TestWorkspaceResources : public QObject
+{
+    Q_OBJECT
+private:
+    std::unique_ptr<ApiHarness> h;
+    std::unique_ptr<WorkspaceResources> resources;
+    QTemporaryDir repos;
+    QString sandbox;
+    QString firstCommit;
+
+    // The command's output, or nullopt when it failed.
+    static std::optional<QString> git(const QString &dir, const QStringList &args)
+    {
+        QProcess p;
+        p.setWorkingDirectory(dir);
+        p.start(QStringLiteral("git"), args);
+        if (!p.waitForFinished(30000) || p.exitCode() != 0) {
+            qWarning().noquote() << "git" << args << "failed:" << p.readAllStandardError();
+            return std::nullopt;
+        }
+        return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
+    }
+
+    QString sh(const QString &command)
+    {
+        SandboxManager::ExecRequest req;
+        req.argv = {QStringLiteral("/bin/sh"), QStringLiteral("-c"), command};
+        std::optional<Result<SandboxManager::ExecResult>> out;
+        h->backend->sandboxes().exec(sandbox, req, [&](Result<SandboxManager::ExecResult> r) { out = std::move(r); });
+        if (!QTest::qWaitFor([&] { return out.has_value(); }, 60000) || !*out)
+            return QStringLiteral("<exec failed>");
+        return QString::fromUtf8((*out)->stdoutData + (*out)->stderrData).trimmed();
+    }
+
+    Status put(const QJsonArray &list)
+    {
+        std::optional<Status> out;
+        resources->materialise(sandbox, list, [&](Status s) { out = std::move(s); });
+        if (!QTest::qWaitFor([&] { return out.has_value(); }, 5 * 60000))
+            return ApiError::internal(QStringLiteral("timed out"));
+        return *out;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(repos.isValid());
+        // A repository with two commits on main and a branch `feature`.
+        const QString src = repos.filePath(QStringLiteral("acme/widgets"));
+        QVERIFY(QDir().mkpath(src));
+        QVERIFY(git(src, {QStringLiteral("init"), QStringLiteral("--quiet"), QStringLiteral("--initial-branch=main")}).has_value());
+        const QStringList who{QStringLiteral("-c"), QStringLiteral("user.name=t"), QStringLiteral("-c"), QStringLiteral("user.email=t@t")};
+        auto commit = [&](const QString &file, const QByteArray &text, const QString &msg) {
+            QFile f(src + u'/' + file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(text);
+            f.close();
+            QVERIFY(git(src, {QStringLiteral("add"), file}).has_value());
+            QVERIFY(git(src, who + QStringList{QStringLiteral("commit"), QStringLiteral("--quiet"), QStringLiteral("-m"), msg}).has_value());
+        };
+        commit(QStringLiteral("README"), "version one\n", QStringLiteral("one"));
+        firstCommit = git(src, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")}).value_or(QString());
+        QCOMPARE(firstCommit.size(), 40);
+        commit(QStringLiteral("README"), "version two\n", QStringLiteral("two"));
+        QVERIFY(git(src, {QStringLiteral("branch"), QStringLiteral("feature"), firstCommit}).has_value());
+        // The session names the repository by its https URL; git's own configuration maps it to
+        // the local copy, exactly as a user's mirror configuration would.
+        qputenv("GIT_CONFIG_COUNT", "1");
+        qputenv("GIT_CONFIG_KEY_0", QByteArray("url.file://") + repos.path().toUtf8() + "/.insteadOf");
+        qputenv("GIT_CONFIG_VALUE_0", "https://github.com/");
+
+        h = std::make_unique<ApiHarness>();
+        QVERIFY(h->backend);
+        bool done = false;
+        QString error;
+        h->backend->sandboxes().image().ensure([&](const QString &e) {
+            error = e;
+            done = true;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(done, 20 * 60 * 1000);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        std::optional<Result<SandboxManager::Info>> info;
+        h->backend->sandboxes().create(QStringLiteral("base"), 600, [&](Result<SandboxManager::Info> r) { info = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(info.has_value(), 5 * 60000);
+        QVERIFY2(*info, qPrintable(info->ok() ? QString() : info->error().message()));
+        sandbox = (*info)->id;
+        resources = std::make_unique<WorkspaceResources>(h->backend->sandboxes(), h->backend->files());
+    }
+
+    void fileAndRepositories()
+    {
+        // 5 MiB of non-text bytes: several write chunks, and binary-safe.
+        QByteArray blob(5 * 1024 * 1024 + 17, '\0');
+        for (qsizetype i = 0; i < blob.size(); ++i)
+            blob[i] = char((i * 7919) >> 3);
+        auto file = h->backend->files().upload(QStringLiteral("data.bin"), QStringLiteral("application/octet-stream"), blob);
+        QVERIFY(file);
+        const QString fileId = file->value(QStringLiteral("id")).toString();
+        const QJsonArray list{
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("file")}, {QStringLiteral("file_id"), fileId},
+                        {QStringLiteral("mount_path"), QStringLiteral("/mnt/session/uploads/data.bin")}},
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("github_repository")},
+                        {QStringLiteral("url"), QStringLiteral("https://github.com/acme/widgets")},
+                        {QStringLiteral("mount_path"), QStringLiteral("/workspace/widgets")},
+                        {QStringLiteral("checkout"), QJsonValue::Null}},
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("github_repository")},
+                        {QStringLiteral("url"), QStringLiteral("https://github.com/acme/widgets")},
+                        {QStringLiteral("mount_path"), QStringLiteral("/workspace/at-branch")},
+                        {QStringLiteral("checkout"), QJsonObject{{QStringLiteral("type"), QStringLiteral("branch")},
+                                                                 {QStringLiteral("name"), QStringLiteral("feature")}}}},
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("github_repository")},
+                        {QStringLiteral("url"), QStringLiteral("https://github.com/acme/widgets")},
+                        {QStringLiteral("mount_path"), QStringLiteral("/workspace/at-commit")},
+                        {QStringLiteral("checkout"), QJsonObject{{QStringLiteral("type"), QStringLiteral("commit")},
+                                                                 {QStringLiteral("sha"), firstCommit}}}},
+        };
+        const Status s = put(list);
+        QVERIFY2(s, qPrintable(s.ok() ? QString() : s.error().message()));
+
+        const QString digest = QString::fromLatin1(QCryptographicHash::hash(blob, QCryptographicHash::Sha256).toHex());
+        QCOMPARE(sh(QStringLiteral("sha256sum /mnt/session/uploads/data.bin | cut -d' ' -f1")), digest);
+        QCOMPARE(sh(QStringLiteral("cat /workspace/widgets/README")), QStringLiteral("version two"));
+        QCOMPARE(sh(QStringLiteral("cd /workspace/widgets && git rev-parse --abbrev-ref HEAD")), QStringLiteral("main"));
+        QCOMPARE(sh(QStringLiteral("cat /workspace/at-branch/README")), QStringLiteral("version one"));
+        QCOMPARE(sh(QStringLiteral("cd /workspace/at-branch && git rev-parse --abbrev-ref HEAD")), QStringLiteral("feature"));
+        QCOMPARE(sh(QStringLiteral("cd /workspace/at-commit && git rev-parse HEAD")), firstCommit);
+        // The clone in the VM names the repository by the URL the session gave, nothing else.
+        QCOMPARE(sh(QStringLiteral("cd /workspace/widgets && git remote get-url origin")),
+                 QStringLiteral("https://github.com/acme/widgets"));
+        // No packed transfer is left behind.
+        QCOMPARE(sh(QStringLiteral("ls /tmp | grep -c vivarium-resource || true")), QStringLiteral("0"));
+    }
+
+    void errorsNameTheResource()
+    {
+        Status s = put({QJsonObject{{QStringLiteral("type"), QStringLiteral("github_repository")},
+                                    {QStringLiteral("url"), QStringLiteral("https://github.com/acme/missing")},
+                                    {QStringLiteral("mount_path"), QStringLiteral("/workspace/missing")}}});
+        QVERIFY(!s);
+        QVERIFY2(s.error().message().contains(QStringLiteral("repository https://github.com/acme/missing")), qPrintable(s.error().message()));
+        QVERIFY2(s.error().message().contains(QStringLiteral("git clone failed")), qPrintable(s.error().message()));
+
+        s = put({QJsonObject{{QStringLiteral("type"), QStringLiteral("github_repository")},
+                             {QStringLiteral("url"), QStringLiteral("https://github.com/acme/widgets")},
+                             {QStringLiteral("mount_path"), QStringLiteral("/workspace/bad-commit")},
+                             {QStringLiteral("checkout"), QJsonObject{{QStringLiteral("type"), QStringLiteral("commit")},
+                                                                      {QStringLiteral("sha"), QString(40, u'0')}}}}});
+        QVERIFY(!s);
+        QVERIFY2(s.error().message().contains(QStringLiteral("checking out the commit failed")), qPrintable(s.error().message()));
+
+        s = put({QJsonObject{{QStringLiteral("type"), QStringLiteral("file")},
+                             {QStringLiteral("file_id"), QStringLiteral("file_doesnotexist")},
+                             {QStringLiteral("mount_path"), QStringLiteral("/workspace/x")}}});
+        QVERIFY(!s);
+        QVERIFY2(s.error().message().contains(QStringLiteral("file file_doesnotexist")), qPrintable(s.error().message()));
+    }
+
+    void cleanupTestCase()
+    {
+        if (!sandbox.isEmpty()) {
+            bool done = false;
+            h->backend->sandboxes().destroy(sandbox, [&](Status) { done = true; });
+            QTRY_VERIFY_WITH_TIMEOUT(done, 60000);
+        }
+        resources.reset();
+        h.reset();
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWorkspaceResources)
+#include "tst_workspace_resources.moc"

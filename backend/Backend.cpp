@@ -24,6 +24,8 @@
 // [sandbox-include]
 #include "api/SandboxesController.h"
 #include "sandbox/SandboxManager.h"
+#include "sandbox/SandboxToolExecutor.h"
+#include "sandbox/SessionTtl.h"
 
 #include <QDir>
 #include <QHostInfo>
@@ -110,6 +112,29 @@ Status Backend::openServices()
                                      SandboxConfig::instanceTag(m_config.dataDir), this);
     registerSandboxRoutes(*m_api, *m_sandboxes);
     m_sandboxes->start(); // orphan sweep (asynchronous); prewarm when configured
+    // VIVARIUM_SANDBOX_TOOLS=0 keeps the no-sandbox executor (machines without libvirt; the SDK
+    // conformance suite, which proves the runtime without VMs).
+    if (qEnvironmentVariable("VIVARIUM_SANDBOX_TOOLS") != u"0") {
+        // Built-in tools run in the session's VM; idle sessions' VMs are paused, then stopped;
+        // the hard TTL ends sessions (docs/DESIGN.md "Sandboxes → Built-in tools").
+        EnvironmentService *envs = m_environments;
+        auto executor = std::make_unique<SandboxToolExecutor>(
+            *m_sandboxes,
+            [envs](const QString &id) {
+                auto r = envs->retrieve(id);
+                return r ? *r : QJsonObject();
+            },
+            SandboxToolExecutor::Options::fromEnvironment());
+        SandboxToolExecutor *tools = executor.get();
+        auto *ttl = new SessionTtl(*m_sessions, *m_runtime, *tools, tools);
+        connect(m_sessions, &SessionService::changed, tools, [tools, ttl](const QString &id, const QJsonObject &doc) {
+            tools->onSessionChanged(id, doc);
+            ttl->onSessionChanged(id, doc);
+        });
+        connect(m_sessions, &SessionService::removed, ttl, &SessionTtl::onSessionRemoved);
+        m_runtime->setToolExecutor(std::move(executor));
+        ttl->start();
+    }
     return Ok{};
 }
 

@@ -30,39 +30,53 @@ QJsonObject builtinDefinition(const QString &name)
                            {QStringLiteral("input_schema"), s}};
     };
     const QString str = QStringLiteral("string");
+    const QString integer = QStringLiteral("integer");
     if (name == u"bash")
-        return def(QStringLiteral("Run a shell command in the session's sandbox and return its output."),
-                   schema({{QStringLiteral("command"), prop(str, QStringLiteral("The command to run"))},
-                           {QStringLiteral("timeout_ms"), prop(QStringLiteral("integer"), QStringLiteral("Optional timeout"))}},
-                          {QStringLiteral("command")}));
-    if (name == u"read")
-        return def(QStringLiteral("Read a file from the sandbox."),
-                   schema({{QStringLiteral("file_path"), prop(str, QStringLiteral("Absolute path"))},
-                           {QStringLiteral("offset"), prop(QStringLiteral("integer"), QStringLiteral("First line (1-based)"))},
-                           {QStringLiteral("limit"), prop(QStringLiteral("integer"), QStringLiteral("Number of lines"))}},
+        return def(QStringLiteral("Run a bash command in a persistent shell in the session's sandbox VM. State (working "
+                                  "directory, environment variables, shell functions) persists across calls; the "
+                                  "working directory starts at /workspace. stdout and stderr are combined; stdin is "
+                                  "empty. Output is capped at the last 100 KiB. A non-zero exit status is reported as "
+                                  "an error."),
+                   QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                               {QStringLiteral("properties"),
+                                QJsonObject{{QStringLiteral("command"), prop(str, QStringLiteral("The command to run. Omit only when `restart` is true."))},
+                                            {QStringLiteral("restart"), prop(QStringLiteral("boolean"), QStringLiteral("Restart the persistent shell (before running `command`, if given)"))},
+                                            {QStringLiteral("timeout_ms"), prop(integer, QStringLiteral("Per-call timeout in milliseconds (default 120000). On timeout the shell is killed and restarted."))}}}});
+    if (name == u"read") {
+        QJsonObject range = prop(QStringLiteral("array"), QStringLiteral("Optional [start_line, end_line], 1-indexed, inclusive; end_line 0 or negative means to the end of the file"));
+        range.insert(QStringLiteral("items"), QJsonObject{{QStringLiteral("type"), integer}});
+        return def(QStringLiteral("Read a UTF-8 text file in the sandbox (relative paths are under /workspace). Lines are "
+                                  "returned numbered (line number, tab, line). Images (png, jpeg, gif, webp) are returned "
+                                  "as images. Whole files up to 256 KiB of text; use view_range for more."),
+                   schema({{QStringLiteral("file_path"), prop(str, QStringLiteral("Path of the file to read"))},
+                           {QStringLiteral("view_range"), range}},
                           {QStringLiteral("file_path")}));
+    }
     if (name == u"write")
-        return def(QStringLiteral("Create or overwrite a file in the sandbox."),
-                   schema({{QStringLiteral("file_path"), prop(str, QStringLiteral("Absolute path"))},
-                           {QStringLiteral("content"), prop(str, QStringLiteral("The file's new content"))}},
+        return def(QStringLiteral("Write a UTF-8 text file in the sandbox (overwriting it; parent directories are created). "
+                                  "Relative paths are under /workspace."),
+                   schema({{QStringLiteral("file_path"), prop(str, QStringLiteral("Path of the file to write"))},
+                           {QStringLiteral("content"), prop(str, QStringLiteral("Full file contents to write"))}},
                           {QStringLiteral("file_path"), QStringLiteral("content")}));
     if (name == u"edit")
-        return def(QStringLiteral("Replace an exact string in a file in the sandbox."),
-                   schema({{QStringLiteral("file_path"), prop(str, QStringLiteral("Absolute path"))},
-                           {QStringLiteral("old_string"), prop(str, QStringLiteral("Text to replace"))},
-                           {QStringLiteral("new_string"), prop(str, QStringLiteral("Replacement"))},
-                           {QStringLiteral("replace_all"), prop(QStringLiteral("boolean"), QStringLiteral("Replace every occurrence"))}},
+        return def(QStringLiteral("Replace old_string with new_string in a file in the sandbox. old_string must match exactly "
+                                  "and occur exactly once unless replace_all is true."),
+                   schema({{QStringLiteral("file_path"), prop(str, QStringLiteral("Path of the file to edit"))},
+                           {QStringLiteral("old_string"), prop(str, QStringLiteral("Substring to find and replace"))},
+                           {QStringLiteral("new_string"), prop(str, QStringLiteral("Replacement text"))},
+                           {QStringLiteral("replace_all"), prop(QStringLiteral("boolean"), QStringLiteral("Replace every occurrence instead of requiring a unique match"))}},
                           {QStringLiteral("file_path"), QStringLiteral("old_string"), QStringLiteral("new_string")}));
     if (name == u"glob")
-        return def(QStringLiteral("List files matching a glob pattern in the sandbox."),
-                   schema({{QStringLiteral("pattern"), prop(str, QStringLiteral("Glob pattern"))},
-                           {QStringLiteral("path"), prop(str, QStringLiteral("Directory to search"))}},
+        return def(QStringLiteral("Find files in the sandbox matching a glob pattern (`**` matches any depth). Results are "
+                                  "sorted newest first, at most 200."),
+                   schema({{QStringLiteral("pattern"), prop(str, QStringLiteral("Glob pattern, e.g. **/*.py"))},
+                           {QStringLiteral("path"), prop(str, QStringLiteral("Directory to search under (default /workspace)"))}},
                           {QStringLiteral("pattern")}));
     if (name == u"grep")
-        return def(QStringLiteral("Search file contents with a regular expression in the sandbox."),
-                   schema({{QStringLiteral("pattern"), prop(str, QStringLiteral("Regular expression"))},
-                           {QStringLiteral("path"), prop(str, QStringLiteral("File or directory"))},
-                           {QStringLiteral("glob"), prop(str, QStringLiteral("File filter"))}},
+        return def(QStringLiteral("Search file contents in the sandbox for a regular expression (Perl-compatible). Returns "
+                                  "matching lines as path:line:text."),
+                   schema({{QStringLiteral("pattern"), prop(str, QStringLiteral("Regular expression to search for"))},
+                           {QStringLiteral("path"), prop(str, QStringLiteral("File or directory to search under (default /workspace)"))}},
                           {QStringLiteral("pattern")}));
     if (name == u"web_fetch")
         return def(QStringLiteral("Fetch a URL and return its content."),

@@ -806,11 +806,11 @@ void RuntimeManager::start()
         runtime(id)->restore();
 }
 
-void RuntimeManager::recoverSession(const QString &sessionId)
+QList<QJsonObject> RuntimeManager::closingEvents(const QString &sessionId, const QString &toolText)
 {
     auto events = m_log.since(sessionId, 0);
     if (!events)
-        return;
+        return {};
     QString openSpan;
     QStringList openTools;
     for (const LoggedEvent &le : std::as_const(*events)) {
@@ -840,9 +840,34 @@ void RuntimeManager::recoverSession(const QString &sessionId)
         out.append(ev(QStringLiteral("agent.tool_result"),
                       {{QStringLiteral("tool_use_id"), t},
                        {QStringLiteral("is_error"), true},
-                       {QStringLiteral("content"),
-                        QJsonArray{textBlocks(QStringLiteral("Vivarium restarted while this tool call was in "
-                                                             "flight; it may or may not have run."))}}}));
+                       {QStringLiteral("content"), QJsonArray{textBlocks(toolText)}}}));
+    return out;
+}
+
+void RuntimeManager::terminateSession(const QString &sessionId, const QString &message)
+{
+    if (SessionRuntime *r = m_runtimes.take(sessionId)) {
+        r->abandon();
+        r->deleteLater();
+    }
+    QList<QJsonObject> out = closingEvents(
+        sessionId, QStringLiteral("The session was terminated while this tool call was in flight; it may or "
+                                  "may not have run."));
+    out.append(sessionError(QStringLiteral("unknown_error"), message, QStringLiteral("terminal")));
+    out.append(ev(QStringLiteral("session.status_terminated")));
+    SessionService::RuntimeCommit c;
+    c.events = out;
+    c.status = QStringLiteral("terminated");
+    if (auto r = m_sessions.commitRuntime(sessionId, c); !r)
+        qCWarning(lcRuntime).noquote() << "terminating session" << sessionId << "failed:" << r.error().message();
+    else
+        qCInfo(lcRuntime).noquote() << "session" << sessionId << "terminated:" << message;
+}
+
+void RuntimeManager::recoverSession(const QString &sessionId)
+{
+    QList<QJsonObject> out = closingEvents(
+        sessionId, QStringLiteral("Vivarium restarted while this tool call was in flight; it may or may not have run."));
     out.append(sessionError(QStringLiteral("unknown_error"),
                             QStringLiteral("The turn was interrupted because Vivarium stopped while it was "
                                            "running (crash or kill); it was not resumed, to avoid repeating "

@@ -129,6 +129,11 @@ public:
     // The sandbox work installs its executor here (replacing the no-sandbox one).
     void setToolExecutor(std::unique_ptr<ToolExecutor> executor);
     ToolExecutor &tools() { return *m_tools; }
+    // Ends a session for good (hard TTL, backend/sandbox/SessionTtl): in-flight work is cancelled,
+    // an open span and unfinished tool calls are closed, then session.error (unknown_error,
+    // retry_status terminal, `message`) and session.status_terminated are committed with the
+    // row's status `terminated`.
+    void terminateSession(const QString &sessionId, const QString &message);
 
     SessionService &sessions() { return m_sessions; }
     EventLog &log() { return m_log; }
@@ -164,6 +169,8 @@ private:
     void onAppended(const QString &sessionId, const QList<LoggedEvent> &events);
     SessionRuntime *runtime(const QString &sessionId);
     void recoverSession(const QString &sessionId);
+    // Events that close a session's open span and unfinished tool calls (error results saying `toolText`).
+    QList<QJsonObject> closingEvents(const QString &sessionId, const QString &toolText);
 
     const Config &m_config;
     SessionService &m_sessions;

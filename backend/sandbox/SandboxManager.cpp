@@ -17,6 +17,23 @@ Q_LOGGING_CATEGORY(lcSandbox, "vivarium.sandbox")
 
 namespace viv {
 
+namespace {
+// Everything under the sandbox directory except `workspaces/` (the sessions' persistent disks).
+void removeSandboxFilesExceptWorkspaces(const QString &sandboxDir)
+{
+    QDir dir(sandboxDir);
+    const auto entries = dir.entryInfoList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System);
+    for (const QFileInfo &e : entries) {
+        if (e.fileName() == u"workspaces" && e.isDir() && !e.isSymLink())
+            continue;
+        if (e.isDir() && !e.isSymLink())
+            QDir(e.absoluteFilePath()).removeRecursively();
+        else
+            QFile::remove(e.absoluteFilePath());
+    }
+}
+} // namespace
+
 struct SandboxManager::Vm
 {
     Info info;
@@ -25,6 +42,8 @@ struct SandboxManager::Vm
     QString domain;
     bool claimed = false;
     bool bootStarted = false;
+    QString sessionId;     // the session whose tools run here (empty: raw API / warm)
+    QString workspaceDisk; // boot with this disk as /workspace (created from the template if missing)
     GuestChannel *channel = nullptr;
     QElapsedTimer bootClock;
     QList<std::function<void(const QString &)>> readyWaiters;
@@ -97,14 +116,16 @@ SandboxManager::~SandboxManager()
         (void)m_libvirt->destroyDomainBlocking(d);
     qDeleteAll(m_vms);
     m_vms.clear();
-    QDir(m_config.sandboxDir).removeRecursively();
+    removeSandboxFilesExceptWorkspaces(m_config.sandboxDir);
     QDir(m_socketDir).removeRecursively();
 }
 
 void SandboxManager::start()
 {
-    QDir(m_config.sandboxDir).removeRecursively();
-    QDir().mkpath(m_config.sandboxDir);
+    // Per-VM directories are scratch; session workspace disks persist across restarts.
+    removeSandboxFilesExceptWorkspaces(m_config.sandboxDir);
+    QDir().mkpath(workspaceDir());
+    QFile::setPermissions(workspaceDir(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     QDir().mkpath(m_socketDir);
     QFile::setPermissions(m_socketDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     const QString prefix = m_prefix;
@@ -199,9 +220,12 @@ QString SandboxManager::domainXml(const Vm &vm) const
         .arg(getgid());
 }
 
-SandboxManager::Vm *SandboxManager::bootVm(bool claimed)
+SandboxManager::Vm *SandboxManager::bootVm(bool claimed, const QString &sessionId)
 {
     auto *vm = new Vm;
+    vm->sessionId = sessionId;
+    if (!sessionId.isEmpty())
+        vm->workspaceDisk = workspaceDisk(sessionId);
     vm->info.id = ids::make(u"sbx");
     vm->info.templateId = QString::fromLatin1(kBaseTemplate);
     vm->info.vcpus = m_config.vcpus;
@@ -234,6 +258,7 @@ void SandboxManager::doBoot(Vm *vm)
     const QString dir = vm->dir;
     const QString base = m_image->baseDisk();
     const QString wsTemplate = m_image->workspaceTemplate();
+    const QString wsDisk = vm->workspaceDisk;
     const QString xml = domainXml(*vm);
     LibvirtHost *lv = m_libvirt;
     m_libvirt->run<Ok>(
@@ -247,9 +272,24 @@ void SandboxManager::doBoot(Vm *vm)
             if (!img.waitForFinished(30000) || img.exitCode() != 0)
                 return ApiError::internal(QStringLiteral("qemu-img create failed: %1")
                                               .arg(QString::fromUtf8(img.readAllStandardError()).trimmed()));
-            if (!QFile::copy(wsTemplate, dir + QStringLiteral("/workspace.qcow2")))
-                return ApiError::internal(QStringLiteral("cannot create the workspace disk in %1").arg(dir));
-            QFile::setPermissions(dir + QStringLiteral("/workspace.qcow2"), QFile::ReadOwner | QFile::WriteOwner);
+            const QString ws = dir + QStringLiteral("/workspace.qcow2");
+            if (wsDisk.isEmpty()) {
+                if (!QFile::copy(wsTemplate, ws))
+                    return ApiError::internal(QStringLiteral("cannot create the workspace disk in %1").arg(dir));
+                QFile::setPermissions(ws, QFile::ReadOwner | QFile::WriteOwner);
+            } else {
+                // A session's persistent workspace: the VM's disk path is a link to it, so
+                // removing the VM's directory never touches the workspace.
+                if (!QFile::exists(wsDisk)) {
+                    QDir().mkpath(QFileInfo(wsDisk).absolutePath());
+                    if (!QFile::copy(wsTemplate, wsDisk + QStringLiteral(".new"))
+                        || !QFile::rename(wsDisk + QStringLiteral(".new"), wsDisk))
+                        return ApiError::internal(QStringLiteral("cannot create the workspace disk %1").arg(wsDisk));
+                    QFile::setPermissions(wsDisk, QFile::ReadOwner | QFile::WriteOwner);
+                }
+                if (!QFile::link(wsDisk, ws))
+                    return ApiError::internal(QStringLiteral("cannot link the workspace disk into %1").arg(dir));
+            }
             return lv->createDomainBlocking(xml);
         },
         [this, id](Status s) {
@@ -319,6 +359,18 @@ void SandboxManager::markDead(Vm *vm, const QString &reason)
     if (!vm)
         return;
     Q_EMIT sandboxChanged(id, State::Dead);
+    if (vm->claimed && !vm->sessionId.isEmpty()) {
+        // A session's VM that died is removed (its workspace disk stays): the session's next
+        // tool call boots a fresh VM on the same workspace. Deferred: this may run inside the
+        // VM's own channel's signal.
+        if (m_sessionSandboxes.value(vm->sessionId) == id)
+            setSessionSandbox(vm->sessionId, QString());
+        QMetaObject::invokeMethod(this, [this, id] {
+            if (find(id))
+                destroy(id, [](Result<Ok>) {});
+        }, Qt::QueuedConnection);
+        return;
+    }
     if (!vm->claimed) {
         // A warm VM that died is simply dropped (and replaced).
         m_vms.remove(id);
@@ -456,6 +508,8 @@ void SandboxManager::destroy(const QString &id, Callback<Ok> done)
         return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id.left(64))));
     m_vms.remove(id);
     m_bootQueue.removeAll(id);
+    if (!vm->sessionId.isEmpty() && m_sessionSandboxes.value(vm->sessionId) == id)
+        setSessionSandbox(vm->sessionId, QString());
     const bool started = vm->bootStarted;
     const QString domain = vm->domain, dir = vm->dir, sock = vm->socket;
     if (vm->channel)
@@ -668,6 +722,191 @@ void SandboxManager::poll()
                                                                markDead(vm, QStringLiteral("the sandbox VM is gone"));
                                                        }
                                                    });
+}
+
+// ---- session sandboxes ----------------------------------------------------------------------
+
+QString SandboxManager::workspaceDisk(const QString &sessionId) const
+{
+    return workspaceDir() + u'/' + sessionId + QStringLiteral(".qcow2");
+}
+
+QString SandboxManager::sessionOfSandbox(const QString &sandboxId) const
+{
+    const Vm *vm = find(sandboxId);
+    return vm ? vm->sessionId : QString();
+}
+
+void SandboxManager::setSessionSandbox(const QString &sessionId, const QString &sandboxId)
+{
+    if (m_sessionSandboxes.value(sessionId) == sandboxId)
+        return;
+    if (sandboxId.isEmpty())
+        m_sessionSandboxes.remove(sessionId);
+    else
+        m_sessionSandboxes.insert(sessionId, sandboxId);
+    Q_EMIT sessionSandboxChanged(sessionId, sandboxId);
+}
+
+void SandboxManager::request(const QString &id, const QJsonObject &req, GuestChannel::Handler handler, bool autoResume)
+{
+    auto vm = usable(id, autoResume, [this, id, req, handler, autoResume] { request(id, req, handler, autoResume); });
+    if (!vm) // not found, dead, or paused without autoResume: the request never reached a VM
+        return handler(QJsonObject{{QStringLiteral("type"), QStringLiteral("error")},
+                                   {QStringLiteral("message"), vm.error().message()},
+                                   {QStringLiteral("channel_closed"), true}},
+                       true);
+    if (!*vm)
+        return; // retried when ready
+    (*vm)->channel->request(req, std::move(handler));
+}
+
+void SandboxManager::claimForSession(const QString &sessionId, Callback<Info> done)
+{
+    if (sessionId.isEmpty())
+        return done(ApiError::invalid(QStringLiteral("no session id")));
+    if (Vm *vm = find(m_sessionSandboxes.value(sessionId)); vm && vm->info.state != State::Dead) {
+        const QString id = vm->info.id;
+        return whenReady(vm, [this, id, done](const QString &err) {
+            Vm *v = find(id);
+            if (!err.isEmpty() || !v)
+                return done(ApiError::unavailable(QStringLiteral("the session's sandbox VM did not start: %1")
+                                                      .arg(err.isEmpty() ? QStringLiteral("it was removed") : err)));
+            done(v->info);
+        });
+    }
+    auto pending = m_sessionClaims.find(sessionId);
+    if (pending != m_sessionClaims.end()) {
+        pending->append(std::move(done));
+        return;
+    }
+    m_sessionClaims.insert(sessionId, {std::move(done)});
+    m_poolWanted = true;
+    m_image->ensure([this, sessionId](const QString &error) {
+        if (!error.isEmpty())
+            return finishSessionClaim(sessionId, QString(), error);
+        if (!m_sessionClaims.contains(sessionId))
+            return; // released meanwhile
+        const QString disk = workspaceDisk(sessionId);
+        QDir().mkpath(workspaceDir());
+        if (QFile::exists(disk)) {
+            // The session already has a workspace: boot a VM on it.
+            Vm *vm = bootVm(true, sessionId);
+            vm->info.startedAt = QDateTime::currentDateTimeUtc();
+            setSessionSandbox(sessionId, vm->info.id);
+            const QString id = vm->info.id;
+            whenReady(vm, [this, sessionId, id](const QString &err) { finishSessionClaim(sessionId, id, err); });
+            fillPool();
+            return;
+        }
+        // A new workspace: a warm VM (ready first, else one still booting) adopts its scratch
+        // disk as the session's workspace.
+        Vm *pick = nullptr;
+        for (Vm *vm : std::as_const(m_vms))
+            if (!vm->claimed && vm->info.state == State::Running && vm->channel) {
+                pick = vm;
+                break;
+            }
+        if (!pick)
+            for (Vm *vm : std::as_const(m_vms))
+                if (!vm->claimed && vm->info.state == State::Booting) {
+                    pick = vm;
+                    break;
+                }
+        if (!pick) {
+            Vm *vm = bootVm(true, sessionId);
+            vm->info.startedAt = QDateTime::currentDateTimeUtc();
+            setSessionSandbox(sessionId, vm->info.id);
+            const QString id = vm->info.id;
+            whenReady(vm, [this, sessionId, id](const QString &err) { finishSessionClaim(sessionId, id, err); });
+            fillPool();
+            return;
+        }
+        pick->claimed = true;
+        pick->sessionId = sessionId;
+        pick->info.fromWarmPool = pick->info.state == State::Running;
+        pick->info.startedAt = QDateTime::currentDateTimeUtc();
+        setSessionSandbox(sessionId, pick->info.id);
+        Q_EMIT warmPoolChanged(warmCount());
+        fillPool();
+        const QString id = pick->info.id;
+        whenReady(pick, [this, sessionId, id](const QString &err) {
+            Vm *vm = find(id);
+            if (!err.isEmpty() || !vm)
+                return finishSessionClaim(sessionId, id, err.isEmpty() ? QStringLiteral("the VM was removed") : err);
+            // Adopt: rename the VM's scratch disk to the session's workspace path (QEMU keeps its
+            // open file) and leave a link behind for libvirt's view of the domain.
+            const QString scratch = vm->dir + QStringLiteral("/workspace.qcow2");
+            const QString target = workspaceDisk(sessionId);
+            vm->workspaceDisk = target;
+            m_libvirt->run<Ok>(
+                [scratch, target]() -> Status {
+                    if (QFile::exists(target))
+                        return ApiError::conflict(QStringLiteral("the workspace disk %1 exists already").arg(target));
+                    if (!QFile::rename(scratch, target))
+                        return ApiError::internal(QStringLiteral("cannot move %1 to %2").arg(scratch, target));
+                    if (!QFile::link(target, scratch))
+                        return ApiError::internal(QStringLiteral("cannot link %1").arg(scratch));
+                    return Ok{};
+                },
+                [this, sessionId, id](Status s) {
+                    if (!s) {
+                        if (find(id))
+                            destroy(id, [](Result<Ok>) {});
+                        return finishSessionClaim(sessionId, id, s.error().message());
+                    }
+                    finishSessionClaim(sessionId, id, QString());
+                });
+        });
+    });
+}
+
+void SandboxManager::finishSessionClaim(const QString &sessionId, const QString &sandboxId, const QString &error)
+{
+    const auto waiters = m_sessionClaims.take(sessionId);
+    Vm *vm = find(sandboxId);
+    if (error.isEmpty() && vm) {
+        qCInfo(lcSandbox).noquote() << QStringLiteral("session %1 runs in sandbox %2 (%3)")
+                                           .arg(sessionId, sandboxId,
+                                                vm->info.fromWarmPool ? QStringLiteral("from the warm pool")
+                                                                      : QStringLiteral("booted for it"));
+        for (const auto &w : waiters)
+            w(vm->info);
+        return;
+    }
+    const QString why = error.isEmpty() ? QStringLiteral("the VM was removed") : error;
+    if (vm && vm->info.state != State::Dead)
+        destroy(sandboxId, [](Result<Ok>) {});
+    for (const auto &w : waiters)
+        w(ApiError::unavailable(QStringLiteral("the session's sandbox VM did not start: %1").arg(why)));
+}
+
+void SandboxManager::releaseSession(const QString &sessionId, bool deleteWorkspace, Callback<Ok> done)
+{
+    // A claim in progress is answered with an error; its VM (if any) is destroyed below.
+    if (m_sessionClaims.contains(sessionId)) {
+        const auto waiters = m_sessionClaims.take(sessionId);
+        for (const auto &w : waiters)
+            w(ApiError::unavailable(QStringLiteral("the session's sandbox was released")));
+    }
+    const QString disk = workspaceDisk(sessionId);
+    auto removeDisk = [this, deleteWorkspace, disk, done](Status s) {
+        if (!deleteWorkspace)
+            return done(s);
+        m_libvirt->run<Ok>([disk]() -> Status {
+            QFile::remove(disk);
+            QFile::remove(disk + QStringLiteral(".new"));
+            return Ok{};
+        }, [done, s](Status) { done(s); });
+    };
+    QString id = m_sessionSandboxes.value(sessionId);
+    if (id.isEmpty())
+        for (Vm *vm : std::as_const(m_vms))
+            if (vm->sessionId == sessionId)
+                id = vm->info.id;
+    if (id.isEmpty() || !find(id))
+        return removeDisk(Ok{});
+    destroy(id, [removeDisk](Status s) { removeDisk(s); });
 }
 
 } // namespace viv

@@ -84,21 +84,49 @@ public:
     void exec(const QString &id, const ExecRequest &req, Callback<ExecResult> done, bool autoResume = false);
     // A raw agent request (read/write/list/stat/mkdir/remove); the agent's reply or its error.
     void call(const QString &id, const QJsonObject &request, Callback<QJsonObject> done, bool autoResume = false);
+    // A raw agent request whose every message goes to `handler` (streamed exec output, the
+    // `started` reply of a keep_stdin exec, …). When the sandbox cannot take it the handler gets
+    // one final {"type":"error","message":…} (with "channel_closed": true when the VM is gone).
+    void request(const QString &id, const QJsonObject &request, GuestChannel::Handler handler,
+                 bool autoResume = false);
+
+    // ---- session sandboxes (the built-in tools' VMs; backend/sandbox/SandboxToolExecutor) ----
+    // Every session has at most one VM and one persistent workspace disk,
+    // <sandboxDir>/workspaces/<sessionId>.qcow2, which survives VM deaths, idle stops and
+    // backend restarts. claimForSession() returns the session's live VM, else claims one:
+    //  - no workspace disk yet: a warm-pool VM adopts its scratch workspace disk as the
+    //    session's (the file is renamed under QEMU, which keeps it open);
+    //  - a workspace disk exists (VM died, was stopped, backend restarted): a cold boot with
+    //    that disk as /workspace.
+    // Concurrent claims for one session share one VM.
+    void claimForSession(const QString &sessionId, Callback<Info> done);
+    // Destroys the session's VM (if any); with deleteWorkspace also its workspace disk.
+    void releaseSession(const QString &sessionId, bool deleteWorkspace, Callback<Ok> done);
+    QString workspaceDir() const { return m_config.sandboxDir + QStringLiteral("/workspaces"); }
+    QString workspaceDisk(const QString &sessionId) const;
+    // The session a sandbox belongs to (empty for raw API and warm sandboxes).
+    QString sessionOfSandbox(const QString &sandboxId) const;
 
     GuestImage &image() { return *m_image; }
     LibvirtHost &libvirt() { return *m_libvirt; }
     const SandboxConfig &config() const { return m_config; }
     int warmCount() const;
     QString domainName(const QString &id) const { return m_prefix + id; }
+    // The sandbox a session's tools run in; empty until the session's first tool call.
+    QString sandboxForSession(const QString &sessionId) const { return m_sessionSandboxes.value(sessionId); }
 
 Q_SIGNALS:
     void sandboxChanged(const QString &id, viv::SandboxManager::State state);
     void warmPoolChanged(int ready);
+    // A session got its sandbox (or lost it: `sandboxId` empty).
+    void sessionSandboxChanged(const QString &sessionId, const QString &sandboxId);
 
 private:
     struct Vm;
     Vm *find(const QString &id) const;
-    Vm *bootVm(bool claimed);
+    Vm *bootVm(bool claimed, const QString &sessionId = {});
+    void finishSessionClaim(const QString &sessionId, const QString &sandboxId, const QString &error);
+    void setSessionSandbox(const QString &sessionId, const QString &sandboxId);
     void startQueuedBoots();
     void doBoot(Vm *vm);
     void onReady(Vm *vm);
@@ -125,6 +153,8 @@ private:
     bool m_poolWanted = false;
     int m_poolFailures = 0;
     QTimer m_poll;
+    QHash<QString, QString> m_sessionSandboxes; // session id → sandbox id
+    QHash<QString, QList<Callback<Info>>> m_sessionClaims; // claims in progress → waiters
     friend struct SandboxManagerAccess;
 };
 

@@ -1,0 +1,102 @@
+#pragma once
+
+#include "runtime/ToolExecutor.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+namespace viv {
+
+class SandboxManager;
+
+// The built-in toolset (agent_toolset_20260401) executed in the session's libvirt VM
+// (docs/DESIGN.md "Sandboxes → Built-in tools"):
+//  - the session's VM is claimed lazily on its first tool call (SandboxManager::claimForSession:
+//    warm pool, persistent per-session /workspace disk); concurrent first calls share one claim;
+//  - bash runs in ONE long-lived `bash --noprofile --norc` per session, fed through the guest
+//    agent's `stdin` op; a per-call random sentinel carries `$?`; calls are serialised;
+//  - read/write/edit use the agent's file ops, glob runs python3 and grep runs GNU grep in the
+//    guest; web_fetch / web_search run on the host (QNetworkAccessManager);
+//  - lifecycle: paused when the session has been idle for `pauseAfterMs`, stopped (VM destroyed,
+//    workspace kept) after `stopAfterMs`; any tool call resumes or re-creates it transparently;
+//    a VM that dies mid-call fails that call and the next call gets a fresh VM on the same
+//    workspace.
+// Lives on the backend thread.
+class SandboxToolExecutor : public QObject, public ToolExecutor
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        int bashDefaultTimeoutMs = 120 * 1000; // VIVARIUM_BASH_TIMEOUT_MS
+        int pauseAfterMs = 30 * 1000;          // VIVARIUM_SANDBOX_IDLE_PAUSE_S (session idle → VM paused)
+        int stopAfterMs = 15 * 60 * 1000;      // VIVARIUM_SANDBOX_IDLE_STOP_S (session idle → VM stopped)
+        QString webSearchUrl;                  // VIVARIUM_WEB_SEARCH_URL (GET, `{query}` or ?q=)
+        static Options fromEnvironment();
+    };
+    // Looks up an environment document by id (networking policy for web_fetch).
+    using EnvironmentLookup = std::function<QJsonObject(const QString &environmentId)>;
+
+    SandboxToolExecutor(SandboxManager &sandboxes, EnvironmentLookup environments, Options options,
+                        QObject *parent = nullptr);
+    ~SandboxToolExecutor() override;
+
+    std::unique_ptr<ToolExecution> execute(const ToolCall &call, std::function<void(ToolResult)> done) override;
+    // The session was deleted or archived: its VM and its workspace disk are destroyed.
+    void releaseSession(const QString &sessionId) override;
+    // The session ended (terminated): its VM is destroyed, the workspace disk is kept until the
+    // session is deleted or archived.
+    void endSession(const QString &sessionId);
+    // Session row changes (SessionService::changed): idle → pause/stop timers, archived → release.
+    void onSessionChanged(const QString &sessionId, const QJsonObject &session);
+
+    const Options &options() const { return m_options; }
+
+private:
+    struct Op;
+    struct Session;
+    struct BashCmd;
+    Session &session(const QString &id);
+    void withSandbox(const std::shared_ptr<Op> &op, std::function<void(const QString &sandboxId)> then);
+    void finish(const std::shared_ptr<Op> &op, ToolResult result);
+    void opStarted(const QString &sessionId);
+    void opEnded(const QString &sessionId);
+    void armIdle(const QString &sessionId);
+
+    void runBash(const std::shared_ptr<Op> &op);
+    void bashNext(const QString &sessionId);
+    void bashStartShell(const QString &sessionId, const QString &sandboxId);
+    void bashSend(const QString &sessionId);
+    void bashOutput(const QString &sessionId, quint64 shellGen, const QByteArray &data);
+    void bashShellEnded(const QString &sessionId, quint64 shellGen, const QString &why, bool vmGone);
+    void bashComplete(const QString &sessionId, ToolResult result);
+    void killShell(const QString &sessionId);
+
+    void runRead(const std::shared_ptr<Op> &op);
+    void runWrite(const std::shared_ptr<Op> &op);
+    void runEdit(const std::shared_ptr<Op> &op);
+    void runGlob(const std::shared_ptr<Op> &op);
+    void runGrep(const std::shared_ptr<Op> &op);
+    void runWebFetch(const std::shared_ptr<Op> &op);
+    void runWebSearch(const std::shared_ptr<Op> &op);
+    void httpGet(const std::shared_ptr<Op> &op, const QUrl &url, bool checkHosts, const QString &what);
+    void syncThen(const std::shared_ptr<Op> &op, const QString &sandboxId, const QString &path,
+                  std::function<void()> then);
+
+    SandboxManager &m_sandboxes;
+    EnvironmentLookup m_environments;
+    Options m_options;
+    QNetworkAccessManager m_nam;
+    QHash<QString, Session *> m_sessions;
+    QHash<Op *, std::weak_ptr<Op>> m_ops; // calls in flight
+};
+
+} // namespace viv

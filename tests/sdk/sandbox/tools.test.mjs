@@ -1,0 +1,129 @@
+// The built-in toolset in a real VM through the official SDK: a scripted model's tool_use runs
+// in the session's libvirt VM (TCG without KVM) and its agent.tool_result comes back from the
+// guest; the hard TTL (metadata vivarium.hard_ttl_seconds) ends a session and destroys its VM.
+// Runs under ctest as `sdk_sandbox_tools` (label sandbox) with the sandbox test environment
+// (shared guest image cache, TCG, warm pool of one, prewarm).
+
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+
+import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
+import { collect, recordSecret, sleep, uniq, useServer, userMessage } from '../helpers.mjs';
+
+const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
+
+let provider;
+let env;
+const srv = useServer(
+    async (ctx) => {
+        env = await ctx.client.beta.environments.create({ name: `tools-${uniq()}` });
+    },
+    async () => {
+        provider = await startScriptedProvider();
+        return {
+            env: {
+                ANTHROPIC_BASE_URL: provider.url,
+                ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+                VIVARIUM_SANDBOX_PREWARM: '1',
+            },
+        };
+    },
+);
+after(async () => provider?.close());
+
+async function waitEvents(sessionId, pred, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    let events = [];
+    while (Date.now() < deadline) {
+        events = await collect(srv.client.beta.sessions.events.list(sessionId));
+        if (pred(events)) return events;
+        await sleep(100);
+    }
+    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
+}
+const idles = (events) => events.filter((e) => e.type === 'session.status_idle');
+
+async function sandboxes() {
+    const res = await fetch(`${srv.baseURL}/v1/sandboxes`, { headers: { 'x-api-key': srv.apiKey } });
+    assert.equal(res.status, 200);
+    return (await res.json()).data;
+}
+
+async function newSession(metadata) {
+    const agent = await srv.client.beta.agents.create({
+        name: `tools-${uniq()}`,
+        model: 'claude-sonnet-4-6',
+        tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
+    });
+    return srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, ...(metadata ? { metadata } : {}) });
+}
+
+describe('built-in tools in the session VM', () => {
+    test("the model's tool_use runs in the VM; agent.tool_result carries the guest's output", async () => {
+        provider.reset();
+        provider.enqueue(
+            { tool_calls: [{ name: 'write', input: { file_path: 'notes.txt', content: 'hello from the model\n' } }] },
+            { tool_calls: [{ name: 'bash', input: { command: 'cat notes.txt; echo $((6*7)) $(uname -n)' } }] },
+            { tool_calls: [{ name: 'read', input: { file_path: '/workspace/notes.txt' } }, { name: 'bash', input: { command: 'exit 0; ' } }] },
+            { text: 'All done.' },
+        );
+        const session = await newSession();
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('use the sandbox')] });
+        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 300_000);
+        assert.deepEqual(idles(events).at(-1).stop_reason, { type: 'end_turn' });
+        const uses = events.filter((e) => e.type === 'agent.tool_use');
+        const results = events.filter((e) => e.type === 'agent.tool_result');
+        assert.equal(uses.length, 4);
+        const resultOf = (use) => results.find((r) => r.tool_use_id === use.id);
+
+        const write = resultOf(uses[0]);
+        assert.notEqual(write.is_error, true); // is_error is optional on the wire (absent = false)
+        assert.equal(write.content[0].text, 'wrote 21 bytes to /workspace/notes.txt');
+        const bash = resultOf(uses[1]);
+        assert.notEqual(bash.is_error, true, bash.content[0].text);
+        assert.equal(bash.content[0].text, 'hello from the model\n42 vivarium');
+        const read = resultOf(uses[2]);
+        assert.equal(read.content[0].text, '     1\thello from the model');
+        // `exit` ends the persistent shell: an error result saying so, never invented output.
+        const exit = resultOf(uses[3]);
+        assert.equal(exit.is_error, true);
+        assert.match(exit.content[0].text, /shell ended/);
+
+        // The model was sent the VM's output as the tool_result of its call.
+        const sent = provider.requests[2].body.messages.at(-1).content.find((b) => b.type === 'tool_result');
+        assert.equal(sent.tool_use_id, uses[1].id);
+        assert.equal(sent.content[0].text, 'hello from the model\n42 vivarium');
+        // The session's VM is a claimed sandbox.
+        assert.ok((await sandboxes()).length >= 1);
+    });
+
+    test('the hard TTL ends the session with session.error + session.status_terminated and destroys its VM', async () => {
+        provider.reset();
+        provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'echo alive' } }] }, { text: 'ok' });
+        const before = (await sandboxes()).length;
+        const session = await newSession({ 'vivarium.hard_ttl_seconds': '20' });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('run something')] });
+        let events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 120_000);
+        const result = events.find((e) => e.type === 'agent.tool_result');
+        assert.equal(result.content[0].text, 'alive');
+        assert.equal((await sandboxes()).length, before + 1, 'the session got its own VM');
+
+        events = await waitEvents(session.id, (ev) => ev.some((e) => e.type === 'session.status_terminated'), 60_000);
+        const types = events.map((e) => e.type);
+        const err = events.find((e) => e.type === 'session.error');
+        assert.ok(err, 'a session.error explains the end');
+        assert.equal(err.error.type, 'unknown_error');
+        assert.deepEqual(err.error.retry_status, { type: 'terminal' });
+        assert.match(err.error.message, /hard time limit of 20 seconds/);
+        assert.equal(types.indexOf('session.error'), types.length - 2);
+        assert.equal(types.at(-1), 'session.status_terminated');
+        const after = await srv.client.beta.sessions.retrieve(session.id);
+        assert.equal(after.status, 'terminated');
+        // Its VM is gone.
+        const deadline = Date.now() + 30_000;
+        while ((await sandboxes()).length !== before && Date.now() < deadline) await sleep(200);
+        assert.equal((await sandboxes()).length, before);
+        // A terminated session takes no new events.
+        await assert.rejects(srv.client.beta.sessions.events.send(session.id, { events: [userMessage('again')] }));
+    });
+});

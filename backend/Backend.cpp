@@ -24,7 +24,10 @@
 // [sandbox-include]
 #include "api/SandboxesController.h"
 #include "sandbox/SandboxManager.h"
+#include "sandbox/EnvironmentLayers.h"
 #include "sandbox/SandboxToolExecutor.h"
+#include "sandbox/SessionSandboxSetup.h"
+#include "sandbox/WorkspaceResources.h"
 #include "sandbox/SessionTtl.h"
 
 #include <QDir>
@@ -126,6 +129,12 @@ Status Backend::openServices()
             },
             SandboxToolExecutor::Options::fromEnvironment());
         SandboxToolExecutor *tools = executor.get();
+        // Environment package layers live beside the image they build on (shared by every data
+        // directory that shares the image cache); session resources go in on the first claim.
+        auto *layers = new EnvironmentLayers(*m_sandboxes, m_sandboxes->config().imageDir + QStringLiteral("/layers"), m_sandboxes);
+        auto *resources = new WorkspaceResources(*m_sandboxes, *m_files, m_sandboxes);
+        tools->setSetup(new SessionSandboxSetup(*m_sessions, *m_environments, *m_events, *m_runtime, *layers,
+                                                *resources, tools));
         auto *ttl = new SessionTtl(*m_sessions, *m_runtime, *tools, tools);
         connect(m_sessions, &SessionService::changed, tools, [tools, ttl](const QString &id, const QJsonObject &doc) {
             tools->onSessionChanged(id, doc);

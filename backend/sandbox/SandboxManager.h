@@ -41,6 +41,7 @@ public:
         int memoryMiB = 512;
         qint64 bootMs = -1;  // cold boot → agent ready (-1 until ready)
         bool fromWarmPool = false;
+        bool newWorkspace = false; // claimForSession: the session's workspace disk was created by this claim
         QString deathReason;
         QJsonObject toJson() const;
     };
@@ -99,7 +100,22 @@ public:
     //  - a workspace disk exists (VM died, was stopped, backend restarted): a cold boot with
     //    that disk as /workspace.
     // Concurrent claims for one session share one VM.
-    void claimForSession(const QString &sessionId, Callback<Info> done);
+    // What a session's VM boots from, decided by the executor from the session's environment.
+    struct SessionSpec
+    {
+        // The root disk's backing file: empty for the guest image's base disk (the warm pool
+        // serves these), else an environment package layer (EnvironmentLayers; cold boot).
+        QString rootDisk;
+    };
+    void claimForSession(const QString &sessionId, const SessionSpec &spec, Callback<Info> done);
+    void claimForSession(const QString &sessionId, Callback<Info> done) // on the base image
+    {
+        claimForSession(sessionId, SessionSpec{}, std::move(done));
+    }
+    // A VM for building an environment layer: `rootDisk` is its root disk itself (written by
+    // the VM) when writableRoot, else the backing file of a fresh overlay. Never from the warm
+    // pool, never a session's, no timeout; destroy() it when done (rootDisk is kept).
+    void createBuilder(const QString &rootDisk, Callback<Info> done, bool writableRoot = true);
     // Destroys the session's VM (if any); with deleteWorkspace also its workspace disk.
     void releaseSession(const QString &sessionId, bool deleteWorkspace, Callback<Ok> done);
     QString workspaceDir() const { return m_config.sandboxDir + QStringLiteral("/workspaces"); }
@@ -124,7 +140,7 @@ Q_SIGNALS:
 private:
     struct Vm;
     Vm *find(const QString &id) const;
-    Vm *bootVm(bool claimed, const QString &sessionId = {});
+    Vm *bootVm(bool claimed, const QString &sessionId = {}, const QString &rootDisk = {}, bool rootWritable = false);
     void finishSessionClaim(const QString &sessionId, const QString &sandboxId, const QString &error);
     void setSessionSandbox(const QString &sessionId, const QString &sandboxId);
     void startQueuedBoots();

@@ -1,4 +1,5 @@
 #include "SandboxToolExecutor.h"
+#include "SessionSandboxSetup.h"
 
 #include "BuiltinTools.h"
 #include "SandboxManager.h"
@@ -93,6 +94,8 @@ struct SandboxToolExecutor::Session
     QString shellSandbox;  // the VM the shell runs in (empty: no shell)
     qint64 shellRid = 0;   // the agent's request id of the shell's exec (0 until started)
     quint64 shellGen = 0;  // bumps whenever the shell is dropped: late messages are ignored
+    // Calls waiting for the session's VM: one prepare → claim → populate serves them all.
+    QList<std::function<void(const QString &sandboxId, const QString &error)>> claimWaiters;
 };
 
 namespace {
@@ -362,13 +365,49 @@ void SandboxToolExecutor::endSession(const QString &sessionId)
 
 void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::function<void(const QString &)> then)
 {
-    m_sandboxes.claimForSession(op->call.sessionId, [this, op, then = std::move(then)](Result<SandboxManager::Info> r) {
+    const QString sid = op->call.sessionId;
+    Session &s = session(sid);
+    s.claimWaiters.append([this, op, then = std::move(then)](const QString &sandboxId, const QString &error) {
         if (op->finished)
             return;
-        if (!r)
+        if (!error.isEmpty())
             return finish(op, ToolResult::error(QStringLiteral("%1: no sandbox VM could be started for this session: %2")
-                                                    .arg(op->call.name, r.error().message())));
-        then(r->id);
+                                                    .arg(op->call.name, error)));
+        then(sandboxId);
+    });
+    if (s.claimWaiters.size() > 1)
+        return; // a claim for this session is under way
+    QPointer<SandboxToolExecutor> self(this);
+    auto flush = [self, sid](const QString &sandboxId, const QString &error) {
+        if (!self)
+            return;
+        Session *ss = self->m_sessions.value(sid);
+        if (!ss)
+            return;
+        const auto waiters = std::exchange(ss->claimWaiters, {});
+        for (const auto &w : waiters)
+            w(sandboxId, error);
+    };
+    auto claim = [self, sid, flush](const SandboxManager::SessionSpec &spec) {
+        if (!self)
+            return;
+        self->m_sandboxes.claimForSession(sid, spec, [self, sid, flush](Result<SandboxManager::Info> r) {
+            if (!self)
+                return;
+            if (!r)
+                return flush(QString(), r.error().message());
+            const QString id = r->id;
+            if (r->newWorkspace && self->m_setup)
+                return self->m_setup->populate(sid, id, [flush, id] { flush(id, QString()); });
+            flush(id, QString());
+        });
+    };
+    if (!m_setup)
+        return claim({});
+    m_setup->prepare(sid, [claim, flush](Result<SandboxManager::SessionSpec> spec) {
+        if (!spec)
+            return flush(QString(), spec.error().message());
+        claim(*spec);
     });
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "SessionSandboxSetup.h"
 #include "runtime/ToolExecutor.h"
 
 #include <QElapsedTimer>
@@ -59,6 +60,9 @@ public:
     void onSessionChanged(const QString &sessionId, const QJsonObject &session);
 
     const Options &options() const { return m_options; }
+    // Environment layers and session resources around the claim (Backend installs it; without
+    // one, sessions boot the base image and get no resources).
+    void setSetup(SessionSandboxSetup *setup) { m_setup = setup; }
 
 private:
     struct Op;
@@ -93,6 +97,7 @@ private:
 
     SandboxManager &m_sandboxes;
     EnvironmentLookup m_environments;
+    QPointer<SessionSandboxSetup> m_setup;
     Options m_options;
     QNetworkAccessManager m_nam;
     QHash<QString, Session *> m_sessions;

@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -31,7 +32,9 @@ struct WorkspaceResources::Run
     QString sandboxId;
     QJsonArray resources;
     qsizetype index = -1;
-    Callback<Ok> done;
+    std::function<void(QList<Failure>)> done;
+    QList<Failure> failures;
+    quint64 step = 0; // bumps per resource: callbacks of an abandoned resource stop
     std::unique_ptr<QTemporaryDir> temp;
     QPointer<QProcess> process;
     bool finished = false;
@@ -45,7 +48,8 @@ WorkspaceResources::WorkspaceResources(SandboxManager &sandboxes, FileService &f
 
 WorkspaceResources::~WorkspaceResources() = default;
 
-void WorkspaceResources::materialise(const QString &sandboxId, const QJsonArray &resources, Callback<Ok> done)
+void WorkspaceResources::materialise(const QString &sandboxId, const QJsonArray &resources,
+                                     std::function<void(QList<Failure>)> done)
 {
     auto run = std::make_shared<Run>();
     run->sandboxId = sandboxId;
@@ -59,9 +63,10 @@ void WorkspaceResources::next(const std::shared_ptr<Run> &run)
     if (run->finished)
         return;
     run->temp.reset();
+    ++run->step;
     if (++run->index >= run->resources.size()) {
         run->finished = true;
-        return run->done(Ok{});
+        return run->done(run->failures);
     }
     const QJsonObject r = run->resources.at(run->index).toObject();
     run->current = describe(r);
@@ -75,15 +80,29 @@ void WorkspaceResources::next(const std::shared_ptr<Run> &run)
         fail(run, QStringLiteral("resources of type %1 cannot be put into a sandbox").arg(r.value(kType).toString()));
 }
 
-void WorkspaceResources::fail(const std::shared_ptr<Run> &run, const QString &message)
+void WorkspaceResources::fail(const std::shared_ptr<Run> &run, const QString &message, const QString &errorType)
 {
     if (run->finished)
         return;
-    run->finished = true;
-    run->temp.reset();
+    const QJsonObject r = run->resources.at(run->index).toObject();
+    QString type = errorType;
+    if (type.isEmpty() && r.value(kType).toString() == u"github_repository") {
+        // git's own words tell a missing repository from other clone failures.
+        static const QRegularExpression missing(QStringLiteral(
+            "not found|does not appear to be a git repository|does not exist|returned error: 404"),
+            QRegularExpression::CaseInsensitiveOption);
+        if (message.contains(QStringLiteral("Remote branch")))
+            type = QStringLiteral("repository_checkout_error"); // the clone asked for a missing branch
+        else
+            type = missing.match(message).hasMatch() ? QStringLiteral("repository_not_found_error")
+                                                     : QStringLiteral("repository_clone_error");
+    }
+    if (type.isEmpty())
+        type = QStringLiteral("unknown_error");
     const QString text = QStringLiteral("cannot put %1 into the sandbox: %2").arg(run->current, message);
     qCWarning(lcResources).noquote() << text;
-    run->done(ApiError::invalid(text));
+    run->failures.append({r, type, text});
+    next(run);
 }
 
 void WorkspaceResources::putFile(const std::shared_ptr<Run> &run, const QJsonObject &resource)
@@ -95,10 +114,11 @@ void WorkspaceResources::putFile(const std::shared_ptr<Run> &run, const QJsonObj
 }
 
 void WorkspaceResources::runHost(const std::shared_ptr<Run> &run, const QStringList &args, const QString &what,
-                             std::function<void()> then)
+                                 std::function<void()> then, const QString &errorType)
 {
     auto *p = new QProcess(this);
     run->process = p;
+    const quint64 step = run->step;
     p->setProcessChannelMode(QProcess::MergedChannels);
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("GIT_TERMINAL_PROMPT"), QStringLiteral("0")); // never wait for a password
@@ -109,15 +129,18 @@ void WorkspaceResources::runHost(const std::shared_ptr<Run> &run, const QStringL
     timer->setSingleShot(true);
     connect(timer, &QTimer::timeout, p, [p] { p->kill(); });
     timer->start(kCloneTimeoutMs);
-    connect(p, &QProcess::finished, this, [this, run, p, what, then = std::move(then)](int code, QProcess::ExitStatus status) {
+    connect(p, &QProcess::finished, this, [this, run, p, what, step, errorType, then = std::move(then)](int code, QProcess::ExitStatus status) {
         p->deleteLater();
+        if (run->step != step)
+            return;
         const QString output = QString::fromUtf8(p->readAll()).trimmed().right(2000);
         if (status != QProcess::NormalExit || code != 0)
-            return fail(run, QStringLiteral("%1 failed%2").arg(what, output.isEmpty() ? QString() : QStringLiteral(": ") + output));
+            return fail(run, QStringLiteral("%1 failed%2").arg(what, output.isEmpty() ? QString() : QStringLiteral(": ") + output),
+                        errorType);
         then();
     });
-    connect(p, &QProcess::errorOccurred, this, [this, run, p, what](QProcess::ProcessError e) {
-        if (e != QProcess::FailedToStart)
+    connect(p, &QProcess::errorOccurred, this, [this, run, p, what, step](QProcess::ProcessError e) {
+        if (e != QProcess::FailedToStart || run->step != step)
             return;
         p->deleteLater();
         fail(run, QStringLiteral("%1 could not start (%2)").arg(what, p->errorString()));
@@ -173,7 +196,7 @@ void WorkspaceResources::putRepository(const std::shared_ptr<Run> &run, const QJ
             return pack();
         runHost(run, {QStringLiteral("git"), QStringLiteral("-C"), dir, QStringLiteral("checkout"), QStringLiteral("--quiet"),
                   QStringLiteral("--detach"), checkout.value(QStringLiteral("sha")).toString()},
-            QStringLiteral("checking out the commit"), pack);
+            QStringLiteral("checking out the commit"), pack, QStringLiteral("repository_checkout_error"));
     });
 }
 

@@ -27,8 +27,8 @@ class SandboxManager;
 // backend's environment: standard git configuration applies (`url.<base>.insteadOf` for a
 // mirror, `http.proxy`), and prompts are off.
 //
-// Resources are materialised in order; the first failure ends the run with an error naming
-// the resource. Runs on the backend thread; never blocks it.
+// Resources are materialised in order; a failure is recorded with a message naming the
+// resource and the run goes on with the next. Runs on the backend thread; never blocks it.
 class WorkspaceResources : public QObject
 {
     Q_OBJECT
@@ -36,8 +36,19 @@ public:
     WorkspaceResources(SandboxManager &sandboxes, FileService &files, QObject *parent = nullptr);
     ~WorkspaceResources() override;
 
-    // Materialises `resources` (session resource documents) into sandbox `sandboxId`.
-    void materialise(const QString &sandboxId, const QJsonArray &resources, Callback<Ok> done);
+    // A resource that could not be put in place. The others still are: the session keeps
+    // running without it (the official API's `repository_*_error` events say the same).
+    struct Failure
+    {
+        QJsonObject resource;
+        QString errorType; // session.error `error.type`: repository_not_found_error,
+                           // repository_clone_error, repository_checkout_error, unknown_error
+        QString message;
+    };
+    // Materialises `resources` (session resource documents) into sandbox `sandboxId`; `done`
+    // gets the failures (empty: all in place).
+    void materialise(const QString &sandboxId, const QJsonArray &resources,
+                     std::function<void(QList<Failure>)> done);
 
     static constexpr qint64 kChunkBytes = 2 * 1024 * 1024;       // per agent write
     static constexpr qint64 kMaxRepositoryBytes = 1024LL * 1024 * 1024; // packed clone
@@ -50,10 +61,10 @@ private:
     void putRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource);
     // Runs a host program (git, tar) without blocking; `then` on success, else fail().
     void runHost(const std::shared_ptr<Run> &run, const QStringList &args, const QString &what,
-             std::function<void()> then);
+                 std::function<void()> then, const QString &errorType = {});
     void streamInto(const std::shared_ptr<Run> &run, const QString &localPath, const QString &guestPath,
                     std::function<void()> then);
-    void fail(const std::shared_ptr<Run> &run, const QString &message);
+    void fail(const std::shared_ptr<Run> &run, const QString &message, const QString &errorType = {});
 
     SandboxManager &m_sandboxes;
     FileService &m_files;

@@ -48,12 +48,12 @@ private:
         return QString::fromUtf8((*out)->stdoutData + (*out)->stderrData).trimmed();
     }
 
-    Status put(const QJsonArray &list)
+    QList<WorkspaceResources::Failure> put(const QJsonArray &list)
     {
-        std::optional<Status> out;
-        resources->materialise(sandbox, list, [&](Status s) { out = std::move(s); });
+        std::optional<QList<WorkspaceResources::Failure>> out;
+        resources->materialise(sandbox, list, [&](QList<WorkspaceResources::Failure> f) { out = std::move(f); });
         if (!QTest::qWaitFor([&] { return out.has_value(); }, 5 * 60000))
-            return ApiError::internal(QStringLiteral("timed out"));
+            return {{QJsonObject(), QStringLiteral("timeout"), QStringLiteral("timed out")}};
         return *out;
     }
 
@@ -130,8 +130,8 @@ private Q_SLOTS:
                         {QStringLiteral("checkout"), QJsonObject{{QStringLiteral("type"), QStringLiteral("commit")},
                                                                  {QStringLiteral("sha"), firstCommit}}}},
         };
-        const Status s = put(list);
-        QVERIFY2(s, qPrintable(s.ok() ? QString() : s.error().message()));
+        const auto failures = put(list);
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.isEmpty() ? QString() : failures.first().message));
 
         const QString digest = QString::fromLatin1(QCryptographicHash::hash(blob, QCryptographicHash::Sha256).toHex());
         QCOMPARE(sh(QStringLiteral("sha256sum /mnt/session/uploads/data.bin | cut -d' ' -f1")), digest);
@@ -147,28 +147,33 @@ private Q_SLOTS:
         QCOMPARE(sh(QStringLiteral("ls /tmp | grep -c vivarium-resource || true")), QStringLiteral("0"));
     }
 
-    void errorsNameTheResource()
+    void failuresAreTypedAndTheRestStillArrives()
     {
-        Status s = put({QJsonObject{{QStringLiteral("type"), QStringLiteral("github_repository")},
-                                    {QStringLiteral("url"), QStringLiteral("https://github.com/acme/missing")},
-                                    {QStringLiteral("mount_path"), QStringLiteral("/workspace/missing")}}});
-        QVERIFY(!s);
-        QVERIFY2(s.error().message().contains(QStringLiteral("repository https://github.com/acme/missing")), qPrintable(s.error().message()));
-        QVERIFY2(s.error().message().contains(QStringLiteral("git clone failed")), qPrintable(s.error().message()));
-
-        s = put({QJsonObject{{QStringLiteral("type"), QStringLiteral("github_repository")},
-                             {QStringLiteral("url"), QStringLiteral("https://github.com/acme/widgets")},
-                             {QStringLiteral("mount_path"), QStringLiteral("/workspace/bad-commit")},
-                             {QStringLiteral("checkout"), QJsonObject{{QStringLiteral("type"), QStringLiteral("commit")},
-                                                                      {QStringLiteral("sha"), QString(40, u'0')}}}}});
-        QVERIFY(!s);
-        QVERIFY2(s.error().message().contains(QStringLiteral("checking out the commit failed")), qPrintable(s.error().message()));
-
-        s = put({QJsonObject{{QStringLiteral("type"), QStringLiteral("file")},
-                             {QStringLiteral("file_id"), QStringLiteral("file_doesnotexist")},
-                             {QStringLiteral("mount_path"), QStringLiteral("/workspace/x")}}});
-        QVERIFY(!s);
-        QVERIFY2(s.error().message().contains(QStringLiteral("file file_doesnotexist")), qPrintable(s.error().message()));
+        auto repo = [](const QString &url, const QString &mount, const QJsonValue &checkout) {
+            return QJsonObject{{QStringLiteral("type"), QStringLiteral("github_repository")}, {QStringLiteral("url"), url},
+                               {QStringLiteral("mount_path"), mount}, {QStringLiteral("checkout"), checkout}};
+        };
+        const auto failures = put({
+            repo(QStringLiteral("https://github.com/acme/missing"), QStringLiteral("/workspace/missing"), QJsonValue::Null),
+            repo(QStringLiteral("https://github.com/acme/widgets"), QStringLiteral("/workspace/bad-commit"),
+                 QJsonObject{{QStringLiteral("type"), QStringLiteral("commit")}, {QStringLiteral("sha"), QString(40, u'0')}}),
+            repo(QStringLiteral("https://github.com/acme/widgets"), QStringLiteral("/workspace/bad-branch"),
+                 QJsonObject{{QStringLiteral("type"), QStringLiteral("branch")}, {QStringLiteral("name"), QStringLiteral("nope")}}),
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("file")}, {QStringLiteral("file_id"), QStringLiteral("file_doesnotexist")},
+                        {QStringLiteral("mount_path"), QStringLiteral("/workspace/x")}},
+            repo(QStringLiteral("https://github.com/acme/widgets"), QStringLiteral("/workspace/after-failures"), QJsonValue::Null),
+        });
+        QCOMPARE(failures.size(), 4);
+        QCOMPARE(failures[0].errorType, QStringLiteral("repository_not_found_error"));
+        QVERIFY2(failures[0].message.contains(QStringLiteral("repository https://github.com/acme/missing")), qPrintable(failures[0].message));
+        QCOMPARE(failures[1].errorType, QStringLiteral("repository_checkout_error"));
+        QVERIFY2(failures[1].message.contains(QStringLiteral("checking out the commit failed")), qPrintable(failures[1].message));
+        QCOMPARE(failures[2].errorType, QStringLiteral("repository_checkout_error"));
+        QCOMPARE(failures[3].errorType, QStringLiteral("unknown_error"));
+        QVERIFY2(failures[3].message.contains(QStringLiteral("file file_doesnotexist")), qPrintable(failures[3].message));
+        QCOMPARE(failures[3].resource.value(QStringLiteral("mount_path")).toString(), QStringLiteral("/workspace/x"));
+        // The session keeps running without them: the last resource is in place.
+        QCOMPARE(sh(QStringLiteral("cat /workspace/after-failures/README")), QStringLiteral("version two"));
     }
 
     void cleanupTestCase()

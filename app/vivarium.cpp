@@ -7,6 +7,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QLoggingCategory>
 #include <QLibraryInfo>
 #include <QLocale>
@@ -21,6 +22,8 @@ int main(int argc, char **argv)
     QApplication::setApplicationDisplayName(QStringLiteral("Vivarium"));
     QApplication::setApplicationVersion(QStringLiteral(VIVARIUM_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("io.github.vivarium.Vivarium"));
+    // The installed hicolor icon (PNG sizes rendered from the SVG at build; resources/).
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("io.github.vivarium.Vivarium")));
 
     // Per-request access lines are debug output; QT_LOGGING_RULES (e.g.
     // "vivarium.api.debug=true") turns them on and overrides this default.

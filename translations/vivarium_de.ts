@@ -1,4 +1,4 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
@@ -103,12 +103,12 @@
         <translation>Automatisch</translation>
     </message>
     <message>
-        <source>[{"type": "custom", "name": "lookup", "description": "…", "input_schema": {"type": "object", "properties": {}}}]</source>
-        <translation>[{"type": "custom", "name": "lookup", "description": "…", "input_schema": {"type": "object", "properties": {}}}]</translation>
+        <source>[{&quot;type&quot;: &quot;custom&quot;, &quot;name&quot;: &quot;lookup&quot;, &quot;description&quot;: &quot;…&quot;, &quot;input_schema&quot;: {&quot;type&quot;: &quot;object&quot;, &quot;properties&quot;: {}}}]</source>
+        <translation>[{&quot;type&quot;: &quot;custom&quot;, &quot;name&quot;: &quot;lookup&quot;, &quot;description&quot;: &quot;…&quot;, &quot;input_schema&quot;: {&quot;type&quot;: &quot;object&quot;, &quot;properties&quot;: {}}}]</translation>
     </message>
     <message>
-        <source>[{"type": "url", "name": "docs", "url": "https://…"}]</source>
-        <translation>[{"type": "url", "name": "docs", "url": "https://…"}]</translation>
+        <source>[{&quot;type&quot;: &quot;url&quot;, &quot;name&quot;: &quot;docs&quot;, &quot;url&quot;: &quot;https://…&quot;}]</source>
+        <translation>[{&quot;type&quot;: &quot;url&quot;, &quot;name&quot;: &quot;docs&quot;, &quot;url&quot;: &quot;https://…&quot;}]</translation>
     </message>
     <message>
         <source>&amp;Name:</source>
@@ -253,7 +253,7 @@
         <translation>Ein Host pro Zeile, z. B. api.example.com</translation>
     </message>
     <message>
-        <source>Allow the agent's MCP servers</source>
+        <source>Allow the agent&apos;s MCP servers</source>
         <translation>MCP-Server des Agenten erlauben</translation>
     </message>
     <message>
@@ -339,6 +339,70 @@
     <message>
         <source>Environment deleted.</source>
         <translation>Umgebung gelöscht.</translation>
+    </message>
+    <message>
+        <source>Guest image (shared by every environment)</source>
+        <translation>Gast-Image (für alle Umgebungen gemeinsam)</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>Wird geprüft…</translation>
+    </message>
+    <message>
+        <source>Show build log</source>
+        <translation>Build-Protokoll anzeigen</translation>
+    </message>
+    <message>
+        <source>Build now</source>
+        <translation>Jetzt bauen</translation>
+    </message>
+    <message>
+        <source>Build the guest image now instead of at the first sandbox start (takes a few minutes).</source>
+        <translation>Das Gast-Image jetzt bauen statt beim ersten Start einer Sandbox (dauert einige Minuten).</translation>
+    </message>
+    <message>
+        <source>Cannot read the guest image&apos;s state: %1</source>
+        <translation>Der Zustand des Gast-Images kann nicht gelesen werden: %1</translation>
+    </message>
+    <message>
+        <source> (version %1)</source>
+        <translation> (Version %1)</translation>
+    </message>
+    <message>
+        <source>The guest image recipe is missing: sandboxes cannot start. Set VIVARIUM_GUEST_RECIPE_DIR or reinstall Vivarium.</source>
+        <translation>Das Rezept für das Gast-Image fehlt: Sandboxen können nicht starten. Setzen Sie VIVARIUM_GUEST_RECIPE_DIR oder installieren Sie Vivarium neu.</translation>
+    </message>
+    <message>
+        <source>Building%1: %2</source>
+        <translation>Wird gebaut%1: %2</translation>
+    </message>
+    <message>
+        <source>● Ready%1</source>
+        <translation>● Bereit%1</translation>
+    </message>
+    <message>
+        <source>The build failed: %1</source>
+        <translation>Der Build ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Not built yet%1: it is built when the first sandbox starts, or now with “Build now” (a few minutes).</source>
+        <translation>Noch nicht gebaut%1: Es wird beim Start der ersten Sandbox gebaut oder jetzt mit „Jetzt bauen“ (einige Minuten).</translation>
+    </message>
+    <message>
+        <source>Building the guest image failed: %1</source>
+        <translation>Das Bauen des Gast-Images ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>The guest image is ready.</source>
+        <translation>Das Gast-Image ist bereit.</translation>
+    </message>
+    <message>
+        <source>Guest image build log</source>
+        <translation>Build-Protokoll des Gast-Images</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
     </message>
 </context>
 <context>
@@ -454,6 +518,10 @@
         <source>built-in</source>
         <translation>eingebaut</translation>
     </message>
+    <message>
+        <source>Sandboxes</source>
+        <translation>Sandboxen</translation>
+    </message>
 </context>
 <context>
     <name>viv::MessageBanner</name>
@@ -503,6 +571,346 @@
     <message>
         <source>Choose an agent and an environment.</source>
         <translation>Wählen Sie einen Agenten und eine Umgebung.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::SandboxView</name>
+    <message>
+        <source>Pause</source>
+        <translation>Anhalten</translation>
+    </message>
+    <message>
+        <source>Freeze the VM; its memory and files are kept.</source>
+        <translation>Die VM einfrieren; Arbeitsspeicher und Dateien bleiben erhalten.</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+    <message>
+        <source>Parent folder</source>
+        <translation>Übergeordneter Ordner</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Aktualisieren</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Modified</source>
+        <translation>Geändert</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Öffnen</translation>
+    </message>
+    <message>
+        <source>Download…</source>
+        <translation>Herunterladen…</translation>
+    </message>
+    <message>
+        <source>Upload…</source>
+        <translation>Hochladen…</translation>
+    </message>
+    <message>
+        <source>Copy a local file into the current folder</source>
+        <translation>Eine lokale Datei in den aktuellen Ordner kopieren</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Double-click a file to view it.</source>
+        <translation>Doppelklicken Sie auf eine Datei, um sie anzuzeigen.</translation>
+    </message>
+    <message>
+        <source>A shell command, run with bash in the current folder (Enter runs it)</source>
+        <translation>Ein Shell-Befehl, mit bash im aktuellen Ordner ausgeführt (Eingabetaste führt ihn aus)</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Ausführen</translation>
+    </message>
+    <message>
+        <source>The session&apos;s sandbox has stopped; its next tool call starts a new one.</source>
+        <translation>Die Sandbox der Sitzung wurde beendet; ihr nächster Werkzeugaufruf startet eine neue.</translation>
+    </message>
+    <message>
+        <source>No session selected.</source>
+        <translation>Keine Sitzung ausgewählt.</translation>
+    </message>
+    <message>
+        <source>Cannot look up the session&apos;s sandbox: %1</source>
+        <translation>Die Sandbox der Sitzung kann nicht ermittelt werden: %1</translation>
+    </message>
+    <message>
+        <source>No sandbox yet — it starts with the session&apos;s first tool call.</source>
+        <translation>Noch keine Sandbox — sie startet mit dem ersten Werkzeugaufruf der Sitzung.</translation>
+    </message>
+    <message>
+        <source>Looking up the sandbox…</source>
+        <translation>Sandbox wird gesucht…</translation>
+    </message>
+    <message>
+        <source>the sandbox no longer exists</source>
+        <translation>die Sandbox existiert nicht mehr</translation>
+    </message>
+    <message>
+        <source>◐ Booting…</source>
+        <translation>◐ Startet…</translation>
+    </message>
+    <message>
+        <source>● Running</source>
+        <translation>● Läuft</translation>
+    </message>
+    <message>
+        <source>❚❚ Paused</source>
+        <translation>❚❚ Angehalten</translation>
+    </message>
+    <message>
+        <source>■ Stopped</source>
+        <translation>■ Beendet</translation>
+    </message>
+    <message>
+        <source>■ Stopped: %1</source>
+        <translation>■ Beendet: %1</translation>
+    </message>
+    <message>
+        <source>booted in %1 s</source>
+        <translation>gestartet in %1 s</translation>
+    </message>
+    <message>
+        <source>from the warm pool</source>
+        <translation>aus dem Warm-Pool</translation>
+    </message>
+    <message>
+        <source>cold start</source>
+        <translation>Kaltstart</translation>
+    </message>
+    <message>
+        <source>%1 MiB memory</source>
+        <translation>%1 MiB Arbeitsspeicher</translation>
+    </message>
+    <message>
+        <source>started %1</source>
+        <translation>gestartet %1</translation>
+    </message>
+    <message>
+        <source>ends %1</source>
+        <translation>endet %1</translation>
+    </message>
+    <message>
+        <source>The sandbox is paused: resume it to browse files or run commands.</source>
+        <translation>Die Sandbox ist angehalten: Setzen Sie sie fort, um Dateien zu durchsuchen oder Befehle auszuführen.</translation>
+    </message>
+    <message>
+        <source>The sandbox has stopped; its files are no longer reachable.</source>
+        <translation>Die Sandbox wurde beendet; ihre Dateien sind nicht mehr erreichbar.</translation>
+    </message>
+    <message>
+        <source>The sandbox has stopped (%1); its files are no longer reachable.</source>
+        <translation>Die Sandbox wurde beendet (%1); ihre Dateien sind nicht mehr erreichbar.</translation>
+    </message>
+    <message>
+        <source>Cannot list %1: %2</source>
+        <translation>%1 kann nicht aufgelistet werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot open %1: %2</source>
+        <translation>%1 kann nicht geöffnet werden: %2</translation>
+    </message>
+    <message>
+        <source>This is a binary file (%1). Download it to look inside.</source>
+        <translation>Dies ist eine Binärdatei (%1). Laden Sie sie herunter, um hineinzusehen.</translation>
+    </message>
+    <message>
+        <source>%1 — showing the first %2 of %3; download it for the whole file</source>
+        <translation>%1 — die ersten %2 von %3 werden gezeigt; laden Sie die Datei für den ganzen Inhalt herunter</translation>
+    </message>
+    <message>
+        <source>Upload a file into %1</source>
+        <translation>Eine Datei nach %1 hochladen</translation>
+    </message>
+    <message>
+        <source>Download %1</source>
+        <translation>%1 herunterladen</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot upload %1: %2 is a folder in the sandbox.</source>
+        <translation>%1 kann nicht hochgeladen werden: %2 ist ein Ordner in der Sandbox.</translation>
+    </message>
+    <message>
+        <source>Replace file</source>
+        <translation>Datei ersetzen</translation>
+    </message>
+    <message>
+        <source>“%1” already exists in %2. Replace it?</source>
+        <translation>„%1“ existiert bereits in %2. Ersetzen?</translation>
+    </message>
+    <message>
+        <source>Uploading %1… %p%</source>
+        <translation>%1 wird hochgeladen… %p %</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Downloading %1… %p%</source>
+        <translation>%1 wird heruntergeladen… %p %</translation>
+    </message>
+    <message>
+        <source>Upload of %1 failed: cannot read %2: %3</source>
+        <translation>Hochladen von %1 fehlgeschlagen: %2 kann nicht gelesen werden: %3</translation>
+    </message>
+    <message>
+        <source>Upload of %1 failed: %2</source>
+        <translation>Hochladen von %1 fehlgeschlagen: %2</translation>
+    </message>
+    <message>
+        <source>Uploaded %1 to %2.</source>
+        <translation>%1 nach %2 hochgeladen.</translation>
+    </message>
+    <message>
+        <source>Download of %1 failed: %2</source>
+        <translation>Herunterladen von %1 fehlgeschlagen: %2</translation>
+    </message>
+    <message>
+        <source>Download of %1 failed: cannot write %2: %3</source>
+        <translation>Herunterladen von %1 fehlgeschlagen: %2 kann nicht geschrieben werden: %3</translation>
+    </message>
+    <message>
+        <source>Download of %1 failed: the file shrank while it was read.</source>
+        <translation>Herunterladen von %1 fehlgeschlagen: Die Datei ist beim Lesen kleiner geworden.</translation>
+    </message>
+    <message>
+        <source>Downloaded %1 to %2.</source>
+        <translation>%1 nach %2 heruntergeladen.</translation>
+    </message>
+    <message>
+        <source>Transfer of %1 cancelled.</source>
+        <translation>Übertragung von %1 abgebrochen.</translation>
+    </message>
+    <message>
+        <source>The command could not run: %1</source>
+        <translation>Der Befehl konnte nicht ausgeführt werden: %1</translation>
+    </message>
+    <message>
+        <source>(output truncated)</source>
+        <translation>(Ausgabe gekürzt)</translation>
+    </message>
+    <message>
+        <source>exit code %1</source>
+        <translation>Exit-Code %1</translation>
+    </message>
+    <message>
+        <source>killed by signal %1</source>
+        <translation>durch Signal %1 beendet</translation>
+    </message>
+    <message>
+        <source>Could not pause the sandbox: %1</source>
+        <translation>Die Sandbox konnte nicht angehalten werden: %1</translation>
+    </message>
+    <message>
+        <source>Could not resume the sandbox: %1</source>
+        <translation>Die Sandbox konnte nicht fortgesetzt werden: %1</translation>
+    </message>
+    <message>
+        <source>%1 vCPU</source>
+        <comment>a count of virtual CPUs, as a unit</comment>
+        <translation>%1 vCPU</translation>
+    </message>
+    <message>
+        <source>timed out after %1 min and was killed</source>
+        <translation>nach %1 Min. abgebrochen (Zeitüberschreitung)</translation>
+    </message>
+</context>
+<context>
+    <name>viv::SandboxesPage</name>
+    <message>
+        <source>booting</source>
+        <translation>startet</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>läuft</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>angehalten</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>beendet</translation>
+    </message>
+    <message>
+        <source>Sandbox</source>
+        <translation>Sandbox</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Zustand</translation>
+    </message>
+    <message>
+        <source>Session</source>
+        <translation>Sitzung</translation>
+    </message>
+    <message>
+        <source>Delete sandbox…</source>
+        <translation>Sandbox löschen…</translation>
+    </message>
+    <message>
+        <source>Stop the VM and delete its disks</source>
+        <translation>Die VM beenden und ihre Festplatten löschen</translation>
+    </message>
+    <message>
+        <source>Select a sandbox to see its state, files and console.</source>
+        <translation>Wählen Sie eine Sandbox, um ihren Zustand, ihre Dateien und die Konsole zu sehen.</translation>
+    </message>
+    <message>
+        <source>Warm pool: %1 VM ready</source>
+        <comment>a count of pre-booted VMs</comment>
+        <translation>Warm-Pool: %1 VM bereit</translation>
+    </message>
+    <message>
+        <source>(API)</source>
+        <translation>(API)</translation>
+    </message>
+    <message>
+        <source>Delete sandbox %1? Its VM stops and its files are deleted.</source>
+        <translation>Sandbox %1 löschen? Ihre VM wird beendet und ihre Dateien werden gelöscht.</translation>
+    </message>
+    <message>
+        <source>Delete sandbox %1 of session %2? Its VM stops; the session&apos;s next tool call starts a new one.</source>
+        <translation>Sandbox %1 der Sitzung %2 löschen? Ihre VM wird beendet; der nächste Werkzeugaufruf der Sitzung startet eine neue.</translation>
+    </message>
+    <message>
+        <source>Delete sandbox</source>
+        <translation>Sandbox löschen</translation>
+    </message>
+    <message>
+        <source>Could not delete sandbox %1: %2</source>
+        <translation>Sandbox %1 konnte nicht gelöscht werden: %2</translation>
+    </message>
+    <message>
+        <source>Sandbox %1 deleted.</source>
+        <translation>Sandbox %1 gelöscht.</translation>
+    </message>
+    <message>
+        <source>%1, started %2</source>
+        <translation>%1, gestartet %2</translation>
     </message>
 </context>
 <context>
@@ -611,7 +1019,7 @@
         <translation>Der Agent hat Ihr eigenes Werkzeug &lt;b&gt;%1&lt;/b&gt; aufgerufen mit:</translation>
     </message>
     <message>
-        <source>The tool's result, as text</source>
+        <source>The tool&apos;s result, as text</source>
         <translation>Das Ergebnis des Werkzeugs, als Text</translation>
     </message>
     <message>
@@ -641,6 +1049,14 @@
     <message>
         <source>Deny</source>
         <translation>Ablehnen</translation>
+    </message>
+    <message>
+        <source>Transcript</source>
+        <translation>Verlauf</translation>
+    </message>
+    <message>
+        <source>Sandbox</source>
+        <translation>Sandbox</translation>
     </message>
 </context>
 <context>
@@ -841,7 +1257,10 @@
     </message>
     <message numerus="yes">
         <source>Show all (%n lines)</source>
-        <translation><numerusform>Alles zeigen (%n Zeile)</numerusform><numerusform>Alles zeigen (%n Zeilen)</numerusform></translation>
+        <translation>
+            <numerusform>Alles zeigen (%n Zeile)</numerusform>
+            <numerusform>Alles zeigen (%n Zeilen)</numerusform>
+        </translation>
     </message>
     <message>
         <source>Tool: %1</source>

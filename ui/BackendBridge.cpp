@@ -2,6 +2,7 @@
 
 #include "Backend.h"
 #include "runtime/Runtime.h"
+#include "sandbox/SandboxManager.h"
 #include "secrets/SecretStore.h"
 #include "services/AgentService.h"
 #include "services/EnvironmentService.h"
@@ -93,6 +94,39 @@ void BackendBridge::wireSignals(Backend *backend)
     // Queued like the rest, so a preview and the commit that ends it arrive in the order the
     // backend thread emitted them.
     connect(&backend->runtime(), &RuntimeManager::previewed, this, &BackendBridge::previewed);
+
+    // Sandboxes: the manager's signals carry types the GUI should not depend on, so they are
+    // translated here, on the backend thread (direct connections in the manager's context), and
+    // re-emitted; the GUI's receivers live on the GUI thread, so delivery is queued.
+    SandboxManager *sandboxes = &backend->sandboxes();
+    connect(sandboxes, &SandboxManager::sandboxChanged, sandboxes,
+            [this, sandboxes](const QString &id, SandboxManager::State state) {
+                auto info = sandboxes->get(id);
+                if (info)
+                    Q_EMIT sandboxChanged(id, info->toJson());
+                else if (state == SandboxManager::State::Dead) // deleted: no longer listed
+                    Q_EMIT sandboxChanged(id, QJsonObject{{QStringLiteral("sandboxID"), id},
+                                                          {QStringLiteral("state"), QStringLiteral("dead")},
+                                                          {QStringLiteral("deleted"), true}});
+                // else: a warm-pool VM nobody claimed yet
+            });
+    connect(sandboxes, &SandboxManager::sessionSandboxChanged, this, &BackendBridge::sessionSandboxChanged);
+    connect(sandboxes, &SandboxManager::warmPoolChanged, this, &BackendBridge::warmPoolChanged);
+    connect(&sandboxes->image(), &GuestImage::statusChanged, sandboxes,
+            [this](GuestImage::State state, int percent, const QString &text) {
+                Q_EMIT guestImageChanged(guestImageStateName(state), percent, text);
+            });
+}
+
+QString BackendBridge::guestImageStateName(GuestImage::State state)
+{
+    switch (state) {
+    case GuestImage::State::Building: return QStringLiteral("building");
+    case GuestImage::State::Ready: return QStringLiteral("ready");
+    case GuestImage::State::Failed: return QStringLiteral("failed");
+    case GuestImage::State::Unknown: break;
+    }
+    return QStringLiteral("unknown");
 }
 
 void BackendBridge::stop()

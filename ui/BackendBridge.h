@@ -2,6 +2,7 @@
 
 #include "Config.h"
 #include "core/Result.h"
+#include "sandbox/GuestImage.h"
 #include "services/EventLog.h"
 #include "store/DocTable.h"
 
@@ -38,6 +39,8 @@ public:
     QString baseUrl() const { return m_baseUrl; }
     QString apiKey() const { return m_apiKey; }
     const Config &config() const { return m_config; }
+    // The name guestImageChanged() uses for a GuestImage state.
+    static QString guestImageStateName(GuestImage::State state);
 
     // Every item of a paginated list, for use inside `work` (backend thread): calls `fetch` with
     // successive cursors until the last page.
@@ -112,6 +115,16 @@ Q_SIGNALS:
     // forwarded): `event_start` / `event_delta` objects, never persisted. The committed event
     // that ends a preview carries the id announced by its `event_start`.
     void previewed(const QString &sessionId, const QString &previewedType, const QJsonObject &preview);
+    // A claimed sandbox changed state (SandboxManager::sandboxChanged, forwarded): `info` is
+    // SandboxManager::Info::toJson(), or {sandboxID, state: "dead", deleted: true} once it is
+    // gone (deleted, or a session's VM released).
+    void sandboxChanged(const QString &sandboxId, const QJsonObject &info);
+    // A session got its sandbox (SandboxManager::sessionSandboxChanged, forwarded).
+    void sessionSandboxChanged(const QString &sessionId, const QString &sandboxId);
+    void warmPoolChanged(int ready);
+    // The guest image (GuestImage::statusChanged, forwarded): `state` is one of "unknown",
+    // "building", "ready", "failed".
+    void guestImageChanged(const QString &state, int percent, const QString &text);
 
 private:
     static ApiError notReadyError();

@@ -3,10 +3,22 @@
 #include "Backend.h"
 #include "BackendBridge.h"
 #include "Widgets.h"
+#include "sandbox/SandboxManager.h"
 #include "services/EnvironmentService.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QGroupBox>
+#include <QLabel>
+#include <QProgressBar>
+#include <QTextCursor>
+#include <QTimer>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QJsonArray>
@@ -49,6 +61,34 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
     m_banner = new MessageBanner(right);
     m_banner->setObjectName(QStringLiteral("environmentBanner"));
     rightLayout->addWidget(m_banner);
+
+    // The guest image: one for every environment, built once per recipe version.
+    auto *imageBox = new QGroupBox(tr("Guest image (shared by every environment)"), right);
+    imageBox->setObjectName(QStringLiteral("guestImageBox"));
+    auto *imageLayout = new QHBoxLayout(imageBox);
+    m_imageState = new QLabel(tr("Checking…"), imageBox);
+    m_imageState->setObjectName(QStringLiteral("guestImageState"));
+    m_imageState->setWordWrap(true);
+    m_imageState->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_imageProgress = new QProgressBar(imageBox);
+    m_imageProgress->setObjectName(QStringLiteral("guestImageProgress"));
+    m_imageProgress->setRange(0, 100);
+    m_imageProgress->setMaximumWidth(200);
+    m_imageProgress->setVisible(false);
+    m_imageLog = new QPushButton(tr("Show build log"), imageBox);
+    m_imageLog->setObjectName(QStringLiteral("guestImageShowLog"));
+    m_imageBuild = new QPushButton(tr("Build now"), imageBox);
+    m_imageBuild->setObjectName(QStringLiteral("guestImageBuild"));
+    m_imageBuild->setToolTip(tr("Build the guest image now instead of at the first sandbox start "
+                                "(takes a few minutes)."));
+    imageLayout->addWidget(m_imageState, 1);
+    imageLayout->addWidget(m_imageProgress);
+    imageLayout->addWidget(m_imageLog);
+    imageLayout->addWidget(m_imageBuild);
+    rightLayout->addWidget(imageBox);
+    connect(m_imageLog, &QPushButton::clicked, this, &EnvironmentsPage::showBuildLog);
+    connect(m_imageBuild, &QPushButton::clicked, this, &EnvironmentsPage::buildGuestImage);
+    connect(&m_bridge, &BackendBridge::guestImageChanged, this, &EnvironmentsPage::showGuestImage);
     auto *scroll = new QScrollArea(right);
     scroll->setWidgetResizable(true);
     auto *formWidget = new QWidget(scroll);
@@ -152,6 +192,7 @@ void EnvironmentsPage::upsert(const QString &id, const QJsonObject &env, bool at
 
 void EnvironmentsPage::reload()
 {
+    reloadGuestImage();
     m_bridge.call<QJsonArray>(
         this,
         [](Backend &b) -> Result<QJsonArray> {
@@ -317,6 +358,127 @@ void EnvironmentsPage::remove()
             newEnvironment();
             m_banner->showInfo(tr("Environment deleted."));
         });
+}
+
+void EnvironmentsPage::reloadGuestImage()
+{
+    struct ImageStatus
+    {
+        QString state, text, version, logPath;
+        int percent = 0;
+    };
+    m_bridge.call<ImageStatus>(
+        this,
+        [](Backend &b) -> Result<ImageStatus> {
+            const GuestImage &image = b.sandboxes().image();
+            ImageStatus st{BackendBridge::guestImageStateName(image.state()), image.statusText(),
+                           image.version(), image.logPath(), image.progress()};
+            // Not asked for yet in this run: a cached build of this recipe is ready to use.
+            if (image.state() == GuestImage::State::Unknown && !image.version().isEmpty()
+                && QFileInfo::exists(image.dir() + QStringLiteral("/VERSION")))
+                st.state = QStringLiteral("ready");
+            return st;
+        },
+        [this](Result<ImageStatus> r) {
+            if (!r) {
+                m_imageState->setText(tr("Cannot read the guest image's state: %1").arg(errorText(r.error())));
+                return;
+            }
+            m_imageVersion = r->version;
+            m_imageLogPath = r->version.isEmpty() ? QString() : r->logPath;
+            showGuestImage(r->state, r->percent, r->text);
+        });
+}
+
+void EnvironmentsPage::showGuestImage(const QString &state, int percent, const QString &text)
+{
+    const QString version = m_imageVersion.isEmpty() ? QString() : tr(" (version %1)").arg(m_imageVersion);
+    if (m_imageVersion.isEmpty() && state != u"building")
+        m_imageState->setText(tr("The guest image recipe is missing: sandboxes cannot start. "
+                                 "Set VIVARIUM_GUEST_RECIPE_DIR or reinstall Vivarium."));
+    else if (state == u"building")
+        m_imageState->setText(tr("Building%1: %2").arg(version, text));
+    else if (state == u"ready")
+        m_imageState->setText(tr("● Ready%1").arg(version));
+    else if (state == u"failed")
+        m_imageState->setText(tr("The build failed: %1").arg(text));
+    else
+        m_imageState->setText(tr("Not built yet%1: it is built when the first sandbox starts, "
+                                 "or now with “Build now” (a few minutes).").arg(version));
+    m_imageState->setStyleSheet(state == u"failed" ? QStringLiteral("QLabel { color: #b71c1c; }") : QString());
+    m_imageProgress->setVisible(state == u"building");
+    m_imageProgress->setValue(std::clamp(percent, 0, 100));
+    m_imageBuild->setEnabled(!m_imageVersion.isEmpty() && (state == u"unknown" || state == u"failed"));
+    m_imageLog->setEnabled(!m_imageLogPath.isEmpty()
+                           && (state == u"building" || QFileInfo::exists(m_imageLogPath)));
+}
+
+void EnvironmentsPage::buildGuestImage()
+{
+    m_imageBuild->setEnabled(false);
+    m_bridge.callAsync<Ok>(
+        this,
+        [](Backend &b, Callback<Ok> done) {
+            b.sandboxes().image().ensure([done](const QString &error) {
+                done(error.isEmpty() ? Status(Ok{}) : Status(ApiError::unavailable(error)));
+            });
+        },
+        [this](Status s) {
+            if (!s)
+                m_banner->showError(tr("Building the guest image failed: %1").arg(s.error().message()));
+            else
+                m_banner->showInfo(tr("The guest image is ready."));
+            reloadGuestImage();
+        });
+}
+
+void EnvironmentsPage::showBuildLog()
+{
+    if (m_imageLogPath.isEmpty())
+        return;
+    auto *dialog = new QDialog(this);
+    dialog->setObjectName(QStringLiteral("guestImageLogDialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Guest image build log"));
+    dialog->resize(820, 560);
+    auto *layout = new QVBoxLayout(dialog);
+    auto *path = new QLabel(QDir::toNativeSeparators(m_imageLogPath), dialog);
+    path->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *text = new QPlainTextEdit(dialog);
+    text->setObjectName(QStringLiteral("guestImageLog"));
+    text->setReadOnly(true);
+    text->setLineWrapMode(QPlainTextEdit::NoWrap);
+    text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    layout->addWidget(path);
+    layout->addWidget(text, 1);
+    layout->addWidget(buttons);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+    // Follows the log while the image builds (re-read when its size changes). The log is a
+    // local file written by the build process; only its tail (the last 4 MiB) is shown.
+    const QString logPath = m_imageLogPath;
+    auto load = [text, logPath, lastSize = qint64(-1)]() mutable {
+        QFile file(logPath);
+        if (!file.open(QIODevice::ReadOnly)) {
+            text->setPlainText(tr("Cannot read %1: %2").arg(QDir::toNativeSeparators(logPath), file.errorString()));
+            return;
+        }
+        if (file.size() == lastSize)
+            return;
+        lastSize = file.size();
+        constexpr qint64 kTail = 4 * 1024 * 1024;
+        if (file.size() > kTail)
+            file.seek(file.size() - kTail);
+        text->setPlainText(QString::fromUtf8(file.readAll()));
+        text->moveCursor(QTextCursor::End);
+        text->ensureCursorVisible();
+    };
+    load();
+    auto *timer = new QTimer(dialog);
+    timer->setInterval(1000);
+    connect(timer, &QTimer::timeout, dialog, [load]() mutable { load(); });
+    timer->start();
+    dialog->show();
 }
 
 } // namespace viv

@@ -6,9 +6,11 @@
 
 class QCheckBox;
 class QComboBox;
+class QLabel;
 class QLineEdit;
 class QListWidget;
 class QPlainTextEdit;
+class QProgressBar;
 class QPushButton;
 
 namespace viv {
@@ -19,6 +21,8 @@ class MessageBanner;
 
 // Environments: networking (unrestricted, or limited to allowed hosts), packages per package
 // manager, the base template, metadata. Save creates or updates; archive and delete ask first.
+// Above the form: the build state of the guest image every sandbox boots from (progress, log,
+// "Build now").
 class EnvironmentsPage : public QWidget
 {
     Q_OBJECT
@@ -33,10 +37,14 @@ public Q_SLOTS:
     void save();
     void archive();
     void remove();
+    void reloadGuestImage();
+    void buildGuestImage();
+    void showBuildLog();
 
 private:
     void fill(const QJsonObject &env);
     void upsert(const QString &id, const QJsonObject &env, bool atEnd);
+    void showGuestImage(const QString &state, int percent, const QString &text);
 
     BackendBridge &m_bridge;
     QListWidget *m_list = nullptr;
@@ -53,6 +61,12 @@ private:
     QPushButton *m_save = nullptr;
     QPushButton *m_archive = nullptr;
     QPushButton *m_delete = nullptr;
+    QLabel *m_imageState = nullptr;
+    QProgressBar *m_imageProgress = nullptr;
+    QPushButton *m_imageLog = nullptr;
+    QPushButton *m_imageBuild = nullptr;
+    QString m_imageLogPath;
+    QString m_imageVersion;
     QString m_id;
     QJsonObject m_loadedMetadata;
 };

@@ -3,6 +3,7 @@
 #include "AgentsPage.h"
 #include "BackendBridge.h"
 #include "EnvironmentsPage.h"
+#include "SandboxesPage.h"
 #include "ScriptsDialog.h"
 #include "SessionsPage.h"
 #include "SettingsDialog.h"
@@ -41,18 +42,21 @@ MainWindow::MainWindow(BackendBridge &bridge, QWidget *parent) : QMainWindow(par
     m_environments = new EnvironmentsPage(bridge, m_pages);
     m_vaults = new VaultsPage(bridge, m_pages);
     m_sessions = new SessionsPage(bridge, m_pages);
+    m_sandboxes = new SandboxesPage(bridge, m_pages);
     const QStyle *st = style();
     const QList<QPair<QString, QIcon>> areas = {
         {tr("Agents"), st->standardIcon(QStyle::SP_ComputerIcon)},
         {tr("Environments"), st->standardIcon(QStyle::SP_DriveHDIcon)},
         {tr("Vaults"), st->standardIcon(QStyle::SP_DialogSaveButton)},
-        {tr("Sessions"), st->standardIcon(QStyle::SP_FileDialogDetailedView)}};
+        {tr("Sessions"), st->standardIcon(QStyle::SP_FileDialogDetailedView)},
+        {tr("Sandboxes"), st->standardIcon(QStyle::SP_DriveNetIcon)}};
     for (const auto &[name, icon] : areas)
         m_nav->addItem(new QListWidgetItem(icon, name));
     m_pages->addWidget(m_agents);
     m_pages->addWidget(m_environments);
     m_pages->addWidget(m_vaults);
     m_pages->addWidget(m_sessions);
+    m_pages->addWidget(m_sandboxes);
     m_nav->setMaximumWidth(190);
     connect(m_nav, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
     m_nav->setCurrentRow(0);
@@ -100,6 +104,7 @@ void MainWindow::setBackendReady(const QString &baseUrl)
     m_environments->reload();
     m_vaults->reload();
     m_sessions->reload();
+    m_sandboxes->reload();
 }
 
 void MainWindow::setBackendFailed(const QString &message)

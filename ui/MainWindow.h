@@ -11,10 +11,12 @@ namespace viv {
 class AgentsPage;
 class BackendBridge;
 class EnvironmentsPage;
+class SandboxesPage;
 class SessionsPage;
 class VaultsPage;
 
-// The main window: navigation on the left (Agents / Environments / Vaults / Sessions), the
+// The main window: navigation on the left (Agents / Environments / Vaults / Sessions /
+// Sandboxes), the
 // selected area on the right, the API URL in the status bar. Everything reaches the backend
 // through the BackendBridge (in process, queued across threads).
 class MainWindow : public QMainWindow
@@ -27,9 +29,10 @@ public:
     EnvironmentsPage *environmentsPage() const { return m_environments; }
     VaultsPage *vaultsPage() const { return m_vaults; }
     SessionsPage *sessionsPage() const { return m_sessions; }
+    SandboxesPage *sandboxesPage() const { return m_sandboxes; }
     void showArea(int index);
 
-    enum Area { Agents, Environments, Vaults, Sessions };
+    enum Area { Agents, Environments, Vaults, Sessions, Sandboxes };
 
 public Q_SLOTS:
     void setBackendReady(const QString &baseUrl);
@@ -47,6 +50,7 @@ private:
     EnvironmentsPage *m_environments = nullptr;
     VaultsPage *m_vaults = nullptr;
     SessionsPage *m_sessions = nullptr;
+    SandboxesPage *m_sandboxes = nullptr;
 };
 
 } // namespace viv

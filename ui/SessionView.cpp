@@ -2,6 +2,7 @@
 
 #include "Backend.h"
 #include "BackendBridge.h"
+#include "SandboxView.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "Widgets.h"
@@ -19,6 +20,7 @@
 #include <QPushButton>
 #include <QShortcut>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace viv {
@@ -81,12 +83,19 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     composerRow->addLayout(buttons);
     bottomLayout->addLayout(composerRow);
 
-    auto *split = new QSplitter(Qt::Vertical, this);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("sessionTabs"));
+    m_tabs->setDocumentMode(true);
+    auto *split = new QSplitter(Qt::Vertical, m_tabs);
     split->addWidget(m_view);
     split->addWidget(bottom);
     split->setStretchFactor(0, 1);
     split->setCollapsible(0, false);
-    layout->addWidget(split, 1);
+    m_tabs->addTab(split, tr("Transcript"));
+    // The session's VM: state, files, console (SandboxView.h).
+    m_sandbox = new SandboxView(bridge, m_tabs);
+    m_tabs->addTab(m_sandbox, tr("Sandbox"));
+    layout->addWidget(m_tabs, 1);
 
     connect(m_send, &QPushButton::clicked, this, &SessionView::sendMessage);
     connect(m_interrupt, &QPushButton::clicked, this, &SessionView::interrupt);
@@ -124,6 +133,7 @@ void SessionView::openSession(const QString &id)
     m_banner->clear();
     m_answered.clear();
     m_model->reset(id, {});
+    m_sandbox->setSession(id);
     setEnabled(!id.isEmpty());
     updateHeader();
     if (id.isEmpty())
@@ -162,6 +172,11 @@ void SessionView::openSession(const QString &id)
             updateUsage();
             Q_EMIT transcriptLoaded(m_model->rowCount());
         });
+}
+
+void SessionView::showTab(int index)
+{
+    m_tabs->setCurrentIndex(index);
 }
 
 void SessionView::updateHeader()

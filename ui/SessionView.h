@@ -10,11 +10,13 @@ class QPlainTextEdit;
 class QPushButton;
 class QVBoxLayout;
 class QGroupBox;
+class QTabWidget;
 
 namespace viv {
 
 class BackendBridge;
 class MessageBanner;
+class SandboxView;
 class TranscriptModel;
 class TranscriptView;
 
@@ -32,6 +34,9 @@ public:
     QString sessionId() const { return m_sessionId; }
     TranscriptModel *model() const { return m_model; }
     TranscriptView *view() const { return m_view; }
+    SandboxView *sandboxView() const { return m_sandbox; }
+    // Brings the Transcript (0) or Sandbox (1) tab to the front.
+    void showTab(int index);
 
 public Q_SLOTS:
     void sendMessage();
@@ -51,6 +56,8 @@ private:
     BackendBridge &m_bridge;
     TranscriptModel *m_model = nullptr;
     TranscriptView *m_view = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    SandboxView *m_sandbox = nullptr;
     MessageBanner *m_banner = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_status = nullptr;

@@ -2,6 +2,7 @@
 
 #include "Backend.h"
 #include "core/Ids.h"
+#include "sandbox/SandboxManager.h"
 #include "BackendBridge.h"
 #include "services/AgentService.h"
 #include "services/EnvironmentService.h"
@@ -53,6 +54,25 @@ public:
         if (!QTest::qWaitFor([&] { return out.has_value(); }, 20000))
             return viv::ApiError::internal(QStringLiteral("timed out"));
         return std::move(*out);
+    }
+
+    // Builds the guest image when the recipe changed (minutes; later runs hit the cache), so
+    // that a test's waits for tool runs in a VM do not include the build. Empty when ready.
+    QString ensureGuestImage(int timeoutMs = 20 * 60 * 1000)
+    {
+        std::optional<QString> error;
+        QObject ctx;
+        bridge.callAsync<viv::Ok>(
+            &ctx,
+            [](viv::Backend &b, viv::Callback<viv::Ok> done) {
+                b.sandboxes().image().ensure([done](const QString &e) {
+                    done(e.isEmpty() ? viv::Status(viv::Ok{}) : viv::Status(viv::ApiError::unavailable(e)));
+                });
+            },
+            [&](viv::Status s) { error = s ? QString() : s.error().message(); });
+        if (!QTest::qWaitFor([&] { return error.has_value(); }, timeoutMs))
+            return QStringLiteral("the guest image was not ready after %1 s").arg(timeoutMs / 1000);
+        return *error;
     }
 
     QJsonObject createAgent(const QString &name, const QJsonArray &tools = {})

@@ -102,6 +102,9 @@ private Q_SLOTS:
         QVERIFY2(provider.start(), "the scripted provider did not start");
         h = std::make_unique<GuiHarness>(provider.url);
         QVERIFY(h->waitReady());
+        // Approved tools run in a real VM (TCG under ctest).
+        const QString image = h->ensureGuestImage();
+        QVERIFY2(image.isEmpty(), qPrintable(image));
         env = h->createEnvironment(QStringLiteral("runtime")).value(QStringLiteral("id")).toString();
         QVERIFY(!env.isEmpty());
     }

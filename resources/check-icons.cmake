@@ -1,0 +1,22 @@
+# cmake -DDIR=<build>/resources/icons/hicolor -DSIZES="16;22;…" -P check-icons.cmake
+# Fails unless every <DIR>/<n>x<n>/apps/io.github.vivarium.Vivarium.png is a PNG of n×n pixels.
+foreach(size IN LISTS SIZES)
+    set(png ${DIR}/${size}x${size}/apps/io.github.vivarium.Vivarium.png)
+    if(NOT EXISTS ${png})
+        message(FATAL_ERROR "missing ${png} (build the vivarium_icons target)")
+    endif()
+    # PNG signature (8 bytes), IHDR length and type (8), then width and height (4 bytes each).
+    file(READ ${png} signature LIMIT 8 HEX)
+    if(NOT signature STREQUAL "89504e470d0a1a0a")
+        message(FATAL_ERROR "${png} is not a PNG (starts with ${signature})")
+    endif()
+    file(READ ${png} ihdr OFFSET 16 LIMIT 8 HEX)
+    string(SUBSTRING ${ihdr} 0 8 w)
+    string(SUBSTRING ${ihdr} 8 8 h)
+    math(EXPR w "0x${w}")
+    math(EXPR h "0x${h}")
+    if(NOT w EQUAL size OR NOT h EQUAL size)
+        message(FATAL_ERROR "${png} is ${w}x${h}, expected ${size}x${size}")
+    endif()
+    message(STATUS "${size}x${size}: ok")
+endforeach()

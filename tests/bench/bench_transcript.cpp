@@ -52,7 +52,10 @@ int main(int argc, char **argv)
     SessionView view(h.bridge);
     view.resize(1100, 800);
     view.show();
-    QTest::qWaitForWindowExposed(&view);
+    if (!QTest::qWaitForWindowExposed(&view)) {
+        std::printf("bench_transcript: FAILED to run (the window was never exposed)\n");
+        return 1;
+    }
     QSignalSpy loaded(&view, &SessionView::transcriptLoaded);
     QElapsedTimer t;
     t.start();
@@ -78,21 +81,21 @@ int main(int argc, char **argv)
     auto streamedCount = std::make_shared<std::atomic<int>>(0);
     auto producer = std::make_shared<QPointer<QTimer>>();
     auto startProducer = [&] {
-        h.run<Ok>([sid, streamedCount, producer](Backend &b) -> Result<Ok> {
-            auto *t = new QTimer;
-            t->setInterval(10);
-            QObject::connect(t, &QTimer::timeout, t, [&b, sid, streamedCount] {
+        (void)h.run<Ok>([sid, streamedCount, producer](Backend &b) -> Result<Ok> {
+            auto *timer = new QTimer;
+            timer->setInterval(10);
+            QObject::connect(timer, &QTimer::timeout, timer, [&b, sid, streamedCount] {
                 const int n = (*streamedCount)++;
                 const QJsonObject e = n % 3 == 0 ? ev::agentMessage(QStringLiteral("live **%1**").arg(n)) : ev::thinking();
                 (void)b.events().append(sid, {e});
             });
-            t->start();
-            *producer = t;
+            timer->start();
+            *producer = timer;
             return Ok{};
         });
     };
     auto stopProducer = [&] {
-        h.run<Ok>([producer](Backend &) -> Result<Ok> {
+        (void)h.run<Ok>([producer](Backend &) -> Result<Ok> {
             delete producer->data();
             return Ok{};
         });

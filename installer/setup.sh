@@ -24,18 +24,22 @@ fi
 
 # --- 1. Debian packages -------------------------------------------------------------------
 # Build: toolchain, Qt 6 (Core, Network, Widgets, HttpServer, Sql, Test, Linguist), QtKeychain,
-# libvirt. Run: libvirt daemon, QEMU, a Secret Service (gnome-keyring). Tests: Node for the
-# official SDK suite, wrk + nginx for the benchmark, Xvfb for GUI screenshots.
+# libvirt, rsvg-convert (PNG icon sizes). Run: libvirt daemon, QEMU, a Secret Service
+# (gnome-keyring). Tests: Node for the official SDK suite, wrk + nginx for the benchmark, Xvfb
+# for GUI screenshots, desktop-file-validate and appstreamcli for the packaging metadata.
 packages=(
     build-essential cmake ninja-build pkg-config git ca-certificates
     qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
     qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev qtkeychain-qt6-dev
     libvirt-dev libvirt-daemon-system qemu-system-x86 qemu-utils
     debootstrap e2fsprogs cpio
+    librsvg2-bin
     dbus dbus-user-session gnome-keyring
 )
 if [[ "$mode" == test ]]; then
     packages+=(wrk nginx-light xvfb xauth sqlite3)
+    # desktop_file_valid, metainfo_valid (resources/CMakeLists.txt)
+    packages+=(desktop-file-utils appstream)
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
     command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

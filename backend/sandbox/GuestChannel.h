@@ -11,7 +11,7 @@
 namespace viv {
 
 // The host end of the guest agent's virtio-serial channel (a unix socket chardev). Speaks
-// newline-delimited JSON (resources/guest/agent.py documents the ops); requests carry an id,
+// newline-delimited JSON (resources/guest/vivarium-agent.c documents the ops); requests carry an id,
 // replies and streamed output come back tagged with it, so many requests run at once.
 // Lives on the sandbox manager's thread and never blocks it: QLocalSocket is asynchronous.
 class GuestChannel : public QObject

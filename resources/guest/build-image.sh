@@ -3,7 +3,7 @@
 #   vmlinuz        Debian's cloud kernel (linux-image-cloud-amd64), extracted from its .deb
 #   initrd.img     a small initramfs: busybox-static, the virtio modules and initramfs-init.sh
 #   base.qcow2     ext4 root: debootstrap minbase + bash coreutils python3 git curl
-#                  ca-certificates procps + vivarium-init (PID 1) + the guest agent
+#                  ca-certificates procps + vivarium-init (PID 1) + vivarium-agent (C)
 #   workspace.qcow2  an empty ext4 file system, copied per sandbox as its /workspace disk
 #
 # Only the machine's configured apt mirror is contacted (read from /etc/apt/sources.list*,
@@ -122,8 +122,9 @@ debootstrap --variant=minbase --components=main \
 [[ -x $rootfs/usr/bin/python3 ]] || { echo "error: debootstrap did not produce a usable root" >&2; exit 1; }
 
 progress 85 "installing the guest agent and init"
+# Both static: nothing to load at start (a dynamic loader costs measurable time under TCG).
 cc -static -Os -s -o "$rootfs/usr/local/sbin/vivarium-init" "$here/vivarium-init.c"
-install -D -m 0755 "$here/agent.py" "$rootfs/usr/local/lib/vivarium/agent.py"
+cc -static -O2 -s -std=gnu11 -Wall -o "$rootfs/usr/local/sbin/vivarium-agent" "$here/vivarium-agent.c"
 mkdir -p "$rootfs/workspace"
 echo vivarium >"$rootfs/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 vivarium\n' >"$rootfs/etc/hosts"
@@ -132,10 +133,6 @@ printf 'nameserver 10.0.2.3\n' >"$rootfs/etc/resolv.conf"
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
     "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
     "$rootfs"/var/log/*.log "$rootfs"/root/.bash_history
-# The agent runs from bytecode: a script given to python3 by name is compiled on every start
-# (main scripts are never cached), which costs ~0.1 s of a cold TCG boot.
-chroot "$rootfs" /usr/bin/python3 -c 'import py_compile as p; p.compile("/usr/local/lib/vivarium/agent.py", cfile="/usr/local/lib/vivarium/agent.pyc", doraise=True, invalidation_mode=p.PycInvalidationMode.UNCHECKED_HASH)'
-[[ -s $rootfs/usr/local/lib/vivarium/agent.pyc ]] || { echo "error: could not compile the guest agent" >&2; exit 1; }
 
 progress 90 "creating the root disk"
 mkfs.ext4 -q -F -L vivarium-root -m 0 -E lazy_itable_init=0,lazy_journal_init=0 \

@@ -35,5 +35,4 @@ mount -t devpts -o gid=5,mode=620 devpts /newroot/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /newroot/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 mount -t tmpfs -o mode=755 tmpfs /newroot/run
-# -S -E: no site module, no PYTHON* variables; the agent runs from its precompiled bytecode.
-exec switch_root /newroot /usr/local/sbin/vivarium-init /usr/bin/python3 -S -E /usr/local/lib/vivarium/agent.pyc
+exec switch_root /newroot /usr/local/sbin/vivarium-init /usr/local/sbin/vivarium-agent

@@ -21,6 +21,7 @@ class SseHub;
 class FileService;
 class RuntimeManager;
 class SandboxManager;
+class EnvironmentLayers;
 
 // The composition root of the backend: owns the store, the keychain wrapper, the services
 // and the HTTP server. Lives on one thread (its own in the GUI, the main thread in
@@ -60,6 +61,8 @@ public:
     RuntimeManager &runtime() { return *m_runtime; }
     // libvirt sandboxes: image cache, warm pool, guest channel (backend/sandbox).
     SandboxManager &sandboxes() { return *m_sandboxes; }
+    // Environment package layers; nullptr when VIVARIUM_SANDBOX_TOOLS=0.
+    EnvironmentLayers *layers() { return m_layers; }
 
 private:
     Status openServices();
@@ -77,6 +80,7 @@ private:
     FileService *m_files = nullptr;
     RuntimeManager *m_runtime = nullptr;
     SandboxManager *m_sandboxes = nullptr;
+    EnvironmentLayers *m_layers = nullptr;
 };
 
 } // namespace viv

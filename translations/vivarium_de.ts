@@ -404,6 +404,70 @@
         <source>Cannot read %1: %2</source>
         <translation>%1 kann nicht gelesen werden: %2</translation>
     </message>
+    <message>
+        <source>Packages of this environment</source>
+        <translation>Pakete dieser Umgebung</translation>
+    </message>
+    <message>
+        <source>Package layer build log</source>
+        <translation>Build-Protokoll der Paketschicht</translation>
+    </message>
+    <message>
+        <source>Cannot read the package layer&apos;s state: %1</source>
+        <translation>Der Zustand der Paketschicht kann nicht gelesen werden: %1</translation>
+    </message>
+    <message>
+        <source>Package layers are off: sandbox tools are disabled (VIVARIUM_SANDBOX_TOOLS=0).</source>
+        <translation>Paketschichten sind aus: Die Sandbox-Werkzeuge sind deaktiviert (VIVARIUM_SANDBOX_TOOLS=0).</translation>
+    </message>
+    <message>
+        <source>Save the environment to see the state of its packages.</source>
+        <translation>Speichern Sie die Umgebung, um den Zustand ihrer Pakete zu sehen.</translation>
+    </message>
+    <message>
+        <source>No packages — uses the base image</source>
+        <translation>Keine Pakete — verwendet das Basis-Image</translation>
+    </message>
+    <message>
+        <source>Building…</source>
+        <translation>Wird gebaut…</translation>
+    </message>
+    <message>
+        <source>Building: %1</source>
+        <translation>Wird gebaut: %1</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Bereit</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>Fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Not built yet — builds with the first session</source>
+        <translation>Noch nicht gebaut — wird mit der ersten Sitzung gebaut</translation>
+    </message>
+    <message>
+        <source>Rebuild</source>
+        <translation>Neu bauen</translation>
+    </message>
+    <message>
+        <source>Install this environment&apos;s packages again (boots a build VM).</source>
+        <translation>Die Pakete dieser Umgebung erneut installieren (startet eine Build-VM).</translation>
+    </message>
+    <message>
+        <source>Install this environment&apos;s packages now instead of with its first session (boots a build VM).</source>
+        <translation>Die Pakete dieser Umgebung jetzt statt mit ihrer ersten Sitzung installieren (startet eine Build-VM).</translation>
+    </message>
+    <message>
+        <source>Installing the environment&apos;s packages failed: %1</source>
+        <translation>Die Installation der Pakete der Umgebung ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>The environment&apos;s packages are installed.</source>
+        <translation>Die Pakete der Umgebung sind installiert.</translation>
+    </message>
 </context>
 <context>
     <name>viv::KeyValueEditor</name>

@@ -116,6 +116,11 @@ void BackendBridge::wireSignals(Backend *backend)
             [this](GuestImage::State state, int percent, const QString &text) {
                 Q_EMIT guestImageChanged(guestImageStateName(state), percent, text);
             });
+    if (EnvironmentLayers *layers = backend->layers())
+        connect(layers, &EnvironmentLayers::statusChanged, layers,
+                [this](const QString &hash, EnvironmentLayers::State state, const QString &text) {
+                    Q_EMIT environmentLayerChanged(hash, environmentLayerStateName(state), text);
+                });
 }
 
 QString BackendBridge::guestImageStateName(GuestImage::State state)
@@ -127,6 +132,17 @@ QString BackendBridge::guestImageStateName(GuestImage::State state)
     case GuestImage::State::Unknown: break;
     }
     return QStringLiteral("unknown");
+}
+
+QString BackendBridge::environmentLayerStateName(EnvironmentLayers::State state)
+{
+    switch (state) {
+    case EnvironmentLayers::State::Building: return QStringLiteral("building");
+    case EnvironmentLayers::State::Ready: return QStringLiteral("ready");
+    case EnvironmentLayers::State::Failed: return QStringLiteral("failed");
+    case EnvironmentLayers::State::None: break;
+    }
+    return QStringLiteral("none");
 }
 
 void BackendBridge::stop()

@@ -2,6 +2,7 @@
 
 #include "Config.h"
 #include "core/Result.h"
+#include "sandbox/EnvironmentLayers.h"
 #include "sandbox/GuestImage.h"
 #include "services/EventLog.h"
 #include "store/DocTable.h"
@@ -41,6 +42,8 @@ public:
     const Config &config() const { return m_config; }
     // The name guestImageChanged() uses for a GuestImage state.
     static QString guestImageStateName(GuestImage::State state);
+    // The name environmentLayerChanged() uses for an EnvironmentLayers state.
+    static QString environmentLayerStateName(EnvironmentLayers::State state);
 
     // Every item of a paginated list, for use inside `work` (backend thread): calls `fetch` with
     // successive cursors until the last page.
@@ -125,6 +128,10 @@ Q_SIGNALS:
     // The guest image (GuestImage::statusChanged, forwarded): `state` is one of "unknown",
     // "building", "ready", "failed".
     void guestImageChanged(const QString &state, int percent, const QString &text);
+    // An environment package layer (EnvironmentLayers::statusChanged, forwarded): `hash` names
+    // the layer (EnvironmentLayers::Status::hash), `state` is one of "none", "building",
+    // "ready", "failed"; `text` is the build's progress or the failure's message.
+    void environmentLayerChanged(const QString &hash, const QString &state, const QString &text);
 
 private:
     static ApiError notReadyError();

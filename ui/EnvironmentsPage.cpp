@@ -3,6 +3,7 @@
 #include "Backend.h"
 #include "BackendBridge.h"
 #include "Widgets.h"
+#include "sandbox/EnvironmentLayers.h"
 #include "sandbox/SandboxManager.h"
 #include "services/EnvironmentService.h"
 
@@ -89,6 +90,36 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
     connect(m_imageLog, &QPushButton::clicked, this, &EnvironmentsPage::showBuildLog);
     connect(m_imageBuild, &QPushButton::clicked, this, &EnvironmentsPage::buildGuestImage);
     connect(&m_bridge, &BackendBridge::guestImageChanged, this, &EnvironmentsPage::showGuestImage);
+
+    // The selected environment's package layer: its packages installed once on the image.
+    auto *layerBox = new QGroupBox(tr("Packages of this environment"), right);
+    layerBox->setObjectName(QStringLiteral("environmentLayerBox"));
+    auto *layerLayout = new QHBoxLayout(layerBox);
+    m_layerState = new QLabel(layerBox);
+    m_layerState->setObjectName(QStringLiteral("environmentLayerState"));
+    m_layerState->setWordWrap(true);
+    m_layerState->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_layerProgress = new QProgressBar(layerBox);
+    m_layerProgress->setObjectName(QStringLiteral("environmentLayerProgress"));
+    m_layerProgress->setRange(0, 0); // busy: the install reports no percentage
+    m_layerProgress->setMaximumWidth(200);
+    m_layerProgress->setVisible(false);
+    m_layerLog = new QPushButton(tr("Show build log"), layerBox);
+    m_layerLog->setObjectName(QStringLiteral("environmentLayerShowLog"));
+    m_layerBuild = new QPushButton(tr("Build now"), layerBox);
+    m_layerBuild->setObjectName(QStringLiteral("environmentLayerBuild"));
+    layerLayout->addWidget(m_layerState, 1);
+    layerLayout->addWidget(m_layerProgress);
+    layerLayout->addWidget(m_layerLog);
+    layerLayout->addWidget(m_layerBuild);
+    rightLayout->addWidget(layerBox);
+    connect(m_layerLog, &QPushButton::clicked, this, &EnvironmentsPage::showLayerLog);
+    connect(m_layerBuild, &QPushButton::clicked, this, &EnvironmentsPage::buildLayer);
+    connect(&m_bridge, &BackendBridge::environmentLayerChanged, this,
+            [this](const QString &hash, const QString &state, const QString &text) {
+                if (!m_layerHash.isEmpty() && hash == m_layerHash)
+                    showLayer(state, text);
+            });
     auto *scroll = new QScrollArea(right);
     scroll->setWidgetResizable(true);
     auto *formWidget = new QWidget(scroll);
@@ -160,7 +191,15 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
             openEnvironment(item->data(Qt::UserRole).toString());
     });
     connect(&m_bridge, &BackendBridge::environmentChanged, this,
-            [this](const QString &id, const QJsonObject &env) { upsert(id, env, false); });
+            [this](const QString &id, const QJsonObject &env) {
+                upsert(id, env, false);
+                // Its packages may have changed (here or through the API): another layer.
+                const QJsonObject config = env.value(QStringLiteral("config")).toObject();
+                if (!m_id.isEmpty() && id == m_id && config != m_layerConfig) {
+                    m_layerConfig = config;
+                    reloadLayer();
+                }
+            });
     connect(&m_bridge, &BackendBridge::environmentRemoved, this, [this](const QString &id) {
         for (int i = 0; i < m_list->count(); ++i)
             if (m_list->item(i)->data(Qt::UserRole).toString() == id)
@@ -263,6 +302,8 @@ void EnvironmentsPage::fill(const QJsonObject &env)
     }
     m_template->setText(config.value(QStringLiteral("base_template")).toString());
     m_metadata->setValues(env.value(QStringLiteral("metadata")).toObject());
+    m_layerConfig = config;
+    reloadLayer();
 }
 
 QJsonObject EnvironmentsPage::formParams() const
@@ -318,6 +359,8 @@ void EnvironmentsPage::save()
             }
             m_id = r->value(QStringLiteral("id")).toString();
             m_loadedMetadata = r->value(QStringLiteral("metadata")).toObject();
+            m_layerConfig = r->value(QStringLiteral("config")).toObject();
+            reloadLayer();
             m_archive->setEnabled(true);
             m_delete->setEnabled(true);
             m_banner->showInfo(id.isEmpty() ? tr("Environment created.") : tr("Environment saved."));
@@ -434,18 +477,31 @@ void EnvironmentsPage::buildGuestImage()
 
 void EnvironmentsPage::showBuildLog()
 {
-    if (m_imageLogPath.isEmpty())
+    openLogDialog(m_imageLogPath, tr("Guest image build log"), QStringLiteral("guestImageLogDialog"),
+                  QStringLiteral("guestImageLog"));
+}
+
+void EnvironmentsPage::showLayerLog()
+{
+    openLogDialog(m_layerLogPath, tr("Package layer build log"), QStringLiteral("environmentLayerLogDialog"),
+                  QStringLiteral("environmentLayerLog"));
+}
+
+void EnvironmentsPage::openLogDialog(const QString &logPath, const QString &title, const QString &dialogName,
+                                     const QString &textName)
+{
+    if (logPath.isEmpty())
         return;
     auto *dialog = new QDialog(this);
-    dialog->setObjectName(QStringLiteral("guestImageLogDialog"));
+    dialog->setObjectName(dialogName);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    dialog->setWindowTitle(tr("Guest image build log"));
+    dialog->setWindowTitle(title);
     dialog->resize(820, 560);
     auto *layout = new QVBoxLayout(dialog);
-    auto *path = new QLabel(QDir::toNativeSeparators(m_imageLogPath), dialog);
+    auto *path = new QLabel(QDir::toNativeSeparators(logPath), dialog);
     path->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto *text = new QPlainTextEdit(dialog);
-    text->setObjectName(QStringLiteral("guestImageLog"));
+    text->setObjectName(textName);
     text->setReadOnly(true);
     text->setLineWrapMode(QPlainTextEdit::NoWrap);
     text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
@@ -454,9 +510,8 @@ void EnvironmentsPage::showBuildLog()
     layout->addWidget(text, 1);
     layout->addWidget(buttons);
     connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
-    // Follows the log while the image builds (re-read when its size changes). The log is a
+    // Follows the log while the build runs (re-read when its size changes). The log is a
     // local file written by the build process; only its tail (the last 4 MiB) is shown.
-    const QString logPath = m_imageLogPath;
     auto load = [text, logPath, lastSize = qint64(-1)]() mutable {
         QFile file(logPath);
         if (!file.open(QIODevice::ReadOnly)) {
@@ -479,6 +534,109 @@ void EnvironmentsPage::showBuildLog()
     connect(timer, &QTimer::timeout, dialog, [load]() mutable { load(); });
     timer->start();
     dialog->show();
+}
+
+void EnvironmentsPage::reloadLayer()
+{
+    const int generation = ++m_layerGeneration;
+    // Until the answer comes, no layer's signal belongs to what is shown.
+    m_layerHash.clear();
+    m_layerLogPath.clear();
+    if (m_id.isEmpty()) {
+        showLayer(QStringLiteral("none"), QString());
+        return;
+    }
+    struct LayerStatus
+    {
+        bool available = false;
+        QString hash, state, text, logPath;
+    };
+    const QJsonObject config = m_layerConfig;
+    m_bridge.call<LayerStatus>(
+        this,
+        [config](Backend &b) -> Result<LayerStatus> {
+            EnvironmentLayers *layers = b.layers();
+            if (!layers)
+                return LayerStatus{};
+            const EnvironmentLayers::Status st = layers->status(config);
+            return LayerStatus{true, st.hash, BackendBridge::environmentLayerStateName(st.state), st.text,
+                               st.logPath};
+        },
+        [this, generation](Result<LayerStatus> r) {
+            if (generation != m_layerGeneration)
+                return; // another environment is shown by now
+            if (!r) {
+                m_layerState->setText(tr("Cannot read the package layer's state: %1").arg(errorText(r.error())));
+                return;
+            }
+            m_layersAvailable = r->available;
+            m_layerHash = r->hash;
+            m_layerLogPath = r->logPath;
+            showLayer(r->state, r->text);
+        });
+}
+
+void EnvironmentsPage::showLayer(const QString &state, const QString &text)
+{
+    m_layerStateName = state;
+    const bool building = state == u"building";
+    if (!m_layersAvailable)
+        m_layerState->setText(tr("Package layers are off: sandbox tools are disabled (VIVARIUM_SANDBOX_TOOLS=0)."));
+    else if (m_id.isEmpty())
+        m_layerState->setText(tr("Save the environment to see the state of its packages."));
+    else if (m_layerHash.isEmpty())
+        m_layerState->setText(tr("No packages — uses the base image"));
+    else if (building)
+        m_layerState->setText(text.isEmpty() ? tr("Building…") : tr("Building: %1").arg(text));
+    else if (state == u"ready")
+        m_layerState->setText(tr("Ready"));
+    else if (state == u"failed")
+        m_layerState->setText(tr("Failed: %1").arg(text));
+    else
+        m_layerState->setText(tr("Not built yet — builds with the first session"));
+    m_layerState->setStyleSheet(state == u"failed" && !m_layerHash.isEmpty()
+                                    ? QStringLiteral("QLabel { color: #b71c1c; }")
+                                    : QString());
+    const bool haveLayer = m_layersAvailable && !m_id.isEmpty() && !m_layerHash.isEmpty();
+    m_layerProgress->setVisible(haveLayer && building);
+    const bool built = state == u"ready" || state == u"failed";
+    m_layerBuild->setText(built ? tr("Rebuild") : tr("Build now"));
+    m_layerBuild->setToolTip(built ? tr("Install this environment's packages again (boots a build VM).")
+                                   : tr("Install this environment's packages now instead of with its first "
+                                        "session (boots a build VM)."));
+    m_layerBuild->setEnabled(haveLayer && !building);
+    m_layerLog->setEnabled(haveLayer && !m_layerLogPath.isEmpty()
+                           && (building || QFileInfo::exists(m_layerLogPath)));
+}
+
+void EnvironmentsPage::buildLayer()
+{
+    if (m_id.isEmpty() || m_layerHash.isEmpty())
+        return;
+    const bool again = m_layerStateName == u"ready" || m_layerStateName == u"failed";
+    const QJsonObject config = m_layerConfig;
+    const int generation = m_layerGeneration;
+    m_layerBuild->setEnabled(false);
+    m_bridge.callAsync<QString>(
+        this,
+        [config, again](Backend &b, Callback<QString> done) {
+            EnvironmentLayers *layers = b.layers();
+            if (!layers)
+                return done(ApiError::unavailable(QStringLiteral("sandbox tools are disabled (VIVARIUM_SANDBOX_TOOLS=0)")));
+            if (again)
+                layers->rebuild(config, std::move(done));
+            else
+                layers->ensure(config, std::move(done));
+        },
+        [this, generation](Result<QString> r) {
+            if (generation == m_layerGeneration) {
+                if (!r)
+                    m_banner->showError(tr("Installing the environment's packages failed: %1").arg(errorText(r.error())));
+                else
+                    m_banner->showInfo(tr("The environment's packages are installed."));
+            }
+            reloadLayer();
+        });
 }
 
 } // namespace viv

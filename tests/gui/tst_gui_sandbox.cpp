@@ -3,7 +3,9 @@
 // opens in the viewer; upload then download round-trips the bytes; a failed download says so),
 // the console (stdout, stderr marked, exit codes, the current folder as cwd), pause and resume,
 // and the session losing its VM. Also the guest image's build state on the Environments page,
-// with a real GuestImage running a stand-in recipe that reports progress and then fails.
+// with a real GuestImage running a stand-in recipe that reports progress and then fails, and the
+// selected environment's package layer (no packages, not built, failed with its log, a live
+// build, ready), its files written where EnvironmentLayers::status() reads them.
 #include "EnvironmentsPage.h"
 #include "GuiHarness.h"
 #include "MainWindow.h"
@@ -11,17 +13,20 @@
 #include "SandboxView.h"
 #include "SessionView.h"
 #include "Widgets.h"
+#include "sandbox/EnvironmentLayers.h"
 #include "sandbox/SandboxManager.h"
 
 #include <QDialog>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QTabWidget>
 #include <QTextBlock>
 #include <QTreeWidget>
@@ -108,6 +113,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(QDir().mkpath(QStringLiteral(VIVARIUM_SCREENSHOT_DIR))); // any case may write one
         setConfirmFunction([](QWidget *, const QString &, const QString &) { return true; });
         h = std::make_unique<GuiHarness>();
         QVERIFY(h->waitReady());
@@ -445,6 +451,128 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(state->text().contains(QStringLiteral("Ready")), 10000);
         QVERIFY(!page.findChild<QPushButton *>(QStringLiteral("guestImageBuild"))->isEnabled());
         QVERIFY(!page.findChild<QProgressBar *>(QStringLiteral("guestImageProgress"))->isVisible());
+    }
+
+    // The package layer of the selected environment. No real build: the layer's files are
+    // written where EnvironmentLayers::status() looks (<imageDir>/layers/<hash>/).
+    void environmentLayerStates()
+    {
+        const QString tag = QString::number(QRandomGenerator::global()->generate(), 16);
+        auto create = [&](const QString &name, const QJsonArray &apt) {
+            QJsonObject params;
+            params.insert(QStringLiteral("name"), QString(name + u' ' + tag));
+            if (!apt.isEmpty()) {
+                QJsonObject packages;
+                packages.insert(QStringLiteral("type"), QStringLiteral("packages"));
+                packages.insert(QStringLiteral("apt"), apt);
+                QJsonObject config;
+                config.insert(QStringLiteral("type"), QStringLiteral("cloud"));
+                config.insert(QStringLiteral("packages"), packages);
+                params.insert(QStringLiteral("config"), config);
+            }
+            auto r = h->run<QJsonObject>([params](Backend &b) { return b.environments().create(params); });
+            return r ? *r : QJsonObject{};
+        };
+        // The directory status() reads for an environment's layer, and its hash.
+        auto layerOf = [&](const QJsonObject &env) -> std::pair<QString, QString> {
+            const QJsonObject config = env.value(QStringLiteral("config")).toObject();
+            auto r = h->run<QJsonObject>([config](Backend &b) -> Result<QJsonObject> {
+                if (!b.layers())
+                    return ApiError::internal(QStringLiteral("no EnvironmentLayers (VIVARIUM_SANDBOX_TOOLS=0?)"));
+                const EnvironmentLayers::Status st = b.layers()->status(config);
+                return QJsonObject{{QStringLiteral("hash"), st.hash},
+                                   {QStringLiteral("dir"), QFileInfo(st.logPath).absolutePath()}};
+            });
+            return r ? std::pair{r->value(QStringLiteral("dir")).toString(), r->value(QStringLiteral("hash")).toString()}
+                     : std::pair<QString, QString>{};
+        };
+        const QJsonObject plain = create(QStringLiteral("no packages"), {});
+        const QJsonObject unbuilt = create(QStringLiteral("not built"), QJsonArray{QString(QStringLiteral("vivarium-gui-unbuilt-") + tag)});
+        const QJsonObject failed = create(QStringLiteral("failed"), QJsonArray{QString(QStringLiteral("vivarium-gui-failed-") + tag)});
+        const QJsonObject ready = create(QStringLiteral("ready"), QJsonArray{QString(QStringLiteral("vivarium-gui-ready-") + tag)});
+        QVERIFY(!plain.isEmpty() && !unbuilt.isEmpty() && !failed.isEmpty() && !ready.isEmpty());
+        const auto failedLayer = layerOf(failed);
+        const auto readyLayer = layerOf(ready);
+        const QString failedDir = failedLayer.first, failedHash = failedLayer.second;
+        const QString readyDir = readyLayer.first, readyHash = readyLayer.second;
+        QVERIFY(!failedHash.isEmpty() && !readyHash.isEmpty() && failedHash != readyHash);
+        auto cleanup = qScopeGuard([&] {
+            QDir(failedDir).removeRecursively();
+            QDir(readyDir).removeRecursively();
+        });
+        QVERIFY(QDir().mkpath(failedDir) && QDir().mkpath(readyDir));
+        auto write = [](const QString &path, const QByteArray &data) {
+            QFile f(path);
+            return f.open(QIODevice::WriteOnly) && f.write(data) == data.size();
+        };
+        QVERIFY(write(failedDir + QStringLiteral("/failed"), "E: Unable to locate package vivarium-gui-failed"));
+        QVERIFY(write(failedDir + QStringLiteral("/build.log"), "Reading package lists...\nE: Unable to locate package\n"));
+        QVERIFY(write(readyDir + QStringLiteral("/layer.qcow2"), QByteArray()));
+
+        EnvironmentsPage page(h->bridge);
+        page.show();
+        page.reload();
+        auto *state = page.findChild<QLabel *>(QStringLiteral("environmentLayerState"));
+        auto *build = page.findChild<QPushButton *>(QStringLiteral("environmentLayerBuild"));
+        auto *progress = page.findChild<QProgressBar *>(QStringLiteral("environmentLayerProgress"));
+        auto *showLog = page.findChild<QPushButton *>(QStringLiteral("environmentLayerShowLog"));
+        QVERIFY(state && build && progress && showLog);
+        auto open = [&](const QJsonObject &env) { page.openEnvironment(env.value(QStringLiteral("id")).toString()); };
+
+        open(plain);
+        QTRY_COMPARE_WITH_TIMEOUT(state->text(), QStringLiteral("No packages — uses the base image"), 10000);
+        QVERIFY(!build->isEnabled());
+        QVERIFY(!showLog->isEnabled());
+        QVERIFY(!progress->isVisible());
+
+        open(unbuilt);
+        QTRY_COMPARE_WITH_TIMEOUT(state->text(), QStringLiteral("Not built yet — builds with the first session"), 10000);
+        QCOMPARE(build->text(), QStringLiteral("Build now"));
+        QVERIFY(build->isEnabled());
+        QVERIFY(!showLog->isEnabled());
+
+        open(failed);
+        QTRY_COMPARE_WITH_TIMEOUT(state->text(), QStringLiteral("Failed: E: Unable to locate package vivarium-gui-failed"), 10000);
+        QCOMPARE(build->text(), QStringLiteral("Rebuild"));
+        QVERIFY(build->isEnabled());
+        QVERIFY(showLog->isEnabled());
+        QVERIFY(!progress->isVisible());
+        QTest::mouseClick(showLog, Qt::LeftButton);
+        auto *dialog = page.findChild<QDialog *>(QStringLiteral("environmentLayerLogDialog"));
+        QVERIFY(dialog);
+        auto *log = dialog->findChild<QPlainTextEdit *>(QStringLiteral("environmentLayerLog"));
+        QVERIFY(log);
+        QTRY_VERIFY_WITH_TIMEOUT(log->toPlainText().contains(QStringLiteral("Reading package lists")), 10000);
+        dialog->close();
+
+        // Live: the page follows statusChanged of the shown layer (emitted here on the backend
+        // thread as a build would), and ignores other layers'.
+        auto emitStatus = [&](const QString &hash, EnvironmentLayers::State st, const QString &text) {
+            return bool(h->run<Ok>([hash, st, text](Backend &b) -> Result<Ok> {
+                Q_EMIT b.layers()->statusChanged(hash, st, text);
+                return Ok{};
+            }));
+        };
+        QVERIFY(emitStatus(readyHash, EnvironmentLayers::State::Building, QStringLiteral("another layer")));
+        QVERIFY(emitStatus(failedHash, EnvironmentLayers::State::Building, QStringLiteral("installing apt packages")));
+        QTRY_COMPARE_WITH_TIMEOUT(state->text(), QStringLiteral("Building: installing apt packages"), 10000);
+        QVERIFY(progress->isVisible());
+        QCOMPARE(progress->maximum(), 0); // busy
+        QVERIFY(!build->isEnabled());
+        QVERIFY(showLog->isEnabled());
+        QVERIFY(emitStatus(failedHash, EnvironmentLayers::State::Failed, QStringLiteral("apt-get exited with 100")));
+        QTRY_COMPARE_WITH_TIMEOUT(state->text(), QStringLiteral("Failed: apt-get exited with 100"), 10000);
+        QVERIFY(!progress->isVisible());
+        QVERIFY(build->isEnabled());
+
+        open(ready);
+        QTRY_COMPARE_WITH_TIMEOUT(state->text(), QStringLiteral("Ready"), 10000);
+        QCOMPARE(build->text(), QStringLiteral("Rebuild"));
+        QVERIFY(build->isEnabled());
+        QVERIFY(!showLog->isEnabled()); // no build.log
+        QVERIFY(!progress->isVisible());
+        page.resize(1000, 700);
+        QVERIFY(page.grab().toImage().save(QStringLiteral(VIVARIUM_SCREENSHOT_DIR "/environments-layer-ready.png")));
     }
 
     // A real GuestImage running a stand-in recipe: progress is shown while it builds, the log

@@ -132,9 +132,12 @@ Status Backend::openServices()
         // Environment package layers live beside the image they build on (shared by every data
         // directory that shares the image cache); session resources go in on the first claim.
         auto *layers = new EnvironmentLayers(*m_sandboxes, m_sandboxes->config().imageDir + QStringLiteral("/layers"), m_sandboxes);
+        m_layers = layers;
         auto *resources = new WorkspaceResources(*m_sandboxes, *m_files, m_sandboxes);
-        tools->setSetup(new SessionSandboxSetup(*m_sessions, *m_environments, *m_events, *m_runtime, *layers,
-                                                *resources, tools));
+        auto *setup = new SessionSandboxSetup(*m_sessions, *m_environments, *m_events, *m_runtime, *layers,
+                                              *resources, tools);
+        setup->setVaults(m_vaults);
+        tools->setSetup(setup);
         auto *ttl = new SessionTtl(*m_sessions, *m_runtime, *tools, tools);
         connect(m_sessions, &SessionService::changed, tools, [tools, ttl](const QString &id, const QJsonObject &doc) {
             tools->onSessionChanged(id, doc);

@@ -1,5 +1,7 @@
 #include "BuiltinTools.h"
 
+#include "NetworkPolicy.h"
+
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QStringDecoder>
@@ -213,34 +215,14 @@ QString htmlToText(const QString &html)
     return s.trimmed();
 }
 
-bool hostAllowed(const QJsonObject &environment, const QString &host)
+bool hostAllowed(const QJsonObject &environment, const QString &host, quint16 port)
 {
+    // The egress proxy's matching (NetworkPolicy): exact names, `name:port`, `*.suffix` for
+    // subdomains, IP literals only by an exact address entry. An unknown policy allows nothing.
     const QJsonObject networking =
         environment.value(QStringLiteral("config")).toObject().value(QStringLiteral("networking")).toObject();
-    const QString type = networking.value(QStringLiteral("type")).toString();
-    if (type.isEmpty() || type == u"unrestricted")
-        return true;
-    if (type != u"limited")
-        return false; // an unknown policy allows nothing
-    const QString h = host.toLower();
-    if (h.isEmpty())
-        return false;
-    for (const QJsonValue &v : networking.value(QStringLiteral("allowed_hosts")).toArray()) {
-        QString entry = v.toString().trimmed().toLower();
-        if (entry.contains(QLatin1String("://")))
-            entry = QUrl(entry).host();
-        else if (const qsizetype colon = entry.lastIndexOf(u':'); colon > 0 && !entry.contains(u']'))
-            entry = entry.left(colon);
-        if (entry.isEmpty())
-            continue;
-        if (entry.startsWith(QLatin1String("*."))) {
-            if (h.endsWith(entry.mid(1)))
-                return true;
-        } else if (h == entry) {
-            return true;
-        }
-    }
-    return false;
+    const auto policy = NetworkPolicy::fromNetworkingJson(networking);
+    return policy && policy->admits(host, port);
 }
 
 } // namespace viv::tools

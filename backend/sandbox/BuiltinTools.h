@@ -77,10 +77,11 @@ QString displayOutput(const QByteArray &output, qint64 dropped);
 // decoded, whitespace collapsed. Crude but dependency-free (backend links no QtGui).
 QString htmlToText(const QString &html);
 
-// The networking policy hook used by web_fetch (and, later, by the egress proxy): a host is
-// allowed when the environment's networking is unrestricted (or absent), and only when it is in
-// `allowed_hosts` (exact, case-insensitive; an entry "*.example.com" matches subdomains) when
-// networking is `limited`. `environment` is the environment document.
-bool hostAllowed(const QJsonObject &environment, const QString &host);
+// The networking policy check of web_fetch, the same matching as the sandbox's egress proxy
+// (NetworkPolicy::admits on the environment's `allowed_hosts`): everything when networking is
+// unrestricted (or absent); when `limited`, only hosts an `allowed_hosts` entry admits (exact,
+// case-insensitive; `*.example.com` = subdomains; `name:port` = that port only, so pass the
+// URL's effective port). `environment` is the environment document.
+bool hostAllowed(const QJsonObject &environment, const QString &host, quint16 port = 0);
 
 } // namespace viv::tools

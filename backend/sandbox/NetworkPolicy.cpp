@@ -133,9 +133,18 @@ Result<NetworkPolicy> NetworkPolicy::fromNetworkingJson(const QJsonObject &netwo
         return ApiError::invalid(QStringLiteral("`config.networking.type`: unknown network policy `%1`").arg(type.left(64)));
     p.unrestricted = false;
     const QJsonArray hosts = networking.value(QStringLiteral("allowed_hosts")).toArray();
-    for (const QJsonValue &v : hosts)
-        if (!v.toString().trimmed().isEmpty())
-            p.allowedHosts << v.toString().trimmed();
+    for (const QJsonValue &v : hosts) {
+        QString entry = v.toString().trimmed();
+        if (entry.contains(QLatin1String("://"))) {
+            // A URL given as a host entry: its host (and explicit port) only.
+            const QUrl u(entry);
+            entry = u.host().isEmpty() ? QString()
+                  : (u.host().contains(u':') ? u'[' + u.host() + u']' : u.host())
+                        + (u.port() > 0 ? QStringLiteral(":%1").arg(u.port()) : QString());
+        }
+        if (!entry.isEmpty())
+            p.allowedHosts << entry;
+    }
     p.allowPackageManagers = networking.value(QStringLiteral("allow_package_managers")).toBool();
     p.allowMcpServers = networking.value(QStringLiteral("allow_mcp_servers")).toBool();
     if (p.allowPackageManagers)

@@ -1,5 +1,8 @@
 #include "SandboxManager.h"
 
+#include "EgressProxy.h"
+#include "NetworkPolicy.h"
+#include "ProxyChannel.h"
 #include "core/Ids.h"
 
 #include <QDir>
@@ -47,6 +50,14 @@ struct SandboxManager::Vm
     QString rootDisk;      // backing file of the root overlay (empty: the base image), or with
     bool rootWritable = false; // rootWritable the root disk itself (layer builds)
     GuestChannel *channel = nullptr;
+    // `limited` networking: no NIC; the only egress is the `vivarium.proxy` port (its host end
+    // `proxy`, opened once the domain exists) served by `egress` (the session's policy).
+    bool networkLimited = false;
+    bool forwarderReady = false; // the guest forwarder listens on 127.0.0.1:3128
+    QString proxySocket;
+    QMap<QString, QString> placeholders; // credential env var name → placeholder (never a secret)
+    ProxyChannel *proxy = nullptr;
+    EgressProxy *egress = nullptr;
     QElapsedTimer bootClock;
     QList<std::function<void(const QString &)>> readyWaiters;
     QTimer *ttl = nullptr;
@@ -55,6 +66,8 @@ struct SandboxManager::Vm
     ~Vm()
     {
         delete channel;
+        delete proxy;
+        delete egress;
         delete ttl;
     }
 };
@@ -204,7 +217,7 @@ QString SandboxManager::domainXml(const Vm &vm) const
                "<source file='%11'/><target dev='vda' bus='virtio'/></disk>"
                "<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='writeback' discard='unmap'/>"
                "<source file='%12'/><target dev='vdb' bus='virtio'/></disk>"
-               "<interface type='user'><model type='virtio'/><rom enabled='no'/></interface>"
+               "@NETWORK_DEVICES@"
                "<channel type='unix'><source mode='bind' path='%13'/><target type='virtio' name='vivarium.agent'/></channel>"
                "%14"
                "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
@@ -227,13 +240,16 @@ QString SandboxManager::domainXml(const Vm &vm) const
              esc(vm.dir + QStringLiteral("/root.qcow2")), esc(vm.dir + QStringLiteral("/workspace.qcow2")),
              esc(vm.socket), serial)
         .arg(getuid())
-        .arg(getgid());
+        .arg(getgid())
+        // Substituted after the .arg() chain: the socket path must not be scanned for %N.
+        .replace(QLatin1String("@NETWORK_DEVICES@"), SandboxNetwork::devicesXml(vm.networkLimited, vm.proxySocket));
 }
 
 SandboxManager::Vm *SandboxManager::bootVm(bool claimed, const QString &sessionId, const QString &rootDisk,
-                                           bool rootWritable)
+                                           bool rootWritable, bool networkLimited)
 {
     auto *vm = new Vm;
+    vm->networkLimited = networkLimited; // before queueing: domainXml() reads it
     vm->sessionId = sessionId;
     vm->rootDisk = rootDisk; // set before queueing: the boot may start right away
     vm->rootWritable = rootWritable;
@@ -246,6 +262,7 @@ SandboxManager::Vm *SandboxManager::bootVm(bool claimed, const QString &sessionI
     vm->domain = domainName(vm->info.id);
     vm->dir = m_config.sandboxDir + u'/' + vm->info.id;
     vm->socket = m_socketDir + u'/' + vm->info.id.right(12) + QStringLiteral(".sock");
+    vm->proxySocket = m_socketDir + u'/' + vm->info.id.right(12) + QStringLiteral("-p.sock");
     vm->claimed = claimed;
     m_vms.insert(vm->info.id, vm);
     m_bootQueue << vm->info.id;
@@ -339,11 +356,60 @@ void SandboxManager::doBoot(Vm *vm)
             });
             // Generous under TCG with many VMs booting on two cores.
             v->channel->open(m_config.useKvm() ? 30000 : 120000);
+            if (v->networkLimited) {
+                // The host end of the guest's only egress; QEMU has bound the socket by now.
+                v->proxy = new ProxyChannel(v->proxySocket);
+                v->proxy->setProxy(v->egress);
+                v->proxy->open();
+            }
         });
 }
 
 void SandboxManager::onReady(Vm *vm)
 {
+    if (vm->networkLimited && !vm->forwarderReady) {
+        // Start the guest forwarder (the exec returns at once; under TCG the Python forwarder
+        // listens ~1 s later), then wait in the guest until 127.0.0.1:3128 accepts, so the
+        // session's first tool call never races it. The VM is ready only after that. The probe
+        // connection reaches the host as a stream that is answered (refused or proxied) at once.
+        const QString id = vm->info.id;
+        const QStringList argv = SandboxNetwork::guestForwarderArgv();
+        vm->channel->request(
+            QJsonObject{{QStringLiteral("op"), QStringLiteral("exec")}, {QStringLiteral("argv"), QJsonArray::fromStringList(argv)},
+                        {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 30000}},
+            [this, id](const QJsonObject &msg, bool final) {
+                if (!final)
+                    return;
+                Vm *v = find(id);
+                if (!v || v->info.state == State::Dead)
+                    return;
+                if (msg.value(QLatin1String("type")).toString() == QLatin1String("error") || msg.value(QLatin1String("code")).toInt(-1) != 0)
+                    return markDead(v, QStringLiteral("the guest egress forwarder did not start: %1")
+                                           .arg(msg.value(QLatin1String("message")).toString()));
+                const QString probe = QStringLiteral(
+                    "for i in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/%1) 2>/dev/null && exit 0; sleep 0.05; done; exit 1")
+                                          .arg(SandboxNetwork::kGuestProxyPort);
+                v->channel->request(
+                    QJsonObject{{QStringLiteral("op"), QStringLiteral("exec")},
+                                {QStringLiteral("argv"), QJsonArray{QStringLiteral("bash"), QStringLiteral("-c"), probe}},
+                                {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 60000}},
+                    [this, id](const QJsonObject &m, bool fin) {
+                        if (!fin)
+                            return;
+                        Vm *w = find(id);
+                        if (!w || w->info.state == State::Dead)
+                            return;
+                        if (m.value(QLatin1String("type")).toString() == QLatin1String("error") || m.value(QLatin1String("code")).toInt(-1) != 0)
+                            return markDead(w, QStringLiteral("the guest egress forwarder is not listening on 127.0.0.1:%1")
+                                                   .arg(SandboxNetwork::kGuestProxyPort));
+                        qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1: egress forwarder listening after %2 ms (limited networking)")
+                                                           .arg(id).arg(w->bootClock.elapsed());
+                        w->forwarderReady = true;
+                        onReady(w);
+                    });
+            });
+        return;
+    }
     m_poolFailures = 0;
     vm->info.bootMs = vm->bootClock.elapsed();
     vm->info.state = State::Running;
@@ -531,7 +597,7 @@ void SandboxManager::destroy(const QString &id, Callback<Ok> done)
     if (!vm->sessionId.isEmpty() && m_sessionSandboxes.value(vm->sessionId) == id)
         setSessionSandbox(vm->sessionId, QString());
     const bool started = vm->bootStarted;
-    const QString domain = vm->domain, dir = vm->dir, sock = vm->socket;
+    const QString domain = vm->domain, dir = vm->dir, sock = vm->socket, proxySock = vm->proxySocket;
     if (vm->channel)
         vm->channel->close(QStringLiteral("the sandbox was deleted"));
     vm->info.state = State::Dead;
@@ -542,10 +608,11 @@ void SandboxManager::destroy(const QString &id, Callback<Ok> done)
     Q_EMIT sandboxChanged(id, State::Dead);
     LibvirtHost *lv = m_libvirt;
     m_libvirt->run<Ok>(
-        [lv, started, domain, dir, sock]() -> Status {
+        [lv, started, domain, dir, sock, proxySock]() -> Status {
             Status s = started ? lv->destroyDomainBlocking(domain) : Status(Ok{});
             QDir(dir).removeRecursively();
             QFile::remove(sock);
+            QFile::remove(proxySock);
             return s;
         },
         [done](Status s) { done(s); });
@@ -649,7 +716,7 @@ void SandboxManager::call(const QString &id, const QJsonObject &request, Callbac
         return done(vm.error());
     if (!*vm)
         return; // retried when ready
-    (*vm)->channel->request(request, [done](const QJsonObject &msg, bool final) {
+    (*vm)->channel->request(withGuestEnv(*vm, request), [done](const QJsonObject &msg, bool final) {
         if (!final)
             return;
         if (msg.value(QLatin1String("type")).toString() == QLatin1String("error")) {
@@ -757,6 +824,45 @@ QString SandboxManager::sessionOfSandbox(const QString &sandboxId) const
     return vm ? vm->sessionId : QString();
 }
 
+QMap<QString, QString> SandboxManager::guestEnvironment(const QString &sandboxId) const
+{
+    const Vm *vm = find(sandboxId);
+    return vm && vm->networkLimited ? SandboxNetwork::guestEnvironment(vm->placeholders) : QMap<QString, QString>();
+}
+
+QJsonObject SandboxManager::withGuestEnv(const Vm *vm, QJsonObject request) const
+{
+    if (!vm->networkLimited || request.value(QLatin1String("op")).toString() != QLatin1String("exec"))
+        return request;
+    // The sandbox's variables first, the request's own env on top (a caller may override them).
+    const auto base = SandboxNetwork::guestEnvironment(vm->placeholders);
+    QJsonObject env = request.value(QLatin1String("env")).toObject();
+    for (auto it = base.cbegin(); it != base.cend(); ++it)
+        if (!env.contains(it.key()))
+            env.insert(it.key(), it.value());
+    request.insert(QStringLiteral("env"), env);
+    return request;
+}
+
+void SandboxManager::withRegistryHosts(std::function<void(const QStringList &)> fn)
+{
+    if (m_registryHosts)
+        return fn(*m_registryHosts);
+    m_registryWaiters << std::move(fn);
+    if (m_registryWaiters.size() > 1)
+        return; // a discovery is under way
+    // Blocking (reads apt/npm configuration, may run npm): off the event loop, once.
+    m_libvirt->run<QStringList>([]() -> Result<QStringList> { return PackageRegistries::discover(); },
+                                [this](Result<QStringList> r) {
+                                    m_registryHosts = r ? *r : QStringList();
+                                    qCInfo(lcSandbox).noquote() << "package registry hosts for limited networking:"
+                                                                << m_registryHosts->join(QStringLiteral(", "));
+                                    const auto waiters = std::exchange(m_registryWaiters, {});
+                                    for (const auto &w : waiters)
+                                        w(*m_registryHosts);
+                                });
+}
+
 void SandboxManager::setSessionSandbox(const QString &sessionId, const QString &sandboxId)
 {
     if (m_sessionSandboxes.value(sessionId) == sandboxId)
@@ -778,7 +884,7 @@ void SandboxManager::request(const QString &id, const QJsonObject &req, GuestCha
                        true);
     if (!*vm)
         return; // retried when ready
-    (*vm)->channel->request(req, std::move(handler));
+    (*vm)->channel->request(withGuestEnv(*vm, req), std::move(handler));
 }
 
 void SandboxManager::createBuilder(const QString &rootDisk, Callback<Info> done, bool writableRoot)
@@ -821,88 +927,120 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
     }
     m_sessionClaims.insert(sessionId, {std::move(done)});
     m_poolWanted = true;
-    m_image->ensure([this, sessionId, spec](const QString &error) {
-        if (!error.isEmpty())
-            return finishSessionClaim(sessionId, QString(), error);
-        if (!m_sessionClaims.contains(sessionId))
-            return; // released meanwhile
-        const QString disk = workspaceDisk(sessionId);
-        QDir().mkpath(workspaceDir());
-        const bool onLayer = !spec.rootDisk.isEmpty() && spec.rootDisk != m_image->baseDisk();
-        if (QFile::exists(disk) || onLayer) {
-            // The session already has a workspace, or its environment has a package layer
-            // (warm VMs run the bare base image): boot a VM for it.
-            const bool fresh = !QFile::exists(disk);
-            Vm *vm = bootVm(true, sessionId, onLayer ? spec.rootDisk : QString());
-            vm->info.newWorkspace = fresh;
-            vm->info.startedAt = QDateTime::currentDateTimeUtc();
-            setSessionSandbox(sessionId, vm->info.id);
-            const QString id = vm->info.id;
-            whenReady(vm, [this, sessionId, id](const QString &err) { finishSessionClaim(sessionId, id, err); });
-            fillPool();
-            return;
-        }
-        // A new workspace: a warm VM (ready first, else one still booting) adopts its scratch
-        // disk as the session's workspace.
-        Vm *pick = nullptr;
-        for (Vm *vm : std::as_const(m_vms))
-            if (!vm->claimed && vm->info.state == State::Running && vm->channel) {
-                pick = vm;
-                break;
+    // `limited` networking → `policy` set: a VM of its own without a NIC (never a warm one:
+    // they have one, and it cannot be removed without ACPI hot-plug).
+    auto proceed = [this, sessionId, spec](std::optional<NetworkPolicy> policy) {
+        m_image->ensure([this, sessionId, spec, policy](const QString &error) {
+            if (!error.isEmpty())
+                return finishSessionClaim(sessionId, QString(), error);
+            if (!m_sessionClaims.contains(sessionId))
+                return; // released meanwhile
+            const QString disk = workspaceDisk(sessionId);
+            QDir().mkpath(workspaceDir());
+            const bool onLayer = !spec.rootDisk.isEmpty() && spec.rootDisk != m_image->baseDisk();
+            if (QFile::exists(disk) || onLayer || policy) {
+                // The session already has a workspace, or its environment has a package layer
+                // (warm VMs run the bare base image) or limited networking: boot a VM for it.
+                const bool fresh = !QFile::exists(disk);
+                Vm *vm = bootVm(true, sessionId, onLayer ? spec.rootDisk : QString(), false, policy.has_value());
+                if (policy) {
+                    vm->egress = new EgressProxy(*policy);
+                    QList<ProxyCredential> credentials = spec.credentials;
+                    for (ProxyCredential &c : credentials) {
+                        const QString placeholder = SandboxNetwork::makePlaceholder();
+                        c.placeholder = placeholder.toUtf8();
+                        vm->placeholders.insert(c.name, placeholder);
+                    }
+                    if (!credentials.isEmpty())
+                        vm->egress->setCredentials(std::move(credentials));
+                    if (vm->proxy)
+                        vm->proxy->setProxy(vm->egress);
+                }
+                vm->info.newWorkspace = fresh;
+                vm->info.startedAt = QDateTime::currentDateTimeUtc();
+                setSessionSandbox(sessionId, vm->info.id);
+                const QString id = vm->info.id;
+                whenReady(vm, [this, sessionId, id](const QString &err) { finishSessionClaim(sessionId, id, err); });
+                fillPool();
+                return;
             }
-        if (!pick)
+            // A new workspace: a warm VM (ready first, else one still booting) adopts its scratch
+            // disk as the session's workspace.
+            Vm *pick = nullptr;
             for (Vm *vm : std::as_const(m_vms))
-                if (!vm->claimed && vm->info.state == State::Booting) {
+                if (!vm->claimed && vm->info.state == State::Running && vm->channel) {
                     pick = vm;
                     break;
                 }
-        if (!pick) {
-            Vm *vm = bootVm(true, sessionId);
-            vm->info.newWorkspace = true;
-            vm->info.startedAt = QDateTime::currentDateTimeUtc();
-            setSessionSandbox(sessionId, vm->info.id);
-            const QString id = vm->info.id;
-            whenReady(vm, [this, sessionId, id](const QString &err) { finishSessionClaim(sessionId, id, err); });
-            fillPool();
-            return;
-        }
-        pick->claimed = true;
-        pick->sessionId = sessionId;
-        pick->info.newWorkspace = true;
-        pick->info.fromWarmPool = pick->info.state == State::Running;
-        pick->info.startedAt = QDateTime::currentDateTimeUtc();
-        setSessionSandbox(sessionId, pick->info.id);
-        Q_EMIT warmPoolChanged(warmCount());
-        fillPool();
-        const QString id = pick->info.id;
-        whenReady(pick, [this, sessionId, id](const QString &err) {
-            Vm *vm = find(id);
-            if (!err.isEmpty() || !vm)
-                return finishSessionClaim(sessionId, id, err.isEmpty() ? QStringLiteral("the VM was removed") : err);
-            // Adopt: rename the VM's scratch disk to the session's workspace path (QEMU keeps its
-            // open file) and leave a link behind for libvirt's view of the domain.
-            const QString scratch = vm->dir + QStringLiteral("/workspace.qcow2");
-            const QString target = workspaceDisk(sessionId);
-            vm->workspaceDisk = target;
-            m_libvirt->run<Ok>(
-                [scratch, target]() -> Status {
-                    if (QFile::exists(target))
-                        return ApiError::conflict(QStringLiteral("the workspace disk %1 exists already").arg(target));
-                    if (!QFile::rename(scratch, target))
-                        return ApiError::internal(QStringLiteral("cannot move %1 to %2").arg(scratch, target));
-                    if (!QFile::link(target, scratch))
-                        return ApiError::internal(QStringLiteral("cannot link %1").arg(scratch));
-                    return Ok{};
-                },
-                [this, sessionId, id](Status s) {
-                    if (!s) {
-                        if (find(id))
-                            destroy(id, [](Result<Ok>) {});
-                        return finishSessionClaim(sessionId, id, s.error().message());
+            if (!pick)
+                for (Vm *vm : std::as_const(m_vms))
+                    if (!vm->claimed && vm->info.state == State::Booting) {
+                        pick = vm;
+                        break;
                     }
-                    finishSessionClaim(sessionId, id, QString());
-                });
+            if (!pick) {
+                Vm *vm = bootVm(true, sessionId);
+                vm->info.newWorkspace = true;
+                vm->info.startedAt = QDateTime::currentDateTimeUtc();
+                setSessionSandbox(sessionId, vm->info.id);
+                const QString id = vm->info.id;
+                whenReady(vm, [this, sessionId, id](const QString &err) { finishSessionClaim(sessionId, id, err); });
+                fillPool();
+                return;
+            }
+            pick->claimed = true;
+            pick->sessionId = sessionId;
+            pick->info.newWorkspace = true;
+            pick->info.fromWarmPool = pick->info.state == State::Running;
+            pick->info.startedAt = QDateTime::currentDateTimeUtc();
+            setSessionSandbox(sessionId, pick->info.id);
+            Q_EMIT warmPoolChanged(warmCount());
+            fillPool();
+            const QString id = pick->info.id;
+            whenReady(pick, [this, sessionId, id](const QString &err) {
+                Vm *vm = find(id);
+                if (!err.isEmpty() || !vm)
+                    return finishSessionClaim(sessionId, id, err.isEmpty() ? QStringLiteral("the VM was removed") : err);
+                // Adopt: rename the VM's scratch disk to the session's workspace path (QEMU keeps its
+                // open file) and leave a link behind for libvirt's view of the domain.
+                const QString scratch = vm->dir + QStringLiteral("/workspace.qcow2");
+                const QString target = workspaceDisk(sessionId);
+                vm->workspaceDisk = target;
+                m_libvirt->run<Ok>(
+                    [scratch, target]() -> Status {
+                        if (QFile::exists(target))
+                            return ApiError::conflict(QStringLiteral("the workspace disk %1 exists already").arg(target));
+                        if (!QFile::rename(scratch, target))
+                            return ApiError::internal(QStringLiteral("cannot move %1 to %2").arg(scratch, target));
+                        if (!QFile::link(target, scratch))
+                            return ApiError::internal(QStringLiteral("cannot link %1").arg(scratch));
+                        return Ok{};
+                    },
+                    [this, sessionId, id](Status s) {
+                        if (!s) {
+                            if (find(id))
+                                destroy(id, [](Result<Ok>) {});
+                            return finishSessionClaim(sessionId, id, s.error().message());
+                        }
+                        finishSessionClaim(sessionId, id, QString());
+                    });
+            });
         });
+    };
+    auto policy = NetworkPolicy::fromNetworkingJson(spec.networking, {}, spec.mcpServerUrls);
+    if (!policy)
+        return finishSessionClaim(sessionId, QString(), policy.error().message());
+    if (policy->unrestricted)
+        return proceed(std::nullopt);
+    if (!policy->allowPackageManagers)
+        return proceed(*policy);
+    withRegistryHosts([this, sessionId, spec, proceed](const QStringList &registries) {
+        if (!m_sessionClaims.contains(sessionId))
+            return; // released meanwhile
+        auto p = NetworkPolicy::fromNetworkingJson(spec.networking, registries, spec.mcpServerUrls);
+        if (!p)
+            return finishSessionClaim(sessionId, QString(), p.error().message());
+        proceed(*p);
     });
 }
 

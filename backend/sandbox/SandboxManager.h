@@ -1,5 +1,6 @@
 #pragma once
 
+#include "EgressProxy.h"
 #include "GuestChannel.h"
 #include "GuestImage.h"
 #include "Libvirt.h"
@@ -106,6 +107,15 @@ public:
         // The root disk's backing file: empty for the guest image's base disk (the warm pool
         // serves these), else an environment package layer (EnvironmentLayers; cold boot).
         QString rootDisk;
+        // The environment's `config.networking` ({} / unrestricted: warm pool, user-mode NIC;
+        // `limited`: a cold boot without a NIC, egress only through the EgressProxy) and the
+        // session's agent's MCP server URLs (admitted when `allow_mcp_servers`).
+        QJsonObject networking;
+        QStringList mcpServerUrls;
+        // `environment_variable` credentials of the session's vaults (limited networking only):
+        // the guest gets NAME=<fresh placeholder>, the proxy substitutes the secret. `placeholder`
+        // is filled by the manager.
+        QList<ProxyCredential> credentials;
     };
     void claimForSession(const QString &sessionId, const SessionSpec &spec, Callback<Info> done);
     void claimForSession(const QString &sessionId, Callback<Info> done) // on the base image
@@ -130,6 +140,9 @@ public:
     QString domainName(const QString &id) const { return m_prefix + id; }
     // The sandbox a session's tools run in; empty until the session's first tool call.
     QString sandboxForSession(const QString &sessionId) const { return m_sessionSandboxes.value(sessionId); }
+    // Variables every process in this sandbox gets (merged under each exec's own env by
+    // request()/call()/exec()): the proxy variables for a `limited` sandbox, else none.
+    QMap<QString, QString> guestEnvironment(const QString &sandboxId) const;
 
 Q_SIGNALS:
     void sandboxChanged(const QString &id, viv::SandboxManager::State state);
@@ -140,7 +153,10 @@ Q_SIGNALS:
 private:
     struct Vm;
     Vm *find(const QString &id) const;
-    Vm *bootVm(bool claimed, const QString &sessionId = {}, const QString &rootDisk = {}, bool rootWritable = false);
+    Vm *bootVm(bool claimed, const QString &sessionId = {}, const QString &rootDisk = {}, bool rootWritable = false,
+               bool networkLimited = false);
+    void withRegistryHosts(std::function<void(const QStringList &)> fn);
+    QJsonObject withGuestEnv(const Vm *vm, QJsonObject request) const;
     void finishSessionClaim(const QString &sessionId, const QString &sandboxId, const QString &error);
     void setSessionSandbox(const QString &sessionId, const QString &sandboxId);
     void startQueuedBoots();
@@ -171,6 +187,8 @@ private:
     QTimer m_poll;
     QHash<QString, QString> m_sessionSandboxes; // session id → sandbox id
     QHash<QString, QList<Callback<Info>>> m_sessionClaims; // claims in progress → waiters
+    std::optional<QStringList> m_registryHosts; // PackageRegistries::discover(), once
+    QList<std::function<void(const QStringList &)>> m_registryWaiters;
     friend struct SandboxManagerAccess;
 };
 

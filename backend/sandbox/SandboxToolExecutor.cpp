@@ -923,7 +923,7 @@ void SandboxToolExecutor::runWebSearch(const std::shared_ptr<Op> &op)
 void SandboxToolExecutor::httpGet(const std::shared_ptr<Op> &op, const QUrl &url, bool checkHosts, const QString &what)
 {
     const QJsonObject env = m_environments ? m_environments(op->call.environmentId) : QJsonObject();
-    if (checkHosts && !hostAllowed(env, url.host()))
+    if (checkHosts && !hostAllowed(env, url.host(), quint16(url.port(url.scheme() == u"https" ? 443 : 80))))
         return finish(op, ToolResult::error(QStringLiteral("%1: the host %2 is not allowed by this environment's "
                                                            "networking policy (limited; allowed_hosts)")
                                                 .arg(what, url.host())));
@@ -941,7 +941,7 @@ void SandboxToolExecutor::httpGet(const std::shared_ptr<Op> &op, const QUrl &url
             guard->abort();
     };
     connect(reply, &QNetworkReply::redirected, reply, [reply, env, checkHosts](const QUrl &to) {
-        if (checkHosts && !hostAllowed(env, to.host())) {
+        if (checkHosts && !hostAllowed(env, to.host(), quint16(to.port(to.scheme() == u"https" ? 443 : 80)))) {
             reply->setProperty("vivDenied", to.host());
             reply->abort();
             return;

@@ -6,6 +6,7 @@
 #include "services/EnvironmentService.h"
 #include "services/EventLog.h"
 #include "services/SessionService.h"
+#include "services/VaultService.h"
 
 #include <QJsonArray>
 #include <QLoggingCategory>
@@ -32,8 +33,15 @@ void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxMana
     auto env = m_environments.retrieve(envId);
     if (!env)
         return done(ApiError::invalid(QStringLiteral("the session's environment %1 is gone: %2").arg(envId, env.error().message())));
+    // The sandbox's egress policy: the environment's networking and, for allow_mcp_servers,
+    // the session's agent's MCP server URLs.
+    SandboxManager::SessionSpec base;
+    base.networking = env->value(QStringLiteral("config")).toObject().value(QStringLiteral("networking")).toObject();
+    for (const QJsonValue &server : session->value(QStringLiteral("agent")).toObject().value(QStringLiteral("mcp_servers")).toArray())
+        if (const QString url = server.toObject().value(QStringLiteral("url")).toString(); !url.isEmpty())
+            base.mcpServerUrls << url;
     QPointer<SessionSandboxSetup> self(this);
-    m_layers.ensure(env->value(QStringLiteral("config")).toObject(), [self, sessionId, envId, done](Result<QString> root) {
+    m_layers.ensure(env->value(QStringLiteral("config")).toObject(), [self, sessionId, envId, base, done](Result<QString> root) {
         if (!self)
             return;
         if (!root) {
@@ -42,8 +50,83 @@ void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxMana
             self->m_runtime.terminateSession(sessionId, message);
             return done(ApiError::unavailable(message));
         }
-        done(SandboxManager::SessionSpec{*root});
+        SandboxManager::SessionSpec spec = base;
+        spec.rootDisk = *root;
+        self->addCredentials(sessionId, std::move(spec), done);
     });
+}
+
+void SessionSandboxSetup::addCredentials(const QString &sessionId, SandboxManager::SessionSpec spec,
+                                         Callback<SandboxManager::SessionSpec> done)
+{
+    // Only limited sandboxes run the guest forwarder through which placeholders are replaced.
+    if (!m_vaults || spec.networking.value(QStringLiteral("type")).toString() != u"limited")
+        return done(spec);
+    auto session = m_sessions.retrieve(sessionId);
+    QList<QJsonObject> creds; // environment_variable credentials, first by vault order
+    QStringList seen;
+    for (const QJsonValue &vid : session ? session->value(QStringLiteral("vault_ids")).toArray() : QJsonArray()) {
+        PageRequest page;
+        page.limit = 100;
+        for (int guard = 0; guard < 100; ++guard) {
+            auto list = m_vaults->listCredentials(vid.toString(), page, false);
+            if (!list) {
+                qCWarning(lcSetup).noquote() << "session" << sessionId << "vault" << vid.toString() << "skipped:" << list.error().message();
+                break;
+            }
+            for (const QJsonValue &c : list->data) {
+                const QJsonObject auth = c.toObject().value(QStringLiteral("auth")).toObject();
+                const QString name = auth.value(QStringLiteral("secret_name")).toString();
+                if (auth.value(QStringLiteral("type")).toString() != u"environment_variable" || name.isEmpty() || seen.contains(name))
+                    continue;
+                seen << name; // the first vault listed wins for a name
+                creds << c.toObject();
+            }
+            if (list->nextPage.isEmpty())
+                break;
+            page.page = list->nextPage;
+        }
+    }
+    // Secrets are read one after another (the keychain is asynchronous); a credential whose
+    // secret cannot be read is left out (its name is logged, never a value).
+    auto state = std::make_shared<std::pair<SandboxManager::SessionSpec, QList<QJsonObject>>>(std::move(spec), std::move(creds));
+    auto next = std::make_shared<std::function<void()>>();
+    QPointer<SessionSandboxSetup> self(this);
+    *next = [self, sessionId, state, next, done]() {
+        if (!self) {
+            *next = nullptr;
+            return;
+        }
+        if (state->second.isEmpty()) {
+            SandboxManager::SessionSpec out = std::move(state->first);
+            *next = nullptr; // breaks the self-reference
+            return done(out);
+        }
+        const QJsonObject cred = state->second.takeFirst();
+        self->m_vaults->readSecrets(cred.value(QStringLiteral("id")).toString(), [self, sessionId, state, next, cred](Result<QJsonObject> secrets) {
+            const QJsonObject auth = cred.value(QStringLiteral("auth")).toObject();
+            const QString name = auth.value(QStringLiteral("secret_name")).toString();
+            if (!secrets || secrets->value(QStringLiteral("secret_value")).toString().isEmpty()) {
+                qCWarning(lcSetup).noquote() << "session" << sessionId << "credential" << name << "left out:"
+                                             << (secrets ? QStringLiteral("no secret stored") : secrets.error().message());
+            } else {
+                ProxyCredential pc;
+                pc.name = name;
+                pc.secret = secrets->value(QStringLiteral("secret_value")).toString().toUtf8();
+                const QJsonObject net = auth.value(QStringLiteral("networking")).toObject();
+                if (net.value(QStringLiteral("type")).toString() == u"limited")
+                    for (const QJsonValue &h : net.value(QStringLiteral("allowed_hosts")).toArray())
+                        pc.hosts << h.toString();
+                const QJsonObject where = auth.value(QStringLiteral("injection_location")).toObject();
+                pc.inHeaders = where.value(QStringLiteral("header")).toBool(true);
+                pc.inBody = where.value(QStringLiteral("body")).toBool(false);
+                state->first.credentials << pc;
+            }
+            if (*next)
+                (*next)();
+        });
+    };
+    (*next)();
 }
 
 void SessionSandboxSetup::populate(const QString &sessionId, const QString &sandboxId, std::function<void()> done)

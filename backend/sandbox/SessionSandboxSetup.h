@@ -12,6 +12,7 @@ class EnvironmentService;
 class EventLog;
 class RuntimeManager;
 class SessionService;
+class VaultService;
 class WorkspaceResources;
 
 // What happens around a session's sandbox claim (SandboxToolExecutor calls it):
@@ -33,6 +34,9 @@ public:
                         QObject *parent = nullptr);
 
     void prepare(const QString &sessionId, Callback<SandboxManager::SessionSpec> done);
+    // With vaults, a `limited` session's spec carries the `environment_variable` credentials of
+    // its `vault_ids` (secrets read from the keychain, in memory only) for the egress proxy.
+    void setVaults(VaultService *vaults) { m_vaults = vaults; }
     void populate(const QString &sessionId, const QString &sandboxId, std::function<void()> done);
 
 private:
@@ -42,6 +46,9 @@ private:
     RuntimeManager &m_runtime;
     EnvironmentLayers &m_layers;
     WorkspaceResources &m_resources;
+    VaultService *m_vaults = nullptr;
+    void addCredentials(const QString &sessionId, SandboxManager::SessionSpec spec,
+                        Callback<SandboxManager::SessionSpec> done);
 };
 
 } // namespace viv

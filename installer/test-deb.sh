@@ -26,8 +26,8 @@ if command -v apt-get >/dev/null; then
     }
 fi
 
-if [[ "${VIVARIUM_PACKAGE_TEST_APT:-}" == 1 && $(id -u) == 0 ]]; then
-    # Disposable CI machine: a real installation.
+if [[ ( "${VIVARIUM_PACKAGE_TEST_APT:-}" == 1 || "${CI:-}" == true ) && $(id -u) == 0 ]]; then
+    # Disposable CI machine (CI=true) or asked for: a real installation with apt.
     DEBIAN_FRONTEND=noninteractive apt-get install -y --quiet "$deb" >/dev/null
     root=""
 else

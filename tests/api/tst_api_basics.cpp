@@ -40,7 +40,7 @@ private Q_SLOTS:
         auto r = h->request("GET", QStringLiteral("/v1/environments"), {}, {{"Host", "attacker.example:80"}});
         QCOMPARE(r.status, 403);
         QCOMPARE(r.errorType(), QStringLiteral("permission_error"));
-        for (const QByteArray host : {QByteArrayLiteral("localhost:1"), QByteArrayLiteral("[::1]:5"),
+        for (const QByteArray &host : {QByteArrayLiteral("localhost:1"), QByteArrayLiteral("[::1]:5"),
                                       QByteArrayLiteral("127.0.0.1")}) {
             auto ok = h->request("GET", QStringLiteral("/v1/environments"), {}, {{"Host", host}});
             QCOMPARE(ok.status, 200);
@@ -71,7 +71,7 @@ private Q_SLOTS:
     void malformedJsonIs400()
     {
         const int before = h->rowCount(QStringLiteral("environments"));
-        for (const QByteArray body : {QByteArrayLiteral("{"), QByteArrayLiteral("[1,2]"), QByteArrayLiteral("\"x\""),
+        for (const QByteArray &body : {QByteArrayLiteral("{"), QByteArrayLiteral("[1,2]"), QByteArrayLiteral("\"x\""),
                                       QByteArrayLiteral("{\"name\": 5}"), QByteArrayLiteral("{}"),
                                       QByteArrayLiteral("{\"name\":\"a\",\"bogus\":1}")}) {
             auto r = h->postRaw(QStringLiteral("/v1/environments"), body);

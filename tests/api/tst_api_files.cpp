@@ -389,9 +389,9 @@ private Q_SLOTS:
         expectRejected(upload(form({ok}), "text/plain"), 400, QStringLiteral("multipart/form-data"), rows, dir);
         expectRejected(upload(form({ok}), "multipart/form-data"), 400, QStringLiteral("boundary"), rows, dir);
         expectRejected(upload(form({ok}), "multipart/mixed; boundary=" + kBoundary), 400, QStringLiteral("multipart/form-data"), rows, dir);
-        for (const QByteArray v : {QByteArrayLiteral("abc"), QByteArrayLiteral(""), QByteArrayLiteral("3600.5"), QByteArrayLiteral("1e4")})
+        for (const QByteArray &v : {QByteArrayLiteral("abc"), QByteArrayLiteral(""), QByteArrayLiteral("3600.5"), QByteArrayLiteral("1e4")})
             expectRejected(upload(form({ok, exp(v)})), 400, QStringLiteral("integer"), rows, dir);
-        for (const QByteArray v : {QByteArrayLiteral("10"), QByteArrayLiteral("3599"), QByteArrayLiteral("7776001"),
+        for (const QByteArray &v : {QByteArrayLiteral("10"), QByteArrayLiteral("3599"), QByteArrayLiteral("7776001"),
                                    QByteArrayLiteral("-3600"), QByteArrayLiteral("0"), QByteArrayLiteral("99999999999999")})
             expectRejected(upload(form({ok, exp(v)})), 400, QStringLiteral("between 3600"), rows, dir);
         expectRejected(upload(form({ok, exp("3600"), exp("7200")})), 400, QStringLiteral("twice"), rows, dir);
@@ -407,7 +407,7 @@ private Q_SLOTS:
 
     void unauthenticatedReadsAre401()
     {
-        for (const QByteArray method : {QByteArrayLiteral("GET"), QByteArrayLiteral("DELETE")}) {
+        for (const QByteArray &method : {QByteArrayLiteral("GET"), QByteArrayLiteral("DELETE")}) {
             auto r = h->request(method, QStringLiteral("/v1/files"), {}, {}, false);
             QCOMPARE(r.status, 401);
             QCOMPARE(r.errorType(), QStringLiteral("authentication_error"));

@@ -4,7 +4,7 @@
 set -euo pipefail
 build=${1:?usage: test-deb.sh BUILD_DIR}
 cmake --build "$build" --target package >/dev/null
-deb=$(ls -t "$build"/vivarium_*.deb | head -n1)
+deb=$(realpath "$(ls -t "$build"/vivarium_*.deb | head -n1)") # apt needs a path, not a bare name
 echo "package: $deb"
 dpkg-deb --field "$deb" Package Version Depends
 

@@ -64,7 +64,11 @@ int main(int argc, char **argv)
         "                       start and kept in the OS keychain)\n"
         "  ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY  default Anthropic Messages provider\n"
         "  OPENAI_BASE_URL, OPENAI_API_KEY        default OpenAI-compatible provider\n"
-        "  VIVARIUM_KEYCHAIN_SERVICE  keychain service name (default \"vivarium\")"));
+        "  VIVARIUM_KEYCHAIN_SERVICE  keychain service name (default \"vivarium\")\n"
+        "  VIVARIUM_LIBVIRT_URI, VIVARIUM_WARM_POOL, VIVARIUM_SANDBOX_ACCEL,\n"
+        "  VIVARIUM_SANDBOX_MEMORY_MB, VIVARIUM_SANDBOX_CPUS, VIVARIUM_SANDBOX_TOOLS,\n"
+        "  VIVARIUM_SANDBOX_IDLE_PAUSE_S, VIVARIUM_SANDBOX_IDLE_STOP_S, VIVARIUM_BASH_TIMEOUT_MS,\n"
+        "  VIVARIUM_WEB_SEARCH_URL, VIVARIUM_IMAGE_DIR  sandboxes (README \"Sandboxes\")"));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption listenOpt(

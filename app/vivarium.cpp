@@ -46,8 +46,20 @@ int main(int argc, char **argv)
                                      QStringLiteral("DIR"));
     parser.addOptions({listenOpt, dataOpt});
     parser.process(app);
-    // The API port chosen in Settings applies when --listen is not given.
-    config.port = quint16(viv::AppSettings::load().apiPort);
+    // Settings apply where the environment and the command line say nothing: the API port
+    // (unless --listen), the providers' base URLs, the warm pool and the VM size. Provider keys
+    // come from the keychain (Backend::start).
+    const viv::AppSettings settings = viv::AppSettings::load();
+    config.port = quint16(settings.apiPort);
+    if (!qEnvironmentVariableIsSet("ANTHROPIC_BASE_URL") && !settings.anthropicBaseUrl.isEmpty())
+        config.anthropic.baseUrl = QUrl(settings.anthropicBaseUrl);
+    if (!qEnvironmentVariableIsSet("OPENAI_BASE_URL") && !settings.openAiBaseUrl.isEmpty())
+        config.openai.baseUrl = QUrl(settings.openAiBaseUrl);
+    for (const auto &[var, value] : {std::pair{"VIVARIUM_WARM_POOL", settings.warmPoolSize},
+                                     std::pair{"VIVARIUM_SANDBOX_CPUS", settings.vmCpus},
+                                     std::pair{"VIVARIUM_SANDBOX_MEMORY_MB", settings.vmMemoryMiB}})
+        if (!qEnvironmentVariableIsSet(var))
+            qputenv(var, QByteArray::number(value));
     if (parser.isSet(listenOpt)) {
         QString error;
         if (!config.setListen(parser.value(listenOpt), &error)) {

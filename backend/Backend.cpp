@@ -155,6 +155,15 @@ Status Backend::startWithoutListening()
     return openServices();
 }
 
+void Backend::setProviderDefaults(const QString &keyEntry, const QUrl &baseUrl, const QString &apiKey)
+{
+    ProviderDefaults &d = keyEntry == Config::kOpenAiKeyEntry ? m_config.openai : m_config.anthropic;
+    if (baseUrl.isValid() && !baseUrl.isEmpty())
+        d.baseUrl = baseUrl;
+    if (!apiKey.isEmpty())
+        d.apiKey = apiKey;
+}
+
 Status Backend::start()
 {
     if (auto s = openServices(); !s)
@@ -164,6 +173,18 @@ Status Backend::start()
         return key.error();
     m_config.apiKey = *key;
     m_api->setApiKey(m_config.apiKey);
+    // Provider keys saved in the desktop Settings serve when the environment gave none.
+    for (auto [entry, defaults] : {std::pair{Config::kAnthropicKeyEntry, &m_config.anthropic},
+                                   std::pair{Config::kOpenAiKeyEntry, &m_config.openai}}) {
+        if (!defaults->apiKey.isEmpty())
+            continue;
+        auto stored = m_secrets->readBlocking(entry);
+        if (stored && !stored->isEmpty())
+            defaults->apiKey = QString::fromUtf8(*stored);
+        else if (!stored && stored.error().kind() != ApiError::Kind::NotFound)
+            qCWarning(lcBackend).noquote() << "cannot read the provider key" << entry
+                                           << "from the OS keychain:" << stored.error().message();
+    }
     m_api->setListenHost(m_config.listenHost);
 
     QHostAddress address(m_config.listenHost);

@@ -47,6 +47,10 @@ public:
     // to the keychain. Blocking (start-up only).
     static Result<QString> resolveApiKey(SecretStore &secrets, const QString &fixed);
 
+    // Provider defaults changed in the desktop Settings: used from the next model request on.
+    // An empty key keeps the current one.
+    void setProviderDefaults(const QString &keyEntry, const QUrl &baseUrl, const QString &apiKey);
+
     Database &database() { return *m_db; }
     SecretStore &secrets() { return *m_secrets; }
     ApiServer &api() { return *m_api; }

@@ -26,6 +26,11 @@ struct Config
     ProviderDefaults anthropic;                             // ANTHROPIC_BASE_URL / _API_KEY
     ProviderDefaults openai;                                // OPENAI_BASE_URL / _API_KEY
 
+    // Keychain entries of the provider keys saved in the desktop Settings; they serve when the
+    // environment gives no key (Backend::start reads them, for vivariumd too).
+    static inline const QString kAnthropicKeyEntry = QStringLiteral("provider-anthropic-api-key");
+    static inline const QString kOpenAiKeyEntry = QStringLiteral("provider-openai-api-key");
+
     // Defaults plus everything the environment says (see README "Configuration").
     static Config fromEnvironment();
     static QString defaultDataDir();

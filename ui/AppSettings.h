@@ -1,5 +1,7 @@
 #pragma once
 
+#include "Config.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -24,8 +26,8 @@ struct AppSettings
     void save() const;
 
     static const QStringList &anthropicModels();
-    static inline const QString kAnthropicKeyEntry = QStringLiteral("provider-anthropic-api-key");
-    static inline const QString kOpenAiKeyEntry = QStringLiteral("provider-openai-api-key");
+    static inline const QString kAnthropicKeyEntry = Config::kAnthropicKeyEntry;
+    static inline const QString kOpenAiKeyEntry = Config::kOpenAiKeyEntry;
 };
 
 } // namespace viv

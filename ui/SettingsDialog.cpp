@@ -164,6 +164,16 @@ void SettingsDialog::accept()
     s.vmDiskGiB = m_disk->value();
     s.apiPort = m_port->value();
     s.save();
+    // The running backend uses the new endpoints from its next model request on.
+    const QUrl anthropicUrl(s.anthropicBaseUrl), openAiUrl(s.openAiBaseUrl);
+    m_bridge.callAsync<Ok>(
+        this,
+        [anthropicUrl, openAiUrl](Backend &b, Callback<Ok> done) {
+            b.setProviderDefaults(Config::kAnthropicKeyEntry, anthropicUrl, QString());
+            b.setProviderDefaults(Config::kOpenAiKeyEntry, openAiUrl, QString());
+            done(Ok{});
+        },
+        [](Result<Ok>) {});
 
     QList<QPair<QString, QString>> keys;
     if (!m_anthropicKey->text().isEmpty())
@@ -183,7 +193,13 @@ void SettingsDialog::accept()
         const QString name = entry;
         m_bridge.callAsync<Ok>(
             this,
-            [name, bytes](Backend &b, Callback<Ok> done) { b.secrets().write(name, bytes, std::move(done)); },
+            [name, bytes](Backend &b, Callback<Ok> done) {
+                b.secrets().write(name, bytes, [&b, name, bytes, done = std::move(done)](Result<Ok> r) {
+                    if (r) // in use from the next model request on
+                        b.setProviderDefaults(name, QUrl(), QString::fromUtf8(bytes));
+                    done(std::move(r));
+                });
+            },
             [this](Result<Ok> r) {
                 if (!r) {
                     setEnabled(true);

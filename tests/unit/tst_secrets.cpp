@@ -1,12 +1,14 @@
 // SecretStore against a real Secret Service (gnome-keyring in a private D-Bus session, see
 // tests/run-with-keyring.sh), and its refusal to work — never a plaintext fallback — without one.
 
+#include "Backend.h"
 #include "core/Ids.h"
 #include "secrets/SecretStore.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <cstdio>
@@ -39,6 +41,45 @@ class TestSecrets : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    // Provider keys saved in the desktop Settings (keychain entries) serve when the environment
+    // gives none; a key from the environment wins; Settings changes apply to a running backend.
+    void providerKeysFromTheKeychain()
+    {
+        qputenv("VIVARIUM_SANDBOX_TOOLS", "0");
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        Config config = Config::fromEnvironment();
+        config.keychainService = QStringLiteral("vivarium-test-providers-") + ids::secret(8);
+        config.dataDir = dir.path();
+        config.apiKey = QStringLiteral("sk-viv-test-") + ids::secret(16);
+        config.listenHost = QStringLiteral("127.0.0.1");
+        config.port = 0;
+        config.anthropic.apiKey.clear();
+        config.openai.apiKey = QStringLiteral("from-the-environment");
+        SecretStore store(config.keychainService);
+        const QByteArray anthropicKey = ids::secret(24).toUtf8();
+        QVERIFY(store.writeBlocking(Config::kAnthropicKeyEntry, anthropicKey).ok());
+        QVERIFY(store.writeBlocking(Config::kOpenAiKeyEntry, QByteArrayLiteral("from-the-keychain")).ok());
+        {
+            Backend backend(config);
+            const Status s = backend.start();
+            QVERIFY2(s.ok(), why(s).constData());
+            QCOMPARE(backend.config().anthropic.apiKey, QString::fromUtf8(anthropicKey));
+            QCOMPARE(backend.config().openai.apiKey, QStringLiteral("from-the-environment"));
+            backend.setProviderDefaults(Config::kOpenAiKeyEntry, QUrl(QStringLiteral("http://127.0.0.1:9/v1")),
+                                        QStringLiteral("saved-in-settings"));
+            QCOMPARE(backend.config().openai.apiKey, QStringLiteral("saved-in-settings"));
+            QCOMPARE(backend.config().openai.baseUrl, QUrl(QStringLiteral("http://127.0.0.1:9/v1")));
+            backend.setProviderDefaults(Config::kAnthropicKeyEntry, QUrl(), QString()); // keeps both
+            QCOMPARE(backend.config().anthropic.apiKey, QString::fromUtf8(anthropicKey));
+        }
+        for (const QString &e : {Config::kAnthropicKeyEntry, Config::kOpenAiKeyEntry}) {
+            bool done = false;
+            store.remove(e, [&](Status) { done = true; });
+            QTRY_VERIFY(done);
+        }
+    }
+
     void roundTrip()
     {
         SecretStore store(QStringLiteral("vivarium-test"));

@@ -17,8 +17,8 @@ struct AppSettings
     QStringList openAiModels;                               // models the endpoint serves
     QString defaultModel = QStringLiteral("claude-sonnet-4-6");
     int warmPoolSize = 1;                                   // VMs kept booted and paused
-    int vmCpus = 2;
-    int vmMemoryMiB = 2048;
+    int vmCpus = 1;         // the backend's own defaults (SandboxConfig): a laptop-sized VM
+    int vmMemoryMiB = 512;
     int vmDiskGiB = 10;
     int apiPort = 8421;                                     // used when --listen is not given
 

@@ -4,6 +4,7 @@
 // clearly that no keychain is available and store nothing.
 #include "GuiHarness.h"
 #include "MainWindow.h"
+#include "SettingsDialog.h"
 #include "Widgets.h"
 #include "services/VaultService.h"
 
@@ -51,12 +52,51 @@ private Q_SLOTS:
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true);
+        // Settings (QSettings) go to a scratch config home, never the machine user's.
+        QVERIFY(configHome.isValid());
+        qputenv("XDG_CONFIG_HOME", configHome.path().toUtf8());
         QVERIFY(h.waitReady());
         window = new MainWindow(h.bridge);
         window->show();
         window->showArea(MainWindow::Vaults);
     }
     void cleanupTestCase() { delete window; }
+
+    // Saving Settings applies the endpoints to the running backend at once, and the key too
+    // once the keychain took it; without a keychain the key is refused with a readable message
+    // and the backend keeps its old one.
+    void settingsApplyToTheRunningBackend()
+    {
+        const bool noKeychain = qEnvironmentVariableIntValue("VIVARIUM_TEST_NO_KEYCHAIN") == 1;
+        auto openAi = [this] {
+            return h.run<viv::ProviderDefaults>([](viv::Backend &b) -> viv::Result<viv::ProviderDefaults> {
+                return b.config().openai;
+            });
+        };
+        const auto before = openAi();
+        QVERIFY(before);
+        auto *dlg = new SettingsDialog(h.bridge, window);
+        dlg->findChild<QLineEdit *>(QStringLiteral("openAiBaseUrl"))->setText(QStringLiteral("http://127.0.0.1:9/from-settings/v1"));
+        dlg->findChild<QLineEdit *>(QStringLiteral("openAiKey"))->setText(QStringLiteral("sk-oai-saved-in-settings"));
+        dlg->show();
+        QTest::mouseClick(dlg->findChild<QPushButton *>(QStringLiteral("saveSettings")), Qt::LeftButton);
+        QTRY_COMPARE(openAi()->baseUrl, QUrl(QStringLiteral("http://127.0.0.1:9/from-settings/v1")));
+        if (noKeychain) {
+            auto *banner = dlg->findChild<MessageBanner *>(QStringLiteral("settingsBanner"));
+            QTRY_VERIFY(banner->isVisible());
+            QVERIFY2(banner->text().contains(QStringLiteral("not saved")), qPrintable(banner->text()));
+            QCOMPARE(openAi()->apiKey, before->apiKey);
+        } else {
+            QTRY_COMPARE(openAi()->apiKey, QStringLiteral("sk-oai-saved-in-settings"));
+            QTRY_VERIFY(!dlg->isVisible()); // accepted once the keychain write finished
+        }
+        delete dlg;
+        // Later tests talk to the scripted endpoint as before.
+        (void)h.run<viv::Ok>([before = *before](viv::Backend &b) -> viv::Result<viv::Ok> {
+            b.setProviderDefaults(viv::Config::kOpenAiKeyEntry, before.baseUrl, before.apiKey);
+            return viv::Ok{};
+        });
+    }
 
     void credentialSecretIsWriteOnly()
     {
@@ -119,6 +159,7 @@ private Q_SLOTS:
 
 private:
     GuiHarness h;
+    QTemporaryDir configHome;
     MainWindow *window = nullptr;
 };
 

@@ -863,33 +863,15 @@ void SandboxView::runCommand()
 
 void SandboxView::pause()
 {
-    if (m_sandboxId.isEmpty() || m_busy)
-        return;
-    m_busy = true;
-    updateActions();
-    const QString id = m_sandboxId;
-    const quint64 generation = m_generation;
-    m_bridge.callAsync<QJsonObject>(
-        this,
-        [id](Backend &b, Callback<QJsonObject> cb) {
-            b.sandboxes().pause(id, [cb](Result<SandboxManager::Info> r) {
-                cb(r ? Result<QJsonObject>(r->toJson()) : Result<QJsonObject>(r.error()));
-            });
-        },
-        [this, generation](Result<QJsonObject> r) {
-            if (generation != m_generation)
-                return;
-            m_busy = false;
-            if (!r) {
-                m_banner->showError(tr("Could not pause the sandbox: %1").arg(errorText(r.error())));
-                updateActions();
-                return;
-            }
-            applyInfo(*r);
-        });
+    setPaused(true);
 }
 
 void SandboxView::resume()
+{
+    setPaused(false);
+}
+
+void SandboxView::setPaused(bool pause)
 {
     if (m_sandboxId.isEmpty() || m_busy)
         return;
@@ -899,17 +881,23 @@ void SandboxView::resume()
     const quint64 generation = m_generation;
     m_bridge.callAsync<QJsonObject>(
         this,
-        [id](Backend &b, Callback<QJsonObject> cb) {
-            b.sandboxes().resume(id, [cb](Result<SandboxManager::Info> r) {
+        [id, pause](Backend &b, Callback<QJsonObject> cb) {
+            auto reply = [cb](Result<SandboxManager::Info> r) {
                 cb(r ? Result<QJsonObject>(r->toJson()) : Result<QJsonObject>(r.error()));
-            });
+            };
+            if (pause)
+                b.sandboxes().pause(id, reply);
+            else
+                b.sandboxes().resume(id, reply);
         },
-        [this, generation](Result<QJsonObject> r) {
+        [this, generation, pause](Result<QJsonObject> r) {
             if (generation != m_generation)
                 return;
             m_busy = false;
             if (!r) {
-                m_banner->showError(tr("Could not resume the sandbox: %1").arg(errorText(r.error())));
+                const QString why = errorText(r.error());
+                m_banner->showError(pause ? tr("Could not pause the sandbox: %1").arg(why)
+                                          : tr("Could not resume the sandbox: %1").arg(why));
                 updateActions();
                 return;
             }

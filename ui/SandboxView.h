@@ -73,6 +73,7 @@ Q_SIGNALS:
     void commandFinished(int exitCode); // -1: no exit code (error, signal, time-out)
 
 private:
+    void setPaused(bool pause); // pause() / resume()
     struct Transfer;
     void showNoSandbox(const QString &text);
     void loadInfo();

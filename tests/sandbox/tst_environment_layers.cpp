@@ -4,6 +4,7 @@
 #include "ApiHarness.h"
 #include "sandbox/EnvironmentLayers.h"
 #include "sandbox/SandboxManager.h"
+#include "GuestImageWait.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -44,13 +45,7 @@ private Q_SLOTS:
     {
         h = std::make_unique<ApiHarness>();
         QVERIFY(h->backend);
-        bool done = false;
-        QString error;
-        h->backend->sandboxes().image().ensure([&](const QString &e) {
-            error = e;
-            done = true;
-        });
-        QTRY_VERIFY_WITH_TIMEOUT(done, 20 * 60 * 1000);
+        const QString error = waitForGuestImage(h->backend->sandboxes().image());
         QVERIFY2(error.isEmpty(), qPrintable(error));
         layers = std::make_unique<EnvironmentLayers>(h->backend->sandboxes(),
                                                      h->backend->sandboxes().config().sandboxDir + QStringLiteral("/layers"));

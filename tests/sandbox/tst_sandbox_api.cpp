@@ -1,6 +1,7 @@
 // The raw sandbox API through a real socket, against real VMs (TCG when there is no KVM).
 #include "ApiHarness.h"
 #include "sandbox/SandboxManager.h"
+#include "GuestImageWait.h"
 
 #include <QJsonArray>
 #include <QSignalSpy>
@@ -36,13 +37,7 @@ private Q_SLOTS:
         h = std::make_unique<ApiHarness>();
         QVERIFY(h->backend);
         // The image build (first run after a recipe change) takes minutes; later runs hit the cache.
-        bool done = false;
-        QString error;
-        h->backend->sandboxes().image().ensure([&](const QString &e) {
-            error = e;
-            done = true;
-        });
-        QTRY_VERIFY_WITH_TIMEOUT(done, 20 * 60 * 1000);
+        const QString error = waitForGuestImage(h->backend->sandboxes().image());
         QVERIFY2(error.isEmpty(), qPrintable(error));
     }
 

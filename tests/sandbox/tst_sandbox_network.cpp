@@ -6,6 +6,7 @@
 // control: there the same direct connection succeeds. Boots two VMs in all.
 #include "ApiHarness.h"
 #include "sandbox/SandboxManager.h"
+#include "GuestImageWait.h"
 
 #include <QJsonArray>
 #include <QTcpServer>
@@ -103,13 +104,7 @@ private Q_SLOTS:
         QVERIFY(denied.start("denied-body\n"));
         h = std::make_unique<ApiHarness>();
         QVERIFY(h->backend);
-        bool done = false;
-        QString error;
-        sandboxes().image().ensure([&](const QString &e) {
-            error = e;
-            done = true;
-        });
-        QTRY_VERIFY_WITH_TIMEOUT(done, 20 * 60 * 1000);
+        const QString error = waitForGuestImage(sandboxes().image());
         QVERIFY2(error.isEmpty(), qPrintable(error));
         QTRY_VERIFY_WITH_TIMEOUT(sandboxes().warmCount() >= 1, 180000);
     }

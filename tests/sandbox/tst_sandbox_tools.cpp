@@ -5,6 +5,7 @@
 #include "sandbox/BuiltinTools.h"
 #include "sandbox/SandboxManager.h"
 #include "sandbox/SandboxToolExecutor.h"
+#include "GuestImageWait.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -129,13 +130,7 @@ private Q_SLOTS:
         });
         h = std::make_unique<ApiHarness>();
         QVERIFY(h->backend);
-        bool done = false;
-        QString error;
-        sandboxes().image().ensure([&](const QString &e) {
-            error = e;
-            done = true;
-        });
-        QTRY_VERIFY_WITH_TIMEOUT(done, 20 * 60 * 1000);
+        const QString error = waitForGuestImage(sandboxes().image());
         QVERIFY2(error.isEmpty(), qPrintable(error));
         makeExecutor();
         // The warm pool (prewarm) has a VM ready before the first tool call.

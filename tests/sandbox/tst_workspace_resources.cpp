@@ -5,6 +5,7 @@
 #include "sandbox/SandboxManager.h"
 #include "sandbox/WorkspaceResources.h"
 #include "services/FileService.h"
+#include "GuestImageWait.h"
 
 #include <QJsonArray>
 #include <QProcess>
@@ -87,13 +88,7 @@ private Q_SLOTS:
 
         h = std::make_unique<ApiHarness>();
         QVERIFY(h->backend);
-        bool done = false;
-        QString error;
-        h->backend->sandboxes().image().ensure([&](const QString &e) {
-            error = e;
-            done = true;
-        });
-        QTRY_VERIFY_WITH_TIMEOUT(done, 20 * 60 * 1000);
+        const QString error = waitForGuestImage(h->backend->sandboxes().image());
         QVERIFY2(error.isEmpty(), qPrintable(error));
         std::optional<Result<SandboxManager::Info>> info;
         h->backend->sandboxes().create(QStringLiteral("base"), 600, [&](Result<SandboxManager::Info> r) { info = std::move(r); });

@@ -402,7 +402,11 @@ void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::functi
             flush(id, QString());
         });
     };
-    if (!m_setup)
+    // The spec only matters when the claim boots a VM: a session whose VM is alive gets that
+    // VM back (claimForSession), so its layer lookup and keychain reads are not repeated for
+    // every tool call.
+    const auto live = m_sandboxes.get(m_sandboxes.sandboxForSession(sid));
+    if (!m_setup || (live && live->state != SandboxManager::State::Dead))
         return claim({});
     m_setup->prepare(sid, [claim, flush](Result<SandboxManager::SessionSpec> spec) {
         if (!spec)

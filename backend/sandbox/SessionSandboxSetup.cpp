@@ -41,7 +41,8 @@ void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxMana
         if (const QString url = server.toObject().value(QStringLiteral("url")).toString(); !url.isEmpty())
             base.mcpServerUrls << url;
     QPointer<SessionSandboxSetup> self(this);
-    m_layers.ensure(env->value(QStringLiteral("config")).toObject(), [self, sessionId, envId, base, done](Result<QString> root) {
+    const QJsonArray vaultIds = session->value(QStringLiteral("vault_ids")).toArray();
+    m_layers.ensure(env->value(QStringLiteral("config")).toObject(), [self, sessionId, envId, base, vaultIds, done](Result<QString> root) {
         if (!self)
             return;
         if (!root) {
@@ -52,20 +53,19 @@ void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxMana
         }
         SandboxManager::SessionSpec spec = base;
         spec.rootDisk = *root;
-        self->addCredentials(sessionId, std::move(spec), done);
+        self->addCredentials(sessionId, vaultIds, std::move(spec), done);
     });
 }
 
-void SessionSandboxSetup::addCredentials(const QString &sessionId, SandboxManager::SessionSpec spec,
-                                         Callback<SandboxManager::SessionSpec> done)
+void SessionSandboxSetup::addCredentials(const QString &sessionId, const QJsonArray &vaultIds,
+                                         SandboxManager::SessionSpec spec, Callback<SandboxManager::SessionSpec> done)
 {
     // Only limited sandboxes run the guest forwarder through which placeholders are replaced.
     if (!m_vaults || spec.networking.value(QStringLiteral("type")).toString() != u"limited")
         return done(spec);
-    auto session = m_sessions.retrieve(sessionId);
     QList<QJsonObject> creds; // environment_variable credentials, first by vault order
     QStringList seen;
-    for (const QJsonValue &vid : session ? session->value(QStringLiteral("vault_ids")).toArray() : QJsonArray()) {
+    for (const QJsonValue &vid : vaultIds) {
         PageRequest page;
         page.limit = 100;
         for (int guard = 0; guard < 100; ++guard) {

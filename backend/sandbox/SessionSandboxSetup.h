@@ -3,6 +3,7 @@
 #include "SandboxManager.h"
 #include "core/Result.h"
 
+#include <QJsonArray>
 #include <QObject>
 
 namespace viv {
@@ -47,7 +48,7 @@ private:
     EnvironmentLayers &m_layers;
     WorkspaceResources &m_resources;
     VaultService *m_vaults = nullptr;
-    void addCredentials(const QString &sessionId, SandboxManager::SessionSpec spec,
+    void addCredentials(const QString &sessionId, const QJsonArray &vaultIds, SandboxManager::SessionSpec spec,
                         Callback<SandboxManager::SessionSpec> done);
 };
 

@@ -74,6 +74,13 @@ QString hostNpmRegistry()
     return url.match(value).hasMatch() ? value : QString();
 }
 
+// What a session on a failed layer is told: the reason and where the log is.
+ApiError failure(const QString &layerDir, const QString &why)
+{
+    return ApiError::invalid(QStringLiteral("the environment's packages failed to install: %1 (build log: %2)")
+                                 .arg(why, layerDir + QStringLiteral("/build.log")));
+}
+
 QString readText(const QString &path)
 {
     QFile f(path);
@@ -228,8 +235,7 @@ void EnvironmentLayers::ensure(const QJsonObject &config, Callback<QString> done
         return;
     }
     if (QFile::exists(dir + QStringLiteral("/failed")))
-        return done(ApiError::invalid(QStringLiteral("the environment's packages failed to install: %1 (build log: %2)")
-                                          .arg(readText(dir + QStringLiteral("/failed")), dir + QStringLiteral("/build.log"))));
+        return done(failure(dir, readText(dir + QStringLiteral("/failed"))));
     if (QFile::exists(dir + QStringLiteral("/layer.qcow2")))
         return done(QString(dir + QStringLiteral("/layer.qcow2")));
     m_waiters[hash].append(std::move(done));
@@ -332,8 +338,7 @@ void EnvironmentLayers::finish(const QString &hash, const QString &error)
         if (error.isEmpty())
             w(QString(dir + QStringLiteral("/layer.qcow2")));
         else
-            w(ApiError::invalid(QStringLiteral("the environment's packages failed to install: %1 (build log: %2)")
-                                    .arg(error, dir + QStringLiteral("/build.log"))));
+            w(failure(dir, error));
     }
 }
 

@@ -8,7 +8,7 @@
 
 namespace viv {
 
-// The guest image cache: <imageDir>/<version>/{vmlinuz,initrd.img,base.qcow2,workspace.qcow2}
+// The guest image cache: <imageDir>/<version>/{kernel.img,initrd.img,base.qcow2,workspace.qcow2}
 // where <version> is a hash of every file of the recipe (resources/guest). A changed recipe
 // means a new version and one rebuild; an unchanged one is never rebuilt. The build runs
 // resources/guest/build-image.sh as an asynchronous QProcess (the event loop never waits),
@@ -27,7 +27,7 @@ public:
     // The recipe's version stamp (hash of its files); empty when the recipe is missing.
     const QString &version() const { return m_version; }
     QString dir() const;       // <imageDir>/<version>
-    QString kernel() const { return dir() + QStringLiteral("/vmlinuz"); }
+    QString kernel() const { return dir() + QStringLiteral("/kernel.img"); } // vmlinux (PVH) or bzImage
     QString initrd() const { return dir() + QStringLiteral("/initrd.img"); }
     QString baseDisk() const { return dir() + QStringLiteral("/base.qcow2"); }
     QString workspaceTemplate() const { return dir() + QStringLiteral("/workspace.qcow2"); }

@@ -1827,24 +1827,6 @@ int main(int argc, char **argv)
     buf_printf(&out_msg, "%d", VERSION);
     msg_end();
 
-    /* Warm-up, after `ready`: run the programs a first tool call runs, once, so that their
-     * pages are in the guest's page cache and TCG has translated the exec path. A warm-pool
-     * VM then answers its first exec as fast as later ones. The children are reaped like any
-     * other (reap() ignores pids it does not know). */
-    {
-        static char *const warm[][4] = {{"/bin/true", NULL}, {"/bin/bash", "-c", ":", NULL}};
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        for (size_t i = 0; i < sizeof warm / sizeof *warm; ++i) {
-            pid_t pid;
-            posix_spawn(&pid, warm[i][0], &fa, NULL, warm[i], environ);
-        }
-        posix_spawn_file_actions_destroy(&fa);
-    }
-
     struct pollfd *pfds = NULL;
     struct { proc *p; int which; } *tags = NULL;
     size_t pcap = 0;

@@ -90,20 +90,17 @@ void SessionSandboxSetup::addCredentials(const QString &sessionId, const QJsonAr
     // Secrets are read one after another (the keychain is asynchronous); a credential whose
     // secret cannot be read is left out (its name is logged, never a value).
     auto state = std::make_shared<std::pair<SandboxManager::SessionSpec, QList<QJsonObject>>>(std::move(spec), std::move(creds));
+    // The chain is owned by the pending keychain read's callback (a strong reference); the
+    // function itself refers to it weakly, so it is freed once the last read has answered.
     auto next = std::make_shared<std::function<void()>>();
     QPointer<SessionSandboxSetup> self(this);
-    *next = [self, sessionId, state, next, done]() {
-        if (!self) {
-            *next = nullptr;
+    *next = [self, sessionId, state, weakNext = std::weak_ptr(next), done]() {
+        if (!self)
             return;
-        }
-        if (state->second.isEmpty()) {
-            SandboxManager::SessionSpec out = std::move(state->first);
-            *next = nullptr; // breaks the self-reference
-            return done(out);
-        }
+        if (state->second.isEmpty())
+            return done(std::move(state->first));
         const QJsonObject cred = state->second.takeFirst();
-        self->m_vaults->readSecrets(cred.value(QStringLiteral("id")).toString(), [self, sessionId, state, next, cred](Result<QJsonObject> secrets) {
+        self->m_vaults->readSecrets(cred.value(QStringLiteral("id")).toString(), [sessionId, state, next = weakNext.lock(), cred](Result<QJsonObject> secrets) {
             const QJsonObject auth = cred.value(QStringLiteral("auth")).toObject();
             const QString name = auth.value(QStringLiteral("secret_name")).toString();
             if (!secrets || secrets->value(QStringLiteral("secret_value")).toString().isEmpty()) {
@@ -122,7 +119,7 @@ void SessionSandboxSetup::addCredentials(const QString &sessionId, const QJsonAr
                 pc.inBody = where.value(QStringLiteral("body")).toBool(false);
                 state->first.credentials << pc;
             }
-            if (*next)
+            if (next)
                 (*next)();
         });
     };

@@ -117,7 +117,7 @@ export function recordSecret(value) {
 }
 
 /**
- * Starts vivariumd. Returns {client, baseURL, apiKey, dataDir, stop(), kill9(), log(), makeClient()}.
+ * Starts vivariumd. Returns {client, baseURL, apiKey, dataDir, pid, stop(), kill9(), restart(), log(), makeClient()}.
  * Options: `env` (extra environment, e.g. ANTHROPIC_BASE_URL of a scripted provider),
  * `dataDir` + `apiKey` (restart on an existing data directory; kill9() leaves it in place).
  */
@@ -155,17 +155,24 @@ export async function startServer(options = {}) {
         });
 
     let stopped = false;
-    async function stop() {
-        if (stopped) return;
+    /**
+     * SIGTERM, SIGKILL after `graceMs` (default 5 s). `keepDataDir`: leave the data directory
+     * for a restart. Resolves to how the process ended ({code, signal}).
+     */
+    async function stop({ keepDataDir = false, graceMs = 5_000 } = {}) {
+        if (stopped) return exited;
         stopped = true;
         if (child.exitCode === null && child.signalCode === null) {
             child.kill('SIGTERM');
-            const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+            const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
             await exited;
             clearTimeout(timer);
         }
-        if (ARTIFACTS) await writeFile(`${dataDir}.log`, log());
+        if (keepDataDir) {
+            if (ARTIFACTS) await writeFile(`${dataDir}.${Date.now()}.log`, log());
+        } else if (ARTIFACTS) await writeFile(`${dataDir}.log`, log());
         else await rm(dataDir, { recursive: true, force: true });
+        return exited;
     }
 
     /** SIGKILL (kill -9): the data directory stays for a restart with the same dataDir/apiKey. */
@@ -178,7 +185,30 @@ export async function startServer(options = {}) {
         if (ARTIFACTS) await writeFile(`${dataDir}.${Date.now()}.log`, log());
     }
 
-    return { client: makeClient(), baseURL, apiKey, dataDir, stop, kill9, log, makeClient };
+    /**
+     * Ends this server (graceful stop with `graceMs` as for stop(), or SIGKILL with
+     * `kill9: true`; nothing when it already ended) and starts a new one on the same data
+     * directory and API key; `env` replaces the extra environment (default: the same).
+     * Returns the new server's startServer() result.
+     */
+    async function restart({ kill9: hard = false, env, graceMs } = {}) {
+        if (child.exitCode === null && child.signalCode === null) {
+            if (hard) await kill9();
+            else await stop({ keepDataDir: true, graceMs });
+        }
+        return startServer({ ...options, dataDir, apiKey, env: env ?? options.env });
+    }
+
+    return { client: makeClient(), baseURL, apiKey, dataDir, stop, kill9, restart, log, makeClient, pid: child.pid };
+}
+
+/**
+ * Restarts the server behind `ctx` (useServer()'s object or a startServer() result) in place:
+ * see startServer()'s restart(). Afterwards ctx.client, ctx.baseURL, ctx.stop, … are the new
+ * server's, so useServer()'s after() hook stops the new one.
+ */
+export async function restartServer(ctx, options) {
+    return Object.assign(ctx, await ctx.restart(options));
 }
 
 /**

@@ -900,6 +900,22 @@
         <source>timed out after %1 min and was killed</source>
         <translation>nach %1 Min. abgebrochen (Zeitüberschreitung)</translation>
     </message>
+    <message>
+        <source>Stop</source>
+        <translation>Stopp</translation>
+    </message>
+    <message>
+        <source>Stop the running command: it and every process it started are killed</source>
+        <translation>Den laufenden Befehl stoppen: Er und alle von ihm gestarteten Prozesse werden beendet</translation>
+    </message>
+    <message>
+        <source>stopped: the command and the processes it started were killed</source>
+        <translation>gestoppt: Der Befehl und die von ihm gestarteten Prozesse wurden beendet</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>Wird gestoppt…</translation>
+    </message>
 </context>
 <context>
     <name>viv::SandboxesPage</name>

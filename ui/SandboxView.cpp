@@ -237,8 +237,12 @@ SandboxView::SandboxView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
         tr("A shell command, run with bash in the current folder (Enter runs it)"));
     m_run = new QPushButton(tr("Run"), consoleBox);
     m_run->setObjectName(QStringLiteral("sandboxRun"));
+    m_stop = new QPushButton(tr("Stop"), consoleBox);
+    m_stop->setObjectName(QStringLiteral("sandboxConsoleStop"));
+    m_stop->setToolTip(tr("Stop the running command: it and every process it started are killed"));
     commandRow->addWidget(m_command, 1);
     commandRow->addWidget(m_run);
+    commandRow->addWidget(m_stop);
     consoleLayout->addWidget(m_console, 1);
     consoleLayout->addLayout(commandRow);
 
@@ -270,6 +274,7 @@ SandboxView::SandboxView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     connect(m_cancel, &QPushButton::clicked, this, &SandboxView::cancelTransfer);
     connect(m_run, &QPushButton::clicked, this, &SandboxView::runCommand);
     connect(m_command, &QLineEdit::returnPressed, this, &SandboxView::runCommand);
+    connect(m_stop, &QPushButton::clicked, this, &SandboxView::stopCommand);
 
     connect(&m_bridge, &BackendBridge::sandboxChanged, this,
             [this](const QString &id, const QJsonObject &info) {
@@ -341,6 +346,8 @@ void SandboxView::setSandbox(const QString &sandboxId)
     m_info = {};
     m_folder = workspace();
     m_commandRunning = false;
+    m_stopping = false;
+    m_execHandle.reset();
     m_busy = false;
     m_files->clear();
     m_console->clear();
@@ -462,6 +469,7 @@ void SandboxView::updateActions()
     m_upload->setEnabled(running && idleTransfer);
     m_command->setEnabled(running && !m_commandRunning);
     m_run->setEnabled(running && !m_commandRunning);
+    m_stop->setEnabled(m_commandRunning && !m_stopping);
 }
 
 QString SandboxView::selectedFile() const
@@ -831,13 +839,20 @@ void SandboxView::runCommand()
     req.timeoutMs = kCommandTimeoutMs;
     const QString id = m_sandboxId;
     const quint64 generation = m_generation;
+    auto handle = std::make_shared<quint64>(0);
+    m_execHandle = handle;
+    m_stopping = false;
     m_bridge.callAsync<SandboxManager::ExecResult>(
         this,
-        [id, req](Backend &b, Callback<SandboxManager::ExecResult> cb) { b.sandboxes().exec(id, req, std::move(cb)); },
+        [id, req, handle](Backend &b, Callback<SandboxManager::ExecResult> cb) {
+            *handle = b.sandboxes().exec(id, req, std::move(cb));
+        },
         [this, generation](Result<SandboxManager::ExecResult> r) {
             if (generation != m_generation)
                 return;
             m_commandRunning = false;
+            m_stopping = false;
+            m_execHandle.reset();
             int code = -1;
             if (!r) {
                 appendConsole(tr("The command could not run: %1").arg(errorText(r.error())), ConsoleStderr);
@@ -846,7 +861,9 @@ void SandboxView::runCommand()
                 appendConsole(QString::fromUtf8(r->stderrData), ConsoleStderr);
                 if (r->truncated)
                     appendConsole(tr("(output truncated)"), ConsoleStatus);
-                if (r->timedOut)
+                if (r->cancelled)
+                    appendConsole(tr("stopped: the command and the processes it started were killed"), ConsoleStatus);
+                else if (r->timedOut)
                     appendConsole(tr("timed out after %1 min and was killed").arg(kCommandTimeoutMs / 60000), ConsoleStatus);
                 else if (r->exitCode)
                     appendConsole(tr("exit code %1").arg(*r->exitCode), ConsoleStatus);
@@ -859,6 +876,21 @@ void SandboxView::runCommand()
             openFolder(m_folder); // the command may have changed the folder's contents
             Q_EMIT commandFinished(code);
         });
+}
+
+void SandboxView::stopCommand()
+{
+    if (!m_commandRunning || m_stopping || !m_execHandle)
+        return;
+    m_stopping = true;
+    updateActions();
+    appendConsole(tr("Stopping…"), ConsoleStatus);
+    // Queued after the exec's own call on the backend thread, so the handle is set by then.
+    // The command's end (its callback above) says how it ended.
+    const std::shared_ptr<quint64> handle = m_execHandle;
+    m_bridge.call<bool>(
+        this, [handle](Backend &b) -> Result<bool> { return *handle != 0 && b.sandboxes().cancelExec(*handle); },
+        [](Result<bool>) {});
 }
 
 void SandboxView::pause()

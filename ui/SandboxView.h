@@ -24,8 +24,8 @@ class MessageBanner;
 // The VM behind a session: its state (booting / running / paused / stopped, boot time, warm
 // pool, CPUs and memory) live from the sandbox manager, Pause and Resume, a browser of
 // /workspace (open a text file read-only, download, upload into the current folder) and a
-// console whose commands run in the current folder. Every backend call goes through the
-// BackendBridge; every answer is checked against the sandbox still shown.
+// console whose commands run in the current folder (Stop kills a running one). Every backend
+// call goes through the BackendBridge; every answer is checked against the sandbox still shown.
 class SandboxView : public QWidget
 {
     Q_OBJECT
@@ -62,6 +62,8 @@ public Q_SLOTS:
     void download(); // asks where to save the selected file
     void cancelTransfer();
     void runCommand();
+    // Stops the running console command: its processes in the VM are killed.
+    void stopCommand();
     void pause();
     void resume();
 
@@ -70,7 +72,7 @@ Q_SIGNALS:
     void listed(const QString &folder, int entries);
     void fileOpened(const QString &path);
     void transferFinished(bool ok, const QString &message);
-    void commandFinished(int exitCode); // -1: no exit code (error, signal, time-out)
+    void commandFinished(int exitCode); // -1: no exit code (error, signal, time-out, stopped)
 
 private:
     void setPaused(bool pause); // pause() / resume()
@@ -110,6 +112,7 @@ private:
     QPlainTextEdit *m_console = nullptr;
     QLineEdit *m_command = nullptr;
     QPushButton *m_run = nullptr;
+    QPushButton *m_stop = nullptr;
 
     QString m_noSandboxText;
     QString m_sessionId;
@@ -119,6 +122,9 @@ private:
     quint64 m_generation = 0; // bumped when the shown sandbox changes: older answers are dropped
     quint64 m_listGeneration = 0;
     bool m_commandRunning = false;
+    bool m_stopping = false; // Stop was clicked; the command's end is awaited
+    // The running command's SandboxManager::ExecHandle, written and read on the backend thread.
+    std::shared_ptr<quint64> m_execHandle;
     bool m_busy = false; // pause / resume in flight
     std::unique_ptr<Transfer> m_transfer;
     quint64 m_transferSeq = 0;

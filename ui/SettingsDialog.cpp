@@ -4,6 +4,7 @@
 #include "Backend.h"
 #include "BackendBridge.h"
 #include "Widgets.h"
+#include "sandbox/SandboxManager.h"
 #include "secrets/SecretStore.h"
 
 #include <QComboBox>
@@ -164,13 +165,16 @@ void SettingsDialog::accept()
     s.vmDiskGiB = m_disk->value();
     s.apiPort = m_port->value();
     s.save();
-    // The running backend uses the new endpoints from its next model request on.
+    // The running backend uses the new endpoints from its next model request on, and grows or
+    // shrinks its warm pool now.
     const QUrl anthropicUrl(s.anthropicBaseUrl), openAiUrl(s.openAiBaseUrl);
+    const int warmPool = s.warmPoolSize;
     m_bridge.callAsync<Ok>(
         this,
-        [anthropicUrl, openAiUrl](Backend &b, Callback<Ok> done) {
+        [anthropicUrl, openAiUrl, warmPool](Backend &b, Callback<Ok> done) {
             b.setProviderDefaults(Config::kAnthropicKeyEntry, anthropicUrl, QString());
             b.setProviderDefaults(Config::kOpenAiKeyEntry, openAiUrl, QString());
+            b.sandboxes().setWarmPoolSize(warmPool);
             done(Ok{});
         },
         [](Result<Ok>) {});

@@ -64,7 +64,14 @@ public:
         int signal = 0;
         bool timedOut = false;
         bool truncated = false;
+        // Stopped by cancelExec(): the guest process group was killed (exitCode nullopt,
+        // signal 9, the output up to then), or the process was never started (signal 0, no
+        // output). A process that exited on its own before the kill reached it reports that
+        // exit instead, with `cancelled` false.
+        bool cancelled = false;
     };
+    // Names an exec() in flight for cancelExec(); 0 is never a live handle.
+    using ExecHandle = quint64;
 
     SandboxManager(SandboxConfig config, QString instanceTag, QObject *parent = nullptr);
     ~SandboxManager() override;
@@ -82,8 +89,21 @@ public:
     void destroy(const QString &id, Callback<Ok> done);
     void pause(const QString &id, Callback<Info> done);
     void resume(const QString &id, Callback<Info> done);
-    // Runs a process to completion. A paused sandbox is an error unless autoResume.
-    void exec(const QString &id, const ExecRequest &req, Callback<ExecResult> done, bool autoResume = false);
+    // Runs a process to completion. A paused sandbox is an error unless autoResume. Returns the
+    // handle cancelExec() takes; 0 when `done` has already been called (refused at once).
+    ExecHandle exec(const QString &id, const ExecRequest &req, Callback<ExecResult> done, bool autoResume = false);
+    // Stops an exec in flight: its process group in the guest is killed with SIGKILL through
+    // the agent's `kill` op (killProcess()), and its callback then completes once, with the
+    // ExecResult the agent reports (`cancelled` set, see ExecResult), or after kCancelGraceMs
+    // without one (a paused or unresponsive VM: `cancelled`, no output). An exec still waiting
+    // for its VM (booting, resuming) is never sent and completes at once. Returns false (and
+    // does nothing) when the handle is unknown or its exec has already completed.
+    bool cancelExec(ExecHandle handle);
+    static constexpr int kCancelGraceMs = 5000;
+    // Sends `signal` to the process group of an exec request running in the sandbox, named by
+    // the agent's request id (GuestChannel::request()'s return value, the id of a keep_stdin
+    // exec's `started` message). Best effort: no answer; a paused VM gets it when resumed.
+    void killProcess(const QString &id, qint64 agentRequestId, int signal = 9);
     // A raw agent request (read/write/list/stat/mkdir/remove); the agent's reply or its error.
     void call(const QString &id, const QJsonObject &request, Callback<QJsonObject> done, bool autoResume = false);
     // A raw agent request whose every message goes to `handler` (streamed exec output, the
@@ -137,6 +157,14 @@ public:
     LibvirtHost &libvirt() { return *m_libvirt; }
     const SandboxConfig &config() const { return m_config; }
     int warmCount() const;
+    // The warm pool's target size (SandboxConfig::warmPool at start). Changing it applies at
+    // once: a larger pool boots the missing VMs (once the pool is in use: after the first
+    // sandbox was asked for, or with prewarm; before that the new size applies when it is
+    // first filled); a smaller one destroys surplus unclaimed VMs (not yet booted ones first,
+    // then ready ones; one whose boot is under way when it becomes ready). Claimed VMs are
+    // never touched.
+    int warmPoolSize() const { return m_config.warmPool; }
+    void setWarmPoolSize(int size);
     QString domainName(const QString &id) const { return m_prefix + id; }
     // The sandbox a session's tools run in; empty until the session's first tool call.
     QString sandboxForSession(const QString &sessionId) const { return m_sessionSandboxes.value(sessionId); }
@@ -162,8 +190,14 @@ private:
     void startQueuedBoots();
     void doBoot(Vm *vm);
     void onReady(Vm *vm);
+    void warmUp(Vm *vm);
     void markDead(Vm *vm, const QString &reason);
     void fillPool();
+    void trimPool();
+    void retireWarm(Vm *vm); // destroys an unclaimed VM (the pool shrank, or it died)
+    struct PendingExec;
+    void sendExec(ExecHandle handle);
+    void finishExec(ExecHandle handle, Result<ExecResult> result);
     void whenReady(Vm *vm, std::function<void(const QString &error)> fn);
     void onDomainEvent(const QString &name, int event, int detail);
     void poll();
@@ -187,6 +221,8 @@ private:
     QTimer m_poll;
     QHash<QString, QString> m_sessionSandboxes; // session id → sandbox id
     QHash<QString, QList<Callback<Info>>> m_sessionClaims; // claims in progress → waiters
+    QHash<ExecHandle, PendingExec *> m_execs; // exec() calls whose callback is still due
+    ExecHandle m_nextExec = 1;
     std::optional<QStringList> m_registryHosts; // PackageRegistries::discover(), once
     QList<std::function<void(const QStringList &)>> m_registryWaiters;
     friend struct SandboxManagerAccess;

@@ -1,23 +1,27 @@
 // The Sandbox view of a session against a real VM (TCG under ctest): state from the sandbox
 // manager, the /workspace file browser (a file written through the guest agent is listed and
 // opens in the viewer; upload then download round-trips the bytes; a failed download says so),
-// the console (stdout, stderr marked, exit codes, the current folder as cwd), pause and resume,
-// and the session losing its VM. Also the guest image's build state on the Environments page,
+// the console (stdout, stderr marked, exit codes, the current folder as cwd, Stop killing a
+// running command), pause and resume, the warm pool following the Settings at runtime, and the
+// session losing its VM. Also the guest image's build state on the Environments page,
 // with a real GuestImage running a stand-in recipe that reports progress and then fails, and the
 // selected environment's package layer (no packages, not built, failed with its log, a live
 // build, ready), its files written where EnvironmentLayers::status() reads them.
+#include "AppSettings.h"
 #include "EnvironmentsPage.h"
 #include "GuiHarness.h"
 #include "MainWindow.h"
 #include "SandboxesPage.h"
 #include "SandboxView.h"
 #include "SessionView.h"
+#include "SettingsDialog.h"
 #include "Widgets.h"
 #include "sandbox/EnvironmentLayers.h"
 #include "sandbox/SandboxManager.h"
 
 #include <QDialog>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
@@ -27,6 +31,7 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QScopeGuard>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QTextBlock>
 #include <QTreeWidget>
@@ -319,6 +324,57 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(findItem(child<QTreeWidget>("sandboxFiles"), QStringLiteral("made-by-console.txt")), 30000);
     }
 
+    // Stop kills a running command (its process group in the VM) within seconds; the console
+    // says so and takes the next command.
+    void consoleStop()
+    {
+        auto *output = child<QPlainTextEdit>("sandboxConsoleOutput");
+        auto *input = child<QLineEdit>("sandboxConsoleInput");
+        auto *stop = child<QPushButton>("sandboxConsoleStop");
+        QVERIFY(stop->isVisible());
+        QVERIFY(!stop->isEnabled()); // nothing runs
+        QTRY_VERIFY_WITH_TIMEOUT(input->isEnabled(), 30000);
+        // Whether a `sleep` runs in the guest, by /proc (no procps needed).
+        const QString probe = QStringLiteral(
+            "for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = sleep ] && exit 0; done; exit 1");
+        auto sleeping = [&]() -> int {
+            SandboxManager::ExecRequest req;
+            req.argv = {QStringLiteral("/bin/bash"), QStringLiteral("-c"), probe};
+            req.timeoutMs = 30000;
+            const QString id = sandboxId;
+            auto r = waitFor<SandboxManager::ExecResult>(
+                *h, [id, req](Backend &b, Callback<SandboxManager::ExecResult> cb) { b.sandboxes().exec(id, req, std::move(cb)); },
+                60000);
+            return r ? r->exitCode.value_or(-1) : -2;
+        };
+        QCOMPARE(sleeping(), 1);
+
+        QSignalSpy finished(sandbox, &SandboxView::commandFinished);
+        input->setText(QStringLiteral("sleep 60"));
+        QTest::keyClick(input, Qt::Key_Return);
+        QVERIFY(stop->isEnabled());
+        QVERIFY(!input->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(sleeping(), 0, 60000); // it runs in the VM
+        QVERIFY(finished.isEmpty());
+        QElapsedTimer clock;
+        clock.start();
+        QTest::mouseClick(stop, Qt::LeftButton);
+        QVERIFY(!stop->isEnabled()); // once
+        QVERIFY(finished.wait(20000));
+        const qint64 tookMs = clock.elapsed();
+        qInfo("the stop was reported after %lld ms", tookMs);
+        QVERIFY2(tookMs < 15000, qPrintable(QString::number(tookMs)));
+        QCOMPARE(finished.constFirst().constFirst().toInt(), -1);
+        QVERIFY2(consoleText(output, 4).contains(QStringLiteral("stopped: the command and the processes it started were killed")),
+                 qPrintable(output->toPlainText()));
+        QVERIFY(!consoleText(output, 4).contains(QStringLiteral("killed by signal")));
+        QCOMPARE(sleeping(), 1); // gone from the VM
+        QVERIFY(!stop->isEnabled());
+        QVERIFY(input->isEnabled());
+        QVERIFY(run(QStringLiteral("echo ok"), 0));
+        QVERIFY2(consoleText(output, 2).endsWith(QStringLiteral("ok\n")), qPrintable(output->toPlainText()));
+    }
+
     void screenshot()
     {
         if (child<MessageBanner>("sandboxBanner")->isVisible()) // the last test's error: dismissed
@@ -390,6 +446,52 @@ private Q_SLOTS:
                                           QStringLiteral("notes")),
                                  30000);
         QVERIFY(window->grab().toImage().save(QStringLiteral(VIVARIUM_SCREENSHOT_DIR "/main-window-sandboxes.png")));
+    }
+
+    // The warm pool's size from Settings applies to the running backend: smaller destroys the
+    // unclaimed warm VM (never the session's), larger boots one. The label follows.
+    void warmPoolFollowsSettings()
+    {
+        auto warm = [&] {
+            auto r = h->run<int>([](Backend &b) -> Result<int> { return b.sandboxes().warmCount(); });
+            return r ? *r : -1;
+        };
+        auto poolSize = [&] {
+            auto r = h->run<int>([](Backend &b) -> Result<int> { return b.sandboxes().warmPoolSize(); });
+            return r ? *r : -1;
+        };
+        auto save = [&](int size) {
+            SettingsDialog dialog(h->bridge, window);
+            dialog.findChild<QSpinBox *>(QStringLiteral("warmPoolSize"))->setValue(size);
+            dialog.show();
+            QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("saveSettings")), Qt::LeftButton);
+        };
+        const int saved = AppSettings::load().warmPoolSize;
+        auto restore = qScopeGuard([saved] {
+            AppSettings s = AppSettings::load();
+            s.warmPoolSize = saved;
+            s.save();
+        });
+        QCOMPARE(poolSize(), 1); // VIVARIUM_WARM_POOL=1
+        // Refilled after the session's claim.
+        QTRY_COMPARE_WITH_TIMEOUT(warm(), 1, 180000);
+        auto *label = window->sandboxesPage()->findChild<QLabel *>(QStringLiteral("warmPool"));
+        QTRY_COMPARE_WITH_TIMEOUT(label->text(), QStringLiteral("Warm pool: 1 VM ready"), 10000);
+
+        save(0);
+        QTRY_COMPARE_WITH_TIMEOUT(poolSize(), 0, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(warm(), 0, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(label->text(), QStringLiteral("Warm pool: 0 VM ready"), 10000);
+        QCOMPARE(AppSettings::load().warmPoolSize, 0); // and for the next start
+        // The session's VM is claimed: untouched, and nothing refills the pool.
+        QCOMPARE(sandbox->state(), QStringLiteral("running"));
+        QVERIFY(run(QStringLiteral("echo still here"), 0));
+        QCOMPARE(warm(), 0);
+
+        save(1);
+        QTRY_COMPARE_WITH_TIMEOUT(poolSize(), 1, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(warm(), 1, 180000);
+        QTRY_COMPARE_WITH_TIMEOUT(label->text(), QStringLiteral("Warm pool: 1 VM ready"), 10000);
     }
 
     void sessionLosesItsSandbox()

@@ -740,6 +740,10 @@
         <translation>❚❚ Angehalten</translation>
     </message>
     <message>
+        <source>❚❚ Paused (saved to disk)</source>
+        <translation>❚❚ Angehalten (auf der Festplatte gesichert)</translation>
+    </message>
+    <message>
         <source>■ Stopped</source>
         <translation>■ Beendet</translation>
     </message>

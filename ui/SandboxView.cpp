@@ -414,6 +414,8 @@ void SandboxView::applyInfo(const QJsonObject &info)
         m_state->setText(tr("◐ Booting…"));
     else if (s == u"running")
         m_state->setText(tr("● Running"));
+    else if (s == u"paused" && info.value(QStringLiteral("savedToDisk")).toBool())
+        m_state->setText(tr("❚❚ Paused (saved to disk)"));
     else if (s == u"paused")
         m_state->setText(tr("❚❚ Paused"));
     else if (s == u"dead")

@@ -147,6 +147,18 @@ void GuestChannel::close(const QString &reason)
         m_socket->abort();
 }
 
+void GuestChannel::detach()
+{
+    m_ready = false;
+    m_retry.stop();
+    m_deadline.stop();
+    m_buffer.clear(); // a partial line would be completed by nothing
+    if (QLocalSocket *sock = std::exchange(m_socket, nullptr)) {
+        sock->abort(); // its handlers ignore a socket that is no longer m_socket
+        sock->deleteLater();
+    }
+}
+
 void GuestChannel::failAll(const QString &reason)
 {
     const auto pending = std::exchange(m_pending, {});

@@ -34,6 +34,10 @@ public:
     qint64 request(QJsonObject req, Handler handler);
     // Ends every pending request with an error and closes the socket.
     void close(const QString &reason);
+    // Drops the socket but keeps the pending requests (a VM saved to disk: its agent and the
+    // processes those requests watch live on in the saved state). open() again reconnects
+    // (after the restore) and the agent's later messages reach them.
+    void detach();
 
 Q_SIGNALS:
     void ready();

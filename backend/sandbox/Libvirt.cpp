@@ -195,7 +195,8 @@ Status LibvirtHost::restoreBlocking(const QString &file)
 {
     if (auto s = connectBlocking(); !s)
         return s;
-    if (virDomainRestore(m_conn, file.toUtf8().constData()) < 0)
+    // Running even when it was saved paused: a restored sandbox is one that is being used.
+    if (virDomainRestoreFlags(m_conn, file.toUtf8().constData(), nullptr, VIR_DOMAIN_SAVE_RUNNING) < 0)
         return ApiError::internal(lastError("restoring a sandbox VM"));
     return Ok{};
 }

@@ -67,7 +67,11 @@ struct SandboxManager::Vm
     QList<std::function<void(const QString &)>> readyWaiters;
     QTimer *ttl = nullptr;
     bool resuming = false;
+    bool saving = false;    // save(): virDomainSave under way
+    bool saved = false;     // the domain is gone, its state is in stateFile(); resume() restores it
+    bool restoring = false; // the restored guest's agent has not answered yet
     QList<std::function<void()>> afterResume;
+    QString stateFile() const { return dir + QStringLiteral("/memory.sav"); }
     ~Vm()
     {
         delete channel;
@@ -100,6 +104,7 @@ QJsonObject SandboxManager::Info::toJson() const
         {QStringLiteral("memoryMB"), memoryMiB},
         {QStringLiteral("bootMs"), bootMs < 0 ? QJsonValue() : QJsonValue(bootMs)},
         {QStringLiteral("fromWarmPool"), fromWarmPool},
+        {QStringLiteral("savedToDisk"), savedToDisk},
     };
     if (!deathReason.isEmpty())
         o.insert(QStringLiteral("error"), deathReason);
@@ -387,6 +392,24 @@ void SandboxManager::doBoot(Vm *vm)
 
 void SandboxManager::onReady(Vm *vm)
 {
+    if (vm->restoring) {
+        // A VM restored from its saved state: its agent answered on the new socket.
+        vm->restoring = false;
+        const QString id = vm->info.id;
+        return syncGuestClock(vm, [this, id] {
+            Vm *v = find(id);
+            if (!v || v->info.state == State::Dead)
+                return;
+            v->resuming = false;
+            v->info.state = State::Running;
+            v->info.savedToDisk = false;
+            qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1 restored from disk").arg(id);
+            Q_EMIT sandboxChanged(id, v->info.state);
+            const auto after = std::exchange(v->afterResume, {});
+            for (const auto &fn : after)
+                fn();
+        });
+    }
     if (vm->networkLimited && !vm->forwarderReady) {
         // Start the guest forwarder (the exec returns at once; under TCG the Python forwarder
         // listens ~1 s later), then wait in the guest until 127.0.0.1:3128 accepts, so the
@@ -507,6 +530,12 @@ void SandboxManager::markDead(Vm *vm, const QString &reason)
     const auto waiters = std::exchange(vm->readyWaiters, {});
     for (const auto &w : waiters)
         w(reason); // may destroy the sandbox
+    if ((vm = find(id))) {
+        vm->resuming = false;
+        const auto after = std::exchange(vm->afterResume, {}); // they see it is not running
+        for (const auto &fn : after)
+            fn();
+    }
     vm = find(id);
     if (!vm)
         return;
@@ -794,9 +823,11 @@ void SandboxManager::resume(const QString &id, Callback<Info> done)
             return done(ApiError::internal(QStringLiteral("resuming sandbox `%1` failed: %2").arg(id, v->info.deathReason)));
         done(v->info);
     };
-    if (vm->resuming)
+    if (vm->resuming || vm->saving) // a save under way: resumed once it is on disk (save())
         return;
     vm->resuming = true;
+    if (vm->saved)
+        return restoreSaved(vm);
     const QString domain = vm->domain;
     LibvirtHost *lv = m_libvirt;
     m_libvirt->run<Ok>([lv, domain]() { return lv->resumeBlocking(domain); },
@@ -804,17 +835,118 @@ void SandboxManager::resume(const QString &id, Callback<Info> done)
                            Vm *v = find(id);
                            if (!v)
                                return;
-                           v->resuming = false;
-                           if (s) {
-                               v->info.state = State::Running;
-                               Q_EMIT sandboxChanged(id, v->info.state);
-                           } else {
+                           auto finish = [this, id] {
+                               Vm *w = find(id);
+                               if (!w)
+                                   return;
+                               w->resuming = false;
+                               const auto after = std::exchange(w->afterResume, {});
+                               for (const auto &fn : after)
+                                   fn();
+                           };
+                           if (!s) {
                                qCWarning(lcSandbox).noquote() << s.error().message();
                                v->info.deathReason = s.error().message();
+                               return finish();
                            }
-                           const auto after = std::exchange(v->afterResume, {});
-                           for (const auto &fn : after)
-                               fn();
+                           v->info.state = State::Running;
+                           Q_EMIT sandboxChanged(id, v->info.state);
+                           syncGuestClock(v, finish);
+                       });
+}
+
+void SandboxManager::save(const QString &id, Callback<Info> done)
+{
+    Vm *vm = find(id);
+    if (!vm || !vm->claimed)
+        return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id.left(64))));
+    if (vm->saved)
+        return done(vm->info);
+    if (vm->saving || vm->resuming || !vm->channel
+        || (vm->info.state != State::Running && vm->info.state != State::Paused))
+        return done(ApiError::conflict(QStringLiteral("sandbox `%1` is %2 and cannot be saved")
+                                           .arg(id, stateName(vm->info.state))));
+    // From here no new work is sent (paused), the channel lets go of the socket but keeps its
+    // pending requests (a bash session's shell, say), and libvirt writes the guest's memory and
+    // device state to stateFile() and stops QEMU. resume() restores it.
+    vm->saving = true;
+    vm->info.state = State::Paused;
+    vm->channel->detach();
+    delete std::exchange(vm->proxy, nullptr); // its streams end; a new one is made on restore
+    QElapsedTimer clock;
+    clock.start();
+    const QString domain = vm->domain, file = vm->stateFile();
+    LibvirtHost *lv = m_libvirt;
+    m_libvirt->run<Ok>([lv, domain, file]() { return lv->saveBlocking(domain, file); },
+                       [this, id, done, clock, file](Status s) {
+                           Vm *v = find(id);
+                           if (!v)
+                               return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id)));
+                           v->saving = false;
+                           if (!s) {
+                               markDead(v, QStringLiteral("saving the VM to disk failed: %1").arg(s.error().message()));
+                               return done(s.error());
+                           }
+                           v->saved = true;
+                           v->info.savedToDisk = true;
+                           qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1 saved to disk in %2 ms (%3 MiB)")
+                                                              .arg(id)
+                                                              .arg(clock.elapsed())
+                                                              .arg(QFileInfo(file).size() / (1024 * 1024));
+                           Q_EMIT sandboxChanged(id, v->info.state);
+                           done(v->info);
+                           if (Vm *w = find(id); w && !w->afterResume.isEmpty() && !w->resuming) {
+                               w->resuming = true; // a resume was asked for while saving
+                               restoreSaved(w);
+                           }
+                       });
+}
+
+void SandboxManager::syncGuestClock(Vm *vm, std::function<void()> then)
+{
+    // A paused or saved guest's clock stood still while it was stopped; set it to the host's
+    // before anything runs (TLS certificate checks, make, timestamps). A failure is logged: the
+    // guest still works, only its clock is behind.
+    const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
+    const QString at = QStringLiteral("@%1.%2").arg(nowMs / 1000).arg(nowMs % 1000, 3, 10, QLatin1Char('0'));
+    const QString id = vm->info.id;
+    vm->channel->request(QJsonObject{{QStringLiteral("op"), QStringLiteral("exec")},
+                                     {QStringLiteral("argv"), QJsonArray{QStringLiteral("date"), QStringLiteral("-u"),
+                                                                         QStringLiteral("-s"), at}},
+                                     {QStringLiteral("cwd"), QStringLiteral("/")},
+                                     {QStringLiteral("timeout_ms"), 10000}},
+                         [id, then = std::move(then)](const QJsonObject &msg, bool final) {
+                             if (!final)
+                                 return;
+                             if (msg.value(QLatin1String("code")).toInt(-1) != 0)
+                                 qCWarning(lcSandbox).noquote() << "sandbox" << id << "guest clock not set:"
+                                                                << msg.value(QLatin1String("message")).toString();
+                             then();
+                         });
+}
+
+void SandboxManager::restoreSaved(Vm *vm)
+{
+    const QString id = vm->info.id, file = vm->stateFile();
+    LibvirtHost *lv = m_libvirt;
+    m_libvirt->run<Ok>([lv, file]() { return lv->restoreBlocking(file); },
+                       [this, id, file](Status s) {
+                           Vm *v = find(id);
+                           if (!v)
+                               return;
+                           if (!s)
+                               return markDead(v, QStringLiteral("restoring the VM from disk failed: %1").arg(s.error().message()));
+                           QFile::remove(file);
+                           v->saved = false;
+                           v->restoring = true;
+                           if (v->networkLimited) {
+                               v->proxy = new ProxyChannel(v->proxySocket);
+                               v->proxy->setProxy(v->egress);
+                               v->proxy->open();
+                           }
+                           // The restored QEMU listens on the same socket path; its agent
+                           // answers `hello` and onReady() completes the resume.
+                           v->channel->open(m_config.useKvm() ? 30000 : 120000);
                        });
 }
 
@@ -1007,6 +1139,8 @@ void SandboxManager::onDomainEvent(const QString &name, int event, int)
     Vm *vm = find(name.mid(m_prefix.size()));
     if (!vm)
         return;
+    if (vm->saving || vm->saved)
+        return; // stopped because it was saved to disk
     if (event == VIR_DOMAIN_EVENT_STOPPED || event == VIR_DOMAIN_EVENT_CRASHED)
         markDead(vm, QStringLiteral("the sandbox VM stopped unexpectedly"));
 }
@@ -1029,8 +1163,8 @@ void SandboxManager::poll()
                                                                alive.insert(d.name);
                                                        for (Vm *vm : m_vms.values()) {
                                                            if (vm->channel && vm->info.state != State::Dead
-                                                               && vm->info.state != State::Booting
-                                                               && !alive.contains(vm->domain))
+                                                               && vm->info.state != State::Booting && !vm->saving
+                                                               && !vm->saved && !alive.contains(vm->domain))
                                                                markDead(vm, QStringLiteral("the sandbox VM is gone"));
                                                        }
                                                    });

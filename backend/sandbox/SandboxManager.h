@@ -43,6 +43,7 @@ public:
         qint64 bootMs = -1;  // cold boot → agent ready (-1 until ready)
         bool fromWarmPool = false;
         bool newWorkspace = false; // claimForSession: the session's workspace disk was created by this claim
+        bool savedToDisk = false;  // paused by save(): QEMU has stopped, its state is on disk
         QString deathReason;
         QJsonObject toJson() const;
     };
@@ -89,6 +90,13 @@ public:
     void destroy(const QString &id, Callback<Ok> done);
     void pause(const QString &id, Callback<Info> done);
     void resume(const QString &id, Callback<Info> done);
+    // Saves a running or paused sandbox to disk (libvirt's virDomainSave; the domains are
+    // transient, so this is the managed save of a long idle period): QEMU stops and frees its
+    // memory, the guest's processes and the channel's pending requests live on in the saved
+    // state. The sandbox then reads as paused (`savedToDisk`); resume(), or a request with
+    // autoResume, restores it. A failed save ends the VM (a session's workspace disk is kept).
+    // Saved states do not outlive the backend: a restart cold-boots on the workspace.
+    void save(const QString &id, Callback<Info> done);
     // Runs a process to completion. A paused sandbox is an error unless autoResume. Returns the
     // handle cancelExec() takes; 0 when `done` has already been called (refused at once).
     ExecHandle exec(const QString &id, const ExecRequest &req, Callback<ExecResult> done, bool autoResume = false);
@@ -114,7 +122,7 @@ public:
 
     // ---- session sandboxes (the built-in tools' VMs; backend/sandbox/SandboxToolExecutor) ----
     // Every session has at most one VM and one persistent workspace disk,
-    // <sandboxDir>/workspaces/<sessionId>.qcow2, which survives VM deaths, idle stops and
+    // <sandboxDir>/workspaces/<sessionId>.qcow2, which survives VM deaths, idle saves and
     // backend restarts. claimForSession() returns the session's live VM, else claims one:
     //  - no workspace disk yet: a warm-pool VM adopts its scratch workspace disk as the
     //    session's (the file is renamed under QEMU, which keeps it open);
@@ -191,6 +199,8 @@ private:
     void doBoot(Vm *vm);
     void onReady(Vm *vm);
     void warmUp(Vm *vm);
+    void restoreSaved(Vm *vm);
+    void syncGuestClock(Vm *vm, std::function<void()> then);
     void markDead(Vm *vm, const QString &reason);
     void fillPool();
     void trimPool();

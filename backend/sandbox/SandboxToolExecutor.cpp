@@ -188,13 +188,29 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
         });
         connect(&s->stopTimer, &QTimer::timeout, this, [this, id] {
             Session *ss = m_sessions.value(id);
-            if (!ss || ss->running > 0 || m_sandboxes.sandboxForSession(id).isEmpty())
+            const QString sbx = m_sandboxes.sandboxForSession(id);
+            if (!ss || ss->running > 0 || sbx.isEmpty())
                 return;
-            qCInfo(lcSandbox).noquote() << "session" << id << "idle for long: its sandbox is stopped (workspace kept)";
-            ++ss->shellGen;
-            ss->shellSandbox.clear();
-            ss->shellRid = 0;
-            m_sandboxes.releaseSession(id, false, [](Result<Ok>) {});
+            // Long idle: the VM is saved to disk (QEMU's memory is freed; the shell, background
+            // processes and the workspace live on) and restored by the next tool call. Should
+            // the save fail, the VM is stopped instead (the workspace is kept, the shell is not).
+            m_sandboxes.save(sbx, [self = QPointer<SandboxToolExecutor>(this), id, sbx](Result<SandboxManager::Info> r) {
+                if (!self)
+                    return;
+                if (r) {
+                    qCInfo(lcSandbox).noquote() << "session" << id << "idle for long: its sandbox is saved to disk";
+                    return;
+                }
+                qCWarning(lcSandbox).noquote() << "session" << id << "idle for long: saving its sandbox failed ("
+                                               << r.error().message() << "); it is stopped (workspace kept)";
+                if (Session *s2 = self->m_sessions.value(id)) {
+                    ++s2->shellGen;
+                    s2->shellSandbox.clear();
+                    s2->shellRid = 0;
+                }
+                if (self->m_sandboxes.sandboxForSession(id) == sbx)
+                    self->m_sandboxes.releaseSession(id, false, [](Result<Ok>) {});
+            });
         });
         connect(&s->bashTimer, &QTimer::timeout, this, [this, id] {
             Session *ss = m_sessions.value(id);

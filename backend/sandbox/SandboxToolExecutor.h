@@ -26,8 +26,9 @@ class SandboxManager;
 //    agent's `stdin` op; a per-call random sentinel carries `$?`; calls are serialised;
 //  - read/write/edit use the agent's file ops, glob runs python3 and grep runs GNU grep in the
 //    guest; web_fetch / web_search run on the host (QNetworkAccessManager);
-//  - lifecycle: paused when the session has been idle for `pauseAfterMs`, stopped (VM destroyed,
-//    workspace kept) after `stopAfterMs`; any tool call resumes or re-creates it transparently;
+//  - lifecycle: paused when the session has been idle for `pauseAfterMs`, saved to disk (QEMU
+//    stopped; processes, shell and workspace kept) after `stopAfterMs`; any tool call resumes or
+//    restores it transparently (a VM that died is re-created on the same workspace);
 //    a VM that dies mid-call fails that call and the next call gets a fresh VM on the same
 //    workspace.
 // Lives on the backend thread.
@@ -39,7 +40,7 @@ public:
     {
         int bashDefaultTimeoutMs = 120 * 1000; // VIVARIUM_BASH_TIMEOUT_MS
         int pauseAfterMs = 30 * 1000;          // VIVARIUM_SANDBOX_IDLE_PAUSE_S (session idle → VM paused)
-        int stopAfterMs = 15 * 60 * 1000;      // VIVARIUM_SANDBOX_IDLE_STOP_S (session idle → VM stopped)
+        int stopAfterMs = 15 * 60 * 1000;      // VIVARIUM_SANDBOX_IDLE_STOP_S (session idle → VM saved to disk)
         QString webSearchUrl;                  // VIVARIUM_WEB_SEARCH_URL (GET, `{query}` or ?q=)
         static Options fromEnvironment();
     };

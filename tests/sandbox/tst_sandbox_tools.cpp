@@ -409,18 +409,48 @@ private Q_SLOTS:
         qInfo("fresh VM on the existing workspace -> first bash result: %lld ms", t.elapsed());
     }
 
-    void idleStopKeepsWorkspace()
+    void idleSaveKeepsShellProcessesAndWorkspace()
     {
         SandboxToolExecutor::Options o = tools->options();
         o.stopAfterMs = 500;
         o.pauseAfterMs = 0;
         tools = std::make_unique<SandboxToolExecutor>(sandboxes(), [this](const QString &) { return environment; }, o);
         QVERIFY(!run(S("read"), {{S("file_path"), S("keep.txt")}}).isError);
+        const ToolResult started = bash(S("export SAVED_VAR=kept; cd /workspace/dir; sleep 600 & echo $!"));
+        QVERIFY2(!started.isError, qPrintable(textOf(started)));
+        const QString sleeper = textOf(started).trimmed();
         const QString sbx = sandboxes().sandboxForSession(kSession);
+        const QString qemuBefore = qemuPid(sbx);
+        QVERIFY(!qemuBefore.isEmpty());
         tools->onSessionChanged(kSession, {{S("status"), S("idle")}});
-        QTRY_VERIFY_WITH_TIMEOUT(sandboxes().sandboxForSession(kSession).isEmpty() && !sandboxes().get(sbx), 30000);
+        // Saved: the sandbox stays the session's (paused, on disk) and its QEMU has exited.
+        QTRY_VERIFY_WITH_TIMEOUT(sandboxes().get(sbx) && sandboxes().get(sbx)->savedToDisk, 60000);
+        QCOMPARE(sandboxes().get(sbx)->state, SandboxManager::State::Paused);
+        QCOMPARE(sandboxes().sandboxForSession(kSession), sbx);
+        QTRY_VERIFY_WITH_TIMEOUT(qemuPid(sbx).isEmpty(), 30000);
         QVERIFY(QFile::exists(sandboxes().workspaceDisk(kSession)));
-        // Leave it stopped: the restart case below boots the session on its kept workspace.
+        tools->onSessionChanged(kSession, {{S("status"), S("running")}});
+        // The next call restores it: the same shell (variable, working directory), the
+        // background process still alive, the guest clock set to the host's.
+        QElapsedTimer t;
+        t.start();
+        const ToolResult after = bash(S("echo $SAVED_VAR $(pwd); kill -0 %1 && echo alive; date +%s").arg(sleeper));
+        QVERIFY2(!after.isError, qPrintable(textOf(after)));
+        qInfo("restore from disk -> bash result: %lld ms", t.elapsed());
+        const QStringList lines = textOf(after).split(QLatin1Char('\n'));
+        QCOMPARE(lines.size(), 3);
+        QCOMPARE(lines.at(0), S("kept /workspace/dir"));
+        QCOMPARE(lines.at(1), S("alive"));
+        QVERIFY2(std::abs(lines.at(2).toLongLong() - QDateTime::currentSecsSinceEpoch()) <= 5, qPrintable(lines.at(2)));
+        QCOMPARE(sandboxes().sandboxForSession(kSession), sbx);
+        QCOMPARE(sandboxes().get(sbx)->state, SandboxManager::State::Running);
+        QVERIFY(!sandboxes().get(sbx)->savedToDisk);
+        const QString qemuAfter = qemuPid(sbx);
+        QVERIFY(!qemuAfter.isEmpty() && qemuAfter != qemuBefore);
+        // Saved again and left so: a backend restart (below) drops the saved state and boots the
+        // session on its kept workspace.
+        tools->onSessionChanged(kSession, {{S("status"), S("idle")}});
+        QTRY_VERIFY_WITH_TIMEOUT(sandboxes().get(sbx) && sandboxes().get(sbx)->savedToDisk, 60000);
     }
 
     void workspaceSurvivesBackendRestart()

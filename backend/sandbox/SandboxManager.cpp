@@ -1440,6 +1440,7 @@ void SandboxManager::releaseSession(const QString &sessionId, bool deleteWorkspa
         m_libvirt->run<Ok>([disk]() -> Status {
             QFile::remove(disk);
             QFile::remove(disk + QStringLiteral(".new"));
+            QFile::remove(disk + QStringLiteral(".resources")); // SessionSandboxSetup's record
             return Ok{};
         }, [done, s](Status) { done(s); });
     };

@@ -96,6 +96,9 @@ struct SandboxToolExecutor::Session
     quint64 shellGen = 0;  // bumps whenever the shell is dropped: late messages are ignored
     // Calls waiting for the session's VM: one prepare → claim → populate serves them all.
     QList<std::function<void(const QString &sandboxId, const QString &error)>> claimWaiters;
+    // The session may list resources its workspace does not have yet: at start (added while
+    // the backend was down), or added since (onSessionChanged). The next claim populates.
+    bool resourcesDirty = true;
 };
 
 namespace {
@@ -310,6 +313,11 @@ void SandboxToolExecutor::opEnded(const QString &sessionId)
         armIdle(sessionId);
 }
 
+QString SandboxToolExecutor::resourceRecord(const QString &sessionId) const
+{
+    return m_sandboxes.workspaceDisk(sessionId) + QStringLiteral(".resources");
+}
+
 void SandboxToolExecutor::armIdle(const QString &sessionId)
 {
     Session *s = m_sessions.value(sessionId);
@@ -338,6 +346,17 @@ void SandboxToolExecutor::onSessionChanged(const QString &sessionId, const QJson
     if (!s)
         return;
     s->status = status;
+    if (m_setup && SessionSandboxSetup::hasNewResources(doc, resourceRecord(sessionId))) {
+        // A resource was added while the session lives: into its running VM now, else at the
+        // next claim (a claim under way populates when it completes).
+        s->resourcesDirty = true;
+        const QString sbx = m_sandboxes.sandboxForSession(sessionId);
+        const auto info = m_sandboxes.get(sbx);
+        if (s->claimWaiters.isEmpty() && info && info->state == SandboxManager::State::Running) {
+            s->resourcesDirty = false;
+            m_setup->populate(sessionId, sbx, false, resourceRecord(sessionId), [] {});
+        }
+    }
     if (status == u"idle") {
         armIdle(sessionId);
     } else {
@@ -413,8 +432,13 @@ void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::functi
             if (!r)
                 return flush(QString(), r.error().message());
             const QString id = r->id;
-            if (r->newWorkspace && self->m_setup)
-                return self->m_setup->populate(sid, id, [flush, id] { flush(id, QString()); });
+            Session *ss = self->m_sessions.value(sid);
+            const bool dirty = ss && std::exchange(ss->resourcesDirty, false);
+            // A populate under way (a resource added while the VM ran) is waited for: the call
+            // queues behind it and finds nothing new.
+            if (self->m_setup && (r->newWorkspace || dirty || self->m_setup->isPopulating(sid)))
+                return self->m_setup->populate(sid, id, r->newWorkspace, self->resourceRecord(sid),
+                                               [flush, id] { flush(id, QString()); });
             flush(id, QString());
         });
     };

@@ -68,6 +68,7 @@ public:
 private:
     struct Op;
     struct Session;
+    QString resourceRecord(const QString &sessionId) const; // SessionSandboxSetup::populate()'s record
     struct BashCmd;
     Session &session(const QString &id);
     void withSandbox(const std::shared_ptr<Op> &op, std::function<void(const QString &sandboxId)> then);

@@ -10,7 +10,9 @@
 
 #include <QJsonArray>
 #include <QLoggingCategory>
+#include <QFile>
 #include <QPointer>
+#include <QSet>
 
 Q_LOGGING_CATEGORY(lcSetup, "vivarium.sandbox.setup")
 
@@ -126,14 +128,100 @@ void SessionSandboxSetup::addCredentials(const QString &sessionId, const QJsonAr
     (*next)();
 }
 
-void SessionSandboxSetup::populate(const QString &sessionId, const QString &sandboxId, std::function<void()> done)
+namespace {
+
+QSet<QString> readRecord(const QString &record)
+{
+    QSet<QString> ids;
+    QFile f(record);
+    if (f.open(QIODevice::ReadOnly))
+        for (const QByteArray &line : f.readAll().split('\n'))
+            if (!line.trimmed().isEmpty())
+                ids.insert(QString::fromUtf8(line.trimmed()));
+    return ids;
+}
+
+bool appendRecord(const QString &record, const QStringList &ids)
+{
+    QFile f(record);
+    if (!f.open(QIODevice::Append))
+        return false;
+    for (const QString &id : ids)
+        f.write(id.toUtf8() + '\n');
+    return f.flush();
+}
+
+} // namespace
+
+bool SessionSandboxSetup::hasNewResources(const QJsonObject &session, const QString &record)
+{
+    const QJsonArray resources = session.value(QStringLiteral("resources")).toArray();
+    if (resources.isEmpty())
+        return false;
+    const QSet<QString> done = readRecord(record);
+    for (const QJsonValue &r : resources)
+        if (!done.contains(r.toObject().value(QStringLiteral("id")).toString()))
+            return true;
+    return false;
+}
+
+void SessionSandboxSetup::populate(const QString &sessionId, const QString &sandboxId, bool newWorkspace,
+                                   const QString &record, std::function<void()> done)
+{
+    auto running = m_populating.find(sessionId);
+    if (running != m_populating.end()) {
+        // One at a time: this call's resources are looked at again once the running one ends.
+        running->append([this, sessionId, sandboxId, record, done = std::move(done)]() mutable {
+            populate(sessionId, sandboxId, false, record, std::move(done));
+        });
+        return;
+    }
+    m_populating.insert(sessionId, {});
+    auto finish = [self = QPointer<SessionSandboxSetup>(this), sessionId, done = std::move(done)] {
+        if (self) {
+            const auto queued = self->m_populating.take(sessionId);
+            for (const auto &q : queued)
+                q();
+        }
+        done();
+    };
+    populateNow(sessionId, sandboxId, newWorkspace, record, std::move(finish));
+}
+
+void SessionSandboxSetup::populateNow(const QString &sessionId, const QString &sandboxId, bool newWorkspace,
+                                      const QString &record, std::function<void()> finish)
 {
     auto session = m_sessions.retrieve(sessionId);
-    const QJsonArray resources = session ? session->value(QStringLiteral("resources")).toArray() : QJsonArray();
-    if (resources.isEmpty())
-        return done();
+    const QJsonArray all = session ? session->value(QStringLiteral("resources")).toArray() : QJsonArray();
+    if (!newWorkspace && !QFile::exists(record)) {
+        // A workspace made before the record existed got its resources when it was created.
+        QStringList ids;
+        for (const QJsonValue &r : all)
+            ids << r.toObject().value(QStringLiteral("id")).toString();
+        if (!appendRecord(record, ids))
+            qCWarning(lcSetup).noquote() << "cannot write" << record;
+        return finish();
+    }
+    const QSet<QString> done = readRecord(record);
+    QJsonArray fresh;
+    QStringList freshIds;
+    for (const QJsonValue &r : all) {
+        const QString id = r.toObject().value(QStringLiteral("id")).toString();
+        if (!done.contains(id)) {
+            fresh.append(r);
+            freshIds << id;
+        }
+    }
+    if (fresh.isEmpty()) {
+        if (newWorkspace && !QFile::exists(record))
+            appendRecord(record, {}); // an empty record: later resources are new ones
+        return finish();
+    }
     QPointer<SessionSandboxSetup> self(this);
-    m_resources.materialise(sandboxId, resources, [self, sessionId, done](QList<WorkspaceResources::Failure> failures) {
+    m_resources.materialise(sandboxId, fresh, [self, sessionId, record, freshIds, finish](QList<WorkspaceResources::Failure> failures) {
+        // Failed ones are recorded too: each failure is reported once, not at every claim.
+        if (!appendRecord(record, freshIds))
+            qCWarning(lcSetup).noquote() << "cannot write" << record;
         if (self && !failures.isEmpty()) {
             QList<QJsonObject> events;
             for (const auto &f : std::as_const(failures)) {
@@ -148,7 +236,7 @@ void SessionSandboxSetup::populate(const QString &sessionId, const QString &sand
                 qCWarning(lcSetup).noquote() << "recording resource failures of session" << sessionId
                                              << "failed:" << r.error().message();
         }
-        done();
+        finish();
     });
 }
 

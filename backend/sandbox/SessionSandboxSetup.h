@@ -4,6 +4,7 @@
 #include "core/Result.h"
 
 #include <QJsonArray>
+#include <QHash>
 #include <QObject>
 
 namespace viv {
@@ -21,8 +22,13 @@ class WorkspaceResources;
 //    package layer (EnvironmentLayers builds it on first use). When the layer cannot be built
 //    the session cannot run tools: it ends with a session.error naming the build log
 //    (RuntimeManager::terminateSession), and the claim fails.
-//  - populate(): once, when a claim created the session's workspace, the session's resources
-//    are put in (WorkspaceResources). A resource that fails is reported as a session.error
+//  - populate(): the session's resources that its workspace does not have yet are put in
+//    (WorkspaceResources): all of them when a claim created the workspace, later the ones added
+//    while the session lives (at its next claim, or at once when its VM runs). Which resources a
+//    workspace got is recorded next to its disk (`<workspace disk>.resources`, one id per line);
+//    a workspace from before that record counts as having the resources it was created with.
+//    Deleting a resource leaves its files in the workspace. A resource that fails is reported
+//    once as a session.error
 //    with the official error type (repository_not_found_error, repository_clone_error,
 //    repository_checkout_error, unknown_error) and retry_status `retrying`: the session goes on
 //    without it, as the API documents.
@@ -38,7 +44,12 @@ public:
     // With vaults, a `limited` session's spec carries the `environment_variable` credentials of
     // its `vault_ids` (secrets read from the keychain, in memory only) for the egress proxy.
     void setVaults(VaultService *vaults) { m_vaults = vaults; }
-    void populate(const QString &sessionId, const QString &sandboxId, std::function<void()> done);
+    // `record` is the workspace's record file; `newWorkspace` when the claim created it.
+    void populate(const QString &sessionId, const QString &sandboxId, bool newWorkspace, const QString &record,
+                  std::function<void()> done);
+    bool isPopulating(const QString &sessionId) const { return m_populating.contains(sessionId); }
+    // Whether the session document lists a resource that `record` does not have.
+    static bool hasNewResources(const QJsonObject &session, const QString &record);
 
 private:
     SessionService &m_sessions;
@@ -48,6 +59,10 @@ private:
     EnvironmentLayers &m_layers;
     WorkspaceResources &m_resources;
     VaultService *m_vaults = nullptr;
+    // populate() runs one at a time per session; a call while one runs is served after it.
+    QHash<QString, QList<std::function<void()>>> m_populating;
+    void populateNow(const QString &sessionId, const QString &sandboxId, bool newWorkspace, const QString &record,
+                     std::function<void()> finish);
     void addCredentials(const QString &sessionId, const QJsonArray &vaultIds, SandboxManager::SessionSpec spec,
                         Callback<SandboxManager::SessionSpec> done);
 };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, uniq, useServer, userMessage } from '../helpers.mjs';
+import { collect, recordSecret, sleep, toFile, uniq, useServer, userMessage } from '../helpers.mjs';
 
 const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
 
@@ -49,13 +49,18 @@ async function sandboxes() {
     return (await res.json()).data;
 }
 
-async function newSession(metadata) {
+async function newSession(metadata, extra = {}) {
     const agent = await srv.client.beta.agents.create({
         name: `tools-${uniq()}`,
         model: 'claude-sonnet-4-6',
         tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
     });
-    return srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, ...(metadata ? { metadata } : {}) });
+    return srv.client.beta.sessions.create({
+        agent: agent.id,
+        environment_id: env.id,
+        ...(metadata ? { metadata } : {}),
+        ...extra,
+    });
 }
 
 describe('built-in tools in the session VM', () => {
@@ -95,6 +100,44 @@ describe('built-in tools in the session VM', () => {
         assert.equal(sent.content[0].text, 'hello from the model\n42 vivarium');
         // The session's VM is a claimed sandbox.
         assert.ok((await sandboxes()).length >= 1);
+    });
+
+    test('session resources: those given at creation and one added while the VM runs are in the workspace', async () => {
+        const upload = async (text, name) =>
+            srv.client.beta.files.upload({ file: await toFile(Buffer.from(text), name, { type: 'text/plain' }) });
+        const first = await upload('alpha\n', 'a.txt');
+        const second = await upload('beta\n', 'b.txt');
+        provider.reset();
+        provider.enqueue(
+            { tool_calls: [{ name: 'bash', input: { command: 'cat /workspace/in/a.txt; echo edited > /workspace/in/a.txt' } }] },
+            { text: 'ok' },
+        );
+        const session = await newSession(undefined, {
+            resources: [{ type: 'file', file_id: first.id, mount_path: '/workspace/in/a.txt' }],
+        });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('read a')] });
+        let events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 300_000);
+        let results = events.filter((e) => e.type === 'agent.tool_result');
+        assert.equal(results.at(-1).content[0].text, 'alpha');
+
+        // Added while the session's VM runs: it is put in at once, and a tool call right after
+        // the add waits for it.
+        await srv.client.beta.sessions.resources.add(session.id, {
+            type: 'file',
+            file_id: second.id,
+            mount_path: '/workspace/in/b.txt',
+        });
+        provider.enqueue(
+            { tool_calls: [{ name: 'bash', input: { command: 'cat /workspace/in/b.txt /workspace/in/a.txt' } }] },
+            { text: 'ok' },
+        );
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('read b')] });
+        events = await waitEvents(session.id, (ev) => idles(ev).length >= 2, 300_000);
+        results = events.filter((e) => e.type === 'agent.tool_result');
+        assert.notEqual(results.at(-1).is_error, true, results.at(-1).content[0].text);
+        // a.txt keeps the model's edit: resources already in the workspace are not put in again.
+        assert.equal(results.at(-1).content[0].text, 'beta\nedited');
+        assert.equal(events.filter((e) => e.type === 'session.error').length, 0);
     });
 
     test('the hard TTL ends the session with session.error + session.status_terminated and destroys its VM', async () => {

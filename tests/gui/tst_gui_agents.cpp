@@ -7,6 +7,7 @@
 #include "MainWindow.h"
 #include "Widgets.h"
 
+#include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QComboBox>
 #include <QJsonDocument>
@@ -45,6 +46,12 @@ private Q_SLOTS:
         auto *list = window->findChild<QListWidget *>(QStringLiteral("agentList"));
         auto *tools = window->findChild<QTableWidget *>(QStringLiteral("agentTools"));
         QVERIFY(name && model && system && save && title && list && tools);
+        auto *versionList = window->findChild<QListWidget *>(QStringLiteral("agentVersions"));
+        QVERIFY(versionList);
+        // The designer's item models stay consistent through every change below.
+        const QAbstractItemModelTester::FailureReportingMode mode = QAbstractItemModelTester::FailureReportingMode::QtTest;
+        QAbstractItemModelTester listTester(list->model(), mode), toolsTester(tools->model(), mode),
+            versionsTester(versionList->model(), mode), modelsTester(model->model(), mode);
 
         QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("newAgentButton")), Qt::LeftButton);
         name->setText(QStringLiteral("Analyst"));

@@ -1,10 +1,12 @@
 // The main window's frame and its dialogs: the five areas in the navigation, the status bar's
 // API URL, "Use from scripts" (base URL, the key copied but never displayed, SDK snippets), and
-// the new-session dialog (refuses without an environment, then creates the session it shows).
+// the new-session dialog (refuses without an environment, then creates the session it shows),
+// and Settings' "Test connection" against an OpenAI-compatible endpoint on loopback.
 #include "GuiHarness.h"
 #include "MainWindow.h"
 #include "ScriptsDialog.h"
 #include "SessionsPage.h"
+#include "SettingsDialog.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -18,6 +20,7 @@
 #include <QStackedWidget>
 #include <QTextEdit>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTimer>
 
 using namespace viv;
@@ -160,6 +163,50 @@ private Q_SLOTS:
         QCOMPARE(created->value(QStringLiteral("title")).toString(), QStringLiteral("from the dialog"));
         QCOMPARE(created->value(QStringLiteral("environment_id")).toString(), env);
         QCOMPARE(created->value(QStringLiteral("agent")).toObject().value(QStringLiteral("id")).toString(), agent);
+    }
+
+    void settingsTestConnection()
+    {
+        // An OpenAI-compatible endpoint on loopback that answers GET /v1/models.
+        QTcpServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+        QByteArray request;
+        connect(&server, &QTcpServer::newConnection, &server, [&] {
+            QTcpSocket *sock = server.nextPendingConnection();
+            connect(sock, &QTcpSocket::readyRead, sock, [&request, sock] {
+                request += sock->readAll();
+                if (!request.contains("\r\n\r\n"))
+                    return;
+                const QByteArray body = "{\"object\":\"list\",\"data\":[{\"id\":\"llama3.2\",\"object\":\"model\"}]}";
+                sock->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
+                            + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+                sock->disconnectFromHost();
+            });
+        });
+        SettingsDialog dialog(h->bridge);
+        dialog.show();
+        auto *url = dialog.findChild<QLineEdit *>(QStringLiteral("openAiBaseUrl"));
+        auto *key = dialog.findChild<QLineEdit *>(QStringLiteral("openAiKey"));
+        auto *test = dialog.findChild<QPushButton *>(QStringLiteral("testConnection"));
+        auto *result = dialog.findChild<QLabel *>(QStringLiteral("testConnectionResult"));
+        QVERIFY(url && key && test && result);
+        url->setText(QStringLiteral("http://127.0.0.1:%1/v1").arg(server.serverPort()));
+        key->setText(QStringLiteral("sk-local-test"));
+        QTest::mouseClick(test, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(result->text(), QStringLiteral("✓ Connected (HTTP 200)."), 10000);
+        QVERIFY2(request.startsWith("GET /v1/models "), request.constData());
+        QVERIFY2(request.contains("Authorization: Bearer sk-local-test\r\n"), request.constData());
+
+        // Nothing listens there any more: a readable failure.
+        const quint16 port = server.serverPort();
+        server.close();
+        url->setText(QStringLiteral("http://127.0.0.1:%1/v1").arg(port));
+        QTest::mouseClick(test, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✗ ")), 10000);
+        QVERIFY2(result->text().contains(QStringLiteral("refused"), Qt::CaseInsensitive), qPrintable(result->text()));
+        url->setText(QStringLiteral("not a url"));
+        QTest::mouseClick(test, Qt::LeftButton);
+        QCOMPARE(result->text(), QStringLiteral("✗ Enter a URL such as http://127.0.0.1:11434/v1"));
     }
 
     void cleanupTestCase() { h.reset(); }

@@ -5,6 +5,7 @@
 // (shared guest image cache, TCG, warm pool of one, prewarm).
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
@@ -100,6 +101,73 @@ describe('built-in tools in the session VM', () => {
         assert.equal(sent.content[0].text, 'hello from the model\n42 vivarium');
         // The session's VM is a claimed sandbox.
         assert.ok((await sandboxes()).length >= 1);
+    });
+
+    test('every built-in tool through the SDK: edit, glob, grep, read ranges, the persistent shell, restart, timeout, web_fetch, web_search', async () => {
+        // web_fetch runs on the host under the environment's policy (unrestricted here): a page
+        // served on loopback.
+        const page = http.createServer((req, res) => {
+            res.writeHead(200, { 'content-type': 'text/plain' });
+            res.end(`fetched ${req.url}`);
+        });
+        await new Promise((resolve) => page.listen(0, '127.0.0.1', resolve));
+        const pageUrl = `http://127.0.0.1:${page.address().port}/doc`;
+        try {
+            const calls = [
+                { name: 'write', input: { file_path: 'src/app.js', content: 'const a = 1;\nconst b = 2;\nconst c = 2;\n' } },
+                { name: 'edit', input: { file_path: 'src/app.js', old_string: 'const b = 2;', new_string: 'const b = 3;' } },
+                { name: 'edit', input: { file_path: 'src/app.js', old_string: 'missing text', new_string: 'x' } },
+                { name: 'edit', input: { file_path: 'src/app.js', old_string: ' = ', new_string: ' := ' } },
+                { name: 'edit', input: { file_path: 'src/app.js', old_string: 'const ', new_string: 'let ', replace_all: true } },
+                { name: 'glob', input: { pattern: '**/*.js' } },
+                { name: 'grep', input: { pattern: 'let [bc]' } },
+                { name: 'read', input: { file_path: 'src/app.js', view_range: [2, 3] } },
+                { name: 'bash', input: { command: 'cd src && export VIV_X=kept' } },
+                { name: 'bash', input: { command: 'pwd; echo $VIV_X' } },
+                { name: 'bash', input: { restart: true } },
+                { name: 'bash', input: { command: 'pwd; echo "[$VIV_X]"' } },
+                { name: 'bash', input: { command: 'sleep 30', timeout_ms: 1000 } },
+                { name: 'web_fetch', input: { url: pageUrl } },
+                { name: 'web_search', input: { query: 'vivarium' } },
+            ];
+            provider.reset();
+            provider.enqueue(...calls.map((c) => ({ tool_calls: [c] })), { text: 'done' });
+            const session = await newSession();
+            await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('exercise every tool')] });
+            const events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 300_000);
+            const uses = events.filter((e) => e.type === 'agent.tool_use');
+            const results = events.filter((e) => e.type === 'agent.tool_result');
+            assert.equal(uses.length, calls.length);
+            const out = uses.map((u) => {
+                const r = results.find((x) => x.tool_use_id === u.id);
+                return { error: r.is_error === true, text: r.content.map((b) => b.text ?? '').join('') };
+            });
+            const ok = (i, re) => {
+                assert.equal(out[i].error, false, `${calls[i].name} #${i}: ${out[i].text}`);
+                assert.match(out[i].text, re, `${calls[i].name} #${i}`);
+            };
+            const fails = (i, re) => {
+                assert.equal(out[i].error, true, `${calls[i].name} #${i} should fail: ${out[i].text}`);
+                assert.match(out[i].text, re, `${calls[i].name} #${i}`);
+            };
+            ok(0, /^wrote 39 bytes to \/workspace\/src\/app\.js$/);
+            ok(1, /^edited \/workspace\/src\/app\.js \(1 replacement\)$/);
+            fails(2, /not found|no match|0 /i);
+            fails(3, /3 |several|multiple|more than once/i); // three matches without replace_all
+            ok(4, /\(3 replacements\)/);
+            ok(5, /src\/app\.js/);
+            ok(6, /app\.js[\s\S]*let b = 3;[\s\S]*let c = 2;/);
+            assert.equal(out[7].text, '     2\tlet b = 3;\n     3\tlet c = 2;');
+            ok(8, /^\(no output\)$/);
+            assert.equal(out[9].text, '/workspace/src\nkept'); // cwd and environment persist
+            ok(10, /restarted/);
+            assert.equal(out[11].text, '/workspace\n[]'); // a new shell
+            fails(12, /timed out after 1000 ms/);
+            ok(13, /fetched \/doc/);
+            fails(14, /no search endpoint configured/);
+        } finally {
+            page.close();
+        }
     });
 
     test('session resources: those given at creation and one added while the VM runs are in the workspace', async () => {

@@ -180,6 +180,37 @@ private Q_SLOTS:
         QVERIFY(!allowed.lastRequest.contains("vivarium-placeholder-"));
     }
 
+    void limitedSessionSavedAndRestoredKeepsItsProxy()
+    {
+        // Saved to disk (QEMU exits, the proxy channel goes) and restored: the forwarder in the
+        // guest lives on, the host side is made anew, the placeholder still becomes the secret.
+        const QString id = sandboxes().sandboxForSession(kLimited);
+        QVERIFY(!id.isEmpty());
+        const QByteArray placeholder = exec(id, {S("printenv"), S("VIV_TEST_TOKEN")}).stdoutData.trimmed();
+        QVERIFY(placeholder.startsWith("vivarium-placeholder-"));
+        std::optional<Result<SandboxManager::Info>> saved;
+        sandboxes().save(id, [&](Result<SandboxManager::Info> r) { saved = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(saved.has_value(), 120000);
+        QVERIFY2(*saved, qPrintable(saved->ok() ? QString() : saved->error().message()));
+        QVERIFY((*saved)->savedToDisk);
+        // A request asks for the sandbox to be resumed first (as the tools do: autoResume).
+        std::optional<Result<SandboxManager::Info>> resumed;
+        sandboxes().resume(id, [&](Result<SandboxManager::Info> r) { resumed = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(resumed.has_value(), 120000);
+        QVERIFY2(*resumed, qPrintable(resumed->ok() ? QString() : resumed->error().message()));
+        QCOMPARE((*resumed)->state, SandboxManager::State::Running);
+        QVERIFY(!(*resumed)->savedToDisk);
+        const int before = allowed.connections;
+        auto r = exec(id, {S("bash"), S("-c"),
+                           QStringLiteral("curl -sS -m 20 --noproxy '' -H \"X-Api-Key: $VIV_TEST_TOKEN\" http://127.0.0.1:%1/again")
+                               .arg(allowed.port())});
+        QVERIFY2(r.exitCode == 0, r.stderrData.constData());
+        QCOMPARE(r.stdoutData, QByteArray("allowed-body\n"));
+        QCOMPARE(allowed.connections, before + 1);
+        QVERIFY2(allowed.lastRequest.contains(QByteArray(QByteArray("X-Api-Key: ") + kSecret)), allowed.lastRequest.constData());
+        QCOMPARE(exec(id, {S("printenv"), S("VIV_TEST_TOKEN")}).stdoutData.trimmed(), placeholder);
+    }
+
     void unrestrictedSessionKeepsItsNic()
     {
         // The control for the direct-connection check above: the warm VM (user-mode NIC)

@@ -49,7 +49,11 @@ public:
         });
     }
 
-    // Blocking calls: call them only from inside run()'s work function.
+    // Waits until every run() work function has returned (their `done` callbacks are queued,
+    // not called). For shutdown: a domain being created is then there to be destroyed.
+    void waitForIdle() { m_pool.waitForDone(); }
+
+    // Blocking calls: call them only from inside run()'s work function (or at shutdown).
     Status connectBlocking();
     Status createDomainBlocking(const QString &xml);
     Status destroyDomainBlocking(const QString &name); // gone already counts as success

@@ -15,6 +15,8 @@
 #include <libvirt/libvirt.h>
 
 #include <algorithm>
+#include <thread>
+#include <vector>
 
 #include <unistd.h>
 
@@ -125,7 +127,9 @@ SandboxManager::SandboxManager(SandboxConfig config, QString instanceTag, QObjec
 
 SandboxManager::~SandboxManager()
 {
-    // VMs die with the backend: a sandbox is a tool target, not a service.
+    // VMs die with the backend: a sandbox is a tool target, not a service. A boot (or a save)
+    // that libvirt is still carrying out finishes first, so its domain is destroyed too.
+    m_libvirt->waitForIdle();
     const QStringList domains = [this] {
         QStringList d;
         for (Vm *vm : std::as_const(m_vms))
@@ -137,8 +141,14 @@ SandboxManager::~SandboxManager()
         if (vm->channel)
             vm->channel->close(QStringLiteral("the backend is shutting down"));
     }
+    // In parallel: libvirt takes ~2 s per domain (SIGTERM, QEMU flushing its disks, clean-up),
+    // which one after another made a stop with several VMs outlast a service manager's patience.
+    std::vector<std::thread> destroyers;
+    destroyers.reserve(size_t(domains.size()));
     for (const QString &d : domains)
-        (void)m_libvirt->destroyDomainBlocking(d);
+        destroyers.emplace_back([lv = m_libvirt, d] { (void)lv->destroyDomainBlocking(d); });
+    for (std::thread &t : destroyers)
+        t.join();
     qDeleteAll(m_vms);
     m_vms.clear();
     qDeleteAll(m_execs); // those never sent (waiting for a VM); the others were answered above

@@ -156,10 +156,12 @@ export async function startServer(options = {}) {
 
     let stopped = false;
     /**
-     * SIGTERM, SIGKILL after `graceMs` (default 5 s). `keepDataDir`: leave the data directory
-     * for a restart. Resolves to how the process ended ({code, signal}).
+     * SIGTERM, SIGKILL after `graceMs` (default 30 s: a server with VMs destroys them on the
+     * way out, ~2-3 s on a loaded machine; a SIGKILL would leave them running with their
+     * data directory gone). `keepDataDir`: leave the data directory for a restart. Resolves to
+     * how the process ended ({code, signal}).
      */
-    async function stop({ keepDataDir = false, graceMs = 5_000 } = {}) {
+    async function stop({ keepDataDir = false, graceMs = 30_000 } = {}) {
         if (stopped) return exited;
         stopped = true;
         if (child.exitCode === null && child.signalCode === null) {

@@ -425,42 +425,31 @@ void SandboxManager::onReady(Vm *vm)
         // listens ~1 s later), then wait in the guest until 127.0.0.1:3128 accepts, so the
         // session's first tool call never races it. The VM is ready only after that. The probe
         // connection reaches the host as a stream that is answered (refused or proxied) at once.
-        const QString id = vm->info.id;
-        const QStringList argv = SandboxNetwork::guestForwarderArgv();
-        vm->channel->request(
-            QJsonObject{{QStringLiteral("op"), QStringLiteral("exec")}, {QStringLiteral("argv"), QJsonArray::fromStringList(argv)},
-                        {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 30000}},
-            [this, id](const QJsonObject &msg, bool final) {
-                if (!final)
-                    return;
-                Vm *v = find(id);
-                if (!v || v->info.state == State::Dead)
-                    return;
-                if (msg.value(QLatin1String("type")).toString() == QLatin1String("error") || msg.value(QLatin1String("code")).toInt(-1) != 0)
-                    return markDead(v, QStringLiteral("the guest egress forwarder did not start: %1")
-                                           .arg(msg.value(QLatin1String("message")).toString()));
-                const QString probe = QStringLiteral(
-                    "for i in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/%1) 2>/dev/null && exit 0; sleep 0.05; done; exit 1")
-                                          .arg(SandboxNetwork::kGuestProxyPort);
-                v->channel->request(
-                    QJsonObject{{QStringLiteral("op"), QStringLiteral("exec")},
-                                {QStringLiteral("argv"), QJsonArray{QStringLiteral("bash"), QStringLiteral("-c"), probe}},
-                                {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 60000}},
-                    [this, id](const QJsonObject &m, bool fin) {
-                        if (!fin)
-                            return;
-                        Vm *w = find(id);
-                        if (!w || w->info.state == State::Dead)
-                            return;
-                        if (m.value(QLatin1String("type")).toString() == QLatin1String("error") || m.value(QLatin1String("code")).toInt(-1) != 0)
-                            return markDead(w, QStringLiteral("the guest egress forwarder is not listening on 127.0.0.1:%1")
-                                                   .arg(SandboxNetwork::kGuestProxyPort));
-                        qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1: egress forwarder listening after %2 ms (limited networking)")
-                                                           .arg(id).arg(w->bootClock.elapsed());
-                        w->forwarderReady = true;
-                        onReady(w);
-                    });
-            });
+        guestExec(vm,
+                  {{QStringLiteral("argv"), QJsonArray::fromStringList(SandboxNetwork::guestForwarderArgv())},
+                   {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 30000}},
+                  [this](Vm *v, const QJsonObject &msg) {
+                      if (!execSucceeded(msg))
+                          return markDead(v, QStringLiteral("the guest egress forwarder did not start: %1")
+                                                 .arg(msg.value(QLatin1String("message")).toString()));
+                      const QString probe = QStringLiteral("for i in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/%1) 2>/dev/null "
+                                                           "&& exit 0; sleep 0.05; done; exit 1")
+                                                .arg(SandboxNetwork::kGuestProxyPort);
+                      guestExec(v,
+                                {{QStringLiteral("argv"), QJsonArray{QStringLiteral("bash"), QStringLiteral("-c"), probe}},
+                                 {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 60000}},
+                                [this](Vm *w, const QJsonObject &m) {
+                                    if (!execSucceeded(m))
+                                        return markDead(w, QStringLiteral("the guest egress forwarder is not listening on 127.0.0.1:%1")
+                                                               .arg(SandboxNetwork::kGuestProxyPort));
+                                    qCInfo(lcSandbox).noquote()
+                                        << QStringLiteral("sandbox %1: egress forwarder listening after %2 ms (limited networking)")
+                                               .arg(w->info.id)
+                                               .arg(w->bootClock.elapsed());
+                                    w->forwarderReady = true;
+                                    onReady(w);
+                                });
+                  });
         return;
     }
     if (vm->channelReadyMs < 0)
@@ -497,33 +486,47 @@ void SandboxManager::warmUp(Vm *vm)
     // those kernel and user paths they are translated, which costs 100-200 ms; measured: a
     // claimed VM's first `true` took ~10x its later ones without this. Cold-booted VMs skip it
     // (their waiter would only wait longer); the boot figure is the agent's first answer.
-    const QString id = vm->info.id;
-    const QJsonArray steps{
-        QJsonObject{{QStringLiteral("op"), QStringLiteral("exec")}, {QStringLiteral("argv"), QJsonArray{QStringLiteral("true")}}},
-        QJsonObject{{QStringLiteral("op"), QStringLiteral("exec")},
-                    {QStringLiteral("argv"), QJsonArray{QStringLiteral("bash"), QStringLiteral("--noprofile"), QStringLiteral("--norc")}},
-                    {QStringLiteral("stdin"), QString::fromLatin1(QByteArrayLiteral("cd /workspace && true\n").toBase64())},
-                    {QStringLiteral("timeout_ms"), 30000}},
+    const QList<QJsonObject> steps{
+        {{QStringLiteral("argv"), QJsonArray{QStringLiteral("true")}}},
+        {{QStringLiteral("argv"), QJsonArray{QStringLiteral("bash"), QStringLiteral("--noprofile"), QStringLiteral("--norc")}},
+         {QStringLiteral("stdin"), QString::fromLatin1(QByteArrayLiteral("cd /workspace && true\n").toBase64())},
+         {QStringLiteral("timeout_ms"), 30000}},
     };
-    auto step = std::make_shared<std::function<void(int)>>();
+    auto step = std::make_shared<std::function<void(Vm *, int)>>();
     // The pending request's handler owns the chain; the function refers to itself weakly.
-    *step = [this, id, steps, self = std::weak_ptr(step)](int i) {
-        Vm *v = find(id);
-        if (!v || v->info.state == State::Dead)
-            return;
+    *step = [this, steps, self = std::weak_ptr(step)](Vm *v, int i) {
         if (i == steps.size()) {
             v->warmedUp = true;
-            qCDebug(lcSandbox).noquote() << QStringLiteral("sandbox %1: warmed up after %2 ms").arg(id).arg(v->bootClock.elapsed());
+            qCDebug(lcSandbox).noquote() << QStringLiteral("sandbox %1: warmed up after %2 ms").arg(v->info.id).arg(v->bootClock.elapsed());
             return onReady(v);
         }
         // Failures do not matter here: a VM whose agent cannot run `true` fails its first real
         // request the same way, with the agent's message.
-        v->channel->request(steps.at(i).toObject(), [next = self.lock(), i](const QJsonObject &, bool final) {
-            if (final && next)
-                (*next)(i + 1);
+        guestExec(v, steps.at(i), [next = self.lock(), i](Vm *w, const QJsonObject &) {
+            if (next)
+                (*next)(w, i + 1);
         });
     };
-    (*step)(0);
+    (*step)(vm, 0);
+}
+
+void SandboxManager::guestExec(Vm *vm, QJsonObject request, std::function<void(Vm *, const QJsonObject &)> then)
+{
+    request.insert(QStringLiteral("op"), QStringLiteral("exec"));
+    const QString id = vm->info.id;
+    vm->channel->request(request, [this, id, then = std::move(then)](const QJsonObject &msg, bool final) {
+        if (!final)
+            return;
+        Vm *v = find(id);
+        if (v && v->info.state != State::Dead)
+            then(v, msg);
+    });
+}
+
+bool SandboxManager::execSucceeded(const QJsonObject &final)
+{
+    return final.value(QLatin1String("type")).toString() != QLatin1String("error")
+        && final.value(QLatin1String("code")).toInt(-1) == 0;
 }
 
 void SandboxManager::markDead(Vm *vm, const QString &reason)
@@ -916,23 +919,19 @@ void SandboxManager::syncGuestClock(Vm *vm, std::function<void()> then)
 {
     // A paused or saved guest's clock stood still while it was stopped; set it to the host's
     // before anything runs (TLS certificate checks, make, timestamps). A failure is logged: the
-    // guest still works, only its clock is behind.
+    // guest still works, only its clock is behind. A VM that died meanwhile goes no further
+    // (markDead() has answered its waiters).
     const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
     const QString at = QStringLiteral("@%1.%2").arg(nowMs / 1000).arg(nowMs % 1000, 3, 10, QLatin1Char('0'));
-    const QString id = vm->info.id;
-    vm->channel->request(QJsonObject{{QStringLiteral("op"), QStringLiteral("exec")},
-                                     {QStringLiteral("argv"), QJsonArray{QStringLiteral("date"), QStringLiteral("-u"),
-                                                                         QStringLiteral("-s"), at}},
-                                     {QStringLiteral("cwd"), QStringLiteral("/")},
-                                     {QStringLiteral("timeout_ms"), 10000}},
-                         [id, then = std::move(then)](const QJsonObject &msg, bool final) {
-                             if (!final)
-                                 return;
-                             if (msg.value(QLatin1String("code")).toInt(-1) != 0)
-                                 qCWarning(lcSandbox).noquote() << "sandbox" << id << "guest clock not set:"
-                                                                << msg.value(QLatin1String("message")).toString();
-                             then();
-                         });
+    guestExec(vm,
+              {{QStringLiteral("argv"), QJsonArray{QStringLiteral("date"), QStringLiteral("-u"), QStringLiteral("-s"), at}},
+               {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 10000}},
+              [then = std::move(then)](Vm *v, const QJsonObject &msg) {
+                  if (!execSucceeded(msg))
+                      qCWarning(lcSandbox).noquote() << "sandbox" << v->info.id << "guest clock not set:"
+                                                     << msg.value(QLatin1String("message")).toString();
+                  then();
+              });
 }
 
 void SandboxManager::restoreSaved(Vm *vm)

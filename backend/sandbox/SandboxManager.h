@@ -201,6 +201,10 @@ private:
     void warmUp(Vm *vm);
     void restoreSaved(Vm *vm);
     void syncGuestClock(Vm *vm, std::function<void()> then);
+    // An exec of the manager's own (forwarder, warm-up, clock) on `vm`'s agent: `then` gets the
+    // final message, only while the VM is still there and not dead.
+    void guestExec(Vm *vm, QJsonObject request, std::function<void(Vm *, const QJsonObject &)> then);
+    static bool execSucceeded(const QJsonObject &final); // no agent error, exit code 0
     void markDead(Vm *vm, const QString &reason);
     void fillPool();
     void trimPool();

@@ -707,18 +707,7 @@ void SandboxManager::create(const QString &templateId, int timeoutS, Callback<In
         if (!error.isEmpty())
             return done(ApiError::unavailable(error));
         // Warm pool first: a ready VM, else one still booting, else a cold boot.
-        Vm *pick = nullptr;
-        for (Vm *vm : std::as_const(m_vms))
-            if (!vm->claimed && vm->info.state == State::Running) {
-                pick = vm;
-                break;
-            }
-        if (!pick)
-            for (Vm *vm : std::as_const(m_vms))
-                if (!vm->claimed && vm->info.state == State::Booting) {
-                    pick = vm;
-                    break;
-                }
+        Vm *pick = pickWarm();
         if (pick) {
             pick->claimed = true;
             pick->info.fromWarmPool = pick->info.state == State::Running;
@@ -1274,6 +1263,28 @@ void SandboxManager::createBuilder(const QString &rootDisk, Callback<Info> done,
     });
 }
 
+SandboxManager::Vm *SandboxManager::pickWarm() const
+{
+    // A ready VM has its channel (Running is set once the agent answered on it).
+    for (Vm *vm : std::as_const(m_vms))
+        if (!vm->claimed && vm->info.state == State::Running)
+            return vm;
+    for (Vm *vm : std::as_const(m_vms))
+        if (!vm->claimed && vm->info.state == State::Booting)
+            return vm;
+    return nullptr;
+}
+
+void SandboxManager::claimBooted(const QString &sessionId, Vm *vm, bool newWorkspace)
+{
+    vm->info.newWorkspace = newWorkspace;
+    vm->info.startedAt = QDateTime::currentDateTimeUtc();
+    setSessionSandbox(sessionId, vm->info.id);
+    const QString id = vm->info.id;
+    whenReady(vm, [this, sessionId, id](const QString &err) { finishSessionClaim(sessionId, id, err); });
+    fillPool();
+}
+
 void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec &spec, Callback<Info> done)
 {
     if (sessionId.isEmpty())
@@ -1324,37 +1335,13 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
                     if (vm->proxy)
                         vm->proxy->setProxy(vm->egress);
                 }
-                vm->info.newWorkspace = fresh;
-                vm->info.startedAt = QDateTime::currentDateTimeUtc();
-                setSessionSandbox(sessionId, vm->info.id);
-                const QString id = vm->info.id;
-                whenReady(vm, [this, sessionId, id](const QString &err) { finishSessionClaim(sessionId, id, err); });
-                fillPool();
-                return;
+                return claimBooted(sessionId, vm, fresh);
             }
             // A new workspace: a warm VM (ready first, else one still booting) adopts its scratch
             // disk as the session's workspace.
-            Vm *pick = nullptr;
-            for (Vm *vm : std::as_const(m_vms))
-                if (!vm->claimed && vm->info.state == State::Running && vm->channel) {
-                    pick = vm;
-                    break;
-                }
-            if (!pick)
-                for (Vm *vm : std::as_const(m_vms))
-                    if (!vm->claimed && vm->info.state == State::Booting) {
-                        pick = vm;
-                        break;
-                    }
+            Vm *pick = pickWarm();
             if (!pick) {
-                Vm *vm = bootVm(true, sessionId);
-                vm->info.newWorkspace = true;
-                vm->info.startedAt = QDateTime::currentDateTimeUtc();
-                setSessionSandbox(sessionId, vm->info.id);
-                const QString id = vm->info.id;
-                whenReady(vm, [this, sessionId, id](const QString &err) { finishSessionClaim(sessionId, id, err); });
-                fillPool();
-                return;
+                return claimBooted(sessionId, bootVm(true, sessionId), true);
             }
             pick->claimed = true;
             pick->sessionId = sessionId;

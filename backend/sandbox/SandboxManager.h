@@ -200,6 +200,9 @@ private:
     void onReady(Vm *vm);
     void warmUp(Vm *vm);
     void restoreSaved(Vm *vm);
+    Vm *pickWarm() const; // an unclaimed VM: a ready one first, else one still booting
+    // A VM booted for a session's claim: recorded as the session's, the claim ends when it is ready.
+    void claimBooted(const QString &sessionId, Vm *vm, bool newWorkspace);
     void syncGuestClock(Vm *vm, std::function<void()> then);
     // An exec of the manager's own (forwarder, warm-up, clock) on `vm`'s agent: `then` gets the
     // final message, only while the VM is still there and not dead.

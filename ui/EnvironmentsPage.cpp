@@ -227,6 +227,8 @@ void EnvironmentsPage::upsert(const QString &id, const QJsonObject &env, bool at
     item->setData(Qt::UserRole, id);
     const QSignalBlocker block(m_list);
     m_list->insertItem(atEnd ? m_list->count() : 0, item);
+    if (id == m_id) // a reload keeps the open environment highlighted
+        m_list->setCurrentItem(item);
 }
 
 void EnvironmentsPage::reload()
@@ -276,6 +278,11 @@ void EnvironmentsPage::openEnvironment(const QString &id)
             m_archive->setEnabled(true);
             m_delete->setEnabled(true);
             m_banner->clear();
+            for (int i = 0; i < m_list->count(); ++i)
+                if (m_list->item(i)->data(Qt::UserRole).toString() == id) {
+                    const QSignalBlocker block(m_list);
+                    m_list->setCurrentRow(i);
+                }
         });
 }
 

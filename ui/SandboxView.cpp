@@ -342,6 +342,10 @@ void SandboxView::setSandbox(const QString &sandboxId)
     m_transfer.reset();
     m_progress->setVisible(false);
     m_cancel->setVisible(false);
+    // The console's command belongs to the sandbox shown: switching away stops it rather than
+    // leaving it running unseen, out of reach of the Stop button, until its timeout.
+    if (m_commandRunning)
+        cancelCommand();
     m_sandboxId = sandboxId;
     m_info = {};
     m_folder = workspace();
@@ -887,8 +891,15 @@ void SandboxView::stopCommand()
     m_stopping = true;
     updateActions();
     appendConsole(tr("Stopping…"), ConsoleStatus);
+    // The command's end (its callback in runCommand()) says how it ended.
+    cancelCommand();
+}
+
+void SandboxView::cancelCommand()
+{
+    if (!m_execHandle)
+        return;
     // Queued after the exec's own call on the backend thread, so the handle is set by then.
-    // The command's end (its callback above) says how it ended.
     const std::shared_ptr<quint64> handle = m_execHandle;
     m_bridge.call<bool>(
         this, [handle](Backend &b) -> Result<bool> { return *handle != 0 && b.sandboxes().cancelExec(*handle); },

@@ -64,6 +64,7 @@ public Q_SLOTS:
     void runCommand();
     // Stops the running console command: its processes in the VM are killed.
     void stopCommand();
+    void cancelCommand(); // kills the console command in flight, if any
     void pause();
     void resume();
 

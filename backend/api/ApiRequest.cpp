@@ -75,7 +75,20 @@ ApiReply::ApiReply(QHttpServerResponder &&responder, QString requestId)
 {
 }
 
-ApiReply::~ApiReply() = default;
+ApiReply::~ApiReply()
+{
+    QObject::disconnect(m_gone);
+}
+
+void ApiReply::onClientGone(std::function<void()> fn)
+{
+    if (m_answered)
+        return;
+    if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
+        return fn();
+    QObject::disconnect(m_gone);
+    m_gone = QObject::connect(m_socket, &QAbstractSocket::disconnected, m_socket, std::move(fn), Qt::SingleShotConnection);
+}
 
 void ApiReply::json(int status, const QJsonObject &body)
 {
@@ -110,6 +123,7 @@ void ApiReply::bytes(int status, const QByteArray &body, const QByteArray &conte
         return;
     m_answered = true;
     m_status = status;
+    QObject::disconnect(m_gone);
     if (m_onAnswered)
         m_onAnswered();
     if (!m_socket)
@@ -157,6 +171,7 @@ QTcpSocket *ApiReply::beginStream(const QByteArray &contentType)
         return nullptr;
     m_answered = true;
     m_status = 200;
+    QObject::disconnect(m_gone);
     if (m_onAnswered)
         m_onAnswered();
     if (!m_socket)

@@ -63,6 +63,9 @@ public:
     bool answered() const { return m_answered; }
     // Called once, when the reply has been answered (access log).
     void onAnswered(std::function<void()> fn) { m_onAnswered = std::move(fn); }
+    // Called once if the client disconnects before the reply is answered (a long request whose
+    // work should stop with it); at once when the client is already gone.
+    void onClientGone(std::function<void()> fn);
     int status() const { return m_status; }
     const QString &requestId() const { return m_requestId; }
 
@@ -75,6 +78,7 @@ private:
     QPointer<QTcpSocket> m_socket;
     QString m_requestId;
     std::function<void()> m_onAnswered;
+    QMetaObject::Connection m_gone;
     bool m_answered = false;
     int m_status = 0;
 };

@@ -164,11 +164,15 @@ void registerSandboxRoutes(ApiServer &server, SandboxManager &manager)
         auto proc = parseProcess(*body);
         if (!proc)
             return reply->error(proc.error());
-        m->exec(req.param(0), *proc, [reply](Result<SandboxManager::ExecResult> r) {
+        const auto handle = m->exec(req.param(0), *proc, [reply](Result<SandboxManager::ExecResult> r) {
             if (!r)
                 return reply->error(r.error());
             reply->json(200, execJson(*r));
         });
+        // A client that gives up (its own timeout, Ctrl-C) takes its process with it instead of
+        // leaving it to run in the sandbox until the process's own timeout.
+        if (handle)
+            reply->onClientGone([m, handle] { m->cancelExec(handle); });
     });
     server.route(M::Post, QStringLiteral("/v1/sandboxes/{id}/files"), [m](const ApiRequest &req, ReplyPtr reply) {
         if (auto info = m->get(req.param(0)); !info)

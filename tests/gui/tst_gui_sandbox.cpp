@@ -26,6 +26,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -99,6 +100,20 @@ class TestGuiSandbox : public QObject
         return waitFor<QJsonObject>(
             *h, [id, request](Backend &b, Callback<QJsonObject> cb) { b.sandboxes().call(id, request, std::move(cb)); },
             60000);
+    }
+
+    // Whether a `sleep` runs in the guest (0 yes, 1 no), by /proc (no procps needed).
+    int sleeping()
+    {
+        SandboxManager::ExecRequest req;
+        req.argv = {QStringLiteral("/bin/bash"), QStringLiteral("-c"),
+                    QStringLiteral("for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = sleep ] && exit 0; done; exit 1")};
+        req.timeoutMs = 30000;
+        const QString id = sandboxId;
+        auto r = waitFor<SandboxManager::ExecResult>(
+            *h, [id, req](Backend &b, Callback<SandboxManager::ExecResult> cb) { b.sandboxes().exec(id, req, std::move(cb)); },
+            60000);
+        return r ? r->exitCode.value_or(-1) : -2;
     }
 
     bool run(const QString &command, int expectedExit)
@@ -334,19 +349,6 @@ private Q_SLOTS:
         QVERIFY(stop->isVisible());
         QVERIFY(!stop->isEnabled()); // nothing runs
         QTRY_VERIFY_WITH_TIMEOUT(input->isEnabled(), 30000);
-        // Whether a `sleep` runs in the guest, by /proc (no procps needed).
-        const QString probe = QStringLiteral(
-            "for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = sleep ] && exit 0; done; exit 1");
-        auto sleeping = [&]() -> int {
-            SandboxManager::ExecRequest req;
-            req.argv = {QStringLiteral("/bin/bash"), QStringLiteral("-c"), probe};
-            req.timeoutMs = 30000;
-            const QString id = sandboxId;
-            auto r = waitFor<SandboxManager::ExecResult>(
-                *h, [id, req](Backend &b, Callback<SandboxManager::ExecResult> cb) { b.sandboxes().exec(id, req, std::move(cb)); },
-                60000);
-            return r ? r->exitCode.value_or(-1) : -2;
-        };
         QCOMPARE(sleeping(), 1);
 
         QSignalSpy finished(sandbox, &SandboxView::commandFinished);
@@ -373,6 +375,26 @@ private Q_SLOTS:
         QVERIFY(input->isEnabled());
         QVERIFY(run(QStringLiteral("echo ok"), 0));
         QVERIFY2(consoleText(output, 2).endsWith(QStringLiteral("ok\n")), qPrintable(output->toPlainText()));
+    }
+
+    // The console's command belongs to the sandbox shown: showing another (here: none) kills it
+    // instead of leaving it running out of reach of the Stop button.
+    void switchingAwayStopsTheCommand()
+    {
+        auto *input = child<QLineEdit>("sandboxConsoleInput");
+        QTRY_VERIFY_WITH_TIMEOUT(input->isEnabled(), 30000);
+        QCOMPARE(sleeping(), 1);
+        QSignalSpy finished(sandbox, &SandboxView::commandFinished);
+        input->setText(QStringLiteral("sleep 60"));
+        QTest::keyClick(input, Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(sleeping(), 0, 60000);
+        sandbox->setSandbox(QString());
+        QTRY_COMPARE_WITH_TIMEOUT(sleeping(), 1, 15000);
+        QTest::qWait(200);
+        QVERIFY(finished.isEmpty()); // the old sandbox's command reports nowhere
+        sandbox->setSandbox(sandboxId);
+        QTRY_VERIFY_WITH_TIMEOUT(input->isEnabled(), 30000);
+        QVERIFY(run(QStringLiteral("echo again"), 0));
     }
 
     void screenshot()
@@ -614,6 +636,12 @@ private Q_SLOTS:
         EnvironmentsPage page(h->bridge);
         page.show();
         page.reload();
+        // The list first: an item view that gains focus with no current item opens its first
+        // one (Qt), which would race the environment this test opens.
+        QVERIFY(QTest::qWaitForWindowActive(&page));
+        auto *list = page.findChild<QListWidget *>();
+        QVERIFY(list);
+        QTRY_VERIFY_WITH_TIMEOUT(list->count() >= 4, 10000);
         auto *state = page.findChild<QLabel *>(QStringLiteral("environmentLayerState"));
         auto *build = page.findChild<QPushButton *>(QStringLiteral("environmentLayerBuild"));
         auto *progress = page.findChild<QProgressBar *>(QStringLiteral("environmentLayerProgress"));

@@ -4,7 +4,9 @@
 #include "GuestImageWait.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace viv;
@@ -102,6 +104,33 @@ private Q_SLOTS:
         QCOMPARE(exec({{QStringLiteral("cmd"), QStringLiteral("true")}, {QStringLiteral("args"), QStringLiteral("x")}}).status, 400);
         QCOMPARE(exec({{QStringLiteral("cmd"), QStringLiteral("true")}, {QStringLiteral("extra"), 1}}).status, 400);
         QCOMPARE(h->post(QStringLiteral("/v1/sandboxes/sbx_missing/processes"), {{QStringLiteral("cmd"), QStringLiteral("true")}}).status, 404);
+    }
+
+    void processEndsWithItsClient()
+    {
+        // A client that disconnects while its process runs takes the process with it.
+        auto running = [this] {
+            return exec({{QStringLiteral("cmd"), QStringLiteral("pgrep")},
+                         {QStringLiteral("args"), QJsonArray{QStringLiteral("-f"), QStringLiteral("^sleep 47.25$")}}})
+                       .json().value(QStringLiteral("exitCode")).toInt(-1) == 0;
+        };
+        QVERIFY(!running());
+        const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("cmd"), QStringLiteral("sleep")},
+                                                          {QStringLiteral("args"), QJsonArray{QStringLiteral("47.25")}}})
+                                    .toJson(QJsonDocument::Compact);
+        QTcpSocket client;
+        const QUrl base = h->url(QString());
+        client.connectToHost(base.host(), quint16(base.port()));
+        QVERIFY(client.waitForConnected(5000));
+        client.write("POST /v1/sandboxes/" + id.toLatin1() + "/processes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "x-api-key: " + QByteArray(ApiHarness::kKey) + "\r\nContent-Type: application/json\r\n"
+                     "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        QVERIFY(client.waitForBytesWritten(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(running(), 10000);
+        client.abort();
+        QTRY_VERIFY_WITH_TIMEOUT(!running(), 5000);
+        // The sandbox carries on.
+        QCOMPARE(exec({{QStringLiteral("cmd"), QStringLiteral("true")}}).json().value(QStringLiteral("exitCode")).toInt(-1), 0);
     }
 
     void files()

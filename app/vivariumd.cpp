@@ -68,7 +68,8 @@ int main(int argc, char **argv)
         "  VIVARIUM_LIBVIRT_URI, VIVARIUM_WARM_POOL, VIVARIUM_SANDBOX_ACCEL,\n"
         "  VIVARIUM_SANDBOX_MEMORY_MB, VIVARIUM_SANDBOX_CPUS, VIVARIUM_SANDBOX_TOOLS,\n"
         "  VIVARIUM_SANDBOX_IDLE_PAUSE_S, VIVARIUM_SANDBOX_IDLE_STOP_S, VIVARIUM_BASH_TIMEOUT_MS,\n"
-        "  VIVARIUM_WEB_SEARCH_URL, VIVARIUM_IMAGE_DIR  sandboxes (README \"Sandboxes\")"));
+        "  VIVARIUM_SANDBOX_TEMPLATES, VIVARIUM_WEB_SEARCH_URL, VIVARIUM_IMAGE_DIR\n"
+        "                       sandboxes (README \"Sandboxes\")"));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption listenOpt(

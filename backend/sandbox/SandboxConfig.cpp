@@ -57,6 +57,7 @@ SandboxConfig SandboxConfig::fromEnvironment(const QString &dataDir)
     c.warmPool = envInt("VIVARIUM_WARM_POOL", 1, 0, 64);
     c.prewarm = qEnvironmentVariable("VIVARIUM_SANDBOX_PREWARM") == QLatin1String("1");
     c.kernelDebug = qEnvironmentVariable("VIVARIUM_SANDBOX_KERNEL_DEBUG") == QLatin1String("1");
+    c.templates = qEnvironmentVariable("VIVARIUM_SANDBOX_TEMPLATES") != QLatin1String("0");
     return c;
 }
 

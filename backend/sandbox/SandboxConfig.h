@@ -17,6 +17,10 @@ struct SandboxConfig
     int warmPool = 1;     // VIVARIUM_WARM_POOL: pre-booted VMs kept ready (0 = none)
     bool prewarm = false; // VIVARIUM_SANDBOX_PREWARM=1: build the image and fill the pool at start
     bool kernelDebug = false; // VIVARIUM_SANDBOX_KERNEL_DEBUG=1: verbose, timestamped guest console log
+    // VIVARIUM_SANDBOX_TEMPLATES=0 turns it off: fresh VMs (the warm pool's, and a session's
+    // first one when none is warm) are restored from a saved, booted template VM instead of
+    // booting (SandboxManager, DESIGN.md "VM templates").
+    bool templates = true;
     int defaultTimeoutS = 300; // raw API sandboxes live this long unless `timeout` says otherwise
     int pollIntervalMs = 2000; // lifecycle polling fallback
 

@@ -1,4 +1,5 @@
 #include "SandboxManager.h"
+#include "SaveImage.h"
 
 #include "EgressProxy.h"
 #include "NetworkPolicy.h"
@@ -11,6 +12,9 @@
 #include <QJsonArray>
 #include <QLoggingCategory>
 #include <QProcess>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QUuid>
 
 #include <libvirt/libvirt.h>
 
@@ -39,6 +43,49 @@ void removeSandboxFilesExceptWorkspaces(const QString &sandboxDir)
             QFile::remove(e.absoluteFilePath());
     }
 }
+struct BootOutcome
+{
+    bool cloned = false; // restored from the template
+    QString cloneError;  // why restoring from the template failed (the VM booted instead)
+};
+
+// Restores a clone of the template into `dir` (blocking, on the libvirt pool): the template's
+// disks are copied (the root overlay and the formatted workspace: a few MiB), the workspace to
+// `wsDisk` when the VM is a session's (linked into `dir` as for a boot), and the saved state is
+// restored under the clone's own XML. Whatever was made is removed again on failure.
+Status restoreClone(LibvirtHost *lv, const QString &templateDir, const QString &dir, const QString &wsDisk,
+                    const QByteArray &xml)
+{
+    const QString root = dir + QStringLiteral("/root.qcow2");
+    const QString ws = dir + QStringLiteral("/workspace.qcow2");
+    auto undo = [&] {
+        QFile::remove(root);
+        QFile::remove(ws);
+        if (!wsDisk.isEmpty())
+            QFile::remove(wsDisk);
+    };
+    bool ok = QFile::copy(templateDir + QStringLiteral("/root.qcow2"), root);
+    if (ok && wsDisk.isEmpty()) {
+        ok = QFile::copy(templateDir + QStringLiteral("/workspace.qcow2"), ws);
+    } else if (ok) {
+        QDir().mkpath(QFileInfo(wsDisk).absolutePath());
+        ok = QFile::copy(templateDir + QStringLiteral("/workspace.qcow2"), wsDisk + QStringLiteral(".new"))
+             && QFile::rename(wsDisk + QStringLiteral(".new"), wsDisk) && QFile::link(wsDisk, ws);
+        QFile::remove(wsDisk + QStringLiteral(".new"));
+    }
+    if (!ok) {
+        undo();
+        return ApiError::internal(QStringLiteral("cannot copy the template's disks into %1").arg(dir));
+    }
+    QFile::setPermissions(wsDisk.isEmpty() ? ws : wsDisk, QFile::ReadOwner | QFile::WriteOwner);
+    QFile::setPermissions(root, QFile::ReadOwner | QFile::WriteOwner);
+    Status s = saveimage::restoreWithXml(templateDir + QStringLiteral("/state.save"), xml,
+                                         dir + QStringLiteral("/state.fifo"),
+                                         [lv](const QString &path) { return lv->restoreBlocking(path); });
+    if (!s)
+        undo();
+    return s;
+}
 } // namespace
 
 struct SandboxManager::Vm
@@ -60,6 +107,9 @@ struct SandboxManager::Vm
     bool forwarderReady = false; // the guest forwarder listens on 127.0.0.1:3128
     qint64 channelReadyMs = -1;  // bootClock when the agent first answered (the boot figure)
     bool warmedUp = false;       // a pool VM has run warmUp()'s requests
+    bool fromTemplate = false;   // restored from the template (reseed and set the clock first)
+    bool reseeded = false;
+    bool templating = false;     // being saved as the template: not offered, not counted as dead
     QString proxySocket;
     QMap<QString, QString> placeholders; // credential env var name → placeholder (never a secret)
     ProxyChannel *proxy = nullptr;
@@ -106,6 +156,7 @@ QJsonObject SandboxManager::Info::toJson() const
         {QStringLiteral("memoryMB"), memoryMiB},
         {QStringLiteral("bootMs"), bootMs < 0 ? QJsonValue() : QJsonValue(bootMs)},
         {QStringLiteral("fromWarmPool"), fromWarmPool},
+        {QStringLiteral("fromTemplate"), fromTemplate},
         {QStringLiteral("savedToDisk"), savedToDisk},
     };
     if (!deathReason.isEmpty())
@@ -118,6 +169,7 @@ SandboxManager::SandboxManager(SandboxConfig config, QString instanceTag, QObjec
 {
     m_prefix = QStringLiteral("vivarium-%1-").arg(m_tag);
     m_socketDir = QDir::tempPath() + QStringLiteral("/viv-") + m_tag;
+    m_template.dir = m_config.sandboxDir + QStringLiteral("/template");
     m_libvirt = new LibvirtHost(m_config.libvirtUri, this);
     m_image = new GuestImage(m_config.recipeDir, m_config.imageDir, this);
     connect(m_libvirt, &LibvirtHost::domainEvent, this, &SandboxManager::onDomainEvent);
@@ -325,11 +377,23 @@ void SandboxManager::doBoot(Vm *vm)
     const QString wsTemplate = m_image->workspaceTemplate();
     const QString wsDisk = vm->workspaceDisk;
     const QString xml = domainXml(*vm);
+    // A fresh base VM is restored from the template when there is one (DESIGN.md "VM templates").
+    const QByteArray clone = templateFits(*vm) ? cloneXml(*vm) : QByteArray();
+    const QString templateDir = m_template.dir;
     LibvirtHost *lv = m_libvirt;
-    m_libvirt->run<Ok>(
-        [=]() -> Status {
+    m_libvirt->run<BootOutcome>(
+        [=]() -> Result<BootOutcome> {
             if (!QDir().mkpath(dir))
                 return ApiError::internal(QStringLiteral("cannot create %1").arg(dir));
+            BootOutcome outcome;
+            if (!clone.isEmpty()) {
+                auto restored = restoreClone(lv, templateDir, dir, wsDisk, clone);
+                if (restored) {
+                    outcome.cloned = true;
+                    return outcome;
+                }
+                outcome.cloneError = restored.error().message(); // booted instead, below
+            }
             if (rootWritable) {
                 // A layer build writes its root disk itself; the VM directory only links to it.
                 if (!QFile::link(base, dir + QStringLiteral("/root.qcow2")))
@@ -361,11 +425,15 @@ void SandboxManager::doBoot(Vm *vm)
                 if (!QFile::link(wsDisk, ws))
                     return ApiError::internal(QStringLiteral("cannot link the workspace disk into %1").arg(dir));
             }
-            return lv->createDomainBlocking(xml);
+            if (auto created = lv->createDomainBlocking(xml); !created)
+                return created.error();
+            return outcome;
         },
-        [this, id](Status s) {
+        [this, id](Result<BootOutcome> s) {
             --m_booting;
             startQueuedBoots();
+            if (s && !s->cloneError.isEmpty())
+                dropTemplate(QStringLiteral("restoring a VM from it failed: %1").arg(s->cloneError));
             Vm *v = find(id);
             if (!v)
                 return;
@@ -373,6 +441,7 @@ void SandboxManager::doBoot(Vm *vm)
                 markDead(v, s.error().message());
                 return;
             }
+            v->fromTemplate = s->cloned; // Info::fromTemplate once reseed() has succeeded
             v->domainStartedMs = v->bootClock.elapsed();
             if (!m_poll.isActive())
                 m_poll.start();
@@ -402,6 +471,15 @@ void SandboxManager::doBoot(Vm *vm)
 
 void SandboxManager::onReady(Vm *vm)
 {
+    if (vm->fromTemplate && !vm->reseeded) {
+        // A clone shares its template's memory: the kernel's random state first, then the clock.
+        vm->reseeded = true;
+        const QString id = vm->info.id;
+        return reseed(vm, [this, id] {
+            if (Vm *v = find(id); v && v->info.state != State::Dead)
+                onReady(v);
+        });
+    }
     if (vm->restoring) {
         // A VM restored from its saved state: its agent answered on the new socket.
         vm->restoring = false;
@@ -456,13 +534,18 @@ void SandboxManager::onReady(Vm *vm)
         vm->channelReadyMs = vm->bootClock.elapsed();
     if (!vm->claimed && !vm->warmedUp)
         return warmUp(vm);
+    if (!vm->claimed && !vm->fromTemplate && m_config.templates && m_config.warmPool > 0 && !m_template.ready
+        && !m_template.creating
+        && m_template.failures < 3 && templateFits(*vm))
+        return makeTemplate(vm);
     m_poolFailures = 0;
     vm->info.bootMs = vm->channelReadyMs;
     vm->info.state = State::Running;
     if (vm->info.startedAt.isNull())
         vm->info.startedAt = QDateTime::currentDateTimeUtc();
-    qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1 ready: cold boot to agent ready %2 ms (domain started after %3 ms; %4)")
+    qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1 ready: %2 to agent ready %3 ms (domain started after %4 ms; %5)")
                                        .arg(vm->info.id)
+                                       .arg(vm->fromTemplate ? QStringLiteral("restore from the template") : QStringLiteral("cold boot"))
                                        .arg(vm->info.bootMs)
                                        .arg(vm->domainStartedMs)
                                        .arg(m_config.useKvm() ? QStringLiteral("KVM") : QStringLiteral("TCG"));
@@ -476,6 +559,129 @@ void SandboxManager::onReady(Vm *vm)
     const auto waiters = std::exchange(vm->readyWaiters, {});
     for (const auto &w : waiters)
         w(QString());
+}
+
+// ---- VM templates -------------------------------------------------------------------------
+
+bool SandboxManager::templateFits(const Vm &vm) const
+{
+    return m_config.templates && vm.rootDisk.isEmpty() && !vm.rootWritable && !vm.networkLimited
+        && (vm.workspaceDisk.isEmpty() || !QFile::exists(vm.workspaceDisk));
+}
+
+QString SandboxManager::templateKey(const Vm &vm) const
+{
+    // The domain XML without what differs between VMs: a template serves VMs that would boot
+    // with the same kernel, image, memory, CPUs and devices.
+    QString xml = domainXml(vm);
+    for (const QString &s : {vm.dir, vm.socket, vm.proxySocket, vm.domain, vm.info.id})
+        xml.replace(s, QStringLiteral("@"));
+    return xml;
+}
+
+QByteArray SandboxManager::cloneXml(const Vm &vm) const
+{
+    if (!m_template.ready || m_template.key != templateKey(vm))
+        return {};
+    // The template VM's names and paths become this VM's, longest first (the directory contains
+    // the id), and it gets a UUID of its own.
+    QByteArray xml = m_template.xml;
+    const QStringList to{vm.dir, vm.socket, vm.proxySocket, vm.domain, vm.info.id};
+    for (int i = 0; i < m_template.from.size(); ++i)
+        xml.replace(m_template.from.at(i).toUtf8(), to.at(i).toUtf8());
+    static const QRegularExpression uuid(QStringLiteral("<uuid>[^<]*</uuid>"));
+    QString text = QString::fromUtf8(xml);
+    text.replace(uuid, QStringLiteral("<uuid>%1</uuid>").arg(QUuid::createUuid().toString(QUuid::WithoutBraces)));
+    return text.toUtf8();
+}
+
+void SandboxManager::makeTemplate(Vm *vm)
+{
+    // The pool's first VM, booted and warmed up, becomes the template: libvirt saves its state
+    // (QEMU exits), its disks are kept beside it, and the pool refills with clones of it.
+    m_template.creating = true;
+    vm->templating = true;
+    vm->saving = true; // its domain stopping is expected
+    vm->channel->detach();
+    const QString id = vm->info.id, domain = vm->domain, dir = vm->dir, templateDir = m_template.dir;
+    const QString key = templateKey(*vm);
+    const QStringList from{vm->dir, vm->socket, vm->proxySocket, vm->domain, vm->info.id};
+    QElapsedTimer clock;
+    clock.start();
+    LibvirtHost *lv = m_libvirt;
+    m_libvirt->run<QByteArray>(
+        [lv, domain, dir, templateDir]() -> Result<QByteArray> {
+            QDir(templateDir).removeRecursively();
+            if (!QDir().mkpath(templateDir))
+                return ApiError::internal(QStringLiteral("cannot create %1").arg(templateDir));
+            const QString state = templateDir + QStringLiteral("/state.save");
+            Status saved = lv->saveBlocking(domain, state);
+            auto header = saved ? saveimage::readHeader(state) : Result<saveimage::Header>(saved.error());
+            if (header && QFile::copy(dir + QStringLiteral("/root.qcow2"), templateDir + QStringLiteral("/root.qcow2"))
+                && QFile::copy(dir + QStringLiteral("/workspace.qcow2"), templateDir + QStringLiteral("/workspace.qcow2")))
+                return header->xml;
+            QDir(templateDir).removeRecursively();
+            return header ? ApiError::internal(QStringLiteral("cannot copy the VM's disks into %1").arg(templateDir))
+                          : header.error();
+        },
+        [this, id, key, from, clock](Result<QByteArray> r) {
+            m_template.creating = false;
+            if (r) {
+                m_template.xml = *r;
+                m_template.key = key;
+                m_template.from = from;
+                m_template.ready = true;
+                qCInfo(lcSandbox).noquote() << QStringLiteral("VM template saved in %1 ms from sandbox %2; fresh VMs are restored from it")
+                                                   .arg(clock.elapsed())
+                                                   .arg(id);
+            } else {
+                ++m_template.failures;
+                qCWarning(lcSandbox).noquote() << "cannot make the VM template:" << r.error().message();
+            }
+            // The VM itself is done with: its state lives on in the template (or the save failed).
+            if (Vm *v = find(id))
+                retireWarm(v);
+            fillPool();
+        });
+}
+
+void SandboxManager::dropTemplate(const QString &why)
+{
+    if (!m_template.ready)
+        return;
+    qCWarning(lcSandbox).noquote() << "VM template dropped:" << why;
+    m_template.ready = false;
+    ++m_template.failures; // remade from the next warm VM, a few times at most
+    const QString dir = m_template.dir;
+    m_libvirt->run<Ok>([dir]() -> Status {
+        QDir(dir).removeRecursively();
+        return Ok{};
+    }, [](Status) {});
+}
+
+void SandboxManager::reseed(Vm *vm, std::function<void()> then)
+{
+    QByteArray seed(64, Qt::Uninitialized);
+    QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(seed.data()),
+                                         reinterpret_cast<quint32 *>(seed.data() + seed.size()));
+    const QString id = vm->info.id;
+    vm->channel->request({{QStringLiteral("op"), QStringLiteral("reseed")},
+                          {QStringLiteral("data"), QString::fromLatin1(seed.toBase64())}},
+                         [this, id, then = std::move(then)](const QJsonObject &msg, bool final) {
+                             if (!final)
+                                 return;
+                             Vm *v = find(id);
+                             if (!v || v->info.state == State::Dead)
+                                 return;
+                             if (msg.value(QLatin1String("type")).toString() == QLatin1String("error")) {
+                                 const QString why = QStringLiteral("its random number generator could not be reseeded: %1")
+                                                         .arg(msg.value(QLatin1String("message")).toString());
+                                 dropTemplate(why);
+                                 return markDead(v, QStringLiteral("a VM restored from the template was not used: %1").arg(why));
+                             }
+                             v->info.fromTemplate = true;
+                             syncGuestClock(v, then);
+                         });
 }
 
 void SandboxManager::warmUp(Vm *vm)
@@ -619,7 +825,7 @@ void SandboxManager::trimPool()
 {
     QList<Vm *> queued, inFlight, ready;
     for (Vm *vm : std::as_const(m_vms)) {
-        if (vm->claimed || vm->info.state == State::Dead)
+        if (vm->claimed || vm->templating || vm->info.state == State::Dead)
             continue;
         if (!vm->bootStarted)
             queued << vm;
@@ -1270,7 +1476,7 @@ SandboxManager::Vm *SandboxManager::pickWarm() const
         if (!vm->claimed && vm->info.state == State::Running)
             return vm;
     for (Vm *vm : std::as_const(m_vms))
-        if (!vm->claimed && vm->info.state == State::Booting)
+        if (!vm->claimed && !vm->templating && vm->info.state == State::Booting)
             return vm;
     return nullptr;
 }

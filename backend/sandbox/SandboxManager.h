@@ -40,8 +40,9 @@ public:
         QDateTime endAt; // null: no timeout
         int vcpus = 1;
         int memoryMiB = 512;
-        qint64 bootMs = -1;  // cold boot → agent ready (-1 until ready)
+        qint64 bootMs = -1;  // cold boot (or restore from the template) → agent ready (-1 until ready)
         bool fromWarmPool = false;
+        bool fromTemplate = false; // restored from the template VM's saved state (and reseeded), not booted
         bool newWorkspace = false; // claimForSession: the session's workspace disk was created by this claim
         bool savedToDisk = false;  // paused by save(): QEMU has stopped, its state is on disk
         QString deathReason;
@@ -200,6 +201,24 @@ private:
     void onReady(Vm *vm);
     void warmUp(Vm *vm);
     void restoreSaved(Vm *vm);
+    // VM templates (DESIGN.md "VM templates"): the first warm VM, booted and warmed up, is saved
+    // once; later fresh VMs are restored from that state under their own name, disks and UUID.
+    struct Template
+    {
+        QString dir;         // <sandboxDir>/template: state.save, root.qcow2, workspace.qcow2
+        QString key;         // templateKey() of the VM it was made from
+        QByteArray xml;      // the domain XML in the save image's header
+        QStringList from;    // that VM's id, domain, directory, sockets: replaced for a clone
+        bool ready = false;
+        bool creating = false;
+        int failures = 0;    // templates are given up on after a few failures
+    };
+    bool templateFits(const Vm &vm) const; // a fresh base VM with unrestricted networking
+    QString templateKey(const Vm &vm) const;
+    QByteArray cloneXml(const Vm &vm) const; // the template's XML for `vm`, or empty
+    void makeTemplate(Vm *vm);
+    void dropTemplate(const QString &why);
+    void reseed(Vm *vm, std::function<void()> then);
     Vm *pickWarm() const; // an unclaimed VM: a ready one first, else one still booting
     // A VM booted for a session's claim: recorded as the session's, the claim ends when it is ready.
     void claimBooted(const QString &sessionId, Vm *vm, bool newWorkspace);
@@ -240,6 +259,7 @@ private:
     QHash<QString, QList<Callback<Info>>> m_sessionClaims; // claims in progress → waiters
     QHash<ExecHandle, PendingExec *> m_execs; // exec() calls whose callback is still due
     ExecHandle m_nextExec = 1;
+    Template m_template;
     std::optional<QStringList> m_registryHosts; // PackageRegistries::discover(), once
     QList<std::function<void(const QStringList &)>> m_registryWaiters;
     friend struct SandboxManagerAccess;

@@ -19,6 +19,9 @@
  *   write  path data mkdirs append mode -> {"size"}
  *   list   path -> {"entries":[...]}   stat path -> {"entry":{...}}
  *   mkdir  path -> {"ok":true}         remove path -> {"ok":true}
+ *   reseed data(b64)            -> {"ok":true}: mixes the host's random bytes into the kernel's
+ *          pool (credited) and reseeds its CRNG. A VM restored from a shared snapshot would
+ *          otherwise produce the same random numbers as its siblings.
  * Errors: {"type":"error","message","errno":"ENOENT"|...|""}.
  *
  * It runs as root in the guest, so input is handled defensively: request lines are bounded,
@@ -39,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/random.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1607,6 +1612,37 @@ static void op_mkdir(const char *rid, jnode *req)
     send_ok(rid, 1);
 }
 
+static void op_reseed(const char *rid, jnode *req)
+{
+    long long len = 0;
+    char *data = want_b64(rid, req, "data", &len);
+    if (!data && len == 0)
+        send_error(rid, "reseed wants `data`", 0);
+    if (!data)
+        return;
+    if (len < 32 || len > 512) {
+        send_error(rid, "reseed wants 32 to 512 bytes", 0);
+        return;
+    }
+    struct rand_pool_info *info = xrealloc(NULL, sizeof *info + (size_t)len);
+    info->entropy_count = (int)(len * 8);
+    info->buf_size = (int)len;
+    memcpy(info->buf, data, (size_t)len);
+    int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    int err = 0;
+    if (fd < 0 || ioctl(fd, RNDADDENTROPY, info) < 0 || ioctl(fd, RNDRESEEDCRNG) < 0)
+        err = errno;
+    if (fd >= 0)
+        close(fd);
+    memset(info->buf, 0, (size_t)len);
+    free(info);
+    if (err) {
+        send_oserror(rid, err, "/dev/urandom");
+        return;
+    }
+    send_ok(rid, 1);
+}
+
 static int rm_err;
 static char rm_path[PATH_MAX];
 static int rm_one(const char *fpath, const struct stat *sb, int flag, struct FTW *ftw)
@@ -1678,7 +1714,7 @@ static void handle_line(char *line, size_t n)
     static const struct { const char *name; void (*fn)(const char *, jnode *); } ops[] = {
         {"exec", op_exec}, {"stdin", op_stdin}, {"kill", op_kill}, {"read", op_read},
         {"write", op_write}, {"list", op_list}, {"stat", op_stat}, {"mkdir", op_mkdir},
-        {"remove", op_remove}};
+        {"remove", op_remove}, {"reseed", op_reseed}};
     int done = 0;
     if (opv && opv->type == J_STR && strcmp(op, "hello") == 0 && strlen(op) == opv->len) {
         msg_begin(rid.p, "ready");

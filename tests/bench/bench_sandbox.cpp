@@ -1,9 +1,12 @@
 // Sandbox benchmarks (issue "Sandboxes"), against real VMs through SandboxManager:
-//   cold boot -> guest agent ready (p50 of every VM booted here; each one's bootMs)
+//   cold boot -> guest agent ready (p50 over the first VM and VIVARIUM_BENCH_BOOTS boots of a
+//     manager without VM template or pool)
+//   restore from the VM template -> agent ready (the pool's refills)
 //   warm-pool claim -> first `true` exec finished (p50 over >= 10 claims, pool refilled between)
 //   `true` exec round trip in a ready VM (p50/p99 over >= 200 execs)
 //   host memory per VM beyond guest RAM (PSS of the QEMU process minus the resident part of
-//     the guest-RAM mapping; the TCG translation cache is shown separately)
+//     the guest-RAM mapping; the TCG translation cache is shown separately; also the part no
+//     other process shares), for a cold-booted VM and for one restored from the template
 //   10 concurrent sandboxes each running a command: errors, wall time
 // Figures are printed, not asserted; exit status is non-zero only when the benchmark cannot run
 // (no libvirt, no image). Uses the sandbox test environment (TCG pinned, shared image cache).
@@ -30,8 +33,10 @@ struct MemFigures
     qint64 guestResidentKiB = 0; // resident pages of the guest-RAM mapping
     qint64 tcgCacheKiB = 0;      // PSS of anonymous rwx mappings (TCG's translated code)
     qint64 fileKiB = 0;          // PSS of file mappings (QEMU, its libraries, the guest kernel)
+    qint64 privateKiB = 0;       // pages no other process shares: what one more VM costs
     bool ok = false;
     double beyondMiB() const { return double(pssKiB - guestResidentKiB) / 1024.0; }
+    double privateBeyondMiB() const { return double(privateKiB - guestResidentKiB) / 1024.0; }
 };
 
 // The QEMU process whose command line names the domain (libvirt passes -name guest=<domain>).
@@ -65,10 +70,14 @@ MemFigures memoryOf(qint64 pid, int guestMiB)
     if (!roll.open(QIODevice::ReadOnly))
         return m;
     static const QRegularExpression pssRe(QStringLiteral("^Pss:\\s+(\\d+) kB"), QRegularExpression::MultilineOption);
-    const auto pm = pssRe.match(QString::fromLatin1(roll.readAll()));
+    static const QRegularExpression privRe(QStringLiteral("^Private_(?:Clean|Dirty):\\s+(\\d+) kB"), QRegularExpression::MultilineOption);
+    const QString rollup = QString::fromLatin1(roll.readAll());
+    const auto pm = pssRe.match(rollup);
     if (!pm.hasMatch())
         return m;
     m.pssKiB = pm.captured(1).toLongLong();
+    for (auto it = privRe.globalMatch(rollup); it.hasNext();)
+        m.privateKiB += it.next().captured(1).toLongLong();
     QFile smaps(QStringLiteral("/proc/%1/smaps").arg(pid));
     if (!smaps.open(QIODevice::ReadOnly))
         return m;
@@ -122,6 +131,25 @@ void destroySync(SandboxManager &m, const QString &id)
     await<Ok>([&](Callback<Ok> cb) { m.destroy(id, cb); }, 60000);
 }
 
+void printMemory(SandboxManager &m, const QString &id, int guestMiB, const char *what)
+{
+    const qint64 pid = qemuPid(m.domainName(id));
+    const MemFigures mem = pid > 0 ? memoryOf(pid, guestMiB) : MemFigures{};
+    if (!mem.ok) {
+        std::printf("host memory of %s: could not read the QEMU process's smaps (pid %lld)\n", what, pid);
+        return;
+    }
+    const double over = mem.beyondMiB();
+    const double tcg = double(mem.tcgCacheKiB) / 1024.0;
+    const double file = double(mem.fileKiB) / 1024.0;
+    std::printf("host memory of %s, alone: QEMU PSS %.1f MiB, guest RAM resident %.1f MiB -> beyond guest RAM %.1f MiB "
+                "= TCG translation cache %.1f + file mappings %.1f (QEMU, libraries, guest kernel: page cache, shared "
+                "by all VMs) + other anonymous %.1f; not shared with any other process: %.1f MiB   [target <= 30 MB]\n",
+                what, double(mem.pssKiB) / 1024.0, double(mem.guestResidentKiB) / 1024.0, over, tcg, file,
+                over - tcg - file, mem.privateBeyondMiB());
+    std::fflush(stdout);
+}
+
 QString loadAvg()
 {
     QFile f(QStringLiteral("/proc/loadavg"));
@@ -135,6 +163,7 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     const int claims = qEnvironmentVariableIntValue("VIVARIUM_BENCH_CLAIMS") > 0 ? qEnvironmentVariableIntValue("VIVARIUM_BENCH_CLAIMS") : 10;
     const int execs = qEnvironmentVariableIntValue("VIVARIUM_BENCH_EXECS") > 0 ? qEnvironmentVariableIntValue("VIVARIUM_BENCH_EXECS") : 200;
+    const int boots = qEnvironmentVariableIntValue("VIVARIUM_BENCH_BOOTS") > 0 ? qEnvironmentVariableIntValue("VIVARIUM_BENCH_BOOTS") : 6;
     const int concurrent = qEnvironmentVariableIntValue("VIVARIUM_BENCH_CONCURRENT") > 0 ? qEnvironmentVariableIntValue("VIVARIUM_BENCH_CONCURRENT") : 10;
 
     QTemporaryDir dataDir(QDir::tempPath() + QStringLiteral("/vivarium-bench-sandbox-XXXXXX"));
@@ -164,7 +193,7 @@ int main(int argc, char **argv)
         }
     }
 
-    std::vector<qint64> bootMs, claimNs;
+    std::vector<qint64> bootMs, restoreMs, claimNs;
     // 1. The first create: nothing is warm yet, so this is a cold boot; it also starts the pool.
     auto first = createSync(m);
     if (!first || !*first) {
@@ -217,21 +246,9 @@ int main(int argc, char **argv)
     }
     std::fflush(stdout);
 
-    // 3. Memory of that VM's QEMU process.
-    const qint64 pid = qemuPid(m.domainName(id));
-    const MemFigures mem = pid > 0 ? memoryOf(pid, cfg.memoryMiB) : MemFigures{};
-    if (mem.ok) {
-        const double over = mem.beyondMiB();
-        const double tcg = double(mem.tcgCacheKiB) / 1024.0;
-        const double file = double(mem.fileKiB) / 1024.0;
-        std::printf("host memory, one VM alone: QEMU PSS %.1f MiB, guest RAM resident %.1f MiB -> beyond guest RAM %.1f MiB "
-                    "= TCG translation cache %.1f + file mappings %.1f (QEMU, libraries, guest kernel: page cache, shared "
-                    "by all VMs) + other anonymous %.1f   [target <= 30 MB]\n",
-                    double(mem.pssKiB) / 1024.0, double(mem.guestResidentKiB) / 1024.0, over, tcg, file, over - tcg - file);
-    } else {
-        std::printf("host memory per VM: could not read the QEMU process's smaps (pid %lld)\n", pid);
-    }
-    std::fflush(stdout);
+    // 3. Memory of that VM's QEMU process (the pool's VM, saved as the template meanwhile, is
+    // gone by now or soon).
+    printMemory(m, id, cfg.memoryMiB, "a cold-booted VM");
     destroySync(m, id);
 
     // 4. Warm-pool claims: wait until a VM is ready in the pool, claim it, run `true`.
@@ -253,14 +270,22 @@ int main(int argc, char **argv)
             ++claimErrors;
         else
             claimNs.push_back(t1 - t0);
-        bootMs.push_back((*c)->bootMs);
+        ((*c)->fromTemplate ? restoreMs : bootMs).push_back((*c)->bootMs);
+        if (i + 1 == claims) {
+            // A VM as sessions get them: restored from the template, claimed, used a little.
+            for (int k = 0; k < 10; ++k)
+                execSync(m, (*c)->id, {QStringLiteral("true")});
+            printMemory(m, (*c)->id, cfg.memoryMiB, (*c)->fromTemplate ? "a VM restored from the template" : "a pool VM");
+        }
         destroySync(m, (*c)->id);
     }
     std::printf("warm-pool claim -> first `true` exec finished: p50 %.1f ms, max %.1f ms over %zu claims (%d errors)   "
                 "[target p50 <= 50 ms]\n",
                 ms(percentile(claimNs, 0.5)), ms(percentile(claimNs, 1.0)), claimNs.size(), claimErrors);
-    std::printf("cold boot -> agent ready: p50 %lld ms, min %lld ms, max %lld ms over %zu boots   [target <= 2500 ms]\n",
-                qint64(percentile(bootMs, 0.5)), qint64(percentile(bootMs, 0.0)), qint64(percentile(bootMs, 1.0)), bootMs.size());
+    if (!restoreMs.empty())
+        std::printf("restore from the VM template -> agent ready (reseeded, clock set): p50 %lld ms, max %lld ms over %zu VMs "
+                    "(the pool's refills)\n",
+                    qint64(percentile(restoreMs, 0.5)), qint64(percentile(restoreMs, 1.0)), restoreMs.size());
     std::fflush(stdout);
 
     // 5. Concurrent sandboxes, each running a command (started together; boots queue in the manager).
@@ -313,6 +338,28 @@ int main(int argc, char **argv)
             if (!sid.isEmpty())
                 destroySync(m, sid);
     }
+    std::fflush(stdout);
+
+    // 6. Cold boots (sessions whose workspace exists, environments with packages or limited
+    // networking still boot): a manager without the template and without a pool, one at a time.
+    {
+        QTemporaryDir coldDir(QDir::tempPath() + QStringLiteral("/vivarium-bench-cold-XXXXXX"));
+        SandboxConfig coldCfg = SandboxConfig::fromEnvironment(coldDir.path());
+        coldCfg.warmPool = 0;
+        coldCfg.templates = false;
+        SandboxManager cold(coldCfg, SandboxConfig::instanceTag(coldDir.path()));
+        cold.start();
+        for (int i = 0; i < boots; ++i) {
+            auto c = createSync(cold);
+            if (!c || !*c)
+                continue;
+            if (!(*c)->fromTemplate)
+                bootMs.push_back((*c)->bootMs);
+            destroySync(cold, (*c)->id);
+        }
+    }
+    std::printf("cold boot -> agent ready: p50 %lld ms, min %lld ms, max %lld ms over %zu boots   [target <= 2500 ms]\n",
+                qint64(percentile(bootMs, 0.5)), qint64(percentile(bootMs, 0.0)), qint64(percentile(bootMs, 1.0)), bootMs.size());
     std::fflush(stdout);
     return 0;
 }

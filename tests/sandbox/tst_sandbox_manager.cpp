@@ -2,12 +2,17 @@
 // warm pool resized while the backend runs (a smaller pool destroys the unclaimed VM, booting
 // or ready, never a claimed one) and cancelling an exec in flight (the guest process group is
 // killed, the callback completes once with the output so far; an exec still waiting for its
-// VM is never sent). Two VM boots: the claimed sandbox and one warm VM.
+// VM is never sent), and VM templates (the first warm VM is saved; fresh VMs are clones of it
+// with their own random state, clock and disks; a broken template falls back to booting).
 #include "sandbox/SandboxConfig.h"
 #include "sandbox/SandboxManager.h"
 #include "GuestImageWait.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -42,13 +47,22 @@ class TestSandboxManager : public QObject
         return r ? int(r->size()) : -1;
     }
 
-    Result<SandboxManager::ExecResult> run(const QString &command)
+    Result<SandboxManager::ExecResult> run(const QString &command, const QString &in = {})
     {
         SandboxManager::ExecRequest req;
         req.argv = {QStringLiteral("/bin/bash"), QStringLiteral("-c"), command};
         req.timeoutMs = 60000;
-        return wait<SandboxManager::ExecResult>([this, req](Callback<SandboxManager::ExecResult> cb) { m->exec(id, req, cb); });
+        const QString target = in.isEmpty() ? id : in;
+        return wait<SandboxManager::ExecResult>([this, req, target](Callback<SandboxManager::ExecResult> cb) { m->exec(target, req, cb); });
     }
+
+    Result<SandboxManager::Info> create()
+    {
+        return wait<SandboxManager::Info>([this](Callback<SandboxManager::Info> cb) { m->create(QString(), 0, cb); },
+                                          5 * 60 * 1000);
+    }
+
+    QString templateState() const { return dataDir.path() + QStringLiteral("/sandboxes/template/state.save"); }
 
     // Whether a `sleep` runs in the guest, by /proc (no procps needed): 1 yes, 0 no, -1 error.
     int sleeping()
@@ -165,6 +179,86 @@ private Q_SLOTS:
         QCOMPARE(never->exitCode.value_or(-1), 1);
         // A refused exec returns no handle.
         QCOMPARE(m->exec(QStringLiteral("sbx_missing"), req, [](Result<SandboxManager::ExecResult>) {}), 0u);
+    }
+
+    // The pool's first VM becomes the template; the VMs after it are restored from it, each
+    // with its own random state, clock, workspace and identity.
+    void freshVmsAreClonesOfTheTemplate()
+    {
+        QVERIFY(!QFile::exists(templateState()));
+        m->setWarmPoolSize(1); // the VM it boots becomes the template; a clone of it takes its place
+        QTRY_COMPARE_WITH_TIMEOUT(m->warmCount(), 1, 5 * 60 * 1000);
+        QVERIFY(QFileInfo(templateState()).size() > (1 << 20));
+        m->setWarmPoolSize(2);
+        QTRY_COMPARE_WITH_TIMEOUT(m->warmCount(), 2, 5 * 60 * 1000);
+        auto a = create();
+        auto b = create();
+        QVERIFY2(a.ok() && b.ok(), "two sandboxes from the pool");
+        m->setWarmPoolSize(0); // no refill: fewer boots for this test
+        QVERIFY(a->fromWarmPool && b->fromWarmPool);
+        QVERIFY(a->fromTemplate && b->fromTemplate);
+        QVERIFY(a->id != b->id && m->domainName(a->id) != m->domainName(b->id));
+        qInfo("restore from the template -> agent ready: %lld ms and %lld ms", a->bootMs, b->bootMs);
+
+        // Their kernels were reseeded from the host: identical histories, different numbers.
+        const QString random = QStringLiteral("head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; cat /proc/sys/kernel/random/uuid");
+        auto ra = run(random, a->id);
+        auto rb = run(random, b->id);
+        QVERIFY(ra.ok() && rb.ok() && ra->exitCode == 0 && rb->exitCode == 0);
+        QCOMPARE(ra->stdoutData.size(), 65 + 37);
+        QVERIFY2(ra->stdoutData != rb->stdoutData, ra->stdoutData.constData());
+        const QList<QByteArray> la = ra->stdoutData.split('\n'), lb = rb->stdoutData.split('\n');
+        QVERIFY(la.at(0) != lb.at(0) && la.at(1) != lb.at(1));
+        // The clock is the host's, not the template's.
+        auto date = run(QStringLiteral("date +%s"), a->id);
+        QVERIFY(date.ok());
+        const qint64 guestNow = date->stdoutData.trimmed().toLongLong();
+        QVERIFY2(qAbs(guestNow - QDateTime::currentSecsSinceEpoch()) <= 5, date->stdoutData.constData());
+        // Disks of their own.
+        QVERIFY(run(QStringLiteral("echo a > /workspace/only-a && echo a > /root/only-a && sync"), a->id)->exitCode == 0);
+        auto other = run(QStringLiteral("test ! -e /workspace/only-a && test ! -e /root/only-a && mountpoint -q /workspace"), b->id);
+        QVERIFY(other.ok());
+        QCOMPARE(other->exitCode.value_or(-1), 0);
+        // fromTemplate says the reseed succeeded; the agent takes a host seed and refuses one too
+        // short to matter.
+        auto seed = wait<QJsonObject>([&](Callback<QJsonObject> cb) {
+            m->call(a->id, {{QStringLiteral("op"), QStringLiteral("reseed")},
+                            {QStringLiteral("data"), QString::fromLatin1(QByteArray(64, 'x').toBase64())}}, cb);
+        });
+        QVERIFY2(seed.ok(), seed.ok() ? "" : qPrintable(seed.error().message()));
+        QCOMPARE(seed->value(QStringLiteral("ok")).toBool(), true);
+        auto shortSeed = wait<QJsonObject>([&](Callback<QJsonObject> cb) {
+            m->call(a->id, {{QStringLiteral("op"), QStringLiteral("reseed")}, {QStringLiteral("data"), QStringLiteral("AAAA")}}, cb);
+        });
+        QVERIFY(!shortSeed.ok());
+        QVERIFY2(shortSeed.error().message().contains(QStringLiteral("32 to 512 bytes")), qPrintable(shortSeed.error().message()));
+        for (const QString &sbx : {a->id, b->id})
+            QVERIFY(wait<Ok>([&](Callback<Ok> cb) { m->destroy(sbx, cb); }).ok());
+        QTRY_COMPARE_WITH_TIMEOUT(domains(), 1, 180000); // the first test's sandbox
+    }
+
+    // A template that cannot be restored is dropped: the VM boots instead, and the next warm
+    // VM makes a new template.
+    void aBrokenTemplateFallsBackToBooting()
+    {
+        QVERIFY(QFile::exists(templateState()));
+        QFile state(templateState());
+        QVERIFY(state.open(QIODevice::ReadWrite));
+        QVERIFY(state.resize(state.size() / 2)); // QEMU's stream cut short
+        state.close();
+        auto c = create();
+        QVERIFY2(c.ok(), c.ok() ? "" : qPrintable(c.error().message()));
+        QVERIFY(!c->fromTemplate);
+        QCOMPARE(run(QStringLiteral("echo booted"), c->id)->stdoutData, QByteArray("booted\n"));
+        QTRY_VERIFY_WITH_TIMEOUT(!QFile::exists(templateState()), 30000);
+        m->setWarmPoolSize(1);
+        QTRY_COMPARE_WITH_TIMEOUT(m->warmCount(), 1, 5 * 60 * 1000);
+        QVERIFY(QFileInfo(templateState()).size() > (1 << 20));
+        auto d = create();
+        QVERIFY(d.ok());
+        QVERIFY(d->fromTemplate && d->fromWarmPool);
+        QCOMPARE(run(QStringLiteral("echo cloned"), d->id)->stdoutData, QByteArray("cloned\n"));
+        m->setWarmPoolSize(0);
     }
 
     void cleanupTestCase()

@@ -43,6 +43,7 @@ void removeSandboxFilesExceptWorkspaces(const QString &sandboxDir)
             QFile::remove(e.absoluteFilePath());
     }
 }
+
 struct BootOutcome
 {
     bool cloned = false; // restored from the template
@@ -585,10 +586,12 @@ QByteArray SandboxManager::cloneXml(const Vm &vm) const
         return {};
     // The template VM's names and paths become this VM's, longest first (the directory contains
     // the id), and it gets a UUID of its own.
+    // Escaped as libvirt writes them (a data directory may contain `&` or `'`).
+    auto escaped = [](const QString &s) { return s.toHtmlEscaped().replace(u'\'', QStringLiteral("&apos;")).toUtf8(); };
     QByteArray xml = m_template.xml;
     const QStringList to{vm.dir, vm.socket, vm.proxySocket, vm.domain, vm.info.id};
     for (int i = 0; i < m_template.from.size(); ++i)
-        xml.replace(m_template.from.at(i).toUtf8(), to.at(i).toUtf8());
+        xml.replace(escaped(m_template.from.at(i)), escaped(to.at(i)));
     static const QRegularExpression uuid(QStringLiteral("<uuid>[^<]*</uuid>"));
     QString text = QString::fromUtf8(xml);
     text.replace(uuid, QStringLiteral("<uuid>%1</uuid>").arg(QUuid::createUuid().toString(QUuid::WithoutBraces)));

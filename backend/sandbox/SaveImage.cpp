@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -129,20 +130,29 @@ Status restoreWithXml(const QString &path, const QByteArray &xml, const QString 
     const qint64 streamOffset = header->streamOffset;
     const QByteArray headBytes = *head;
     int writeError = 0;
+    std::atomic<bool> stop{false};
     std::thread writer([&] {
         // libvirt closing its end early (a refused restore) must fail a write, not kill us.
         sigset_t pipeSignal;
         sigemptyset(&pipeSignal);
         sigaddset(&pipeSignal, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &pipeSignal, nullptr);
-        int out;
-        do
-            out = ::open(fifo.constData(), O_WRONLY | O_CLOEXEC); // waits for libvirt to open it
-        while (out < 0 && errno == EINTR);
+        // Wait for libvirt to open the read end, but not for ever: a blocking open() would hang
+        // if libvirt failed before opening it (no reader ever comes), and opening the read end
+        // ourselves to release it races with this open (a reader that came and went before it
+        // does not count). So: non-blocking attempts until a reader is there or the restore ended.
+        int out = -1;
+        while (!stop.load()) {
+            out = ::open(fifo.constData(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            if (out >= 0 || (errno != ENXIO && errno != EINTR))
+                break;
+            ::usleep(1000);
+        }
         if (out < 0) {
-            writeError = errno;
+            writeError = stop.load() ? 0 : errno;
             return;
         }
+        ::fcntl(out, F_SETFL, ::fcntl(out, F_GETFL) & ~O_NONBLOCK); // the writes wait for QEMU
         bool ok = writeAll(out, headBytes.constData(), size_t(headBytes.size()));
         static constexpr size_t kChunk = 1 << 20;
         std::unique_ptr<char[]> buf(new char[kChunk]);
@@ -168,13 +178,7 @@ Status restoreWithXml(const QString &path, const QByteArray &xml, const QString 
         }
     });
     Status result = restore(fifoPath);
-    if (!result) {
-        // libvirt may have failed before opening the FIFO: open the read end once so the
-        // writer's open() returns (its writes then fail and it ends).
-        const int unblock = ::open(fifo.constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (unblock >= 0)
-            ::close(unblock);
-    }
+    stop = true; // a writer still waiting for a reader gives up; one writing sees EPIPE or is done
     writer.join();
     ::close(in);
     ::unlink(fifo.constData());

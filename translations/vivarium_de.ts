@@ -920,6 +920,10 @@
         <source>Stopping…</source>
         <translation>Wird gestoppt…</translation>
     </message>
+    <message>
+        <source>restored from the VM template in %1 s</source>
+        <translation>aus der VM-Vorlage wiederhergestellt in %1 s</translation>
+    </message>
 </context>
 <context>
     <name>viv::SandboxesPage</name>

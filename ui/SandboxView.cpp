@@ -431,7 +431,10 @@ void SandboxView::applyInfo(const QJsonObject &info)
     const QLocale locale;
     const QJsonValue bootMs = info.value(QStringLiteral("bootMs"));
     if (bootMs.isDouble())
-        details << tr("booted in %1 s").arg(locale.toString(bootMs.toDouble() / 1000.0, 'f', 1));
+        details << (info.value(QStringLiteral("fromTemplate")).toBool()
+                        ? tr("restored from the VM template in %1 s")
+                        : tr("booted in %1 s"))
+                       .arg(locale.toString(bootMs.toDouble() / 1000.0, 'f', 1));
     if (info.contains(QStringLiteral("fromWarmPool")))
         details << (info.value(QStringLiteral("fromWarmPool")).toBool() ? tr("from the warm pool")
                                                                           : tr("cold start"));

@@ -44,11 +44,44 @@ void removeSandboxFilesExceptWorkspaces(const QString &sandboxDir)
     }
 }
 
+// Text for an attribute or element of a domain XML, escaped as libvirt writes it back (its saved
+// XML is where a template clone's strings are looked for).
+QString xmlEscaped(const QString &s)
+{
+    return s.toHtmlEscaped().replace(u'\'', QStringLiteral("&apos;"));
+}
+
 struct BootOutcome
 {
     bool cloned = false; // restored from the template
     QString cloneError;  // why restoring from the template failed (the VM booted instead)
 };
+
+// The VM's /workspace disk at <dir>/workspace.qcow2, made from `source`: a private copy for a
+// raw or warm VM; for a session's VM a link to the session's persistent disk `wsDisk` (made from
+// `source` first when it does not exist), so removing the VM's directory never touches it.
+Status placeWorkspace(const QString &source, const QString &dir, const QString &wsDisk)
+{
+    const QString ws = dir + QStringLiteral("/workspace.qcow2");
+    if (wsDisk.isEmpty()) {
+        if (!QFile::copy(source, ws))
+            return ApiError::internal(QStringLiteral("cannot create the workspace disk in %1").arg(dir));
+        QFile::setPermissions(ws, QFile::ReadOwner | QFile::WriteOwner);
+        return Ok{};
+    }
+    if (!QFile::exists(wsDisk)) {
+        QDir().mkpath(QFileInfo(wsDisk).absolutePath());
+        const bool made = QFile::copy(source, wsDisk + QStringLiteral(".new"))
+                          && QFile::rename(wsDisk + QStringLiteral(".new"), wsDisk);
+        QFile::remove(wsDisk + QStringLiteral(".new"));
+        if (!made)
+            return ApiError::internal(QStringLiteral("cannot create the workspace disk %1").arg(wsDisk));
+        QFile::setPermissions(wsDisk, QFile::ReadOwner | QFile::WriteOwner);
+    }
+    if (!QFile::link(wsDisk, ws))
+        return ApiError::internal(QStringLiteral("cannot link the workspace disk into %1").arg(dir));
+    return Ok{};
+}
 
 // Restores a clone of the template into `dir` (blocking, on the libvirt pool): the template's
 // disks are copied (the root overlay and the formatted workspace: a few MiB), the workspace to
@@ -65,21 +98,15 @@ Status restoreClone(LibvirtHost *lv, const QString &templateDir, const QString &
         if (!wsDisk.isEmpty())
             QFile::remove(wsDisk);
     };
-    bool ok = QFile::copy(templateDir + QStringLiteral("/root.qcow2"), root);
-    if (ok && wsDisk.isEmpty()) {
-        ok = QFile::copy(templateDir + QStringLiteral("/workspace.qcow2"), ws);
-    } else if (ok) {
-        QDir().mkpath(QFileInfo(wsDisk).absolutePath());
-        ok = QFile::copy(templateDir + QStringLiteral("/workspace.qcow2"), wsDisk + QStringLiteral(".new"))
-             && QFile::rename(wsDisk + QStringLiteral(".new"), wsDisk) && QFile::link(wsDisk, ws);
-        QFile::remove(wsDisk + QStringLiteral(".new"));
-    }
-    if (!ok) {
+    if (!QFile::copy(templateDir + QStringLiteral("/root.qcow2"), root)) {
         undo();
-        return ApiError::internal(QStringLiteral("cannot copy the template's disks into %1").arg(dir));
+        return ApiError::internal(QStringLiteral("cannot copy the template's root disk into %1").arg(dir));
     }
-    QFile::setPermissions(wsDisk.isEmpty() ? ws : wsDisk, QFile::ReadOwner | QFile::WriteOwner);
     QFile::setPermissions(root, QFile::ReadOwner | QFile::WriteOwner);
+    if (Status placed = placeWorkspace(templateDir + QStringLiteral("/workspace.qcow2"), dir, wsDisk); !placed) {
+        undo();
+        return placed;
+    }
     Status s = saveimage::restoreWithXml(templateDir + QStringLiteral("/state.save"), xml,
                                          dir + QStringLiteral("/state.fifo"),
                                          [lv](const QString &path) { return lv->restoreBlocking(path); });
@@ -260,7 +287,7 @@ int SandboxManager::warmCount() const
 
 QString SandboxManager::domainXml(const Vm &vm) const
 {
-    auto esc = [](const QString &s) { return s.toHtmlEscaped(); };
+    const auto esc = xmlEscaped;
     const bool kvm = m_config.useKvm();
     // Measured under TCG (printk timestamps on the serial console): `acpi=off` saves ~1.5 s of
     // ACPI table interpretation and PCI link setup; interrupts route through the BIOS's MP/PIR
@@ -379,7 +406,7 @@ void SandboxManager::doBoot(Vm *vm)
     const QString wsDisk = vm->workspaceDisk;
     const QString xml = domainXml(*vm);
     // A fresh base VM is restored from the template when there is one (DESIGN.md "VM templates").
-    const QByteArray clone = templateFits(*vm) ? cloneXml(*vm) : QByteArray();
+    const QByteArray clone = templateFits(*vm) ? cloneXml(*vm, xml) : QByteArray();
     const QString templateDir = m_template.dir;
     LibvirtHost *lv = m_libvirt;
     m_libvirt->run<BootOutcome>(
@@ -408,24 +435,8 @@ void SandboxManager::doBoot(Vm *vm)
                     return ApiError::internal(QStringLiteral("qemu-img create failed: %1")
                                                   .arg(QString::fromUtf8(img.readAllStandardError()).trimmed()));
             }
-            const QString ws = dir + QStringLiteral("/workspace.qcow2");
-            if (wsDisk.isEmpty()) {
-                if (!QFile::copy(wsTemplate, ws))
-                    return ApiError::internal(QStringLiteral("cannot create the workspace disk in %1").arg(dir));
-                QFile::setPermissions(ws, QFile::ReadOwner | QFile::WriteOwner);
-            } else {
-                // A session's persistent workspace: the VM's disk path is a link to it, so
-                // removing the VM's directory never touches the workspace.
-                if (!QFile::exists(wsDisk)) {
-                    QDir().mkpath(QFileInfo(wsDisk).absolutePath());
-                    if (!QFile::copy(wsTemplate, wsDisk + QStringLiteral(".new"))
-                        || !QFile::rename(wsDisk + QStringLiteral(".new"), wsDisk))
-                        return ApiError::internal(QStringLiteral("cannot create the workspace disk %1").arg(wsDisk));
-                    QFile::setPermissions(wsDisk, QFile::ReadOwner | QFile::WriteOwner);
-                }
-                if (!QFile::link(wsDisk, ws))
-                    return ApiError::internal(QStringLiteral("cannot link the workspace disk into %1").arg(dir));
-            }
+            if (Status placed = placeWorkspace(wsTemplate, dir, wsDisk); !placed)
+                return placed.error();
             if (auto created = lv->createDomainBlocking(xml); !created)
                 return created.error();
             return outcome;
@@ -570,30 +581,32 @@ bool SandboxManager::templateFits(const Vm &vm) const
         && (vm.workspaceDisk.isEmpty() || !QFile::exists(vm.workspaceDisk));
 }
 
-QString SandboxManager::templateKey(const Vm &vm) const
+QStringList SandboxManager::vmNames(const Vm &vm)
+{
+    // Longest first: the directory and the domain name contain the id.
+    return {vm.dir, vm.socket, vm.proxySocket, vm.domain, vm.info.id};
+}
+
+QString SandboxManager::templateKey(const Vm &vm, QString xml)
 {
     // The domain XML without what differs between VMs: a template serves VMs that would boot
     // with the same kernel, image, memory, CPUs and devices.
-    QString xml = domainXml(vm);
-    for (const QString &s : {vm.dir, vm.socket, vm.proxySocket, vm.domain, vm.info.id})
-        xml.replace(s, QStringLiteral("@"));
+    for (const QString &s : vmNames(vm))
+        xml.replace(xmlEscaped(s), QStringLiteral("@"));
     return xml;
 }
 
-QByteArray SandboxManager::cloneXml(const Vm &vm) const
+QByteArray SandboxManager::cloneXml(const Vm &vm, const QString &xml) const
 {
-    if (!m_template.ready || m_template.key != templateKey(vm))
+    if (!m_template.ready || m_template.key != templateKey(vm, xml))
         return {};
-    // The template VM's names and paths become this VM's, longest first (the directory contains
-    // the id), and it gets a UUID of its own.
-    // Escaped as libvirt writes them (a data directory may contain `&` or `'`).
-    auto escaped = [](const QString &s) { return s.toHtmlEscaped().replace(u'\'', QStringLiteral("&apos;")).toUtf8(); };
-    QByteArray xml = m_template.xml;
-    const QStringList to{vm.dir, vm.socket, vm.proxySocket, vm.domain, vm.info.id};
+    // The template VM's names and paths become this VM's, and it gets a UUID of its own.
+    QByteArray clone = m_template.xml;
+    const QStringList to = vmNames(vm);
     for (int i = 0; i < m_template.from.size(); ++i)
-        xml.replace(escaped(m_template.from.at(i)), escaped(to.at(i)));
+        clone.replace(xmlEscaped(m_template.from.at(i)).toUtf8(), xmlEscaped(to.at(i)).toUtf8());
     static const QRegularExpression uuid(QStringLiteral("<uuid>[^<]*</uuid>"));
-    QString text = QString::fromUtf8(xml);
+    QString text = QString::fromUtf8(clone);
     text.replace(uuid, QStringLiteral("<uuid>%1</uuid>").arg(QUuid::createUuid().toString(QUuid::WithoutBraces)));
     return text.toUtf8();
 }
@@ -607,8 +620,8 @@ void SandboxManager::makeTemplate(Vm *vm)
     vm->saving = true; // its domain stopping is expected
     vm->channel->detach();
     const QString id = vm->info.id, domain = vm->domain, dir = vm->dir, templateDir = m_template.dir;
-    const QString key = templateKey(*vm);
-    const QStringList from{vm->dir, vm->socket, vm->proxySocket, vm->domain, vm->info.id};
+    const QString key = templateKey(*vm, domainXml(*vm));
+    const QStringList from = vmNames(*vm);
     QElapsedTimer clock;
     clock.start();
     LibvirtHost *lv = m_libvirt;
@@ -667,24 +680,19 @@ void SandboxManager::reseed(Vm *vm, std::function<void()> then)
     QByteArray seed(64, Qt::Uninitialized);
     QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(seed.data()),
                                          reinterpret_cast<quint32 *>(seed.data() + seed.size()));
-    const QString id = vm->info.id;
-    vm->channel->request({{QStringLiteral("op"), QStringLiteral("reseed")},
-                          {QStringLiteral("data"), QString::fromLatin1(seed.toBase64())}},
-                         [this, id, then = std::move(then)](const QJsonObject &msg, bool final) {
-                             if (!final)
-                                 return;
-                             Vm *v = find(id);
-                             if (!v || v->info.state == State::Dead)
-                                 return;
-                             if (msg.value(QLatin1String("type")).toString() == QLatin1String("error")) {
-                                 const QString why = QStringLiteral("its random number generator could not be reseeded: %1")
-                                                         .arg(msg.value(QLatin1String("message")).toString());
-                                 dropTemplate(why);
-                                 return markDead(v, QStringLiteral("a VM restored from the template was not used: %1").arg(why));
-                             }
-                             v->info.fromTemplate = true;
-                             syncGuestClock(v, then);
-                         });
+    guestRequest(vm,
+                 {{QStringLiteral("op"), QStringLiteral("reseed")},
+                  {QStringLiteral("data"), QString::fromLatin1(seed.toBase64())}},
+                 [this, then = std::move(then)](Vm *v, const QJsonObject &msg) {
+                     if (msg.value(QLatin1String("type")).toString() == QLatin1String("error")) {
+                         const QString why = QStringLiteral("its random number generator could not be reseeded: %1")
+                                                 .arg(msg.value(QLatin1String("message")).toString());
+                         dropTemplate(why);
+                         return markDead(v, QStringLiteral("a VM restored from the template was not used: %1").arg(why));
+                     }
+                     v->info.fromTemplate = true;
+                     syncGuestClock(v, then);
+                 });
 }
 
 void SandboxManager::warmUp(Vm *vm)
@@ -722,6 +730,11 @@ void SandboxManager::warmUp(Vm *vm)
 void SandboxManager::guestExec(Vm *vm, QJsonObject request, std::function<void(Vm *, const QJsonObject &)> then)
 {
     request.insert(QStringLiteral("op"), QStringLiteral("exec"));
+    guestRequest(vm, request, std::move(then));
+}
+
+void SandboxManager::guestRequest(Vm *vm, const QJsonObject &request, std::function<void(Vm *, const QJsonObject &)> then)
+{
     const QString id = vm->info.id;
     vm->channel->request(request, [this, id, then = std::move(then)](const QJsonObject &msg, bool final) {
         if (!final)

@@ -214,8 +214,9 @@ private:
         int failures = 0;    // templates are given up on after a few failures
     };
     bool templateFits(const Vm &vm) const; // a fresh base VM with unrestricted networking
-    QString templateKey(const Vm &vm) const;
-    QByteArray cloneXml(const Vm &vm) const; // the template's XML for `vm`, or empty
+    static QStringList vmNames(const Vm &vm); // what differs between VMs' XML: paths, names, id
+    static QString templateKey(const Vm &vm, QString xml); // `xml`: domainXml(vm)
+    QByteArray cloneXml(const Vm &vm, const QString &xml) const; // the template's XML for `vm`, or empty
     void makeTemplate(Vm *vm);
     void dropTemplate(const QString &why);
     void reseed(Vm *vm, std::function<void()> then);
@@ -226,6 +227,8 @@ private:
     // An exec of the manager's own (forwarder, warm-up, clock) on `vm`'s agent: `then` gets the
     // final message, only while the VM is still there and not dead.
     void guestExec(Vm *vm, QJsonObject request, std::function<void(Vm *, const QJsonObject &)> then);
+    // The same for any agent request (`request` carries its op).
+    void guestRequest(Vm *vm, const QJsonObject &request, std::function<void(Vm *, const QJsonObject &)> then);
     static bool execSucceeded(const QJsonObject &final); // no agent error, exit code 0
     void markDead(Vm *vm, const QString &reason);
     void fillPool();

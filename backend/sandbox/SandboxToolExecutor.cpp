@@ -94,6 +94,13 @@ struct SandboxToolExecutor::Session
     QString shellSandbox;  // the VM the shell runs in (empty: no shell)
     qint64 shellRid = 0;   // the agent's request id of the shell's exec (0 until started)
     quint64 shellGen = 0;  // bumps whenever the shell is dropped: late messages are ignored
+    // Forgets the shell (its process is gone or abandoned): the next bash call starts another.
+    void dropShell()
+    {
+        ++shellGen;
+        shellSandbox.clear();
+        shellRid = 0;
+    }
     // Calls waiting for the session's VM: one prepare → claim → populate serves them all.
     QList<std::function<void(const QString &sandboxId, const QString &error)>> claimWaiters;
     // The session may list resources its workspace does not have yet: at start (added while
@@ -207,9 +214,7 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
                 qCWarning(lcSandbox).noquote() << "session" << id << "idle for long: saving its sandbox failed ("
                                                << r.error().message() << "); it is stopped (workspace kept)";
                 if (Session *s2 = self->m_sessions.value(id)) {
-                    ++s2->shellGen;
-                    s2->shellSandbox.clear();
-                    s2->shellRid = 0;
+                    s2->dropShell();
                 }
                 if (self->m_sandboxes.sandboxForSession(id) == sbx)
                     self->m_sandboxes.releaseSession(id, false, [](Result<Ok>) {});
@@ -389,9 +394,7 @@ void SandboxToolExecutor::endSession(const QString &sessionId)
     if (Session *s = m_sessions.value(sessionId)) {
         s->pauseTimer.stop();
         s->stopTimer.stop();
-        ++s->shellGen;
-        s->shellSandbox.clear();
-        s->shellRid = 0;
+        s->dropShell();
     }
     if (m_sandboxes.sandboxForSession(sessionId).isEmpty())
         return;
@@ -613,9 +616,7 @@ void SandboxToolExecutor::bashShellEnded(const QString &sid, quint64 gen, const 
     Session *s = m_sessions.value(sid);
     if (!s || s->shellGen != gen)
         return;
-    ++s->shellGen;
-    s->shellSandbox.clear();
-    s->shellRid = 0;
+    s->dropShell();
     if (!s->bashCurrent)
         return;
     const QString out = displayOutput(s->buf, s->dropped);
@@ -654,9 +655,7 @@ void SandboxToolExecutor::killShell(const QString &sid)
                                         {QStringLiteral("target"), s->shellRid},
                                         {QStringLiteral("signal"), 9}},
                             [](const QJsonObject &, bool) {}, true);
-    ++s->shellGen;
-    s->shellSandbox.clear();
-    s->shellRid = 0;
+    s->dropShell();
     s->nonce.clear();
 }
 

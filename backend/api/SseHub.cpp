@@ -7,6 +7,9 @@
 #include <QLoggingCategory>
 #include <QTcpSocket>
 
+#include <cerrno>
+#include <sys/socket.h>
+
 Q_LOGGING_CATEGORY(lcSse, "vivarium.sse")
 
 namespace viv {
@@ -66,7 +69,21 @@ bool SseHub::sendChunk(Subscriber &s, const QByteArray &chunked)
         qCWarning(lcSse) << "dropping a slow SSE subscriber of" << s.sessionId;
         return false;
     }
-    if (s.socket->write(chunked) != chunked.size())
+    qsizetype sent = 0;
+    if (s.direct && s.socket->bytesToWrite() == 0) {
+        // Nothing queued in Qt's buffer: hand the bytes straight to the kernel, one send() and
+        // no copy into the socket's buffer (this loop runs once per subscriber per event).
+        const ssize_t n = ::send(int(s.socket->socketDescriptor()), chunked.constData(),
+                                 size_t(chunked.size()), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return false;
+        sent = qMax<qsizetype>(0, n);
+        if (sent == chunked.size())
+            return true;
+    }
+    // The rest (or everything, when bytes are already queued) goes through the socket, in order.
+    const QByteArray rest = sent ? chunked.sliced(sent) : chunked;
+    if (s.socket->write(rest) != rest.size())
         return false;
     // Hand the bytes to the kernel now instead of on the next event-loop pass (the socket's
     // write notifier): the caller may keep this thread busy (more commits, other subscribers).
@@ -101,6 +118,8 @@ void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64
     sub->socket = socket;
     sub->reply = std::move(reply);
     sub->deltaTypes = deltas;
+    // Direct send() only on a plain TCP socket (an encrypting socket must do its own writes).
+    sub->direct = !socket->inherits("QSslSocket") && socket->socketDescriptor() >= 0;
     sub->lastSeq = afterSeq.value_or(high);
     for (const LoggedEvent &e : std::as_const(backlog)) {
         if (!send(*sub, frame(e.event.value(QStringLiteral("type")).toString().toUtf8(),

@@ -59,6 +59,7 @@ private:
         ReplyPtr reply;
         QStringList deltaTypes;
         qint64 lastSeq = 0;
+        bool direct = false; // plain TCP: sendChunk() may write to the descriptor itself
     };
     using SubscriberPtr = std::shared_ptr<Subscriber>;
 

@@ -2,6 +2,7 @@
 // Last-Event-ID replay, driven over a real loopback socket.
 
 #include "ApiHarness.h"
+#include "api/SseHub.h"
 #include "services/EventLog.h"
 #include "store/Database.h"
 
@@ -988,6 +989,35 @@ private Q_SLOTS:
         QCOMPARE(c.events()[0].event, S("agent.message"));
         QCOMPARE(c.events()[0].id, id);
         QVERIFY(c.events()[0].data.value(S("processed_at")).isString());
+    }
+
+    // A subscriber that stops reading: the kernel's socket buffers fill, the hub's direct send()
+    // goes partial, and the rest queues in the socket; once the reader reads again it gets every
+    // event, whole and in order.
+    void aReaderThatFallsBehindGetsEverythingInOrder()
+    {
+        const QString sid = createSession().value(S("id")).toString();
+        SseClient c;
+        QVERIFY(c.open(h->backend->port(), S("/v1/sessions/%1/events/stream").arg(sid)));
+        c.socket.setReadBufferSize(16 * 1024); // Qt stops reading once this much is unread
+        const QString filler(12 * 1024, u'x');
+        QStringList ids;
+        for (int i = 0; i < 1000; ++i) { // ~12 MB: more than loopback buffers, under the drop limit
+            ids << appendAgentEvent(sid, QJsonObject{{S("type"), S("agent.message")},
+                                                     {S("content"), QJsonArray{QJsonObject{{S("type"), S("text")},
+                                                                                           {S("text"), QString(S("%1 ").arg(i) + filler)}}}}});
+            QVERIFY(!ids.last().isEmpty());
+        }
+        QCOMPARE(h->backend->sse().subscriberCount(sid), 1); // still subscribed, not dropped
+        c.socket.setReadBufferSize(0);
+        QVERIFY(c.waitForEvents(1000, 30000));
+        const auto got = c.events();
+        QCOMPARE(got.size(), 1000);
+        for (int i = 0; i < 1000; ++i) {
+            QCOMPARE(got[i].id, ids[i]);
+            QCOMPARE(got[i].data.value(S("content")).toArray()[0].toObject().value(S("text")).toString(),
+                     S("%1 ").arg(i) + filler);
+        }
     }
 
     void deletingTheSessionClosesItsStreams()

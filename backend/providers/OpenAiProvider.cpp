@@ -103,6 +103,26 @@ void translate(const QJsonObject &message, QJsonArray &out)
                            {QStringLiteral("content"), allText ? QJsonValue(textOf(parts)) : QJsonValue(parts)}});
 }
 
+// An error inside a 200 stream has no HTTP status. Servers put a number in `code` (vLLM,
+// llama.cpp) or OpenAI's strings in `code` / `type` (rate_limit_exceeded, server_error, …);
+// map them to the status the same error would have had, so retries classify alike.
+int statusOfStreamError(const QJsonObject &err)
+{
+    const QJsonValue code = err.value(QStringLiteral("code"));
+    bool numeric = false;
+    const int n = code.isDouble() ? code.toInt() : code.toString().toInt(&numeric);
+    if ((code.isDouble() || numeric) && n >= 400 && n < 600)
+        return n;
+    const QString what = (code.toString() + u' ' + err.value(QStringLiteral("type")).toString()).toLower();
+    if (what.contains(QStringLiteral("rate_limit")) || what.contains(QStringLiteral("quota")))
+        return 429;
+    if (what.contains(QStringLiteral("overloaded")))
+        return 529;
+    if (what.contains(QStringLiteral("invalid_request")) || what.contains(QStringLiteral("context_length")))
+        return 400;
+    return 500;
+}
+
 class OpenAiCall final : public SseStreamCall
 {
 public:
@@ -117,9 +137,7 @@ protected:
         }
         const QJsonObject o = QJsonDocument::fromJson(e.data).object();
         if (o.contains(QStringLiteral("error"))) {
-            const QJsonObject err = o.value(QStringLiteral("error")).toObject();
-            const int code = err.value(QStringLiteral("code")).toInt();
-            return classifyHttpError(code >= 400 ? code : 500, e.data, -1);
+            return classifyHttpError(statusOfStreamError(o.value(QStringLiteral("error")).toObject()), e.data, -1);
         }
         const QJsonObject usage = o.value(QStringLiteral("usage")).toObject();
         if (!usage.isEmpty()) {

@@ -34,6 +34,11 @@ QJsonObject stop(const QString &type)
     return QJsonObject{{kType, type}};
 }
 
+QJsonObject requiresAction(const QStringList &eventIds)
+{
+    return QJsonObject{{kType, QStringLiteral("requires_action")}, {QStringLiteral("event_ids"), QJsonArray::fromStringList(eventIds)}};
+}
+
 QJsonObject idle(const QJsonObject &stopReason)
 {
     return ev(QStringLiteral("session.status_idle"),
@@ -196,13 +201,25 @@ void SessionRuntime::onUserEvent(const QJsonObject &e)
             it->decisionEventId = id;
         }
         if (m_phase == Phase::AwaitingAction) {
-            bool all = true;
-            for (const Pending &p : std::as_const(m_pending))
-                all = all && p.resolved;
-            if (all)
+            const QStringList waiting = unresolved();
+            if (waiting.isEmpty())
                 continueAfterActions();
+            else if (!m_restoring)
+                // Official semantics: resolving fewer than all re-emits the idle with the rest.
+                commit({idle(requiresAction(waiting))}, QStringLiteral("idle"));
         }
     }
+}
+
+QStringList SessionRuntime::unresolved() const
+{
+    QStringList waiting;
+    for (const QString &id : std::as_const(m_order)) {
+        auto it = m_pending.constFind(id);
+        if (it != m_pending.constEnd() && !it->resolved)
+            waiting << id;
+    }
+    return waiting;
 }
 
 void SessionRuntime::pump()
@@ -492,22 +509,12 @@ void SessionRuntime::onToolDone(const QString &toolUseId, const ToolResult &resu
 
 void SessionRuntime::afterTools()
 {
-    QStringList waiting;
-    for (const QString &id : std::as_const(m_order)) {
-        auto it = m_pending.constFind(id);
-        if (it != m_pending.constEnd() && !it->resolved)
-            waiting << id;
-    }
+    const QStringList waiting = unresolved();
     if (waiting.isEmpty() && !m_pending.isEmpty())
         return continueAfterActions(); // every answer arrived while tools ran
     if (waiting.isEmpty())
         return requestModel();
-    QJsonArray ids;
-    for (const QString &id : std::as_const(waiting))
-        ids.append(id);
-    QJsonObject reason = stop(QStringLiteral("requires_action"));
-    reason.insert(QStringLiteral("event_ids"), ids);
-    if (!commit({idle(reason)}, QStringLiteral("idle")))
+    if (!commit({idle(requiresAction(waiting))}, QStringLiteral("idle")))
         return;
     m_phase = Phase::AwaitingAction;
     measure();
@@ -664,6 +671,8 @@ void SessionRuntime::restore()
     QSet<QString> answered;
     QJsonObject lastIdle;
     QStringList order;
+    QStringList actionIds; // every id a requires_action of the current wait listed (partial
+                           // answers re-emit the idle with fewer ids)
     for (const LoggedEvent &le : std::as_const(*events)) {
         const QJsonObject &e = le.event;
         const QString type = e.value(kType).toString();
@@ -676,14 +685,20 @@ void SessionRuntime::restore()
             answered.insert(e.value(QStringLiteral("custom_tool_use_id")).toString());
         } else if (type == u"session.status_idle") {
             lastIdle = e;
+            const QJsonObject r = e.value(QStringLiteral("stop_reason")).toObject();
+            if (r.value(kType).toString() != u"requires_action")
+                actionIds.clear();
+            for (const QJsonValue &v : r.value(QStringLiteral("event_ids")).toArray())
+                if (!actionIds.contains(v.toString()))
+                    actionIds << v.toString();
         } else if (type == u"session.status_running") {
             lastIdle = {};
+            actionIds.clear();
         }
     }
     const QJsonObject reason = lastIdle.value(QStringLiteral("stop_reason")).toObject();
     if (reason.value(kType).toString() == u"requires_action") {
-        for (const QJsonValue &v : reason.value(QStringLiteral("event_ids")).toArray()) {
-            const QString id = v.toString();
+        for (const QString &id : std::as_const(actionIds)) {
             const QJsonObject use = toolUses.value(id);
             if (use.isEmpty() || answered.contains(id))
                 continue;
@@ -706,20 +721,18 @@ void SessionRuntime::restore()
         if (type == u"user.message")
             m_queue.append(le.event);
     }
-    // Confirmations that were logged but not consumed (crash between the two) apply now.
+    // Confirmations that were logged but not consumed (a partial answer, or a crash between
+    // the two) apply now; they were answered before, so no idle is re-emitted for them.
+    m_restoring = true;
     for (const LoggedEvent &le : std::as_const(*pending)) {
         if (le.event.value(kType).toString() == u"user.tool_confirmation")
             onUserEvent(le.event);
         else if (le.event.value(kType).toString() == u"user.interrupt")
             commit({}, {}, {le.event.value(kId).toString()}); // nothing runs after a restart
     }
-    if (m_phase == Phase::AwaitingAction) {
-        bool all = true;
-        for (const Pending &p : std::as_const(m_pending))
-            all = all && p.resolved;
-        if (all) // every answer was logged before the restart: continue the turn
-            return continueAfterActions();
-    }
+    m_restoring = false;
+    if (m_phase == Phase::AwaitingAction && unresolved().isEmpty())
+        return continueAfterActions(); // every answer was logged before the restart: continue
     pump();
 }
 
@@ -797,9 +810,10 @@ void RuntimeManager::start()
     // process died. Its turn is NOT replayed: a model request may already have been billed and
     // a tool may already have changed the sandbox, so re-running either could duplicate side
     // effects. The turn is closed in the log instead — open span ended, unfinished tool calls
-    // get an error result, a session.error says the turn was interrupted by a restart — and the
-    // session goes idle. Inputs that were acknowledged but never started are durable and
-    // still owed an answer, so the queue is then resumed in order.
+    // get an error result, a session.error (retry_status exhausted) says the turn was
+    // interrupted by a restart — and the session goes idle with retries_exhausted. As for any
+    // exhausted turn, messages queued behind it are flushed: they stay in the log and reach the
+    // model as history with the client's next message (recoverSession).
     for (const QString &id : m_sessions.idsInStatus({QStringLiteral("running"), QStringLiteral("rescheduling")}))
         recoverSession(id);
     for (const QString &id : m_sessions.allIds())
@@ -877,6 +891,14 @@ void RuntimeManager::recoverSession(const QString &sessionId)
     SessionService::RuntimeCommit c;
     c.events = out;
     c.status = QStringLiteral("idle");
+    // retry_status "exhausted" means the turn is dead and queued inputs are flushed (official
+    // semantics): messages queued behind the interrupted turn are consumed without a turn of
+    // their own. They stay in the log, and the model sees them with the next message.
+    if (auto queued = m_log.pending(sessionId)) {
+        for (const LoggedEvent &le : std::as_const(*queued))
+            if (le.event.value(kType).toString() == u"user.message")
+                c.processed << le.event.value(kId).toString();
+    }
     if (auto r = m_sessions.commitRuntime(sessionId, c); !r)
         qCWarning(lcRuntime).noquote() << "recovery of session" << sessionId << "failed:" << r.error().message();
     else

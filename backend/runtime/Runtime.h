@@ -78,6 +78,7 @@ private:
     void onToolDone(const QString &toolUseId, const ToolResult &result);
     void afterTools();
     void continueAfterActions();
+    QStringList unresolved() const; // pending action ids still unanswered, in call order
     void endTurn(const QJsonObject &stopReason, QList<QJsonObject> extra = {}, const ModelUsage &usage = {});
     void interrupt(const QString &interruptEventId);
     void measure();
@@ -104,6 +105,7 @@ private:
     QString m_thinkingId;
     QElapsedTimer m_running_since;
     quint64 m_generation = 0;                // bumps on interrupt: stale async answers are ignored
+    bool m_restoring = false;                // restore() replays logged answers: no re-emitted idles
     // Per-turn overhead measurement (bench, RuntimeManager::turnMeasured): the build of the
     // model request that ended the turn (requestModel() → request handed to the network,
     // excluding keychain waits; the span.model_request_start commit follows), then the tail

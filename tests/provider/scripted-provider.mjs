@@ -18,6 +18,9 @@
 //   error         {status, type?, message?}  → HTTP error with the vendor's error body
 //   delay_ms      wait before answering; chunk_delay_ms: wait between stream chunks
 //   hang          true: after the text's first chunk the stream stalls until the client closes
+//   stream_error  {type?, message?, code?}: after the text's first chunk, an error inside the 200
+//                 stream (Anthropic `event: error`; OpenAI `data: {"error": …}`), then the end
+// Each recorded request has `closedEarly`: true once the client closed it before the reply ended.
 
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +80,11 @@ async function streamAnthropic(res, reply, closed) {
                 while (!closed()) await sleep(20);
                 return;
             }
+            if (reply.stream_error && i === 0) {
+                await send('error', { type: 'error', error: { type: reply.stream_error.type ?? 'overloaded_error', message: reply.stream_error.message ?? 'scripted stream error' } });
+                if (!closed()) res.end();
+                return;
+            }
         }
         await send('content_block_stop', { type: 'content_block_stop', index });
         ++index;
@@ -112,6 +120,12 @@ async function streamOpenAi(res, reply, closed) {
         if (!(await send({ choices: [{ index: 0, delta: { content: parts[i] }, finish_reason: null }] }))) return;
         if (reply.hang && i === 0) {
             while (!closed()) await sleep(20);
+            return;
+        }
+        if (reply.stream_error && i === 0) {
+            const e = reply.stream_error;
+            await send(JSON.stringify({ error: { message: e.message ?? 'scripted stream error', type: e.type ?? 'server_error', code: e.code ?? null } }));
+            if (!closed()) res.end();
             return;
         }
     }
@@ -176,7 +190,8 @@ export async function startScriptedProvider({ port = 0 } = {}) {
             return;
         }
         let isClosed = false;
-        res.on('close', () => { isClosed = true; });
+        record.closedEarly = false;
+        res.on('close', () => { isClosed = true; if (!res.writableFinished) record.closedEarly = true; });
         const closed = () => isClosed || res.destroyed;
         if (reply.delay_ms) await sleep(reply.delay_ms);
         if (closed()) return;

@@ -1,7 +1,7 @@
 // Shared harness for the SDK conformance suite: starts a private vivariumd on loopback and
 // hands back an official Anthropic SDK client pointed at it.
 //
-//   VIVARIUMD   path of the vivariumd binary (default /work/main/build/bin/vivariumd)
+//   VIVARIUMD   path of the vivariumd binary (default <repo>/build/bin/vivariumd; ctest sets it)
 //
 // Every test file calls useServer() once; the server is started in before() and killed in
 // after(). Each server gets a fresh temporary data directory and a random API key.
@@ -43,7 +43,7 @@ export const {
 } = sdk;
 
 export const BETA_HEADER = 'managed-agents-2026-04-01';
-export const DEFAULT_VIVARIUMD = '/work/main/build/bin/vivariumd';
+export const DEFAULT_VIVARIUMD = path.resolve(here, '../../build/bin/vivariumd');
 const START_TIMEOUT_MS = 30_000;
 
 function freePort() {

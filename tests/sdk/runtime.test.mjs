@@ -238,6 +238,76 @@ describe('tools', () => {
         assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
     });
 
+    test('always_allow: the tool runs at once, no confirmation, and the turn continues', async () => {
+        provider.reset();
+        provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'uname -a' } }] }, { text: 'Ran it.' });
+        const { session } = await newSession({
+            tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false },
+                configs: [{ name: 'bash', enabled: true, permission_policy: { type: 'always_allow' } }] }],
+        });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('which kernel?')] });
+        const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
+        assert.equal(idleCount(events), 1, 'one idle: the turn never stopped for an action');
+        const use = events.find((e) => e.type === 'agent.tool_use');
+        assert.equal(use.evaluated_permission, 'allow');
+        assert.deepEqual(use.evaluation, { type: 'always_allow' });
+        const result = events.find((e) => e.type === 'agent.tool_result');
+        assert.equal(result.tool_use_id, use.id);
+        assert.equal(result.is_error, true);
+        assert.match(result.content[0].text, /no sandbox is available/);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+        assert.equal(provider.requests.length, 2, 'the model got the result in a second request');
+        assert.equal(provider.requests[1].body.messages.at(-1).content[0].tool_use_id, use.id);
+    });
+
+    test('answering fewer than all pending actions re-emits requires_action with the remainder', async () => {
+        provider.reset();
+        provider.enqueue(
+            { tool_calls: [{ name: 'bash', input: { command: 'echo a' } }, { name: 'bash', input: { command: 'echo b' } }] },
+            { text: 'Both answered.' },
+        );
+        const { session } = await newSession(askAgent);
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('two commands')] });
+        let events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
+        const [a, b] = events.filter((e) => e.type === 'agent.tool_use');
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'requires_action', event_ids: [a.id, b.id] });
+
+        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: a.id, result: 'allow' }] });
+        events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'requires_action', event_ids: [b.id] });
+        assert.ok(!events.some((e) => e.type === 'agent.tool_result'), 'nothing runs until every action is answered');
+        assert.equal(provider.requests.length, 1);
+
+        await srv.client.beta.sessions.events.send(session.id, {
+            events: [{ type: 'user.tool_confirmation', tool_use_id: b.id, result: 'deny', deny_message: 'not b' }],
+        });
+        events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 3);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+        const results = Object.fromEntries(events.filter((e) => e.type === 'agent.tool_result').map((e) => [e.tool_use_id, e.content[0].text]));
+        assert.match(results[a.id], /no sandbox is available/, 'the allowed call ran');
+        assert.match(results[b.id], /not b/, 'the denied call carries the deny message');
+    });
+
+    test('a custom tool result with is_error reaches the model as an error result', async () => {
+        provider.reset();
+        provider.enqueue({ tool_calls: [{ name: 'lookup', input: { q: 'x' } }] }, { text: 'The lookup failed.' });
+        const { session } = await newSession({
+            tools: [{ type: 'custom', name: 'lookup', description: 'Look up', input_schema: { type: 'object', properties: { q: { type: 'string' } } } }],
+        });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('look up x')] });
+        let events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
+        const use = events.find((e) => e.type === 'agent.custom_tool_use');
+        await srv.client.beta.sessions.events.send(session.id, {
+            events: [{ type: 'user.custom_tool_result', custom_tool_use_id: use.id, is_error: true, content: [{ type: 'text', text: 'backend unreachable' }] }],
+        });
+        events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+        assert.deepEqual(provider.requests[1].body.messages.at(-1), {
+            role: 'user',
+            content: [{ type: 'tool_result', tool_use_id: use.id, is_error: true, content: [{ type: 'text', text: 'backend unreachable' }] }],
+        });
+    });
+
     test('auto policy: read-only tools run, others ask', async () => {
         provider.reset();
         provider.enqueue({ tool_calls: [{ name: 'read', input: { file_path: '/etc/hostname' } }, { name: 'write', input: { file_path: '/tmp/x', content: 'y' } }] });
@@ -321,6 +391,7 @@ describe('queue, interrupt, usage', () => {
         assert.deepEqual(events[idleIdx].stop_reason, { type: 'end_turn' });
         assert.ok(!events.slice(0, idleIdx).some((e) => e.type === 'agent.message'), 'no half message is persisted');
         assert.ok(events.slice(0, idleIdx).some((e) => e.type === 'span.model_request_end'), 'the span is closed');
+        assert.equal(provider.requests[0].closedEarly, true, 'the HTTP request to the provider was aborted');
         // The queued message is then processed on its own turn.
         events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
         assert.equal(lastUserText(provider.requests[1]), 'queued one');
@@ -402,6 +473,66 @@ describe('provider errors', () => {
     });
 });
 
+describe('provider errors inside the stream, timeouts', () => {
+    test('an Anthropic error event mid-stream is classified and retried; nothing half-written is kept', async () => {
+        provider.reset();
+        provider.enqueue({ text: 'partial answer here', stream_error: { type: 'overloaded_error', message: 'busy' } }, { text: 'clean answer' });
+        const { session } = await newSession();
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
+        const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
+        const errors = events.filter((e) => e.type === 'session.error');
+        assert.deepEqual(errors.map((e) => [e.error.type, e.error.retry_status.type]), [['model_overloaded_error', 'retrying']]);
+        assert.deepEqual(events.filter((e) => e.type === 'agent.message').map((e) => e.content[0].text), ['clean answer']);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+    });
+
+    test('OpenAI in-stream errors with string codes: rate limit is retried, invalid request is not', async () => {
+        provider.reset();
+        provider.enqueue(
+            { text: 'partial', stream_error: { type: 'requests', code: 'rate_limit_exceeded', message: 'slow down' } },
+            { text: 'after the rate limit' },
+            { text: 'partial', stream_error: { type: 'invalid_request_error', code: 'context_length_exceeded', message: 'too long' } },
+        );
+        const { session } = await newSession({ model: 'openai/gpt-scripted' });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('one')] });
+        let events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
+        let errors = events.filter((e) => e.type === 'session.error');
+        assert.deepEqual(errors.map((e) => [e.error.type, e.error.retry_status.type]), [['model_rate_limited_error', 'retrying']]);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('two')] });
+        events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
+        errors = events.filter((e) => e.type === 'session.error');
+        assert.deepEqual(errors.at(-1).error.retry_status, { type: 'exhausted' });
+        assert.match(errors.at(-1).error.message, /too long/);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'retries_exhausted' });
+        assert.equal(provider.requests.length, 3, 'the invalid request was not retried');
+    });
+
+    test('a stream that stalls past VIVARIUM_MODEL_IDLE_TIMEOUT_MS fails the request, is retried, and the connection is closed', async () => {
+        const server = await startServer({ env: { ...serverEnv(), VIVARIUM_MODEL_IDLE_TIMEOUT_MS: '300', VIVARIUM_MODEL_MAX_RETRIES: '1' } });
+        try {
+            provider.reset();
+            provider.enqueue({ text: 'stalls after this', hang: true }, { text: 'second try' });
+            const e = await server.client.beta.environments.create({ name: `to-${uniq()}` });
+            const agent = await server.client.beta.agents.create({ name: `to-${uniq()}`, model: 'claude-sonnet-4-6' });
+            const session = await server.client.beta.sessions.create({ agent: agent.id, environment_id: e.id });
+            const t0 = Date.now();
+            await server.client.beta.sessions.events.send(session.id, { events: [userMessage('slow')] });
+            const events = await waitEvents(server.client, session.id, (ev) => idleCount(ev) >= 1);
+            const err = events.find((x) => x.type === 'session.error');
+            assert.equal(err.error.type, 'model_request_failed_error');
+            assert.equal(err.error.retry_status.type, 'retrying');
+            assert.match(err.error.message, /stalled for 0.3 s/);
+            assert.equal(provider.requests[0].closedEarly, true, 'the stalled request was closed');
+            assert.equal(events.filter((x) => x.type === 'agent.message').at(-1).content[0].text, 'second try');
+            assert.ok(Date.now() - t0 < 5000, 'the stall was cut after the idle timeout');
+        } finally {
+            await server.stop();
+        }
+    });
+});
+
 describe('LLM vault', () => {
     test('a vault with vivarium.llm.* metadata and a static_bearer credential selects provider, URL and key', async () => {
         provider.reset();
@@ -421,44 +552,109 @@ describe('LLM vault', () => {
         const req = provider.requests[0];
         assert.equal(req.path, '/v1/chat/completions', 'the vault says openai');
         assert.equal(req.headers.authorization, `Bearer ${token}`, 'the key from the keychain');
+        assert.equal(req.body.model, 'claude-sonnet-4-6', 'the model id is sent as the agent names it');
         assert.ok(!srv.log().includes(token));
     });
 });
 
 describe('durability: kill -9 mid-turn', () => {
-    test('after restart no session is running: the turn is closed with session.error, the queue resumes', async () => {
+    test('after restart no session is running: the turn is closed with session.error, queued input is flushed, the conversation continues', async () => {
         const p2 = await startScriptedProvider();
         const saved = provider;
         provider = p2;
         const first = await startServer({ env: serverEnv() });
         let second;
         try {
-            p2.enqueue({ text: 'never finishes', hang: true });
+            p2.enqueue({ text: 'earlier answer' }, { text: 'never finishes', hang: true });
             const e2 = await first.client.beta.environments.create({ name: `k9-${uniq()}` });
-            const agent = await first.client.beta.agents.create({ name: `k9-${uniq()}`, model: 'claude-sonnet-4-6' });
+            const agent = await first.client.beta.agents.create({ name: `k9-${uniq()}`, model: 'claude-sonnet-4-6', system: 'k9 system prompt' });
             const session = await first.client.beta.sessions.create({ agent: agent.id, environment_id: e2.id });
+            await first.client.beta.sessions.events.send(session.id, { events: [userMessage('earlier question')] });
+            await waitEvents(first.client, session.id, (ev) => idleCount(ev) >= 1);
             await first.client.beta.sessions.events.send(session.id, { events: [userMessage('long task'), userMessage('queued before the crash')] });
-            await p2.waitForRequests(1);
+            await p2.waitForRequests(2);
             assert.equal((await first.client.beta.sessions.retrieve(session.id)).status, 'running');
             await first.kill9();
 
-            p2.enqueue({ text: 'answer to the queued message' });
             second = await startServer({ env: serverEnv(), dataDir: first.dataDir, apiKey: first.apiKey });
-            const events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 2);
+            let events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 2);
             const err = events.find((e) => e.type === 'session.error');
             assert.equal(err.error.type, 'unknown_error');
             assert.match(err.error.message, /interrupted/);
-            const firstIdle = events.find((e) => e.type === 'session.status_idle');
-            assert.deepEqual(firstIdle.stop_reason, { type: 'retries_exhausted' });
+            assert.deepEqual(err.error.retry_status, { type: 'exhausted' });
+            assert.deepEqual(lastIdle(events).stop_reason, { type: 'retries_exhausted' });
             const spanStarts = events.filter((e) => e.type === 'span.model_request_start').length;
             const spanEnds = events.filter((e) => e.type === 'span.model_request_end').length;
             assert.equal(spanStarts, spanEnds, 'every span is closed');
-            assert.equal(lastUserText(p2.requests.at(-1)), 'queued before the crash', 'the queue resumed');
-            assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+            const queued = events.find((e) => e.type === 'user.message' && e.content[0].text === 'queued before the crash');
+            assert.ok(typeof queued.processed_at === 'string', 'the queued message was flushed (exhausted semantics)');
             const s = await second.client.beta.sessions.retrieve(session.id);
             assert.equal(s.status, 'idle');
             const running = await collect(second.client.beta.sessions.list({ statuses: ['running', 'rescheduling'] }));
             assert.deepEqual(running, [], 'no session is left running');
+            await sleep(300);
+            assert.equal(p2.requests.length, 2, 'nothing was replayed or started on its own after the restart');
+
+            // The next message continues the same conversation: everything before the crash is
+            // rebuilt from the log and reaches the model.
+            p2.enqueue({ text: 'continuing' });
+            await second.client.beta.sessions.events.send(session.id, { events: [userMessage('are you there?')] });
+            events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 3);
+            assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+            const req = p2.requests[2].body;
+            assert.equal(req.system, 'k9 system prompt');
+            const texts = req.messages.flatMap((m) => (typeof m.content === 'string' ? [m.content]
+                : m.content.filter((b) => b.type === 'text').map((b) => b.text)));
+            for (const t of ['earlier question', 'earlier answer', 'long task', 'queued before the crash', 'are you there?'])
+                assert.ok(texts.includes(t), `"${t}" reaches the model after the restart: ${JSON.stringify(texts)}`);
+            assert.equal(texts.indexOf('earlier question') < texts.indexOf('earlier answer'), true);
+            assert.equal(texts.at(-1), 'are you there?');
+        } finally {
+            await second?.stop();
+            await first.stop();
+            provider = saved;
+            await p2.close();
+        }
+    });
+
+    test('a turn waiting for requires_action survives kill -9, including an answer given before it', async () => {
+        const p2 = await startScriptedProvider();
+        const saved = provider;
+        provider = p2;
+        const first = await startServer({ env: serverEnv() });
+        let second;
+        try {
+            p2.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'echo 1' } }, { name: 'bash', input: { command: 'echo 2' } }] });
+            const e2 = await first.client.beta.environments.create({ name: `k9ra-${uniq()}` });
+            const agent = await first.client.beta.agents.create({
+                name: `k9ra-${uniq()}`, model: 'claude-sonnet-4-6',
+                tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false }, configs: [{ name: 'bash', enabled: true, permission_policy: { type: 'always_ask' } }] }],
+            });
+            const session = await first.client.beta.sessions.create({ agent: agent.id, environment_id: e2.id });
+            await first.client.beta.sessions.events.send(session.id, { events: [userMessage('two commands')] });
+            let events = await waitEvents(first.client, session.id, (ev) => idleCount(ev) >= 1);
+            const [a, b] = events.filter((e) => e.type === 'agent.tool_use');
+            await first.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: a.id, result: 'allow' }] });
+            await waitEvents(first.client, session.id, (ev) => idleCount(ev) >= 2);
+            await first.kill9();
+
+            second = await startServer({ env: serverEnv(), dataDir: first.dataDir, apiKey: first.apiKey });
+            await sleep(300);
+            events = await collect(second.client.beta.sessions.events.list(session.id));
+            assert.equal(idleCount(events), 2, 'the restart adds no idle: the session still waits');
+            assert.deepEqual(lastIdle(events).stop_reason, { type: 'requires_action', event_ids: [b.id] });
+            assert.equal((await second.client.beta.sessions.retrieve(session.id)).status, 'idle');
+
+            p2.enqueue({ text: 'done after the restart' });
+            await second.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: b.id, result: 'deny', deny_message: 'skip 2' }] });
+            events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 3);
+            assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+            const results = Object.fromEntries(events.filter((e) => e.type === 'agent.tool_result').map((e) => [e.tool_use_id, e.content[0].text]));
+            assert.match(results[a.id], /no sandbox is available/, 'the allow given before the crash still applied');
+            assert.match(results[b.id], /skip 2/);
+            assert.equal(p2.requests.length, 2);
+            const toolResults = p2.requests[1].body.messages.at(-1).content.filter((c) => c.type === 'tool_result').map((c) => c.tool_use_id);
+            assert.deepEqual(toolResults.sort(), [a.id, b.id].sort(), 'both results go back to the model (in log order)');
         } finally {
             await second?.stop();
             await first.stop();

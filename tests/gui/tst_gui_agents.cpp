@@ -29,12 +29,17 @@ private Q_SLOTS:
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true);
-        QVERIFY(h.waitReady());
-        window = new MainWindow(h.bridge);
+        h = std::make_unique<GuiHarness>(); // inside the run: its log tee must follow QTest's handler
+        QVERIFY(h->waitReady());
+        window = new MainWindow(h->bridge);
         window->show();
         window->showArea(MainWindow::Agents);
     }
-    void cleanupTestCase() { delete window; }
+    void cleanupTestCase()
+    {
+        delete window;
+        h.reset();
+    }
 
     void createEditDiff()
     {
@@ -68,7 +73,7 @@ private Q_SLOTS:
         QVERIFY(id.startsWith(QStringLiteral("agent_")));
 
         // Stored as designed (read back from the backend, not from the widgets).
-        auto stored = h.run<QJsonObject>([id](Backend &b) { return b.agents().retrieve(id); });
+        auto stored = h->run<QJsonObject>([id](Backend &b) { return b.agents().retrieve(id); });
         QVERIFY(stored);
         QCOMPARE(stored->value(QStringLiteral("system")).toString(), QStringLiteral("You analyse data carefully."));
         const QJsonArray configs = stored->value(QStringLiteral("tools")).toArray().at(0).toObject()
@@ -158,7 +163,7 @@ private Q_SLOTS:
     }
 
 private:
-    GuiHarness h;
+    std::unique_ptr<GuiHarness> h;
     MainWindow *window = nullptr;
 };
 

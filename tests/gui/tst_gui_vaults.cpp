@@ -19,7 +19,9 @@
 using namespace viv;
 
 namespace {
-const QString kSecret = QStringLiteral("s3cr3t-Value-4711-do-not-show");
+// Recorded for the end-of-suite secret scan (GuiArtifacts): neither may reach the data dir or log.
+const QString kSecret = GuiArtifacts::recordSecret(GuiArtifacts::unique(QStringLiteral("s3cr3t-Value-4711-do-not-show-")));
+const QString kSettingsKey = GuiArtifacts::recordSecret(GuiArtifacts::unique(QStringLiteral("sk-oai-saved-in-settings-")));
 
 // Every string the UI could show or hand out: texts, placeholders, tooltips, item data.
 QStringList visibleStrings(QWidget *root)
@@ -55,12 +57,17 @@ private Q_SLOTS:
         // Settings (QSettings) go to a scratch config home, never the machine user's.
         QVERIFY(configHome.isValid());
         qputenv("XDG_CONFIG_HOME", configHome.path().toUtf8());
-        QVERIFY(h.waitReady());
-        window = new MainWindow(h.bridge);
+        h = std::make_unique<GuiHarness>(); // inside the run: its log tee must follow QTest's handler
+        QVERIFY(h->waitReady());
+        window = new MainWindow(h->bridge);
         window->show();
         window->showArea(MainWindow::Vaults);
     }
-    void cleanupTestCase() { delete window; }
+    void cleanupTestCase()
+    {
+        delete window;
+        h.reset();
+    }
 
     // Saving Settings applies the endpoints to the running backend at once, and the key too
     // once the keychain took it; without a keychain the key is refused with a readable message
@@ -69,15 +76,15 @@ private Q_SLOTS:
     {
         const bool noKeychain = qEnvironmentVariableIntValue("VIVARIUM_TEST_NO_KEYCHAIN") == 1;
         auto openAi = [this] {
-            return h.run<viv::ProviderDefaults>([](viv::Backend &b) -> viv::Result<viv::ProviderDefaults> {
+            return h->run<viv::ProviderDefaults>([](viv::Backend &b) -> viv::Result<viv::ProviderDefaults> {
                 return b.config().openai;
             });
         };
         const auto before = openAi();
         QVERIFY(before);
-        auto *dlg = new SettingsDialog(h.bridge, window);
+        auto *dlg = new SettingsDialog(h->bridge, window);
         dlg->findChild<QLineEdit *>(QStringLiteral("openAiBaseUrl"))->setText(QStringLiteral("http://127.0.0.1:9/from-settings/v1"));
-        dlg->findChild<QLineEdit *>(QStringLiteral("openAiKey"))->setText(QStringLiteral("sk-oai-saved-in-settings"));
+        dlg->findChild<QLineEdit *>(QStringLiteral("openAiKey"))->setText(kSettingsKey);
         dlg->show();
         QTest::mouseClick(dlg->findChild<QPushButton *>(QStringLiteral("saveSettings")), Qt::LeftButton);
         QTRY_COMPARE(openAi()->baseUrl, QUrl(QStringLiteral("http://127.0.0.1:9/from-settings/v1")));
@@ -87,12 +94,12 @@ private Q_SLOTS:
             QVERIFY2(banner->text().contains(QStringLiteral("not saved")), qPrintable(banner->text()));
             QCOMPARE(openAi()->apiKey, before->apiKey);
         } else {
-            QTRY_COMPARE(openAi()->apiKey, QStringLiteral("sk-oai-saved-in-settings"));
+            QTRY_COMPARE(openAi()->apiKey, kSettingsKey);
             QTRY_VERIFY(!dlg->isVisible()); // accepted once the keychain write finished
         }
         delete dlg;
         // Later tests talk to the scripted endpoint as before.
-        (void)h.run<viv::Ok>([before = *before](viv::Backend &b) -> viv::Result<viv::Ok> {
+        (void)h->run<viv::Ok>([before = *before](viv::Backend &b) -> viv::Result<viv::Ok> {
             b.setProviderDefaults(viv::Config::kOpenAiKeyEntry, before.baseUrl, before.apiKey);
             return viv::Ok{};
         });
@@ -127,7 +134,7 @@ private Q_SLOTS:
             QVERIFY2(banner->text().contains(QStringLiteral("No keychain is available")), qPrintable(banner->text()));
             QTest::qWait(200);
             QCOMPARE(credentials->count(), 0);
-            auto listed = h.run<Page>([vaultId](Backend &b) { return b.vaults().listCredentials(vaultId, {}, true); });
+            auto listed = h->run<Page>([vaultId](Backend &b) { return b.vaults().listCredentials(vaultId, {}, true); });
             QVERIFY(listed);
             QCOMPARE(listed->data.size(), 0); // nothing stored anywhere
             return;
@@ -149,7 +156,7 @@ private Q_SLOTS:
         const QString credentialId = credentials->item(0)->data(Qt::UserRole).toJsonObject().value(QStringLiteral("id")).toString();
         std::optional<Result<QJsonObject>> read;
         QObject ctx;
-        h.bridge.callAsync<QJsonObject>(
+        h->bridge.callAsync<QJsonObject>(
             &ctx, [credentialId](Backend &b, Callback<QJsonObject> done) { b.vaults().readSecrets(credentialId, std::move(done)); },
             [&](Result<QJsonObject> r) { read.emplace(std::move(r)); });
         QTRY_VERIFY_WITH_TIMEOUT(read.has_value(), 20000);
@@ -158,7 +165,7 @@ private Q_SLOTS:
     }
 
 private:
-    GuiHarness h;
+    std::unique_ptr<GuiHarness> h;
     QTemporaryDir configHome;
     MainWindow *window = nullptr;
 };

@@ -8,6 +8,7 @@
 #include "sandbox/SandboxManager.h"
 #include "GuestImageWait.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -23,7 +24,10 @@ QString S(const char *s)
 }
 const QString kLimited = QStringLiteral("sesn_net_limited");
 const QString kOpen = QStringLiteral("sesn_net_open");
-const QByteArray kSecret = QByteArrayLiteral("s3cret-value-for-the-proxy-test");
+// A credential secret, recorded for the end-of-suite secret scan (ApiHarness::recordSecret).
+const QByteArray kSecret =
+    ApiHarness::recordSecret(QStringLiteral("s3cret-value-for-the-proxy-test-%1").arg(QDateTime::currentMSecsSinceEpoch()))
+        .toUtf8();
 
 // A one-response HTTP server on 127.0.0.1 that counts the connections it accepts.
 struct Server

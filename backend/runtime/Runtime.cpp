@@ -234,20 +234,24 @@ void SessionRuntime::startTurn(const QJsonObject &message)
     m_pending.clear();
     m_order.clear();
     m_attempt = 0;
+    // The turn's first request build (bench) includes this commit: it is backend work between
+    // the message and the request leaving.
+    const qint64 turnStartNs = m_clock.nsecsElapsed();
     if (!commit({ev(QStringLiteral("session.status_running"))}, QStringLiteral("running"),
                 {message.value(kId).toString()}))
         return;
     m_running_since.start();
-    requestModel();
+    requestModel(turnStartNs);
 }
 
-void SessionRuntime::requestModel()
+void SessionRuntime::requestModel(qint64 buildFromNs)
 {
     m_phase = Phase::Resolving;
-    // Request build time (bench): from here until the request is handed to the network, minus
-    // any wait for the keychain (an LLM vault's token is read asynchronously).
+    // Request build time (bench): from here (or the turn's start, for its first request) until
+    // the request is handed to the network, minus any wait for the keychain (an LLM vault's
+    // token is read asynchronously).
     m_buildNs = 0;
-    m_buildFromNs = m_clock.nsecsElapsed();
+    m_buildFromNs = buildFromNs >= 0 ? buildFromNs : m_clock.nsecsElapsed();
     auto session = m_mgr.sessions().document(m_sessionId);
     if (!session)
         return abandon();

@@ -69,7 +69,7 @@ private:
 
     void pump();
     void startTurn(const QJsonObject &message);
-    void requestModel();
+    void requestModel(qint64 buildFromNs = -1);
     void sendModelRequest(const ProviderEndpoint &endpoint, const QString &model);
     void onModelFinished(ModelResult result);
     void onModelError(const ModelError &error);
@@ -108,7 +108,9 @@ private:
     bool m_restoring = false;                // restore() replays logged answers: no re-emitted idles
     // Per-turn overhead measurement (bench, RuntimeManager::turnMeasured): the build of the
     // model request that ended the turn (requestModel() → request handed to the network,
-    // excluding keychain waits; the span.model_request_start commit follows), then the tail
+    // excluding keychain waits; for a turn's first request from startTurn(), so the
+    // session.status_running commit counts; the span.model_request_start commit follows and
+    // overlaps the round trip), then the tail
     // from the response's completion (the sink's `finished`) to session.status_idle committed.
     QElapsedTimer m_clock;
     qint64 m_buildNs = 0;

@@ -6,7 +6,8 @@
 // timed-provider.mjs) speaking the Anthropic streaming format on 127.0.0.1.
 //
 // Figures:
-//   build  — RuntimeManager::turnMeasured buildNs (see Runtime.h)
+//   build  — RuntimeManager::turnMeasured buildNs (see Runtime.h): the turn start (its
+//            session.status_running commit included) → the request handed to the network
 //   tail   — RuntimeManager::turnMeasured tailNs: response complete → idle committed
 //   wire tail — CLOCK_MONOTONIC at turnMeasured minus CLOCK_MONOTONIC the provider process took
 //            just before writing its last byte: the same tail measured from outside, so it also

@@ -103,6 +103,40 @@ describe('built-in tools in the session VM', () => {
         assert.ok((await sandboxes()).length >= 1);
     });
 
+    test('user.interrupt cancels a running tool in the VM: idle at once, the command is killed, the session goes on', async () => {
+        provider.reset();
+        provider.enqueue(
+            // A first call makes sure the VM is claimed and the shell is up, so the long command
+            // starts as soon as its tool_use is logged.
+            { tool_calls: [{ name: 'bash', input: { command: 'echo ready' } }] },
+            { tool_calls: [{ name: 'bash', input: { command: 'echo started > /tmp/marker; sleep 120; echo finished >> /tmp/marker' } }] },
+            { tool_calls: [{ name: 'bash', input: { command: 'cat /tmp/marker; pgrep -x sleep || echo no-sleep' } }] },
+            { text: 'checked' },
+        );
+        const session = await newSession();
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('run something long')] });
+        await waitEvents(session.id, (ev) => ev.filter((e) => e.type === 'agent.tool_use').length >= 2, 300_000);
+        await sleep(1000);
+        const t0 = Date.now();
+        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
+        let events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 10_000);
+        assert.ok(Date.now() - t0 < 5000, `idle ${Date.now() - t0} ms after the interrupt`);
+        assert.deepEqual(idles(events).at(-1).stop_reason, { type: 'end_turn' });
+        const use = events.filter((e) => e.type === 'agent.tool_use')[1];
+        const result = events.find((e) => e.type === 'agent.tool_result' && e.tool_use_id === use.id);
+        assert.equal(result.is_error, true);
+        assert.match(result.content[0].text, /Interrupted by the user while running/);
+        assert.equal(provider.requests.length, 2, 'the interrupted result was not sent to the model in this turn');
+
+        // The next turn runs in the same VM: the command was killed, not left running.
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('check')] });
+        events = await waitEvents(session.id, (ev) => idles(ev).length >= 2, 120_000);
+        assert.equal(provider.requests.length, 4);
+        assert.deepEqual(idles(events).at(-1).stop_reason, { type: 'end_turn' });
+        const check = events.filter((e) => e.type === 'agent.tool_result').at(-1);
+        assert.equal(check.content[0].text, 'started\nno-sleep');
+    });
+
     test('every built-in tool through the SDK: edit, glob, grep, read ranges, the persistent shell, restart, timeout, web_fetch, web_search', async () => {
         // web_fetch runs on the host under the environment's policy (unrestricted here): a page
         // served on loopback.

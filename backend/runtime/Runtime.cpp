@@ -41,8 +41,15 @@ QJsonObject requiresAction(const QStringList &eventIds)
 
 QJsonObject idle(const QJsonObject &stopReason)
 {
+    // stop_details is only defined for refusals; neither vendor's stream names a category or an
+    // explanation, so both are null ("when none is available").
+    const QJsonValue details = stopReason.value(kType).toString() == u"refusal"
+                                   ? QJsonValue(QJsonObject{{kType, QStringLiteral("refusal")},
+                                                            {QStringLiteral("category"), QJsonValue::Null},
+                                                            {QStringLiteral("explanation"), QJsonValue::Null}})
+                                   : QJsonValue(QJsonValue::Null);
     return ev(QStringLiteral("session.status_idle"),
-              {{QStringLiteral("stop_reason"), stopReason}, {QStringLiteral("stop_details"), QJsonValue::Null}});
+              {{QStringLiteral("stop_reason"), stopReason}, {QStringLiteral("stop_details"), details}});
 }
 
 QJsonObject sessionError(const QString &errorType, const QString &message, const QString &retryStatus)

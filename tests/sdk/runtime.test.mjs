@@ -398,6 +398,59 @@ describe('queue, interrupt, usage', () => {
         assert.equal(events.filter((e) => e.type === 'agent.message').at(-1).content[0].text, 'after the interrupt');
     });
 
+    test('interrupt while waiting for requires_action: the pending calls get error results, idle end_turn', async () => {
+        provider.reset();
+        provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'echo 1' } }] }, { text: 'after' });
+        const { session } = await newSession({
+            tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false }, configs: [{ name: 'bash', enabled: true, permission_policy: { type: 'always_ask' } }] }],
+        });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('ask me')] });
+        let events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
+        const use = events.find((e) => e.type === 'agent.tool_use');
+        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
+        events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2, 2000);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+        const result = events.find((e) => e.type === 'agent.tool_result');
+        assert.equal(result.tool_use_id, use.id);
+        assert.equal(result.is_error, true);
+        assert.match(result.content[0].text, /Interrupted by the user before it ran/);
+        // A late confirmation changes nothing; the next message works and its history is valid.
+        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'allow' }] });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('go on')] });
+        events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 3);
+        assert.equal(events.filter((e) => e.type === 'agent.tool_result').length, 1, 'the interrupted call never ran');
+        const msgs = provider.requests[1].body.messages;
+        assert.ok(msgs.some((m) => m.role === 'user' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result' && b.tool_use_id === use.id)));
+    });
+
+    test('interrupt during the retry backoff: idle at once, no further attempt', async () => {
+        provider.reset();
+        provider.enqueue({ error: { status: 429, retry_after: 30 } }, { text: 'too late' });
+        const { session } = await newSession();
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('rate limited')] });
+        await waitEvents(srv.client, session.id, (ev) => ev.some((e) => e.type === 'session.status_rescheduled'));
+        const t0 = Date.now();
+        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
+        const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1, 2000);
+        assert.ok(Date.now() - t0 < 2000);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+        assert.equal((await srv.client.beta.sessions.retrieve(session.id)).status, 'idle');
+        await sleep(300);
+        assert.equal(provider.requests.length, 1, 'the backoff was cancelled');
+    });
+
+    test('a refused response ends the turn with stop_reason refusal and its stop_details', async () => {
+        provider.reset();
+        provider.enqueue({ text: 'I cannot help with that.', stop: 'refusal' });
+        const { session } = await newSession();
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('something bad')] });
+        const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'refusal' });
+        assert.deepEqual(lastIdle(events).stop_details, { type: 'refusal', category: null, explanation: null });
+        const other = events.find((e) => e.type === 'session.status_idle' && e !== lastIdle(events));
+        assert.equal(other, undefined);
+    });
+
     test('usage accumulates across requests; stats.active_seconds grows', async () => {
         provider.reset();
         provider.enqueue(

@@ -25,12 +25,18 @@ bool validPackageSpec(const QString &s)
     return !s.startsWith(u'-') && re.match(s).hasMatch();
 }
 
-// host, host:port, or *.domain (wildcard subdomains); no scheme, no path.
+// host, host:port, or *.domain (wildcard subdomains); no scheme, no path. A port is 1…65535.
 bool validHost(const QString &s)
 {
     static const QRegularExpression re(QStringLiteral(
-        R"(^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$)"));
-    return s.size() <= 253 && re.match(s).hasMatch();
+        R"(^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:(?<port>[0-9]{1,5}))?$|^\[[0-9A-Fa-f:.]+\](:(?<port6>[0-9]{1,5}))?$)"));
+    if (s.size() > 253)
+        return false;
+    const QRegularExpressionMatch m = re.match(s);
+    if (!m.hasMatch())
+        return false;
+    const QString port = m.captured(u"port").isEmpty() ? m.captured(u"port6") : m.captured(u"port");
+    return port.isEmpty() || (port.toInt() >= 1 && port.toInt() <= 65535);
 }
 
 Result<QJsonArray> stringList(JsonFields &f, const QString &key, int maxItems,
@@ -61,7 +67,8 @@ EnvironmentService::EnvironmentService(Database &db, QObject *parent)
 {
 }
 
-Result<QJsonObject> EnvironmentService::normalizeConfig(const QJsonValue &config)
+Result<QJsonObject> EnvironmentService::normalizeConfig(const QJsonValue &config,
+                                                        const QJsonObject &current)
 {
     const QJsonObject defaultNetworking{{QStringLiteral("type"), QStringLiteral("unrestricted")}};
     QJsonObject packages{{QStringLiteral("type"), QStringLiteral("packages")}};
@@ -94,7 +101,12 @@ Result<QJsonObject> EnvironmentService::normalizeConfig(const QJsonValue &config
     if (!f.ok())
         return f.error();
 
-    QJsonObject networking = defaultNetworking;
+    // On update, what the params leave out keeps its stored value.
+    const bool merge = current.value(QStringLiteral("type")).toString() == u"cloud";
+    const QJsonObject currentNetworking = current.value(QStringLiteral("networking")).toObject();
+    QJsonObject networking = merge && !currentNetworking.isEmpty() ? currentNetworking : defaultNetworking;
+    if (merge && current.value(QStringLiteral("packages")).isObject())
+        packages = current.value(QStringLiteral("packages")).toObject();
     if (networkingIn) {
         JsonFields n(*networkingIn, QStringLiteral("config.networking"));
         const auto ntype = n.oneOf(u"type", {QStringLiteral("unrestricted"), QStringLiteral("limited")},
@@ -103,6 +115,7 @@ Result<QJsonObject> EnvironmentService::normalizeConfig(const QJsonValue &config
             return n.error();
         if (*ntype == u"unrestricted") {
             n.allowOnly({u"type"});
+            networking = defaultNetworking;
         } else {
             n.allowOnly({u"type", u"allowed_hosts", u"allow_mcp_servers", u"allow_package_managers"});
             const auto mcp = n.boolean(u"allow_mcp_servers");
@@ -111,10 +124,19 @@ Result<QJsonObject> EnvironmentService::normalizeConfig(const QJsonValue &config
                                     "host name (host, host:port or *.domain)");
             if (!hosts)
                 return hosts.error();
-            networking = QJsonObject{{QStringLiteral("type"), QStringLiteral("limited")},
-                                     {QStringLiteral("allowed_hosts"), *hosts},
-                                     {QStringLiteral("allow_mcp_servers"), mcp.value_or(false)},
-                                     {QStringLiteral("allow_package_managers"), pkg.value_or(false)}};
+            const QJsonObject prev = merge && currentNetworking.value(QStringLiteral("type")).toString() == u"limited"
+                                         ? currentNetworking
+                                         : QJsonObject{};
+            const bool hostsGiven = n.has(u"allowed_hosts") && !n.isNull(u"allowed_hosts");
+            networking = QJsonObject{
+                {QStringLiteral("type"), QStringLiteral("limited")},
+                {QStringLiteral("allowed_hosts"),
+                 hostsGiven ? QJsonValue(*hosts)
+                            : QJsonValue(prev.value(QStringLiteral("allowed_hosts")).toArray())},
+                {QStringLiteral("allow_mcp_servers"),
+                 mcp.value_or(prev.value(QStringLiteral("allow_mcp_servers")).toBool(false))},
+                {QStringLiteral("allow_package_managers"),
+                 pkg.value_or(prev.value(QStringLiteral("allow_package_managers")).toBool(false))}};
         }
         if (!n.ok())
             return n.error();
@@ -212,17 +234,21 @@ Result<QJsonObject> EnvironmentService::update(const QString &id, const QJsonObj
     if (!current)
         return current;
     QJsonObject env = *current;
+    // The hosted API answers this with a 400 (BetaEnvironmentArchivedError extends
+    // BadRequestError in the SDK), not a 409.
     if (!env.value(QStringLiteral("archived_at")).isNull())
-        return ApiError::conflict(QStringLiteral("environment %1 is archived and cannot be changed").arg(id));
+        return ApiError::invalid(
+            QStringLiteral("environment %1 is archived and cannot be changed (environment_archived)").arg(id));
 
     if (name)
         env.insert(QStringLiteral("name"), *name);
+    // Omit to preserve; null clears; an empty string is stored as an empty string.
     if (f.has(u"description"))
         env.insert(QStringLiteral("description"),
-                   description && !description->isEmpty() ? QJsonValue(*description)
-                                                          : QJsonValue(QJsonValue::Null));
+                   description ? QJsonValue(*description) : QJsonValue(QJsonValue::Null));
     if (f.has(u"config") && !f.isNull(u"config")) {
-        auto config = normalizeConfig(params.value(QStringLiteral("config")));
+        auto config = normalizeConfig(params.value(QStringLiteral("config")),
+                                      env.value(QStringLiteral("config")).toObject());
         if (!config)
             return config.error();
         const QString oldType = env.value(QStringLiteral("config")).toObject().value(QStringLiteral("type")).toString();
@@ -232,8 +258,13 @@ Result<QJsonObject> EnvironmentService::update(const QString &id, const QJsonObj
         env.insert(QStringLiteral("config"), *config);
     }
     if (metadata) {
+        // A null or empty-string value deletes the key (EnvironmentUpdateParams.metadata).
+        QJsonObject patch = *metadata;
+        for (auto it = patch.begin(); it != patch.end(); ++it)
+            if (it->isString() && it->toString().isEmpty())
+                *it = QJsonValue::Null;
         QJsonObject md = env.value(QStringLiteral("metadata")).toObject();
-        if (const QString err = applyMetadataPatch(md, *metadata); !err.isEmpty())
+        if (const QString err = applyMetadataPatch(md, patch); !err.isEmpty())
             return ApiError::invalid(err);
         env.insert(QStringLiteral("metadata"), md);
     }

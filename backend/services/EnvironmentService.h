@@ -25,8 +25,12 @@ public:
     Result<QJsonObject> remove(const QString &id);
 
     // Normalises a config param into the stored shape (defaults filled in). Public so other
-    // services (and the GUI editor) share one rule.
-    static Result<QJsonObject> normalizeConfig(const QJsonValue &config);
+    // services (and the GUI editor) share one rule. With `current` (an update: the stored
+    // config of the same type) omitted or null `networking` / `packages` and omitted or null
+    // fields of a `limited` networking keep their current values, as the API documents;
+    // `base_template` is replaced as given.
+    static Result<QJsonObject> normalizeConfig(const QJsonValue &config,
+                                               const QJsonObject &current = {});
 
 Q_SIGNALS:
     void changed(const QString &id, const QJsonObject &environment);

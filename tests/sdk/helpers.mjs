@@ -19,6 +19,12 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+// Debian 12's Node is 18, where `File` is not yet a global; the SDK's file uploads need it and
+// its own error message names this as the fix. Node 20 and later have it already.
+if (typeof globalThis.File === 'undefined') {
+    globalThis.File = (await import('node:buffer')).File;
+}
+
 // Fail loudly (never skip) when `npm ci` has not been run in tests/sdk.
 let sdk;
 try {

@@ -105,7 +105,7 @@ Status Backend::openServices()
     registerVaultRoutes(*m_api, *m_vaults);
     // [sessions-wire]
     m_events = new EventLog(*m_db, this);
-    m_sessions = new SessionService(*m_db, *m_events, *m_agents, *m_environments, *m_vaults, *m_files, this);
+    m_sessions = new SessionService(*m_db, *m_events, *m_agents, *m_environments, *m_vaults, *m_files, *m_secrets, this);
     m_sse = new SseHub(*m_events, m_config.sseHeartbeatMs, this);
     registerSessionRoutes(*m_api, *m_sessions, *m_events, *m_sse);
     m_runtime = new RuntimeManager(m_config, *m_sessions, *m_events, *m_vaults, *m_sse, this);

@@ -21,6 +21,13 @@ Result<bool> parseOrder(const ApiRequest &req, bool ascendingByDefault)
     return ApiError::invalid(QStringLiteral("`order` must be asc or desc, got \"%1\"").arg(order));
 }
 
+// A callback that answers the request when the service is done (keeps the reply alive): for
+// the operations that may touch the keychain (repository tokens).
+Callback<QJsonObject> answer(ReplyPtr reply)
+{
+    return [reply = std::move(reply)](Result<QJsonObject> result) { reply->send(result); };
+}
+
 } // namespace
 
 void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog &log, SseHub &hub)
@@ -33,7 +40,7 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         auto body = req.jsonBody();
         if (!body)
             return reply->error(body.error());
-        reply->send(service.create(*body));
+        service.create(*body, answer(std::move(reply)));
     });
     server.route(M::Get, QStringLiteral("/v1/sessions"), [&service](const ApiRequest &req, ReplyPtr reply) {
         auto page = PageRequest::fromQuery(req.query, 20, 100);
@@ -77,10 +84,10 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         reply->send(service.update(req.param(0), *body));
     });
     server.route(M::Delete, QStringLiteral("/v1/sessions/{id}"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        reply->send(service.remove(req.param(0)));
+        service.remove(req.param(0), answer(std::move(reply)));
     });
     server.route(M::Post, QStringLiteral("/v1/sessions/{id}/archive"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        reply->send(service.archive(req.param(0)));
+        service.archive(req.param(0), answer(std::move(reply)));
     });
 
     // Resources.
@@ -88,7 +95,7 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         auto body = req.jsonBody();
         if (!body)
             return reply->error(body.error());
-        reply->send(service.addResource(req.param(0), *body));
+        service.addResource(req.param(0), *body, answer(std::move(reply)));
     });
     server.route(M::Get, QStringLiteral("/v1/sessions/{id}/resources"), [&service](const ApiRequest &req, ReplyPtr reply) {
         auto page = PageRequest::fromQuery(req.query, 20, 100);
@@ -103,10 +110,10 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         auto body = req.jsonBody(true);
         if (!body)
             return reply->error(body.error());
-        reply->send(service.updateResource(req.param(0), req.param(1), *body));
+        service.updateResource(req.param(0), req.param(1), *body, answer(std::move(reply)));
     });
     server.route(M::Delete, QStringLiteral("/v1/sessions/{id}/resources/{rid}"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        reply->send(service.removeResource(req.param(0), req.param(1)));
+        service.removeResource(req.param(0), req.param(1), answer(std::move(reply)));
     });
 
     // Events.

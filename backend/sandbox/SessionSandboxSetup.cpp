@@ -218,6 +218,13 @@ void SessionSandboxSetup::populateNow(const QString &sessionId, const QString &s
         return finish();
     }
     QPointer<SessionSandboxSetup> self(this);
+    // A repository's token is read from the keychain when its clone starts (never stored here).
+    QPointer<SessionService> sessions(&m_sessions);
+    auto tokens = [sessions](const QJsonObject &resource, Callback<QByteArray> done) {
+        if (!sessions)
+            return done(ApiError::unavailable(QStringLiteral("the backend is shutting down")));
+        sessions->readResourceToken(resource.value(QStringLiteral("id")).toString(), std::move(done));
+    };
     m_resources.materialise(sandboxId, fresh, [self, sessionId, record, freshIds, finish](QList<WorkspaceResources::Failure> failures) {
         // Failed ones are recorded too: each failure is reported once, not at every claim.
         if (!appendRecord(record, freshIds))
@@ -237,7 +244,7 @@ void SessionSandboxSetup::populateNow(const QString &sessionId, const QString &s
                                              << "failed:" << r.error().message();
         }
         finish();
-    });
+    }, tokens);
 }
 
 } // namespace viv

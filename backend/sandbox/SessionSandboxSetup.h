@@ -27,7 +27,9 @@ class WorkspaceResources;
 //    while the session lives (at its next claim, or at once when its VM runs). Which resources a
 //    workspace got is recorded next to its disk (`<workspace disk>.resources`, one id per line);
 //    a workspace from before that record counts as having the resources it was created with.
-//    Deleting a resource leaves its files in the workspace. A resource that fails is reported
+//    Deleting a resource leaves its files in the workspace. A repository's authorization token
+//    is read (SessionService::readResourceToken, keychain) when its clone starts, never kept.
+//    A resource that fails is reported
 //    once as a session.error
 //    with the official error type (repository_not_found_error, repository_clone_error,
 //    repository_checkout_error, unknown_error) and retry_status `retrying`: the session goes on

@@ -39,6 +39,7 @@ struct WorkspaceResources::Run
     QPointer<QProcess> process;
     bool finished = false;
     QString current; // description of the resource in progress, for errors
+    TokenSource tokens;
 };
 
 WorkspaceResources::WorkspaceResources(SandboxManager &sandboxes, FileService &files, QObject *parent)
@@ -49,13 +50,22 @@ WorkspaceResources::WorkspaceResources(SandboxManager &sandboxes, FileService &f
 WorkspaceResources::~WorkspaceResources() = default;
 
 void WorkspaceResources::materialise(const QString &sandboxId, const QJsonArray &resources,
-                                     std::function<void(QList<Failure>)> done)
+                                     std::function<void(QList<Failure>)> done, TokenSource tokens)
 {
     auto run = std::make_shared<Run>();
     run->sandboxId = sandboxId;
     run->resources = resources;
     run->done = std::move(done);
+    run->tokens = std::move(tokens);
     next(run);
+}
+
+QPair<QString, QByteArray> WorkspaceResources::authConfig(const QString &url, const QByteArray &token)
+{
+    // GitHub's form for a token over HTTPS basic auth (what actions/checkout sends too).
+    const QByteArray credentials = QByteArrayLiteral("x-access-token:") + token;
+    return {QStringLiteral("http.%1.extraHeader").arg(url),
+            QByteArray(QByteArrayLiteral("Authorization: Basic ") + credentials.toBase64())};
 }
 
 void WorkspaceResources::next(const std::shared_ptr<Run> &run)
@@ -114,7 +124,8 @@ void WorkspaceResources::putFile(const std::shared_ptr<Run> &run, const QJsonObj
 }
 
 void WorkspaceResources::runHost(const std::shared_ptr<Run> &run, const QStringList &args, const QString &what,
-                                 std::function<void()> then, const QString &errorType)
+                                 std::function<void()> then, const QString &errorType,
+                                 const QList<QPair<QString, QByteArray>> &gitConfig)
 {
     auto *p = new QProcess(this);
     run->process = p;
@@ -124,6 +135,20 @@ void WorkspaceResources::runHost(const std::shared_ptr<Run> &run, const QStringL
     env.insert(QStringLiteral("GIT_TERMINAL_PROMPT"), QStringLiteral("0")); // never wait for a password
     env.insert(QStringLiteral("GIT_ASKPASS"), QStringLiteral("/bin/false"));
     env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C"));
+    if (!gitConfig.isEmpty()) {
+        // Appended after the configuration the backend's environment already passes to git.
+        bool ok = false;
+        int count = env.value(QStringLiteral("GIT_CONFIG_COUNT")).toInt(&ok);
+        if (!ok || count < 0)
+            count = 0;
+        for (const auto &[key, value] : gitConfig) {
+            env.insert(QStringLiteral("GIT_CONFIG_KEY_%1").arg(count), key);
+            env.insert(QStringLiteral("GIT_CONFIG_VALUE_%1").arg(count), QString::fromUtf8(value));
+            ++count;
+        }
+        env.insert(QStringLiteral("GIT_CONFIG_COUNT"), QString::number(count));
+        env.insert(QStringLiteral("GIT_TRACE_REDACT"), QStringLiteral("1")); // traces never show the header
+    }
     p->setProcessEnvironment(env);
     auto *timer = new QTimer(p);
     timer->setSingleShot(true);
@@ -149,6 +174,24 @@ void WorkspaceResources::runHost(const std::shared_ptr<Run> &run, const QStringL
 }
 
 void WorkspaceResources::putRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource)
+{
+    if (!run->tokens)
+        return cloneRepository(run, resource, {});
+    // Read now, not when the run started: a token rotated meanwhile applies.
+    const quint64 step = run->step;
+    QPointer<WorkspaceResources> self(this);
+    run->tokens(resource, [self, run, step, resource](Result<QByteArray> token) {
+        if (!self || run->finished || run->step != step)
+            return;
+        if (!token)
+            return self->fail(run, QStringLiteral("its authorization token cannot be read: %1").arg(token.error().message()),
+                              QStringLiteral("repository_clone_error"));
+        self->cloneRepository(run, resource, *token);
+    });
+}
+
+void WorkspaceResources::cloneRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource,
+                                         const QByteArray &token)
 {
     run->temp = std::make_unique<QTemporaryDir>();
     if (!run->temp->isValid())
@@ -191,13 +234,16 @@ void WorkspaceResources::putRepository(const std::shared_ptr<Run> &run, const QJ
                 });
             });
     };
+    QList<QPair<QString, QByteArray>> config;
+    if (!token.isEmpty())
+        config << authConfig(url, token);
     runHost(run, clone, QStringLiteral("git clone"), [this, run, dir, checkout, pack] {
         if (checkout.value(kType).toString() != u"commit")
             return pack();
         runHost(run, {QStringLiteral("git"), QStringLiteral("-C"), dir, QStringLiteral("checkout"), QStringLiteral("--quiet"),
                   QStringLiteral("--detach"), checkout.value(QStringLiteral("sha")).toString()},
             QStringLiteral("checking out the commit"), pack, QStringLiteral("repository_checkout_error"));
-    });
+    }, {}, config);
 }
 
 void WorkspaceResources::streamInto(const std::shared_ptr<Run> &run, const QString &localPath,

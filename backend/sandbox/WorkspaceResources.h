@@ -27,6 +27,14 @@ class SandboxManager;
 // backend's environment: standard git configuration applies (`url.<base>.insteadOf` for a
 // mirror, `http.proxy`), and prompts are off.
 //
+// A repository's `authorization_token` (SessionService keeps it in the OS keychain) is asked
+// for through the run's TokenSource just before its clone, so a rotation applies. git gets it
+// only through the environment of the clone process, as configuration that lives nowhere else:
+// `http.<the session's URL>.extraHeader = Authorization: Basic base64(x-access-token:TOKEN)`
+// (GIT_CONFIG_COUNT/KEY/VALUE, appended after any the backend already has). Never in argv, never
+// in the clone's .git/config (`origin` stays the session's URL), so never in the VM; scoped to
+// the URL the session gave, so a `url.<base>.insteadOf` mirror does not receive it.
+//
 // Resources are materialised in order; a failure is recorded with a message naming the
 // resource and the run goes on with the next. Runs on the backend thread; never blocks it.
 class WorkspaceResources : public QObject
@@ -45,10 +53,17 @@ public:
                            // repository_clone_error, repository_checkout_error, unknown_error
         QString message;
     };
+    // A github_repository resource's current token (empty: none). Called when its clone starts.
+    using TokenSource = std::function<void(const QJsonObject &resource, Callback<QByteArray> done)>;
+
     // Materialises `resources` (session resource documents) into sandbox `sandboxId`; `done`
-    // gets the failures (empty: all in place).
+    // gets the failures (empty: all in place). Without `tokens`, repositories clone without one.
     void materialise(const QString &sandboxId, const QJsonArray &resources,
-                     std::function<void(QList<Failure>)> done);
+                     std::function<void(QList<Failure>)> done, TokenSource tokens = {});
+
+    // The git configuration (key, value) that makes one HTTP(S) clone of `url` authenticate
+    // with `token`; passed through the environment only.
+    static QPair<QString, QByteArray> authConfig(const QString &url, const QByteArray &token);
 
     static constexpr qint64 kChunkBytes = 2 * 1024 * 1024;       // per agent write
     static constexpr qint64 kMaxRepositoryBytes = 1024LL * 1024 * 1024; // packed clone
@@ -59,9 +74,12 @@ private:
     void next(const std::shared_ptr<Run> &run);
     void putFile(const std::shared_ptr<Run> &run, const QJsonObject &resource);
     void putRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource);
+    void cloneRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource, const QByteArray &token);
     // Runs a host program (git, tar) without blocking; `then` on success, else fail().
+    // `gitConfig` entries reach git through its environment (GIT_CONFIG_KEY_n/VALUE_n).
     void runHost(const std::shared_ptr<Run> &run, const QStringList &args, const QString &what,
-                 std::function<void()> then, const QString &errorType = {});
+                 std::function<void()> then, const QString &errorType = {},
+                 const QList<QPair<QString, QByteArray>> &gitConfig = {});
     void streamInto(const std::shared_ptr<Run> &run, const QString &localPath, const QString &guestPath,
                     std::function<void()> then);
     void fail(const std::shared_ptr<Run> &run, const QString &message, const QString &errorType = {});

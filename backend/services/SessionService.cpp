@@ -9,18 +9,24 @@
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
+#include "secrets/SecretStore.h"
 #include "store/Database.h"
 
 #include <QDateTime>
+#include <QLoggingCategory>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QSet>
 #include <QUrl>
+
+Q_LOGGING_CATEGORY(lcSessions, "vivarium.sessions")
 
 namespace viv {
 
 namespace {
 
 constexpr int kMaxTitle = 512;
+constexpr int kMaxTokenChars = 8192;
 constexpr int kMaxSystem = 100000;
 constexpr int kMaxInitialEvents = 50;
 constexpr int kMaxResources = 100;
@@ -42,6 +48,8 @@ const QString kStatus = QStringLiteral("status");
 const QString kAgent = QStringLiteral("agent");
 const QString kBudget = QStringLiteral("budget");
 const QString kBudgetRemoved = QStringLiteral("_budget_removed"); // internal, never returned
+// Internal, never returned: the resource's authorization_token is in the keychain.
+const QString kTokenMarker = QStringLiteral("_token");
 
 QString at(const QString &path, const QString &message)
 {
@@ -422,13 +430,29 @@ QJsonObject zeroUsage()
                        {QStringLiteral("active_seconds"), 0}};
 }
 
-QString tokenRefusal(const QString &path)
+// Why a repository token is unusable, or empty. Never quotes the token: it becomes one HTTP
+// header line for git, so only visible ASCII is accepted.
+QString tokenProblem(const QString &token)
 {
-    return at(path, QStringLiteral(
-                        "Vivarium does not accept repository tokens on session resources, so that no "
-                        "secret is ever stored with a session. Store the token as a credential in a "
-                        "vault (POST /v1/vaults/{vault_id}/credentials) and attach the vault with "
-                        "`vault_ids`"));
+    if (token.isEmpty())
+        return QStringLiteral("must not be empty");
+    if (token.size() > kMaxTokenChars)
+        return QStringLiteral("must be at most %1 characters").arg(kMaxTokenChars);
+    for (QChar c : token) {
+        if (c.unicode() < 0x21 || c.unicode() > 0x7e)
+            return QStringLiteral("must consist of visible ASCII characters only");
+    }
+    return {};
+}
+
+// A resource document as the API returns it: without the internal `_` fields.
+QJsonObject publicResource(QJsonObject r)
+{
+    for (const QString &key : r.keys()) {
+        if (key.startsWith(u'_'))
+            r.remove(key);
+    }
+    return r;
 }
 
 } // namespace
@@ -437,9 +461,9 @@ QString tokenRefusal(const QString &path)
 
 SessionService::SessionService(Database &db, EventLog &log, AgentService &agents,
                                EnvironmentService &envs, VaultService &vaults, FileService &files,
-                               QObject *parent)
+                               SecretStore &secrets, QObject *parent)
     : QObject(parent), m_db(db), m_log(log), m_agents(agents), m_envs(envs), m_vaults(vaults),
-      m_files(files),
+      m_files(files), m_secrets(secrets),
       m_sessions(db, QStringLiteral("sessions")), m_resources(db, QStringLiteral("session_resources"))
 {
 }
@@ -470,8 +494,74 @@ QJsonArray SessionService::resourcesOf(const QString &sessionId)
     if (!m_db.exec(q))
         return out;
     while (q.next())
-        out.append(parseDoc(q.value(0).toString()));
+        out.append(publicResource(parseDoc(q.value(0).toString())));
     return out;
+}
+
+QStringList SessionService::tokenResources(const QString &sessionId)
+{
+    QSqlQuery q = m_db.query(QStringLiteral(
+        "SELECT doc FROM session_resources WHERE session_id = ? ORDER BY seq ASC"));
+    q.addBindValue(sessionId);
+    QStringList out;
+    if (!m_db.exec(q))
+        return out;
+    while (q.next()) {
+        const QJsonObject r = parseDoc(q.value(0).toString());
+        if (r.value(kTokenMarker).toBool())
+            out << r.value(kId).toString();
+    }
+    return out;
+}
+
+QString SessionService::busyReason(const QString &sessionId) const
+{
+    if (!m_busy.contains(sessionId))
+        return {};
+    return QStringLiteral("a change to session %1's resources or repository tokens is in progress; "
+                          "retry when it has finished")
+        .arg(sessionId);
+}
+
+void SessionService::writeTokens(QList<QPair<QString, QByteArray>> tokens, Callback<Ok> done,
+                                 QStringList written)
+{
+    if (tokens.isEmpty())
+        return done(Ok{});
+    const auto entry = tokens.takeFirst();
+    const QString key = entry.first;
+    QPointer<SessionService> self(this);
+    m_secrets.write(tokenKey(key), entry.second,
+                    [self, key, tokens = std::move(tokens), done = std::move(done),
+                     written = std::move(written)](Status s) mutable {
+        if (!self)
+            return;
+        if (!s) {
+            // Take back what this batch wrote; the caller reports the first error.
+            const ApiError error = s.error();
+            self->removeTokens(written, [done, error](Status) { done(error); });
+            return;
+        }
+        written << key;
+        self->writeTokens(std::move(tokens), std::move(done), std::move(written));
+    });
+}
+
+void SessionService::removeTokens(QStringList ids, Callback<Ok> done)
+{
+    if (ids.isEmpty())
+        return done(Ok{});
+    const QString id = ids.takeFirst();
+    QPointer<SessionService> self(this);
+    m_secrets.remove(tokenKey(id), [self, id, ids = std::move(ids), done = std::move(done)](Status s) mutable {
+        if (!self)
+            return;
+        if (!s) {
+            qCWarning(lcSessions) << "could not remove the repository token of resource" << id;
+            return done(s.error());
+        }
+        self->removeTokens(std::move(ids), std::move(done));
+    });
 }
 
 QJsonArray SessionService::outcomeEvaluations(const QString &sessionId)
@@ -585,7 +675,7 @@ Status SessionService::touch(const QString &sessionId, const QString &now)
 }
 
 Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, const QString &path,
-                                                       bool allowMemoryStore)
+                                                       bool allowMemoryStore, QString *token)
 {
     if (!param.isObject())
         return ApiError::invalid(at(path, QStringLiteral("expected a resource object")));
@@ -622,8 +712,16 @@ Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, 
     f.allowOnly({u"type", u"url", u"authorization_token", u"checkout", u"mount_path"});
     if (!f.ok())
         return f.error();
-    if (f.has(u"authorization_token") && !f.isNull(u"authorization_token"))
-        return ApiError::invalid(tokenRefusal(f.pathOf(u"authorization_token")));
+    const auto tokenIn = f.string(u"authorization_token");
+    if (!f.ok())
+        return f.error();
+    if (tokenIn) {
+        if (const QString why = tokenProblem(*tokenIn); !why.isEmpty())
+            return ApiError::invalid(at(f.pathOf(u"authorization_token"), why));
+        if (!token)
+            return ApiError::invalid(at(f.pathOf(u"authorization_token"), QStringLiteral("is not accepted here")));
+        *token = *tokenIn;
+    }
     const auto url = f.string(u"url", JsonFields::Required, 2048, false);
     const auto checkout = f.object(u"checkout");
     if (!f.ok())
@@ -821,7 +919,52 @@ Result<QList<QJsonObject>> SessionService::validateEvents(const QString &session
     return out;
 }
 
+struct SessionService::Prepared
+{
+    QJsonObject doc;
+    QList<QJsonObject> resources; // with ids, timestamps and the token marker
+    QList<QPair<QString, QByteArray>> tokens; // resource id → token, for the keychain
+    QList<QJsonObject> initialEvents;
+};
+
 Result<QJsonObject> SessionService::create(const QJsonObject &params)
+{
+    auto p = prepareCreate(params);
+    if (!p)
+        return p.error();
+    if (!p->tokens.isEmpty())
+        return ApiError::invalid(QStringLiteral(
+            "`authorization_token`: a repository token is kept in the OS keychain; create the "
+            "session through the API (POST /v1/sessions)"));
+    return commitCreate(*p);
+}
+
+void SessionService::create(const QJsonObject &params, Callback<QJsonObject> done)
+{
+    auto p = prepareCreate(params);
+    if (!p)
+        return done(p.error());
+    if (p->tokens.isEmpty())
+        return done(commitCreate(*p));
+    // 1. keychain, 2. rows; rows that fail to commit take their keychain entries back out.
+    QStringList keys;
+    for (const auto &t : std::as_const(p->tokens))
+        keys << t.first;
+    QPointer<SessionService> self(this);
+    writeTokens(p->tokens, [self, prepared = *p, keys, done](Status written) {
+        if (!self)
+            return;
+        if (!written)
+            return done(written.error());
+        auto out = self->commitCreate(prepared);
+        if (out)
+            return done(out);
+        const ApiError error = out.error();
+        self->removeTokens(keys, [done, error](Status) { done(error); });
+    });
+}
+
+Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject &params)
 {
     JsonFields f(params);
     f.allowOnly({u"agent", u"environment_id", u"budget", u"initial_events", u"metadata",
@@ -847,11 +990,14 @@ Result<QJsonObject> SessionService::create(const QJsonObject &params)
 
     // Structural validation of everything in the body first (400s), then references (404s).
     QList<QJsonObject> resourceDocs;
+    QList<QString> resourceTokens; // parallel to resourceDocs; empty = no token
     QSet<QString> mounts;
     for (qsizetype i = 0; resources && i < resources->size(); ++i) {
-        auto r = resourceFromParams(resources->at(i), idx(QStringLiteral("resources"), i), true);
+        QString token;
+        auto r = resourceFromParams(resources->at(i), idx(QStringLiteral("resources"), i), true, &token);
         if (!r)
             return r.error();
+        resourceTokens.append(token);
         if (auto missing = missingFile(*r, idx(QStringLiteral("resources"), i)); !missing.isEmpty())
             return ApiError::invalid(missing);
         const QString mount = r->value(QStringLiteral("mount_path")).toString();
@@ -915,25 +1061,42 @@ Result<QJsonObject> SessionService::create(const QJsonObject &params)
                     {QStringLiteral("vault_ids"), vaults},
                     {QStringLiteral("deployment_id"), QJsonValue::Null}};
 
-    Transaction tx(m_db);
-    if (!tx.active())
-        return ApiError::internal(QStringLiteral("cannot begin a transaction"));
-    if (auto s = storeSession(doc, true); !s)
-        return s.error();
-    for (QJsonObject r : std::as_const(resourceDocs)) {
+    Prepared p;
+    p.doc = doc;
+    p.initialEvents = initialEvents;
+    for (qsizetype i = 0; i < resourceDocs.size(); ++i) {
+        QJsonObject r = resourceDocs.at(i);
         r.insert(kId, ids::make(u"sesrsc"));
         r.insert(kCreatedAt, now);
         r.insert(kUpdatedAt, now);
+        if (!resourceTokens.at(i).isEmpty()) {
+            r.insert(kTokenMarker, true);
+            p.tokens.append({r.value(kId).toString(), resourceTokens.at(i).toUtf8()});
+        }
+        p.resources.append(r);
+    }
+    return p;
+}
+
+Result<QJsonObject> SessionService::commitCreate(const Prepared &p)
+{
+    const QString id = p.doc.value(kId).toString();
+    Transaction tx(m_db);
+    if (!tx.active())
+        return ApiError::internal(QStringLiteral("cannot begin a transaction"));
+    if (auto s = storeSession(p.doc, true); !s)
+        return s.error();
+    for (const QJsonObject &r : p.resources) {
         if (auto s = insertResource(id, r); !s)
             return s.error();
     }
-    auto logged = m_log.write(id, initialEvents);
+    auto logged = m_log.write(id, p.initialEvents);
     if (!logged)
         return logged.error();
     if (!tx.commit())
         return ApiError::internal(QStringLiteral("session %1 failed to commit").arg(id));
     m_log.publish(id, *logged);
-    auto out = present(doc);
+    auto out = present(p.doc);
     if (out)
         Q_EMIT changed(id, *out);
     return out;
@@ -1138,17 +1301,69 @@ Result<Page> SessionService::list(const ListQuery &query)
 
 Result<QJsonObject> SessionService::archive(const QString &id)
 {
+    if (!exists(id))
+        return ApiError::notFound(QStringLiteral("session %1 not found").arg(id));
+    if (QString why = busyReason(id); !why.isEmpty())
+        return ApiError::conflict(why);
+    if (!tokenResources(id).isEmpty())
+        return ApiError::conflict(QStringLiteral("session %1 holds repository tokens in the OS keychain; "
+                                                 "archive it through the API").arg(id));
+    return archiveNow(id);
+}
+
+void SessionService::archive(const QString &id, Callback<QJsonObject> done)
+{
+    if (!exists(id))
+        return done(ApiError::notFound(QStringLiteral("session %1 not found").arg(id)));
+    if (QString why = busyReason(id); !why.isEmpty())
+        return done(ApiError::conflict(why));
+    // An archived session never runs again: its repository tokens are purged first, then the
+    // markers are cleared with the archive in one transaction. Archiving again completes an
+    // earlier half-finished archive.
+    const QStringList tokens = tokenResources(id);
+    if (tokens.isEmpty())
+        return done(archiveNow(id));
+    m_busy.insert(id);
+    QPointer<SessionService> self(this);
+    removeTokens(tokens, [self, id, done](Status removed) {
+        if (!self)
+            return;
+        self->m_busy.remove(id);
+        if (!removed)
+            return done(removed.error());
+        done(self->archiveNow(id));
+    });
+}
+
+Result<QJsonObject> SessionService::archiveNow(const QString &id)
+{
     auto current = loadDoc(id);
     if (!current)
         return ApiError::notFound(QStringLiteral("session %1 not found").arg(id));
     QJsonObject doc = *current;
-    if (!doc.value(kArchivedAt).isNull())
+    const QStringList tokens = tokenResources(id);
+    if (!doc.value(kArchivedAt).isNull() && tokens.isEmpty())
         return present(doc); // archiving is permanent and idempotent
     const QString now = clock::nowIso();
-    doc.insert(kArchivedAt, now);
-    doc.insert(kUpdatedAt, now);
-    if (auto s = storeSession(doc, false); !s)
-        return s.error();
+    Transaction tx(m_db);
+    if (!tx.active())
+        return ApiError::internal(QStringLiteral("cannot begin a transaction"));
+    for (const QString &rid : tokens) { // their keychain entries are gone
+        auto r = m_resources.get(rid);
+        if (!r)
+            continue;
+        r->remove(kTokenMarker);
+        if (auto s = m_resources.update(rid, {{QStringLiteral("doc"), serializeDoc(*r)}}); !s)
+            return s.error();
+    }
+    if (doc.value(kArchivedAt).isNull()) {
+        doc.insert(kArchivedAt, now);
+        doc.insert(kUpdatedAt, now);
+        if (auto s = storeSession(doc, false); !s)
+            return s.error();
+    }
+    if (!tx.commit())
+        return ApiError::internal(QStringLiteral("archiving session %1 failed to commit").arg(id));
     auto out = present(doc);
     if (out)
         Q_EMIT changed(id, *out);
@@ -1156,6 +1371,40 @@ Result<QJsonObject> SessionService::archive(const QString &id)
 }
 
 Result<QJsonObject> SessionService::remove(const QString &id)
+{
+    if (!exists(id))
+        return ApiError::notFound(QStringLiteral("session %1 not found").arg(id));
+    if (QString why = busyReason(id); !why.isEmpty())
+        return ApiError::conflict(why);
+    if (!tokenResources(id).isEmpty())
+        return ApiError::conflict(QStringLiteral("session %1 holds repository tokens in the OS keychain; "
+                                                 "delete it through the API").arg(id));
+    return removeNow(id);
+}
+
+void SessionService::remove(const QString &id, Callback<QJsonObject> done)
+{
+    if (!exists(id))
+        return done(ApiError::notFound(QStringLiteral("session %1 not found").arg(id)));
+    if (QString why = busyReason(id); !why.isEmpty())
+        return done(ApiError::conflict(why));
+    // Keychain entries first, then the rows: a failure leaves rows without secrets at worst.
+    const QStringList tokens = tokenResources(id);
+    if (tokens.isEmpty())
+        return done(removeNow(id));
+    m_busy.insert(id);
+    QPointer<SessionService> self(this);
+    removeTokens(tokens, [self, id, done](Status removed) {
+        if (!self)
+            return;
+        self->m_busy.remove(id);
+        if (!removed)
+            return done(removed.error());
+        done(self->removeNow(id));
+    });
+}
+
+Result<QJsonObject> SessionService::removeNow(const QString &id)
 {
     if (!exists(id))
         return ApiError::notFound(QStringLiteral("session %1 not found").arg(id));
@@ -1178,41 +1427,73 @@ Result<QJsonObject> SessionService::remove(const QString &id)
 
 // ---- resources ----------------------------------------------------------------------------
 
-Result<QJsonObject> SessionService::addResource(const QString &sessionId, const QJsonObject &params)
+void SessionService::addResource(const QString &sessionId, const QJsonObject &params, Callback<QJsonObject> done)
 {
-    auto resource = resourceFromParams(params, QString(), false);
+    QString token;
+    auto resource = resourceFromParams(params, QString(), false, &token);
     auto session = loadDoc(sessionId);
     if (!session)
-        return ApiError::notFound(QStringLiteral("session %1 not found").arg(sessionId));
+        return done(ApiError::notFound(QStringLiteral("session %1 not found").arg(sessionId)));
     if (!resource)
-        return resource.error();
+        return done(resource.error());
     if (auto missing = missingFile(*resource, QString()); !missing.isEmpty())
-        return ApiError::invalid(missing);
+        return done(ApiError::invalid(missing));
     if (!session->value(kArchivedAt).isNull())
-        return ApiError::conflict(QStringLiteral("session %1 is archived; resources cannot be added").arg(sessionId));
+        return done(ApiError::conflict(QStringLiteral("session %1 is archived; resources cannot be added").arg(sessionId)));
+    if (QString why = busyReason(sessionId); !why.isEmpty())
+        return done(ApiError::conflict(why));
     const QString mount = resource->value(QStringLiteral("mount_path")).toString();
     for (const QJsonValue &r : resourcesOf(sessionId)) {
         if (r.toObject().value(QStringLiteral("mount_path")).toString() == mount)
-            return ApiError::conflict(QStringLiteral("mount path %1 is already used by resource %2")
-                                          .arg(mount, r.toObject().value(kId).toString()));
+            return done(ApiError::conflict(QStringLiteral("mount path %1 is already used by resource %2")
+                                               .arg(mount, r.toObject().value(kId).toString())));
     }
     const QString now = clock::nowIso();
     QJsonObject r = *resource;
     r.insert(kId, ids::make(u"sesrsc"));
     r.insert(kCreatedAt, now);
     r.insert(kUpdatedAt, now);
-    Transaction tx(m_db);
-    if (!tx.active())
-        return ApiError::internal(QStringLiteral("cannot begin a transaction"));
-    if (auto s = insertResource(sessionId, r); !s)
-        return s.error();
-    if (auto s = touch(sessionId, now); !s)
-        return s.error();
-    if (!tx.commit())
-        return ApiError::internal(QStringLiteral("adding the resource failed to commit"));
-    if (auto s = retrieve(sessionId))
-        Q_EMIT changed(sessionId, *s);
-    return r;
+    if (!token.isEmpty())
+        r.insert(kTokenMarker, true);
+    auto store = [this, sessionId, r, now]() -> Result<QJsonObject> {
+        Transaction tx(m_db);
+        if (!tx.active())
+            return ApiError::internal(QStringLiteral("cannot begin a transaction"));
+        if (auto s = insertResource(sessionId, r); !s)
+            return s.error();
+        if (auto s = touch(sessionId, now); !s)
+            return s.error();
+        if (!tx.commit())
+            return ApiError::internal(QStringLiteral("adding the resource failed to commit"));
+        if (auto s = retrieve(sessionId))
+            Q_EMIT changed(sessionId, *s);
+        return publicResource(r);
+    };
+    if (token.isEmpty())
+        return done(store());
+    // 1. keychain, 2. row; a failed insert takes the keychain entry back out.
+    const QString rid = r.value(kId).toString();
+    m_busy.insert(sessionId);
+    QPointer<SessionService> self(this);
+    writeTokens({{rid, token.toUtf8()}}, [self, sessionId, rid, store, done](Status written) {
+        if (!self)
+            return;
+        if (!written) {
+            self->m_busy.remove(sessionId);
+            return done(written.error());
+        }
+        auto out = store();
+        if (out) {
+            self->m_busy.remove(sessionId);
+            return done(out);
+        }
+        const ApiError error = out.error();
+        self->removeTokens({rid}, [self, sessionId, error, done](Status) {
+            if (self)
+                self->m_busy.remove(sessionId);
+            done(error);
+        });
+    });
 }
 
 Result<Page> SessionService::listResources(const QString &sessionId, const PageRequest &page)
@@ -1221,10 +1502,17 @@ Result<Page> SessionService::listResources(const QString &sessionId, const PageR
         return ApiError::notFound(QStringLiteral("session %1 not found").arg(sessionId));
     PageRequest req = page;
     req.newestFirst = false; // attach order
-    return m_resources.list(req, {{QStringLiteral("session_id = ?"), {sessionId}}});
+    auto out = m_resources.list(req, {{QStringLiteral("session_id = ?"), {sessionId}}});
+    if (!out)
+        return out;
+    QJsonArray data;
+    for (const QJsonValue &v : std::as_const(out->data))
+        data.append(publicResource(v.toObject()));
+    out->data = data;
+    return out;
 }
 
-Result<QJsonObject> SessionService::retrieveResource(const QString &sessionId, const QString &resourceId)
+Result<QJsonObject> SessionService::loadResource(const QString &sessionId, const QString &resourceId)
 {
     if (!exists(sessionId))
         return ApiError::notFound(QStringLiteral("session %1 not found").arg(sessionId));
@@ -1233,44 +1521,139 @@ Result<QJsonObject> SessionService::retrieveResource(const QString &sessionId, c
     return ApiError::notFound(QStringLiteral("resource %1 not found in session %2").arg(resourceId, sessionId));
 }
 
-Result<QJsonObject> SessionService::updateResource(const QString &sessionId, const QString &resourceId,
-                                                   const QJsonObject &params)
+Result<QJsonObject> SessionService::retrieveResource(const QString &sessionId, const QString &resourceId)
 {
-    auto r = retrieveResource(sessionId, resourceId);
+    auto r = loadResource(sessionId, resourceId);
     if (!r)
         return r;
-    JsonFields f(params);
-    f.allowOnly({u"authorization_token"});
-    f.string(u"authorization_token", JsonFields::Required, 0, false);
-    if (!f.ok())
-        return f.error();
-    if (r->value(kType).toString() != u"github_repository")
-        return ApiError::invalid(QStringLiteral("`authorization_token`: only github_repository resources "
-                                                "support token rotation; %1 is a %2 resource")
-                                     .arg(resourceId, r->value(kType).toString()));
-    return ApiError::invalid(tokenRefusal(QStringLiteral("authorization_token")));
+    return publicResource(*r);
 }
 
-Result<QJsonObject> SessionService::removeResource(const QString &sessionId, const QString &resourceId)
+void SessionService::updateResource(const QString &sessionId, const QString &resourceId,
+                                    const QJsonObject &params, Callback<QJsonObject> done)
 {
-    auto r = retrieveResource(sessionId, resourceId);
-    if (!r)
-        return r;
+    auto current = loadResource(sessionId, resourceId);
+    if (!current)
+        return done(current.error());
+    JsonFields f(params);
+    f.allowOnly({u"authorization_token"});
+    const auto token = f.string(u"authorization_token", JsonFields::Required);
+    if (!f.ok())
+        return done(f.error());
+    if (current->value(kType).toString() != u"github_repository")
+        return done(ApiError::invalid(QStringLiteral("`authorization_token`: only github_repository resources "
+                                                     "support token rotation; %1 is a %2 resource")
+                                          .arg(resourceId, current->value(kType).toString())));
+    if (const QString why = tokenProblem(*token); !why.isEmpty())
+        return done(ApiError::invalid(at(QStringLiteral("authorization_token"), why)));
     auto session = loadDoc(sessionId);
     if (session && !session->value(kArchivedAt).isNull())
-        return ApiError::conflict(QStringLiteral("session %1 is archived; its resources cannot change").arg(sessionId));
-    Transaction tx(m_db);
-    if (!tx.active())
-        return ApiError::internal(QStringLiteral("cannot begin a transaction"));
-    if (auto s = m_resources.remove(resourceId); !s)
-        return s.error();
-    if (auto s = touch(sessionId, clock::nowIso()); !s)
-        return s.error();
-    if (!tx.commit())
-        return ApiError::internal(QStringLiteral("removing the resource failed to commit"));
-    if (auto s = retrieve(sessionId))
-        Q_EMIT changed(sessionId, *s);
-    return QJsonObject{{kId, resourceId}, {kType, QStringLiteral("session_resource_deleted")}};
+        return done(ApiError::conflict(QStringLiteral("session %1 is archived; its resources cannot change").arg(sessionId)));
+    if (QString why = busyReason(sessionId); !why.isEmpty())
+        return done(ApiError::conflict(why));
+    // 1. keychain (the new token replaces the old one), 2. row (marker, updated_at).
+    const bool hadToken = current->value(kTokenMarker).toBool();
+    m_busy.insert(sessionId);
+    QPointer<SessionService> self(this);
+    writeTokens({{resourceId, token->toUtf8()}}, [self, sessionId, resourceId, hadToken, done](Status written) {
+        if (!self)
+            return;
+        if (!written) {
+            self->m_busy.remove(sessionId);
+            return done(written.error());
+        }
+        auto stored = [&]() -> Result<QJsonObject> {
+            auto r = self->loadResource(sessionId, resourceId);
+            if (!r)
+                return r;
+            const QString now = clock::nowIso();
+            QJsonObject doc = *r;
+            doc.insert(kTokenMarker, true);
+            doc.insert(kUpdatedAt, now);
+            Transaction tx(self->m_db);
+            if (!tx.active())
+                return ApiError::internal(QStringLiteral("cannot begin a transaction"));
+            if (auto s = self->m_resources.update(resourceId, {{kUpdatedAt, now}, {QStringLiteral("doc"), serializeDoc(doc)}}); !s)
+                return s.error();
+            if (auto s = self->touch(sessionId, now); !s)
+                return s.error();
+            if (!tx.commit())
+                return ApiError::internal(QStringLiteral("updating the resource failed to commit"));
+            return doc;
+        }();
+        if (stored) {
+            self->m_busy.remove(sessionId);
+            if (auto s = self->retrieve(sessionId))
+                Q_EMIT self->changed(sessionId, *s);
+            return done(publicResource(*stored));
+        }
+        const ApiError error = stored.error();
+        if (hadToken) { // the row still says a token is set; the keychain has the new one
+            self->m_busy.remove(sessionId);
+            return done(error);
+        }
+        self->removeTokens({resourceId}, [self, sessionId, error, done](Status) {
+            if (self)
+                self->m_busy.remove(sessionId);
+            done(error);
+        });
+    });
+}
+
+void SessionService::removeResource(const QString &sessionId, const QString &resourceId, Callback<QJsonObject> done)
+{
+    auto r = loadResource(sessionId, resourceId);
+    if (!r)
+        return done(r.error());
+    auto session = loadDoc(sessionId);
+    if (session && !session->value(kArchivedAt).isNull())
+        return done(ApiError::conflict(QStringLiteral("session %1 is archived; its resources cannot change").arg(sessionId)));
+    if (QString why = busyReason(sessionId); !why.isEmpty())
+        return done(ApiError::conflict(why));
+    auto removeRow = [this, sessionId, resourceId]() -> Result<QJsonObject> {
+        Transaction tx(m_db);
+        if (!tx.active())
+            return ApiError::internal(QStringLiteral("cannot begin a transaction"));
+        if (auto s = m_resources.remove(resourceId); !s)
+            return s.error();
+        if (auto s = touch(sessionId, clock::nowIso()); !s)
+            return s.error();
+        if (!tx.commit())
+            return ApiError::internal(QStringLiteral("removing the resource failed to commit"));
+        if (auto s = retrieve(sessionId))
+            Q_EMIT changed(sessionId, *s);
+        return QJsonObject{{kId, resourceId}, {kType, QStringLiteral("session_resource_deleted")}};
+    };
+    if (!r->value(kTokenMarker).toBool())
+        return done(removeRow());
+    // Keychain entry first, then the row.
+    m_busy.insert(sessionId);
+    QPointer<SessionService> self(this);
+    removeTokens({resourceId}, [self, sessionId, removeRow, done](Status removed) {
+        if (!self)
+            return;
+        self->m_busy.remove(sessionId);
+        if (!removed)
+            return done(removed.error());
+        done(removeRow());
+    });
+}
+
+void SessionService::readResourceToken(const QString &resourceId, Callback<QByteArray> done)
+{
+    auto r = m_resources.get(resourceId);
+    if (!r || !r->value(kTokenMarker).toBool())
+        return done(QByteArray());
+    QPointer<SessionService> self(this);
+    m_secrets.read(tokenKey(resourceId), [self, resourceId, done](Result<QByteArray> token) {
+        if (!self)
+            return;
+        if (!token && token.error().kind() == ApiError::Kind::NotFound) {
+            qCWarning(lcSessions) << "resource" << resourceId << "has no repository token in the keychain any more";
+            return done(QByteArray());
+        }
+        done(token);
+    });
 }
 
 // ---- events -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QStringList>
 
 #include <optional>
@@ -14,6 +15,7 @@ namespace viv {
 
 class Database;
 class EventLog;
+class SecretStore;
 class AgentService;
 class EnvironmentService;
 class VaultService;
@@ -24,22 +26,45 @@ class FileService;
 // everything that happened). Until the runtime picks a session up it stays `idle`: events that
 // clients send are validated, logged (echoed) and queued — no agent output is ever invented.
 //
-// Secrets: a `github_repository` resource's `authorization_token` is refused with a 400 on
-// every path (create, add, update) — SQLite never holds it and no response returns it. Private
-// repositories take their token from a vault credential attached with `vault_ids` (the
-// keychain-backed store), which is where Vivarium keeps every secret.
+// Secrets: a `github_repository` resource's `authorization_token` (session create, resources
+// add, and resources update = rotation) lives ONLY in the OS keychain (SecretStore): one entry per
+// resource, keyed by the resource id (tokenKey()), holding the token's bytes. SQLite keeps only
+// the non-secret marker `_token` in the resource document (internal, never returned: responses
+// have exactly the official shape, which has no token field). The token is read at populate
+// time (readResourceToken) so a rotation applies to the next clone. Ordering, as for vault
+// credentials, so that no token outlives the row that owns it:
+//   create / add:  keychain write → row insert (insert fails → the entry is removed again);
+//   update:        keychain write → row update;
+//   delete resource, delete session, archive session (an archived session never runs again,
+//   so its tokens are purged and the marker cleared; the record is kept):
+//                  keychain remove → row change.
+// Without a keychain, requests that carry a token (and deleting/archiving a session holding
+// one) answer 503 api_error and write nothing; token-free requests never touch the keychain.
+// While a keychain job runs for a session, other resource changes, archive and delete of that
+// session answer 409 instead of interleaving.
 class SessionService : public QObject
 {
     Q_OBJECT
 public:
     SessionService(Database &db, EventLog &log, AgentService &agents, EnvironmentService &envs,
-                   VaultService &vaults, FileService &files, QObject *parent = nullptr);
+                   VaultService &vaults, FileService &files, SecretStore &secrets,
+                   QObject *parent = nullptr);
 
+    // The API's create: repository tokens go to the keychain first (asynchronous).
+    void create(const QJsonObject &params, Callback<QJsonObject> done);
+    // Synchronous create for in-process callers (GUI, tests): refuses `authorization_token`
+    // (400), which needs the asynchronous keychain path above.
     Result<QJsonObject> create(const QJsonObject &params);
     Result<QJsonObject> retrieve(const QString &id);
     Result<QJsonObject> update(const QString &id, const QJsonObject &params);
+    // Archive purges the session's repository tokens from the keychain first.
+    void archive(const QString &id, Callback<QJsonObject> done);
+    // Deletes the session, its resources (their keychain entries first) and its events:
+    // {"id", "type": "session_deleted"}.
+    void remove(const QString &id, Callback<QJsonObject> done);
+    // Synchronous variants for in-process callers: a session holding a repository token (or
+    // with a keychain job in flight) answers 409 — use the asynchronous ones.
     Result<QJsonObject> archive(const QString &id);
-    // Deletes the session, its resources and its events: {"id", "type": "session_deleted"}.
     Result<QJsonObject> remove(const QString &id);
     bool exists(const QString &id);
 
@@ -58,13 +83,20 @@ public:
     // Both directions: next_page and prev_page.
     Result<Page> list(const ListQuery &query);
 
-    // Session resources.
-    Result<QJsonObject> addResource(const QString &sessionId, const QJsonObject &params);
+    // Session resources. Those that may touch the keychain answer through `done`.
+    void addResource(const QString &sessionId, const QJsonObject &params, Callback<QJsonObject> done);
     Result<Page> listResources(const QString &sessionId, const PageRequest &page);
     Result<QJsonObject> retrieveResource(const QString &sessionId, const QString &resourceId);
-    Result<QJsonObject> updateResource(const QString &sessionId, const QString &resourceId,
-                                       const QJsonObject &params);
-    Result<QJsonObject> removeResource(const QString &sessionId, const QString &resourceId);
+    // Token rotation (`authorization_token`, github_repository resources only).
+    void updateResource(const QString &sessionId, const QString &resourceId, const QJsonObject &params,
+                        Callback<QJsonObject> done);
+    void removeResource(const QString &sessionId, const QString &resourceId, Callback<QJsonObject> done);
+
+    // The keychain entry holding a github_repository resource's token.
+    static QString tokenKey(const QString &resourceId) { return resourceId; }
+    // For the sandbox (WorkspaceResources, at clone time): the resource's current token, or an
+    // empty array when it has none (or no longer exists). Never logged.
+    void readResourceToken(const QString &resourceId, Callback<QByteArray> done);
 
     // POST /v1/sessions/{id}/events: every event is validated first; one bad event = 400 and
     // nothing is logged. Returns {"data": [echoed events]}.
@@ -102,9 +134,24 @@ Q_SIGNALS:
 private:
     Result<QJsonObject> resolveAgent(const QJsonValue &agent);
     Result<QJsonObject> applyOverrides(QJsonObject snapshot, const QJsonObject &overrides);
-    // Validates a resource param into its stored document (no id/timestamps yet).
+    // Validates a resource param into its stored document (no id/timestamps yet). A
+    // github_repository's `authorization_token` goes to `token` (never into the document).
     static Result<QJsonObject> resourceFromParams(const QJsonValue &param, const QString &path,
-                                                  bool allowMemoryStore);
+                                                  bool allowMemoryStore, QString *token);
+    struct Prepared; // a validated create, ready to commit
+    Result<Prepared> prepareCreate(const QJsonObject &params);
+    Result<QJsonObject> commitCreate(const Prepared &p);
+    // The stored resource document, `_` fields included.
+    Result<QJsonObject> loadResource(const QString &sessionId, const QString &resourceId);
+    // Ids of the session's resources whose token is in the keychain.
+    QStringList tokenResources(const QString &sessionId);
+    // Keychain writes one after another; on a failure the ones written are removed again.
+    void writeTokens(QList<QPair<QString, QByteArray>> tokens, Callback<Ok> done,
+                     QStringList written = {});
+    void removeTokens(QStringList ids, Callback<Ok> done);
+    Result<QJsonObject> archiveNow(const QString &id);
+    Result<QJsonObject> removeNow(const QString &id);
+    QString busyReason(const QString &sessionId) const;
     // Validates user events into their echo shape; `allowed` restricts the types.
     // A message naming the first `file_id` in `v` with no upload behind it, or empty.
     QString missingFile(const QJsonValue &v, const QString &path) const;
@@ -125,8 +172,10 @@ private:
     EnvironmentService &m_envs;
     VaultService &m_vaults;
     FileService &m_files;
+    SecretStore &m_secrets;
     DocTable m_sessions;
     DocTable m_resources;
+    QSet<QString> m_busy; // sessions with a keychain job in flight
 };
 
 } // namespace viv

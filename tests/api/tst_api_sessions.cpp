@@ -3,10 +3,14 @@
 
 #include "ApiHarness.h"
 #include "api/SseHub.h"
+#include "core/Ids.h"
+#include "secrets/SecretStore.h"
 #include "services/EventLog.h"
+#include "services/SessionService.h"
 #include "store/Database.h"
 
 #include <QElapsedTimer>
+#include <QProcess>
 #include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTest>
@@ -30,6 +34,37 @@ QJsonObject textMessage(const QString &text)
 QString errorMessage(const HttpResult &r)
 {
     return r.json().value(S("error")).toObject().value(S("message")).toString();
+}
+
+// A repository token this test sends, recorded for the end-of-suite secret scan.
+QString newToken(const char *label)
+{
+    return ApiHarness::recordSecret(S("ghp_") + S(label) + S("_") + viv::ids::secret(18));
+}
+
+const char *kChildEnv = "VIVARIUM_TEST_CHILD";
+const QString kChildMode = QStringLiteral("sessions-nokeychain");
+
+// The keychain entry of a resource's token: its bytes, or empty when there is none.
+QByteArray keychainToken(ApiHarness &h, const QString &resourceId)
+{
+    auto r = h.backend->secrets().readBlocking(viv::SessionService::tokenKey(resourceId));
+    if (!r && r.error().kind() != viv::ApiError::Kind::NotFound)
+        qWarning("keychain read failed: %s", qPrintable(r.error().message()));
+    return r ? *r : QByteArray();
+}
+
+// Every byte of the SQLite files (main, -wal, -shm).
+QByteArray databaseBytes(ApiHarness &h)
+{
+    QByteArray all;
+    const QString db = h.backend->database().path();
+    for (const QString &suffix : {QString(), S("-wal"), S("-shm")}) {
+        QFile f(db + suffix);
+        if (f.open(QIODevice::ReadOnly))
+            all += f.readAll();
+    }
+    return all;
 }
 
 // A raw SSE client: writes the request itself and decodes chunked framing and SSE messages.
@@ -385,7 +420,7 @@ private Q_SLOTS:
             {with(S("vault_ids"), QJsonArray{vaultId, vaultId}), 400},
             {with(S("budget"), QJsonObject{{S("type"), S("limit")}, {S("max_list_cost"), QJsonObject{{S("amount"), S("0100")}, {S("currency"), S("USD")}}}}), 400},
             {with(S("budget"), QJsonObject{{S("type"), S("limit")}, {S("max_list_cost"), QJsonObject{{S("amount"), S("100")}, {S("currency"), S("EUR")}}}}), 400},
-            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")}, {S("authorization_token"), S("ghp_secret")}}}), 400},
+            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")}, {S("authorization_token"), S("ghp secret")}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), S("memstore_1")}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), S("nope")}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}, {S("mount_path"), S("/a/../etc")}}}), 400},
@@ -406,8 +441,11 @@ private Q_SLOTS:
         for (int i = 0; i < 51; ++i)
             many.append(textMessage(S("m")));
         QCOMPARE(h->post(S("/v1/sessions"), with(S("initial_events"), many)).status, 400);
-        auto token = h->post(S("/v1/sessions"), with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")}, {S("authorization_token"), S("ghp_secret")}}}));
-        QVERIFY(errorMessage(token).contains(S("vault")));
+        // A malformed repository token (it would become an HTTP header line) is refused
+        // without being quoted, and nothing is written.
+        auto token = h->post(S("/v1/sessions"), with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")}, {S("authorization_token"), S("ghp_secret\nX: y")}}}));
+        QCOMPARE(token.status, 400);
+        QVERIFY(errorMessage(token).contains(S("authorization_token")));
         QVERIFY(!token.body.contains("ghp_secret"));
         QCOMPARE(h->rowCount(S("sessions")), sessions);
         QCOMPARE(h->rowCount(S("events")), events);
@@ -670,15 +708,20 @@ private Q_SLOTS:
         QCOMPARE(h->get(S("/v1/sessions/%1").arg(sid)).json().value(S("resources")).toArray().size(), 2);
 
         const int rows = h->rowCount(S("session_resources"));
-        auto tok = h->post(S("/v1/sessions/%1/resources/%2").arg(sid, repo.value(S("id")).toString()),
-                           QJsonObject{{S("authorization_token"), S("ghp_rotated")}});
-        QCOMPARE(tok.status, 400);
-        QVERIFY(errorMessage(tok).contains(S("vault")));
+        // Token rotation is for github_repository resources only; the body needs the token.
         QCOMPARE(h->post(S("/v1/sessions/%1/resources/%2").arg(sid, fileRid), QJsonObject{{S("authorization_token"), S("x")}}).status, 400);
         QCOMPARE(h->post(S("/v1/sessions/%1/resources/%2").arg(sid, fileRid), QJsonObject{}).status, 400);
+        QCOMPARE(h->post(S("/v1/sessions/%1/resources/%2").arg(sid, repo.value(S("id")).toString()), QJsonObject{}).status, 400);
+        QCOMPARE(h->post(S("/v1/sessions/%1/resources/%2").arg(sid, repo.value(S("id")).toString()),
+                         QJsonObject{{S("authorization_token"), 42}}).status, 400);
+        auto repoGh = [](const QJsonValue &token) {
+            return QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")},
+                               {S("mount_path"), S("/workspace/bad-token")}, {S("authorization_token"), token}};
+        };
         for (const QJsonObject &bad : {QJsonObject{{S("type"), S("file")}},
                                        QJsonObject{{S("type"), S("file")}, {S("file_id"), fileB}, {S("extra"), 1}},
-                                       QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")}, {S("authorization_token"), S("t")}},
+                                       repoGh(S("")), repoGh(S("has space")), repoGh(S("line\r\nX-Injected: 1")),
+                                       repoGh(QString(8193, u'a')), repoGh(7),
                                        QJsonObject{{S("type"), S("disk")}}})
             QCOMPARE(h->post(S("/v1/sessions/%1/resources").arg(sid), bad).status, 400);
         QCOMPARE(h->rowCount(S("session_resources")), rows);
@@ -694,6 +737,175 @@ private Q_SLOTS:
         QCOMPARE(h->get(S("/v1/sessions/%1/resources/%2").arg(sid, fileRid)).status, 404);
         QCOMPARE(h->get(S("/v1/sessions/sesn_01missing/resources")).status, 404);
         QCOMPARE(h->post(S("/v1/sessions/sesn_01missing/resources"), QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}}).status, 404);
+    }
+
+
+    // authorization_token on github_repository resources: accepted on create, add and update
+    // (rotation) like the official API, kept in the OS keychain only, never returned.
+    void repositoryTokensLiveOnlyInTheKeychain()
+    {
+        const QString created = newToken("created"), added = newToken("added"), rotated = newToken("rotated");
+        const QStringList tokens{created, added, rotated};
+        QList<QByteArray> bodies;
+        auto call = [&](const QByteArray &method, const QString &path, const QJsonObject &body = {}) {
+            HttpResult r = method == "POST" ? h->post(path, body) : h->request(method, path);
+            bodies << r.body;
+            return r;
+        };
+        const QStringList shape{S("id"), S("type"), S("url"), S("mount_path"), S("checkout"), S("created_at"), S("updated_at")};
+
+        auto c = call("POST", S("/v1/sessions"),
+                      QJsonObject{{S("agent"), agentId}, {S("environment_id"), envId},
+                                  {S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")},
+                                                                          {S("url"), S("https://github.com/octo/tokened")},
+                                                                          {S("authorization_token"), created}},
+                                                              QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}}}}});
+        QCOMPARE(c.status, 200);
+        const QString sid = c.json().value(S("id")).toString();
+        const QJsonObject repo = c.json().value(S("resources")).toArray().at(0).toObject();
+        const QString rid = repo.value(S("id")).toString();
+        const QString fileRid = c.json().value(S("resources")).toArray().at(1).toObject().value(S("id")).toString();
+        QCOMPARE(QStringList(repo.keys()), [&] { QStringList k = shape; k.sort(); return k; }());
+        QCOMPARE(keychainToken(*h, rid), created.toUtf8());
+        QVERIFY(keychainToken(*h, fileRid).isEmpty());
+
+        // What the sandbox reads at clone time: the current token; none for other resources.
+        auto readToken = [&](const QString &id) {
+            std::optional<viv::Result<QByteArray>> out;
+            h->backend->sessions().readResourceToken(id, [&](viv::Result<QByteArray> t) { out = std::move(t); });
+            if (!QTest::qWaitFor([&] { return out.has_value(); }, 10000))
+                return QByteArray("<timeout>");
+            return out && *out ? **out : QByteArray("<error>");
+        };
+        QCOMPARE(readToken(rid), created.toUtf8());
+        QVERIFY(readToken(fileRid).isEmpty());
+
+        // resources.add with a token.
+        auto a = call("POST", S("/v1/sessions/%1/resources").arg(sid),
+                      QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/octo/second.git")},
+                                  {S("authorization_token"), added}});
+        QCOMPARE(a.status, 200);
+        const QString rid2 = a.json().value(S("id")).toString();
+        QCOMPARE(a.json().value(S("mount_path")).toString(), S("/workspace/second"));
+        QCOMPARE(QStringList(a.json().keys()), [&] { QStringList k = shape; k.sort(); return k; }());
+        QCOMPARE(keychainToken(*h, rid2), added.toUtf8());
+
+        // resources.update rotates the token: the keychain has the new one, the response the
+        // resource without it.
+        QTest::qWait(5); // updated_at moves
+        auto u = call("POST", S("/v1/sessions/%1/resources/%2").arg(sid, rid), QJsonObject{{S("authorization_token"), rotated}});
+        QCOMPARE(u.status, 200);
+        QCOMPARE(u.json().value(S("id")).toString(), rid);
+        QCOMPARE(u.json().value(S("url")).toString(), S("https://github.com/octo/tokened"));
+        QVERIFY(u.json().value(S("updated_at")).toString() > repo.value(S("updated_at")).toString());
+        QCOMPARE(QStringList(u.json().keys()), [&] { QStringList k = shape; k.sort(); return k; }());
+        QCOMPARE(keychainToken(*h, rid), rotated.toUtf8());
+        QCOMPARE(readToken(rid), rotated.toUtf8());
+        // A file resource has no token to rotate, and gets no keychain entry.
+        auto fu = call("POST", S("/v1/sessions/%1/resources/%2").arg(sid, fileRid), QJsonObject{{S("authorization_token"), rotated}});
+        QCOMPARE(fu.status, 400);
+        QVERIFY(keychainToken(*h, fileRid).isEmpty());
+        // A bad token is refused without being quoted.
+        const QString spaced = newToken("spaced") + S(" x");
+        auto bad = call("POST", S("/v1/sessions/%1/resources/%2").arg(sid, rid), QJsonObject{{S("authorization_token"), spaced}});
+        QCOMPARE(bad.status, 400);
+        QCOMPARE(keychainToken(*h, rid), rotated.toUtf8());
+
+        // Reads never show a token.
+        QCOMPARE(call("GET", S("/v1/sessions/%1/resources/%2").arg(sid, rid)).json(), u.json());
+        auto list = call("GET", S("/v1/sessions/%1/resources").arg(sid));
+        QCOMPARE(list.json().value(S("data")).toArray().size(), 3);
+        QCOMPARE(list.json().value(S("data")).toArray().at(0).toObject(), u.json());
+        QCOMPARE(call("GET", S("/v1/sessions/") + sid).json().value(S("resources")).toArray().at(0).toObject(), u.json());
+        call("GET", S("/v1/sessions?limit=100"));
+        call("GET", S("/v1/sessions/%1/events").arg(sid));
+
+        // Deleting the resource removes its keychain entry.
+        QCOMPARE(call("DELETE", S("/v1/sessions/%1/resources/%2").arg(sid, rid2)).status, 200);
+        QVERIFY(keychainToken(*h, rid2).isEmpty());
+        QCOMPARE(keychainToken(*h, rid), rotated.toUtf8());
+
+        // In-process synchronous callers cannot drop a session that holds a token (its
+        // keychain entry would outlive it) nor create one with a token.
+        QCOMPARE(h->backend->sessions().remove(sid).error().kind(), viv::ApiError::Kind::Conflict);
+        QCOMPARE(h->backend->sessions().archive(sid).error().kind(), viv::ApiError::Kind::Conflict);
+        QVERIFY(!h->backend->sessions().create(QJsonObject{
+            {S("agent"), agentId}, {S("environment_id"), envId},
+            {S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")},
+                                                    {S("authorization_token"), rotated}}}}}));
+
+        // No token in SQLite (main file, WAL, shm): byte search; the search itself works.
+        h->backend->database().exec(S("PRAGMA wal_checkpoint(PASSIVE)")).ok();
+        const QByteArray db = databaseBytes(*h);
+        QVERIFY(db.contains("octo/tokened"));
+        for (const QString &t : tokens)
+            QVERIFY2(!db.contains(t.toUtf8()), "a repository token is in the SQLite files");
+        QVERIFY(!db.contains(spaced.toUtf8()));
+
+        // Deleting the session removes the keychain entries of its resources.
+        QCOMPARE(call("DELETE", S("/v1/sessions/") + sid).status, 200);
+        QVERIFY(keychainToken(*h, rid).isEmpty());
+        QCOMPARE(readToken(rid), QByteArray());
+
+        for (const QByteArray &body : std::as_const(bodies)) {
+            for (const QString &t : tokens + QStringList{spaced})
+                QVERIFY2(!body.contains(t.toUtf8()), body.constData());
+            QVERIFY2(!body.contains("\"_token\"") && !body.contains("authorization_token\":\""), body.constData());
+        }
+    }
+
+    // Archiving purges a session's repository tokens (an archived session never runs again);
+    // its resources stay listed. A token-free session archives without the keychain.
+    void archivePurgesRepositoryTokens()
+    {
+        const QString token = newToken("archived");
+        auto c = h->post(S("/v1/sessions"),
+                         QJsonObject{{S("agent"), agentId}, {S("environment_id"), envId},
+                                     {S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")},
+                                                                             {S("url"), S("https://github.com/octo/archived")},
+                                                                             {S("authorization_token"), token}}}}});
+        QCOMPARE(c.status, 200);
+        const QString sid = c.json().value(S("id")).toString();
+        const QString rid = c.json().value(S("resources")).toArray().at(0).toObject().value(S("id")).toString();
+        QCOMPARE(keychainToken(*h, rid), token.toUtf8());
+        auto a = h->post(S("/v1/sessions/%1/archive").arg(sid), {});
+        QCOMPARE(a.status, 200);
+        QVERIFY(a.json().value(S("archived_at")).isString());
+        QVERIFY(!a.body.contains(token.toUtf8()));
+        QVERIFY(keychainToken(*h, rid).isEmpty());
+        QCOMPARE(a.json().value(S("resources")).toArray().size(), 1);
+        // Archived: no rotation, no token to bring back; archiving again is idempotent.
+        QCOMPARE(h->post(S("/v1/sessions/%1/resources/%2").arg(sid, rid), QJsonObject{{S("authorization_token"), token}}).status, 409);
+        QVERIFY(keychainToken(*h, rid).isEmpty());
+        QCOMPARE(h->post(S("/v1/sessions/%1/archive").arg(sid), {}).json().value(S("archived_at")), a.json().value(S("archived_at")));
+        // With its token gone, in-process callers may delete it again.
+        QVERIFY(h->backend->sessions().remove(sid));
+    }
+
+    // Without a keychain: a child process of this binary with no D-Bus session.
+    void noKeychainIs503AndWritesNothing()
+    {
+        QProcess child;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(S("DBUS_SESSION_BUS_ADDRESS"));
+        const QString home = QDir::tempPath() + S("/vivarium-sessions-nokeychain-%1").arg(QCoreApplication::applicationPid());
+        QDir(home).removeRecursively();
+        QDir().mkpath(home + S("/run"));
+        QFile::setPermissions(home + S("/run"), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        env.insert(S("HOME"), home);
+        env.insert(S("XDG_RUNTIME_DIR"), home + S("/run")); // no bus socket there
+        env.insert(S("XDG_DATA_HOME"), home + S("/data"));
+        env.insert(S("XDG_CONFIG_HOME"), home + S("/config"));
+        env.remove(S("DISPLAY"));
+        env.insert(QString::fromLatin1(kChildEnv), kChildMode);
+        child.setProcessEnvironment(env);
+        child.setProcessChannelMode(QProcess::MergedChannels);
+        child.start(QCoreApplication::applicationFilePath(), {S("noKeychainChild")});
+        QVERIFY(child.waitForFinished(180000));
+        const QString out = QString::fromUtf8(child.readAll());
+        QDir(home).removeRecursively();
+        QVERIFY2(child.exitCode() == 0, qPrintable(out));
+        QVERIFY2(out.contains(S("PASS   : TestApiSessionsNoKeychain::noKeychainChild()")), qPrintable(out));
     }
 
     // ---- events -----------------------------------------------------------------------------
@@ -1046,5 +1258,73 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestApiSessions)
+
+// Runs only in the child process that noKeychainIs503AndWritesNothing starts.
+class TestApiSessionsNoKeychain : public QObject
+{
+    Q_OBJECT
+    std::unique_ptr<ApiHarness> h;
+
+private Q_SLOTS:
+    void noKeychainChild()
+    {
+        h = std::make_unique<ApiHarness>();
+        QVERIFY(h->backend->port() > 0);
+        QVERIFY(qEnvironmentVariableIsEmpty("DBUS_SESSION_BUS_ADDRESS"));
+        const QString env = h->post(S("/v1/environments"), QJsonObject{{S("name"), S("nk")}}).json().value(S("id")).toString();
+        const QString agent = h->post(S("/v1/agents"), QJsonObject{{S("name"), S("nk")}, {S("model"), S("claude-sonnet-4-5")}})
+                                  .json().value(S("id")).toString();
+        QVERIFY(!env.isEmpty() && !agent.isEmpty());
+        const QString token = newToken("nokeychain");
+        auto is503 = [&](const HttpResult &r) {
+            QCOMPARE(r.status, 503);
+            QCOMPARE(r.errorType(), S("api_error"));
+            QVERIFY2(errorMessage(r).startsWith(viv::SecretStore::noBackendMessage()), qPrintable(errorMessage(r)));
+            QVERIFY(!r.body.contains(token.toUtf8()));
+        };
+        auto repo = [&](const QString &name) {
+            return QJsonObject{{S("type"), S("github_repository")}, {S("url"), QString(S("https://github.com/octo/") + name)},
+                               {S("authorization_token"), token}};
+        };
+        const int sessions = h->rowCount(S("sessions")), resources = h->rowCount(S("session_resources"));
+        is503(h->post(S("/v1/sessions"), QJsonObject{{S("agent"), agent}, {S("environment_id"), env},
+                                                     {S("resources"), QJsonArray{repo(S("a"))}}}));
+        QCOMPARE(h->rowCount(S("sessions")), sessions);
+        QCOMPARE(h->rowCount(S("session_resources")), resources);
+
+        // Token-free requests never need the keychain.
+        auto s = h->post(S("/v1/sessions"), QJsonObject{{S("agent"), agent}, {S("environment_id"), env},
+                                                        {S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")},
+                                                                                                {S("url"), S("https://github.com/octo/public")}}}}});
+        QCOMPARE(s.status, 200);
+        const QString sid = s.json().value(S("id")).toString();
+        const QJsonObject pub = s.json().value(S("resources")).toArray().at(0).toObject();
+        is503(h->post(S("/v1/sessions/%1/resources").arg(sid), repo(S("b"))));
+        QCOMPARE(h->rowCount(S("session_resources")), resources + 1);
+        is503(h->post(S("/v1/sessions/%1/resources/%2").arg(sid, pub.value(S("id")).toString()),
+                      QJsonObject{{S("authorization_token"), token}}));
+        QCOMPARE(h->get(S("/v1/sessions/%1/resources/%2").arg(sid, pub.value(S("id")).toString())).json(), pub);
+        QCOMPARE(h->del(S("/v1/sessions/%1/resources/%2").arg(sid, pub.value(S("id")).toString())).status, 200);
+        QCOMPARE(h->post(S("/v1/sessions/%1/archive").arg(sid), {}).status, 200);
+        QCOMPARE(h->del(S("/v1/sessions/") + sid).status, 200);
+        // The token is nowhere in the data directory.
+        QProcess grep;
+        grep.start(S("grep"), {S("-r"), token, h->dir.path()});
+        QVERIFY(grep.waitForFinished());
+        QVERIFY(grep.exitCode() != 0);
+    }
+
+    void cleanupTestCase() { h.reset(); }
+};
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    if (qEnvironmentVariable(kChildEnv) == kChildMode) {
+        TestApiSessionsNoKeychain child;
+        return QTest::qExec(&child, argc, argv);
+    }
+    TestApiSessions t;
+    return QTest::qExec(&t, argc, argv);
+}
 #include "tst_api_sessions.moc"

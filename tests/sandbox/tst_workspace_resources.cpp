@@ -1,6 +1,7 @@
 // Session resources put into a real VM: a stored file at its mount path, a git repository
 // cloned on the host (a local repository reached through git's own url.insteadOf, the way a
-// mirror is configured) at a branch and at a commit, and the errors of a bad resource.
+// mirror is configured) at a branch and at a commit, the errors of a bad resource, and a
+// private repository over HTTP on 127.0.0.1 that only answers with the right token.
 #include "ApiHarness.h"
 #include "sandbox/SandboxManager.h"
 #include "sandbox/WorkspaceResources.h"
@@ -8,12 +9,83 @@
 #include "GuestImageWait.h"
 
 #include <QJsonArray>
+#include <QFileInfo>
 #include <QProcess>
+#include <QRandomGenerator>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
 using namespace viv;
 using namespace viv::test;
+
+namespace {
+
+// git's dumb HTTP protocol over a static directory (after `git update-server-info`), on
+// 127.0.0.1 only, answering every request that lacks `Authorization: <expected>` with 401.
+class AuthGitServer : public QObject
+{
+public:
+    AuthGitServer(QString root, QByteArray authorization) : m_root(std::move(root)), m_expected(std::move(authorization))
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *s = m_server.nextPendingConnection()) {
+                s->setParent(this);
+                connect(s, &QTcpSocket::readyRead, this, [this, s] { serve(s); });
+                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+            }
+        });
+    }
+    bool listen() { return m_server.listen(QHostAddress(QStringLiteral("127.0.0.1")), 0); }
+    QString url(const QString &path) const { return QStringLiteral("http://127.0.0.1:%1/%2").arg(m_server.serverPort()).arg(path); }
+
+    int served = 0;  // requests with the right header
+    int refused = 0; // requests without it
+
+private:
+    void serve(QTcpSocket *s)
+    {
+        QByteArray &buf = m_buffers[s];
+        buf += s->readAll();
+        const auto end = buf.indexOf("\r\n\r\n");
+        if (end < 0)
+            return;
+        const QList<QByteArray> lines = buf.left(end).split('\n');
+        buf.remove(0, end + 4);
+        QByteArray authorization;
+        for (const QByteArray &line : lines.mid(1)) {
+            const auto colon = line.indexOf(':');
+            if (colon > 0 && line.left(colon).trimmed().compare("authorization", Qt::CaseInsensitive) == 0)
+                authorization = line.mid(colon + 1).trimmed();
+        }
+        QByteArray path = lines.value(0).split(' ').value(1);
+        path = path.left(path.indexOf('?') < 0 ? path.size() : path.indexOf('?'));
+        QByteArray status = "404 Not Found", body;
+        if (authorization != m_expected) {
+            ++refused;
+            status = "401 Unauthorized";
+        } else {
+            ++served;
+            QFile f(m_root + QString::fromUtf8(QByteArray::fromPercentEncoding(path)));
+            if (!path.contains("..") && QFileInfo(f).isFile() && f.open(QIODevice::ReadOnly)) {
+                status = "200 OK";
+                body = f.readAll();
+            }
+        }
+        s->write("HTTP/1.1 " + status + "\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+                 + QByteArray::number(body.size())
+                 + "\r\nWWW-Authenticate: Basic realm=\"git\"\r\nConnection: close\r\n\r\n" + body);
+        s->disconnectFromHost();
+    }
+
+    QTcpServer m_server;
+    QString m_root;
+    QByteArray m_expected;
+    QHash<QTcpSocket *, QByteArray> m_buffers;
+};
+
+} // namespace
 
 class TestWorkspaceResources : public QObject
 {
@@ -49,10 +121,10 @@ private:
         return QString::fromUtf8((*out)->stdoutData + (*out)->stderrData).trimmed();
     }
 
-    QList<WorkspaceResources::Failure> put(const QJsonArray &list)
+    QList<WorkspaceResources::Failure> put(const QJsonArray &list, WorkspaceResources::TokenSource tokens = {})
     {
         std::optional<QList<WorkspaceResources::Failure>> out;
-        resources->materialise(sandbox, list, [&](QList<WorkspaceResources::Failure> f) { out = std::move(f); });
+        resources->materialise(sandbox, list, [&](QList<WorkspaceResources::Failure> f) { out = std::move(f); }, tokens);
         if (!QTest::qWaitFor([&] { return out.has_value(); }, 5 * 60000))
             return {{QJsonObject(), QStringLiteral("timeout"), QStringLiteral("timed out")}};
         return *out;
@@ -169,6 +241,91 @@ private Q_SLOTS:
         QCOMPARE(failures[3].resource.value(QStringLiteral("mount_path")).toString(), QStringLiteral("/workspace/x"));
         // The session keeps running without them: the last resource is in place.
         QCOMPARE(sh(QStringLiteral("cat /workspace/after-failures/README")), QStringLiteral("version two"));
+    }
+
+
+    // A private repository: the token reaches git only through its environment (the server
+    // sees it as the Authorization header), never the clone's files or the VM.
+    void privateRepositoryOverHttpNeedsItsToken()
+    {
+        // A bare copy of acme/widgets served by the dumb HTTP protocol.
+        const QString served = repos.filePath(QStringLiteral("http"));
+        QVERIFY(QDir().mkpath(served + QStringLiteral("/acme")));
+        QVERIFY(git(repos.path(), {QStringLiteral("clone"), QStringLiteral("--quiet"), QStringLiteral("--bare"),
+                                   repos.filePath(QStringLiteral("acme/widgets")), served + QStringLiteral("/acme/private.git")}).has_value());
+        QVERIFY(git(served + QStringLiteral("/acme/private.git"), {QStringLiteral("update-server-info")}).has_value());
+        const QByteArray token = ApiHarness::recordSecret(QStringLiteral("ghp_clone_") + QString::number(QRandomGenerator::global()->generate64(), 36)).toUtf8();
+        const QByteArray wrong = ApiHarness::recordSecret(QStringLiteral("ghp_wrong_") + QString::number(QRandomGenerator::global()->generate64(), 36)).toUtf8();
+        const QByteArray header = "Basic " + QByteArray("x-access-token:" + token).toBase64();
+        AuthGitServer server(served, header);
+        QVERIFY(server.listen());
+        const QString url = server.url(QStringLiteral("acme/private.git"));
+        auto repo = [&](const QString &u, const QString &mount) {
+            return QJsonObject{{QStringLiteral("id"), QString(QStringLiteral("sesrsc_") + mount.section(u'/', -1))},
+                               {QStringLiteral("type"), QStringLiteral("github_repository")}, {QStringLiteral("url"), u},
+                               {QStringLiteral("mount_path"), mount}, {QStringLiteral("checkout"), QJsonValue::Null}};
+        };
+        // The token source is asked when each clone starts, with that resource.
+        QStringList asked;
+        auto source = [&](const QByteArray &t) {
+            return [&asked, t](const QJsonObject &r, Callback<QByteArray> done) {
+                asked << r.value(QStringLiteral("id")).toString();
+                done(t);
+            };
+        };
+
+        // Right token: cloned, and the token is nowhere in the clone or the VM.
+        auto failures = put({repo(url, QStringLiteral("/workspace/private"))}, source(token));
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.isEmpty() ? QString() : failures.first().message));
+        QCOMPARE(asked, QStringList{QStringLiteral("sesrsc_private")});
+        QVERIFY(server.served > 0);
+        QCOMPARE(server.refused, 0);
+        QCOMPARE(sh(QStringLiteral("cat /workspace/private/README")), QStringLiteral("version two"));
+        QCOMPARE(sh(QStringLiteral("cd /workspace/private && git remote get-url origin")), url);
+        // The guest's copy is the host clone directory, .git included, byte for byte.
+        for (const QByteArray &needle : {token, header, QByteArray("x-access-token")})
+            QCOMPARE(sh(QStringLiteral("grep -rlF -e '%1' /workspace/private /tmp /root 2>/dev/null | head -3")
+                            .arg(QString::fromLatin1(needle))),
+                     QString());
+        QCOMPARE(sh(QStringLiteral("grep -ci extraheader /workspace/private/.git/config || true")), QStringLiteral("0"));
+
+        // Wrong token, and no token at all: refused by the server, typed as a clone error, the
+        // session goes on. The message never quotes a token.
+        const int refusedBefore = server.refused;
+        failures = put({repo(url, QStringLiteral("/workspace/wrong")), repo(url, QStringLiteral("/workspace/none"))},
+                       [&](const QJsonObject &r, Callback<QByteArray> done) {
+                           done(r.value(QStringLiteral("mount_path")).toString().endsWith(QStringLiteral("wrong")) ? wrong : QByteArray());
+                       });
+        QCOMPARE(failures.size(), 2);
+        for (const auto &f : std::as_const(failures)) {
+            QCOMPARE(f.errorType, QStringLiteral("repository_clone_error"));
+            QVERIFY2(!f.message.contains(QString::fromLatin1(wrong)) && !f.message.contains(QString::fromLatin1(token)), qPrintable(f.message));
+        }
+        QVERIFY(server.refused >= refusedBefore + 2);
+        QCOMPARE(sh(QStringLiteral("test -e /workspace/wrong || test -e /workspace/none; echo $?")), QStringLiteral("1"));
+
+        // A keychain failure at clone time is a typed failure of that resource only.
+        failures = put({repo(url, QStringLiteral("/workspace/unreadable"))}, [](const QJsonObject &, Callback<QByteArray> done) {
+            done(ApiError::unavailable(QStringLiteral("no keychain")));
+        });
+        QCOMPARE(failures.size(), 1);
+        QCOMPARE(failures[0].errorType, QStringLiteral("repository_clone_error"));
+        QVERIFY(failures[0].message.contains(QStringLiteral("no keychain")));
+
+        // The token is scoped to the URL the session gave: a url.insteadOf mirror that maps
+        // another URL onto this server does not receive it.
+        const QByteArray count = qgetenv("GIT_CONFIG_COUNT");
+        qputenv("GIT_CONFIG_COUNT", "2");
+        qputenv("GIT_CONFIG_KEY_1", "url." + server.url(QString()).toUtf8() + ".insteadOf");
+        qputenv("GIT_CONFIG_VALUE_1", "https://mirror.invalid/");
+        const int servedBefore = server.served;
+        failures = put({repo(QStringLiteral("https://mirror.invalid/acme/private.git"), QStringLiteral("/workspace/mirrored"))}, source(token));
+        qputenv("GIT_CONFIG_COUNT", count);
+        qunsetenv("GIT_CONFIG_KEY_1");
+        qunsetenv("GIT_CONFIG_VALUE_1");
+        QCOMPARE(failures.size(), 1);
+        QCOMPARE(failures[0].errorType, QStringLiteral("repository_clone_error"));
+        QCOMPARE(server.served, servedBefore);
     }
 
     void cleanupTestCase()

@@ -1,15 +1,20 @@
 // client.beta.sessions.* (sessions, resources, events) against vivariumd.
 // There is no agent runtime yet: a user.message is recorded and echoed, nothing answers it.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
 import {
+    BadRequestError,
     NotFoundError,
     catchError,
     collect,
     isTimestamp,
     readStreamUntil,
+    recordSecret,
     sleep,
     toFile,
     uniq,
@@ -212,22 +217,110 @@ describe('session resources', () => {
         session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, resources: [repo] });
     });
 
-    // Vivarium keeps every secret in the keychain: a repository token on a session resource
-    // is refused (use a vault credential + vault_ids). The token must not be echoed back.
-    test('a github_repository authorization_token is refused with a 400 that does not echo it', async () => {
-        const token = `ghp_SECRET_${randomBytes(10).toString('hex')}`;
-        const before = (await collect(srv.client.beta.sessions.list({ include_archived: true }))).length;
+    // Repository tokens (authorization_token) are accepted like the official API, kept in the
+    // OS keychain only and never returned; every token sent is recorded for the secret scan.
+    const tokens = [];
+    const seen = []; // JSON of every response that may show a resource
+    const newToken = (label) => {
+        const t = recordSecret(`ghp_${label}_SECRET_${randomBytes(12).toString('hex')}`);
+        tokens.push(t);
+        return t;
+    };
+    const see = (r) => {
+        seen.push(JSON.stringify(r));
+        return r;
+    };
+    // The keychain entry of a resource's token (QtKeychain's libsecret schema: base64 of the
+    // bytes), null when there is none, undefined when secret-tool is not installed.
+    const keychain = (resourceId) => {
+        const r = spawnSync(
+            'secret-tool',
+            ['lookup', 'user', resourceId, 'server', process.env.VIVARIUM_KEYCHAIN_SERVICE || 'vivarium-sdk-test'],
+            { encoding: 'utf8' },
+        );
+        if (r.error) return undefined;
+        return r.status === 0 && r.stdout.trim() ? Buffer.from(r.stdout.trim(), 'base64').toString() : null;
+    };
+    const assertKeychain = (resourceId, expected) => {
+        const got = keychain(resourceId);
+        if (got !== undefined) assert.equal(got, expected, `keychain entry of ${resourceId}`);
+    };
+    const resourceKeys = ['checkout', 'created_at', 'id', 'mount_path', 'type', 'updated_at', 'url'];
+    let tokened; // a session created with a token
+    let privateRepo; // its repository resource
+    let createToken;
+
+    test('create with a github_repository authorization_token: accepted, never returned', async () => {
+        const token = (createToken = newToken('create'));
+        tokened = see(
+            await srv.client.beta.sessions.create({
+                agent: agent.id,
+                environment_id: env.id,
+                resources: [{ ...repo, url: 'https://github.com/example/private', mount_path: '/workspace/private', authorization_token: token }],
+            }),
+        );
+        privateRepo = tokened.resources[0];
+        assert.equal(privateRepo.type, 'github_repository');
+        assert.equal(privateRepo.url, 'https://github.com/example/private');
+        assert.deepEqual(Object.keys(privateRepo).sort(), resourceKeys);
+        assertKeychain(privateRepo.id, token);
+        // A token that cannot be an HTTP header value is refused without being echoed.
+        const bad = `${newToken('bad')} x`;
         const err = await catchError(() =>
             srv.client.beta.sessions.create({
                 agent: agent.id,
                 environment_id: env.id,
-                resources: [{ ...repo, authorization_token: token }],
+                resources: [{ ...repo, authorization_token: bad }],
             }),
         );
         assert.equal(err.status, 400, err.message);
         assert.equal(err.type, 'invalid_request_error');
-        assert.ok(!JSON.stringify(err.error).includes(token), 'token not echoed in the error');
-        assert.equal((await collect(srv.client.beta.sessions.list({ include_archived: true }))).length, before);
+        assert.ok(!JSON.stringify(err.error).includes(bad), 'token not echoed in the error');
+    });
+
+    test('resources.add with an authorization_token', async () => {
+        const token = newToken('add');
+        const added = see(
+            await srv.client.beta.sessions.resources.add(tokened.id, {
+                type: 'github_repository',
+                url: 'https://github.com/example/second.git',
+                authorization_token: token,
+            }),
+        );
+        assert.equal(added.type, 'github_repository');
+        assert.equal(added.mount_path, '/workspace/second');
+        assert.deepEqual(Object.keys(added).sort(), resourceKeys);
+        assertKeychain(added.id, token);
+        // Deleting the resource removes its keychain entry.
+        see(await srv.client.beta.sessions.resources.delete(added.id, { session_id: tokened.id }));
+        assertKeychain(added.id, null);
+        assertKeychain(privateRepo.id, createToken);
+    });
+
+    test('resources.update rotates the token; reads never show it', async () => {
+        const token = newToken('rotated');
+        await sleep(5);
+        const updated = see(
+            await srv.client.beta.sessions.resources.update(privateRepo.id, { session_id: tokened.id, authorization_token: token }),
+        );
+        assert.equal(updated.id, privateRepo.id);
+        assert.equal(updated.url, privateRepo.url);
+        assert.ok(updated.updated_at > privateRepo.updated_at, 'updated_at moves');
+        assert.deepEqual(Object.keys(updated).sort(), resourceKeys);
+        assertKeychain(privateRepo.id, token);
+        assert.deepEqual(see(await srv.client.beta.sessions.resources.retrieve(privateRepo.id, { session_id: tokened.id })), updated);
+        assert.deepEqual(see(await collect(srv.client.beta.sessions.resources.list(tokened.id))), [updated]);
+        assert.deepEqual(see(await srv.client.beta.sessions.retrieve(tokened.id)).resources, [updated]);
+        see(await collect(srv.client.beta.sessions.list({ include_archived: true })));
+        const missing = await catchError(() =>
+            srv.client.beta.sessions.resources.update('sesrsc_doesnotexist000000', { session_id: tokened.id, authorization_token: token }),
+        );
+        assert.ok(missing instanceof NotFoundError, String(missing));
+    });
+
+    test('deleting the session removes its tokens from the keychain', async () => {
+        see(await srv.client.beta.sessions.delete(tokened.id));
+        assertKeychain(privateRepo.id, null);
     });
 
     test('create-time resource shows in the session and in resources.list', async () => {
@@ -251,24 +344,13 @@ describe('session resources', () => {
         assert.deepEqual(got, r);
     });
 
-    test('update (token rotation) is refused by the secrets policy; resource unchanged', async () => {
+    test('update (token rotation) on a repository without a token gives it one', async () => {
         const r = session.resources[0];
-        const newToken = `ghp_SECRET_${randomBytes(10).toString('hex')}`;
-        const err = await catchError(() =>
-            srv.client.beta.sessions.resources.update(r.id, { session_id: session.id, authorization_token: newToken }),
-        );
-        assert.equal(err.status, 400, err.message);
-        assert.equal(err.type, 'invalid_request_error');
-        assert.match(err.apiMessage ?? '', /vault/i, 'the error points the user to vault credentials');
-        assert.ok(!JSON.stringify(err.error).includes(newToken), 'token not echoed in the error');
-        assert.deepEqual(await srv.client.beta.sessions.resources.retrieve(r.id, { session_id: session.id }), r);
-        const missing = await catchError(() =>
-            srv.client.beta.sessions.resources.update('sesrsc_doesnotexist000000', {
-                session_id: session.id,
-                authorization_token: newToken,
-            }),
-        );
-        assert.ok(missing instanceof NotFoundError, String(missing));
+        const token = newToken('first');
+        const updated = see(await srv.client.beta.sessions.resources.update(r.id, { session_id: session.id, authorization_token: token }));
+        assert.deepEqual({ ...updated, updated_at: r.updated_at }, r, 'only updated_at changes');
+        assertKeychain(r.id, token);
+        session.resources[0] = updated;
     });
 
     test('add a file resource (uploaded through files)', async () => {
@@ -295,6 +377,18 @@ describe('session resources', () => {
         );
     });
 
+    test('update on a file resource → 400 (only github_repository resources take a token)', async () => {
+        const files = (await collect(srv.client.beta.sessions.resources.list(session.id))).filter((x) => x.type === 'file');
+        assert.equal(files.length, 1);
+        const token = newToken('file');
+        const err = await catchError(() =>
+            srv.client.beta.sessions.resources.update(files[0].id, { session_id: session.id, authorization_token: token }),
+        );
+        assert.ok(err instanceof BadRequestError, String(err));
+        assert.ok(!JSON.stringify(err.error).includes(token), 'token not echoed in the error');
+        assertKeychain(files[0].id, null);
+    });
+
     test('add with an unknown file → 4xx and nothing added', async () => {
         const before = (await collect(srv.client.beta.sessions.resources.list(session.id))).length;
         const err = await catchError(() =>
@@ -316,6 +410,24 @@ describe('session resources', () => {
             !(await srv.client.beta.sessions.retrieve(session.id)).resources.some((x) => x.id === r.id),
             'gone from the session object too',
         );
+        assertKeychain(r.id, null);
+    });
+
+    test('no token in any response, the server log or its data directory', async () => {
+        assert.ok(tokens.length >= 5 && seen.length >= 8);
+        for (const body of seen) {
+            for (const t of tokens) assert.ok(!body.includes(t), `a token in ${body.slice(0, 120)}`);
+            assert.ok(!body.includes('authorization_token') && !body.includes('"_token"'), body.slice(0, 120));
+        }
+        for (const t of tokens) assert.ok(!srv.log().includes(t), 'a token in the vivariumd log');
+        const files = (await readdir(srv.dataDir, { recursive: true, withFileTypes: true }))
+            .filter((d) => d.isFile())
+            .map((d) => path.join(d.parentPath ?? d.path, d.name));
+        assert.ok(files.length > 0, 'data dir has files');
+        for (const f of files) {
+            const bytes = (await readFile(f)).toString('latin1');
+            for (const t of tokens) assert.ok(!bytes.includes(t), `a token in ${f}`);
+        }
     });
 });
 

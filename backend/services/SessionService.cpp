@@ -1313,25 +1313,31 @@ Result<QJsonObject> SessionService::archive(const QString &id)
 
 void SessionService::archive(const QString &id, Callback<QJsonObject> done)
 {
+    // An archived session never runs again: its repository tokens are purged first, then the
+    // markers are cleared with the archive in one transaction. Archiving again completes an
+    // earlier half-finished archive.
+    purgeTokensThen(id, [this, id] { return archiveNow(id); }, std::move(done));
+}
+
+void SessionService::purgeTokensThen(const QString &id, std::function<Result<QJsonObject>()> then,
+                                     Callback<QJsonObject> done)
+{
     if (!exists(id))
         return done(ApiError::notFound(QStringLiteral("session %1 not found").arg(id)));
     if (QString why = busyReason(id); !why.isEmpty())
         return done(ApiError::conflict(why));
-    // An archived session never runs again: its repository tokens are purged first, then the
-    // markers are cleared with the archive in one transaction. Archiving again completes an
-    // earlier half-finished archive.
     const QStringList tokens = tokenResources(id);
     if (tokens.isEmpty())
-        return done(archiveNow(id));
+        return done(then());
     m_busy.insert(id);
     QPointer<SessionService> self(this);
-    removeTokens(tokens, [self, id, done](Status removed) {
+    removeTokens(tokens, [self, id, then = std::move(then), done = std::move(done)](Status removed) {
         if (!self)
             return;
         self->m_busy.remove(id);
         if (!removed)
             return done(removed.error());
-        done(self->archiveNow(id));
+        done(then());
     });
 }
 
@@ -1384,24 +1390,8 @@ Result<QJsonObject> SessionService::remove(const QString &id)
 
 void SessionService::remove(const QString &id, Callback<QJsonObject> done)
 {
-    if (!exists(id))
-        return done(ApiError::notFound(QStringLiteral("session %1 not found").arg(id)));
-    if (QString why = busyReason(id); !why.isEmpty())
-        return done(ApiError::conflict(why));
     // Keychain entries first, then the rows: a failure leaves rows without secrets at worst.
-    const QStringList tokens = tokenResources(id);
-    if (tokens.isEmpty())
-        return done(removeNow(id));
-    m_busy.insert(id);
-    QPointer<SessionService> self(this);
-    removeTokens(tokens, [self, id, done](Status removed) {
-        if (!self)
-            return;
-        self->m_busy.remove(id);
-        if (!removed)
-            return done(removed.error());
-        done(self->removeNow(id));
-    });
+    purgeTokensThen(id, [this, id] { return removeNow(id); }, std::move(done));
 }
 
 Result<QJsonObject> SessionService::removeNow(const QString &id)

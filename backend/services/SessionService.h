@@ -149,6 +149,9 @@ private:
     void writeTokens(QList<QPair<QString, QByteArray>> tokens, Callback<Ok> done,
                      QStringList written = {});
     void removeTokens(QStringList ids, Callback<Ok> done);
+    // Not found / busy checks, then the session's repository tokens leave the keychain, then
+    // `then` runs (archiveNow / removeNow) and answers `done`.
+    void purgeTokensThen(const QString &id, std::function<Result<QJsonObject>()> then, Callback<QJsonObject> done);
     Result<QJsonObject> archiveNow(const QString &id);
     Result<QJsonObject> removeNow(const QString &id);
     QString busyReason(const QString &sessionId) const;

@@ -59,6 +59,24 @@ async function newSession(agentParams = {}, sessionParams = {}) {
     return { agent, session };
 }
 
+/** An agent whose only tool is bash, behind always_ask. */
+const askAgent = {
+    tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false }, configs: [{ name: 'bash', enabled: true, permission_policy: { type: 'always_ask' } }] }],
+};
+
+/** Runs `fn(p)` with its own scripted provider `p` as the file's provider (for tests that start their own servers). */
+async function withOwnProvider(fn) {
+    const p = await startScriptedProvider();
+    const saved = provider;
+    provider = p;
+    try {
+        return await fn(p);
+    } finally {
+        provider = saved;
+        await p.close();
+    }
+}
+
 /** The text of the last user text block the model was sent (consecutive user turns merge). */
 function lastUserText(request) {
     const msgs = request.body.messages.filter((m) => m.role === 'user');
@@ -185,10 +203,6 @@ describe('tools', () => {
         });
         assert.deepEqual(second.at(-1), { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: [{ type: 'text', text: '22°C, sunny' }] }] });
     });
-
-    const askAgent = {
-        tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false }, configs: [{ name: 'bash', enabled: true, permission_policy: { type: 'always_ask' } }] }],
-    };
 
     test('always_ask + allow: the tool runs through the executor (no sandbox → is_error result, nothing invented)', async () => {
         provider.reset();
@@ -401,9 +415,7 @@ describe('queue, interrupt, usage', () => {
     test('interrupt while waiting for requires_action: the pending calls get error results, idle end_turn', async () => {
         provider.reset();
         provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'echo 1' } }] }, { text: 'after' });
-        const { session } = await newSession({
-            tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false }, configs: [{ name: 'bash', enabled: true, permission_policy: { type: 'always_ask' } }] }],
-        });
+        const { session } = await newSession(askAgent);
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('ask me')] });
         let events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
         const use = events.find((e) => e.type === 'agent.tool_use');
@@ -612,107 +624,98 @@ describe('LLM vault', () => {
 
 describe('durability: kill -9 mid-turn', () => {
     test('after restart no session is running: the turn is closed with session.error, queued input is flushed, the conversation continues', async () => {
-        const p2 = await startScriptedProvider();
-        const saved = provider;
-        provider = p2;
-        const first = await startServer({ env: serverEnv() });
-        let second;
-        try {
-            p2.enqueue({ text: 'earlier answer' }, { text: 'never finishes', hang: true });
-            const e2 = await first.client.beta.environments.create({ name: `k9-${uniq()}` });
-            const agent = await first.client.beta.agents.create({ name: `k9-${uniq()}`, model: 'claude-sonnet-4-6', system: 'k9 system prompt' });
-            const session = await first.client.beta.sessions.create({ agent: agent.id, environment_id: e2.id });
-            await first.client.beta.sessions.events.send(session.id, { events: [userMessage('earlier question')] });
-            await waitEvents(first.client, session.id, (ev) => idleCount(ev) >= 1);
-            await first.client.beta.sessions.events.send(session.id, { events: [userMessage('long task'), userMessage('queued before the crash')] });
-            await p2.waitForRequests(2);
-            assert.equal((await first.client.beta.sessions.retrieve(session.id)).status, 'running');
-            await first.kill9();
+        await withOwnProvider(async (p2) => {
+            const first = await startServer({ env: serverEnv() });
+            let second;
+            try {
+                p2.enqueue({ text: 'earlier answer' }, { text: 'never finishes', hang: true });
+                const e2 = await first.client.beta.environments.create({ name: `k9-${uniq()}` });
+                const agent = await first.client.beta.agents.create({ name: `k9-${uniq()}`, model: 'claude-sonnet-4-6', system: 'k9 system prompt' });
+                const session = await first.client.beta.sessions.create({ agent: agent.id, environment_id: e2.id });
+                await first.client.beta.sessions.events.send(session.id, { events: [userMessage('earlier question')] });
+                await waitEvents(first.client, session.id, (ev) => idleCount(ev) >= 1);
+                await first.client.beta.sessions.events.send(session.id, { events: [userMessage('long task'), userMessage('queued before the crash')] });
+                await p2.waitForRequests(2);
+                assert.equal((await first.client.beta.sessions.retrieve(session.id)).status, 'running');
+                await first.kill9();
 
-            second = await startServer({ env: serverEnv(), dataDir: first.dataDir, apiKey: first.apiKey });
-            let events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 2);
-            const err = events.find((e) => e.type === 'session.error');
-            assert.equal(err.error.type, 'unknown_error');
-            assert.match(err.error.message, /interrupted/);
-            assert.deepEqual(err.error.retry_status, { type: 'exhausted' });
-            assert.deepEqual(lastIdle(events).stop_reason, { type: 'retries_exhausted' });
-            const spanStarts = events.filter((e) => e.type === 'span.model_request_start').length;
-            const spanEnds = events.filter((e) => e.type === 'span.model_request_end').length;
-            assert.equal(spanStarts, spanEnds, 'every span is closed');
-            const queued = events.find((e) => e.type === 'user.message' && e.content[0].text === 'queued before the crash');
-            assert.ok(typeof queued.processed_at === 'string', 'the queued message was flushed (exhausted semantics)');
-            const s = await second.client.beta.sessions.retrieve(session.id);
-            assert.equal(s.status, 'idle');
-            const running = await collect(second.client.beta.sessions.list({ statuses: ['running', 'rescheduling'] }));
-            assert.deepEqual(running, [], 'no session is left running');
-            await sleep(300);
-            assert.equal(p2.requests.length, 2, 'nothing was replayed or started on its own after the restart');
+                second = await startServer({ env: serverEnv(), dataDir: first.dataDir, apiKey: first.apiKey });
+                let events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 2);
+                const err = events.find((e) => e.type === 'session.error');
+                assert.equal(err.error.type, 'unknown_error');
+                assert.match(err.error.message, /interrupted/);
+                assert.deepEqual(err.error.retry_status, { type: 'exhausted' });
+                assert.deepEqual(lastIdle(events).stop_reason, { type: 'retries_exhausted' });
+                const spanStarts = events.filter((e) => e.type === 'span.model_request_start').length;
+                const spanEnds = events.filter((e) => e.type === 'span.model_request_end').length;
+                assert.equal(spanStarts, spanEnds, 'every span is closed');
+                const queued = events.find((e) => e.type === 'user.message' && e.content[0].text === 'queued before the crash');
+                assert.ok(typeof queued.processed_at === 'string', 'the queued message was flushed (exhausted semantics)');
+                const s = await second.client.beta.sessions.retrieve(session.id);
+                assert.equal(s.status, 'idle');
+                const running = await collect(second.client.beta.sessions.list({ statuses: ['running', 'rescheduling'] }));
+                assert.deepEqual(running, [], 'no session is left running');
+                await sleep(300);
+                assert.equal(p2.requests.length, 2, 'nothing was replayed or started on its own after the restart');
 
-            // The next message continues the same conversation: everything before the crash is
-            // rebuilt from the log and reaches the model.
-            p2.enqueue({ text: 'continuing' });
-            await second.client.beta.sessions.events.send(session.id, { events: [userMessage('are you there?')] });
-            events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 3);
-            assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
-            const req = p2.requests[2].body;
-            assert.equal(req.system, 'k9 system prompt');
-            const texts = req.messages.flatMap((m) => (typeof m.content === 'string' ? [m.content]
-                : m.content.filter((b) => b.type === 'text').map((b) => b.text)));
-            for (const t of ['earlier question', 'earlier answer', 'long task', 'queued before the crash', 'are you there?'])
-                assert.ok(texts.includes(t), `"${t}" reaches the model after the restart: ${JSON.stringify(texts)}`);
-            assert.equal(texts.indexOf('earlier question') < texts.indexOf('earlier answer'), true);
-            assert.equal(texts.at(-1), 'are you there?');
-        } finally {
-            await second?.stop();
-            await first.stop();
-            provider = saved;
-            await p2.close();
-        }
+                // The next message continues the same conversation: everything before the crash is
+                // rebuilt from the log and reaches the model.
+                p2.enqueue({ text: 'continuing' });
+                await second.client.beta.sessions.events.send(session.id, { events: [userMessage('are you there?')] });
+                events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 3);
+                assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+                const req = p2.requests[2].body;
+                assert.equal(req.system, 'k9 system prompt');
+                const texts = req.messages.flatMap((m) => (typeof m.content === 'string' ? [m.content]
+                    : m.content.filter((b) => b.type === 'text').map((b) => b.text)));
+                for (const t of ['earlier question', 'earlier answer', 'long task', 'queued before the crash', 'are you there?'])
+                    assert.ok(texts.includes(t), `"${t}" reaches the model after the restart: ${JSON.stringify(texts)}`);
+                assert.equal(texts.indexOf('earlier question') < texts.indexOf('earlier answer'), true);
+                assert.equal(texts.at(-1), 'are you there?');
+            } finally {
+                await second?.stop();
+                await first.stop();
+            }
+        });
     });
 
     test('a turn waiting for requires_action survives kill -9, including an answer given before it', async () => {
-        const p2 = await startScriptedProvider();
-        const saved = provider;
-        provider = p2;
-        const first = await startServer({ env: serverEnv() });
-        let second;
-        try {
-            p2.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'echo 1' } }, { name: 'bash', input: { command: 'echo 2' } }] });
-            const e2 = await first.client.beta.environments.create({ name: `k9ra-${uniq()}` });
-            const agent = await first.client.beta.agents.create({
-                name: `k9ra-${uniq()}`, model: 'claude-sonnet-4-6',
-                tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false }, configs: [{ name: 'bash', enabled: true, permission_policy: { type: 'always_ask' } }] }],
-            });
-            const session = await first.client.beta.sessions.create({ agent: agent.id, environment_id: e2.id });
-            await first.client.beta.sessions.events.send(session.id, { events: [userMessage('two commands')] });
-            let events = await waitEvents(first.client, session.id, (ev) => idleCount(ev) >= 1);
-            const [a, b] = events.filter((e) => e.type === 'agent.tool_use');
-            await first.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: a.id, result: 'allow' }] });
-            await waitEvents(first.client, session.id, (ev) => idleCount(ev) >= 2);
-            await first.kill9();
+        await withOwnProvider(async (p2) => {
+            const first = await startServer({ env: serverEnv() });
+            let second;
+            try {
+                p2.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'echo 1' } }, { name: 'bash', input: { command: 'echo 2' } }] });
+                const e2 = await first.client.beta.environments.create({ name: `k9ra-${uniq()}` });
+                const agent = await first.client.beta.agents.create({ name: `k9ra-${uniq()}`, model: 'claude-sonnet-4-6', ...askAgent });
+                const session = await first.client.beta.sessions.create({ agent: agent.id, environment_id: e2.id });
+                await first.client.beta.sessions.events.send(session.id, { events: [userMessage('two commands')] });
+                let events = await waitEvents(first.client, session.id, (ev) => idleCount(ev) >= 1);
+                const [a, b] = events.filter((e) => e.type === 'agent.tool_use');
+                await first.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: a.id, result: 'allow' }] });
+                await waitEvents(first.client, session.id, (ev) => idleCount(ev) >= 2);
+                await first.kill9();
 
-            second = await startServer({ env: serverEnv(), dataDir: first.dataDir, apiKey: first.apiKey });
-            await sleep(300);
-            events = await collect(second.client.beta.sessions.events.list(session.id));
-            assert.equal(idleCount(events), 2, 'the restart adds no idle: the session still waits');
-            assert.deepEqual(lastIdle(events).stop_reason, { type: 'requires_action', event_ids: [b.id] });
-            assert.equal((await second.client.beta.sessions.retrieve(session.id)).status, 'idle');
+                second = await startServer({ env: serverEnv(), dataDir: first.dataDir, apiKey: first.apiKey });
+                await sleep(300);
+                events = await collect(second.client.beta.sessions.events.list(session.id));
+                assert.equal(idleCount(events), 2, 'the restart adds no idle: the session still waits');
+                assert.deepEqual(lastIdle(events).stop_reason, { type: 'requires_action', event_ids: [b.id] });
+                assert.equal((await second.client.beta.sessions.retrieve(session.id)).status, 'idle');
 
-            p2.enqueue({ text: 'done after the restart' });
-            await second.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: b.id, result: 'deny', deny_message: 'skip 2' }] });
-            events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 3);
-            assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
-            const results = Object.fromEntries(events.filter((e) => e.type === 'agent.tool_result').map((e) => [e.tool_use_id, e.content[0].text]));
-            assert.match(results[a.id], /no sandbox is available/, 'the allow given before the crash still applied');
-            assert.match(results[b.id], /skip 2/);
-            assert.equal(p2.requests.length, 2);
-            const toolResults = p2.requests[1].body.messages.at(-1).content.filter((c) => c.type === 'tool_result').map((c) => c.tool_use_id);
-            assert.deepEqual(toolResults.sort(), [a.id, b.id].sort(), 'both results go back to the model (in log order)');
-        } finally {
-            await second?.stop();
-            await first.stop();
-            provider = saved;
-            await p2.close();
-        }
+                p2.enqueue({ text: 'done after the restart' });
+                await second.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: b.id, result: 'deny', deny_message: 'skip 2' }] });
+                events = await waitEvents(second.client, session.id, (ev) => idleCount(ev) >= 3);
+                assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+                const results = Object.fromEntries(events.filter((e) => e.type === 'agent.tool_result').map((e) => [e.tool_use_id, e.content[0].text]));
+                assert.match(results[a.id], /no sandbox is available/, 'the allow given before the crash still applied');
+                assert.match(results[b.id], /skip 2/);
+                assert.equal(p2.requests.length, 2);
+                const toolResults = p2.requests[1].body.messages.at(-1).content.filter((c) => c.type === 'tool_result').map((c) => c.tool_use_id);
+                assert.deepEqual(toolResults.sort(), [a.id, b.id].sort(), 'both results go back to the model (in log order)');
+            } finally {
+                await second?.stop();
+                await first.stop();
+            }
+        });
     });
 });

@@ -2,7 +2,7 @@
 // service; only baseURL and the API key point at vivariumd.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { readStreamUntil, recordSecret, useServer } from './helpers.mjs';
+import { Anthropic, readStreamUntil, recordSecret, useServer } from './helpers.mjs';
 
 const srv = useServer();
 
@@ -17,7 +17,8 @@ describe('seed example', () => {
     const token = recordSecret(`seed-bearer-${Date.now()}-${Math.random().toString(36).slice(2)}`);
 
     test('environment with pip packages and limited networking', async () => {
-        client = srv.client;
+        // Exactly how a script builds its client for the hosted service, but for these two values.
+        client = new Anthropic({ baseURL: srv.baseURL, apiKey: srv.apiKey });
         environment = await client.beta.environments.create({
             name: 'data-analysis',
             config: {

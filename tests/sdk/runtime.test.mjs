@@ -574,8 +574,8 @@ describe('provider errors inside the stream, timeouts', () => {
         assert.equal(provider.requests.length, 3, 'the invalid request was not retried');
     });
 
-    test('a stream that stalls past VIVARIUM_MODEL_IDLE_TIMEOUT_MS fails the request, is retried, and the connection is closed', async () => {
-        const server = await startServer({ env: { ...serverEnv(), VIVARIUM_MODEL_IDLE_TIMEOUT_MS: '300', VIVARIUM_MODEL_MAX_RETRIES: '1' } });
+    test('a stream that stalls past VIVARIUM_MODEL_IDLE_TIMEOUT_MS, or a provider silent past VIVARIUM_MODEL_TIMEOUT_MS, fails the request; it is retried and the connection closed', async () => {
+        const server = await startServer({ env: { ...serverEnv(), VIVARIUM_MODEL_IDLE_TIMEOUT_MS: '300', VIVARIUM_MODEL_TIMEOUT_MS: '400', VIVARIUM_MODEL_MAX_RETRIES: '1' } });
         try {
             provider.reset();
             provider.enqueue({ text: 'stalls after this', hang: true }, { text: 'second try' });
@@ -592,6 +592,16 @@ describe('provider errors inside the stream, timeouts', () => {
             assert.equal(provider.requests[0].closedEarly, true, 'the stalled request was closed');
             assert.equal(events.filter((x) => x.type === 'agent.message').at(-1).content[0].text, 'second try');
             assert.ok(Date.now() - t0 < 5000, 'the stall was cut after the idle timeout');
+
+            // No byte at all before the first-byte timeout.
+            provider.enqueue({ text: 'far too late', delay_ms: 3000 }, { text: 'in time' });
+            await server.client.beta.sessions.events.send(session.id, { events: [userMessage('again')] });
+            const later = await waitEvents(server.client, session.id, (ev) => idleCount(ev) >= 2);
+            const err2 = later.filter((x) => x.type === 'session.error').at(-1);
+            assert.equal(err2.error.type, 'model_request_failed_error');
+            assert.match(err2.error.message, /did not answer within 0.4 s/);
+            assert.equal(provider.requests[2].closedEarly, true, 'the silent request was closed');
+            assert.equal(later.filter((x) => x.type === 'agent.message').at(-1).content[0].text, 'in time');
         } finally {
             await server.stop();
         }

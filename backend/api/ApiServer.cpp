@@ -1,5 +1,7 @@
 #include "ApiServer.h"
 
+#include "RequestGuard.h"
+
 #include "core/Ids.h"
 
 #include <QElapsedTimer>
@@ -103,7 +105,8 @@ bool ApiServer::match(const Route &route, const QList<QStringView> &path, QStrin
 Result<quint16> ApiServer::listenOn(const QHostAddress &address, quint16 port)
 {
     raiseOpenFileLimit();
-    auto *tcp = new QTcpServer(this);
+    // Size limits are enforced as bytes arrive (RequestGuard), before Qt buffers a request.
+    auto *tcp = new GuardedTcpServer(this, kMaxBodyBytes, this);
     // Qt's default backlog is 50: a burst of a few hundred clients connecting at once would
     // overflow it, the kernel would drop their SYNs and they would wait out TCP retransmits
     // (1 s, 3 s, 7 s ...) or give up. The kernel caps this at net.core.somaxconn.

@@ -5,6 +5,7 @@
 
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QScopeGuard>
 #include <QTcpSocket>
 
 #include <cerrno>
@@ -95,20 +96,14 @@ bool SseHub::sendChunk(Subscriber &s, const QByteArray &chunked)
 void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64> afterSeq,
                   const QStringList &deltas)
 {
-    // Backlog query and registration happen in this one synchronous block (see class comment).
-    QList<LoggedEvent> backlog;
-    qint64 high = 0;
+    qint64 from = 0;
     if (afterSeq) {
-        auto events = m_log.since(sessionId, *afterSeq);
-        if (!events)
-            return reply->error(events.error());
-        backlog = *events;
-        high = backlog.isEmpty() ? *afterSeq : backlog.last().seq;
+        from = *afterSeq;
     } else {
-        auto last = m_log.lastSeq(sessionId);
+        auto last = m_log.lastSeq(sessionId); // live from now
         if (!last)
             return reply->error(last.error());
-        high = *last;
+        from = *last;
     }
     QTcpSocket *socket = reply->beginStream("text/event-stream; charset=utf-8");
     if (!socket)
@@ -118,21 +113,50 @@ void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64
     sub->socket = socket;
     sub->reply = std::move(reply);
     sub->deltaTypes = deltas;
+    sub->lastSeq = from;
+    sub->replaying = afterSeq.has_value();
     // Direct send() only on a plain TCP socket (an encrypting socket must do its own writes).
     sub->direct = !socket->inherits("QSslSocket") && socket->socketDescriptor() >= 0;
-    sub->lastSeq = afterSeq.value_or(high);
-    for (const LoggedEvent &e : std::as_const(backlog)) {
-        if (!send(*sub, frame(e.event.value(QStringLiteral("type")).toString().toUtf8(),
-                              e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event)))
-            return end(sub);
-        sub->lastSeq = e.seq;
-    }
-    sub->lastSeq = high;
     m_bySession.insert(sessionId, sub);
     connect(socket, &QTcpSocket::disconnected, this, [this, socket] { forget(socket); });
     connect(socket, &QObject::destroyed, this, [this, socket] { forget(socket); });
     if (!m_heartbeat.isActive())
         m_heartbeat.start();
+    if (sub->replaying) {
+        std::weak_ptr<Subscriber> weak = sub;
+        connect(socket, &QTcpSocket::bytesWritten, this, [this, weak] {
+            if (auto s = weak.lock(); s && s->replaying)
+                pumpReplay(s);
+        });
+        pumpReplay(sub);
+    }
+}
+
+void SseHub::pumpReplay(const SubscriberPtr &s)
+{
+    // sendChunk() may emit bytesWritten synchronously (flush), which calls back in here.
+    if (s->pumping)
+        return;
+    s->pumping = true;
+    const auto done = qScopeGuard([&s] { s->pumping = false; });
+    while (s->replaying && s->socket && s->socket->bytesToWrite() < kReplayLowWater) {
+        auto page = m_log.since(s->sessionId, s->lastSeq, kReplayPage);
+        if (!page) {
+            qCWarning(lcSse).noquote() << "replay for" << s->sessionId << "failed:" << page.error().message();
+            return end(s);
+        }
+        if (page->isEmpty()) {
+            s->replaying = false; // caught up: live events reach it from here on (see class comment)
+            return;
+        }
+        QByteArray batch;
+        for (const LoggedEvent &e : std::as_const(*page))
+            batch += chunk(frame(e.event.value(QStringLiteral("type")).toString().toUtf8(),
+                                 e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event));
+        s->lastSeq = page->last().seq;
+        if (!sendChunk(*s, batch))
+            return end(s);
+    }
 }
 
 void SseHub::forget(QTcpSocket *socket)
@@ -180,6 +204,8 @@ void SseHub::onAppended(const QString &sessionId, const QList<LoggedEvent> &even
                                   e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event)));
     QByteArray batch;
     for (const SubscriberPtr &s : subs) {
+        if (s->replaying)
+            continue; // its replay reads these from the log, in order
         batch.clear();
         qint64 last = s->lastSeq;
         for (qsizetype i = 0; i < events.size(); ++i) {
@@ -203,7 +229,7 @@ void SseHub::preview(const QString &sessionId, const QString &previewedType, con
     const auto subs = m_bySession.values(sessionId);
     QByteArray chunked;
     for (const SubscriberPtr &s : subs) {
-        if (!s->deltaTypes.contains(previewedType))
+        if (s->replaying || !s->deltaTypes.contains(previewedType))
             continue;
         if (chunked.isEmpty())
             chunked = chunk(frame(message.value(QStringLiteral("type")).toString().toUtf8(), {}, message));

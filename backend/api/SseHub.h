@@ -20,10 +20,14 @@ namespace viv {
 // ApiReply::beginStream hands over (chunk framing written here: hex length CRLF data CRLF).
 //
 // Each message is `event: <type>\nid: <event id>\ndata: <json>\n\n`; heartbeats are
-// `event: ping\ndata: {"type":"ping"}\n\n`. Replay: open() reads the backlog from the log and
-// registers the subscriber in one synchronous block on the log's thread, and the log emits
-// `appended` only after a commit on that same thread — so nothing can land between the two
-// (no gap), and a per-subscriber high-water seq drops anything already sent (no duplicate).
+// `event: ping\ndata: {"type":"ping"}\n\n`. Replay (Last-Event-ID): the subscriber is
+// registered at once in replay mode and reads the backlog from the log in pages of
+// kReplayPage events, the next page only once less than kReplayLowWater bytes wait to be sent
+// (on the socket's bytesWritten), so a backlog of any size streams at the client's pace instead
+// of piling up in memory. Live events skip a replaying subscriber; the page read that comes back
+// empty switches it to live in the same synchronous block on the log's thread, and the log
+// emits `appended` only after a commit on that thread, so nothing falls between the two (no
+// gap); a per-subscriber high-water seq drops anything already sent (no duplicate).
 class SseHub : public QObject
 {
     Q_OBJECT
@@ -48,8 +52,13 @@ public:
 
     // Accepted `event_deltas[]` values.
     static const QStringList &deltaTypes();
-    // A subscriber whose unsent backlog exceeds this is dropped (it can resume with Last-Event-ID).
+    // A live subscriber whose unsent bytes exceed this is dropped (it can resume with
+    // Last-Event-ID).
     static constexpr qint64 kMaxBufferedBytes = 16 * 1024 * 1024;
+    // Replay reads this many events per page, the next page once fewer bytes than
+    // kReplayLowWater wait to be sent.
+    static constexpr int kReplayPage = 256;
+    static constexpr qint64 kReplayLowWater = 1024 * 1024;
 
 private:
     struct Subscriber
@@ -59,11 +68,15 @@ private:
         ReplyPtr reply;
         QStringList deltaTypes;
         qint64 lastSeq = 0;
-        bool direct = false; // plain TCP: sendChunk() may write to the descriptor itself
+        bool direct = false;    // plain TCP: sendChunk() may write to the descriptor itself
+        bool replaying = false; // still reading the backlog from the log (pumpReplay)
+        bool pumping = false;   // pumpReplay is on the stack
     };
     using SubscriberPtr = std::shared_ptr<Subscriber>;
 
     void onAppended(const QString &sessionId, const QList<LoggedEvent> &events);
+    // Sends backlog pages while little is waiting to be sent; switches to live when caught up.
+    void pumpReplay(const SubscriberPtr &s);
     void heartbeat();
     bool send(Subscriber &s, const QByteArray &message);
     // Writes an already chunk-framed message (see chunk()) and flushes it to the kernel.

@@ -220,10 +220,10 @@ void SessionSandboxSetup::populateNow(const QString &sessionId, const QString &s
     QPointer<SessionSandboxSetup> self(this);
     // A repository's token is read from the keychain when its clone starts (never stored here).
     QPointer<SessionService> sessions(&m_sessions);
-    auto tokens = [sessions](const QJsonObject &resource, Callback<QByteArray> done) {
+    auto tokens = [sessions](const QJsonObject &resource, Callback<QByteArray> answer) {
         if (!sessions)
-            return done(ApiError::unavailable(QStringLiteral("the backend is shutting down")));
-        sessions->readResourceToken(resource.value(QStringLiteral("id")).toString(), std::move(done));
+            return answer(ApiError::unavailable(QStringLiteral("the backend is shutting down")));
+        sessions->readResourceToken(resource.value(QStringLiteral("id")).toString(), std::move(answer));
     };
     m_resources.materialise(sandboxId, fresh, [self, sessionId, record, freshIds, finish](QList<WorkspaceResources::Failure> failures) {
         // Failed ones are recorded too: each failure is reported once, not at every claim.

@@ -207,12 +207,13 @@ Result<Page> EventLog::list(const QString &sessionId, const PageRequest &page, b
     return result;
 }
 
-Result<QList<LoggedEvent>> EventLog::since(const QString &sessionId, qint64 afterSeq)
+Result<QList<LoggedEvent>> EventLog::since(const QString &sessionId, qint64 afterSeq, int limit)
 {
     QSqlQuery q = m_db.query(QStringLiteral(
-        "SELECT seq, doc FROM events WHERE session_id = ? AND seq > ? ORDER BY seq ASC"));
+        "SELECT seq, doc FROM events WHERE session_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?"));
     q.addBindValue(sessionId);
     q.addBindValue(afterSeq);
+    q.addBindValue(limit > 0 ? limit : -1); // SQLite: a negative LIMIT means none
     if (auto s = m_db.exec(q); !s)
         return s.error();
     QList<LoggedEvent> out;

@@ -58,8 +58,8 @@ public:
     // remembers the order it was made for; reusing it with the other order is a 400.
     Result<Page> list(const QString &sessionId, const PageRequest &page, bool ascending,
                       const Filter &filter = {});
-    // Every event with seq > afterSeq, ascending.
-    Result<QList<LoggedEvent>> since(const QString &sessionId, qint64 afterSeq);
+    // Every event with seq > afterSeq, ascending; at most `limit` of them when limit > 0.
+    Result<QList<LoggedEvent>> since(const QString &sessionId, qint64 afterSeq, int limit = 0);
     // The seq of an event id (restricted to `sessionId` when given); nullopt when unknown.
     std::optional<qint64> seqOf(const QString &eventId, const QString &sessionId = {});
     // The type of an event of this session, empty when there is none with that id.

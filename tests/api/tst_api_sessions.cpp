@@ -1203,6 +1203,35 @@ private Q_SLOTS:
         QVERIFY(c.events()[0].data.value(S("processed_at")).isString());
     }
 
+    // Reconnecting after a long absence: a backlog far larger than the hub's live buffer limit
+    // streams at the client's pace, every event once and in order, then live events follow.
+    void aLargeBacklogReplaysCompletely()
+    {
+        const QString sid = createSession().value(S("id")).toString();
+        const QString filler(100 * 1024, u'y');
+        QStringList ids;
+        for (int i = 0; i < 300; ++i) // ~30 MB, nearly twice kMaxBufferedBytes
+            ids << appendAgentEvent(sid, QJsonObject{{S("type"), S("agent.message")},
+                                                     {S("content"), QJsonArray{QJsonObject{{S("type"), S("text")},
+                                                                                           {S("text"), QString(S("%1 ").arg(i) + filler)}}}}});
+        SseClient c;
+        QVERIFY(c.open(h->backend->port(), S("/v1/sessions/%1/events/stream").arg(sid), ids.first().toUtf8()));
+        QCOMPARE(c.status, 200);
+        QVERIFY(c.waitForEvents(299, 60000));
+        // Appended while the replay may still be under way, and after it: each arrives once.
+        const QString live = appendAgentEvent(sid, QJsonObject{{S("type"), S("agent.message")},
+                                                               {S("content"), QJsonArray{QJsonObject{{S("type"), S("text")}, {S("text"), S("live")}}}}});
+        QVERIFY(c.waitForEvents(300, 10000));
+        QTest::qWait(100);
+        c.poll();
+        const auto got = c.events();
+        QCOMPARE(got.size(), 300);
+        for (int i = 1; i < 300; ++i)
+            QCOMPARE(got[i - 1].id, ids[i]);
+        QCOMPARE(got.last().id, live);
+        QCOMPARE(h->backend->sse().subscriberCount(sid), 1);
+    }
+
     // A subscriber that stops reading: the kernel's socket buffers fill, the hub's direct send()
     // goes partial, and the rest queues in the socket; once the reader reads again it gets every
     // event, whole and in order.

@@ -88,12 +88,14 @@ const QStringList &EventLog::eventTypes()
 
 Result<qint64> EventLog::lastSeq(const QString &sessionId)
 {
-    QSqlQuery q = m_db.query(
-        QStringLiteral("SELECT COALESCE(MAX(seq), 0) FROM events WHERE session_id = ?"));
+    // Prepared once (every append asks): see Database::cached.
+    QSqlQuery &q = m_db.cached(QStringLiteral("SELECT COALESCE(MAX(seq), 0) FROM events WHERE session_id = ?"));
     q.addBindValue(sessionId);
     if (auto s = m_db.exec(q); !s)
         return s.error();
-    return q.next() ? q.value(0).toLongLong() : 0;
+    const qint64 last = q.next() ? q.value(0).toLongLong() : 0;
+    q.finish();
+    return last;
 }
 
 Result<QList<LoggedEvent>> EventLog::write(const QString &sessionId, const QList<QJsonObject> &events)
@@ -116,7 +118,7 @@ Result<QList<LoggedEvent>> EventLog::write(const QString &sessionId, const QList
             e.insert(kProcessedAt, now);
         const QJsonValue processed = e.value(kProcessedAt);
         ++seq;
-        QSqlQuery q = m_db.query(QStringLiteral(
+        QSqlQuery &q = m_db.cached(QStringLiteral(
             "INSERT INTO events (session_id, seq, id, type, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)"));
         q.addBindValue(sessionId);
         q.addBindValue(seq);
@@ -267,7 +269,7 @@ Status EventLog::markProcessed(const QString &sessionId, const QStringList &even
 Result<QList<LoggedEvent>> EventLog::pending(const QString &sessionId)
 {
     QSqlQuery q = m_db.query(QStringLiteral(
-        "SELECT e.seq, e.doc FROM events e WHERE e.session_id = ? AND e.type IN "
+        "SELECT e.seq, e.doc FROM events e INDEXED BY events_session_type WHERE e.session_id = ? AND e.type IN "
         "('user.message', 'user.interrupt', 'user.tool_confirmation') AND NOT EXISTS "
         "(SELECT 1 FROM event_processed p WHERE p.event_id = e.id) ORDER BY e.seq ASC"));
     q.addBindValue(sessionId);
@@ -312,7 +314,10 @@ Result<QList<QJsonObject>> EventLog::ofTypes(const QString &sessionId, const QSt
     for (qsizetype i = 0; i < types.size(); ++i)
         marks << QStringLiteral("?");
     QSqlQuery q = m_db.query(
-        QStringLiteral("SELECT doc FROM events WHERE session_id = ? AND type IN (%1) ORDER BY seq ASC")
+        // INDEXED BY: left alone, the planner walks the primary key (session_id, seq) to avoid a
+        // sort, i.e. the whole session's log; the rows wanted here are few (schema v4).
+        QStringLiteral("SELECT doc FROM events INDEXED BY events_session_type WHERE session_id = ? AND type IN (%1) "
+                       "ORDER BY seq ASC")
             .arg(marks.join(u',')));
     q.addBindValue(sessionId);
     for (const QString &t : types)

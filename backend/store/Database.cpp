@@ -129,6 +129,12 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END)SQL",
 ) WITHOUT ROWID)SQL",
         R"SQL(CREATE INDEX event_processed_session ON event_processed(session_id))SQL",
     },
+    // v4: a session's events of given types (EventLog::ofTypes — the outcome evaluations every
+    // session document shows — and pending()) without reading all of the session's events:
+    // without it every session update cost a scan of its whole log.
+    {
+        R"SQL(CREATE INDEX events_session_type ON events(session_id, type, seq))SQL",
+    },
 };
 
 QAtomicInt s_connectionCounter;

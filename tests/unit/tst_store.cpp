@@ -24,6 +24,7 @@ const QList<QStringList> kCreatedBy = {
     {}, // v1: the base schema (agents, environments, vaults, sessions, events, …)
     {u"files_expires"_s, u"files"_s},
     {u"event_processed_session"_s, u"event_processed"_s},
+    {u"events_session_type"_s},
 };
 
 // A plain QtSql connection to a file, beside (never through) the Database class.

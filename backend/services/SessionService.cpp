@@ -1299,7 +1299,7 @@ Result<Page> SessionService::list(const ListQuery &query)
     return page;
 }
 
-Result<QJsonObject> SessionService::archive(const QString &id)
+std::optional<ApiError> SessionService::refuseSynchronous(const QString &id, const QString &verb)
 {
     if (!exists(id))
         return ApiError::notFound(QStringLiteral("session %1 not found").arg(id));
@@ -1307,7 +1307,14 @@ Result<QJsonObject> SessionService::archive(const QString &id)
         return ApiError::conflict(why);
     if (!tokenResources(id).isEmpty())
         return ApiError::conflict(QStringLiteral("session %1 holds repository tokens in the OS keychain; "
-                                                 "archive it through the API").arg(id));
+                                                 "%2 it through the API").arg(id, verb));
+    return std::nullopt;
+}
+
+Result<QJsonObject> SessionService::archive(const QString &id)
+{
+    if (auto refused = refuseSynchronous(id, QStringLiteral("archive")))
+        return *refused;
     return archiveNow(id);
 }
 
@@ -1378,13 +1385,8 @@ Result<QJsonObject> SessionService::archiveNow(const QString &id)
 
 Result<QJsonObject> SessionService::remove(const QString &id)
 {
-    if (!exists(id))
-        return ApiError::notFound(QStringLiteral("session %1 not found").arg(id));
-    if (QString why = busyReason(id); !why.isEmpty())
-        return ApiError::conflict(why);
-    if (!tokenResources(id).isEmpty())
-        return ApiError::conflict(QStringLiteral("session %1 holds repository tokens in the OS keychain; "
-                                                 "delete it through the API").arg(id));
+    if (auto refused = refuseSynchronous(id, QStringLiteral("delete")))
+        return *refused;
     return removeNow(id);
 }
 

@@ -152,6 +152,8 @@ private:
     // Not found / busy checks, then the session's repository tokens leave the keychain, then
     // `then` runs (archiveNow / removeNow) and answers `done`.
     void purgeTokensThen(const QString &id, std::function<Result<QJsonObject>()> then, Callback<QJsonObject> done);
+    // The synchronous archive/remove: not found, busy, or holding tokens (async path only).
+    std::optional<ApiError> refuseSynchronous(const QString &id, const QString &verb);
     Result<QJsonObject> archiveNow(const QString &id);
     Result<QJsonObject> removeNow(const QString &id);
     QString busyReason(const QString &sessionId) const;

@@ -100,7 +100,10 @@ void RequestGuard::checkHead()
     if (ok && length > m_maxBody) {
         // Everything of this request is still unread once refuse() rolls the server's
         // transaction back (or the server never started one): head, then the declared body.
-        m_drainLeft = bodyAt + length;
+        // A client that sent `Expect: 100-continue` waits for an answer before the body, so it
+        // gets the refusal at once.
+        const bool expectsContinue = headerValue(head, "expect").toLower().contains("100-continue");
+        m_drainLeft = expectsContinue ? -1 : bodyAt + length;
         refuse(QStringLiteral("request body is %1 bytes; the limit is %2 bytes (32 MiB)").arg(length).arg(m_maxBody));
     }
 }

@@ -156,6 +156,20 @@ private Q_SLOTS:
         QCOMPARE(h->get(QStringLiteral("/v1/environments")).status, 200);
     }
 
+    // A client that asks for 100-continue sends no body before an answer: it gets the refusal.
+    void oversizeBodyWithExpectContinueIsRefusedAtOnce()
+    {
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, h->backend->port());
+        QTRY_VERIFY(s.state() == QAbstractSocket::ConnectedState);
+        s.write("POST /v1/environments HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + QByteArray(ApiHarness::kKey)
+                + "\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\nExpect: 100-continue\r\n\r\n");
+        QByteArray answer;
+        QVERIFY(waitForAnswer(s, answer, 3000));
+        QVERIFY2(answer.startsWith("HTTP/1.1 400 "), answer.left(200).constData());
+        QVERIFY(answer.contains("the limit is"));
+    }
+
     void oversizeHeadIsRefused()
     {
         QTcpSocket s;

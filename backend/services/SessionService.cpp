@@ -485,32 +485,33 @@ std::optional<QJsonObject> SessionService::loadDoc(const QString &id)
     return m_sessions.get(id);
 }
 
-QJsonArray SessionService::resourcesOf(const QString &sessionId)
+QList<QJsonObject> SessionService::storedResources(const QString &sessionId)
 {
     QSqlQuery q = m_db.query(QStringLiteral(
         "SELECT doc FROM session_resources WHERE session_id = ? ORDER BY seq ASC"));
     q.addBindValue(sessionId);
-    QJsonArray out;
+    QList<QJsonObject> out;
     if (!m_db.exec(q))
         return out;
     while (q.next())
-        out.append(publicResource(parseDoc(q.value(0).toString())));
+        out.append(parseDoc(q.value(0).toString()));
+    return out;
+}
+
+QJsonArray SessionService::resourcesOf(const QString &sessionId)
+{
+    QJsonArray out;
+    for (const QJsonObject &r : storedResources(sessionId))
+        out.append(publicResource(r));
     return out;
 }
 
 QStringList SessionService::tokenResources(const QString &sessionId)
 {
-    QSqlQuery q = m_db.query(QStringLiteral(
-        "SELECT doc FROM session_resources WHERE session_id = ? ORDER BY seq ASC"));
-    q.addBindValue(sessionId);
     QStringList out;
-    if (!m_db.exec(q))
-        return out;
-    while (q.next()) {
-        const QJsonObject r = parseDoc(q.value(0).toString());
+    for (const QJsonObject &r : storedResources(sessionId))
         if (r.value(kTokenMarker).toBool())
             out << r.value(kId).toString();
-    }
     return out;
 }
 

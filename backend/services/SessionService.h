@@ -143,6 +143,8 @@ private:
     Result<QJsonObject> commitCreate(const Prepared &p);
     // The stored resource document, `_` fields included.
     Result<QJsonObject> loadResource(const QString &sessionId, const QString &resourceId);
+    // The session's resource documents as stored (`_` fields included), in order.
+    QList<QJsonObject> storedResources(const QString &sessionId);
     // Ids of the session's resources whose token is in the keychain.
     QStringList tokenResources(const QString &sessionId);
     // Keychain writes one after another; on a failure the ones written are removed again.

@@ -5,6 +5,8 @@
 
 #include "Backend.h"
 
+#include "../TestArtifacts.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
@@ -15,6 +17,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -47,56 +50,12 @@ class ApiHarness
 public:
     static constexpr const char *kKey = "test-key-0123456789";
 
-    ApiHarness() : dir(artifactsTemplate())
-    {
-        // Under ctest the data dir and the backend's log outlive the test for the end-of-suite
-        // secret scan.
-        if (!qEnvironmentVariableIsEmpty("VIVARIUM_TEST_ARTIFACTS")) {
-            dir.setAutoRemove(false);
-            teeLogToArtifacts();
-        }
-        start();
-    }
+    // Under ctest the data dir and the backend's log outlive the test for the end-of-suite
+    // secret scan (TestArtifacts).
+    ApiHarness() { start(); }
 
-    // Copies every Qt log message of this process (the in-process backend's log) into
-    // $VIVARIUM_TEST_ARTIFACTS/log-<pid>.txt, then hands it to the previous handler.
-    static void teeLogToArtifacts()
-    {
-        static QtMessageHandler previous = nullptr;
-        static bool installed = false;
-        if (installed)
-            return;
-        installed = true;
-        previous = qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &ctx, const QString &msg) {
-            static QFile log(qEnvironmentVariable("VIVARIUM_TEST_ARTIFACTS")
-                             + QStringLiteral("/log-%1.txt").arg(QCoreApplication::applicationPid()));
-            if (!log.isOpen())
-                log.open(QIODevice::Append | QIODevice::Text);
-            log.write(qFormatLogMessage(type, ctx, msg).toUtf8() + '\n');
-            log.flush();
-            if (previous)
-                previous(type, ctx, msg);
-        });
-    }
-
-    static QString artifactsTemplate()
-    {
-        const QString artifacts = qEnvironmentVariable("VIVARIUM_TEST_ARTIFACTS");
-        return (artifacts.isEmpty() ? QDir::tempPath() : artifacts) + QStringLiteral("/vivarium-api-XXXXXX");
-    }
-
-    // Records a secret value a test sends, for the byte search after the whole suite
-    // (tests/scan-secrets.sh). No-op outside ctest.
-    static QString recordSecret(const QString &secret)
-    {
-        const QString ledger = qEnvironmentVariable("VIVARIUM_TEST_SECRETS");
-        if (!ledger.isEmpty()) {
-            QFile f(ledger);
-            if (f.open(QIODevice::Append | QIODevice::Text))
-                f.write(secret.toUtf8() + '\n');
-        }
-        return secret;
-    }
+    // Records a secret value a test sends, for the byte search after the whole suite.
+    static QString recordSecret(const QString &secret) { return TestArtifacts::recordSecret(secret); }
 
     // (Re)starts the backend on the same data directory (restart tests).
     bool start()
@@ -155,11 +114,57 @@ public:
         return request("POST", path, QJsonDocument(body).toJson(QJsonDocument::Compact));
     }
     HttpResult postRaw(const QString &path, const QByteArray &body) { return request("POST", path, body); }
+    // The no-keychain tests run this test binary again as a child whose main() picks the child
+    // test class when kChildEnv names its mode, with no reachable D-Bus session (private HOME
+    // and XDG dirs): no keychain can answer there.
+    static constexpr const char *kChildEnv = "VIVARIUM_TEST_CHILD";
+    static bool isChild(const QString &mode) { return qEnvironmentVariable(kChildEnv) == mode; }
+    struct ChildRun
+    {
+        bool finished = false;
+        int exitCode = -1;
+        QString output; // stdout and stderr
+    };
+    static ChildRun runWithoutKeychain(const QString &mode, const QString &testFunction, int timeoutMs)
+    {
+        QProcess child;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"));
+        const QString home = QDir::tempPath() + QStringLiteral("/vivarium-%1-%2").arg(mode).arg(QCoreApplication::applicationPid());
+        QDir(home).removeRecursively();
+        QDir().mkpath(home + QStringLiteral("/run"));
+        QFile::setPermissions(home + QStringLiteral("/run"), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        env.insert(QStringLiteral("HOME"), home);
+        env.insert(QStringLiteral("XDG_RUNTIME_DIR"), home + QStringLiteral("/run")); // no bus socket there
+        env.insert(QStringLiteral("XDG_DATA_HOME"), home + QStringLiteral("/data"));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/config"));
+        env.remove(QStringLiteral("DISPLAY"));
+        env.insert(QString::fromLatin1(kChildEnv), mode);
+        child.setProcessEnvironment(env);
+        child.setProcessChannelMode(QProcess::MergedChannels);
+        child.start(QCoreApplication::applicationFilePath(), {testFunction});
+        ChildRun run;
+        run.finished = child.waitForFinished(timeoutMs);
+        run.exitCode = child.exitCode();
+        run.output = QString::fromUtf8(child.readAll());
+        QDir(home).removeRecursively();
+        return run;
+    }
+
+    // POST of a fixture a test builds on: its JSON, with a warning naming the failure when the
+    // answer is not a 200 (the test's own checks then fail on the empty object).
+    QJsonObject create(const QString &path, const QJsonObject &body)
+    {
+        const HttpResult r = post(path, body);
+        if (r.status != 200)
+            qWarning("POST %s failed: %d %s", qPrintable(path), r.status, r.body.constData());
+        return r.json();
+    }
 
     // Row count of a table, to prove a rejected request wrote nothing.
     int rowCount(const QString &table);
 
-    QTemporaryDir dir;
+    TestArtifacts::DataDir dir{QStringLiteral("vivarium-api")};
     std::unique_ptr<Backend> backend;
     QNetworkAccessManager nam;
 };

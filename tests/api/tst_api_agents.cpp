@@ -44,10 +44,7 @@ class TestApiAgents : public QObject
 
     QJsonObject createAgent(const QJsonObject &body)
     {
-        auto r = h->post(u"/v1/agents"_s, body);
-        if (r.status != 200)
-            qWarning("create failed: %d %s", r.status, r.body.constData());
-        return r.json();
+        return h->create(u"/v1/agents"_s, body);
     }
     QJsonObject createSimple(const QString &name)
     {

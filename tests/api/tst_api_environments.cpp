@@ -76,10 +76,7 @@ class TestApiEnvironments : public QObject
 
     QJsonObject create(const QJsonObject &body)
     {
-        auto r = h->post(u"/v1/environments"_s, body);
-        if (r.status != 200)
-            qWarning("create failed: %d %s", r.status, r.body.constData());
-        return r.json();
+        return h->create(u"/v1/environments"_s, body);
     }
     QString createId(const QString &name, const QJsonObject &config = {})
     {

@@ -42,7 +42,6 @@ QString newToken(const char *label)
     return ApiHarness::recordSecret(S("ghp_") + S(label) + S("_") + viv::ids::secret(18));
 }
 
-const char *kChildEnv = "VIVARIUM_TEST_CHILD";
 const QString kChildMode = QStringLiteral("sessions-nokeychain");
 
 // The keychain entry of a resource's token: its bytes, or empty when there is none.
@@ -199,10 +198,7 @@ class TestApiSessions : public QObject
         QJsonObject body{{S("agent"), agentId}, {S("environment_id"), envId}};
         for (auto it = extra.begin(); it != extra.end(); ++it)
             body.insert(it.key(), it.value());
-        auto r = h->post(S("/v1/sessions"), body);
-        if (r.status != 200)
-            qWarning("create session failed: %d %s", r.status, r.body.constData());
-        return r.json();
+        return h->create(S("/v1/sessions"), body);
     }
     // The log's event ids, ascending (after `afterId` when given).
     QStringList logIds(const QString &sessionId, const QString &afterId = {})
@@ -885,26 +881,10 @@ private Q_SLOTS:
     // Without a keychain: a child process of this binary with no D-Bus session.
     void noKeychainIs503AndWritesNothing()
     {
-        QProcess child;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.remove(S("DBUS_SESSION_BUS_ADDRESS"));
-        const QString home = QDir::tempPath() + S("/vivarium-sessions-nokeychain-%1").arg(QCoreApplication::applicationPid());
-        QDir(home).removeRecursively();
-        QDir().mkpath(home + S("/run"));
-        QFile::setPermissions(home + S("/run"), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-        env.insert(S("HOME"), home);
-        env.insert(S("XDG_RUNTIME_DIR"), home + S("/run")); // no bus socket there
-        env.insert(S("XDG_DATA_HOME"), home + S("/data"));
-        env.insert(S("XDG_CONFIG_HOME"), home + S("/config"));
-        env.remove(S("DISPLAY"));
-        env.insert(QString::fromLatin1(kChildEnv), kChildMode);
-        child.setProcessEnvironment(env);
-        child.setProcessChannelMode(QProcess::MergedChannels);
-        child.start(QCoreApplication::applicationFilePath(), {S("noKeychainChild")});
-        QVERIFY(child.waitForFinished(180000));
-        const QString out = QString::fromUtf8(child.readAll());
-        QDir(home).removeRecursively();
-        QVERIFY2(child.exitCode() == 0, qPrintable(out));
+        const auto run = ApiHarness::runWithoutKeychain(kChildMode, S("noKeychainChild"), 180000);
+        QVERIFY(run.finished);
+        const QString &out = run.output;
+        QVERIFY2(run.exitCode == 0, qPrintable(out));
         QVERIFY2(out.contains(S("PASS   : TestApiSessionsNoKeychain::noKeychainChild()")), qPrintable(out));
     }
 
@@ -1349,7 +1329,7 @@ private Q_SLOTS:
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    if (qEnvironmentVariable(kChildEnv) == kChildMode) {
+    if (ApiHarness::isChild(kChildMode)) {
         TestApiSessionsNoKeychain child;
         return QTest::qExec(&child, argc, argv);
     }

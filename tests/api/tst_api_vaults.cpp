@@ -31,7 +31,6 @@ using namespace viv;
 using namespace viv::test;
 
 namespace {
-const char *kChildEnv = "VIVARIUM_TEST_CHILD";
 const QString kChildMode = QStringLiteral("vaults-nokeychain");
 
 QString str(const QJsonObject &o, const char *key)
@@ -877,26 +876,10 @@ private Q_SLOTS:
     // Without a keychain: a child process of this binary with no D-Bus session.
     void noKeychainIs503AndWritesNothing()
     {
-        QProcess child;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.remove(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"));
-        const QString home = QDir::tempPath() + QStringLiteral("/vivarium-vaults-nokeychain-%1").arg(QCoreApplication::applicationPid());
-        QDir(home).removeRecursively();
-        QDir().mkpath(home + QStringLiteral("/run"));
-        QFile::setPermissions(home + QStringLiteral("/run"), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-        env.insert(QStringLiteral("HOME"), home);
-        env.insert(QStringLiteral("XDG_RUNTIME_DIR"), home + QStringLiteral("/run")); // no bus socket there
-        env.insert(QStringLiteral("XDG_DATA_HOME"), home + QStringLiteral("/data"));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/config"));
-        env.remove(QStringLiteral("DISPLAY"));
-        env.insert(QString::fromLatin1(kChildEnv), kChildMode);
-        child.setProcessEnvironment(env);
-        child.setProcessChannelMode(QProcess::MergedChannels);
-        child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("noKeychainChild")});
-        QVERIFY(child.waitForFinished(120000));
-        const QString out = QString::fromUtf8(child.readAll());
-        QDir(home).removeRecursively();
-        QVERIFY2(child.exitCode() == 0, qPrintable(out));
+        const auto run = ApiHarness::runWithoutKeychain(kChildMode, QStringLiteral("noKeychainChild"), 120000);
+        QVERIFY(run.finished);
+        const QString &out = run.output;
+        QVERIFY2(run.exitCode == 0, qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("PASS   : TestApiVaultsNoKeychain::noKeychainChild()")), qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("CHILD-503:")), qPrintable(out));
     }
@@ -946,7 +929,7 @@ private Q_SLOTS:
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    if (qEnvironmentVariable(kChildEnv) == kChildMode) {
+    if (ApiHarness::isChild(kChildMode)) {
         TestApiVaultsNoKeychain child;
         return QTest::qExec(&child, argc, argv);
     }

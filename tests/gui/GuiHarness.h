@@ -9,112 +9,25 @@
 #include "services/EventLog.h"
 #include "services/SessionService.h"
 
+#include "../TestArtifacts.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QMutex>
-#include <QRandomGenerator>
 #include <QStandardPaths>
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <cstdio>
 #include <optional>
-
-// The end-of-suite secret scan (tests/scan-secrets.sh, ctest `secret_scan`), as ApiHarness does
-// it for the API tests: under ctest (VIVARIUM_TEST_ARTIFACTS and VIVARIUM_TEST_SECRETS set, see
-// tests/CMakeLists.txt) every embedded backend's data dir and this process's Qt log outlive the
-// test in the artifacts dir, and every secret value a test enters or sends is appended to the
-// ledger. Outside ctest data dirs are temporary and nothing is recorded.
-namespace GuiArtifacts {
-
-inline bool enabled()
-{
-    return !qEnvironmentVariableIsEmpty("VIVARIUM_TEST_ARTIFACTS");
-}
-
-// Records a secret value a test enters or sends; returns it.
-inline QString recordSecret(const QString &secret)
-{
-    const QString ledger = qEnvironmentVariable("VIVARIUM_TEST_SECRETS");
-    if (!ledger.isEmpty()) {
-        QFile f(ledger);
-        if (f.open(QIODevice::Append | QIODevice::Text))
-            f.write(secret.toUtf8() + '\n');
-    }
-    return secret;
-}
-
-// A value unique to this run, for secrets.
-inline QString unique(const QString &prefix)
-{
-    return prefix + QString::number(QRandomGenerator::system()->generate64(), 16);
-}
-
-// Copies every Qt log message of this process (the backend thread's included) into
-// $VIVARIUM_TEST_ARTIFACTS/log-<pid>.txt, then hands it to the previous handler. Install it
-// inside the test run (initTestCase or later): QTest::qExec replaces the handler that was
-// installed before it started and does not chain to it.
-inline void teeLogToArtifacts()
-{
-    static QtMessageHandler previous = nullptr;
-    static bool installed = false;
-    if (installed || !enabled())
-        return;
-    installed = true;
-    previous = qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &ctx, const QString &msg) {
-        static QMutex mutex; // the GUI thread and the backend thread log at once
-        static thread_local bool inside = false;
-        if (inside) { // a handler that hands back to this one (QTest's after the run): written already
-            std::fprintf(stderr, "%s\n", qPrintable(qFormatLogMessage(type, ctx, msg)));
-            return;
-        }
-        {
-            QMutexLocker lock(&mutex);
-            static QFile log(qEnvironmentVariable("VIVARIUM_TEST_ARTIFACTS")
-                             + QStringLiteral("/log-%1.txt").arg(QCoreApplication::applicationPid()));
-            if (!log.isOpen())
-                log.open(QIODevice::Append | QIODevice::Text);
-            log.write(qFormatLogMessage(type, ctx, msg).toUtf8() + '\n');
-            log.flush();
-        }
-        inside = true;
-        if (previous)
-            previous(type, ctx, msg);
-        inside = false;
-    });
-}
-
-// Where a backend's data dir goes: the artifacts dir under ctest, else the system's temp dir.
-inline QString dirTemplate()
-{
-    const QString artifacts = qEnvironmentVariable("VIVARIUM_TEST_ARTIFACTS");
-    return (artifacts.isEmpty() ? QDir::tempPath() : artifacts) + QStringLiteral("/vivarium-gui-XXXXXX");
-}
-
-// A backend's data dir: kept (with the log tee installed) under ctest, removed otherwise.
-class DataDir : public QTemporaryDir
-{
-public:
-    DataDir() : QTemporaryDir(dirTemplate())
-    {
-        if (enabled()) {
-            setAutoRemove(false);
-            teeLogToArtifacts();
-        }
-    }
-};
-
-} // namespace GuiArtifacts
 
 // A real Backend (SQLite in a data directory of its own, real services) on its own thread behind
 // a BackendBridge, as the app runs it — without the HTTP listener, which GUI tests do not need.
 // Under ctest its data dir and the process's log are kept for the secret scan, and the model
-// provider keys it configures are recorded (see GuiArtifacts). Construct it inside the test run
+// provider keys it configures are recorded (see TestArtifacts). Construct it inside the test run
 // (initTestCase or a test function), not as a member of the test object.
 class GuiHarness
 {
@@ -124,9 +37,9 @@ public:
     explicit GuiHarness(const QString &modelUrl = QStringLiteral("http://127.0.0.1:9"))
     {
         viv::Config config = viv::Config::fromEnvironment();
-        config.anthropic = {QUrl(modelUrl), GuiArtifacts::recordSecret(GuiArtifacts::unique(QStringLiteral("sk-ant-scripted-gui-")))};
+        config.anthropic = {QUrl(modelUrl), TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-ant-scripted-gui-")))};
         config.openai = {QUrl(modelUrl + QStringLiteral("/v1")),
-                         GuiArtifacts::recordSecret(GuiArtifacts::unique(QStringLiteral("sk-oai-scripted-gui-")))};
+                         TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-oai-scripted-gui-")))};
         config.dataDir = dir.path() + QStringLiteral("/data");
         config.apiKey = QStringLiteral("sk-viv-test-key");
         bridge.start(config, false);
@@ -217,7 +130,7 @@ public:
         return out;
     }
 
-    GuiArtifacts::DataDir dir;
+    TestArtifacts::DataDir dir{QStringLiteral("vivarium-gui")};
     viv::BackendBridge bridge;
 };
 

@@ -88,7 +88,7 @@ private Q_SLOTS:
         QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
         const quint16 port = probe.serverPort();
         probe.close();
-        GuiArtifacts::DataDir dir; // kept for the secret scan under ctest
+        TestArtifacts::DataDir dir{QStringLiteral("vivarium-gui")}; // kept for the secret scan under ctest
         viv::Config config = viv::Config::fromEnvironment();
         config.dataDir = dir.path();
         config.apiKey = QStringLiteral("sk-viv-test-key");
@@ -191,7 +191,7 @@ private Q_SLOTS:
         auto *result = dialog.findChild<QLabel *>(QStringLiteral("testConnectionResult"));
         QVERIFY(url && key && test && result);
         url->setText(QStringLiteral("http://127.0.0.1:%1/v1").arg(server.serverPort()));
-        const QString secret = GuiArtifacts::recordSecret(GuiArtifacts::unique(QStringLiteral("sk-local-test-")));
+        const QString secret = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-local-test-")));
         key->setText(secret);
         QTest::mouseClick(test, Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(result->text(), QStringLiteral("✓ Connected (HTTP 200)."), 10000);

@@ -19,9 +19,9 @@
 using namespace viv;
 
 namespace {
-// Recorded for the end-of-suite secret scan (GuiArtifacts): neither may reach the data dir or log.
-const QString kSecret = GuiArtifacts::recordSecret(GuiArtifacts::unique(QStringLiteral("s3cr3t-Value-4711-do-not-show-")));
-const QString kSettingsKey = GuiArtifacts::recordSecret(GuiArtifacts::unique(QStringLiteral("sk-oai-saved-in-settings-")));
+// Recorded for the end-of-suite secret scan (TestArtifacts): neither may reach the data dir or log.
+const QString kSecret = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("s3cr3t-Value-4711-do-not-show-")));
+const QString kSettingsKey = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-oai-saved-in-settings-")));
 
 // Every string the UI could show or hand out: texts, placeholders, tooltips, item data.
 QStringList visibleStrings(QWidget *root)

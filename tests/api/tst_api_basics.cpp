@@ -20,44 +20,89 @@ qint64 rssBytes()
     return f.readAll().split(' ').value(1).toLongLong() * 4096;
 }
 
-// Reads until an HTTP answer's head and its Content-Length body are in `answer`.
-bool waitForAnswer(QTcpSocket &s, QByteArray &answer, int ms = 10000)
+// A raw HTTP/1.1 client on one loopback connection to the harness's server, which runs on this
+// thread's event loop: every wait here spins it.
+struct RawClient
 {
-    QElapsedTimer t;
-    t.start();
-    for (;;) {
+    QTcpSocket s;
+    QByteArray answer; // everything read so far
+
+    bool connect(quint16 port, int ms = 5000)
+    {
+        s.connectToHost(QHostAddress::LocalHost, port);
+        return waitUntil([this] { return connected(); }, ms);
+    }
+    bool connected() const { return s.state() == QAbstractSocket::ConnectedState; }
+
+    // Writes, lets the event loop run until the bytes are sent (or 2 s pass), and collects what
+    // came back meanwhile.
+    void send(const QByteArray &bytes)
+    {
+        s.write(bytes);
+        QElapsedTimer t;
+        t.start();
+        while (s.bytesToWrite() > 0 && connected() && t.elapsed() < 2000)
+            QTest::qWait(1);
         answer += s.readAll();
-        const qsizetype end = answer.indexOf("\r\n\r\n");
-        if (end >= 0) {
+    }
+
+    // Until one HTTP answer's head and its Content-Length body are in `answer`.
+    bool waitForAnswer(int ms = 10000)
+    {
+        return waitUntil([this] {
+            const qsizetype end = answer.indexOf("\r\n\r\n");
+            if (end < 0)
+                return false;
             const qsizetype at = answer.toLower().indexOf("content-length: ");
             const qint64 length = at >= 0 ? answer.mid(at + 16, answer.indexOf("\r\n", at) - at - 16).toLongLong() : 0;
-            if (answer.size() >= end + 4 + length)
+            return answer.size() >= end + 4 + length;
+        }, ms);
+    }
+    bool waitForCount(const QByteArray &needle, int count, int ms = 10000)
+    {
+        return waitUntil([&] { return answer.count(needle) >= count; }, ms);
+    }
+
+    // Empty when `answer` is a 400 in the API's error shape, with a request id, whose message
+    // contains `needle`; else what is wrong with it.
+    QString refusalProblem(const QString &needle) const
+    {
+        if (!answer.startsWith("HTTP/1.1 400 "))
+            return QStringLiteral("not a 400: ") + QString::fromUtf8(answer.left(200));
+        if (!answer.toLower().contains("\r\nrequest-id: req_"))
+            return QStringLiteral("no request-id header");
+        const QJsonObject body = QJsonDocument::fromJson(answer.mid(answer.indexOf("\r\n\r\n") + 4)).object();
+        const QJsonObject error = body.value(QStringLiteral("error")).toObject();
+        if (body.value(QStringLiteral("type")).toString() != u"error"
+            || error.value(QStringLiteral("type")).toString() != u"invalid_request_error")
+            return QStringLiteral("not the API's invalid_request_error shape: ") + QString::fromUtf8(answer.left(400));
+        if (!error.value(QStringLiteral("message")).toString().contains(needle))
+            return QStringLiteral("the message does not say \"%1\": %2").arg(needle, error.value(QStringLiteral("message")).toString());
+        return {};
+    }
+
+private:
+    template <typename Pred>
+    bool waitUntil(Pred pred, int ms)
+    {
+        QElapsedTimer t;
+        t.start();
+        for (;;) {
+            answer += s.readAll();
+            if (pred())
                 return true;
+            if (t.elapsed() > ms)
+                return false;
+            QTest::qWait(5);
         }
-        if (t.elapsed() > ms)
-            return false;
-        QTest::qWait(5); // the server runs on this thread's event loop
     }
-}
+};
 
-// Lets the event loop (the server's too) run until the client's buffer is sent or 2 s pass.
-void sendOut(QTcpSocket &s)
+// The head of a POST /v1/environments with the harness's key and `headers` (each ending CRLF).
+QByteArray postHead(const QByteArray &headers)
 {
-    QElapsedTimer t;
-    t.start();
-    while (s.bytesToWrite() > 0 && s.state() == QAbstractSocket::ConnectedState && t.elapsed() < 2000)
-        QTest::qWait(1);
-}
-
-bool waitForCount(QTcpSocket &s, QByteArray &answer, const QByteArray &needle, int count, int ms = 10000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (answer.count(needle) < count && t.elapsed() < ms) {
-        QTest::qWait(5);
-        answer += s.readAll();
-    }
-    return answer.count(needle) >= count;
+    return "POST /v1/environments HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + QByteArray(ApiHarness::kKey)
+           + "\r\nContent-Type: application/json\r\n" + headers + "\r\n";
 }
 
 } // namespace
@@ -129,26 +174,15 @@ private Q_SLOTS:
     void hugeDeclaredBodyIsRefusedBeforeItArrives()
     {
         const qint64 rssBefore = rssBytes();
-        QTcpSocket s;
-        s.connectToHost(QHostAddress::LocalHost, h->backend->port());
-        QTRY_VERIFY(s.state() == QAbstractSocket::ConnectedState);
-        s.write("POST /v1/environments HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + QByteArray(ApiHarness::kKey)
-                + "\r\nContent-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n{\"name\":\"");
+        RawClient c;
+        QVERIFY(c.connect(h->backend->port()));
+        c.send(postHead("Content-Length: 10737418240\r\n") + "{\"name\":\"");
         const QByteArray chunk(1024 * 1024, 'a');
-        QByteArray answer;
-        for (int i = 0; i < 64 && s.state() == QAbstractSocket::ConnectedState; ++i) { // 64 MiB
-            s.write(chunk);
-            sendOut(s);
-            answer += s.readAll();
-        }
-        QVERIFY(waitForAnswer(s, answer));
-        QVERIFY2(answer.startsWith("HTTP/1.1 400 "), answer.left(200).constData());
-        QVERIFY(answer.toLower().contains("\r\nrequest-id: req_"));
-        const QJsonObject body = QJsonDocument::fromJson(answer.mid(answer.indexOf("\r\n\r\n") + 4)).object();
-        QCOMPARE(body.value(QStringLiteral("type")).toString(), QStringLiteral("error"));
-        QCOMPARE(body.value(QStringLiteral("error")).toObject().value(QStringLiteral("type")).toString(),
-                 QStringLiteral("invalid_request_error"));
-        QVERIFY(body.value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().contains(QStringLiteral("limit")));
+        for (int i = 0; i < 64 && c.connected(); ++i) // 64 MiB
+            c.send(chunk);
+        QVERIFY(c.waitForAnswer());
+        const QString problem = c.refusalProblem(QStringLiteral("limit"));
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
         // Buffering it would have cost at least the 64 MiB sent (Qt keeps the body twice).
         const qint64 grown = rssBytes() - rssBefore;
         QVERIFY2(grown < 24 * 1024 * 1024, qPrintable(QStringLiteral("RSS grew by %1 bytes").arg(grown)));
@@ -159,72 +193,55 @@ private Q_SLOTS:
     // A client that asks for 100-continue sends no body before an answer: it gets the refusal.
     void oversizeBodyWithExpectContinueIsRefusedAtOnce()
     {
-        QTcpSocket s;
-        s.connectToHost(QHostAddress::LocalHost, h->backend->port());
-        QTRY_VERIFY(s.state() == QAbstractSocket::ConnectedState);
-        s.write("POST /v1/environments HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + QByteArray(ApiHarness::kKey)
-                + "\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\nExpect: 100-continue\r\n\r\n");
-        QByteArray answer;
-        QVERIFY(waitForAnswer(s, answer, 3000));
-        QVERIFY2(answer.startsWith("HTTP/1.1 400 "), answer.left(200).constData());
-        QVERIFY(answer.contains("the limit is"));
+        RawClient c;
+        QVERIFY(c.connect(h->backend->port()));
+        c.send(postHead("Content-Length: 40000000\r\nExpect: 100-continue\r\n"));
+        QVERIFY(c.waitForAnswer(3000));
+        const QString problem = c.refusalProblem(QStringLiteral("the limit is"));
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
     }
 
     void oversizeHeadIsRefused()
     {
-        QTcpSocket s;
-        s.connectToHost(QHostAddress::LocalHost, h->backend->port());
-        QTRY_VERIFY(s.state() == QAbstractSocket::ConnectedState);
-        s.write("GET /v1/environments HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + QByteArray(200 * 1024, 'b'));
-        QByteArray answer;
-        QVERIFY(waitForAnswer(s, answer));
-        QVERIFY2(answer.startsWith("HTTP/1.1 400 "), answer.left(200).constData());
-        QVERIFY(answer.contains("request head exceeds"));
+        RawClient c;
+        QVERIFY(c.connect(h->backend->port()));
+        c.send("GET /v1/environments HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + QByteArray(200 * 1024, 'b'));
+        QVERIFY(c.waitForAnswer());
+        const QString problem = c.refusalProblem(QStringLiteral("request head exceeds"));
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
     }
 
     void chunkedBodyOverTheLimitIsRefused()
     {
-        QTcpSocket s;
-        s.connectToHost(QHostAddress::LocalHost, h->backend->port());
-        QTRY_VERIFY(s.state() == QAbstractSocket::ConnectedState);
-        s.write("POST /v1/environments HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + QByteArray(ApiHarness::kKey)
-                + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        RawClient c;
+        QVERIFY(c.connect(h->backend->port()));
+        c.send(postHead("Transfer-Encoding: chunked\r\n"));
         const QByteArray chunk = QByteArray::number(1024 * 1024, 16) + "\r\n" + QByteArray(1024 * 1024, 'c') + "\r\n";
-        QByteArray answer;
-        for (int i = 0; i < 64 && !answer.contains("\r\n\r\n") && s.state() == QAbstractSocket::ConnectedState; ++i) {
-            s.write(chunk);
-            sendOut(s);
-            answer += s.readAll();
-        }
-        QVERIFY(waitForAnswer(s, answer));
-        QVERIFY2(answer.startsWith("HTTP/1.1 400 "), answer.left(200).constData());
-        QVERIFY(answer.contains("exceeds the limit"));
+        for (int i = 0; i < 64 && !c.answer.contains("\r\n\r\n") && c.connected(); ++i)
+            c.send(chunk);
+        QVERIFY(c.waitForAnswer());
+        const QString problem = c.refusalProblem(QStringLiteral("exceeds the limit"));
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
     }
 
     // Keep-alive: several requests on one connection, including pipelined ones and a body that
     // comes in pieces, still pass the guard (it finds every request's start).
     void keepAliveAndPipelinedRequestsPass()
     {
-        QTcpSocket s;
-        s.connectToHost(QHostAddress::LocalHost, h->backend->port());
-        QTRY_VERIFY(s.state() == QAbstractSocket::ConnectedState);
-        const QByteArray auth = "Host: 127.0.0.1\r\nx-api-key: " + QByteArray(ApiHarness::kKey) + "\r\n";
+        RawClient c;
+        QVERIFY(c.connect(h->backend->port()));
         const QByteArray body = "{\"name\":\"guarded\"}";
-        const QByteArray post = "POST /v1/environments HTTP/1.1\r\n" + auth + "Content-Type: application/json\r\nContent-Length: "
-                                + QByteArray::number(body.size()) + "\r\n\r\n";
+        const QByteArray post = postHead("Content-Length: " + QByteArray::number(body.size()) + "\r\n");
         // Two requests in one write, then one whose head and body arrive separately.
-        s.write("GET /v1/environments?limit=1 HTTP/1.1\r\n" + auth + "\r\n" + post + body);
-        QByteArray answer;
-        QVERIFY(waitForCount(s, answer, "HTTP/1.1 200 ", 2));
-        s.write(post.left(20));
-        s.flush();
-        QTest::qWait(50);
-        s.write(post.mid(20) + body.left(5));
-        s.flush();
-        QTest::qWait(50);
-        s.write(body.mid(5));
-        QVERIFY(waitForCount(s, answer, "HTTP/1.1 200 ", 3));
-        QCOMPARE(answer.count("HTTP/1.1 400"), 0);
+        c.send("GET /v1/environments?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + QByteArray(ApiHarness::kKey)
+               + "\r\n\r\n" + post + body);
+        QVERIFY(c.waitForCount("HTTP/1.1 200 ", 2));
+        for (const QByteArray &piece : QList<QByteArray>{post.left(20), post.mid(20) + body.left(5), body.mid(5)}) {
+            c.send(piece);
+            QTest::qWait(50); // each piece reaches the server in a readyRead of its own
+        }
+        QVERIFY(c.waitForCount("HTTP/1.1 200 ", 3));
+        QCOMPARE(c.answer.count("HTTP/1.1 400"), 0);
     }
 
     void malformedJsonIs400()

@@ -56,21 +56,25 @@ void RequestGuard::onReadyRead()
         m_bodySeen = 0;
     }
     // Unread bytes only: while a request is under way the server has read everything before.
-    const QByteArray fresh = m_socket->peek(m_socket->bytesAvailable());
+    const qint64 available = m_socket->bytesAvailable();
     if (m_inHead) {
+        // Only as much as a head may take (and a little more, to tell one that is too long);
+        // whatever follows is body and is only counted.
+        const qint64 room = qMax<qint64>(0, kMaxHeadBytes + 4 - m_head.size());
+        const QByteArray fresh = m_socket->peek(qMin(available, room));
         m_head += fresh;
-        checkHead();
+        checkHead(available - fresh.size());
         return;
     }
     if (m_chunked) {
-        m_bodySeen += fresh.size();
+        m_bodySeen += available;
         // Chunk framing adds a size line per chunk; allow for it generously.
         if (m_bodySeen > m_maxBody + m_maxBody / 8 + kMaxHeadBytes)
             refuse(QStringLiteral("request body exceeds the limit of %1 bytes (32 MiB)").arg(m_maxBody));
     }
 }
 
-void RequestGuard::checkHead()
+void RequestGuard::checkHead(qint64 unpeeked)
 {
     qsizetype end = m_head.indexOf("\r\n\r\n");
     qsizetype bodyAt = end < 0 ? -1 : end + 4;
@@ -86,7 +90,7 @@ void RequestGuard::checkHead()
     if (end > kMaxHeadBytes)
         return refuse(QStringLiteral("request head exceeds the limit of %1 bytes").arg(kMaxHeadBytes));
     const QByteArray head = m_head.left(end);
-    const qint64 rest = m_head.size() - bodyAt;
+    const qint64 rest = m_head.size() - bodyAt + unpeeked; // body bytes already here
     m_inHead = false;
     m_head.clear();
     m_chunked = headerValue(head, "transfer-encoding").toLower().contains("chunked");

@@ -43,7 +43,7 @@ public:
 
 private:
     void onReadyRead();
-    void checkHead();
+    void checkHead(qint64 unpeeked); // unpeeked: bytes available beyond m_head
     void refuse(const QString &message);
     void drain();
     void answer(); // writes m_answer once

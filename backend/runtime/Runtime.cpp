@@ -681,7 +681,6 @@ void SessionRuntime::restore()
     QHash<QString, QJsonObject> toolUses;
     QSet<QString> answered;
     QJsonObject lastIdle;
-    QStringList order;
     QStringList actionIds; // every id a requires_action of the current wait listed (partial
                            // answers re-emit the idle with fewer ids)
     for (const LoggedEvent &le : std::as_const(*events)) {
@@ -689,7 +688,6 @@ void SessionRuntime::restore()
         const QString type = e.value(kType).toString();
         if (type == u"agent.tool_use" || type == u"agent.custom_tool_use") {
             toolUses.insert(e.value(kId).toString(), e);
-            order << e.value(kId).toString();
         } else if (type == u"agent.tool_result" || type == u"user.tool_result") {
             answered.insert(e.value(QStringLiteral("tool_use_id")).toString());
         } else if (type == u"user.custom_tool_result") {

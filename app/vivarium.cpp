@@ -60,6 +60,8 @@ int main(int argc, char **argv)
                                      std::pair{"VIVARIUM_SANDBOX_MEMORY_MB", settings.vmMemoryMiB}})
         if (!qEnvironmentVariableIsSet(var))
             qputenv(var, QByteArray::number(value));
+    if (!qEnvironmentVariableIsSet("VIVARIUM_SANDBOX_ACCEL"))
+        qputenv("VIVARIUM_SANDBOX_ACCEL", settings.vmAccel.toUtf8());
     if (parser.isSet(listenOpt)) {
         QString error;
         if (!config.setListen(parser.value(listenOpt), &error)) {

@@ -18,6 +18,7 @@ AppSettings AppSettings::load()
     s.vmCpus = q.value(QStringLiteral("sandbox/vm_cpus"), s.vmCpus).toInt();
     s.vmMemoryMiB = q.value(QStringLiteral("sandbox/vm_memory_mib"), s.vmMemoryMiB).toInt();
     s.vmDiskGiB = q.value(QStringLiteral("sandbox/vm_disk_gib"), s.vmDiskGiB).toInt();
+    s.vmAccel = q.value(QStringLiteral("sandbox/vm_accel"), s.vmAccel).toString();
     s.apiPort = q.value(QStringLiteral("api/port"), s.apiPort).toInt();
     return s;
 }
@@ -34,6 +35,7 @@ void AppSettings::save() const
     q.setValue(QStringLiteral("sandbox/vm_cpus"), vmCpus);
     q.setValue(QStringLiteral("sandbox/vm_memory_mib"), vmMemoryMiB);
     q.setValue(QStringLiteral("sandbox/vm_disk_gib"), vmDiskGiB);
+    q.setValue(QStringLiteral("sandbox/vm_accel"), vmAccel);
     q.setValue(QStringLiteral("api/port"), apiPort);
     q.sync();
 }

@@ -20,6 +20,7 @@ struct AppSettings
     int vmCpus = 1;         // the backend's own defaults (SandboxConfig): a laptop-sized VM
     int vmMemoryMiB = 512;
     int vmDiskGiB = 10;
+    QString vmAccel = QStringLiteral("auto");              // auto | kvm | tcg (Acceleration.h)
     int apiPort = 8421;                                     // used when --listen is not given
 
     static AppSettings load();

@@ -112,6 +112,8 @@ void BackendBridge::wireSignals(Backend *backend)
             });
     connect(sandboxes, &SandboxManager::sessionSandboxChanged, this, &BackendBridge::sessionSandboxChanged);
     connect(sandboxes, &SandboxManager::warmPoolChanged, this, &BackendBridge::warmPoolChanged);
+    connect(sandboxes, &SandboxManager::accelerationChanged, sandboxes,
+            [this, sandboxes] { Q_EMIT accelerationChanged(sandboxes->acceleration().toJson()); });
     connect(&sandboxes->image(), &GuestImage::statusChanged, sandboxes,
             [this](GuestImage::State state, int percent, const QString &text) {
                 Q_EMIT guestImageChanged(guestImageStateName(state), percent, text);

@@ -125,6 +125,9 @@ Q_SIGNALS:
     // A session got its sandbox (SandboxManager::sessionSandboxChanged, forwarded).
     void sessionSandboxChanged(const QString &sessionId, const QString &sandboxId);
     void warmPoolChanged(int ready);
+    // `auto` acceleration settled (SandboxManager::accelerationChanged, forwarded):
+    // Acceleration::toJson() — {setting, accelerator: kvm|tcg|deciding, reason}.
+    void accelerationChanged(const QJsonObject &acceleration);
     // The guest image (GuestImage::statusChanged, forwarded): `state` is one of "unknown",
     // "building", "ready", "failed".
     void guestImageChanged(const QString &state, int percent, const QString &text);

@@ -47,6 +47,9 @@ SandboxesPage::SandboxesPage(BackendBridge &bridge, QWidget *parent) : QWidget(p
     leftLayout->setContentsMargins(0, 0, 0, 0);
     m_warm = new QLabel(left);
     m_warm->setObjectName(QStringLiteral("warmPool"));
+    m_accel = new QLabel(left);
+    m_accel->setObjectName(QStringLiteral("sandboxAcceleration"));
+    m_accel->setWordWrap(true);
     m_banner = new MessageBanner(left);
     m_banner->setObjectName(QStringLiteral("sandboxesBanner"));
     m_list = new QTreeWidget(left);
@@ -64,6 +67,7 @@ SandboxesPage::SandboxesPage(BackendBridge &bridge, QWidget *parent) : QWidget(p
     m_delete->setToolTip(tr("Stop the VM and delete its disks"));
     m_delete->setEnabled(false);
     leftLayout->addWidget(m_warm);
+    leftLayout->addWidget(m_accel);
     leftLayout->addWidget(m_banner);
     leftLayout->addWidget(m_list, 1);
     leftLayout->addWidget(m_delete);
@@ -99,6 +103,7 @@ SandboxesPage::SandboxesPage(BackendBridge &bridge, QWidget *parent) : QWidget(p
         showWarmPool(ready);
         reload();
     });
+    connect(&m_bridge, &BackendBridge::accelerationChanged, this, &SandboxesPage::showAcceleration);
 }
 
 QTreeWidgetItem *SandboxesPage::itemFor(const QString &id) const
@@ -112,6 +117,24 @@ QTreeWidgetItem *SandboxesPage::itemFor(const QString &id) const
 void SandboxesPage::showWarmPool(int ready)
 {
     m_warm->setText(tr("Warm pool: %1 VM ready", "a count of pre-booted VMs").arg(ready));
+}
+
+void SandboxesPage::showAcceleration(const QJsonObject &acceleration)
+{
+    const QString accel = acceleration.value(QStringLiteral("accelerator")).toString();
+    const QString setting = acceleration.value(QStringLiteral("setting")).toString();
+    QString text;
+    if (accel == u"kvm")
+        text = tr("VMs run under KVM (hardware virtualisation).");
+    else if (accel == u"tcg")
+        text = tr("VMs run under TCG (software emulation: slower).");
+    else
+        text = tr("KVM is being tried: the first VM boot decides between KVM and TCG.");
+    if (setting != u"auto")
+        text += u' ' + tr("Set in Settings → General (or VIVARIUM_SANDBOX_ACCEL).");
+    // The reason, as decided: "auto: a VM did not come up under KVM (…)".
+    m_accel->setText(text.toHtmlEscaped() + QStringLiteral("<br><small>%1</small>")
+                                                 .arg(acceleration.value(QStringLiteral("reason")).toString().toHtmlEscaped()));
 }
 
 void SandboxesPage::upsert(const QJsonObject &info, const QString &sessionId, const QString &title)
@@ -145,6 +168,7 @@ void SandboxesPage::reload()
         QStringList sessions;
         QStringList titles;
         int warm = 0;
+        QJsonObject acceleration;
     };
     m_bridge.call<Listed>(
         this,
@@ -158,6 +182,7 @@ void SandboxesPage::reload()
                 out.titles << (doc ? doc->value(QStringLiteral("title")).toString() : QString());
             }
             out.warm = b.sandboxes().warmCount();
+            out.acceleration = b.sandboxes().acceleration().toJson();
             return out;
         },
         [this](Result<Listed> r) {
@@ -174,6 +199,7 @@ void SandboxesPage::reload()
                 if (!seen.contains(m_list->topLevelItem(i)->text(IdColumn)))
                     delete m_list->topLevelItem(i);
             showWarmPool(r->warm);
+            showAcceleration(r->acceleration);
             Q_EMIT reloaded(m_list->topLevelItemCount());
         });
 }

@@ -37,10 +37,12 @@ private:
     void upsert(const QJsonObject &info, const QString &sessionId, const QString &title);
     QTreeWidgetItem *itemFor(const QString &id) const;
     void showWarmPool(int ready);
+    void showAcceleration(const QJsonObject &acceleration);
 
     BackendBridge &m_bridge;
     QTreeWidget *m_list = nullptr;
     QLabel *m_warm = nullptr;
+    QLabel *m_accel = nullptr;
     MessageBanner *m_banner = nullptr;
     QPushButton *m_delete = nullptr;
     SandboxView *m_view = nullptr;

@@ -10,6 +10,7 @@
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
+#include <QJsonObject>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -98,6 +99,23 @@ SettingsDialog::SettingsDialog(BackendBridge &bridge, QWidget *parent) : QDialog
     m_disk->setRange(1, 4096);
     m_disk->setSuffix(tr(" GiB"));
     m_disk->setValue(s.vmDiskGiB);
+    m_accel = new QComboBox(general);
+    m_accel->setObjectName(QStringLiteral("vmAccel"));
+    m_accel->addItem(tr("Automatic (KVM when a VM really runs under it, else TCG)"), QStringLiteral("auto"));
+    m_accel->addItem(tr("KVM (hardware virtualisation)"), QStringLiteral("kvm"));
+    m_accel->addItem(tr("TCG (software emulation: slower, works everywhere)"), QStringLiteral("tcg"));
+    m_accel->setCurrentIndex(std::max(0, m_accel->findData(s.vmAccel)));
+    m_accelNow = new QLabel(general);
+    m_accelNow->setObjectName(QStringLiteral("vmAccelNow"));
+    m_accelNow->setWordWrap(true);
+    m_bridge.call<QJsonObject>(
+        this, [](Backend &b) -> Result<QJsonObject> { return b.sandboxes().acceleration().toJson(); },
+        [this](Result<QJsonObject> r) {
+            if (r)
+                m_accelNow->setText(tr("Now: %1 — %2")
+                                        .arg(r->value(QStringLiteral("accelerator")).toString().toUpper(),
+                                             r->value(QStringLiteral("reason")).toString()));
+        });
     m_port = new QSpinBox(general);
     m_port->setObjectName(QStringLiteral("apiPort"));
     m_port->setRange(1, 65535);
@@ -107,8 +125,12 @@ SettingsDialog::SettingsDialog(BackendBridge &bridge, QWidget *parent) : QDialog
     gf->addRow(tr("VM CPUs:"), m_cpus);
     gf->addRow(tr("VM memory:"), m_memory);
     gf->addRow(tr("VM disk:"), m_disk);
+    gf->addRow(tr("VM acceleration:"), m_accel);
+    gf->addRow(QString(), m_accelNow);
     gf->addRow(tr("API port:"), m_port);
-    auto *note = new QLabel(tr("The API port applies at the next start (unless --listen is given)."), general);
+    auto *note = new QLabel(tr("The API port (unless --listen is given) and the VM acceleration (unless "
+                               "VIVARIUM_SANDBOX_ACCEL is set) apply at the next start."),
+                            general);
     note->setWordWrap(true);
     gf->addRow(QString(), note);
     tabs->addTab(general, tr("General"));
@@ -163,6 +185,7 @@ void SettingsDialog::accept()
     s.vmCpus = m_cpus->value();
     s.vmMemoryMiB = m_memory->value();
     s.vmDiskGiB = m_disk->value();
+    s.vmAccel = m_accel->currentData().toString();
     s.apiPort = m_port->value();
     s.save();
     // The running backend uses the new endpoints from its next model request on, and grows or

@@ -41,6 +41,8 @@ private:
     QSpinBox *m_cpus = nullptr;
     QSpinBox *m_memory = nullptr;
     QSpinBox *m_disk = nullptr;
+    QComboBox *m_accel = nullptr;
+    QLabel *m_accelNow = nullptr;
     QSpinBox *m_port = nullptr;
     QNetworkAccessManager *m_net = nullptr;
     int m_pendingWrites = 0;

@@ -61,15 +61,6 @@ SandboxConfig SandboxConfig::fromEnvironment(const QString &dataDir)
     return c;
 }
 
-bool SandboxConfig::useKvm() const
-{
-    if (accel == QLatin1String("tcg"))
-        return false;
-    if (accel == QLatin1String("kvm"))
-        return true;
-    return access("/dev/kvm", R_OK | W_OK) == 0;
-}
-
 QString SandboxConfig::instanceTag(const QString &dataDir)
 {
     const QByteArray path = QDir(dataDir).absolutePath().toUtf8();

@@ -11,7 +11,7 @@ struct SandboxConfig
     QString imageDir;     // VIVARIUM_IMAGE_DIR; default <dataDir>/images (shared cache in tests)
     QString sandboxDir;   // <dataDir>/sandboxes: overlays, workspace disks, channel sockets
     QString recipeDir;    // VIVARIUM_GUEST_RECIPE_DIR; default: installed or source resources/guest
-    QString accel;        // VIVARIUM_SANDBOX_ACCEL: auto (KVM when /dev/kvm is usable) | kvm | tcg
+    QString accel;        // VIVARIUM_SANDBOX_ACCEL: auto | kvm | tcg (Acceleration.h decides `auto`)
     int memoryMiB = 512;  // VIVARIUM_SANDBOX_MEMORY_MB
     int vcpus = 1;        // VIVARIUM_SANDBOX_CPUS
     int warmPool = 1;     // VIVARIUM_WARM_POOL: pre-booted VMs kept ready (0 = none)
@@ -25,7 +25,6 @@ struct SandboxConfig
     int pollIntervalMs = 2000; // lifecycle polling fallback
 
     static SandboxConfig fromEnvironment(const QString &dataDir);
-    bool useKvm() const;
     // A short tag of the data directory: domains are named vivarium-<tag>-<id>, so that one
     // backend's orphan sweep never touches another backend's VMs.
     static QString instanceTag(const QString &dataDir);

@@ -138,6 +138,9 @@ struct SandboxManager::Vm
     bool fromTemplate = false;   // restored from the template (reseed and set the clock first)
     bool reseeded = false;
     bool templating = false;     // being saved as the template: not offered, not counted as dead
+    bool kvm = false;            // booted under KVM (domainXml(), timeouts); set when its boot starts
+    bool kvmProbe = false;       // booted while `auto` acceleration was undecided (Acceleration.h)
+    int bootAttempt = 0;         // 1 after a retry under TCG: the domain is named <prefix><id>-tcg
     QString proxySocket;
     QMap<QString, QString> placeholders; // credential env var name → placeholder (never a secret)
     ProxyChannel *proxy = nullptr;
@@ -187,13 +190,15 @@ QJsonObject SandboxManager::Info::toJson() const
         {QStringLiteral("fromTemplate"), fromTemplate},
         {QStringLiteral("savedToDisk"), savedToDisk},
     };
+    if (!accelerator.isEmpty())
+        o.insert(QStringLiteral("accelerator"), accelerator);
     if (!deathReason.isEmpty())
         o.insert(QStringLiteral("error"), deathReason);
     return o;
 }
 
 SandboxManager::SandboxManager(SandboxConfig config, QString instanceTag, QObject *parent)
-    : QObject(parent), m_config(std::move(config)), m_tag(std::move(instanceTag))
+    : QObject(parent), m_config(std::move(config)), m_accel(m_config.accel), m_tag(std::move(instanceTag))
 {
     m_prefix = QStringLiteral("vivarium-%1-").arg(m_tag);
     m_socketDir = QDir::tempPath() + QStringLiteral("/viv-") + m_tag;
@@ -271,6 +276,13 @@ void SandboxManager::start()
         });
 }
 
+QString SandboxManager::domainName(const QString &id) const
+{
+    if (const Vm *vm = find(id))
+        return vm->domain;
+    return m_prefix + id;
+}
+
 SandboxManager::Vm *SandboxManager::find(const QString &id) const
 {
     return m_vms.value(id);
@@ -288,7 +300,7 @@ int SandboxManager::warmCount() const
 QString SandboxManager::domainXml(const Vm &vm) const
 {
     const auto esc = xmlEscaped;
-    const bool kvm = m_config.useKvm();
+    const bool kvm = vm.kvm;
     // Measured under TCG (printk timestamps on the serial console): `acpi=off` saves ~1.5 s of
     // ACPI table interpretation and PCI link setup; interrupts route through the BIOS's MP/PIR
     // tables, which is all these virtio-pci devices need. VIVARIUM_SANDBOX_KERNEL_DEBUG=1 drops
@@ -398,6 +410,9 @@ void SandboxManager::doBoot(Vm *vm)
     ++m_booting;
     vm->bootStarted = true;
     vm->bootClock.start();
+    vm->kvm = m_accel.useKvm();
+    vm->kvmProbe = m_accel.deciding();
+    vm->info.accelerator = vm->kvm ? QStringLiteral("kvm") : QStringLiteral("tcg");
     const QString id = vm->info.id;
     const QString dir = vm->dir;
     const QString base = vm->rootDisk.isEmpty() ? m_image->baseDisk() : vm->rootDisk;
@@ -470,8 +485,8 @@ void SandboxManager::doBoot(Vm *vm)
                 if (Vm *w = find(id))
                     markDead(w, why);
             });
-            // Generous under TCG with many VMs booting on two cores.
-            v->channel->open(m_config.useKvm() ? 30000 : 120000);
+            // Generous under TCG with many VMs booting on two cores; short while KVM is on probation.
+            v->channel->open(v->kvmProbe ? m_accel.agentTimeoutMs() : v->kvm ? 30000 : 120000);
             if (v->networkLimited) {
                 // The host end of the guest's only egress; QEMU has bound the socket by now.
                 v->proxy = new ProxyChannel(v->proxySocket);
@@ -483,6 +498,12 @@ void SandboxManager::doBoot(Vm *vm)
 
 void SandboxManager::onReady(Vm *vm)
 {
+    if (vm->kvmProbe) {
+        // Its agent answered: a real guest runs under KVM here.
+        vm->kvmProbe = false;
+        if (m_accel.kvmBooted(vm->bootClock.elapsed()))
+            Q_EMIT accelerationChanged();
+    }
     if (vm->fromTemplate && !vm->reseeded) {
         // A clone shares its template's memory: the kernel's random state first, then the clock.
         vm->reseeded = true;
@@ -560,7 +581,7 @@ void SandboxManager::onReady(Vm *vm)
                                        .arg(vm->fromTemplate ? QStringLiteral("restore from the template") : QStringLiteral("cold boot"))
                                        .arg(vm->info.bootMs)
                                        .arg(vm->domainStartedMs)
-                                       .arg(m_config.useKvm() ? QStringLiteral("KVM") : QStringLiteral("TCG"));
+                                       .arg(vm->kvm ? QStringLiteral("KVM") : QStringLiteral("TCG"));
     Q_EMIT sandboxChanged(vm->info.id, vm->info.state);
     if (!vm->claimed) {
         Q_EMIT warmPoolChanged(warmCount());
@@ -755,6 +776,8 @@ void SandboxManager::markDead(Vm *vm, const QString &reason)
 {
     if (vm->info.state == State::Dead)
         return;
+    if (retryUnderTcg(vm, reason))
+        return;
     qCWarning(lcSandbox).noquote() << "sandbox" << vm->info.id << "is dead:" << reason;
     vm->info.state = State::Dead;
     vm->info.deathReason = reason;
@@ -797,6 +820,50 @@ void SandboxManager::markDead(Vm *vm, const QString &reason)
         else
             qCWarning(lcSandbox) << "warm pool paused after" << m_poolFailures << "failed boots";
     }
+}
+
+bool SandboxManager::retryUnderTcg(Vm *vm, const QString &reason)
+{
+    // Only a VM that booted while `auto` was undecided, never answered, and is not a save or
+    // template; and not when another VM has meanwhile proved that KVM works here.
+    if (!vm->kvmProbe || vm->saving || vm->templating
+        || m_accel.mode() == Acceleration::Mode::Kvm)
+        return false;
+    vm->kvmProbe = false;
+    if (m_accel.kvmFailed(reason))
+        Q_EMIT accelerationChanged();
+    qCWarning(lcSandbox).noquote() << QStringLiteral("sandbox %1 did not come up under KVM (%2): booting it again under TCG")
+                                          .arg(vm->info.id, reason);
+    if (vm->channel) {
+        // Possibly inside this channel's own signal: disconnected now, deleted later.
+        vm->channel->disconnect(this);
+        vm->channel->close(reason);
+        vm->channel->deleteLater();
+        vm->channel = nullptr;
+    }
+    delete std::exchange(vm->proxy, nullptr);
+    // The new domain gets a name of its own, so that events and polls about the old one (being
+    // destroyed now) never touch the new boot.
+    const QString oldDomain = vm->domain, dir = vm->dir, id = vm->info.id;
+    vm->bootAttempt = 1;
+    vm->domain = m_prefix + id + QStringLiteral("-tcg");
+    vm->bootStarted = false;
+    vm->domainStartedMs = -1;
+    LibvirtHost *lv = m_libvirt;
+    m_libvirt->run<Ok>(
+        [lv, oldDomain, dir]() -> Status {
+            (void)lv->destroyDomainBlocking(oldDomain);
+            QDir(dir).removeRecursively(); // the session's workspace disk is only linked there
+            return Ok{};
+        },
+        [this, id](Status) {
+            Vm *v = find(id);
+            if (!v || v->info.state == State::Dead)
+                return;
+            m_bootQueue.prepend(id);
+            startQueuedBoots();
+        });
+    return true;
 }
 
 void SandboxManager::whenReady(Vm *vm, std::function<void(const QString &)> fn)
@@ -1166,7 +1233,7 @@ void SandboxManager::restoreSaved(Vm *vm)
                            }
                            // The restored QEMU listens on the same socket path; its agent
                            // answers `hello` and onReady() completes the resume.
-                           v->channel->open(m_config.useKvm() ? 30000 : 120000);
+                           v->channel->open(v->kvm ? 30000 : 120000);
                        });
 }
 
@@ -1356,8 +1423,10 @@ void SandboxManager::onDomainEvent(const QString &name, int event, int)
 {
     if (!name.startsWith(m_prefix))
         return;
-    Vm *vm = find(name.mid(m_prefix.size()));
-    if (!vm)
+    // <prefix><id>, or <prefix><id>-tcg after a retry under TCG; an event about a VM's earlier
+    // domain is not about the VM.
+    Vm *vm = find(name.mid(m_prefix.size()).section(u'-', 0, 0));
+    if (!vm || vm->domain != name)
         return;
     if (vm->saving || vm->saved)
         return; // stopped because it was saved to disk

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Acceleration.h"
 #include "EgressProxy.h"
 #include "GuestChannel.h"
 #include "GuestImage.h"
@@ -45,6 +46,7 @@ public:
         bool fromTemplate = false; // restored from the template VM's saved state (and reseeded), not booted
         bool newWorkspace = false; // claimForSession: the session's workspace disk was created by this claim
         bool savedToDisk = false;  // paused by save(): QEMU has stopped, its state is on disk
+        QString accelerator;       // kvm | tcg: what this VM runs under (empty until its boot starts)
         QString deathReason;
         QJsonObject toJson() const;
     };
@@ -165,6 +167,8 @@ public:
     GuestImage &image() { return *m_image; }
     LibvirtHost &libvirt() { return *m_libvirt; }
     const SandboxConfig &config() const { return m_config; }
+    // KVM or TCG, and why (Acceleration.h): decided once per start, shown in the GUI and logs.
+    const Acceleration &acceleration() const { return m_accel; }
     int warmCount() const;
     // The warm pool's target size (SandboxConfig::warmPool at start). Changing it applies at
     // once: a larger pool boots the missing VMs (once the pool is in use: after the first
@@ -174,7 +178,9 @@ public:
     // never touched.
     int warmPoolSize() const { return m_config.warmPool; }
     void setWarmPoolSize(int size);
-    QString domainName(const QString &id) const { return m_prefix + id; }
+    // The libvirt domain of sandbox `id` (<prefix><id>; <prefix><id>-tcg once it was booted again
+    // under TCG after KVM failed it, Acceleration.h).
+    QString domainName(const QString &id) const;
     // The sandbox a session's tools run in; empty until the session's first tool call.
     QString sandboxForSession(const QString &sessionId) const { return m_sessionSandboxes.value(sessionId); }
     // Variables every process in this sandbox gets (merged under each exec's own env by
@@ -184,6 +190,8 @@ public:
 Q_SIGNALS:
     void sandboxChanged(const QString &id, viv::SandboxManager::State state);
     void warmPoolChanged(int ready);
+    // `auto` acceleration settled on KVM or TCG (acceleration() says which and why).
+    void accelerationChanged();
     // A session got its sandbox (or lost it: `sandboxId` empty).
     void sessionSandboxChanged(const QString &sessionId, const QString &sandboxId);
 
@@ -231,6 +239,8 @@ private:
     void guestRequest(Vm *vm, const QJsonObject &request, std::function<void(Vm *, const QJsonObject &)> then);
     static bool execSucceeded(const QJsonObject &final); // no agent error, exit code 0
     void markDead(Vm *vm, const QString &reason);
+    // A VM that booted under the undecided KVM and failed: boot it again under TCG.
+    bool retryUnderTcg(Vm *vm, const QString &reason);
     void fillPool();
     void trimPool();
     void retireWarm(Vm *vm); // destroys an unclaimed VM (the pool shrank, or it died)
@@ -246,6 +256,7 @@ private:
     static QString stateName(State s);
 
     SandboxConfig m_config;
+    Acceleration m_accel;
     QString m_tag;
     QString m_prefix;    // "vivarium-<tag>-"
     QString m_socketDir; // short path for unix sockets (108-byte limit)

@@ -176,7 +176,8 @@ int main(int argc, char **argv)
     SandboxManager m(cfg, SandboxConfig::instanceTag(dataDir.path()));
     m.start();
 
-    std::printf("bench_sandbox: %s, %d MiB / %d vCPU per VM, load %s\n", cfg.useKvm() ? "KVM" : "TCG", cfg.memoryMiB,
+    std::printf("bench_sandbox: %s (%s), %d MiB / %d vCPU per VM, load %s\n",
+                qPrintable(m.acceleration().modeName().toUpper()), qPrintable(m.acceleration().reason()), cfg.memoryMiB,
                 cfg.vcpus, qPrintable(loadAvg()));
     std::fflush(stdout);
     {

@@ -24,6 +24,7 @@
 // [sandbox-include]
 #include "api/SandboxesController.h"
 #include "sandbox/SandboxManager.h"
+#include "sandbox/SandboxTemplates.h"
 #include "sandbox/EnvironmentLayers.h"
 #include "sandbox/SandboxToolExecutor.h"
 #include "sandbox/SessionSandboxSetup.h"
@@ -113,7 +114,9 @@ Status Backend::openServices()
     // [sandbox-wire]
     m_sandboxes = new SandboxManager(SandboxConfig::fromEnvironment(m_config.dataDir),
                                      SandboxConfig::instanceTag(m_config.dataDir), this);
-    registerSandboxRoutes(*m_api, *m_sandboxes);
+    // Package layers exist only with sandbox tools (below): the templates ask for them late.
+    m_templates = std::make_unique<SandboxTemplates>(*m_environments, [this] { return m_layers; });
+    registerSandboxRoutes(*m_api, *m_sandboxes, *m_templates);
     m_sandboxes->start(); // orphan sweep (asynchronous); prewarm when configured
     // VIVARIUM_SANDBOX_TOOLS=0 keeps the no-sandbox executor (machines without libvirt; the SDK
     // conformance suite, which proves the runtime without VMs).

@@ -22,6 +22,7 @@ class FileService;
 class RuntimeManager;
 class SandboxManager;
 class EnvironmentLayers;
+class SandboxTemplates;
 
 // The composition root of the backend: owns the store, the keychain wrapper, the services
 // and the HTTP server. Lives on one thread (its own in the GUI, the main thread in
@@ -85,6 +86,7 @@ private:
     RuntimeManager *m_runtime = nullptr;
     SandboxManager *m_sandboxes = nullptr;
     EnvironmentLayers *m_layers = nullptr;
+    std::unique_ptr<SandboxTemplates> m_templates;
 };
 
 } // namespace viv

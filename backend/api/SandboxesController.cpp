@@ -3,6 +3,7 @@
 #include "ApiServer.h"
 #include "Multipart.h"
 #include "sandbox/SandboxManager.h"
+#include "sandbox/SandboxTemplates.h"
 
 #include <QJsonArray>
 
@@ -102,10 +103,20 @@ QJsonObject execJson(const SandboxManager::ExecResult &r)
 
 } // namespace
 
-void registerSandboxRoutes(ApiServer &server, SandboxManager &manager)
+void registerSandboxRoutes(ApiServer &server, SandboxManager &manager, const SandboxTemplates &templates)
+{
+    // Served at /v1/sandboxes and, as other sandbox servers' quick starts post to
+    // `BASE/sandboxes`, at /sandboxes too: the same routes, the same key.
+    for (const QString &base : {QStringLiteral("/v1/sandboxes"), QStringLiteral("/sandboxes")})
+        registerSandboxRoutesAt(server, base, manager, templates);
+}
+
+void registerSandboxRoutesAt(ApiServer &server, const QString &base, SandboxManager &manager,
+                             const SandboxTemplates &templates)
 {
     using M = ApiServer::Method;
     SandboxManager *m = &manager;
+    const SandboxTemplates *t = &templates;
     auto infoReply = [](ReplyPtr reply) {
         return [reply](Result<SandboxManager::Info> r) {
             if (!r)
@@ -114,7 +125,7 @@ void registerSandboxRoutes(ApiServer &server, SandboxManager &manager)
         };
     };
 
-    server.route(M::Post, QStringLiteral("/v1/sandboxes"), [m, infoReply](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Post, base, [m, t, infoReply](const ApiRequest &req, ReplyPtr reply) {
         auto body = req.jsonBody(true);
         if (!body)
             return reply->error(body.error());
@@ -126,22 +137,28 @@ void registerSandboxRoutes(ApiServer &server, SandboxManager &manager)
         const QJsonValue timeout = body->value(QLatin1String("timeout"));
         if (!timeout.isUndefined() && (!timeout.isDouble() || timeout.toDouble() != double(qint64(timeout.toDouble()))))
             return reply->error(ApiError::invalid(QStringLiteral("`timeout` must be an integer number of seconds")));
+        if (!timeout.isUndefined() && (timeout.toDouble() < 0 || timeout.toDouble() > 7 * 24 * 3600))
+            return reply->error(ApiError::invalid(QStringLiteral("`timeout` must be between 0 and 604800 seconds")));
         const int seconds = timeout.isUndefined() ? m->config().defaultTimeoutS : int(timeout.toDouble());
-        m->create(tpl.toString(), seconds, infoReply(reply));
+        t->resolve(tpl.toString(), [m, seconds, reply, infoReply](Result<SandboxManager::RawSpec> spec) {
+            if (!spec)
+                return reply->error(spec.error());
+            m->create(*spec, seconds, infoReply(reply));
+        });
     });
-    server.route(M::Get, QStringLiteral("/v1/sandboxes"), [m](const ApiRequest &, ReplyPtr reply) {
+    server.route(M::Get, base, [m](const ApiRequest &, ReplyPtr reply) {
         QJsonArray data;
         for (const auto &info : m->list())
             data << info.toJson();
         reply->json(200, QJsonObject{{QStringLiteral("data"), data}, {QStringLiteral("next_page"), QJsonValue()}});
     });
-    server.route(M::Get, QStringLiteral("/v1/sandboxes/{id}"), [m](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Get, base + QStringLiteral("/{id}"), [m](const ApiRequest &req, ReplyPtr reply) {
         auto info = m->get(req.param(0));
         if (!info)
             return reply->error(info.error());
         reply->json(200, info->toJson());
     });
-    server.route(M::Delete, QStringLiteral("/v1/sandboxes/{id}"), [m](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Delete, base + QStringLiteral("/{id}"), [m](const ApiRequest &req, ReplyPtr reply) {
         const QString id = req.param(0);
         m->destroy(id, [reply, id](Result<Ok> r) {
             if (!r)
@@ -149,13 +166,13 @@ void registerSandboxRoutes(ApiServer &server, SandboxManager &manager)
             reply->json(200, QJsonObject{{QStringLiteral("sandboxID"), id}, {QStringLiteral("deleted"), true}});
         });
     });
-    server.route(M::Post, QStringLiteral("/v1/sandboxes/{id}/pause"), [m, infoReply](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Post, base + QStringLiteral("/{id}/pause"), [m, infoReply](const ApiRequest &req, ReplyPtr reply) {
         m->pause(req.param(0), infoReply(reply));
     });
-    server.route(M::Post, QStringLiteral("/v1/sandboxes/{id}/resume"), [m, infoReply](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Post, base + QStringLiteral("/{id}/resume"), [m, infoReply](const ApiRequest &req, ReplyPtr reply) {
         m->resume(req.param(0), infoReply(reply));
     });
-    server.route(M::Post, QStringLiteral("/v1/sandboxes/{id}/processes"), [m](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Post, base + QStringLiteral("/{id}/processes"), [m](const ApiRequest &req, ReplyPtr reply) {
         if (auto info = m->get(req.param(0)); !info)
             return reply->error(info.error());
         auto body = req.jsonBody();
@@ -174,7 +191,7 @@ void registerSandboxRoutes(ApiServer &server, SandboxManager &manager)
         if (handle)
             reply->onClientGone([m, handle] { m->cancelExec(handle); });
     });
-    server.route(M::Post, QStringLiteral("/v1/sandboxes/{id}/files"), [m](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Post, base + QStringLiteral("/{id}/files"), [m](const ApiRequest &req, ReplyPtr reply) {
         if (auto info = m->get(req.param(0)); !info)
             return reply->error(info.error());
         auto boundary = multipart::boundaryFromContentType(req.header("Content-Type"));
@@ -212,7 +229,7 @@ void registerSandboxRoutes(ApiServer &server, SandboxManager &manager)
                                                  {QStringLiteral("size"), r->value(QLatin1String("size"))}});
                 });
     });
-    server.route(M::Get, QStringLiteral("/v1/sandboxes/{id}/files"), [m](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Get, base + QStringLiteral("/{id}/files"), [m](const ApiRequest &req, ReplyPtr reply) {
         if (auto info = m->get(req.param(0)); !info)
             return reply->error(info.error());
         const QString raw = req.queryValue(QStringLiteral("path"));
@@ -227,7 +244,7 @@ void registerSandboxRoutes(ApiServer &server, SandboxManager &manager)
                                                  {QStringLiteral("next_page"), QJsonValue()}});
                 });
     });
-    server.route(M::Get, QStringLiteral("/v1/sandboxes/{id}/files/content"), [m](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Get, base + QStringLiteral("/{id}/files/content"), [m](const ApiRequest &req, ReplyPtr reply) {
         if (auto info = m->get(req.param(0)); !info)
             return reply->error(info.error());
         auto target = guestPath(req.queryValue(QStringLiteral("path")), "path");

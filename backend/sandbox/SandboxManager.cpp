@@ -983,27 +983,33 @@ void SandboxManager::armTtl(Vm *vm, int timeoutS)
     vm->ttl->start(std::chrono::seconds(timeoutS));
 }
 
-void SandboxManager::create(const QString &templateId, int timeoutS, Callback<Info> done)
+void SandboxManager::create(const RawSpec &spec, int timeoutS, Callback<Info> done)
 {
-    const QString tpl = templateId.isEmpty() ? QString::fromLatin1(kBaseTemplate) : templateId;
-    if (tpl != QLatin1String(kBaseTemplate))
-        return done(ApiError::invalid(QStringLiteral("unknown templateID `%1`: the available template is `base` "
-                                                     "(the Vivarium guest image)").arg(tpl.left(64))));
+    if (spec.templateId == QLatin1String(kBaseTemplate) && (!spec.rootDisk.isEmpty() || !spec.networking.isEmpty()))
+        return done(ApiError::internal(QStringLiteral("the base template has neither a layer nor a network policy")));
     if (timeoutS < 0 || timeoutS > 7 * 24 * 3600)
         return done(ApiError::invalid(QStringLiteral("`timeout` must be between 0 and 604800 seconds")));
     m_poolWanted = true;
-    m_image->ensure([this, timeoutS, done = std::move(done)](const QString &error) {
+    resolvePolicy(spec.networking, {}, [this, spec, timeoutS, done](Result<std::optional<NetworkPolicy>> policy) {
+        if (!policy)
+            return done(policy.error());
+        m_image->ensure([this, spec, policy = *policy, timeoutS, done](const QString &error) {
         if (!error.isEmpty())
             return done(ApiError::unavailable(error));
-        // Warm pool first: a ready VM, else one still booting, else a cold boot.
-        Vm *pick = pickWarm();
+        // The base image with a NIC: warm pool first (a ready VM, else one still booting), else
+        // a cold boot. A package layer or limited networking: a VM of its own.
+        const bool onLayer = !spec.rootDisk.isEmpty() && spec.rootDisk != m_image->baseDisk();
+        Vm *pick = onLayer || policy ? nullptr : pickWarm();
         if (pick) {
             pick->claimed = true;
             pick->info.fromWarmPool = pick->info.state == State::Running;
             Q_EMIT warmPoolChanged(warmCount());
         } else {
-            pick = bootVm(true);
+            pick = bootVm(true, QString(), onLayer ? spec.rootDisk : QString(), false, policy.has_value());
+            if (policy)
+                attachEgress(pick, *policy, {});
         }
+        pick->info.templateId = spec.templateId;
         const QString id = pick->info.id;
         pick->info.startedAt = QDateTime::currentDateTimeUtc();
         armTtl(pick, timeoutS);
@@ -1017,7 +1023,40 @@ void SandboxManager::create(const QString &templateId, int timeoutS, Callback<In
             }
             done(vm->info);
         });
+        });
     });
+}
+
+void SandboxManager::resolvePolicy(const QJsonObject &networking, const QStringList &mcpServerUrls,
+                                   std::function<void(Result<std::optional<NetworkPolicy>>)> then)
+{
+    auto policy = NetworkPolicy::fromNetworkingJson(networking, {}, mcpServerUrls);
+    if (!policy)
+        return then(policy.error());
+    if (policy->unrestricted)
+        return then(std::optional<NetworkPolicy>());
+    if (!policy->allowPackageManagers)
+        return then(std::optional<NetworkPolicy>(*policy));
+    withRegistryHosts([networking, mcpServerUrls, then](const QStringList &registries) {
+        auto p = NetworkPolicy::fromNetworkingJson(networking, registries, mcpServerUrls);
+        if (!p)
+            return then(p.error());
+        then(std::optional<NetworkPolicy>(*p));
+    });
+}
+
+void SandboxManager::attachEgress(Vm *vm, const NetworkPolicy &policy, QList<ProxyCredential> credentials)
+{
+    vm->egress = new EgressProxy(policy);
+    for (ProxyCredential &c : credentials) {
+        const QString placeholder = SandboxNetwork::makePlaceholder();
+        c.placeholder = placeholder.toUtf8();
+        vm->placeholders.insert(c.name, placeholder);
+    }
+    if (!credentials.isEmpty())
+        vm->egress->setCredentials(std::move(credentials));
+    if (vm->proxy)
+        vm->proxy->setProxy(vm->egress);
 }
 
 Result<SandboxManager::Info> SandboxManager::get(const QString &id) const
@@ -1613,19 +1652,8 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
                 // (warm VMs run the bare base image) or limited networking: boot a VM for it.
                 const bool fresh = !QFile::exists(disk);
                 Vm *vm = bootVm(true, sessionId, onLayer ? spec.rootDisk : QString(), false, policy.has_value());
-                if (policy) {
-                    vm->egress = new EgressProxy(*policy);
-                    QList<ProxyCredential> credentials = spec.credentials;
-                    for (ProxyCredential &c : credentials) {
-                        const QString placeholder = SandboxNetwork::makePlaceholder();
-                        c.placeholder = placeholder.toUtf8();
-                        vm->placeholders.insert(c.name, placeholder);
-                    }
-                    if (!credentials.isEmpty())
-                        vm->egress->setCredentials(std::move(credentials));
-                    if (vm->proxy)
-                        vm->proxy->setProxy(vm->egress);
-                }
+                if (policy)
+                    attachEgress(vm, *policy, spec.credentials);
                 return claimBooted(sessionId, vm, fresh);
             }
             // A new workspace: a warm VM (ready first, else one still booting) adopts its scratch
@@ -1673,17 +1701,9 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
             });
         });
     };
-    auto policy = NetworkPolicy::fromNetworkingJson(spec.networking, {}, spec.mcpServerUrls);
-    if (!policy)
-        return finishSessionClaim(sessionId, QString(), policy.error().message());
-    if (policy->unrestricted)
-        return proceed(std::nullopt);
-    if (!policy->allowPackageManagers)
-        return proceed(*policy);
-    withRegistryHosts([this, sessionId, spec, proceed](const QStringList &registries) {
+    resolvePolicy(spec.networking, spec.mcpServerUrls, [this, sessionId, proceed](Result<std::optional<NetworkPolicy>> p) {
         if (!m_sessionClaims.contains(sessionId))
             return; // released meanwhile
-        auto p = NetworkPolicy::fromNetworkingJson(spec.networking, registries, spec.mcpServerUrls);
         if (!p)
             return finishSessionClaim(sessionId, QString(), p.error().message());
         proceed(*p);

@@ -86,8 +86,23 @@ public:
 
     static constexpr const char *kBaseTemplate = "base";
 
-    // Claims a VM (warm pool first) and calls back once its agent is ready.
-    void create(const QString &templateId, int timeoutS, Callback<Info> done);
+    // A raw API sandbox's template, resolved (SandboxTemplates): what it is called, the root
+    // disk's backing file (empty: the base image; else a package layer) and its networking
+    // (an environment's `config.networking`; {}: unrestricted).
+    struct RawSpec
+    {
+        QString templateId;
+        QString rootDisk;
+        QJsonObject networking;
+    };
+    // Claims a VM (warm pool first, for the base image with unrestricted networking; else a
+    // VM of its own) and calls back once its agent is ready.
+    void create(const RawSpec &spec, int timeoutS, Callback<Info> done);
+    void create(const QString &templateId, int timeoutS, Callback<Info> done)
+    {
+        create(RawSpec{templateId.isEmpty() ? QString::fromLatin1(kBaseTemplate) : templateId, {}, {}}, timeoutS,
+               std::move(done));
+    }
     Result<Info> get(const QString &id) const;
     QList<Info> list() const; // claimed sandboxes, oldest first
     void destroy(const QString &id, Callback<Ok> done);
@@ -203,6 +218,12 @@ private:
     void withRegistryHosts(std::function<void(const QStringList &)> fn);
     QJsonObject withGuestEnv(const Vm *vm, QJsonObject request) const;
     void finishSessionClaim(const QString &sessionId, const QString &sandboxId, const QString &error);
+    // `networking` as a policy: nullopt for unrestricted (a NIC), else the egress policy (with
+    // the machine's package registries when it allows package managers). Asynchronous.
+    void resolvePolicy(const QJsonObject &networking, const QStringList &mcpServerUrls,
+                       std::function<void(Result<std::optional<NetworkPolicy>>)> then);
+    // A `limited` VM's egress: the proxy with its policy and the credentials' placeholders.
+    void attachEgress(Vm *vm, const NetworkPolicy &policy, QList<ProxyCredential> credentials);
     void setSessionSandbox(const QString &sessionId, const QString &sandboxId);
     void startQueuedBoots();
     void doBoot(Vm *vm);

@@ -39,11 +39,22 @@ async function untilIdle(client, sessionId) {
 }
 
 describe('Sandbox0 seed', () => {
-    test('the SDK page flow: LLM vault with sandbox0.managed_agents.* metadata and an unbound static_bearer key', async () => {
-        // ---- the docs' code; only baseURL, the API key and the model endpoint/key differ ----
-        const process = { env: { MODEL_BASE_URL: vaultModel.url, MODEL_API_KEY: recordSecret(`sk-s0-model-${Date.now().toString(36)}-abcdef0123`) } };
-        const sandbox0ApiKey = srv.apiKey;
-        const client = new Anthropic({ baseURL: srv.baseURL, apiKey: sandbox0ApiKey, authToken: sandbox0ApiKey });
+    test('the Claude SDK page flow: LLM vault with sandbox0.managed_agents.* metadata, an unbound static_bearer key, hard TTL metadata', async () => {
+        // ---- the docs' code; only the API URL and key and the model endpoint/key differ ----
+        // (Their "SDK Usage" page also passes authToken next to apiKey; SDK 1.10.0 itself refuses
+        // that pair before any request, so the "Claude SDK" page's apiKey-only client is used.)
+        const process = {
+            env: {
+                SANDBOX0_MANAGED_AGENTS_URL: srv.baseURL,
+                SANDBOX0_API_KEY: srv.apiKey,
+                ANTHROPIC_BASE_URL: vaultModel.url,
+                ANTHROPIC_API_KEY: recordSecret(`sk-s0-model-${Date.now().toString(36)}-abcdef0123`),
+            },
+        };
+        const client = new Anthropic({
+            baseURL: process.env.SANDBOX0_MANAGED_AGENTS_URL ?? 'https://agents.sandbox0.ai',
+            apiKey: process.env.SANDBOX0_API_KEY,
+        });
         const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
         const environment = await client.beta.environments.create({
             name: `demo-env-${suffix}`,
@@ -51,7 +62,7 @@ describe('Sandbox0 seed', () => {
         });
         const agent = await client.beta.agents.create({
             name: `Demo Agent ${suffix}`,
-            model: { id: process.env.MODEL_ID ?? 'claude-sonnet-4-20250514' },
+            model: { id: process.env.ANTHROPIC_MODEL ?? 'claude-sonnet-4-20250514' },
             system: 'Reply in one short sentence.',
             tools: [{ type: 'agent_toolset_20260401' }],
         });
@@ -60,12 +71,12 @@ describe('Sandbox0 seed', () => {
             metadata: {
                 'sandbox0.managed_agents.role': 'llm',
                 'sandbox0.managed_agents.engine': 'claude',
-                'sandbox0.managed_agents.llm_base_url': process.env.MODEL_BASE_URL ?? 'https://api.anthropic.com',
+                'sandbox0.managed_agents.llm_base_url': process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
             },
         });
         const credential = await client.beta.vaults.credentials.create(llmVault.id, {
             display_name: 'Anthropic-compatible API key',
-            auth: { type: 'static_bearer', token: process.env.MODEL_API_KEY },
+            auth: { type: 'static_bearer', token: process.env.ANTHROPIC_API_KEY },
         });
         const session = await client.beta.sessions.create({
             agent: agent.id,
@@ -90,10 +101,10 @@ describe('Sandbox0 seed', () => {
         assert.equal(vaultModel.requests.length, 1, 'the vault\'s llm_base_url got the turn');
         const req = vaultModel.requests[0];
         assert.equal(req.path, '/v1/messages', 'engine claude → the Anthropic Messages format');
-        assert.equal(req.headers['x-api-key'], process.env.MODEL_API_KEY, 'the key from the vault, not the server default');
+        assert.equal(req.headers['x-api-key'], process.env.ANTHROPIC_API_KEY, 'the key from the vault, not the server default');
         assert.equal(req.body.model, 'claude-sonnet-4-20250514');
         assert.equal(req.body.system, 'Reply in one short sentence.');
-        assert.ok(!srv.log().includes(process.env.MODEL_API_KEY), 'the model key is never logged');
+        assert.ok(!srv.log().includes(process.env.ANTHROPIC_API_KEY), 'the model key is never logged');
         const stored = await client.beta.sessions.retrieve(session.id);
         assert.equal(stored.metadata['sandbox0.managed_agents.hard_ttl_seconds'], '3600');
     });

@@ -10,6 +10,7 @@
 #include "ApiHarness.h"
 
 #include "services/EnvironmentResources.h"
+#include "services/EnvironmentService.h"
 
 #include <QElapsedTimer>
 #include <QTest>
@@ -215,7 +216,10 @@ private Q_SLOTS:
         auto u = h->post(u"/v1/sessions/"_s + id, QJsonObject{{u"metadata"_s, metadata}});
         QCOMPARE(u.status, 400);
         QVERIFY2(errorMessage(u).startsWith(field), u.body.constData());
-        QCOMPARE(h->get(u"/v1/sessions/"_s + id).json(), stored);
+        QJsonObject now = h->get(u"/v1/sessions/"_s + id).json(), was = stored;
+        now.remove(u"stats"_s); // live durations
+        was.remove(u"stats"_s);
+        QCOMPARE(now, was); // updated_at and metadata included
     }
 
     void sandbox0HardTtlEndsTheSession()
@@ -268,7 +272,6 @@ private Q_SLOTS:
         const QList<QPair<QJsonValue, QString>> bad{
             {QJsonValue(u""_s), u"`events[0].content`"_s},
             {QJsonValue(5), u"`events[0].content`"_s},
-            {QJsonValue(QString(200000, u'x')), u"`events[0].content[0].text`"_s},
         };
         for (const auto &b : bad) {
             auto e = h->post(path, QJsonObject{{u"events"_s, QJsonArray{QJsonObject{{u"type"_s, u"user.message"_s}, {u"content"_s, b.first}}}}});

@@ -971,7 +971,8 @@ private Q_SLOTS:
             QJsonObject{{S("type"), S("agent.message")}, {S("content"), QJsonArray{text}}},
             QJsonObject{{S("type"), S("user.message")}},
             QJsonObject{{S("type"), S("user.message")}, {S("content"), QJsonArray{}}},
-            QJsonObject{{S("type"), S("user.message")}, {S("content"), S("hi")}},
+            // A string content is one text block (tst_api_seeds); an empty one is still refused.
+            QJsonObject{{S("type"), S("user.message")}, {S("content"), S("")}},
             QJsonObject{{S("type"), S("user.message")}, {S("content"), QJsonArray{QJsonObject{{S("type"), S("text")}, {S("text"), S("")}}}}},
             QJsonObject{{S("type"), S("user.message")}, {S("content"), QJsonArray{QJsonObject{{S("type"), S("video")}}}}},
             QJsonObject{{S("type"), S("user.message")}, {S("content"), QJsonArray{text}}, {S("id"), S("sevt_01mine")}},

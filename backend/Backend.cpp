@@ -141,7 +141,14 @@ Status Backend::openServices()
                                               *resources, tools);
         setup->setVaults(m_vaults);
         tools->setSetup(setup);
-        auto *ttl = new SessionTtl(*m_sessions, *m_runtime, *tools, tools);
+        auto *ttl = new SessionTtl(*m_sessions, *m_runtime, *tools,
+                                   [envs](const QString &id) {
+                                       auto r = envs->retrieve(id);
+                                       return r ? *r : QJsonObject();
+                                   },
+                                   tools);
+        connect(m_environments, &EnvironmentService::changed, ttl,
+                [ttl](const QString &id, const QJsonObject &) { ttl->onEnvironmentChanged(id); });
         connect(m_sessions, &SessionService::changed, tools, [tools, ttl](const QString &id, const QJsonObject &doc) {
             tools->onSessionChanged(id, doc);
             ttl->onSessionChanged(id, doc);

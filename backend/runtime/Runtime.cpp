@@ -4,6 +4,7 @@
 #include "api/SseHub.h"
 #include "core/Ids.h"
 #include "services/EventLog.h"
+#include "services/LlmVault.h"
 #include "services/SessionService.h"
 #include "services/VaultService.h"
 
@@ -930,28 +931,32 @@ void RuntimeManager::resolveEndpoint(const QJsonObject &session,
     }
 
     // An LLM vault attached to the session overrides the environment defaults.
+    // Its metadata declares it (services/LlmVault.h: vivarium.llm.* or Sandbox0's
+    // sandbox0.managed_agents.* spelling); the first such vault wins.
     QJsonObject vault;
+    std::optional<Result<std::optional<LlmVaultSpec>>> spec;
     for (const QJsonValue &v : session.value(QStringLiteral("vault_ids")).toArray()) {
         auto doc = m_vaults.retrieve(v.toString());
-        if (doc && !doc->value(QStringLiteral("metadata")).toObject().value(QStringLiteral("vivarium.llm.provider")).toString().isEmpty()
-            && doc->value(QStringLiteral("archived_at")).isNull()) {
-            vault = *doc;
-            break;
-        }
+        if (!doc || !doc->value(QStringLiteral("archived_at")).isNull())
+            continue;
+        auto declared = llmvault::fromMetadata(doc->value(QStringLiteral("metadata")).toObject());
+        if (declared && !declared->has_value())
+            continue;
+        vault = *doc;
+        spec = std::move(declared);
+        break;
     }
 
     ProviderEndpoint ep;
     if (!vault.isEmpty()) {
-        const QJsonObject md = vault.value(QStringLiteral("metadata")).toObject();
-        const QString p = md.value(QStringLiteral("vivarium.llm.provider")).toString();
-        if (p != u"anthropic" && p != u"openai")
-            return done(ApiError::invalid(QStringLiteral("vault %1: metadata vivarium.llm.provider must be "
-                                                         "\"anthropic\" or \"openai\", got \"%2\"")
-                                              .arg(vault.value(kId).toString(), p)));
-        ep.kind = explicitKind.value_or(p == u"anthropic" ? ProviderEndpoint::Kind::Anthropic : ProviderEndpoint::Kind::OpenAi);
+        if (!*spec) // stored before vault metadata was validated on write
+            return done(ApiError::invalid(QStringLiteral("vault %1: %2")
+                                              .arg(vault.value(kId).toString(), spec->error().message())));
+        const LlmVaultSpec &s = ***spec;
+        ep.kind = explicitKind.value_or(s.format == LlmVaultSpec::Format::Anthropic ? ProviderEndpoint::Kind::Anthropic
+                                                                                   : ProviderEndpoint::Kind::OpenAi);
         const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_config.anthropic : m_config.openai;
-        const QString base = md.value(QStringLiteral("vivarium.llm.base_url")).toString();
-        ep.baseUrl = base.isEmpty() ? d.baseUrl : QUrl(base);
+        ep.baseUrl = s.baseUrl.isEmpty() ? d.baseUrl : QUrl(s.baseUrl);
         ep.source = QStringLiteral("vault %1").arg(vault.value(kId).toString());
     } else {
         ep.kind = explicitKind.value_or(model.startsWith(QStringLiteral("claude")) ? ProviderEndpoint::Kind::Anthropic

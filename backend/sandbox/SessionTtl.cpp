@@ -2,6 +2,8 @@
 
 #include "SandboxToolExecutor.h"
 #include "runtime/Runtime.h"
+#include "services/EnvironmentResources.h"
+#include "services/SessionHardTtl.h"
 #include "services/SessionService.h"
 
 #include <QLoggingCategory>
@@ -10,8 +12,9 @@ Q_DECLARE_LOGGING_CATEGORY(lcSandbox)
 
 namespace viv {
 
-SessionTtl::SessionTtl(SessionService &sessions, RuntimeManager &runtime, SandboxToolExecutor &tools, QObject *parent)
-    : QObject(parent), m_sessions(sessions), m_runtime(runtime), m_tools(tools)
+SessionTtl::SessionTtl(SessionService &sessions, RuntimeManager &runtime, SandboxToolExecutor &tools,
+                       EnvironmentLookup environments, QObject *parent)
+    : QObject(parent), m_sessions(sessions), m_runtime(runtime), m_tools(tools), m_environments(std::move(environments))
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &SessionTtl::fire);
@@ -19,19 +22,7 @@ SessionTtl::SessionTtl(SessionService &sessions, RuntimeManager &runtime, Sandbo
 
 qint64 SessionTtl::ttlSeconds(const QJsonObject &session)
 {
-    const QJsonValue v = session.value(QStringLiteral("metadata")).toObject().value(QLatin1String(kMetadataKey));
-    if (v.isUndefined() || v.isNull())
-        return kDefaultSeconds;
-    bool ok = false;
-    const qint64 n = v.isDouble() ? qint64(v.toDouble()) : v.toString().trimmed().toLongLong(&ok);
-    if (v.isDouble())
-        ok = true;
-    if (!ok || n < 0) {
-        qCWarning(lcSandbox).noquote() << "session metadata" << kMetadataKey << "is not a number of seconds; using"
-                                       << kDefaultSeconds;
-        return kDefaultSeconds;
-    }
-    return n;
+    return hardttl::secondsOf(session.value(QStringLiteral("metadata")).toObject());
 }
 
 void SessionTtl::start()
@@ -45,18 +36,40 @@ void SessionTtl::onSessionChanged(const QString &sessionId, const QJsonObject &s
 {
     const bool ended = session.value(QStringLiteral("status")).toString() == u"terminated"
                        || !session.value(QStringLiteral("archived_at")).isNull();
-    const qint64 ttl = ttlSeconds(session);
+    qint64 limit = ttlSeconds(session);
+    QString reason = QStringLiteral("its hard time limit of %1 seconds (session metadata %2 or %3)")
+                         .arg(limit)
+                         .arg(QLatin1String(hardttl::kKey), QLatin1String(hardttl::kSandbox0Key));
+    const QString envId = session.value(QStringLiteral("environment_id")).toString();
+    const auto lifetime = EnvironmentResources::of(m_environments ? m_environments(envId) : QJsonObject()).timeoutSeconds;
+    if (lifetime && (limit == 0 || *lifetime < limit)) {
+        limit = *lifetime;
+        reason = QStringLiteral("its sandbox lifetime of %1 seconds (environment %2 config.resources.timeout)")
+                     .arg(limit)
+                     .arg(envId);
+    }
     const QDateTime created = QDateTime::fromString(session.value(QStringLiteral("created_at")).toString(), Qt::ISODateWithMs);
-    if (ended || ttl == 0 || !created.isValid())
+    if (ended || limit == 0 || !created.isValid()) {
         m_deadlines.remove(sessionId);
-    else
-        m_deadlines.insert(sessionId, created.addSecs(ttl));
+        m_reasons.remove(sessionId);
+    } else {
+        m_deadlines.insert(sessionId, created.addSecs(limit));
+        m_reasons.insert(sessionId, reason);
+    }
     reschedule();
+}
+
+void SessionTtl::onEnvironmentChanged(const QString &environmentId)
+{
+    for (const QString &id : m_sessions.allIds())
+        if (auto doc = m_sessions.document(id); doc && doc->value(QStringLiteral("environment_id")).toString() == environmentId)
+            onSessionChanged(id, *doc);
 }
 
 void SessionTtl::onSessionRemoved(const QString &sessionId)
 {
     m_deadlines.remove(sessionId);
+    m_reasons.remove(sessionId);
     reschedule();
 }
 
@@ -84,15 +97,14 @@ void SessionTtl::fire()
             due << it.key();
     for (const QString &id : std::as_const(due)) {
         m_deadlines.remove(id);
+        const QString reason = m_reasons.take(id);
         auto doc = m_sessions.document(id);
         if (!doc)
             continue;
-        const qint64 ttl = ttlSeconds(*doc);
         m_runtime.terminateSession(
-            id, QStringLiteral("The session reached its hard time limit of %1 seconds (metadata %2) and was "
-                               "terminated; its sandbox VM was destroyed. Start a new session to continue.")
-                    .arg(ttl)
-                    .arg(QLatin1String(kMetadataKey)));
+            id, QStringLiteral("The session reached %1 and was terminated; its sandbox VM was destroyed. "
+                               "Start a new session to continue.")
+                    .arg(reason));
         m_tools.endSession(id);
     }
     reschedule();

@@ -595,9 +595,23 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
     QJsonArray tools;
     if (!absent(toolsValue) && !toolsValue.isArray())
         return badAt(u"tools"_s, u"expected an array, got %1"_s.arg(kindOf(toolsValue)));
-    const QJsonArray in = toolsValue.toArray();
+    QJsonArray in = toolsValue.toArray();
     if (in.size() > kMaxTools)
         return badAt(u"tools"_s, u"at most %1 tools are allowed"_s.arg(kMaxTools));
+
+    // A server no mcp_toolset names gets an implicit one with the API's defaults (enabled,
+    // permission policy always_ask), appended after the given tools and stored like an explicit
+    // one, so GET shows what acts (README "Compatibility": SandBase sends mcp_servers alone).
+    QSet<QString> named;
+    for (const QJsonValue &t : std::as_const(in)) {
+        const QJsonObject o = t.toObject();
+        if (o.value(u"type"_s).toString() == kMcpToolset)
+            named.insert(o.value(u"mcp_server_name"_s).toString());
+    }
+    for (const QString &server : std::as_const(serverNames)) {
+        if (!named.contains(server))
+            in.append(QJsonObject{{u"type"_s, kMcpToolset}, {u"mcp_server_name"_s, server}});
+    }
 
     // Custom tool names first: web_fetch url_sources may name them wherever they appear.
     QStringList customNames;
@@ -720,12 +734,6 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
                 return badAt(u"tools"_s, u"custom tool \"%1\" clashes with the %2 tool of the same "
                                          u"name"_s.arg(name, kAgentToolset));
         }
-    }
-    for (qsizetype i = 0; i < serverNames.size(); ++i) {
-        if (!seenServers.contains(serverNames.at(i)))
-            return badAt(u"mcp_servers[%1]"_s.arg(i),
-                         u"server \"%1\" is not referenced by any mcp_toolset in `tools`; "
-                         u"unreferenced servers are rejected"_s.arg(serverNames.at(i)));
     }
     return QJsonObject{{u"tools"_s, tools}, {u"mcp_servers"_s, servers}};
 }

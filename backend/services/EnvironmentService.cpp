@@ -1,5 +1,7 @@
 #include "EnvironmentService.h"
 
+#include "EnvironmentResources.h"
+
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
@@ -94,7 +96,7 @@ Result<QJsonObject> EnvironmentService::normalizeConfig(const QJsonValue &config
         return QJsonObject{{QStringLiteral("type"), QStringLiteral("self_hosted")}};
     }
 
-    f.allowOnly({u"type", u"networking", u"packages", u"base_template"});
+    f.allowOnly({u"type", u"networking", u"packages", u"base_template", u"resources"});
     const auto baseTemplate = f.string(u"base_template", JsonFields::Optional, 128, false);
     const auto networkingIn = f.object(u"networking");
     const auto packagesIn = f.object(u"packages");
@@ -161,7 +163,23 @@ Result<QJsonObject> EnvironmentService::normalizeConfig(const QJsonValue &config
                     {QStringLiteral("packages"), packages}};
     if (baseTemplate)
         out.insert(QStringLiteral("base_template"), *baseTemplate);
+    // resources (EnvironmentResources.h): omitted keeps the stored value on update, null clears.
+    if (f.has(u"resources") && !f.isNull(u"resources")) {
+        auto resources = EnvironmentResources::normalize(f.raw(u"resources"));
+        if (!resources)
+            return resources.error();
+        if (!resources->isEmpty())
+            out.insert(QStringLiteral("resources"), *resources);
+    } else if (!f.has(u"resources") && merge && current.value(QStringLiteral("resources")).isObject()) {
+        out.insert(QStringLiteral("resources"), current.value(QStringLiteral("resources")));
+    }
     return out;
+}
+
+EnvironmentResources EnvironmentService::resourcesOf(const QString &environmentId)
+{
+    auto env = retrieve(environmentId);
+    return env ? EnvironmentResources::of(*env) : EnvironmentResources{};
 }
 
 Status EnvironmentService::store(const QJsonObject &env, bool insert)

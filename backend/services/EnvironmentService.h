@@ -2,6 +2,7 @@
 
 #include "core/Result.h"
 #include "store/DocTable.h"
+#include "EnvironmentResources.h"
 
 #include <QObject>
 
@@ -31,6 +32,11 @@ public:
     // `base_template` is replaced as given.
     static Result<QJsonObject> normalizeConfig(const QJsonValue &config,
                                                const QJsonObject &current = {});
+
+    // The sandbox sizing and lifetime of an environment (`config.resources`, see
+    // EnvironmentResources.h); fields left out are unset (the backend defaults apply). For the
+    // sandbox layer: VM vCPUs / memory when it defines a session's VM.
+    EnvironmentResources resourcesOf(const QString &environmentId);
 
 Q_SIGNALS:
     void changed(const QString &id, const QJsonObject &environment);

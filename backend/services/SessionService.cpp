@@ -1,5 +1,7 @@
 #include "SessionService.h"
 
+#include "SessionHardTtl.h"
+
 #include "FileService.h"
 
 #include "AgentService.h"
@@ -270,6 +272,17 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
 
     if (*type == u"user.message") {
         f.allowOnly({u"type", u"content"});
+        // As in the Messages API, `content` may be a plain string: one text block. The event is
+        // stored (and echoed, and given to the model) in the normalized block-array form.
+        if (f.raw(u"content").isString()) {
+            const QString text = f.raw(u"content").toString();
+            if (text.isEmpty())
+                return ApiError::invalid(at(f.pathOf(u"content"), QStringLiteral("must not be empty")));
+            QJsonObject normalized = v.toObject();
+            normalized.insert(QStringLiteral("content"),
+                              QJsonArray{QJsonObject{{kType, QStringLiteral("text")}, {QStringLiteral("text"), text}}});
+            return validateUserEvent(normalized, path, allowed);
+        }
         auto content = validateBlocks(f, u"content", messageBlockTypes(), true);
         if (!content)
             return content.error();
@@ -980,6 +993,10 @@ Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject
     const auto initial = f.array(u"initial_events", JsonFields::Optional, kMaxInitialEvents);
     if (!f.ok())
         return f.error();
+    if (metadata) {
+        if (auto ttl = hardttl::fromMetadata(*metadata); !ttl)
+            return ttl.error();
+    }
 
     QJsonValue budget(QJsonValue::Null);
     if (f.has(u"budget") && !f.isNull(u"budget")) {
@@ -1164,6 +1181,8 @@ Result<QJsonObject> SessionService::update(const QString &id, const QJsonObject 
         const QJsonObject before = md;
         if (const QString err = applyMetadataPatch(md, *metadata); !err.isEmpty())
             return ApiError::invalid(err);
+        if (auto ttl = hardttl::fromMetadata(md); !ttl)
+            return ttl.error();
         if (md != before) {
             doc.insert(QStringLiteral("metadata"), md);
             if (!md.isEmpty())

@@ -1,5 +1,7 @@
 #include "VaultService.h"
 
+#include "LlmVault.h"
+
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
@@ -186,7 +188,9 @@ struct ParsedAuth
     QJsonObject secrets; // secret fields to store (create: all of them; update: the changes)
 };
 
-Result<ParsedAuth> parseCreateAuth(const QJsonObject &in)
+// `llmVault`: the credential's vault declares an LLM endpoint (services/LlmVault.h), where a
+// static_bearer holds the model key and binds to no MCP server, so mcp_server_url is optional.
+Result<ParsedAuth> parseCreateAuth(const QJsonObject &in, bool llmVault)
 {
     const QString path = QStringLiteral("auth");
     JsonFields a(in, path);
@@ -198,10 +202,17 @@ Result<ParsedAuth> parseCreateAuth(const QJsonObject &in)
     if (*type == kStaticBearer) {
         a.allowOnly({u"type", u"token", u"mcp_server_url"});
         const auto token = secretField(a, u"token", JsonFields::Required);
-        const auto url = urlField(a, u"mcp_server_url", JsonFields::Required);
+        const auto url = urlField(a, u"mcp_server_url", JsonFields::Optional);
+        if (a.ok() && !url && !llmVault)
+            a.failAt(u"mcp_server_url",
+                     QStringLiteral("field required (a static_bearer credential authenticates to an MCP "
+                                    "server; only in an LLM vault, whose metadata has %1 or %2 = llm, does "
+                                    "it hold the model key without one)")
+                         .arg(QLatin1String(llmvault::kProvider), QLatin1String(llmvault::kS0Role)));
         if (!a.ok())
             return a.error();
-        out.auth = {{key("type"), *type}, {key("mcp_server_url"), *url}};
+        out.auth = {{key("type"), *type},
+                    {key("mcp_server_url"), url ? QJsonValue(*url) : QJsonValue(QJsonValue::Null)}};
         out.secrets = {{kToken, *token}};
         return out;
     }
@@ -524,6 +535,29 @@ void VaultService::removeSecrets(QStringList ids, Callback<Ok> done)
     });
 }
 
+// A vault whose active static_bearer credentials bind no MCP server (model keys) must stay an
+// LLM vault: otherwise they would be credentials the API cannot create there.
+Status VaultService::checkStillLlm(const QString &vaultId, const QJsonObject &newMetadata)
+{
+    if (llmvault::isLlmVault(newMetadata))
+        return Ok{};
+    QSqlQuery q = m_db.query(QStringLiteral(
+        "SELECT id, doc FROM credentials WHERE vault_id = ? AND archived_at IS NULL"));
+    q.addBindValue(vaultId);
+    if (auto s = m_db.exec(q); !s)
+        return s;
+    while (q.next()) {
+        const QJsonObject auth = parseDoc(q.value(1).toString()).value(key("auth")).toObject();
+        if (auth.value(key("type")).toString() == kStaticBearer && auth.value(key("mcp_server_url")).isNull())
+            return ApiError::invalid(
+                QStringLiteral("`metadata`: vault %1 holds a model key (static_bearer credential %2 without "
+                               "mcp_server_url) and must stay an LLM vault; archive or delete that "
+                               "credential first")
+                    .arg(vaultId, q.value(0).toString()));
+    }
+    return Ok{};
+}
+
 // ---- vaults --------------------------------------------------------------------------------
 
 Result<QJsonObject> VaultService::create(const QJsonObject &params)
@@ -534,6 +568,10 @@ Result<QJsonObject> VaultService::create(const QJsonObject &params)
     const auto metadata = f.metadata(u"metadata");
     if (!f.ok())
         return f.error();
+    if (metadata) {
+        if (auto llm = llmvault::fromMetadata(*metadata); !llm)
+            return llm.error();
+    }
     const QString now = clock::nowIso();
     QJsonObject vault{{key("type"), QStringLiteral("vault")},
                       {key("id"), ids::make(u"vlt")},
@@ -587,6 +625,10 @@ Result<QJsonObject> VaultService::update(const QString &id, const QJsonObject &p
         QJsonObject md = vault.value(key("metadata")).toObject();
         if (const QString err = applyMetadataPatch(md, *metadata); !err.isEmpty())
             return ApiError::invalid(err);
+        if (auto llm = llmvault::fromMetadata(md); !llm)
+            return llm.error();
+        if (auto s = checkStillLlm(id, md); !s)
+            return s.error();
         vault.insert(key("metadata"), md);
     }
     vault.insert(key("updated_at"), clock::nowIso());
@@ -728,7 +770,7 @@ void VaultService::createCredential(const QString &vaultId, const QJsonObject &p
     const auto metadata = f.metadata(u"metadata");
     if (!f.ok())
         return done(f.error());
-    auto parsed = parseCreateAuth(*authIn);
+    auto parsed = parseCreateAuth(*authIn, llmvault::isLlmVault(vault->value(key("metadata")).toObject()));
     if (!parsed)
         return done(parsed.error());
     if (QString why = vaultBusyReason(vaultId); !why.isEmpty())

@@ -91,6 +91,7 @@ private:
     Status storeCredential(const QJsonObject &cred, bool insert);
     Result<QJsonObject> activeVault(const QString &vaultId);
     Status checkUnique(const QString &vaultId, const QJsonObject &auth, const QString &exceptId);
+    Status checkStillLlm(const QString &vaultId, const QJsonObject &newMetadata);
     QStringList credentialIds(const QString &vaultId, bool activeOnly);
     // Removes the keychain entries of `ids` one after another.
     void removeSecrets(QStringList ids, Callback<Ok> done);

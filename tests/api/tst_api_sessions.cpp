@@ -385,11 +385,18 @@ private Q_SLOTS:
         QVERIFY2(mcpOnly.status == 200, mcpOnly.body.constData());
         QCOMPARE(mcpOnly.json().value(S("agent")).toObject().value(S("tools")).toArray(), agentTools);
         QCOMPARE(mcpOnly.json().value(S("agent")).toObject().value(S("mcp_servers")).toArray().size(), 0);
-        // A server no toolset references is refused by the shared agent rules.
+        // A server no toolset references gets the shared agent rules' implicit mcp_toolset
+        // (defaults: enabled, always_ask), stored in the session's agent like an explicit one.
         auto unreferenced = h->post(S("/v1/sessions"), QJsonObject{{S("environment_id"), envId},
                                                                   {S("agent"), QJsonObject{{S("type"), S("agent_with_overrides")}, {S("id"), agentId},
                                                                                            {S("mcp_servers"), QJsonArray{QJsonObject{{S("type"), S("url")}, {S("name"), S("docs")}, {S("url"), S("https://mcp.example.com/sse")}}}}}}});
-        QCOMPARE(unreferenced.status, 400);
+        QVERIFY2(unreferenced.status == 200, unreferenced.body.constData());
+        const QJsonArray implicitTools = unreferenced.json().value(S("agent")).toObject().value(S("tools")).toArray();
+        QVERIFY(!implicitTools.isEmpty());
+        QCOMPARE(implicitTools.last().toObject(),
+                 (QJsonObject{{S("type"), S("mcp_toolset")}, {S("mcp_server_name"), S("docs")},
+                              {S("default_config"), QJsonObject{{S("enabled"), true}, {S("permission_policy"), QJsonObject{{S("type"), S("always_ask")}}}}},
+                              {S("configs"), QJsonArray{}}}));
 
         // system: null clears it for this session.
         auto cleared = createSession({{S("agent"), QJsonObject{{S("type"), S("agent_with_overrides")}, {S("id"), agentId}, {S("system"), QJsonValue::Null}}}});
@@ -964,7 +971,8 @@ private Q_SLOTS:
             QJsonObject{{S("type"), S("agent.message")}, {S("content"), QJsonArray{text}}},
             QJsonObject{{S("type"), S("user.message")}},
             QJsonObject{{S("type"), S("user.message")}, {S("content"), QJsonArray{}}},
-            QJsonObject{{S("type"), S("user.message")}, {S("content"), S("hi")}},
+            // A string content is one text block (tst_api_seeds); an empty one is still refused.
+            QJsonObject{{S("type"), S("user.message")}, {S("content"), S("")}},
             QJsonObject{{S("type"), S("user.message")}, {S("content"), QJsonArray{QJsonObject{{S("type"), S("text")}, {S("text"), S("")}}}}},
             QJsonObject{{S("type"), S("user.message")}, {S("content"), QJsonArray{QJsonObject{{S("type"), S("video")}}}}},
             QJsonObject{{S("type"), S("user.message")}, {S("content"), QJsonArray{text}}, {S("id"), S("sevt_01mine")}},

@@ -276,6 +276,11 @@ void SandboxManager::start()
         });
 }
 
+bool SandboxManager::customSize(int vcpus, int memoryMiB) const
+{
+    return (vcpus > 0 && vcpus != m_config.vcpus) || (memoryMiB > 0 && memoryMiB != m_config.memoryMiB);
+}
+
 QString SandboxManager::domainName(const QString &id) const
 {
     if (const Vm *vm = find(id))
@@ -354,8 +359,8 @@ QString SandboxManager::domainXml(const Vm &vm) const
                "<seclabel type='static' model='dac' relabel='no'><label>+%15:+%16</label></seclabel>"
                "</domain>")
         .arg(kvm ? QStringLiteral("kvm") : QStringLiteral("qemu"), esc(vm.domain), esc(vm.info.id), m_tag)
-        .arg(m_config.memoryMiB)
-        .arg(m_config.vcpus)
+        .arg(vm.info.memoryMiB)
+        .arg(vm.info.vcpus)
         .arg(esc(m_image->kernel()), esc(m_image->initrd()), esc(cmdline),
              // KVM: QEMU's default CPU model. host-passthrough aborts under nested KVM here
              // ("failed to set MSR 0x10a"); the guest needs no host-specific features.
@@ -372,7 +377,7 @@ QString SandboxManager::domainXml(const Vm &vm) const
 }
 
 SandboxManager::Vm *SandboxManager::bootVm(bool claimed, const QString &sessionId, const QString &rootDisk,
-                                           bool rootWritable, bool networkLimited)
+                                           bool rootWritable, bool networkLimited, int vcpus, int memoryMiB)
 {
     auto *vm = new Vm;
     vm->networkLimited = networkLimited; // before queueing: domainXml() reads it
@@ -383,8 +388,8 @@ SandboxManager::Vm *SandboxManager::bootVm(bool claimed, const QString &sessionI
         vm->workspaceDisk = workspaceDisk(sessionId);
     vm->info.id = ids::make(u"sbx");
     vm->info.templateId = QString::fromLatin1(kBaseTemplate);
-    vm->info.vcpus = m_config.vcpus;
-    vm->info.memoryMiB = m_config.memoryMiB;
+    vm->info.vcpus = vcpus > 0 ? vcpus : m_config.vcpus; // domainXml() reads these
+    vm->info.memoryMiB = memoryMiB > 0 ? memoryMiB : m_config.memoryMiB;
     vm->domain = domainName(vm->info.id);
     vm->dir = m_config.sandboxDir + u'/' + vm->info.id;
     vm->socket = m_socketDir + u'/' + vm->info.id.right(12) + QStringLiteral(".sock");
@@ -999,13 +1004,15 @@ void SandboxManager::create(const RawSpec &spec, int timeoutS, Callback<Info> do
         // The base image with a NIC: warm pool first (a ready VM, else one still booting), else
         // a cold boot. A package layer or limited networking: a VM of its own.
         const bool onLayer = !spec.rootDisk.isEmpty() && spec.rootDisk != m_image->baseDisk();
-        Vm *pick = onLayer || policy ? nullptr : pickWarm();
+        const bool sized = customSize(spec.vcpus, spec.memoryMiB);
+        Vm *pick = onLayer || policy || sized ? nullptr : pickWarm();
         if (pick) {
             pick->claimed = true;
             pick->info.fromWarmPool = pick->info.state == State::Running;
             Q_EMIT warmPoolChanged(warmCount());
         } else {
-            pick = bootVm(true, QString(), onLayer ? spec.rootDisk : QString(), false, policy.has_value());
+            pick = bootVm(true, QString(), onLayer ? spec.rootDisk : QString(), false, policy.has_value(), spec.vcpus,
+                          spec.memoryMiB);
             if (policy)
                 attachEgress(pick, *policy, {});
         }
@@ -1647,11 +1654,13 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
             const QString disk = workspaceDisk(sessionId);
             QDir().mkpath(workspaceDir());
             const bool onLayer = !spec.rootDisk.isEmpty() && spec.rootDisk != m_image->baseDisk();
-            if (QFile::exists(disk) || onLayer || policy) {
+            if (QFile::exists(disk) || onLayer || policy || customSize(spec.vcpus, spec.memoryMiB)) {
                 // The session already has a workspace, or its environment has a package layer
-                // (warm VMs run the bare base image) or limited networking: boot a VM for it.
+                // (warm VMs run the bare base image), limited networking or a size of its own:
+                // boot a VM for it.
                 const bool fresh = !QFile::exists(disk);
-                Vm *vm = bootVm(true, sessionId, onLayer ? spec.rootDisk : QString(), false, policy.has_value());
+                Vm *vm = bootVm(true, sessionId, onLayer ? spec.rootDisk : QString(), false, policy.has_value(),
+                                spec.vcpus, spec.memoryMiB);
                 if (policy)
                     attachEgress(vm, *policy, spec.credentials);
                 return claimBooted(sessionId, vm, fresh);

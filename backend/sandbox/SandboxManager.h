@@ -94,6 +94,8 @@ public:
         QString templateId;
         QString rootDisk;
         QJsonObject networking;
+        int vcpus = 0;     // 0: the default size (as SessionSpec)
+        int memoryMiB = 0;
     };
     // Claims a VM (warm pool first, for the base image with unrestricted networking; else a
     // VM of its own) and calls back once its agent is ready.
@@ -162,6 +164,11 @@ public:
         // the guest gets NAME=<fresh placeholder>, the proxy substitutes the secret. `placeholder`
         // is filled by the manager.
         QList<ProxyCredential> credentials;
+        // The VM's size from the environment's `config.resources` (EnvironmentResources); 0:
+        // the backend's default (SandboxConfig). A size other than the default boots a VM of
+        // its own (warm VMs and the template have the default size).
+        int vcpus = 0;
+        int memoryMiB = 0;
     };
     void claimForSession(const QString &sessionId, const SessionSpec &spec, Callback<Info> done);
     void claimForSession(const QString &sessionId, Callback<Info> done) // on the base image
@@ -214,7 +221,9 @@ private:
     struct Vm;
     Vm *find(const QString &id) const;
     Vm *bootVm(bool claimed, const QString &sessionId = {}, const QString &rootDisk = {}, bool rootWritable = false,
-               bool networkLimited = false);
+               bool networkLimited = false, int vcpus = 0, int memoryMiB = 0);
+    // Whether a requested size (0: default) is other than the default VM's.
+    bool customSize(int vcpus, int memoryMiB) const;
     void withRegistryHosts(std::function<void(const QStringList &)> fn);
     QJsonObject withGuestEnv(const Vm *vm, QJsonObject request) const;
     void finishSessionClaim(const QString &sessionId, const QString &sandboxId, const QString &error);

@@ -1,6 +1,7 @@
 #include "SandboxTemplates.h"
 
 #include "EnvironmentLayers.h"
+#include "services/EnvironmentResources.h"
 #include "services/EnvironmentService.h"
 #include "store/DocTable.h"
 
@@ -61,13 +62,14 @@ void SandboxTemplates::resolve(const QString &templateId, Callback<SandboxManage
             return done(ApiError::invalid(QStringLiteral("templateID `%1`: a `%2` environment's sandboxes run on its own "
                                                          "worker, not in a Vivarium VM")
                                               .arg(id, config.value(QStringLiteral("type")).toString())));
-        return onLayer(id, config, std::move(done));
+        const EnvironmentResources size = EnvironmentResources::of(*env);
+        return onLayer(id, config, std::move(done), size.cpu.value_or(0), size.memoryMb.value_or(0));
     }
     done(ApiError::invalid(QStringLiteral("unknown templateID `%1`; available: %2").arg(id.left(64), available())));
 }
 
 void SandboxTemplates::onLayer(const QString &templateId, const QJsonObject &config,
-                               Callback<SandboxManager::RawSpec> done) const
+                               Callback<SandboxManager::RawSpec> done, int vcpus, int memoryMiB) const
 {
     const QJsonObject networking = config.value(QStringLiteral("networking")).toObject();
     const bool unrestricted = networking.isEmpty()
@@ -77,10 +79,10 @@ void SandboxTemplates::onLayer(const QString &templateId, const QJsonObject &con
         return done(ApiError::unavailable(QStringLiteral("templateID `%1` needs a package layer, and sandbox tools are off "
                                                          "in this backend (VIVARIUM_SANDBOX_TOOLS=0)")
                                               .arg(templateId)));
-    layers->ensure(config, [templateId, networking, unrestricted, done](Result<QString> disk) {
+    layers->ensure(config, [templateId, networking, unrestricted, done, vcpus, memoryMiB](Result<QString> disk) {
         if (!disk)
             return done(disk.error());
-        done(SandboxManager::RawSpec{templateId, *disk, unrestricted ? QJsonObject() : networking});
+        done(SandboxManager::RawSpec{templateId, *disk, unrestricted ? QJsonObject() : networking, vcpus, memoryMiB});
     });
 }
 

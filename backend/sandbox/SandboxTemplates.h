@@ -29,7 +29,9 @@ public:
     static QJsonObject codeInterpreterConfig();
 
 private:
-    void onLayer(const QString &templateId, const QJsonObject &config, Callback<SandboxManager::RawSpec> done) const;
+    // `vcpus`, `memoryMiB`: an environment's config.resources (0: the default size).
+    void onLayer(const QString &templateId, const QJsonObject &config, Callback<SandboxManager::RawSpec> done,
+                 int vcpus = 0, int memoryMiB = 0) const;
     QString available() const;
 
     EnvironmentService &m_environments;

@@ -3,6 +3,7 @@
 #include "EnvironmentLayers.h"
 #include "WorkspaceResources.h"
 #include "runtime/Runtime.h"
+#include "services/EnvironmentResources.h"
 #include "services/EnvironmentService.h"
 #include "services/EventLog.h"
 #include "services/SessionService.h"
@@ -39,6 +40,10 @@ void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxMana
     // the session's agent's MCP server URLs.
     SandboxManager::SessionSpec base;
     base.networking = env->value(QStringLiteral("config")).toObject().value(QStringLiteral("networking")).toObject();
+    // The VM's size from the environment's config.resources (else the backend's default).
+    const EnvironmentResources size = EnvironmentResources::of(*env);
+    base.vcpus = size.cpu.value_or(0);
+    base.memoryMiB = size.memoryMb.value_or(0);
     for (const QJsonValue &server : session->value(QStringLiteral("agent")).toObject().value(QStringLiteral("mcp_servers")).toArray())
         if (const QString url = server.toObject().value(QStringLiteral("url")).toString(); !url.isEmpty())
             base.mcpServerUrls << url;

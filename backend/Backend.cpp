@@ -94,6 +94,7 @@ Status Backend::openServices()
         return s;
     m_secrets = new SecretStore(m_config.keychainService, this);
     m_api = new ApiServer(this);
+    m_api->enableIdempotency(*m_db);
     m_environments = new EnvironmentService(*m_db, this);
     registerEnvironmentRoutes(*m_api, *m_environments);
     m_files = new FileService(*m_db, m_config.dataDir + QStringLiteral("/files"), this);

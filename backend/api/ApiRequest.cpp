@@ -4,6 +4,8 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 
+#include <utility>
+
 namespace viv {
 
 QByteArray ApiRequest::header(const QByteArray &name) const
@@ -78,6 +80,13 @@ ApiReply::ApiReply(QHttpServerResponder &&responder, QString requestId)
 ApiReply::~ApiReply()
 {
     QObject::disconnect(m_gone);
+    respond(0, {}, nullptr);
+}
+
+void ApiReply::respond(int status, const QByteArray &contentType, const QByteArray *body)
+{
+    if (auto fn = std::exchange(m_onResponse, nullptr))
+        fn(status, contentType, body);
 }
 
 void ApiReply::onClientGone(std::function<void()> fn)
@@ -126,6 +135,7 @@ void ApiReply::bytes(int status, const QByteArray &body, const QByteArray &conte
     QObject::disconnect(m_gone);
     if (m_onAnswered)
         m_onAnswered();
+    respond(status, contentType, &body);
     if (!m_socket)
         return;
     // The whole response in one buffer and one socket write: QHttpServerResponder writes every
@@ -174,6 +184,7 @@ QTcpSocket *ApiReply::beginStream(const QByteArray &contentType)
     QObject::disconnect(m_gone);
     if (m_onAnswered)
         m_onAnswered();
+    respond(200, contentType, nullptr);
     if (!m_socket)
         return nullptr;
     m_responder->writeStatusLine(QHttpServerResponder::StatusCode::Ok);

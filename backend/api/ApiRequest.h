@@ -63,6 +63,14 @@ public:
     bool answered() const { return m_answered; }
     // Called once, when the reply has been answered (access log).
     void onAnswered(std::function<void()> fn) { m_onAnswered = std::move(fn); }
+    // Called exactly once with the answer: from bytes()/json()/error() with the body (before it
+    // is written, also when the client is already gone), from beginStream() with no body, or
+    // from the destructor with status 0 and no body when the request was never answered
+    // (idempotency records, IdempotencyStore).
+    void onResponse(std::function<void(int status, const QByteArray &contentType, const QByteArray *body)> fn)
+    {
+        m_onResponse = std::move(fn);
+    }
     // Called once if the client disconnects before the reply is answered (a long request whose
     // work should stop with it); at once when the client is already gone.
     void onClientGone(std::function<void()> fn);
@@ -78,6 +86,8 @@ private:
     QPointer<QTcpSocket> m_socket;
     QString m_requestId;
     std::function<void()> m_onAnswered;
+    std::function<void(int, const QByteArray &, const QByteArray *)> m_onResponse;
+    void respond(int status, const QByteArray &contentType, const QByteArray *body);
     QMetaObject::Connection m_gone;
     bool m_answered = false;
     int m_status = 0;

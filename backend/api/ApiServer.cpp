@@ -1,5 +1,6 @@
 #include "ApiServer.h"
 
+#include "Idempotency.h"
 #include "RequestGuard.h"
 
 #include "core/Ids.h"
@@ -76,6 +77,13 @@ void raiseOpenFileLimit()
 } // namespace
 
 ApiServer::ApiServer(QObject *parent) : QAbstractHttpServer(parent) {}
+
+ApiServer::~ApiServer() = default;
+
+void ApiServer::enableIdempotency(Database &db)
+{
+    m_idempotency = std::make_unique<IdempotencyStore>(db);
+}
 
 void ApiServer::route(Method method, const QString &pattern, Handler handler)
 {
@@ -219,6 +227,8 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         req.body = request.body();
         req.requestId = requestId;
         req.headers = request.headers();
+        if (m_idempotency && m_idempotency->intercept(req, m_apiKey, reply))
+            return true; // answered from the record (or refused)
         r.handler(req, reply);
         return true;
     }

@@ -6,8 +6,12 @@
 #include <QHostAddress>
 
 #include <functional>
+#include <memory>
 
 namespace viv {
+
+class Database;
+class IdempotencyStore;
 
 // The HTTP front door. Everything that is the same for every endpoint happens here, once:
 // body limit, DNS-rebinding (Host) and cross-origin (Origin) refusal, API-key auth in constant
@@ -24,6 +28,11 @@ public:
     static constexpr qint64 kMaxBodyBytes = 32 * 1024 * 1024;
 
     explicit ApiServer(QObject *parent = nullptr);
+    ~ApiServer() override;
+
+    // Honours `Idempotency-Key` on writes, recorded in `db` (IdempotencyStore).
+    void enableIdempotency(Database &db);
+    IdempotencyStore *idempotency() const { return m_idempotency.get(); }
 
     void setApiKey(const QString &key) { m_apiKey = key.toUtf8(); }
     // An extra Host name accepted besides loopback names (the configured listen host).
@@ -58,6 +67,7 @@ private:
     QList<Route> m_routes;
     QByteArray m_apiKey;
     QString m_listenHost;
+    std::unique_ptr<IdempotencyStore> m_idempotency;
 };
 
 } // namespace viv

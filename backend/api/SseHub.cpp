@@ -42,9 +42,12 @@ const QStringList &SseHub::deltaTypes()
     return t;
 }
 
-QByteArray SseHub::frame(const QByteArray &event, const QByteArray &id, const QJsonObject &data)
+QByteArray SseHub::frame(const QByteArray &id, const QJsonObject &data)
 {
-    QByteArray msg = "event: " + event + '\n';
+    // Every frame is named `message`, as the hosted API names them: SDK 0.86.x yields only
+    // frames named `message` (and the Messages API's own names) and drops any other name
+    // silently; 1.x yields any name but `ping`/`error`. The event's type is in the JSON.
+    QByteArray msg = "event: message\n";
     if (!id.isEmpty())
         msg += "id: " + id + '\n';
     // Compact JSON has no raw newlines, so one data: line carries it.
@@ -151,8 +154,7 @@ void SseHub::pumpReplay(const SubscriberPtr &s)
         }
         QByteArray batch;
         for (const LoggedEvent &e : std::as_const(*page))
-            batch += chunk(frame(e.event.value(QStringLiteral("type")).toString().toUtf8(),
-                                 e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event));
+            batch += chunk(frame(e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event));
         s->lastSeq = page->last().seq;
         if (!sendChunk(*s, batch))
             return end(s);
@@ -200,8 +202,7 @@ void SseHub::onAppended(const QString &sessionId, const QList<LoggedEvent> &even
     QList<QByteArray> chunks;
     chunks.reserve(events.size());
     for (const LoggedEvent &e : events)
-        chunks.append(chunk(frame(e.event.value(QStringLiteral("type")).toString().toUtf8(),
-                                  e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event)));
+        chunks.append(chunk(frame(e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event)));
     QByteArray batch;
     for (const SubscriberPtr &s : subs) {
         if (s->replaying)
@@ -232,7 +233,7 @@ void SseHub::preview(const QString &sessionId, const QString &previewedType, con
         if (s->replaying || !s->deltaTypes.contains(previewedType))
             continue;
         if (chunked.isEmpty())
-            chunked = chunk(frame(message.value(QStringLiteral("type")).toString().toUtf8(), {}, message));
+            chunked = chunk(frame({}, message));
         if (!sendChunk(*s, chunked))
             end(s);
     }
@@ -240,6 +241,8 @@ void SseHub::preview(const QString &sessionId, const QString &previewedType, con
 
 void SseHub::heartbeat()
 {
+    // Named `ping`, as the hosted API's keep-alives: every SDK generation skips a frame named
+    // `ping` (0.86.x, 1.10 and 1.17 alike), and an EventSource never hands it to onmessage.
     static const QByteArray ping = chunk("event: ping\ndata: {\"type\":\"ping\"}\n\n");
     const auto subs = m_bySession.values();
     for (const SubscriberPtr &s : subs) {
@@ -256,7 +259,7 @@ void SseHub::closeSession(const QString &sessionId, bool deleted)
             const QJsonObject e{{QStringLiteral("type"), QStringLiteral("session.deleted")},
                                 {QStringLiteral("id"), ids::make(u"sevt")},
                                 {QStringLiteral("processed_at"), clock::nowIso()}};
-            send(*s, frame("session.deleted", e.value(QStringLiteral("id")).toString().toUtf8(), e));
+            send(*s, frame(e.value(QStringLiteral("id")).toString().toUtf8(), e));
         }
         end(s);
     }

@@ -19,8 +19,10 @@ namespace viv {
 // Server-Sent Events for session event streams, over the chunked socket that
 // ApiReply::beginStream hands over (chunk framing written here: hex length CRLF data CRLF).
 //
-// Each message is `event: <type>\nid: <event id>\ndata: <json>\n\n`; heartbeats are
-// `event: ping\ndata: {"type":"ping"}\n\n`. Replay (Last-Event-ID): the subscriber is
+// Each message is `event: message\nid: <event id>\ndata: <json>\n\n` (the event's type is in
+// the JSON; every frame is named `message` as the hosted API's are, the only name SDK 0.86.x
+// yields); heartbeats are `event: ping\ndata: {"type":"ping"}\n\n`, which every SDK generation
+// skips. Replay (Last-Event-ID): the subscriber is
 // registered at once in replay mode and reads the backlog from the log in pages of
 // kReplayPage events, the next page only once less than kReplayLowWater bytes wait to be sent
 // (on the socket's bytesWritten), so a backlog of any size streams at the client's pace instead
@@ -85,7 +87,7 @@ private:
     static QByteArray chunk(const QByteArray &message);
     void end(const SubscriberPtr &s);
     void forget(QTcpSocket *socket);
-    static QByteArray frame(const QByteArray &event, const QByteArray &id, const QJsonObject &data);
+    static QByteArray frame(const QByteArray &id, const QJsonObject &data);
 
     EventLog &m_log;
     QTimer m_heartbeat;

@@ -96,7 +96,9 @@ bool validEnvName(const QString &s)
     return re.match(s).hasMatch();
 }
 
-// RFC 3339 with an explicit offset, in the future; normalised to UTC with milliseconds.
+// RFC 3339 with an explicit offset, in the future. The value is kept exactly as the client
+// sent it (its fractional seconds and offset included): it is the client's own datum, and the
+// credential gives it back unchanged. Only the check reads it as a time.
 std::optional<QString> futureTimestamp(JsonFields &f, QStringView name)
 {
     auto s = f.string(name, JsonFields::Optional, 64);
@@ -119,7 +121,7 @@ std::optional<QString> futureTimestamp(JsonFields &f, QStringView name)
         f.failAt(name, QStringLiteral("must be in the future"));
         return std::nullopt;
     }
-    return clock::toIso(t);
+    return *s;
 }
 
 Result<QJsonObject> parseNetworking(const QJsonObject &in, const QString &path)

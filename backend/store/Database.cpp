@@ -135,6 +135,25 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END)SQL",
     {
         R"SQL(CREATE INDEX events_session_type ON events(session_id, type, seq))SQL",
     },
+    // v5: the first answer to a write that carried an Idempotency-Key, replayed to its retries
+    // until expires_ms (IdempotencyStore). scope is the SHA-256 of the API key, fingerprint an
+    // HMAC of the request's query and body: neither the key nor a request body is stored.
+    {
+        R"SQL(CREATE TABLE idempotency_keys (
+    scope TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    body BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (scope, method, path, key)
+) WITHOUT ROWID)SQL",
+        R"SQL(CREATE INDEX idempotency_keys_expires ON idempotency_keys(expires_ms))SQL",
+    },
 };
 
 QAtomicInt s_connectionCounter;

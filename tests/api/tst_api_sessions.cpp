@@ -1077,14 +1077,17 @@ private Q_SLOTS:
         QVERIFY(c.waitForEvents(2));
         QList<SseClient::Message> events;
         for (const auto &m : c.events()) {
-            if (m.event == S("user.message"))
+            // Every event frame is named `message` (the only name SDK 0.86.x yields); the type
+            // is in the JSON.
+            QCOMPARE(m.event, S("message"));
+            if (m.data.value(S("type")).toString() == S("user.message"))
                 events << m; // the runtime's own events (no provider → error, idle) follow them
         }
         QCOMPARE(events.size(), 2); // no history without Last-Event-ID
-        QVERIFY(c.events().first().event == S("user.message"));
+        QCOMPARE(c.events().first().data.value(S("type")).toString(), S("user.message"));
         const QJsonArray sent = r.json().value(S("data")).toArray();
         for (int i = 0; i < 2; ++i) {
-            QCOMPARE(events[i].event, S("user.message"));
+            QCOMPARE(events[i].event, S("message"));
             QCOMPARE(events[i].id, sent[i].toObject().value(S("id")).toString());
             QCOMPARE(events[i].data, sent[i].toObject());
         }
@@ -1186,7 +1189,8 @@ private Q_SLOTS:
         const QString id = appendAgentEvent(sid, QJsonObject{{S("type"), S("agent.message")},
                                                              {S("content"), QJsonArray{QJsonObject{{S("type"), S("text")}, {S("text"), S("hi")}}}}});
         QVERIFY(c.waitForEvents(1));
-        QCOMPARE(c.events()[0].event, S("agent.message"));
+        QCOMPARE(c.events()[0].event, S("message"));
+        QCOMPARE(c.events()[0].data.value(S("type")).toString(), S("agent.message"));
         QCOMPARE(c.events()[0].id, id);
         QVERIFY(c.events()[0].data.value(S("processed_at")).isString());
     }
@@ -1257,7 +1261,8 @@ private Q_SLOTS:
         QCOMPARE(h->del(S("/v1/sessions/") + sid).status, 200);
         QVERIFY(c.waitFor([&c] { return c.ended || c.socket.state() != QAbstractSocket::ConnectedState; }));
         QVERIFY(c.waitForEvents(1));
-        QCOMPARE(c.events().last().event, S("session.deleted"));
+        QCOMPARE(c.events().last().event, S("message"));
+        QCOMPARE(c.events().last().data.value(S("type")).toString(), S("session.deleted"));
     }
 
     void eventsSurviveARestart()

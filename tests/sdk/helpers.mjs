@@ -1,14 +1,17 @@
 // Shared harness for the SDK conformance suite: starts a private vivariumd on loopback and
 // hands back an official Anthropic SDK client pointed at it.
 //
-//   VIVARIUMD   path of the vivariumd binary (default <repo>/build/bin/vivariumd; ctest sets it)
+//   VIVARIUMD              path of the vivariumd binary (default <repo>/build/bin/vivariumd; ctest sets it)
+//   VIVARIUM_SDK_PACKAGE   which pinned SDK generation drives the server (package.json):
+//                          `@anthropic-ai/sdk` (the current pin, default), `sdk-0-86` (0.86.1)
+//                          or `sdk-1-17` (1.17.0), npm aliases of the official package
 //
 // Every test file calls useServer() once; the server is started in before() and killed in
 // after(). Each server gets a fresh temporary data directory and a random API key.
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { appendFileSync } from 'node:fs';
 import net from 'node:net';
@@ -26,15 +29,21 @@ if (typeof globalThis.File === 'undefined') {
 }
 
 // Fail loudly (never skip) when `npm ci` has not been run in tests/sdk.
+const SDK_PACKAGES = ['@anthropic-ai/sdk', 'sdk-0-86', 'sdk-1-17'];
+export const SDK_PACKAGE = process.env.VIVARIUM_SDK_PACKAGE || '@anthropic-ai/sdk';
+if (!SDK_PACKAGES.includes(SDK_PACKAGE))
+    throw new Error(`VIVARIUM_SDK_PACKAGE=${SDK_PACKAGE}: expected one of ${SDK_PACKAGES.join(', ')}`);
 let sdk;
 try {
-    sdk = await import('@anthropic-ai/sdk');
+    sdk = await import(SDK_PACKAGE);
 } catch (e) {
     throw new Error(
-        `The official Anthropic SDK is not installed in ${here}/node_modules ` +
+        `The official Anthropic SDK (${SDK_PACKAGE}) is not installed in ${here}/node_modules ` +
             `(${e.code ?? e.message}). Run \`npm ci\` in ${here} (installer/setup.sh does this).`,
     );
 }
+/** The version of the SDK generation under test (e.g. '0.86.1'). */
+export const SDK_VERSION = JSON.parse(readFileSync(path.join(here, 'node_modules', SDK_PACKAGE, 'package.json'), 'utf8')).version;
 
 export const Anthropic = sdk.default;
 export const {

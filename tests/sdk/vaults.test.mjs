@@ -179,7 +179,7 @@ describe('vault credentials', () => {
         assert.match(c.id, /^vcrd_/);
         assert.equal(c.auth.type, 'mcp_oauth');
         assert.equal(c.auth.mcp_server_url, 'https://oauth-mcp.example.com/mcp');
-        assert.equal(Date.parse(c.auth.expires_at), Date.parse('2030-01-01T00:00:00Z'));
+        assert.equal(c.auth.expires_at, '2030-01-01T00:00:00Z', 'the timestamp as sent');
         assert.equal(c.auth.refresh.client_id, 'client-123');
         assert.equal(c.auth.refresh.token_endpoint, 'https://auth.example.com/token');
         assert.deepEqual(c.auth.refresh.token_endpoint_auth, { type: 'client_secret_post' });
@@ -187,6 +187,38 @@ describe('vault credentials', () => {
         assert.equal('access_token' in c.auth, false);
         assert.equal('refresh_token' in c.auth.refresh, false);
         creds.oauth = c;
+    });
+
+    // A timestamp the client sent is the client's datum: it comes back as the same string
+    // (fractional digits, offset and all), never re-formatted — on create, retrieve, list and
+    // update.
+    test('mcp_oauth expires_at comes back exactly as sent', async () => {
+        const sent = '2030-06-01T12:34:56.789123+02:00';
+        const c = rec(
+            await client.beta.vaults.credentials.create(vault.id, {
+                auth: {
+                    type: 'mcp_oauth',
+                    mcp_server_url: 'https://ts-mcp.example.com/mcp',
+                    access_token: secret('ts-access'),
+                    expires_at: sent,
+                },
+            }),
+        );
+        assert.equal(c.auth.expires_at, sent);
+        assert.equal(rec(await client.beta.vaults.credentials.retrieve(c.id, { vault_id: vault.id })).auth.expires_at, sent);
+        const listed = (await collect(client.beta.vaults.credentials.list(vault.id))).find((x) => x.id === c.id);
+        assert.equal(listed.auth.expires_at, sent);
+        for (const next of ['2031-01-02T03:04:05.5-07:30', '2032-02-03T04:05:06z', '2033-03-04T05:06:07Z']) {
+            const u = rec(
+                await client.beta.vaults.credentials.update(c.id, {
+                    vault_id: vault.id,
+                    auth: { type: 'mcp_oauth', access_token: secret('ts-access-2'), expires_at: next },
+                }),
+            );
+            assert.equal(u.auth.expires_at, next);
+            assert.equal(rec(await client.beta.vaults.credentials.retrieve(c.id, { vault_id: vault.id })).auth.expires_at, next);
+        }
+        rec(await client.beta.vaults.credentials.delete(c.id, { vault_id: vault.id }));
     });
 
     test('retrieve each', async () => {

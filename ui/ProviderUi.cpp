@@ -20,9 +20,10 @@ QString probeText(ProviderEndpoint::Kind kind, const ProbeResult &r)
     const QString url = r.url.toString(QUrl::RemoveUserInfo);
     switch (r.outcome) {
     case ProbeResult::Outcome::Ok:
-        return QCoreApplication::translate("ProviderUi", "✓ Connected: %1 answers as an %2 server (%n model(s)).", nullptr,
-                                           int(r.models.size()))
-            .arg(url, formatName(kind));
+        return QCoreApplication::translate("ProviderUi", "✓ Connected: %1 answers as an %2 server (%3).")
+            .arg(url, formatName(kind),
+                 r.models.size() == 1 ? QCoreApplication::translate("ProviderUi", "1 model")
+                                      : QCoreApplication::translate("ProviderUi", "%1 models").arg(r.models.size()));
     case ProbeResult::Outcome::AuthRefused:
         return QCoreApplication::translate("ProviderUi", "✗ Key refused: %1 answered HTTP %2. Check the API key.")
             .arg(url)

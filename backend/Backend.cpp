@@ -34,6 +34,8 @@
 #include <QDir>
 #include <QHostInfo>
 #include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QPointer>
 
 Q_LOGGING_CATEGORY(lcBackend, "vivarium.backend")
 
@@ -169,10 +171,31 @@ Status Backend::startWithoutListening()
 void Backend::setProviderDefaults(const QString &keyEntry, const QUrl &baseUrl, const QString &apiKey)
 {
     ProviderDefaults &d = keyEntry == Config::kOpenAiKeyEntry ? m_config.openai : m_config.anthropic;
-    if (baseUrl.isValid() && !baseUrl.isEmpty())
+    if (baseUrl.isValid() && !baseUrl.isEmpty() && d.urlEnvVar.isEmpty())
         d.baseUrl = baseUrl;
-    if (!apiKey.isEmpty())
+    if (!apiKey.isEmpty() && d.keyEnvVar.isEmpty())
         d.apiKey = apiKey;
+}
+
+void Backend::storeProviderKey(const QString &keyEntry, const QString &apiKey, Callback<Ok> done)
+{
+    const QString entry = keyEntry == Config::kOpenAiKeyEntry ? Config::kOpenAiKeyEntry : Config::kAnthropicKeyEntry;
+    QPointer<Backend> self(this);
+    m_secrets->write(entry, apiKey.toUtf8(), [self, entry, apiKey, done = std::move(done)](Result<Ok> r) {
+        if (r && self) // in use from the next model request on
+            self->setProviderDefaults(entry, QUrl(), apiKey);
+        done(std::move(r));
+    });
+}
+
+void Backend::probeProvider(ProviderEndpoint::Kind kind, const QUrl &baseUrl, const QString &apiKey,
+                            std::function<void(ProbeResult)> done)
+{
+    if (!m_probeNam)
+        m_probeNam = new QNetworkAccessManager(this);
+    const ProviderDefaults &d = kind == ProviderEndpoint::Kind::Anthropic ? m_config.anthropic : m_config.openai;
+    viv::probeProvider(*m_probeNam, kind, baseUrl.isEmpty() ? d.baseUrl : baseUrl,
+                       apiKey.isEmpty() ? d.apiKey : apiKey, std::move(done));
 }
 
 Status Backend::start()

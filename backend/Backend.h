@@ -2,8 +2,11 @@
 
 #include "Config.h"
 #include "core/Result.h"
+#include "providers/ProviderSetup.h"
 
 #include <QObject>
+
+class QNetworkAccessManager;
 
 #include <memory>
 
@@ -49,8 +52,18 @@ public:
     static Result<QString> resolveApiKey(SecretStore &secrets, const QString &fixed);
 
     // Provider defaults changed in the desktop Settings: used from the next model request on.
-    // An empty key keeps the current one.
+    // An empty URL or key keeps the current one; a value the environment set is kept too (the
+    // environment wins, see Config::ProviderDefaults).
     void setProviderDefaults(const QString &keyEntry, const QUrl &baseUrl, const QString &apiKey);
+    // Stores a provider key in the OS keychain (entry Config::kAnthropicKeyEntry /
+    // kOpenAiKeyEntry), then uses it (unless the environment gives the key). Never elsewhere.
+    void storeProviderKey(const QString &keyEntry, const QString &apiKey, Callback<Ok> done);
+    // The default provider of a format as a turn would use it (no secret).
+    ProviderStatus providerStatus(ProviderEndpoint::Kind kind) const { return viv::providerStatus(m_config, kind); }
+    // "Test connection": lists the models at `baseUrl` (empty: the provider's URL in use) with
+    // `apiKey` (empty: the key in use). Asynchronous, on this backend's thread.
+    void probeProvider(ProviderEndpoint::Kind kind, const QUrl &baseUrl, const QString &apiKey,
+                       std::function<void(ProbeResult)> done);
 
     Database &database() { return *m_db; }
     SecretStore &secrets() { return *m_secrets; }
@@ -87,6 +100,7 @@ private:
     SandboxManager *m_sandboxes = nullptr;
     EnvironmentLayers *m_layers = nullptr;
     std::unique_ptr<SandboxTemplates> m_templates;
+    QNetworkAccessManager *m_probeNam = nullptr; // "Test connection" requests
 };
 
 } // namespace viv

@@ -23,12 +23,18 @@ Config Config::fromEnvironment()
         c.keychainService = s;
     if (const int ms = qEnvironmentVariableIntValue("VIVARIUM_SSE_HEARTBEAT_MS"); ms > 0)
         c.sseHeartbeatMs = ms;
-    c.anthropic.baseUrl = QUrl(qEnvironmentVariable("ANTHROPIC_BASE_URL",
-                                                    QStringLiteral("https://api.anthropic.com")));
-    c.anthropic.apiKey = qEnvironmentVariable("ANTHROPIC_API_KEY");
-    c.openai.baseUrl = QUrl(qEnvironmentVariable("OPENAI_BASE_URL",
-                                                 QStringLiteral("https://api.openai.com/v1")));
-    c.openai.apiKey = qEnvironmentVariable("OPENAI_API_KEY");
+    // A base URL variable decides when it is set (even empty: then no URL is usable); a key
+    // variable only when it holds a key (empty = none, so the keychain's may serve).
+    auto fromEnv = [](ProviderDefaults &d, const char *urlVar, const char *keyVar, const QString &vendorUrl) {
+        d.baseUrl = QUrl(qEnvironmentVariable(urlVar, vendorUrl));
+        if (qEnvironmentVariableIsSet(urlVar))
+            d.urlEnvVar = QString::fromLatin1(urlVar);
+        d.apiKey = qEnvironmentVariable(keyVar);
+        if (!d.apiKey.isEmpty())
+            d.keyEnvVar = QString::fromLatin1(keyVar);
+    };
+    fromEnv(c.anthropic, "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", kAnthropicVendorUrl);
+    fromEnv(c.openai, "OPENAI_BASE_URL", "OPENAI_API_KEY", kOpenAiVendorUrl);
     return c;
 }
 

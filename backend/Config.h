@@ -11,6 +11,11 @@ struct ProviderDefaults
 {
     QUrl baseUrl;
     QString apiKey;
+    // The environment variable that gave `baseUrl` / `apiKey` (e.g. "OPENAI_BASE_URL"); empty
+    // when it did not. What the environment sets wins over the desktop Settings, also when
+    // Settings are saved while the app runs (Backend::setProviderDefaults).
+    QString urlEnvVar;
+    QString keyEnvVar;
 };
 
 struct Config
@@ -30,6 +35,9 @@ struct Config
     // environment gives no key (Backend::start reads them, for vivariumd too).
     static inline const QString kAnthropicKeyEntry = QStringLiteral("provider-anthropic-api-key");
     static inline const QString kOpenAiKeyEntry = QStringLiteral("provider-openai-api-key");
+    // The vendors' own endpoints: the defaults when neither the environment nor Settings name one.
+    static inline const QString kAnthropicVendorUrl = QStringLiteral("https://api.anthropic.com");
+    static inline const QString kOpenAiVendorUrl = QStringLiteral("https://api.openai.com/v1");
 
     // Defaults plus everything the environment says (see README "Configuration").
     static Config fromEnvironment();

@@ -2,6 +2,77 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
+    <name>ProviderUi</name>
+    <message>
+        <source>Anthropic</source>
+        <translation>Anthropic</translation>
+    </message>
+    <message>
+        <source>OpenAI-compatible</source>
+        <translation>OpenAI-kompatibel</translation>
+    </message>
+    <message>
+        <source>✓ Connected: %1 answers as an %2 server (%3).</source>
+        <translation>✓ Verbunden: %1 antwortet als %2-Server (%3).</translation>
+    </message>
+    <message>
+        <source>1 model</source>
+        <translation>1 Modell</translation>
+    </message>
+    <message>
+        <source>%1 models</source>
+        <translation>%1 Modelle</translation>
+    </message>
+    <message>
+        <source>✗ Key refused: %1 answered HTTP %2. Check the API key.</source>
+        <translation>✗ Schlüssel abgelehnt: %1 antwortete mit HTTP %2. Prüfen Sie den API-Schlüssel.</translation>
+    </message>
+    <message>
+        <source>✗ Unreachable: %1 (%2)</source>
+        <translation>✗ Nicht erreichbar: %1 (%2)</translation>
+    </message>
+    <message>
+        <source>✗ Not an %1 server: %2 answered HTTP %3, but %4.</source>
+        <translation>✗ Kein %1-Server: %2 antwortete mit HTTP %3, aber %4.</translation>
+    </message>
+    <message>
+        <source>✗ %1 answered HTTP %2: %3</source>
+        <translation>✗ %1 antwortete mit HTTP %2: %3</translation>
+    </message>
+    <message>
+        <source>no details</source>
+        <translation>keine Details</translation>
+    </message>
+    <message>
+        <source>✗ Enter a URL such as http://127.0.0.1:11434/v1</source>
+        <translation>✗ Geben Sie eine URL wie http://127.0.0.1:11434/v1 ein</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Verbinde …</translation>
+    </message>
+    <message>
+        <source>✗ %1</source>
+        <translation>✗ %1</translation>
+    </message>
+    <message>
+        <source>Set by the environment variable %1 — this URL is in use; the one saved here applies only when %1 is not set.</source>
+        <translation>Von der Umgebungsvariablen %1 festgelegt — diese URL wird verwendet; die hier gespeicherte gilt nur, wenn %1 nicht gesetzt ist.</translation>
+    </message>
+    <message>
+        <source>The key from the environment variable %1 is in use; a key saved here applies only when %1 is not set.</source>
+        <translation>Der Schlüssel aus der Umgebungsvariablen %1 wird verwendet; ein hier gespeicherter Schlüssel gilt nur, wenn %1 nicht gesetzt ist.</translation>
+    </message>
+    <message>
+        <source>A key is stored in the OS keychain.</source>
+        <translation>Ein Schlüssel ist im Schlüsselbund des Systems gespeichert.</translation>
+    </message>
+    <message>
+        <source>No key is stored.</source>
+        <translation>Kein Schlüssel gespeichert.</translation>
+    </message>
+</context>
+<context>
     <name>QObject</name>
     <message>
         <source>Not available: %1</source>
@@ -470,6 +541,93 @@
     </message>
 </context>
 <context>
+    <name>viv::FirstRunPanel</name>
+    <message>
+        <source>&lt;b&gt;Set up a model provider&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Modellanbieter einrichten&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>No model provider is usable yet, so agents cannot answer. Give Vivarium an Anthropic API key, or point it at an OpenAI-compatible server such as a local Ollama. Keys are stored in the OS keychain, nowhere else. You can change this later under Settings → Model providers.</source>
+        <translation>Noch ist kein Modellanbieter nutzbar, daher können Agenten nicht antworten. Geben Sie Vivarium einen Anthropic-API-Schlüssel oder verweisen Sie es auf einen OpenAI-kompatiblen Server wie ein lokales Ollama. Schlüssel werden im Schlüsselbund des Systems gespeichert, nirgends sonst. Sie können das später unter Einstellungen → Modellanbieter ändern.</translation>
+    </message>
+    <message>
+        <source>Anthropic API key</source>
+        <translation>Anthropic-API-Schlüssel</translation>
+    </message>
+    <message>
+        <source>OpenAI-compatible server (Ollama, vLLM, llama.cpp)</source>
+        <translation>OpenAI-kompatibler Server (Ollama, vLLM, llama.cpp)</translation>
+    </message>
+    <message>
+        <source>Provider:</source>
+        <translation>Anbieter:</translation>
+    </message>
+    <message>
+        <source>sk-ant-…</source>
+        <translation>sk-ant-…</translation>
+    </message>
+    <message>
+        <source>API key:</source>
+        <translation>API-Schlüssel:</translation>
+    </message>
+    <message>
+        <source>Optional (a local Ollama needs none)</source>
+        <translation>Optional (ein lokales Ollama braucht keinen)</translation>
+    </message>
+    <message>
+        <source>e.g. llama3.2</source>
+        <translation>z. B. llama3.2</translation>
+    </message>
+    <message>
+        <source>Base URL:</source>
+        <translation>Basis-URL:</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>Modell:</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>Verbindung testen</translation>
+    </message>
+    <message>
+        <source>Save and use</source>
+        <translation>Speichern und verwenden</translation>
+    </message>
+    <message>
+        <source>Requests go to %1.</source>
+        <translation>Anfragen gehen an %1.</translation>
+    </message>
+    <message>
+        <source>Requests go to %1 (set by the environment variable %2).</source>
+        <translation>Anfragen gehen an %1 (von der Umgebungsvariablen %2 festgelegt).</translation>
+    </message>
+    <message>
+        <source>Enter the API key.</source>
+        <translation>Geben Sie den API-Schlüssel ein.</translation>
+    </message>
+    <message>
+        <source>Enter a URL such as %1.</source>
+        <translation>Geben Sie eine URL wie %1 ein.</translation>
+    </message>
+    <message>
+        <source>Enter the model to use, e.g. llama3.2.</source>
+        <translation>Geben Sie das zu verwendende Modell ein, z. B. llama3.2.</translation>
+    </message>
+    <message>
+        <source>The key was not saved: no keychain is available (%1). Vivarium keeps keys nowhere else.</source>
+        <translation>Der Schlüssel wurde nicht gespeichert: Kein Schlüsselbund verfügbar (%1). Vivarium speichert Schlüssel nirgendwo sonst.</translation>
+    </message>
+    <message>
+        <source>Saved, but this server needs an API key.</source>
+        <translation>Gespeichert, aber dieser Server braucht einen API-Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Saved, but the provider is still not usable.</source>
+        <translation>Gespeichert, aber der Anbieter ist noch nicht nutzbar.</translation>
+    </message>
+</context>
+<context>
     <name>viv::KeyValueEditor</name>
     <message>
         <source>Key</source>
@@ -486,6 +644,81 @@
     <message>
         <source>Remove</source>
         <translation>Entfernen</translation>
+    </message>
+</context>
+<context>
+    <name>viv::LlmVaultForm</name>
+    <message>
+        <source>Model provider (LLM vault)</source>
+        <translation>Modellanbieter (LLM-Tresor)</translation>
+    </message>
+    <message>
+        <source>None (not a model provider)</source>
+        <translation>Keiner (kein Modellanbieter)</translation>
+    </message>
+    <message>
+        <source>Anthropic</source>
+        <translation>Anthropic</translation>
+    </message>
+    <message>
+        <source>OpenAI-compatible</source>
+        <translation>OpenAI-kompatibel</translation>
+    </message>
+    <message>
+        <source>Empty: the default URL of the format</source>
+        <translation>Leer: die Standard-URL des Formats</translation>
+    </message>
+    <message>
+        <source>Save provider</source>
+        <translation>Anbieter speichern</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>Format:</translation>
+    </message>
+    <message>
+        <source>Base URL:</source>
+        <translation>Basis-URL:</translation>
+    </message>
+    <message>
+        <source>API key:</source>
+        <translation>API-Schlüssel:</translation>
+    </message>
+    <message>
+        <source>Sessions this vault is attached to send their model requests here.</source>
+        <translation>Sitzungen, denen dieser Tresor zugeordnet ist, senden ihre Modellanfragen hierhin.</translation>
+    </message>
+    <message>
+        <source>Optional (a local Ollama needs none)</source>
+        <translation>Optional (ein lokales Ollama braucht keinen)</translation>
+    </message>
+    <message>
+        <source>•••••• stored in the keychain — type to replace</source>
+        <translation>•••••• im Schlüsselbund gespeichert — zum Ersetzen eintippen</translation>
+    </message>
+    <message>
+        <source>No key stored. A key goes to the OS keychain and cannot be read back here.</source>
+        <translation>Kein Schlüssel gespeichert. Ein Schlüssel kommt in den Schlüsselbund des Systems und kann hier nicht wieder gelesen werden.</translation>
+    </message>
+    <message>
+        <source>A key is stored (credential %1). Leave the field empty to keep it.</source>
+        <translation>Ein Schlüssel ist gespeichert (Zugangsdaten %1). Lassen Sie das Feld leer, um ihn zu behalten.</translation>
+    </message>
+    <message>
+        <source>The base URL must be an http:// or https:// URL, e.g. http://127.0.0.1:11434/v1.</source>
+        <translation>Die Basis-URL muss eine http://- oder https://-URL sein, z. B. http://127.0.0.1:11434/v1.</translation>
+    </message>
+    <message>
+        <source>No keychain is available, so the key was not stored and the vault was not changed (Vivarium never keeps secrets anywhere else).
+
+Details: %1</source>
+        <translation>Kein Schlüsselbund verfügbar, daher wurde der Schlüssel nicht gespeichert und der Tresor nicht geändert (Vivarium speichert Geheimnisse nirgendwo sonst).
+
+Details: %1</translation>
+    </message>
+    <message>
+        <source>Model provider saved.</source>
+        <translation>Modellanbieter gespeichert.</translation>
     </message>
 </context>
 <context>
@@ -1237,10 +1470,6 @@
         <translation>Modelle:</translation>
     </message>
     <message>
-        <source>Providers</source>
-        <translation>Anbieter</translation>
-    </message>
-    <message>
         <source> MiB</source>
         <translation> MiB</translation>
     </message>
@@ -1285,20 +1514,12 @@
         <translation>✗ Geben Sie eine URL wie http://127.0.0.1:11434/v1 ein</translation>
     </message>
     <message>
-        <source>Connecting…</source>
-        <translation>Verbinde …</translation>
-    </message>
-    <message>
-        <source>✓ Connected (HTTP %1).</source>
-        <translation>✓ Verbunden (HTTP %1).</translation>
-    </message>
-    <message>
-        <source>✗ %1</source>
-        <translation>✗ %1</translation>
-    </message>
-    <message>
         <source>The key was not saved: no keychain is available (%1). Other settings were saved.</source>
         <translation>Der Schlüssel wurde nicht gespeichert: Kein Schlüsselbund verfügbar (%1). Die übrigen Einstellungen wurden gespeichert.</translation>
+    </message>
+    <message>
+        <source>Model providers</source>
+        <translation>Modellanbieter</translation>
     </message>
 </context>
 <context>

@@ -12,8 +12,10 @@ namespace viv {
 // under the entries named by kAnthropicKeyEntry / kOpenAiKeyEntry.
 struct AppSettings
 {
-    QString anthropicBaseUrl = QStringLiteral("https://api.anthropic.com");
-    QString openAiBaseUrl = QStringLiteral("http://127.0.0.1:11434/v1");
+    // Empty: not chosen here; the environment (ANTHROPIC_BASE_URL / OPENAI_BASE_URL) or the
+    // vendor's URL applies. Set by Settings or the first-run panel; the environment wins.
+    QString anthropicBaseUrl;
+    QString openAiBaseUrl;
     QStringList openAiModels;                               // models the endpoint serves
     QString defaultModel = QStringLiteral("claude-sonnet-4-6");
     int warmPoolSize = 1;                                   // VMs kept booted and paused

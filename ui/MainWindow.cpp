@@ -3,6 +3,7 @@
 #include "AgentsPage.h"
 #include "BackendBridge.h"
 #include "EnvironmentsPage.h"
+#include "FirstRunPanel.h"
 #include "SandboxesPage.h"
 #include "ScriptsDialog.h"
 #include "SessionsPage.h"
@@ -20,6 +21,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QStyle>
+#include <QVBoxLayout>
 
 namespace viv {
 
@@ -29,7 +31,13 @@ MainWindow::MainWindow(BackendBridge &bridge, QWidget *parent) : QMainWindow(par
     setWindowTitle(tr("Vivarium"));
     resize(1200, 780);
 
-    auto *splitter = new QSplitter(this);
+    auto *central = new QWidget(this);
+    auto *centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    m_firstRun = new FirstRunPanel(bridge, central);
+    centralLayout->addWidget(m_firstRun);
+    auto *splitter = new QSplitter(central);
+    centralLayout->addWidget(splitter, 1);
     m_nav = new QListWidget(splitter);
     m_nav->setObjectName(QStringLiteral("navigation"));
     m_nav->setIconSize(QSize(22, 22));
@@ -62,7 +70,7 @@ MainWindow::MainWindow(BackendBridge &bridge, QWidget *parent) : QMainWindow(par
     m_nav->setCurrentRow(0);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({170, 1030});
-    setCentralWidget(splitter);
+    setCentralWidget(central);
 
     auto *file = menuBar()->addMenu(tr("&File"));
     QAction *scripts = file->addAction(tr("Use from &scripts…"), this, &MainWindow::showScriptsDialog);
@@ -105,6 +113,7 @@ void MainWindow::setBackendReady(const QString &baseUrl)
     m_vaults->reload();
     m_sessions->reload();
     m_sandboxes->reload();
+    m_firstRun->refresh();
 }
 
 void MainWindow::setBackendFailed(const QString &message)
@@ -124,6 +133,7 @@ void MainWindow::showSettings()
 {
     SettingsDialog dialog(m_bridge, this);
     dialog.exec();
+    m_firstRun->refresh();
 }
 
 void MainWindow::showAbout()

@@ -11,13 +11,14 @@ namespace viv {
 class AgentsPage;
 class BackendBridge;
 class EnvironmentsPage;
+class FirstRunPanel;
 class SandboxesPage;
 class SessionsPage;
 class VaultsPage;
 
 // The main window: navigation on the left (Agents / Environments / Vaults / Sessions /
-// Sandboxes), the
-// selected area on the right, the API URL in the status bar. Everything reaches the backend
+// Sandboxes), the selected area on the right, the API URL in the status bar, and above them the
+// first-run panel while no model provider is usable. Everything reaches the backend
 // through the BackendBridge (in process, queued across threads).
 class MainWindow : public QMainWindow
 {
@@ -30,6 +31,7 @@ public:
     VaultsPage *vaultsPage() const { return m_vaults; }
     SessionsPage *sessionsPage() const { return m_sessions; }
     SandboxesPage *sandboxesPage() const { return m_sandboxes; }
+    FirstRunPanel *firstRunPanel() const { return m_firstRun; }
     void showArea(int index);
 
     enum Area { Agents, Environments, Vaults, Sessions, Sandboxes };
@@ -51,6 +53,7 @@ private:
     VaultsPage *m_vaults = nullptr;
     SessionsPage *m_sessions = nullptr;
     SandboxesPage *m_sandboxes = nullptr;
+    FirstRunPanel *m_firstRun = nullptr;
 };
 
 } // namespace viv

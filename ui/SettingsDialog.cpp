@@ -3,9 +3,9 @@
 #include "AppSettings.h"
 #include "Backend.h"
 #include "BackendBridge.h"
+#include "ProviderUi.h"
 #include "Widgets.h"
 #include "sandbox/SandboxManager.h"
-#include "secrets/SecretStore.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -14,9 +14,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QNetworkRequest>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -37,40 +34,67 @@ SettingsDialog::SettingsDialog(BackendBridge &bridge, QWidget *parent) : QDialog
     auto *tabs = new QTabWidget(this);
     layout->addWidget(tabs, 1);
 
+    // Model providers: the fields show the URL a turn uses now (the environment, else these
+    // settings, else the vendor's), and say so when an environment variable decides it.
+    const ProviderStatus anthropic = providerStatus(m_bridge.config(), ProviderEndpoint::Kind::Anthropic);
+    const ProviderStatus openAi = providerStatus(m_bridge.config(), ProviderEndpoint::Kind::OpenAi);
     auto *providers = new QWidget(tabs);
     auto *pf = new QFormLayout(providers);
-    m_anthropicUrl = new QLineEdit(s.anthropicBaseUrl, providers);
+    auto sourceLabel = [providers](const QString &name) {
+        auto *l = new QLabel(providers);
+        l->setObjectName(name);
+        l->setWordWrap(true);
+        return l;
+    };
+    m_anthropicUrl = new QLineEdit(providers);
     m_anthropicUrl->setObjectName(QStringLiteral("anthropicBaseUrl"));
+    m_anthropicUrlSource = sourceLabel(QStringLiteral("anthropicUrlSource"));
     m_anthropicKey = new QLineEdit(providers);
     m_anthropicKey->setObjectName(QStringLiteral("anthropicKey"));
     m_anthropicKey->setEchoMode(QLineEdit::Password);
+    m_anthropicKey->setContextMenuPolicy(Qt::NoContextMenu);
     m_anthropicKey->setPlaceholderText(tr("Stored in the OS keychain — type to replace"));
-    m_openAiUrl = new QLineEdit(s.openAiBaseUrl, providers);
+    m_anthropicKeySource = sourceLabel(QStringLiteral("anthropicKeySource"));
+    m_openAiUrl = new QLineEdit(providers);
     m_openAiUrl->setObjectName(QStringLiteral("openAiBaseUrl"));
+    m_openAiUrlSource = sourceLabel(QStringLiteral("openAiUrlSource"));
     m_openAiKey = new QLineEdit(providers);
     m_openAiKey->setObjectName(QStringLiteral("openAiKey"));
     m_openAiKey->setEchoMode(QLineEdit::Password);
+    m_openAiKey->setContextMenuPolicy(Qt::NoContextMenu);
     m_openAiKey->setPlaceholderText(tr("Optional (a local Ollama needs none)"));
+    m_openAiKeySource = sourceLabel(QStringLiteral("openAiKeySource"));
     m_openAiModels = new QLineEdit(s.openAiModels.join(QStringLiteral(", ")), providers);
     m_openAiModels->setObjectName(QStringLiteral("openAiModels"));
     m_openAiModels->setPlaceholderText(tr("e.g. llama3.1:8b, qwen2.5-coder"));
-    auto *test = new QPushButton(tr("Test connection"), providers);
-    test->setObjectName(QStringLiteral("testConnection"));
-    m_testResult = new QLabel(providers);
-    m_testResult->setObjectName(QStringLiteral("testConnectionResult"));
-    m_testResult->setWordWrap(true);
+    auto testRow = [this, providers](const QString &name, QLabel **result, ProviderEndpoint::Kind kind) {
+        auto *test = new QPushButton(tr("Test connection"), providers);
+        test->setObjectName(name);
+        *result = new QLabel(providers);
+        (*result)->setObjectName(name + QStringLiteral("Result"));
+        (*result)->setWordWrap(true);
+        auto *row = new QHBoxLayout;
+        row->addWidget(test);
+        row->addWidget(*result, 1);
+        connect(test, &QPushButton::clicked, this, [this, kind] { testConnection(kind); });
+        return row;
+    };
     pf->addRow(new QLabel(tr("<b>Anthropic</b>"), providers));
     pf->addRow(tr("Base URL:"), m_anthropicUrl);
+    pf->addRow(QString(), m_anthropicUrlSource);
     pf->addRow(tr("API key:"), m_anthropicKey);
+    pf->addRow(QString(), m_anthropicKeySource);
+    pf->addRow(QString(), testRow(QStringLiteral("testAnthropic"), &m_testAnthropicResult, ProviderEndpoint::Kind::Anthropic));
     pf->addRow(new QLabel(tr("<b>OpenAI-compatible</b> (Ollama, vLLM, llama.cpp)"), providers));
     pf->addRow(tr("Base URL:"), m_openAiUrl);
+    pf->addRow(QString(), m_openAiUrlSource);
     pf->addRow(tr("API key:"), m_openAiKey);
+    pf->addRow(QString(), m_openAiKeySource);
     pf->addRow(tr("Models:"), m_openAiModels);
-    auto *testRow = new QHBoxLayout;
-    testRow->addWidget(test);
-    testRow->addWidget(m_testResult, 1);
-    pf->addRow(QString(), testRow);
-    tabs->addTab(providers, tr("Providers"));
+    pf->addRow(QString(), testRow(QStringLiteral("testConnection"), &m_testResult, ProviderEndpoint::Kind::OpenAi));
+    tabs->addTab(providers, tr("Model providers"));
+    showProviderStatus(anthropic, openAi);
+    refreshProviderStatus();
 
     auto *general = new QWidget(tabs);
     auto *gf = new QFormLayout(general);
@@ -140,42 +164,67 @@ SettingsDialog::SettingsDialog(BackendBridge &bridge, QWidget *parent) : QDialog
     layout->addWidget(buttons);
     connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &SettingsDialog::reject);
-    connect(test, &QPushButton::clicked, this, &SettingsDialog::testConnection);
 }
 
-void SettingsDialog::testConnection()
+void SettingsDialog::showProviderStatus(const ProviderStatus &anthropic, const ProviderStatus &openAi)
 {
-    // The provider's model list: reachable and, when a key is set, accepted. This is the model
-    // vendor's server (or a local one), never Vivarium's own API.
-    if (!m_net)
-        m_net = new QNetworkAccessManager(this);
-    QUrl url(m_openAiUrl->text().trimmed());
-    if (!url.isValid() || url.scheme().isEmpty()) {
-        m_testResult->setText(tr("✗ Enter a URL such as http://127.0.0.1:11434/v1"));
+    const auto show = [](const ProviderStatus &st, QLineEdit *url, QLabel *urlSource, QLabel *keySource, QString *shown) {
+        // A URL the user is editing stays; one the environment decides is shown and locked.
+        if (url->text() == *shown || !st.urlEnvVar.isEmpty()) {
+            url->setText(st.baseUrl.toString());
+            *shown = url->text();
+        }
+        url->setReadOnly(!st.urlEnvVar.isEmpty());
+        urlSource->setText(ProviderUi::urlSourceText(st));
+        urlSource->setVisible(!st.urlEnvVar.isEmpty());
+        keySource->setText(ProviderUi::keySourceText(st));
+    };
+    show(anthropic, m_anthropicUrl, m_anthropicUrlSource, m_anthropicKeySource, &m_anthropicUrlShown);
+    show(openAi, m_openAiUrl, m_openAiUrlSource, m_openAiKeySource, &m_openAiUrlShown);
+    m_anthropicUrlFromEnv = !anthropic.urlEnvVar.isEmpty();
+    m_openAiUrlFromEnv = !openAi.urlEnvVar.isEmpty();
+}
+
+void SettingsDialog::refreshProviderStatus()
+{
+    // The running backend's view: keys from the keychain, URLs applied since the start.
+    using Both = std::pair<ProviderStatus, ProviderStatus>;
+    m_bridge.call<Both>(
+        this,
+        [](Backend &b) -> Result<Both> {
+            return Both{b.providerStatus(ProviderEndpoint::Kind::Anthropic), b.providerStatus(ProviderEndpoint::Kind::OpenAi)};
+        },
+        [this](Result<Both> r) {
+            if (r)
+                showProviderStatus(r->first, r->second);
+        });
+}
+
+void SettingsDialog::testConnection(ProviderEndpoint::Kind kind)
+{
+    // The provider's model list at the URL in the field — the one in use, or the one Save will
+    // put in use — with the key typed here, else the key in use. This is the model vendor's
+    // server (or a local one), never Vivarium's own API.
+    const bool anthropic = kind == ProviderEndpoint::Kind::Anthropic;
+    QLineEdit *url = anthropic ? m_anthropicUrl : m_openAiUrl;
+    QLineEdit *key = anthropic ? m_anthropicKey : m_openAiKey;
+    QLabel *result = anthropic ? m_testAnthropicResult : m_testResult;
+    const QString text = url->text().trimmed();
+    if (text.isEmpty()) {
+        result->setText(tr("✗ Enter a URL such as http://127.0.0.1:11434/v1"));
         return;
     }
-    url.setPath(url.path().endsWith(u'/') ? url.path() + QStringLiteral("models") : url.path() + QStringLiteral("/models"));
-    QNetworkRequest req(url);
-    req.setTransferTimeout(8000);
-    if (!m_openAiKey->text().isEmpty())
-        req.setRawHeader("Authorization", "Bearer " + m_openAiKey->text().toUtf8());
-    m_testResult->setText(tr("Connecting…"));
-    QNetworkReply *reply = m_net->get(req);
-    connect(reply, &QNetworkReply::finished, this, [this, reply] {
-        reply->deleteLater();
-        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        if (reply->error() == QNetworkReply::NoError)
-            m_testResult->setText(tr("✓ Connected (HTTP %1).").arg(status));
-        else
-            m_testResult->setText(tr("✗ %1").arg(reply->errorString()));
-    });
+    ProviderUi::testConnection(m_bridge, result, kind, QUrl(text), key->text());
 }
 
 void SettingsDialog::accept()
 {
     AppSettings s = AppSettings::load();
-    s.anthropicBaseUrl = m_anthropicUrl->text().trimmed();
-    s.openAiBaseUrl = m_openAiUrl->text().trimmed();
+    // A URL the environment decides is not saved over the one chosen here.
+    if (!m_anthropicUrlFromEnv)
+        s.anthropicBaseUrl = m_anthropicUrl->text().trimmed();
+    if (!m_openAiUrlFromEnv)
+        s.openAiBaseUrl = m_openAiUrl->text().trimmed();
     s.openAiModels.clear();
     for (const QString &m : m_openAiModels->text().split(u',', Qt::SkipEmptyParts))
         if (!m.trimmed().isEmpty())
@@ -190,7 +239,9 @@ void SettingsDialog::accept()
     s.save();
     // The running backend uses the new endpoints from its next model request on, and grows or
     // shrinks its warm pool now.
-    const QUrl anthropicUrl(s.anthropicBaseUrl), openAiUrl(s.openAiBaseUrl);
+    // (Backend::setProviderDefaults keeps what the environment set; empty = the vendor's URL.)
+    const QUrl anthropicUrl(s.anthropicBaseUrl.isEmpty() ? Config::kAnthropicVendorUrl : s.anthropicBaseUrl);
+    const QUrl openAiUrl(s.openAiBaseUrl.isEmpty() ? Config::kOpenAiVendorUrl : s.openAiBaseUrl);
     const int warmPool = s.warmPoolSize;
     m_bridge.callAsync<Ok>(
         this,
@@ -216,16 +267,13 @@ void SettingsDialog::accept()
     m_pendingWrites = int(keys.size());
     setEnabled(false);
     for (const auto &[entry, secret] : std::as_const(keys)) {
-        const QByteArray bytes = secret.toUtf8();
-        const QString name = entry;
+        const QString name = entry, key = secret;
         m_bridge.callAsync<Ok>(
             this,
-            [name, bytes](Backend &b, Callback<Ok> done) {
-                b.secrets().write(name, bytes, [&b, name, bytes, done = std::move(done)](Result<Ok> r) {
-                    if (r) // in use from the next model request on
-                        b.setProviderDefaults(name, QUrl(), QString::fromUtf8(bytes));
-                    done(std::move(r));
-                });
+            [name, key](Backend &b, Callback<Ok> done) {
+                // Keychain first; in use from the next model request on (unless the environment
+                // gives the key).
+                b.storeProviderKey(name, key, std::move(done));
             },
             [this](Result<Ok> r) {
                 if (!r) {

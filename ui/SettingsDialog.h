@@ -1,10 +1,11 @@
 #pragma once
 
+#include "providers/ProviderSetup.h"
+
 #include <QDialog>
 
 class QLabel;
 class QLineEdit;
-class QNetworkAccessManager;
 class QPushButton;
 class QSpinBox;
 class QComboBox;
@@ -25,16 +26,25 @@ public:
 
 public Q_SLOTS:
     void accept() override;
-    void testConnection();
+    // Tests the URL shown (the one in use, or the one Save puts in use) asynchronously.
+    void testConnection(viv::ProviderEndpoint::Kind kind);
 
 private:
+    void showProviderStatus(const ProviderStatus &anthropic, const ProviderStatus &openAi);
+    void refreshProviderStatus();
+
     BackendBridge &m_bridge;
     MessageBanner *m_banner = nullptr;
     QLineEdit *m_anthropicUrl = nullptr;
+    QLabel *m_anthropicUrlSource = nullptr;
     QLineEdit *m_anthropicKey = nullptr;
+    QLabel *m_anthropicKeySource = nullptr;
     QLineEdit *m_openAiUrl = nullptr;
+    QLabel *m_openAiUrlSource = nullptr;
     QLineEdit *m_openAiKey = nullptr;
+    QLabel *m_openAiKeySource = nullptr;
     QLineEdit *m_openAiModels = nullptr;
+    QLabel *m_testAnthropicResult = nullptr;
     QLabel *m_testResult = nullptr;
     QComboBox *m_defaultModel = nullptr;
     QSpinBox *m_warmPool = nullptr;
@@ -44,8 +54,9 @@ private:
     QComboBox *m_accel = nullptr;
     QLabel *m_accelNow = nullptr;
     QSpinBox *m_port = nullptr;
-    QNetworkAccessManager *m_net = nullptr;
     int m_pendingWrites = 0;
+    QString m_anthropicUrlShown, m_openAiUrlShown; // what showProviderStatus() put in the fields
+    bool m_anthropicUrlFromEnv = false, m_openAiUrlFromEnv = false;
 };
 
 } // namespace viv

@@ -2,6 +2,7 @@
 
 #include "Backend.h"
 #include "BackendBridge.h"
+#include "LlmVaultForm.h"
 #include "Widgets.h"
 #include "services/VaultService.h"
 
@@ -75,6 +76,8 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent)
     middleLayout->addWidget(new QLabel(tr("Credentials"), middle));
     middleLayout->addWidget(m_credentials, 1);
     middleLayout->addWidget(newCred);
+    m_llm = new LlmVaultForm(m_bridge, m_banner, middle);
+    middleLayout->addWidget(m_llm);
 
     auto *right = new QGroupBox(split);
     auto *rightLayout = new QVBoxLayout(right);
@@ -241,6 +244,7 @@ void VaultsPage::createVault()
 void VaultsPage::openVault(const QString &id)
 {
     m_vaultId = id;
+    m_llm->setVault(id);
     m_credentials->setEnabled(true);
     newCredential();
     loadCredentials();
@@ -422,6 +426,7 @@ void VaultsPage::archiveVault()
                 return;
             }
             m_vaultId.clear();
+            m_llm->setVault(QString());
             m_credentials->clear();
             m_credentials->setEnabled(false);
             newCredential();

@@ -16,9 +16,10 @@ namespace viv {
 class ApiError;
 
 class BackendBridge;
+class LlmVaultForm;
 class MessageBanner;
 
-// Vaults and their credentials. Secret fields (token, secret value, access token) are
+// Vaults and their credentials, and a vault's model-provider settings (LlmVaultForm). Secret fields (token, secret value, access token) are
 // write-only: they are sent to the backend, which stores them in the OS keychain, and the UI
 // never reads them back — an existing credential shows only that a secret is stored. Without a
 // keychain the backend refuses and this page says so; nothing is stored anywhere else.
@@ -60,6 +61,7 @@ private:
     QLabel *m_secretHint = nullptr;
     QPushButton *m_saveCredential = nullptr;
     QPushButton *m_deleteCredential = nullptr;
+    LlmVaultForm *m_llm = nullptr; // the selected vault as a model provider
 
     QString m_vaultId;
     QString m_credentialId;

@@ -3,6 +3,7 @@
 #include "Config.h"
 #include "api/SseHub.h"
 #include "core/Ids.h"
+#include "providers/ProviderSetup.h"
 #include "services/EventLog.h"
 #include "services/LlmVault.h"
 #include "services/SessionService.h"
@@ -72,11 +73,6 @@ int envInt(const char *name, int fallback)
     bool ok = false;
     const int v = qEnvironmentVariableIntValue(name, &ok);
     return ok && v >= 0 ? v : fallback;
-}
-
-bool isVendorHost(const QUrl &u, const QString &host)
-{
-    return u.host().compare(host, Qt::CaseInsensitive) == 0;
 }
 
 } // namespace
@@ -964,27 +960,16 @@ void RuntimeManager::resolveEndpoint(const QJsonObject &session,
         const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_config.anthropic : m_config.openai;
         ep.baseUrl = d.baseUrl;
         ep.apiKey = d.apiKey;
-        ep.source = QStringLiteral("environment");
+        ep.source = QStringLiteral("the default providers");
     }
-    const QString kindName = ProviderEndpoint::kindName(ep.kind);
-    if (!ep.baseUrl.isValid() || ep.baseUrl.host().isEmpty()
-        || (ep.baseUrl.scheme() != u"http" && ep.baseUrl.scheme() != u"https"))
-        return done(ApiError::invalid(
-            QStringLiteral("no usable base URL for the %1 provider (from %2); set %3 or attach an LLM vault")
-                .arg(kindName, ep.source,
-                     ep.kind == ProviderEndpoint::Kind::Anthropic ? QStringLiteral("ANTHROPIC_BASE_URL")
-                                                                  : QStringLiteral("OPENAI_BASE_URL"))));
+    // One rule with the desktop app's first-run panel and Settings (providers/ProviderSetup.h).
+    const QString vaultId = vault.value(kId).toString();
+    if (endpointProblem(ep.baseUrl, QStringLiteral("-")) == EndpointProblem::NoBaseUrl)
+        return done(ApiError::invalid(endpointProblemMessage(ep.kind, EndpointProblem::NoBaseUrl, vaultId)));
 
-    auto finish = [done, model, kindName](ProviderEndpoint e) {
-        const bool vendor = isVendorHost(e.baseUrl, QStringLiteral("api.anthropic.com"))
-                            || isVendorHost(e.baseUrl, QStringLiteral("api.openai.com"));
-        if (vendor && e.apiKey.isEmpty())
-            return done(ApiError::invalid(
-                QStringLiteral("no API key for the %1 provider (from %2): set %3 or attach an LLM vault whose "
-                               "static_bearer credential holds the key")
-                    .arg(kindName, e.source,
-                         e.kind == ProviderEndpoint::Kind::Anthropic ? QStringLiteral("ANTHROPIC_API_KEY")
-                                                                     : QStringLiteral("OPENAI_API_KEY"))));
+    auto finish = [done, model, vaultId](ProviderEndpoint e) {
+        if (const EndpointProblem p = endpointProblem(e.baseUrl, e.apiKey); p != EndpointProblem::None)
+            return done(ApiError::invalid(endpointProblemMessage(e.kind, p, vaultId)));
         done(std::pair<ProviderEndpoint, QString>(e, model));
     };
     if (vault.isEmpty())

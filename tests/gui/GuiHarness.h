@@ -37,9 +37,10 @@ public:
     explicit GuiHarness(const QString &modelUrl = QStringLiteral("http://127.0.0.1:9"))
     {
         viv::Config config = viv::Config::fromEnvironment();
-        config.anthropic = {QUrl(modelUrl), TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-ant-scripted-gui-")))};
+        config.anthropic = {QUrl(modelUrl), TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-ant-scripted-gui-"))),
+                            {}, {}};
         config.openai = {QUrl(modelUrl + QStringLiteral("/v1")),
-                         TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-oai-scripted-gui-")))};
+                         TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-oai-scripted-gui-"))), {}, {}};
         config.dataDir = dir.path() + QStringLiteral("/data");
         config.apiKey = QStringLiteral("sk-viv-test-key");
         bridge.start(config, false);

@@ -194,7 +194,10 @@ private Q_SLOTS:
         const QString secret = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-local-test-")));
         key->setText(secret);
         QTest::mouseClick(test, Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(result->text(), QStringLiteral("✓ Connected (HTTP 200)."), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✓ Connected")), 10000);
+        // The outcome names the URL tested, the format it answered in and what it serves.
+        QCOMPARE(result->text(), QStringLiteral("✓ Connected: http://127.0.0.1:%1/v1/models answers as an OpenAI-compatible "
+                                                "server (1 model).").arg(server.serverPort()));
         QVERIFY2(request.startsWith("GET /v1/models "), request.constData());
         QVERIFY2(request.contains(QByteArray("Authorization: Bearer " + secret.toUtf8() + "\r\n")), request.constData());
 

@@ -1,11 +1,14 @@
 // Vault editor: a credential created through the UI is stored (in the keychain, read back
-// through the backend to prove it) and its secret can never be read back through the UI.
+// through the backend to prove it) and its secret can never be read back through the UI; an LLM
+// vault (format, base URL, key) made in the form is what the runtime resolves, its key in the
+// keychain and not in the database.
 // With VIVARIUM_TEST_NO_KEYCHAIN=1 (ctest runs it with an unreachable D-Bus) the editor must say
 // clearly that no keychain is available and store nothing.
 #include "GuiHarness.h"
 #include "MainWindow.h"
 #include "SettingsDialog.h"
 #include "Widgets.h"
+#include "runtime/Runtime.h"
 #include "services/VaultService.h"
 
 #include <QAbstractButton>
@@ -21,6 +24,7 @@ using namespace viv;
 namespace {
 // Recorded for the end-of-suite secret scan (TestArtifacts): neither may reach the data dir or log.
 const QString kSecret = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("s3cr3t-Value-4711-do-not-show-")));
+const QString kLlmKey = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-llm-vault-key-")));
 const QString kSettingsKey = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-oai-saved-in-settings-")));
 
 // Every string the UI could show or hand out: texts, placeholders, tooltips, item data.
@@ -162,6 +166,92 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(read.has_value(), 20000);
         QVERIFY2(read->ok(), read->ok() ? "" : qPrintable(read->error().message()));
         QCOMPARE((*read)->value(QStringLiteral("secret_value")).toString(), kSecret);
+    }
+
+
+    // The LLM-vault form: a vault becomes an OpenAI-compatible model provider with a base URL and
+    // a key; the key is a static_bearer credential whose secret is in the keychain (not in the
+    // database files, not in the UI) and the runtime resolves exactly that endpoint and key.
+    void llmVaultForm()
+    {
+        const bool noKeychain = qEnvironmentVariableIntValue("VIVARIUM_TEST_NO_KEYCHAIN") == 1;
+        auto *banner = window->findChild<MessageBanner *>(QStringLiteral("vaultBanner"));
+        auto *vaults = window->findChild<QListWidget *>(QStringLiteral("vaultList"));
+        window->findChild<QLineEdit *>(QStringLiteral("vaultName"))->setText(QStringLiteral("Local model"));
+        QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("createVault")), Qt::LeftButton);
+        QTRY_VERIFY(vaults->currentItem() && vaults->currentItem()->text() == QStringLiteral("Local model"));
+        const QString vaultId = vaults->currentItem()->data(Qt::UserRole).toString();
+
+        auto *form = window->findChild<QWidget *>(QStringLiteral("llmVaultForm"));
+        auto *provider = window->findChild<QComboBox *>(QStringLiteral("llmProvider"));
+        auto *url = window->findChild<QLineEdit *>(QStringLiteral("llmBaseUrl"));
+        auto *key = window->findChild<QLineEdit *>(QStringLiteral("llmKey"));
+        auto *save = window->findChild<QPushButton *>(QStringLiteral("saveLlm"));
+        QVERIFY(form && provider && url && key && save);
+        QTRY_VERIFY(form->isEnabled());
+        QCOMPARE(key->echoMode(), QLineEdit::Password);
+        provider->setCurrentIndex(provider->findData(QStringLiteral("openai")));
+        const QString baseUrl = QStringLiteral("http://127.0.0.1:9/llm/v1");
+        url->setText(baseUrl);
+        QTest::keyClicks(key, kLlmKey);
+        QTest::mouseClick(save, Qt::LeftButton);
+        QVERIFY(key->text().isEmpty());
+
+        auto vault = [&] { return h->run<QJsonObject>([vaultId](Backend &b) { return b.vaults().retrieve(vaultId); }); };
+        auto credentials = [&] {
+            return h->run<Page>([vaultId](Backend &b) { return b.vaults().listCredentials(vaultId, {}, true); });
+        };
+        if (noKeychain) {
+            QTRY_VERIFY_WITH_TIMEOUT(banner->isVisible() && banner->isError(), 30000);
+            QVERIFY2(banner->text().contains(QStringLiteral("No keychain is available")), qPrintable(banner->text()));
+            QVERIFY(vault()->value(QStringLiteral("metadata")).toObject().isEmpty()); // nothing changed
+            QCOMPARE(credentials()->data.size(), 0);
+            return;
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(banner->text() == QStringLiteral("Model provider saved."), 30000);
+        const QJsonObject md = vault()->value(QStringLiteral("metadata")).toObject();
+        QCOMPARE(md.value(QStringLiteral("vivarium.llm.provider")).toString(), QStringLiteral("openai"));
+        QCOMPARE(md.value(QStringLiteral("vivarium.llm.base_url")).toString(), baseUrl);
+        const QJsonArray creds = credentials()->data;
+        QCOMPARE(creds.size(), 1);
+        const QJsonObject auth = creds[0].toObject().value(QStringLiteral("auth")).toObject();
+        QCOMPARE(auth.value(QStringLiteral("type")).toString(), QStringLiteral("static_bearer"));
+        QCOMPARE(auth.value(QStringLiteral("mcp_server_url")).toString(), QStringLiteral("https://llm.invalid/mcp"));
+        for (const QString &shown : visibleStrings(window))
+            QVERIFY2(!shown.contains(kLlmKey), "the key is readable through the UI");
+
+        // The runtime's resolution of a session with this vault: its URL, its key (keychain).
+        std::optional<Result<std::pair<ProviderEndpoint, QString>>> resolved;
+        QObject ctx;
+        const QJsonObject session{{QStringLiteral("agent"), QJsonObject{{QStringLiteral("model"), QStringLiteral("llama3.2")}}},
+                                  {QStringLiteral("vault_ids"), QJsonArray{vaultId}}};
+        h->bridge.callAsync<std::pair<ProviderEndpoint, QString>>(
+            &ctx, [session](Backend &b, Callback<std::pair<ProviderEndpoint, QString>> done) {
+                b.runtime().resolveEndpoint(session, std::move(done));
+            },
+            [&](Result<std::pair<ProviderEndpoint, QString>> r) { resolved.emplace(std::move(r)); });
+        QTRY_VERIFY_WITH_TIMEOUT(resolved.has_value(), 20000);
+        QVERIFY2(resolved->ok(), resolved->ok() ? "" : qPrintable(resolved->error().message()));
+        QCOMPARE((*resolved)->first.kind, ProviderEndpoint::Kind::OpenAi);
+        QCOMPARE((*resolved)->first.baseUrl, QUrl(baseUrl));
+        QCOMPARE((*resolved)->first.apiKey, kLlmKey);
+        QCOMPARE((*resolved)->second, QStringLiteral("llama3.2"));
+
+        // Not in the database files.
+        for (const QString &name : QDir(h->dir.path() + QStringLiteral("/data")).entryList(QDir::Files)) {
+            QFile f(h->dir.path() + QStringLiteral("/data/") + name);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            QVERIFY2(!f.readAll().contains(kLlmKey.toUtf8()), qPrintable(name));
+        }
+
+        // Edited: a new URL, the key kept (same credential, same secret).
+        QTRY_VERIFY(url->text() == baseUrl);
+        QVERIFY(window->findChild<QLabel *>(QStringLiteral("llmKeyHint"))->text().contains(QStringLiteral("A key is stored")));
+        url->setText(QStringLiteral("http://127.0.0.1:9/other/v1"));
+        QTest::mouseClick(save, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(vault()->value(QStringLiteral("metadata")).toObject().value(QStringLiteral("vivarium.llm.base_url"))
+                                         == QStringLiteral("http://127.0.0.1:9/other/v1"), 20000);
+        QCOMPARE(credentials()->data.size(), 1);
     }
 
 private:

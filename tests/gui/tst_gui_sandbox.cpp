@@ -457,6 +457,11 @@ private Q_SLOTS:
         QTRY_COMPARE(item->text(2), QStringLiteral("sandbox view")); // the session's title
         QCOMPARE(item->toolTip(2), sessionId);
         QVERIFY(page->findChild<QLabel *>(QStringLiteral("warmPool"))->text().startsWith(QStringLiteral("Warm pool: ")));
+        // What the VMs run under and why (this suite pins tcg: the setting is the reason).
+        auto *accel = page->findChild<QLabel *>(QStringLiteral("sandboxAcceleration"));
+        QVERIFY(accel);
+        QTRY_VERIFY(accel->text().contains(QStringLiteral("VMs run under TCG")));
+        QVERIFY2(accel->text().contains(QStringLiteral("set to tcg")), qPrintable(accel->text()));
         list->setCurrentItem(item);
         SandboxView *pageView = page->sandboxView();
         QTRY_COMPARE_WITH_TIMEOUT(pageView->state(), QStringLiteral("running"), 10000);

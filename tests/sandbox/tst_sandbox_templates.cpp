@@ -122,7 +122,9 @@ private Q_SLOTS:
             {QStringLiteral("type"), QStringLiteral("cloud")},
             {QStringLiteral("packages"), QJsonObject{{QStringLiteral("apt"), QJsonArray{QStringLiteral("jq")}}}},
             {QStringLiteral("networking"), QJsonObject{{QStringLiteral("type"), QStringLiteral("limited")},
-                                                       {QStringLiteral("allowed_hosts"), QJsonArray{}}}}};
+                                                       {QStringLiteral("allowed_hosts"), QJsonArray{}}}},
+            // SandBase's shape: the VM gets this size instead of the default 512 MiB.
+            {QStringLiteral("resources"), QJsonObject{{QStringLiteral("cpu"), 1}, {QStringLiteral("memory_mb"), 768}}}};
         auto env = h->post(QStringLiteral("/v1/environments"), {{QStringLiteral("name"), QStringLiteral("jq-limited")},
                                                                 {QStringLiteral("config"), config}});
         QCOMPARE(env.status, 200);
@@ -139,6 +141,14 @@ private Q_SLOTS:
         const QJsonObject out = sh(QStringLiteral("/v1/sandboxes"), id,
                                    QStringLiteral("echo '{\"a\":41}' | jq '.a+1'; ls /sys/class/net | tr '\\n' ' '"));
         QCOMPARE(out.value(QStringLiteral("stdout")).toString(), QStringLiteral("42\nlo "));
+        // The environment's config.resources sized the VM (the kernel keeps some memory back).
+        QCOMPARE(r.json().value(QStringLiteral("memoryMB")).toInt(), 768);
+        QCOMPARE(r.json().value(QStringLiteral("cpuCount")).toInt(), 1);
+        const int memTotalMiB = sh(QStringLiteral("/v1/sandboxes"), id,
+                                   QStringLiteral("awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo"))
+                                    .value(QStringLiteral("stdout")).toString().trimmed().toInt();
+        qInfo("MemTotal in the guest: %d MiB", memTotalMiB);
+        QVERIFY2(memTotalMiB > 600 && memTotalMiB <= 768, qPrintable(QString::number(memTotalMiB)));
         QCOMPARE(h->del(QStringLiteral("/v1/sandboxes/") + id).status, 200);
     }
 };

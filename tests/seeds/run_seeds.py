@@ -146,7 +146,8 @@ class Vivariumd:
             os.makedirs(artifacts, exist_ok=True)
         self.keep = bool(artifacts)
         self.data_dir = tempfile.mkdtemp(prefix=f"vivarium-seeds-{name}-", dir=artifacts or None)
-        self.api_key = f"viv-seed-{secrets.token_hex(16)}"
+        # The server's own key is a secret too: never in its log, database or VM disks.
+        self.api_key = record_secret(f"viv-seed-{secrets.token_hex(16)}")
         server_env = dict(os.environ)
         server_env.update({
             "VIVARIUM_API_KEY": self.api_key,

@@ -189,6 +189,7 @@ def run_seed(script, env, timeout, server, cwd=None):
     child_env.update(env)
     child_env["PYTHONPATH"] = HERE  # anthropic_requests.py
     child_env["PYTHONUNBUFFERED"] = "1"
+    child_env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ in the source tree
     print(f"\n===== {name}: output =====", flush=True)
     started = time.monotonic()
     try:

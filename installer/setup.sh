@@ -26,7 +26,8 @@ fi
 # Build: toolchain, Qt 6 (Core, Network, Widgets, HttpServer, Sql, Test, Linguist), QtKeychain,
 # libvirt, rsvg-convert (PNG icon sizes). Run: libvirt daemon, QEMU, a Secret Service
 # (gnome-keyring). Tests: Node for the official SDK suite, wrk + nginx for the benchmark, Xvfb
-# for GUI screenshots, desktop-file-validate and appstreamcli for the packaging metadata.
+# for GUI screenshots, desktop-file-validate and appstreamcli for the packaging metadata,
+# python3-requests for the seed scripts (tests/seeds).
 packages=(
     build-essential cmake ninja-build pkg-config git ca-certificates
     qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
@@ -40,6 +41,8 @@ if [[ "$mode" == test ]]; then
     packages+=(wrk nginx-light xvfb xauth sqlite3)
     # desktop_file_valid, metainfo_valid (resources/CMakeLists.txt)
     packages+=(desktop-file-utils appstream)
+    # seed_python_* (tests/seeds): the seed scripts use Debian's python3 with requests
+    packages+=(python3-requests)
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
     command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

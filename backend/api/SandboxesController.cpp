@@ -35,9 +35,13 @@ Result<QString> guestPath(const QString &raw, const char *field)
 Result<SandboxManager::ExecRequest> parseProcess(const QJsonObject &body)
 {
     if (auto s = onlyKeys(body, {QStringLiteral("cmd"), QStringLiteral("args"), QStringLiteral("env"),
-                                 QStringLiteral("cwd"), QStringLiteral("stdin"), QStringLiteral("timeout")});
+                                 QStringLiteral("envVars"), QStringLiteral("cwd"), QStringLiteral("stdin"),
+                                 QStringLiteral("timeout")});
         !s)
         return s.error();
+    // `envVars` (SandBase's name) is `env`; both at once is ambiguous.
+    if (body.contains(QLatin1String("env")) && body.contains(QLatin1String("envVars")))
+        return ApiError::invalid(QStringLiteral("`env` and `envVars` are the same field: give one"));
     SandboxManager::ExecRequest req;
     const QJsonValue cmd = body.value(QLatin1String("cmd"));
     if (!cmd.isString() || cmd.toString().isEmpty())
@@ -54,14 +58,16 @@ Result<SandboxManager::ExecRequest> parseProcess(const QJsonObject &body)
             req.argv << a.toString();
         }
     }
-    if (body.contains(QLatin1String("env"))) {
-        const QJsonValue env = body.value(QLatin1String("env"));
+    const QString envField = body.contains(QLatin1String("envVars")) ? QStringLiteral("envVars") : QStringLiteral("env");
+    if (body.contains(envField)) {
+        const QJsonValue env = body.value(envField);
         if (!env.isObject())
-            return ApiError::invalid(QStringLiteral("`env` must be an object of string values"));
+            return ApiError::invalid(QStringLiteral("`%1` must be an object of string values").arg(envField));
         const QJsonObject e = env.toObject();
         for (auto it = e.begin(); it != e.end(); ++it) {
             if (!it.value().isString() || it.key().isEmpty() || it.key().contains(u'='))
-                return ApiError::invalid(QStringLiteral("`env.%1` must be a string with a name without `=`").arg(it.key().left(64)));
+                return ApiError::invalid(QStringLiteral("`%1.%2` must be a string with a name without `=`")
+                                             .arg(envField, it.key().left(64)));
             req.env.insert(it.key(), it.value().toString());
         }
     }

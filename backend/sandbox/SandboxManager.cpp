@@ -181,6 +181,7 @@ QJsonObject SandboxManager::Info::toJson() const
         {QStringLiteral("sandboxID"), id},
         {QStringLiteral("templateID"), templateId},
         {QStringLiteral("state"), stateName(state)},
+        {QStringLiteral("status"), stateName(state)}, // SandBase's name for the same field
         {QStringLiteral("startedAt"), startedAt.toUTC().toString(Qt::ISODateWithMs)},
         {QStringLiteral("endAt"), endAt.isNull() ? QJsonValue() : QJsonValue(endAt.toUTC().toString(Qt::ISODateWithMs))},
         {QStringLiteral("cpuCount"), vcpus},

@@ -91,6 +91,23 @@ private Q_SLOTS:
         QCOMPARE(h->get(QStringLiteral("/v1/sandboxes/") + id).status, 200);
         QCOMPARE(sh(QStringLiteral("/sandboxes"), id, QStringLiteral("echo bare")).value(QStringLiteral("stdout")).toString(),
                  QStringLiteral("bare\n"));
+        // SandBase's field names: `status` beside `state`, `envVars` for `env` (not both).
+        QCOMPARE(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("running"));
+        QCOMPARE(r.json().value(QStringLiteral("state")).toString(), QStringLiteral("running"));
+        auto withEnvVars = h->post(QStringLiteral("/sandboxes/%1/processes").arg(id),
+                                   {{QStringLiteral("cmd"), QStringLiteral("sh")},
+                                    {QStringLiteral("args"), QJsonArray{QStringLiteral("-c"), QStringLiteral("echo $GREETING")}},
+                                    {QStringLiteral("envVars"), QJsonObject{{QStringLiteral("GREETING"), QStringLiteral("hej")}}}});
+        QCOMPARE(withEnvVars.json().value(QStringLiteral("stdout")).toString(), QStringLiteral("hej\n"));
+        auto both = h->post(QStringLiteral("/sandboxes/%1/processes").arg(id),
+                            {{QStringLiteral("cmd"), QStringLiteral("true")},
+                             {QStringLiteral("env"), QJsonObject{}},
+                             {QStringLiteral("envVars"), QJsonObject{}}});
+        QCOMPARE(both.status, 400);
+        QCOMPARE(h->post(QStringLiteral("/sandboxes/%1/processes").arg(id),
+                         {{QStringLiteral("cmd"), QStringLiteral("true")}, {QStringLiteral("envVars"), 5}})
+                     .status,
+                 400);
         QCOMPARE(h->request("GET", QStringLiteral("/sandboxes"), {}, {}, false).status, 401); // the same key
         QCOMPARE(h->del(QStringLiteral("/sandboxes/") + id).status, 200);
         QCOMPARE(h->get(QStringLiteral("/sandboxes/") + id).status, 404);

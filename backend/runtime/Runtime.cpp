@@ -3,6 +3,7 @@
 #include "Config.h"
 #include "api/SseHub.h"
 #include "core/Ids.h"
+#include "core/JsonFields.h"
 #include "providers/ProviderSetup.h"
 #include "services/EventLog.h"
 #include "services/LlmVault.h"
@@ -970,6 +971,13 @@ void RuntimeManager::resolveEndpoint(const QJsonObject &session,
     auto finish = [done, model, vaultId](ProviderEndpoint e) {
         if (const EndpointProblem p = endpointProblem(e.baseUrl, e.apiKey); p != EndpointProblem::None)
             return done(ApiError::invalid(endpointProblemMessage(e.kind, p, vaultId)));
+        // A key with a line break would add headers to the model request (stored before keys
+        // were validated, or from the environment): it is never sent.
+        if (!controlCharacterProblem(e.apiKey).isEmpty())
+            return done(ApiError::invalid(QStringLiteral("the model key from %1 contains control characters (a line "
+                                                         "break would smuggle HTTP headers); it was not sent — "
+                                                         "replace the key")
+                                              .arg(e.source)));
         done(std::pair<ProviderEndpoint, QString>(e, model));
     };
     if (vault.isEmpty())

@@ -1,5 +1,6 @@
 #include "SessionService.h"
 
+#include "PendingAnswers.h"
 #include "SessionHardTtl.h"
 
 #include "FileService.h"
@@ -1677,7 +1678,7 @@ Result<QJsonObject> SessionService::sendEvents(const QString &sessionId, const Q
         return ApiError::notFound(QStringLiteral("session %1 not found").arg(sessionId));
     JsonFields f(params);
     f.allowOnly({u"events"});
-    const auto events = f.array(u"events", JsonFields::Required);
+    const auto events = f.array(u"events", JsonFields::Required, kMaxEventsPerRequest);
     if (!f.ok())
         return f.error();
     if (events->isEmpty())
@@ -1689,6 +1690,9 @@ Result<QJsonObject> SessionService::sendEvents(const QString &sessionId, const Q
         return ApiError::conflict(QStringLiteral("session %1 is archived; it accepts no new events").arg(sessionId));
     if (session->value(kStatus).toString() == u"terminated")
         return ApiError::conflict(QStringLiteral("session %1 is terminated; it accepts no new events").arg(sessionId));
+    // Each pending tool call takes exactly one answer (services/PendingAnswers.h).
+    if (auto answers = checkAnswers(m_log, sessionId, *validated, QStringLiteral("events")); !answers)
+        return answers.error();
     auto stored = m_log.append(sessionId, *validated);
     if (!stored)
         return stored.error();

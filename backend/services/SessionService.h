@@ -50,6 +50,10 @@ public:
                    VaultService &vaults, FileService &files, SecretStore &secrets,
                    QObject *parent = nullptr);
 
+    // Events one `POST /v1/sessions/{id}/events` may carry (README "Limits"); more is a 400
+    // naming `events`, nothing written.
+    static constexpr int kMaxEventsPerRequest = 100;
+
     // The API's create: repository tokens go to the keychain first (asynchronous).
     void create(const QJsonObject &params, Callback<QJsonObject> done);
     // Synchronous create for in-process callers (GUI, tests): refuses `authorization_token`

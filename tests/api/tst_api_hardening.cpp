@@ -125,6 +125,7 @@ private:
     QTcpServer m_server;
 };
 
+QJsonObject textReply(const QString &text) { return {{S("text"), text}}; }
 
 } // namespace
 
@@ -342,6 +343,103 @@ private Q_SLOTS:
         QVERIFY2(!all.contains(key.toUtf8()), all.constData());
         QVERIFY2(all.contains("authentication_error"), all.constData());
         QVERIFY2(!all.contains("\\r\\nX-Injected"), all.constData());
+    }
+
+    // ---- fault 4: confirmations against what is pending -----------------------------------
+
+    void answersMustMatchAPendingCallExactlyOnce()
+    {
+        provider.enqueue({QJsonObject{{S("tool_calls"), QJsonArray{QJsonObject{{S("name"), S("bash")}, {S("input"), QJsonObject{{S("command"), S("rm -rf /")}}}},
+                                                                   QJsonObject{{S("name"), S("lookup")}, {S("input"), QJsonObject{{S("q"), S("x")}}}}}}},
+                          textReply(S("done"))});
+        const QString sid = session(askAgent, llmVault);
+        QCOMPARE(send(sid, {message(S("go"))}).status, 200);
+        QVERIFY(waitIdles(sid, 1));
+        QJsonArray evs = events(sid);
+        QCOMPARE(lastIdle(evs).value(S("stop_reason")).toObject().value(S("type")).toString(), S("requires_action"));
+        QString bash, custom;
+        for (const QJsonValue &v : evs) {
+            const QJsonObject e = v.toObject();
+            if (e.value(S("type")).toString() == u"agent.tool_use")
+                bash = e.value(S("id")).toString();
+            else if (e.value(S("type")).toString() == u"agent.custom_tool_use")
+                custom = e.value(S("id")).toString();
+        }
+        QVERIFY(!bash.isEmpty() && !custom.isEmpty());
+        auto confirm = [](const QString &id, const QString &result) {
+            return QJsonObject{{S("type"), S("user.tool_confirmation")}, {S("tool_use_id"), id}, {S("result"), result}};
+        };
+        auto customResult = [](const QString &id) {
+            return QJsonObject{{S("type"), S("user.custom_tool_result")}, {S("custom_tool_use_id"), id},
+                               {S("content"), QJsonArray{QJsonObject{{S("type"), S("text")}, {S("text"), S("r")}}}}};
+        };
+        int rows = eventRows(sid);
+        // allow and deny for the same call in one request: 400, nothing written.
+        auto both = send(sid, {confirm(bash, S("deny")), confirm(bash, S("allow"))});
+        QVERIFY2(both.status == 400 && both.body.contains("events[1].tool_use_id"), both.body.constData());
+        QCOMPARE(eventRows(sid), rows);
+        // the same custom result twice in one request: 400.
+        auto twice = send(sid, {customResult(custom), customResult(custom)});
+        QVERIFY2(twice.status == 400 && twice.body.contains("events[1].custom_tool_use_id"), twice.body.constData());
+        QCOMPARE(eventRows(sid), rows);
+        // The deny is accepted once; a second answer for it is a 409 and writes nothing.
+        auto deny = send(sid, {confirm(bash, S("deny"))});
+        QVERIFY2(deny.status == 200, deny.body.constData());
+        rows = eventRows(sid);
+        auto again = send(sid, {confirm(bash, S("allow"))});
+        QVERIFY2(again.status == 409, again.body.constData());
+        QCOMPARE(again.errorType(), S("invalid_request_error"));
+        QVERIFY2(again.body.contains("already answered"), again.body.constData());
+        QCOMPARE(eventRows(sid), rows);
+        // A valid answer for one call next to a stale one: the whole request is refused.
+        auto mixed = send(sid, {customResult(custom), confirm(bash, S("allow"))});
+        QCOMPARE(mixed.status, 409);
+        QCOMPARE(eventRows(sid), rows);
+        auto res = send(sid, {customResult(custom)});
+        QVERIFY2(res.status == 200, res.body.constData());
+        // idles: requires_action (both), requires_action (the custom call, after the deny), end_turn
+        QVERIFY(waitIdles(sid, 3));
+        rows = eventRows(sid);
+        QCOMPARE(send(sid, {customResult(custom)}).status, 409);
+        QCOMPARE(send(sid, {confirm(bash, S("allow"))}).status, 409);
+        QCOMPARE(eventRows(sid), rows);
+        // The denied tool never ran: its one result is the denial.
+        evs = events(sid);
+        int results = 0;
+        for (const QJsonValue &v : evs) {
+            const QJsonObject e = v.toObject();
+            if (e.value(S("type")).toString() == u"agent.tool_result" && e.value(S("tool_use_id")).toString() == bash) {
+                ++results;
+                QVERIFY(e.value(S("content")).toArray()[0].toObject().value(S("text")).toString().contains(S("denied")));
+            }
+        }
+        QCOMPARE(results, 1);
+    }
+
+    // An interrupt ends the turn and closes what it waited for: answers after it are 409.
+    void answersAfterAnInterruptAreNotPending()
+    {
+        provider.enqueue({QJsonObject{{S("tool_calls"), QJsonArray{QJsonObject{{S("name"), S("bash")}, {S("input"), QJsonObject{{S("command"), S("ls")}}}},
+                                                                   QJsonObject{{S("name"), S("lookup")}, {S("input"), QJsonObject{{S("q"), S("x")}}}}}}}});
+        const QString sid = session(askAgent, llmVault);
+        QCOMPARE(send(sid, {message(S("go"))}).status, 200);
+        QVERIFY(waitIdles(sid, 1));
+        QString bash, custom;
+        for (const QJsonValue &v : events(sid)) {
+            const QJsonObject e = v.toObject();
+            if (e.value(S("type")).toString() == u"agent.tool_use")
+                bash = e.value(S("id")).toString();
+            else if (e.value(S("type")).toString() == u"agent.custom_tool_use")
+                custom = e.value(S("id")).toString();
+        }
+        QCOMPARE(send(sid, {QJsonObject{{S("type"), S("user.interrupt")}}}).status, 200);
+        QVERIFY(waitIdles(sid, 2));
+        const int rows = eventRows(sid);
+        auto c = send(sid, {QJsonObject{{S("type"), S("user.tool_confirmation")}, {S("tool_use_id"), bash}, {S("result"), S("allow")}}});
+        QVERIFY2(c.status == 409 && c.body.contains("not pending"), c.body.constData());
+        auto r = send(sid, {QJsonObject{{S("type"), S("user.custom_tool_result")}, {S("custom_tool_use_id"), custom}}});
+        QVERIFY2(r.status == 409, r.body.constData());
+        QCOMPARE(eventRows(sid), rows);
     }
 
 };

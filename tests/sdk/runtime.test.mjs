@@ -426,8 +426,11 @@ describe('queue, interrupt, usage', () => {
         assert.equal(result.tool_use_id, use.id);
         assert.equal(result.is_error, true);
         assert.match(result.content[0].text, /Interrupted by the user before it ran/);
-        // A late confirmation changes nothing; the next message works and its history is valid.
-        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'allow' }] });
+        // A late confirmation is refused (409: the call is no longer pending) and changes nothing;
+        // the next message works and its history is valid.
+        await assert.rejects(
+            srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'allow' }] }),
+            (err) => err.status === 409 && /not pending/.test(err.error.error.message));
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('go on')] });
         events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 3);
         assert.equal(events.filter((e) => e.type === 'agent.tool_result').length, 1, 'the interrupted call never ran');

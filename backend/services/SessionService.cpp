@@ -1390,7 +1390,8 @@ Result<QJsonObject> SessionService::archiveNow(const QString &id)
         if (auto s = m_resources.update(rid, {{QStringLiteral("doc"), serializeDoc(*r)}}); !s)
             return s.error();
     }
-    if (doc.value(kArchivedAt).isNull()) {
+    const bool newlyArchived = doc.value(kArchivedAt).isNull();
+    if (newlyArchived) {
         doc.insert(kArchivedAt, now);
         doc.insert(kUpdatedAt, now);
         if (auto s = storeSession(doc, false); !s)
@@ -1398,7 +1399,9 @@ Result<QJsonObject> SessionService::archiveNow(const QString &id)
     }
     if (!tx.commit())
         return ApiError::internal(QStringLiteral("archiving session %1 failed to commit").arg(id));
-    auto out = present(doc);
+    if (newlyArchived)
+        Q_EMIT archived(id); // the runtime records the stop before the answer (and `changed`)
+    auto out = present(loadDoc(id).value_or(doc));
     if (out)
         Q_EMIT changed(id, *out);
     return out;

@@ -134,6 +134,8 @@ public:
 Q_SIGNALS:
     void changed(const QString &id, const QJsonObject &session);
     void removed(const QString &id);
+    // Emitted once, right after the archive committed (the runtime stops the session's work).
+    void archived(const QString &id);
 
 private:
     Result<QJsonObject> resolveAgent(const QJsonValue &agent);

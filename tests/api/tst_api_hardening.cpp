@@ -345,6 +345,46 @@ private Q_SLOTS:
         QVERIFY2(!all.contains("\\r\\nX-Injected"), all.constData());
     }
 
+    // ---- fault 3: archive stops work --------------------------------------------------------
+
+    void archiveEndsTheRunningTurnAndDropsTheQueue()
+    {
+        provider.enqueue({QJsonObject{{S("text"), S("slow answer that never ends")}, {S("hang"), true}}, textReply(S("two")), textReply(S("three"))});
+        const QString sid = session(plainAgent, llmVault);
+        QCOMPARE(send(sid, {message(S("m1")), message(S("m2")), message(S("m3"))}).status, 200);
+        QTRY_VERIFY_WITH_TIMEOUT(provider.requests().size() == 1, 10000);
+        QTest::qWait(100);
+        auto a = h->post(S("/v1/sessions/%1/archive").arg(sid), {});
+        QVERIFY2(a.status == 200, a.body.constData());
+        QTRY_VERIFY_WITH_TIMEOUT(h->get(S("/v1/sessions/%1").arg(sid)).json().value(S("status")).toString() == u"idle", 5000);
+        QTest::qWait(500); // time for a (wrong) next turn to start
+        const QJsonArray reqs = provider.requests();
+        QCOMPARE(reqs.size(), 1);
+        QCOMPARE(reqs[0].toObject().value(S("closedEarly")).toBool(), true);
+        const QJsonArray evs = events(sid);
+        QCOMPARE(count(evs, S("session.status_running")), 1);
+        QCOMPARE(count(evs, S("agent.message")), 0);
+        QCOMPARE(count(evs, S("span.model_request_end")), 1);
+        QJsonObject err;
+        for (const QJsonValue &v : evs)
+            if (v.toObject().value(S("type")).toString() == u"session.error")
+                err = v.toObject().value(S("error")).toObject();
+        QCOMPARE(err.value(S("type")).toString(), S("unknown_error"));
+        QVERIFY2(err.value(S("message")).toString().contains(S("archived")), qPrintable(err.value(S("message")).toString()));
+        QVERIFY2(err.value(S("message")).toString().contains(S("2 queued")), qPrintable(err.value(S("message")).toString()));
+        QCOMPARE(lastIdle(evs).value(S("stop_reason")).toObject().value(S("type")).toString(), S("end_turn"));
+        // Every user.message is consumed: none is left waiting for a turn.
+        for (const QJsonValue &v : evs)
+            if (v.toObject().value(S("type")).toString() == u"user.message")
+                QVERIFY(v.toObject().value(S("processed_at")).isString());
+        // The session accepts nothing more, and archiving again changes nothing.
+        QCOMPARE(send(sid, {message(S("m4"))}).status, 409);
+        const int rows = eventRows(sid);
+        QCOMPARE(h->post(S("/v1/sessions/%1/archive").arg(sid), {}).status, 200);
+        QTest::qWait(200);
+        QCOMPARE(eventRows(sid), rows);
+    }
+
     // ---- fault 4: confirmations against what is pending -----------------------------------
 
     void answersMustMatchAPendingCallExactlyOnce()
@@ -442,6 +482,47 @@ private Q_SLOTS:
         QCOMPARE(eventRows(sid), rows);
     }
 
+    // ---- fault 5: events per request, interrupt drops the queue ----------------------------
+
+    void aRequestCarriesAtMost100Events()
+    {
+        provider.enqueue({QJsonObject{{S("text"), S("slow")}, {S("hang"), true}}, textReply(S("after"))});
+        const QString sid = session(plainAgent, llmVault);
+        QJsonArray tooMany;
+        for (int i = 0; i < 101; ++i)
+            tooMany.append(message(S("m%1").arg(i)));
+        auto r = send(sid, tooMany);
+        QVERIFY2(r.status == 400 && r.body.contains("`events`") && r.body.contains("100"), r.body.constData());
+        QCOMPARE(eventRows(sid), 0);
+        // Initial events at creation follow the same limit.
+        const int sessions = h->rowCount(S("sessions"));
+        auto c = h->post(S("/v1/sessions"), {{S("agent"), plainAgent}, {S("environment_id"), envId}, {S("initial_events"), tooMany}});
+        QVERIFY2(c.status == 400 && c.body.contains("initial_events"), c.body.constData());
+        QCOMPARE(h->rowCount(S("sessions")), sessions);
+
+        // 100 are fine: the first starts a turn (it hangs), 99 queue behind it.
+        tooMany.removeLast();
+        QCOMPARE(send(sid, tooMany).status, 200);
+        QTRY_VERIFY_WITH_TIMEOUT(provider.requests().size() == 1, 10000);
+        // The interrupt jumps the queue and forces the session idle: the queued messages are
+        // consumed without a turn of their own (official semantics).
+        QCOMPARE(send(sid, {QJsonObject{{S("type"), S("user.interrupt")}}}).status, 200);
+        QVERIFY(waitIdles(sid, 1));
+        QTest::qWait(500);
+        QCOMPARE(provider.requests().size(), 1);
+        const QJsonArray evs = events(sid);
+        QCOMPARE(count(evs, S("session.status_running")), 1);
+        for (const QJsonValue &v : evs)
+            if (v.toObject().value(S("type")).toString() == u"user.message")
+                QVERIFY(v.toObject().value(S("processed_at")).isString());
+        QCOMPARE(h->get(S("/v1/sessions/%1").arg(sid)).json().value(S("status")).toString(), S("idle"));
+        // A follow-up message runs normally, and the model sees the dropped ones as history.
+        QCOMPARE(send(sid, {message(S("follow-up"))}).status, 200);
+        QVERIFY(waitIdles(sid, 2));
+        QCOMPARE(provider.requests().size(), 2);
+        const QByteArray second = QJsonDocument(provider.requests()[1].toObject()).toJson();
+        QVERIFY(second.contains("follow-up") && second.contains("m99"));
+    }
 };
 
 QTEST_MAIN(TestApiHardening)

@@ -22,6 +22,18 @@ QString typeName(const QJsonValue &v)
 }
 } // namespace
 
+QString controlCharacterProblem(QStringView s)
+{
+    for (qsizetype i = 0; i < s.size(); ++i) {
+        const char16_t c = s[i].unicode();
+        if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029)
+            return QStringLiteral("must not contain control characters (U+%1 at offset %2)")
+                .arg(QString::number(uint(c), 16).toUpper().rightJustified(4, u'0'))
+                .arg(i);
+    }
+    return {};
+}
+
 JsonFields::JsonFields(QJsonObject object, QString path)
     : m_obj(std::move(object)), m_path(std::move(path))
 {
@@ -64,6 +76,17 @@ const QJsonValue *JsonFields::present(QStringView key, Need need)
 std::optional<QString> JsonFields::string(QStringView key, Need need, int maxLength,
                                           bool allowEmpty)
 {
+    return anyString(key, need, maxLength, allowEmpty, true);
+}
+
+std::optional<QString> JsonFields::text(QStringView key, Need need, int maxLength, bool allowEmpty)
+{
+    return anyString(key, need, maxLength, allowEmpty, false);
+}
+
+std::optional<QString> JsonFields::anyString(QStringView key, Need need, int maxLength,
+                                             bool allowEmpty, bool singleLine)
+{
     const QJsonValue *v = present(key, need);
     if (!v)
         return std::nullopt;
@@ -79,6 +102,12 @@ std::optional<QString> JsonFields::string(QStringView key, Need need, int maxLen
     if (maxLength > 0 && s.size() > maxLength) {
         failAt(key, QStringLiteral("must be at most %1 characters").arg(maxLength));
         return std::nullopt;
+    }
+    if (singleLine) {
+        if (const QString why = controlCharacterProblem(s); !why.isEmpty()) {
+            failAt(key, why);
+            return std::nullopt;
+        }
     }
     return s;
 }
@@ -168,6 +197,10 @@ std::optional<QJsonObject> JsonFields::metadata(QStringView key, bool allowNullV
             failAt(key, QStringLiteral("keys must be 1 to %1 characters").arg(kMetadataMaxKey));
             return std::nullopt;
         }
+        if (const QString why = controlCharacterProblem(it.key()); !why.isEmpty()) {
+            failAt(key, QStringLiteral("keys %1").arg(why));
+            return std::nullopt;
+        }
         if (it->isNull() && allowNullValues)
             continue;
         if (!it->isString()) {
@@ -179,6 +212,10 @@ std::optional<QJsonObject> JsonFields::metadata(QStringView key, bool allowNullV
             fail(QStringLiteral("`%1.%2`: values must be at most %3 characters")
                      .arg(pathOf(key), it.key())
                      .arg(kMetadataMaxValue));
+            return std::nullopt;
+        }
+        if (const QString why = controlCharacterProblem(it->toString()); !why.isEmpty()) {
+            fail(QStringLiteral("`%1.%2`: %3").arg(pathOf(key), it.key(), why));
             return std::nullopt;
         }
     }

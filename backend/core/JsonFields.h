@@ -17,6 +17,15 @@ namespace viv {
 // first problem it meets ("`tools[2].name`: expected a string"), so a controller can read all
 // fields and then check ok() once. Absent and null both read as "not given" (nullopt): the
 // API's params treat `null` as "use the default" / "clear", which callers ask with isNull().
+// The one rule for text that can reach an HTTP header, a log line or a file name (secrets,
+// names, ids, model ids, URLs, metadata): no control characters. Refused are C0 (U+0000–U+001F:
+// NUL, TAB, LF, CR, ESC, …), DEL, C1 (U+0080–U+009F) and the Unicode line/paragraph separators
+// U+2028/U+2029. Empty when `s` is clean, else why not ("must not contain control characters
+// (U+000D at offset 3)"). JsonFields::string() applies it to every field; JsonFields::text() is
+// the opt-out for free text (descriptions, system prompts, message text), which reaches only
+// the model and the stored document.
+QString controlCharacterProblem(QStringView s);
+
 class JsonFields
 {
 public:
@@ -30,8 +39,13 @@ public:
     const QJsonObject &object() const { return m_obj; }
     QString pathOf(QStringView key) const;
 
+    // A single-line string: control characters are refused (controlCharacterProblem).
     std::optional<QString> string(QStringView key, Need need = Optional, int maxLength = 0,
                                   bool allowEmpty = true);
+    // Free text (descriptions, prompts, message text): line breaks and other control
+    // characters allowed. Never use it for a value that reaches a header, a log or a file name.
+    std::optional<QString> text(QStringView key, Need need = Optional, int maxLength = 0,
+                                bool allowEmpty = true);
     std::optional<bool> boolean(QStringView key, Need need = Optional);
     std::optional<qint64> integer(QStringView key, Need need = Optional, qint64 min = INT64_MIN,
                                   qint64 max = INT64_MAX);
@@ -39,7 +53,8 @@ public:
     std::optional<QJsonArray> array(QStringView key, Need need = Optional, int maxItems = 0);
     // A string that must be one of `allowed`.
     std::optional<QString> oneOf(QStringView key, const QStringList &allowed, Need need = Optional);
-    // String-to-string map with the API's limits (16 pairs, 64-char keys, 512-char values).
+    // String-to-string map with the API's limits (16 pairs, 64-char keys, 512-char values);
+    // keys and values are single-line (controlCharacterProblem).
     // With allowNullValues (update patches) a null value means "delete this key".
     std::optional<QJsonObject> metadata(QStringView key, bool allowNullValues = false);
 
@@ -54,6 +69,7 @@ public:
 
 private:
     const QJsonValue *present(QStringView key, Need need);
+    std::optional<QString> anyString(QStringView key, Need need, int maxLength, bool allowEmpty, bool singleLine);
     QJsonObject m_obj;
     QString m_path;
     QString m_error;

@@ -1,6 +1,9 @@
 #include "SseStreamCall.h"
 
+#include "core/JsonFields.h"
+
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 
@@ -22,24 +25,51 @@ QString ModelError::errorType() const
     return QStringLiteral("model_request_failed_error");
 }
 
+namespace {
+
+constexpr int kMaxErrorDetail = 300;
+
+// `s` on one line: control characters become spaces, runs of spaces one.
+QString oneLine(QString s)
+{
+    for (QChar &c : s)
+        if (!controlCharacterProblem(QStringView(&c, 1)).isEmpty())
+            c = u' ';
+    return s.simplified();
+}
+
+} // namespace
+
 ModelError classifyHttpError(int status, const QByteArray &body, int retryAfterMs)
 {
     ModelError e;
     e.httpStatus = status;
     e.retryAfterMs = retryAfterMs;
-    // Both vendors put a message in {"error": {"message": …}}; keep it short and never echo
-    // request headers (the key is only ever in a header).
+    // Only the vendor's parsed error — {"error": {"type": …, "message": …}} in both formats — is
+    // kept, on one line; any other body (an HTML page, a proxy or server that echoes the
+    // request, headers and key included) is never stored. SseStreamCall::finish() then redacts
+    // the request's key from the message and bounds it.
+    QString type;
     QString detail;
     const QJsonDocument doc = QJsonDocument::fromJson(body);
     if (doc.isObject()) {
         const QJsonValue err = doc.object().value(QStringLiteral("error"));
-        detail = err.isObject() ? err.toObject().value(QStringLiteral("message")).toString() : err.toString();
+        if (err.isObject()) {
+            type = err.toObject().value(QStringLiteral("type")).toString();
+            detail = err.toObject().value(QStringLiteral("message")).toString();
+        } else if (err.isString()) {
+            detail = err.toString();
+        }
     }
-    if (detail.isEmpty())
-        detail = QString::fromUtf8(body.left(300)).simplified();
-    e.message = QStringLiteral("the model provider answered HTTP %1%2")
-                    .arg(status)
-                    .arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail.left(500));
+    static const QRegularExpression typeRe(QStringLiteral("^[A-Za-z0-9_.-]{1,64}$"));
+    if (!typeRe.match(type).hasMatch())
+        type.clear();
+    detail = oneLine(detail.left(4 * kMaxErrorDetail));
+    e.message = QStringLiteral("the model provider answered HTTP %1").arg(status);
+    if (!type.isEmpty())
+        e.message += QStringLiteral(" (%1)").arg(type);
+    if (!detail.isEmpty())
+        e.message += QStringLiteral(": ") + detail;
     if (status == 429)
         e.kind = ModelError::Kind::RateLimited;
     else if (status == 529 || status == 503)
@@ -101,6 +131,14 @@ SseStreamCall::SseStreamCall(QNetworkAccessManager &nam, QNetworkRequest request
     request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     // Our own timers cover slow streams; the transfer timeout would cut a long, healthy stream.
     request.setTransferTimeout(0);
+    // The values that carry the key, for redaction of anything the provider says back.
+    for (const QByteArray &h : {QByteArrayLiteral("x-api-key"), QByteArrayLiteral("authorization")}) {
+        QByteArray v = request.rawHeader(h).trimmed();
+        if (v.startsWith("Bearer "))
+            v = v.mid(7).trimmed();
+        if (v.size() >= 4)
+            m_secrets << QString::fromUtf8(v);
+    }
     m_reply = nam.post(request, body);
     connect(m_reply, &QNetworkReply::readyRead, this, &SseStreamCall::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &SseStreamCall::onFinished);
@@ -198,6 +236,15 @@ void SseStreamCall::finish(ModelResult result)
         return;
     auto done = std::move(m_sink.finished);
     cancel();
+    if (auto *error = std::get_if<ModelError>(&result)) {
+        // A provider (or anything between) may quote the request back: never the key, never a
+        // second line, never more than a short sentence into session.error.
+        for (const QString &secret : std::as_const(m_secrets))
+            error->message.replace(secret, QStringLiteral("[redacted]"));
+        error->message = oneLine(error->message);
+        if (error->message.size() > 2 * kMaxErrorDetail)
+            error->message = error->message.left(2 * kMaxErrorDetail - 1) + QChar(0x2026);
+    }
     if (done)
         done(std::move(result));
 }

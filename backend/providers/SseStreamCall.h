@@ -64,6 +64,7 @@ private:
     SseParser m_parser;
     ProviderTimeouts m_timeouts;
     QByteArray m_errorBody;
+    QStringList m_secrets; // the request's key (header values), redacted from error messages
     bool m_done = false;
     bool m_gotBytes = false;
 };

@@ -3,6 +3,7 @@
 #include "Config.h"
 #include "api/SseHub.h"
 #include "core/Ids.h"
+#include "core/JsonFields.h"
 #include "providers/ProviderSetup.h"
 #include "services/EventLog.h"
 #include "services/LlmVault.h"
@@ -628,10 +629,10 @@ void SessionRuntime::measure()
     Q_EMIT m_mgr.turnMeasured(m_sessionId, m_buildNs, tail);
 }
 
-void SessionRuntime::interrupt(const QString &interruptEventId)
+QList<QJsonObject> SessionRuntime::closeTurn(const QString &whileRunning, const QString &beforeRun)
 {
     const Phase phase = m_phase;
-    ++m_generation; // every async answer of the interrupted work is now stale
+    ++m_generation; // every async answer of the stopped work is now stale
     QList<QJsonObject> events;
     if (phase == Phase::Model)
         events.append(spanEnd(false, {}));
@@ -639,8 +640,7 @@ void SessionRuntime::interrupt(const QString &interruptEventId)
         events.append(ev(QStringLiteral("agent.tool_result"),
                          {{QStringLiteral("tool_use_id"), it.key()},
                           {QStringLiteral("is_error"), true},
-                          {QStringLiteral("content"),
-                           QJsonArray{textBlocks(QStringLiteral("Interrupted by the user while running."))}}}));
+                          {QStringLiteral("content"), QJsonArray{textBlocks(whileRunning)}}}));
     cancelInFlight();
     for (const QString &id : std::as_const(m_order)) {
         auto p = m_pending.constFind(id);
@@ -648,22 +648,81 @@ void SessionRuntime::interrupt(const QString &interruptEventId)
             events.append(ev(QStringLiteral("agent.tool_result"),
                              {{QStringLiteral("tool_use_id"), id},
                               {QStringLiteral("is_error"), true},
-                              {QStringLiteral("content"),
-                               QJsonArray{textBlocks(QStringLiteral("Interrupted by the user before it ran."))}}}));
+                              {QStringLiteral("content"), QJsonArray{textBlocks(beforeRun)}}}));
     }
     m_pending.clear();
     m_order.clear();
     m_toRun.clear();
     m_previewIds.clear();
     m_thinkingId.clear();
+    m_lastByteNs = -1;
+    return events;
+}
+
+QStringList SessionRuntime::dropQueue()
+{
+    QStringList ids;
+    for (const QJsonObject &q : std::as_const(m_queue))
+        ids << q.value(kId).toString();
+    m_queue.clear();
+    return ids;
+}
+
+void SessionRuntime::interrupt(const QString &interruptEventId)
+{
+    const Phase phase = m_phase;
+    QList<QJsonObject> events = closeTurn(QStringLiteral("Interrupted by the user while running."),
+                                          QStringLiteral("Interrupted by the user before it ran."));
     if (phase != Phase::Idle)
         events.append(idle(stop(QStringLiteral("end_turn"))));
-    if (!commit(events, phase != Phase::Idle ? QStringLiteral("idle") : QString(), {interruptEventId}))
+    // The interrupt jumps the queue and forces the session idle (official semantics): queued
+    // user.message events are consumed here without a turn of their own. They stay in the log,
+    // and the model sees them as history with the client's next message.
+    QStringList processed = dropQueue();
+    processed.prepend(interruptEventId);
+    if (!commit(events, phase != Phase::Idle ? QStringLiteral("idle") : QString(), processed))
         return;
     m_phase = Phase::Idle;
-    m_lastByteNs = -1;
-    // Queued messages stay queued: the next one starts its own turn.
-    QTimer::singleShot(0, this, &SessionRuntime::pump);
+}
+
+void SessionRuntime::archive()
+{
+    // Everything not consumed yet: the runtime's queue and what the log has that has not reached
+    // the runtime yet (EventLog::appended is delivered queued).
+    QStringList processed = dropQueue();
+    qsizetype messages = processed.size();
+    if (auto pending = m_mgr.log().pending(m_sessionId)) {
+        for (const LoggedEvent &le : std::as_const(*pending)) {
+            const QString id = le.event.value(kId).toString();
+            if (processed.contains(id))
+                continue;
+            processed << id;
+            messages += le.event.value(kType).toString() == u"user.message";
+        }
+    }
+    const Phase phase = m_phase;
+    if (phase == Phase::Idle && processed.isEmpty())
+        return abandon();
+    QList<QJsonObject> events = closeTurn(QStringLiteral("The session was archived while this tool call was running."),
+                                          QStringLiteral("The session was archived before this tool call ran."));
+    QStringList what;
+    if (phase != Phase::Idle && phase != Phase::AwaitingAction)
+        what << QStringLiteral("the running turn was stopped");
+    else if (phase == Phase::AwaitingAction)
+        what << QStringLiteral("the turn waiting for tool answers was ended");
+    if (messages > 0)
+        what << QStringLiteral("%1 queued message(s) were dropped without a turn").arg(messages);
+    if (what.isEmpty())
+        what << QStringLiteral("unconsumed events were dropped");
+    events.append(sessionError(QStringLiteral("unknown_error"),
+                               QStringLiteral("The session was archived: %1. An archived session runs nothing "
+                                              "and accepts no new events.")
+                                   .arg(what.join(QStringLiteral(" and "))),
+                               QStringLiteral("exhausted")));
+    events.append(idle(stop(QStringLiteral("end_turn"))));
+    commit(events, QStringLiteral("idle"), processed);
+    m_phase = Phase::Idle;
+    abandon();
 }
 
 void SessionRuntime::restore()
@@ -756,6 +815,16 @@ RuntimeManager::RuntimeManager(const Config &config, SessionService &sessions, E
     // has reached every subscriber (SSE hub, GUI), so no subscriber sees the agent's answer
     // before the event that caused it.
     connect(&m_log, &EventLog::appended, this, &RuntimeManager::onAppended, Qt::QueuedConnection);
+    // Archive stops work at once (before the archive call answers): the running turn ends like
+    // an interrupt, queued input is dropped with a session.error saying so, nothing runs again.
+    connect(&m_sessions, &SessionService::archived, this, [this](const QString &id) {
+        m_archived.insert(id);
+        SessionRuntime *r = m_runtimes.take(id);
+        if (!r)
+            r = new SessionRuntime(*this, id);
+        r->archive();
+        r->deleteLater();
+    });
     connect(&m_sessions, &SessionService::removed, this, [this](const QString &id) {
         if (SessionRuntime *r = m_runtimes.take(id)) {
             r->abandon();
@@ -806,6 +875,8 @@ void RuntimeManager::onAppended(const QString &sessionId, const QList<LoggedEven
             continue;
         if (type == u"user.define_outcome")
             continue; // outcome evaluation is not part of this loop
+        if (m_archived.contains(sessionId))
+            return; // archived while the announcement was queued: consumed by the archive
         runtime(sessionId)->onUserEvent(e.event);
     }
 }
@@ -970,6 +1041,13 @@ void RuntimeManager::resolveEndpoint(const QJsonObject &session,
     auto finish = [done, model, vaultId](ProviderEndpoint e) {
         if (const EndpointProblem p = endpointProblem(e.baseUrl, e.apiKey); p != EndpointProblem::None)
             return done(ApiError::invalid(endpointProblemMessage(e.kind, p, vaultId)));
+        // A key with a line break would add headers to the model request (stored before keys
+        // were validated, or from the environment): it is never sent.
+        if (!controlCharacterProblem(e.apiKey).isEmpty())
+            return done(ApiError::invalid(QStringLiteral("the model key from %1 contains control characters (a line "
+                                                         "break would smuggle HTTP headers); it was not sent — "
+                                                         "replace the key")
+                                              .arg(e.source)));
         done(std::pair<ProviderEndpoint, QString>(e, model));
     };
     if (vault.isEmpty())

@@ -12,6 +12,7 @@
 #include <QNetworkAccessManager>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 
 #include <memory>
@@ -53,6 +54,11 @@ public:
     void restore();
     // Cancels everything in flight without writing (session deleted, shutdown).
     void abandon();
+    // The session was archived: ends the running turn like an interrupt, drops every queued or
+    // unconsumed user event, and records why (session.error unknown_error, retry_status
+    // exhausted, then session.status_idle end_turn); then abandons. Writes nothing when the
+    // session was idle with nothing queued.
+    void archive();
 
 private:
     enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction };
@@ -81,6 +87,10 @@ private:
     QStringList unresolved() const; // pending action ids still unanswered, in call order
     void endTurn(const QJsonObject &stopReason, QList<QJsonObject> extra = {}, const ModelUsage &usage = {});
     void interrupt(const QString &interruptEventId);
+    // Stops the turn's work (model call, tools, backoff) and returns the events that close it:
+    // the open span's end and an error result (`whileRunning` / `beforeRun`) for each unfinished call.
+    QList<QJsonObject> closeTurn(const QString &whileRunning, const QString &beforeRun);
+    QStringList dropQueue(); // ids of the queued user.message events, now forgotten
     void measure();
     bool commit(QList<QJsonObject> events, const QString &status = {}, QStringList processed = {},
                 const ModelUsage &usage = {});
@@ -187,6 +197,7 @@ private:
     std::unique_ptr<ModelProvider> m_openai;
     std::unique_ptr<ToolExecutor> m_tools;
     QHash<QString, SessionRuntime *> m_runtimes;
+    QSet<QString> m_archived; // sessions archived while this process runs
 };
 
 } // namespace viv

@@ -349,7 +349,7 @@ Result<QJsonObject> normCustomTool(JsonFields &t, const QString &path)
 {
     t.allowOnly({u"type", u"name", u"description", u"input_schema"});
     const auto name = t.string(u"name", JsonFields::Required, kMaxToolName, false);
-    const auto description = t.string(u"description", JsonFields::Required);
+    const auto description = t.text(u"description", JsonFields::Required);
     const auto schema = t.object(u"input_schema", JsonFields::Required);
     if (!t.ok())
         return t.error();
@@ -521,6 +521,8 @@ Result<QJsonObject> AgentService::normalizeModel(const QJsonValue &model, const 
             return badAt(u"model"_s, u"must not be empty"_s);
         if (id.size() > kMaxModelIdLength)
             return badAt(u"model"_s, u"must be at most %1 characters"_s.arg(kMaxModelIdLength));
+        if (const QString why = controlCharacterProblem(id); !why.isEmpty())
+            return badAt(u"model"_s, why);
         return QJsonObject{{u"id"_s, id}, {u"effort"_s, defaultEffort}, {u"speed"_s, u"standard"_s}};
     }
     if (!model.isObject())
@@ -985,8 +987,8 @@ Result<QJsonObject> AgentService::create(const QJsonObject &params)
     const auto name = f.string(u"name", JsonFields::Required, kMaxNameLength, false);
     if (absent(f.raw(u"model")))
         f.failAt(u"model", u"field required"_s);
-    const auto description = f.string(u"description", JsonFields::Optional, kMaxDescriptionLength);
-    const auto system = f.string(u"system", JsonFields::Optional, kMaxSystemLength);
+    const auto description = f.text(u"description", JsonFields::Optional, kMaxDescriptionLength);
+    const auto system = f.text(u"system", JsonFields::Optional, kMaxSystemLength);
     const auto metadata = f.metadata(u"metadata");
     if (!f.ok())
         return f.error();
@@ -1085,8 +1087,8 @@ Result<QJsonObject> AgentService::update(const QString &id, const QJsonObject &p
     if (f.isNull(u"model"))
         f.failAt(u"model", u"cannot be cleared"_s);
     const auto name = f.string(u"name", JsonFields::Optional, kMaxNameLength, false);
-    const auto description = f.string(u"description", JsonFields::Optional, kMaxDescriptionLength);
-    const auto system = f.string(u"system", JsonFields::Optional, kMaxSystemLength);
+    const auto description = f.text(u"description", JsonFields::Optional, kMaxDescriptionLength);
+    const auto system = f.text(u"system", JsonFields::Optional, kMaxSystemLength);
     const auto metadata = f.metadata(u"metadata", true);
     if (!f.ok())
         return f.error();

@@ -202,7 +202,7 @@ Result<QJsonObject> EnvironmentService::create(const QJsonObject &params)
     JsonFields f(params);
     f.allowOnly({u"name", u"config", u"description", u"metadata", u"scope"});
     const auto name = f.string(u"name", JsonFields::Required, 256, false);
-    const auto description = f.string(u"description", JsonFields::Optional, 2048);
+    const auto description = f.text(u"description", JsonFields::Optional, 2048);
     const auto metadata = f.metadata(u"metadata");
     const auto scope = f.oneOf(u"scope", {QStringLiteral("organization"), QStringLiteral("account")});
     if (!f.ok())
@@ -242,7 +242,7 @@ Result<QJsonObject> EnvironmentService::update(const QString &id, const QJsonObj
     JsonFields f(params);
     f.allowOnly({u"name", u"config", u"description", u"metadata", u"scope"});
     const auto name = f.string(u"name", JsonFields::Optional, 256, false);
-    const auto description = f.string(u"description", JsonFields::Optional, 2048);
+    const auto description = f.text(u"description", JsonFields::Optional, 2048);
     const auto metadata = f.metadata(u"metadata", true);
     const auto scope = f.oneOf(u"scope", {QStringLiteral("organization"), QStringLiteral("account")});
     if (!f.ok())

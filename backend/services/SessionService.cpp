@@ -1,5 +1,6 @@
 #include "SessionService.h"
 
+#include "PendingAnswers.h"
 #include "SessionHardTtl.h"
 
 #include "FileService.h"
@@ -125,7 +126,7 @@ Result<QJsonObject> validateSource(const QJsonValue &v, const QString &path, boo
         return f.error();
     if (*type == u"base64") {
         f.allowOnly({u"type", u"data", u"media_type"});
-        const auto data = f.string(u"data", JsonFields::Required, 0, false);
+        const auto data = f.text(u"data", JsonFields::Required, 0, false);
         const auto media = f.string(u"media_type", JsonFields::Required, 255, false);
         if (!f.ok())
             return f.error();
@@ -141,7 +142,7 @@ Result<QJsonObject> validateSource(const QJsonValue &v, const QString &path, boo
             return ApiError::invalid(at(f.pathOf(u"media_type"), QStringLiteral("is not a MIME type")));
     } else if (*type == u"text") {
         f.allowOnly({u"type", u"data", u"media_type"});
-        f.string(u"data", JsonFields::Required);
+        f.text(u"data", JsonFields::Required);
         f.oneOf(u"media_type", {QStringLiteral("text/plain")}, JsonFields::Required);
     } else if (*type == u"url") {
         f.allowOnly({u"type", u"url"});
@@ -170,7 +171,7 @@ Result<QJsonObject> validateBlock(const QJsonValue &v, const QString &path, cons
         return f.error();
     if (*type == u"text") {
         f.allowOnly({u"type", u"text"});
-        f.string(u"text", JsonFields::Required, 0, false);
+        f.text(u"text", JsonFields::Required, 0, false);
     } else if (*type == u"image") {
         f.allowOnly({u"type", u"source"});
         f.object(u"source", JsonFields::Required);
@@ -181,8 +182,8 @@ Result<QJsonObject> validateBlock(const QJsonValue &v, const QString &path, cons
     } else if (*type == u"document") {
         f.allowOnly({u"type", u"source", u"context", u"title"});
         f.object(u"source", JsonFields::Required);
-        f.string(u"context");
-        f.string(u"title", JsonFields::Optional, 500);
+        f.text(u"context");
+        f.text(u"title", JsonFields::Optional, 500);
         if (f.ok()) {
             if (auto s = validateSource(f.raw(u"source"), f.pathOf(u"source"), false); !s)
                 return s.error();
@@ -191,8 +192,8 @@ Result<QJsonObject> validateBlock(const QJsonValue &v, const QString &path, cons
         f.allowOnly({u"type"});
     } else if (*type == u"search_result") {
         f.allowOnly({u"type", u"source", u"title", u"content", u"citations"});
-        f.string(u"source", JsonFields::Required, 0, false);
-        f.string(u"title", JsonFields::Required);
+        f.text(u"source", JsonFields::Required, 0, false);
+        f.text(u"title", JsonFields::Required);
         const auto content = f.array(u"content", JsonFields::Required);
         const auto citations = f.object(u"citations", JsonFields::Required);
         if (f.ok()) {
@@ -304,7 +305,7 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
         const auto toolUse = f.string(u"tool_use_id", JsonFields::Required, 0, false);
         const auto result = f.oneOf(u"result", {QStringLiteral("allow"), QStringLiteral("deny")},
                                     JsonFields::Required);
-        const auto deny = f.string(u"deny_message", JsonFields::Optional, 10000);
+        const auto deny = f.text(u"deny_message", JsonFields::Optional, 10000);
         if (!f.ok())
             return f.error();
         if (deny && *result != u"deny")
@@ -337,7 +338,7 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
         // processed on receipt: EventLog stamps processed_at
     } else if (*type == u"user.define_outcome") {
         f.allowOnly({u"type", u"description", u"rubric", u"max_iterations"});
-        const auto description = f.string(u"description", JsonFields::Required, 0, false);
+        const auto description = f.text(u"description", JsonFields::Required, 0, false);
         const auto rubric = f.object(u"rubric", JsonFields::Required);
         const auto maxIter = f.integer(u"max_iterations", JsonFields::Optional, 1, kMaxIterations);
         if (!f.ok())
@@ -347,7 +348,7 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
                                    JsonFields::Required);
         if (r.ok() && *rtype == u"text") {
             r.allowOnly({u"type", u"content"});
-            r.string(u"content", JsonFields::Required, kMaxRubricChars, false);
+            r.text(u"content", JsonFields::Required, kMaxRubricChars, false);
         } else if (r.ok()) {
             r.allowOnly({u"type", u"file_id"});
             const auto fileId = r.string(u"file_id", JsonFields::Required, 0, false);
@@ -801,7 +802,7 @@ Result<QJsonObject> SessionService::applyOverrides(QJsonObject snapshot, const Q
         snapshot.insert(QStringLiteral("model"), m);
     }
     if (f.has(u"system")) {
-        const auto system = f.string(u"system", JsonFields::Optional, kMaxSystem);
+        const auto system = f.text(u"system", JsonFields::Optional, kMaxSystem);
         if (!f.ok())
             return f.error();
         snapshot.insert(QStringLiteral("system"), system ? QJsonValue(*system) : QJsonValue(QJsonValue::Null));
@@ -1389,7 +1390,8 @@ Result<QJsonObject> SessionService::archiveNow(const QString &id)
         if (auto s = m_resources.update(rid, {{QStringLiteral("doc"), serializeDoc(*r)}}); !s)
             return s.error();
     }
-    if (doc.value(kArchivedAt).isNull()) {
+    const bool newlyArchived = doc.value(kArchivedAt).isNull();
+    if (newlyArchived) {
         doc.insert(kArchivedAt, now);
         doc.insert(kUpdatedAt, now);
         if (auto s = storeSession(doc, false); !s)
@@ -1397,7 +1399,9 @@ Result<QJsonObject> SessionService::archiveNow(const QString &id)
     }
     if (!tx.commit())
         return ApiError::internal(QStringLiteral("archiving session %1 failed to commit").arg(id));
-    auto out = present(doc);
+    if (newlyArchived)
+        Q_EMIT archived(id); // the runtime records the stop before the answer (and `changed`)
+    auto out = present(loadDoc(id).value_or(doc));
     if (out)
         Q_EMIT changed(id, *out);
     return out;
@@ -1677,7 +1681,7 @@ Result<QJsonObject> SessionService::sendEvents(const QString &sessionId, const Q
         return ApiError::notFound(QStringLiteral("session %1 not found").arg(sessionId));
     JsonFields f(params);
     f.allowOnly({u"events"});
-    const auto events = f.array(u"events", JsonFields::Required);
+    const auto events = f.array(u"events", JsonFields::Required, kMaxEventsPerRequest);
     if (!f.ok())
         return f.error();
     if (events->isEmpty())
@@ -1689,6 +1693,9 @@ Result<QJsonObject> SessionService::sendEvents(const QString &sessionId, const Q
         return ApiError::conflict(QStringLiteral("session %1 is archived; it accepts no new events").arg(sessionId));
     if (session->value(kStatus).toString() == u"terminated")
         return ApiError::conflict(QStringLiteral("session %1 is terminated; it accepts no new events").arg(sessionId));
+    // Each pending tool call takes exactly one answer (services/PendingAnswers.h).
+    if (auto answers = checkAnswers(m_log, sessionId, *validated, QStringLiteral("events")); !answers)
+        return answers.error();
     auto stored = m_log.append(sessionId, *validated);
     if (!stored)
         return stored.error();

@@ -50,6 +50,10 @@ public:
                    VaultService &vaults, FileService &files, SecretStore &secrets,
                    QObject *parent = nullptr);
 
+    // Events one `POST /v1/sessions/{id}/events` may carry (README "Limits"); more is a 400
+    // naming `events`, nothing written.
+    static constexpr int kMaxEventsPerRequest = 100;
+
     // The API's create: repository tokens go to the keychain first (asynchronous).
     void create(const QJsonObject &params, Callback<QJsonObject> done);
     // Synchronous create for in-process callers (GUI, tests): refuses `authorization_token`
@@ -130,6 +134,8 @@ public:
 Q_SIGNALS:
     void changed(const QString &id, const QJsonObject &session);
     void removed(const QString &id);
+    // Emitted once, right after the archive committed (the runtime stops the session's work).
+    void archived(const QString &id);
 
 private:
     Result<QJsonObject> resolveAgent(const QJsonValue &agent);

@@ -1020,7 +1020,8 @@ private Q_SLOTS:
     void toolAnswersMustReferenceTheAgentsCalls()
     {
         const QString sid = createSession().value(S("id")).toString();
-        const QString toolUse = appendAgentEvent(sid, QJsonObject{{S("type"), S("agent.tool_use")}, {S("name"), S("bash")}, {S("input"), QJsonObject{}}});
+        // A call that asks for confirmation (the runtime writes evaluated_permission "ask").
+        const QString toolUse = appendAgentEvent(sid, QJsonObject{{S("type"), S("agent.tool_use")}, {S("name"), S("bash")}, {S("input"), QJsonObject{}}, {S("evaluated_permission"), S("ask")}});
         const QString customUse = appendAgentEvent(sid, QJsonObject{{S("type"), S("agent.custom_tool_use")}, {S("name"), S("lookup")}, {S("input"), QJsonObject{}}});
         QVERIFY(!toolUse.isEmpty() && !customUse.isEmpty());
         auto ok = send(sid, QJsonArray{QJsonObject{{S("type"), S("user.tool_confirmation")}, {S("tool_use_id"), toolUse}, {S("result"), S("deny")}, {S("deny_message"), S("no")}},

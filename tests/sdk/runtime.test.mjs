@@ -389,7 +389,7 @@ describe('queue, interrupt, usage', () => {
         assert.deepEqual(events.filter((e) => e.type === 'agent.message').map((e) => e.content[0].text), ['one', 'two', 'three']);
     });
 
-    test('interrupt during a slow stream: back to idle within 2 s; queued messages stay queued', async () => {
+    test('interrupt during a slow stream: back to idle within 2 s; queued messages are dropped', async () => {
         provider.reset();
         provider.enqueue({ text: 'a very slow answer that never finishes', hang: true }, { text: 'after the interrupt' });
         const { session } = await newSession();
@@ -406,9 +406,15 @@ describe('queue, interrupt, usage', () => {
         assert.ok(!events.slice(0, idleIdx).some((e) => e.type === 'agent.message'), 'no half message is persisted');
         assert.ok(events.slice(0, idleIdx).some((e) => e.type === 'span.model_request_end'), 'the span is closed');
         assert.equal(provider.requests[0].closedEarly, true, 'the HTTP request to the provider was aborted');
-        // The queued message is then processed on its own turn.
+        // The interrupt forces the session idle: the queued message is consumed without a turn of
+        // its own (official semantics) and reaches the model as history with the next message.
+        await sleep(300);
+        assert.equal(provider.requests.length, 1, 'no turn for the queued message');
+        assert.ok(events.find((e) => e.type === 'user.message' && e.content[0].text === 'queued one').processed_at, 'consumed');
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('next')] });
         events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
-        assert.equal(lastUserText(provider.requests[1]), 'queued one');
+        assert.equal(lastUserText(provider.requests[1]), 'next');
+        assert.ok(JSON.stringify(provider.requests[1].body.messages).includes('queued one'), 'the dropped message is history');
         assert.equal(events.filter((e) => e.type === 'agent.message').at(-1).content[0].text, 'after the interrupt');
     });
 
@@ -426,8 +432,11 @@ describe('queue, interrupt, usage', () => {
         assert.equal(result.tool_use_id, use.id);
         assert.equal(result.is_error, true);
         assert.match(result.content[0].text, /Interrupted by the user before it ran/);
-        // A late confirmation changes nothing; the next message works and its history is valid.
-        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'allow' }] });
+        // A late confirmation is refused (409: the call is no longer pending) and changes nothing;
+        // the next message works and its history is valid.
+        await assert.rejects(
+            srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'allow' }] }),
+            (err) => err.status === 409 && /not pending/.test(err.error.error.message));
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('go on')] });
         events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 3);
         assert.equal(events.filter((e) => e.type === 'agent.tool_result').length, 1, 'the interrupted call never ran');

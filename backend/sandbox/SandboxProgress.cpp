@@ -132,6 +132,10 @@ QJsonObject SandboxProgress::compute(const QString &sessionId, Wait &wait) const
 {
     QJsonObject p{{kPercent, -1}};
     const GuestImage &image = m_sandboxes.image();
+    // A build it waited for has just failed: its failure follows (finish()), nothing between.
+    if ((wait.lastStage == u"image" && image.state() == GuestImage::State::Failed)
+        || (wait.lastStage == u"layer" && wait.layerState == EnvironmentLayers::State::Failed))
+        return wait.shown;
     if (image.state() == GuestImage::State::Building) {
         wait.lastStage = QStringLiteral("image");
         p.insert(kPhase, QStringLiteral("image"));
@@ -160,12 +164,11 @@ QJsonObject SandboxProgress::compute(const QString &sessionId, Wait &wait) const
         wait.lastStage = QStringLiteral("vm");
         p.insert(kPhase, QStringLiteral("vm"));
         p.insert(kVm, QStringLiteral("booting"));
-        // Known once its boot started: under KVM while `auto` is undecided, it is a trial.
-        const QString accel = vm->accelerator.isEmpty()
-                                  ? (m_sandboxes.acceleration().useKvm() ? QStringLiteral("kvm") : QStringLiteral("tcg"))
-                                  : vm->accelerator;
-        p.insert(kAccelerator, accel);
-        p.insert(kTryingKvm, accel == u"kvm" && m_sandboxes.acceleration().deciding());
+        // The decision of this start: VMs boot under KVM while `auto` is undecided (a trial;
+        // when it fails they boot again under TCG, Acceleration.h).
+        const Acceleration &accel = m_sandboxes.acceleration();
+        p.insert(kAccelerator, accel.useKvm() ? QStringLiteral("kvm") : QStringLiteral("tcg"));
+        p.insert(kTryingKvm, accel.deciding());
         return p;
     }
     p.insert(kPhase, QStringLiteral("preparing"));

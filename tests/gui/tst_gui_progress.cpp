@@ -7,6 +7,9 @@
 //    the transcript;
 //  - an environment whose apt package does not exist: the panel shows the package layer being
 //    installed, then the failure with what to do next (Open Environments … build log).
+// With VIVARIUM_TEST_PROGRESS=image-failure (a ctest entry of its own, no VM) the image recipe
+// is one that reports progress and then fails: the failure names the image build log and says
+// that the next tool call builds it again, and the tool call's result is the error.
 #include "GuiHarness.h"
 #include "SandboxProgressPanel.h"
 #include "ScriptedProvider.h"
@@ -35,6 +38,11 @@ struct Shown
     QString sandboxTab; // the Sandbox tab's text while it has no VM
 };
 
+bool imageFailureMode()
+{
+    return qEnvironmentVariable("VIVARIUM_TEST_PROGRESS") == u"image-failure";
+}
+
 } // namespace
 
 class TestGuiProgress : public QObject
@@ -53,6 +61,17 @@ private Q_SLOTS:
         QVERIFY(imageDir.isValid());
         qputenv("VIVARIUM_IMAGE_DIR", imageDir.path().toUtf8());
         qputenv("VIVARIUM_WARM_POOL", "0");
+        if (imageFailureMode()) {
+            // A recipe whose build reports two steps, then fails as a broken mirror would.
+            QVERIFY(recipeDir.isValid());
+            QFile script(recipeDir.filePath(QStringLiteral("build-image.sh")));
+            QVERIFY(script.open(QIODevice::WriteOnly));
+            script.write("#!/bin/bash\necho 'PROGRESS 3 downloading the cloud kernel'\nsleep 0.5\n"
+                         "echo 'PROGRESS 9 building the initramfs'\nsleep 0.5\n"
+                         "echo 'E: the test recipe stops here'\nexit 3\n");
+            script.close();
+            qputenv("VIVARIUM_GUEST_RECIPE_DIR", recipeDir.path().toUtf8());
+        }
         QVERIFY2(provider.start(), "the scripted provider did not start");
         h = std::make_unique<GuiHarness>(provider.url);
         QVERIFY(h->waitReady());
@@ -65,6 +84,8 @@ private Q_SLOTS:
 
     void firstToolCallWaitsForTheImageBuild()
     {
+        if (imageFailureMode())
+            QSKIP("image-failure mode");
         const QString env = h->createEnvironment(QStringLiteral("progress")).value(QStringLiteral("id")).toString();
         QVERIFY(!env.isEmpty());
         QVERIFY(provider.enqueue({toolReply(QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("echo waited-$((6*7))")}}),
@@ -115,6 +136,8 @@ private Q_SLOTS:
 
     void packageLayerFailureSaysWhatToDo()
     {
+        if (imageFailureMode())
+            QSKIP("image-failure mode");
         auto env = h->run<QJsonObject>([](Backend &b) {
             return b.environments().create(QJsonObject{
                 {QStringLiteral("name"), QStringLiteral("broken-packages")},
@@ -154,6 +177,51 @@ private Q_SLOTS:
         // Dismiss hides the failure.
         QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("sandboxProgressDismiss")), Qt::LeftButton);
         QVERIFY(!view->sandboxProgress()->isVisible());
+    }
+
+    void imageBuildFailureSaysWhatToDo()
+    {
+        if (!imageFailureMode())
+            QSKIP("runs with VIVARIUM_TEST_PROGRESS=image-failure (tst_gui_progress_image_failure)");
+        const QString env = h->createEnvironment(QStringLiteral("image-failure")).value(QStringLiteral("id")).toString();
+        QVERIFY(!env.isEmpty());
+        QVERIFY(provider.enqueue({toolReply(QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("echo never")}}),
+                                  textReply(QStringLiteral("No sandbox today."))}));
+        auto view = openNewSession(env);
+        QList<Shown> shown;
+        record(*view, shown);
+        send(*view, QStringLiteral("run something"));
+
+        int row = -1;
+        QTRY_VERIFY_WITH_TIMEOUT((row = toolRow(*view)) >= 0
+                                     && view->model()->index(row).data(TranscriptModel::HasResultRole).toBool(),
+                                 60000);
+        const QString output = view->model()->index(row).data(TranscriptModel::OutputRole).toString();
+        QVERIFY2(output.contains(QStringLiteral("building the guest image failed (exit 3)")), qPrintable(output));
+        // The build's two steps were shown, then the failure with the log and the retry.
+        QStringList texts;
+        for (const Shown &s : std::as_const(shown))
+            texts << s.text;
+        QVERIFY2(texts.contains(QStringLiteral("Building the sandbox image: 3% downloading the cloud kernel")), qPrintable(texts.join(u'|')));
+        QVERIFY2(texts.contains(QStringLiteral("Building the sandbox image: 9% building the initramfs")), qPrintable(texts.join(u'|')));
+        QCOMPARE(shown.constLast().phase, QStringLiteral("failed"));
+        QCOMPARE(shown.at(shown.size() - 2).phase, QStringLiteral("image")); // straight from the build to its failure
+        auto *text = view->findChild<QLabel *>(QStringLiteral("sandboxProgressText"));
+        auto *hint = view->findChild<QLabel *>(QStringLiteral("sandboxProgressHint"));
+        QVERIFY(text->isVisible() && hint->isVisible());
+        QVERIFY2(text->text().startsWith(QStringLiteral("The sandbox could not be prepared: ")), qPrintable(text->text()));
+        QVERIFY2(text->text().contains(QStringLiteral("building the guest image failed (exit 3)")), qPrintable(text->text()));
+        QVERIFY2(hint->text().startsWith(QStringLiteral("See the image build log (") + imageDir.path())
+                     && hint->text().endsWith(QStringLiteral(".log); the next tool call builds the image again.")),
+                 qPrintable(hint->text()));
+        // The session goes on (the model got the error as the tool's result).
+        QTRY_VERIFY_WITH_TIMEOUT(rowWithBody(*view, QStringLiteral("No sandbox today.")) >= 0, 30000);
+        // A session opened now is shown the failure too (read from the backend, not a signal).
+        SessionView other(h->bridge);
+        other.resize(900, 700);
+        other.show();
+        other.openSession(view->sessionId());
+        QTRY_VERIFY_WITH_TIMEOUT(other.findChild<QLabel *>(QStringLiteral("sandboxProgressText"))->text() == text->text(), 10000);
     }
 
 private:
@@ -219,6 +287,7 @@ private:
     }
 
     QTemporaryDir imageDir;
+    QTemporaryDir recipeDir;
     ScriptedProvider provider;
     std::unique_ptr<GuiHarness> h;
 };

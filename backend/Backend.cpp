@@ -24,6 +24,7 @@
 // [sandbox-include]
 #include "api/SandboxesController.h"
 #include "sandbox/SandboxManager.h"
+#include "sandbox/SandboxProgress.h"
 #include "sandbox/SandboxTemplates.h"
 #include "sandbox/EnvironmentLayers.h"
 #include "sandbox/SandboxToolExecutor.h"
@@ -144,6 +145,9 @@ Status Backend::openServices()
                                               *resources, tools);
         setup->setVaults(m_vaults);
         tools->setSetup(setup);
+        m_sandboxProgress = new SandboxProgress(*m_sandboxes, layers, tools);
+        setup->setProgress(m_sandboxProgress);
+        tools->setProgress(m_sandboxProgress);
         auto *ttl = new SessionTtl(*m_sessions, *m_runtime, *tools,
                                    [envs](const QString &id) {
                                        auto r = envs->retrieve(id);

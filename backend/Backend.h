@@ -25,6 +25,7 @@ class FileService;
 class RuntimeManager;
 class SandboxManager;
 class EnvironmentLayers;
+class SandboxProgress;
 class SandboxTemplates;
 
 // The composition root of the backend: owns the store, the keychain wrapper, the services
@@ -81,6 +82,8 @@ public:
     SandboxManager &sandboxes() { return *m_sandboxes; }
     // Environment package layers; nullptr when VIVARIUM_SANDBOX_TOOLS=0.
     EnvironmentLayers *layers() { return m_layers; }
+    // What sessions' waiting tool calls are blocked on; nullptr when VIVARIUM_SANDBOX_TOOLS=0.
+    SandboxProgress *sandboxProgress() { return m_sandboxProgress; }
 
 private:
     Status openServices();
@@ -99,6 +102,7 @@ private:
     RuntimeManager *m_runtime = nullptr;
     SandboxManager *m_sandboxes = nullptr;
     EnvironmentLayers *m_layers = nullptr;
+    SandboxProgress *m_sandboxProgress = nullptr;
     std::unique_ptr<SandboxTemplates> m_templates;
     QNetworkAccessManager *m_probeNam = nullptr; // "Test connection" requests
 };

@@ -871,6 +871,81 @@ Details: %1</translation>
     </message>
 </context>
 <context>
+    <name>viv::SandboxProgressPanel</name>
+    <message>
+        <source>Dismiss</source>
+        <translation>Schließen</translation>
+    </message>
+    <message>
+        <source>Building the sandbox image: %1% %2</source>
+        <translation>Das Sandbox-Image wird gebaut: %1 % %2</translation>
+    </message>
+    <message>
+        <source>Building the sandbox image: %1</source>
+        <translation>Das Sandbox-Image wird gebaut: %1</translation>
+    </message>
+    <message>
+        <source>Installing the environment&apos;s packages (see log)</source>
+        <translation>Die Pakete der Umgebung werden installiert (siehe Protokoll)</translation>
+    </message>
+    <message>
+        <source>Installing the environment&apos;s packages (see log): %1</source>
+        <translation>Die Pakete der Umgebung werden installiert (siehe Protokoll): %1</translation>
+    </message>
+    <message>
+        <source>Restoring the sandbox from disk</source>
+        <translation>Die Sandbox wird von der Festplatte wiederhergestellt</translation>
+    </message>
+    <message>
+        <source>Resuming the sandbox VM</source>
+        <translation>Die Sandbox-VM wird fortgesetzt</translation>
+    </message>
+    <message>
+        <source>Booting the sandbox VM (trying KVM…)</source>
+        <translation>Die Sandbox-VM startet (KVM wird versucht …)</translation>
+    </message>
+    <message>
+        <source>Booting the sandbox VM (software emulation, slower)</source>
+        <translation>Die Sandbox-VM startet (Software-Emulation, langsamer)</translation>
+    </message>
+    <message>
+        <source>Booting the sandbox VM</source>
+        <translation>Die Sandbox-VM startet</translation>
+    </message>
+    <message>
+        <source>Preparing the sandbox…</source>
+        <translation>Die Sandbox wird vorbereitet …</translation>
+    </message>
+    <message>
+        <source>The sandbox could not be prepared: %1</source>
+        <translation>Die Sandbox konnte nicht vorbereitet werden: %1</translation>
+    </message>
+    <message>
+        <source>Open Environments to see the package build log, fix the packages and rebuild the layer, then start a new session.</source>
+        <translation>Öffnen Sie „Umgebungen“, um das Build-Protokoll der Pakete zu sehen, korrigieren Sie die Pakete und bauen Sie die Schicht neu; starten Sie dann eine neue Sitzung.</translation>
+    </message>
+    <message>
+        <source>See the image build log; the next tool call builds the image again.</source>
+        <translation>Siehe das Build-Protokoll des Images; der nächste Werkzeugaufruf baut das Image erneut.</translation>
+    </message>
+    <message>
+        <source>See the image build log (%1); the next tool call builds the image again.</source>
+        <translation>Siehe das Build-Protokoll des Images (%1); der nächste Werkzeugaufruf baut das Image erneut.</translation>
+    </message>
+    <message>
+        <source>Check that libvirtd is running (installer/setup.sh starts it); the next tool call tries again.</source>
+        <translation>Prüfen Sie, ob libvirtd läuft (installer/setup.sh startet ihn); der nächste Werkzeugaufruf versucht es erneut.</translation>
+    </message>
+    <message>
+        <source>The image is built once; later sessions start in seconds.</source>
+        <translation>Das Image wird einmal gebaut; spätere Sitzungen starten in Sekunden.</translation>
+    </message>
+    <message>
+        <source>Log: %1</source>
+        <translation>Protokoll: %1</translation>
+    </message>
+</context>
+<context>
     <name>viv::SandboxView</name>
     <message>
         <source>Pause</source>
@@ -1233,6 +1308,22 @@ Details: %1</translation>
         <source>%1, started %2</source>
         <translation>%1, gestartet %2</translation>
     </message>
+    <message>
+        <source>VMs run under KVM (hardware virtualisation).</source>
+        <translation>VMs laufen unter KVM (Hardware-Virtualisierung).</translation>
+    </message>
+    <message>
+        <source>VMs run under TCG (software emulation: slower).</source>
+        <translation>VMs laufen unter TCG (Software-Emulation: langsamer).</translation>
+    </message>
+    <message>
+        <source>KVM is being tried: the first VM boot decides between KVM and TCG.</source>
+        <translation>KVM wird versucht: der erste VM-Start entscheidet zwischen KVM und TCG.</translation>
+    </message>
+    <message>
+        <source>Set in Settings → General (or VIVARIUM_SANDBOX_ACCEL).</source>
+        <translation>Einstellbar unter Einstellungen → Allgemein (oder VIVARIUM_SANDBOX_ACCEL).</translation>
+    </message>
 </context>
 <context>
     <name>viv::ScriptsDialog</name>
@@ -1379,6 +1470,14 @@ Details: %1</translation>
         <source>Sandbox</source>
         <translation>Sandbox</translation>
     </message>
+    <message>
+        <source>Preparing… %1</source>
+        <translation>Wird vorbereitet … %1</translation>
+    </message>
+    <message>
+        <source>No sandbox yet — it starts with the session&apos;s first tool call.</source>
+        <translation>Noch keine Sandbox — sie startet mit dem ersten Werkzeugaufruf der Sitzung.</translation>
+    </message>
 </context>
 <context>
     <name>viv::SessionsPage</name>
@@ -1502,10 +1601,6 @@ Details: %1</translation>
         <translation>API-Port:</translation>
     </message>
     <message>
-        <source>The API port applies at the next start (unless --listen is given).</source>
-        <translation>Der API-Port gilt ab dem nächsten Start (außer wenn --listen angegeben ist).</translation>
-    </message>
-    <message>
         <source>General</source>
         <translation>Allgemein</translation>
     </message>
@@ -1520,6 +1615,30 @@ Details: %1</translation>
     <message>
         <source>Model providers</source>
         <translation>Modellanbieter</translation>
+    </message>
+    <message>
+        <source>Automatic (KVM when a VM really runs under it, else TCG)</source>
+        <translation>Automatisch (KVM, wenn eine VM wirklich darunter läuft, sonst TCG)</translation>
+    </message>
+    <message>
+        <source>KVM (hardware virtualisation)</source>
+        <translation>KVM (Hardware-Virtualisierung)</translation>
+    </message>
+    <message>
+        <source>TCG (software emulation: slower, works everywhere)</source>
+        <translation>TCG (Software-Emulation: langsamer, funktioniert überall)</translation>
+    </message>
+    <message>
+        <source>Now: %1 — %2</source>
+        <translation>Jetzt: %1 — %2</translation>
+    </message>
+    <message>
+        <source>VM acceleration:</source>
+        <translation>VM-Beschleunigung:</translation>
+    </message>
+    <message>
+        <source>The API port (unless --listen is given) and the VM acceleration (unless VIVARIUM_SANDBOX_ACCEL is set) apply at the next start.</source>
+        <translation>Der API-Port (außer wenn --listen angegeben ist) und die VM-Beschleunigung (außer wenn VIVARIUM_SANDBOX_ACCEL gesetzt ist) gelten ab dem nächsten Start.</translation>
     </message>
 </context>
 <context>

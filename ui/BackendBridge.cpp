@@ -3,6 +3,7 @@
 #include "Backend.h"
 #include "runtime/Runtime.h"
 #include "sandbox/SandboxManager.h"
+#include "sandbox/SandboxProgress.h"
 #include "secrets/SecretStore.h"
 #include "services/AgentService.h"
 #include "services/EnvironmentService.h"
@@ -123,6 +124,8 @@ void BackendBridge::wireSignals(Backend *backend)
                 [this](const QString &hash, EnvironmentLayers::State state, const QString &text) {
                     Q_EMIT environmentLayerChanged(hash, environmentLayerStateName(state), text);
                 });
+    if (SandboxProgress *progress = backend->sandboxProgress())
+        connect(progress, &SandboxProgress::changed, this, &BackendBridge::sandboxProgressChanged);
 }
 
 QString BackendBridge::guestImageStateName(GuestImage::State state)

@@ -135,6 +135,10 @@ Q_SIGNALS:
     // the layer (EnvironmentLayers::Status::hash), `state` is one of "none", "building",
     // "ready", "failed"; `text` is the build's progress or the failure's message.
     void environmentLayerChanged(const QString &hash, const QString &state, const QString &text);
+    // What a session's waiting tool call is blocked on (SandboxProgress::changed, forwarded):
+    // {phase: preparing|image|layer|vm|ready|failed, percent, step, vm, accelerator, trying_kvm,
+    // message, stage, log} (backend/sandbox/SandboxProgress.h).
+    void sandboxProgressChanged(const QString &sessionId, const QJsonObject &progress);
 
 private:
     static ApiError notReadyError();

@@ -2,11 +2,13 @@
 
 #include "Backend.h"
 #include "BackendBridge.h"
+#include "SandboxProgressPanel.h"
 #include "SandboxView.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "Widgets.h"
 #include "services/EventLog.h"
+#include "sandbox/SandboxProgress.h"
 #include "services/SessionService.h"
 
 #include <QCheckBox>
@@ -51,6 +53,11 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     m_banner = new MessageBanner(this);
     m_banner->setObjectName(QStringLiteral("sessionBanner"));
     layout->addWidget(m_banner);
+
+    // The sandbox the first tool call waits for (image build, package layer, VM boot), above
+    // both tabs.
+    m_progress = new SandboxProgressPanel(this);
+    layout->addWidget(m_progress);
 
     m_model = new TranscriptModel(this);
     m_view = new TranscriptView(this);
@@ -119,6 +126,11 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
                 updateHeader();
                 updateUsage();
             });
+    connect(&m_bridge, &BackendBridge::sandboxProgressChanged, this,
+            [this](const QString &id, const QJsonObject &progress) {
+                if (id == m_sessionId)
+                    showProgress(progress);
+            });
     connect(m_model, &TranscriptModel::pendingChanged, this, &SessionView::rebuildPending);
     connect(m_model, &TranscriptModel::usageChanged, this, &SessionView::updateUsage);
     connect(m_model, &TranscriptModel::statusChanged, this, &SessionView::updateHeader);
@@ -134,10 +146,21 @@ void SessionView::openSession(const QString &id)
     m_answered.clear();
     m_model->reset(id, {});
     m_sandbox->setSession(id);
+    showProgress({});
     setEnabled(!id.isEmpty());
     updateHeader();
     if (id.isEmpty())
         return;
+    // A wait under way when the session is opened (later changes arrive after this answer).
+    m_bridge.call<QJsonObject>(
+        this,
+        [id](Backend &b) -> Result<QJsonObject> {
+            return b.sandboxProgress() ? b.sandboxProgress()->progress(id) : QJsonObject();
+        },
+        [this, id](Result<QJsonObject> r) {
+            if (r && id == m_sessionId && !r->isEmpty())
+                showProgress(*r);
+        });
     const quint64 generation = ++m_loadGeneration;
     // The session document and its whole history, read on the backend thread. Events committed
     // after since() ran reach us after this result (same queue), so nothing is lost or doubled.
@@ -172,6 +195,16 @@ void SessionView::openSession(const QString &id)
             updateUsage();
             Q_EMIT transcriptLoaded(m_model->rowCount());
         });
+}
+
+void SessionView::showProgress(const QJsonObject &progress)
+{
+    m_progress->setProgress(progress);
+    // The Sandbox tab says what is being prepared instead of "No sandbox yet".
+    m_sandbox->setNoSandboxText(
+        m_progress->isWaiting()
+            ? tr("Preparing… %1").arg(SandboxProgressPanel::describe(progress))
+            : tr("No sandbox yet — it starts with the session's first tool call."));
 }
 
 void SessionView::showTab(int index)

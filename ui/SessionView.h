@@ -16,6 +16,7 @@ namespace viv {
 
 class BackendBridge;
 class MessageBanner;
+class SandboxProgressPanel;
 class SandboxView;
 class TranscriptModel;
 class TranscriptView;
@@ -35,6 +36,8 @@ public:
     TranscriptModel *model() const { return m_model; }
     TranscriptView *view() const { return m_view; }
     SandboxView *sandboxView() const { return m_sandbox; }
+    // What the session's waiting tool call is blocked on (hidden when nothing waits).
+    SandboxProgressPanel *sandboxProgress() const { return m_progress; }
     // Brings the Transcript (0) or Sandbox (1) tab to the front.
     void showTab(int index);
 
@@ -52,12 +55,14 @@ private:
     void rebuildPending();
     void updateHeader();
     void updateUsage();
+    void showProgress(const QJsonObject &progress);
 
     BackendBridge &m_bridge;
     TranscriptModel *m_model = nullptr;
     TranscriptView *m_view = nullptr;
     QTabWidget *m_tabs = nullptr;
     SandboxView *m_sandbox = nullptr;
+    SandboxProgressPanel *m_progress = nullptr;
     MessageBanner *m_banner = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_status = nullptr;

@@ -1,4 +1,6 @@
 #include "SandboxToolExecutor.h"
+
+#include "SandboxProgress.h"
 #include "SessionSandboxSetup.h"
 
 #include "BuiltinTools.h"
@@ -372,6 +374,8 @@ void SandboxToolExecutor::onSessionChanged(const QString &sessionId, const QJson
 
 void SandboxToolExecutor::releaseSession(const QString &sessionId)
 {
+    if (m_progress)
+        m_progress->forget(sessionId);
     Session *s = m_sessions.take(sessionId);
     if (s) {
         const QString why = QStringLiteral("the session was deleted or archived; its sandbox was destroyed");
@@ -422,6 +426,8 @@ void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::functi
         Session *ss = self->m_sessions.value(sid);
         if (!ss)
             return;
+        if (self->m_progress)
+            self->m_progress->finish(sid, error);
         const auto waiters = std::exchange(ss->claimWaiters, {});
         for (const auto &w : waiters)
             w(sandboxId, error);
@@ -435,20 +441,38 @@ void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::functi
             if (!r)
                 return flush(QString(), r.error().message());
             const QString id = r->id;
-            Session *ss = self->m_sessions.value(sid);
-            const bool dirty = ss && std::exchange(ss->resourcesDirty, false);
-            // A populate under way (a resource added while the VM ran) is waited for: the call
-            // queues behind it and finds nothing new.
-            if (self->m_setup && (r->newWorkspace || dirty || self->m_setup->isPopulating(sid)))
-                return self->m_setup->populate(sid, id, r->newWorkspace, self->resourceRecord(sid),
-                                               [flush, id] { flush(id, QString()); });
-            flush(id, QString());
+            const bool newWorkspace = r->newWorkspace;
+            auto populate = [self, sid, flush, id, newWorkspace] {
+                Session *ss = self->m_sessions.value(sid);
+                const bool dirty = ss && std::exchange(ss->resourcesDirty, false);
+                // A populate under way (a resource added while the VM ran) is waited for: the
+                // call queues behind it and finds nothing new.
+                if (self->m_setup && (newWorkspace || dirty || self->m_setup->isPopulating(sid)))
+                    return self->m_setup->populate(sid, id, newWorkspace, self->resourceRecord(sid),
+                                                   [flush, id] { flush(id, QString()); });
+                flush(id, QString());
+            };
+            if (r->state != SandboxManager::State::Paused)
+                return populate();
+            // A paused or saved VM is resumed (restored) here rather than by the call's first
+            // request, so that the wait shows it.
+            if (self->m_progress)
+                self->m_progress->resuming(sid, id, r->savedToDisk);
+            self->m_sandboxes.resume(id, [self, populate, flush](Result<SandboxManager::Info> resumed) {
+                if (!self)
+                    return;
+                if (!resumed)
+                    return flush(QString(), resumed.error().message());
+                populate();
+            });
         });
     };
     // The spec only matters when the claim boots a VM: a session whose VM is alive gets that
     // VM back (claimForSession), so its layer lookup and keychain reads are not repeated for
     // every tool call.
     const auto live = m_sandboxes.get(m_sandboxes.sandboxForSession(sid));
+    if (m_progress && (!live || live->state != SandboxManager::State::Running))
+        m_progress->begin(sid); // the call waits: for a VM, a boot or a resume
     if (!m_setup || (live && live->state != SandboxManager::State::Dead))
         return claim({});
     m_setup->prepare(sid, [claim, flush](Result<SandboxManager::SessionSpec> spec) {

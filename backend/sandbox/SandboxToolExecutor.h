@@ -17,6 +17,7 @@
 namespace viv {
 
 class SandboxManager;
+class SandboxProgress;
 
 // The built-in toolset (agent_toolset_20260401) executed in the session's libvirt VM
 // (docs/DESIGN.md "Sandboxes → Built-in tools"):
@@ -64,6 +65,8 @@ public:
     // Environment layers and session resources around the claim (Backend installs it; without
     // one, sessions boot the base image and get no resources).
     void setSetup(SessionSandboxSetup *setup) { m_setup = setup; }
+    // What a session's waiting tool call is blocked on (the GUI shows it); optional.
+    void setProgress(SandboxProgress *progress) { m_progress = progress; }
 
 private:
     struct Op;
@@ -100,6 +103,7 @@ private:
     SandboxManager &m_sandboxes;
     EnvironmentLookup m_environments;
     QPointer<SessionSandboxSetup> m_setup;
+    SandboxProgress *m_progress = nullptr; // a child of this executor (Backend)
     Options m_options;
     QNetworkAccessManager m_nam;
     QHash<QString, Session *> m_sessions;

@@ -1,6 +1,7 @@
 #include "SessionSandboxSetup.h"
 
 #include "EnvironmentLayers.h"
+#include "SandboxProgress.h"
 #include "WorkspaceResources.h"
 #include "runtime/Runtime.h"
 #include "services/EnvironmentResources.h"
@@ -49,12 +50,16 @@ void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxMana
             base.mcpServerUrls << url;
     QPointer<SessionSandboxSetup> self(this);
     const QJsonArray vaultIds = session->value(QStringLiteral("vault_ids")).toArray();
+    if (m_progress)
+        m_progress->setLayer(sessionId, m_layers.status(env->value(QStringLiteral("config")).toObject()));
     m_layers.ensure(env->value(QStringLiteral("config")).toObject(), [self, sessionId, envId, base, vaultIds, done](Result<QString> root) {
         if (!self)
             return;
         if (!root) {
             const QString message = QStringLiteral("The sandbox for environment %1 cannot be prepared: %2").arg(envId, root.error().message());
             qCWarning(lcSetup).noquote() << "session" << sessionId << message;
+            if (self->m_progress)
+                self->m_progress->layerFailed(sessionId, message);
             self->m_runtime.terminateSession(sessionId, message);
             return done(ApiError::unavailable(message));
         }

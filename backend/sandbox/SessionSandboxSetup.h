@@ -12,6 +12,7 @@ namespace viv {
 class EnvironmentLayers;
 class EnvironmentService;
 class EventLog;
+class SandboxProgress;
 class RuntimeManager;
 class SessionService;
 class VaultService;
@@ -46,6 +47,8 @@ public:
     // With vaults, a `limited` session's spec carries the `environment_variable` credentials of
     // its `vault_ids` (secrets read from the keychain, in memory only) for the egress proxy.
     void setVaults(VaultService *vaults) { m_vaults = vaults; }
+    // prepare() names the session's package layer to it, and a layer that cannot be had.
+    void setProgress(SandboxProgress *progress) { m_progress = progress; }
     // `record` is the workspace's record file; `newWorkspace` when the claim created it.
     void populate(const QString &sessionId, const QString &sandboxId, bool newWorkspace, const QString &record,
                   std::function<void()> done);
@@ -61,6 +64,7 @@ private:
     EnvironmentLayers &m_layers;
     WorkspaceResources &m_resources;
     VaultService *m_vaults = nullptr;
+    SandboxProgress *m_progress = nullptr;
     // populate() runs one at a time per session; a call while one runs is served after it.
     QHash<QString, QList<std::function<void()>>> m_populating;
     void populateNow(const QString &sessionId, const QString &sandboxId, bool newWorkspace, const QString &record,

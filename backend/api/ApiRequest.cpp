@@ -1,5 +1,7 @@
 #include "ApiRequest.h"
 
+#include "RequestGuard.h"
+
 #include <QHttpServerResponder>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -73,14 +75,26 @@ Result<bool> ApiRequest::queryBool(const QString &key, bool def) const
 
 ApiReply::ApiReply(QHttpServerResponder &&responder, QString requestId)
     : m_responder(std::make_unique<QHttpServerResponder>(std::move(responder))),
-      m_socket(m_responder->socket()), m_requestId(std::move(requestId))
+      m_socket(m_responder->socket()), m_requestId(std::move(requestId)),
+      m_guard(RequestGuard::of(m_socket))
 {
+    if (m_guard)
+        m_guard->requestStarted();
 }
 
 ApiReply::~ApiReply()
 {
     QObject::disconnect(m_gone);
     respond(0, {}, nullptr);
+    releaseGuard();
+}
+
+void ApiReply::releaseGuard()
+{
+    if (auto *g = m_guard.data()) {
+        m_guard.clear();
+        g->requestDone();
+    }
 }
 
 void ApiReply::respond(int status, const QByteArray &contentType, const QByteArray *body)
@@ -152,6 +166,7 @@ void ApiReply::bytes(int status, const QByteArray &body, const QByteArray &conte
     out += "\r\n";
     out += body;
     m_socket->write(out);
+    releaseGuard();
 }
 
 void ApiReply::error(const ApiError &e)
@@ -187,6 +202,9 @@ QTcpSocket *ApiReply::beginStream(const QByteArray &contentType)
     respond(200, contentType, nullptr);
     if (!m_socket)
         return nullptr;
+    if (m_guard)
+        m_guard->streamStarted();
+    releaseGuard();
     m_responder->writeStatusLine(QHttpServerResponder::StatusCode::Ok);
     m_responder->writeHeaders({{"Content-Type", contentType},
                                {"Cache-Control", "no-cache"},

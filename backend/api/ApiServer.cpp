@@ -114,7 +114,8 @@ Result<quint16> ApiServer::listenOn(const QHostAddress &address, quint16 port)
 {
     raiseOpenFileLimit();
     // Size limits are enforced as bytes arrive (RequestGuard), before Qt buffers a request.
-    auto *tcp = new GuardedTcpServer(this, kMaxBodyBytes, this);
+    // Connection timeouts and the connection cap: HttpLimits (RequestGuard.h).
+    auto *tcp = new GuardedTcpServer(this, kMaxBodyBytes, HttpLimits::fromEnvironment(), this);
     // Qt's default backlog is 50: a burst of a few hundred clients connecting at once would
     // overflow it, the kernel would drop their SYNs and they would wait out TCP retransmits
     // (1 s, 3 s, 7 s ...) or give up. The kernel caps this at net.core.somaxconn.

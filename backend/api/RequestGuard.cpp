@@ -7,6 +7,8 @@
 #include <QLoggingCategory>
 #include <QTcpSocket>
 
+#include <sys/resource.h>
+
 Q_LOGGING_CATEGORY(lcGuard, "vivarium.api.guard")
 
 namespace viv {
@@ -28,12 +30,45 @@ QByteArray headerValue(const QByteArray &head, QByteArrayView name)
     return {};
 }
 
+int envMs(const char *name, int def)
+{
+    bool ok = false;
+    const int v = qEnvironmentVariableIntValue(name, &ok);
+    return ok && v > 0 ? v : def;
+}
+
+// A complete HTTP/1.1 answer carrying `error` in the API's shape; the connection closes after it.
+QByteArray rawAnswer(int status, const QByteArray &reason, const ApiError &error, const QString &requestId)
+{
+    const QByteArray body = QJsonDocument(error.toJson(requestId)).toJson(QJsonDocument::Compact);
+    return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason
+           + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
+           + "\r\nrequest-id: " + requestId.toUtf8() + "\r\nConnection: close\r\n\r\n" + body;
+}
+
 } // namespace
 
-RequestGuard::RequestGuard(QTcpSocket *socket, QObject *httpServer, qint64 maxBodyBytes)
-    : QObject(socket), m_socket(socket), m_server(httpServer), m_maxBody(maxBodyBytes)
+HttpLimits HttpLimits::fromEnvironment()
+{
+    HttpLimits l;
+    l.idleMs = envMs("VIVARIUM_HTTP_IDLE_TIMEOUT_MS", l.idleMs);
+    l.headMs = envMs("VIVARIUM_HTTP_HEAD_TIMEOUT_MS", l.headMs);
+    l.bodyMs = envMs("VIVARIUM_HTTP_BODY_TIMEOUT_MS", l.bodyMs);
+    l.maxConnections = envMs("VIVARIUM_HTTP_MAX_CONNECTIONS", l.maxConnections);
+    // Leave descriptors for the database, logs, VMs and the connections being turned away.
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        l.maxConnections = int(qMin<qint64>(l.maxConnections, qMax<qint64>(16, qint64(lim.rlim_cur) - 256)));
+    return l;
+}
+
+RequestGuard::RequestGuard(QTcpSocket *socket, QObject *httpServer, qint64 maxBodyBytes, const HttpLimits &limits)
+    : QObject(socket), m_socket(socket), m_server(httpServer), m_maxBody(maxBodyBytes), m_limits(limits)
 {
     connect(socket, &QTcpSocket::readyRead, this, &RequestGuard::onReadyRead);
+    m_clock.setSingleShot(true);
+    connect(&m_clock, &QTimer::timeout, this, &RequestGuard::onTimeout);
+    becomeIdle();
     m_drainTimer.setSingleShot(true);
     connect(&m_drainTimer, &QTimer::timeout, this, [this] {
         answer();
@@ -42,12 +77,99 @@ RequestGuard::RequestGuard(QTcpSocket *socket, QObject *httpServer, qint64 maxBo
     });
 }
 
+RequestGuard::~RequestGuard()
+{
+    Q_EMIT gone(this);
+}
+
+RequestGuard *RequestGuard::of(QTcpSocket *socket)
+{
+    return socket ? socket->findChild<RequestGuard *>(QString(), Qt::FindDirectChildrenOnly) : nullptr;
+}
+
+void RequestGuard::becomeIdle()
+{
+    m_phase = Phase::Idle;
+    m_idleSince.start();
+    m_clock.start(m_limits.idleMs);
+}
+
+void RequestGuard::requestStarted()
+{
+    ++m_busy;
+    if (m_phase != Phase::Stream)
+        m_phase = Phase::Handling;
+    m_clock.stop();
+}
+
+void RequestGuard::requestDone()
+{
+    m_busy = qMax(0, m_busy - 1);
+    if (m_busy == 0 && m_phase == Phase::Handling && !m_draining)
+        becomeIdle();
+}
+
+void RequestGuard::streamStarted()
+{
+    m_phase = Phase::Stream;
+    m_clock.stop();
+}
+
+void RequestGuard::closeIdle()
+{
+    m_clock.stop();
+    if (!m_socket)
+        return;
+    if (m_server)
+        disconnect(m_socket, &QTcpSocket::readyRead, m_server, nullptr);
+    m_draining = true; // not idle any more, and nothing more is read
+    m_socket->abort();
+    m_socket->deleteLater();
+}
+
+void RequestGuard::onTimeout()
+{
+    if (!m_socket || m_draining || m_phase == Phase::Stream || m_busy > 0)
+        return;
+    switch (m_phase) {
+    case Phase::Idle:
+        // Nothing under way: closing loses nothing (clients reconnect for their next request).
+        m_clock.stop();
+        if (m_server)
+            disconnect(m_socket, &QTcpSocket::readyRead, m_server, nullptr);
+        m_draining = true;
+        m_socket->disconnectFromHost();
+        return;
+    case Phase::Head:
+        m_drainLeft = 0;
+        return refuseWith(408, "Request Timeout",
+                          ApiError::invalid(QStringLiteral("the request head did not arrive within %1 ms")
+                                                .arg(m_limits.headMs)));
+    case Phase::Body:
+        m_drainLeft = 0;
+        return refuseWith(408, "Request Timeout",
+                          ApiError::invalid(QStringLiteral("the request body did not arrive within %1 ms")
+                                                .arg(m_limits.bodyMs)));
+    case Phase::Handling:
+    case Phase::Stream:
+        return;
+    }
+}
+
 void RequestGuard::onReadyRead()
 {
     if (!m_socket)
         return;
     if (m_draining)
         return drain();
+    if (m_phase == Phase::Stream)
+        return;
+    if (!m_socket->isTransactionStarted() && m_phase != Phase::Head && m_phase != Phase::Body
+        && m_socket->bytesAvailable() > 0) {
+        // A new request begins: its head has headMs to arrive, however it trickles in.
+        m_phase = Phase::Head;
+        m_clock.start(m_limits.headMs);
+    }
     if (!m_socket->isTransactionStarted()) {
         // The HTTP server holds no partial request: the unread bytes start a new one.
         m_head.clear();
@@ -93,6 +215,11 @@ void RequestGuard::checkHead(qint64 unpeeked)
     const qint64 rest = m_head.size() - bodyAt + unpeeked; // body bytes already here
     m_inHead = false;
     m_head.clear();
+    if (m_phase == Phase::Head) {
+        // From here the body has bodyMs (a request without one is handled at once).
+        m_phase = Phase::Body;
+        m_clock.start(m_limits.bodyMs);
+    }
     m_chunked = headerValue(head, "transfer-encoding").toLower().contains("chunked");
     if (m_chunked) {
         m_bodySeen = rest;
@@ -114,8 +241,14 @@ void RequestGuard::checkHead(qint64 unpeeked)
 
 void RequestGuard::refuse(const QString &message)
 {
+    refuseWith(400, "Bad Request", ApiError::invalid(message));
+}
+
+void RequestGuard::refuseWith(int status, const QByteArray &reason, const ApiError &error)
+{
     if (!m_socket)
         return;
+    m_clock.stop();
     // The HTTP server never sees another byte of this connection; it was called after this
     // guard for the current readyRead, and a connection cut during an emission is skipped.
     if (m_server)
@@ -123,13 +256,9 @@ void RequestGuard::refuse(const QString &message)
     if (m_socket->isTransactionStarted())
         m_socket->rollbackTransaction();
     const QString requestId = ids::requestId();
-    const ApiError error = ApiError::invalid(message);
-    const QByteArray body = QJsonDocument(error.toJson(requestId)).toJson(QJsonDocument::Compact);
-    qCInfo(lcGuard).noquote() << "refused a request from" << m_socket->peerAddress().toString() << ":" << message
-                              << requestId;
-    m_answer = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
-               + QByteArray::number(body.size()) + "\r\nrequest-id: " + requestId.toUtf8()
-               + "\r\nConnection: close\r\n\r\n" + body;
+    qCInfo(lcGuard).noquote() << "refused a request from" << m_socket->peerAddress().toString() << ":" << status
+                              << error.message() << requestId;
+    m_answer = rawAnswer(status, reason, error, requestId);
     // A declared body of reasonable size is read to its end first, then answered: some clients
     // (QNetworkAccessManager) drop an answer that comes while they are still sending. Larger or
     // undeclared ones are answered at once (curl and Node's fetch read such early answers).
@@ -165,9 +294,31 @@ void RequestGuard::drain()
     }
 }
 
-GuardedTcpServer::GuardedTcpServer(QObject *httpServer, qint64 maxBodyBytes, QObject *parent)
-    : QTcpServer(parent), m_httpServer(httpServer), m_maxBody(maxBodyBytes)
+GuardedTcpServer::GuardedTcpServer(QObject *httpServer, qint64 maxBodyBytes, const HttpLimits &limits,
+                                   QObject *parent)
+    : QTcpServer(parent), m_httpServer(httpServer), m_maxBody(maxBodyBytes), m_limits(limits)
 {
+    // QTcpServer pauses accepting after a failed accept (EMFILE, ENFILE, ENOMEM) and never
+    // resumes on its own; the connections queued meanwhile wait in the backlog.
+    connect(this, &QTcpServer::acceptError, this, [this] {
+        QTimer::singleShot(250, this, [this] { resumeAccepting(); });
+    });
+}
+
+void GuardedTcpServer::turnAway(QTcpSocket *socket)
+{
+    qCWarning(lcGuard).noquote() << "turned away a connection from" << socket->peerAddress().toString() << ":"
+                                 << m_guards.size() << "connections are open, none idle";
+    socket->write(rawAnswer(503, "Service Unavailable",
+                            ApiError::unavailable(QStringLiteral("the server holds its limit of %1 open connections; "
+                                                                 "retry shortly").arg(m_limits.maxConnections)),
+                            ids::requestId()));
+    // What the client sends is dropped (unread bytes at close would reset the connection before
+    // it reads the answer); a client that does not read the answer is cut after a second.
+    connect(socket, &QTcpSocket::readyRead, socket, [socket] { socket->readAll(); });
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    QTimer::singleShot(1000, socket, [socket] { socket->abort(); socket->deleteLater(); });
+    socket->disconnectFromHost();
 }
 
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
@@ -178,9 +329,24 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         delete socket;
         return;
     }
+    if (m_guards.size() >= m_limits.maxConnections) {
+        // Fair refusal: the connection that has waited longest with nothing to do makes room;
+        // with none idle, the newcomer is told so (503) instead of being left unanswered.
+        RequestGuard *oldest = nullptr;
+        for (RequestGuard *g : std::as_const(m_guards)) {
+            if (g->isIdle() && (!oldest || g->idleSinceMs() > oldest->idleSinceMs()))
+                oldest = g;
+        }
+        if (!oldest)
+            return turnAway(socket);
+        m_guards.remove(oldest);
+        oldest->closeIdle();
+    }
     // Connected before the HTTP server connects its own readyRead (in nextPendingConnection's
     // consumer), so the guard sees every batch of bytes first.
-    new RequestGuard(socket, m_httpServer, m_maxBody);
+    auto *guard = new RequestGuard(socket, m_httpServer, m_maxBody, m_limits);
+    m_guards.insert(guard);
+    connect(guard, &RequestGuard::gone, this, [this](RequestGuard *g) { m_guards.remove(g); });
     addPendingConnection(socket);
 }
 

@@ -169,9 +169,46 @@ void ApiReply::bytes(int status, const QByteArray &body, const QByteArray &conte
     releaseGuard();
 }
 
+namespace {
+// Error messages quote what the client sent (ids, field names, paths). Every quote is bounded
+// here, in the one place all errors pass: a run of more than kMaxRun characters without a space
+// keeps its first and last kKeep characters around an ellipsis, and a message still over
+// kMaxMessage keeps its start and end the same way.
+constexpr qsizetype kMaxRun = 128;
+constexpr qsizetype kKeep = 48;
+constexpr qsizetype kMaxMessage = 1024;
+
+QString boundEchoes(const QString &message)
+{
+    if (message.size() <= kMaxRun)
+        return message;
+    QString out;
+    out.reserve(qMin(message.size(), kMaxMessage * 2));
+    qsizetype runStart = 0;
+    const auto flush = [&](qsizetype end) {
+        const QStringView run = QStringView(message).mid(runStart, end - runStart);
+        if (run.size() > kMaxRun)
+            out += run.first(kKeep) + QStringLiteral("…") + run.last(kKeep);
+        else
+            out += run;
+    };
+    for (qsizetype i = 0; i < message.size(); ++i) {
+        if (message[i].isSpace()) {
+            flush(i);
+            out += message[i];
+            runStart = i + 1;
+        }
+    }
+    flush(message.size());
+    if (out.size() > kMaxMessage)
+        out = out.left(kMaxMessage / 2) + QStringLiteral("…") + out.right(kMaxMessage / 2 - 1);
+    return out;
+}
+} // namespace
+
 void ApiReply::error(const ApiError &e)
 {
-    json(e.httpStatus(), e.toJson(m_requestId));
+    json(e.httpStatus(), ApiError(e.kind(), boundEchoes(e.message())).toJson(m_requestId));
 }
 
 void ApiReply::send(const Result<QJsonObject> &result, int status)

@@ -105,7 +105,7 @@ bool ApiServer::match(const Route &route, const QList<QStringView> &path, QStrin
     }
     for (qsizetype i = 0; i < path.size(); ++i) {
         if (route.segments[i].isEmpty())
-            captures->append(QUrl::fromPercentEncoding(path[i].toUtf8()));
+            captures->append(path[i].toString());
     }
     return true;
 }
@@ -211,8 +211,15 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         return true;
     }
 
+    // Segments are split on the raw target's slashes and percent-decoded once each, so an
+    // encoded slash (%2F) stays inside its segment and %2565 means the characters "%65".
     bool pathMatched = false;
-    const QList<QStringView> segments = QStringView(path).split(u'/', Qt::SkipEmptyParts);
+    QStringList decoded;
+    for (const QByteArray &enc : request.url().path(QUrl::FullyEncoded).toLatin1().split('/')) {
+        if (!enc.isEmpty())
+            decoded << QString::fromUtf8(QByteArray::fromPercentEncoding(enc));
+    }
+    const QList<QStringView> segments(decoded.cbegin(), decoded.cend());
     for (const Route &r : std::as_const(m_routes)) {
         QStringList captures;
         if (!match(r, segments, &captures))

@@ -4,7 +4,9 @@
 
 #include <QHttpServerResponder>
 #include <QJsonDocument>
+#include <QJsonArray>
 #include <QJsonParseError>
+#include <QStringDecoder>
 
 #include <utility>
 
@@ -18,6 +20,34 @@ QByteArray ApiRequest::header(const QByteArray &name) const
     }
     return {};
 }
+
+namespace {
+// A string of the document that is not valid UTF-16 (a \\uD800-style escape without its pair),
+// or null. Such a string cannot be stored or sent on as UTF-8.
+const QString *invalidString(const QJsonValue &v, QString &scratch)
+{
+    if (v.isString()) {
+        scratch = v.toString();
+        return QStringView(scratch).isValidUtf16() ? nullptr : &scratch;
+    }
+    if (v.isArray()) {
+        for (const QJsonValue &e : v.toArray())
+            if (auto *bad = invalidString(e, scratch))
+                return bad;
+    }
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            scratch = it.key();
+            if (!QStringView(scratch).isValidUtf16())
+                return &scratch;
+            if (auto *bad = invalidString(it.value(), scratch))
+                return bad;
+        }
+    }
+    return nullptr;
+}
+} // namespace
 
 Result<QJsonObject> ApiRequest::jsonBody(bool allowEmpty) const
 {
@@ -34,6 +64,15 @@ Result<QJsonObject> ApiRequest::jsonBody(bool allowEmpty) const
                                      .arg(err.offset));
     if (!doc.isObject())
         return ApiError::invalid(QStringLiteral("request body must be a JSON object"));
+    // Qt's parser replaces invalid UTF-8 silently and keeps lone surrogates: refuse both.
+    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    (void)utf8.decode(body);
+    if (utf8.hasError())
+        return ApiError::invalid(QStringLiteral("request body is not valid UTF-8"));
+    QString scratch;
+    if (invalidString(QJsonValue(doc.object()), scratch))
+        return ApiError::invalid(QStringLiteral("request body contains a lone surrogate (an unpaired \\uD800-\\uDFFF "
+                                                "escape); strings must be valid Unicode"));
     return doc.object();
 }
 

@@ -1,8 +1,12 @@
 #include "ApiRequest.h"
 
+#include "RequestGuard.h"
+
 #include <QHttpServerResponder>
 #include <QJsonDocument>
+#include <QJsonArray>
 #include <QJsonParseError>
+#include <QStringDecoder>
 
 #include <utility>
 
@@ -16,6 +20,34 @@ QByteArray ApiRequest::header(const QByteArray &name) const
     }
     return {};
 }
+
+namespace {
+// A string of the document that is not valid UTF-16 (a \\uD800-style escape without its pair),
+// or null. Such a string cannot be stored or sent on as UTF-8.
+const QString *invalidString(const QJsonValue &v, QString &scratch)
+{
+    if (v.isString()) {
+        scratch = v.toString();
+        return QStringView(scratch).isValidUtf16() ? nullptr : &scratch;
+    }
+    if (v.isArray()) {
+        for (const QJsonValue &e : v.toArray())
+            if (auto *bad = invalidString(e, scratch))
+                return bad;
+    }
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            scratch = it.key();
+            if (!QStringView(scratch).isValidUtf16())
+                return &scratch;
+            if (auto *bad = invalidString(it.value(), scratch))
+                return bad;
+        }
+    }
+    return nullptr;
+}
+} // namespace
 
 Result<QJsonObject> ApiRequest::jsonBody(bool allowEmpty) const
 {
@@ -32,6 +64,15 @@ Result<QJsonObject> ApiRequest::jsonBody(bool allowEmpty) const
                                      .arg(err.offset));
     if (!doc.isObject())
         return ApiError::invalid(QStringLiteral("request body must be a JSON object"));
+    // Qt's parser replaces invalid UTF-8 silently and keeps lone surrogates: refuse both.
+    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    (void)utf8.decode(body);
+    if (utf8.hasError())
+        return ApiError::invalid(QStringLiteral("request body is not valid UTF-8"));
+    QString scratch;
+    if (invalidString(QJsonValue(doc.object()), scratch))
+        return ApiError::invalid(QStringLiteral("request body contains a lone surrogate (an unpaired \\uD800-\\uDFFF "
+                                                "escape); strings must be valid Unicode"));
     return doc.object();
 }
 
@@ -73,14 +114,26 @@ Result<bool> ApiRequest::queryBool(const QString &key, bool def) const
 
 ApiReply::ApiReply(QHttpServerResponder &&responder, QString requestId)
     : m_responder(std::make_unique<QHttpServerResponder>(std::move(responder))),
-      m_socket(m_responder->socket()), m_requestId(std::move(requestId))
+      m_socket(m_responder->socket()), m_requestId(std::move(requestId)),
+      m_guard(RequestGuard::of(m_socket))
 {
+    if (m_guard)
+        m_guard->requestStarted();
 }
 
 ApiReply::~ApiReply()
 {
     QObject::disconnect(m_gone);
     respond(0, {}, nullptr);
+    releaseGuard();
+}
+
+void ApiReply::releaseGuard()
+{
+    if (auto *g = m_guard.data()) {
+        m_guard.clear();
+        g->requestDone();
+    }
 }
 
 void ApiReply::respond(int status, const QByteArray &contentType, const QByteArray *body)
@@ -152,11 +205,49 @@ void ApiReply::bytes(int status, const QByteArray &body, const QByteArray &conte
     out += "\r\n";
     out += body;
     m_socket->write(out);
+    releaseGuard();
 }
+
+namespace {
+// Error messages quote what the client sent (ids, field names, paths). Every quote is bounded
+// here, in the one place all errors pass: a run of more than kMaxRun characters without a space
+// keeps its first and last kKeep characters around an ellipsis, and a message still over
+// kMaxMessage keeps its start and end the same way.
+constexpr qsizetype kMaxRun = 128;
+constexpr qsizetype kKeep = 48;
+constexpr qsizetype kMaxMessage = 1024;
+
+QString boundEchoes(const QString &message)
+{
+    if (message.size() <= kMaxRun)
+        return message;
+    QString out;
+    out.reserve(qMin(message.size(), kMaxMessage * 2));
+    qsizetype runStart = 0;
+    const auto flush = [&](qsizetype end) {
+        const QStringView run = QStringView(message).mid(runStart, end - runStart);
+        if (run.size() > kMaxRun)
+            out += run.first(kKeep) + QStringLiteral("…") + run.last(kKeep);
+        else
+            out += run;
+    };
+    for (qsizetype i = 0; i < message.size(); ++i) {
+        if (message[i].isSpace()) {
+            flush(i);
+            out += message[i];
+            runStart = i + 1;
+        }
+    }
+    flush(message.size());
+    if (out.size() > kMaxMessage)
+        out = out.left(kMaxMessage / 2) + QStringLiteral("…") + out.right(kMaxMessage / 2 - 1);
+    return out;
+}
+} // namespace
 
 void ApiReply::error(const ApiError &e)
 {
-    json(e.httpStatus(), e.toJson(m_requestId));
+    json(e.httpStatus(), ApiError(e.kind(), boundEchoes(e.message())).toJson(m_requestId));
 }
 
 void ApiReply::send(const Result<QJsonObject> &result, int status)
@@ -187,6 +278,9 @@ QTcpSocket *ApiReply::beginStream(const QByteArray &contentType)
     respond(200, contentType, nullptr);
     if (!m_socket)
         return nullptr;
+    if (m_guard)
+        m_guard->streamStarted();
+    releaseGuard();
     m_responder->writeStatusLine(QHttpServerResponder::StatusCode::Ok);
     m_responder->writeHeaders({{"Content-Type", contentType},
                                {"Cache-Control", "no-cache"},

@@ -17,6 +17,8 @@
 
 namespace viv {
 
+class RequestGuard;
+
 // What a controller sees of a request: method, the path's captured ids, query and body.
 struct ApiRequest
 {
@@ -89,6 +91,10 @@ private:
     std::function<void(int, const QByteArray &, const QByteArray *)> m_onResponse;
     void respond(int status, const QByteArray &contentType, const QByteArray *body);
     QMetaObject::Connection m_gone;
+    // The connection's guard learns when this request is under way and when it is answered
+    // (no idle timeout while a handler works on it).
+    QPointer<RequestGuard> m_guard;
+    void releaseGuard();
     bool m_answered = false;
     int m_status = 0;
 };

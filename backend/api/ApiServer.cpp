@@ -105,7 +105,7 @@ bool ApiServer::match(const Route &route, const QList<QStringView> &path, QStrin
     }
     for (qsizetype i = 0; i < path.size(); ++i) {
         if (route.segments[i].isEmpty())
-            captures->append(QUrl::fromPercentEncoding(path[i].toUtf8()));
+            captures->append(path[i].toString());
     }
     return true;
 }
@@ -114,7 +114,8 @@ Result<quint16> ApiServer::listenOn(const QHostAddress &address, quint16 port)
 {
     raiseOpenFileLimit();
     // Size limits are enforced as bytes arrive (RequestGuard), before Qt buffers a request.
-    auto *tcp = new GuardedTcpServer(this, kMaxBodyBytes, this);
+    // Connection timeouts and the connection cap: HttpLimits (RequestGuard.h).
+    auto *tcp = new GuardedTcpServer(this, kMaxBodyBytes, HttpLimits::fromEnvironment(), this);
     // Qt's default backlog is 50: a burst of a few hundred clients connecting at once would
     // overflow it, the kernel would drop their SYNs and they would wait out TCP retransmits
     // (1 s, 3 s, 7 s ...) or give up. The kernel caps this at net.core.somaxconn.
@@ -210,8 +211,15 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         return true;
     }
 
+    // Segments are split on the raw target's slashes and percent-decoded once each, so an
+    // encoded slash (%2F) stays inside its segment and %2565 means the characters "%65".
     bool pathMatched = false;
-    const QList<QStringView> segments = QStringView(path).split(u'/', Qt::SkipEmptyParts);
+    QStringList decoded;
+    for (const QByteArray &enc : request.url().path(QUrl::FullyEncoded).toLatin1().split('/')) {
+        if (!enc.isEmpty())
+            decoded << QString::fromUtf8(QByteArray::fromPercentEncoding(enc));
+    }
+    const QList<QStringView> segments(decoded.cbegin(), decoded.cend());
     for (const Route &r : std::as_const(m_routes)) {
         QStringList captures;
         if (!match(r, segments, &captures))

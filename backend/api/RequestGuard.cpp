@@ -3,9 +3,15 @@
 #include "core/ApiError.h"
 #include "core/Ids.h"
 
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QRegularExpression>
 #include <QTcpSocket>
+
+#include <algorithm>
+
+#include <sys/resource.h>
 
 Q_LOGGING_CATEGORY(lcGuard, "vivarium.api.guard")
 
@@ -28,12 +34,103 @@ QByteArray headerValue(const QByteArray &head, QByteArrayView name)
     return {};
 }
 
+int envMs(const char *name, int def)
+{
+    bool ok = false;
+    const int v = qEnvironmentVariableIntValue(name, &ok);
+    return ok && v > 0 ? v : def;
+}
+
+// A complete HTTP/1.1 answer carrying `error` in the API's shape; the connection closes after it.
+QByteArray rawAnswer(int status, const QByteArray &reason, const ApiError &error, const QString &requestId)
+{
+    const QByteArray body = QJsonDocument(error.toJson(requestId)).toJson(QJsonDocument::Compact);
+    return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason
+           + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
+           + "\r\nrequest-id: " + requestId.toUtf8() + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+// Every value of a header in a raw request head (case-insensitive name), trimmed.
+QList<QByteArray> headerValues(const QByteArray &head, QByteArrayView name)
+{
+    QList<QByteArray> out;
+    const QList<QByteArray> lines = head.split('\n');
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray &line = lines[i];
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0 && QByteArrayView(line).first(colon).trimmed().compare(name, Qt::CaseInsensitive) == 0)
+            out << line.mid(colon + 1).trimmed();
+    }
+    return out;
+}
+
+bool isTokenChar(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+           || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+}
+
+// What is wrong with a request line ("METHOD /origin-form HTTP/1.x"), with the status to
+// answer (400, or 505 for another HTTP version); empty when it is fine.
+std::pair<int, QString> requestLineProblem(QByteArray line)
+{
+    if (line.endsWith('\r'))
+        line.chop(1);
+    const QList<QByteArray> parts = line.split(' ');
+    if (parts.size() != 3 || parts[0].isEmpty() || !std::all_of(parts[0].begin(), parts[0].end(), isTokenChar))
+        return {400, QStringLiteral("malformed request line: expected \"METHOD /path HTTP/1.1\"")};
+    const QByteArray &version = parts[2];
+    static const QRegularExpression versionRe(QStringLiteral("^HTTP/[0-9]\\.[0-9]$"));
+    if (!versionRe.match(QString::fromLatin1(version)).hasMatch())
+        return {400, QStringLiteral("malformed request line: expected \"METHOD /path HTTP/1.1\"")};
+    if (version != "HTTP/1.1" && version != "HTTP/1.0")
+        return {505, QStringLiteral("HTTP version not supported: only HTTP/1.0 and HTTP/1.1 are served")};
+    if (!parts[1].startsWith('/'))
+        return {400, QStringLiteral("the request target must be a path starting with \"/\" (absolute-form and "
+                                    "other forms are not accepted)")};
+    for (char c : parts[1]) {
+        if (uchar(c) <= 0x20 || uchar(c) >= 0x7f)
+            return {400, QStringLiteral("the request target contains a character that must be percent-encoded")};
+    }
+    return {};
+}
+
+// Host syntax: a name, an IPv4 address or a bracketed IPv6 address, then at most ":port".
+bool hostSyntaxOk(const QByteArray &value)
+{
+    static const QRegularExpression re(QStringLiteral(
+        "^(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9.])?))(?::([0-9]{1,5}))?$"));
+    const auto m = re.match(QString::fromLatin1(value));
+    if (!m.hasMatch())
+        return false;
+    if (m.capturedLength(1) > 0 && QHostAddress(m.captured(1)).protocol() != QAbstractSocket::IPv6Protocol)
+        return false;
+    return m.capturedLength(3) == 0 || m.captured(3).toInt() <= 65535;
+}
+
 } // namespace
 
-RequestGuard::RequestGuard(QTcpSocket *socket, QObject *httpServer, qint64 maxBodyBytes)
-    : QObject(socket), m_socket(socket), m_server(httpServer), m_maxBody(maxBodyBytes)
+HttpLimits HttpLimits::fromEnvironment()
+{
+    HttpLimits l;
+    l.idleMs = envMs("VIVARIUM_HTTP_IDLE_TIMEOUT_MS", l.idleMs);
+    l.headMs = envMs("VIVARIUM_HTTP_HEAD_TIMEOUT_MS", l.headMs);
+    l.bodyMs = envMs("VIVARIUM_HTTP_BODY_TIMEOUT_MS", l.bodyMs);
+    l.maxConnections = envMs("VIVARIUM_HTTP_MAX_CONNECTIONS", l.maxConnections);
+    // Leave descriptors for the database, logs, VMs and the connections being turned away.
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        l.maxConnections = int(qMin<qint64>(l.maxConnections, qMax<qint64>(16, qint64(lim.rlim_cur) - 256)));
+    return l;
+}
+
+RequestGuard::RequestGuard(QTcpSocket *socket, QObject *httpServer, qint64 maxBodyBytes, const HttpLimits &limits)
+    : QObject(socket), m_socket(socket), m_server(httpServer), m_maxBody(maxBodyBytes), m_limits(limits)
 {
     connect(socket, &QTcpSocket::readyRead, this, &RequestGuard::onReadyRead);
+    m_clock.setSingleShot(true);
+    connect(&m_clock, &QTimer::timeout, this, &RequestGuard::onTimeout);
+    becomeIdle();
     m_drainTimer.setSingleShot(true);
     connect(&m_drainTimer, &QTimer::timeout, this, [this] {
         answer();
@@ -42,12 +139,99 @@ RequestGuard::RequestGuard(QTcpSocket *socket, QObject *httpServer, qint64 maxBo
     });
 }
 
+RequestGuard::~RequestGuard()
+{
+    Q_EMIT gone(this);
+}
+
+RequestGuard *RequestGuard::of(QTcpSocket *socket)
+{
+    return socket ? socket->findChild<RequestGuard *>(QString(), Qt::FindDirectChildrenOnly) : nullptr;
+}
+
+void RequestGuard::becomeIdle()
+{
+    m_phase = Phase::Idle;
+    m_idleSince.start();
+    m_clock.start(m_limits.idleMs);
+}
+
+void RequestGuard::requestStarted()
+{
+    ++m_busy;
+    if (m_phase != Phase::Stream)
+        m_phase = Phase::Handling;
+    m_clock.stop();
+}
+
+void RequestGuard::requestDone()
+{
+    m_busy = qMax(0, m_busy - 1);
+    if (m_busy == 0 && m_phase == Phase::Handling && !m_draining)
+        becomeIdle();
+}
+
+void RequestGuard::streamStarted()
+{
+    m_phase = Phase::Stream;
+    m_clock.stop();
+}
+
+void RequestGuard::closeIdle()
+{
+    m_clock.stop();
+    if (!m_socket)
+        return;
+    if (m_server)
+        disconnect(m_socket, &QTcpSocket::readyRead, m_server, nullptr);
+    m_draining = true; // not idle any more, and nothing more is read
+    m_socket->abort();
+    m_socket->deleteLater();
+}
+
+void RequestGuard::onTimeout()
+{
+    if (!m_socket || m_draining || m_phase == Phase::Stream || m_busy > 0)
+        return;
+    switch (m_phase) {
+    case Phase::Idle:
+        // Nothing under way: closing loses nothing (clients reconnect for their next request).
+        m_clock.stop();
+        if (m_server)
+            disconnect(m_socket, &QTcpSocket::readyRead, m_server, nullptr);
+        m_draining = true;
+        m_socket->disconnectFromHost();
+        return;
+    case Phase::Head:
+        m_drainLeft = 0;
+        return refuseWith(408, "Request Timeout",
+                          ApiError::invalid(QStringLiteral("the request head did not arrive within %1 ms")
+                                                .arg(m_limits.headMs)));
+    case Phase::Body:
+        m_drainLeft = 0;
+        return refuseWith(408, "Request Timeout",
+                          ApiError::invalid(QStringLiteral("the request body did not arrive within %1 ms")
+                                                .arg(m_limits.bodyMs)));
+    case Phase::Handling:
+    case Phase::Stream:
+        return;
+    }
+}
+
 void RequestGuard::onReadyRead()
 {
     if (!m_socket)
         return;
     if (m_draining)
         return drain();
+    if (m_phase == Phase::Stream)
+        return;
+    if (!m_socket->isTransactionStarted() && m_phase != Phase::Head && m_phase != Phase::Body
+        && m_socket->bytesAvailable() > 0) {
+        // A new request begins: its head has headMs to arrive, however it trickles in.
+        m_phase = Phase::Head;
+        m_clock.start(m_limits.headMs);
+    }
     if (!m_socket->isTransactionStarted()) {
         // The HTTP server holds no partial request: the unread bytes start a new one.
         m_head.clear();
@@ -76,6 +260,16 @@ void RequestGuard::onReadyRead()
 
 void RequestGuard::checkHead(qint64 unpeeked)
 {
+    // The request line is judged as soon as it is complete: Qt's parser would drop the
+    // connection without an answer on garbage, and would serve any HTTP version.
+    const qsizetype skip = m_head.startsWith("\r\n") ? 2 : 0; // one empty line before is tolerated
+    if (const qsizetype eol = m_head.indexOf('\n', skip); eol >= 0) {
+        if (const auto [status, problem] = requestLineProblem(m_head.mid(skip, eol - skip)); status != 0) {
+            m_drainLeft = 0;
+            return refuseWith(status, status == 505 ? "HTTP Version Not Supported" : "Bad Request",
+                              ApiError::invalid(problem));
+        }
+    }
     qsizetype end = m_head.indexOf("\r\n\r\n");
     qsizetype bodyAt = end < 0 ? -1 : end + 4;
     if (const qsizetype lf = m_head.indexOf("\n\n"); lf >= 0 && (end < 0 || lf < end)) {
@@ -93,29 +287,64 @@ void RequestGuard::checkHead(qint64 unpeeked)
     const qint64 rest = m_head.size() - bodyAt + unpeeked; // body bytes already here
     m_inHead = false;
     m_head.clear();
+    if (m_phase == Phase::Head) {
+        // From here the body has bodyMs (a request without one is handled at once).
+        m_phase = Phase::Body;
+        m_clock.start(m_limits.bodyMs);
+    }
+    const auto strict = [this](const QString &problem) {
+        m_drainLeft = 0;
+        refuse(problem);
+    };
+    // One Host, of proper syntax (which names are allowed is ApiServer's Host check).
+    const QList<QByteArray> hosts = headerValues(head, "host");
+    if (hosts.size() > 1)
+        return strict(QStringLiteral("more than one Host header"));
+    if (hosts.size() == 1 && !hostSyntaxOk(hosts.first()))
+        return strict(QStringLiteral("malformed Host header: expected host[:port]"));
+    const QList<QByteArray> lengths = headerValues(head, "content-length");
+    const QList<QByteArray> encodings = headerValues(head, "transfer-encoding");
+    if (!lengths.isEmpty() && !encodings.isEmpty())
+        return strict(QStringLiteral("Content-Length and Transfer-Encoding cannot both be sent"));
+    if (lengths.size() > 1)
+        return strict(QStringLiteral("more than one Content-Length header"));
+    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,18}$"));
+    if (lengths.size() == 1 && !digits.match(QString::fromLatin1(lengths.first())).hasMatch())
+        return strict(QStringLiteral("Content-Length must be a non-negative decimal integer"));
     m_chunked = headerValue(head, "transfer-encoding").toLower().contains("chunked");
+    const bool expectsContinue = headerValue(head, "expect").toLower().contains("100-continue");
     if (m_chunked) {
         m_bodySeen = rest;
+        if (expectsContinue && rest == 0)
+            m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
         return;
     }
     bool ok = false;
-    const QByteArray lengthText = headerValue(head, "content-length");
+    const QByteArray lengthText = lengths.value(0);
     const qint64 length = lengthText.toLongLong(&ok);
     if (ok && length > m_maxBody) {
         // Everything of this request is still unread once refuse() rolls the server's
         // transaction back (or the server never started one): head, then the declared body.
         // A client that sent `Expect: 100-continue` waits for an answer before the body, so it
         // gets the refusal at once.
-        const bool expectsContinue = headerValue(head, "expect").toLower().contains("100-continue");
         m_drainLeft = expectsContinue ? -1 : bodyAt + length;
-        refuse(QStringLiteral("request body is %1 bytes; the limit is %2 bytes (32 MiB)").arg(length).arg(m_maxBody));
+        return refuse(QStringLiteral("request body is %1 bytes; the limit is %2 bytes (32 MiB)").arg(length).arg(m_maxBody));
     }
+    // An acceptable body the client holds back until told to go on.
+    if (expectsContinue && ok && length > 0 && rest == 0)
+        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
 }
 
 void RequestGuard::refuse(const QString &message)
 {
+    refuseWith(400, "Bad Request", ApiError::invalid(message));
+}
+
+void RequestGuard::refuseWith(int status, const QByteArray &reason, const ApiError &error)
+{
     if (!m_socket)
         return;
+    m_clock.stop();
     // The HTTP server never sees another byte of this connection; it was called after this
     // guard for the current readyRead, and a connection cut during an emission is skipped.
     if (m_server)
@@ -123,13 +352,9 @@ void RequestGuard::refuse(const QString &message)
     if (m_socket->isTransactionStarted())
         m_socket->rollbackTransaction();
     const QString requestId = ids::requestId();
-    const ApiError error = ApiError::invalid(message);
-    const QByteArray body = QJsonDocument(error.toJson(requestId)).toJson(QJsonDocument::Compact);
-    qCInfo(lcGuard).noquote() << "refused a request from" << m_socket->peerAddress().toString() << ":" << message
-                              << requestId;
-    m_answer = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
-               + QByteArray::number(body.size()) + "\r\nrequest-id: " + requestId.toUtf8()
-               + "\r\nConnection: close\r\n\r\n" + body;
+    qCInfo(lcGuard).noquote() << "refused a request from" << m_socket->peerAddress().toString() << ":" << status
+                              << error.message() << requestId;
+    m_answer = rawAnswer(status, reason, error, requestId);
     // A declared body of reasonable size is read to its end first, then answered: some clients
     // (QNetworkAccessManager) drop an answer that comes while they are still sending. Larger or
     // undeclared ones are answered at once (curl and Node's fetch read such early answers).
@@ -165,9 +390,31 @@ void RequestGuard::drain()
     }
 }
 
-GuardedTcpServer::GuardedTcpServer(QObject *httpServer, qint64 maxBodyBytes, QObject *parent)
-    : QTcpServer(parent), m_httpServer(httpServer), m_maxBody(maxBodyBytes)
+GuardedTcpServer::GuardedTcpServer(QObject *httpServer, qint64 maxBodyBytes, const HttpLimits &limits,
+                                   QObject *parent)
+    : QTcpServer(parent), m_httpServer(httpServer), m_maxBody(maxBodyBytes), m_limits(limits)
 {
+    // QTcpServer pauses accepting after a failed accept (EMFILE, ENFILE, ENOMEM) and never
+    // resumes on its own; the connections queued meanwhile wait in the backlog.
+    connect(this, &QTcpServer::acceptError, this, [this] {
+        QTimer::singleShot(250, this, [this] { resumeAccepting(); });
+    });
+}
+
+void GuardedTcpServer::turnAway(QTcpSocket *socket)
+{
+    qCWarning(lcGuard).noquote() << "turned away a connection from" << socket->peerAddress().toString() << ":"
+                                 << m_guards.size() << "connections are open, none idle";
+    socket->write(rawAnswer(503, "Service Unavailable",
+                            ApiError::unavailable(QStringLiteral("the server holds its limit of %1 open connections; "
+                                                                 "retry shortly").arg(m_limits.maxConnections)),
+                            ids::requestId()));
+    // What the client sends is dropped (unread bytes at close would reset the connection before
+    // it reads the answer); a client that does not read the answer is cut after a second.
+    connect(socket, &QTcpSocket::readyRead, socket, [socket] { socket->readAll(); });
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    QTimer::singleShot(1000, socket, [socket] { socket->abort(); socket->deleteLater(); });
+    socket->disconnectFromHost();
 }
 
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
@@ -178,9 +425,24 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         delete socket;
         return;
     }
+    if (m_guards.size() >= m_limits.maxConnections) {
+        // Fair refusal: the connection that has waited longest with nothing to do makes room;
+        // with none idle, the newcomer is told so (503) instead of being left unanswered.
+        RequestGuard *oldest = nullptr;
+        for (RequestGuard *g : std::as_const(m_guards)) {
+            if (g->isIdle() && (!oldest || g->idleSinceMs() > oldest->idleSinceMs()))
+                oldest = g;
+        }
+        if (!oldest)
+            return turnAway(socket);
+        m_guards.remove(oldest);
+        oldest->closeIdle();
+    }
     // Connected before the HTTP server connects its own readyRead (in nextPendingConnection's
     // consumer), so the guard sees every batch of bytes first.
-    new RequestGuard(socket, m_httpServer, m_maxBody);
+    auto *guard = new RequestGuard(socket, m_httpServer, m_maxBody, m_limits);
+    m_guards.insert(guard);
+    connect(guard, &RequestGuard::gone, this, [this](RequestGuard *g) { m_guards.remove(g); });
     addPendingConnection(socket);
 }
 

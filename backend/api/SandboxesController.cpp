@@ -152,11 +152,32 @@ void registerSandboxRoutesAt(ApiServer &server, const QString &base, SandboxMana
             m->create(*spec, seconds, infoReply(reply));
         });
     });
-    server.route(M::Get, base, [m](const ApiRequest &, ReplyPtr reply) {
+    server.route(M::Get, base, [m](const ApiRequest &req, ReplyPtr reply) {
+        // Pages over the manager's list in its order: `limit` 1-100 (default 20) and an opaque
+        // `page` cursor (the offset, bound to this list like every cursor).
+        auto page = PageRequest::fromQuery(req.query);
+        if (!page)
+            return reply->error(page.error());
+        static const QString kList = QStringLiteral("sandboxes");
+        qsizetype from = 0;
+        if (!page->page.isEmpty()) {
+            char direction = 0;
+            QByteArray position;
+            bool ok = cursors::parse(kList, page->page, direction, position) && direction == 'n';
+            if (ok)
+                from = position.toLongLong(&ok);
+            if (!ok || from < 0)
+                return reply->error(ApiError::invalid(QStringLiteral("`page` is not a cursor of this list")));
+        }
+        const auto all = m->list();
         QJsonArray data;
-        for (const auto &info : m->list())
-            data << info.toJson();
-        reply->json(200, QJsonObject{{QStringLiteral("data"), data}, {QStringLiteral("next_page"), QJsonValue()}});
+        for (qsizetype i = from; i < all.size() && data.size() < page->limit; ++i)
+            data << all[i].toJson();
+        const qsizetype next = from + data.size();
+        reply->json(200, QJsonObject{{QStringLiteral("data"), data},
+                                     {QStringLiteral("next_page"), next < all.size()
+                                          ? QJsonValue(cursors::make(kList, 'n', QByteArray::number(next)))
+                                          : QJsonValue()}});
     });
     server.route(M::Get, base + QStringLiteral("/{id}"), [m](const ApiRequest &req, ReplyPtr reply) {
         auto info = m->get(req.param(0));

@@ -152,7 +152,7 @@ Result<QList<QJsonObject>> EventLog::append(const QString &sessionId, const QLis
     if (!written)
         return written.error();
     if (!tx.commit())
-        return ApiError::internal(QStringLiteral("the event log failed to commit"));
+        return m_db.commitError(QStringLiteral("the event log"));
     publish(sessionId, *written);
     QList<QJsonObject> out;
     out.reserve(written->size());

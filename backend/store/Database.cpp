@@ -261,7 +261,7 @@ Status Database::exec(QSqlQuery &q)
 {
     if (!q.exec()) {
         qCWarning(lcStore) << "query failed:" << q.lastError().text();
-        return ApiError::internal(QStringLiteral("database error: %1").arg(q.lastError().text()));
+        return storageError(q.lastError(), QStringLiteral("database error"));
     }
     return Ok{};
 }
@@ -271,7 +271,7 @@ Status Database::exec(const QString &sql)
     QSqlQuery q(m_db);
     if (!q.exec(sql)) {
         qCWarning(lcStore) << "statement failed:" << q.lastError().text();
-        return ApiError::internal(QStringLiteral("database error: %1").arg(q.lastError().text()));
+        return storageError(q.lastError(), QStringLiteral("database error"));
     }
     return Ok{};
 }
@@ -283,7 +283,32 @@ bool Database::begin()
 
 bool Database::commit()
 {
-    return m_db.commit();
+    if (m_db.commit()) {
+        m_commitError = {};
+        return true;
+    }
+    m_commitError = m_db.lastError();
+    qCWarning(lcStore) << "commit failed:" << m_commitError.text();
+    return false;
+}
+
+ApiError Database::commitError(const QString &what) const
+{
+    return storageError(m_commitError, what + QStringLiteral(" failed to commit"));
+}
+
+ApiError Database::storageError(const QSqlError &error, const QString &context)
+{
+    // Qt reports SQLite's (extended) result code; the primary code is its low byte.
+    bool ok = false;
+    const int code = error.nativeErrorCode().toInt(&ok) & 0xff;
+    if (ok && code == 13) // SQLITE_FULL
+        return ApiError::unavailable(context + QStringLiteral(": disk full (SQLITE_FULL): free space on the "
+                                                              "volume holding the data directory"));
+    if (ok && code == 8) // SQLITE_READONLY
+        return ApiError::unavailable(context + QStringLiteral(": the database is read-only (SQLITE_READONLY): "
+                                                              "check the data directory's permissions and mount"));
+    return ApiError::internal(context + QStringLiteral(": ") + error.text());
 }
 
 void Database::rollback()

@@ -3,6 +3,7 @@
 #include "core/Result.h"
 
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QString>
 #include <QVariant>
@@ -46,6 +47,12 @@ public:
 
     bool begin();
     bool commit();
+    // Why the last commit() failed, as the API error to answer with: `what` "failed to commit",
+    // naming the cause (disk full, read-only) like exec() does.
+    ApiError commitError(const QString &what) const;
+    // A failed statement's error: SQLITE_FULL and SQLITE_READONLY are named (503 api_error),
+    // anything else is a 500 with SQLite's text.
+    static ApiError storageError(const QSqlError &error, const QString &context);
     void rollback();
 
     QSqlDatabase &handle() { return m_db; }
@@ -55,6 +62,7 @@ private:
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_cache;
     QSqlDatabase m_db;
     QString m_connection;
+    QSqlError m_commitError;
     QString m_path;
 };
 

@@ -1,5 +1,6 @@
 #include "DocTable.h"
 
+#include <QCryptographicHash>
 #include <QJsonDocument>
 #include <QUrlQuery>
 
@@ -7,30 +8,33 @@ namespace viv {
 
 namespace {
 
-// Cursor: base64url of "<direction><seq>", direction 'n' (continue past seq in list order)
-// or 'p' (the page before seq). Opaque to clients.
-QString makeCursor(char direction, qint64 seq)
+QByteArray listTag(QStringView list)
 {
-    return QString::fromLatin1(
-        QByteArray(QByteArray(1, direction) + QByteArray::number(seq))
-            .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+    return QCryptographicHash::hash(list.toUtf8(), QCryptographicHash::Sha256).left(6).toHex();
 }
 
-bool parseCursor(const QString &cursor, char &direction, qint64 &seq)
+} // namespace
+
+QString cursors::make(QStringView list, char direction, const QByteArray &position)
+{
+    return QString::fromLatin1(QByteArray(QByteArray(1, direction) + position + '.' + listTag(list))
+                                   .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+}
+
+bool cursors::parse(QStringView list, const QString &cursor, char &direction, QByteArray &position)
 {
     const auto decoded = QByteArray::fromBase64Encoding(
         cursor.toLatin1(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded || decoded.decoded.size() < 2)
         return false;
-    direction = decoded.decoded.at(0);
-    if (direction != 'n' && direction != 'p')
+    const QByteArray &d = decoded.decoded;
+    const qsizetype dot = d.lastIndexOf('.');
+    if (dot < 2 || d.mid(dot + 1) != listTag(list))
         return false;
-    bool ok = false;
-    seq = decoded.decoded.mid(1).toLongLong(&ok);
-    return ok && seq >= 0;
+    direction = d.at(0);
+    position = d.mid(1, dot - 1);
+    return true;
 }
-
-} // namespace
 
 Result<PageRequest> PageRequest::fromQuery(const QUrlQuery &query, int defLimit, int maxLimit)
 {
@@ -146,10 +150,21 @@ std::optional<QJsonObject> DocTable::getWhere(const QString &id, const QString &
 
 Result<Page> DocTable::list(const PageRequest &req, const QList<Filter> &filters)
 {
+    // The list's identity: its table, which filters apply (not their values: those may be
+    // times) and its order.
+    QString listId = m_table + (req.newestFirst ? QStringLiteral("|desc") : QStringLiteral("|asc"));
+    for (const Filter &f : filters)
+        listId += u'|' + f.sql;
     char direction = 'n';
     qint64 cursorSeq = -1;
-    if (!req.page.isEmpty() && !parseCursor(req.page, direction, cursorSeq))
-        return ApiError::invalid(QStringLiteral("`page` is not a valid cursor"));
+    if (!req.page.isEmpty()) {
+        QByteArray position;
+        bool ok = cursors::parse(listId, req.page, direction, position) && (direction == 'n' || direction == 'p');
+        if (ok)
+            cursorSeq = position.toLongLong(&ok);
+        if (!ok || cursorSeq < 0)
+            return ApiError::invalid(QStringLiteral("`page` is not a cursor of this list"));
+    }
 
     // List order is newest first (seq descending) unless the request says otherwise. A 'p'
     // cursor walks the other way from cursorSeq and the rows are flipped back afterwards.
@@ -197,9 +212,9 @@ Result<Page> DocTable::list(const PageRequest &req, const QList<Filter> &filters
         const bool hasNext = backwards ? true : more;
         const bool hasPrev = backwards ? more : cursorSeq >= 0;
         if (hasNext)
-            page.nextPage = makeCursor('n', rows.last().first);
+            page.nextPage = cursors::make(listId, 'n', QByteArray::number(rows.last().first));
         if (hasPrev)
-            page.prevPage = makeCursor('p', rows.first().first);
+            page.prevPage = cursors::make(listId, 'p', QByteArray::number(rows.first().first));
     }
     return page;
 }

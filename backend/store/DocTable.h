@@ -34,6 +34,14 @@ struct Page
     QJsonObject toJson(bool withPrev) const;
 };
 
+// Opaque page cursors bound to the list that issued them: base64url of
+// "<direction><position>.<tag>", the tag being a hash of the list's identity (table, filter
+// columns, order). A cursor from another list does not parse.
+namespace cursors {
+QString make(QStringView list, char direction, const QByteArray &position);
+bool parse(QStringView list, const QString &cursor, char &direction, QByteArray &position);
+} // namespace cursors
+
 // One resource table whose rows hold the resource's JSON document (`doc`) plus the indexed
 // columns used for lookups and filters. Ordering and cursors use the AUTOINCREMENT `seq`, so
 // pages are stable under concurrent inserts.

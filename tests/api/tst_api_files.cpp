@@ -270,7 +270,7 @@ private Q_SLOTS:
         q.addBindValue(QStringLiteral("2001-01-01T00:00:00.000Z"));
         q.addBindValue(id);
         QVERIFY(h->backend->database().exec(q).ok());
-        auto list = h->get(QStringLiteral("/v1/files?limit=1000"));
+        auto list = h->get(QStringLiteral("/v1/files?limit=100"));
         QCOMPARE(list.status, 200);
         for (const QJsonValue &v : list.json().value(QStringLiteral("data")).toArray())
             QVERIFY(v.toObject().value(QStringLiteral("id")).toString() != id);

@@ -1,5 +1,6 @@
 #include "GuestChannel.h"
 
+#include <QPointer>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 
@@ -81,6 +82,8 @@ void GuestChannel::onReadyRead()
 {
     m_buffer += m_socket->readAll();
     qsizetype start = 0;
+    // A handler may close this channel (its sandbox destroyed): stop reading then.
+    const QPointer<GuestChannel> self(this);
     for (;;) {
         const qsizetype nl = m_buffer.indexOf('\n', start);
         if (nl < 0)
@@ -96,6 +99,12 @@ void GuestChannel::onReadyRead()
             continue;
         }
         dispatch(doc.object());
+        if (!self)
+            return;
+        if (m_closed) {
+            m_buffer.clear();
+            return;
+        }
     }
     m_buffer.remove(0, start);
 }

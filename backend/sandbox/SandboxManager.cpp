@@ -157,7 +157,13 @@ struct SandboxManager::Vm
     QString stateFile() const { return dir + QStringLiteral("/memory.sav"); }
     ~Vm()
     {
-        delete channel;
+        // Later, not now: a VM is often destroyed from inside a handler its own channel is
+        // running (an exec's completion destroys a layer's build VM), and the channel's read
+        // loop goes on after the handler returns. Its parent (the manager) reaps it at the end.
+        if (channel) {
+            channel->disconnect();
+            channel->deleteLater();
+        }
         delete proxy;
         delete egress;
         delete ttl;

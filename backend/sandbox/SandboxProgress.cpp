@@ -31,12 +31,15 @@ SandboxProgress::SandboxProgress(SandboxManager &sandboxes, EnvironmentLayers *l
     if (layers)
         connect(layers, &EnvironmentLayers::statusChanged, this,
                 [this](const QString &hash, EnvironmentLayers::State state, const QString &text) {
-                    for (auto it = m_waits.begin(); it != m_waits.end(); ++it) {
-                        if (it->layerHash != hash)
+                    // By key: update() emits changed(), whose receivers may end a wait.
+                    const QStringList ids = m_waits.keys();
+                    for (const QString &id : ids) {
+                        auto it = m_waits.find(id);
+                        if (it == m_waits.end() || it->layerHash != hash)
                             continue;
                         it->layerState = state;
                         it->layerText = text;
-                        update(it.key());
+                        update(id);
                     }
                 });
 }

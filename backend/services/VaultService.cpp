@@ -498,28 +498,38 @@ Status VaultService::checkUnique(const QString &vaultId, const QJsonObject &auth
 {
     const QString url = auth.value(key("mcp_server_url")).toString();
     const QString envName = auth.value(key("secret_name")).toString();
-    QSqlQuery q = m_db.query(QStringLiteral(
-        "SELECT id, doc FROM credentials WHERE vault_id = ? AND archived_at IS NULL"));
-    q.addBindValue(vaultId);
-    if (auto s = m_db.exec(q); !s)
-        return s;
-    while (q.next()) {
-        if (q.value(0).toString() == exceptId)
+    auto others = activeAuths(vaultId);
+    if (!others)
+        return others.error();
+    for (const auto &[id, other] : std::as_const(*others)) {
+        if (id == exceptId)
             continue;
-        const QJsonObject other = parseDoc(q.value(1).toString()).value(key("auth")).toObject();
         if (!url.isEmpty() && other.value(key("mcp_server_url")).toString() == url)
             return ApiError::conflict(
                 QStringLiteral("vault %1 already has an active credential (%2) for MCP server %3; "
                                "update, archive or delete it first")
-                    .arg(vaultId, q.value(0).toString(), url));
+                    .arg(vaultId, id, url));
         if (!envName.isEmpty() && other.value(key("type")).toString() == kEnvVar
             && other.value(key("secret_name")).toString() == envName)
             return ApiError::conflict(
                 QStringLiteral("vault %1 already has an active credential (%2) for the "
                                "environment variable %3")
-                    .arg(vaultId, q.value(0).toString(), envName));
+                    .arg(vaultId, id, envName));
     }
     return Ok{};
+}
+
+Result<QList<std::pair<QString, QJsonObject>>> VaultService::activeAuths(const QString &vaultId)
+{
+    QSqlQuery q = m_db.query(QStringLiteral(
+        "SELECT id, doc FROM credentials WHERE vault_id = ? AND archived_at IS NULL"));
+    q.addBindValue(vaultId);
+    if (auto s = m_db.exec(q); !s)
+        return s.error();
+    QList<std::pair<QString, QJsonObject>> out;
+    while (q.next())
+        out.append({q.value(0).toString(), parseDoc(q.value(1).toString()).value(key("auth")).toObject()});
+    return out;
 }
 
 void VaultService::removeSecrets(QStringList ids, Callback<Ok> done)
@@ -543,19 +553,16 @@ Status VaultService::checkStillLlm(const QString &vaultId, const QJsonObject &ne
 {
     if (llmvault::isLlmVault(newMetadata))
         return Ok{};
-    QSqlQuery q = m_db.query(QStringLiteral(
-        "SELECT id, doc FROM credentials WHERE vault_id = ? AND archived_at IS NULL"));
-    q.addBindValue(vaultId);
-    if (auto s = m_db.exec(q); !s)
-        return s;
-    while (q.next()) {
-        const QJsonObject auth = parseDoc(q.value(1).toString()).value(key("auth")).toObject();
+    auto auths = activeAuths(vaultId);
+    if (!auths)
+        return auths.error();
+    for (const auto &[id, auth] : std::as_const(*auths)) {
         if (auth.value(key("type")).toString() == kStaticBearer && auth.value(key("mcp_server_url")).isNull())
             return ApiError::invalid(
                 QStringLiteral("`metadata`: vault %1 holds a model key (static_bearer credential %2 without "
                                "mcp_server_url) and must stay an LLM vault; archive or delete that "
                                "credential first")
-                    .arg(vaultId, q.value(0).toString()));
+                    .arg(vaultId, id));
     }
     return Ok{};
 }

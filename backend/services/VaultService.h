@@ -90,6 +90,8 @@ private:
     Status storeVault(const QJsonObject &vault, bool insert);
     Status storeCredential(const QJsonObject &cred, bool insert);
     Result<QJsonObject> activeVault(const QString &vaultId);
+    // The `auth` objects of a vault's active (unarchived) credentials, by credential id.
+    Result<QList<std::pair<QString, QJsonObject>>> activeAuths(const QString &vaultId);
     Status checkUnique(const QString &vaultId, const QJsonObject &auth, const QString &exceptId);
     Status checkStillLlm(const QString &vaultId, const QJsonObject &newMetadata);
     QStringList credentialIds(const QString &vaultId, bool activeOnly);

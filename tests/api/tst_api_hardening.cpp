@@ -10,6 +10,7 @@
 //   - a request carries at most 100 events, and an interrupt drops the queued messages.
 
 #include "ApiHarness.h"
+#include "../ScriptedProvider.h"
 
 #include <QElapsedTimer>
 #include <QProcess>
@@ -28,60 +29,6 @@ using namespace viv::test;
 
 namespace {
 
-class ScriptedProvider
-{
-public:
-    bool start()
-    {
-        m_process.setProgram(S(VIVARIUM_NODE));
-        m_process.setArguments({S(VIVARIUM_SCRIPTED_PROVIDER), S("--port"), S("0")});
-        m_process.setProcessChannelMode(QProcess::MergedChannels);
-        m_process.start();
-        if (!m_process.waitForStarted(10000))
-            return false;
-        QByteArray out;
-        const QRegularExpression re(S("listening on (http://\\S+)"));
-        QElapsedTimer t;
-        t.start();
-        while (t.elapsed() < 15000) {
-            m_process.waitForReadyRead(200);
-            out += m_process.readAll();
-            const auto m = re.match(QString::fromUtf8(out));
-            if (m.hasMatch()) {
-                url = m.captured(1);
-                return true;
-            }
-        }
-        return false;
-    }
-    ~ScriptedProvider()
-    {
-        m_process.terminate();
-        m_process.waitForFinished(3000);
-    }
-    QByteArray call(const QByteArray &method, const QString &path, const QJsonObject &body = {})
-    {
-        QNetworkRequest req(QUrl(url + path));
-        req.setHeader(QNetworkRequest::ContentTypeHeader, S("application/json"));
-        QNetworkReply *reply = m_net.sendCustomRequest(req, method, QJsonDocument(body).toJson());
-        QSignalSpy done(reply, &QNetworkReply::finished);
-        done.wait(10000);
-        const QByteArray out = reply->readAll();
-        reply->deleteLater();
-        return out;
-    }
-    void enqueue(const QJsonArray &replies)
-    {
-        call("POST", S("/_control/reset"));
-        call("POST", S("/_control/enqueue"), {{S("replies"), replies}});
-    }
-    QJsonArray requests() { return QJsonDocument::fromJson(call("GET", S("/_control/requests"))).array(); }
-    QString url;
-
-private:
-    QProcess m_process;
-    QNetworkAccessManager m_net;
-};
 
 // A model server that answers every request with `status` and a body made by `body(request
 // head)`: the hostile provider of the header-echo tests.
@@ -125,7 +72,6 @@ private:
     QTcpServer m_server;
 };
 
-QJsonObject textReply(const QString &text) { return {{S("text"), text}}; }
 
 } // namespace
 

@@ -12,7 +12,7 @@
 // that the next tool call builds it again, and the tool call's result is the error.
 #include "GuiHarness.h"
 #include "SandboxProgressPanel.h"
-#include "ScriptedProvider.h"
+#include "../ScriptedProvider.h"
 #include "SessionView.h"
 #include "TranscriptModel.h"
 

@@ -5,7 +5,7 @@
 // a slow stream; token usage shown; live text while the model streams (previews become rows that
 // grow, then the committed events replace them exactly once).
 #include "GuiHarness.h"
-#include "ScriptedProvider.h"
+#include "../ScriptedProvider.h"
 #include "SessionView.h"
 #include "TranscriptModel.h"
 

@@ -1,8 +1,9 @@
 #pragma once
 
 // The scripted model provider (tests/provider/scripted-provider.mjs, Node, 127.0.0.1 only) for
-// GUI tests that run real sessions: started on a free port, replies enqueued through its
-// control endpoints.
+// C++ tests that run real sessions (API and GUI tests): started on a free port, replies enqueued
+// and recorded requests read through its control endpoints. The test target defines
+// VIVARIUM_NODE and VIVARIUM_SCRIPTED_PROVIDER.
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -44,20 +45,31 @@ public:
         m_process.terminate();
         m_process.waitForFinished(3000);
     }
-    bool control(const QString &path, const QJsonObject &body)
+    // A control request; `body` receives the answer's body. False when it did not succeed.
+    bool call(const QByteArray &method, const QString &path, const QJsonObject &request = {}, QByteArray *body = nullptr)
     {
         QNetworkRequest req(QUrl(url + path));
         req.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
-        QNetworkReply *reply = m_net.post(req, QJsonDocument(body).toJson());
+        QNetworkReply *reply = m_net.sendCustomRequest(req, method, QJsonDocument(request).toJson());
         QSignalSpy done(reply, &QNetworkReply::finished);
         const bool ok = done.wait(10000) && reply->error() == QNetworkReply::NoError;
+        if (body)
+            *body = reply->readAll();
         reply->deleteLater();
         return ok;
     }
+    bool control(const QString &path, const QJsonObject &body) { return call("POST", path, body); }
     bool enqueue(const QJsonArray &replies)
     {
         return control(QStringLiteral("/_control/reset"), {})
                && control(QStringLiteral("/_control/enqueue"), {{QStringLiteral("replies"), replies}});
+    }
+    // Every request the provider received since the last enqueue(), oldest first.
+    QJsonArray requests()
+    {
+        QByteArray body;
+        call("GET", QStringLiteral("/_control/requests"), {}, &body);
+        return QJsonDocument::fromJson(body).array();
     }
     QString url;
 

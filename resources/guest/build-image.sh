@@ -4,7 +4,8 @@
 #                  uncompressed vmlinux for PVH boot, or the bzImage when it has no PVH entry
 #   initrd.img     a small initramfs: the virtio modules and initramfs-init (static C)
 #   base.qcow2     ext4 root: debootstrap minbase + bash coreutils python3 git curl
-#                  ca-certificates procps + vivarium-init (PID 1) + vivarium-agent (C)
+#                  ca-certificates procps + vivarium-init (PID 1) + vivarium-agent (C:
+#                  vivarium-agent.c and agent_*.c)
 #   workspace.qcow2  an empty ext4 file system, copied per sandbox as its /workspace disk
 #
 # Only the machine's configured apt mirror is contacted (read from /etc/apt/sources.list*,
@@ -166,7 +167,10 @@ debootstrap --variant=minbase --components=main \
 progress 85 "installing the guest agent and init"
 # Both static: nothing to load at start (a dynamic loader costs measurable time under TCG).
 cc -static -Os -s -o "$rootfs/usr/local/sbin/vivarium-init" "$here/vivarium-init.c"
-cc -static -O2 -s -std=gnu11 -Wall -o "$rootfs/usr/local/sbin/vivarium-agent" "$here/vivarium-agent.c"
+# The agent is vivarium-agent.c plus its modules, agent_*.c (the same sources the host build
+# compiles as the vivarium_guest_agent target).
+cc -static -O2 -s -std=gnu11 -Wall -o "$rootfs/usr/local/sbin/vivarium-agent" \
+    "$here/vivarium-agent.c" "$here"/agent_*.c -lm
 mkdir -p "$rootfs/workspace"
 echo vivarium >"$rootfs/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 vivarium\n' >"$rootfs/etc/hosts"

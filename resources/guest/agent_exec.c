@@ -223,10 +223,12 @@ void op_exec(const char *rid, jnode *req)
             timeout_ms = 1e12; /* ~30 years */
         p->deadline = timeout_ms > 0 ? now_ms() + (int64_t)timeout_ms + (timeout_ms > (double)(int64_t)timeout_ms) : 0;
         p->max_output = clamp_ll(max_output);
-        /* A request reusing the id of a running one takes the id over (as a dict would). */
+        /* A request reusing the id of a running one takes the id over (as a dict would): later
+         * stdin/kill requests reach the new process; the old one still reports its own output
+         * and exit under that id, so every message stays valid JSON. */
         for (proc *o = procs; o; o = o->next)
             if (!o->finished && strcmp(o->rid, rid) == 0)
-                o->rid[0] = 0; /* never matches a canonical id again */
+                o->displaced = 1;
         p->next = procs;
         procs = p;
         if (stdin_len > 0)

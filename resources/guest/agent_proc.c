@@ -20,7 +20,7 @@ proc *procs;
 proc *find_proc(const char *rid)
 {
     for (proc *p = procs; p; p = p->next)
-        if (!p->finished && strcmp(p->rid, rid) == 0)
+        if (!p->finished && !p->displaced && strcmp(p->rid, rid) == 0)
             return p;
     return NULL;
 }

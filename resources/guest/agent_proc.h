@@ -31,6 +31,7 @@ typedef struct proc {
     int exited, status;
     int64_t exited_at;
     int finished; /* freed at the end of the loop iteration */
+    int displaced; /* a later exec took its id: still reports under it, never found by it */
     struct proc *next;
 } proc;
 

@@ -136,6 +136,15 @@ int main(void)
                  "{\"id\":6,\"type\":\"exit\",\"code\":0,\"signal\":null,\"timed_out\":false,\"truncated\":false,"
                  "\"stdout\":\"eTJUcnVl\",\"stderr\":\"\"}"));
 
+    /* An exec reusing the id of a running one takes the id over; the displaced process still
+     * reports its exit under that id (it wrote `{"id":,` before, which is not JSON). */
+    send_line("{\"id\":7,\"op\":\"exec\",\"argv\":[\"sh\",\"-c\",\"sleep 0.5; printf a\"],\"cwd\":\"/\"}");
+    CHECK(expect("{\"id\":7,\"op\":\"exec\",\"argv\":[\"printf\",\"b\"],\"cwd\":\"/\"}",
+                 "{\"id\":7,\"type\":\"exit\",\"code\":0,\"signal\":null,\"timed_out\":false,\"truncated\":false,"
+                 "\"stdout\":\"Yg==\",\"stderr\":\"\"}"));
+    CHECK(expect(NULL, "{\"id\":7,\"type\":\"exit\",\"code\":0,\"signal\":null,\"timed_out\":false,\"truncated\":false,"
+                       "\"stdout\":\"YQ==\",\"stderr\":\"\"}"));
+
     int status = 0;
     CHECK(waitpid(agent, &status, WNOHANG) == 0); /* the agent has not died */
     kill(agent, SIGKILL);

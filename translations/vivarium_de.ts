@@ -871,94 +871,54 @@ Details: %1</translation>
     </message>
 </context>
 <context>
-    <name>viv::SandboxProgressPanel</name>
+    <name>viv::SandboxConsole</name>
     <message>
-        <source>Dismiss</source>
-        <translation>Schließen</translation>
+        <source>A shell command, run with bash in the current folder (Enter runs it)</source>
+        <translation>Ein Shell-Befehl, mit bash im aktuellen Ordner ausgeführt (Eingabetaste führt ihn aus)</translation>
     </message>
     <message>
-        <source>Building the sandbox image: %1% %2</source>
-        <translation>Das Sandbox-Image wird gebaut: %1 % %2</translation>
+        <source>Run</source>
+        <translation>Ausführen</translation>
     </message>
     <message>
-        <source>Building the sandbox image: %1</source>
-        <translation>Das Sandbox-Image wird gebaut: %1</translation>
+        <source>Stop</source>
+        <translation>Stopp</translation>
     </message>
     <message>
-        <source>Installing the environment&apos;s packages (see log)</source>
-        <translation>Die Pakete der Umgebung werden installiert (siehe Protokoll)</translation>
+        <source>Stop the running command: it and every process it started are killed</source>
+        <translation>Den laufenden Befehl stoppen: Er und alle von ihm gestarteten Prozesse werden beendet</translation>
     </message>
     <message>
-        <source>Installing the environment&apos;s packages (see log): %1</source>
-        <translation>Die Pakete der Umgebung werden installiert (siehe Protokoll): %1</translation>
+        <source>The command could not run: %1</source>
+        <translation>Der Befehl konnte nicht ausgeführt werden: %1</translation>
     </message>
     <message>
-        <source>Restoring the sandbox from disk</source>
-        <translation>Die Sandbox wird von der Festplatte wiederhergestellt</translation>
+        <source>(output truncated)</source>
+        <translation>(Ausgabe gekürzt)</translation>
     </message>
     <message>
-        <source>Resuming the sandbox VM</source>
-        <translation>Die Sandbox-VM wird fortgesetzt</translation>
+        <source>stopped: the command and the processes it started were killed</source>
+        <translation>gestoppt: Der Befehl und die von ihm gestarteten Prozesse wurden beendet</translation>
     </message>
     <message>
-        <source>Booting the sandbox VM (trying KVM…)</source>
-        <translation>Die Sandbox-VM startet (KVM wird versucht …)</translation>
+        <source>timed out after %1 min and was killed</source>
+        <translation>nach %1 Min. abgebrochen (Zeitüberschreitung)</translation>
     </message>
     <message>
-        <source>Booting the sandbox VM (software emulation, slower)</source>
-        <translation>Die Sandbox-VM startet (Software-Emulation, langsamer)</translation>
+        <source>exit code %1</source>
+        <translation>Exit-Code %1</translation>
     </message>
     <message>
-        <source>Booting the sandbox VM</source>
-        <translation>Die Sandbox-VM startet</translation>
+        <source>killed by signal %1</source>
+        <translation>durch Signal %1 beendet</translation>
     </message>
     <message>
-        <source>Preparing the sandbox…</source>
-        <translation>Die Sandbox wird vorbereitet …</translation>
-    </message>
-    <message>
-        <source>The sandbox could not be prepared: %1</source>
-        <translation>Die Sandbox konnte nicht vorbereitet werden: %1</translation>
-    </message>
-    <message>
-        <source>Open Environments to see the package build log, fix the packages and rebuild the layer, then start a new session.</source>
-        <translation>Öffnen Sie „Umgebungen“, um das Build-Protokoll der Pakete zu sehen, korrigieren Sie die Pakete und bauen Sie die Schicht neu; starten Sie dann eine neue Sitzung.</translation>
-    </message>
-    <message>
-        <source>See the image build log; the next tool call builds the image again.</source>
-        <translation>Siehe das Build-Protokoll des Images; der nächste Werkzeugaufruf baut das Image erneut.</translation>
-    </message>
-    <message>
-        <source>See the image build log (%1); the next tool call builds the image again.</source>
-        <translation>Siehe das Build-Protokoll des Images (%1); der nächste Werkzeugaufruf baut das Image erneut.</translation>
-    </message>
-    <message>
-        <source>Check that libvirtd is running (installer/setup.sh starts it); the next tool call tries again.</source>
-        <translation>Prüfen Sie, ob libvirtd läuft (installer/setup.sh startet ihn); der nächste Werkzeugaufruf versucht es erneut.</translation>
-    </message>
-    <message>
-        <source>The image is built once; later sessions start in seconds.</source>
-        <translation>Das Image wird einmal gebaut; spätere Sitzungen starten in Sekunden.</translation>
-    </message>
-    <message>
-        <source>Log: %1</source>
-        <translation>Protokoll: %1</translation>
+        <source>Stopping…</source>
+        <translation>Wird gestoppt…</translation>
     </message>
 </context>
 <context>
-    <name>viv::SandboxView</name>
-    <message>
-        <source>Pause</source>
-        <translation>Anhalten</translation>
-    </message>
-    <message>
-        <source>Freeze the VM; its memory and files are kept.</source>
-        <translation>Die VM einfrieren; Arbeitsspeicher und Dateien bleiben erhalten.</translation>
-    </message>
-    <message>
-        <source>Resume</source>
-        <translation>Fortsetzen</translation>
-    </message>
+    <name>viv::SandboxFilesPanel</name>
     <message>
         <source>Parent folder</source>
         <translation>Übergeordneter Ordner</translation>
@@ -1002,98 +962,6 @@ Details: %1</translation>
     <message>
         <source>Double-click a file to view it.</source>
         <translation>Doppelklicken Sie auf eine Datei, um sie anzuzeigen.</translation>
-    </message>
-    <message>
-        <source>A shell command, run with bash in the current folder (Enter runs it)</source>
-        <translation>Ein Shell-Befehl, mit bash im aktuellen Ordner ausgeführt (Eingabetaste führt ihn aus)</translation>
-    </message>
-    <message>
-        <source>Run</source>
-        <translation>Ausführen</translation>
-    </message>
-    <message>
-        <source>The session&apos;s sandbox has stopped; its next tool call starts a new one.</source>
-        <translation>Die Sandbox der Sitzung wurde beendet; ihr nächster Werkzeugaufruf startet eine neue.</translation>
-    </message>
-    <message>
-        <source>No session selected.</source>
-        <translation>Keine Sitzung ausgewählt.</translation>
-    </message>
-    <message>
-        <source>Cannot look up the session&apos;s sandbox: %1</source>
-        <translation>Die Sandbox der Sitzung kann nicht ermittelt werden: %1</translation>
-    </message>
-    <message>
-        <source>No sandbox yet — it starts with the session&apos;s first tool call.</source>
-        <translation>Noch keine Sandbox — sie startet mit dem ersten Werkzeugaufruf der Sitzung.</translation>
-    </message>
-    <message>
-        <source>Looking up the sandbox…</source>
-        <translation>Sandbox wird gesucht…</translation>
-    </message>
-    <message>
-        <source>the sandbox no longer exists</source>
-        <translation>die Sandbox existiert nicht mehr</translation>
-    </message>
-    <message>
-        <source>◐ Booting…</source>
-        <translation>◐ Startet…</translation>
-    </message>
-    <message>
-        <source>● Running</source>
-        <translation>● Läuft</translation>
-    </message>
-    <message>
-        <source>❚❚ Paused</source>
-        <translation>❚❚ Angehalten</translation>
-    </message>
-    <message>
-        <source>❚❚ Paused (saved to disk)</source>
-        <translation>❚❚ Angehalten (auf der Festplatte gesichert)</translation>
-    </message>
-    <message>
-        <source>■ Stopped</source>
-        <translation>■ Beendet</translation>
-    </message>
-    <message>
-        <source>■ Stopped: %1</source>
-        <translation>■ Beendet: %1</translation>
-    </message>
-    <message>
-        <source>booted in %1 s</source>
-        <translation>gestartet in %1 s</translation>
-    </message>
-    <message>
-        <source>from the warm pool</source>
-        <translation>aus dem Warm-Pool</translation>
-    </message>
-    <message>
-        <source>cold start</source>
-        <translation>Kaltstart</translation>
-    </message>
-    <message>
-        <source>%1 MiB memory</source>
-        <translation>%1 MiB Arbeitsspeicher</translation>
-    </message>
-    <message>
-        <source>started %1</source>
-        <translation>gestartet %1</translation>
-    </message>
-    <message>
-        <source>ends %1</source>
-        <translation>endet %1</translation>
-    </message>
-    <message>
-        <source>The sandbox is paused: resume it to browse files or run commands.</source>
-        <translation>Die Sandbox ist angehalten: Setzen Sie sie fort, um Dateien zu durchsuchen oder Befehle auszuführen.</translation>
-    </message>
-    <message>
-        <source>The sandbox has stopped; its files are no longer reachable.</source>
-        <translation>Die Sandbox wurde beendet; ihre Dateien sind nicht mehr erreichbar.</translation>
-    </message>
-    <message>
-        <source>The sandbox has stopped (%1); its files are no longer reachable.</source>
-        <translation>Die Sandbox wurde beendet (%1); ihre Dateien sind nicht mehr erreichbar.</translation>
     </message>
     <message>
         <source>Cannot list %1: %2</source>
@@ -1179,21 +1047,191 @@ Details: %1</translation>
         <source>Transfer of %1 cancelled.</source>
         <translation>Übertragung von %1 abgebrochen.</translation>
     </message>
+</context>
+<context>
+    <name>viv::SandboxProgressPanel</name>
     <message>
-        <source>The command could not run: %1</source>
-        <translation>Der Befehl konnte nicht ausgeführt werden: %1</translation>
+        <source>Dismiss</source>
+        <translation>Schließen</translation>
     </message>
     <message>
-        <source>(output truncated)</source>
-        <translation>(Ausgabe gekürzt)</translation>
+        <source>Building the sandbox image: %1% %2</source>
+        <translation>Das Sandbox-Image wird gebaut: %1 % %2</translation>
     </message>
     <message>
-        <source>exit code %1</source>
-        <translation>Exit-Code %1</translation>
+        <source>Building the sandbox image: %1</source>
+        <translation>Das Sandbox-Image wird gebaut: %1</translation>
     </message>
     <message>
-        <source>killed by signal %1</source>
-        <translation>durch Signal %1 beendet</translation>
+        <source>Installing the environment&apos;s packages (see log)</source>
+        <translation>Die Pakete der Umgebung werden installiert (siehe Protokoll)</translation>
+    </message>
+    <message>
+        <source>Installing the environment&apos;s packages (see log): %1</source>
+        <translation>Die Pakete der Umgebung werden installiert (siehe Protokoll): %1</translation>
+    </message>
+    <message>
+        <source>Restoring the sandbox from disk</source>
+        <translation>Die Sandbox wird von der Festplatte wiederhergestellt</translation>
+    </message>
+    <message>
+        <source>Resuming the sandbox VM</source>
+        <translation>Die Sandbox-VM wird fortgesetzt</translation>
+    </message>
+    <message>
+        <source>Booting the sandbox VM (trying KVM…)</source>
+        <translation>Die Sandbox-VM startet (KVM wird versucht …)</translation>
+    </message>
+    <message>
+        <source>Booting the sandbox VM (software emulation, slower)</source>
+        <translation>Die Sandbox-VM startet (Software-Emulation, langsamer)</translation>
+    </message>
+    <message>
+        <source>Booting the sandbox VM</source>
+        <translation>Die Sandbox-VM startet</translation>
+    </message>
+    <message>
+        <source>Preparing the sandbox…</source>
+        <translation>Die Sandbox wird vorbereitet …</translation>
+    </message>
+    <message>
+        <source>The sandbox could not be prepared: %1</source>
+        <translation>Die Sandbox konnte nicht vorbereitet werden: %1</translation>
+    </message>
+    <message>
+        <source>Open Environments to see the package build log, fix the packages and rebuild the layer, then start a new session.</source>
+        <translation>Öffnen Sie „Umgebungen“, um das Build-Protokoll der Pakete zu sehen, korrigieren Sie die Pakete und bauen Sie die Schicht neu; starten Sie dann eine neue Sitzung.</translation>
+    </message>
+    <message>
+        <source>See the image build log; the next tool call builds the image again.</source>
+        <translation>Siehe das Build-Protokoll des Images; der nächste Werkzeugaufruf baut das Image erneut.</translation>
+    </message>
+    <message>
+        <source>See the image build log (%1); the next tool call builds the image again.</source>
+        <translation>Siehe das Build-Protokoll des Images (%1); der nächste Werkzeugaufruf baut das Image erneut.</translation>
+    </message>
+    <message>
+        <source>Check that libvirtd is running (installer/setup.sh starts it); the next tool call tries again.</source>
+        <translation>Prüfen Sie, ob libvirtd läuft (installer/setup.sh startet ihn); der nächste Werkzeugaufruf versucht es erneut.</translation>
+    </message>
+    <message>
+        <source>The image is built once; later sessions start in seconds.</source>
+        <translation>Das Image wird einmal gebaut; spätere Sitzungen starten in Sekunden.</translation>
+    </message>
+    <message>
+        <source>Log: %1</source>
+        <translation>Protokoll: %1</translation>
+    </message>
+</context>
+<context>
+    <name>viv::SandboxStateBar</name>
+    <message>
+        <source>Pause</source>
+        <translation>Anhalten</translation>
+    </message>
+    <message>
+        <source>Freeze the VM; its memory and files are kept.</source>
+        <translation>Die VM einfrieren; Arbeitsspeicher und Dateien bleiben erhalten.</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+    <message>
+        <source>Looking up the sandbox…</source>
+        <translation>Sandbox wird gesucht…</translation>
+    </message>
+    <message>
+        <source>◐ Booting…</source>
+        <translation>◐ Startet…</translation>
+    </message>
+    <message>
+        <source>● Running</source>
+        <translation>● Läuft</translation>
+    </message>
+    <message>
+        <source>❚❚ Paused (saved to disk)</source>
+        <translation>❚❚ Angehalten (auf der Festplatte gesichert)</translation>
+    </message>
+    <message>
+        <source>❚❚ Paused</source>
+        <translation>❚❚ Angehalten</translation>
+    </message>
+    <message>
+        <source>■ Stopped</source>
+        <translation>■ Beendet</translation>
+    </message>
+    <message>
+        <source>■ Stopped: %1</source>
+        <translation>■ Beendet: %1</translation>
+    </message>
+    <message>
+        <source>restored from the VM template in %1 s</source>
+        <translation>aus der VM-Vorlage wiederhergestellt in %1 s</translation>
+    </message>
+    <message>
+        <source>booted in %1 s</source>
+        <translation>gestartet in %1 s</translation>
+    </message>
+    <message>
+        <source>from the warm pool</source>
+        <translation>aus dem Warm-Pool</translation>
+    </message>
+    <message>
+        <source>cold start</source>
+        <translation>Kaltstart</translation>
+    </message>
+    <message>
+        <source>%1 vCPU</source>
+        <comment>a count of virtual CPUs, as a unit</comment>
+        <translation>%1 vCPU</translation>
+    </message>
+    <message>
+        <source>%1 MiB memory</source>
+        <translation>%1 MiB Arbeitsspeicher</translation>
+    </message>
+    <message>
+        <source>started %1</source>
+        <translation>gestartet %1</translation>
+    </message>
+    <message>
+        <source>ends %1</source>
+        <translation>endet %1</translation>
+    </message>
+</context>
+<context>
+    <name>viv::SandboxView</name>
+    <message>
+        <source>The session&apos;s sandbox has stopped; its next tool call starts a new one.</source>
+        <translation>Die Sandbox der Sitzung wurde beendet; ihr nächster Werkzeugaufruf startet eine neue.</translation>
+    </message>
+    <message>
+        <source>No session selected.</source>
+        <translation>Keine Sitzung ausgewählt.</translation>
+    </message>
+    <message>
+        <source>Cannot look up the session&apos;s sandbox: %1</source>
+        <translation>Die Sandbox der Sitzung kann nicht ermittelt werden: %1</translation>
+    </message>
+    <message>
+        <source>No sandbox yet — it starts with the session&apos;s first tool call.</source>
+        <translation>Noch keine Sandbox — sie startet mit dem ersten Werkzeugaufruf der Sitzung.</translation>
+    </message>
+    <message>
+        <source>the sandbox no longer exists</source>
+        <translation>die Sandbox existiert nicht mehr</translation>
+    </message>
+    <message>
+        <source>The sandbox is paused: resume it to browse files or run commands.</source>
+        <translation>Die Sandbox ist angehalten: Setzen Sie sie fort, um Dateien zu durchsuchen oder Befehle auszuführen.</translation>
+    </message>
+    <message>
+        <source>The sandbox has stopped; its files are no longer reachable.</source>
+        <translation>Die Sandbox wurde beendet; ihre Dateien sind nicht mehr erreichbar.</translation>
+    </message>
+    <message>
+        <source>The sandbox has stopped (%1); its files are no longer reachable.</source>
+        <translation>Die Sandbox wurde beendet (%1); ihre Dateien sind nicht mehr erreichbar.</translation>
     </message>
     <message>
         <source>Could not pause the sandbox: %1</source>
@@ -1202,35 +1240,6 @@ Details: %1</translation>
     <message>
         <source>Could not resume the sandbox: %1</source>
         <translation>Die Sandbox konnte nicht fortgesetzt werden: %1</translation>
-    </message>
-    <message>
-        <source>%1 vCPU</source>
-        <comment>a count of virtual CPUs, as a unit</comment>
-        <translation>%1 vCPU</translation>
-    </message>
-    <message>
-        <source>timed out after %1 min and was killed</source>
-        <translation>nach %1 Min. abgebrochen (Zeitüberschreitung)</translation>
-    </message>
-    <message>
-        <source>Stop</source>
-        <translation>Stopp</translation>
-    </message>
-    <message>
-        <source>Stop the running command: it and every process it started are killed</source>
-        <translation>Den laufenden Befehl stoppen: Er und alle von ihm gestarteten Prozesse werden beendet</translation>
-    </message>
-    <message>
-        <source>stopped: the command and the processes it started were killed</source>
-        <translation>gestoppt: Der Befehl und die von ihm gestarteten Prozesse wurden beendet</translation>
-    </message>
-    <message>
-        <source>Stopping…</source>
-        <translation>Wird gestoppt…</translation>
-    </message>
-    <message>
-        <source>restored from the VM template in %1 s</source>
-        <translation>aus der VM-Vorlage wiederhergestellt in %1 s</translation>
     </message>
 </context>
 <context>

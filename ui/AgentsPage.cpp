@@ -74,71 +74,46 @@ QString listLabel(const QJsonObject &agent)
 
 } // namespace
 
-AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent), m_bridge(bridge)
+AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent)
+    : ListEditorPage(bridge, QStringLiteral("agentsPage"), QStringLiteral("agentBanner"), parent)
 {
-    setObjectName(QStringLiteral("agentsPage"));
-    auto *outer = new QHBoxLayout(this);
-    auto *splitter = new QSplitter(this);
-    outer->addWidget(splitter);
-
-    auto *left = new QWidget(splitter);
-    auto *leftLayout = new QVBoxLayout(left);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
-    m_list = new QListWidget(left);
-    m_list->setObjectName(QStringLiteral("agentList"));
-    m_showArchived = new QCheckBox(tr("Show archived"), left);
-    m_showArchived->setObjectName(QStringLiteral("showArchivedAgents"));
-    auto *newButton = new QPushButton(tr("New agent"), left);
-    newButton->setObjectName(QStringLiteral("newAgentButton"));
+    auto [left, leftLayout] = addColumn();
+    m_list = named(new QListWidget(left), QStringLiteral("agentList"));
+    m_showArchived = named(new QCheckBox(tr("Show archived"), left), QStringLiteral("showArchivedAgents"));
+    auto *newButton = named(new QPushButton(tr("New agent"), left), QStringLiteral("newAgentButton"));
     leftLayout->addWidget(m_list);
     leftLayout->addWidget(m_showArchived);
     leftLayout->addWidget(newButton);
 
-    auto *right = new QWidget(splitter);
-    auto *rightLayout = new QVBoxLayout(right);
-    rightLayout->setContentsMargins(0, 0, 0, 0);
-    m_title = new QLabel(right);
-    m_title->setObjectName(QStringLiteral("agentTitle"));
+    auto [right, rightLayout] = addColumn();
+    m_title = named(new QLabel(right), QStringLiteral("agentTitle"));
     QFont titleFont = m_title->font();
     titleFont.setPointSizeF(titleFont.pointSizeF() * 1.25);
     titleFont.setBold(true);
     m_title->setFont(titleFont);
-    m_banner = new MessageBanner(right);
-    m_banner->setObjectName(QStringLiteral("agentBanner"));
-    m_tabs = new QTabWidget(right);
-    m_tabs->setObjectName(QStringLiteral("agentTabs"));
+    m_tabs = named(new QTabWidget(right), QStringLiteral("agentTabs"));
     auto *formPage = new QScrollArea(m_tabs);
     formPage->setWidgetResizable(true);
     auto *formInner = new QWidget(formPage);
     buildForm(formInner);
     formPage->setWidget(formInner);
     m_tabs->addTab(formPage, tr("Design"));
-    m_json = new CodeEdit(QStringLiteral("json"), m_tabs);
-    m_json->setObjectName(QStringLiteral("agentJson"));
+    m_json = named(new CodeEdit(QStringLiteral("json"), m_tabs), QStringLiteral("agentJson"));
     m_tabs->addTab(m_json, tr("JSON"));
     auto *historyPage = new QWidget(m_tabs);
     buildHistory(historyPage);
     m_tabs->addTab(historyPage, tr("History"));
 
-    auto *buttons = new QHBoxLayout;
-    m_save = new QPushButton(tr("Save"), right);
-    m_save->setObjectName(QStringLiteral("saveAgent"));
+    m_save = named(new QPushButton(tr("Save"), right), QStringLiteral("saveAgent"));
     m_save->setDefault(true);
-    m_revert = new QPushButton(tr("Revert"), right);
-    m_revert->setObjectName(QStringLiteral("revertAgent"));
-    m_archive = new QPushButton(tr("Archive…"), right);
-    m_archive->setObjectName(QStringLiteral("archiveAgent"));
-    buttons->addWidget(m_archive);
-    buttons->addStretch();
-    buttons->addWidget(m_revert);
-    buttons->addWidget(m_save);
+    m_revert = named(new QPushButton(tr("Revert"), right), QStringLiteral("revertAgent"));
+    m_archive = named(new QPushButton(tr("Archive…"), right), QStringLiteral("archiveAgent"));
 
     rightLayout->addWidget(m_title);
-    rightLayout->addWidget(m_banner);
+    rightLayout->addWidget(banner());
     rightLayout->addWidget(m_tabs, 1);
-    rightLayout->addLayout(buttons);
-    splitter->setStretchFactor(1, 1);
-    splitter->setSizes({260, 800});
+    rightLayout->addLayout(buttonRow({m_archive}, {m_revert, m_save}));
+    setColumnSizes({260, 800});
 
     connect(newButton, &QPushButton::clicked, this, &AgentsPage::newAgent);
     connect(m_showArchived, &QCheckBox::toggled, this, &AgentsPage::reload);
@@ -172,13 +147,10 @@ AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent)
 void AgentsPage::buildForm(QWidget *page)
 {
     auto *form = new QFormLayout(page);
-    m_name = new QLineEdit(page);
-    m_name->setObjectName(QStringLiteral("agentName"));
+    m_name = named(new QLineEdit(page), QStringLiteral("agentName"));
     m_name->setPlaceholderText(tr("e.g. Analyst"));
-    m_description = new QLineEdit(page);
-    m_description->setObjectName(QStringLiteral("agentDescription"));
-    m_model = new QComboBox(page);
-    m_model->setObjectName(QStringLiteral("agentModel"));
+    m_description = named(new QLineEdit(page), QStringLiteral("agentDescription"));
+    m_model = named(new QComboBox(page), QStringLiteral("agentModel"));
     m_model->setEditable(true);
     m_model->setInsertPolicy(QComboBox::NoInsert);
     const AppSettings settings = AppSettings::load();
@@ -196,16 +168,14 @@ void AgentsPage::buildForm(QWidget *page)
         for (const QString &m : settings.openAiModels)
             m_model->addItem(m, QStringLiteral("openai"));
     }
-    m_system = new QPlainTextEdit(page);
-    m_system->setObjectName(QStringLiteral("agentSystem"));
+    m_system = named(new QPlainTextEdit(page), QStringLiteral("agentSystem"));
     m_system->setPlaceholderText(tr("System prompt"));
     m_system->setMinimumHeight(110);
     m_system->setMaximumHeight(220);
 
-    m_toolsetEnabled = new QCheckBox(tr("Built-in tools (bash, files, web)"), page);
-    m_toolsetEnabled->setObjectName(QStringLiteral("toolsetEnabled"));
-    m_tools = new QTableWidget(0, 2, page);
-    m_tools->setObjectName(QStringLiteral("agentTools"));
+    m_toolsetEnabled = named(new QCheckBox(tr("Built-in tools (bash, files, web)"), page),
+        QStringLiteral("toolsetEnabled"));
+    m_tools = named(new QTableWidget(0, 2, page), QStringLiteral("agentTools"));
     m_tools->setHorizontalHeaderLabels({tr("Tool"), tr("Permission")});
     m_tools->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_tools->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
@@ -226,17 +196,14 @@ void AgentsPage::buildForm(QWidget *page)
     m_tools->setMinimumHeight(m_tools->verticalHeader()->defaultSectionSize() * 9 + 4);
     connect(m_toolsetEnabled, &QCheckBox::toggled, m_tools, &QWidget::setEnabled);
 
-    m_extraTools = new CodeEdit(QStringLiteral("json"), page);
-    m_extraTools->setObjectName(QStringLiteral("agentCustomTools"));
+    m_extraTools = named(new CodeEdit(QStringLiteral("json"), page), QStringLiteral("agentCustomTools"));
     m_extraTools->setMinimumHeight(120);
     m_extraTools->setPlaceholderText(
         tr("[{\"type\": \"custom\", \"name\": \"lookup\", \"description\": \"…\", "
            "\"input_schema\": {\"type\": \"object\", \"properties\": {}}}]"));
-    m_extraToolsStatus = new QLabel(page);
-    m_extraToolsStatus->setObjectName(QStringLiteral("customToolsStatus"));
+    m_extraToolsStatus = named(new QLabel(page), QStringLiteral("customToolsStatus"));
     m_extraToolsStatus->setWordWrap(true);
-    m_mcpServers = new CodeEdit(QStringLiteral("json"), page);
-    m_mcpServers->setObjectName(QStringLiteral("agentMcpServers"));
+    m_mcpServers = named(new CodeEdit(QStringLiteral("json"), page), QStringLiteral("agentMcpServers"));
     m_mcpServers->setMinimumHeight(80);
     m_mcpServers->setPlaceholderText(
         tr("[{\"type\": \"url\", \"name\": \"docs\", \"url\": \"https://…\"}]"));
@@ -262,21 +229,17 @@ void AgentsPage::buildForm(QWidget *page)
 void AgentsPage::buildHistory(QWidget *page)
 {
     auto *layout = new QVBoxLayout(page);
-    m_versions = new QListWidget(page);
-    m_versions->setObjectName(QStringLiteral("agentVersions"));
+    m_versions = named(new QListWidget(page), QStringLiteral("agentVersions"));
     m_versions->setMaximumHeight(120);
     auto *pick = new QHBoxLayout;
-    m_diffFrom = new QComboBox(page);
-    m_diffFrom->setObjectName(QStringLiteral("diffFrom"));
-    m_diffTo = new QComboBox(page);
-    m_diffTo->setObjectName(QStringLiteral("diffTo"));
+    m_diffFrom = named(new QComboBox(page), QStringLiteral("diffFrom"));
+    m_diffTo = named(new QComboBox(page), QStringLiteral("diffTo"));
     pick->addWidget(new QLabel(tr("Compare"), page));
     pick->addWidget(m_diffFrom);
     pick->addWidget(new QLabel(tr("with"), page));
     pick->addWidget(m_diffTo);
     pick->addStretch();
-    m_diff = new DiffView(page);
-    m_diff->setObjectName(QStringLiteral("agentDiff"));
+    m_diff = named(new DiffView(page), QStringLiteral("agentDiff"));
     layout->addWidget(new QLabel(tr("Versions (newest first):"), page));
     layout->addWidget(m_versions);
     layout->addLayout(pick);
@@ -288,48 +251,15 @@ void AgentsPage::buildHistory(QWidget *page)
 void AgentsPage::reload()
 {
     const bool archived = m_showArchived->isChecked();
-    m_bridge.call<QJsonArray>(
-        this,
-        [archived](Backend &b) {
-            return BackendBridge::allPages([&](const PageRequest &r) { return b.agents().list(r, archived); });
-        },
-        [this](Result<QJsonArray> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
-            const QSignalBlocker block(m_list);
-            m_list->clear();
-            for (const auto &v : *r) {
-                const QJsonObject a = v.toObject();
-                upsertListItem(a.value(QStringLiteral("id")).toString(), a, true);
-            }
-        });
+    reloadList(
+        m_list, [archived](Backend &b, const PageRequest &r) { return b.agents().list(r, archived); },
+        [this](const QJsonObject &a) { upsertListItem(a.value(QStringLiteral("id")).toString(), a, true); });
 }
 
 void AgentsPage::upsertListItem(const QString &id, const QJsonObject &agent, bool atEnd)
 {
     const bool archived = !agent.value(QStringLiteral("archived_at")).isNull();
-    for (int i = 0; i < m_list->count(); ++i) {
-        QListWidgetItem *item = m_list->item(i);
-        if (item->data(Qt::UserRole).toString() == id) {
-            if (archived && !m_showArchived->isChecked() && id != m_agentId) {
-                delete m_list->takeItem(i);
-                return;
-            }
-            item->setText(listLabel(agent));
-            return;
-        }
-    }
-    if (archived && !m_showArchived->isChecked())
-        return;
-    auto *item = new QListWidgetItem(listLabel(agent));
-    item->setData(Qt::UserRole, id);
-    const QSignalBlocker block(m_list);
-    // Lists come newest first: a reload appends in order, a live change puts a new agent on top.
-    m_list->insertItem(atEnd ? m_list->count() : 0, item);
-    if (id == m_agentId)
-        m_list->setCurrentItem(item);
+    upsertItem(m_list, id, listLabel(agent), archived && !m_showArchived->isChecked(), atEnd, m_agentId, true);
 }
 
 void AgentsPage::newAgent()
@@ -359,38 +289,30 @@ void AgentsPage::newAgent()
     m_archive->setEnabled(false);
     m_save->setEnabled(true);
     m_tabs->setTabEnabled(2, false);
-    m_banner->clear();
+    banner()->clear();
 }
 
 void AgentsPage::openAgent(const QString &id)
 {
-    m_bridge.call<QJsonObject>(
-        this, [id](Backend &b) { return b.agents().retrieve(id); },
-        [this, id](Result<QJsonObject> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
+    request<QJsonObject>(
+        [id](Backend &b) { return b.agents().retrieve(id); },
+        [this, id](const QJsonObject &r) {
             m_agentId = id;
-            m_loaded = *r;
-            m_version = r->value(QStringLiteral("version")).toInt();
-            m_archived = !r->value(QStringLiteral("archived_at")).isNull();
-            m_loadedMetadata = r->value(QStringLiteral("metadata")).toObject();
-            fillForm(editable(*r));
-            m_json->setPlainText(prettyJson(editable(*r)));
+            m_loaded = r;
+            m_version = r.value(QStringLiteral("version")).toInt();
+            m_archived = !r.value(QStringLiteral("archived_at")).isNull();
+            m_loadedMetadata = r.value(QStringLiteral("metadata")).toObject();
+            fillForm(editable(r));
+            m_json->setPlainText(prettyJson(editable(r)));
             m_title->setText(tr("%1 — version %2%3")
-                                 .arg(r->value(QStringLiteral("name")).toString())
+                                 .arg(r.value(QStringLiteral("name")).toString())
                                  .arg(m_version)
                                  .arg(m_archived ? tr(" (archived)") : QString()));
             m_archive->setEnabled(!m_archived);
             m_save->setEnabled(!m_archived);
             m_tabs->setTabEnabled(2, true);
-            m_banner->clear();
-            for (int i = 0; i < m_list->count(); ++i)
-                if (m_list->item(i)->data(Qt::UserRole).toString() == id) {
-                    const QSignalBlocker block(m_list);
-                    m_list->setCurrentRow(i);
-                }
+            banner()->clear();
+            selectItem(m_list, id);
             loadVersions();
         });
 }
@@ -526,7 +448,7 @@ bool AgentsPage::syncFromJson()
     QJsonParseError err{};
     const QJsonDocument d = QJsonDocument::fromJson(m_json->toPlainText().toUtf8(), &err);
     if (err.error != QJsonParseError::NoError || !d.isObject()) {
-        m_banner->showError(err.error != QJsonParseError::NoError
+        banner()->showError(err.error != QJsonParseError::NoError
                                 ? tr("The JSON is not valid (offset %1: %2). Fix it or revert.")
                                       .arg(err.offset)
                                       .arg(err.errorString())
@@ -534,8 +456,8 @@ bool AgentsPage::syncFromJson()
         return false;
     }
     fillForm(d.object());
-    if (m_banner->isError())
-        m_banner->clear();
+    if (banner()->isError())
+        banner()->clear();
     return true;
 }
 
@@ -559,10 +481,9 @@ void AgentsPage::save()
     QString error;
     QJsonObject params = currentParams(&error);
     if (!error.isEmpty()) {
-        m_banner->showError(error);
+        banner()->showError(error);
         return;
     }
-    m_save->setEnabled(false);
     const QString id = m_agentId;
     if (!id.isEmpty()) {
         params.insert(QStringLiteral("version"), m_version);
@@ -574,29 +495,24 @@ void AgentsPage::save()
         params.insert(QStringLiteral("metadata"), md);
     }
     const int before = m_version;
-    m_bridge.call<QJsonObject>(
-        this,
+    request<QJsonObject>(
         [id, params](Backend &b) {
             return id.isEmpty() ? b.agents().create(params) : b.agents().update(id, params);
         },
-        [this, before](Result<QJsonObject> r) {
-            m_save->setEnabled(true);
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
-            const QString newId = r->value(QStringLiteral("id")).toString();
-            const int version = r->value(QStringLiteral("version")).toInt();
+        [this, before](const QJsonObject &r) {
+            const QString newId = r.value(QStringLiteral("id")).toString();
+            const int version = r.value(QStringLiteral("version")).toInt();
             openAgent(newId);
             m_agentId = newId;
             if (before == 0)
-                m_banner->showInfo(tr("Agent created (version %1).").arg(version));
+                banner()->showInfo(tr("Agent created (version %1).").arg(version));
             else if (version == before)
-                m_banner->showInfo(tr("No changes: still version %1.").arg(version));
+                banner()->showInfo(tr("No changes: still version %1.").arg(version));
             else
-                m_banner->showInfo(tr("Saved as version %1.").arg(version));
+                banner()->showInfo(tr("Saved as version %1.").arg(version));
             Q_EMIT agentSaved(newId, version);
-        });
+        },
+        m_save);
 }
 
 void AgentsPage::archive()
@@ -609,15 +525,11 @@ void AgentsPage::archive()
                      .arg(m_name->text())))
         return;
     const QString id = m_agentId;
-    m_bridge.call<QJsonObject>(
-        this, [id](Backend &b) { return b.agents().archive(id); },
-        [this, id](Result<QJsonObject> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
+    request<QJsonObject>(
+        [id](Backend &b) { return b.agents().archive(id); },
+        [this, id](const QJsonObject &) {
             openAgent(id);
-            m_banner->showInfo(tr("Agent archived."));
+            banner()->showInfo(tr("Agent archived."));
         });
 }
 
@@ -633,7 +545,7 @@ void AgentsPage::loadVersions()
             if (id != m_agentId)
                 return;
             if (!r) {
-                m_banner->showError(r.error());
+                banner()->showError(r.error());
                 return;
             }
             m_versionDocs.clear();

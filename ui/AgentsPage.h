@@ -1,30 +1,22 @@
 #pragma once
 
-#include <QJsonObject>
-#include <QWidget>
+#include "ListEditorPage.h"
 
-class QCheckBox;
-class QComboBox;
-class QLabel;
-class QLineEdit;
-class QListWidget;
-class QPlainTextEdit;
-class QPushButton;
+#include <QJsonObject>
+
 class QTabWidget;
 class QTableWidget;
 
 namespace viv {
 
-class BackendBridge;
 class CodeEdit;
 class DiffView;
 class KeyValueEditor;
-class MessageBanner;
 
 // Agents: the list on the left, the designer on the right. The designer edits the agent's
 // configuration in a form and as raw JSON (kept in sync whenever the tab changes); saving an
 // existing agent creates a new immutable version; the history tab diffs any two versions.
-class AgentsPage : public QWidget
+class AgentsPage : public ListEditorPage
 {
     Q_OBJECT
 public:
@@ -59,10 +51,8 @@ private:
     void validateExtraTools();
     void upsertListItem(const QString &id, const QJsonObject &agent, bool atEnd = false);
 
-    BackendBridge &m_bridge;
     QListWidget *m_list = nullptr;
     QCheckBox *m_showArchived = nullptr;
-    MessageBanner *m_banner = nullptr;
     QLabel *m_title = nullptr;
     QTabWidget *m_tabs = nullptr;
     QLineEdit *m_name = nullptr;

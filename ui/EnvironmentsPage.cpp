@@ -40,46 +40,30 @@ const QStringList kManagers = {QStringLiteral("apt"), QStringLiteral("pip"), QSt
 }
 
 EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
-    : QWidget(parent), m_bridge(bridge)
+    : ListEditorPage(bridge, QStringLiteral("environmentsPage"), QStringLiteral("environmentBanner"), parent)
 {
-    setObjectName(QStringLiteral("environmentsPage"));
-    auto *outer = new QHBoxLayout(this);
-    auto *split = new QSplitter(this);
-    outer->addWidget(split);
-    auto *left = new QWidget(split);
-    auto *leftLayout = new QVBoxLayout(left);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
-    m_list = new QListWidget(left);
-    m_list->setObjectName(QStringLiteral("environmentList"));
-    auto *newButton = new QPushButton(tr("New environment"), left);
-    newButton->setObjectName(QStringLiteral("newEnvironmentButton"));
+    auto [left, leftLayout] = addColumn();
+    m_list = named(new QListWidget(left), QStringLiteral("environmentList"));
+    auto *newButton = named(new QPushButton(tr("New environment"), left), QStringLiteral("newEnvironmentButton"));
     leftLayout->addWidget(m_list);
     leftLayout->addWidget(newButton);
 
-    auto *right = new QWidget(split);
-    auto *rightLayout = new QVBoxLayout(right);
-    rightLayout->setContentsMargins(0, 0, 0, 0);
-    m_banner = new MessageBanner(right);
-    m_banner->setObjectName(QStringLiteral("environmentBanner"));
-    rightLayout->addWidget(m_banner);
+    auto [right, rightLayout] = addColumn();
+    rightLayout->addWidget(banner());
 
     // The guest image: one for every environment, built once per recipe version.
-    auto *imageBox = new QGroupBox(tr("Guest image (shared by every environment)"), right);
-    imageBox->setObjectName(QStringLiteral("guestImageBox"));
+    auto *imageBox = named(new QGroupBox(tr("Guest image (shared by every environment)"), right),
+        QStringLiteral("guestImageBox"));
     auto *imageLayout = new QHBoxLayout(imageBox);
-    m_imageState = new QLabel(tr("Checking…"), imageBox);
-    m_imageState->setObjectName(QStringLiteral("guestImageState"));
+    m_imageState = named(new QLabel(tr("Checking…"), imageBox), QStringLiteral("guestImageState"));
     m_imageState->setWordWrap(true);
     m_imageState->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_imageProgress = new QProgressBar(imageBox);
-    m_imageProgress->setObjectName(QStringLiteral("guestImageProgress"));
+    m_imageProgress = named(new QProgressBar(imageBox), QStringLiteral("guestImageProgress"));
     m_imageProgress->setRange(0, 100);
     m_imageProgress->setMaximumWidth(200);
     m_imageProgress->setVisible(false);
-    m_imageLog = new QPushButton(tr("Show build log"), imageBox);
-    m_imageLog->setObjectName(QStringLiteral("guestImageShowLog"));
-    m_imageBuild = new QPushButton(tr("Build now"), imageBox);
-    m_imageBuild->setObjectName(QStringLiteral("guestImageBuild"));
+    m_imageLog = named(new QPushButton(tr("Show build log"), imageBox), QStringLiteral("guestImageShowLog"));
+    m_imageBuild = named(new QPushButton(tr("Build now"), imageBox), QStringLiteral("guestImageBuild"));
     m_imageBuild->setToolTip(tr("Build the guest image now instead of at the first sandbox start "
                                 "(takes a few minutes)."));
     imageLayout->addWidget(m_imageState, 1);
@@ -92,22 +76,18 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
     connect(&m_bridge, &BackendBridge::guestImageChanged, this, &EnvironmentsPage::showGuestImage);
 
     // The selected environment's package layer: its packages installed once on the image.
-    auto *layerBox = new QGroupBox(tr("Packages of this environment"), right);
-    layerBox->setObjectName(QStringLiteral("environmentLayerBox"));
+    auto *layerBox = named(new QGroupBox(tr("Packages of this environment"), right),
+        QStringLiteral("environmentLayerBox"));
     auto *layerLayout = new QHBoxLayout(layerBox);
-    m_layerState = new QLabel(layerBox);
-    m_layerState->setObjectName(QStringLiteral("environmentLayerState"));
+    m_layerState = named(new QLabel(layerBox), QStringLiteral("environmentLayerState"));
     m_layerState->setWordWrap(true);
     m_layerState->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_layerProgress = new QProgressBar(layerBox);
-    m_layerProgress->setObjectName(QStringLiteral("environmentLayerProgress"));
+    m_layerProgress = named(new QProgressBar(layerBox), QStringLiteral("environmentLayerProgress"));
     m_layerProgress->setRange(0, 0); // busy: the install reports no percentage
     m_layerProgress->setMaximumWidth(200);
     m_layerProgress->setVisible(false);
-    m_layerLog = new QPushButton(tr("Show build log"), layerBox);
-    m_layerLog->setObjectName(QStringLiteral("environmentLayerShowLog"));
-    m_layerBuild = new QPushButton(tr("Build now"), layerBox);
-    m_layerBuild->setObjectName(QStringLiteral("environmentLayerBuild"));
+    m_layerLog = named(new QPushButton(tr("Show build log"), layerBox), QStringLiteral("environmentLayerShowLog"));
+    m_layerBuild = named(new QPushButton(tr("Build now"), layerBox), QStringLiteral("environmentLayerBuild"));
     layerLayout->addWidget(m_layerState, 1);
     layerLayout->addWidget(m_layerProgress);
     layerLayout->addWidget(m_layerLog);
@@ -124,16 +104,12 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
     scroll->setWidgetResizable(true);
     auto *formWidget = new QWidget(scroll);
     auto *form = new QFormLayout(formWidget);
-    m_name = new QLineEdit(formWidget);
-    m_name->setObjectName(QStringLiteral("environmentName"));
-    m_description = new QLineEdit(formWidget);
-    m_description->setObjectName(QStringLiteral("environmentDescription"));
-    m_networking = new QComboBox(formWidget);
-    m_networking->setObjectName(QStringLiteral("environmentNetworking"));
+    m_name = named(new QLineEdit(formWidget), QStringLiteral("environmentName"));
+    m_description = named(new QLineEdit(formWidget), QStringLiteral("environmentDescription"));
+    m_networking = named(new QComboBox(formWidget), QStringLiteral("environmentNetworking"));
     m_networking->addItem(tr("Unrestricted"), QStringLiteral("unrestricted"));
     m_networking->addItem(tr("Limited to allowed hosts"), QStringLiteral("limited"));
-    m_hosts = new QPlainTextEdit(formWidget);
-    m_hosts->setObjectName(QStringLiteral("environmentAllowedHosts"));
+    m_hosts = named(new QPlainTextEdit(formWidget), QStringLiteral("environmentAllowedHosts"));
     m_hosts->setPlaceholderText(tr("One host per line, e.g. api.example.com"));
     m_hosts->setMaximumHeight(80);
     m_allowMcp = new QCheckBox(tr("Allow the agent's MCP servers"), formWidget);
@@ -151,8 +127,7 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
         m_packages.insert(manager, edit);
         form->addRow(tr("%1 packages:").arg(manager), edit);
     }
-    m_template = new QLineEdit(formWidget);
-    m_template->setObjectName(QStringLiteral("environmentBaseTemplate"));
+    m_template = named(new QLineEdit(formWidget), QStringLiteral("environmentBaseTemplate"));
     m_template->setPlaceholderText(tr("default guest image"));
     form->addRow(tr("Base &template:"), m_template);
     m_metadata = new KeyValueEditor(formWidget);
@@ -160,20 +135,11 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
     form->addRow(tr("Metadata:"), m_metadata);
     scroll->setWidget(formWidget);
     rightLayout->addWidget(scroll, 1);
-    auto *buttons = new QHBoxLayout;
-    m_archive = new QPushButton(tr("Archive…"), right);
-    m_archive->setObjectName(QStringLiteral("archiveEnvironment"));
-    m_delete = new QPushButton(tr("Delete…"), right);
-    m_delete->setObjectName(QStringLiteral("deleteEnvironment"));
-    m_save = new QPushButton(tr("Save"), right);
-    m_save->setObjectName(QStringLiteral("saveEnvironment"));
-    buttons->addWidget(m_archive);
-    buttons->addWidget(m_delete);
-    buttons->addStretch();
-    buttons->addWidget(m_save);
-    rightLayout->addLayout(buttons);
-    split->setStretchFactor(1, 1);
-    split->setSizes({260, 800});
+    m_archive = named(new QPushButton(tr("Archive…"), right), QStringLiteral("archiveEnvironment"));
+    m_delete = named(new QPushButton(tr("Delete…"), right), QStringLiteral("deleteEnvironment"));
+    m_save = named(new QPushButton(tr("Save"), right), QStringLiteral("saveEnvironment"));
+    rightLayout->addLayout(buttonRow({m_archive, m_delete}, {m_save}));
+    setColumnSizes({260, 800});
 
     auto updateHosts = [this] {
         const bool limited = m_networking->currentData().toString() == u"limited";
@@ -200,55 +166,24 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
                     reloadLayer();
                 }
             });
-    connect(&m_bridge, &BackendBridge::environmentRemoved, this, [this](const QString &id) {
-        for (int i = 0; i < m_list->count(); ++i)
-            if (m_list->item(i)->data(Qt::UserRole).toString() == id)
-                delete m_list->takeItem(i--);
-    });
+    connect(&m_bridge, &BackendBridge::environmentRemoved, this,
+            [this](const QString &id) { removeItem(m_list, id); });
     newEnvironment();
     updateHosts();
 }
 
 void EnvironmentsPage::upsert(const QString &id, const QJsonObject &env, bool atEnd)
 {
-    const bool archived = !env.value(QStringLiteral("archived_at")).isNull();
-    const QString name = env.value(QStringLiteral("name")).toString();
-    for (int i = 0; i < m_list->count(); ++i)
-        if (m_list->item(i)->data(Qt::UserRole).toString() == id) {
-            if (archived)
-                delete m_list->takeItem(i);
-            else
-                m_list->item(i)->setText(name);
-            return;
-        }
-    if (archived)
-        return;
-    auto *item = new QListWidgetItem(name);
-    item->setData(Qt::UserRole, id);
-    const QSignalBlocker block(m_list);
-    m_list->insertItem(atEnd ? m_list->count() : 0, item);
-    if (id == m_id) // a reload keeps the open environment highlighted
-        m_list->setCurrentItem(item);
+    upsertItem(m_list, id, env.value(QStringLiteral("name")).toString(),
+               !env.value(QStringLiteral("archived_at")).isNull(), atEnd, m_id);
 }
 
 void EnvironmentsPage::reload()
 {
     reloadGuestImage();
-    m_bridge.call<QJsonArray>(
-        this,
-        [](Backend &b) -> Result<QJsonArray> {
-            return BackendBridge::allPages([&](const PageRequest &req) { return b.environments().list(req, false); });
-        },
-        [this](Result<QJsonArray> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
-            const QSignalBlocker block(m_list);
-            m_list->clear();
-            for (const auto &v : *r)
-                upsert(v.toObject().value(QStringLiteral("id")).toString(), v.toObject(), true);
-        });
+    reloadList(
+        m_list, [](Backend &b, const PageRequest &req) { return b.environments().list(req, false); },
+        [this](const QJsonObject &env) { upsert(env.value(QStringLiteral("id")).toString(), env, true); });
 }
 
 void EnvironmentsPage::newEnvironment()
@@ -260,29 +195,21 @@ void EnvironmentsPage::newEnvironment()
     m_delete->setEnabled(false);
     const QSignalBlocker block(m_list);
     m_list->setCurrentItem(nullptr);
-    m_banner->clear();
+    banner()->clear();
 }
 
 void EnvironmentsPage::openEnvironment(const QString &id)
 {
-    m_bridge.call<QJsonObject>(
-        this, [id](Backend &b) { return b.environments().retrieve(id); },
-        [this, id](Result<QJsonObject> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
+    request<QJsonObject>(
+        [id](Backend &b) { return b.environments().retrieve(id); },
+        [this, id](const QJsonObject &r) {
             m_id = id;
-            m_loadedMetadata = r->value(QStringLiteral("metadata")).toObject();
-            fill(*r);
+            m_loadedMetadata = r.value(QStringLiteral("metadata")).toObject();
+            fill(r);
             m_archive->setEnabled(true);
             m_delete->setEnabled(true);
-            m_banner->clear();
-            for (int i = 0; i < m_list->count(); ++i)
-                if (m_list->item(i)->data(Qt::UserRole).toString() == id) {
-                    const QSignalBlocker block(m_list);
-                    m_list->setCurrentRow(i);
-                }
+            banner()->clear();
+            selectItem(m_list, id);
         });
 }
 
@@ -352,26 +279,20 @@ void EnvironmentsPage::save()
 {
     const QString id = m_id;
     const QJsonObject params = formParams();
-    m_save->setEnabled(false);
-    m_bridge.call<QJsonObject>(
-        this,
+    request<QJsonObject>(
         [id, params](Backend &b) {
             return id.isEmpty() ? b.environments().create(params) : b.environments().update(id, params);
         },
-        [this, id](Result<QJsonObject> r) {
-            m_save->setEnabled(true);
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
-            m_id = r->value(QStringLiteral("id")).toString();
-            m_loadedMetadata = r->value(QStringLiteral("metadata")).toObject();
-            m_layerConfig = r->value(QStringLiteral("config")).toObject();
+        [this, id](const QJsonObject &r) {
+            m_id = r.value(QStringLiteral("id")).toString();
+            m_loadedMetadata = r.value(QStringLiteral("metadata")).toObject();
+            m_layerConfig = r.value(QStringLiteral("config")).toObject();
             reloadLayer();
             m_archive->setEnabled(true);
             m_delete->setEnabled(true);
-            m_banner->showInfo(id.isEmpty() ? tr("Environment created.") : tr("Environment saved."));
-        });
+            banner()->showInfo(id.isEmpty() ? tr("Environment created.") : tr("Environment saved."));
+        },
+        m_save);
 }
 
 void EnvironmentsPage::archive()
@@ -380,15 +301,11 @@ void EnvironmentsPage::archive()
                                    tr("Archive “%1”? It can no longer start sessions.").arg(m_name->text())))
         return;
     const QString id = m_id;
-    m_bridge.call<QJsonObject>(
-        this, [id](Backend &b) { return b.environments().archive(id); },
-        [this](Result<QJsonObject> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
+    request<QJsonObject>(
+        [id](Backend &b) { return b.environments().archive(id); },
+        [this](const QJsonObject &) {
             newEnvironment();
-            m_banner->showInfo(tr("Environment archived."));
+            banner()->showInfo(tr("Environment archived."));
         });
 }
 
@@ -398,15 +315,11 @@ void EnvironmentsPage::remove()
                                    tr("Delete “%1” permanently?").arg(m_name->text())))
         return;
     const QString id = m_id;
-    m_bridge.call<QJsonObject>(
-        this, [id](Backend &b) { return b.environments().remove(id); },
-        [this](Result<QJsonObject> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
+    request<QJsonObject>(
+        [id](Backend &b) { return b.environments().remove(id); },
+        [this](const QJsonObject &) {
             newEnvironment();
-            m_banner->showInfo(tr("Environment deleted."));
+            banner()->showInfo(tr("Environment deleted."));
         });
 }
 
@@ -475,9 +388,9 @@ void EnvironmentsPage::buildGuestImage()
         },
         [this](Status s) {
             if (!s)
-                m_banner->showError(tr("Building the guest image failed: %1").arg(s.error().message()));
+                banner()->showError(tr("Building the guest image failed: %1").arg(s.error().message()));
             else
-                m_banner->showInfo(tr("The guest image is ready."));
+                banner()->showInfo(tr("The guest image is ready."));
             reloadGuestImage();
         });
 }
@@ -638,9 +551,9 @@ void EnvironmentsPage::buildLayer()
         [this, generation](Result<QString> r) {
             if (generation == m_layerGeneration) {
                 if (!r)
-                    m_banner->showError(tr("Installing the environment's packages failed: %1").arg(errorText(r.error())));
+                    banner()->showError(tr("Installing the environment's packages failed: %1").arg(errorText(r.error())));
                 else
-                    m_banner->showInfo(tr("The environment's packages are installed."));
+                    banner()->showInfo(tr("The environment's packages are installed."));
             }
             reloadLayer();
         });

@@ -1,30 +1,22 @@
 #pragma once
 
+#include "ListEditorPage.h"
+
 #include <QHash>
 #include <QJsonObject>
-#include <QWidget>
 
-class QCheckBox;
-class QComboBox;
-class QLabel;
-class QLineEdit;
-class QListWidget;
-class QPlainTextEdit;
 class QProgressBar;
-class QPushButton;
 
 namespace viv {
 
-class BackendBridge;
 class KeyValueEditor;
-class MessageBanner;
 
 // Environments: networking (unrestricted, or limited to allowed hosts), packages per package
 // manager, the base template, metadata. Save creates or updates; archive and delete ask first.
 // Above the form: the build state of the guest image every sandbox boots from (progress, log,
 // "Build now"). Below it, the package layer of the selected environment (its `config.packages`
 // installed once on top of the image): state, its build log, "Build now" / "Rebuild".
-class EnvironmentsPage : public QWidget
+class EnvironmentsPage : public ListEditorPage
 {
     Q_OBJECT
 public:
@@ -55,9 +47,7 @@ private:
     void openLogDialog(const QString &path, const QString &title, const QString &dialogName,
                        const QString &textName);
 
-    BackendBridge &m_bridge;
     QListWidget *m_list = nullptr;
-    MessageBanner *m_banner = nullptr;
     QLineEdit *m_name = nullptr;
     QLineEdit *m_description = nullptr;
     QComboBox *m_networking = nullptr;

@@ -1,31 +1,28 @@
 #pragma once
 
+#include "SandboxFilesPanel.h"
+
 #include <QJsonObject>
 #include <QWidget>
 
 #include <functional>
-#include <memory>
 
 class QLabel;
-class QLineEdit;
-class QPlainTextEdit;
-class QProgressBar;
-class QPushButton;
 class QStackedWidget;
-class QSyntaxHighlighter;
-class QTreeWidget;
-class QTreeWidgetItem;
 
 namespace viv {
 
 class BackendBridge;
 class MessageBanner;
+class SandboxConsole;
+class SandboxStateBar;
 
 // The VM behind a session: its state (booting / running / paused / stopped, boot time, warm
-// pool, CPUs and memory) live from the sandbox manager, Pause and Resume, a browser of
-// /workspace (open a text file read-only, download, upload into the current folder) and a
-// console whose commands run in the current folder (Stop kills a running one). Every backend
-// call goes through the BackendBridge; every answer is checked against the sandbox still shown.
+// pool, CPUs and memory) live from the sandbox manager, Pause and Resume (SandboxStateBar), a
+// browser of /workspace (open a text file read-only, download, upload into the current folder:
+// SandboxFilesPanel) and a console whose commands run in the current folder (Stop kills a running
+// one: SandboxConsole). This class owns which sandbox is shown and its state; every backend call
+// goes through the BackendBridge; every answer is checked against the sandbox still shown.
 class SandboxView : public QWidget
 {
     Q_OBJECT
@@ -45,14 +42,22 @@ public:
 
     QString sessionId() const { return m_sessionId; }
     QString sandboxId() const { return m_sandboxId; }
-    QString currentFolder() const { return m_folder; }
+    QString currentFolder() const;
     // "booting", "running", "paused", "dead"; empty while no sandbox is shown.
     QString state() const { return m_info.value(QStringLiteral("state")).toString(); }
 
     // Seam for the file dialogs so tests can answer them: `save` asks for a file to write
     // (suggesting `suggestedName`), else for one to read. Returns the chosen path or empty.
-    using FileChooser = std::function<QString(QWidget *parent, bool save, const QString &suggestedName)>;
+    using FileChooser = SandboxFilesPanel::FileChooser;
     static void setFileChooser(FileChooser chooser);
+
+    // For the view's parts. Bumped whenever another sandbox is shown: an answer that arrives
+    // under an older generation is for a sandbox no longer shown and is dropped.
+    quint64 generation() const { return m_generation; }
+    BackendBridge &bridge() const { return m_bridge; }
+    MessageBanner *banner() const { return m_banner; }
+    // A guest agent request to the sandbox shown; `done` is not called if another is shown by then.
+    void callAgent(const QJsonObject &request, std::function<void(const QJsonObject *reply, const QString &error)> done);
 
 public Q_SLOTS:
     void refresh();
@@ -67,6 +72,8 @@ public Q_SLOTS:
     void cancelCommand(); // kills the console command in flight, if any
     void pause();
     void resume();
+    // Enables what can work now, in every part of the view.
+    void updateActions();
 
 Q_SIGNALS:
     void stateShown(const QString &state);
@@ -77,58 +84,24 @@ Q_SIGNALS:
 
 private:
     void setPaused(bool pause); // pause() / resume()
-    struct Transfer;
     void showNoSandbox(const QString &text);
     void loadInfo();
     void applyInfo(const QJsonObject &info);
-    void updateActions();
-    void callAgent(const QJsonObject &request, std::function<void(const QJsonObject *reply, const QString &error)> done);
-    void startUpload(const QString &localPath);
-    void startDownload(const QString &remotePath, qint64 size, const QString &localPath);
-    void nextChunk();
-    void finishTransfer(bool ok, const QString &message);
-    void appendConsole(const QString &text, int kind);
-    QString selectedFile() const;
 
     BackendBridge &m_bridge;
     QStackedWidget *m_stack = nullptr;
     QLabel *m_empty = nullptr;
     MessageBanner *m_banner = nullptr;
-    QLabel *m_state = nullptr;
-    QLabel *m_details = nullptr;
-    QPushButton *m_pause = nullptr;
-    QPushButton *m_resume = nullptr;
-    QLabel *m_folderLabel = nullptr;
-    QPushButton *m_up = nullptr;
-    QPushButton *m_refresh = nullptr;
-    QTreeWidget *m_files = nullptr;
-    QPushButton *m_open = nullptr;
-    QPushButton *m_download = nullptr;
-    QPushButton *m_upload = nullptr;
-    QProgressBar *m_progress = nullptr;
-    QPushButton *m_cancel = nullptr;
-    QLabel *m_viewerTitle = nullptr;
-    QPlainTextEdit *m_viewer = nullptr;
-    QSyntaxHighlighter *m_highlighter = nullptr;
-    QPlainTextEdit *m_console = nullptr;
-    QLineEdit *m_command = nullptr;
-    QPushButton *m_run = nullptr;
-    QPushButton *m_stop = nullptr;
+    SandboxStateBar *m_stateBar = nullptr;
+    SandboxFilesPanel *m_files = nullptr;
+    SandboxConsole *m_console = nullptr;
 
     QString m_noSandboxText;
     QString m_sessionId;
     QString m_sandboxId;
     QJsonObject m_info;
-    QString m_folder;
     quint64 m_generation = 0; // bumped when the shown sandbox changes: older answers are dropped
-    quint64 m_listGeneration = 0;
-    bool m_commandRunning = false;
-    bool m_stopping = false; // Stop was clicked; the command's end is awaited
-    // The running command's SandboxManager::ExecHandle, written and read on the backend thread.
-    std::shared_ptr<quint64> m_execHandle;
     bool m_busy = false; // pause / resume in flight
-    std::unique_ptr<Transfer> m_transfer;
-    quint64 m_transferSeq = 0;
 };
 
 } // namespace viv

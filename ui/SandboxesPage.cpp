@@ -21,39 +21,31 @@ namespace viv {
 namespace {
 enum Column { IdColumn, StateColumn, SessionColumn };
 
+// The states a sandbox can be in and their labels.
+constexpr std::pair<const char *, const char *> kStateLabels[] = {
+    {"booting", QT_TRANSLATE_NOOP("viv::SandboxesPage", "booting")},
+    {"running", QT_TRANSLATE_NOOP("viv::SandboxesPage", "running")},
+    {"paused", QT_TRANSLATE_NOOP("viv::SandboxesPage", "paused")},
+    {"dead", QT_TRANSLATE_NOOP("viv::SandboxesPage", "stopped")},
+};
+
 QString stateText(const QString &state)
 {
-    if (state == u"booting")
-        return SandboxesPage::tr("booting");
-    if (state == u"running")
-        return SandboxesPage::tr("running");
-    if (state == u"paused")
-        return SandboxesPage::tr("paused");
-    if (state == u"dead")
-        return SandboxesPage::tr("stopped");
+    for (const auto &[key, text] : kStateLabels)
+        if (state == QLatin1String(key))
+            return SandboxesPage::tr(text);
     return state;
 }
 } // namespace
 
-SandboxesPage::SandboxesPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent), m_bridge(bridge)
+SandboxesPage::SandboxesPage(BackendBridge &bridge, QWidget *parent)
+    : ListEditorPage(bridge, QStringLiteral("sandboxesPage"), QStringLiteral("sandboxesBanner"), parent)
 {
-    setObjectName(QStringLiteral("sandboxesPage"));
-    auto *outer = new QHBoxLayout(this);
-    auto *split = new QSplitter(this);
-    outer->addWidget(split);
-
-    auto *left = new QWidget(split);
-    auto *leftLayout = new QVBoxLayout(left);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
-    m_warm = new QLabel(left);
-    m_warm->setObjectName(QStringLiteral("warmPool"));
-    m_accel = new QLabel(left);
-    m_accel->setObjectName(QStringLiteral("sandboxAcceleration"));
+    auto [left, leftLayout] = addColumn();
+    m_warm = named(new QLabel(left), QStringLiteral("warmPool"));
+    m_accel = named(new QLabel(left), QStringLiteral("sandboxAcceleration"));
     m_accel->setWordWrap(true);
-    m_banner = new MessageBanner(left);
-    m_banner->setObjectName(QStringLiteral("sandboxesBanner"));
-    m_list = new QTreeWidget(left);
-    m_list->setObjectName(QStringLiteral("sandboxList"));
+    m_list = named(new QTreeWidget(left), QStringLiteral("sandboxList"));
     m_list->setHeaderLabels({tr("Sandbox"), tr("State"), tr("Session")});
     m_list->setRootIsDecorated(false);
     m_list->setUniformRowHeights(true);
@@ -62,23 +54,20 @@ SandboxesPage::SandboxesPage(BackendBridge &bridge, QWidget *parent) : QWidget(p
     m_list->header()->setSectionResizeMode(IdColumn, QHeaderView::Stretch);
     m_list->header()->setSectionResizeMode(StateColumn, QHeaderView::ResizeToContents);
     m_list->header()->setSectionResizeMode(SessionColumn, QHeaderView::Stretch);
-    m_delete = new QPushButton(tr("Delete sandbox…"), left);
-    m_delete->setObjectName(QStringLiteral("deleteSandbox"));
+    m_delete = named(new QPushButton(tr("Delete sandbox…"), left), QStringLiteral("deleteSandbox"));
     m_delete->setToolTip(tr("Stop the VM and delete its disks"));
     m_delete->setEnabled(false);
     leftLayout->addWidget(m_warm);
     leftLayout->addWidget(m_accel);
-    leftLayout->addWidget(m_banner);
+    leftLayout->addWidget(banner());
     leftLayout->addWidget(m_list, 1);
     leftLayout->addWidget(m_delete);
 
-    m_view = new SandboxView(bridge, split);
+    m_view = new SandboxView(bridge, splitter());
     m_view->setNoSandboxText(tr("Select a sandbox to see its state, files and console."));
     m_view->setSandbox({});
-    split->addWidget(left);
-    split->addWidget(m_view);
-    split->setStretchFactor(1, 1);
-    split->setSizes({340, 860});
+    splitter()->addWidget(m_view);
+    setColumnSizes({340, 860});
 
     connect(m_list, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
         m_delete->setEnabled(item != nullptr);
@@ -170,8 +159,7 @@ void SandboxesPage::reload()
         int warm = 0;
         QJsonObject acceleration;
     };
-    m_bridge.call<Listed>(
-        this,
+    request<Listed>(
         [](Backend &b) -> Result<Listed> {
             Listed out;
             for (const auto &info : b.sandboxes().list()) {
@@ -185,21 +173,17 @@ void SandboxesPage::reload()
             out.acceleration = b.sandboxes().acceleration().toJson();
             return out;
         },
-        [this](Result<Listed> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
+        [this](const Listed &r) {
             QSet<QString> seen;
-            for (qsizetype i = 0; i < r->sandboxes.size(); ++i) {
-                upsert(r->sandboxes.at(i), r->sessions.at(i), r->titles.at(i));
-                seen.insert(r->sandboxes.at(i).value(QStringLiteral("sandboxID")).toString());
+            for (qsizetype i = 0; i < r.sandboxes.size(); ++i) {
+                upsert(r.sandboxes.at(i), r.sessions.at(i), r.titles.at(i));
+                seen.insert(r.sandboxes.at(i).value(QStringLiteral("sandboxID")).toString());
             }
             for (int i = m_list->topLevelItemCount() - 1; i >= 0; --i)
                 if (!seen.contains(m_list->topLevelItem(i)->text(IdColumn)))
                     delete m_list->topLevelItem(i);
-            showWarmPool(r->warm);
-            showAcceleration(r->acceleration);
+            showWarmPool(r.warm);
+            showAcceleration(r.acceleration);
             Q_EMIT reloaded(m_list->topLevelItemCount());
         });
 }
@@ -220,10 +204,10 @@ void SandboxesPage::deleteSelected()
         this, [id](Backend &b, Callback<Ok> done) { b.sandboxes().destroy(id, std::move(done)); },
         [this, id](Status s) {
             if (!s) {
-                m_banner->showError(tr("Could not delete sandbox %1: %2").arg(id, errorText(s.error())));
+                banner()->showError(tr("Could not delete sandbox %1: %2").arg(id, errorText(s.error())));
                 return;
             }
-            m_banner->showInfo(tr("Sandbox %1 deleted.").arg(id));
+            banner()->showInfo(tr("Sandbox %1 deleted.").arg(id));
             reload();
         });
 }

@@ -1,23 +1,20 @@
 #pragma once
 
-#include <QJsonObject>
-#include <QWidget>
+#include "ListEditorPage.h"
 
-class QLabel;
-class QPushButton;
+#include <QJsonObject>
+
 class QTreeWidget;
 class QTreeWidgetItem;
 
 namespace viv {
 
-class BackendBridge;
-class MessageBanner;
 class SandboxView;
 
 // Every claimed sandbox (sessions' VMs and raw /v1/sandboxes ones) with its state and session,
 // live from the sandbox manager; the selected one in a SandboxView; delete asks first. The warm
 // pool's size is shown above the list.
-class SandboxesPage : public QWidget
+class SandboxesPage : public ListEditorPage
 {
     Q_OBJECT
 public:
@@ -39,11 +36,9 @@ private:
     void showWarmPool(int ready);
     void showAcceleration(const QJsonObject &acceleration);
 
-    BackendBridge &m_bridge;
     QTreeWidget *m_list = nullptr;
     QLabel *m_warm = nullptr;
     QLabel *m_accel = nullptr;
-    MessageBanner *m_banner = nullptr;
     QPushButton *m_delete = nullptr;
     SandboxView *m_view = nullptr;
 };

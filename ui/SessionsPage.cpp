@@ -33,16 +33,16 @@ enum Column { TitleColumn, AgentColumn, StatusColumn, UpdatedColumn, ColumnCount
 constexpr int IdRole = Qt::UserRole + 1;
 constexpr int StatusRole = Qt::UserRole + 2;
 
+// The statuses a session can have, in the filter's order; each is its label's source text.
+const char *const kStatuses[] = {
+    QT_TRANSLATE_NOOP("viv::SessionsPage", "running"), QT_TRANSLATE_NOOP("viv::SessionsPage", "idle"),
+    QT_TRANSLATE_NOOP("viv::SessionsPage", "rescheduling"), QT_TRANSLATE_NOOP("viv::SessionsPage", "terminated")};
+
 QString statusLabel(const QString &status)
 {
-    if (status == u"running")
-        return SessionsPage::tr("running");
-    if (status == u"idle")
-        return SessionsPage::tr("idle");
-    if (status == u"terminated")
-        return SessionsPage::tr("terminated");
-    if (status == u"rescheduling")
-        return SessionsPage::tr("rescheduling");
+    for (const char *s : kStatuses)
+        if (status == QLatin1String(s))
+            return SessionsPage::tr(s);
     return status;
 }
 
@@ -80,22 +80,16 @@ NewSessionDialog::NewSessionDialog(BackendBridge &bridge, QWidget *parent)
     setObjectName(QStringLiteral("newSessionDialog"));
     setWindowTitle(tr("New session"));
     auto *layout = new QVBoxLayout(this);
-    m_banner = new MessageBanner(this);
-    m_banner->setObjectName(QStringLiteral("newSessionBanner"));
+    m_banner = named(new MessageBanner(this), QStringLiteral("newSessionBanner"));
     layout->addWidget(m_banner);
     auto *form = new QFormLayout;
-    m_agent = new QComboBox(this);
-    m_agent->setObjectName(QStringLiteral("sessionAgent"));
-    m_version = new QSpinBox(this);
-    m_version->setObjectName(QStringLiteral("sessionAgentVersion"));
+    m_agent = named(new QComboBox(this), QStringLiteral("sessionAgent"));
+    m_version = named(new QSpinBox(this), QStringLiteral("sessionAgentVersion"));
     m_version->setRange(1, 1);
-    m_environment = new QComboBox(this);
-    m_environment->setObjectName(QStringLiteral("sessionEnvironment"));
-    m_vaults = new QListWidget(this);
-    m_vaults->setObjectName(QStringLiteral("sessionVaults"));
+    m_environment = named(new QComboBox(this), QStringLiteral("sessionEnvironment"));
+    m_vaults = named(new QListWidget(this), QStringLiteral("sessionVaults"));
     m_vaults->setMaximumHeight(90);
-    m_title = new QLineEdit(this);
-    m_title->setObjectName(QStringLiteral("sessionTitleEdit"));
+    m_title = named(new QLineEdit(this), QStringLiteral("sessionTitleEdit"));
     form->addRow(tr("&Agent:"), m_agent);
     form->addRow(tr("&Version:"), m_version);
     form->addRow(tr("&Environment:"), m_environment);
@@ -195,39 +189,28 @@ void NewSessionDialog::accept()
         });
 }
 
-SessionsPage::SessionsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent), m_bridge(bridge)
+SessionsPage::SessionsPage(BackendBridge &bridge, QWidget *parent)
+    : ListEditorPage(bridge, QStringLiteral("sessionsPage"), QString(), parent)
 {
-    setObjectName(QStringLiteral("sessionsPage"));
-    auto *outer = new QHBoxLayout(this);
-    auto *split = new QSplitter(this);
-    outer->addWidget(split);
-
-    auto *left = new QWidget(split);
-    auto *leftLayout = new QVBoxLayout(left);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
+    auto [left, leftLayout] = addColumn();
     auto *filters = new QHBoxLayout;
-    m_statusFilter = new QComboBox(left);
-    m_statusFilter->setObjectName(QStringLiteral("statusFilter"));
+    m_statusFilter = named(new QComboBox(left), QStringLiteral("statusFilter"));
     m_statusFilter->addItem(tr("All statuses"), QString());
-    for (const QString &s : {QStringLiteral("running"), QStringLiteral("idle"),
-                             QStringLiteral("rescheduling"), QStringLiteral("terminated")})
-        m_statusFilter->addItem(statusLabel(s), s);
-    m_search = new QLineEdit(left);
-    m_search->setObjectName(QStringLiteral("sessionSearch"));
+    for (const char *s : kStatuses)
+        m_statusFilter->addItem(tr(s), QString::fromLatin1(s));
+    m_search = named(new QLineEdit(left), QStringLiteral("sessionSearch"));
     m_search->setPlaceholderText(tr("Filter…"));
     m_search->setClearButtonEnabled(true);
     filters->addWidget(m_statusFilter);
     filters->addWidget(m_search, 1);
     leftLayout->addLayout(filters);
-    m_banner = new MessageBanner(left);
-    leftLayout->addWidget(m_banner);
+    leftLayout->addWidget(banner());
 
     m_model = new QStandardItemModel(0, ColumnCount, this);
     m_model->setHorizontalHeaderLabels({tr("Title"), tr("Agent"), tr("Status"), tr("Updated")});
     m_filter = new SessionFilterModel(this);
     m_filter->setSourceModel(m_model);
-    m_table = new QTableView(left);
-    m_table->setObjectName(QStringLiteral("sessionList"));
+    m_table = named(new QTableView(left), QStringLiteral("sessionList"));
     m_table->setModel(m_filter);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -238,15 +221,12 @@ SessionsPage::SessionsPage(BackendBridge &bridge, QWidget *parent) : QWidget(par
     m_table->horizontalHeader()->setSectionResizeMode(StatusColumn, QHeaderView::ResizeToContents);
     m_table->setColumnHidden(UpdatedColumn, true);
     leftLayout->addWidget(m_table, 1);
-    auto *newButton = new QPushButton(tr("New session…"), left);
-    newButton->setObjectName(QStringLiteral("newSessionButton"));
+    auto *newButton = named(new QPushButton(tr("New session…"), left), QStringLiteral("newSessionButton"));
     leftLayout->addWidget(newButton);
 
-    m_view = new SessionView(bridge, split);
-    split->addWidget(left);
-    split->addWidget(m_view);
-    split->setStretchFactor(1, 1);
-    split->setSizes({300, 800});
+    m_view = new SessionView(bridge, splitter());
+    splitter()->addWidget(m_view);
+    setColumnSizes({300, 800});
 
     connect(newButton, &QPushButton::clicked, this, &SessionsPage::newSession);
     connect(m_statusFilter, &QComboBox::currentIndexChanged, this,
@@ -316,8 +296,7 @@ void SessionsPage::upsert(const QJsonObject &s, bool atEnd)
 
 void SessionsPage::reload()
 {
-    m_bridge.call<QJsonArray>(
-        this,
+    request<QJsonArray>(
         [](Backend &b) {
             return BackendBridge::allPages([&](const PageRequest &r) {
                 SessionService::ListQuery q;
@@ -325,13 +304,9 @@ void SessionsPage::reload()
                 return b.sessions().list(q);
             });
         },
-        [this](Result<QJsonArray> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
+        [this](const QJsonArray &sessions) {
             m_model->removeRows(0, m_model->rowCount());
-            for (const auto &v : *r)
+            for (const auto &v : sessions)
                 upsert(v.toObject(), true);
         });
 }

@@ -1,13 +1,12 @@
 #pragma once
 
+#include "ListEditorPage.h"
+
 #include <QDialog>
 #include <QJsonObject>
 #include <QSortFilterProxyModel>
 #include <QWidget>
 
-class QComboBox;
-class QLineEdit;
-class QListWidget;
 class QSpinBox;
 class QStandardItemModel;
 class QTableView;
@@ -58,7 +57,7 @@ private:
     QString m_created;
 };
 
-class SessionsPage : public QWidget
+class SessionsPage : public ListEditorPage
 {
     Q_OBJECT
 public:
@@ -74,13 +73,11 @@ public Q_SLOTS:
 private:
     void upsert(const QJsonObject &session, bool atEnd);
 
-    BackendBridge &m_bridge;
     QStandardItemModel *m_model = nullptr;
     SessionFilterModel *m_filter = nullptr;
     QTableView *m_table = nullptr;
     QComboBox *m_statusFilter = nullptr;
     QLineEdit *m_search = nullptr;
-    MessageBanner *m_banner = nullptr;
     SessionView *m_view = nullptr;
 };
 

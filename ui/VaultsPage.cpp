@@ -36,28 +36,16 @@ QString secretKey(const QString &type)
 }
 } // namespace
 
-VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent), m_bridge(bridge)
+VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent)
+    : ListEditorPage(bridge, QStringLiteral("vaultsPage"), QStringLiteral("vaultBanner"), parent)
 {
-    setObjectName(QStringLiteral("vaultsPage"));
-    auto *outer = new QVBoxLayout(this);
-    m_banner = new MessageBanner(this);
-    m_banner->setObjectName(QStringLiteral("vaultBanner"));
-    outer->addWidget(m_banner);
-    auto *split = new QSplitter(this);
-    outer->addWidget(split, 1);
-
-    auto *left = new QWidget(split);
-    auto *leftLayout = new QVBoxLayout(left);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
-    m_vaults = new QListWidget(left);
-    m_vaults->setObjectName(QStringLiteral("vaultList"));
-    m_vaultName = new QLineEdit(left);
-    m_vaultName->setObjectName(QStringLiteral("vaultName"));
+    pageLayout()->insertWidget(0, banner());
+    auto [left, leftLayout] = addColumn();
+    m_vaults = named(new QListWidget(left), QStringLiteral("vaultList"));
+    m_vaultName = named(new QLineEdit(left), QStringLiteral("vaultName"));
     m_vaultName->setPlaceholderText(tr("New vault name"));
-    auto *create = new QPushButton(tr("Create vault"), left);
-    create->setObjectName(QStringLiteral("createVault"));
-    m_archiveVault = new QPushButton(tr("Archive vault…"), left);
-    m_archiveVault->setObjectName(QStringLiteral("archiveVault"));
+    auto *create = named(new QPushButton(tr("Create vault"), left), QStringLiteral("createVault"));
+    m_archiveVault = named(new QPushButton(tr("Archive vault…"), left), QStringLiteral("archiveVault"));
     leftLayout->addWidget(new QLabel(tr("Vaults"), left));
     leftLayout->addWidget(m_vaults, 1);
     leftLayout->addWidget(m_vaultName);
@@ -66,50 +54,38 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent)
     vb->addWidget(m_archiveVault);
     leftLayout->addLayout(vb);
 
-    auto *middle = new QWidget(split);
-    auto *middleLayout = new QVBoxLayout(middle);
-    middleLayout->setContentsMargins(0, 0, 0, 0);
-    m_credentials = new QListWidget(middle);
-    m_credentials->setObjectName(QStringLiteral("credentialList"));
-    auto *newCred = new QPushButton(tr("New credential"), middle);
-    newCred->setObjectName(QStringLiteral("newCredential"));
+    auto [middle, middleLayout] = addColumn();
+    m_credentials = named(new QListWidget(middle), QStringLiteral("credentialList"));
+    auto *newCred = named(new QPushButton(tr("New credential"), middle), QStringLiteral("newCredential"));
     middleLayout->addWidget(new QLabel(tr("Credentials"), middle));
     middleLayout->addWidget(m_credentials, 1);
     middleLayout->addWidget(newCred);
-    m_llm = new LlmVaultForm(m_bridge, m_banner, middle);
+    m_llm = new LlmVaultForm(m_bridge, banner(), middle);
     middleLayout->addWidget(m_llm);
 
-    auto *right = new QGroupBox(split);
+    auto *right = new QGroupBox(splitter());
     auto *rightLayout = new QVBoxLayout(right);
-    m_credentialTitle = new QLabel(tr("New credential"), right);
-    m_credentialTitle->setObjectName(QStringLiteral("credentialTitle"));
+    m_credentialTitle = named(new QLabel(tr("New credential"), right), QStringLiteral("credentialTitle"));
     rightLayout->addWidget(m_credentialTitle);
     auto *form = new QFormLayout;
-    m_type = new QComboBox(right);
-    m_type->setObjectName(QStringLiteral("credentialType"));
+    m_type = named(new QComboBox(right), QStringLiteral("credentialType"));
     m_type->addItem(tr("Bearer token for an MCP server"), kBearer);
     m_type->addItem(tr("Environment variable (API key)"), kEnvVar);
     m_type->addItem(tr("MCP OAuth access token"), kOAuth);
-    m_displayName = new QLineEdit(right);
-    m_displayName->setObjectName(QStringLiteral("credentialName"));
-    m_url = new QLineEdit(right);
-    m_url->setObjectName(QStringLiteral("credentialUrl"));
+    m_displayName = named(new QLineEdit(right), QStringLiteral("credentialName"));
+    m_url = named(new QLineEdit(right), QStringLiteral("credentialUrl"));
     m_url->setPlaceholderText(QStringLiteral("https://mcp.example.com/mcp"));
-    m_secretName = new QLineEdit(right);
-    m_secretName->setObjectName(QStringLiteral("credentialSecretName"));
+    m_secretName = named(new QLineEdit(right), QStringLiteral("credentialSecretName"));
     m_secretName->setPlaceholderText(QStringLiteral("EXAMPLE_API_KEY"));
-    m_hosts = new QPlainTextEdit(right);
-    m_hosts->setObjectName(QStringLiteral("credentialHosts"));
+    m_hosts = named(new QPlainTextEdit(right), QStringLiteral("credentialHosts"));
     m_hosts->setPlaceholderText(tr("Hosts it may be sent to, one per line (empty: any host)"));
     m_hosts->setMaximumHeight(70);
-    m_secret = new QLineEdit(right);
-    m_secret->setObjectName(QStringLiteral("credentialSecret"));
+    m_secret = named(new QLineEdit(right), QStringLiteral("credentialSecret"));
     m_secret->setEchoMode(QLineEdit::Password);
     // Write-only: no copy/drag out of the field, no context menu.
     m_secret->setContextMenuPolicy(Qt::NoContextMenu);
     m_secret->setDragEnabled(false);
-    m_secretHint = new QLabel(right);
-    m_secretHint->setObjectName(QStringLiteral("credentialSecretHint"));
+    m_secretHint = named(new QLabel(right), QStringLiteral("credentialSecretHint"));
     m_secretHint->setWordWrap(true);
     form->addRow(tr("&Type:"), m_type);
     form->addRow(tr("&Name:"), m_displayName);
@@ -120,16 +96,10 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent)
     form->addRow(QString(), m_secretHint);
     rightLayout->addLayout(form);
     rightLayout->addStretch();
-    auto *cb = new QHBoxLayout;
-    m_deleteCredential = new QPushButton(tr("Delete…"), right);
-    m_deleteCredential->setObjectName(QStringLiteral("deleteCredential"));
-    m_saveCredential = new QPushButton(tr("Save"), right);
-    m_saveCredential->setObjectName(QStringLiteral("saveCredential"));
-    cb->addWidget(m_deleteCredential);
-    cb->addStretch();
-    cb->addWidget(m_saveCredential);
-    rightLayout->addLayout(cb);
-    split->setSizes({220, 260, 560});
+    m_deleteCredential = named(new QPushButton(tr("Delete…"), right), QStringLiteral("deleteCredential"));
+    m_saveCredential = named(new QPushButton(tr("Save"), right), QStringLiteral("saveCredential"));
+    rightLayout->addLayout(buttonRow({m_deleteCredential}, {m_saveCredential}));
+    setColumnSizes({220, 260, 560}, false);
 
     auto updateFields = [this] {
         const QString type = m_type->currentData().toString();
@@ -170,74 +140,44 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent) : QWidget(parent)
 void VaultsPage::showBackendError(const ApiError &error)
 {
     if (error.kind() == ApiError::Kind::Unavailable)
-        m_banner->showError(tr("No keychain is available, so the secret was not stored (Vivarium "
+        banner()->showError(tr("No keychain is available, so the secret was not stored (Vivarium "
                                "never keeps secrets anywhere else). Start a Secret Service such as "
                                "GNOME Keyring or KWallet and try again.\n\nDetails: %1")
                                 .arg(error.message()));
     else
-        m_banner->showError(error);
+        ListEditorPage::showBackendError(error);
 }
 
 void VaultsPage::upsertVault(const QJsonObject &vault, bool atEnd)
 {
-    const QString id = vault.value(QStringLiteral("id")).toString();
-    const bool archived = !vault.value(QStringLiteral("archived_at")).isNull();
-    for (int i = 0; i < m_vaults->count(); ++i)
-        if (m_vaults->item(i)->data(Qt::UserRole).toString() == id) {
-            if (archived)
-                delete m_vaults->takeItem(i);
-            else
-                m_vaults->item(i)->setText(vault.value(QStringLiteral("display_name")).toString());
-            return;
-        }
-    if (archived)
-        return;
-    auto *item = new QListWidgetItem(vault.value(QStringLiteral("display_name")).toString());
-    item->setData(Qt::UserRole, id);
-    m_vaults->insertItem(atEnd ? m_vaults->count() : 0, item);
+    upsertItem(m_vaults, vault.value(QStringLiteral("id")).toString(),
+               vault.value(QStringLiteral("display_name")).toString(),
+               !vault.value(QStringLiteral("archived_at")).isNull(), atEnd, QString());
 }
 
 void VaultsPage::reload()
 {
-    m_bridge.call<QJsonArray>(
-        this,
-        [](Backend &b) -> Result<QJsonArray> {
-            return BackendBridge::allPages([&](const PageRequest &req) { return b.vaults().list(req, false); });
-        },
-        [this](Result<QJsonArray> r) {
-            if (!r) {
-                showBackendError(r.error());
-                return;
-            }
-            const QSignalBlocker block(m_vaults);
-            m_vaults->clear();
-            for (const auto &v : *r)
-                upsertVault(v.toObject(), true);
-        });
+    reloadList(
+        m_vaults, [](Backend &b, const PageRequest &req) { return b.vaults().list(req, false); },
+        [this](const QJsonObject &vault) { upsertVault(vault, true); });
 }
 
 void VaultsPage::createVault()
 {
     const QString name = m_vaultName->text().trimmed();
     if (name.isEmpty()) {
-        m_banner->showError(tr("Give the vault a name."));
+        banner()->showError(tr("Give the vault a name."));
         return;
     }
     const QJsonObject params{{QStringLiteral("display_name"), name}};
-    m_bridge.call<QJsonObject>(
-        this, [params](Backend &b) { return b.vaults().create(params); },
-        [this](Result<QJsonObject> r) {
-            if (!r) {
-                showBackendError(r.error());
-                return;
-            }
+    request<QJsonObject>(
+        [params](Backend &b) { return b.vaults().create(params); },
+        [this](const QJsonObject &r) {
             m_vaultName->clear();
-            const QString id = r->value(QStringLiteral("id")).toString();
-            upsertVault(*r, false);
-            for (int i = 0; i < m_vaults->count(); ++i)
-                if (m_vaults->item(i)->data(Qt::UserRole).toString() == id)
-                    m_vaults->setCurrentRow(i);
-            m_banner->showInfo(tr("Vault created."));
+            const QString id = r.value(QStringLiteral("id")).toString();
+            upsertVault(r, false);
+            selectItem(m_vaults, id, false);
+            banner()->showInfo(tr("Vault created."));
         });
 }
 
@@ -359,35 +299,29 @@ void VaultsPage::saveCredential()
     const bool update = !m_credentialId.isEmpty();
     const QJsonObject auth = authParams(update, &error);
     if (!error.isEmpty()) {
-        m_banner->showError(error);
+        banner()->showError(error);
         return;
     }
     QJsonObject params{{QStringLiteral("display_name"), m_displayName->text().trimmed()}};
     if (!update || auth.size() > 1)
         params.insert(QStringLiteral("auth"), auth);
     const QString vaultId = m_vaultId, credentialId = m_credentialId;
-    m_saveCredential->setEnabled(false);
     // The secret leaves the widget now; the field is cleared whatever the outcome.
     m_secret->clear();
-    m_bridge.callAsync<QJsonObject>(
-        this,
+    requestAsync<QJsonObject>(
         [vaultId, credentialId, params](Backend &b, Callback<QJsonObject> done) {
             if (credentialId.isEmpty())
                 b.vaults().createCredential(vaultId, params, std::move(done));
             else
                 b.vaults().updateCredential(vaultId, credentialId, params, std::move(done));
         },
-        [this, update](Result<QJsonObject> r) {
-            m_saveCredential->setEnabled(true);
-            if (!r) {
-                showBackendError(r.error());
-                return;
-            }
-            m_credentialId = r->value(QStringLiteral("id")).toString();
-            openCredential(*r);
+        [this, update](const QJsonObject &r) {
+            m_credentialId = r.value(QStringLiteral("id")).toString();
+            openCredential(r);
             loadCredentials();
-            m_banner->showInfo(update ? tr("Credential saved.") : tr("Credential stored in the keychain."));
-        });
+            banner()->showInfo(update ? tr("Credential saved.") : tr("Credential stored in the keychain."));
+        },
+        m_saveCredential);
 }
 
 void VaultsPage::deleteCredential()
@@ -396,19 +330,14 @@ void VaultsPage::deleteCredential()
                                              tr("Delete this credential and its secret?")))
         return;
     const QString vaultId = m_vaultId, credentialId = m_credentialId;
-    m_bridge.callAsync<QJsonObject>(
-        this,
+    requestAsync<QJsonObject>(
         [vaultId, credentialId](Backend &b, Callback<QJsonObject> done) {
             b.vaults().deleteCredential(vaultId, credentialId, std::move(done));
         },
-        [this](Result<QJsonObject> r) {
-            if (!r) {
-                showBackendError(r.error());
-                return;
-            }
+        [this](const QJsonObject &) {
             newCredential();
             loadCredentials();
-            m_banner->showInfo(tr("Credential deleted."));
+            banner()->showInfo(tr("Credential deleted."));
         });
 }
 
@@ -418,19 +347,15 @@ void VaultsPage::archiveVault()
                                         tr("Archive this vault? Its secrets are removed from the keychain.")))
         return;
     const QString vaultId = m_vaultId;
-    m_bridge.callAsync<QJsonObject>(
-        this, [vaultId](Backend &b, Callback<QJsonObject> done) { b.vaults().archive(vaultId, std::move(done)); },
-        [this](Result<QJsonObject> r) {
-            if (!r) {
-                showBackendError(r.error());
-                return;
-            }
+    requestAsync<QJsonObject>(
+        [vaultId](Backend &b, Callback<QJsonObject> done) { b.vaults().archive(vaultId, std::move(done)); },
+        [this](const QJsonObject &) {
             m_vaultId.clear();
             m_llm->setVault(QString());
             m_credentials->clear();
             m_credentials->setEnabled(false);
             newCredential();
-            m_banner->showInfo(tr("Vault archived."));
+            banner()->showInfo(tr("Vault archived."));
         });
 }
 

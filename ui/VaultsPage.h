@@ -1,29 +1,22 @@
 #pragma once
 
-#include <QJsonObject>
-#include <QWidget>
+#include "ListEditorPage.h"
 
-class QComboBox;
-class QLabel;
-class QLineEdit;
-class QListWidget;
-class QPlainTextEdit;
-class QPushButton;
+#include <QJsonObject>
+
 class QStackedWidget;
 
 namespace viv {
 
 class ApiError;
 
-class BackendBridge;
 class LlmVaultForm;
-class MessageBanner;
 
 // Vaults and their credentials, and a vault's model-provider settings (LlmVaultForm). Secret fields (token, secret value, access token) are
 // write-only: they are sent to the backend, which stores them in the OS keychain, and the UI
 // never reads them back — an existing credential shows only that a secret is stored. Without a
 // keychain the backend refuses and this page says so; nothing is stored anywhere else.
-class VaultsPage : public QWidget
+class VaultsPage : public ListEditorPage
 {
     Q_OBJECT
 public:
@@ -42,11 +35,9 @@ private:
     void loadCredentials();
     void openCredential(const QJsonObject &credential);
     QJsonObject authParams(bool forUpdate, QString *error) const;
-    void showBackendError(const ApiError &error);
+    void showBackendError(const ApiError &error) override;
     void upsertVault(const QJsonObject &vault, bool atEnd);
 
-    BackendBridge &m_bridge;
-    MessageBanner *m_banner = nullptr;
     QListWidget *m_vaults = nullptr;
     QLineEdit *m_vaultName = nullptr;
     QPushButton *m_archiveVault = nullptr;

@@ -59,6 +59,14 @@ private:
     QTableWidget *m_table = nullptr;
 };
 
+// `widget`, named `name` (the object name tests and style sheets find it by).
+template <typename W>
+W *named(W *widget, const QString &name)
+{
+    widget->setObjectName(name);
+    return widget;
+}
+
 // Readable text for an error from the backend.
 QString errorText(const ApiError &error);
 // Indented JSON, keys in document order as QJsonDocument writes them (sorted).

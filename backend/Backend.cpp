@@ -1,36 +1,12 @@
 #include "Backend.h"
 
 #include "api/ApiServer.h"
-#include "api/EnvironmentsController.h"
-#include "core/Ids.h"
-#include "secrets/SecretStore.h"
-#include "services/EnvironmentService.h"
-#include "store/Database.h"
-// [files-include]
-#include "api/FilesController.h"
-#include "services/FileService.h"
-// [agents-include]
-#include "api/AgentsController.h"
-#include "services/AgentService.h"
-// [vaults-include]
-#include "api/VaultsController.h"
-#include "services/VaultService.h"
-// [sessions-include]
-#include "api/SessionsController.h"
 #include "api/SseHub.h"
-#include "services/EventLog.h"
-#include "services/SessionService.h"
+#include "core/Ids.h"
 #include "runtime/Runtime.h"
-// [sandbox-include]
-#include "api/SandboxesController.h"
-#include "sandbox/SandboxManager.h"
-#include "sandbox/SandboxProgress.h"
-#include "sandbox/SandboxTemplates.h"
-#include "sandbox/EnvironmentLayers.h"
-#include "sandbox/SandboxToolExecutor.h"
-#include "sandbox/SessionSandboxSetup.h"
-#include "sandbox/WorkspaceResources.h"
-#include "sandbox/SessionTtl.h"
+#include "runtime/RuntimeModule.h"
+#include "secrets/SecretStore.h"
+#include "store/Database.h"
 
 #include <QDir>
 #include <QHostInfo>
@@ -57,8 +33,10 @@ Backend::~Backend()
     // goes first of all: it cancels in-flight model requests and tools without writing.
     delete m_runtime;
     m_runtime = nullptr;
-    delete m_api;
-    m_api = nullptr;
+    delete m_api.server;
+    m_api.server = nullptr;
+    delete m_api.sse; // its streams end with the server
+    m_api.sse = nullptr;
 }
 
 QString Backend::baseUrl() const
@@ -96,74 +74,11 @@ Status Backend::openServices()
     if (auto s = m_db->open(m_config.databasePath()); !s)
         return s;
     m_secrets = new SecretStore(m_config.keychainService, this);
-    m_api = new ApiServer(this);
-    m_api->enableIdempotency(*m_db);
-    m_environments = new EnvironmentService(*m_db, this);
-    registerEnvironmentRoutes(*m_api, *m_environments);
-    m_files = new FileService(*m_db, m_config.dataDir + QStringLiteral("/files"), this);
-    registerFileRoutes(*m_api, *m_files);
-    // [agents-wire]
-    m_agents = new AgentService(*m_db, this);
-    registerAgentRoutes(*m_api, *m_agents);
-    // [vaults-wire]
-    m_vaults = new VaultService(*m_db, *m_secrets, this);
-    registerVaultRoutes(*m_api, *m_vaults);
-    // [sessions-wire]
-    m_events = new EventLog(*m_db, this);
-    m_sessions = new SessionService(*m_db, *m_events, *m_agents, *m_environments, *m_vaults, *m_files, *m_secrets, this);
-    m_sse = new SseHub(*m_events, m_config.sseHeartbeatMs, this);
-    registerSessionRoutes(*m_api, *m_sessions, *m_events, *m_sse);
-    m_runtime = new RuntimeManager(m_config, *m_sessions, *m_events, *m_vaults, *m_sse, this);
-    m_runtime->start(); // crash recovery, then queued work resumes
-    // [sandbox-wire]
-    m_sandboxes = new SandboxManager(SandboxConfig::fromEnvironment(m_config.dataDir),
-                                     SandboxConfig::instanceTag(m_config.dataDir), this);
-    // Package layers exist only with sandbox tools (below): the templates ask for them late.
-    m_templates = std::make_unique<SandboxTemplates>(*m_environments, [this] { return m_layers; });
-    registerSandboxRoutes(*m_api, *m_sandboxes, *m_templates);
-    m_sandboxes->start(); // orphan sweep (asynchronous); prewarm when configured
-    // VIVARIUM_SANDBOX_TOOLS=0 keeps the no-sandbox executor (machines without libvirt; the SDK
-    // conformance suite, which proves the runtime without VMs).
-    if (qEnvironmentVariable("VIVARIUM_SANDBOX_TOOLS") != u"0") {
-        // Built-in tools run in the session's VM; idle sessions' VMs are paused, then stopped;
-        // the hard TTL ends sessions (docs/DESIGN.md "Sandboxes → Built-in tools").
-        EnvironmentService *envs = m_environments;
-        auto executor = std::make_unique<SandboxToolExecutor>(
-            *m_sandboxes,
-            [envs](const QString &id) {
-                auto r = envs->retrieve(id);
-                return r ? *r : QJsonObject();
-            },
-            SandboxToolExecutor::Options::fromEnvironment());
-        SandboxToolExecutor *tools = executor.get();
-        // Environment package layers live beside the image they build on (shared by every data
-        // directory that shares the image cache); session resources go in on the first claim.
-        auto *layers = new EnvironmentLayers(*m_sandboxes, m_sandboxes->config().imageDir + QStringLiteral("/layers"), m_sandboxes);
-        m_layers = layers;
-        auto *resources = new WorkspaceResources(*m_sandboxes, *m_files, m_sandboxes);
-        auto *setup = new SessionSandboxSetup(*m_sessions, *m_environments, *m_events, *m_runtime, *layers,
-                                              *resources, tools);
-        setup->setVaults(m_vaults);
-        tools->setSetup(setup);
-        m_sandboxProgress = new SandboxProgress(*m_sandboxes, layers, tools);
-        setup->setProgress(m_sandboxProgress);
-        tools->setProgress(m_sandboxProgress);
-        auto *ttl = new SessionTtl(*m_sessions, *m_runtime, *tools,
-                                   [envs](const QString &id) {
-                                       auto r = envs->retrieve(id);
-                                       return r ? *r : QJsonObject();
-                                   },
-                                   tools);
-        connect(m_environments, &EnvironmentService::changed, ttl,
-                [ttl](const QString &id, const QJsonObject &) { ttl->onEnvironmentChanged(id); });
-        connect(m_sessions, &SessionService::changed, tools, [tools, ttl](const QString &id, const QJsonObject &doc) {
-            tools->onSessionChanged(id, doc);
-            ttl->onSessionChanged(id, doc);
-        });
-        connect(m_sessions, &SessionService::removed, ttl, &SessionTtl::onSessionRemoved);
-        m_runtime->setToolExecutor(std::move(executor));
-        ttl->start();
-    }
+    // One module per layer, bottom up; each lower one knows nothing of those above it.
+    m_services = installServices(*m_db, *m_secrets, m_config.dataDir, this);
+    m_runtime = installRuntime(m_config, m_services, this);
+    installSandbox(m_sandbox, m_config.dataDir, m_services, *m_runtime, this);
+    m_api = installApi(*m_db, m_services, *m_runtime, m_sandbox, m_config.sseHeartbeatMs, this);
     return Ok{};
 }
 
@@ -210,7 +125,7 @@ Status Backend::start()
     if (!key)
         return key.error();
     m_config.apiKey = *key;
-    m_api->setApiKey(m_config.apiKey);
+    m_api.server->setApiKey(m_config.apiKey);
     // Provider keys saved in the desktop Settings serve when the environment gave none.
     for (auto [entry, defaults] : {std::pair{Config::kAnthropicKeyEntry, &m_config.anthropic},
                                    std::pair{Config::kOpenAiKeyEntry, &m_config.openai}}) {
@@ -223,7 +138,7 @@ Status Backend::start()
             qCWarning(lcBackend).noquote() << "cannot read the provider key" << entry
                                            << "from the OS keychain:" << stored.error().message();
     }
-    m_api->setListenHost(m_config.listenHost);
+    m_api.server->setListenHost(m_config.listenHost);
 
     QHostAddress address(m_config.listenHost);
     if (address.isNull()) {
@@ -235,7 +150,7 @@ Status Backend::start()
     if (!address.isLoopback())
         qCWarning(lcBackend) << "listening on non-loopback address" << address.toString()
                              << "as requested; the API key is the only protection";
-    auto port = m_api->listenOn(address, m_config.port);
+    auto port = m_api.server->listenOn(address, m_config.port);
     if (!port)
         return port.error();
     m_port = *port;

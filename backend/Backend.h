@@ -1,8 +1,11 @@
 #pragma once
 
 #include "Config.h"
+#include "api/ApiModule.h"
 #include "core/Result.h"
 #include "providers/ProviderSetup.h"
+#include "sandbox/SandboxModule.h"
+#include "services/ServicesModule.h"
 
 #include <QObject>
 
@@ -28,8 +31,8 @@ class EnvironmentLayers;
 class SandboxProgress;
 class SandboxTemplates;
 
-// The composition root of the backend: owns the store, the keychain wrapper, the services
-// and the HTTP server. Lives on one thread (its own in the GUI, the main thread in
+// The composition root of the backend: owns the store, the keychain wrapper and one module per
+// layer (services, runtime, sandbox, api; docs/DESIGN.md "Module map"). Lives on one thread (its own in the GUI, the main thread in
 // vivariumd); the GUI reaches services through their signals and queued calls.
 class Backend : public QObject
 {
@@ -68,22 +71,22 @@ public:
 
     Database &database() { return *m_db; }
     SecretStore &secrets() { return *m_secrets; }
-    ApiServer &api() { return *m_api; }
-    EnvironmentService &environments() { return *m_environments; }
-    AgentService &agents() { return *m_agents; }
-    VaultService &vaults() { return *m_vaults; }
-    SessionService &sessions() { return *m_sessions; }
-    EventLog &events() { return *m_events; }
-    FileService &files() { return *m_files; }
-    SseHub &sse() { return *m_sse; }
+    ApiServer &api() { return *m_api.server; }
+    EnvironmentService &environments() { return *m_services.environments; }
+    AgentService &agents() { return *m_services.agents; }
+    VaultService &vaults() { return *m_services.vaults; }
+    SessionService &sessions() { return *m_services.sessions; }
+    EventLog &events() { return *m_services.events; }
+    FileService &files() { return *m_services.files; }
+    SseHub &sse() { return *m_api.sse; }
     // The agent loop of every session (backend/runtime); the sandbox installs its ToolExecutor here.
     RuntimeManager &runtime() { return *m_runtime; }
     // libvirt sandboxes: image cache, warm pool, guest channel (backend/sandbox).
-    SandboxManager &sandboxes() { return *m_sandboxes; }
+    SandboxManager &sandboxes() { return *m_sandbox.manager; }
     // Environment package layers; nullptr when VIVARIUM_SANDBOX_TOOLS=0.
-    EnvironmentLayers *layers() { return m_layers; }
+    EnvironmentLayers *layers() { return m_sandbox.layers; }
     // What sessions' waiting tool calls are blocked on; nullptr when VIVARIUM_SANDBOX_TOOLS=0.
-    SandboxProgress *sandboxProgress() { return m_sandboxProgress; }
+    SandboxProgress *sandboxProgress() { return m_sandbox.progress; }
 
 private:
     Status openServices();
@@ -91,19 +94,10 @@ private:
     quint16 m_port = 0;
     std::unique_ptr<Database> m_db;
     SecretStore *m_secrets = nullptr;
-    ApiServer *m_api = nullptr;
-    EnvironmentService *m_environments = nullptr;
-    AgentService *m_agents = nullptr;
-    VaultService *m_vaults = nullptr;
-    SessionService *m_sessions = nullptr;
-    EventLog *m_events = nullptr;
-    SseHub *m_sse = nullptr;
-    FileService *m_files = nullptr;
+    Services m_services;
     RuntimeManager *m_runtime = nullptr;
-    SandboxManager *m_sandboxes = nullptr;
-    EnvironmentLayers *m_layers = nullptr;
-    SandboxProgress *m_sandboxProgress = nullptr;
-    std::unique_ptr<SandboxTemplates> m_templates;
+    SandboxModule m_sandbox;
+    ApiModule m_api;
     QNetworkAccessManager *m_probeNam = nullptr; // "Test connection" requests
 };
 

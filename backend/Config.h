@@ -1,24 +1,15 @@
 #pragma once
 
+#include "providers/ProviderDefaults.h"
+
 #include <QHostAddress>
 #include <QString>
 #include <QUrl>
 
 namespace viv {
 
-// Defaults for one model vendor; `apiKey` is a secret and is never logged or stored.
-struct ProviderDefaults
-{
-    QUrl baseUrl;
-    QString apiKey;
-    // The environment variable that gave `baseUrl` / `apiKey` (e.g. "OPENAI_BASE_URL"); empty
-    // when it did not. What the environment sets wins over the desktop Settings, also when
-    // Settings are saved while the app runs (Backend::setProviderDefaults).
-    QString urlEnvVar;
-    QString keyEnvVar;
-};
-
-struct Config
+// The backend's configuration; the default providers (`anthropic`, `openai`) are its base.
+struct Config : DefaultProviders
 {
     static constexpr quint16 kDefaultPort = 8421;
 
@@ -28,8 +19,6 @@ struct Config
     QString apiKey;           // fixed by VIVARIUM_API_KEY; else from/generated into the keychain
     QString keychainService = QStringLiteral("vivarium"); // VIVARIUM_KEYCHAIN_SERVICE
     int sseHeartbeatMs = 15000;                             // VIVARIUM_SSE_HEARTBEAT_MS
-    ProviderDefaults anthropic;                             // ANTHROPIC_BASE_URL / _API_KEY
-    ProviderDefaults openai;                                // OPENAI_BASE_URL / _API_KEY
 
     // Keychain entries of the provider keys saved in the desktop Settings; they serve when the
     // environment gives no key (Backend::start reads them, for vivariumd too).

@@ -35,7 +35,7 @@ void registerAgentRoutes(ApiServer &server, AgentService &service)
         reply->send(service.create(*body));
     });
     server.route(M::Get, QStringLiteral("/v1/agents"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        auto page = PageRequest::fromQuery(req.query);
+        auto page = req.pageRequest();
         if (!page)
             return reply->error(page.error());
         auto archived = req.queryBool(QStringLiteral("include_archived"), false);
@@ -67,7 +67,7 @@ void registerAgentRoutes(ApiServer &server, AgentService &service)
         reply->send(service.archive(req.param(0)));
     });
     server.route(M::Get, QStringLiteral("/v1/agents/{id}/versions"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        auto page = PageRequest::fromQuery(req.query);
+        auto page = req.pageRequest();
         if (!page)
             return reply->error(page.error());
         reply->sendPage(service.versions(req.param(0), *page));

@@ -12,6 +12,22 @@
 
 namespace viv {
 
+Result<PageRequest> ApiRequest::pageRequest(int defLimit, int maxLimit) const
+{
+    PageRequest r;
+    r.limit = defLimit;
+    if (query.hasQueryItem(QStringLiteral("limit"))) {
+        bool ok = false;
+        const int n = query.queryItemValue(QStringLiteral("limit")).toInt(&ok);
+        if (!ok || n < 1 || n > maxLimit)
+            return ApiError::invalid(
+                QStringLiteral("`limit` must be an integer between 1 and %1").arg(maxLimit));
+        r.limit = n;
+    }
+    r.page = query.queryItemValue(QStringLiteral("page"), QUrl::FullyDecoded);
+    return r;
+}
+
 QByteArray ApiRequest::header(const QByteArray &name) const
 {
     for (const auto &h : headers) {

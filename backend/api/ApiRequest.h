@@ -42,6 +42,8 @@ struct ApiRequest
     QString queryValue(const QString &key) const;
     // A boolean query flag ("true"/"false"/"1"/"0"); error when malformed.
     Result<bool> queryBool(const QString &key, bool def) const;
+    // A list's page request: `limit` (1…maxLimit, default defLimit) and the `page` cursor.
+    Result<PageRequest> pageRequest(int defLimit = 20, int maxLimit = 100) const;
 };
 
 // The reply half of a request. Shared so a controller can answer later (after an async

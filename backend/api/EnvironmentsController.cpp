@@ -15,7 +15,7 @@ void registerEnvironmentRoutes(ApiServer &server, EnvironmentService &service)
         reply->send(service.create(*body));
     });
     server.route(M::Get, QStringLiteral("/v1/environments"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        auto page = PageRequest::fromQuery(req.query);
+        auto page = req.pageRequest();
         auto archived = req.queryBool(QStringLiteral("include_archived"), false);
         if (!page)
             return reply->error(page.error());

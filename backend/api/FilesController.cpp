@@ -92,7 +92,7 @@ void registerFileRoutes(ApiServer &server, FileService &service)
         if (!ids.isEmpty()
             && (req.query.hasQueryItem(QStringLiteral("page")) || req.query.hasQueryItem(QStringLiteral("limit"))))
             return reply->error(ApiError::invalid(QStringLiteral("`ids` cannot be combined with `page` or `limit`")));
-        auto page = PageRequest::fromQuery(req.query, 20, 100);
+        auto page = req.pageRequest(20, 100);
         if (!page)
             return reply->error(page.error());
         const QString scopeId = req.query.queryItemValue(QStringLiteral("scope_id"), QUrl::FullyDecoded);

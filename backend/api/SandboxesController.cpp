@@ -155,7 +155,7 @@ void registerSandboxRoutesAt(ApiServer &server, const QString &base, SandboxMana
     server.route(M::Get, base, [m](const ApiRequest &req, ReplyPtr reply) {
         // Pages over the manager's list in its order: `limit` 1-100 (default 20) and an opaque
         // `page` cursor (the offset, bound to this list like every cursor).
-        auto page = PageRequest::fromQuery(req.query);
+        auto page = req.pageRequest();
         if (!page)
             return reply->error(page.error());
         static const QString kList = QStringLiteral("sandboxes");

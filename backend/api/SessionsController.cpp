@@ -43,7 +43,7 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         service.create(*body, answer(std::move(reply)));
     });
     server.route(M::Get, QStringLiteral("/v1/sessions"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        auto page = PageRequest::fromQuery(req.query, 20, 100);
+        auto page = req.pageRequest(20, 100);
         if (!page)
             return reply->error(page.error());
         auto order = parseOrder(req, false);
@@ -98,7 +98,7 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         service.addResource(req.param(0), *body, answer(std::move(reply)));
     });
     server.route(M::Get, QStringLiteral("/v1/sessions/{id}/resources"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        auto page = PageRequest::fromQuery(req.query, 20, 100);
+        auto page = req.pageRequest(20, 100);
         if (!page)
             return reply->error(page.error());
         reply->sendPage(service.listResources(req.param(0), *page));
@@ -126,7 +126,7 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
     server.route(M::Get, QStringLiteral("/v1/sessions/{id}/events"), [&service, &log](const ApiRequest &req, ReplyPtr reply) {
         if (!service.exists(req.param(0)))
             return reply->error(ApiError::notFound(QStringLiteral("session %1 not found").arg(req.param(0))));
-        auto page = PageRequest::fromQuery(req.query, 1000, 1000);
+        auto page = req.pageRequest(1000, 1000);
         if (!page)
             return reply->error(page.error());
         auto order = parseOrder(req, true);

@@ -28,7 +28,7 @@ void registerVaultRoutes(ApiServer &server, VaultService &service)
         reply->send(service.create(*body));
     });
     server.route(M::Get, QStringLiteral("/v1/vaults"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        auto page = PageRequest::fromQuery(req.query);
+        auto page = req.pageRequest();
         if (!page)
             return reply->error(page.error());
         auto archived = req.queryBool(QStringLiteral("include_archived"), false);
@@ -60,7 +60,7 @@ void registerVaultRoutes(ApiServer &server, VaultService &service)
         service.createCredential(req.param(0), *body, answer(std::move(reply)));
     });
     server.route(M::Get, QStringLiteral("/v1/vaults/{vault_id}/credentials"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        auto page = PageRequest::fromQuery(req.query);
+        auto page = req.pageRequest();
         if (!page)
             return reply->error(page.error());
         auto archived = req.queryBool(QStringLiteral("include_archived"), false);

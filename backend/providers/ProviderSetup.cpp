@@ -78,7 +78,7 @@ QString endpointProblemMessage(Kind kind, EndpointProblem problem, const QString
     return {};
 }
 
-ProviderStatus providerStatus(const Config &config, Kind kind)
+ProviderStatus providerStatus(const DefaultProviders &config, Kind kind)
 {
     const ProviderDefaults &d = kind == Kind::Anthropic ? config.anthropic : config.openai;
     ProviderStatus s;
@@ -91,7 +91,7 @@ ProviderStatus providerStatus(const Config &config, Kind kind)
     return s;
 }
 
-bool hasUsableProvider(const Config &config)
+bool hasUsableProvider(const DefaultProviders &config)
 {
     return providerStatus(config, Kind::Anthropic).usable() || providerStatus(config, Kind::OpenAi).usable();
 }

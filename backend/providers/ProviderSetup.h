@@ -1,7 +1,7 @@
 #pragma once
 
-#include "Config.h"
 #include "providers/ModelProvider.h"
+#include "providers/ProviderDefaults.h"
 
 #include <QStringList>
 #include <QUrl>
@@ -39,9 +39,9 @@ struct ProviderStatus
     EndpointProblem problem = EndpointProblem::None;
     bool usable() const { return problem == EndpointProblem::None; }
 };
-ProviderStatus providerStatus(const Config &config, ProviderEndpoint::Kind kind);
+ProviderStatus providerStatus(const DefaultProviders &config, ProviderEndpoint::Kind kind);
 // At least one default provider can serve a turn (else the app shows its first-run panel).
-bool hasUsableProvider(const Config &config);
+bool hasUsableProvider(const DefaultProviders &config);
 // The names of the environment variables of one provider format.
 QString baseUrlVariable(ProviderEndpoint::Kind kind);
 QString apiKeyVariable(ProviderEndpoint::Kind kind);

@@ -1,7 +1,5 @@
 #include "Runtime.h"
 
-#include "Config.h"
-#include "api/SseHub.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
 #include "providers/ProviderSetup.h"
@@ -803,9 +801,9 @@ void SessionRuntime::restore()
 
 // ---- RuntimeManager ------------------------------------------------------------------------
 
-RuntimeManager::RuntimeManager(const Config &config, SessionService &sessions, EventLog &log,
-                               VaultService &vaults, SseHub &sse, QObject *parent)
-    : QObject(parent), m_config(config), m_sessions(sessions), m_log(log), m_vaults(vaults), m_sse(sse),
+RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService &sessions, EventLog &log,
+                               VaultService &vaults, QObject *parent)
+    : QObject(parent), m_providers(providers), m_sessions(sessions), m_log(log), m_vaults(vaults),
       m_options(RuntimeOptions::fromEnvironment())
 {
     m_anthropic = makeAnthropicProvider(m_nam, m_options.timeouts);
@@ -848,7 +846,6 @@ void RuntimeManager::setToolExecutor(std::unique_ptr<ToolExecutor> executor)
 
 void RuntimeManager::preview(const QString &sessionId, const QString &previewedType, const QJsonObject &preview)
 {
-    m_sse.preview(sessionId, previewedType, preview);
     Q_EMIT previewed(sessionId, previewedType, preview);
 }
 
@@ -1022,13 +1019,13 @@ void RuntimeManager::resolveEndpoint(const QJsonObject &session,
         const LlmVaultSpec &s = ***spec;
         ep.kind = explicitKind.value_or(s.format == LlmVaultSpec::Format::Anthropic ? ProviderEndpoint::Kind::Anthropic
                                                                                    : ProviderEndpoint::Kind::OpenAi);
-        const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_config.anthropic : m_config.openai;
+        const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_providers.anthropic : m_providers.openai;
         ep.baseUrl = s.baseUrl.isEmpty() ? d.baseUrl : QUrl(s.baseUrl);
         ep.source = QStringLiteral("vault %1").arg(vault.value(kId).toString());
     } else {
         ep.kind = explicitKind.value_or(model.startsWith(QStringLiteral("claude")) ? ProviderEndpoint::Kind::Anthropic
                                                                                 : ProviderEndpoint::Kind::OpenAi);
-        const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_config.anthropic : m_config.openai;
+        const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_providers.anthropic : m_providers.openai;
         ep.baseUrl = d.baseUrl;
         ep.apiKey = d.apiKey;
         ep.source = QStringLiteral("the default providers");

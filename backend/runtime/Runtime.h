@@ -19,11 +19,10 @@
 
 namespace viv {
 
-struct Config;
+struct DefaultProviders;
 class SessionService;
 class EventLog;
 class VaultService;
-class SseHub;
 struct LoggedEvent;
 
 // Runtime knobs (environment; see README "Model providers").
@@ -134,8 +133,10 @@ class RuntimeManager : public QObject
 {
     Q_OBJECT
 public:
-    RuntimeManager(const Config &config, SessionService &sessions, EventLog &log, VaultService &vaults,
-                   SseHub &sse, QObject *parent = nullptr);
+    // `providers` are the default endpoints (the Config they belong to may change them later:
+    // Backend::setProviderDefaults; read on each turn).
+    RuntimeManager(const DefaultProviders &providers, SessionService &sessions, EventLog &log, VaultService &vaults,
+                   QObject *parent = nullptr);
     ~RuntimeManager() override;
 
     // Recovery + resuming queues (call once the services are up).
@@ -151,7 +152,6 @@ public:
 
     SessionService &sessions() { return m_sessions; }
     EventLog &log() { return m_log; }
-    SseHub &sse() { return m_sse; }
     const RuntimeOptions &options() const { return m_options; }
 
     // Which provider, endpoint and vendor model id serve this session (README "Model
@@ -173,12 +173,13 @@ Q_SIGNALS:
     // committed agent.message / agent.thinking will carry) or `event_delta` (`event_id`,
     // `delta.content` = the new text blocks). Never persisted; a preview whose event is never
     // committed (interrupt, error) simply ends with the span.model_request_end of its request.
-    // Emitted on the backend thread for every preview, whether or not anyone subscribes by SSE.
+    // Emitted on the backend thread for every preview, whether or not anyone subscribes by SSE;
+    // the SSE hub gets them through this signal too (Backend connects it first).
     void previewed(const QString &sessionId, const QString &previewedType, const QJsonObject &preview);
 
 private:
     friend class SessionRuntime;
-    // Fans a preview out to SSE subscribers and in-process listeners (previewed()).
+    // Announces a preview (previewed()): the SSE hub and in-process listeners fan it out.
     void preview(const QString &sessionId, const QString &previewedType, const QJsonObject &preview);
     void onAppended(const QString &sessionId, const QList<LoggedEvent> &events);
     SessionRuntime *runtime(const QString &sessionId);
@@ -186,11 +187,10 @@ private:
     // Events that close a session's open span and unfinished tool calls (error results saying `toolText`).
     QList<QJsonObject> closingEvents(const QString &sessionId, const QString &toolText);
 
-    const Config &m_config;
+    const DefaultProviders &m_providers;
     SessionService &m_sessions;
     EventLog &m_log;
     VaultService &m_vaults;
-    SseHub &m_sse;
     RuntimeOptions m_options;
     QNetworkAccessManager m_nam;
     std::unique_ptr<ModelProvider> m_anthropic;

@@ -2,7 +2,6 @@
 
 #include <QCryptographicHash>
 #include <QJsonDocument>
-#include <QUrlQuery>
 
 namespace viv {
 
@@ -34,22 +33,6 @@ bool cursors::parse(QStringView list, const QString &cursor, char &direction, QB
     direction = d.at(0);
     position = d.mid(1, dot - 1);
     return true;
-}
-
-Result<PageRequest> PageRequest::fromQuery(const QUrlQuery &query, int defLimit, int maxLimit)
-{
-    PageRequest r;
-    r.limit = defLimit;
-    if (query.hasQueryItem(QStringLiteral("limit"))) {
-        bool ok = false;
-        const int n = query.queryItemValue(QStringLiteral("limit")).toInt(&ok);
-        if (!ok || n < 1 || n > maxLimit)
-            return ApiError::invalid(
-                QStringLiteral("`limit` must be an integer between 1 and %1").arg(maxLimit));
-        r.limit = n;
-    }
-    r.page = query.queryItemValue(QStringLiteral("page"), QUrl::FullyDecoded);
-    return r;
 }
 
 QJsonObject Page::toJson(bool withPrev) const

@@ -14,16 +14,13 @@
 
 namespace viv {
 
-// A page request as the API takes it: `limit` and an opaque `page` cursor.
+// A page request as the API takes it: `limit` and an opaque `page` cursor (the API reads them
+// from the query string: ApiRequest::pageRequest).
 struct PageRequest
 {
     int limit = 20;
     QString page; // opaque cursor from a previous next_page / prev_page
     bool newestFirst = true;
-
-    // Reads `limit` (1…maxLimit, default defLimit) and `page` from the query string.
-    static Result<PageRequest> fromQuery(const class QUrlQuery &query, int defLimit = 20,
-                                         int maxLimit = 100);
 };
 
 struct Page

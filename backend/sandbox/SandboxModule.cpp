@@ -1,0 +1,74 @@
+#include "SandboxModule.h"
+
+#include "EnvironmentLayers.h"
+#include "SandboxManager.h"
+#include "SandboxProgress.h"
+#include "SandboxTemplates.h"
+#include "SandboxToolExecutor.h"
+#include "SessionSandboxSetup.h"
+#include "SessionTtl.h"
+#include "WorkspaceResources.h"
+#include "runtime/Runtime.h"
+#include "services/EnvironmentService.h"
+#include "services/ServicesModule.h"
+#include "services/SessionService.h"
+
+namespace viv {
+
+SandboxModule::SandboxModule() = default;
+SandboxModule::~SandboxModule() = default;
+
+void installSandbox(SandboxModule &into, const QString &dataDir, const Services &services,
+                    RuntimeManager &runtime, QObject *owner)
+{
+    into.manager = new SandboxManager(SandboxConfig::fromEnvironment(dataDir), SandboxConfig::instanceTag(dataDir), owner);
+    // Package layers exist only with sandbox tools (below): the templates ask for them late.
+    into.templates = std::make_unique<SandboxTemplates>(*services.environments, [m = &into] { return m->layers; });
+    into.manager->start(); // orphan sweep (asynchronous); prewarm when configured
+    // VIVARIUM_SANDBOX_TOOLS=0 keeps the no-sandbox executor (machines without libvirt; the SDK
+    // conformance suite, which proves the runtime without VMs).
+    if (qEnvironmentVariable("VIVARIUM_SANDBOX_TOOLS") == u"0")
+        return;
+    // Built-in tools run in the session's VM; idle sessions' VMs are paused, then stopped;
+    // the hard TTL ends sessions (docs/DESIGN.md "Sandboxes → Built-in tools").
+    SandboxManager &sandboxes = *into.manager;
+    EnvironmentService *envs = services.environments;
+    auto executor = std::make_unique<SandboxToolExecutor>(
+        sandboxes,
+        [envs](const QString &id) {
+            auto r = envs->retrieve(id);
+            return r ? *r : QJsonObject();
+        },
+        SandboxToolExecutor::Options::fromEnvironment());
+    SandboxToolExecutor *tools = executor.get();
+    // Environment package layers live beside the image they build on (shared by every data
+    // directory that shares the image cache); session resources go in on the first claim.
+    auto *layers = new EnvironmentLayers(sandboxes, sandboxes.config().imageDir + QStringLiteral("/layers"), &sandboxes);
+    into.layers = layers;
+    auto *resources = new WorkspaceResources(sandboxes, *services.files, &sandboxes);
+    auto *setup = new SessionSandboxSetup(*services.sessions, *services.environments, *services.events, runtime,
+                                          *layers, *resources, tools);
+    setup->setVaults(services.vaults);
+    tools->setSetup(setup);
+    into.progress = new SandboxProgress(sandboxes, layers, tools);
+    setup->setProgress(into.progress);
+    tools->setProgress(into.progress);
+    auto *ttl = new SessionTtl(*services.sessions, runtime, *tools,
+                               [envs](const QString &id) {
+                                   auto r = envs->retrieve(id);
+                                   return r ? *r : QJsonObject();
+                               },
+                               tools);
+    QObject::connect(services.environments, &EnvironmentService::changed, ttl,
+                     [ttl](const QString &id, const QJsonObject &) { ttl->onEnvironmentChanged(id); });
+    QObject::connect(services.sessions, &SessionService::changed, tools,
+                     [tools, ttl](const QString &id, const QJsonObject &doc) {
+                         tools->onSessionChanged(id, doc);
+                         ttl->onSessionChanged(id, doc);
+                     });
+    QObject::connect(services.sessions, &SessionService::removed, ttl, &SessionTtl::onSessionRemoved);
+    runtime.setToolExecutor(std::move(executor));
+    ttl->start();
+}
+
+} // namespace viv

@@ -1,0 +1,24 @@
+#include "ServicesModule.h"
+
+#include "AgentService.h"
+#include "EnvironmentService.h"
+#include "EventLog.h"
+#include "FileService.h"
+#include "SessionService.h"
+#include "VaultService.h"
+
+namespace viv {
+
+Services installServices(Database &db, SecretStore &secrets, const QString &dataDir, QObject *owner)
+{
+    Services s;
+    s.environments = new EnvironmentService(db, owner);
+    s.files = new FileService(db, dataDir + QStringLiteral("/files"), owner);
+    s.agents = new AgentService(db, owner);
+    s.vaults = new VaultService(db, secrets, owner);
+    s.events = new EventLog(db, owner);
+    s.sessions = new SessionService(db, *s.events, *s.agents, *s.environments, *s.vaults, *s.files, secrets, owner);
+    return s;
+}
+
+} // namespace viv

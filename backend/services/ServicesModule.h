@@ -1,0 +1,33 @@
+#pragma once
+
+#include <QString>
+
+class QObject;
+
+namespace viv {
+
+class Database;
+class SecretStore;
+class EnvironmentService;
+class FileService;
+class AgentService;
+class VaultService;
+class EventLog;
+class SessionService;
+
+// The services layer as the backend wires it: the resource services and the event log.
+struct Services
+{
+    EnvironmentService *environments = nullptr;
+    FileService *files = nullptr; // stores uploads under <dataDir>/files
+    AgentService *agents = nullptr;
+    VaultService *vaults = nullptr;
+    EventLog *events = nullptr;
+    SessionService *sessions = nullptr;
+};
+
+// Creates every service over the open database and the keychain, in dependency order, each a
+// child of `owner`.
+Services installServices(Database &db, SecretStore &secrets, const QString &dataDir, QObject *owner);
+
+} // namespace viv

@@ -63,17 +63,20 @@ EventLog::EventLog(Database &db, QObject *parent)
     // in benchmarks; documented in docs/DESIGN.md).
     const bool wanted = qEnvironmentVariable("VIVARIUM_GROUP_COMMIT") != u"off";
     if (wanted && db.isOpen() && !db.path().isEmpty() && db.path() != u":memory:") {
-        auto group = std::make_unique<GroupCommit>(db.path());
+        auto group = std::make_shared<GroupCommit>(db.path());
         if (group->ok()) {
             m_group = std::move(group);
-            m_db.setBeforeTransaction([this] { drain(); });
+            m_db.setBeforeTransaction([weak = std::weak_ptr<GroupCommit>(m_group)] {
+                if (auto g = weak.lock())
+                    g->drain();
+            });
         }
     }
 }
 
 EventLog::~EventLog()
 {
-    m_db.setBeforeTransaction({});
+    // Not m_db: it may be gone already (Backend). The hook finds the writer gone.
     m_group.reset();
 }
 

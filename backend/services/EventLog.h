@@ -116,7 +116,9 @@ private:
 
     Database &m_db;
     DocTable m_table;
-    std::unique_ptr<GroupCommit> m_group;
+    // Shared only so that the drain hook installed in the Database can tell it is gone (the
+    // Backend destroys the Database before its services).
+    std::shared_ptr<GroupCommit> m_group;
 };
 
 // Cursors that remember the list order they were issued for ("a."/"d." + DocTable cursor):

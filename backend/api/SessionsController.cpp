@@ -121,7 +121,8 @@ void registerSessionRoutes(ApiServer &server, SessionService &service, EventLog 
         auto body = req.jsonBody();
         if (!body)
             return reply->error(body.error());
-        reply->send(service.sendEvents(req.param(0), *body));
+        // Answered once the events are durable (group commit: EventLog::appendGrouped).
+        service.sendEvents(req.param(0), *body, answer(std::move(reply)));
     });
     server.route(M::Get, QStringLiteral("/v1/sessions/{id}/events"), [&service, &log](const ApiRequest &req, ReplyPtr reply) {
         if (!service.exists(req.param(0)))

@@ -1,10 +1,13 @@
 #include "EventLog.h"
 
+#include "GroupCommit.h"
+
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "store/Database.h"
 
 #include <QDateTime>
+#include <QPointer>
 
 namespace viv {
 
@@ -56,6 +59,31 @@ EventLog::EventLog(Database &db, QObject *parent)
 {
     qRegisterMetaType<viv::LoggedEvent>();
     qRegisterMetaType<QList<viv::LoggedEvent>>();
+    // VIVARIUM_GROUP_COMMIT=off: every append commits on its own, on this thread (for comparing
+    // in benchmarks; documented in docs/DESIGN.md).
+    const bool wanted = qEnvironmentVariable("VIVARIUM_GROUP_COMMIT") != u"off";
+    if (wanted && db.isOpen() && !db.path().isEmpty() && db.path() != u":memory:") {
+        auto group = std::make_shared<GroupCommit>(db.path());
+        if (group->ok()) {
+            m_group = std::move(group);
+            m_db.setBeforeTransaction([weak = std::weak_ptr<GroupCommit>(m_group)] {
+                if (auto g = weak.lock())
+                    g->drain();
+            });
+        }
+    }
+}
+
+EventLog::~EventLog()
+{
+    // Not m_db: it may be gone already (Backend). The hook finds the writer gone.
+    m_group.reset();
+}
+
+void EventLog::drain()
+{
+    if (m_group)
+        m_group->drain();
 }
 
 const QStringList &EventLog::eventTypes()
@@ -98,41 +126,62 @@ Result<qint64> EventLog::lastSeq(const QString &sessionId)
     return last;
 }
 
-Result<QList<LoggedEvent>> EventLog::write(const QString &sessionId, const QList<QJsonObject> &events)
+Result<QList<QJsonObject>> EventLog::prepare(const QList<QJsonObject> &events, const QString &now)
 {
-    auto last = lastSeq(sessionId);
-    if (!last)
-        return last.error();
-    qint64 seq = *last;
-    const QString now = clock::nowIso();
-    QList<LoggedEvent> out;
+    QList<QJsonObject> out;
     out.reserve(events.size());
     for (QJsonObject e : events) {
-        const QString type = e.value(kType).toString();
-        if (type.isEmpty())
+        if (e.value(kType).toString().isEmpty())
             return ApiError::internal(QStringLiteral("an event without a type cannot be logged"));
         const QString given = e.value(kId).toString();
         if (!ids::looksLike(u"sevt", given))
             e.insert(kId, ids::make(u"sevt"));
         if (!e.contains(kProcessedAt))
             e.insert(kProcessedAt, now);
+        out.append(e);
+    }
+    return out;
+}
+
+Result<QList<LoggedEvent>> EventLog::insert(Database &db, const QString &sessionId,
+                                            const QList<QJsonObject> &prepared, const QString &receivedAt)
+{
+    // Prepared once per connection (every append asks): see Database::cached.
+    QSqlQuery &last = db.cached(QStringLiteral("SELECT COALESCE(MAX(seq), 0) FROM events WHERE session_id = ?"));
+    last.addBindValue(sessionId);
+    if (auto s = db.exec(last); !s)
+        return s.error();
+    qint64 seq = last.next() ? last.value(0).toLongLong() : 0;
+    last.finish();
+    QList<LoggedEvent> out;
+    out.reserve(prepared.size());
+    for (const QJsonObject &e : prepared) {
         const QJsonValue processed = e.value(kProcessedAt);
         ++seq;
-        QSqlQuery &q = m_db.cached(QStringLiteral(
+        QSqlQuery &q = db.cached(QStringLiteral(
             "INSERT INTO events (session_id, seq, id, type, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)"));
         q.addBindValue(sessionId);
         q.addBindValue(seq);
         q.addBindValue(e.value(kId).toString());
-        q.addBindValue(type);
+        q.addBindValue(e.value(kType).toString());
         // created_at is what the list's created_at[…] filters compare: the event's processed_at,
         // or its receipt time while it is queued.
-        q.addBindValue(processed.isString() ? processed.toString() : now);
+        q.addBindValue(processed.isString() ? processed.toString() : receivedAt);
         q.addBindValue(serializeDoc(e));
-        if (auto s = m_db.exec(q); !s)
+        if (auto s = db.exec(q); !s)
             return s.error();
         out.append({sessionId, seq, e});
     }
     return out;
+}
+
+Result<QList<LoggedEvent>> EventLog::write(const QString &sessionId, const QList<QJsonObject> &events)
+{
+    const QString now = clock::nowIso();
+    auto prepared = prepare(events, now);
+    if (!prepared)
+        return prepared.error();
+    return insert(m_db, sessionId, *prepared, now);
 }
 
 void EventLog::publish(const QString &sessionId, const QList<LoggedEvent> &events)
@@ -159,6 +208,31 @@ Result<QList<QJsonObject>> EventLog::append(const QString &sessionId, const QLis
     for (const LoggedEvent &e : std::as_const(*written))
         out.append(e.event);
     return out;
+}
+
+void EventLog::appendGrouped(const QString &sessionId, const QList<QJsonObject> &events,
+                             Callback<QList<QJsonObject>> done)
+{
+    if (!m_group || events.isEmpty())
+        return done(append(sessionId, events));
+    const QString now = clock::nowIso();
+    auto prepared = prepare(events, now);
+    if (!prepared)
+        return done(prepared.error());
+    QPointer<EventLog> self(this);
+    m_group->submit(sessionId, std::move(*prepared), now,
+                    [self, sessionId, done = std::move(done)](Result<QList<LoggedEvent>> written) {
+        if (!written)
+            return done(written.error());
+        // Committed: now the subscribers hear of it, then the caller answers.
+        if (self)
+            self->publish(sessionId, *written);
+        QList<QJsonObject> out;
+        out.reserve(written->size());
+        for (const LoggedEvent &e : std::as_const(*written))
+            out.append(e.event);
+        done(out);
+    });
 }
 
 Result<Page> EventLog::list(const QString &sessionId, const PageRequest &page, bool ascending,

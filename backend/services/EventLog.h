@@ -10,11 +10,13 @@
 #include <QString>
 #include <QStringList>
 
+#include <memory>
 #include <optional>
 
 namespace viv {
 
 class Database;
+class GroupCommit;
 
 // One event as the log holds it: the API-shaped JSON plus its per-session sequence number.
 // `seq` never appears in API output; it orders the log and backs SSE replay.
@@ -35,6 +37,7 @@ class EventLog : public QObject
     Q_OBJECT
 public:
     explicit EventLog(Database &db, QObject *parent = nullptr);
+    ~EventLog() override;
 
     // Assigns each event an `id` (sevt_…, unless the caller pre-assigned a well-formed one, as
     // the runtime does for previewed agent.message events), `processed_at` (now, unless the key
@@ -42,6 +45,26 @@ public:
     // seq; writes all of them in ONE transaction; emits `appended` after the commit. Every event
     // needs a string `type`. Returns the stored JSON, in order.
     Result<QList<QJsonObject>> append(const QString &sessionId, const QList<QJsonObject> &events);
+
+    // append() through group commit (services/GroupCommit.h): the events are committed by the
+    // writer thread in one transaction with every other append queued meanwhile (one fsync for
+    // all of them), `appended` is emitted after that commit and then `done` runs, on this thread,
+    // in submission order. Without a writer (its connection could not be opened) it is append().
+    void appendGrouped(const QString &sessionId, const QList<QJsonObject> &events,
+                       Callback<QList<QJsonObject>> done);
+    // Returns once every grouped append submitted so far is committed, published and answered.
+    // Every transaction on the backend's connection starts with it (Database::begin), so the
+    // log's commits and their publication keep one order.
+    void drain();
+    // The writer, for tests and diagnostics (nullptr when it could not start).
+    GroupCommit *groupCommit() const { return m_group.get(); }
+
+    // The steps of write(), for the writer thread too: prepare() fills in id and processed_at
+    // (and refuses an event without a type); insert() gives the next seqs and inserts on `db`
+    // inside its open transaction (created_at of a queued event is `receivedAt`).
+    static Result<QList<QJsonObject>> prepare(const QList<QJsonObject> &events, const QString &now);
+    static Result<QList<LoggedEvent>> insert(Database &db, const QString &sessionId,
+                                             const QList<QJsonObject> &prepared, const QString &receivedAt);
 
     // Two-phase form for callers that write other rows in the same transaction (session
     // create, session update): write() inside the caller's open transaction, publish() after
@@ -93,6 +116,9 @@ private:
 
     Database &m_db;
     DocTable m_table;
+    // Shared only so that the drain hook installed in the Database can tell it is gone (the
+    // Backend destroys the Database before its services).
+    std::shared_ptr<GroupCommit> m_group;
 };
 
 // Cursors that remember the list order they were issued for ("a."/"d." + DocTable cursor):

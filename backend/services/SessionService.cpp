@@ -1674,7 +1674,7 @@ void SessionService::readResourceToken(const QString &resourceId, Callback<QByte
 
 // ---- events -------------------------------------------------------------------------------
 
-Result<QJsonObject> SessionService::sendEvents(const QString &sessionId, const QJsonObject &params)
+Result<QList<QJsonObject>> SessionService::checkSendEvents(const QString &sessionId, const QJsonObject &params)
 {
     auto session = loadDoc(sessionId);
     if (!session)
@@ -1696,13 +1696,58 @@ Result<QJsonObject> SessionService::sendEvents(const QString &sessionId, const Q
     // Each pending tool call takes exactly one answer (services/PendingAnswers.h).
     if (auto answers = checkAnswers(m_log, sessionId, *validated, QStringLiteral("events")); !answers)
         return answers.error();
+    return validated;
+}
+
+namespace {
+
+QJsonObject echoed(const QList<QJsonObject> &stored)
+{
+    QJsonArray data;
+    for (const QJsonObject &e : stored)
+        data.append(e);
+    return QJsonObject{{QStringLiteral("data"), data}};
+}
+
+// Only user messages: their checks read the session row (changed only in transactions, which
+// drain the group commit first) but nothing other appends in flight could change.
+bool onlyMessages(const QJsonObject &params)
+{
+    const QJsonArray events = params.value(QStringLiteral("events")).toArray();
+    for (const QJsonValue &e : events) {
+        if (e.toObject().value(QStringLiteral("type")).toString() != u"user.message")
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+Result<QJsonObject> SessionService::sendEvents(const QString &sessionId, const QJsonObject &params)
+{
+    // Checked against a log that holds every append submitted before this one.
+    m_log.drain();
+    auto validated = checkSendEvents(sessionId, params);
+    if (!validated)
+        return validated.error();
     auto stored = m_log.append(sessionId, *validated);
     if (!stored)
         return stored.error();
-    QJsonArray data;
-    for (const QJsonObject &e : std::as_const(*stored))
-        data.append(e);
-    return QJsonObject{{QStringLiteral("data"), data}};
+    return echoed(*stored);
+}
+
+void SessionService::sendEvents(const QString &sessionId, const QJsonObject &params, Callback<QJsonObject> done)
+{
+    if (!onlyMessages(params))
+        return done(sendEvents(sessionId, params));
+    auto validated = checkSendEvents(sessionId, params);
+    if (!validated)
+        return done(validated.error());
+    m_log.appendGrouped(sessionId, *validated, [done = std::move(done)](Result<QList<QJsonObject>> stored) {
+        if (!stored)
+            return done(stored.error());
+        done(echoed(*stored));
+    });
 }
 
 // ---- runtime ------------------------------------------------------------------------------

@@ -105,6 +105,12 @@ public:
     // POST /v1/sessions/{id}/events: every event is validated first; one bad event = 400 and
     // nothing is logged. Returns {"data": [echoed events]}.
     Result<QJsonObject> sendEvents(const QString &sessionId, const QJsonObject &params);
+    // The same, answered through `done` once the events are durable. A request of only
+    // `user.message` events goes through group commit (EventLog::appendGrouped): its commit is
+    // shared with the appends that arrive meanwhile. Any other event is checked against what
+    // the log says (pending tool calls, interrupts), so such a request first waits until every
+    // earlier append is committed and is then appended on its own, as sendEvents() does.
+    void sendEvents(const QString &sessionId, const QJsonObject &params, Callback<QJsonObject> done);
 
     static const QStringList &statuses();
 
@@ -138,6 +144,8 @@ Q_SIGNALS:
     void archived(const QString &id);
 
 private:
+    // sendEvents' checks: the validated events, or the error to answer with.
+    Result<QList<QJsonObject>> checkSendEvents(const QString &sessionId, const QJsonObject &params);
     Result<QJsonObject> resolveAgent(const QJsonValue &agent);
     Result<QJsonObject> applyOverrides(QJsonObject snapshot, const QJsonObject &overrides);
     // Validates a resource param into its stored document (no id/timestamps yet). A

@@ -278,7 +278,16 @@ Status Database::exec(const QString &sql)
 
 bool Database::begin()
 {
-    return m_db.transaction();
+    if (m_beforeTransaction)
+        m_beforeTransaction();
+    // QSQLiteDriver keeps no transaction state of its own: COMMIT/ROLLBACK go through
+    // QSqlDatabase as before.
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+        qCWarning(lcStore) << "begin failed:" << q.lastError().text();
+        return false;
+    }
+    return true;
 }
 
 bool Database::commit()

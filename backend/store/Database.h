@@ -8,6 +8,7 @@
 #include <QString>
 #include <QVariant>
 
+#include <functional>
 #include <memory>
 #include <unordered_map>
 
@@ -45,8 +46,15 @@ public:
     Status exec(QSqlQuery &q);
     Status exec(const QString &sql);
 
+    // BEGIN IMMEDIATE: the write lock is taken at once, so a transaction never reads a snapshot
+    // that another connection (the event log's group-commit writer) has moved past before it
+    // writes. Runs the before-transaction hook first (see setBeforeTransaction).
     bool begin();
     bool commit();
+    // Called by begin() before every transaction on this connection: EventLog installs the
+    // group-commit drain here, so a transaction starts only after every event append submitted
+    // before it is committed and published (one order of commits and of publications).
+    void setBeforeTransaction(std::function<void()> fn) { m_beforeTransaction = std::move(fn); }
     // Why the last commit() failed, as the API error to answer with: `what` "failed to commit",
     // naming the cause (disk full, read-only) like exec() does.
     ApiError commitError(const QString &what) const;
@@ -64,6 +72,7 @@ private:
     QString m_connection;
     QSqlError m_commitError;
     QString m_path;
+    std::function<void()> m_beforeTransaction;
 };
 
 // RAII transaction: rolls back unless commit() succeeded.

@@ -188,6 +188,7 @@ function subscribe(sessionId, idles, opened, onIdle = () => {}) {
     let stopped = false;
     let current = null;
     let openedOnce = false;
+    const trace = []; // per connection: how it opened, how many events, how it ended
     const done = (async () => {
         let lastId;
         let seenIdles = 0;
@@ -197,7 +198,10 @@ function subscribe(sessionId, idles, opened, onIdle = () => {}) {
                 () => client.beta.sessions.events.stream(sessionId, {}, { headers }),
                 live.get(sessionId)?.dying ? [404] : []);
             if (!openedOnce) { openedOnce = true; opened(); }
-            if (!r.value) return { ids, events, ended: true };
+            if (!r.value) {
+                trace.push(`open ${lastId ?? '-'} → ${r.status ?? 'failed'}`);
+                return { ids, events, ended: true, trace };
+            }
             current = r.value;
             const dropAfter = 1 + Math.floor(Math.random() * 4);
             let n = 0;
@@ -207,17 +211,20 @@ function subscribe(sessionId, idles, opened, onIdle = () => {}) {
                     ids.push(ev.id);
                     events.push(ev);
                     lastId = ev.id;
+                    ++n;
                     if (isIdleEnd(ev)) onIdle(++seenIdles);
                     if (seenIdles >= idles || stopped) break;
-                    if (++n >= dropAfter) { dropped = true; break; }
+                    if (n >= dropAfter) { dropped = true; break; }
                 }
             } catch (e) {
+                trace.push(`after ${lastId ?? '-'}: ${n} events, then ${e?.message ?? e}`);
                 if (!stopped && !live.get(sessionId)?.dying) error('sse stream broke', e?.message ?? e);
-                if (stopped || live.get(sessionId)?.dying) return { ids, events, ended: true };
+                if (stopped || live.get(sessionId)?.dying) return { ids, events, ended: true, trace };
             }
-            if (!dropped && seenIdles < idles && !stopped) return { ids, events, ended: true }; // server ended it
+            trace.push(`${headers['Last-Event-ID'] ?? 'live'}: ${n} events, ${dropped ? 'dropped' : stopped ? 'stopped' : seenIdles >= idles ? 'done' : 'ended by the server'}`);
+            if (!dropped && seenIdles < idles && !stopped) return { ids, events, ended: true, trace }; // server ended it
         }
-        return { ids, events, ended: false };
+        return { ids, events, ended: false, trace };
     })();
     return { done, stop: () => { stopped = true; current?.controller.abort(); } };
 }
@@ -306,18 +313,18 @@ async function sessionCycle(mode, turns) {
     const logged = await op('events list', () => collect(client.beta.sessions.events.list(session.id)));
     if (logged.value) {
         const loggedIds = logged.value.map((e) => e.id);
-        for (const r of results) checkStream(session.id, r.ids, timedOut ? null : loggedIds);
+        for (const r of results) checkStream(session.id, r.ids, loggedIds, { prefixOnly: timedOut });
         checkTurns(mode, session.id, logged.value, tags);
-        if (errorCount() > errorsBefore) dump(session.id, logged.value);
+        if (errorCount() > errorsBefore) dump(session.id, logged.value, results);
     }
     await removeSession(session.id, { archiveFirst: Math.random() < 0.5 });
 }
 
 const errorCount = () => [...errors.values()].reduce((a, b) => a + b, 0);
 /** Keeps the event log of a session that failed a check (it is deleted afterwards). */
-function dump(id, events) {
+function dump(id, events, subscribers = []) {
     const file = path.join(process.env.VIVARIUM_TEST_ARTIFACTS || tmpdir(), `soak-${id}.json`);
-    writeFileSync(file, JSON.stringify(events, null, 1));
+    writeFileSync(file, JSON.stringify({ events, subscribers: subscribers.map((r) => ({ ids: r.ids, trace: r.trace })) }, null, 1));
     console.log(`bench_soak: events of ${id} kept in ${file}`);
 }
 

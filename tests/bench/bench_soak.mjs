@@ -70,7 +70,10 @@ const expected = new Map(); // expected non-2xx outcomes (e.g. 404 after delete)
 let phase = 'warm-up';
 function error(kind, detail) {
     errors.set(kind, (errors.get(kind) ?? 0) + 1);
-    if (!errorSamples.has(kind)) errorSamples.set(kind, `${phase}: ${String(detail).slice(0, 400)}`);
+    if (!errorSamples.has(kind)) {
+        errorSamples.set(kind, `${phase}: ${String(detail).slice(0, 400)}`);
+        console.log(`bench_soak: first error of its kind: ${kind}: ${errorSamples.get(kind)}`);
+    }
 }
 function note(map, kind) { map.set(kind, (map.get(kind) ?? 0) + 1); }
 
@@ -89,12 +92,17 @@ async function op(kind, fn, ok = []) {
         return { value };
     } catch (e) {
         const status = e?.status;
-        if (status !== undefined && ok.includes(status)) {
+        // `ok` may be a function: whether a racing delete makes a 404 expected is known only now.
+        if (status !== undefined && (typeof ok === 'function' ? ok() : ok).includes(status)) {
             note(expected, `${kind} → ${status}`);
             return { status };
         }
         if (typeof status === 'number') error(status >= 500 ? `HTTP ${status} (${kind})` : `unexpected HTTP ${status} (${kind})`, e.message);
-        else error(`network/client error (${kind})`, e?.message ?? e);
+        else {
+            // The SDK's "Connection error." says nothing; its cause names the socket's fate.
+            const cause = e?.cause ? ` (cause: ${e.cause.code ?? ''} ${e.cause.message ?? e.cause}${e.cause.cause ? ` / ${e.cause.cause.code ?? ''} ${e.cause.cause.message ?? ''}` : ''})` : '';
+            error(`network/client error (${kind})`, `${e?.message ?? e}${cause}`);
+        }
         return { failed: true, status };
     }
 }
@@ -196,7 +204,7 @@ function subscribe(sessionId, idles, opened, onIdle = () => {}) {
             const headers = lastId ? { 'Last-Event-ID': lastId } : {};
             const r = await op(lastId ? 'sse reconnect' : 'sse connect',
                 () => client.beta.sessions.events.stream(sessionId, {}, { headers }),
-                live.get(sessionId)?.dying ? [404] : []);
+                () => (live.get(sessionId)?.dying !== false ? [404] : [])); // gone or going: 404 expected
             if (!openedOnce) { openedOnce = true; opened(); }
             if (!r.value) {
                 trace.push(`open ${lastId ?? '-'} → ${r.status ?? 'failed'}`);
@@ -389,15 +397,15 @@ async function filesCycle() {
 async function readCycle() {
     const ids = [...live.keys()];
     const id = ids[Math.floor(Math.random() * ids.length)];
-    const dyingOk = () => (id && live.get(id)?.dying !== false ? [404] : []);
+    const dyingOk = () => (id && live.get(id)?.dying !== false ? [404] : []); // called on failure
     switch (Math.floor(Math.random() * 7)) {
     case 0: await op('session list', () => client.beta.sessions.list({ limit: 20 })); break;
     case 1: await op('session list (archived too)', () => client.beta.sessions.list({ limit: 50, include_archived: true })); break;
     case 2: await op('agent list', () => client.beta.agents.list({ limit: 20 })); break;
     case 3: await op('agent retrieve', () => client.beta.agents.retrieve(agentTools.id)); break;
     case 4: await op('environment retrieve', () => client.beta.environments.retrieve(env.id)); break;
-    case 5: if (id) await op('session retrieve', () => client.beta.sessions.retrieve(id), dyingOk()); break;
-    default: if (id) await op('events list (page)', () => client.beta.sessions.events.list(id, { limit: 50 }), dyingOk()); break;
+    case 5: if (id) await op('session retrieve', () => client.beta.sessions.retrieve(id), dyingOk); break;
+    default: if (id) await op('events list (page)', () => client.beta.sessions.events.list(id, { limit: 50 }), dyingOk); break;
     }
     // A delete racing with this call makes a 404 expected; `live` may drop the id meanwhile.
     await sleep(100);

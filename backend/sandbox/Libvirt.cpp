@@ -1,13 +1,16 @@
 #include "Libvirt.h"
+#include "LibvirtTestHooks.h"
 
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QMutex>
 #include <QPointer>
+#include <QThread>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -201,6 +204,15 @@ Status LibvirtHost::restoreBlocking(const QString &file)
     return Ok{};
 }
 
+namespace {
+std::atomic<int> listDelayMs{0};
+} // namespace
+
+void setLibvirtListDelayForTests(int ms)
+{
+    listDelayMs = ms;
+}
+
 Result<QList<LibvirtHost::DomainInfo>> LibvirtHost::listBlocking(const QString &namePrefix)
 {
     if (auto s = connectBlocking(); !s)
@@ -209,6 +221,8 @@ Result<QList<LibvirtHost::DomainInfo>> LibvirtHost::listBlocking(const QString &
     const int n = virConnectListAllDomains(m_conn, &domains, 0);
     if (n < 0)
         return ApiError::internal(lastError("listing VMs"));
+    if (const int delay = listDelayMs.load(); delay > 0)
+        QThread::msleep(delay);
     QList<DomainInfo> out;
     for (int i = 0; i < n; ++i) {
         const QString name = QString::fromUtf8(virDomainGetName(domains[i]));

@@ -14,6 +14,7 @@
 #include <QJsonObject>
 #include <QMap>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include <functional>
@@ -280,6 +281,9 @@ private:
     void whenReady(Vm *vm, std::function<void(const QString &error)> fn);
     void onDomainEvent(const QString &name, int event, int detail);
     void poll();
+    // The libvirt domains of this instance that are not shut off or crashed, by name.
+    void listAlive(std::function<void(const QSet<QString> &)> then);
+    static bool mayBeGone(const Vm *vm); // a live VM whose domain should be running
     void armTtl(Vm *vm, int timeoutS);
     Result<Vm *> usable(const QString &id, bool autoResume, std::function<void()> retry);
     QString domainXml(const Vm &vm) const;

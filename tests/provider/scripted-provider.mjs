@@ -8,6 +8,8 @@
 //               control over HTTP: POST /_control/enqueue {"replies": [...]},
 //               POST /_control/default {"reply": {...}} (used when the queue is empty),
 //               GET /_control/requests, POST /_control/reset.
+// In-process, setDefault() also takes a function (body, kind) → reply, called for each request that
+// finds the queue empty: a model that answers from the conversation it is sent (concurrent sessions).
 //
 // A reply script:
 //   text          assistant text (streamed in `chunks` pieces, default 3)
@@ -183,7 +185,7 @@ export async function startScriptedProvider({ port = 0 } = {}) {
         const record = { kind, path: url.pathname, headers: { 'x-api-key': req.headers['x-api-key'], authorization: req.headers.authorization, 'anthropic-version': req.headers['anthropic-version'] }, body: parsed, at: Date.now() };
         requests.push(record);
         for (const w of waiters.splice(0)) w();
-        const reply = queue.length ? queue.shift() : fallback;
+        const reply = queue.length ? queue.shift() : typeof fallback === 'function' ? fallback(parsed, kind) : fallback;
         if (!reply) {
             res.writeHead(500, { 'content-type': 'application/json' });
             res.end(JSON.stringify(errorBody(kind, { status: 500, message: 'scripted provider: no reply queued' })));

@@ -5,6 +5,7 @@
 // VM is never sent), and VM templates (the first warm VM is saved; fresh VMs are clones of it
 // with their own random state, clock and disks; a broken template falls back to booting).
 #include "sandbox/SandboxConfig.h"
+#include "sandbox/LibvirtTestHooks.h"
 #include "sandbox/SandboxManager.h"
 #include "GuestImageWait.h"
 
@@ -13,6 +14,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonObject>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -234,6 +236,35 @@ private Q_SLOTS:
         QVERIFY2(shortSeed.error().message().contains(QStringLiteral("32 to 512 bytes")), qPrintable(shortSeed.error().message()));
         for (const QString &sbx : {a->id, b->id})
             QVERIFY(wait<Ok>([&](Callback<Ok> cb) { m->destroy(sbx, cb); }).ok());
+        QTRY_COMPARE_WITH_TIMEOUT(domains(), 1, 180000); // the first test's sandbox
+    }
+
+    // The lifecycle poll's domain list is a snapshot taken on a libvirt pool thread; under load
+    // its answer can come back seconds later, after a VM restored meanwhile (by another pool
+    // thread) is already running. Such a VM was declared dead ("the sandbox VM is gone") right
+    // after it became ready: bench_soak saw a session's first tool call fail that way. Every list
+    // here answers 4 s after its snapshot, the poll lists every 2 s, a restore takes 1-2 s: a
+    // stale list reaches each new VM.
+    void aVmReadyDuringASlowListStaysAlive()
+    {
+        QVERIFY(QFile::exists(templateState()));
+        setLibvirtListDelayForTests(4000);
+        auto undo = qScopeGuard([] { setLibvirtListDelayForTests(0); });
+        for (int i = 0; i < 2; ++i) {
+            auto c = create();
+            QVERIFY2(c.ok(), c.ok() ? "" : qPrintable(c.error().message()));
+            QVERIFY(c->fromTemplate);
+            QTest::qWait(9000); // every list whose snapshot predates the VM has answered
+            auto info = m->get(c->id);
+            QVERIFY(info.ok());
+            QVERIFY2(info->state == SandboxManager::State::Running, qPrintable(info->deathReason));
+            auto echo = run(QStringLiteral("echo alive"), c->id);
+            QVERIFY2(echo.ok(), echo.ok() ? "" : qPrintable(echo.error().message()));
+            QCOMPARE(echo->stdoutData, QByteArray("alive\n"));
+            QVERIFY(wait<Ok>([&](Callback<Ok> cb) { m->destroy(c->id, cb); }).ok());
+        }
+        undo.dismiss();
+        setLibvirtListDelayForTests(0);
         QTRY_COMPARE_WITH_TIMEOUT(domains(), 1, 180000); // the first test's sandbox
     }
 

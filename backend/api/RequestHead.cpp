@@ -58,7 +58,7 @@ int requestLineProblem(QByteArray line, QString *problem)
         return 400;
     }
     const QByteArray &version = parts[2];
-    static const QRegularExpression versionRe(QStringLiteral("^HTTP/[0-9]\\.[0-9]$"));
+    static const QRegularExpression versionRe(QRegularExpression::anchoredPattern(u"HTTP/[0-9]\\.[0-9]"));
     if (!versionRe.match(QString::fromLatin1(version)).hasMatch()) {
         *problem = QStringLiteral("malformed request line: expected \"METHOD /path HTTP/1.1\"");
         return 400;
@@ -83,8 +83,9 @@ int requestLineProblem(QByteArray line, QString *problem)
 
 bool hostSyntaxOk(const QByteArray &value)
 {
-    static const QRegularExpression re(QStringLiteral(
-        "^(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9.])?))(?::([0-9]{1,5}))?$"));
+    // Anchored at the very end: a pattern ending in `$` also matches before a final line feed.
+    static const QRegularExpression re(QRegularExpression::anchoredPattern(
+        u"(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9.])?))(?::([0-9]{1,5}))?"));
     const auto m = re.match(QString::fromLatin1(value));
     if (!m.hasMatch())
         return false;
@@ -127,7 +128,7 @@ Verdict judge(const QByteArray &bytes)
         return refusal(400, QStringLiteral("Content-Length and Transfer-Encoding cannot both be sent"));
     if (lengths.size() > 1)
         return refusal(400, QStringLiteral("more than one Content-Length header"));
-    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,18}$"));
+    static const QRegularExpression digits(QRegularExpression::anchoredPattern(u"[0-9]{1,18}"));
     if (lengths.size() == 1 && !digits.match(QString::fromLatin1(lengths.first())).hasMatch())
         return refusal(400, QStringLiteral("Content-Length must be a non-negative decimal integer"));
 

@@ -2,6 +2,8 @@
 
 #include "NetworkPolicy.h"
 
+#include <algorithm>
+
 namespace viv::proxyrequest {
 
 namespace {
@@ -11,6 +13,17 @@ bool isHopByHop(const QByteArray &name)
     static const QByteArrayList hop{"connection", "proxy-connection", "keep-alive", "proxy-authorization",
                                     "proxy-authenticate", "te", "trailer", "upgrade"};
     return hop.contains(name);
+}
+
+bool isTokenChar(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+           || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+}
+
+bool isVisible(char c)
+{
+    return uchar(c) > 0x20 && uchar(c) < 0x7f;
 }
 
 Request refusal(int status, QString problem)
@@ -47,6 +60,13 @@ Request parse(const QByteArray &buffer)
     r.headBytes = end + 4;
     r.method = requestLine.at(0);
     const QByteArray target = requestLine.at(1);
+    // What reaches the policy check, the log, DNS and the upstream request line: visible ASCII
+    // only (a NUL, CR or other control byte in a host would be logged and looked up as is).
+    if (r.method.isEmpty() || !std::all_of(r.method.begin(), r.method.end(), isTokenChar))
+        return refusal(400, QStringLiteral("malformed request line: the method must be a token"));
+    if (target.isEmpty() || !std::all_of(target.begin(), target.end(), isVisible))
+        return refusal(400, QStringLiteral("malformed request line: the target contains a byte that must be "
+                                           "percent-encoded"));
 
     if (r.method == "CONNECT") {
         QString host;
@@ -91,7 +111,12 @@ Request parse(const QByteArray &buffer)
 
     for (const QByteArray &line : std::as_const(lines)) {
         const qsizetype colon = line.indexOf(':');
-        if (colon <= 0) {
+        // A CR, NUL or other control byte inside a line would be forwarded upstream, where
+        // another parser may split the request on it.
+        const bool controls = std::any_of(line.begin(), line.end(), [](char c) {
+            return (uchar(c) < 0x20 && c != '\t') || uchar(c) == 0x7f;
+        });
+        if (colon <= 0 || controls) {
             r.headerProblem = QStringLiteral("malformed header line");
             r.headers.clear();
             break;

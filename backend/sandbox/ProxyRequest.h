@@ -9,6 +9,10 @@ namespace viv::proxyrequest {
 // The request head of one EgressProxy exchange, parsed without a socket so that it can be
 // unit-tested and fuzzed (tests/fuzz/fuzz_proxy_request.cpp). EgressProxy applies the policy,
 // credential substitution and the upstream connection to what this returns.
+//
+// Strict where the guest's bytes reach a log line, DNS or the upstream request: the method is a
+// token, the target visible ASCII (400 otherwise), and a header line holding a control byte
+// other than HTAB is malformed (400).
 constexpr qsizetype kMaxHead = 64 * 1024;
 
 struct Header

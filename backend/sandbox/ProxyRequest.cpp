@@ -76,6 +76,8 @@ Request parse(const QByteArray &buffer)
         r.kind = Request::Kind::Tunnel;
         r.host = NetworkPolicy::normalizeHost(host);
         r.port = quint16(port);
+        if (r.host.isEmpty()) // "." and the like normalise to nothing
+            return refusal(400, QStringLiteral("CONNECT needs host:port"));
         return r;
     }
 
@@ -108,6 +110,8 @@ Request parse(const QByteArray &buffer)
     r.kind = Request::Kind::Forward;
     r.host = NetworkPolicy::normalizeHost(host);
     r.port = quint16(port ? port : 80);
+    if (r.host.isEmpty()) // "." and the like normalise to nothing
+        return refusal(400, QStringLiteral("malformed host in the request URL"));
 
     for (const QByteArray &line : std::as_const(lines)) {
         const qsizetype colon = line.indexOf(':');

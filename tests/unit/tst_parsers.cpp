@@ -97,6 +97,9 @@ private Q_SLOTS:
         QCOMPARE(cr.kind, Request::Kind::Forward);
         QVERIFY(!cr.headerProblem.isEmpty());
         QVERIFY(cr.headers.isEmpty());
+        // A host that normalises to nothing ("." loses its trailing dot) is malformed.
+        QCOMPARE(proxyrequest::parse("GET http://./ HTTP/1.1\r\n\r\n").kind, Request::Kind::Refuse);
+        QCOMPARE(proxyrequest::parse("CONNECT ..:443 HTTP/1.1\r\n\r\n").kind, Request::Kind::Refuse);
         const Request ok = proxyrequest::parse("GET http://a.test:8080/p?q HTTP/1.1\r\nX-A:\t1\r\n\r\n");
         QCOMPARE(ok.kind, Request::Kind::Forward);
         QCOMPARE(ok.host, QStringLiteral("a.test"));

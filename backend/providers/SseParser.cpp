@@ -5,10 +5,13 @@ namespace viv {
 QList<SseParser::Event> SseParser::feed(const QByteArray &bytes)
 {
     QList<Event> out;
+    // The buffer holds at most a partial line (no LF): only the new bytes can end it, so a long
+    // line arriving in small pieces is scanned once, not once per piece.
+    const qsizetype scanFrom = m_buffer.size();
     m_buffer += bytes;
     qsizetype start = 0;
     for (;;) {
-        const qsizetype nl = m_buffer.indexOf('\n', start);
+        const qsizetype nl = m_buffer.indexOf('\n', qMax(start, scanFrom));
         if (nl < 0)
             break;
         QByteArray line = m_buffer.mid(start, nl - start);

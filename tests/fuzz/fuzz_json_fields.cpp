@@ -25,6 +25,9 @@
 #include <QTemporaryDir>
 
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
 
 using namespace viv;
 
@@ -90,6 +93,15 @@ extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv)
         std::fprintf(stderr, "fuzz_json_fields: cannot open a database in %s\n", qPrintable(w.dir.path()));
         std::abort();
     }
+    // The world lives to the end of the process (deleting it from an exit handler crashed inside
+    // Qt, whose own statics are being torn down by then); only its temporary directory is
+    // removed at exit (the time limit, -runs). A crash leaves the directory for inspection.
+    static const std::string dirPath = w.dir.path().toStdString();
+    w.dir.setAutoRemove(false);
+    std::atexit([] {
+        std::error_code ignored;
+        std::filesystem::remove_all(dirPath, ignored);
+    });
     w.log = new EventLog(w.db);
     w.secrets = new SecretStore(QStringLiteral("vivarium-fuzz"));
     w.agents = new AgentService(w.db);

@@ -43,6 +43,8 @@ if [[ "$mode" == test ]]; then
     packages+=(desktop-file-utils appstream)
     # seed_python_* (tests/seeds): the seed scripts use Debian's python3 with requests
     packages+=(python3-requests)
+    # fuzz_targets (tests/fuzz): clang with libFuzzer (libclang_rt.fuzzer is in libclang-rt-14-dev)
+    packages+=(clang libclang-rt-14-dev)
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
     command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -1,15 +1,14 @@
 #include "RequestGuard.h"
 
+#include "RequestHead.h"
+
 #include "core/ApiError.h"
 #include "core/Ids.h"
 
 #include <QHostAddress>
 #include <QJsonDocument>
 #include <QLoggingCategory>
-#include <QRegularExpression>
 #include <QTcpSocket>
-
-#include <algorithm>
 
 #include <sys/resource.h>
 
@@ -18,21 +17,6 @@ Q_LOGGING_CATEGORY(lcGuard, "vivarium.api.guard")
 namespace viv {
 
 namespace {
-
-// The value of a header in a raw request head (first match, case-insensitive name), trimmed.
-QByteArray headerValue(const QByteArray &head, QByteArrayView name)
-{
-    qsizetype at = head.indexOf('\n'); // skip the request line
-    while (at >= 0 && at < head.size()) {
-        const qsizetype end = head.indexOf('\n', at + 1);
-        const QByteArray line = head.mid(at + 1, end < 0 ? -1 : end - at - 1);
-        const qsizetype colon = line.indexOf(':');
-        if (colon > 0 && QByteArrayView(line).first(colon).trimmed().compare(name, Qt::CaseInsensitive) == 0)
-            return line.mid(colon + 1).trimmed();
-        at = end;
-    }
-    return {};
-}
 
 int envMs(const char *name, int def)
 {
@@ -48,64 +32,6 @@ QByteArray rawAnswer(int status, const QByteArray &reason, const ApiError &error
     return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason
            + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
            + "\r\nrequest-id: " + requestId.toUtf8() + "\r\nConnection: close\r\n\r\n" + body;
-}
-
-// Every value of a header in a raw request head (case-insensitive name), trimmed.
-QList<QByteArray> headerValues(const QByteArray &head, QByteArrayView name)
-{
-    QList<QByteArray> out;
-    const QList<QByteArray> lines = head.split('\n');
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray &line = lines[i];
-        const qsizetype colon = line.indexOf(':');
-        if (colon > 0 && QByteArrayView(line).first(colon).trimmed().compare(name, Qt::CaseInsensitive) == 0)
-            out << line.mid(colon + 1).trimmed();
-    }
-    return out;
-}
-
-bool isTokenChar(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-           || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
-
-// What is wrong with a request line ("METHOD /origin-form HTTP/1.x"), with the status to
-// answer (400, or 505 for another HTTP version); empty when it is fine.
-std::pair<int, QString> requestLineProblem(QByteArray line)
-{
-    if (line.endsWith('\r'))
-        line.chop(1);
-    const QList<QByteArray> parts = line.split(' ');
-    if (parts.size() != 3 || parts[0].isEmpty() || !std::all_of(parts[0].begin(), parts[0].end(), isTokenChar))
-        return {400, QStringLiteral("malformed request line: expected \"METHOD /path HTTP/1.1\"")};
-    const QByteArray &version = parts[2];
-    static const QRegularExpression versionRe(QStringLiteral("^HTTP/[0-9]\\.[0-9]$"));
-    if (!versionRe.match(QString::fromLatin1(version)).hasMatch())
-        return {400, QStringLiteral("malformed request line: expected \"METHOD /path HTTP/1.1\"")};
-    if (version != "HTTP/1.1" && version != "HTTP/1.0")
-        return {505, QStringLiteral("HTTP version not supported: only HTTP/1.0 and HTTP/1.1 are served")};
-    if (!parts[1].startsWith('/'))
-        return {400, QStringLiteral("the request target must be a path starting with \"/\" (absolute-form and "
-                                    "other forms are not accepted)")};
-    for (char c : parts[1]) {
-        if (uchar(c) <= 0x20 || uchar(c) >= 0x7f)
-            return {400, QStringLiteral("the request target contains a character that must be percent-encoded")};
-    }
-    return {};
-}
-
-// Host syntax: a name, an IPv4 address or a bracketed IPv6 address, then at most ":port".
-bool hostSyntaxOk(const QByteArray &value)
-{
-    static const QRegularExpression re(QStringLiteral(
-        "^(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9.])?))(?::([0-9]{1,5}))?$"));
-    const auto m = re.match(QString::fromLatin1(value));
-    if (!m.hasMatch())
-        return false;
-    if (m.capturedLength(1) > 0 && QHostAddress(m.captured(1)).protocol() != QAbstractSocket::IPv6Protocol)
-        return false;
-    return m.capturedLength(3) == 0 || m.captured(3).toInt() <= 65535;
 }
 
 } // namespace
@@ -260,31 +186,20 @@ void RequestGuard::onReadyRead()
 
 void RequestGuard::checkHead(qint64 unpeeked)
 {
-    // The request line is judged as soon as it is complete: Qt's parser would drop the
-    // connection without an answer on garbage, and would serve any HTTP version.
-    const qsizetype skip = m_head.startsWith("\r\n") ? 2 : 0; // one empty line before is tolerated
-    if (const qsizetype eol = m_head.indexOf('\n', skip); eol >= 0) {
-        if (const auto [status, problem] = requestLineProblem(m_head.mid(skip, eol - skip)); status != 0) {
-            m_drainLeft = 0;
-            return refuseWith(status, status == 505 ? "HTTP Version Not Supported" : "Bad Request",
-                              ApiError::invalid(problem));
-        }
-    }
-    qsizetype end = m_head.indexOf("\r\n\r\n");
-    qsizetype bodyAt = end < 0 ? -1 : end + 4;
-    if (const qsizetype lf = m_head.indexOf("\n\n"); lf >= 0 && (end < 0 || lf < end)) {
-        end = lf;
-        bodyAt = lf + 2;
-    }
-    if (end < 0) {
-        if (m_head.size() > kMaxHeadBytes)
-            refuse(QStringLiteral("request head exceeds the limit of %1 bytes").arg(kMaxHeadBytes));
+    // The rules are RequestHead's (httphead::judge); this applies its verdict to the connection.
+    const httphead::Verdict v = httphead::judge(m_head);
+    switch (v.kind) {
+    case httphead::Verdict::Kind::NeedMore:
         return;
+    case httphead::Verdict::Kind::Refuse:
+        if (v.tooLong)
+            return refuse(v.problem);
+        m_drainLeft = 0;
+        return refuseWith(v.status, v.reason, ApiError::invalid(v.problem));
+    case httphead::Verdict::Kind::Complete:
+        break;
     }
-    if (end > kMaxHeadBytes)
-        return refuse(QStringLiteral("request head exceeds the limit of %1 bytes").arg(kMaxHeadBytes));
-    const QByteArray head = m_head.left(end);
-    const qint64 rest = m_head.size() - bodyAt + unpeeked; // body bytes already here
+    const qint64 rest = m_head.size() - v.bodyAt + unpeeked; // body bytes already here
     m_inHead = false;
     m_head.clear();
     if (m_phase == Phase::Head) {
@@ -292,46 +207,24 @@ void RequestGuard::checkHead(qint64 unpeeked)
         m_phase = Phase::Body;
         m_clock.start(m_limits.bodyMs);
     }
-    const auto strict = [this](const QString &problem) {
-        m_drainLeft = 0;
-        refuse(problem);
-    };
-    // One Host, of proper syntax (which names are allowed is ApiServer's Host check).
-    const QList<QByteArray> hosts = headerValues(head, "host");
-    if (hosts.size() > 1)
-        return strict(QStringLiteral("more than one Host header"));
-    if (hosts.size() == 1 && !hostSyntaxOk(hosts.first()))
-        return strict(QStringLiteral("malformed Host header: expected host[:port]"));
-    const QList<QByteArray> lengths = headerValues(head, "content-length");
-    const QList<QByteArray> encodings = headerValues(head, "transfer-encoding");
-    if (!lengths.isEmpty() && !encodings.isEmpty())
-        return strict(QStringLiteral("Content-Length and Transfer-Encoding cannot both be sent"));
-    if (lengths.size() > 1)
-        return strict(QStringLiteral("more than one Content-Length header"));
-    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,18}$"));
-    if (lengths.size() == 1 && !digits.match(QString::fromLatin1(lengths.first())).hasMatch())
-        return strict(QStringLiteral("Content-Length must be a non-negative decimal integer"));
-    m_chunked = headerValue(head, "transfer-encoding").toLower().contains("chunked");
-    const bool expectsContinue = headerValue(head, "expect").toLower().contains("100-continue");
+    m_chunked = v.chunked;
     if (m_chunked) {
         m_bodySeen = rest;
-        if (expectsContinue && rest == 0)
+        if (v.expectsContinue && rest == 0)
             m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
         return;
     }
-    bool ok = false;
-    const QByteArray lengthText = lengths.value(0);
-    const qint64 length = lengthText.toLongLong(&ok);
-    if (ok && length > m_maxBody) {
+    const qint64 length = v.contentLength;
+    if (length > m_maxBody) {
         // Everything of this request is still unread once refuse() rolls the server's
         // transaction back (or the server never started one): head, then the declared body.
         // A client that sent `Expect: 100-continue` waits for an answer before the body, so it
         // gets the refusal at once.
-        m_drainLeft = expectsContinue ? -1 : bodyAt + length;
+        m_drainLeft = v.expectsContinue ? -1 : v.bodyAt + length;
         return refuse(QStringLiteral("request body is %1 bytes; the limit is %2 bytes (32 MiB)").arg(length).arg(m_maxBody));
     }
     // An acceptable body the client holds back until told to go on.
-    if (expectsContinue && ok && length > 0 && rest == 0)
+    if (v.expectsContinue && length > 0 && rest == 0)
         m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "RequestHead.h"
+
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QObject>
@@ -43,7 +45,8 @@ struct HttpLimits
 // connected first). At a request boundary (the server has no transaction open) it starts
 // collecting the request head from the unread bytes; while the server reads the head it sees
 // each byte once. Once the head is complete: a Content-Length over the limit is refused at once;
-// a chunked body is counted as it arrives. A head over kMaxHeadBytes is refused too. Refusing
+// a chunked body is counted as it arrives. A head over kMaxHeadBytes is refused too (the head's
+// rules are httphead::judge, RequestHead.h, a pure function). Refusing
 // means: the HTTP server is disconnected from the socket (it never sees more of it), the rest
 // of the upload is read and thrown away (so the client can read the answer instead of getting a
 // reset) for at most kDrainMs or until the declared body has passed, and a 400 in the API's
@@ -58,7 +61,7 @@ class RequestGuard : public QObject
 {
     Q_OBJECT
 public:
-    static constexpr qint64 kMaxHeadBytes = 64 * 1024;
+    static constexpr qint64 kMaxHeadBytes = httphead::kMaxHeadBytes;
 
     // `httpServer`: the receiver of the socket's readyRead to cut off when refusing.
     RequestGuard(QTcpSocket *socket, QObject *httpServer, qint64 maxBodyBytes, const HttpLimits &limits);

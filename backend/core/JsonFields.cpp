@@ -129,12 +129,14 @@ std::optional<qint64> JsonFields::integer(QStringView key, Need need, qint64 min
     const QJsonValue *v = present(key, need);
     if (!v)
         return std::nullopt;
-    const double d = v->toDouble();
-    if (!v->isDouble() || d != double(qint64(d))) {
+    // A whole number that fits qint64, read exactly: toInteger() answers its default for
+    // anything else (a fraction, out of range), so two different defaults tell. (Converting
+    // the double with a cast is undefined out of range, and loses integers above 2^53.)
+    const qint64 n = v->toInteger(0);
+    if (!v->isDouble() || n != v->toInteger(1)) {
         failAt(key, QStringLiteral("expected an integer, got %1").arg(typeName(*v)));
         return std::nullopt;
     }
-    const qint64 n = qint64(d);
     if (n < min || n > max) {
         failAt(key, max == INT64_MAX ? QStringLiteral("must be at least %1").arg(min)
                                      : QStringLiteral("must be between %1 and %2").arg(min).arg(max));

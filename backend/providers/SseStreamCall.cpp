@@ -81,47 +81,6 @@ ModelError classifyHttpError(int status, const QByteArray &body, int retryAfterM
     return e;
 }
 
-QList<SseParser::Event> SseParser::feed(const QByteArray &bytes)
-{
-    QList<Event> out;
-    m_buffer += bytes;
-    qsizetype start = 0;
-    for (;;) {
-        const qsizetype nl = m_buffer.indexOf('\n', start);
-        if (nl < 0)
-            break;
-        QByteArray line = m_buffer.mid(start, nl - start);
-        start = nl + 1;
-        if (line.endsWith('\r'))
-            line.chop(1);
-        if (line.isEmpty()) {
-            if (m_hasData || !m_event.isEmpty())
-                out.append({m_event, m_data});
-            m_event.clear();
-            m_data.clear();
-            m_hasData = false;
-            continue;
-        }
-        if (line.startsWith(':'))
-            continue;
-        const qsizetype colon = line.indexOf(':');
-        const QByteArray field = colon < 0 ? line : line.left(colon);
-        QByteArray value = colon < 0 ? QByteArray() : line.mid(colon + 1);
-        if (value.startsWith(' '))
-            value.remove(0, 1);
-        if (field == "event") {
-            m_event = value;
-        } else if (field == "data") {
-            if (m_hasData)
-                m_data += '\n';
-            m_data += value;
-            m_hasData = true;
-        }
-    }
-    m_buffer.remove(0, start);
-    return out;
-}
-
 SseStreamCall::SseStreamCall(QNetworkAccessManager &nam, QNetworkRequest request, QByteArray body,
                              ModelSink sink, ProviderTimeouts timeouts)
     : m_sink(std::move(sink)), m_timeouts(timeouts)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ModelProvider.h"
+#include "SseParser.h"
 
 #include <QByteArray>
 #include <QNetworkRequest>
@@ -10,27 +11,6 @@
 class QNetworkReply;
 
 namespace viv {
-
-// Incremental Server-Sent Events parser (WHATWG rules that matter here: lines end in LF or
-// CRLF, `event:` and `data:` fields, multi-line data joined with LF, blank line dispatches,
-// comments ignored).
-class SseParser
-{
-public:
-    struct Event
-    {
-        QByteArray event;
-        QByteArray data;
-    };
-    // Feeds bytes; returns the events completed by them.
-    QList<Event> feed(const QByteArray &bytes);
-
-private:
-    QByteArray m_buffer;
-    QByteArray m_event;
-    QByteArray m_data;
-    bool m_hasData = false;
-};
 
 // One streaming POST whose response is an SSE stream: the shared plumbing of both providers.
 // Handles the first-byte and idle timeouts, cancellation (abort + no callback afterwards),

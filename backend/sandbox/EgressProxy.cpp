@@ -1,5 +1,7 @@
 #include "EgressProxy.h"
 
+#include "ProxyRequest.h"
+
 #include <QLocalSocket>
 #include <QLoggingCategory>
 #include <QTcpServer>
@@ -12,7 +14,6 @@ namespace viv {
 
 namespace {
 
-constexpr qsizetype kMaxHead = 64 * 1024;
 constexpr qint64 kMaxSubstitutedBody = 8 * 1024 * 1024;
 constexpr qint64 kHighWater = 1024 * 1024;
 constexpr int kHeadTimeoutMs = 30000;
@@ -66,13 +67,6 @@ QByteArray reasonPhrase(int status)
     return QByteArrayLiteral("Error");
 }
 
-bool isHopByHop(const QByteArray &name)
-{
-    static const QByteArrayList hop{"connection", "proxy-connection", "keep-alive", "proxy-authorization",
-                                    "proxy-authenticate", "te", "trailer", "upgrade"};
-    return hop.contains(name);
-}
-
 // One client exchange: parse the request head, decide, connect upstream, then pipe.
 class ProxyConnection : public QObject
 {
@@ -119,98 +113,44 @@ private:
 
     void parseHead()
     {
-        const qsizetype end = m_buf.indexOf("\r\n\r\n");
-        if (end < 0) {
-            if (m_buf.size() > kMaxHead)
-                fail(431, QStringLiteral("the request head is larger than 64 KiB"));
+        // The head's syntax is ProxyRequest's (proxyrequest::parse); the decisions are here.
+        const proxyrequest::Request r = proxyrequest::parse(m_buf);
+        switch (r.kind) {
+        case proxyrequest::Request::Kind::NeedMore:
             return;
+        case proxyrequest::Request::Kind::Refuse:
+            return fail(r.status, r.problem);
+        case proxyrequest::Request::Kind::Tunnel:
+        case proxyrequest::Request::Kind::Forward:
+            break;
         }
-        if (end > kMaxHead)
-            return fail(431, QStringLiteral("the request head is larger than 64 KiB"));
-        const QByteArray head = m_buf.left(end);
-        m_buf.remove(0, end + 4);
-        QByteArrayList lines = head.split('\n');
-        for (QByteArray &l : lines)
-            if (l.endsWith('\r'))
-                l.chop(1);
-        const QByteArrayList requestLine = lines.takeFirst().split(' ');
-        if (requestLine.size() != 3 || !requestLine.at(2).startsWith("HTTP/1."))
-            return fail(400, QStringLiteral("malformed request line"));
-        const QByteArray method = requestLine.at(0);
-        const QByteArray target = requestLine.at(1);
-
-        if (method == "CONNECT") {
+        m_buf.remove(0, r.headBytes);
+        m_target = {r.host, r.port};
+        if (r.kind == proxyrequest::Request::Kind::Tunnel) {
             m_tunnel = true;
-            QString host;
-            int port = 0;
-            if (!NetworkPolicy::splitHostPort(QString::fromLatin1(target), &host, &port) || port == 0 || host.isEmpty())
-                return fail(400, QStringLiteral("CONNECT needs host:port"));
-            m_target = {NetworkPolicy::normalizeHost(host), quint16(port)};
             if (!admit())
                 return;
             return startUpstream();
         }
-
-        const QByteArray lower = target.toLower();
-        if (lower.startsWith("https://"))
-            return fail(400, QStringLiteral("HTTPS goes through CONNECT (set HTTPS_PROXY); absolute https:// "
-                                            "requests are not proxied"));
-        if (!lower.startsWith("http://"))
-            return fail(400, QStringLiteral("this is a forward proxy: the request target must be an absolute "
-                                            "http:// URL (set HTTP_PROXY)"));
-        const QByteArray rest = target.mid(7);
-        qsizetype pathAt = rest.size();
-        for (char c : {'/', '?', '#'}) {
-            const qsizetype i = rest.indexOf(c);
-            if (i >= 0 && i < pathAt)
-                pathAt = i;
-        }
-        const QByteArray authority = rest.left(pathAt);
-        QByteArray path = rest.mid(pathAt);
-        if (const qsizetype hash = path.indexOf('#'); hash >= 0)
-            path.truncate(hash);
-        if (path.isEmpty() || path.startsWith('?'))
-            path.prepend('/');
-        if (authority.contains('@'))
-            return fail(400, QStringLiteral("user information in the request URL is not supported"));
-        QString host;
-        int port = 0;
-        if (!NetworkPolicy::splitHostPort(QString::fromLatin1(authority), &host, &port) || host.isEmpty())
-            return fail(400, QStringLiteral("malformed host in the request URL"));
-        m_target = {NetworkPolicy::normalizeHost(host), quint16(port ? port : 80)};
         if (!admit())
             return;
+        if (!r.headerProblem.isEmpty())
+            return fail(400, r.headerProblem);
 
         // The upstream request: origin-form target, hop-by-hop headers dropped, one request
         // per connection, placeholders substituted in header values for allowed hosts.
-        QByteArray out = method + ' ' + path + " HTTP/1.1\r\n";
-        bool haveHost = false;
-        qint64 contentLength = -1;
-        bool chunked = false;
-        for (const QByteArray &line : std::as_const(lines)) {
-            const qsizetype colon = line.indexOf(':');
-            if (colon <= 0)
-                return fail(400, QStringLiteral("malformed header line"));
-            const QByteArray name = line.left(colon).trimmed().toLower();
-            if (isHopByHop(name))
-                continue;
-            if (name == "host")
-                haveHost = true;
-            if (name == "content-length")
-                contentLength = line.mid(colon + 1).trimmed().toLongLong();
-            if (name == "transfer-encoding" && line.mid(colon + 1).toLower().contains("chunked"))
-                chunked = true;
-            out += line.left(colon + 1) + m_proxy->substitute(line.mid(colon + 1), m_target.host, true) + "\r\n";
-        }
-        if (!haveHost)
-            out += "Host: " + authority + "\r\n";
+        QByteArray out = r.method + ' ' + r.path + " HTTP/1.1\r\n";
+        for (const proxyrequest::Header &h : r.headers)
+            out += h.name + ':' + m_proxy->substitute(h.value, m_target.host, true) + "\r\n";
+        if (!r.haveHost)
+            out += "Host: " + r.authority + "\r\n";
         out += "Connection: close\r\n";
         m_outHead = out;
-        if (!chunked && contentLength > 0 && m_proxy->needsBodySubstitution(m_target.host)) {
-            if (contentLength > kMaxSubstitutedBody)
+        if (!r.chunked && r.contentLength > 0 && m_proxy->needsBodySubstitution(m_target.host)) {
+            if (r.contentLength > kMaxSubstitutedBody)
                 return fail(413, QStringLiteral("request bodies over 8 MiB are not buffered for credential "
                                                 "substitution"));
-            m_bodyLength = contentLength;
+            m_bodyLength = r.contentLength;
             m_stage = Stage::Body;
             return;
         }

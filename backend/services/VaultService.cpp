@@ -1,5 +1,6 @@
 #include "VaultService.h"
 
+#include "CredentialAuth.h"
 #include "LlmVault.h"
 
 #include "core/Clock.h"
@@ -184,11 +185,9 @@ Result<QJsonObject> parseInjection(const std::optional<QJsonObject> &in, QJsonOb
     return base;
 }
 
-struct ParsedAuth
-{
-    QJsonObject auth;    // the stored, returned (non-secret) auth object
-    QJsonObject secrets; // secret fields to store (create: all of them; update: the changes)
-};
+} // namespace
+
+namespace credentialauth {
 
 // `llmVault`: the credential's vault declares an LLM endpoint (services/LlmVault.h), where a
 // static_bearer holds the model key and binds to no MCP server, so mcp_server_url is optional.
@@ -409,7 +408,11 @@ Result<ParsedAuth> parseUpdateAuth(const QJsonObject &in, const QJsonObject &cur
     return out;
 }
 
-} // namespace
+} // namespace credentialauth
+
+using credentialauth::ParsedAuth;
+using credentialauth::parseCreateAuth;
+using credentialauth::parseUpdateAuth;
 
 VaultService::VaultService(Database &db, SecretStore &secrets, QObject *parent)
     : QObject(parent), m_db(db), m_secrets(secrets), m_vaults(db, QStringLiteral("vaults")),

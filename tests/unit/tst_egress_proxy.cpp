@@ -284,6 +284,28 @@ private Q_SLOTS:
         QTRY_COMPARE(proxy.activeConnections(), 0);
     }
 
+    // Found by fuzz_proxy_request: control bytes in the URL reached the policy check, the log
+    // ("refused egress to …") and DNS; a CR inside a header line was forwarded upstream.
+    void controlBytesRefused()
+    {
+        EchoRequestServer server;
+        EgressProxy proxy(limited({QStringLiteral("allowed.test")}));
+        proxy.setResolverOverrides(testNames());
+        QVERIFY(proxy.listen());
+        QSignalSpy refused(&proxy, &EgressProxy::refused);
+        const QByteArray port = QByteArray::number(server.port());
+        const QByteArray nul = exchange(proxy.serverPort(),
+                                        QByteArrayLiteral("GET http://evil\0.test/ HTTP/1.1\r\n\r\n"));
+        QCOMPARE(statusOf(nul), 400);
+        QCOMPARE(statusOf(exchange(proxy.serverPort(), "CONNECT a\rb.test:443 HTTP/1.1\r\n\r\n")), 400);
+        QCOMPARE(refused.size(), 0); // refused as malformed, never looked up or logged as a host
+        const QByteArray cr = exchange(proxy.serverPort(), "GET http://allowed.test:" + port
+                                                               + "/ HTTP/1.1\r\nX-A: 1\rX-Injected: yes\r\n\r\n");
+        QCOMPARE(statusOf(cr), 400);
+        QCOMPARE(server.connections, 0);
+        QTRY_COMPARE(proxy.activeConnections(), 0);
+    }
+
     void connectTunnel()
     {
         EchoServer echo;

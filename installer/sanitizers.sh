@@ -33,16 +33,17 @@ run() {
     log "sanitizers: configuring build-asan/ (clang, ASan + UBSan)"
     cmake --preset asan >/dev/null || return 1
 
-    # The executables of the selected tests are their targets (tst_cli pulls in vivariumd).
+    # A selected test's executable is the target of its name (vivarium_test(); tst_cli pulls
+    # in vivariumd); the fixtures' shell commands need nothing built.
     local targets
-    targets=$(ctest --test-dir build-asan -N -L "$labels" --show-only=json-v1 | python3 -c '
-import json, os, sys
-names = set()
-for t in json.load(sys.stdin)["tests"]:
-    cmd = t.get("command") or []
-    if cmd and os.path.dirname(cmd[0]).endswith("/bin"):
-        names.add(os.path.basename(cmd[0]))
-print(" ".join(sorted(names)))') || return 1
+    targets=$(python3 - <(ctest --test-dir build-asan -N -L "$labels" --show-only=json-v1) \
+                       <(cmake --build build-asan --target help) <<'PY'
+import json, sys
+tests = {t["name"] for t in json.load(open(sys.argv[1]))["tests"]}
+known = {line.split(":")[0].strip() for line in open(sys.argv[2]) if ":" in line}
+print(" ".join(sorted(tests & known)))
+PY
+) || return 1
     [[ -n "$targets" ]] || { echo "sanitizers: no tests carry the labels $labels" >&2; return 1; }
     log "sanitizers: building $(wc -w <<<"$targets") test targets"
     # shellcheck disable=SC2086

@@ -143,19 +143,29 @@ void SseHub::pumpReplay(const SubscriberPtr &s)
     s->pumping = true;
     const auto done = qScopeGuard([&s] { s->pumping = false; });
     while (s->replaying && s->socket && s->socket->bytesToWrite() < kReplayLowWater) {
-        auto page = m_log.since(s->sessionId, s->lastSeq, kReplayPage);
-        if (!page) {
-            qCWarning(lcSse).noquote() << "replay for" << s->sessionId << "failed:" << page.error().message();
-            return end(s);
+        if (s->backlogNext >= s->backlog.size()) {
+            auto page = m_log.since(s->sessionId, s->lastSeq, kReplayPage);
+            if (!page) {
+                qCWarning(lcSse).noquote() << "replay for" << s->sessionId << "failed:" << page.error().message();
+                return end(s);
+            }
+            if (page->isEmpty()) {
+                s->replaying = false; // caught up: live events reach it from here on (see class comment)
+                s->backlog.clear();
+                return;
+            }
+            s->backlog = std::move(*page);
+            s->backlogNext = 0;
         }
-        if (page->isEmpty()) {
-            s->replaying = false; // caught up: live events reach it from here on (see class comment)
-            return;
-        }
+        // At most about kReplayLowWater bytes per send (one event at least): a whole page of
+        // large events at once could queue more than kMaxBufferedBytes, and the next heartbeat
+        // would drop a reader that is merely slow.
         QByteArray batch;
-        for (const LoggedEvent &e : std::as_const(*page))
+        while (s->backlogNext < s->backlog.size() && batch.size() < kReplayLowWater) {
+            const LoggedEvent &e = s->backlog.at(s->backlogNext++);
             batch += chunk(frame(e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event));
-        s->lastSeq = page->last().seq;
+            s->lastSeq = e.seq;
+        }
         if (!sendChunk(*s, batch))
             return end(s);
     }

@@ -14,7 +14,7 @@ set -uo pipefail
 
 prior=${1:-}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 start=$(date +%s)

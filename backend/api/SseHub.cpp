@@ -97,7 +97,7 @@ bool SseHub::sendChunk(Subscriber &s, const QByteArray &chunked)
 }
 
 void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64> afterSeq,
-                  const QStringList &deltas)
+                  const QStringList &deltaTypes)
 {
     qint64 from = 0;
     if (afterSeq) {
@@ -115,7 +115,7 @@ void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64
     sub->sessionId = sessionId;
     sub->socket = socket;
     sub->reply = std::move(reply);
-    sub->deltaTypes = deltas;
+    sub->deltaTypes = deltaTypes;
     sub->lastSeq = from;
     sub->replaying = afterSeq.has_value();
     // Direct send() only on a plain TCP socket (an encrypting socket must do its own writes).

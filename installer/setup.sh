@@ -107,7 +107,9 @@ build)
     ;;
 test)
     log "running the test suite"
-    exec tests/run-with-keyring.sh ctest --preset default --output-on-failure
+    rc=0
+    tests/run-with-keyring.sh ctest --preset default --output-on-failure || rc=$?
+    exec bash installer/sanitizers.sh "$rc"   # unit + API tests under ASan/UBSan; fails if either run did
     ;;
 run)
     wrap=()

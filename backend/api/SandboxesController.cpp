@@ -187,7 +187,7 @@ void registerSandboxRoutesAt(ApiServer &server, const QString &base, SandboxMana
     });
     server.route(M::Delete, base + QStringLiteral("/{id}"), [m](const ApiRequest &req, ReplyPtr reply) {
         const QString id = req.param(0);
-        m->destroy(id, [reply, id](Result<Ok> r) {
+        m->destroy(id, [reply, id](const Result<Ok> &r) {
             if (!r)
                 return reply->error(r.error());
             reply->json(200, QJsonObject{{QStringLiteral("sandboxID"), id}, {QStringLiteral("deleted"), true}});

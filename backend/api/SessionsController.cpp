@@ -25,7 +25,7 @@ Result<bool> parseOrder(const ApiRequest &req, bool ascendingByDefault)
 // the operations that may touch the keychain (repository tokens).
 Callback<QJsonObject> answer(ReplyPtr reply)
 {
-    return [reply = std::move(reply)](Result<QJsonObject> result) { reply->send(result); };
+    return [reply = std::move(reply)](const Result<QJsonObject> &result) { reply->send(result); };
 }
 
 } // namespace

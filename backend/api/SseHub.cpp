@@ -97,7 +97,7 @@ bool SseHub::sendChunk(Subscriber &s, const QByteArray &chunked)
 }
 
 void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64> afterSeq,
-                  const QStringList &deltas)
+                  const QStringList &deltaTypes)
 {
     qint64 from = 0;
     if (afterSeq) {
@@ -115,7 +115,7 @@ void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64
     sub->sessionId = sessionId;
     sub->socket = socket;
     sub->reply = std::move(reply);
-    sub->deltaTypes = deltas;
+    sub->deltaTypes = deltaTypes;
     sub->lastSeq = from;
     sub->replaying = afterSeq.has_value();
     // Direct send() only on a plain TCP socket (an encrypting socket must do its own writes).
@@ -143,19 +143,29 @@ void SseHub::pumpReplay(const SubscriberPtr &s)
     s->pumping = true;
     const auto done = qScopeGuard([&s] { s->pumping = false; });
     while (s->replaying && s->socket && s->socket->bytesToWrite() < kReplayLowWater) {
-        auto page = m_log.since(s->sessionId, s->lastSeq, kReplayPage);
-        if (!page) {
-            qCWarning(lcSse).noquote() << "replay for" << s->sessionId << "failed:" << page.error().message();
-            return end(s);
+        if (s->backlogNext >= s->backlog.size()) {
+            auto page = m_log.since(s->sessionId, s->lastSeq, kReplayPage);
+            if (!page) {
+                qCWarning(lcSse).noquote() << "replay for" << s->sessionId << "failed:" << page.error().message();
+                return end(s);
+            }
+            if (page->isEmpty()) {
+                s->replaying = false; // caught up: live events reach it from here on (see class comment)
+                s->backlog.clear();
+                return;
+            }
+            s->backlog = std::move(*page);
+            s->backlogNext = 0;
         }
-        if (page->isEmpty()) {
-            s->replaying = false; // caught up: live events reach it from here on (see class comment)
-            return;
-        }
+        // At most about kReplayLowWater bytes per send (one event at least): a whole page of
+        // large events at once could queue more than kMaxBufferedBytes, and the next heartbeat
+        // would drop a reader that is merely slow.
         QByteArray batch;
-        for (const LoggedEvent &e : std::as_const(*page))
+        while (s->backlogNext < s->backlog.size() && batch.size() < kReplayLowWater) {
+            const LoggedEvent &e = s->backlog.at(s->backlogNext++);
             batch += chunk(frame(e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event));
-        s->lastSeq = page->last().seq;
+            s->lastSeq = e.seq;
+        }
         if (!sendChunk(*s, batch))
             return end(s);
     }

@@ -24,9 +24,10 @@ namespace viv {
 // yields); heartbeats are `event: ping\ndata: {"type":"ping"}\n\n`, which every SDK generation
 // skips. Replay (Last-Event-ID): the subscriber is
 // registered at once in replay mode and reads the backlog from the log in pages of
-// kReplayPage events, the next page only once less than kReplayLowWater bytes wait to be sent
-// (on the socket's bytesWritten), so a backlog of any size streams at the client's pace instead
-// of piling up in memory. Live events skip a replaying subscriber; the page read that comes back
+// kReplayPage events, sent in batches of about kReplayLowWater bytes, the next batch only once
+// less than kReplayLowWater bytes wait to be sent (on the socket's bytesWritten), so a backlog of
+// any size streams at the client's pace instead of piling up in memory (or passing
+// kMaxBufferedBytes, which drops the subscriber at the next heartbeat). Live events skip a replaying subscriber; the page read that comes back
 // empty switches it to live in the same synchronous block on the log's thread, and the log
 // emits `appended` only after a commit on that thread, so nothing falls between the two (no
 // gap); a per-subscriber high-water seq drops anything already sent (no duplicate).
@@ -72,6 +73,8 @@ private:
         qint64 lastSeq = 0;
         bool direct = false;    // plain TCP: sendChunk() may write to the descriptor itself
         bool replaying = false; // still reading the backlog from the log (pumpReplay)
+        QList<LoggedEvent> backlog; // the page being replayed; sent up to backlogNext
+        qsizetype backlogNext = 0;
         bool pumping = false;   // pumpReplay is on the stack
     };
     using SubscriberPtr = std::shared_ptr<Subscriber>;

@@ -10,7 +10,7 @@ namespace {
 // A callback that answers the request when the service is done (keeps the reply alive).
 Callback<QJsonObject> answer(ReplyPtr reply)
 {
-    return [reply = std::move(reply)](Result<QJsonObject> result) { reply->send(result); };
+    return [reply = std::move(reply)](const Result<QJsonObject> &result) { reply->send(result); };
 }
 
 

@@ -10,7 +10,7 @@
 #include <functional>
 #include <memory>
 
-typedef struct _virConnect virConnect;
+typedef struct _virConnect virConnect; // NOLINT(bugprone-reserved-identifier): libvirt's own name
 
 namespace viv {
 

@@ -1225,6 +1225,34 @@ private Q_SLOTS:
         QCOMPARE(h->backend->sse().subscriberCount(sid), 1);
     }
 
+    // A replaying reader that pauses: what the hub queues for it stays near the replay's
+    // low-water mark, so heartbeats (500 ms here) meanwhile do not find it over the drop limit.
+    // Before, a whole page of 256 events (~25 MB here) was queued at once, and the first
+    // heartbeat dropped the reader (seen under ASan, where the reader is slow).
+    void aPausedReplayReaderIsNotDroppedByHeartbeats()
+    {
+        const QString sid = createSession().value(S("id")).toString();
+        const QString filler(100 * 1024, u'z');
+        QStringList ids;
+        for (int i = 0; i < 300; ++i) // ~30 MB: one page of it is more than kMaxBufferedBytes
+            ids << appendAgentEvent(sid, QJsonObject{{S("type"), S("agent.message")},
+                                                     {S("content"), QJsonArray{QJsonObject{{S("type"), S("text")},
+                                                                                           {S("text"), QString(S("%1 ").arg(i) + filler)}}}}});
+        SseClient c;
+        c.socket.setReadBufferSize(16 * 1024); // Qt stops reading once this much is unread
+        QVERIFY(c.open(h->backend->port(), S("/v1/sessions/%1/events/stream").arg(sid), ids.first().toUtf8()));
+        QCOMPARE(c.status, 200);
+        QTest::qWait(1600); // three heartbeats while the reader reads nothing
+        QCOMPARE(h->backend->sse().subscriberCount(sid), 1);
+        c.socket.setReadBufferSize(0);
+        QVERIFY(c.waitForEvents(299, 60000));
+        const auto got = c.events();
+        QCOMPARE(got.size(), 299);
+        for (int i = 1; i < 300; ++i)
+            QCOMPARE(got[i - 1].id, ids[i]);
+        QVERIFY(!c.ended);
+    }
+
     // A subscriber that stops reading: the kernel's socket buffers fill, the hub's direct send()
     // goes partial, and the rest queues in the socket; once the reader reads again it gets every
     // event, whole and in order.

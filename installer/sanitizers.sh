@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# CI's sanitizer step (installer/setup.sh test runs it after the normal ctest run): builds the
+# `asan` preset (clang, ASan + UBSan, build-asan/) for only the targets the selected tests need,
+# then runs the unit and API tests (ctest labels `unit` and `api`: tests/unit, tests/api; the
+# API tests drive real turns through the runtime) under it. Any sanitizer finding fails its
+# test: halt_on_error for ASan and UBSan, -fno-sanitize-recover, and LeakSanitizer on with
+# tests/sanitizers/lsan.supp (leaks inside Qt and system libraries only, each one justified).
+#
+#   installer/sanitizers.sh [STATUS]
+#
+# STATUS is the exit status of a run that came before (setup.sh passes the normal ctest run's);
+# this script exits non-zero if that run or the sanitizer run failed, and prints a summary of both.
+set -uo pipefail
+
+prior=${1:-}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root" || exit 1
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+start=$(date +%s)
+labels='^(unit|api)$'
+
+run() {
+    command -v clang++ >/dev/null 2>&1 || {
+        echo "sanitizers: clang++ not found (the asan preset builds with clang)" >&2
+        return 1
+    }
+    # ccache when the machine has it (CI caches it between runs); the preset does not require it.
+    if command -v ccache >/dev/null 2>&1; then
+        export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
+        export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
+    fi
+    log "sanitizers: configuring build-asan/ (clang, ASan + UBSan)"
+    cmake --preset asan >/dev/null || return 1
+
+    # A selected test's executable is the target of its name (vivarium_test(); tst_cli pulls
+    # in vivariumd); the fixtures' shell commands need nothing built.
+    local targets
+    targets=$(python3 - <(ctest --test-dir build-asan -N -L "$labels" --show-only=json-v1) \
+                       <(cmake --build build-asan --target help) <<'PY'
+import json, sys
+tests = {t["name"] for t in json.load(open(sys.argv[1]))["tests"]}
+known = {line.split(":")[0].strip() for line in open(sys.argv[2]) if ":" in line}
+print(" ".join(sorted(tests & known)))
+PY
+) || return 1
+    [[ -n "$targets" ]] || { echo "sanitizers: no tests carry the labels $labels" >&2; return 1; }
+    log "sanitizers: building $(wc -w <<<"$targets") test targets"
+    # shellcheck disable=SC2086
+    cmake --build build-asan --target $targets || return 1
+    build_s=$(( $(date +%s) - start ))
+
+    log "sanitizers: running the unit and API tests under ASan + UBSan"
+    # The asan test preset sets ASAN_OPTIONS, UBSAN_OPTIONS and LSAN_OPTIONS.
+    tests/run-with-keyring.sh ctest --preset asan -L "$labels" --output-on-failure
+}
+
+build_s=0
+rc=0
+run || rc=$?
+total_s=$(( $(date +%s) - start ))
+
+echo
+log "summary"
+if [[ -n "$prior" ]]; then
+    printf '  test suite (build/):               %s\n' "$([[ $prior == 0 ]] && echo passed || echo "FAILED (exit $prior)")"
+fi
+printf '  unit + API tests, ASan + UBSan:    %s  (build %ss, total %ss)\n' \
+    "$([[ $rc == 0 ]] && echo passed || echo "FAILED (exit $rc)")" "$build_s" "$total_s"
+if [[ -n "$prior" && "$prior" != 0 ]]; then
+    exit "$prior"
+fi
+exit "$rc"

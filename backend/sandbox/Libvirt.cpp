@@ -11,6 +11,7 @@
 #include <libvirt/virterror.h>
 
 #include <atomic>
+#include <csignal>
 #include <mutex>
 #include <thread>
 
@@ -59,17 +60,19 @@ LibvirtHost::LibvirtHost(QString uri, QObject *parent) : QObject(parent), m_uri(
 LibvirtHost::~LibvirtHost()
 {
     m_pool.waitForDone();
-    if (m_conn) {
-        if (m_callbackId >= 0)
-            virConnectDomainEventDeregisterAny(m_conn, m_callbackId); // frees the sink
-        virConnectClose(m_conn);
-    }
+    std::lock_guard lock(g_connectMutex);
+    dropConnection();
 }
 
 void LibvirtHost::ensureEventLoop()
 {
     static std::once_flag once;
     std::call_once(once, [] {
+        // libvirt's client writes to its socket without MSG_NOSIGNAL: when libvirtd goes away,
+        // the next write raised SIGPIPE and killed the whole process (vivariumd, the app).
+        // libvirt asks its clients to ignore SIGPIPE; the write then fails with EPIPE, the
+        // connection is marked dead and connection() opens a new one.
+        ::signal(SIGPIPE, SIG_IGN);
         virSetErrorFunc(nullptr, quietErrors);
         if (virEventRegisterDefaultImpl() < 0) {
             qCWarning(lcLibvirt) << "cannot register libvirt's event loop; lifecycle events off (polling only)";
@@ -88,25 +91,60 @@ QString LibvirtHost::lastError(const char *what)
     return QStringLiteral("libvirt: %1 failed: %2").arg(QLatin1String(what), QString::fromUtf8(msg ? msg : "unknown error"));
 }
 
-Status LibvirtHost::connectBlocking()
+// The connection every blocking call uses: opened on first use, and opened anew when libvirtd
+// went away (restarted by a package upgrade, or crashed): without that, every VM start, pause
+// and destroy failed until vivariumd restarted, and its VMs outlived it. Each caller holds its
+// own reference, so a call still using the old connection finishes (with libvirt's error)
+// while the next one gets the new one. Domains survive a libvirtd restart (it re-attaches to
+// their QEMU processes), so they are found again by name.
+Result<LibvirtHost::Conn> LibvirtHost::connection()
 {
     std::lock_guard lock(g_connectMutex);
-    if (m_conn)
-        return Ok{};
-    ensureEventLoop();
-    m_conn = virConnectOpen(m_uri.toUtf8().constData());
-    if (!m_conn)
-        return ApiError::unavailable(lastError("connecting to ") + QStringLiteral(" (URI %1; is libvirtd running? "
-                                                                                   "installer/setup.sh starts it)").arg(m_uri));
-    m_sink = new EventSink{QPointer<LibvirtHost>(this)};
-    m_callbackId = virConnectDomainEventRegisterAny(m_conn, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                                                    VIR_DOMAIN_EVENT_CALLBACK(lifecycleCallback), m_sink, freeSink);
-    if (m_callbackId < 0) {
-        delete m_sink;
-        m_sink = nullptr;
-        qCWarning(lcLibvirt).noquote() << lastError("registering lifecycle events") << "- polling only";
+    if (m_conn && virConnectIsAlive(m_conn) != 1) {
+        qCWarning(lcLibvirt).noquote() << "the connection to" << m_uri << "is gone (libvirtd restarted?); reconnecting";
+        dropConnection();
     }
-    qCInfo(lcLibvirt).noquote() << "connected to" << m_uri;
+    if (!m_conn) {
+        ensureEventLoop();
+        m_conn = virConnectOpen(m_uri.toUtf8().constData());
+        if (!m_conn)
+            return ApiError::unavailable(lastError("connecting to ") + QStringLiteral(" (URI %1; is libvirtd running? "
+                                                                                       "installer/setup.sh starts it)").arg(m_uri));
+        auto *sink = new EventSink{QPointer<LibvirtHost>(this)}; // libvirt frees it with the callback
+        m_callbackId = virConnectDomainEventRegisterAny(m_conn, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                        VIR_DOMAIN_EVENT_CALLBACK(lifecycleCallback), sink, freeSink);
+        if (m_callbackId < 0) {
+            delete sink;
+            qCWarning(lcLibvirt).noquote() << lastError("registering lifecycle events") << "- polling only";
+        }
+        qCInfo(lcLibvirt).noquote() << "connected to" << m_uri;
+    }
+    virConnectRef(m_conn);
+    return Conn(m_conn);
+}
+
+void LibvirtHost::dropConnection()
+{
+    if (!m_conn)
+        return;
+    if (m_callbackId >= 0)
+        virConnectDomainEventDeregisterAny(m_conn, m_callbackId); // frees the sink (if still reachable)
+    m_callbackId = -1;
+    virConnectClose(m_conn); // callers holding a Conn keep it until they are done
+    m_conn = nullptr;
+}
+
+LibvirtHost::Conn::~Conn()
+{
+    if (c)
+        virConnectClose(c);
+}
+
+Status LibvirtHost::connectBlocking()
+{
+    auto conn = connection();
+    if (!conn)
+        return conn.error();
     return Ok{};
 }
 
@@ -124,11 +162,12 @@ struct DomainRef
 
 Status LibvirtHost::createDomainBlocking(const QString &xml)
 {
-    if (auto s = connectBlocking(); !s)
-        return s;
+    auto conn = connection();
+    if (!conn)
+        return conn.error();
     QElapsedTimer clock;
     clock.start();
-    DomainRef dom{virDomainCreateXML(m_conn, xml.toUtf8().constData(), 0)};
+    DomainRef dom{virDomainCreateXML(conn->c, xml.toUtf8().constData(), 0)};
     if (!dom.d)
         return ApiError::internal(lastError("starting a sandbox VM"));
     // virDomainCreateXML takes ~0.5 s. Far longer means libvirtd is re-probing QEMU on every
@@ -147,9 +186,10 @@ Status LibvirtHost::createDomainBlocking(const QString &xml)
 
 Status LibvirtHost::destroyDomainBlocking(const QString &name)
 {
-    if (auto s = connectBlocking(); !s)
-        return s;
-    DomainRef dom{virDomainLookupByName(m_conn, name.toUtf8().constData())};
+    auto conn = connection();
+    if (!conn)
+        return conn.error();
+    DomainRef dom{virDomainLookupByName(conn->c, name.toUtf8().constData())};
     if (!dom.d)
         return Ok{};
     if (virDomainDestroy(dom.d) < 0) {
@@ -166,9 +206,10 @@ Status LibvirtHost::destroyDomainBlocking(const QString &name)
 
 Status LibvirtHost::suspendBlocking(const QString &name)
 {
-    if (auto s = connectBlocking(); !s)
-        return s;
-    DomainRef dom{virDomainLookupByName(m_conn, name.toUtf8().constData())};
+    auto conn = connection();
+    if (!conn)
+        return conn.error();
+    DomainRef dom{virDomainLookupByName(conn->c, name.toUtf8().constData())};
     if (!dom.d || virDomainSuspend(dom.d) < 0)
         return ApiError::internal(lastError("pausing a sandbox VM"));
     return Ok{};
@@ -176,9 +217,10 @@ Status LibvirtHost::suspendBlocking(const QString &name)
 
 Status LibvirtHost::resumeBlocking(const QString &name)
 {
-    if (auto s = connectBlocking(); !s)
-        return s;
-    DomainRef dom{virDomainLookupByName(m_conn, name.toUtf8().constData())};
+    auto conn = connection();
+    if (!conn)
+        return conn.error();
+    DomainRef dom{virDomainLookupByName(conn->c, name.toUtf8().constData())};
     if (!dom.d || virDomainResume(dom.d) < 0)
         return ApiError::internal(lastError("resuming a sandbox VM"));
     return Ok{};
@@ -186,9 +228,10 @@ Status LibvirtHost::resumeBlocking(const QString &name)
 
 Status LibvirtHost::saveBlocking(const QString &name, const QString &file)
 {
-    if (auto s = connectBlocking(); !s)
-        return s;
-    DomainRef dom{virDomainLookupByName(m_conn, name.toUtf8().constData())};
+    auto conn = connection();
+    if (!conn)
+        return conn.error();
+    DomainRef dom{virDomainLookupByName(conn->c, name.toUtf8().constData())};
     if (!dom.d || virDomainSave(dom.d, file.toUtf8().constData()) < 0)
         return ApiError::internal(lastError("saving a sandbox VM"));
     return Ok{};
@@ -196,10 +239,11 @@ Status LibvirtHost::saveBlocking(const QString &name, const QString &file)
 
 Status LibvirtHost::restoreBlocking(const QString &file)
 {
-    if (auto s = connectBlocking(); !s)
-        return s;
+    auto conn = connection();
+    if (!conn)
+        return conn.error();
     // Running even when it was saved paused: a restored sandbox is one that is being used.
-    if (virDomainRestoreFlags(m_conn, file.toUtf8().constData(), nullptr, VIR_DOMAIN_SAVE_RUNNING) < 0)
+    if (virDomainRestoreFlags(conn->c, file.toUtf8().constData(), nullptr, VIR_DOMAIN_SAVE_RUNNING) < 0)
         return ApiError::internal(lastError("restoring a sandbox VM"));
     return Ok{};
 }
@@ -215,10 +259,11 @@ void setLibvirtListDelayForTests(int ms)
 
 Result<QList<LibvirtHost::DomainInfo>> LibvirtHost::listBlocking(const QString &namePrefix)
 {
-    if (auto s = connectBlocking(); !s)
-        return s.error();
+    auto conn = connection();
+    if (!conn)
+        return conn.error();
     virDomainPtr *domains = nullptr;
-    const int n = virConnectListAllDomains(m_conn, &domains, 0);
+    const int n = virConnectListAllDomains(conn->c, &domains, 0);
     if (n < 0)
         return ApiError::internal(lastError("listing VMs"));
     if (const int delay = listDelayMs.load(); delay > 0)

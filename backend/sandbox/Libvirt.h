@@ -70,13 +70,25 @@ Q_SIGNALS:
     void domainEvent(const QString &name, int event, int detail);
 
 private:
+    // A counted reference to the connection (virConnectRef), released when it goes.
+    struct Conn
+    {
+        virConnect *c = nullptr;
+        explicit Conn(virConnect *conn) : c(conn) {}
+        Conn(Conn &&o) noexcept : c(std::exchange(o.c, nullptr)) {}
+        Conn(const Conn &) = delete;
+        Conn &operator=(const Conn &) = delete;
+        Conn &operator=(Conn &&) = delete;
+        ~Conn();
+    };
+    Result<Conn> connection();
+    void dropConnection(); // with the connect mutex held
     static QString lastError(const char *what);
     static void ensureEventLoop();
     QString m_uri;
     QThreadPool m_pool;
     virConnect *m_conn = nullptr;
     int m_callbackId = -1;
-    EventSink *m_sink = nullptr;
 };
 
 } // namespace viv

@@ -6,7 +6,7 @@
 #include "services/EventLog.h"
 #include "services/LlmVault.h"
 #include "services/SessionService.h"
-#include "services/VaultService.h"
+#include "services/CredentialBroker.h"
 
 #include <QLoggingCategory>
 #include <QRandomGenerator>
@@ -802,8 +802,8 @@ void SessionRuntime::restore()
 // ---- RuntimeManager ------------------------------------------------------------------------
 
 RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService &sessions, EventLog &log,
-                               VaultService &vaults, QObject *parent)
-    : QObject(parent), m_providers(providers), m_sessions(sessions), m_log(log), m_vaults(vaults),
+                               CredentialBroker &credentials, QObject *parent)
+    : QObject(parent), m_providers(providers), m_sessions(sessions), m_log(log), m_credentials(credentials),
       m_options(RuntimeOptions::fromEnvironment())
 {
     m_anthropic = makeAnthropicProvider(m_nam, m_options.timeouts);
@@ -994,34 +994,20 @@ void RuntimeManager::resolveEndpoint(const QJsonObject &session,
         model = model.mid(7);
     }
 
-    // An LLM vault attached to the session overrides the environment defaults.
-    // Its metadata declares it (services/LlmVault.h: vivarium.llm.* or Sandbox0's
-    // sandbox0.managed_agents.* spelling); the first such vault wins.
-    QJsonObject vault;
-    std::optional<Result<std::optional<LlmVaultSpec>>> spec;
-    for (const QJsonValue &v : session.value(QStringLiteral("vault_ids")).toArray()) {
-        auto doc = m_vaults.retrieve(v.toString());
-        if (!doc || !doc->value(QStringLiteral("archived_at")).isNull())
-            continue;
-        auto declared = llmvault::fromMetadata(doc->value(QStringLiteral("metadata")).toObject());
-        if (declared && !declared->has_value())
-            continue;
-        vault = *doc;
-        spec = std::move(declared);
-        break;
-    }
+    // An LLM vault attached to the session overrides the environment defaults. Its metadata
+    // declares it (services/LlmVault.h); the first such vault wins (services/CredentialBroker.h).
+    auto vault = m_credentials.llmVault(session.value(QStringLiteral("vault_ids")).toArray());
+    if (!vault)
+        return done(vault.error());
 
     ProviderEndpoint ep;
-    if (!vault.isEmpty()) {
-        if (!*spec) // stored before vault metadata was validated on write
-            return done(ApiError::invalid(QStringLiteral("vault %1: %2")
-                                              .arg(vault.value(kId).toString(), spec->error().message())));
-        const LlmVaultSpec &s = ***spec;
+    if (*vault) {
+        const LlmVaultSpec &s = (*vault)->spec;
         ep.kind = explicitKind.value_or(s.format == LlmVaultSpec::Format::Anthropic ? ProviderEndpoint::Kind::Anthropic
                                                                                    : ProviderEndpoint::Kind::OpenAi);
         const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_providers.anthropic : m_providers.openai;
         ep.baseUrl = s.baseUrl.isEmpty() ? d.baseUrl : QUrl(s.baseUrl);
-        ep.source = QStringLiteral("vault %1").arg(vault.value(kId).toString());
+        ep.source = QStringLiteral("vault %1").arg((*vault)->vaultId);
     } else {
         ep.kind = explicitKind.value_or(model.startsWith(QStringLiteral("claude")) ? ProviderEndpoint::Kind::Anthropic
                                                                                 : ProviderEndpoint::Kind::OpenAi);
@@ -1031,7 +1017,7 @@ void RuntimeManager::resolveEndpoint(const QJsonObject &session,
         ep.source = QStringLiteral("the default providers");
     }
     // One rule with the desktop app's first-run panel and Settings (providers/ProviderSetup.h).
-    const QString vaultId = vault.value(kId).toString();
+    const QString vaultId = *vault ? (*vault)->vaultId : QString();
     if (endpointProblem(ep.baseUrl, QStringLiteral("-")) == EndpointProblem::NoBaseUrl)
         return done(ApiError::invalid(endpointProblemMessage(ep.kind, EndpointProblem::NoBaseUrl, vaultId)));
 
@@ -1047,32 +1033,12 @@ void RuntimeManager::resolveEndpoint(const QJsonObject &session,
                                               .arg(e.source)));
         done(std::pair<ProviderEndpoint, QString>(e, model));
     };
-    if (vault.isEmpty())
+    if (!*vault)
         return finish(ep);
-
-    // The vault's first active static_bearer credential holds the token (OS keychain).
-    PageRequest page;
-    page.limit = 100;
-    page.newestFirst = false;
-    auto creds = m_vaults.listCredentials(vault.value(kId).toString(), page, false);
-    QString credentialId;
-    if (creds) {
-        for (const QJsonValue &c : std::as_const(creds->data)) {
-            const QJsonObject o = c.toObject();
-            if (o.value(QStringLiteral("auth")).toObject().value(kType).toString() == u"static_bearer") {
-                credentialId = o.value(kId).toString();
-                break;
-            }
-        }
-    }
-    if (credentialId.isEmpty())
-        return finish(ep); // keyless endpoints (e.g. a local Ollama) are fine
-    m_vaults.readSecrets(credentialId, [ep, finish, done, credentialId](Result<QJsonObject> secrets) mutable {
-        if (!secrets)
-            return done(ApiError(secrets.error().kind(),
-                                 QStringLiteral("cannot read the model key of credential %1 from the OS keychain: %2")
-                                     .arg(credentialId, secrets.error().message())));
-        ep.apiKey = secrets->value(QStringLiteral("token")).toString();
+    m_credentials.modelKey(vaultId, [ep, finish, done](Result<QString> key) mutable {
+        if (!key)
+            return done(key.error());
+        ep.apiKey = *key; // empty: a keyless endpoint (e.g. a local Ollama) is fine
         finish(ep);
     });
 }

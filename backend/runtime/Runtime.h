@@ -22,7 +22,7 @@ namespace viv {
 struct DefaultProviders;
 class SessionService;
 class EventLog;
-class VaultService;
+class CredentialBroker;
 struct LoggedEvent;
 
 // Runtime knobs (environment; see README "Model providers").
@@ -135,7 +135,7 @@ class RuntimeManager : public QObject
 public:
     // `providers` are the default endpoints (the Config they belong to may change them later:
     // Backend::setProviderDefaults; read on each turn).
-    RuntimeManager(const DefaultProviders &providers, SessionService &sessions, EventLog &log, VaultService &vaults,
+    RuntimeManager(const DefaultProviders &providers, SessionService &sessions, EventLog &log, CredentialBroker &credentials,
                    QObject *parent = nullptr);
     ~RuntimeManager() override;
 
@@ -190,7 +190,7 @@ private:
     const DefaultProviders &m_providers;
     SessionService &m_sessions;
     EventLog &m_log;
-    VaultService &m_vaults;
+    CredentialBroker &m_credentials;
     RuntimeOptions m_options;
     QNetworkAccessManager m_nam;
     std::unique_ptr<ModelProvider> m_anthropic;

@@ -7,7 +7,7 @@ namespace viv {
 
 RuntimeManager *installRuntime(const DefaultProviders &providers, const Services &services, QObject *owner)
 {
-    auto *runtime = new RuntimeManager(providers, *services.sessions, *services.events, *services.vaults, owner);
+    auto *runtime = new RuntimeManager(providers, *services.sessions, *services.events, *services.credentials, owner);
     runtime->start(); // crash recovery, then queued work resumes
     return runtime;
 }

@@ -48,7 +48,7 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
     auto *resources = new WorkspaceResources(sandboxes, *services.files, &sandboxes);
     auto *setup = new SessionSandboxSetup(*services.sessions, *services.environments, *services.events, runtime,
                                           *layers, *resources, tools);
-    setup->setVaults(services.vaults);
+    setup->setCredentials(services.credentials);
     tools->setSetup(setup);
     into.progress = new SandboxProgress(sandboxes, layers, tools);
     setup->setProgress(into.progress);

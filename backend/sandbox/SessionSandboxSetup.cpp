@@ -8,7 +8,7 @@
 #include "services/EnvironmentService.h"
 #include "services/EventLog.h"
 #include "services/SessionService.h"
-#include "services/VaultService.h"
+#include "services/CredentialBroker.h"
 
 #include <QJsonArray>
 #include <QLoggingCategory>
@@ -73,69 +73,23 @@ void SessionSandboxSetup::addCredentials(const QString &sessionId, const QJsonAr
                                          SandboxManager::SessionSpec spec, Callback<SandboxManager::SessionSpec> done)
 {
     // Only limited sandboxes run the guest forwarder through which placeholders are replaced.
-    if (!m_vaults || spec.networking.value(QStringLiteral("type")).toString() != u"limited")
+    if (!m_credentials || spec.networking.value(QStringLiteral("type")).toString() != u"limited")
         return done(spec);
-    QList<QJsonObject> creds; // environment_variable credentials, first by vault order
-    QStringList seen;
-    for (const QJsonValue &vid : vaultIds) {
-        PageRequest page;
-        page.limit = 100;
-        for (int guard = 0; guard < 100; ++guard) {
-            auto list = m_vaults->listCredentials(vid.toString(), page, false);
-            if (!list) {
-                qCWarning(lcSetup).noquote() << "session" << sessionId << "vault" << vid.toString() << "skipped:" << list.error().message();
-                break;
-            }
-            for (const QJsonValue &c : list->data) {
-                const QJsonObject auth = c.toObject().value(QStringLiteral("auth")).toObject();
-                const QString name = auth.value(QStringLiteral("secret_name")).toString();
-                if (auth.value(QStringLiteral("type")).toString() != u"environment_variable" || name.isEmpty() || seen.contains(name))
-                    continue;
-                seen << name; // the first vault listed wins for a name
-                creds << c.toObject();
-            }
-            if (list->nextPage.isEmpty())
-                break;
-            page.page = list->nextPage;
-        }
-    }
-    // Secrets are read one after another (the keychain is asynchronous); a credential whose
-    // secret cannot be read is left out (its name is logged, never a value).
-    auto state = std::make_shared<std::pair<SandboxManager::SessionSpec, QList<QJsonObject>>>(std::move(spec), std::move(creds));
-    // The chain is owned by the pending keychain read's callback (a strong reference); the
-    // function itself refers to it weakly, so it is freed once the last read has answered.
-    auto next = std::make_shared<std::function<void()>>();
     QPointer<SessionSandboxSetup> self(this);
-    *next = [self, sessionId, state, weakNext = std::weak_ptr(next), done]() {
+    m_credentials->egressSecrets(sessionId, vaultIds, [self, spec = std::move(spec), done](QList<CredentialBroker::EgressSecret> secrets) mutable {
         if (!self)
             return;
-        if (state->second.isEmpty())
-            return done(std::move(state->first));
-        const QJsonObject cred = state->second.takeFirst();
-        self->m_vaults->readSecrets(cred.value(QStringLiteral("id")).toString(), [sessionId, state, next = weakNext.lock(), cred](Result<QJsonObject> secrets) {
-            const QJsonObject auth = cred.value(QStringLiteral("auth")).toObject();
-            const QString name = auth.value(QStringLiteral("secret_name")).toString();
-            if (!secrets || secrets->value(QStringLiteral("secret_value")).toString().isEmpty()) {
-                qCWarning(lcSetup).noquote() << "session" << sessionId << "credential" << name << "left out:"
-                                             << (secrets ? QStringLiteral("no secret stored") : secrets.error().message());
-            } else {
-                ProxyCredential pc;
-                pc.name = name;
-                pc.secret = secrets->value(QStringLiteral("secret_value")).toString().toUtf8();
-                const QJsonObject net = auth.value(QStringLiteral("networking")).toObject();
-                if (net.value(QStringLiteral("type")).toString() == u"limited")
-                    for (const QJsonValue &h : net.value(QStringLiteral("allowed_hosts")).toArray())
-                        pc.hosts << h.toString();
-                const QJsonObject where = auth.value(QStringLiteral("injection_location")).toObject();
-                pc.inHeaders = where.value(QStringLiteral("header")).toBool(true);
-                pc.inBody = where.value(QStringLiteral("body")).toBool(false);
-                state->first.credentials << pc;
-            }
-            if (next)
-                (*next)();
-        });
-    };
-    (*next)();
+        for (CredentialBroker::EgressSecret &e : secrets) {
+            ProxyCredential pc;
+            pc.name = e.name;
+            pc.secret = std::move(e.secret);
+            pc.hosts = e.hosts;
+            pc.inHeaders = e.inHeaders;
+            pc.inBody = e.inBody;
+            spec.credentials << pc;
+        }
+        done(std::move(spec));
+    });
 }
 
 namespace {

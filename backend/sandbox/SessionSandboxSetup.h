@@ -15,7 +15,7 @@ class EventLog;
 class SandboxProgress;
 class RuntimeManager;
 class SessionService;
-class VaultService;
+class CredentialBroker;
 class WorkspaceResources;
 
 // What happens around a session's sandbox claim (SandboxToolExecutor calls it):
@@ -44,9 +44,9 @@ public:
                         QObject *parent = nullptr);
 
     void prepare(const QString &sessionId, Callback<SandboxManager::SessionSpec> done);
-    // With vaults, a `limited` session's spec carries the `environment_variable` credentials of
-    // its `vault_ids` (secrets read from the keychain, in memory only) for the egress proxy.
-    void setVaults(VaultService *vaults) { m_vaults = vaults; }
+    // With a broker, a `limited` session's spec carries the `environment_variable` credentials
+    // of its `vault_ids` (services/CredentialBroker.h; secrets in memory only) for the egress proxy.
+    void setCredentials(CredentialBroker *credentials) { m_credentials = credentials; }
     // prepare() names the session's package layer to it, and a layer that cannot be had.
     void setProgress(SandboxProgress *progress) { m_progress = progress; }
     // `record` is the workspace's record file; `newWorkspace` when the claim created it.
@@ -63,7 +63,7 @@ private:
     RuntimeManager &m_runtime;
     EnvironmentLayers &m_layers;
     WorkspaceResources &m_resources;
-    VaultService *m_vaults = nullptr;
+    CredentialBroker *m_credentials = nullptr;
     SandboxProgress *m_progress = nullptr;
     // populate() runs one at a time per session; a call while one runs is served after it.
     QHash<QString, QList<std::function<void()>>> m_populating;

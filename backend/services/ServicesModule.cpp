@@ -1,6 +1,7 @@
 #include "ServicesModule.h"
 
 #include "AgentService.h"
+#include "CredentialBroker.h"
 #include "EnvironmentService.h"
 #include "EventLog.h"
 #include "FileService.h"
@@ -18,6 +19,7 @@ Services installServices(Database &db, SecretStore &secrets, const QString &data
     s.vaults = new VaultService(db, secrets, owner);
     s.events = new EventLog(db, owner);
     s.sessions = new SessionService(db, *s.events, *s.agents, *s.environments, *s.vaults, *s.files, secrets, owner);
+    s.credentials = new CredentialBroker(*s.vaults, owner);
     return s;
 }
 

@@ -14,6 +14,7 @@ class AgentService;
 class VaultService;
 class EventLog;
 class SessionService;
+class CredentialBroker;
 
 // The services layer as the backend wires it: the resource services and the event log.
 struct Services
@@ -24,6 +25,7 @@ struct Services
     VaultService *vaults = nullptr;
     EventLog *events = nullptr;
     SessionService *sessions = nullptr;
+    CredentialBroker *credentials = nullptr; // the secret for a target, from a session's vaults
 };
 
 // Creates every service over the open database and the keychain, in dependency order, each a

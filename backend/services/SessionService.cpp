@@ -12,6 +12,7 @@
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
+#include "secrets/KeychainBatch.h"
 #include "secrets/SecretStore.h"
 #include "store/Database.h"
 
@@ -538,45 +539,18 @@ QString SessionService::busyReason(const QString &sessionId) const
         .arg(sessionId);
 }
 
-void SessionService::writeTokens(QList<QPair<QString, QByteArray>> tokens, Callback<Ok> done,
-                                 QStringList written)
+void SessionService::writeTokens(QList<QPair<QString, QByteArray>> tokens, Callback<Ok> done)
 {
-    if (tokens.isEmpty())
-        return done(Ok{});
-    const auto entry = tokens.takeFirst();
-    const QString key = entry.first;
-    QPointer<SessionService> self(this);
-    m_secrets.write(tokenKey(key), entry.second,
-                    [self, key, tokens = std::move(tokens), done = std::move(done),
-                     written = std::move(written)](Status s) mutable {
-        if (!self)
-            return;
-        if (!s) {
-            // Take back what this batch wrote; the caller reports the first error.
-            const ApiError error = s.error();
-            self->removeTokens(written, [done, error](Status) { done(error); });
-            return;
-        }
-        written << key;
-        self->writeTokens(std::move(tokens), std::move(done), std::move(written));
-    });
+    for (auto &t : tokens)
+        t.first = tokenKey(t.first);
+    keychain::writeAll(m_secrets, this, std::move(tokens), std::move(done));
 }
 
 void SessionService::removeTokens(QStringList ids, Callback<Ok> done)
 {
-    if (ids.isEmpty())
-        return done(Ok{});
-    const QString id = ids.takeFirst();
-    QPointer<SessionService> self(this);
-    m_secrets.remove(tokenKey(id), [self, id, ids = std::move(ids), done = std::move(done)](Status s) mutable {
-        if (!self)
-            return;
-        if (!s) {
-            qCWarning(lcSessions) << "could not remove the repository token of resource" << id;
-            return done(s.error());
-        }
-        self->removeTokens(std::move(ids), std::move(done));
-    });
+    for (QString &id : ids)
+        id = tokenKey(id);
+    keychain::removeAll(m_secrets, this, std::move(ids), std::move(done));
 }
 
 QJsonArray SessionService::outcomeEvaluations(const QString &sessionId)

@@ -161,9 +161,9 @@ private:
     QList<QJsonObject> storedResources(const QString &sessionId);
     // Ids of the session's resources whose token is in the keychain.
     QStringList tokenResources(const QString &sessionId);
-    // Keychain writes one after another; on a failure the ones written are removed again.
-    void writeTokens(QList<QPair<QString, QByteArray>> tokens, Callback<Ok> done,
-                     QStringList written = {});
+    // The tokens' keychain entries as one batch (secrets/KeychainBatch.h: a failed write takes
+    // back the ones written).
+    void writeTokens(QList<QPair<QString, QByteArray>> tokens, Callback<Ok> done);
     void removeTokens(QStringList ids, Callback<Ok> done);
     // Not found / busy checks, then the session's repository tokens leave the keychain, then
     // `then` runs (archiveNow / removeNow) and answers `done`.

@@ -6,6 +6,7 @@
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
+#include "secrets/KeychainBatch.h"
 #include "secrets/SecretStore.h"
 #include "store/Database.h"
 
@@ -535,21 +536,6 @@ Result<QList<std::pair<QString, QJsonObject>>> VaultService::activeAuths(const Q
     return out;
 }
 
-void VaultService::removeSecrets(QStringList ids, Callback<Ok> done)
-{
-    if (ids.isEmpty())
-        return done(Ok{});
-    const QString id = ids.takeFirst();
-    QPointer<VaultService> self(this);
-    m_secrets.remove(id, [self, ids = std::move(ids), done = std::move(done)](Status s) mutable {
-        if (!self)
-            return;
-        if (!s)
-            return done(s.error());
-        self->removeSecrets(std::move(ids), std::move(done));
-    });
-}
-
 // A vault whose active static_bearer credentials bind no MCP server (model keys) must stay an
 // LLM vault: otherwise they would be credentials the API cannot create there.
 Status VaultService::checkStillLlm(const QString &vaultId, const QJsonObject &newMetadata)
@@ -670,7 +656,7 @@ void VaultService::archive(const QString &id, Callback<QJsonObject> done)
     m_busyVaults.insert(id);
     const QStringList active = credentialIds(id, true);
     QPointer<VaultService> self(this);
-    removeSecrets(active, [self, this, id, active, done](Status purged) {
+    keychain::removeAll(m_secrets, this, active, [self, this, id, active, done](Status purged) {
         if (!self)
             return;
         m_busyVaults.remove(id);
@@ -723,7 +709,7 @@ void VaultService::deleteVault(const QString &id, Callback<QJsonObject> done)
     m_busyVaults.insert(id);
     const QStringList all = credentialIds(id, false);
     QPointer<VaultService> self(this);
-    removeSecrets(all, [self, this, id, all, done](Status purged) {
+    keychain::removeAll(m_secrets, this, all, [self, this, id, all, done](Status purged) {
         if (!self)
             return;
         m_busyVaults.remove(id);

@@ -95,8 +95,6 @@ private:
     Status checkUnique(const QString &vaultId, const QJsonObject &auth, const QString &exceptId);
     Status checkStillLlm(const QString &vaultId, const QJsonObject &newMetadata);
     QStringList credentialIds(const QString &vaultId, bool activeOnly);
-    // Removes the keychain entries of `ids` one after another.
-    void removeSecrets(QStringList ids, Callback<Ok> done);
     void finishArchiveCredential(const QString &vaultId, const QString &credentialId,
                                  Callback<QJsonObject> done);
 

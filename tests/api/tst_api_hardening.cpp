@@ -291,6 +291,42 @@ private Q_SLOTS:
         QVERIFY2(!all.contains("\\r\\nX-Injected"), all.constData());
     }
 
+    // The model key is found however many credentials come before it in its vault: the
+    // lookup follows every page of the vault's credentials (services/CredentialBroker.h).
+    // Before, it read the first page of 100 only, found no static_bearer and sent no key.
+    void theModelKeyIsFoundBeyondTheFirstPageOfCredentials()
+    {
+        const QString key = S("sk-beyond-page-one-0123456789");
+        EchoServer echo;
+        echo.body = [](const QByteArray &) { return QByteArray("nope"); };
+        QVERIFY(echo.listen());
+        const QString vault = h->create(S("/v1/vaults"), {{S("display_name"), S("llm, many credentials")},
+                                                          {S("metadata"), QJsonObject{{S("vivarium.llm.provider"), S("anthropic")},
+                                                                                      {S("vivarium.llm.base_url"), echo.url()}}}})
+                                  .value(S("id"))
+                                  .toString();
+        QVERIFY(!vault.isEmpty());
+        const QString creds = S("/v1/vaults/%1/credentials").arg(vault);
+        for (int i = 0; i < 101; ++i) {
+            const QJsonObject c = h->create(creds, {{S("auth"), QJsonObject{{S("type"), S("environment_variable")},
+                                                                            {S("secret_name"), S("VAR_%1").arg(i)},
+                                                                            {S("secret_value"), S("value-%1").arg(i)},
+                                                                            {S("networking"), QJsonObject{{S("type"), S("unrestricted")}}}}}});
+            QVERIFY2(!c.value(S("id")).toString().isEmpty(), qPrintable(S("credential %1 was not created").arg(i)));
+        }
+        QVERIFY(!h->create(creds, {{S("auth"), QJsonObject{{S("type"), S("static_bearer")}, {S("token"), ApiHarness::recordSecret(key)}}}})
+                     .value(S("id"))
+                     .toString()
+                     .isEmpty());
+        const QJsonObject first = h->get(creds + S("?limit=100")).json();
+        QVERIFY2(!first.value(S("next_page")).toString().isEmpty(), "the vault holds more than one page of 100 credentials; the key's, created last, is not on the first in creation order");
+        const QString sid = session(plainAgent, vault);
+        QVERIFY(!sid.isEmpty());
+        QCOMPARE(send(sid, {message(S("hi"))}).status, 200);
+        QVERIFY(waitIdles(sid, 1));
+        QVERIFY2(echo.lastHead.contains(QByteArray(QByteArray("x-api-key: ") + key.toUtf8())), echo.lastHead.constData());
+    }
+
     // ---- fault 3: archive stops work --------------------------------------------------------
 
     void archiveEndsTheRunningTurnAndDropsTheQueue()

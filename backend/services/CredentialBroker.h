@@ -1,0 +1,77 @@
+#pragma once
+
+#include "LlmVault.h"
+#include "core/Result.h"
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QObject>
+#include <QStringList>
+
+#include <functional>
+#include <optional>
+
+namespace viv {
+
+class VaultService;
+
+// The one place that answers "the secret for this target" from a session's vaults. Change
+// credential lookup here: the runtime (model key) and the sandbox (egress secrets) ask this
+// class and never page vault credentials themselves.
+//
+// Targets today:
+//   - an LLM endpoint: the session's first LLM vault (services/LlmVault.h) and its model key,
+//     the token of that vault's first active static_bearer credential in creation order;
+//   - egress hosts: the `environment_variable` credentials of the session's vaults (the first
+//     vault listed wins for a name), whose secrets the sandbox's egress proxy injects.
+// Every page of a vault's credentials is read. Secrets are read from the keychain one after
+// another, kept in memory only, and never logged (names and ids are).
+//
+// OAuth refresh (not implemented): `mcp_oauth` credentials, and the MCP server URL target that
+// uses them, belong here too. Refreshing an expired access token (token_endpoint, refresh_token,
+// client credentials), storing the new one through VaultService and serialising concurrent
+// refreshes of one credential is this class's job, so that no caller ever sees a stale token or
+// talks to a token endpoint itself.
+class CredentialBroker : public QObject
+{
+    Q_OBJECT
+public:
+    explicit CredentialBroker(VaultService &vaults, QObject *parent = nullptr);
+
+    // The LLM endpoint a session's vaults declare: the first attached, unarchived vault whose
+    // metadata declares one. nullopt: none does. An error (400) when that vault's declaration
+    // is invalid (stored before vault metadata was validated on write).
+    struct LlmVault
+    {
+        QString vaultId;
+        LlmVaultSpec spec;
+    };
+    Result<std::optional<LlmVault>> llmVault(const QJsonArray &vaultIds);
+
+    // The model key of an LLM vault; empty when the vault holds no static_bearer credential
+    // (keyless endpoints, e.g. a local Ollama). An error when the keychain cannot be read.
+    void modelKey(const QString &vaultId, Callback<QString> done);
+
+    // The secrets the egress proxy injects for a session with these vaults; a credential whose
+    // secret cannot be read is left out (logged by name for `sessionId`).
+    struct EgressSecret
+    {
+        QString name;      // the env var name (safe to log)
+        QByteArray secret; // the value upstream gets
+        QStringList hosts; // networking.allowed_hosts; empty: unrestricted
+        bool inHeaders = true;
+        bool inBody = false;
+    };
+    void egressSecrets(const QString &sessionId, const QJsonArray &vaultIds,
+                       std::function<void(QList<EgressSecret>)> done);
+
+private:
+    VaultService &m_vaults;
+    // Calls `each` with every active credential of a vault, page after page until the last
+    // (oldest first or newest first); `each` answers false to stop. An error when a page
+    // cannot be listed (the credentials before it have been seen).
+    Status forEachCredential(const QString &vaultId, bool newestFirst,
+                             const std::function<bool(const QJsonObject &)> &each);
+};
+
+} // namespace viv

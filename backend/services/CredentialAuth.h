@@ -6,7 +6,7 @@
 
 namespace viv::credentialauth {
 
-// The validation of a vault credential's `auth` (VaultService.cpp implements it; declared
+// The validation of a vault credential's `auth` (CredentialAuth.cpp implements it; declared
 // here so that the rules can be driven without the keychain step that follows them, e.g. by
 // tests/fuzz/fuzz_json_fields.cpp). Secrets are separated from what is stored.
 struct ParsedAuth

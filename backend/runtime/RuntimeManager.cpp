@@ -1,0 +1,266 @@
+#include "Runtime.h"
+
+#include "RuntimeEvents.h"
+#include "core/Ids.h"
+#include "core/JsonFields.h"
+#include "providers/ProviderSetup.h"
+#include "services/EventLog.h"
+#include "services/LlmVault.h"
+#include "services/SessionService.h"
+#include "services/CredentialBroker.h"
+
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QSet>
+
+#include <algorithm>
+#include <utility>
+namespace viv {
+
+using namespace runtime_events;
+
+// ---- RuntimeManager ------------------------------------------------------------------------
+
+RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService &sessions, EventLog &log,
+                               CredentialBroker &credentials, QObject *parent)
+    : QObject(parent), m_providers(providers), m_sessions(sessions), m_log(log), m_credentials(credentials),
+      m_options(RuntimeOptions::fromEnvironment())
+{
+    m_anthropic = makeAnthropicProvider(m_nam, m_options.timeouts);
+    m_openai = makeOpenAiProvider(m_nam, m_options.timeouts);
+    m_tools = makeNoSandboxToolExecutor();
+    // Queued, not direct: the runtime reacts after the emission that announced the user event
+    // has reached every subscriber (SSE hub, GUI), so no subscriber sees the agent's answer
+    // before the event that caused it.
+    connect(&m_log, &EventLog::appended, this, &RuntimeManager::onAppended, Qt::QueuedConnection);
+    // Archive stops work at once (before the archive call answers): the running turn ends like
+    // an interrupt, queued input is dropped with a session.error saying so, nothing runs again.
+    connect(&m_sessions, &SessionService::archived, this, [this](const QString &id) {
+        m_archived.insert(id);
+        SessionRuntime *r = m_runtimes.take(id);
+        if (!r)
+            r = new SessionRuntime(*this, id);
+        r->archive();
+        r->deleteLater();
+    });
+    connect(&m_sessions, &SessionService::removed, this, [this](const QString &id) {
+        if (SessionRuntime *r = m_runtimes.take(id)) {
+            r->abandon();
+            r->deleteLater();
+        }
+        m_tools->releaseSession(id);
+    });
+}
+
+RuntimeManager::~RuntimeManager()
+{
+    for (SessionRuntime *r : std::as_const(m_runtimes))
+        r->abandon();
+}
+
+void RuntimeManager::setToolExecutor(std::unique_ptr<ToolExecutor> executor)
+{
+    if (executor)
+        m_tools = std::move(executor);
+}
+
+void RuntimeManager::preview(const QString &sessionId, const QString &previewedType, const QJsonObject &preview)
+{
+    Q_EMIT previewed(sessionId, previewedType, preview);
+}
+
+ModelProvider &RuntimeManager::provider(ProviderEndpoint::Kind kind)
+{
+    return kind == ProviderEndpoint::Kind::Anthropic ? *m_anthropic : *m_openai;
+}
+
+SessionRuntime *RuntimeManager::runtime(const QString &sessionId)
+{
+    auto it = m_runtimes.find(sessionId);
+    if (it != m_runtimes.end())
+        return *it;
+    auto *r = new SessionRuntime(*this, sessionId);
+    m_runtimes.insert(sessionId, r);
+    return r;
+}
+
+void RuntimeManager::onAppended(const QString &sessionId, const QList<LoggedEvent> &events)
+{
+    for (const LoggedEvent &e : events) {
+        const QString type = e.event.value(kType).toString();
+        if (!type.startsWith(QStringLiteral("user.")))
+            continue;
+        if (type == u"user.define_outcome")
+            continue; // outcome evaluation is not part of this loop
+        if (m_archived.contains(sessionId))
+            return; // archived while the announcement was queued: consumed by the archive
+        runtime(sessionId)->onUserEvent(e.event);
+    }
+}
+
+void RuntimeManager::start()
+{
+    // Crash recovery. A session whose row says running/rescheduling was mid-turn when the
+    // process died. Its turn is NOT replayed: a model request may already have been billed and
+    // a tool may already have changed the sandbox, so re-running either could duplicate side
+    // effects. The turn is closed in the log instead — open span ended, unfinished tool calls
+    // get an error result, a session.error (retry_status exhausted) says the turn was
+    // interrupted by a restart — and the session goes idle with retries_exhausted. As for any
+    // exhausted turn, messages queued behind it are flushed: they stay in the log and reach the
+    // model as history with the client's next message (recoverSession).
+    for (const QString &id : m_sessions.idsInStatus({QStringLiteral("running"), QStringLiteral("rescheduling")}))
+        recoverSession(id);
+    for (const QString &id : m_sessions.allIds())
+        runtime(id)->restore();
+}
+
+QList<QJsonObject> RuntimeManager::closingEvents(const QString &sessionId, const QString &toolText)
+{
+    auto events = m_log.since(sessionId, 0);
+    if (!events)
+        return {};
+    QString openSpan;
+    QStringList openTools;
+    for (const LoggedEvent &le : std::as_const(*events)) {
+        const QJsonObject &e = le.event;
+        const QString type = e.value(kType).toString();
+        if (type == u"span.model_request_start")
+            openSpan = e.value(kId).toString();
+        else if (type == u"span.model_request_end")
+            openSpan.clear();
+        else if (type == u"agent.tool_use")
+            openTools << e.value(kId).toString();
+        else if (type == u"agent.tool_result" || type == u"user.tool_result")
+            openTools.removeAll(e.value(QStringLiteral("tool_use_id")).toString());
+    }
+    QList<QJsonObject> out;
+    if (!openSpan.isEmpty())
+        out.append(ev(QStringLiteral("span.model_request_end"),
+                      {{QStringLiteral("model_request_start_id"), openSpan},
+                       {QStringLiteral("is_error"), true},
+                       {QStringLiteral("model_usage"),
+                        QJsonObject{{QStringLiteral("input_tokens"), 0}, {QStringLiteral("output_tokens"), 0},
+                                    {QStringLiteral("cache_read_input_tokens"), 0},
+                                    {QStringLiteral("cache_creation_input_tokens"), 0}}}}));
+    // Only calls that were allowed to run are closed here; calls awaiting a confirmation
+    // cannot exist in a running session (it would be idle with requires_action).
+    for (const QString &t : std::as_const(openTools))
+        out.append(ev(QStringLiteral("agent.tool_result"),
+                      {{QStringLiteral("tool_use_id"), t},
+                       {QStringLiteral("is_error"), true},
+                       {QStringLiteral("content"), QJsonArray{textBlocks(toolText)}}}));
+    return out;
+}
+
+void RuntimeManager::terminateSession(const QString &sessionId, const QString &message)
+{
+    if (SessionRuntime *r = m_runtimes.take(sessionId)) {
+        r->abandon();
+        r->deleteLater();
+    }
+    QList<QJsonObject> out = closingEvents(
+        sessionId, QStringLiteral("The session was terminated while this tool call was in flight; it may or "
+                                  "may not have run."));
+    out.append(sessionError(QStringLiteral("unknown_error"), message, QStringLiteral("terminal")));
+    out.append(ev(QStringLiteral("session.status_terminated")));
+    SessionService::RuntimeCommit c;
+    c.events = out;
+    c.status = QStringLiteral("terminated");
+    if (auto r = m_sessions.commitRuntime(sessionId, c); !r)
+        qCWarning(lcRuntime).noquote() << "terminating session" << sessionId << "failed:" << r.error().message();
+    else
+        qCInfo(lcRuntime).noquote() << "session" << sessionId << "terminated:" << message;
+}
+
+void RuntimeManager::recoverSession(const QString &sessionId)
+{
+    QList<QJsonObject> out = closingEvents(
+        sessionId, QStringLiteral("Vivarium restarted while this tool call was in flight; it may or may not have run."));
+    out.append(sessionError(QStringLiteral("unknown_error"),
+                            QStringLiteral("The turn was interrupted because Vivarium stopped while it was "
+                                           "running (crash or kill); it was not resumed, to avoid repeating "
+                                           "model requests or tool side effects. Send a new message to continue."),
+                            QStringLiteral("exhausted")));
+    out.append(idle(stop(QStringLiteral("retries_exhausted"))));
+    SessionService::RuntimeCommit c;
+    c.events = out;
+    c.status = QStringLiteral("idle");
+    // retry_status "exhausted" means the turn is dead and queued inputs are flushed (official
+    // semantics): messages queued behind the interrupted turn are consumed without a turn of
+    // their own. They stay in the log, and the model sees them with the next message.
+    if (auto queued = m_log.pending(sessionId)) {
+        for (const LoggedEvent &le : std::as_const(*queued))
+            if (le.event.value(kType).toString() == u"user.message")
+                c.processed << le.event.value(kId).toString();
+    }
+    if (auto r = m_sessions.commitRuntime(sessionId, c); !r)
+        qCWarning(lcRuntime).noquote() << "recovery of session" << sessionId << "failed:" << r.error().message();
+    else
+        qCInfo(lcRuntime).noquote() << "session" << sessionId << "was running at shutdown; closed its turn";
+}
+
+void RuntimeManager::resolveEndpoint(const QJsonObject &session,
+                                     std::function<void(Result<std::pair<ProviderEndpoint, QString>>)> done)
+{
+    const QJsonValue modelValue = session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("model"));
+    QString model = modelValue.isObject() ? modelValue.toObject().value(kId).toString() : modelValue.toString();
+
+    std::optional<ProviderEndpoint::Kind> explicitKind;
+    if (model.startsWith(QStringLiteral("anthropic/"))) {
+        explicitKind = ProviderEndpoint::Kind::Anthropic;
+        model = model.mid(10);
+    } else if (model.startsWith(QStringLiteral("openai/"))) {
+        explicitKind = ProviderEndpoint::Kind::OpenAi;
+        model = model.mid(7);
+    }
+
+    // An LLM vault attached to the session overrides the environment defaults. Its metadata
+    // declares it (services/LlmVault.h); the first such vault wins (services/CredentialBroker.h).
+    auto vault = m_credentials.llmVault(session.value(QStringLiteral("vault_ids")).toArray());
+    if (!vault)
+        return done(vault.error());
+
+    ProviderEndpoint ep;
+    if (*vault) {
+        const LlmVaultSpec &s = (*vault)->spec;
+        ep.kind = explicitKind.value_or(s.format == LlmVaultSpec::Format::Anthropic ? ProviderEndpoint::Kind::Anthropic
+                                                                                   : ProviderEndpoint::Kind::OpenAi);
+        const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_providers.anthropic : m_providers.openai;
+        ep.baseUrl = s.baseUrl.isEmpty() ? d.baseUrl : QUrl(s.baseUrl);
+        ep.source = QStringLiteral("vault %1").arg((*vault)->vaultId);
+    } else {
+        ep.kind = explicitKind.value_or(model.startsWith(QStringLiteral("claude")) ? ProviderEndpoint::Kind::Anthropic
+                                                                                : ProviderEndpoint::Kind::OpenAi);
+        const ProviderDefaults &d = ep.kind == ProviderEndpoint::Kind::Anthropic ? m_providers.anthropic : m_providers.openai;
+        ep.baseUrl = d.baseUrl;
+        ep.apiKey = d.apiKey;
+        ep.source = QStringLiteral("the default providers");
+    }
+    // One rule with the desktop app's first-run panel and Settings (providers/ProviderSetup.h).
+    const QString vaultId = *vault ? (*vault)->vaultId : QString();
+    if (endpointProblem(ep.baseUrl, QStringLiteral("-")) == EndpointProblem::NoBaseUrl)
+        return done(ApiError::invalid(endpointProblemMessage(ep.kind, EndpointProblem::NoBaseUrl, vaultId)));
+
+    auto finish = [done, model, vaultId](ProviderEndpoint e) {
+        if (const EndpointProblem p = endpointProblem(e.baseUrl, e.apiKey); p != EndpointProblem::None)
+            return done(ApiError::invalid(endpointProblemMessage(e.kind, p, vaultId)));
+        // A key with a line break would add headers to the model request (stored before keys
+        // were validated, or from the environment): it is never sent.
+        if (!controlCharacterProblem(e.apiKey).isEmpty())
+            return done(ApiError::invalid(QStringLiteral("the model key from %1 contains control characters (a line "
+                                                         "break would smuggle HTTP headers); it was not sent — "
+                                                         "replace the key")
+                                              .arg(e.source)));
+        done(std::pair<ProviderEndpoint, QString>(e, model));
+    };
+    if (!*vault)
+        return finish(ep);
+    m_credentials.modelKey(vaultId, [ep, finish, done](Result<QString> key) mutable {
+        if (!key)
+            return done(key.error());
+        ep.apiKey = *key; // empty: a keyless endpoint (e.g. a local Ollama) is fine
+        finish(ep);
+    });
+}
+
+} // namespace viv

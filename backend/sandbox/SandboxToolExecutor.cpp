@@ -5,6 +5,7 @@
 
 #include "BuiltinTools.h"
 #include "SandboxManager.h"
+#include "core/Validators.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -959,7 +960,7 @@ void SandboxToolExecutor::runGrep(const std::shared_ptr<Op> &op)
 void SandboxToolExecutor::runWebFetch(const std::shared_ptr<Op> &op)
 {
     const QUrl url(op->call.input.value(QStringLiteral("url")).toString(), QUrl::StrictMode);
-    if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") || url.host().isEmpty())
+    if (!validate::isHttpUrl(url))
         return finish(op, ToolResult::error(QStringLiteral("web_fetch: `url` must be an absolute http(s) URL")));
     httpGet(op, url, true, QStringLiteral("web_fetch"));
 }

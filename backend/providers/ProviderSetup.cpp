@@ -3,6 +3,8 @@
 
 #include "ProviderSetup.h"
 
+#include "core/Validators.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -33,8 +35,7 @@ QString appPlace()
 
 EndpointProblem endpointProblem(const QUrl &baseUrl, const QString &apiKey)
 {
-    if (!baseUrl.isValid() || baseUrl.host().isEmpty()
-        || (baseUrl.scheme() != u"http" && baseUrl.scheme() != u"https"))
+    if (!validate::isHttpUrl(baseUrl))
         return EndpointProblem::NoBaseUrl;
     if (apiKey.isEmpty() && isVendorHost(baseUrl))
         return EndpointProblem::NoApiKey;

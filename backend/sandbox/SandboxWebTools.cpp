@@ -6,6 +6,7 @@
 
 #include "BuiltinTools.h"
 #include "SandboxManager.h"
+#include "core/Validators.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -24,7 +25,7 @@ using namespace sandbox_tools;
 void SandboxToolExecutor::runWebFetch(const std::shared_ptr<Op> &op)
 {
     const QUrl url(op->call.input.value(QStringLiteral("url")).toString(), QUrl::StrictMode);
-    if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") || url.host().isEmpty())
+    if (!validate::isHttpUrl(url))
         return finish(op, ToolResult::error(QStringLiteral("web_fetch: `url` must be an absolute http(s) URL")));
     httpGet(op, url, true, QStringLiteral("web_fetch"));
 }

@@ -3,13 +3,13 @@
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
+#include "core/Validators.h"
 #include "store/Database.h"
 
 #include <QHash>
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QSet>
-#include <QUrl>
 
 #include <algorithm>
 
@@ -25,7 +25,6 @@ constexpr int kMaxSystemLength = 100000;
 constexpr int kMaxModelIdLength = 256;
 constexpr int kMaxMcpServers = 20;
 constexpr int kMaxTools = 256;
-constexpr int kMaxSkills = 64;
 constexpr int kMaxServerName = 255;
 constexpr int kMaxUrlLength = 2048;
 constexpr int kMaxToolName = 128;
@@ -118,25 +117,6 @@ Result<QJsonObject> normDefaultConfig(const QJsonValue &v, const QString &path,
 
 // ---- web_fetch / web_search options ---------------------------------------------------------
 
-bool validHostname(const QString &s)
-{
-    static const QRegularExpression re(
-        uR"(^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$)"_s);
-    return !s.isEmpty() && s.size() <= 253 && re.match(s).hasMatch();
-}
-
-// Plain hostname, or (allowPath) a hostname followed by a path suffix ("example.com/docs").
-bool validDomain(const QString &s, bool allowPath)
-{
-    if (!allowPath)
-        return validHostname(s);
-    const qsizetype slash = s.indexOf(u'/');
-    if (slash < 0)
-        return validHostname(s);
-    static const QRegularExpression pathRe(uR"(^/[^\s?#]*$)"_s);
-    return validHostname(s.left(slash)) && pathRe.match(s.mid(slash)).hasMatch() && s.size() <= 2048;
-}
-
 void readDomains(JsonFields &f, QJsonObject &out, bool allowPath)
 {
     for (QStringView key : {QStringView(u"allowed_domains"), QStringView(u"blocked_domains")}) {
@@ -150,7 +130,7 @@ void readDomains(JsonFields &f, QJsonObject &out, bool allowPath)
         QJsonArray clean;
         for (qsizetype i = 0; i < list->size(); ++i) {
             const QJsonValue d = list->at(i);
-            if (!d.isString() || !validDomain(d.toString(), allowPath)) {
+            if (!d.isString() || !(allowPath ? validate::isHostWithPath(d.toString()) : validate::isHostName(d.toString()))) {
                 f.fail(u"`%1[%2]`: expected a plain hostname like \"docs.example.com\"%3"_s.arg(
                     f.pathOf(key), QString::number(i),
                     allowPath ? u" (no scheme or port; a path suffix is accepted)"_s
@@ -376,39 +356,6 @@ Result<QJsonObject> normCustomTool(JsonFields &t, const QString &path)
                        {u"input_schema"_s, *schema}};
 }
 
-Result<QJsonArray> normSkills(const QJsonValue &v)
-{
-    QJsonArray out;
-    if (absent(v))
-        return out;
-    if (!v.isArray())
-        return badAt(u"skills"_s, u"expected an array, got %1"_s.arg(kindOf(v)));
-    const QJsonArray in = v.toArray();
-    if (in.size() > kMaxSkills)
-        return badAt(u"skills"_s, u"at most %1 items are allowed"_s.arg(kMaxSkills));
-    QSet<QString> seen;
-    for (qsizetype i = 0; i < in.size(); ++i) {
-        const QString path = u"skills[%1]"_s.arg(i);
-        if (!in.at(i).isObject())
-            return badAt(path, u"expected an object, got %1"_s.arg(kindOf(in.at(i))));
-        JsonFields f(in.at(i).toObject(), path);
-        f.allowOnly({u"type", u"skill_id", u"version"});
-        const auto type = f.oneOf(u"type", {u"anthropic"_s, u"custom"_s}, JsonFields::Required);
-        const auto skillId = f.string(u"skill_id", JsonFields::Required, 256, false);
-        const auto version = f.string(u"version", JsonFields::Optional, 64, false);
-        if (!f.ok())
-            return f.error();
-        const QString key = *type + u':' + *skillId;
-        if (seen.contains(key))
-            return badAt(path + u".skill_id"_s, u"skill \"%1\" is listed twice"_s.arg(*skillId));
-        seen.insert(key);
-        out.append(QJsonObject{{u"type"_s, *type},
-                               {u"skill_id"_s, *skillId},
-                               {u"version"_s, version.value_or(u"latest"_s)}});
-    }
-    return out;
-}
-
 Result<QJsonObject> normExecutionIdentity(const QJsonValue &v)
 {
     const QJsonObject serviceAccount{{u"type"_s, u"service_account"_s}};
@@ -583,8 +530,7 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
             const auto url = s.string(u"url", JsonFields::Required, kMaxUrlLength, false);
             if (!s.ok())
                 return s.error();
-            const QUrl u(*url, QUrl::StrictMode);
-            if (!u.isValid() || (u.scheme() != u"https" && u.scheme() != u"http") || u.host().isEmpty())
+            if (!validate::isHttpUrl(*url))
                 return badAt(path + u".url"_s, u"expected an http(s) URL"_s);
             if (serverNames.contains(*name))
                 return badAt(path + u".name"_s, u"server name \"%1\" is used twice"_s.arg(*name));
@@ -998,7 +944,7 @@ Result<QJsonObject> AgentService::create(const QJsonObject &params)
     auto tools = normalizeTools(f.raw(u"tools"), f.raw(u"mcp_servers"));
     if (!tools)
         return tools.error();
-    auto skills = normSkills(f.raw(u"skills"));
+    auto skills = validate::skills(f.raw(u"skills"), u"skills"_s);
     if (!skills)
         return skills.error();
     auto identity = normExecutionIdentity(f.raw(u"execution_identity"));
@@ -1126,7 +1072,7 @@ Result<QJsonObject> AgentService::update(const QString &id, const QJsonObject &p
         agent.insert(u"mcp_servers"_s, tools->value(u"mcp_servers"_s));
     }
     if (f.has(u"skills")) {
-        auto skills = normSkills(f.raw(u"skills"));
+        auto skills = validate::skills(f.raw(u"skills"), u"skills"_s);
         if (!skills)
             return skills.error();
         agent.insert(u"skills"_s, *skills);

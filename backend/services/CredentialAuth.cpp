@@ -4,6 +4,7 @@
 #include "VaultFields.h"
 #include "VaultService.h"
 #include "core/JsonFields.h"
+#include "core/Validators.h"
 
 #include <QRegularExpression>
 #include <QUrl>
@@ -29,20 +30,15 @@ const QString kClientSecret = QStringLiteral("client_secret");
 // refused: it would put a password into a field that is stored and returned in clear.
 bool validHttpUrl(const QString &s, QString *why)
 {
-    const QUrl url(s, QUrl::StrictMode);
-    if (!url.isValid() || url.isRelative() || url.host().isEmpty()) {
-        *why = QStringLiteral("must be an absolute http(s) URL");
-        return false;
-    }
-    if (url.scheme() != u"https" && url.scheme() != u"http") {
-        *why = QStringLiteral("must use the http or https scheme");
-        return false;
-    }
-    if (!url.userInfo().isEmpty()) {
+    switch (validate::httpUrlProblem(s)) {
+    case validate::UrlProblem::None: return true;
+    case validate::UrlProblem::NotAbsolute: *why = QStringLiteral("must be an absolute http(s) URL"); break;
+    case validate::UrlProblem::Scheme: *why = QStringLiteral("must use the http or https scheme"); break;
+    case validate::UrlProblem::UserInfo:
         *why = QStringLiteral("must not contain user info (put secrets in the secret fields)");
-        return false;
+        break;
     }
-    return true;
+    return false;
 }
 
 std::optional<QString> urlField(JsonFields &f, QStringView name, JsonFields::Need need)
@@ -66,9 +62,7 @@ std::optional<QString> secretField(JsonFields &f, QStringView name, JsonFields::
 // Bare hostname, IPv4 address or `*.` wildcard; no scheme, port, path or IPv6.
 bool validCredentialHost(const QString &s)
 {
-    static const QRegularExpression re(QStringLiteral(
-        R"(^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$)"));
-    return s.size() <= 253 && re.match(s).hasMatch();
+    return validate::isHostName(s, validate::Wildcard);
 }
 
 bool validEnvName(const QString &s)

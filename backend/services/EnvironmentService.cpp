@@ -5,6 +5,7 @@
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
+#include "core/Validators.h"
 #include "store/Database.h"
 
 #include <QRegularExpression>
@@ -30,15 +31,7 @@ bool validPackageSpec(const QString &s)
 // host, host:port, or *.domain (wildcard subdomains); no scheme, no path. A port is 1…65535.
 bool validHost(const QString &s)
 {
-    static const QRegularExpression re(QStringLiteral(
-        R"(^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:(?<port>[0-9]{1,5}))?$|^\[[0-9A-Fa-f:.]+\](:(?<port6>[0-9]{1,5}))?$)"));
-    if (s.size() > 253)
-        return false;
-    const QRegularExpressionMatch m = re.match(s);
-    if (!m.hasMatch())
-        return false;
-    const QString port = m.captured(u"port").isEmpty() ? m.captured(u"port6") : m.captured(u"port");
-    return port.isEmpty() || (port.toInt() >= 1 && port.toInt() <= 65535);
+    return validate::isHostName(s, validate::Wildcard | validate::Port | validate::BracketedIpv6);
 }
 
 Result<QJsonArray> stringList(JsonFields &f, const QString &key, int maxItems,

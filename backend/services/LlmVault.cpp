@@ -1,5 +1,7 @@
 #include "LlmVault.h"
 
+#include "core/Validators.h"
+
 #include <QUrl>
 
 namespace viv::llmvault {
@@ -14,8 +16,7 @@ QString keyPath(const char *key)
 // Empty when `url` is a usable http(s) URL with a host, else why not.
 QString badUrl(const QString &url)
 {
-    const QUrl u(url, QUrl::StrictMode);
-    if (!u.isValid() || (u.scheme() != u"http" && u.scheme() != u"https") || u.host().isEmpty())
+    if (!validate::isHttpUrl(url))
         return QStringLiteral("expected an http(s) URL with a host, got \"%1\"").arg(url);
     return {};
 }

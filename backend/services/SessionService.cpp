@@ -12,6 +12,7 @@
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
+#include "core/Validators.h"
 #include "secrets/KeychainBatch.h"
 #include "secrets/SecretStore.h"
 #include "store/Database.h"
@@ -35,8 +36,6 @@ constexpr int kMaxSystem = 100000;
 constexpr int kMaxInitialEvents = 50;
 constexpr int kMaxResources = 100;
 constexpr int kMaxVaults = 100;
-constexpr int kMaxSkills = 20;
-constexpr int kMaxMountPath = 1024;
 constexpr int kMaxSystemBlocks = 1000;
 constexpr int kMaxRubricChars = 262144;
 constexpr int kDefaultMaxIterations = 3;
@@ -65,16 +64,6 @@ QString idx(const QString &path, qsizetype i)
     return QStringLiteral("%1[%2]").arg(path).arg(i);
 }
 
-bool isHttpUrl(const QString &s, bool httpsOnly = false)
-{
-    if (s.isEmpty() || s.size() > 2048)
-        return false;
-    const QUrl u(s, QUrl::StrictMode);
-    const QString scheme = u.scheme().toLower();
-    return u.isValid() && !u.host().isEmpty()
-           && (scheme == u"https" || (!httpsOnly && scheme == u"http"));
-}
-
 bool isBase64(const QString &s)
 {
     if (s.isEmpty())
@@ -86,21 +75,6 @@ bool isBase64(const QString &s)
     const auto r = QByteArray::fromBase64Encoding(
         s.toLatin1(), QByteArray::Base64Encoding | QByteArray::AbortOnBase64DecodingErrors);
     return bool(r);
-}
-
-bool validMountPath(const QString &p)
-{
-    if (!p.startsWith(u'/') || p.size() > kMaxMountPath)
-        return false;
-    for (QChar c : p) {
-        if (c.unicode() < 0x20 || c.unicode() == 0x7f)
-            return false;
-    }
-    for (QStringView seg : QStringView(p).split(u'/')) {
-        if (seg == u".." || seg == u".")
-            return false;
-    }
-    return true;
 }
 
 // A git branch name that can never become an option or escape a ref path.
@@ -148,7 +122,7 @@ Result<QJsonObject> validateSource(const QJsonValue &v, const QString &path, boo
     } else if (*type == u"url") {
         f.allowOnly({u"type", u"url"});
         const auto url = f.string(u"url", JsonFields::Required, 2048, false);
-        if (f.ok() && !isHttpUrl(*url))
+        if (f.ok() && !validate::isHttpUrl(*url))
             f.failAt(u"url", QStringLiteral("must be an http(s) URL"));
     } else {
         f.allowOnly({u"type", u"file_id"});
@@ -404,36 +378,6 @@ Result<QJsonObject> parseBudget(const QJsonValue &v, const QString &path)
                                     {QStringLiteral("currency"), *currency}}}};
 }
 
-Result<QJsonArray> normalizeSkills(const QJsonValue &v, const QString &path)
-{
-    if (!v.isArray())
-        return ApiError::invalid(at(path, QStringLiteral("expected an array")));
-    const QJsonArray in = v.toArray();
-    if (in.size() > kMaxSkills)
-        return ApiError::invalid(at(path, QStringLiteral("at most %1 skills are allowed").arg(kMaxSkills)));
-    QJsonArray out;
-    QSet<QString> seen;
-    for (qsizetype i = 0; i < in.size(); ++i) {
-        if (!in.at(i).isObject())
-            return ApiError::invalid(at(idx(path, i), QStringLiteral("expected an object")));
-        JsonFields f(in.at(i).toObject(), idx(path, i));
-        f.allowOnly({u"type", u"skill_id", u"version"});
-        const auto type = f.oneOf(u"type", {QStringLiteral("anthropic"), QStringLiteral("custom")},
-                                  JsonFields::Required);
-        const auto skill = f.string(u"skill_id", JsonFields::Required, 256, false);
-        const auto version = f.string(u"version", JsonFields::Optional, 64, false);
-        if (!f.ok())
-            return f.error();
-        if (seen.contains(*skill))
-            return ApiError::invalid(at(idx(path, i), QStringLiteral("skill %1 is listed twice").arg(*skill)));
-        seen.insert(*skill);
-        out.append(QJsonObject{{kType, *type},
-                               {QStringLiteral("skill_id"), *skill},
-                               {QStringLiteral("version"), version.value_or(QStringLiteral("latest"))}});
-    }
-    return out;
-}
-
 QJsonObject zeroUsage()
 {
     return QJsonObject{{QStringLiteral("input_tokens"), 0},
@@ -682,8 +626,8 @@ Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, 
                                                          "Vivarium has no memory stores")
                                         : QStringLiteral("memory_store resources attach at session "
                                                          "creation only (and Vivarium has no memory stores)")));
-    const auto mount = f.string(u"mount_path", JsonFields::Optional, kMaxMountPath, false);
-    if (f.ok() && mount && !validMountPath(*mount))
+    const auto mount = f.string(u"mount_path", JsonFields::Optional, validate::kMaxMountPath, false);
+    if (f.ok() && mount && !validate::isMountPath(*mount))
         f.failAt(u"mount_path", QStringLiteral("must be an absolute path without `.`/`..` segments or "
                                                "control characters"));
     if (*type == u"file") {
@@ -717,7 +661,7 @@ Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, 
         return f.error();
     const QUrl u(*url, QUrl::StrictMode);
     QStringList segments = u.path().split(u'/', Qt::SkipEmptyParts);
-    if (!isHttpUrl(*url, true) || segments.size() < 2 || !u.query().isEmpty() || !u.fragment().isEmpty()
+    if (!validate::isHttpUrl(*url, validate::Schemes::HttpsOnly) || segments.size() < 2 || !u.query().isEmpty() || !u.fragment().isEmpty()
         || !u.userInfo().isEmpty())
         return ApiError::invalid(at(f.pathOf(u"url"),
                                     QStringLiteral("must be an https repository URL such as "
@@ -793,7 +737,7 @@ Result<QJsonObject> SessionService::applyOverrides(QJsonObject snapshot, const Q
         snapshot.insert(QStringLiteral("mcp_servers"), normalized->value(QStringLiteral("mcp_servers")));
     }
     if (f.has(u"skills") && !f.isNull(u"skills")) {
-        auto skills = normalizeSkills(f.raw(u"skills"), QStringLiteral("agent.skills"));
+        auto skills = validate::skills(f.raw(u"skills"), QStringLiteral("agent.skills"));
         if (!skills)
             return skills.error();
         snapshot.insert(QStringLiteral("skills"), *skills);

@@ -580,6 +580,40 @@ private Q_SLOTS:
         QCOMPARE(h->rowCount(u"agent_versions"_s), versions);
     }
 
+    // The API documents at most 20 skills per agent; create and update both hold to it, a
+    // refused update writes no version, and a (type, skill_id) pair may appear once.
+    void skillsAreLimitedToTwentyOnCreateAndUpdate()
+    {
+        const auto skills = [](int n) {
+            QJsonArray a;
+            for (int i = 0; i < n; ++i)
+                a.append(QJsonObject{{u"type"_s, u"custom"_s}, {u"skill_id"_s, u"skill_%1"_s.arg(i)}});
+            return a;
+        };
+        auto r = h->post(u"/v1/agents"_s, {{u"name"_s, u"skilled"_s}, {u"model"_s, u"m"_s}, {u"skills"_s, skills(20)}});
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.json().value(u"skills"_s).toArray().size(), 20);
+        const QString id = r.json().value(u"id"_s).toString();
+
+        const int agents = h->rowCount(u"agents"_s);
+        r = h->post(u"/v1/agents"_s, {{u"name"_s, u"over"_s}, {u"model"_s, u"m"_s}, {u"skills"_s, skills(21)}});
+        QCOMPARE(r.status, 400);
+        QCOMPARE(errorMessage(r), u"`skills`: at most 20 skills are allowed, got 21"_s);
+        QCOMPARE(h->rowCount(u"agents"_s), agents);
+
+        const int versions = h->rowCount(u"agent_versions"_s);
+        r = h->post(u"/v1/agents/"_s + id, {{u"version"_s, 1}, {u"skills"_s, skills(21)}});
+        QCOMPARE(r.status, 400);
+        QCOMPARE(errorMessage(r), u"`skills`: at most 20 skills are allowed, got 21"_s);
+        QJsonArray twice = skills(2);
+        twice.append(QJsonObject{{u"type"_s, u"custom"_s}, {u"skill_id"_s, u"skill_1"_s}, {u"version"_s, u"2"_s}});
+        r = h->post(u"/v1/agents/"_s + id, {{u"version"_s, 1}, {u"skills"_s, twice}});
+        QCOMPARE(r.status, 400);
+        QCOMPARE(errorMessage(r), u"`skills[2].skill_id`: skill \"skill_1\" is listed twice"_s);
+        QCOMPARE(h->rowCount(u"agent_versions"_s), versions);
+        QCOMPARE(h->get(u"/v1/agents/"_s + id).json().value(u"version"_s).toInt(), 1);
+    }
+
     void multiagentRostersResolve()
     {
         const QJsonObject worker = createSimple(u"Worker"_s);

@@ -354,6 +354,37 @@ private Q_SLOTS:
         QCOMPARE(missing.status, 404);
     }
 
+    // agent_with_overrides.skills holds to the same documented limit (20) and (type, skill_id)
+    // rule as the agent itself; a refused session writes nothing.
+    void overrideSkillsAreLimitedToTwenty()
+    {
+        const auto skills = [](int n) {
+            QJsonArray a;
+            for (int i = 0; i < n; ++i)
+                a.append(QJsonObject{{S("type"), S("anthropic")}, {S("skill_id"), S("s%1").arg(i)}});
+            return a;
+        };
+        const auto overrides = [&](const QJsonArray &list) {
+            return QJsonObject{{S("agent"), QJsonObject{{S("type"), S("agent_with_overrides")}, {S("id"), agentId},
+                                                         {S("tools"), QJsonArray{QJsonObject{{S("type"), S("agent_toolset_20260401")}}}},
+                                                         {S("skills"), list}}},
+                               {S("environment_id"), envId}};
+        };
+        const int sessions = h->rowCount(S("sessions"));
+        auto r = h->post(S("/v1/sessions"), overrides(skills(21)));
+        QCOMPARE(r.status, 400);
+        QCOMPARE(errorMessage(r), S("`agent.skills`: at most 20 skills are allowed, got 21"));
+        QJsonArray twice = skills(1);
+        twice.append(skills(1).first());
+        r = h->post(S("/v1/sessions"), overrides(twice));
+        QCOMPARE(r.status, 400);
+        QCOMPARE(errorMessage(r), S("`agent.skills[1].skill_id`: skill \"s0\" is listed twice"));
+        QCOMPARE(h->rowCount(S("sessions")), sessions);
+
+        auto s = createSession(overrides(skills(20)));
+        QCOMPARE(s.value(S("agent")).toObject().value(S("skills")).toArray().size(), 20);
+    }
+
     void createWithOverrides()
     {
         auto s = createSession({{S("agent"), QJsonObject{{S("type"), S("agent_with_overrides")},

@@ -1,0 +1,167 @@
+#include "Validators.h"
+
+#include "JsonFields.h"
+
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSet>
+
+namespace viv::validate {
+
+namespace {
+
+QString at(const QString &path, const QString &message)
+{
+    return QStringLiteral("`%1`: %2").arg(path, message);
+}
+
+QString kindOf(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Null: return QStringLiteral("null");
+    case QJsonValue::Bool: return QStringLiteral("a boolean");
+    case QJsonValue::Double: return QStringLiteral("a number");
+    case QJsonValue::String: return QStringLiteral("a string");
+    case QJsonValue::Array: return QStringLiteral("an array");
+    case QJsonValue::Object: return QStringLiteral("an object");
+    case QJsonValue::Undefined: break;
+    }
+    return QStringLiteral("undefined");
+}
+
+// Dot-joined DNS labels (each 1–63 letters, digits or inner hyphens).
+bool isLabels(QStringView s)
+{
+    static const QRegularExpression re(QStringLiteral(
+        R"(^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\z)"));
+    return re.match(s.toString()).hasMatch();
+}
+
+// "1".."65535", one to five digits.
+bool isPort(QStringView s)
+{
+    if (s.isEmpty() || s.size() > 5)
+        return false;
+    for (QChar c : s) {
+        if (c < u'0' || c > u'9')
+            return false;
+    }
+    const int port = s.toInt();
+    return port >= 1 && port <= 65535;
+}
+
+} // namespace
+
+bool isHttpUrl(const QUrl &url, Schemes schemes)
+{
+    const QString scheme = url.scheme().toLower();
+    return url.isValid() && !url.host().isEmpty()
+           && (scheme == u"https" || (schemes == Schemes::HttpOrHttps && scheme == u"http"));
+}
+
+bool isHttpUrl(const QString &url, Schemes schemes)
+{
+    return !url.isEmpty() && isHttpUrl(QUrl(url, QUrl::StrictMode), schemes);
+}
+
+UrlProblem httpUrlProblem(const QString &s, bool allowUserInfo)
+{
+    const QUrl url(s, QUrl::StrictMode);
+    if (!url.isValid() || url.isRelative() || url.host().isEmpty())
+        return UrlProblem::NotAbsolute;
+    if (!isHttpUrl(url))
+        return UrlProblem::Scheme;
+    if (!allowUserInfo && !url.userInfo().isEmpty())
+        return UrlProblem::UserInfo;
+    return UrlProblem::None;
+}
+
+bool isHostName(const QString &host, unsigned rules)
+{
+    if (host.isEmpty() || host.size() > 253)
+        return false;
+    QStringView rest(host);
+    if ((rules & BracketedIpv6) && rest.startsWith(u'[')) {
+        static const QRegularExpression v6(QStringLiteral(R"(^\[[0-9A-Fa-f:.]+\](:(?<port>[^:]*))?\z)"));
+        const QRegularExpressionMatch m = v6.match(host);
+        if (!m.hasMatch())
+            return false;
+        const QString port = m.captured(QStringLiteral("port"));
+        return m.capturedStart(QStringLiteral("port")) < 0 || ((rules & Port) && isPort(port));
+    }
+    if (rules & Port) {
+        if (const qsizetype colon = rest.lastIndexOf(u':'); colon >= 0) {
+            if (!isPort(rest.mid(colon + 1)))
+                return false;
+            rest = rest.left(colon);
+        }
+    }
+    if ((rules & Wildcard) && rest.startsWith(u"*."))
+        rest = rest.mid(2);
+    return isLabels(rest);
+}
+
+bool isHostWithPath(const QString &s)
+{
+    const qsizetype slash = s.indexOf(u'/');
+    if (slash < 0)
+        return isHostName(s);
+    static const QRegularExpression pathRe(QStringLiteral(R"(^/[^\s?#]*\z)"));
+    return s.size() <= 2048 && isHostName(s.left(slash)) && pathRe.match(s.mid(slash)).hasMatch();
+}
+
+bool isMountPath(const QString &p)
+{
+    if (!p.startsWith(u'/') || p.size() > kMaxMountPath)
+        return false;
+    for (QChar c : p) {
+        if (c.unicode() < 0x20 || c.unicode() == 0x7f)
+            return false;
+    }
+    for (QStringView seg : QStringView(p).split(u'/')) {
+        if (seg == u".." || seg == u".")
+            return false;
+    }
+    return true;
+}
+
+Result<QJsonArray> skills(const QJsonValue &v, const QString &path)
+{
+    QJsonArray out;
+    if (v.isNull() || v.isUndefined())
+        return out;
+    if (!v.isArray())
+        return ApiError::invalid(at(path, QStringLiteral("expected an array, got %1").arg(kindOf(v))));
+    const QJsonArray in = v.toArray();
+    if (in.size() > kMaxSkills)
+        return ApiError::invalid(at(path, QStringLiteral("at most %1 skills are allowed, got %2")
+                                              .arg(kMaxSkills)
+                                              .arg(in.size())));
+    QSet<QString> seen;
+    for (qsizetype i = 0; i < in.size(); ++i) {
+        const QString itemPath = QStringLiteral("%1[%2]").arg(path).arg(i);
+        if (!in.at(i).isObject())
+            return ApiError::invalid(
+                at(itemPath, QStringLiteral("expected an object, got %1").arg(kindOf(in.at(i)))));
+        JsonFields f(in.at(i).toObject(), itemPath);
+        f.allowOnly({u"type", u"skill_id", u"version"});
+        const auto type = f.oneOf(u"type", {QStringLiteral("anthropic"), QStringLiteral("custom")},
+                                  JsonFields::Required);
+        const auto skillId = f.string(u"skill_id", JsonFields::Required, 256, false);
+        const auto version = f.string(u"version", JsonFields::Optional, 64, false);
+        if (!f.ok())
+            return f.error();
+        // Anthropic skills are named ("xlsx"), custom ones carry a Skills API id: the pair is the key.
+        const QString key = *type + u':' + *skillId;
+        if (seen.contains(key))
+            return ApiError::invalid(
+                at(f.pathOf(u"skill_id"), QStringLiteral("skill \"%1\" is listed twice").arg(*skillId)));
+        seen.insert(key);
+        out.append(QJsonObject{{QStringLiteral("type"), *type},
+                               {QStringLiteral("skill_id"), *skillId},
+                               {QStringLiteral("version"), version.value_or(QStringLiteral("latest"))}});
+    }
+    return out;
+}
+
+} // namespace viv::validate

@@ -121,8 +121,10 @@ void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64
     // Direct send() only on a plain TCP socket (an encrypting socket must do its own writes).
     sub->direct = !socket->inherits("QSslSocket") && socket->socketDescriptor() >= 0;
     m_bySession.insert(sessionId, sub);
-    connect(socket, &QTcpSocket::disconnected, this, [this, socket] { forget(socket); });
-    connect(socket, &QObject::destroyed, this, [this, socket] { forget(socket); });
+    const QObject *key = socket;
+    sub->key = key;
+    connect(socket, &QTcpSocket::disconnected, this, [this, key] { forget(key); });
+    connect(socket, &QObject::destroyed, this, [this, key] { forget(key); });
     if (!m_heartbeat.isActive())
         m_heartbeat.start();
     if (sub->replaying) {
@@ -171,10 +173,10 @@ void SseHub::pumpReplay(const SubscriberPtr &s)
     }
 }
 
-void SseHub::forget(QTcpSocket *socket)
+void SseHub::forget(const QObject *key)
 {
     for (auto it = m_bySession.begin(); it != m_bySession.end();) {
-        if (it.value()->socket == socket || it.value()->socket.isNull())
+        if (it.value()->key == key || it.value()->socket.isNull())
             it = m_bySession.erase(it);
         else
             ++it;

@@ -68,6 +68,10 @@ private:
     {
         QString sessionId;
         QPointer<QTcpSocket> socket;
+        // The same socket as a plain identity, for forget(): it runs from the socket's own
+        // `disconnected`/`destroyed` while the socket is being destroyed, when reading it
+        // through QPointer<QTcpSocket> would downcast a half-destroyed object (UBSan: vptr).
+        const QObject *key = nullptr;
         ReplyPtr reply;
         QStringList deltaTypes;
         qint64 lastSeq = 0;
@@ -89,7 +93,7 @@ private:
     // HTTP/1.1 chunk framing of one message: hex length CRLF data CRLF.
     static QByteArray chunk(const QByteArray &message);
     void end(const SubscriberPtr &s);
-    void forget(QTcpSocket *socket);
+    void forget(const QObject *key);
     static QByteArray frame(const QByteArray &id, const QJsonObject &data);
 
     EventLog &m_log;

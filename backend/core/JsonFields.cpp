@@ -6,8 +6,9 @@ namespace {
 constexpr int kMetadataMaxPairs = 16;
 constexpr int kMetadataMaxKey = 64;
 constexpr int kMetadataMaxValue = 512;
+} // namespace
 
-QString typeName(const QJsonValue &v)
+QString jsonTypeName(const QJsonValue &v)
 {
     switch (v.type()) {
     case QJsonValue::Null: return QStringLiteral("null");
@@ -20,7 +21,6 @@ QString typeName(const QJsonValue &v)
     }
     return QStringLiteral("undefined");
 }
-} // namespace
 
 QString controlCharacterProblem(QStringView s)
 {
@@ -91,7 +91,7 @@ std::optional<QString> JsonFields::anyString(QStringView key, Need need, int max
     if (!v)
         return std::nullopt;
     if (!v->isString()) {
-        failAt(key, QStringLiteral("expected a string, got %1").arg(typeName(*v)));
+        failAt(key, QStringLiteral("expected a string, got %1").arg(jsonTypeName(*v)));
         return std::nullopt;
     }
     QString s = v->toString();
@@ -118,7 +118,7 @@ std::optional<bool> JsonFields::boolean(QStringView key, Need need)
     if (!v)
         return std::nullopt;
     if (!v->isBool()) {
-        failAt(key, QStringLiteral("expected a boolean, got %1").arg(typeName(*v)));
+        failAt(key, QStringLiteral("expected a boolean, got %1").arg(jsonTypeName(*v)));
         return std::nullopt;
     }
     return v->toBool();
@@ -134,7 +134,7 @@ std::optional<qint64> JsonFields::integer(QStringView key, Need need, qint64 min
     // the double with a cast is undefined out of range, and loses integers above 2^53.)
     const qint64 n = v->toInteger(0);
     if (!v->isDouble() || n != v->toInteger(1)) {
-        failAt(key, QStringLiteral("expected an integer, got %1").arg(typeName(*v)));
+        failAt(key, QStringLiteral("expected an integer, got %1").arg(jsonTypeName(*v)));
         return std::nullopt;
     }
     if (n < min || n > max) {
@@ -151,7 +151,7 @@ std::optional<QJsonObject> JsonFields::object(QStringView key, Need need)
     if (!v)
         return std::nullopt;
     if (!v->isObject()) {
-        failAt(key, QStringLiteral("expected an object, got %1").arg(typeName(*v)));
+        failAt(key, QStringLiteral("expected an object, got %1").arg(jsonTypeName(*v)));
         return std::nullopt;
     }
     return v->toObject();
@@ -163,7 +163,7 @@ std::optional<QJsonArray> JsonFields::array(QStringView key, Need need, int maxI
     if (!v)
         return std::nullopt;
     if (!v->isArray()) {
-        failAt(key, QStringLiteral("expected an array, got %1").arg(typeName(*v)));
+        failAt(key, QStringLiteral("expected an array, got %1").arg(jsonTypeName(*v)));
         return std::nullopt;
     }
     QJsonArray a = v->toArray();
@@ -207,7 +207,7 @@ std::optional<QJsonObject> JsonFields::metadata(QStringView key, bool allowNullV
             continue;
         if (!it->isString()) {
             fail(QStringLiteral("`%1.%2`: expected a string, got %3")
-                     .arg(pathOf(key), it.key(), typeName(*it)));
+                     .arg(pathOf(key), it.key(), jsonTypeName(*it)));
             return std::nullopt;
         }
         if (it->toString().size() > kMetadataMaxValue) {

@@ -80,4 +80,8 @@ private:
 // the stored limits. Returns an error message or an empty string.
 QString applyMetadataPatch(QJsonObject &current, const QJsonObject &patch);
 
+// A JSON value's kind as error messages name it: "null", "a boolean", "a number", "a string",
+// "an array", "an object".
+QString jsonTypeName(const QJsonValue &v);
+
 } // namespace viv

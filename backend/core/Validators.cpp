@@ -15,19 +15,6 @@ QString at(const QString &path, const QString &message)
     return QStringLiteral("`%1`: %2").arg(path, message);
 }
 
-QString kindOf(const QJsonValue &v)
-{
-    switch (v.type()) {
-    case QJsonValue::Null: return QStringLiteral("null");
-    case QJsonValue::Bool: return QStringLiteral("a boolean");
-    case QJsonValue::Double: return QStringLiteral("a number");
-    case QJsonValue::String: return QStringLiteral("a string");
-    case QJsonValue::Array: return QStringLiteral("an array");
-    case QJsonValue::Object: return QStringLiteral("an object");
-    case QJsonValue::Undefined: break;
-    }
-    return QStringLiteral("undefined");
-}
 
 // Dot-joined DNS labels (each 1–63 letters, digits or inner hyphens).
 bool isLabels(QStringView s)
@@ -131,7 +118,7 @@ Result<QJsonArray> skills(const QJsonValue &v, const QString &path)
     if (v.isNull() || v.isUndefined())
         return out;
     if (!v.isArray())
-        return ApiError::invalid(at(path, QStringLiteral("expected an array, got %1").arg(kindOf(v))));
+        return ApiError::invalid(at(path, QStringLiteral("expected an array, got %1").arg(jsonTypeName(v))));
     const QJsonArray in = v.toArray();
     if (in.size() > kMaxSkills)
         return ApiError::invalid(at(path, QStringLiteral("at most %1 skills are allowed, got %2")
@@ -142,7 +129,7 @@ Result<QJsonArray> skills(const QJsonValue &v, const QString &path)
         const QString itemPath = QStringLiteral("%1[%2]").arg(path).arg(i);
         if (!in.at(i).isObject())
             return ApiError::invalid(
-                at(itemPath, QStringLiteral("expected an object, got %1").arg(kindOf(in.at(i)))));
+                at(itemPath, QStringLiteral("expected an object, got %1").arg(jsonTypeName(in.at(i)))));
         JsonFields f(in.at(i).toObject(), itemPath);
         f.allowOnly({u"type", u"skill_id", u"version"});
         const auto type = f.oneOf(u"type", {QStringLiteral("anthropic"), QStringLiteral("custom")},

@@ -140,14 +140,6 @@ LibvirtHost::Conn::~Conn()
         virConnectClose(c);
 }
 
-Status LibvirtHost::connectBlocking()
-{
-    auto conn = connection();
-    if (!conn)
-        return conn.error();
-    return Ok{};
-}
-
 namespace {
 struct DomainRef
 {

@@ -54,7 +54,6 @@ public:
     void waitForIdle() { m_pool.waitForDone(); }
 
     // Blocking calls: call them only from inside run()'s work function (or at shutdown).
-    Status connectBlocking();
     Status createDomainBlocking(const QString &xml);
     Status destroyDomainBlocking(const QString &name); // gone already counts as success
     Status suspendBlocking(const QString &name);

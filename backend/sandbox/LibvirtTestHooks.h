@@ -7,4 +7,9 @@ namespace viv {
 // does under load. 0 (the default) turns it off.
 void setLibvirtListDelayForTests(int ms);
 
+// Every VM start (boot or clone restore) waits `ms` milliseconds on its libvirt pool thread
+// before it makes the VM's files and domain, as a start queued behind a busy libvirtd does.
+// 0 (the default) turns it off.
+void setSandboxBootDelayForTests(int ms);
+
 } // namespace viv

@@ -4,6 +4,7 @@
 #include "EgressProxy.h"
 #include "NetworkPolicy.h"
 #include "ProxyChannel.h"
+#include "LibvirtTestHooks.h"
 #include "core/Ids.h"
 
 #include <QDir>
@@ -19,6 +20,8 @@
 #include <libvirt/libvirt.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -29,6 +32,8 @@ Q_LOGGING_CATEGORY(lcSandbox, "vivarium.sandbox")
 namespace viv {
 
 namespace {
+std::atomic<int> bootDelayMs{0}; // setSandboxBootDelayForTests()
+
 // Everything under the sandbox directory except `workspaces/` (the sessions' persistent disks).
 void removeSandboxFilesExceptWorkspaces(const QString &sandboxDir)
 {
@@ -227,6 +232,10 @@ SandboxManager::~SandboxManager()
         for (Vm *vm : std::as_const(m_vms))
             if (vm->bootStarted)
                 d << vm->domain;
+        // Removed while their boot ran: the boot has finished by now, its teardown never will.
+        for (const QString &domain : std::as_const(m_creating))
+            if (!d.contains(domain))
+                d << domain;
         return d;
     }();
     for (Vm *vm : std::as_const(m_vms)) {
@@ -436,8 +445,11 @@ void SandboxManager::doBoot(Vm *vm)
     const QByteArray clone = templateFits(*vm) ? cloneXml(*vm, xml) : QByteArray();
     const QString templateDir = m_template.dir;
     LibvirtHost *lv = m_libvirt;
+    creatingDomain(id, vm->domain);
     m_libvirt->run<BootOutcome>(
         [=]() -> Result<BootOutcome> {
+            if (const int ms = bootDelayMs.load())
+                std::this_thread::sleep_for(std::chrono::milliseconds(ms));
             if (!QDir().mkpath(dir))
                 return ApiError::internal(QStringLiteral("cannot create %1").arg(dir));
             BootOutcome outcome;
@@ -470,6 +482,7 @@ void SandboxManager::doBoot(Vm *vm)
         },
         [this, id](Result<BootOutcome> s) {
             --m_booting;
+            domainCreated(id);
             startQueuedBoots();
             if (s && !s->cloneError.isEmpty())
                 dropTemplate(QStringLiteral("restoring a VM from it failed: %1").arg(s->cloneError));
@@ -965,15 +978,45 @@ void SandboxManager::retireWarm(Vm *vm)
         return;
     Q_EMIT warmPoolChanged(warmCount());
     LibvirtHost *lv = m_libvirt;
-    m_libvirt->run<Ok>(
-        [lv, domain, dir, sock, proxySock]() -> Status {
-            auto s = lv->destroyDomainBlocking(domain);
-            QDir(dir).removeRecursively();
-            QFile::remove(sock);
-            QFile::remove(proxySock);
-            return s;
-        },
-        [](Status) {});
+    teardownDomain(id, [lv, domain, dir, sock, proxySock] {
+        lv->run<Ok>(
+            [lv, domain, dir, sock, proxySock]() -> Status {
+                auto s = lv->destroyDomainBlocking(domain);
+                QDir(dir).removeRecursively();
+                QFile::remove(sock);
+                QFile::remove(proxySock);
+                return s;
+            },
+            [](Status) {});
+    });
+}
+
+void setSandboxBootDelayForTests(int ms)
+{
+    bootDelayMs = ms;
+}
+
+void SandboxManager::creatingDomain(const QString &id, const QString &domain)
+{
+    m_creating.insert(id, domain);
+}
+
+void SandboxManager::domainCreated(const QString &id)
+{
+    m_creating.remove(id);
+    if (auto teardown = m_afterCreate.take(id))
+        teardown();
+}
+
+void SandboxManager::teardownDomain(const QString &id, std::function<void()> teardown)
+{
+    if (!m_creating.contains(id))
+        return teardown();
+    qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1 is removed while its VM is being started; "
+                                                  "it is destroyed once the start has finished")
+                                       .arg(id);
+    // One teardown per VM: the VM left m_vms with the first, so a second cannot be asked for.
+    m_afterCreate.insert(id, std::move(teardown));
 }
 
 void SandboxManager::armTtl(Vm *vm, int timeoutS)
@@ -1111,15 +1154,17 @@ void SandboxManager::destroy(const QString &id, Callback<Ok> done)
     delete vm;
     Q_EMIT sandboxChanged(id, State::Dead);
     LibvirtHost *lv = m_libvirt;
-    m_libvirt->run<Ok>(
-        [lv, started, domain, dir, sock, proxySock]() -> Status {
-            Status s = started ? lv->destroyDomainBlocking(domain) : Status(Ok{});
-            QDir(dir).removeRecursively();
-            QFile::remove(sock);
-            QFile::remove(proxySock);
-            return s;
-        },
-        [done](Status s) { done(s); });
+    teardownDomain(id, [lv, started, domain, dir, sock, proxySock, done] {
+        lv->run<Ok>(
+            [lv, started, domain, dir, sock, proxySock]() -> Status {
+                Status s = started ? lv->destroyDomainBlocking(domain) : Status(Ok{});
+                QDir(dir).removeRecursively();
+                QFile::remove(sock);
+                QFile::remove(proxySock);
+                return s;
+            },
+            [done](Status s) { done(s); });
+    });
 }
 
 void SandboxManager::pause(const QString &id, Callback<Info> done)
@@ -1269,8 +1314,10 @@ void SandboxManager::restoreSaved(Vm *vm)
 {
     const QString id = vm->info.id, file = vm->stateFile();
     LibvirtHost *lv = m_libvirt;
+    creatingDomain(id, vm->domain);
     m_libvirt->run<Ok>([lv, file]() { return lv->restoreBlocking(file); },
                        [this, id, file](Status s) {
+                           domainCreated(id);
                            Vm *v = find(id);
                            if (!v)
                                return;

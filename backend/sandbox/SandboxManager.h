@@ -275,6 +275,12 @@ private:
     void fillPool();
     void trimPool();
     void retireWarm(Vm *vm); // destroys an unclaimed VM (the pool shrank, or it died)
+    // A job that makes a VM's domain (a boot, a clone restore, a restore from disk) runs on a
+    // libvirt pool thread; tearing that VM down meanwhile must wait for it, or the teardown
+    // (on another pool thread) finds no domain yet and the job then starts one nobody owns.
+    void creatingDomain(const QString &id, const QString &domain);
+    void domainCreated(const QString &id); // runs the teardown deferred meanwhile, if any
+    void teardownDomain(const QString &id, std::function<void()> teardown);
     struct PendingExec;
     void sendExec(ExecHandle handle);
     void finishExec(ExecHandle handle, Result<ExecResult> result);
@@ -299,6 +305,8 @@ private:
     QHash<QString, Vm *> m_vms;
     QList<QString> m_bootQueue;
     int m_booting = 0;
+    QHash<QString, QString> m_creating; // VM id → domain, while a job is making that domain
+    QHash<QString, std::function<void()>> m_afterCreate; // teardowns waiting for such a job
     int m_maxParallelBoots = 2;
     bool m_poolWanted = false;
     int m_poolFailures = 0;

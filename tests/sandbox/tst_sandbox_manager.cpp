@@ -271,6 +271,57 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(domains(), 1, 180000); // the first test's sandbox
     }
 
+    // A sandbox deleted while its VM is still being started (the start runs on a libvirt pool
+    // thread, here held 3 s as behind a busy libvirtd) is destroyed once the start has finished.
+    // The teardown used to run beside the start on another pool thread: it found no domain and
+    // removed the directory, then the start made the disks and the domain again, which nobody
+    // owned (an orphan VM running until the backend stopped).
+    void aSandboxDeletedWhileStartingLeavesNoVm()
+    {
+        const QSet<QString> before = [this] {
+            QSet<QString> ids;
+            for (const auto &i : m->list())
+                ids << i.id;
+            return ids;
+        }();
+        setSandboxBootDelayForTests(3000);
+        auto undo = qScopeGuard([] { setSandboxBootDelayForTests(0); });
+        std::optional<Result<SandboxManager::Info>> created;
+        m->create(QString(), 0, [&created](Result<SandboxManager::Info> r) { created.emplace(std::move(r)); });
+        QString starting;
+        QTRY_VERIFY_WITH_TIMEOUT(([&] {
+                                     for (const auto &i : m->list())
+                                         if (!before.contains(i.id))
+                                             starting = i.id;
+                                     return !starting.isEmpty();
+                                 }()),
+                                 30000);
+        QCOMPARE(m->get(starting)->state, SandboxManager::State::Booting);
+        const QString domain = m->domainName(starting);
+        const QString dir = dataDir.path() + QStringLiteral("/sandboxes/") + starting;
+        std::optional<Result<Ok>> deleted;
+        m->destroy(starting, [&deleted](Result<Ok> r) { deleted.emplace(std::move(r)); });
+        QVERIFY(!m->get(starting).ok());
+        QTRY_VERIFY_WITH_TIMEOUT(created.has_value(), 60000);
+        QVERIFY(!created->ok()); // the creator hears that its sandbox went
+        QTRY_VERIFY_WITH_TIMEOUT(deleted.has_value(), 120000);
+        QVERIFY2(deleted->ok(), deleted->ok() ? "" : qPrintable(deleted->error().message()));
+        undo.dismiss();
+        setSandboxBootDelayForTests(0);
+        // The start has finished (the delete waited for it) and nothing of the VM is left, now
+        // or a while later.
+        for (int i = 0; i < 2; ++i) {
+            LibvirtHost *lv = &m->libvirt();
+            auto listed = wait<QList<LibvirtHost::DomainInfo>>([lv, domain](Callback<QList<LibvirtHost::DomainInfo>> cb) {
+                lv->run<QList<LibvirtHost::DomainInfo>>([lv, domain]() { return lv->listBlocking(domain); }, cb);
+            });
+            QVERIFY(listed.ok());
+            QVERIFY2(listed->isEmpty(), qPrintable(domain + QStringLiteral(" still runs")));
+            QVERIFY2(!QFileInfo::exists(dir), qPrintable(dir + QStringLiteral(" is still there")));
+            QTest::qWait(3000);
+        }
+    }
+
     // A template that cannot be restored is dropped: the VM boots instead, and the next warm
     // VM makes a new template.
     void aBrokenTemplateFallsBackToBooting()

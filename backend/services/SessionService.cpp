@@ -750,7 +750,7 @@ Result<QJsonObject> SessionService::resolveAgent(const QJsonValue &agent)
     if (agent.isString()) {
         if (agent.toString().isEmpty())
             return ApiError::invalid(at(kAgent, QStringLiteral("must not be empty")));
-        return m_agents.snapshot(agent.toString(), std::nullopt);
+        return refuseUnrunnable(m_agents.snapshot(agent.toString(), std::nullopt));
     }
     if (!agent.isObject())
         return ApiError::invalid(at(kAgent, QStringLiteral("expected an agent id string or an object "
@@ -770,8 +770,20 @@ Result<QJsonObject> SessionService::resolveAgent(const QJsonValue &agent)
         return f.error();
     auto snapshot = m_agents.snapshot(*id, version ? std::optional<int>(int(*version)) : std::nullopt);
     if (!snapshot || *type == u"agent")
-        return snapshot;
-    return applyOverrides(*snapshot, agent.toObject());
+        return refuseUnrunnable(std::move(snapshot));
+    return refuseUnrunnable(applyOverrides(*snapshot, agent.toObject()));
+}
+
+Result<QJsonObject> SessionService::refuseUnrunnable(Result<QJsonObject> agent)
+{
+    // A coordinator's roster needs threads, which this runtime does not run yet: a session would
+    // run the coordinator alone and never delegate. Refused rather than silently ignored.
+    if (agent && !agent->value(QStringLiteral("multiagent")).isNull())
+        return ApiError::invalid(at(kAgent, QStringLiteral("agent %1 has `multiagent` set; multiagent threads are "
+                                                           "not supported by this Vivarium yet, so a session "
+                                                           "cannot run it (use an agent without `multiagent`)")
+                                                .arg(agent->value(kId).toString())));
+    return agent;
 }
 
 QString SessionService::missingFile(const QJsonValue &v, const QString &path) const

@@ -147,6 +147,7 @@ private:
     // sendEvents' checks: the validated events, or the error to answer with.
     Result<QList<QJsonObject>> checkSendEvents(const QString &sessionId, const QJsonObject &params);
     Result<QJsonObject> resolveAgent(const QJsonValue &agent);
+    static Result<QJsonObject> refuseUnrunnable(Result<QJsonObject> agent);
     Result<QJsonObject> applyOverrides(QJsonObject snapshot, const QJsonObject &overrides);
     // Validates a resource param into its stored document (no id/timestamps yet). A
     // github_repository's `authorization_token` goes to `token` (never into the document).

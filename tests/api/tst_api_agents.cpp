@@ -662,6 +662,37 @@ private Q_SLOTS:
         QCOMPARE(ma.value(u"subagents"_s).toObject().value(u"predefined_agents"_s).toArray(),
                  (QJsonArray{QJsonObject{{u"type"_s, u"agent"_s}, {u"id"_s, workerId}, {u"version"_s, 1}}}));
     }
+
+    // Threads are not run yet: a session of an agent with `multiagent` would run the coordinator
+    // alone and never delegate, so it is refused with a 400 naming the field (never accepted and
+    // ignored), by id, by reference and with overrides; nothing is stored.
+    void sessionsOfMultiagentAgentsAreRefused()
+    {
+        const QString workerId = createSimple(u"Worker2"_s).value(u"id"_s).toString();
+        auto lead = h->post(u"/v1/agents"_s, QJsonObject{{u"name"_s, u"Lead2"_s}, {u"model"_s, u"m"_s},
+            {u"multiagent"_s, QJsonObject{{u"type"_s, u"coordinator"_s}, {u"agents"_s, QJsonArray{workerId}}}}});
+        QCOMPARE(lead.status, 200);
+        const QString leadId = lead.json().value(u"id"_s).toString();
+        auto multi = h->post(u"/v1/agents"_s, obj("{\"name\":\"Multi2\",\"model\":\"m\",\"multiagent\":{\"type\":\"multiagent_20261001\"}}"));
+        QCOMPARE(multi.status, 200);
+        auto env = h->post(u"/v1/environments"_s, QJsonObject{{u"name"_s, u"threads-env"_s}});
+        QCOMPARE(env.status, 200);
+        const QString envId = env.json().value(u"id"_s).toString();
+        const int sessions = h->rowCount(u"sessions"_s);
+        const QList<QJsonValue> refs{QJsonValue(leadId), QJsonObject{{u"type"_s, u"agent"_s}, {u"id"_s, leadId}},
+                                     QJsonObject{{u"type"_s, u"agent_with_overrides"_s}, {u"id"_s, leadId}, {u"system"_s, u"x"_s}},
+                                     QJsonValue(multi.json().value(u"id"_s).toString())};
+        for (const QJsonValue &ref : refs) {
+            auto r = h->post(u"/v1/sessions"_s, QJsonObject{{u"agent"_s, ref}, {u"environment_id"_s, envId}});
+            QCOMPARE(r.status, 400);
+            QVERIFY2(errorMessage(r).startsWith(u"`agent`"_s) && errorMessage(r).contains(u"`multiagent`"_s),
+                     qPrintable(errorMessage(r)));
+        }
+        QCOMPARE(h->rowCount(u"sessions"_s), sessions);
+        // The worker alone runs.
+        auto ok = h->post(u"/v1/sessions"_s, QJsonObject{{u"agent"_s, workerId}, {u"environment_id"_s, envId}});
+        QCOMPARE(ok.status, 200);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestApiAgents)

@@ -1,4 +1,5 @@
 #include "Runtime.h"
+#include "SkillsPrompt.h"
 
 #include "RuntimeEvents.h"
 #include "core/Ids.h"
@@ -267,7 +268,8 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
         log.append(o.second);
     ModelRequest req;
     req.model = model;
-    req.system = agent.value(QStringLiteral("system")).toString();
+    req.system = systemWithSkills(agent.value(QStringLiteral("system")).toString(), m_mgr.sessions().skills(),
+                                  agent.value(QStringLiteral("skills")).toArray());
     req.messages = buildConversation(log);
     req.tools = AgentTools::fromAgent(agent).definitions;
 

@@ -32,13 +32,19 @@ QString body(const QByteArray &skillMd)
 
 } // namespace
 
-QString skillsPrompt(SkillService *skills, const QJsonArray &agentSkills)
+QString skillsPrompt(SkillService *skills, const QJsonArray &agentSkills, bool filesReadable)
 {
     if (!skills || agentSkills.isEmpty())
         return {};
-    QString out = QStringLiteral(
-        "<skills>\nYou have the following skills. Each has a name and a description of when to use it; "
-        "when a task matches a skill's description, follow that skill's instructions.\n");
+    QString out = filesReadable
+                      ? QStringLiteral("<skills>\nYou have the following skills. Each has a name, a description of when "
+                                       "to use it, and a read-only folder with its files. When a task matches a "
+                                       "skill's description, first read the SKILL.md in its folder with your file "
+                                       "tools and follow it; read its other files only when SKILL.md points you to "
+                                       "them.\n")
+                      : QStringLiteral("<skills>\nYou have the following skills. Each has a name, a description of when "
+                                       "to use it, and its instructions; when a task matches a skill's description, "
+                                       "follow them. (The skills' other files are not available in this session.)\n");
     for (const QJsonValue &v : agentSkills) {
         const QJsonObject ref = v.toObject();
         const QString id = ref.value(QStringLiteral("skill_id")).toString();
@@ -46,6 +52,12 @@ QString skillsPrompt(SkillService *skills, const QJsonArray &agentSkills)
         if (!loaded) {
             qCWarning(lcSkillsPrompt).noquote() << "skill" << id << "cannot be loaded:" << loaded.error().message();
             out += QStringLiteral("\n<skill id=\"%1\">\n(unavailable: %2)\n</skill>\n").arg(id, loaded.error().message());
+            continue;
+        }
+        if (filesReadable) {
+            const QString dir = SkillService::mountPath(loaded->name);
+            out += QStringLiteral("\n<skill>\nname: %1\ndescription: %2\nfolder: %3/ (start with %3/SKILL.md)\n</skill>\n")
+                       .arg(loaded->name, loaded->description, dir);
             continue;
         }
         QByteArray md;
@@ -63,9 +75,10 @@ QString skillsPrompt(SkillService *skills, const QJsonArray &agentSkills)
     return out;
 }
 
-QString systemWithSkills(const QString &system, SkillService *skills, const QJsonArray &agentSkills)
+QString systemWithSkills(const QString &system, SkillService *skills, const QJsonArray &agentSkills,
+                         bool filesReadable)
 {
-    const QString part = skillsPrompt(skills, agentSkills);
+    const QString part = skillsPrompt(skills, agentSkills, filesReadable);
     if (part.isEmpty())
         return system;
     return system.isEmpty() ? part : system + QStringLiteral("\n\n") + part;

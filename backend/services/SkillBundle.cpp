@@ -3,6 +3,7 @@
 #include <QHash>
 #include <QRegularExpression>
 #include <QSet>
+#include <QStringDecoder>
 #include <QStringList>
 
 #include <algorithm>
@@ -191,8 +192,9 @@ Result<QString> displayName(const QString &raw)
 
 Result<FrontMatter> frontMatter(const QByteArray &skillMd)
 {
-    QString text = QString::fromUtf8(skillMd);
-    if (text.toUtf8() != skillMd)
+    QStringDecoder decode(QStringConverter::Utf8, QStringConverter::Flag::Stateless);
+    QString text = decode(skillMd);
+    if (decode.hasError())
         return ApiError::invalid(QStringLiteral("SKILL.md is not valid UTF-8 text"));
     if (text.startsWith(QChar(0xFEFF)))
         text.remove(0, 1);

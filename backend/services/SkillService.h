@@ -39,6 +39,12 @@ class SkillService : public QObject
 public:
     SkillService(Database &db, QString skillsDir, QObject *parent = nullptr);
 
+    // Where a session's skills are in its VM: <kMountRoot>/<name>/ (read-only; the skill's files
+    // as uploaded, SKILL.md at the top), as the SDK's self-hosted worker lays them out under its
+    // workdir's `skills/<name>/`.
+    static constexpr QStringView kMountRoot = u"/mnt/skills";
+    static QString mountPath(const QString &name) { return kMountRoot.toString() + u'/' + name; }
+
     // `displayName` nullopt: the SKILL.md `name`.
     Result<QJsonObject> create(QList<skills::File> files, const std::optional<QString> &displayName);
     Result<QJsonObject> retrieve(const QString &id);

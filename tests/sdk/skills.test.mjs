@@ -276,7 +276,8 @@ describe('skills on agents and in sessions', () => {
         assert.ok(system.startsWith('You are a scripted test agent.'), system);
         assert.ok(system.includes(`name: ${name}`), system);
         assert.ok(system.includes(`description: ${description}`), system);
-        assert.ok(system.includes(instructions), 'the SKILL.md instructions');
+        assert.ok(system.includes(instructions), 'the SKILL.md instructions (no sandbox here: given inline)');
+        assert.ok(system.includes('not available in this session'), 'the prompt says the other files are not there');
         assert.ok(!system.includes('A later description.'), 'the version resolved at session start');
         assert.ok(!system.includes('author: vivarium-tests'), 'the front matter block itself is not repeated');
 

@@ -87,6 +87,8 @@ describe('skills API', () => {
         assert.ok(!Number.isNaN(Date.parse(skill.created_at)) && !Number.isNaN(Date.parse(skill.updated_at)));
 
         assert.deepEqual(await srv.client.beta.skills.retrieve(skill.id), skill);
+        // The Skills API's beta header is accepted (and not required).
+        assert.deepEqual(await srv.client.beta.skills.retrieve(skill.id, { betas: ['skills-2025-10-02'] }), skill);
         const listed = await collect(srv.client.beta.skills.list());
         assert.deepEqual(listed.find((s) => s.id === skill.id), skill);
         assert.equal((await collect(srv.client.beta.skills.list({ source: 'custom' }))).some((s) => s.id === skill.id), true);

@@ -79,7 +79,12 @@ describe('skills in the session VM', () => {
         assert.notEqual(results[0].is_error, true, results[0].content[0].text);
         assert.match(results[0].content[0].text, new RegExp(`description: ${description.replace(/[()]/g, '\\$&')}`));
         assert.match(results[0].content[0].text, /Run scripts\/hello\.sh\./);
-        assert.equal(results[1].content[0].text, 'hello from the skill script\nsame\nwrite-refused\ncreate-refused\n444');
+        // The script runs, the file is byte-identical, and writing is refused by the read-only
+        // mount (EROFS: the tools run as root, so permissions alone would not stop them).
+        assert.match(
+            results[1].content[0].text,
+            /^hello from the skill script\nsame\n[^\n]*SKILL\.md: Read-only file system\nwrite-refused\ncreate-refused\n444$/,
+        );
 
         // Progressive disclosure: name, description and the folder, not the instructions.
         const system = provider.requests[0].body.system;

@@ -6,6 +6,7 @@
 #include "FilesController.h"
 #include "SandboxesController.h"
 #include "SessionsController.h"
+#include "SkillsController.h"
 #include "SseHub.h"
 #include "VaultsController.h"
 #include "runtime/Runtime.h"
@@ -23,6 +24,7 @@ ApiModule installApi(Database &db, const Services &services, RuntimeManager &run
     api.server->enableIdempotency(db);
     registerEnvironmentRoutes(*api.server, *services.environments);
     registerFileRoutes(*api.server, *services.files);
+    registerSkillRoutes(*api.server, *services.skills);
     registerAgentRoutes(*api.server, *services.agents);
     registerVaultRoutes(*api.server, *services.vaults);
     api.sse = new SseHub(*services.events, sseHeartbeatMs, owner);

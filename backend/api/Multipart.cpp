@@ -198,7 +198,7 @@ Result<Disposition> parseContentDisposition(const QByteArray &value)
     return d;
 }
 
-Result<QList<Part>> parse(const QByteArray &body, const QByteArray &boundary)
+Result<QList<Part>> parse(const QByteArray &body, const QByteArray &boundary, int maxParts)
 {
     if (!validBoundary(boundary))
         return malformed(QStringLiteral("invalid boundary"));
@@ -229,8 +229,8 @@ Result<QList<Part>> parse(const QByteArray &body, const QByteArray &boundary)
                                  : QStringLiteral("a boundary line must end with CRLF (at offset %1)").arg(pos));
         pos += 2;
         const int index = int(parts.size());
-        if (index >= kMaxParts)
-            return malformed(QStringLiteral("more than %1 parts").arg(kMaxParts));
+        if (index >= maxParts)
+            return malformed(QStringLiteral("more than %1 parts").arg(maxParts));
 
         const qsizetype end = body.indexOf(delimiter, pos);
         if (end < 0)

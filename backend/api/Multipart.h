@@ -49,7 +49,8 @@ Result<QByteArray> boundaryFromContentType(const QByteArray &contentType);
 Result<Disposition> parseContentDisposition(const QByteArray &value);
 
 // Splits `body` into its parts. Every part must carry a form-data Content-Disposition with a
-// name. Errors (never partial results) on any framing problem.
-Result<QList<Part>> parse(const QByteArray &body, const QByteArray &boundary);
+// name. Errors (never partial results) on any framing problem, or when there are more than
+// `maxParts` parts (a skill upload carries one part per file and allows more).
+Result<QList<Part>> parse(const QByteArray &body, const QByteArray &boundary, int maxParts = kMaxParts);
 
 } // namespace viv::multipart

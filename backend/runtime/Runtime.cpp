@@ -1,4 +1,5 @@
 #include "Runtime.h"
+#include "SkillsPrompt.h"
 
 #include "RuntimeEvents.h"
 #include "core/Ids.h"
@@ -267,9 +268,15 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
         log.append(o.second);
     ModelRequest req;
     req.model = model;
-    req.system = agent.value(QStringLiteral("system")).toString();
+    const AgentTools tools = AgentTools::fromAgent(agent);
+    // The skills' files are in the VM (SessionSandboxSetup) when built-in tools run there; the
+    // model can read them with `read` or `bash`.
+    const bool skillFilesReadable = m_mgr.tools().providesSandbox()
+                                    && (tools.byName.contains(QStringLiteral("read")) || tools.byName.contains(QStringLiteral("bash")));
+    req.system = systemWithSkills(agent.value(QStringLiteral("system")).toString(), m_mgr.sessions().skills(),
+                                  agent.value(QStringLiteral("skills")).toArray(), skillFilesReadable);
     req.messages = buildConversation(log);
-    req.tools = AgentTools::fromAgent(agent).definitions;
+    req.tools = tools.definitions;
 
     const QString spanId = ids::make(u"sevt");
     m_spanStartId = spanId;

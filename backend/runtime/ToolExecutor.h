@@ -60,6 +60,9 @@ public:
     virtual std::unique_ptr<ToolExecution> execute(const ToolCall &call,
                                                    std::function<void(ToolResult)> done) = 0;
     virtual void releaseSession(const QString &sessionId) { Q_UNUSED(sessionId); }
+    // Whether built-in tools run in a session VM (where the session's skills are, under
+    // SkillService::kMountRoot): the system prompt then points the model at the files.
+    virtual bool providesSandbox() const { return false; }
 };
 
 // Until a sandbox executor is installed (Backend::setToolExecutor): every call fails with an

@@ -55,6 +55,7 @@ public:
     std::unique_ptr<ToolExecution> execute(const ToolCall &call, std::function<void(ToolResult)> done) override;
     // The session was deleted or archived: its VM and its workspace disk are destroyed.
     void releaseSession(const QString &sessionId) override;
+    bool providesSandbox() const override { return true; }
     // The session ended (terminated): its VM is destroyed, the workspace disk is kept until the
     // session is deleted or archived.
     void endSession(const QString &sessionId);

@@ -8,6 +8,7 @@
 #include "services/EnvironmentService.h"
 #include "services/EventLog.h"
 #include "services/SessionService.h"
+#include "services/SkillService.h"
 #include "services/CredentialBroker.h"
 
 #include <QJsonArray>
@@ -105,6 +106,36 @@ QSet<QString> readRecord(const QString &record)
     return ids;
 }
 
+// The skills of the session's agent (versions resolved at session start) as `skill`
+// pseudo-resources for WorkspaceResources, recorded in the workspace's record like resources
+// (id "skill:<version id>"): each skill's files under SkillService::mountPath(name).
+QJsonArray skillResources(SkillService *skills, const QJsonObject &session)
+{
+    QJsonArray out;
+    if (!skills)
+        return out;
+    const QJsonArray refs = session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("skills")).toArray();
+    for (const QJsonValue &v : refs) {
+        const QJsonObject ref = v.toObject();
+        auto loaded = skills->load(ref.value(QStringLiteral("skill_id")).toString(),
+                                   ref.value(QStringLiteral("version")).toString(QStringLiteral("latest")));
+        if (!loaded) {
+            qCWarning(lcSetup).noquote() << "skill" << ref.value(QStringLiteral("skill_id")).toString()
+                                         << "cannot be put into the sandbox:" << loaded.error().message();
+            continue;
+        }
+        QJsonArray files;
+        for (const auto &f : std::as_const(loaded->files))
+            files.append(QJsonObject{{QStringLiteral("path"), f.first}, {QStringLiteral("local"), f.second}});
+        out.append(QJsonObject{{QStringLiteral("id"), QString(QStringLiteral("skill:") + loaded->versionId)},
+                               {QStringLiteral("type"), QStringLiteral("skill")},
+                               {QStringLiteral("name"), loaded->name},
+                               {QStringLiteral("mount_path"), SkillService::mountPath(loaded->name)},
+                               {QStringLiteral("files"), files}});
+    }
+    return out;
+}
+
 bool appendRecord(const QString &record, const QStringList &ids)
 {
     QFile f(record);
@@ -156,7 +187,34 @@ void SessionSandboxSetup::populateNow(const QString &sessionId, const QString &s
                                       const QString &record, std::function<void()> finish)
 {
     auto session = m_sessions.retrieve(sessionId);
-    const QJsonArray all = session ? session->value(QStringLiteral("resources")).toArray() : QJsonArray();
+    QJsonArray all = session ? session->value(QStringLiteral("resources")).toArray() : QJsonArray();
+    const QJsonArray skills = session ? skillResources(m_sessions.skills(), *session) : QJsonArray();
+    for (const QJsonValue &s : skills)
+        all.append(s);
+    if (!skills.isEmpty()) {
+        // Once the skills are in: their folder read-only (again after a VM booted afresh on this
+        // workspace; a no-op while the mount is there).
+        finish = [self = QPointer<SessionSandboxSetup>(this), sessionId, sandboxId, finish = std::move(finish)] {
+            if (!self)
+                return finish();
+            self->m_resources.lockReadOnly(
+                sandboxId, SkillService::kMountRoot.toString(), [self, sessionId, finish](const QString &error) {
+                    if (!error.isEmpty() && self) {
+                        const QString text = QStringLiteral("cannot make the skills in %1 read-only: %2")
+                                                 .arg(SkillService::kMountRoot.toString(), error);
+                        qCWarning(lcSetup).noquote() << "session" << sessionId << text;
+                        QJsonObject e{{QStringLiteral("type"), QStringLiteral("unknown_error")},
+                                      {QStringLiteral("message"), text},
+                                      {QStringLiteral("retry_status"), QJsonObject{{QStringLiteral("type"), QStringLiteral("retrying")}}}};
+                        const QList<QJsonObject> events{QJsonObject{{QStringLiteral("type"), QStringLiteral("session.error")},
+                                                                    {QStringLiteral("error"), e}}};
+                        if (auto r = self->m_log.append(sessionId, events); !r)
+                            qCWarning(lcSetup).noquote() << "recording that failed:" << r.error().message();
+                    }
+                    finish();
+                });
+        };
+    }
     if (!newWorkspace && !QFile::exists(record)) {
         // A workspace made before the record existed got its resources when it was created.
         QStringList ids;

@@ -23,6 +23,8 @@ QString describe(const QJsonObject &r)
 {
     if (r.value(kType).toString() == u"file")
         return QStringLiteral("file %1").arg(r.value(QStringLiteral("file_id")).toString());
+    if (r.value(kType).toString() == u"skill")
+        return QStringLiteral("skill %1").arg(r.value(QStringLiteral("name")).toString());
     return QStringLiteral("repository %1").arg(r.value(QStringLiteral("url")).toString());
 }
 } // namespace
@@ -86,6 +88,8 @@ void WorkspaceResources::next(const std::shared_ptr<Run> &run)
         putFile(run, r);
     else if (r.value(kType).toString() == u"github_repository")
         putRepository(run, r);
+    else if (r.value(kType).toString() == u"skill")
+        putSkill(run, r, 0);
     else
         fail(run, QStringLiteral("resources of type %1 cannot be put into a sandbox").arg(r.value(kType).toString()));
 }
@@ -244,6 +248,39 @@ void WorkspaceResources::cloneRepository(const std::shared_ptr<Run> &run, const 
                   QStringLiteral("--detach"), checkout.value(QStringLiteral("sha")).toString()},
             QStringLiteral("checking out the commit"), pack, QStringLiteral("repository_checkout_error"));
     }, {}, config);
+}
+
+void WorkspaceResources::putSkill(const std::shared_ptr<Run> &run, const QJsonObject &resource, qsizetype file)
+{
+    const QJsonArray files = resource.value(QStringLiteral("files")).toArray();
+    if (file >= files.size())
+        return next(run);
+    const QJsonObject f = files.at(file).toObject();
+    const QString guestPath = resource.value(kMountPath).toString() + u'/' + f.value(QStringLiteral("path")).toString();
+    streamInto(run, f.value(QStringLiteral("local")).toString(), guestPath,
+               [this, run, resource, file] { putSkill(run, resource, file + 1); });
+}
+
+void WorkspaceResources::lockReadOnly(const QString &sandboxId, const QString &dir, std::function<void(QString)> done)
+{
+    SandboxManager::ExecRequest req;
+    // Owner root, files 0444, folders 0555; then a read-only bind mount, so that not even root
+    // writes there without remounting on purpose.
+    req.argv = {QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+                QStringLiteral("[ -d \"$1\" ] || exit 0; mountpoint -q \"$1\" && exit 0; "
+                               "chown -R 0:0 -- \"$1\" && find \"$1\" -type d -exec chmod 0555 {} + && "
+                               "find \"$1\" -type f -exec chmod 0444 {} + && "
+                               "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\""),
+                QStringLiteral("sh"), dir};
+    req.cwd = QStringLiteral("/");
+    req.timeoutMs = 60 * 1000;
+    m_sandboxes.exec(sandboxId, req, [done = std::move(done)](Result<SandboxManager::ExecResult> r) {
+        if (!r)
+            return done(r.error().message());
+        if (r->exitCode.value_or(-1) != 0)
+            return done(QString::fromUtf8(r->stderrData).trimmed());
+        done({});
+    }, true);
 }
 
 void WorkspaceResources::streamInto(const std::shared_ptr<Run> &run, const QString &localPath,

@@ -19,6 +19,8 @@ class SandboxManager;
 
 // Puts a session's resources into its sandbox (issue "Sandboxes", item 9):
 //  - `file`: the stored upload's bytes at `mount_path`;
+//  - `skill` (not an API resource: SessionSandboxSetup makes one per skill of the session's
+//    agent): `files` [{path, local}] (local = the stored blob) written under `mount_path`;
 //  - `github_repository`: the repository cloned at `mount_path`, then the optional
 //    `checkout` (branch or commit).
 // Repositories are cloned on the host with git (so no credential ever enters the VM and the
@@ -65,6 +67,11 @@ public:
     // with `token`; passed through the environment only.
     static QPair<QString, QByteArray> authConfig(const QString &url, const QByteArray &token);
 
+    // Makes `dir` (SkillService::kMountRoot) a read-only bind mount of itself in the sandbox, its
+    // files 0444 and folders 0555, unless it is one already (a VM booted again on the same
+    // workspace gets it again). `done` gets an empty string or what went wrong.
+    void lockReadOnly(const QString &sandboxId, const QString &dir, std::function<void(QString)> done);
+
     static constexpr qint64 kChunkBytes = 2 * 1024 * 1024;       // per agent write
     static constexpr qint64 kMaxRepositoryBytes = 1024LL * 1024 * 1024; // packed clone
     static constexpr int kCloneTimeoutMs = 10 * 60 * 1000;
@@ -74,6 +81,7 @@ private:
     void next(const std::shared_ptr<Run> &run);
     void putFile(const std::shared_ptr<Run> &run, const QJsonObject &resource);
     void putRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource);
+    void putSkill(const std::shared_ptr<Run> &run, const QJsonObject &resource, qsizetype file);
     void cloneRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource, const QByteArray &token);
     // Runs a host program (git, tar) without blocking; `then` on success, else fail().
     // `gitConfig` entries reach git through its environment (GIT_CONFIG_KEY_n/VALUE_n).

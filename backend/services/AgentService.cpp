@@ -1,4 +1,5 @@
 #include "AgentService.h"
+#include "SkillService.h"
 
 #include "core/Clock.h"
 #include "core/Ids.h"
@@ -925,6 +926,11 @@ Result<QJsonValue> AgentService::normalizeMultiagent(const QJsonValue &value, co
     return QJsonValue(out);
 }
 
+Status AgentService::checkSkills(const QJsonArray &skills)
+{
+    return m_skills ? m_skills->checkReferences(skills, u"skills"_s) : Status(Ok{});
+}
+
 Result<QJsonObject> AgentService::create(const QJsonObject &params)
 {
     JsonFields f(params);
@@ -947,6 +953,8 @@ Result<QJsonObject> AgentService::create(const QJsonObject &params)
     auto skills = validate::skills(f.raw(u"skills"), u"skills"_s);
     if (!skills)
         return skills.error();
+    if (auto s = checkSkills(*skills); !s)
+        return s.error();
     auto identity = normExecutionIdentity(f.raw(u"execution_identity"));
     if (!identity)
         return identity.error();
@@ -1075,6 +1083,8 @@ Result<QJsonObject> AgentService::update(const QString &id, const QJsonObject &p
         auto skills = validate::skills(f.raw(u"skills"), u"skills"_s);
         if (!skills)
             return skills.error();
+        if (auto s = checkSkills(*skills); !s)
+            return s.error();
         agent.insert(u"skills"_s, *skills);
     }
     if (f.has(u"execution_identity")) {

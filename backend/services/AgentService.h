@@ -3,6 +3,7 @@
 #include "core/Result.h"
 #include "store/DocTable.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QHash>
 #include <QObject>
@@ -12,6 +13,7 @@
 namespace viv {
 
 class Database;
+class SkillService;
 
 // Agents: a saved, versioned agent configuration (model, system prompt, tools, MCP servers,
 // skills, execution identity, multiagent topology). Every change that alters the normalised
@@ -52,6 +54,10 @@ public:
     static Result<QJsonObject> normalizeModel(const QJsonValue &model,
                                               const QJsonObject *stored = nullptr);
 
+    // Custom skills named in `skills` must exist (SkillService::checkReferences); the backend
+    // sets this once at start-up.
+    void setSkills(SkillService *skills) { m_skills = skills; }
+
     // The eight tools of agent_toolset_20260401, in the order configs are reported.
     static const QStringList &builtinToolNames();
 
@@ -73,9 +79,11 @@ private:
                                         const QString &selfId, int selfVersion, bool forbidMultiagent,
                                         bool allowAdvisor);
     Status insertVersion(const QJsonObject &agent);
+    Status checkSkills(const QJsonArray &skills);
 
     Database &m_db;
     DocTable m_table;
+    SkillService *m_skills = nullptr;
     // Current documents as stored, for the hot GET path. Every write emits changed() after
     // its commit, which drops the entry; bounded so a large catalogue cannot grow it forever.
     QHash<QString, QByteArray> m_rawCache;

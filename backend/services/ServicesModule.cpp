@@ -6,6 +6,7 @@
 #include "EventLog.h"
 #include "FileService.h"
 #include "SessionService.h"
+#include "SkillService.h"
 #include "VaultService.h"
 
 namespace viv {
@@ -15,10 +16,13 @@ Services installServices(Database &db, SecretStore &secrets, const QString &data
     Services s;
     s.environments = new EnvironmentService(db, owner);
     s.files = new FileService(db, dataDir + QStringLiteral("/files"), owner);
+    s.skills = new SkillService(db, dataDir + QStringLiteral("/skills"), owner);
     s.agents = new AgentService(db, owner);
+    s.agents->setSkills(s.skills);
     s.vaults = new VaultService(db, secrets, owner);
     s.events = new EventLog(db, owner);
     s.sessions = new SessionService(db, *s.events, *s.agents, *s.environments, *s.vaults, *s.files, secrets, owner);
+    s.sessions->setSkills(s.skills);
     s.credentials = new CredentialBroker(*s.vaults, owner);
     return s;
 }

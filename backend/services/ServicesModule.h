@@ -10,6 +10,7 @@ class Database;
 class SecretStore;
 class EnvironmentService;
 class FileService;
+class SkillService;
 class AgentService;
 class VaultService;
 class EventLog;
@@ -21,6 +22,7 @@ struct Services
 {
     EnvironmentService *environments = nullptr;
     FileService *files = nullptr; // stores uploads under <dataDir>/files
+    SkillService *skills = nullptr; // stores skills under <dataDir>/skills
     AgentService *agents = nullptr;
     VaultService *vaults = nullptr;
     EventLog *events = nullptr;

@@ -1,4 +1,5 @@
 #include "SessionService.h"
+#include "SkillService.h"
 
 #include "PendingAnswers.h"
 #include "SessionHardTtl.h"
@@ -980,6 +981,14 @@ Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject
     auto agent = resolveAgent(params.value(kAgent));
     if (!agent)
         return agent.error();
+    if (m_skills) {
+        // The session runs the skill versions that are current now: `latest` is resolved once.
+        auto skills = m_skills->resolveLatest(agent->value(QStringLiteral("skills")).toArray(),
+                                              QStringLiteral("agent.skills"));
+        if (!skills)
+            return skills.error();
+        agent->insert(QStringLiteral("skills"), *skills);
+    }
     auto env = m_envs.retrieve(*envId);
     if (!env)
         return env.error();

@@ -20,6 +20,7 @@ class AgentService;
 class EnvironmentService;
 class VaultService;
 class FileService;
+class SkillService;
 
 // Sessions: one run of an agent (a SNAPSHOT of one agent version, taken at creation) in an
 // environment, its mounted resources, and its event log (EventLog, the source of truth for
@@ -53,6 +54,11 @@ public:
     // Events one `POST /v1/sessions/{id}/events` may carry (README "Limits"); more is a 400
     // naming `events`, nothing written.
     static constexpr int kMaxEventsPerRequest = 100;
+
+    // Skills the sessions' agents use: checked and their `latest` resolved at session start;
+    // the runtime describes them to the model. Set once at start-up (ServicesModule).
+    void setSkills(SkillService *skills) { m_skills = skills; }
+    SkillService *skills() const { return m_skills; }
 
     // The API's create: repository tokens go to the keychain first (asynchronous).
     void create(const QJsonObject &params, Callback<QJsonObject> done);
@@ -195,6 +201,7 @@ private:
     VaultService &m_vaults;
     FileService &m_files;
     SecretStore &m_secrets;
+    SkillService *m_skills = nullptr;
     DocTable m_sessions;
     DocTable m_resources;
     QSet<QString> m_busy; // sessions with a keychain job in flight

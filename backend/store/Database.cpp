@@ -154,6 +154,27 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END)SQL",
 ) WITHOUT ROWID)SQL",
         R"SQL(CREATE INDEX idempotency_keys_expires ON idempotency_keys(expires_ms))SQL",
     },
+    // v6: skills (SkillService). A version's files live content-addressed under
+    // <dataDir>/skills/blobs/<sha256>; `manifest` lists them ([{path, sha256, size}], paths
+    // relative to the skill's folder). Version ids are unique across skills.
+    {
+        R"SQL(CREATE TABLE skills (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE TABLE skill_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    skill_id TEXT NOT NULL REFERENCES skills(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    created_at TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE INDEX skill_versions_skill ON skill_versions(skill_id, seq))SQL",
+    },
 };
 
 QAtomicInt s_connectionCounter;

@@ -114,6 +114,20 @@ public:
         return request("POST", path, QJsonDocument(body).toJson(QJsonDocument::Compact));
     }
     HttpResult postRaw(const QString &path, const QByteArray &body) { return request("POST", path, body); }
+    // Uploads a one-file skill `name` (POST /v1/skills, multipart) and returns its id (empty
+    // on failure): tests whose agents reference custom skills need real ones.
+    QString createSkill(const QString &name)
+    {
+        const QByteArray boundary = "vivarium-skill-boundary";
+        const QByteArray md = "---\nname: " + name.toUtf8() + "\ndescription: A test skill named " + name.toUtf8()
+                              + ".\n---\nDo what the test says.\n";
+        const QByteArray body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"files[]\"; filename=\""
+                                + name.toUtf8() + "/SKILL.md\"\r\nContent-Type: text/markdown\r\n\r\n" + md + "\r\n--"
+                                + boundary + "--\r\n";
+        auto r = request("POST", QStringLiteral("/v1/skills"), body,
+                         {{"Content-Type", "multipart/form-data; boundary=" + boundary}});
+        return r.status == 200 ? r.json().value(QStringLiteral("id")).toString() : QString();
+    }
     // The no-keychain tests run this test binary again as a child whose main() picks the child
     // test class when kChildEnv names its mode, with no reachable D-Bus session (private HOME
     // and XDG dirs): no keychain can answer there.

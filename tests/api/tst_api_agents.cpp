@@ -101,14 +101,20 @@ private Q_SLOTS:
 
     void createNormalisesEverything()
     {
-        const QJsonObject body = obj("{"
+        // Custom skills must exist now (Anthropic's pre-built ones are refused until they are
+        // bundled: tests/sdk/skills.test.mjs): one by `latest`, one pinned to its version.
+        const QString skillA = h->createSkill(u"normalise-a"_s);
+        const QString skillB = h->createSkill(u"normalise-b"_s);
+        QVERIFY(!skillA.isEmpty() && !skillB.isEmpty());
+        const QString versionB = h->get(u"/v1/skills/"_s + skillB).json().value(u"latest_version_id"_s).toString();
+        QByteArray json = "{"
             "\"name\": \"Full\","
             "\"description\": \"does things\","
             "\"system\": \"You are helpful.\","
             "\"model\": {\"id\": \"claude-sonnet-4-6\", \"effort\": \"low\", \"speed\": \"fast\", \"inference_geo\": \"us\"},"
             "\"metadata\": {\"team\": \"infra\"},"
             "\"mcp_servers\": [{\"type\": \"url\", \"name\": \"linear\", \"url\": \"https://mcp.linear.app/mcp\"}],"
-            "\"skills\": [{\"type\": \"anthropic\", \"skill_id\": \"xlsx\"}, {\"type\": \"custom\", \"skill_id\": \"skill_01abc\", \"version\": \"3\"}],"
+            "\"skills\": [{\"type\": \"custom\", \"skill_id\": \"SKILL_A\"}, {\"type\": \"custom\", \"skill_id\": \"SKILL_B\", \"version\": \"VERSION_B\"}],"
             "\"execution_identity\": {\"type\": \"aws_role\", \"role_arn\": \"arn:aws:iam::123456789012:role/runner\"},"
             "\"tools\": ["
               "{\"type\": \"agent_toolset_20260401\","
@@ -120,7 +126,9 @@ private Q_SLOTS:
                "\"configs\": [{\"name\": \"create_issue\", \"permission_policy\": {\"type\": \"always_allow\"}}]},"
               "{\"type\": \"custom\", \"name\": \"get_weather\", \"description\": \"Weather for a city.\","
                "\"input_schema\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}"
-            "]}"_ba);
+            "]}"_ba;
+        json.replace("SKILL_A", skillA.toUtf8()).replace("SKILL_B", skillB.toUtf8()).replace("VERSION_B", versionB.toUtf8());
+        const QJsonObject body = obj(json);
         auto r = h->post(u"/v1/agents"_s, body);
         QCOMPARE(r.status, 200);
         const QJsonObject a = r.json();
@@ -138,8 +146,8 @@ private Q_SLOTS:
         QCOMPARE(a.value(u"mcp_servers"_s).toArray(),
                  arr("[{\"type\":\"url\",\"name\":\"linear\",\"url\":\"https://mcp.linear.app/mcp\"}]"));
         QCOMPARE(a.value(u"skills"_s).toArray(),
-                 arr("[{\"type\":\"anthropic\",\"skill_id\":\"xlsx\",\"version\":\"latest\"},"
-                         "{\"type\":\"custom\",\"skill_id\":\"skill_01abc\",\"version\":\"3\"}]"));
+                 (QJsonArray{QJsonObject{{u"type"_s, u"custom"_s}, {u"skill_id"_s, skillA}, {u"version"_s, u"latest"_s}},
+                             QJsonObject{{u"type"_s, u"custom"_s}, {u"skill_id"_s, skillB}, {u"version"_s, versionB}}}));
 
         const QJsonArray tools = a.value(u"tools"_s).toArray();
         QCOMPARE(tools.size(), 3);
@@ -325,8 +333,10 @@ private Q_SLOTS:
 
     void updateClearsAndReplaces()
     {
+        const QString skill = h->createSkill(u"clearable"_s);
+        QVERIFY(!skill.isEmpty());
         const QJsonObject a = createAgent(obj("{\"name\":\"Clearable\",\"model\":{\"id\":\"claude-sonnet-4-6\",\"effort\":\"max\",\"inference_geo\":\"us\"},"
-            "\"description\":\"d\",\"system\":\"s\",\"skills\":[{\"type\":\"anthropic\",\"skill_id\":\"pdf\"}],"
+            "\"description\":\"d\",\"system\":\"s\",\"skills\":[{\"type\":\"custom\",\"skill_id\":\"" + skill.toUtf8() + "\"}],"
             "\"mcp_servers\":[{\"type\":\"url\",\"name\":\"gh\",\"url\":\"https://example.com/mcp\"}],"
             "\"tools\":[{\"type\":\"mcp_toolset\",\"mcp_server_name\":\"gh\"}]}"));
         const QString id = a.value(u"id"_s).toString();
@@ -581,13 +591,21 @@ private Q_SLOTS:
     }
 
     // The API documents at most 20 skills per agent; create and update both hold to it, a
-    // refused update writes no version, and a (type, skill_id) pair may appear once.
+    // refused update writes no version, and a (type, skill_id) pair may appear once. (The
+    // skills exist: agents accept only skills the Skills API has; the 21st is never looked up,
+    // the count is refused first.)
     void skillsAreLimitedToTwentyOnCreateAndUpdate()
     {
-        const auto skills = [](int n) {
+        QStringList ids;
+        for (int i = 0; i < 20; ++i) {
+            ids << h->createSkill(u"limit-%1"_s.arg(i));
+            QVERIFY(!ids.last().isEmpty());
+        }
+        ids << u"skill_20"_s;
+        const auto skills = [&ids](int n) {
             QJsonArray a;
             for (int i = 0; i < n; ++i)
-                a.append(QJsonObject{{u"type"_s, u"custom"_s}, {u"skill_id"_s, u"skill_%1"_s.arg(i)}});
+                a.append(QJsonObject{{u"type"_s, u"custom"_s}, {u"skill_id"_s, ids.at(i)}});
             return a;
         };
         auto r = h->post(u"/v1/agents"_s, {{u"name"_s, u"skilled"_s}, {u"model"_s, u"m"_s}, {u"skills"_s, skills(20)}});
@@ -606,10 +624,10 @@ private Q_SLOTS:
         QCOMPARE(r.status, 400);
         QCOMPARE(errorMessage(r), u"`skills`: at most 20 skills are allowed, got 21"_s);
         QJsonArray twice = skills(2);
-        twice.append(QJsonObject{{u"type"_s, u"custom"_s}, {u"skill_id"_s, u"skill_1"_s}, {u"version"_s, u"2"_s}});
+        twice.append(QJsonObject{{u"type"_s, u"custom"_s}, {u"skill_id"_s, ids.at(1)}, {u"version"_s, u"2"_s}});
         r = h->post(u"/v1/agents/"_s + id, {{u"version"_s, 1}, {u"skills"_s, twice}});
         QCOMPARE(r.status, 400);
-        QCOMPARE(errorMessage(r), u"`skills[2].skill_id`: skill \"skill_1\" is listed twice"_s);
+        QCOMPARE(errorMessage(r), u"`skills[2].skill_id`: skill \"%1\" is listed twice"_s.arg(ids.at(1)));
         QCOMPARE(h->rowCount(u"agent_versions"_s), versions);
         QCOMPARE(h->get(u"/v1/agents/"_s + id).json().value(u"version"_s).toInt(), 1);
     }

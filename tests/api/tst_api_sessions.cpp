@@ -355,13 +355,20 @@ private Q_SLOTS:
     }
 
     // agent_with_overrides.skills holds to the same documented limit (20) and (type, skill_id)
-    // rule as the agent itself; a refused session writes nothing.
+    // rule as the agent itself; a refused session writes nothing. The skills are real custom
+    // ones (sessions accept only skills the Skills API has; the 21st is refused by count first).
     void overrideSkillsAreLimitedToTwenty()
     {
-        const auto skills = [](int n) {
+        QStringList ids;
+        for (int i = 0; i < 20; ++i) {
+            ids << h->createSkill(S("override-%1").arg(i));
+            QVERIFY(!ids.last().isEmpty());
+        }
+        ids << S("skill_20");
+        const auto skills = [&ids](int n) {
             QJsonArray a;
             for (int i = 0; i < n; ++i)
-                a.append(QJsonObject{{S("type"), S("anthropic")}, {S("skill_id"), S("s%1").arg(i)}});
+                a.append(QJsonObject{{S("type"), S("custom")}, {S("skill_id"), ids.at(i)}});
             return a;
         };
         const auto overrides = [&](const QJsonArray &list) {
@@ -378,7 +385,7 @@ private Q_SLOTS:
         twice.append(skills(1).first());
         r = h->post(S("/v1/sessions"), overrides(twice));
         QCOMPARE(r.status, 400);
-        QCOMPARE(errorMessage(r), S("`agent.skills[1].skill_id`: skill \"s0\" is listed twice"));
+        QCOMPARE(errorMessage(r), S("`agent.skills[1].skill_id`: skill \"%1\" is listed twice").arg(ids.at(0)));
         QCOMPARE(h->rowCount(S("sessions")), sessions);
 
         auto s = createSession(overrides(skills(20)));
@@ -387,18 +394,22 @@ private Q_SLOTS:
 
     void createWithOverrides()
     {
+        const QString skill = h->createSkill(S("overridden-skill"));
+        QVERIFY(!skill.isEmpty());
+        const QString skillVersion = h->get(S("/v1/skills/") + skill).json().value(S("latest_version_id")).toString();
         auto s = createSession({{S("agent"), QJsonObject{{S("type"), S("agent_with_overrides")},
                                                          {S("id"), agentId},
                                                          {S("system"), S("overridden")},
                                                          {S("model"), S("claude-opus-4-1")},
                                                          {S("tools"), QJsonArray{QJsonObject{{S("type"), S("agent_toolset_20260401")}}}},
-                                                         {S("skills"), QJsonArray{QJsonObject{{S("type"), S("anthropic")}, {S("skill_id"), S("xlsx")}}}}}}});
+                                                         {S("skills"), QJsonArray{QJsonObject{{S("type"), S("custom")}, {S("skill_id"), skill}}}}}}});
         const QJsonObject agent = s.value(S("agent")).toObject();
         QCOMPARE(agent.value(S("system")).toString(), S("overridden"));
         QCOMPARE(agent.value(S("model")).toObject().value(S("id")).toString(), S("claude-opus-4-1"));
         QCOMPARE(agent.value(S("tools")).toArray().size(), 1);
         QCOMPARE(agent.value(S("tools")).toArray().first().toObject().value(S("type")).toString(), S("agent_toolset_20260401"));
-        QCOMPARE(agent.value(S("skills")).toArray().first().toObject().value(S("version")).toString(), S("latest"));
+        // `latest` is resolved when the session starts: the session runs that version.
+        QCOMPARE(agent.value(S("skills")).toArray().first().toObject().value(S("version")).toString(), skillVersion);
         // The agent resource itself is unchanged.
         auto a = h->get(S("/v1/agents/") + agentId);
         QVERIFY(a.json().value(S("system")).toString() != S("overridden"));

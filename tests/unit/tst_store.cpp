@@ -26,6 +26,7 @@ const QList<QStringList> kCreatedBy = {
     {u"event_processed_session"_s, u"event_processed"_s},
     {u"events_session_type"_s},
     {u"idempotency_keys_expires"_s, u"idempotency_keys"_s},
+    {u"skill_versions_skill"_s, u"skill_versions"_s, u"skills"_s},
 };
 
 // A plain QtSql connection to a file, beside (never through) the Database class.

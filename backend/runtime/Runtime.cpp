@@ -588,7 +588,11 @@ void SessionRuntime::endTurn(const QJsonObject &stopReason, QList<QJsonObject> e
     QStringList flushed;
     if (stopReason.value(kType).toString() == u"retries_exhausted") {
         // retry_status "exhausted": the turn is dead and queued inputs are flushed (official
-        // semantics). They stay in the log and in the history the model sees next turn.
+        // semantics). They stay in the log and in the history the model sees next turn. A queued
+        // outcome ends `failed` (it is not left pending for ever).
+        extra.append(dropOutcomes(QStringLiteral("failed"),
+                                  QStringLiteral("The turn before this outcome failed (retries exhausted), which "
+                                                 "flushes queued input; the outcome was not started.")));
         for (const QJsonObject &q : std::as_const(m_queue))
             flushed << q.value(kId).toString();
         m_queue.clear();

@@ -126,8 +126,8 @@ private:
     // The span.outcome_evaluation_end that closes the active outcome with `result`; clears it.
     QJsonObject closeOutcome(const QString &result, const QString &explanation);
     QJsonObject closeOutcomeEvent(const QString &result, const QString &explanation) const; // keeps it
-    // Ends the active outcome and every queued one (interrupt, archive).
-    QList<QJsonObject> dropOutcomes(const QString &explanation);
+    // Ends the active outcome and every queued one with `result` (interrupt, archive, a flush).
+    QList<QJsonObject> dropOutcomes(const QString &result, const QString &explanation);
     // After a restart: the active outcome's state from the log (iteration) when it was waiting
     // for tool answers or paused at the budget (`pausedBeforeGrading`: its evaluation is what the
     // budget held back). Returns the outcome's (seq, define event) when it never started (it

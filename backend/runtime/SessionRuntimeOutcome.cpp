@@ -209,11 +209,11 @@ QJsonObject SessionRuntime::closeOutcome(const QString &result, const QString &e
     return e;
 }
 
-QList<QJsonObject> SessionRuntime::dropOutcomes(const QString &explanation)
+QList<QJsonObject> SessionRuntime::dropOutcomes(const QString &result, const QString &explanation)
 {
     QList<QJsonObject> out;
     if (m_outcome)
-        out.append(closeOutcome(QStringLiteral("interrupted"), explanation));
+        out.append(closeOutcome(result, explanation));
     for (const QJsonObject &q : std::as_const(m_queue)) {
         if (q.value(kType).toString() != u"user.define_outcome")
             continue;
@@ -221,7 +221,7 @@ QList<QJsonObject> SessionRuntime::dropOutcomes(const QString &explanation)
                       {{QStringLiteral("outcome_evaluation_start_id"), QString()},
                        {QStringLiteral("outcome_id"), q.value(QStringLiteral("outcome_id"))},
                        {QStringLiteral("iteration"), 0},
-                       {QStringLiteral("result"), QStringLiteral("interrupted")},
+                       {QStringLiteral("result"), result},
                        {QStringLiteral("explanation"), explanation},
                        {QStringLiteral("usage"), usageJson({})}}));
     }

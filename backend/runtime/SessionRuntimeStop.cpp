@@ -72,7 +72,7 @@ void SessionRuntime::interrupt(const QString &interruptEventId)
     QList<QJsonObject> events = closeTurn(QStringLiteral("Interrupted by the user while running."),
                                           QStringLiteral("Interrupted by the user before it ran."));
     // An active outcome (and any queued one) ends `interrupted`, even before its evaluation began.
-    events.append(dropOutcomes(QStringLiteral("Interrupted by the user.")));
+    events.append(dropOutcomes(QStringLiteral("interrupted"), QStringLiteral("Interrupted by the user.")));
     if (phase != Phase::Idle)
         events.append(idle(stop(QStringLiteral("end_turn"))));
     // The interrupt jumps the queue and forces the session idle (official semantics): queued
@@ -89,7 +89,7 @@ void SessionRuntime::archive()
 {
     // Everything not consumed yet: the runtime's queue and what the log has that has not reached
     // the runtime yet (EventLog::appended is delivered queued).
-    const QList<QJsonObject> outcomeEnds = dropOutcomes(QStringLiteral("The session was archived."));
+    const QList<QJsonObject> outcomeEnds = dropOutcomes(QStringLiteral("interrupted"), QStringLiteral("The session was archived."));
     QStringList processed = dropQueue();
     qsizetype messages = processed.size();
     if (auto pending = m_mgr.log().pending(m_sessionId)) {

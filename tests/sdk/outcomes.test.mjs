@@ -226,7 +226,7 @@ describe('outcomes', () => {
 
     test('one outcome at a time; a grader answer without a verdict ends the outcome failed, never a guess', async () => {
         provider.reset();
-        provider.enqueue({ text: 'work', delay_ms: 300 }, { text: 'I am not sure what to say.' });
+        provider.enqueue({ text: 'work', delay_ms: 300 }, { text: 'I am not sure what to say.' }, { text: 'answer to x' });
         const session = await newSession();
         await srv.client.beta.sessions.events.send(session.id, { events: [outcome()] });
         const second = await srv.client.beta.sessions.events.send(session.id, { events: [outcome()] }).catch((e) => e);
@@ -234,10 +234,13 @@ describe('outcomes', () => {
         assert.match(second.message, /outcome outc_\w+ is still/);
         const two = await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('x')] }).then(() => null);
         assert.equal(two, null, 'steering messages are still accepted (they queue)');
-        const events = await waitEvents(srv.client, session.id, (ev) => ofType(ev, 'span.outcome_evaluation_end').length >= 1);
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 2);
         const end = ofType(events, 'span.outcome_evaluation_end')[0];
         assert.equal(end.result, 'failed');
         assert.match(end.explanation, /held no verdict.*I am not sure what to say\./s);
+        // The queued message waited for the outcome and then had a turn of its own.
+        assert.ok(events.indexOf(end) < events.findIndex((e) => e.type === 'agent.message' && e.content[0].text === 'answer to x'));
+        assert.equal(provider.requests.length, 3);
     });
 
     test('initial_events with only define_outcome reaches a terminal idle with an evaluation', async () => {

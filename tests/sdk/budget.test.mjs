@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, uniq, useServer, userMessage } from './helpers.mjs';
+import { collect, recordSecret, sleep, startServer, uniq, useServer, userMessage } from './helpers.mjs';
 
 const KEY = recordSecret(`sk-ant-budget-${uniq()}${uniq()}`);
 const OKEY = recordSecret(`sk-oai-budget-${uniq()}${uniq()}`);
@@ -107,6 +107,25 @@ describe('usage and list cost', () => {
         assert.equal(err.status, 400);
         assert.match(err.message, /model_not_budgetable/);
         assert.equal((await collect(srv.client.beta.sessions.list({ limit: 100 }))).length, before, 'nothing created');
+    });
+});
+
+describe('VIVARIUM_MODEL_PRICES', () => {
+    test('a malformed value is reported in the log and ignored as a whole (built-in prices stay)', async () => {
+        const other = await startServer({ env: { VIVARIUM_MODEL_PRICES: '{"local-x": {"input": -1, "output": 1}}' } });
+        try {
+            const e2 = await other.client.beta.environments.create({ name: `bgm-${uniq()}` });
+            const local = await other.client.beta.agents.create({ name: `bgm-${uniq()}`, model: 'openai/local-x' });
+            const err = await other.client.beta.sessions.create({ agent: local.id, environment_id: e2.id, budget: budget(100) }).catch((e) => e);
+            assert.equal(err.status, 400, 'the rejected entry gave local-x no price');
+            assert.match(err.message, /model_not_budgetable/);
+            const claude = await other.client.beta.agents.create({ name: `bgm-${uniq()}`, model: 'claude-haiku-4-5' });
+            const ok = await other.client.beta.sessions.create({ agent: claude.id, environment_id: e2.id, budget: budget(100) });
+            assert.deepEqual(ok.budget, budget(100));
+            assert.match(other.log(), /VIVARIUM_MODEL_PRICES ignored: "local-x": prices must be non-negative/);
+        } finally {
+            await other.stop();
+        }
     });
 });
 

@@ -269,6 +269,51 @@ describe('outcomes', () => {
 });
 
 describe('outcomes across a restart', () => {
+    test('an outcome waiting for a custom tool result survives kill -9 and goes on to its evaluation', async () => {
+        const p2 = await startScriptedProvider();
+        const saved = provider;
+        provider = p2;
+        const first = await startServer({ env: serverEnv() });
+        let second;
+        try {
+            p2.enqueue({ tool_calls: [{ name: 'lookup', input: { q: 'weather' } }] });
+            const e2 = await first.client.beta.environments.create({ name: `ocra-${uniq()}` });
+            const agent = await first.client.beta.agents.create({
+                name: `ocra-${uniq()}`, model: 'claude-sonnet-4-6',
+                tools: [{ type: 'custom', name: 'lookup', description: 'look something up', input_schema: { type: 'object', properties: { q: { type: 'string' } } } }],
+            });
+            const session = await first.client.beta.sessions.create({ agent: agent.id, environment_id: e2.id });
+            await first.client.beta.sessions.events.send(session.id, { events: [outcome({ max_iterations: 2 })] });
+            let events = await waitEvents(first.client, session.id, (ev) => idles(ev).length >= 1);
+            assert.equal(idles(events)[0].stop_reason.type, 'requires_action');
+            const use = ofType(events, 'agent.custom_tool_use')[0];
+            await first.kill9();
+
+            second = await startServer({ env: serverEnv(), dataDir: first.dataDir, apiKey: first.apiKey });
+            await sleep(300);
+            assert.equal((await second.client.beta.sessions.retrieve(session.id)).outcome_evaluations[0].result, 'running');
+            p2.enqueue({ text: '# Weather\nRain.' }, { text: '{"result":"needs_revision","explanation":"say more"}' },
+                { text: '# Weather\nRain all day.' }, { text: '{"result":"satisfied","explanation":"good"}' });
+            await second.client.beta.sessions.events.send(session.id, {
+                events: [{ type: 'user.custom_tool_result', custom_tool_use_id: use.id, content: [{ type: 'text', text: 'rain' }] }],
+            });
+            events = await waitEvents(second.client, session.id, (ev) => idles(ev).length >= 2);
+            assert.deepEqual(idles(events).at(-1).stop_reason, { type: 'end_turn' });
+            // The restored outcome kept its task and its max_iterations: two evaluations, the 2nd satisfied.
+            assert.deepEqual(ofType(events, 'span.outcome_evaluation_end').map((e) => [e.iteration, e.result]),
+                [[0, 'needs_revision'], [1, 'satisfied']]);
+            assert.deepEqual(p2.requests.map(isGrader), [false, false, true, false, true]);
+            assert.match(allText(p2.requests[2]), /Rain\./);
+            assert.match(allText(p2.requests[2]), /The report has a title line/);
+            assert.equal((await second.client.beta.sessions.retrieve(session.id)).outcome_evaluations[0].result, 'satisfied');
+        } finally {
+            await second?.stop();
+            await first.stop();
+            provider = saved;
+            await p2.close();
+        }
+    });
+
     test('kill -9 mid-outcome: the outcome ends failed, the session is idle, nothing hangs or replays', async () => {
         const p2 = await startScriptedProvider();
         const saved = provider;

@@ -542,6 +542,8 @@ QJsonArray SessionService::outcomeEvaluations(const QString &sessionId)
                 it->insert(QStringLiteral("completed_at"), e.value(kProcessedAt));
             } else {
                 it->insert(QStringLiteral("result"), QStringLiteral("running")); // revising
+                // The cycle the outcome is now on is the next one.
+                it->insert(QStringLiteral("iteration"), e.value(QStringLiteral("iteration")).toInt() + 1);
             }
         } else {
             it->insert(QStringLiteral("result"), QStringLiteral("evaluating"));

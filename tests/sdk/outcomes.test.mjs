@@ -208,6 +208,23 @@ describe('outcomes', () => {
         assert.equal(ofType(after, 'span.outcome_evaluation_end').at(-1).result, 'satisfied');
     });
 
+    test('while the agent revises, outcome_evaluations says running on the next iteration', async () => {
+        provider.reset();
+        provider.enqueue({ text: 'v1' }, { text: '{"result":"needs_revision","explanation":"more"}' }, { text: 'v2', hang: true });
+        const session = await newSession();
+        await srv.client.beta.sessions.events.send(session.id, { events: [outcome()] });
+        await provider.waitForRequests(3);
+        const s = await srv.client.beta.sessions.retrieve(session.id);
+        assert.equal(s.status, 'running');
+        assert.deepEqual([s.outcome_evaluations[0].result, s.outcome_evaluations[0].iteration, s.outcome_evaluations[0].explanation],
+            ['running', 1, 'more']);
+        assert.equal(s.outcome_evaluations[0].completed_at, null);
+        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1);
+        const end = ofType(events, 'span.outcome_evaluation_end').at(-1);
+        assert.deepEqual([end.result, end.iteration, end.outcome_evaluation_start_id], ['interrupted', 1, '']);
+    });
+
     test('interrupt while the agent works (before any evaluation): interrupted with an empty start id', async () => {
         provider.reset();
         provider.enqueue({ text: 'working', hang: true });

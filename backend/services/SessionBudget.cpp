@@ -4,6 +4,8 @@
 
 #include <QJsonArray>
 
+#include <limits>
+
 namespace viv::budget {
 
 namespace {
@@ -27,6 +29,9 @@ std::optional<qint64> capNano(const QJsonObject &session)
                              .value(QStringLiteral("amount")).toString().toLongLong(&ok);
     if (!ok)
         return std::nullopt;
+    // Amounts go up to 15 digits of cents; in nano-dollars that overflows 64 bits past ~$9.2e9.
+    if (cents > std::numeric_limits<qint64>::max() / PriceTable::kNanoPerCent)
+        return std::numeric_limits<qint64>::max();
     return cents * PriceTable::kNanoPerCent;
 }
 

@@ -184,6 +184,16 @@ describe('budget', () => {
         assert.deepEqual(snapshots.at(-1).budget, budget(500));
     });
 
+    test('the largest budget the API accepts (15 digits of cents) is not reached by a priced turn', async () => {
+        provider.reset();
+        provider.enqueue({ text: 'fine', usage: { input_tokens: 1000000, output_tokens: 1000000 } });
+        const session = await newSession('claude-sonnet-4-6', { budget: budget('999999999999999') });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('go')] });
+        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 1);
+        assert.deepEqual(idles(events)[0].stop_reason, { type: 'end_turn' });
+        assert.deepEqual(events.at(-2).usage.list_cost, { amount: '1800', currency: 'USD' });
+    });
+
     test('a turn whose final request crosses the cap ends budget_reached', async () => {
         provider.reset();
         provider.enqueue({ text: 'expensive answer', usage: { input_tokens: 1000000, output_tokens: 0 } });

@@ -70,7 +70,11 @@ int main(int argc, char **argv)
         "  VIVARIUM_SANDBOX_IDLE_PAUSE_S, VIVARIUM_SANDBOX_IDLE_STOP_S, VIVARIUM_BASH_TIMEOUT_MS,\n"
         "  VIVARIUM_SANDBOX_TEMPLATES, VIVARIUM_WEB_SEARCH_URL, VIVARIUM_IMAGE_DIR,\n"
         "  VIVARIUM_KVM_PROBE_MS\n"
-        "                       sandboxes (README \"Sandboxes\")"));
+        "                       sandboxes (README \"Sandboxes\")\n"
+        "  VIVARIUM_MODEL_PRICES  JSON {\"<model id>\": {\"input\", \"output\", \"cache_read\",\n"
+        "                       \"cache_write\"}} in USD per million tokens: list prices for usage\n"
+        "                       and budgets (overrides the built-in table; unpriced models cost 0)\n"
+        "  VIVARIUM_OUTCOME_HEARTBEAT_MS  period of span.outcome_evaluation_ongoing (10000)"));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption listenOpt(

@@ -1,5 +1,7 @@
 #include "Conversation.h"
 
+#include "OutcomeGrader.h"
+
 #include <QSet>
 
 namespace viv {
@@ -260,6 +262,22 @@ QJsonArray buildConversation(const QList<QJsonObject> &events)
                                            QStringLiteral("<system>%1</system>")
                                                .arg(v.toObject().value(QStringLiteral("text")).toString())}});
             b.userContent(blocks);
+        } else if (type == u"user.define_outcome") {
+            // The outcome's task, where its work began (the caller orders it by consumption).
+            b.userContent(QJsonArray{QJsonObject{
+                {QStringLiteral("type"), QStringLiteral("text")},
+                {QStringLiteral("text"),
+                 grader::taskText(e.value(QStringLiteral("description")).toString(),
+                                  e.value(QStringLiteral("rubric")).toObject().value(QStringLiteral("content")).toString())}}});
+        } else if (type == u"span.outcome_evaluation_end") {
+            // The grader's feedback reaches the agent only when it asks for more work.
+            const QString result = e.value(QStringLiteral("result")).toString();
+            if (result == u"needs_revision" || result == u"max_iterations_reached")
+                b.userContent(QJsonArray{QJsonObject{
+                    {QStringLiteral("type"), QStringLiteral("text")},
+                    {QStringLiteral("text"),
+                     grader::feedbackText(result, e.value(QStringLiteral("iteration")).toInt(),
+                                          e.value(QStringLiteral("explanation")).toString())}}});
         } else if (type == u"agent.message") {
             for (const QJsonValue &v : e.value(QStringLiteral("content")).toArray()) {
                 if (v.toObject().value(QStringLiteral("type")).toString() == u"text")

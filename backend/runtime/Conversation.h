@@ -38,6 +38,9 @@ struct AgentTools
 //  - A user message logged while tool calls were still open joins after their results.
 //  - A tool call that never got a result (interrupt, crash) gets an is_error result saying so,
 //    so the history stays valid for both vendors.
+//  - user.define_outcome (only once the runtime started it: the caller leaves it out before) →
+//    user text with the outcome's description and rubric; span.outcome_evaluation_end with
+//    needs_revision / max_iterations_reached → user text with the grader's feedback.
 //  - Consecutive same-role content merges (the Messages API needs alternating roles).
 QJsonArray buildConversation(const QList<QJsonObject> &events);
 

@@ -8,6 +8,8 @@
 #include "services/EventLog.h"
 #include "services/LlmVault.h"
 #include "services/SessionService.h"
+#include "services/PriceTable.h"
+#include "services/SessionBudget.h"
 #include "services/CredentialBroker.h"
 
 #include <QLoggingCategory>
@@ -41,6 +43,7 @@ RuntimeOptions RuntimeOptions::fromEnvironment()
     o.retryBaseMs = envInt("VIVARIUM_MODEL_RETRY_BASE_MS", o.retryBaseMs);
     o.timeouts.firstByteMs = envInt("VIVARIUM_MODEL_TIMEOUT_MS", o.timeouts.firstByteMs);
     o.timeouts.idleMs = envInt("VIVARIUM_MODEL_IDLE_TIMEOUT_MS", o.timeouts.idleMs);
+    o.outcomeHeartbeatMs = qMax(100, envInt("VIVARIUM_OUTCOME_HEARTBEAT_MS", o.outcomeHeartbeatMs));
     return o;
 }
 
@@ -57,6 +60,12 @@ SessionRuntime::SessionRuntime(RuntimeManager &manager, QString sessionId)
             return;
         m_running_since.start();
         requestModel();
+    });
+    connect(&m_heartbeat, &QTimer::timeout, this, [this] {
+        if (m_phase != Phase::Grading || !m_outcome)
+            return m_heartbeat.stop();
+        commit({ev(QStringLiteral("span.outcome_evaluation_ongoing"),
+                   {{QStringLiteral("outcome_id"), m_outcome->id}, {QStringLiteral("iteration"), m_outcome->iteration}})});
     });
     m_clock.start();
 }
@@ -77,9 +86,14 @@ void SessionRuntime::abandon()
 void SessionRuntime::cancelInFlight()
 {
     m_backoff.stop();
+    m_heartbeat.stop();
     if (m_call) {
         m_call->cancel();
         m_call.reset();
+    }
+    if (m_graderCall) {
+        m_graderCall->cancel();
+        m_graderCall.reset();
     }
     for (const auto &t : std::as_const(m_running))
         t->cancel();
@@ -106,6 +120,7 @@ bool SessionRuntime::commit(QList<QJsonObject> events, const QString &status, QS
     c.outputTokens = usage.outputTokens;
     c.cacheReadInputTokens = usage.cacheReadInputTokens;
     c.cacheCreationInputTokens = usage.cacheCreationInputTokens;
+    c.listCostNano = costOf(usage);
     if (status == u"idle" || status == u"rescheduling")
         c.activeSeconds = takeActiveSeconds();
     auto r = m_mgr.sessions().commitRuntime(m_sessionId, c);
@@ -138,7 +153,7 @@ void SessionRuntime::onUserEvent(const QJsonObject &e)
     const QString id = e.value(kId).toString();
     if (type == u"user.interrupt") {
         interrupt(id);
-    } else if (type == u"user.message") {
+    } else if (type == u"user.message" || type == u"user.define_outcome") {
         m_queue.append(e);
         pump();
     } else if (type == u"user.tool_confirmation" || type == u"user.custom_tool_result" || type == u"user.tool_result") {
@@ -187,11 +202,16 @@ void SessionRuntime::pump()
 {
     if (m_phase != Phase::Idle || m_queue.isEmpty())
         return;
+    // A session at its budget starts nothing new; raising the budget pumps again (onBudgetChanged).
+    if (const auto doc = m_mgr.sessions().document(m_sessionId); doc && budget::reached(*doc))
+        return;
     startTurn(m_queue.takeFirst());
 }
 
 void SessionRuntime::startTurn(const QJsonObject &message)
 {
+    if (message.value(kType).toString() == u"user.define_outcome")
+        return startOutcome(message);
     m_pending.clear();
     m_order.clear();
     m_attempt = 0;
@@ -207,6 +227,8 @@ void SessionRuntime::startTurn(const QJsonObject &message)
 
 void SessionRuntime::requestModel(qint64 buildFromNs)
 {
+    if (pausedAtBudget(Resume::Model))
+        return;
     m_phase = Phase::Resolving;
     // Request build time (bench): from here (or the turn's start, for its first request) until
     // the request is handed to the network, minus any wait for the keychain (an LLM vault's
@@ -240,6 +262,7 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
 {
     if (m_buildFromNs < 0)
         m_buildFromNs = m_clock.nsecsElapsed();
+    m_model = model;
     auto session = m_mgr.sessions().document(m_sessionId);
     auto events = m_mgr.log().since(m_sessionId, 0);
     if (!session || !events)
@@ -252,7 +275,8 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
     ordered.reserve(events->size());
     for (const LoggedEvent &e : std::as_const(*events)) {
         double pos = double(e.seq);
-        if (e.event.value(kType).toString() == u"user.message") {
+        const QString type = e.event.value(kType).toString();
+        if (type == u"user.message" || type == u"user.define_outcome") { // the outcome: where its work began
             const auto at = consumed.constFind(e.event.value(kId).toString());
             if (at == consumed.constEnd())
                 continue; // still queued
@@ -564,19 +588,39 @@ void SessionRuntime::failTurn(const ModelError &error)
 
 void SessionRuntime::endTurn(const QJsonObject &stopReason, QList<QJsonObject> extra, const ModelUsage &usage)
 {
+    const QString reasonType = stopReason.value(kType).toString();
+    const bool natural = reasonType == u"end_turn" || reasonType == u"refusal";
+    if (m_outcome && outcomeAfterTurn(extra, usage, natural))
+        return; // the grader takes over (SessionRuntimeOutcome.cpp)
     QStringList flushed;
     if (stopReason.value(kType).toString() == u"retries_exhausted") {
         // retry_status "exhausted": the turn is dead and queued inputs are flushed (official
-        // semantics). They stay in the log and in the history the model sees next turn.
+        // semantics). They stay in the log and in the history the model sees next turn. A queued
+        // outcome ends `failed` (it is not left pending for ever).
+        extra.append(dropOutcomes(QStringLiteral("failed"),
+                                  QStringLiteral("The turn before this outcome failed (retries exhausted), which "
+                                                 "flushes queued input; the outcome was not started.")));
         for (const QJsonObject &q : std::as_const(m_queue))
             flushed << q.value(kId).toString();
         m_queue.clear();
     }
-    extra.append(idle(stopReason));
     m_pending.clear();
     m_order.clear();
-    if (!commit(extra, QStringLiteral("idle"), flushed, usage))
-        return;
+    const auto doc = m_mgr.sessions().document(m_sessionId);
+    if (doc && budget::capNano(*doc)) {
+        // A session with a budget reports its running cost (session.usage) right before each idle;
+        // a turn whose last request reached the budget ends budget_reached (README "Budgets").
+        if (!commit(extra, {}, flushed, usage))
+            return;
+        const auto after = m_mgr.sessions().document(m_sessionId).value_or(*doc);
+        const QJsonObject reason = natural && budget::reached(after) ? stop(QStringLiteral("budget_reached")) : stopReason;
+        if (!commit({budget::usageEvent(after), idle(reason)}, QStringLiteral("idle")))
+            return;
+    } else {
+        extra.append(idle(stopReason));
+        if (!commit(extra, QStringLiteral("idle"), flushed, usage))
+            return;
+    }
     m_phase = Phase::Idle;
     measure();
     QTimer::singleShot(0, this, &SessionRuntime::pump);

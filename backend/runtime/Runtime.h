@@ -16,6 +16,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <optional>
 
 namespace viv {
 
@@ -32,6 +33,7 @@ struct RuntimeOptions
     int retryBaseMs = 2000;      // VIVARIUM_MODEL_RETRY_BASE_MS: backoff base, doubled per retry
     int retryMaxMs = 60000;      // backoff cap
     ProviderTimeouts timeouts;   // VIVARIUM_MODEL_TIMEOUT_MS (first byte), VIVARIUM_MODEL_IDLE_TIMEOUT_MS
+    int outcomeHeartbeatMs = 10000; // VIVARIUM_OUTCOME_HEARTBEAT_MS: span.outcome_evaluation_ongoing period
     static RuntimeOptions fromEnvironment();
 };
 
@@ -58,9 +60,12 @@ public:
     // exhausted, then session.status_idle end_turn); then abandons. Writes nothing when the
     // session was idle with nothing queued.
     void archive();
+    // The session's budget changed (session.updated with `budget`): work paused at the budget
+    // resumes when the new budget is above the consumed list cost (SessionRuntimeBudget.cpp).
+    void onBudgetChanged();
 
 private:
-    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction };
+    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction, Grading, BudgetPaused };
     struct Pending
     {
         bool custom = false;
@@ -97,6 +102,47 @@ private:
     QJsonObject spanEnd(bool isError, const ModelUsage &usage) const;
     void cancelInFlight();
 
+    // ---- outcomes (SessionRuntimeOutcome.cpp; docs/DESIGN.md "Outcomes") ----
+    struct Outcome
+    {
+        QString id;            // outc_…
+        QString eventId;       // the user.define_outcome event
+        QString description;
+        QString rubric;        // text (file rubrics are resolved when the outcome is defined)
+        int maxIterations = 3;
+        int iteration = 0;     // 0-indexed evaluation cycle
+        bool finalTurn = false; // max_iterations_reached: one last agent turn, no evaluation
+        QString evalStartId;   // span.outcome_evaluation_start of the open evaluation, if any
+        bool evaluating = false;
+        ModelUsage graderUsage; // summed over the cycle's grader requests
+    };
+    void startOutcome(const QJsonObject &define);
+    // The agent's turn ended on its own while an outcome is active: evaluate (or, after the
+    // final turn, let the turn end). Returns false when the turn should end normally.
+    bool outcomeAfterTurn(QList<QJsonObject> &events, const ModelUsage &usage, bool natural);
+    void startEvaluation();
+    void sendGraderRequest(const ProviderEndpoint &endpoint, const QString &model);
+    void onGraded(ModelResult result);
+    // The span.outcome_evaluation_end that closes the active outcome with `result`; clears it.
+    QJsonObject closeOutcome(const QString &result, const QString &explanation);
+    QJsonObject closeOutcomeEvent(const QString &result, const QString &explanation) const; // keeps it
+    // Ends the active outcome and every queued one with `result` (interrupt, archive, a flush).
+    QList<QJsonObject> dropOutcomes(const QString &result, const QString &explanation);
+    // After a restart: the active outcome's state from the log (iteration) when it was waiting
+    // for tool answers or paused at the budget (`pausedBeforeGrading`: its evaluation is what the
+    // budget held back). Returns the outcome's (seq, define event) when it never started (it
+    // queues again); an outcome found in any other unfinished state is closed `failed`.
+    std::optional<std::pair<qint64, QJsonObject>> restoreOutcome(const QList<LoggedEvent> &events,
+                                                                 bool pausedBeforeGrading);
+
+    // ---- budget (SessionRuntimeBudget.cpp; README "Budgets and usage") ----
+    enum class Resume { Model, Grading };
+    // Before a model request: when the session's budget is spent, commits session.usage and
+    // session.status_idle budget_reached, pauses, and returns true.
+    bool pausedAtBudget(Resume resume);
+    // The list cost of `usage` at the current model's price (nano-USD).
+    qint64 costOf(const ModelUsage &usage) const;
+
     RuntimeManager &m_mgr;
     const QString m_sessionId;
     Phase m_phase = Phase::Idle;
@@ -113,6 +159,12 @@ private:
     QHash<int, QString> m_previewIds;        // content index → pre-assigned agent.message id
     QString m_thinkingId;
     QElapsedTimer m_running_since;
+    QString m_model;                         // vendor model id of the session (prices, grader)
+    std::optional<Outcome> m_outcome;
+    std::unique_ptr<ModelCall> m_graderCall;
+    ProviderEndpoint m_graderEndpoint;
+    QTimer m_heartbeat;                      // span.outcome_evaluation_ongoing while grading
+    Resume m_resume = Resume::Model;         // what a raised budget resumes
     quint64 m_generation = 0;                // bumps on interrupt: stale async answers are ignored
     bool m_restoring = false;                // restore() replays logged answers: no re-emitted idles
     // Per-turn overhead measurement (bench, RuntimeManager::turnMeasured): the build of the
@@ -184,8 +236,9 @@ private:
     void onAppended(const QString &sessionId, const QList<LoggedEvent> &events);
     SessionRuntime *runtime(const QString &sessionId);
     void recoverSession(const QString &sessionId);
-    // Events that close a session's open span and unfinished tool calls (error results saying `toolText`).
-    QList<QJsonObject> closingEvents(const QString &sessionId, const QString &toolText);
+    // Events that close a session's open span and unfinished tool calls (error results saying
+    // `toolText`) and its active outcome (span.outcome_evaluation_end `failed`, `outcomeText`).
+    QList<QJsonObject> closingEvents(const QString &sessionId, const QString &toolText, const QString &outcomeText);
 
     const DefaultProviders &m_providers;
     SessionService &m_sessions;

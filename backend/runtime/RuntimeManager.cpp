@@ -88,10 +88,13 @@ void RuntimeManager::onAppended(const QString &sessionId, const QList<LoggedEven
 {
     for (const LoggedEvent &e : events) {
         const QString type = e.event.value(kType).toString();
+        if (type == u"session.updated" && e.event.contains(QStringLiteral("budget"))) {
+            if (!m_archived.contains(sessionId))
+                runtime(sessionId)->onBudgetChanged(); // a raised budget resumes paused work
+            continue;
+        }
         if (!type.startsWith(QStringLiteral("user.")))
             continue;
-        if (type == u"user.define_outcome")
-            continue; // outcome evaluation is not part of this loop
         if (m_archived.contains(sessionId))
             return; // archived while the announcement was queued: consumed by the archive
         runtime(sessionId)->onUserEvent(e.event);
@@ -114,17 +117,35 @@ void RuntimeManager::start()
         runtime(id)->restore();
 }
 
-QList<QJsonObject> RuntimeManager::closingEvents(const QString &sessionId, const QString &toolText)
+QList<QJsonObject> RuntimeManager::closingEvents(const QString &sessionId, const QString &toolText,
+                                                 const QString &outcomeText)
 {
     auto events = m_log.since(sessionId, 0);
     if (!events)
         return {};
     QString openSpan;
     QStringList openTools;
+    QJsonObject outcome;      // the last user.define_outcome, until a terminal evaluation end
+    QString openEvaluation;   // its open span.outcome_evaluation_start
+    int iteration = 0;
     for (const LoggedEvent &le : std::as_const(*events)) {
         const QJsonObject &e = le.event;
         const QString type = e.value(kType).toString();
-        if (type == u"span.model_request_start")
+        if (type == u"user.define_outcome") {
+            outcome = e;
+            openEvaluation.clear();
+            iteration = 0;
+        } else if (type == u"span.outcome_evaluation_start") {
+            openEvaluation = e.value(kId).toString();
+            iteration = e.value(QStringLiteral("iteration")).toInt();
+        } else if (type == u"span.outcome_evaluation_end") {
+            openEvaluation.clear();
+            const QString result = e.value(QStringLiteral("result")).toString();
+            if (result == u"needs_revision")
+                iteration = e.value(QStringLiteral("iteration")).toInt() + 1;
+            else
+                outcome = {};
+        } else if (type == u"span.model_request_start")
             openSpan = e.value(kId).toString();
         else if (type == u"span.model_request_end")
             openSpan.clear();
@@ -149,6 +170,17 @@ QList<QJsonObject> RuntimeManager::closingEvents(const QString &sessionId, const
                       {{QStringLiteral("tool_use_id"), t},
                        {QStringLiteral("is_error"), true},
                        {QStringLiteral("content"), QJsonArray{textBlocks(toolText)}}}));
+    if (!outcome.isEmpty())
+        out.append(ev(QStringLiteral("span.outcome_evaluation_end"),
+                      {{QStringLiteral("outcome_evaluation_start_id"), openEvaluation},
+                       {QStringLiteral("outcome_id"), outcome.value(QStringLiteral("outcome_id"))},
+                       {QStringLiteral("iteration"), iteration},
+                       {QStringLiteral("result"), QStringLiteral("failed")},
+                       {QStringLiteral("explanation"), outcomeText},
+                       {QStringLiteral("usage"),
+                        QJsonObject{{QStringLiteral("input_tokens"), 0}, {QStringLiteral("output_tokens"), 0},
+                                    {QStringLiteral("cache_read_input_tokens"), 0},
+                                    {QStringLiteral("cache_creation_input_tokens"), 0}}}}));
     return out;
 }
 
@@ -160,7 +192,8 @@ void RuntimeManager::terminateSession(const QString &sessionId, const QString &m
     }
     QList<QJsonObject> out = closingEvents(
         sessionId, QStringLiteral("The session was terminated while this tool call was in flight; it may or "
-                                  "may not have run."));
+                                  "may not have run."),
+        QStringLiteral("The session was terminated before this outcome was finished: %1").arg(message));
     out.append(sessionError(QStringLiteral("unknown_error"), message, QStringLiteral("terminal")));
     out.append(ev(QStringLiteral("session.status_terminated")));
     SessionService::RuntimeCommit c;
@@ -175,7 +208,9 @@ void RuntimeManager::terminateSession(const QString &sessionId, const QString &m
 void RuntimeManager::recoverSession(const QString &sessionId)
 {
     QList<QJsonObject> out = closingEvents(
-        sessionId, QStringLiteral("Vivarium restarted while this tool call was in flight; it may or may not have run."));
+        sessionId, QStringLiteral("Vivarium restarted while this tool call was in flight; it may or may not have run."),
+        QStringLiteral("Vivarium stopped (crash or kill) while this outcome was in progress; it was not resumed, to "
+                       "avoid repeating model requests or tool side effects. Define the outcome again to retry."));
     out.append(sessionError(QStringLiteral("unknown_error"),
                             QStringLiteral("The turn was interrupted because Vivarium stopped while it was "
                                            "running (crash or kill); it was not resumed, to avoid repeating "

@@ -63,8 +63,16 @@ QStringList SessionRuntime::dropQueue()
 void SessionRuntime::interrupt(const QString &interruptEventId)
 {
     const Phase phase = m_phase;
+    if (phase == Phase::BudgetPaused) {
+        // At the budget an interrupt changes nothing (the API's rule): the paused work and any
+        // active outcome wait for the budget to be raised.
+        commit({}, {}, {interruptEventId});
+        return;
+    }
     QList<QJsonObject> events = closeTurn(QStringLiteral("Interrupted by the user while running."),
                                           QStringLiteral("Interrupted by the user before it ran."));
+    // An active outcome (and any queued one) ends `interrupted`, even before its evaluation began.
+    events.append(dropOutcomes(QStringLiteral("interrupted"), QStringLiteral("Interrupted by the user.")));
     if (phase != Phase::Idle)
         events.append(idle(stop(QStringLiteral("end_turn"))));
     // The interrupt jumps the queue and forces the session idle (official semantics): queued
@@ -81,6 +89,7 @@ void SessionRuntime::archive()
 {
     // Everything not consumed yet: the runtime's queue and what the log has that has not reached
     // the runtime yet (EventLog::appended is delivered queued).
+    const QList<QJsonObject> outcomeEnds = dropOutcomes(QStringLiteral("interrupted"), QStringLiteral("The session was archived."));
     QStringList processed = dropQueue();
     qsizetype messages = processed.size();
     if (auto pending = m_mgr.log().pending(m_sessionId)) {
@@ -93,7 +102,7 @@ void SessionRuntime::archive()
         }
     }
     const Phase phase = m_phase;
-    if (phase == Phase::Idle && processed.isEmpty())
+    if (phase == Phase::Idle && processed.isEmpty() && outcomeEnds.isEmpty())
         return abandon();
     QList<QJsonObject> events = closeTurn(QStringLiteral("The session was archived while this tool call was running."),
                                           QStringLiteral("The session was archived before this tool call ran."));
@@ -106,6 +115,7 @@ void SessionRuntime::archive()
         what << QStringLiteral("%1 queued message(s) were dropped without a turn").arg(messages);
     if (what.isEmpty())
         what << QStringLiteral("unconsumed events were dropped");
+    events.append(outcomeEnds);
     events.append(sessionError(QStringLiteral("unknown_error"),
                                QStringLiteral("The session was archived: %1. An archived session runs nothing "
                                               "and accepts no new events.")
@@ -129,6 +139,8 @@ void SessionRuntime::restore()
     QHash<QString, QJsonObject> toolUses;
     QSet<QString> answered;
     QJsonObject lastIdle;
+    QString beforeUsage; // the event before the last session.usage (what a budget pause interrupted)
+    QString previous;
     QStringList actionIds; // every id a requires_action of the current wait listed (partial
                            // answers re-emit the idle with fewer ids)
     for (const LoggedEvent &le : std::as_const(*events)) {
@@ -151,7 +163,10 @@ void SessionRuntime::restore()
         } else if (type == u"session.status_running") {
             lastIdle = {};
             actionIds.clear();
+        } else if (type == u"session.usage") {
+            beforeUsage = previous;
         }
+        previous = type;
     }
     const QJsonObject reason = lastIdle.value(QStringLiteral("stop_reason")).toObject();
     if (reason.value(kType).toString() == u"requires_action") {
@@ -173,11 +188,25 @@ void SessionRuntime::restore()
         // Answers that were logged before the restart are in `answered` (already skipped).
         m_phase = Phase::AwaitingAction;
     }
+    QList<std::pair<qint64, QJsonObject>> queued;
     for (const LoggedEvent &le : std::as_const(*pending)) {
         const QString type = le.event.value(kType).toString();
         if (type == u"user.message")
-            m_queue.append(le.event);
+            queued.append({le.seq, le.event});
     }
+    if (reason.value(kType).toString() == u"budget_reached" && beforeUsage != u"span.model_request_end") {
+        // Paused before a model request: raising the budget resumes it (onBudgetChanged).
+        m_phase = Phase::BudgetPaused;
+        m_resume = Resume::Model;
+    }
+    // The active outcome: its state (waiting for tool answers, paused at the budget) or, when it
+    // never started, its place in the queue (SessionRuntimeOutcome.cpp).
+    if (auto define = restoreOutcome(*events, reason.value(kType).toString() == u"budget_reached"
+                                                  && beforeUsage == u"span.model_request_end"))
+        queued.append(*define);
+    std::stable_sort(queued.begin(), queued.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+    for (const auto &q : std::as_const(queued))
+        m_queue.append(q.second);
     // Confirmations that were logged but not consumed (a partial answer, or a crash between
     // the two) apply now; they were answered before, so no idle is re-emitted for them.
     m_restoring = true;

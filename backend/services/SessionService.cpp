@@ -2,6 +2,7 @@
 #include "SkillService.h"
 
 #include "PendingAnswers.h"
+#include "SessionBudget.h"
 #include "SessionHardTtl.h"
 
 #include "FileService.h"
@@ -387,7 +388,8 @@ QJsonObject zeroUsage()
                        {QStringLiteral("cache_creation"),
                         QJsonObject{{QStringLiteral("ephemeral_1h_input_tokens"), 0},
                                     {QStringLiteral("ephemeral_5m_input_tokens"), 0}}},
-                       {QStringLiteral("active_seconds"), 0}};
+                       {QStringLiteral("active_seconds"), 0},
+                       {QStringLiteral("list_cost"), budget::listCost(0)}};
 }
 
 // Why a repository token is unusable, or empty. Never quotes the token: it becomes one HTTP
@@ -509,6 +511,7 @@ QJsonArray SessionService::outcomeEvaluations(const QString &sessionId)
         return out;
     QStringList order;
     QHash<QString, QJsonObject> byId;
+    const QHash<QString, qint64> started = m_log.consumedAt(sessionId); // the runtime began work on it
     static const QStringList terminal = {QStringLiteral("satisfied"),
                                          QStringLiteral("max_iterations_reached"),
                                          QStringLiteral("failed"), QStringLiteral("interrupted")};
@@ -521,7 +524,9 @@ QJsonArray SessionService::outcomeEvaluations(const QString &sessionId)
                                              {QStringLiteral("outcome_id"), outcome},
                                              {QStringLiteral("description"), e.value(QStringLiteral("description"))},
                                              {QStringLiteral("iteration"), 0},
-                                             {QStringLiteral("result"), QStringLiteral("pending")},
+                                             {QStringLiteral("result"),
+                                              started.contains(e.value(kId).toString()) ? QStringLiteral("running")
+                                                                                       : QStringLiteral("pending")},
                                              {QStringLiteral("explanation"), QJsonValue::Null},
                                              {QStringLiteral("completed_at"), QJsonValue::Null}});
             continue;
@@ -538,6 +543,8 @@ QJsonArray SessionService::outcomeEvaluations(const QString &sessionId)
                 it->insert(QStringLiteral("completed_at"), e.value(kProcessedAt));
             } else {
                 it->insert(QStringLiteral("result"), QStringLiteral("running")); // revising
+                // The cycle the outcome is now on is the next one.
+                it->insert(QStringLiteral("iteration"), e.value(QStringLiteral("iteration")).toInt() + 1);
             }
         } else {
             it->insert(QStringLiteral("result"), QStringLiteral("evaluating"));
@@ -823,6 +830,7 @@ Result<QList<QJsonObject>> SessionService::validateEvents(const QString &session
     out.reserve(events.size());
     bool selfHosted = false;
     bool envChecked = false;
+    int outcomes = 0;
     for (qsizetype i = 0; i < events.size(); ++i) {
         const QString p = idx(path, i);
         auto e = validateUserEvent(events.at(i), p, allowed);
@@ -848,6 +856,12 @@ Result<QList<QJsonObject>> SessionService::validateEvents(const QString &session
         }
         if (auto missing = missingFile(*e, p); !missing.isEmpty())
             return ApiError::invalid(missing);
+        if (type == u"user.define_outcome") {
+            auto outcome = checkOutcome(sessionId, *e, p, outcomes++);
+            if (!outcome)
+                return outcome.error();
+            *e = *outcome;
+        }
         if (type == u"user.tool_result") {
             if (!envChecked) {
                 envChecked = true;
@@ -988,6 +1002,10 @@ Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject
         if (!skills)
             return skills.error();
         agent->insert(QStringLiteral("skills"), *skills);
+    }
+    if (!budget.isNull()) {
+        if (auto e = budget::notBudgetable(*agent, QStringLiteral("budget")))
+            return *e;
     }
     auto env = m_envs.retrieve(*envId);
     if (!env)
@@ -1146,6 +1164,15 @@ Result<QJsonObject> SessionService::update(const QString &id, const QJsonObject 
                                          : QStringLiteral("`budget`: a budget can only be set when the session "
                                                           "is created (budget_create_only)"));
         } else if (QJsonValue(*newBudget) != old) {
+            if (auto e = budget::notBudgetable(doc.value(kAgent).toObject(), QStringLiteral("budget")))
+                return *e;
+            QJsonObject probe = doc;
+            probe.insert(kBudget, *newBudget);
+            if (budget::reached(probe))
+                return ApiError::invalid(QStringLiteral("`budget.max_list_cost.amount`: must be above the list cost "
+                                                        "the session has consumed (%1 cents) (budget_not_raised)")
+                                             .arg(budget::listCost(budget::spentNano(doc))
+                                                      .value(QStringLiteral("amount")).toString()));
             doc.insert(kBudget, *newBudget);
             event.insert(kBudget, *newBudget);
             changedAny = true;
@@ -1632,6 +1659,8 @@ Result<QList<QJsonObject>> SessionService::checkSendEvents(const QString &sessio
         return ApiError::conflict(QStringLiteral("session %1 is archived; it accepts no new events").arg(sessionId));
     if (session->value(kStatus).toString() == u"terminated")
         return ApiError::conflict(QStringLiteral("session %1 is terminated; it accepts no new events").arg(sessionId));
+    if (auto e = budget::refuseAtCap(*session, *validated))
+        return *e;
     // Each pending tool call takes exactly one answer (services/PendingAnswers.h).
     if (auto answers = checkAnswers(m_log, sessionId, *validated, QStringLiteral("events")); !answers)
         return answers.error();
@@ -1699,7 +1728,7 @@ Result<QList<QJsonObject>> SessionService::commitRuntime(const QString &sessionI
     QJsonObject doc = *current;
     const QString oldStatus = doc.value(kStatus).toString();
     const bool usageChanged = c.inputTokens || c.outputTokens || c.cacheReadInputTokens
-                              || c.cacheCreationInputTokens || c.activeSeconds > 0;
+                              || c.cacheCreationInputTokens || c.activeSeconds > 0 || c.listCostNano > 0;
     const bool statusChanged = !c.status.isEmpty() && c.status != oldStatus;
     const QString now = clock::nowIso();
     if (usageChanged) {
@@ -1720,6 +1749,7 @@ Result<QList<QJsonObject>> SessionService::commitRuntime(const QString &sessionI
             creation.insert(QStringLiteral("ephemeral_1h_input_tokens"), 0);
         usage.insert(QStringLiteral("cache_creation"), creation);
         doc.insert(QStringLiteral("usage"), usage);
+        budget::addCost(doc, c.listCostNano);
         QJsonObject stats = doc.value(QStringLiteral("stats")).toObject();
         stats.insert(QStringLiteral("active_seconds"),
                      stats.value(QStringLiteral("active_seconds")).toDouble() + c.activeSeconds);

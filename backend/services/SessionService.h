@@ -134,6 +134,7 @@ public:
         qint64 cacheReadInputTokens = 0;
         qint64 cacheCreationInputTokens = 0;
         double activeSeconds = 0; // time spent running, added to stats and usage
+        qint64 listCostNano = 0;  // list cost of this step's tokens (services/PriceTable.h), nano-USD
     };
     Result<QList<QJsonObject>> commitRuntime(const QString &sessionId, const RuntimeCommit &commit);
     // The stored session document (agent snapshot, vault_ids, environment_id, status).
@@ -190,6 +191,11 @@ private:
     Result<QJsonObject> present(QJsonObject doc);
     QJsonArray resourcesOf(const QString &sessionId);
     QJsonArray outcomeEvaluations(const QString &sessionId);
+    // A validated user.define_outcome, checked against the session (SessionOutcomeChecks.cpp):
+    // one per request (`index` = how many came before it), none while another outcome is active,
+    // and a file rubric resolved to its text.
+    Result<QJsonObject> checkOutcome(const QString &sessionId, const QJsonObject &event, const QString &path,
+                                     int index);
     Status storeSession(const QJsonObject &doc, bool insert);
     Status insertResource(const QString &sessionId, const QJsonObject &resource);
     Status touch(const QString &sessionId, const QString &now);

@@ -525,11 +525,20 @@ private Q_SLOTS:
         auto list = h->get(S("/v1/sessions/%1/events").arg(sid));
         QCOMPARE(list.status, 200);
         const QJsonArray data = list.json().value(S("data")).toArray();
-        QCOMPARE(data.size(), 5); // the two initial events, then the runtime's answer
+        // The two initial events, then the runtime's answer to each: the message's turn, and the
+        // outcome's (which starts work on its own, issue 15), both failing for want of a provider.
+        QCOMPARE(data.size(), 9);
         QCOMPARE(data[0].toObject().value(S("type")).toString(), S("user.message"));
         // Consumed by the runtime at creation: processed_at is now set (it was null when queued).
         QVERIFY(data[0].toObject().value(S("processed_at")).isString());
         verifyNoProviderTurn(QJsonArray{data[2], data[3], data[4]}); // no agent output is invented
+        verifyNoProviderTurn(QJsonArray{data[5], data[6], data[8]});
+        const QJsonObject end = data[7].toObject(); // the outcome cannot go on: failed, never graded
+        QCOMPARE(end.value(S("type")).toString(), S("span.outcome_evaluation_end"));
+        QCOMPARE(end.value(S("outcome_id")), data[1].toObject().value(S("outcome_id")));
+        QCOMPARE(end.value(S("result")).toString(), S("failed"));
+        QCOMPARE(end.value(S("outcome_evaluation_start_id")).toString(), QString());
+        QCOMPARE(end.value(S("iteration")).toInt(), 0);
         const QJsonObject outcome = data[1].toObject();
         QCOMPARE(outcome.value(S("type")).toString(), S("user.define_outcome"));
         QVERIFY(outcome.value(S("outcome_id")).toString().startsWith(S("outc_")));
@@ -538,8 +547,11 @@ private Q_SLOTS:
         const QJsonArray evals = s.value(S("outcome_evaluations")).toArray();
         QCOMPARE(evals.size(), 1);
         QCOMPARE(evals[0].toObject().value(S("outcome_id")), outcome.value(S("outcome_id")));
-        QCOMPARE(evals[0].toObject().value(S("result")).toString(), S("pending"));
+        QCOMPARE(evals[0].toObject().value(S("result")).toString(), S("pending")); // as created: not started yet
         QCOMPARE(evals[0].toObject().value(S("type")).toString(), S("outcome_evaluation"));
+        const QJsonObject now = h->get(S("/v1/sessions/") + sid).json().value(S("outcome_evaluations")).toArray()[0].toObject();
+        QCOMPARE(now.value(S("result")).toString(), S("failed"));
+        QVERIFY(now.value(S("completed_at")).isString());
     }
 
     void updateTitleMetadataAndAgentTools()

@@ -1,0 +1,163 @@
+#include "PriceTable.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+
+#include <cmath>
+
+Q_LOGGING_CATEGORY(lcPrices, "vivarium.prices")
+
+namespace viv {
+
+namespace {
+
+// Built-in list prices, USD per million tokens: {input, output, cache read, cache write}.
+//
+// Source: the vendors' public pricing pages — Anthropic "Pricing" (platform docs: base input,
+// 5-minute cache write = 1.25 × input, cache hit = 0.1 × input, output) and OpenAI "API pricing"
+// (input, cached input, output; no charge for cache writes, so a write is priced as input) —
+// standard rates (no batch discount, no long-context surcharge), as published in 2025 and
+// transcribed on 2026-12-06. Matching is by id prefix (longest wins), so dated ids
+// ("claude-sonnet-4-5-20250929") and point releases share their family's price. Prices change:
+// VIVARIUM_MODEL_PRICES overrides any entry (README "Budgets and usage").
+struct Builtin
+{
+    const char *prefix;
+    double input, output, cacheRead, cacheWrite;
+};
+
+constexpr Builtin kBuiltin[] = {
+    // Anthropic
+    {"claude-opus-4-6", 5, 25, 0.5, 6.25},
+    {"claude-opus-4-5", 5, 25, 0.5, 6.25},
+    {"claude-opus-4", 15, 75, 1.5, 18.75}, // Opus 4 and 4.1
+    {"claude-sonnet-4", 3, 15, 0.3, 3.75}, // Sonnet 4, 4.5, 4.6
+    {"claude-haiku-4", 1, 5, 0.1, 1.25},   // Haiku 4.5
+    {"claude-3-7-sonnet", 3, 15, 0.3, 3.75},
+    {"claude-3-5-sonnet", 3, 15, 0.3, 3.75},
+    {"claude-3-5-haiku", 0.8, 4, 0.08, 1},
+    {"claude-3-opus", 15, 75, 1.5, 18.75},
+    {"claude-3-haiku", 0.25, 1.25, 0.03, 0.3},
+    // OpenAI
+    {"gpt-5", 1.25, 10, 0.125, 1.25},
+    {"gpt-5-mini", 0.25, 2, 0.025, 0.25},
+    {"gpt-5-nano", 0.05, 0.4, 0.005, 0.05},
+    {"gpt-4.1", 2, 8, 0.5, 2},
+    {"gpt-4.1-mini", 0.4, 1.6, 0.1, 0.4},
+    {"gpt-4.1-nano", 0.1, 0.4, 0.025, 0.1},
+    {"gpt-4o", 2.5, 10, 1.25, 2.5},
+    {"gpt-4o-mini", 0.15, 0.6, 0.075, 0.15},
+    {"o3", 2, 8, 0.5, 2},
+    {"o3-mini", 1.1, 4.4, 0.55, 1.1},
+    {"o4-mini", 1.1, 4.4, 0.275, 1.1},
+};
+
+QString stripProvider(const QString &model)
+{
+    if (model.startsWith(QStringLiteral("anthropic/")))
+        return model.mid(10);
+    if (model.startsWith(QStringLiteral("openai/")))
+        return model.mid(7);
+    return model;
+}
+
+} // namespace
+
+PriceTable PriceTable::withOverrides(const QByteArray &json, QString *problem)
+{
+    PriceTable t;
+    for (const Builtin &b : kBuiltin)
+        t.m_prefixes.append({QString::fromLatin1(b.prefix), {b.input, b.output, b.cacheRead, b.cacheWrite}});
+    if (json.trimmed().isEmpty())
+        return t;
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &err);
+    auto fail = [&](const QString &why) {
+        if (problem)
+            *problem = why;
+        PriceTable builtin;
+        builtin.m_prefixes = t.m_prefixes;
+        return builtin;
+    };
+    if (!doc.isObject())
+        return fail(QStringLiteral("not a JSON object of model id → prices"));
+    QList<Entry> configured;
+    const QJsonObject o = doc.object();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        if (!it.value().isObject())
+            return fail(QStringLiteral("\"%1\": expected an object {input, output, cache_read, cache_write}").arg(it.key()));
+        const QJsonObject p = it.value().toObject();
+        ModelPrice price;
+        bool ok = true;
+        auto read = [&](const char *key, double fallback) {
+            const QJsonValue v = p.value(QLatin1String(key));
+            if (v.isUndefined())
+                return fallback;
+            if (!v.isDouble() || v.toDouble() < 0 || !std::isfinite(v.toDouble()))
+                ok = false;
+            return v.toDouble();
+        };
+        for (const QString &k : p.keys()) {
+            if (k != u"input" && k != u"output" && k != u"cache_read" && k != u"cache_write")
+                return fail(QStringLiteral("\"%1\": unknown key \"%2\"").arg(it.key(), k));
+        }
+        if (!p.contains(QStringLiteral("input")) || !p.contains(QStringLiteral("output")))
+            return fail(QStringLiteral("\"%1\": `input` and `output` are required").arg(it.key()));
+        price.input = read("input", 0);
+        price.output = read("output", 0);
+        price.cacheRead = read("cache_read", price.input);
+        price.cacheWrite = read("cache_write", price.input);
+        if (!ok)
+            return fail(QStringLiteral("\"%1\": prices must be non-negative numbers (USD per million tokens)").arg(it.key()));
+        configured.append({stripProvider(it.key()), price});
+    }
+    t.m_exact = configured;
+    t.m_prefixes = configured + t.m_prefixes; // configured first: they win a tie
+    return t;
+}
+
+const PriceTable &PriceTable::instance()
+{
+    static const PriceTable table = [] {
+        QString problem;
+        PriceTable t = withOverrides(qgetenv("VIVARIUM_MODEL_PRICES"), &problem);
+        if (!problem.isEmpty())
+            qCWarning(lcPrices).noquote() << "VIVARIUM_MODEL_PRICES ignored:" << problem;
+        return t;
+    }();
+    return table;
+}
+
+std::optional<ModelPrice> PriceTable::price(const QString &rawModel) const
+{
+    const QString model = stripProvider(rawModel);
+    if (model.isEmpty())
+        return std::nullopt;
+    for (const Entry &e : m_exact) {
+        if (e.model == model)
+            return e.price;
+    }
+    const Entry *best = nullptr;
+    for (const Entry &e : m_prefixes) {
+        if (model.startsWith(e.model) && (!best || e.model.size() > best->model.size()))
+            best = &e;
+    }
+    if (!best)
+        return std::nullopt;
+    return best->price;
+}
+
+qint64 PriceTable::costNanoUsd(const QString &model, const TokenCounts &t) const
+{
+    const auto p = price(model);
+    if (!p)
+        return 0;
+    // USD per million tokens × tokens = micro-dollars; × 1000 = nano-dollars.
+    const double nano = (double(t.input) * p->input + double(t.output) * p->output
+                         + double(t.cacheRead) * p->cacheRead + double(t.cacheWrite) * p->cacheWrite)
+                        * 1000.0;
+    return qint64(std::llround(nano));
+}
+
+} // namespace viv

@@ -29,6 +29,7 @@ Result<QString> timeBound(const QString &value, const QString &name);
 
 // SQLite's secure_delete for the scope of a memory mutation: the bytes of content that an update,
 // delete or redaction drops are overwritten in the file instead of lingering in freed pages.
+// The connection's previous setting is restored afterwards.
 class SecureDelete
 {
 public:
@@ -39,6 +40,7 @@ public:
 
 private:
     Database &m_db;
+    int m_previous = -1; // 0 off, 1 on, 2 fast; -1 unknown
 };
 
 } // namespace memory_internal

@@ -53,13 +53,21 @@ Result<QString> timeBound(const QString &value, const QString &name)
 
 SecureDelete::SecureDelete(Database &db) : m_db(db)
 {
-    if (auto s = m_db.exec(QStringLiteral("PRAGMA secure_delete=ON")); !s)
-        qCWarning(lcMemory) << "secure_delete:" << s.error().message();
+    QSqlQuery q = m_db.query(QStringLiteral("PRAGMA secure_delete"));
+    if (m_db.exec(q).ok() && q.next())
+        m_previous = q.value(0).toInt();
+    if (m_previous != 1) {
+        if (auto s = m_db.exec(QStringLiteral("PRAGMA secure_delete=ON")); !s)
+            qCWarning(lcMemory) << "secure_delete:" << s.error().message();
+    }
 }
 
 SecureDelete::~SecureDelete()
 {
-    if (auto s = m_db.exec(QStringLiteral("PRAGMA secure_delete=OFF")); !s)
+    if (m_previous == 1)
+        return; // it was on already (Debian's SQLite is built with SQLITE_SECURE_DELETE)
+    const QString restore = m_previous == 2 ? QStringLiteral("FAST") : QStringLiteral("OFF");
+    if (auto s = m_db.exec(QStringLiteral("PRAGMA secure_delete=%1").arg(restore)); !s)
         qCWarning(lcMemory) << "secure_delete:" << s.error().message();
 }
 

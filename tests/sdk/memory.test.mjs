@@ -3,18 +3,20 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { ConflictError, NotFoundError, BadRequestError, catchError, collect, isTimestamp, useServer } from './helpers.mjs';
+import { ConflictError, NotFoundError, BadRequestError, catchError, collect, isTimestamp, restartServer, useServer } from './helpers.mjs';
 
 let client;
 const betaHeaders = new Set();
-useServer((srv) => {
-    client = srv.makeClient({
+const spyClient = (srv) =>
+    srv.makeClient({
         fetch: async (url, init) => {
             const beta = new Headers(init?.headers).get('anthropic-beta');
             if (beta) betaHeaders.add(beta);
             return fetch(url, init);
         },
     });
+const server = useServer((srv) => {
+    client = spyClient(srv);
 });
 
 const sha = (s) => createHash('sha256').update(Buffer.from(s, 'utf8')).digest('hex');
@@ -422,5 +424,35 @@ describe('memories and versions', () => {
         await expectError(NotFoundError, 404, 'not_found_error', () => mem().retrieve(a.id, { memory_store_id: s.id }));
         await expectError(NotFoundError, 404, 'not_found_error', () => vers().retrieve(a2.memory_version_id, { memory_store_id: s.id }));
         await expectError(NotFoundError, 404, 'not_found_error', () => vers().list(s.id));
+    });
+});
+
+describe('durability', () => {
+    test('every acknowledged change survives kill -9 and a restart', async () => {
+        const s = await client.beta.memoryStores.create({ name: 'Durable', metadata: { k: 'v' } });
+        const a = await mem().create(s.id, { path: '/a.md', content: 'a1' });
+        const a2 = await mem().update(a.id, { memory_store_id: s.id, content: 'a2' });
+        const b = await mem().create(s.id, { path: '/dir/b.md', content: 'b' });
+        await mem().delete(b.id, { memory_store_id: s.id });
+        const c = await mem().create(s.id, { path: '/c.md', content: 'c' });
+        await mem().update(c.id, { memory_store_id: s.id, content: 'c2' });
+        const old = (await allVersions(s.id, { memory_id: c.id })).find((v) => v.operation === 'created');
+        const redacted = await vers().redact(old.id, { memory_store_id: s.id });
+        const versions = await allVersions(s.id, { view: 'full' });
+        const memories = await allMemories(s.id, { view: 'full' });
+
+        await restartServer(server, { kill9: true });
+        client = spyClient(server);
+
+        assert.deepEqual(await client.beta.memoryStores.retrieve(s.id), s);
+        assert.deepEqual(await mem().retrieve(a.id, { memory_store_id: s.id, view: 'basic' }), a2);
+        assert.deepEqual(await allMemories(s.id, { view: 'full' }), memories);
+        assert.deepEqual(await allVersions(s.id, { view: 'full' }), versions);
+        assert.deepEqual(await vers().retrieve(old.id, { memory_store_id: s.id }), redacted);
+        await expectError(NotFoundError, 404, 'not_found_error', () => mem().retrieve(b.id, { memory_store_id: s.id }));
+        // The same API key is the same api_actor after the restart.
+        const d = await mem().create(s.id, { path: '/d.md', content: 'd' });
+        const [dv] = await allVersions(s.id, { memory_id: d.id });
+        assert.deepEqual(dv.created_by, versions[0].created_by);
     });
 });

@@ -132,6 +132,13 @@ describe('memories and versions', () => {
         assert.equal(empty.content_sha256, sha(''));
         const withFull = await mem().create(store.id, { path: '/full-view.md', content: 'x', view: 'full' });
         assert.equal(withFull.content, 'x');
+        // Content is stored byte-exact: NUL, CR/LF, astral characters; hashed without normalisation.
+        const odd = 'a\u0000b\r\n\u{1F600} cafe\u0301';
+        const oddMem = await mem().create(store.id, { path: '/odd.md', content: odd });
+        assert.equal(oddMem.content_sha256, sha(odd));
+        assert.equal((await mem().retrieve(oddMem.id, { memory_store_id: store.id })).content, odd);
+        assert.equal((await vers().retrieve(oddMem.memory_version_id, { memory_store_id: store.id })).content, odd);
+        await mem().delete(oddMem.id, { memory_store_id: store.id });
 
         const [v] = await allVersions(store.id, { memory_id: m.id });
         assert.equal(v.id, m.memory_version_id);
@@ -253,7 +260,9 @@ describe('memories and versions', () => {
         assert.equal(history[0].content_size_bytes, null);
         assert.equal(history[0].path, '/tmp/scratch.md');
         assert.equal(history[1].content, 'scratch');
-        assert.deepEqual((await allVersions(store.id, { operation: 'deleted' })).map((v) => v.memory_id), [m.id]);
+        const deletedOnly = await allVersions(store.id, { operation: 'deleted' });
+        assert.ok(deletedOnly.length === 2 && deletedOnly.every((v) => v.operation === 'deleted'));
+        assert.equal(deletedOnly[0].memory_id, m.id, 'newest first');
         // The path is free again.
         await mem().create(store.id, { path: '/tmp/scratch.md', content: 'again' });
         // An unconditional delete.

@@ -4,6 +4,7 @@
 #include "ApiServer.h"
 #include "EnvironmentsController.h"
 #include "FilesController.h"
+#include "MemoryStoresController.h"
 #include "SandboxesController.h"
 #include "SessionsController.h"
 #include "SkillsController.h"
@@ -27,6 +28,7 @@ ApiModule installApi(Database &db, const Services &services, RuntimeManager &run
     registerSkillRoutes(*api.server, *services.skills);
     registerAgentRoutes(*api.server, *services.agents);
     registerVaultRoutes(*api.server, *services.vaults);
+    registerMemoryStoreRoutes(*api.server, *services.memoryStores);
     api.sse = new SseHub(*services.events, sseHeartbeatMs, owner);
     // The hub gets each live preview first, before in-process listeners (the desktop app)
     // connected later: the runtime only announces them.

@@ -263,7 +263,7 @@ QString boundEchoes(const QString &message)
 
 void ApiReply::error(const ApiError &e)
 {
-    json(e.httpStatus(), ApiError(e.kind(), boundEchoes(e.message())).toJson(m_requestId));
+    json(e.httpStatus(), e.withMessage(boundEchoes(e.message())).toJson(m_requestId));
 }
 
 void ApiReply::send(const Result<QJsonObject> &result, int status)

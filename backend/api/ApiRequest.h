@@ -28,6 +28,9 @@ struct ApiRequest
     QUrlQuery query;
     QByteArray body;
     QString requestId;
+    // The `apikey_…` id of the API key that authenticated the request (ids::derived: names the
+    // key, never reveals it); memory versions record it as their `api_actor`.
+    QString apiKeyId;
     QList<QPair<QByteArray, QByteArray>> headers;
 
     QString param(int i) const { return params.value(i); }

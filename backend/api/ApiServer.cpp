@@ -182,6 +182,12 @@ std::optional<ApiError> ApiServer::checkAccess(const QHttpServerRequest &request
     return std::nullopt;
 }
 
+void ApiServer::setApiKey(const QString &key)
+{
+    m_apiKey = key.toUtf8();
+    m_apiKeyId = ids::derived(u"apikey", m_apiKey);
+}
+
 bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     QElapsedTimer timer;
@@ -234,6 +240,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         req.query = request.query();
         req.body = request.body();
         req.requestId = requestId;
+        req.apiKeyId = m_apiKeyId;
         req.headers = request.headers();
         if (m_idempotency && m_idempotency->intercept(req, m_apiKey, reply))
             return true; // answered from the record (or refused)

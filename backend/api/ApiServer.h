@@ -34,7 +34,9 @@ public:
     void enableIdempotency(Database &db);
     IdempotencyStore *idempotency() const { return m_idempotency.get(); }
 
-    void setApiKey(const QString &key) { m_apiKey = key.toUtf8(); }
+    void setApiKey(const QString &key);
+    // The `apikey_…` id of the configured key (ApiRequest::apiKeyId).
+    const QString &apiKeyId() const { return m_apiKeyId; }
     // An extra Host name accepted besides loopback names (the configured listen host).
     void setListenHost(const QString &host) { m_listenHost = host.toLower(); }
 
@@ -66,6 +68,7 @@ private:
     std::optional<ApiError> checkAccess(const QHttpServerRequest &request) const;
     QList<Route> m_routes;
     QByteArray m_apiKey;
+    QString m_apiKeyId;
     QString m_listenHost;
     std::unique_ptr<IdempotencyStore> m_idempotency;
 };

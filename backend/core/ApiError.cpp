@@ -20,6 +20,8 @@ int ApiError::httpStatus() const
 
 QString ApiError::typeName() const
 {
+    if (!m_type.isEmpty())
+        return m_type;
     switch (m_kind) {
     case Kind::InvalidRequest:
     case Kind::Conflict: return QStringLiteral("invalid_request_error");
@@ -36,10 +38,12 @@ QString ApiError::typeName() const
 
 QJsonObject ApiError::toJson(const QString &requestId) const
 {
+    QJsonObject error = m_extra;
+    error.insert(QStringLiteral("type"), typeName());
+    error.insert(QStringLiteral("message"), m_message);
     return QJsonObject{
         {QStringLiteral("type"), QStringLiteral("error")},
-        {QStringLiteral("error"), QJsonObject{{QStringLiteral("type"), typeName()},
-                                              {QStringLiteral("message"), m_message}}},
+        {QStringLiteral("error"), error},
         {QStringLiteral("request_id"), requestId},
     };
 }

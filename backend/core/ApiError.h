@@ -31,8 +31,27 @@ public:
     static ApiError internal(const QString &message) { return {Kind::Api, message}; }
     static ApiError unavailable(const QString &message) { return {Kind::Unavailable, message}; }
 
+    // A more specific `error.type` than the kind's (the memory API's
+    // `memory_precondition_failed_error`, `memory_path_conflict_error`) and extra fields of the
+    // error object (`conflicting_path`, …). The HTTP status still follows the kind.
+    ApiError withType(const QString &type, const QJsonObject &extra = {}) const
+    {
+        ApiError e = *this;
+        e.m_type = type;
+        e.m_extra = extra;
+        return e;
+    }
+
+    ApiError withMessage(const QString &message) const
+    {
+        ApiError e = *this;
+        e.m_message = message;
+        return e;
+    }
+
     Kind kind() const { return m_kind; }
     const QString &message() const { return m_message; }
+    const QJsonObject &extra() const { return m_extra; }
 
     int httpStatus() const;
     QString typeName() const;
@@ -42,6 +61,8 @@ public:
 private:
     Kind m_kind = Kind::Api;
     QString m_message;
+    QString m_type; // empty: the kind's type name
+    QJsonObject m_extra;
 };
 
 } // namespace viv

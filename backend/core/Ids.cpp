@@ -1,5 +1,6 @@
 #include "Ids.h"
 
+#include <QCryptographicHash>
 #include <QRandomGenerator>
 
 namespace viv::ids {
@@ -47,6 +48,19 @@ bool looksLike(QStringView prefix, QStringView id)
             return false;
     }
     return true;
+}
+
+QString derived(QStringView prefix, const QByteArray &material)
+{
+    QByteArray input = QByteArrayLiteral("vivarium-derived-id:");
+    input += prefix.toUtf8();
+    input += '\0';
+    input += material;
+    const QByteArray digest = QCryptographicHash::hash(input, QCryptographicHash::Sha256);
+    QString out = prefix.toString() + QStringLiteral("_01");
+    for (int i = 0; i < 22; ++i)
+        out.append(QLatin1Char(kAlphabet[quint8(digest.at(i)) % 62]));
+    return out;
 }
 
 QString secret(int bytes)

@@ -112,6 +112,70 @@ bool isMountPath(const QString &p)
     return true;
 }
 
+namespace {
+
+QString memorySegmentsProblem(QStringView path, bool allowEmptyTail)
+{
+    const QList<QStringView> segments = path.mid(1).split(u'/');
+    if (segments.size() > kMaxMemoryPathSegments && !(allowEmptyTail && segments.size() == kMaxMemoryPathSegments + 1))
+        return QStringLiteral("has %1 segments; at most %2 are allowed")
+            .arg(segments.size() - (allowEmptyTail ? 1 : 0))
+            .arg(kMaxMemoryPathSegments);
+    for (qsizetype i = 0; i < segments.size(); ++i) {
+        const QStringView seg = segments.at(i);
+        if (seg.isEmpty() && !(allowEmptyTail && i == segments.size() - 1))
+            return QStringLiteral("has an empty segment (`//` or a trailing `/`)");
+        if (seg == u"." || seg == u"..")
+            return QStringLiteral("has a `%1` segment").arg(seg.toString());
+    }
+    return {};
+}
+
+QString memoryCharactersProblem(const QString &path)
+{
+    if (path.toUtf8().size() > kMaxMemoryPathBytes)
+        return QStringLiteral("is %1 bytes of UTF-8; at most %2 are allowed")
+            .arg(path.toUtf8().size())
+            .arg(kMaxMemoryPathBytes);
+    for (qsizetype i = 0; i < path.size(); ++i) {
+        const char32_t c = path.at(i).isHighSurrogate() && i + 1 < path.size()
+                               ? QChar::surrogateToUcs4(path.at(i), path.at(i + 1))
+                               : char32_t(path.at(i).unicode());
+        const QChar::Category cat = QChar::category(c);
+        if (cat == QChar::Other_Control || cat == QChar::Other_Format || c == 0x2028 || c == 0x2029)
+            return QStringLiteral("contains a control or format character (U+%1 at offset %2)")
+                .arg(QString::number(quint32(c), 16).toUpper().rightJustified(4, u'0'))
+                .arg(i);
+        if (c > 0xffff)
+            ++i;
+    }
+    if (path.normalized(QString::NormalizationForm_C) != path)
+        return QStringLiteral("is not in Unicode Normalization Form C");
+    return {};
+}
+
+} // namespace
+
+QString memoryPathProblem(const QString &path)
+{
+    if (!path.startsWith(u'/'))
+        return QStringLiteral("must start with `/`");
+    if (QString p = memoryCharactersProblem(path); !p.isEmpty())
+        return p;
+    return memorySegmentsProblem(path, false);
+}
+
+QString memoryPathPrefixProblem(const QString &prefix)
+{
+    if (!prefix.startsWith(u'/') || !prefix.endsWith(u'/'))
+        return QStringLiteral("must start and end with `/` (such as `/notes/`)");
+    if (prefix == u"/")
+        return {};
+    if (QString p = memoryCharactersProblem(prefix); !p.isEmpty())
+        return p;
+    return memorySegmentsProblem(prefix, true);
+}
+
 Result<QJsonArray> skills(const QJsonValue &v, const QString &path)
 {
     QJsonArray out;

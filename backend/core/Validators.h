@@ -40,6 +40,18 @@ constexpr int kMaxMountPath = 1024;
 // Absolute, at most kMaxMountPath characters, no `.`/`..` segment, no control character.
 bool isMountPath(const QString &path);
 
+// ---- memory paths ---------------------------------------------------------------------------
+
+// The memory API's path rules (SDK `MemoryCreateParams.path`): starts with `/`, 1 to
+// kMaxMemoryPathSegments segments, none empty, `.` or `..`; no control (Cc) or format (Cf)
+// characters and no U+2028/U+2029; Unicode Normalization Form C; at most kMaxMemoryPathBytes
+// bytes of UTF-8. Empty when `path` is a valid memory path, else why not (without the field name).
+constexpr int kMaxMemoryPathBytes = 1024;
+constexpr int kMaxMemoryPathSegments = 20;
+QString memoryPathProblem(const QString &path);
+// A list's `path_prefix`: `/`, or a valid memory path followed by `/`. Empty when valid.
+QString memoryPathPrefixProblem(const QString &prefix);
+
 // ---- skills ---------------------------------------------------------------------------------
 
 // The API documents "Max 20 skills per agent" (managed-agents-tools.md → Skills; -core.md:

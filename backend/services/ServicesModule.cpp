@@ -5,6 +5,7 @@
 #include "EnvironmentService.h"
 #include "EventLog.h"
 #include "FileService.h"
+#include "MemoryStoreService.h"
 #include "SessionService.h"
 #include "SkillService.h"
 #include "VaultService.h"
@@ -24,6 +25,7 @@ Services installServices(Database &db, SecretStore &secrets, const QString &data
     s.sessions = new SessionService(db, *s.events, *s.agents, *s.environments, *s.vaults, *s.files, secrets, owner);
     s.sessions->setSkills(s.skills);
     s.credentials = new CredentialBroker(*s.vaults, owner);
+    s.memoryStores = new MemoryStoreService(db, owner);
     return s;
 }
 

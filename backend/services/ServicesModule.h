@@ -16,6 +16,7 @@ class VaultService;
 class EventLog;
 class SessionService;
 class CredentialBroker;
+class MemoryStoreService;
 
 // The services layer as the backend wires it: the resource services and the event log.
 struct Services
@@ -28,6 +29,7 @@ struct Services
     EventLog *events = nullptr;
     SessionService *sessions = nullptr;
     CredentialBroker *credentials = nullptr; // the secret for a target, from a session's vaults
+    MemoryStoreService *memoryStores = nullptr; // memory stores, memories and their versions
 };
 
 // Creates every service over the open database and the keychain, in dependency order, each a

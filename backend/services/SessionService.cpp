@@ -630,10 +630,13 @@ Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, 
     if (*type == u"memory_store")
         return ApiError::invalid(at(f.pathOf(u"type"),
                                     allowMemoryStore
-                                        ? QStringLiteral("memory_store resources are not supported: "
-                                                         "Vivarium has no memory stores")
+                                        ? QStringLiteral("memory_store resources are not supported yet: "
+                                                         "Vivarium does not mount memory stores into "
+                                                         "session sandboxes (the /v1/memory_stores API "
+                                                         "works on its own)")
                                         : QStringLiteral("memory_store resources attach at session "
-                                                         "creation only (and Vivarium has no memory stores)")));
+                                                         "creation only (and Vivarium does not mount "
+                                                         "memory stores into sessions yet)")));
     const auto mount = f.string(u"mount_path", JsonFields::Optional, validate::kMaxMountPath, false);
     if (f.ok() && mount && !validate::isMountPath(*mount))
         f.failAt(u"mount_path", QStringLiteral("must be an absolute path without `.`/`..` segments or "

@@ -175,6 +175,47 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END)SQL",
 ))SQL",
         R"SQL(CREATE INDEX skill_versions_skill ON skill_versions(skill_id, seq))SQL",
     },
+    // v7: memory stores (MemoryStoreService). A memory is one row (its current state, content
+    // included); every change to it also appends an immutable row to memory_versions, in the
+    // same transaction. Versions outlive their memory (a `deleted` version records the delete)
+    // and go only with their store. actor_type/actor_id are the version's `created_by`, kept
+    // as columns for the list filters (session_id, api_key_id, …).
+    {
+        R"SQL(CREATE TABLE memory_stores (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE TABLE memories (
+    id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL REFERENCES memory_stores(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    content TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    content_size_bytes INTEGER NOT NULL,
+    version_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (store_id, path)
+) WITHOUT ROWID)SQL",
+        R"SQL(CREATE TABLE memory_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    store_id TEXT NOT NULL REFERENCES memory_stores(id) ON DELETE CASCADE,
+    memory_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    actor_type TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    redacted_at TEXT,
+    doc TEXT NOT NULL
+))SQL",
+        R"SQL(CREATE INDEX memory_versions_store ON memory_versions(store_id, seq))SQL",
+        R"SQL(CREATE INDEX memory_versions_memory ON memory_versions(memory_id, seq))SQL",
+    },
 };
 
 QAtomicInt s_connectionCounter;

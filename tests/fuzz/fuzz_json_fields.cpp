@@ -8,12 +8,14 @@
 #include "FuzzCheck.h"
 
 #include "core/JsonFields.h"
+#include "core/Validators.h"
 #include "secrets/SecretStore.h"
 #include "services/AgentService.h"
 #include "services/CredentialAuth.h"
 #include "services/EnvironmentService.h"
 #include "services/EventLog.h"
 #include "services/FileService.h"
+#include "services/MemoryStoreService.h"
 #include "services/SessionService.h"
 #include "services/VaultService.h"
 #include "store/Database.h"
@@ -46,7 +48,8 @@ struct World
     VaultService *vaults = nullptr;
     FileService *files = nullptr;
     SessionService *sessions = nullptr;
-    QString agentId, envId, vaultId, sessionId;
+    MemoryStoreService *memory = nullptr;
+    QString agentId, envId, vaultId, sessionId, memoryStoreId, memoryId;
 };
 
 World *world = nullptr;
@@ -119,6 +122,13 @@ extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv)
                                                       {QStringLiteral("environment_id"), w.envId}}),
                        "session")
                       .value(QStringLiteral("id")).toString();
+    w.memory = new MemoryStoreService(w.db);
+    w.memoryStoreId = must(w.memory->createStore(parseObject(R"("name":"fuzz")")), "memory store")
+                          .value(QStringLiteral("id")).toString();
+    w.memoryId = must(w.memory->createMemory(w.memoryStoreId, parseObject(R"("path":"/fuzz.md","content":"x")"),
+                                             MemoryView::Basic, MemoryActor::api(QStringLiteral("apikey_01fuzz"))),
+                      "memory")
+                     .value(QStringLiteral("id")).toString();
     return 0;
 }
 
@@ -136,6 +146,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QJsonObject params = doc.object();
     // What the services store is the compact serialisation; it must read back the same.
     FUZZ_CHECK(QJsonDocument::fromJson(QJsonDocument(params).toJson(QJsonDocument::Compact)).object() == params);
+
+    // Ops 0xF0–0xFF: the memory stores (the other ops keep their old meaning, and their seeds).
+    if (op >= 0xF0) {
+        const auto actor = MemoryActor::session(QStringLiteral("sesn_01fuzz"));
+        switch (op & 3) {
+        case 0: check(w.memory->createStore(params)); break;
+        case 1: check(w.memory->updateStore(w.memoryStoreId, params)); break;
+        case 2: {
+            auto m = w.memory->createMemory(w.memoryStoreId, params, MemoryView::Full, actor);
+            check(m);
+            if (m) // what was stored is what the path rules allow
+                FUZZ_CHECK(validate::memoryPathProblem(m->value(QStringLiteral("path")).toString()).isEmpty());
+            break;
+        }
+        case 3: check(w.memory->updateMemory(w.memoryStoreId, w.memoryId, params, MemoryView::Basic, actor)); break;
+        }
+        return 0;
+    }
 
     switch (op % 14) {
     case 0: check(w.agents->create(params)); break;

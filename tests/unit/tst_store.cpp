@@ -27,6 +27,8 @@ const QList<QStringList> kCreatedBy = {
     {u"events_session_type"_s},
     {u"idempotency_keys_expires"_s, u"idempotency_keys"_s},
     {u"skill_versions_skill"_s, u"skill_versions"_s, u"skills"_s},
+    {u"memory_versions_memory"_s, u"memory_versions_store"_s, u"memory_versions"_s, u"memories"_s,
+     u"memory_stores"_s},
 };
 
 // A plain QtSql connection to a file, beside (never through) the Database class.

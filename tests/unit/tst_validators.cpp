@@ -126,6 +126,63 @@ private Q_SLOTS:
         QVERIFY(!validate::isMountPath(u'/' + QString(validate::kMaxMountPath, u'a')));
     }
 
+    void memoryPaths_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("problem"); // empty: valid; else a word the reason contains
+        const QString twenty = u'/' + QStringList(20, u"s"_s).join(u'/');
+        QTest::newRow("plain") << u"/projects/foo/notes.md"_s << QString();
+        QTest::newRow("one segment") << u"/a"_s << QString();
+        QTest::newRow("dots inside a name") << u"/a/..b/c."_s << QString();
+        QTest::newRow("non-ASCII NFC") << u"/caf\u00e9/\u65e5\u672c.md"_s << QString();
+        QTest::newRow("astral") << u"/\U0001F600.md"_s << QString();
+        QTest::newRow("20 segments") << twenty << QString();
+        QTest::newRow("1024 bytes") << (u'/' + QString(1023, u'a')) << QString();
+        QTest::newRow("relative") << u"a/b"_s << u"start"_s;
+        QTest::newRow("root only") << u"/"_s << u"empty segment"_s;
+        QTest::newRow("trailing slash") << u"/a/"_s << u"empty segment"_s;
+        QTest::newRow("double slash") << u"/a//b"_s << u"empty segment"_s;
+        QTest::newRow("dot") << u"/a/./b"_s << u"`.`"_s;
+        QTest::newRow("dotdot") << u"/a/.."_s << u"`..`"_s;
+        QTest::newRow("21 segments") << (twenty + u"/t"_s) << u"21 segments"_s;
+        QTest::newRow("1025 bytes") << (u'/' + QString(1024, u'a')) << u"1025 bytes"_s;
+        QTest::newRow("multi-byte over 1024") << (u'/' + QString(512, QChar(0xe9))) << u"1025 bytes"_s;
+        QTest::newRow("control") << u"/a\tb"_s << u"U+0009"_s;
+        QTest::newRow("DEL") << u"/a\u007fb"_s << u"U+007F"_s;
+        QTest::newRow("C1") << u"/a\u0085b"_s << u"U+0085"_s;
+        QTest::newRow("format: zero width space") << u"/a\u200bb"_s << u"U+200B"_s;
+        QTest::newRow("format: BOM") << u"/\ufeffa"_s << u"U+FEFF"_s;
+        QTest::newRow("line separator") << u"/a\u2028b"_s << u"U+2028"_s;
+        QTest::newRow("paragraph separator") << u"/a\u2029b"_s << u"U+2029"_s;
+        QTest::newRow("not NFC") << u"/cafe\u0301"_s << u"Normalization Form C"_s;
+    }
+
+    void memoryPaths()
+    {
+        QFETCH(QString, path);
+        QFETCH(QString, problem);
+        const QString why = validate::memoryPathProblem(path);
+        if (problem.isEmpty())
+            QVERIFY2(why.isEmpty(), qPrintable(why));
+        else
+            QVERIFY2(why.contains(problem), qPrintable(why));
+    }
+
+    void memoryPathPrefixes()
+    {
+        QVERIFY(validate::memoryPathPrefixProblem(u"/"_s).isEmpty());
+        QVERIFY(validate::memoryPathPrefixProblem(u"/notes/"_s).isEmpty());
+        QVERIFY(validate::memoryPathPrefixProblem(u"/a/b/c/"_s).isEmpty());
+        QVERIFY(validate::memoryPathPrefixProblem(u"/" + QStringList(20, u"s"_s).join(u'/') + u"/").isEmpty());
+        QVERIFY(!validate::memoryPathPrefixProblem(u"/notes"_s).isEmpty());
+        QVERIFY(!validate::memoryPathPrefixProblem(u"notes/"_s).isEmpty());
+        QVERIFY(!validate::memoryPathPrefixProblem(u"//"_s).isEmpty());
+        QVERIFY(!validate::memoryPathPrefixProblem(u"/a//"_s).isEmpty());
+        QVERIFY(!validate::memoryPathPrefixProblem(u"/a/../"_s).isEmpty());
+        QVERIFY(!validate::memoryPathPrefixProblem(u"/a\u200b/"_s).isEmpty());
+        QVERIFY(!validate::memoryPathPrefixProblem(u"/" + QStringList(21, u"s"_s).join(u'/') + u"/").isEmpty());
+    }
+
     void skillsAreNormalised()
     {
         const auto r = validate::skills(

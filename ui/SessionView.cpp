@@ -4,6 +4,7 @@
 #include "BackendBridge.h"
 #include "SandboxProgressPanel.h"
 #include "SandboxView.h"
+#include "SessionCommands.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "Widgets.h"
@@ -11,6 +12,7 @@
 #include "sandbox/SandboxProgress.h"
 #include "services/SessionService.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -18,11 +20,12 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QShortcut>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace viv {
@@ -44,10 +47,15 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     m_status->setObjectName(QStringLiteral("sessionStatus"));
     m_usage = new QLabel(this);
     m_usage->setObjectName(QStringLiteral("sessionUsage"));
+    auto *manage = named(new QToolButton(this), QStringLiteral("sessionMenuButton"));
+    manage->setText(tr("Session ▾"));
+    manage->setToolTip(tr("Rename, archive or delete this session"));
+    manage->setPopupMode(QToolButton::InstantPopup);
     header->addWidget(m_title, 1);
     header->addWidget(m_status);
     header->addSpacing(12);
     header->addWidget(m_usage);
+    header->addWidget(manage);
     layout->addLayout(header);
 
     m_banner = new MessageBanner(this);
@@ -106,9 +114,13 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
 
     connect(m_send, &QPushButton::clicked, this, &SessionView::sendMessage);
     connect(m_interrupt, &QPushButton::clicked, this, &SessionView::interrupt);
-    auto *shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), m_composer);
-    shortcut->setContext(Qt::WidgetShortcut);
-    connect(shortcut, &QShortcut::activated, this, &SessionView::sendMessage);
+    m_commands = new SessionCommands(bridge, this);
+    connect(m_commands, &SessionCommands::done, m_banner, qOverload<const QString &>(&MessageBanner::showInfo));
+    connect(m_commands, &SessionCommands::failed, m_banner, qOverload<const ApiError &>(&MessageBanner::showError));
+    createActions();
+    auto *menu = new QMenu(manage);
+    menu->addActions({m_actRename, m_actArchive, m_actDelete});
+    manage->setMenu(menu);
 
     connect(&m_bridge, &BackendBridge::eventsAppended, this,
             [this](const QString &sessionId, const QList<LoggedEvent> &events) {
@@ -135,6 +147,81 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     connect(m_model, &TranscriptModel::usageChanged, this, &SessionView::updateUsage);
     connect(m_model, &TranscriptModel::statusChanged, this, &SessionView::updateHeader);
     setEnabled(false);
+}
+
+void SessionView::createActions()
+{
+    auto make = [this](const QString &name, const QString &text, const QKeySequence &key, auto slot) {
+        auto *a = new QAction(text, this);
+        a->setObjectName(name);
+        a->setShortcut(key);
+        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        connect(a, &QAction::triggered, this, slot);
+        addAction(a);
+        return a;
+    };
+    m_actSend = make(QStringLiteral("actionSend"), tr("Send message"), QKeySequence(Qt::CTRL | Qt::Key_Return),
+                     &SessionView::sendMessage);
+    m_actInterrupt = make(QStringLiteral("actionInterrupt"), tr("Interrupt the agent"), QKeySequence(Qt::Key_Escape),
+                          &SessionView::interrupt);
+    m_actApprove = make(QStringLiteral("actionApprove"), tr("Approve the waiting tool call"),
+                        QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), &SessionView::approveFirst);
+    m_actDeny = make(QStringLiteral("actionDeny"), tr("Deny the waiting tool call"),
+                     QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), &SessionView::denyFirst);
+    m_actRename = make(QStringLiteral("actionRenameSession"), tr("Rename session…"), QKeySequence(Qt::Key_F2),
+                       &SessionView::renameSession);
+    m_actArchive = make(QStringLiteral("actionArchiveSession"), tr("Archive session…"), QKeySequence(),
+                        &SessionView::archiveSession);
+    m_actDelete = make(QStringLiteral("actionDeleteSession"), tr("Delete session…"), QKeySequence(),
+                       &SessionView::deleteSession);
+    m_send->setToolTip(tr("Send (%1)").arg(m_actSend->shortcut().toString(QKeySequence::NativeText)));
+    m_interrupt->setToolTip(tr("Stop the agent now; queued messages stay queued (%1).")
+                                .arg(m_actInterrupt->shortcut().toString(QKeySequence::NativeText)));
+}
+
+QList<QAction *> SessionView::keyboardActions() const
+{
+    return {m_actSend, m_actInterrupt, m_actApprove, m_actDeny, m_actRename, m_actArchive, m_actDelete};
+}
+
+QPushButton *SessionView::firstPendingButton(const QString &prefix) const
+{
+    for (int i = 0; i < m_pendingLayout->count(); ++i) {
+        QWidget *row = m_pendingLayout->itemAt(i)->widget();
+        if (!row)
+            continue;
+        const QString id = row->objectName().mid(int(qstrlen("pending_")));
+        if (auto *b = row->findChild<QPushButton *>(prefix + id))
+            return b;
+    }
+    return nullptr;
+}
+
+void SessionView::approveFirst()
+{
+    if (QPushButton *b = firstPendingButton(QStringLiteral("approve_")))
+        b->click();
+}
+
+void SessionView::denyFirst()
+{
+    if (QPushButton *b = firstPendingButton(QStringLiteral("deny_")))
+        b->click();
+}
+
+void SessionView::renameSession()
+{
+    m_commands->rename(m_sessionId, m_session.value(QStringLiteral("title")).toString());
+}
+
+void SessionView::archiveSession()
+{
+    m_commands->archive(m_sessionId, m_title->text());
+}
+
+void SessionView::deleteSession()
+{
+    m_commands->remove(m_sessionId, m_title->text());
 }
 
 void SessionView::openSession(const QString &id)
@@ -218,11 +305,12 @@ void SessionView::updateHeader()
         m_title->setText(tr("No session selected"));
         m_status->clear();
         m_usage->clear();
+        for (QAction *a : keyboardActions())
+            a->setEnabled(false);
         return;
     }
-    const QString title = m_session.value(QStringLiteral("title")).toString();
-    const QString agent = m_session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("name")).toString();
-    m_title->setText(title.isEmpty() ? (agent.isEmpty() ? m_sessionId : agent) : title);
+    // Until the document is loaded, a neutral title rather than the raw id.
+    m_title->setText(m_session.isEmpty() ? tr("Loading…") : sessionDisplayTitle(m_session));
     m_title->setToolTip(m_sessionId);
     QString status = m_session.value(QStringLiteral("status")).toString();
     if (!m_model->lastStatus().isEmpty())
@@ -231,7 +319,7 @@ void SessionView::updateHeader()
     if (status == u"running")
         text = tr("● running");
     else if (status == u"idle")
-        text = m_model->pendingEventIds().isEmpty() ? tr("○ idle") : tr("◐ waiting for you");
+        text = m_model->pendingEventIds().isEmpty() ? tr("○ idle") : tr("◐ needs you");
     else if (status == u"terminated")
         text = tr("■ terminated");
     else if (status == u"rescheduling" || status == u"rescheduled")
@@ -240,6 +328,11 @@ void SessionView::updateHeader()
         text = status;
     m_status->setText(text);
     m_interrupt->setEnabled(status == u"running" || status == u"rescheduling" || status == u"rescheduled");
+    m_actInterrupt->setEnabled(m_interrupt->isEnabled());
+    m_actApprove->setEnabled(firstPendingButton(QStringLiteral("approve_")) != nullptr);
+    m_actDeny->setEnabled(m_actApprove->isEnabled());
+    for (QAction *a : {m_actSend, m_actRename, m_actArchive, m_actDelete})
+        a->setEnabled(!m_sessionId.isEmpty());
 }
 
 void SessionView::updateUsage()

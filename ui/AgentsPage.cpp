@@ -117,8 +117,10 @@ AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent)
     m_unsaved = new UnsavedChanges(
         this, QStringLiteral("agentUnsaved"), [this] { return editorSnapshot(); },
         [this] {
-            return m_agentId.isEmpty() ? tr("The new agent")
-                                       : tr("The agent “%1”").arg(m_loaded.value(QStringLiteral("name")).toString());
+            const QString typed = m_name->text().trimmed();
+            if (m_agentId.isEmpty())
+                return typed.isEmpty() ? tr("The new agent") : tr("The new agent “%1”").arg(typed);
+            return tr("The agent “%1”").arg(m_loaded.value(QStringLiteral("name")).toString());
         },
         [this] { save(); });
     m_unsaved->watch(m_tabs);

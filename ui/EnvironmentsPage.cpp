@@ -142,8 +142,10 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
     m_unsaved = new UnsavedChanges(
         this, QStringLiteral("environmentUnsaved"), [this] { return formParams(); },
         [this] {
-            return m_id.isEmpty() ? tr("The new environment")
-                                  : tr("The environment “%1”").arg(m_loadedName);
+            const QString typed = m_name->text().trimmed();
+            if (m_id.isEmpty())
+                return typed.isEmpty() ? tr("The new environment") : tr("The new environment “%1”").arg(typed);
+            return tr("The environment “%1”").arg(m_loadedName);
         },
         [this] { save(); });
     m_unsaved->watch(formWidget);

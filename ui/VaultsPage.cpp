@@ -103,8 +103,10 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent)
     m_unsaved = new UnsavedChanges(
         this, QStringLiteral("credentialUnsaved"), [this] { return credentialSnapshot(); },
         [this] {
-            return m_credentialId.isEmpty() ? tr("The new credential")
-                                            : tr("The credential “%1”").arg(m_loadedName);
+            const QString typed = m_displayName->text().trimmed();
+            if (m_credentialId.isEmpty())
+                return typed.isEmpty() ? tr("The new credential") : tr("The new credential “%1”").arg(typed);
+            return tr("The credential “%1”").arg(m_loadedName);
         },
         [this] { saveCredential(); });
     m_unsaved->watch(right);

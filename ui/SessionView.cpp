@@ -5,6 +5,8 @@
 #include "SandboxProgressPanel.h"
 #include "SandboxView.h"
 #include "SessionCommands.h"
+#include "TranscriptExport.h"
+#include "TranscriptFind.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "Widgets.h"
@@ -14,6 +16,8 @@
 
 #include <QAction>
 #include <QCheckBox>
+#include <QDir>
+#include <QFile>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QJsonArray>
@@ -79,6 +83,8 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     m_pendingLayout = new QVBoxLayout(m_pendingBox);
     m_pendingBox->setVisible(false);
     bottomLayout->addWidget(m_pendingBox);
+    m_find = new TranscriptFind(m_view, bottom);
+    bottomLayout->addWidget(m_find);
 
     auto *composerRow = new QHBoxLayout;
     m_composer = new QPlainTextEdit(bottom);
@@ -120,6 +126,8 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     createActions();
     auto *menu = new QMenu(manage);
     menu->addActions({m_actRename, m_actArchive, m_actDelete});
+    menu->addSeparator();
+    menu->addActions({m_actFind, m_actExportMarkdown, m_actExportJson});
     manage->setMenu(menu);
 
     connect(&m_bridge, &BackendBridge::eventsAppended, this,
@@ -174,6 +182,12 @@ void SessionView::createActions()
                         &SessionView::archiveSession);
     m_actDelete = make(QStringLiteral("actionDeleteSession"), tr("Delete session…"), QKeySequence(),
                        &SessionView::deleteSession);
+    m_actFind = make(QStringLiteral("actionFind"), tr("Find in transcript…"), QKeySequence(Qt::CTRL | Qt::Key_F),
+                     &SessionView::find);
+    m_actExportMarkdown = make(QStringLiteral("actionExportMarkdown"), tr("Export transcript as Markdown…"),
+                               QKeySequence(), &SessionView::exportMarkdown);
+    m_actExportJson = make(QStringLiteral("actionExportJson"), tr("Export transcript as JSON (raw events)…"),
+                           QKeySequence(), &SessionView::exportJson);
     m_send->setToolTip(tr("Send (%1)").arg(m_actSend->shortcut().toString(QKeySequence::NativeText)));
     m_interrupt->setToolTip(tr("Stop the agent now; queued messages stay queued (%1).")
                                 .arg(m_actInterrupt->shortcut().toString(QKeySequence::NativeText)));
@@ -181,7 +195,8 @@ void SessionView::createActions()
 
 QList<QAction *> SessionView::keyboardActions() const
 {
-    return {m_actSend, m_actInterrupt, m_actApprove, m_actDeny, m_actRename, m_actArchive, m_actDelete};
+    return {m_actSend,   m_actInterrupt, m_actApprove, m_actDeny,           m_actRename,
+            m_actArchive, m_actDelete,   m_actFind,    m_actExportMarkdown, m_actExportJson};
 }
 
 QPushButton *SessionView::firstPendingButton(const QString &prefix) const
@@ -222,6 +237,79 @@ void SessionView::archiveSession()
 void SessionView::deleteSession()
 {
     m_commands->remove(m_sessionId, m_title->text());
+}
+
+void SessionView::find()
+{
+    m_tabs->setCurrentIndex(0);
+    m_find->open();
+}
+
+namespace {
+// A file name from the session's title: letters, digits, '-' and '_' only.
+QString fileStem(const QString &title)
+{
+    QString stem;
+    for (const QChar c : title)
+        stem += c.isLetterOrNumber() || c == u'-' || c == u'_' ? c : QChar(u'-');
+    return stem.left(60).isEmpty() ? QStringLiteral("transcript") : stem.left(60);
+}
+} // namespace
+
+void SessionView::exportMarkdown()
+{
+    if (m_sessionId.isEmpty())
+        return;
+    const QString path = chooseSavePath(this, QDir::home().filePath(fileStem(m_title->text()) + QStringLiteral(".md")),
+                                        tr("Markdown (*.md)"));
+    if (path.isEmpty())
+        return;
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+        || file.write(transcriptMarkdown(m_title->text(), *m_model).toUtf8()) < 0 || !file.flush()) {
+        m_banner->showError(tr("Could not write %1: %2").arg(QDir::toNativeSeparators(path), file.errorString()));
+        return;
+    }
+    m_banner->showInfo(tr("Transcript exported to %1.").arg(QDir::toNativeSeparators(path)));
+}
+
+void SessionView::exportJson()
+{
+    if (m_sessionId.isEmpty())
+        return;
+    const QString path = chooseSavePath(this, QDir::home().filePath(fileStem(m_title->text()) + QStringLiteral(".json")),
+                                        tr("JSON (*.json)"));
+    if (path.isEmpty())
+        return;
+    const QString id = m_sessionId;
+    struct Raw
+    {
+        QJsonObject session;
+        QList<LoggedEvent> events;
+    };
+    // The raw events as the log holds them, read on the backend thread.
+    m_bridge.call<Raw>(
+        this,
+        [id](Backend &b) -> Result<Raw> {
+            auto session = b.sessions().retrieve(id);
+            if (!session)
+                return session.error();
+            auto events = b.events().since(id, 0);
+            if (!events)
+                return events.error();
+            return Raw{*session, *events};
+        },
+        [this, path](Result<Raw> r) {
+            if (!r)
+                return m_banner->showError(r.error());
+            QFile file(path);
+            if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+                || file.write(transcriptJson(r->session, r->events)) < 0 || !file.flush()) {
+                m_banner->showError(tr("Could not write %1: %2").arg(QDir::toNativeSeparators(path), file.errorString()));
+                return;
+            }
+            m_banner->showInfo(tr("Transcript exported to %1.").arg(QDir::toNativeSeparators(path)));
+        });
 }
 
 void SessionView::openSession(const QString &id)

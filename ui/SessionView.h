@@ -20,6 +20,7 @@ class MessageBanner;
 class SandboxProgressPanel;
 class SandboxView;
 class SessionCommands;
+class TranscriptFind;
 class TranscriptModel;
 class TranscriptView;
 
@@ -59,6 +60,11 @@ public Q_SLOTS:
     void renameSession();
     void archiveSession();
     void deleteSession();
+    // Ctrl+F: the find bar.
+    void find();
+    // The transcript as Markdown (what the view shows) or as JSON (the raw events), to a file.
+    void exportMarkdown();
+    void exportJson();
 
 Q_SIGNALS:
     // The history of the opened session is in the model (rows = transcript rows).
@@ -97,6 +103,10 @@ private:
     QAction *m_actRename = nullptr;
     QAction *m_actArchive = nullptr;
     QAction *m_actDelete = nullptr;
+    QAction *m_actFind = nullptr;
+    QAction *m_actExportMarkdown = nullptr;
+    QAction *m_actExportJson = nullptr;
+    TranscriptFind *m_find = nullptr;
 
     QString m_sessionId;
     QJsonObject m_session;

@@ -11,7 +11,9 @@
 //   - session management: rename, archive and delete from the session view (confirmations state
 //     the consequences); untitled sessions read "agent · local start time", never an id;
 //   - keyboard: new agent/session, send, interrupt, approve, deny, next "needs you" session, and
-//     Help → Keyboard shortcuts lists them.
+//     Help → Keyboard shortcuts lists them;
+//   - find in the transcript (Ctrl+F, next/previous, Esc closes without interrupting) and export
+//     as Markdown (line breaks kept) and as JSON (the raw events, equal to the log).
 #include "AgentsPage.h"
 #include "DecisionTracker.h"
 #include "DesktopNotifier.h"
@@ -19,12 +21,17 @@
 #include "MainWindow.h"
 #include "SessionView.h"
 #include "SessionsPage.h"
+#include "TranscriptExport.h"
+#include "TranscriptModel.h"
+#include "TranscriptView.h"
 #include "Widgets.h"
 #include "services/VaultService.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QFile>
+#include <QJsonDocument>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
@@ -551,7 +558,8 @@ private Q_SLOTS:
               QStringLiteral("Save = Ctrl+S"), QStringLiteral("Send message = Ctrl+Return"),
               QStringLiteral("Interrupt the agent = Esc"), QStringLiteral("Approve the waiting tool call = Ctrl+Shift+A"),
               QStringLiteral("Deny the waiting tool call = Ctrl+Shift+D"),
-              QStringLiteral("Next session that needs you = Ctrl+J")})
+              QStringLiteral("Next session that needs you = Ctrl+J"), QStringLiteral("Find in transcript = Ctrl+F"),
+              QStringLiteral("Rename session = F2"), QStringLiteral("Quit = Ctrl+Q")})
             QVERIFY2(all.contains(expected), qPrintable(all));
     }
 
@@ -624,6 +632,86 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(sessionTitleInList(doomed), QStringLiteral("<not listed>"), 10000);
         QVERIFY(!h->run<QJsonObject>([doomed](Backend &b) { return b.sessions().retrieve(doomed); }));
         setConfirmFunction({});
+    }
+
+    void findAndExportTheTranscript()
+    {
+        activate();
+        const QString agent = h->createAgent(QStringLiteral("Finder")).value(QStringLiteral("id")).toString();
+        const QString session = createSession(agent, QStringLiteral("find me"));
+        const QString call = ids::make(u"sevt");
+        QVERIFY(h->append(session, {ev::userMessage(QStringLiteral("Where is the needle?")),
+                                    ev::status(QStringLiteral("running")),
+                                    ev::toolUse(call, QStringLiteral("bash"), QJsonObject{{QStringLiteral("command"), QStringLiteral("grep -r needle")}}),
+                                    ev::toolResult(call, QStringLiteral("a.txt: hay\nb.txt: needle\nc.txt: hay")),
+                                    ev::agentMessage(QStringLiteral("The needle is in b.txt."))}));
+        window->showArea(MainWindow::Sessions);
+        SessionsPage *page = window->sessionsPage();
+        SessionView *view = page->sessionView();
+        QTRY_VERIFY_WITH_TIMEOUT(!page->titleOf(session).isEmpty(), 10000);
+        page->openSession(session);
+        QTRY_VERIFY_WITH_TIMEOUT(view->model()->rowCount() >= 4, 10000);
+        auto *composer = view->findChild<QPlainTextEdit *>(QStringLiteral("composer"));
+        auto *bar = view->findChild<QWidget *>(QStringLiteral("findBar"));
+        auto *text = view->findChild<QLineEdit *>(QStringLiteral("findText"));
+        auto *status = view->findChild<QLabel *>(QStringLiteral("findStatus"));
+        QVERIFY(composer && bar && text && status);
+        QVERIFY(!bar->isVisible());
+
+        // Ctrl+F opens the bar with the focus in it; typing finds the first match.
+        press(composer, Qt::Key_F, Qt::ControlModifier);
+        QTRY_VERIFY(bar->isVisible());
+        QVERIFY(text->hasFocus());
+        QTest::keyClicks(text, QStringLiteral("NEEDLE"));
+        QCOMPARE(status->text(), QStringLiteral("1 of 3")); // the question, the tool call (input and output), the answer
+        const int first = view->view()->currentIndex().row();
+        QCOMPARE(view->model()->index(first, 0).data(TranscriptModel::BodyRole).toString(), QStringLiteral("Where is the needle?"));
+        QTest::keyClick(text, Qt::Key_Return);
+        QCOMPARE(status->text(), QStringLiteral("2 of 3"));
+        QCOMPARE(view->view()->currentIndex().data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::ToolCall));
+        QTest::keyClick(text, Qt::Key_Return, Qt::ShiftModifier);
+        QCOMPARE(status->text(), QStringLiteral("1 of 3"));
+        QTest::keyClick(text, Qt::Key_Return, Qt::ShiftModifier); // wraps around
+        QCOMPARE(status->text(), QStringLiteral("3 of 3"));
+        QCOMPARE(view->view()->currentIndex().data(TranscriptModel::BodyRole).toString(), QStringLiteral("The needle is in b.txt."));
+        // Esc closes the bar — and does not interrupt the running agent.
+        QTRY_VERIFY(view->findChild<QPushButton *>(QStringLiteral("interruptButton"))->isEnabled());
+        press(text, Qt::Key_Escape);
+        QVERIFY(!bar->isVisible());
+        QTest::qWait(200);
+        QVERIFY(!loggedTypes(session).contains(QStringLiteral("user.interrupt")));
+
+        // Export: Markdown (what the view shows, line breaks kept) and JSON (the raw events).
+        QTemporaryDir dir;
+        QStringList suggested;
+        setSaveChooser([&](QWidget *, const QString &name, const QString &) {
+            suggested << name;
+            return dir.filePath(QFileInfo(name).fileName());
+        });
+        view->findChild<QAction *>(QStringLiteral("actionExportMarkdown"))->trigger();
+        QFile md(dir.filePath(QStringLiteral("find-me.md")));
+        QTRY_VERIFY(md.exists());
+        QVERIFY(md.open(QIODevice::ReadOnly));
+        const QString markdown = QString::fromUtf8(md.readAll());
+        for (const QString &part : {QStringLiteral("# find me\n"), QStringLiteral("## You"), QStringLiteral("Where is the needle?"),
+                                    QStringLiteral("### Tool: bash"), QStringLiteral("\"grep -r needle\""),
+                                    QStringLiteral("a.txt: hay\nb.txt: needle\nc.txt: hay\n"),
+                                    QStringLiteral("## Agent"), QStringLiteral("The needle is in b.txt.")})
+            QVERIFY2(markdown.contains(part), qPrintable(part + QStringLiteral(" not in:\n") + markdown));
+        QVERIFY(markdown.indexOf(QStringLiteral("Where is the needle?")) < markdown.indexOf(QStringLiteral("### Tool: bash")));
+
+        view->findChild<QAction *>(QStringLiteral("actionExportJson"))->trigger();
+        QFile json(dir.filePath(QStringLiteral("find-me.json")));
+        QTRY_VERIFY_WITH_TIMEOUT(json.exists() && json.size() > 0, 10000);
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        const QJsonObject exported = QJsonDocument::fromJson(json.readAll()).object();
+        QCOMPARE(exported.value(QStringLiteral("session")).toObject().value(QStringLiteral("id")).toString(), session);
+        const QJsonArray events = exported.value(QStringLiteral("events")).toArray();
+        const QList<QJsonObject> logged = h->eventsOf(session);
+        QCOMPARE(events.size(), logged.size());
+        for (int i = 0; i < events.size(); ++i)
+            QCOMPARE(events.at(i).toObject(), logged.at(i));
+        setSaveChooser({});
     }
 
     // Last: it closes the window.

@@ -348,28 +348,31 @@ void AgentsPage::newAgent()
 
 void AgentsPage::openAgent(const QString &id)
 {
-    request<QJsonObject>(
-        [id](Backend &b) { return b.agents().retrieve(id); },
-        [this, id](const QJsonObject &r) {
-            m_agentId = id;
-            m_loaded = r;
-            m_version = r.value(QStringLiteral("version")).toInt();
-            m_archived = !r.value(QStringLiteral("archived_at")).isNull();
-            m_loadedMetadata = r.value(QStringLiteral("metadata")).toObject();
-            fillForm(editable(r));
-            m_json->setPlainText(prettyJson(editable(r)));
-            m_title->setText(tr("%1 — version %2%3")
-                                 .arg(r.value(QStringLiteral("name")).toString())
-                                 .arg(m_version)
-                                 .arg(m_archived ? tr(" (archived)") : QString()));
-            m_archive->setEnabled(!m_archived);
-            m_save->setEnabled(!m_archived);
-            m_tabs->setTabEnabled(2, true);
-            banner()->clear();
-            selectItem(m_list, id);
-            m_unsaved->markClean();
-            loadVersions();
-        });
+    request<QJsonObject>([id](Backend &b) { return b.agents().retrieve(id); },
+                         [this](const QJsonObject &r) { showAgent(r); });
+}
+
+void AgentsPage::showAgent(const QJsonObject &r)
+{
+    const QString id = r.value(QStringLiteral("id")).toString();
+    m_agentId = id;
+    m_loaded = r;
+    m_version = r.value(QStringLiteral("version")).toInt();
+    m_archived = !r.value(QStringLiteral("archived_at")).isNull();
+    m_loadedMetadata = r.value(QStringLiteral("metadata")).toObject();
+    fillForm(editable(r));
+    m_json->setPlainText(prettyJson(editable(r)));
+    m_title->setText(tr("%1 — version %2%3")
+                         .arg(r.value(QStringLiteral("name")).toString())
+                         .arg(m_version)
+                         .arg(m_archived ? tr(" (archived)") : QString()));
+    m_archive->setEnabled(!m_archived);
+    m_save->setEnabled(!m_archived);
+    m_tabs->setTabEnabled(2, true);
+    banner()->clear();
+    selectItem(m_list, id);
+    m_unsaved->markClean();
+    loadVersions();
 }
 
 void AgentsPage::fillForm(const QJsonObject &params)
@@ -566,9 +569,9 @@ void AgentsPage::save()
         [this, before](const QJsonObject &r) {
             const QString newId = r.value(QStringLiteral("id")).toString();
             const int version = r.value(QStringLiteral("version")).toInt();
-            openAgent(newId);
-            m_agentId = newId;
-            m_version = version;
+            // The answer is the stored agent: shown at once, so no later reload can overwrite
+            // what is typed after the save.
+            showAgent(r);
             if (before == 0)
                 banner()->showInfo(tr("Agent created (version %1).").arg(version));
             else if (version == before)

@@ -50,6 +50,8 @@ private:
     void loadVersions();
     void showDiff();
     QJsonObject editorSnapshot() const;
+    // Shows a stored agent document (retrieved, or the answer of a save).
+    void showAgent(const QJsonObject &agent);
     void followNewVersion(const QString &id, const QJsonObject &agent);
     void validateExtraTools();
     void upsertListItem(const QString &id, const QJsonObject &agent, bool atEnd = false);

@@ -30,6 +30,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QImage>
 #include <QFile>
 #include <QJsonDocument>
 #include <QInputDialog>
@@ -712,6 +713,51 @@ private Q_SLOTS:
         for (int i = 0; i < events.size(); ++i)
             QCOMPARE(events.at(i).toObject(), logged.at(i));
         setSaveChooser({});
+    }
+
+    void deniedAndFailedCallsLookDifferent()
+    {
+        activate();
+        const QString agent = h->createAgent(QStringLiteral("Outcomes")).value(QStringLiteral("id")).toString();
+        const QString session = createSession(agent, QStringLiteral("outcomes"));
+        const QString ok = ids::make(u"sevt"), failed = ids::make(u"sevt"), denied = ids::make(u"sevt");
+        const QJsonObject input{{QStringLiteral("command"), QStringLiteral("true")}};
+        QVERIFY(h->append(session, {ev::toolUse(ok, QStringLiteral("bash"), input),
+                                    ev::toolResult(ok, QStringLiteral("fine")),
+                                    ev::toolUse(failed, QStringLiteral("bash"), input),
+                                    ev::toolResult(failed, QStringLiteral("exit status 2"), true),
+                                    ev::toolUse(denied, QStringLiteral("bash"), input, true),
+                                    ev::idle({denied}),
+                                    QJsonObject{{QStringLiteral("type"), QStringLiteral("user.tool_confirmation")},
+                                                {QStringLiteral("tool_use_id"), denied},
+                                                {QStringLiteral("result"), QStringLiteral("deny")}}}));
+        window->showArea(MainWindow::Sessions);
+        SessionsPage *page = window->sessionsPage();
+        SessionView *view = page->sessionView();
+        QTRY_VERIFY_WITH_TIMEOUT(!page->titleOf(session).isEmpty(), 10000);
+        page->openSession(session);
+        QTRY_VERIFY_WITH_TIMEOUT(view->model()->rowOfEvent(denied) >= 0, 10000);
+        TranscriptModel *model = view->model();
+        auto outcome = [&](const QString &id) {
+            return model->index(model->rowOfEvent(id), 0).data(TranscriptModel::OutcomeRole).toString();
+        };
+        QCOMPARE(outcome(ok), QStringLiteral("done"));
+        QCOMPARE(outcome(failed), QStringLiteral("failed"));
+        QCOMPARE(outcome(denied), QStringLiteral("denied"));
+
+        // As painted: each card's own fill (a point inside its top-right corner, above the text).
+        TranscriptView *transcript = view->view();
+        transcript->scrollToTop();
+        QTest::qWait(50);
+        const QImage shot = transcript->viewport()->grab().toImage();
+        auto fill = [&](const QString &id) {
+            const QRect r = transcript->visualRect(model->index(model->rowOfEvent(id), 0));
+            return QColor(shot.pixel(r.right() - 10, r.top() + 7));
+        };
+        const QColor okColor = fill(ok), failedColor = fill(failed), deniedColor = fill(denied);
+        QVERIFY2(okColor != failedColor && okColor != deniedColor && failedColor != deniedColor,
+                 qPrintable(okColor.name() + u' ' + failedColor.name() + u' ' + deniedColor.name()));
+        QVERIFY2(failedColor.red() > failedColor.green(), qPrintable(failedColor.name())); // reddish
     }
 
     // Last: it closes the window.

@@ -37,6 +37,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -600,6 +601,42 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(sessionTitleInList(session), QStringLiteral("Quarterly report"), 10000);
         QTRY_COMPARE(title->text(), QStringLiteral("Quarterly report"));
 
+        // …and from the list's context menu (the real QMenu, then the real input dialog).
+        auto *table = find<QTableView>(QStringLiteral("sessionList"));
+        QModelIndex at;
+        for (int row = 0; row < table->model()->rowCount(); ++row)
+            if (table->model()->index(row, 0).data().toString() == QStringLiteral("Quarterly report"))
+                at = table->model()->index(row, 0);
+        QVERIFY(at.isValid());
+        table->scrollTo(at);
+        QStringList menuItems;
+        auto *popupTimer = new QTimer(this);
+        connect(popupTimer, &QTimer::timeout, this, [&, popupTimer] {
+            auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget());
+            if (!menu)
+                return;
+            popupTimer->deleteLater();
+            popupTimer->stop();
+            for (QAction *a : menu->actions())
+                menuItems << a->text();
+            onNextModal([](QWidget *w) {
+                if (auto *dialog = qobject_cast<QInputDialog *>(w)) {
+                    QCOMPARE_EQ(dialog->textValue(), QStringLiteral("Quarterly report")); // the stored title to edit
+                    dialog->setTextValue(QStringLiteral("Q3 report"));
+                    dialog->accept();
+                } else {
+                    w->close();
+                }
+            });
+            menu->actions().at(0)->trigger(); // Rename…
+            menu->close();
+        });
+        popupTimer->start(20);
+        Q_EMIT table->customContextMenuRequested(table->visualRect(at).center());
+        QCOMPARE(menuItems, (QStringList{QStringLiteral("Rename…"), QStringLiteral("Archive…"), QStringLiteral("Delete…")}));
+        QTRY_COMPARE_WITH_TIMEOUT(sessionTitleInList(session), QStringLiteral("Q3 report"), 10000);
+        QTRY_COMPARE(title->text(), QStringLiteral("Q3 report"));
+
         // Archive: the confirmation states what follows; the session leaves the list.
         QString confirmText;
         setConfirmFunction([&](QWidget *, const QString &, const QString &text) {
@@ -607,7 +644,7 @@ private Q_SLOTS:
             return true;
         });
         view->findChild<QAction *>(QStringLiteral("actionArchiveSession"))->trigger();
-        QVERIFY2(confirmText.contains(QStringLiteral("Quarterly report")) && confirmText.contains(QStringLiteral("stops"))
+        QVERIFY2(confirmText.contains(QStringLiteral("Q3 report")) && confirmText.contains(QStringLiteral("stops"))
                      && confirmText.contains(QStringLiteral("never run")) && confirmText.contains(QStringLiteral("cannot be undone")),
                  qPrintable(confirmText));
         QTRY_COMPARE_WITH_TIMEOUT(sessionTitleInList(session), QStringLiteral("<not listed>"), 10000);

@@ -94,6 +94,26 @@
         <source>Error: %1</source>
         <translation>Fehler: %1</translation>
     </message>
+    <message>
+        <source> — denied</source>
+        <translation> — abgelehnt</translation>
+    </message>
+    <message>
+        <source> — failed</source>
+        <translation> — fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Denied: %1</source>
+        <translation>Abgelehnt: %1</translation>
+    </message>
+    <message>
+        <source>Export transcript</source>
+        <translation>Verlauf exportieren</translation>
+    </message>
+    <message>
+        <source>Session</source>
+        <translation>Sitzung</translation>
+    </message>
 </context>
 <context>
     <name>viv::AgentsPage</name>
@@ -297,12 +317,46 @@
         <source>version %1</source>
         <translation>Version %1</translation>
     </message>
+    <message>
+        <source>The new agent</source>
+        <translation>Der neue Agent</translation>
+    </message>
+    <message>
+        <source>The new agent “%1”</source>
+        <translation>Der neue Agent „%1“</translation>
+    </message>
+    <message>
+        <source>The agent “%1”</source>
+        <translation>Der Agent „%1“</translation>
+    </message>
+    <message>
+        <source>Version %1 was saved elsewhere; showing it.</source>
+        <translation>Version %1 wurde an anderer Stelle gespeichert; sie wird angezeigt.</translation>
+    </message>
+    <message>
+        <source>Version %1 of this agent was saved elsewhere while you edit version %2. Saving will be refused: copy your changes, then Revert to load version %1.</source>
+        <translation>Version %1 dieses Agenten wurde an anderer Stelle gespeichert, während Sie Version %2 bearbeiten. Speichern wird abgelehnt: Kopieren Sie Ihre Änderungen und laden Sie dann mit „Verwerfen“ Version %1.</translation>
+    </message>
 </context>
 <context>
     <name>viv::BackendBridge</name>
     <message>
         <source>The backend is not running.</source>
         <translation>Das Backend läuft nicht.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::DesktopNotifier</name>
+    <message>
+        <source>Vivarium</source>
+        <translation>Vivarium</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 — %n session(s) need you</source>
+        <translation>
+            <numerusform>%1 — %n Sitzung braucht Sie</numerusform>
+            <numerusform>%1 — %n Sitzungen brauchen Sie</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -538,6 +592,18 @@
     <message>
         <source>The environment&apos;s packages are installed.</source>
         <translation>Die Pakete der Umgebung sind installiert.</translation>
+    </message>
+    <message>
+        <source>The new environment</source>
+        <translation>Die neue Umgebung</translation>
+    </message>
+    <message>
+        <source>The new environment “%1”</source>
+        <translation>Die neue Umgebung „%1“</translation>
+    </message>
+    <message>
+        <source>The environment “%1”</source>
+        <translation>Die Umgebung „%1“</translation>
     </message>
 </context>
 <context>
@@ -818,6 +884,57 @@ Details: %1</translation>
     <message>
         <source>Sandboxes</source>
         <translation>Sandboxen</translation>
+    </message>
+    <message>
+        <source>New &amp;agent</source>
+        <translation>Neuer &amp;Agent</translation>
+    </message>
+    <message>
+        <source>&amp;New session…</source>
+        <translation>&amp;Neue Sitzung …</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>&amp;Speichern</translation>
+    </message>
+    <message>
+        <source>Se&amp;ssion</source>
+        <translation>S&amp;itzung</translation>
+    </message>
+    <message>
+        <source>Next session that &amp;needs you</source>
+        <translation>Nächste Sitzung, die Sie &amp;braucht</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>&amp;Tastenkürzel</translation>
+    </message>
+    <message>
+        <source>No session needs you.</source>
+        <translation>Keine Sitzung braucht Sie.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 — %n session(s) need you</source>
+        <translation>
+            <numerusform>%1 — %n Sitzung braucht Sie</numerusform>
+            <numerusform>%1 — %n Sitzungen brauchen Sie</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A session</source>
+        <translation>Eine Sitzung</translation>
+    </message>
+    <message>
+        <source>“%1” waits for your decision.</source>
+        <translation>„%1“ wartet auf Ihre Entscheidung.</translation>
+    </message>
+    <message>
+        <source>“%1” waits for your decision on %2.</source>
+        <translation>„%1“ wartet auf Ihre Entscheidung zu %2.</translation>
+    </message>
+    <message>
+        <source>Vivarium: a session needs you</source>
+        <translation>Vivarium: Eine Sitzung braucht Sie</translation>
     </message>
 </context>
 <context>
@@ -1378,6 +1495,53 @@ Details: %1</translation>
     </message>
 </context>
 <context>
+    <name>viv::SessionCommands</name>
+    <message>
+        <source>Rename session</source>
+        <translation>Sitzung umbenennen</translation>
+    </message>
+    <message>
+        <source>Title (empty: named after its agent and start time):</source>
+        <translation>Titel (leer: nach Agent und Startzeit benannt):</translation>
+    </message>
+    <message>
+        <source>Renamed to “%1”.</source>
+        <translation>Umbenannt in „%1“.</translation>
+    </message>
+    <message>
+        <source>Archive session</source>
+        <translation>Sitzung archivieren</translation>
+    </message>
+    <message>
+        <source>Archive “%1”?
+
+If the agent is working, it stops now. The session leaves the list and can never run or take messages again; its repository tokens are removed from the keychain. Its transcript is kept (readable through the API). This cannot be undone.</source>
+        <translation>„%1“ archivieren?
+
+Arbeitet der Agent, hält er jetzt an. Die Sitzung verschwindet aus der Liste und kann nie wieder laufen oder Nachrichten annehmen; ihre Repository-Token werden aus dem Schlüsselbund entfernt. Ihr Verlauf bleibt erhalten (über die API lesbar). Das lässt sich nicht rückgängig machen.</translation>
+    </message>
+    <message>
+        <source>“%1” archived.</source>
+        <translation>„%1“ archiviert.</translation>
+    </message>
+    <message>
+        <source>Delete session</source>
+        <translation>Sitzung löschen</translation>
+    </message>
+    <message>
+        <source>Delete “%1” permanently?
+
+Its whole transcript (every event), its resources and their keychain entries are deleted; scripts can no longer read it. This cannot be undone: archive it instead to keep the transcript.</source>
+        <translation>„%1“ endgültig löschen?
+
+Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-Einträge werden gelöscht; Skripte können sie nicht mehr lesen. Das lässt sich nicht rückgängig machen: Archivieren Sie sie stattdessen, um den Verlauf zu behalten.</translation>
+    </message>
+    <message>
+        <source>“%1” deleted.</source>
+        <translation>„%1“ gelöscht.</translation>
+    </message>
+</context>
+<context>
     <name>viv::SessionView</name>
     <message>
         <source>No session selected</source>
@@ -1410,10 +1574,6 @@ Details: %1</translation>
     <message>
         <source>○ idle</source>
         <translation>○ bereit</translation>
-    </message>
-    <message>
-        <source>◐ waiting for you</source>
-        <translation>◐ wartet auf Sie</translation>
     </message>
     <message>
         <source>■ terminated</source>
@@ -1487,6 +1647,86 @@ Details: %1</translation>
         <source>No sandbox yet — it starts with the session&apos;s first tool call.</source>
         <translation>Noch keine Sandbox — sie startet mit dem ersten Werkzeugaufruf der Sitzung.</translation>
     </message>
+    <message>
+        <source>Session ▾</source>
+        <translation>Sitzung ▾</translation>
+    </message>
+    <message>
+        <source>Rename, archive or delete this session</source>
+        <translation>Diese Sitzung umbenennen, archivieren oder löschen</translation>
+    </message>
+    <message>
+        <source>Send message</source>
+        <translation>Nachricht senden</translation>
+    </message>
+    <message>
+        <source>Interrupt the agent</source>
+        <translation>Agent unterbrechen</translation>
+    </message>
+    <message>
+        <source>Approve the waiting tool call</source>
+        <translation>Wartenden Werkzeugaufruf erlauben</translation>
+    </message>
+    <message>
+        <source>Deny the waiting tool call</source>
+        <translation>Wartenden Werkzeugaufruf ablehnen</translation>
+    </message>
+    <message>
+        <source>Rename session…</source>
+        <translation>Sitzung umbenennen …</translation>
+    </message>
+    <message>
+        <source>Archive session…</source>
+        <translation>Sitzung archivieren …</translation>
+    </message>
+    <message>
+        <source>Delete session…</source>
+        <translation>Sitzung löschen …</translation>
+    </message>
+    <message>
+        <source>Find in transcript…</source>
+        <translation>Im Verlauf suchen …</translation>
+    </message>
+    <message>
+        <source>Export transcript as Markdown…</source>
+        <translation>Verlauf als Markdown exportieren …</translation>
+    </message>
+    <message>
+        <source>Export transcript as JSON (raw events)…</source>
+        <translation>Verlauf als JSON exportieren (Rohereignisse) …</translation>
+    </message>
+    <message>
+        <source>Send (%1)</source>
+        <translation>Senden (%1)</translation>
+    </message>
+    <message>
+        <source>Stop the agent now; queued messages stay queued (%1).</source>
+        <translation>Den Agenten jetzt anhalten; eingereihte Nachrichten bleiben eingereiht (%1).</translation>
+    </message>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>%1 konnte nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Transcript exported to %1.</source>
+        <translation>Verlauf nach %1 exportiert.</translation>
+    </message>
+    <message>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Wird geladen …</translation>
+    </message>
+    <message>
+        <source>◐ needs you</source>
+        <translation>◐ braucht Sie</translation>
+    </message>
 </context>
 <context>
     <name>viv::SessionsPage</name>
@@ -1533,6 +1773,22 @@ Details: %1</translation>
     <message>
         <source>New session…</source>
         <translation>Neue Sitzung …</translation>
+    </message>
+    <message>
+        <source>needs you</source>
+        <translation>braucht Sie</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>Umbenennen …</translation>
+    </message>
+    <message>
+        <source>Archive…</source>
+        <translation>Archivieren …</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>Löschen …</translation>
     </message>
 </context>
 <context>
@@ -1651,6 +1907,25 @@ Details: %1</translation>
     </message>
 </context>
 <context>
+    <name>viv::ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Tastenkürzel</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Aktion</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>Tasten</translation>
+    </message>
+    <message>
+        <source>Session shortcuts work while the Sessions area has the focus.</source>
+        <translation>Sitzungskürzel wirken, solange der Bereich Sitzungen den Fokus hat.</translation>
+    </message>
+</context>
+<context>
     <name>viv::TranscriptDelegate</name>
     <message>
         <source>awaiting your decision</source>
@@ -1710,6 +1985,53 @@ Details: %1</translation>
     <message>
         <source>streaming…</source>
         <translation>wird gestreamt …</translation>
+    </message>
+    <message>
+        <source>⊘ Tool: %1 — denied</source>
+        <translation>⊘ Werkzeug: %1 — abgelehnt</translation>
+    </message>
+    <message>
+        <source>✗ Tool: %1 — failed</source>
+        <translation>✗ Werkzeug: %1 — fehlgeschlagen</translation>
+    </message>
+</context>
+<context>
+    <name>viv::TranscriptFind</name>
+    <message>
+        <source>Find in transcript</source>
+        <translation>Im Verlauf suchen</translation>
+    </message>
+    <message>
+        <source>▲</source>
+        <translation>▲</translation>
+    </message>
+    <message>
+        <source>Previous match (Shift+Return, Shift+F3)</source>
+        <translation>Vorheriger Treffer (Umschalt+Eingabe, Umschalt+F3)</translation>
+    </message>
+    <message>
+        <source>▼</source>
+        <translation>▼</translation>
+    </message>
+    <message>
+        <source>Next match (Return, F3)</source>
+        <translation>Nächster Treffer (Eingabe, F3)</translation>
+    </message>
+    <message>
+        <source>✕</source>
+        <translation>✕</translation>
+    </message>
+    <message>
+        <source>Close (Esc)</source>
+        <translation>Schließen (Esc)</translation>
+    </message>
+    <message>
+        <source>No match</source>
+        <translation>Kein Treffer</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 von %2</translation>
     </message>
 </context>
 <context>
@@ -1821,6 +2143,33 @@ Details: %1</translation>
     <message>
         <source>Context compacted</source>
         <translation>Kontext verdichtet</translation>
+    </message>
+</context>
+<context>
+    <name>viv::UnsavedChanges</name>
+    <message>
+        <source>● Unsaved changes</source>
+        <translation>● Ungespeicherte Änderungen</translation>
+    </message>
+    <message>
+        <source>Save with Ctrl+S</source>
+        <translation>Mit Strg+S speichern</translation>
+    </message>
+    <message>
+        <source>Unsaved changes</source>
+        <translation>Ungespeicherte Änderungen</translation>
+    </message>
+    <message>
+        <source>%1 has unsaved changes.</source>
+        <translation>%1 hat ungespeicherte Änderungen.</translation>
+    </message>
+    <message>
+        <source>Save them before going on, or discard them?</source>
+        <translation>Vor dem Fortfahren speichern oder verwerfen?</translation>
+    </message>
+    <message>
+        <source>This form</source>
+        <translation>Dieses Formular</translation>
     </message>
 </context>
 <context>
@@ -1972,6 +2321,22 @@ Details: %1</translation>
     <message>
         <source>Vault archived.</source>
         <translation>Tresor archiviert.</translation>
+    </message>
+    <message>
+        <source>The new credential</source>
+        <translation>Die neuen Zugangsdaten</translation>
+    </message>
+    <message>
+        <source>The new credential “%1”</source>
+        <translation>Die neuen Zugangsdaten „%1“</translation>
+    </message>
+    <message>
+        <source>The credential “%1”</source>
+        <translation>Die Zugangsdaten „%1“</translation>
+    </message>
+    <message>
+        <source>Choose or create a vault first.</source>
+        <translation>Wählen oder erstellen Sie zuerst einen Tresor.</translation>
     </message>
 </context>
 </TS>

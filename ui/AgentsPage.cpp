@@ -4,6 +4,7 @@
 #include "Backend.h"
 #include "BackendBridge.h"
 #include "DiffView.h"
+#include "UnsavedChanges.h"
 #include "Widgets.h"
 #include "services/AgentService.h"
 
@@ -24,6 +25,7 @@
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace viv {
@@ -112,14 +114,35 @@ AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent)
     rightLayout->addWidget(m_title);
     rightLayout->addWidget(banner());
     rightLayout->addWidget(m_tabs, 1);
-    rightLayout->addLayout(buttonRow({m_archive}, {m_revert, m_save}));
+    m_unsaved = new UnsavedChanges(
+        this, QStringLiteral("agentUnsaved"), [this] { return editorSnapshot(); },
+        [this] {
+            const QString typed = m_name->text().trimmed();
+            if (m_agentId.isEmpty())
+                return typed.isEmpty() ? tr("The new agent") : tr("The new agent “%1”").arg(typed);
+            return tr("The agent “%1”").arg(m_loaded.value(QStringLiteral("name")).toString());
+        },
+        [this] { save(); });
+    m_unsaved->watch(m_tabs);
+    m_unsaved->setList(m_list, [this] { return m_agentId; });
+    rightLayout->addLayout(buttonRow({m_archive}, {m_unsaved->marker(), m_revert, m_save}));
     setColumnSizes({260, 800});
 
-    connect(newButton, &QPushButton::clicked, this, &AgentsPage::newAgent);
+    connect(newButton, &QPushButton::clicked, this, &AgentsPage::requestNewAgent);
     connect(m_showArchived, &QCheckBox::toggled, this, &AgentsPage::reload);
     connect(m_list, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
-        if (item && item->data(Qt::UserRole).toString() != m_agentId)
-            openAgent(item->data(Qt::UserRole).toString());
+        if (!item || item->data(Qt::UserRole).toString() == m_agentId)
+            return;
+        const QString id = item->data(Qt::UserRole).toString();
+        if (!m_unsaved->proceed([this, id] { openAgent(id); }))
+            // Cancel: the list goes back to the agent being edited.
+            QTimer::singleShot(0, this, [this] {
+                const QSignalBlocker block(m_list);
+                if (m_agentId.isEmpty())
+                    m_list->setCurrentItem(nullptr);
+                else
+                    selectItem(m_list, m_agentId);
+            });
     });
     connect(m_save, &QPushButton::clicked, this, &AgentsPage::save);
     connect(m_archive, &QPushButton::clicked, this, &AgentsPage::archive);
@@ -130,17 +153,24 @@ AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent)
             openAgent(m_agentId);
     });
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) {
+        // Switching between the form and the JSON is not an edit.
+        const bool clean = !m_unsaved->isDirty();
+        m_unsaved->suspend();
         if (m_lastTab == 1 && index != 1 && !syncFromJson()) {
             const QSignalBlocker block(m_tabs);
             m_tabs->setCurrentIndex(1);
+            m_unsaved->resume(clean);
             return;
         }
         if (index == 1)
             syncToJson();
         m_lastTab = index;
+        m_unsaved->resume(clean);
     });
-    connect(&m_bridge, &BackendBridge::agentChanged, this,
-            [this](const QString &id, const QJsonObject &agent) { upsertListItem(id, agent); });
+    connect(&m_bridge, &BackendBridge::agentChanged, this, [this](const QString &id, const QJsonObject &agent) {
+        upsertListItem(id, agent);
+        followNewVersion(id, agent);
+    });
     newAgent();
 }
 
@@ -262,6 +292,29 @@ void AgentsPage::upsertListItem(const QString &id, const QJsonObject &agent, boo
     upsertItem(m_list, id, listLabel(agent), archived && !m_showArchived->isChecked(), atEnd, m_agentId, true);
 }
 
+void AgentsPage::requestNewAgent()
+{
+    m_unsaved->proceed([this] { newAgent(); });
+}
+
+void AgentsPage::followNewVersion(const QString &id, const QJsonObject &agent)
+{
+    // A version saved elsewhere (the API, another window) while this agent is open.
+    const int version = agent.value(QStringLiteral("version")).toInt();
+    // While our own save is in flight (Save disabled), its new version is not "elsewhere".
+    if (id != m_agentId || version <= m_version || !m_save->isEnabled())
+        return;
+    if (!m_unsaved->isDirty()) {
+        openAgent(id);
+        banner()->showInfo(tr("Version %1 was saved elsewhere; showing it.").arg(version));
+        return;
+    }
+    banner()->showError(tr("Version %1 of this agent was saved elsewhere while you edit version %2. "
+                           "Saving will be refused: copy your changes, then Revert to load version %1.")
+                            .arg(version)
+                            .arg(m_version));
+}
+
 void AgentsPage::newAgent()
 {
     m_agentId.clear();
@@ -290,31 +343,36 @@ void AgentsPage::newAgent()
     m_save->setEnabled(true);
     m_tabs->setTabEnabled(2, false);
     banner()->clear();
+    m_unsaved->markClean();
 }
 
 void AgentsPage::openAgent(const QString &id)
 {
-    request<QJsonObject>(
-        [id](Backend &b) { return b.agents().retrieve(id); },
-        [this, id](const QJsonObject &r) {
-            m_agentId = id;
-            m_loaded = r;
-            m_version = r.value(QStringLiteral("version")).toInt();
-            m_archived = !r.value(QStringLiteral("archived_at")).isNull();
-            m_loadedMetadata = r.value(QStringLiteral("metadata")).toObject();
-            fillForm(editable(r));
-            m_json->setPlainText(prettyJson(editable(r)));
-            m_title->setText(tr("%1 — version %2%3")
-                                 .arg(r.value(QStringLiteral("name")).toString())
-                                 .arg(m_version)
-                                 .arg(m_archived ? tr(" (archived)") : QString()));
-            m_archive->setEnabled(!m_archived);
-            m_save->setEnabled(!m_archived);
-            m_tabs->setTabEnabled(2, true);
-            banner()->clear();
-            selectItem(m_list, id);
-            loadVersions();
-        });
+    request<QJsonObject>([id](Backend &b) { return b.agents().retrieve(id); },
+                         [this](const QJsonObject &r) { showAgent(r); });
+}
+
+void AgentsPage::showAgent(const QJsonObject &r)
+{
+    const QString id = r.value(QStringLiteral("id")).toString();
+    m_agentId = id;
+    m_loaded = r;
+    m_version = r.value(QStringLiteral("version")).toInt();
+    m_archived = !r.value(QStringLiteral("archived_at")).isNull();
+    m_loadedMetadata = r.value(QStringLiteral("metadata")).toObject();
+    fillForm(editable(r));
+    m_json->setPlainText(prettyJson(editable(r)));
+    m_title->setText(tr("%1 — version %2%3")
+                         .arg(r.value(QStringLiteral("name")).toString())
+                         .arg(m_version)
+                         .arg(m_archived ? tr(" (archived)") : QString()));
+    m_archive->setEnabled(!m_archived);
+    m_save->setEnabled(!m_archived);
+    m_tabs->setTabEnabled(2, true);
+    banner()->clear();
+    selectItem(m_list, id);
+    m_unsaved->markClean();
+    loadVersions();
 }
 
 void AgentsPage::fillForm(const QJsonObject &params)
@@ -461,6 +519,14 @@ bool AgentsPage::syncFromJson()
     return true;
 }
 
+QJsonObject AgentsPage::editorSnapshot() const
+{
+    QString error;
+    const QJsonObject params = currentParams(&error);
+    // JSON that does not parse differs from anything saved.
+    return error.isEmpty() ? params : QJsonObject{{QStringLiteral("unparsed"), m_json->toPlainText()}};
+}
+
 QJsonObject AgentsPage::currentParams(QString *error) const
 {
     if (m_tabs->currentIndex() == 1) {
@@ -482,6 +548,7 @@ void AgentsPage::save()
     QJsonObject params = currentParams(&error);
     if (!error.isEmpty()) {
         banner()->showError(error);
+        m_unsaved->saveFailed();
         return;
     }
     const QString id = m_agentId;
@@ -502,8 +569,9 @@ void AgentsPage::save()
         [this, before](const QJsonObject &r) {
             const QString newId = r.value(QStringLiteral("id")).toString();
             const int version = r.value(QStringLiteral("version")).toInt();
-            openAgent(newId);
-            m_agentId = newId;
+            // The answer is the stored agent: shown at once, so no later reload can overwrite
+            // what is typed after the save.
+            showAgent(r);
             if (before == 0)
                 banner()->showInfo(tr("Agent created (version %1).").arg(version));
             else if (version == before)
@@ -511,6 +579,7 @@ void AgentsPage::save()
             else
                 banner()->showInfo(tr("Saved as version %1.").arg(version));
             Q_EMIT agentSaved(newId, version);
+            m_unsaved->saveSucceeded();
         },
         m_save);
 }

@@ -31,6 +31,8 @@ public:
 public Q_SLOTS:
     void reload();
     void newAgent();
+    // "New agent" from the button or the menu: asks first when the designer has unsaved changes.
+    void requestNewAgent();
     void openAgent(const QString &id);
     void save();
     void archive();
@@ -47,7 +49,10 @@ private:
     void syncToJson();
     void loadVersions();
     void showDiff();
-    void setDirty(bool dirty);
+    QJsonObject editorSnapshot() const;
+    // Shows a stored agent document (retrieved, or the answer of a save).
+    void showAgent(const QJsonObject &agent);
+    void followNewVersion(const QString &id, const QJsonObject &agent);
     void validateExtraTools();
     void upsertListItem(const QString &id, const QJsonObject &agent, bool atEnd = false);
 

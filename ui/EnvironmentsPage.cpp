@@ -2,6 +2,7 @@
 
 #include "Backend.h"
 #include "BackendBridge.h"
+#include "UnsavedChanges.h"
 #include "Widgets.h"
 #include "sandbox/EnvironmentLayers.h"
 #include "sandbox/SandboxManager.h"
@@ -138,7 +139,18 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
     m_archive = named(new QPushButton(tr("Archive…"), right), QStringLiteral("archiveEnvironment"));
     m_delete = named(new QPushButton(tr("Delete…"), right), QStringLiteral("deleteEnvironment"));
     m_save = named(new QPushButton(tr("Save"), right), QStringLiteral("saveEnvironment"));
-    rightLayout->addLayout(buttonRow({m_archive, m_delete}, {m_save}));
+    m_unsaved = new UnsavedChanges(
+        this, QStringLiteral("environmentUnsaved"), [this] { return formParams(); },
+        [this] {
+            const QString typed = m_name->text().trimmed();
+            if (m_id.isEmpty())
+                return typed.isEmpty() ? tr("The new environment") : tr("The new environment “%1”").arg(typed);
+            return tr("The environment “%1”").arg(m_loadedName);
+        },
+        [this] { save(); });
+    m_unsaved->watch(formWidget);
+    m_unsaved->setList(m_list, [this] { return m_id; });
+    rightLayout->addLayout(buttonRow({m_archive, m_delete}, {m_unsaved->marker(), m_save}));
     setColumnSizes({260, 800});
 
     auto updateHosts = [this] {
@@ -148,13 +160,22 @@ EnvironmentsPage::EnvironmentsPage(BackendBridge &bridge, QWidget *parent)
         m_allowPackages->setEnabled(limited);
     };
     connect(m_networking, &QComboBox::currentIndexChanged, this, updateHosts);
-    connect(newButton, &QPushButton::clicked, this, &EnvironmentsPage::newEnvironment);
+    connect(newButton, &QPushButton::clicked, this, [this] { m_unsaved->proceed([this] { newEnvironment(); }); });
     connect(m_save, &QPushButton::clicked, this, &EnvironmentsPage::save);
     connect(m_archive, &QPushButton::clicked, this, &EnvironmentsPage::archive);
     connect(m_delete, &QPushButton::clicked, this, &EnvironmentsPage::remove);
     connect(m_list, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
-        if (item && item->data(Qt::UserRole).toString() != m_id)
-            openEnvironment(item->data(Qt::UserRole).toString());
+        if (!item || item->data(Qt::UserRole).toString() == m_id)
+            return;
+        const QString id = item->data(Qt::UserRole).toString();
+        if (!m_unsaved->proceed([this, id] { openEnvironment(id); }))
+            QTimer::singleShot(0, this, [this] { // Cancel: back to the one being edited
+                const QSignalBlocker block(m_list);
+                if (m_id.isEmpty())
+                    m_list->setCurrentItem(nullptr);
+                else
+                    selectItem(m_list, m_id);
+            });
     });
     connect(&m_bridge, &BackendBridge::environmentChanged, this,
             [this](const QString &id, const QJsonObject &env) {
@@ -236,8 +257,10 @@ void EnvironmentsPage::fill(const QJsonObject &env)
     }
     m_template->setText(config.value(QStringLiteral("base_template")).toString());
     m_metadata->setValues(env.value(QStringLiteral("metadata")).toObject());
+    m_loadedName = env.value(QStringLiteral("name")).toString();
     m_layerConfig = config;
     reloadLayer();
+    m_unsaved->markClean();
 }
 
 QJsonObject EnvironmentsPage::formParams() const
@@ -286,11 +309,13 @@ void EnvironmentsPage::save()
         [this, id](const QJsonObject &r) {
             m_id = r.value(QStringLiteral("id")).toString();
             m_loadedMetadata = r.value(QStringLiteral("metadata")).toObject();
+            m_loadedName = r.value(QStringLiteral("name")).toString();
             m_layerConfig = r.value(QStringLiteral("config")).toObject();
             reloadLayer();
             m_archive->setEnabled(true);
             m_delete->setEnabled(true);
             banner()->showInfo(id.isEmpty() ? tr("Environment created.") : tr("Environment saved."));
+            m_unsaved->saveSucceeded();
         },
         m_save);
 }

@@ -78,6 +78,7 @@ private:
     int m_layerGeneration = 0;  // answers for an environment no longer shown are dropped
     QString m_id;
     QJsonObject m_loadedMetadata;
+    QString m_loadedName;
 };
 
 } // namespace viv

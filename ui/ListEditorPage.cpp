@@ -1,5 +1,6 @@
 #include "ListEditorPage.h"
 
+#include "UnsavedChanges.h"
 #include "Widgets.h"
 
 #include <QHBoxLayout>
@@ -46,6 +47,12 @@ QHBoxLayout *ListEditorPage::buttonRow(const QList<QWidget *> &leading, const QL
     for (QWidget *w : trailing)
         row->addWidget(w);
     return row;
+}
+
+void ListEditorPage::requestFailed()
+{
+    if (m_unsaved)
+        m_unsaved->saveFailed();
 }
 
 void ListEditorPage::showBackendError(const ApiError &error)

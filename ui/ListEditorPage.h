@@ -26,6 +26,7 @@ namespace viv {
 class ApiError;
 class Backend;
 class MessageBanner;
+class UnsavedChanges;
 
 // The scaffold the list/editor pages share (Agents, Environments, Vaults, Sessions, Sandboxes):
 // columns side by side in a splitter (the list on the left, the editor or the view of the
@@ -36,6 +37,10 @@ class MessageBanner;
 class ListEditorPage : public QWidget
 {
     Q_OBJECT
+public:
+    // The editor's unsaved-changes tracker (UnsavedChanges.h); null on pages that edit nothing.
+    UnsavedChanges *unsavedChanges() const { return m_unsaved; }
+
 protected:
     // `bannerName`: the banner's object name (empty: none).
     ListEditorPage(BackendBridge &bridge, const QString &objectName, const QString &bannerName,
@@ -93,8 +98,11 @@ protected:
     static void removeItem(QListWidget *list, const QString &id);
 
     BackendBridge &m_bridge;
+    // Set by editor pages; a failed request drops what was to follow its save.
+    UnsavedChanges *m_unsaved = nullptr;
 
 private:
+    void requestFailed();
     static void setBusy(QWidget *busy, bool on)
     {
         if (busy)
@@ -105,8 +113,10 @@ private:
     {
         return [this, busy, use = std::forward<Use>(use)](Result<T> r) mutable {
             setBusy(busy, false);
-            if (!r)
+            if (!r) {
+                requestFailed();
                 return showBackendError(r.error());
+            }
             use(*r);
         };
     }

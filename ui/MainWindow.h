@@ -2,6 +2,7 @@
 
 #include <QMainWindow>
 
+class QAction;
 class QLabel;
 class QListWidget;
 class QStackedWidget;
@@ -10,6 +11,8 @@ namespace viv {
 
 class AgentsPage;
 class BackendBridge;
+class DesktopNotifier;
+class ListEditorPage;
 class EnvironmentsPage;
 class FirstRunPanel;
 class SandboxesPage;
@@ -20,6 +23,11 @@ class VaultsPage;
 // Sandboxes), the selected area on the right, the API URL in the status bar, and above them the
 // first-run panel while no model provider is usable. Everything reaches the backend
 // through the BackendBridge (in process, queued across threads).
+//
+// Nothing lost: the title carries "*" while an editor has unsaved changes; closing the window
+// (or Quit) asks Save / Discard / Cancel for each; File → Save (Ctrl+S) saves the shown editor.
+// Nothing hidden: the title counts the sessions that need you, and a session that starts
+// waiting for a decision while the window is not active raises a desktop notification.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -33,6 +41,8 @@ public:
     SandboxesPage *sandboxesPage() const { return m_sandboxes; }
     FirstRunPanel *firstRunPanel() const { return m_firstRun; }
     void showArea(int index);
+    // Every action with a keyboard shortcut (Help → Keyboard shortcuts lists them).
+    QList<QAction *> shortcutActions() const;
 
     enum Area { Agents, Environments, Vaults, Sessions, Sandboxes };
 
@@ -42,9 +52,24 @@ public Q_SLOTS:
     void showScriptsDialog();
     void showSettings();
     void showAbout();
+    void showShortcuts();
+    void saveCurrent();
+    void newAgent();
+    void newSession();
+    void nextNeedingYou();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
 
 private:
+    void createMenus();
+    void updateTitle();
+    void notifyAsked(const QString &sessionId, const QStringList &tools);
+    QList<ListEditorPage *> editors() const;
+
     BackendBridge &m_bridge;
+    DesktopNotifier *m_notifier = nullptr;
+    QAction *m_save = nullptr;
     QListWidget *m_nav = nullptr;
     QStackedWidget *m_pages = nullptr;
     QLabel *m_apiLabel = nullptr;

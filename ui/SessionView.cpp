@@ -4,6 +4,9 @@
 #include "BackendBridge.h"
 #include "SandboxProgressPanel.h"
 #include "SandboxView.h"
+#include "SessionCommands.h"
+#include "TranscriptExport.h"
+#include "TranscriptFind.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "Widgets.h"
@@ -11,18 +14,22 @@
 #include "sandbox/SandboxProgress.h"
 #include "services/SessionService.h"
 
+#include <QAction>
 #include <QCheckBox>
+#include <QDir>
+#include <QFile>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QShortcut>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace viv {
@@ -44,10 +51,15 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     m_status->setObjectName(QStringLiteral("sessionStatus"));
     m_usage = new QLabel(this);
     m_usage->setObjectName(QStringLiteral("sessionUsage"));
+    auto *manage = named(new QToolButton(this), QStringLiteral("sessionMenuButton"));
+    manage->setText(tr("Session ▾"));
+    manage->setToolTip(tr("Rename, archive or delete this session"));
+    manage->setPopupMode(QToolButton::InstantPopup);
     header->addWidget(m_title, 1);
     header->addWidget(m_status);
     header->addSpacing(12);
     header->addWidget(m_usage);
+    header->addWidget(manage);
     layout->addLayout(header);
 
     m_banner = new MessageBanner(this);
@@ -71,6 +83,8 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     m_pendingLayout = new QVBoxLayout(m_pendingBox);
     m_pendingBox->setVisible(false);
     bottomLayout->addWidget(m_pendingBox);
+    m_find = new TranscriptFind(m_view, bottom);
+    bottomLayout->addWidget(m_find);
 
     auto *composerRow = new QHBoxLayout;
     m_composer = new QPlainTextEdit(bottom);
@@ -106,9 +120,15 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
 
     connect(m_send, &QPushButton::clicked, this, &SessionView::sendMessage);
     connect(m_interrupt, &QPushButton::clicked, this, &SessionView::interrupt);
-    auto *shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), m_composer);
-    shortcut->setContext(Qt::WidgetShortcut);
-    connect(shortcut, &QShortcut::activated, this, &SessionView::sendMessage);
+    m_commands = new SessionCommands(bridge, this);
+    connect(m_commands, &SessionCommands::done, m_banner, qOverload<const QString &>(&MessageBanner::showInfo));
+    connect(m_commands, &SessionCommands::failed, m_banner, qOverload<const ApiError &>(&MessageBanner::showError));
+    createActions();
+    auto *menu = new QMenu(manage);
+    menu->addActions({m_actRename, m_actArchive, m_actDelete});
+    menu->addSeparator();
+    menu->addActions({m_actFind, m_actExportMarkdown, m_actExportJson});
+    manage->setMenu(menu);
 
     connect(&m_bridge, &BackendBridge::eventsAppended, this,
             [this](const QString &sessionId, const QList<LoggedEvent> &events) {
@@ -135,6 +155,161 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     connect(m_model, &TranscriptModel::usageChanged, this, &SessionView::updateUsage);
     connect(m_model, &TranscriptModel::statusChanged, this, &SessionView::updateHeader);
     setEnabled(false);
+}
+
+void SessionView::createActions()
+{
+    auto make = [this](const QString &name, const QString &text, const QKeySequence &key, auto slot) {
+        auto *a = new QAction(text, this);
+        a->setObjectName(name);
+        a->setShortcut(key);
+        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        connect(a, &QAction::triggered, this, slot);
+        addAction(a);
+        return a;
+    };
+    m_actSend = make(QStringLiteral("actionSend"), tr("Send message"), QKeySequence(Qt::CTRL | Qt::Key_Return),
+                     &SessionView::sendMessage);
+    m_actInterrupt = make(QStringLiteral("actionInterrupt"), tr("Interrupt the agent"), QKeySequence(Qt::Key_Escape),
+                          &SessionView::interrupt);
+    m_actApprove = make(QStringLiteral("actionApprove"), tr("Approve the waiting tool call"),
+                        QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), &SessionView::approveFirst);
+    m_actDeny = make(QStringLiteral("actionDeny"), tr("Deny the waiting tool call"),
+                     QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), &SessionView::denyFirst);
+    m_actRename = make(QStringLiteral("actionRenameSession"), tr("Rename session…"), QKeySequence(Qt::Key_F2),
+                       &SessionView::renameSession);
+    m_actArchive = make(QStringLiteral("actionArchiveSession"), tr("Archive session…"), QKeySequence(),
+                        &SessionView::archiveSession);
+    m_actDelete = make(QStringLiteral("actionDeleteSession"), tr("Delete session…"), QKeySequence(),
+                       &SessionView::deleteSession);
+    m_actFind = make(QStringLiteral("actionFind"), tr("Find in transcript…"), QKeySequence(Qt::CTRL | Qt::Key_F),
+                     &SessionView::find);
+    m_actExportMarkdown = make(QStringLiteral("actionExportMarkdown"), tr("Export transcript as Markdown…"),
+                               QKeySequence(), &SessionView::exportMarkdown);
+    m_actExportJson = make(QStringLiteral("actionExportJson"), tr("Export transcript as JSON (raw events)…"),
+                           QKeySequence(), &SessionView::exportJson);
+    m_send->setToolTip(tr("Send (%1)").arg(m_actSend->shortcut().toString(QKeySequence::NativeText)));
+    m_interrupt->setToolTip(tr("Stop the agent now; queued messages stay queued (%1).")
+                                .arg(m_actInterrupt->shortcut().toString(QKeySequence::NativeText)));
+}
+
+QList<QAction *> SessionView::keyboardActions() const
+{
+    return {m_actSend,   m_actInterrupt, m_actApprove, m_actDeny,           m_actRename,
+            m_actArchive, m_actDelete,   m_actFind,    m_actExportMarkdown, m_actExportJson};
+}
+
+QPushButton *SessionView::firstPendingButton(const QString &prefix) const
+{
+    for (int i = 0; i < m_pendingLayout->count(); ++i) {
+        QWidget *row = m_pendingLayout->itemAt(i)->widget();
+        if (!row)
+            continue;
+        const QString id = row->objectName().mid(int(qstrlen("pending_")));
+        if (auto *b = row->findChild<QPushButton *>(prefix + id))
+            return b;
+    }
+    return nullptr;
+}
+
+void SessionView::approveFirst()
+{
+    if (QPushButton *b = firstPendingButton(QStringLiteral("approve_")))
+        b->click();
+}
+
+void SessionView::denyFirst()
+{
+    if (QPushButton *b = firstPendingButton(QStringLiteral("deny_")))
+        b->click();
+}
+
+void SessionView::renameSession()
+{
+    m_commands->rename(m_sessionId, m_session.value(QStringLiteral("title")).toString());
+}
+
+void SessionView::archiveSession()
+{
+    m_commands->archive(m_sessionId, m_title->text());
+}
+
+void SessionView::deleteSession()
+{
+    m_commands->remove(m_sessionId, m_title->text());
+}
+
+void SessionView::find()
+{
+    m_tabs->setCurrentIndex(0);
+    m_find->open();
+}
+
+namespace {
+// A file name from the session's title: letters, digits, '-' and '_' only.
+QString fileStem(const QString &title)
+{
+    QString stem;
+    for (const QChar c : title)
+        stem += c.isLetterOrNumber() || c == u'-' || c == u'_' ? c : QChar(u'-');
+    return stem.left(60).isEmpty() ? QStringLiteral("transcript") : stem.left(60);
+}
+} // namespace
+
+void SessionView::exportMarkdown()
+{
+    if (m_sessionId.isEmpty())
+        return;
+    const QString path = chooseSavePath(this, QDir::home().filePath(fileStem(m_title->text()) + QStringLiteral(".md")),
+                                        tr("Markdown (*.md)"));
+    if (path.isEmpty())
+        return;
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+        || file.write(transcriptMarkdown(m_title->text(), *m_model).toUtf8()) < 0 || !file.flush()) {
+        m_banner->showError(tr("Could not write %1: %2").arg(QDir::toNativeSeparators(path), file.errorString()));
+        return;
+    }
+    m_banner->showInfo(tr("Transcript exported to %1.").arg(QDir::toNativeSeparators(path)));
+}
+
+void SessionView::exportJson()
+{
+    if (m_sessionId.isEmpty())
+        return;
+    const QString path = chooseSavePath(this, QDir::home().filePath(fileStem(m_title->text()) + QStringLiteral(".json")),
+                                        tr("JSON (*.json)"));
+    if (path.isEmpty())
+        return;
+    const QString id = m_sessionId;
+    struct Raw
+    {
+        QJsonObject session;
+        QList<LoggedEvent> events;
+    };
+    // The raw events as the log holds them, read on the backend thread.
+    m_bridge.call<Raw>(
+        this,
+        [id](Backend &b) -> Result<Raw> {
+            auto session = b.sessions().retrieve(id);
+            if (!session)
+                return session.error();
+            auto events = b.events().since(id, 0);
+            if (!events)
+                return events.error();
+            return Raw{*session, *events};
+        },
+        [this, path](Result<Raw> r) {
+            if (!r)
+                return m_banner->showError(r.error());
+            QFile file(path);
+            if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+                || file.write(transcriptJson(r->session, r->events)) < 0 || !file.flush()) {
+                m_banner->showError(tr("Could not write %1: %2").arg(QDir::toNativeSeparators(path), file.errorString()));
+                return;
+            }
+            m_banner->showInfo(tr("Transcript exported to %1.").arg(QDir::toNativeSeparators(path)));
+        });
 }
 
 void SessionView::openSession(const QString &id)
@@ -218,11 +393,12 @@ void SessionView::updateHeader()
         m_title->setText(tr("No session selected"));
         m_status->clear();
         m_usage->clear();
+        for (QAction *a : keyboardActions())
+            a->setEnabled(false);
         return;
     }
-    const QString title = m_session.value(QStringLiteral("title")).toString();
-    const QString agent = m_session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("name")).toString();
-    m_title->setText(title.isEmpty() ? (agent.isEmpty() ? m_sessionId : agent) : title);
+    // Until the document is loaded, a neutral title rather than the raw id.
+    m_title->setText(m_session.isEmpty() ? tr("Loading…") : sessionDisplayTitle(m_session));
     m_title->setToolTip(m_sessionId);
     QString status = m_session.value(QStringLiteral("status")).toString();
     if (!m_model->lastStatus().isEmpty())
@@ -231,7 +407,7 @@ void SessionView::updateHeader()
     if (status == u"running")
         text = tr("● running");
     else if (status == u"idle")
-        text = m_model->pendingEventIds().isEmpty() ? tr("○ idle") : tr("◐ waiting for you");
+        text = m_model->pendingEventIds().isEmpty() ? tr("○ idle") : tr("◐ needs you");
     else if (status == u"terminated")
         text = tr("■ terminated");
     else if (status == u"rescheduling" || status == u"rescheduled")
@@ -240,6 +416,11 @@ void SessionView::updateHeader()
         text = status;
     m_status->setText(text);
     m_interrupt->setEnabled(status == u"running" || status == u"rescheduling" || status == u"rescheduled");
+    m_actInterrupt->setEnabled(m_interrupt->isEnabled());
+    m_actApprove->setEnabled(firstPendingButton(QStringLiteral("approve_")) != nullptr);
+    m_actDeny->setEnabled(m_actApprove->isEnabled());
+    for (QAction *a : {m_actSend, m_actRename, m_actArchive, m_actDelete})
+        a->setEnabled(!m_sessionId.isEmpty());
 }
 
 void SessionView::updateUsage()

@@ -5,6 +5,7 @@
 #include <QSet>
 #include <QWidget>
 
+class QAction;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -18,6 +19,8 @@ class BackendBridge;
 class MessageBanner;
 class SandboxProgressPanel;
 class SandboxView;
+class SessionCommands;
+class TranscriptFind;
 class TranscriptModel;
 class TranscriptView;
 
@@ -40,10 +43,28 @@ public:
     SandboxProgressPanel *sandboxProgress() const { return m_progress; }
     // Brings the Transcript (0) or Sandbox (1) tab to the front.
     void showTab(int index);
+    // The actions with keyboard shortcuts (send, interrupt, approve, deny, rename, …), active
+    // while the focus is in this view or a widget they are added to; the main window lists
+    // them in its Session menu and in Help → Keyboard shortcuts.
+    QList<QAction *> keyboardActions() const;
+    // The session as last loaded or changed ({} until loaded).
+    QJsonObject session() const { return m_session; }
 
 public Q_SLOTS:
     void sendMessage();
     void interrupt();
+    // The first tool call waiting for a confirmation: approve it, or deny it (with the message
+    // typed in its row).
+    void approveFirst();
+    void denyFirst();
+    void renameSession();
+    void archiveSession();
+    void deleteSession();
+    // Ctrl+F: the find bar.
+    void find();
+    // The transcript as Markdown (what the view shows) or as JSON (the raw events), to a file.
+    void exportMarkdown();
+    void exportJson();
 
 Q_SIGNALS:
     // The history of the opened session is in the model (rows = transcript rows).
@@ -56,6 +77,8 @@ private:
     void updateHeader();
     void updateUsage();
     void showProgress(const QJsonObject &progress);
+    void createActions();
+    QPushButton *firstPendingButton(const QString &prefix) const;
 
     BackendBridge &m_bridge;
     TranscriptModel *m_model = nullptr;
@@ -72,6 +95,18 @@ private:
     QPlainTextEdit *m_composer = nullptr;
     QPushButton *m_send = nullptr;
     QPushButton *m_interrupt = nullptr;
+    SessionCommands *m_commands = nullptr;
+    QAction *m_actSend = nullptr;
+    QAction *m_actInterrupt = nullptr;
+    QAction *m_actApprove = nullptr;
+    QAction *m_actDeny = nullptr;
+    QAction *m_actRename = nullptr;
+    QAction *m_actArchive = nullptr;
+    QAction *m_actDelete = nullptr;
+    QAction *m_actFind = nullptr;
+    QAction *m_actExportMarkdown = nullptr;
+    QAction *m_actExportJson = nullptr;
+    TranscriptFind *m_find = nullptr;
 
     QString m_sessionId;
     QJsonObject m_session;

@@ -2,6 +2,8 @@
 
 #include "Backend.h"
 #include "BackendBridge.h"
+#include "DecisionTracker.h"
+#include "SessionCommands.h"
 #include "SessionView.h"
 #include "Widgets.h"
 #include "services/AgentService.h"
@@ -9,6 +11,7 @@
 #include "services/SessionService.h"
 #include "services/VaultService.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -18,6 +21,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
@@ -31,17 +35,28 @@ namespace {
 
 enum Column { TitleColumn, AgentColumn, StatusColumn, UpdatedColumn, ColumnCount };
 constexpr int IdRole = Qt::UserRole + 1;
-constexpr int StatusRole = Qt::UserRole + 2;
+constexpr int StatusRole = Qt::UserRole + 2;    // what the list shows: the status, or "needs_you"
+constexpr int RawStatusRole = Qt::UserRole + 3; // the session's own status
+constexpr int StoredTitleRole = Qt::UserRole + 4; // its title ("" when untitled)
+const QString kNeedsYou = QStringLiteral("needs_you");
 
 // The statuses a session can have, in the filter's order; each is its label's source text.
+// "needs you": idle, waiting for a decision (a confirmation or a custom tool's result).
 const char *const kStatuses[] = {
-    QT_TRANSLATE_NOOP("viv::SessionsPage", "running"), QT_TRANSLATE_NOOP("viv::SessionsPage", "idle"),
-    QT_TRANSLATE_NOOP("viv::SessionsPage", "rescheduling"), QT_TRANSLATE_NOOP("viv::SessionsPage", "terminated")};
+    QT_TRANSLATE_NOOP("viv::SessionsPage", "needs you"), QT_TRANSLATE_NOOP("viv::SessionsPage", "running"),
+    QT_TRANSLATE_NOOP("viv::SessionsPage", "idle"), QT_TRANSLATE_NOOP("viv::SessionsPage", "rescheduling"),
+    QT_TRANSLATE_NOOP("viv::SessionsPage", "terminated")};
+
+// The filter's value for a kStatuses entry.
+QString statusValue(const char *status)
+{
+    return qstrcmp(status, "needs you") == 0 ? kNeedsYou : QString::fromLatin1(status);
+}
 
 QString statusLabel(const QString &status)
 {
     for (const char *s : kStatuses)
-        if (status == QLatin1String(s))
+        if (status == statusValue(s))
             return SessionsPage::tr(s);
     return status;
 }
@@ -74,121 +89,6 @@ bool SessionFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sour
     return first.data(IdRole).toString().contains(m_text, Qt::CaseInsensitive);
 }
 
-NewSessionDialog::NewSessionDialog(BackendBridge &bridge, QWidget *parent)
-    : QDialog(parent), m_bridge(bridge)
-{
-    setObjectName(QStringLiteral("newSessionDialog"));
-    setWindowTitle(tr("New session"));
-    auto *layout = new QVBoxLayout(this);
-    m_banner = named(new MessageBanner(this), QStringLiteral("newSessionBanner"));
-    layout->addWidget(m_banner);
-    auto *form = new QFormLayout;
-    m_agent = named(new QComboBox(this), QStringLiteral("sessionAgent"));
-    m_version = named(new QSpinBox(this), QStringLiteral("sessionAgentVersion"));
-    m_version->setRange(1, 1);
-    m_environment = named(new QComboBox(this), QStringLiteral("sessionEnvironment"));
-    m_vaults = named(new QListWidget(this), QStringLiteral("sessionVaults"));
-    m_vaults->setMaximumHeight(90);
-    m_title = named(new QLineEdit(this), QStringLiteral("sessionTitleEdit"));
-    form->addRow(tr("&Agent:"), m_agent);
-    form->addRow(tr("&Version:"), m_version);
-    form->addRow(tr("&Environment:"), m_environment);
-    form->addRow(tr("Vaults:"), m_vaults);
-    form->addRow(tr("&Title:"), m_title);
-    layout->addLayout(form);
-    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Start session"));
-    buttons->button(QDialogButtonBox::Ok)->setObjectName(QStringLiteral("startSession"));
-    layout->addWidget(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, this, &NewSessionDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, this, &NewSessionDialog::reject);
-    connect(m_agent, &QComboBox::currentIndexChanged, this, [this] {
-        const int latest = m_agent->currentData(Qt::UserRole + 1).toInt();
-        m_version->setRange(1, std::max(1, latest));
-        m_version->setValue(std::max(1, latest));
-    });
-
-    struct Choices
-    {
-        QJsonArray agents, environments, vaults;
-    };
-    m_bridge.call<Choices>(
-        this,
-        [](Backend &b) -> Result<Choices> {
-            Choices c;
-            auto agents = BackendBridge::allPages([&](const PageRequest &r) { return b.agents().list(r, false); });
-            if (!agents)
-                return agents.error();
-            auto envs = BackendBridge::allPages([&](const PageRequest &r) { return b.environments().list(r, false); });
-            if (!envs)
-                return envs.error();
-            auto vaults = BackendBridge::allPages([&](const PageRequest &r) { return b.vaults().list(r, false); });
-            if (!vaults)
-                return vaults.error();
-            return Choices{*agents, *envs, *vaults};
-        },
-        [this](Result<Choices> r) {
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
-            for (const auto &v : r->agents) {
-                const QJsonObject a = v.toObject();
-                m_agent->addItem(a.value(QStringLiteral("name")).toString(), a.value(QStringLiteral("id")).toString());
-                m_agent->setItemData(m_agent->count() - 1, a.value(QStringLiteral("version")).toInt(), Qt::UserRole + 1);
-            }
-            for (const auto &v : r->environments) {
-                const QJsonObject e = v.toObject();
-                m_environment->addItem(e.value(QStringLiteral("name")).toString(), e.value(QStringLiteral("id")).toString());
-            }
-            for (const auto &v : r->vaults) {
-                const QJsonObject vault = v.toObject();
-                auto *item = new QListWidgetItem(vault.value(QStringLiteral("display_name")).toString(), m_vaults);
-                item->setData(Qt::UserRole, vault.value(QStringLiteral("id")).toString());
-                item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-                item->setCheckState(Qt::Unchecked);
-            }
-            if (r->agents.isEmpty())
-                m_banner->showError(tr("Create an agent first (Agents page)."));
-            else if (r->environments.isEmpty())
-                m_banner->showError(tr("Create an environment first (Environments page)."));
-        });
-}
-
-void NewSessionDialog::accept()
-{
-    if (m_agent->currentIndex() < 0 || m_environment->currentIndex() < 0) {
-        m_banner->showError(tr("Choose an agent and an environment."));
-        return;
-    }
-    QJsonObject params{
-        {QStringLiteral("agent"),
-         QJsonObject{{QStringLiteral("type"), QStringLiteral("agent")},
-                     {QStringLiteral("id"), m_agent->currentData().toString()},
-                     {QStringLiteral("version"), m_version->value()}}},
-        {QStringLiteral("environment_id"), m_environment->currentData().toString()}};
-    QJsonArray vaults;
-    for (int i = 0; i < m_vaults->count(); ++i)
-        if (m_vaults->item(i)->checkState() == Qt::Checked)
-            vaults.append(m_vaults->item(i)->data(Qt::UserRole).toString());
-    if (!vaults.isEmpty())
-        params.insert(QStringLiteral("vault_ids"), vaults);
-    if (!m_title->text().trimmed().isEmpty())
-        params.insert(QStringLiteral("title"), m_title->text().trimmed());
-    setEnabled(false);
-    m_bridge.call<QJsonObject>(
-        this, [params](Backend &b) { return b.sessions().create(params); },
-        [this](Result<QJsonObject> r) {
-            setEnabled(true);
-            if (!r) {
-                m_banner->showError(r.error());
-                return;
-            }
-            m_created = r->value(QStringLiteral("id")).toString();
-            QDialog::accept();
-        });
-}
-
 SessionsPage::SessionsPage(BackendBridge &bridge, QWidget *parent)
     : ListEditorPage(bridge, QStringLiteral("sessionsPage"), QString(), parent)
 {
@@ -197,7 +97,7 @@ SessionsPage::SessionsPage(BackendBridge &bridge, QWidget *parent)
     m_statusFilter = named(new QComboBox(left), QStringLiteral("statusFilter"));
     m_statusFilter->addItem(tr("All statuses"), QString());
     for (const char *s : kStatuses)
-        m_statusFilter->addItem(tr(s), QString::fromLatin1(s));
+        m_statusFilter->addItem(tr(s), statusValue(s));
     m_search = named(new QLineEdit(left), QStringLiteral("sessionSearch"));
     m_search->setPlaceholderText(tr("Filter…"));
     m_search->setClearButtonEnabled(true);
@@ -220,6 +120,8 @@ SessionsPage::SessionsPage(BackendBridge &bridge, QWidget *parent)
     m_table->horizontalHeader()->setSectionResizeMode(AgentColumn, QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(StatusColumn, QHeaderView::ResizeToContents);
     m_table->setColumnHidden(UpdatedColumn, true);
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_table, &QWidget::customContextMenuRequested, this, &SessionsPage::showContextMenu);
     leftLayout->addWidget(m_table, 1);
     auto *newButton = named(new QPushButton(tr("New session…"), left), QStringLiteral("newSessionButton"));
     leftLayout->addWidget(newButton);
@@ -227,8 +129,19 @@ SessionsPage::SessionsPage(BackendBridge &bridge, QWidget *parent)
     m_view = new SessionView(bridge, splitter());
     splitter()->addWidget(m_view);
     setColumnSizes({300, 800});
+    // The view's shortcuts (send, interrupt, approve, …) work from the list too.
+    addActions(m_view->keyboardActions());
 
-    connect(newButton, &QPushButton::clicked, this, &SessionsPage::newSession);
+    m_commands = new SessionCommands(bridge, this);
+    connect(m_commands, &SessionCommands::done, banner(), qOverload<const QString &>(&MessageBanner::showInfo));
+    connect(m_commands, &SessionCommands::failed, banner(), qOverload<const ApiError &>(&MessageBanner::showError));
+    m_decisions = new DecisionTracker(bridge, this);
+    connect(m_decisions, &DecisionTracker::changed, this, [this](const QString &id) {
+        if (const int row = rowOf(id); row >= 0)
+            showStatus(row);
+    });
+
+    connect(newButton, &QPushButton::clicked, this, [this] { newSession(); });
     connect(m_statusFilter, &QComboBox::currentIndexChanged, this,
             [this] { m_filter->setStatus(m_statusFilter->currentData().toString()); });
     connect(m_search, &QLineEdit::textChanged, m_filter, &SessionFilterModel::setText);
@@ -241,26 +154,65 @@ SessionsPage::SessionsPage(BackendBridge &bridge, QWidget *parent)
     connect(&m_bridge, &BackendBridge::sessionChanged, this,
             [this](const QString &, const QJsonObject &session) { upsert(session, false); });
     connect(&m_bridge, &BackendBridge::sessionRemoved, this, [this](const QString &id) {
-        for (int row = 0; row < m_model->rowCount(); ++row)
-            if (m_model->item(row, TitleColumn)->data(IdRole).toString() == id) {
-                m_model->removeRow(row);
-                break;
-            }
+        if (const int row = rowOf(id); row >= 0)
+            m_model->removeRow(row);
         if (m_view->sessionId() == id)
             m_view->openSession({});
     });
+}
+
+int SessionsPage::rowOf(const QString &id) const
+{
+    for (int r = 0; r < m_model->rowCount(); ++r)
+        if (m_model->item(r, TitleColumn)->data(IdRole).toString() == id)
+            return r;
+    return -1;
+}
+
+QString SessionsPage::titleOf(const QString &id) const
+{
+    const int row = rowOf(id);
+    return row < 0 ? QString() : m_model->item(row, TitleColumn)->text();
+}
+
+void SessionsPage::showStatus(int row)
+{
+    QStandardItem *first = m_model->item(row, TitleColumn);
+    const QString id = first->data(IdRole).toString();
+    const QString raw = first->data(RawStatusRole).toString();
+    // Idle while a decision waits is "needs you", never plain "idle".
+    const QString shown = raw != u"terminated" && m_decisions->needsYou(id) ? kNeedsYou : raw;
+    first->setData(shown, StatusRole);
+    QStandardItem *status = m_model->item(row, StatusColumn);
+    status->setText(statusLabel(shown));
+    QFont f = status->font();
+    f.setBold(shown == kNeedsYou);
+    status->setFont(f);
+    status->setForeground(shown == kNeedsYou ? QBrush(QColor(0xb2, 0x6a, 0x00)) : QBrush());
+}
+
+void SessionsPage::showContextMenu(const QPoint &pos)
+{
+    const QModelIndex index = m_table->indexAt(pos);
+    if (!index.isValid())
+        return;
+    const QModelIndex first = index.siblingAtColumn(TitleColumn);
+    const QString id = first.data(IdRole).toString();
+    const QString shown = first.data().toString();
+    const QString stored = first.data(StoredTitleRole).toString();
+    QMenu menu(this);
+    menu.setObjectName(QStringLiteral("sessionContextMenu"));
+    menu.addAction(tr("Rename…"), this, [this, id, stored] { m_commands->rename(id, stored); });
+    menu.addAction(tr("Archive…"), this, [this, id, shown] { m_commands->archive(id, shown); });
+    menu.addAction(tr("Delete…"), this, [this, id, shown] { m_commands->remove(id, shown); });
+    menu.exec(m_table->viewport()->mapToGlobal(pos));
 }
 
 void SessionsPage::upsert(const QJsonObject &s, bool atEnd)
 {
     const QString id = s.value(QStringLiteral("id")).toString();
     const bool archived = !s.value(QStringLiteral("archived_at")).isNull();
-    int row = -1;
-    for (int r = 0; r < m_model->rowCount(); ++r)
-        if (m_model->item(r, TitleColumn)->data(IdRole).toString() == id) {
-            row = r;
-            break;
-        }
+    int row = rowOf(id);
     if (archived) {
         if (row >= 0)
             m_model->removeRow(row);
@@ -268,9 +220,7 @@ void SessionsPage::upsert(const QJsonObject &s, bool atEnd)
     }
     const QString status = s.value(QStringLiteral("status")).toString();
     const QJsonObject agent = s.value(QStringLiteral("agent")).toObject();
-    QString title = s.value(QStringLiteral("title")).toString();
-    if (title.isEmpty())
-        title = id;
+    const QString title = sessionDisplayTitle(s);
     QList<QStandardItem *> items;
     if (row < 0) {
         for (int c = 0; c < ColumnCount; ++c)
@@ -285,17 +235,19 @@ void SessionsPage::upsert(const QJsonObject &s, bool atEnd)
     }
     items[TitleColumn]->setText(title);
     items[TitleColumn]->setData(id, IdRole);
-    items[TitleColumn]->setData(status, StatusRole);
+    items[TitleColumn]->setData(status, RawStatusRole);
+    items[TitleColumn]->setData(s.value(QStringLiteral("title")).toString(), StoredTitleRole);
     items[TitleColumn]->setToolTip(id);
     items[AgentColumn]->setText(QStringLiteral("%1 v%2")
                                     .arg(agent.value(QStringLiteral("name")).toString())
                                     .arg(agent.value(QStringLiteral("version")).toInt()));
-    items[StatusColumn]->setText(statusLabel(status));
-    items[UpdatedColumn]->setText(s.value(QStringLiteral("updated_at")).toString());
+    items[UpdatedColumn]->setText(localTime(s.value(QStringLiteral("updated_at")).toString()));
+    showStatus(m_model->indexFromItem(items[TitleColumn]).row());
 }
 
 void SessionsPage::reload()
 {
+    m_decisions->reload();
     request<QJsonArray>(
         [](Backend &b) {
             return BackendBridge::allPages([&](const PageRequest &r) {
@@ -324,11 +276,33 @@ void SessionsPage::openSession(const QString &id)
         m_view->openSession(id);
 }
 
-void SessionsPage::newSession()
+void SessionsPage::newSession(const QString &agentId)
 {
-    NewSessionDialog dialog(m_bridge, this);
+    NewSessionDialog dialog(m_bridge, this, agentId);
     if (dialog.exec() == QDialog::Accepted && !dialog.createdSessionId().isEmpty())
         openSession(dialog.createdSessionId());
+}
+
+bool SessionsPage::openNextNeedingYou()
+{
+    // In the order the list shows (filters aside), starting after the open session.
+    QStringList order;
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        const QString id = m_model->item(row, TitleColumn)->data(IdRole).toString();
+        if (m_decisions->needsYou(id))
+            order.append(id);
+    }
+    if (order.isEmpty())
+        return false;
+    const int at = order.indexOf(m_view->sessionId());
+    const QString next = order.at((at + 1) % order.size());
+    if (!m_filter->accepts(rowOf(next))) {
+        // A filter hides it: show every session rather than open one the list does not show.
+        m_statusFilter->setCurrentIndex(0);
+        m_search->clear();
+    }
+    openSession(next);
+    return true;
 }
 
 } // namespace viv

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ListEditorPage.h"
+#include "NewSessionDialog.h"
 
 #include <QDialog>
 #include <QJsonObject>
@@ -14,10 +15,13 @@ class QTableView;
 namespace viv {
 
 class BackendBridge;
+class DecisionTracker;
 class MessageBanner;
+class SessionCommands;
 class SessionView;
 
-// Filters the sessions list by status and by text (title, agent, id).
+// Filters the sessions list by status ("needs_you" for sessions waiting for a decision) and by
+// text (title, agent, id).
 class SessionFilterModel : public QSortFilterProxyModel
 {
     Q_OBJECT
@@ -25,6 +29,7 @@ public:
     using QSortFilterProxyModel::QSortFilterProxyModel;
     void setStatus(const QString &status);
     void setText(const QString &text);
+    bool accepts(int sourceRow) const { return filterAcceptsRow(sourceRow, {}); }
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
@@ -34,29 +39,6 @@ private:
     QString m_text;
 };
 
-// New session: agent and version, environment, vaults, title. Creates the session itself and
-// shows a backend error inside the dialog, where the user acted.
-class NewSessionDialog : public QDialog
-{
-    Q_OBJECT
-public:
-    NewSessionDialog(BackendBridge &bridge, QWidget *parent = nullptr);
-    QString createdSessionId() const { return m_created; }
-
-public Q_SLOTS:
-    void accept() override;
-
-private:
-    BackendBridge &m_bridge;
-    QComboBox *m_agent = nullptr;
-    QSpinBox *m_version = nullptr;
-    QComboBox *m_environment = nullptr;
-    QListWidget *m_vaults = nullptr;
-    QLineEdit *m_title = nullptr;
-    MessageBanner *m_banner = nullptr;
-    QString m_created;
-};
-
 class SessionsPage : public ListEditorPage
 {
     Q_OBJECT
@@ -64,14 +46,24 @@ public:
     SessionsPage(BackendBridge &bridge, QWidget *parent = nullptr);
     SessionView *sessionView() const { return m_view; }
     QStandardItemModel *listModel() const { return m_model; }
+    // Which sessions wait for a decision (the list's "needs you", the window's count).
+    DecisionTracker *decisions() const { return m_decisions; }
+    // The title the list shows for session `id` ("" when it is not listed).
+    QString titleOf(const QString &id) const;
 
 public Q_SLOTS:
     void reload();
     void openSession(const QString &id);
-    void newSession();
+    // `agentId` pre-selects that agent in the dialog.
+    void newSession(const QString &agentId = {});
+    // Opens the next session (in list order, after the open one) that needs you; false if none.
+    bool openNextNeedingYou();
 
 private:
     void upsert(const QJsonObject &session, bool atEnd);
+    int rowOf(const QString &id) const;
+    void showStatus(int row);
+    void showContextMenu(const QPoint &pos);
 
     QStandardItemModel *m_model = nullptr;
     SessionFilterModel *m_filter = nullptr;
@@ -79,6 +71,8 @@ private:
     QComboBox *m_statusFilter = nullptr;
     QLineEdit *m_search = nullptr;
     SessionView *m_view = nullptr;
+    DecisionTracker *m_decisions = nullptr;
+    SessionCommands *m_commands = nullptr;
 };
 
 } // namespace viv

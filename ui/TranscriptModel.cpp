@@ -130,6 +130,18 @@ QVariant TranscriptModel::data(const QModelIndex &index, int role) const
                || (it.kind == ToolCall && it.output.count(u'\n') >= kElideLines);
     case SeqRole: return it.seq;
     case LiveRole: return it.live;
+    case OutcomeRole:
+        // How the call ended, the way a person should read it: a denial or a failure is never
+        // shown like a success.
+        if (it.kind != ToolCall)
+            return QString();
+        if (m_pending.contains(it.eventId))
+            return QStringLiteral("pending");
+        if (it.state == u"denied")
+            return QStringLiteral("denied");
+        if (it.hasResult)
+            return it.outputIsError ? QStringLiteral("failed") : QStringLiteral("done");
+        return QString();
     default: return {};
     }
 }

@@ -46,6 +46,7 @@ public:
         CollapsibleRole,
         SeqRole,
         LiveRole,        // a live preview of an event still streaming (not committed yet)
+        OutcomeRole,     // tool calls: "pending", "denied", "failed", "done", "" (no result yet)
     };
 
     struct Usage

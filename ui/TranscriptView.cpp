@@ -43,6 +43,18 @@ QColor cardColor(int kind, bool pending)
     }
 }
 
+// Tool calls that were denied or failed get a card of their own colour (and a title that says
+// so), never the colour of a successful call.
+QColor outcomeColor(const QString &outcome, QColor fallback)
+{
+    const bool d = dark();
+    if (outcome == u"denied")
+        return d ? QColor(0x3a, 0x33, 0x2a) : QColor(0xf3, 0xec, 0xe2);
+    if (outcome == u"failed")
+        return d ? QColor(0x4a, 0x22, 0x22) : QColor(0xfb, 0xe7, 0xe7);
+    return fallback;
+}
+
 QString stateText(const QString &state, bool pending)
 {
     if (pending)
@@ -255,8 +267,14 @@ void TranscriptDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
 
     QPainterPath path;
     path.addRoundedRect(card, 6, 6);
-    painter->fillPath(path, cardColor(kind, pending));
-    painter->setPen(QPen(pending ? QColor(0xd4, 0xa0, 0x17) : pal.color(QPalette::Mid), 1));
+    const QString outcome = index.data(TranscriptModel::OutcomeRole).toString();
+    painter->fillPath(path, outcomeColor(outcome, cardColor(kind, pending)));
+    QColor border = pending ? QColor(0xd4, 0xa0, 0x17) : pal.color(QPalette::Mid);
+    if (outcome == u"failed")
+        border = QColor(0xc6, 0x28, 0x28);
+    else if (outcome == u"denied")
+        border = QColor(0x9e, 0x7a, 0x4a);
+    painter->setPen(QPen(border, outcome == u"failed" || outcome == u"denied" ? 2 : 1));
     painter->drawPath(path);
     if (option.state & QStyle::State_Selected) {
         painter->setPen(QPen(pal.color(QPalette::Highlight), 2));
@@ -268,13 +286,17 @@ void TranscriptDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
     bold.setBold(true);
     painter->setFont(bold);
     QColor titleColor = pal.color(QPalette::Text);
-    if (kind == TranscriptModel::Error)
+    if (kind == TranscriptModel::Error || index.data(TranscriptModel::OutcomeRole).toString() == u"failed")
         titleColor = dark() ? QColor(0xff, 0x8a, 0x80) : QColor(0xb3, 0x1d, 0x28);
     painter->setPen(titleColor);
     const QRect header(card.left() + kPadding, card.top() + kPadding, card.width() - 2 * kPadding,
                        headerHeight(option));
     QString title = index.data(TranscriptModel::TitleRole).toString();
-    if (kind == TranscriptModel::ToolCall)
+    if (kind == TranscriptModel::ToolCall && outcome == u"denied")
+        title = tr("⊘ Tool: %1 — denied").arg(title);
+    else if (kind == TranscriptModel::ToolCall && outcome == u"failed")
+        title = tr("✗ Tool: %1 — failed").arg(title);
+    else if (kind == TranscriptModel::ToolCall)
         title = tr("Tool: %1").arg(title);
     if (kind == TranscriptModel::Thinking && index.data(TranscriptModel::ExpandedRole).toBool())
         title = tr("Thinking ▾");

@@ -3,6 +3,7 @@
 #include "Backend.h"
 #include "BackendBridge.h"
 #include "LlmVaultForm.h"
+#include "UnsavedChanges.h"
 #include "Widgets.h"
 #include "services/VaultService.h"
 
@@ -17,6 +18,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace viv {
@@ -98,7 +100,18 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent)
     rightLayout->addStretch();
     m_deleteCredential = named(new QPushButton(tr("Delete…"), right), QStringLiteral("deleteCredential"));
     m_saveCredential = named(new QPushButton(tr("Save"), right), QStringLiteral("saveCredential"));
-    rightLayout->addLayout(buttonRow({m_deleteCredential}, {m_saveCredential}));
+    m_unsaved = new UnsavedChanges(
+        this, QStringLiteral("credentialUnsaved"), [this] { return credentialSnapshot(); },
+        [this] {
+            const QString typed = m_displayName->text().trimmed();
+            if (m_credentialId.isEmpty())
+                return typed.isEmpty() ? tr("The new credential") : tr("The new credential “%1”").arg(typed);
+            return tr("The credential “%1”").arg(m_loadedName);
+        },
+        [this] { saveCredential(); });
+    m_unsaved->watch(right);
+    m_unsaved->setList(m_credentials, [this] { return m_credentialId; });
+    rightLayout->addLayout(buttonRow({m_deleteCredential}, {m_unsaved->marker(), m_saveCredential}));
     setColumnSizes({220, 260, 560}, false);
 
     auto updateFields = [this] {
@@ -110,16 +123,33 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent)
     connect(m_type, &QComboBox::currentIndexChanged, this, updateFields);
     connect(create, &QPushButton::clicked, this, &VaultsPage::createVault);
     connect(m_archiveVault, &QPushButton::clicked, this, &VaultsPage::archiveVault);
-    connect(newCred, &QPushButton::clicked, this, &VaultsPage::newCredential);
+    connect(newCred, &QPushButton::clicked, this, [this] { m_unsaved->proceed([this] { newCredential(); }); });
     connect(m_saveCredential, &QPushButton::clicked, this, &VaultsPage::saveCredential);
     connect(m_deleteCredential, &QPushButton::clicked, this, &VaultsPage::deleteCredential);
+    // Opening another vault or credential replaces the credential form: ask first when it has
+    // unsaved changes; Cancel puts the list back.
     connect(m_vaults, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
-        if (item)
-            openVault(item->data(Qt::UserRole).toString());
+        if (!item || item->data(Qt::UserRole).toString() == m_vaultId)
+            return;
+        const QString id = item->data(Qt::UserRole).toString();
+        if (!m_unsaved->proceed([this, id] { openVault(id); }))
+            QTimer::singleShot(0, this, [this] { selectItem(m_vaults, m_vaultId); });
     });
     connect(m_credentials, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
-        if (item)
-            openCredential(item->data(Qt::UserRole).toJsonObject());
+        if (!item)
+            return;
+        const QJsonObject credential = item->data(Qt::UserRole).toJsonObject();
+        if (credential.value(QStringLiteral("id")).toString() == m_credentialId)
+            return;
+        if (!m_unsaved->proceed([this, credential] { openCredential(credential); }))
+            QTimer::singleShot(0, this, [this] {
+                const QSignalBlocker block(m_credentials);
+                m_credentials->setCurrentItem(nullptr);
+                for (int row = 0; row < m_credentials->count(); ++row)
+                    if (m_credentials->item(row)->data(Qt::UserRole).toJsonObject().value(QStringLiteral("id")).toString()
+                        == m_credentialId)
+                        m_credentials->setCurrentRow(row);
+            });
     });
     connect(&m_bridge, &BackendBridge::vaultChanged, this,
             [this](const QString &, const QJsonObject &vault) { upsertVault(vault, false); });
@@ -135,6 +165,17 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent)
     newCredential();
     updateFields();
     m_credentials->setEnabled(false);
+}
+
+QJsonObject VaultsPage::credentialSnapshot() const
+{
+    // Whether a secret was typed, never the secret.
+    return {{QStringLiteral("type"), m_type->currentData().toString()},
+            {QStringLiteral("name"), m_displayName->text()},
+            {QStringLiteral("url"), m_url->text()},
+            {QStringLiteral("secret_name"), m_secretName->text()},
+            {QStringLiteral("hosts"), m_hosts->toPlainText()},
+            {QStringLiteral("secret_typed"), !m_secret->text().isEmpty()}};
 }
 
 void VaultsPage::showBackendError(const ApiError &error)
@@ -236,6 +277,8 @@ void VaultsPage::newCredential()
     m_secretName->setEnabled(m_type->currentData().toString() == kEnvVar);
     const QSignalBlocker block(m_credentials);
     m_credentials->setCurrentItem(nullptr);
+    m_loadedName.clear();
+    m_unsaved->markClean();
 }
 
 void VaultsPage::openCredential(const QJsonObject &c)
@@ -261,6 +304,8 @@ void VaultsPage::openCredential(const QJsonObject &c)
     m_secretHint->setText(tr("The stored secret cannot be shown. Leave the field empty to keep it."));
     m_deleteCredential->setEnabled(true);
     m_saveCredential->setEnabled(true);
+    m_loadedName = c.value(QStringLiteral("display_name")).toString();
+    m_unsaved->markClean();
 }
 
 QJsonObject VaultsPage::authParams(bool forUpdate, QString *error) const
@@ -293,13 +338,17 @@ QJsonObject VaultsPage::authParams(bool forUpdate, QString *error) const
 
 void VaultsPage::saveCredential()
 {
-    if (m_vaultId.isEmpty())
+    if (m_vaultId.isEmpty()) {
+        banner()->showError(tr("Choose or create a vault first."));
+        m_unsaved->saveFailed();
         return;
+    }
     QString error;
     const bool update = !m_credentialId.isEmpty();
     const QJsonObject auth = authParams(update, &error);
     if (!error.isEmpty()) {
         banner()->showError(error);
+        m_unsaved->saveFailed();
         return;
     }
     QJsonObject params{{QStringLiteral("display_name"), m_displayName->text().trimmed()}};
@@ -320,6 +369,7 @@ void VaultsPage::saveCredential()
             openCredential(r);
             loadCredentials();
             banner()->showInfo(update ? tr("Credential saved.") : tr("Credential stored in the keychain."));
+            m_unsaved->saveSucceeded();
         },
         m_saveCredential);
 }

@@ -35,6 +35,7 @@ private:
     void loadCredentials();
     void openCredential(const QJsonObject &credential);
     QJsonObject authParams(bool forUpdate, QString *error) const;
+    QJsonObject credentialSnapshot() const;
     void showBackendError(const ApiError &error) override;
     void upsertVault(const QJsonObject &vault, bool atEnd);
 
@@ -56,6 +57,7 @@ private:
 
     QString m_vaultId;
     QString m_credentialId;
+    QString m_loadedName; // the open credential's stored name
 };
 
 } // namespace viv

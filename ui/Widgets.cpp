@@ -2,11 +2,13 @@
 
 #include "SyntaxHighlighting.h"
 
+#include <QDateTime>
 #include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QTableWidget>
@@ -133,6 +135,26 @@ QJsonObject KeyValueEditor::values() const
             out.insert(k->text().trimmed(), v ? v->text() : QString());
     }
     return out;
+}
+
+QString localTime(const QString &iso)
+{
+    QDateTime t = QDateTime::fromString(iso, Qt::ISODateWithMs);
+    if (!t.isValid())
+        t = QDateTime::fromString(iso, Qt::ISODate);
+    return t.isValid() ? QLocale().toString(t.toLocalTime(), QLocale::ShortFormat) : QString();
+}
+
+QString sessionDisplayTitle(const QJsonObject &session)
+{
+    const QString title = session.value(QStringLiteral("title")).toString().trimmed();
+    if (!title.isEmpty())
+        return title;
+    QString agent = session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("name")).toString();
+    if (agent.isEmpty())
+        agent = QObject::tr("Session");
+    const QString started = localTime(session.value(QStringLiteral("created_at")).toString());
+    return started.isEmpty() ? agent : QStringLiteral("%1 · %2").arg(agent, started);
 }
 
 QString errorText(const ApiError &error)

@@ -67,6 +67,12 @@ W *named(W *widget, const QString &name)
     return widget;
 }
 
+// A session's title for people: its own, else its agent's name and its start in local time
+// ("Analyst · 06/12/2026 10:15"); never a raw id.
+QString sessionDisplayTitle(const QJsonObject &session);
+// An RFC 3339 time from the backend in local time, short format ("" when it does not parse).
+QString localTime(const QString &iso);
+
 // Readable text for an error from the backend.
 QString errorText(const ApiError &error);
 // Indented JSON, keys in document order as QJsonDocument writes them (sorted).

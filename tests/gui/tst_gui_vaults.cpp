@@ -12,12 +12,15 @@
 #include "services/VaultService.h"
 
 #include <QAbstractButton>
+#include <QApplication>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QTimer>
 
 using namespace viv;
 
@@ -141,6 +144,23 @@ private Q_SLOTS:
             auto listed = h->run<Page>([vaultId](Backend &b) { return b.vaults().listCredentials(vaultId, {}, true); });
             QVERIFY(listed);
             QCOMPARE(listed->data.size(), 0); // nothing stored anywhere
+            // Nothing lost: the refused credential is still unsaved, and leaving it asks first
+            // (answered Discard here, so the next test starts from a clean form).
+            QVERIFY(window->findChild<QLabel *>(QStringLiteral("credentialUnsaved"))->isVisible());
+            QString asked;
+            QTimer poll;
+            connect(&poll, &QTimer::timeout, this, [&] {
+                if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget())) {
+                    poll.stop();
+                    asked = box->text();
+                    box->button(QMessageBox::Discard)->click();
+                }
+            });
+            poll.start(20);
+            QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("newCredential")), Qt::LeftButton);
+            QTRY_VERIFY(!asked.isEmpty());
+            QVERIFY2(asked.contains(QStringLiteral("Example key")), qPrintable(asked));
+            QVERIFY(!window->findChild<QLabel *>(QStringLiteral("credentialUnsaved"))->isVisible());
             return;
         }
         QTRY_VERIFY_WITH_TIMEOUT(credentials->count() == 1, 30000);

@@ -23,7 +23,9 @@ class VaultService;
 //   - an LLM endpoint: the session's first LLM vault (services/LlmVault.h) and its model key,
 //     the token of that vault's first active static_bearer credential in creation order;
 //   - egress hosts: the `environment_variable` credentials of the session's vaults (the first
-//     vault listed wins for a name), whose secrets the sandbox's egress proxy injects.
+//     vault listed wins for a name), whose secrets the sandbox's egress proxy injects;
+//   - an MCP server URL: the bearer token of the session's credential whose `mcp_server_url`
+//     matches it (mcpBearer()), for the MCP client (runtime/McpTools).
 // Every page of a vault's credentials is read. Secrets are read from the keychain one after
 // another, kept in memory only, and never logged (names and ids are).
 //
@@ -64,6 +66,22 @@ public:
     };
     void egressSecrets(const QString &sessionId, const QJsonArray &vaultIds,
                        std::function<void(QList<EgressSecret>)> done);
+
+    // The bearer for an MCP server: the first credential, in vault order (then creation order),
+    // of type static_bearer (`token`) or mcp_oauth (`access_token`) whose `mcp_server_url`
+    // matches `serverUrl` (sameMcpUrl). nullopt: no credential matches (the server is called
+    // without Authorization). An error (authentication kind) when the matching credential
+    // cannot be used: its secret cannot be read, or an mcp_oauth token has expired.
+    struct McpBearer
+    {
+        QString credentialId; // safe to log and to name in events
+        QByteArray token;     // only for the request's Authorization header
+    };
+    void mcpBearer(const QJsonArray &vaultIds, const QString &serverUrl,
+                   std::function<void(Result<std::optional<McpBearer>>)> done);
+    // The API's matching rule for MCP credentials: the same URL, compared with the scheme and
+    // host in lower case, the scheme's default port dropped and one trailing `/` ignored.
+    static bool sameMcpUrl(const QString &a, const QString &b);
 
 private:
     VaultService &m_vaults;

@@ -1,0 +1,404 @@
+// MCP servers through the official SDK: a real MCP server from npm
+// (@modelcontextprotocol/server-everything, tests/mcp, Streamable HTTP on 127.0.0.1) behind a
+// loopback proxy that admits one bearer token, the scripted model provider, and vivariumd.
+// Proves: the server's tools are offered to the model under model-safe names, `echo` runs and its
+// result reaches the model's next request, always_ask is the MCP default (allow / deny through
+// user.tool_confirmation), the token comes from the session's vault and only reaches the server's
+// Authorization header, content blocks (images) map to tool-result blocks, interrupt cancels a
+// running MCP call, a server that dies mid-call gives an error result, and an unreachable server
+// or a refused credential gives a session.error while the session goes on (and is retried on the
+// next running transition).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { startScriptedProvider } from '../provider/scripted-provider.mjs';
+import { collect, recordSecret, sleep, uniq, useServer, userMessage } from './helpers.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MCP_DIR = path.resolve(here, '../mcp');
+
+const MCP_TOKEN = recordSecret(`mcp-bearer-${uniq()}${uniq()}${uniq()}`);
+const WRONG_TOKEN = recordSecret(`mcp-wrong-${uniq()}${uniq()}${uniq()}`);
+
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.on('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+            const { port } = s.address();
+            s.close(() => resolve(port));
+        });
+    });
+}
+
+/** Starts server-everything in streamableHttp mode on 127.0.0.1; {url, port, kill(), exited}. */
+async function startEverything() {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(MCP_DIR, 'serve-loopback.mjs'), 'streamableHttp'], {
+        cwd: MCP_DIR,
+        env: { ...process.env, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`server-everything did not start:\n${output}`)), 20_000);
+        const onData = (chunk) => {
+            output += chunk.toString();
+            if (/listening on port/i.test(output)) {
+                clearTimeout(timer);
+                resolve();
+            }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        exited.then(() => reject(new Error(`server-everything exited:\n${output}`)));
+    });
+    return {
+        port,
+        url: `http://127.0.0.1:${port}/mcp`,
+        exited,
+        kill: () => {
+            child.kill('SIGKILL');
+            return exited;
+        },
+    };
+}
+
+/**
+ * A loopback proxy in front of `upstreamPort` that admits only `Bearer <token>` (401 otherwise)
+ * and records every request it saw: {method, headers, body}. Streams both ways (SSE answers).
+ */
+async function startAuthProxy(upstreamPort, token, port = 0) {
+    const seen = [];
+    const server = http.createServer((req, res) => {
+        const chunks = [];
+        req.on('data', (c) => chunks.push(c));
+        req.on('end', () => {
+            const body = Buffer.concat(chunks).toString();
+            seen.push({ method: req.method, headers: req.headers, body });
+            if (req.headers.authorization !== `Bearer ${token}`) {
+                res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+                res.end(JSON.stringify({ error: 'invalid_token' }));
+                return;
+            }
+            const up = http.request(
+                { host: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers: req.headers },
+                (upRes) => {
+                    res.writeHead(upRes.statusCode, upRes.headers);
+                    upRes.pipe(res);
+                    // The upstream died mid-answer: so does this answer.
+                    upRes.on('close', () => {
+                        if (!upRes.complete) res.destroy();
+                    });
+                },
+            );
+            up.on('error', () => res.destroy());
+            res.on('close', () => up.destroy());
+            up.end(body);
+        });
+    });
+    await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return {
+        url: `http://127.0.0.1:${server.address().port}/mcp`,
+        port: server.address().port,
+        seen,
+        close: () =>
+            new Promise((resolve) => {
+                server.closeAllConnections?.();
+                server.close(resolve);
+            }),
+    };
+}
+
+let provider;
+let everything;
+let proxy;
+let env;
+const srv = useServer(
+    async (ctx) => {
+        env = await ctx.client.beta.environments.create({ name: `mcp-${uniq()}` });
+    },
+    async () => {
+        provider = await startScriptedProvider();
+        everything = await startEverything();
+        proxy = await startAuthProxy(everything.port, MCP_TOKEN);
+        return {
+            env: {
+                ANTHROPIC_BASE_URL: provider.url,
+                ANTHROPIC_API_KEY: recordSecret(`sk-ant-mcp-${uniq()}${uniq()}`),
+                VIVARIUM_MODEL_RETRY_BASE_MS: '50',
+                VIVARIUM_MCP_TIMEOUT_MS: '5000',
+            },
+        };
+    },
+);
+after(async () => {
+    await proxy?.close();
+    await everything?.kill();
+    await provider?.close();
+});
+
+async function waitEvents(sessionId, pred, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    let events = [];
+    while (Date.now() < deadline) {
+        events = await collect(srv.client.beta.sessions.events.list(sessionId));
+        if (pred(events)) return events;
+        await sleep(25);
+    }
+    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
+}
+const idleCount = (events) => events.filter((e) => e.type === 'session.status_idle').length;
+const lastIdle = (events) => events.filter((e) => e.type === 'session.status_idle').at(-1);
+const types = (events) => events.map((e) => e.type).join(', ');
+
+/** A vault with one static_bearer credential for `url`; returns the vault id. */
+async function vaultFor(url, token = MCP_TOKEN) {
+    const vault = await srv.client.beta.vaults.create({ display_name: `mcp-${uniq()}` });
+    await srv.client.beta.vaults.credentials.create(vault.id, {
+        display_name: 'everything',
+        auth: { type: 'static_bearer', token, mcp_server_url: url },
+    });
+    return vault.id;
+}
+
+async function mcpSession({ url = proxy.url, toolset = {}, token = MCP_TOKEN, vault = true } = {}) {
+    const agent = await srv.client.beta.agents.create({
+        name: `mcp-${uniq()}`,
+        model: 'claude-sonnet-4-6',
+        mcp_servers: [{ type: 'url', name: 'everything', url }],
+        tools: [{ type: 'mcp_toolset', mcp_server_name: 'everything', ...toolset }],
+    });
+    const session = await srv.client.beta.sessions.create({
+        agent: agent.id,
+        environment_id: env.id,
+        ...(vault ? { vault_ids: [await vaultFor(url, token)] } : {}),
+    });
+    return session;
+}
+
+const toolResultOf = (request, id) =>
+    request.body.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).find((b) => b.type === 'tool_result' && b.tool_use_id === id);
+
+describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
+    test('tools offered; echo asks first (always_ask default); allowed, its result reaches the model; bearer from the vault', async () => {
+        provider.reset();
+        proxy.seen.length = 0;
+        provider.enqueue({ text: 'Calling echo.', tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'hello mcp' } }] }, { text: 'Echoed.' });
+        const session = await mcpSession();
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo something')] });
+        let events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+
+        const offered = provider.requests[0].body.tools;
+        const echo = offered.find((t) => t.name === 'mcp__everything__echo');
+        assert.ok(echo, `echo offered: ${offered.map((t) => t.name)}`);
+        assert.equal(echo.input_schema.properties.message.type, 'string');
+        assert.ok(offered.length > 5, 'every enabled tool of the server is offered');
+        for (const t of offered) assert.match(t.name, /^[a-zA-Z0-9_-]{1,64}$/);
+
+        const use = events.find((e) => e.type === 'agent.mcp_tool_use');
+        assert.ok(use, types(events));
+        assert.equal(use.name, 'echo');
+        assert.equal(use.mcp_server_name, 'everything');
+        assert.deepEqual(use.input, { message: 'hello mcp' });
+        assert.equal(use.evaluated_permission, 'ask');
+        assert.deepEqual(use.evaluation, { type: 'always_ask' });
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'requires_action', event_ids: [use.id] });
+
+        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'allow' }] });
+        events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+        const result = events.find((e) => e.type === 'agent.mcp_tool_result');
+        assert.ok(result, types(events));
+        assert.equal(result.mcp_tool_use_id, use.id);
+        assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: hello mcp' }]);
+        assert.ok(!result.is_error);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+
+        // The model's next request: the call under its model name, the result as a tool_result.
+        const second = provider.requests[1].body;
+        const assistantUse = second.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).find((b) => b.type === 'tool_use');
+        assert.equal(assistantUse.name, 'mcp__everything__echo');
+        assert.deepEqual(toolResultOf(provider.requests[1], assistantUse.id).content, [{ type: 'text', text: 'Echo: hello mcp' }]);
+
+        // The MCP server saw the vault's bearer on every request, the negotiated version after
+        // initialize, the session id it assigned, and a tools/call for echo.
+        assert.ok(proxy.seen.length >= 4, `requests seen: ${proxy.seen.length}`);
+        for (const r of proxy.seen) assert.equal(r.headers.authorization, `Bearer ${MCP_TOKEN}`);
+        const bodies = proxy.seen.map((r) => (r.body ? JSON.parse(r.body) : {}));
+        assert.equal(bodies[0].method, 'initialize');
+        assert.ok(bodies.some((b) => b.method === 'notifications/initialized'));
+        assert.ok(bodies.some((b) => b.method === 'tools/list'));
+        const callIndex = bodies.findIndex((b) => b.method === 'tools/call');
+        assert.deepEqual(bodies[callIndex].params, { name: 'echo', arguments: { message: 'hello mcp' } });
+        assert.equal(proxy.seen[callIndex].headers['mcp-protocol-version'], '2025-06-18');
+        assert.ok(proxy.seen[callIndex].headers['mcp-session-id'], 'Mcp-Session-Id sent back');
+        assert.match(proxy.seen[0].headers.accept, /application\/json/);
+        assert.match(proxy.seen[0].headers.accept, /text\/event-stream/);
+
+        // The token never reaches the events or the server log.
+        assert.ok(!JSON.stringify(events).includes(MCP_TOKEN));
+        assert.ok(!srv.log().includes(MCP_TOKEN));
+    });
+
+    test('deny: the call never reaches the server and the model gets an error result with the message', async () => {
+        provider.reset();
+        proxy.seen.length = 0;
+        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'nope' } }] }, { text: 'OK, not echoing.' });
+        const session = await mcpSession();
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo')] });
+        let events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const use = events.find((e) => e.type === 'agent.mcp_tool_use');
+        await srv.client.beta.sessions.events.send(session.id, {
+            events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'deny', deny_message: 'not today' }],
+        });
+        events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+        const result = events.find((e) => e.type === 'agent.mcp_tool_result');
+        assert.equal(result.mcp_tool_use_id, use.id);
+        assert.equal(result.is_error, true);
+        assert.match(result.content[0].text, /denied.*not today/);
+        const tr = toolResultOf(provider.requests[1], provider.requests[1].body.messages.flatMap((m) => m.content).find((b) => b.type === 'tool_use').id);
+        assert.equal(tr.is_error, true);
+        assert.ok(!proxy.seen.some((r) => r.body.includes('tools/call')), 'a denied call is never sent');
+    });
+
+    test('per-tool configs: an allowlist with always_allow runs at once; image content maps to an image block', async () => {
+        provider.reset();
+        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__get-tiny-image', input: {} }] }, { text: 'Nice image.' });
+        const session = await mcpSession({
+            toolset: {
+                default_config: { enabled: false },
+                configs: [
+                    { name: 'get-tiny-image', enabled: true, permission_policy: { type: 'always_allow' } },
+                    { name: 'echo', enabled: true },
+                ],
+            },
+        });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('show an image')] });
+        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1 && lastIdle(ev).stop_reason.type === 'end_turn');
+        assert.deepEqual(provider.requests[0].body.tools.map((t) => t.name).sort(), ['mcp__everything__echo', 'mcp__everything__get-tiny-image']);
+        const use = events.find((e) => e.type === 'agent.mcp_tool_use');
+        assert.equal(use.evaluated_permission, 'allow');
+        assert.equal(use.name, 'get-tiny-image');
+        const result = events.find((e) => e.type === 'agent.mcp_tool_result');
+        const image = result.content.find((b) => b.type === 'image');
+        assert.ok(image, JSON.stringify(result.content).slice(0, 300));
+        assert.equal(image.source.type, 'base64');
+        assert.equal(image.source.media_type, 'image/png');
+        assert.ok(image.source.data.length > 20);
+        const tr = toolResultOf(provider.requests[1], provider.requests[1].body.messages.flatMap((m) => m.content).find((b) => b.type === 'tool_use').id);
+        assert.ok(tr.content.some((b) => b.type === 'image'), 'the model gets the image');
+    });
+
+    test('interrupt during a long-running MCP tool: error result, notifications/cancelled sent to the server', async () => {
+        provider.reset();
+        proxy.seen.length = 0;
+        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__trigger-long-running-operation', input: { duration: 30, steps: 30 } }] });
+        const session = await mcpSession({ toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('run long')] });
+        await waitEvents(session.id, (ev) => ev.some((e) => e.type === 'agent.mcp_tool_use'));
+        const deadline = Date.now() + 5000;
+        while (!proxy.seen.some((r) => r.body.includes('"tools/call"')) && Date.now() < deadline) await sleep(20);
+        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
+        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const result = events.find((e) => e.type === 'agent.mcp_tool_result');
+        assert.ok(result, types(events));
+        assert.equal(result.is_error, true);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+        const cancelDeadline = Date.now() + 5000;
+        while (!proxy.seen.some((r) => r.body.includes('notifications/cancelled')) && Date.now() < cancelDeadline) await sleep(20);
+        const cancelled = proxy.seen.map((r) => (r.body ? JSON.parse(r.body) : {})).find((b) => b.method === 'notifications/cancelled');
+        const call = proxy.seen.map((r) => (r.body ? JSON.parse(r.body) : {})).find((b) => b.method === 'tools/call');
+        assert.ok(cancelled, 'notifications/cancelled reached the server');
+        assert.equal(cancelled.params.requestId, call.id);
+    });
+
+    test('a server that is down at session start: session.error, the session goes on; retried on the next running transition', async () => {
+        provider.reset();
+        const port = await freePort();
+        const url = `http://127.0.0.1:${port}/mcp`;
+        provider.enqueue({ text: 'Working without MCP.' });
+        const session = await mcpSession({ url });
+        assert.equal((await srv.client.beta.sessions.retrieve(session.id)).status, 'idle', 'creation is not blocked');
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
+        let events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const error = events.find((e) => e.type === 'session.error');
+        assert.ok(error, types(events));
+        assert.equal(error.error.type, 'mcp_connection_failed_error');
+        assert.equal(error.error.mcp_server_name, 'everything');
+        assert.match(error.error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+        assert.ok(!(provider.requests[0].body.tools ?? []).some((t) => t.name.startsWith('mcp__')), 'no MCP tools offered');
+
+        // The server comes up on that port; the next running transition connects.
+        const late = await startAuthProxy(everything.port, MCP_TOKEN, port);
+        try {
+            provider.enqueue({ text: 'Now with MCP.' });
+            await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('again')] });
+            events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+            assert.equal(events.filter((e) => e.type === 'session.error').length, 1, types(events));
+            assert.ok(provider.requests[1].body.tools.some((t) => t.name === 'mcp__everything__echo'));
+        } finally {
+            await late.close();
+        }
+    });
+
+    test('a refused credential: session.error mcp_authentication_failed_error without the token; the session goes on', async () => {
+        provider.reset();
+        provider.enqueue({ text: 'Fine.' });
+        const session = await mcpSession({ token: WRONG_TOKEN });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
+        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const error = events.find((e) => e.type === 'session.error');
+        assert.ok(error, types(events));
+        assert.equal(error.error.type, 'mcp_authentication_failed_error');
+        assert.equal(error.error.mcp_server_name, 'everything');
+        assert.match(error.error.message, /401/);
+        assert.ok(!JSON.stringify(events).includes(WRONG_TOKEN));
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+    });
+
+    test('no vault credential for the URL: the proxy answers 401 and the error says no credential matches', async () => {
+        provider.reset();
+        provider.enqueue({ text: 'Fine.' });
+        const session = await mcpSession({ vault: false });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
+        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const error = events.find((e) => e.type === 'session.error');
+        assert.equal(error.error.type, 'mcp_authentication_failed_error');
+        assert.match(error.error.message, /no credential/);
+    });
+
+    test('a server that dies mid-call: an error result, and the turn goes on', async () => {
+        provider.reset();
+        const own = await startEverything();
+        const ownProxy = await startAuthProxy(own.port, MCP_TOKEN);
+        try {
+            provider.enqueue(
+                { tool_calls: [{ name: 'mcp__everything__trigger-long-running-operation', input: { duration: 30, steps: 30 } }] },
+                { text: 'The server went away.' },
+            );
+            const session = await mcpSession({ url: ownProxy.url, toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
+            await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('run long')] });
+            await waitEvents(session.id, (ev) => ev.some((e) => e.type === 'agent.mcp_tool_use'));
+            const deadline = Date.now() + 5000;
+            while (!ownProxy.seen.some((r) => r.body.includes('"tools/call"')) && Date.now() < deadline) await sleep(20);
+            await own.kill();
+            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            const result = events.find((e) => e.type === 'agent.mcp_tool_result');
+            assert.equal(result.is_error, true);
+            assert.match(result.content[0].text, /MCP server/);
+            assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+            assert.equal(provider.requests.length, 2, 'the model got the error result');
+        } finally {
+            await ownProxy.close();
+            await own.kill();
+        }
+    });
+});

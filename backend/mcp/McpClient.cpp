@@ -206,16 +206,19 @@ void Client::onReadyRead(qint64 id)
         if (const QByteArray sid = reply->rawHeader(kSessionHeader); !sid.isEmpty())
             m_sessionId = sid;
     }
+    QPointer<Client> guard(this); // a callback may drop this client
     for (const SseParser::Event &e : f->sse.feed(reply->readAll())) {
         if (!e.event.isEmpty() && e.event != "message")
             continue;
         const QJsonDocument doc = QJsonDocument::fromJson(e.data);
-        if (doc.isObject())
+        if (doc.isObject()) {
             handleMessage(id, doc.object());
-        else if (doc.isArray())
+        } else if (doc.isArray()) {
             for (const QJsonValue &v : doc.array())
-                handleMessage(id, v.toObject());
-        if (!m_inFlight.contains(id))
+                if (guard && m_inFlight.contains(id))
+                    handleMessage(id, v.toObject());
+        }
+        if (!guard || !m_inFlight.contains(id))
             return; // answered
     }
 }
@@ -307,9 +310,10 @@ void Client::onFinished(qint64 id)
     if (!reply)
         return;
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    QPointer<Client> guard(this); // a callback may drop this client
     if (f->sse_) {
         onReadyRead(id); // the last bytes
-        if (!m_inFlight.contains(id))
+        if (!guard || !m_inFlight.contains(id))
             return;
         if (reply->error() != QNetworkReply::NoError) {
             QString detail = reply->errorString();
@@ -337,10 +341,10 @@ void Client::onFinished(qint64 id)
         handleMessage(id, doc.object());
     } else if (doc.isArray()) {
         for (const QJsonValue &v : doc.array())
-            if (m_inFlight.contains(id))
+            if (guard && m_inFlight.contains(id))
                 handleMessage(id, v.toObject());
     }
-    if (m_inFlight.contains(id))
+    if (guard && m_inFlight.contains(id))
         finish(id, Error{Error::Kind::Protocol,
                          QStringLiteral("MCP server %1 answered %2 with HTTP %3 but no JSON-RPC response (%4)")
                              .arg(m_url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery), f->method)

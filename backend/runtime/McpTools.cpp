@@ -25,6 +25,13 @@ QJsonObject mcpSessionError(const QString &serverName, const QString &message, b
 
 namespace {
 
+// A client may be dropped from inside one of its own callbacks: delete it later.
+void dropClient(std::unique_ptr<mcp::Client> &client)
+{
+    if (client)
+        client.release()->deleteLater();
+}
+
 // Whether the agent's toolset for `server` enables at least one tool (a server with none is
 // not connected at all).
 bool offersAny(const QJsonObject &agent, const QString &server)
@@ -140,40 +147,61 @@ void McpTools::connectServer(const QString &sessionId, const QString &name, cons
         return;
     }
     server->state = Server::State::Connecting;
-    server->client.reset();
+    dropClient(server->client);
     QPointer<McpTools> self(this);
     std::weak_ptr<Server> weak = server;
     auto fail = [self, weak, sessionId, name, done](const QString &message, bool auth) {
         if (auto s = weak.lock()) {
             s->state = Server::State::Failed;
             s->lastError = message;
-            s->client.reset();
+            dropClient(s->client);
         }
         done(mcpSessionError(name, message, auth));
         if (self)
             self->settle(sessionId, name);
     };
-    m_credentials.mcpBearer(vaultIds, server->url, [self, weak, sessionId, name, done, fail](Result<std::optional<CredentialBroker::McpBearer>> bearer) {
+    // Opens the client with `bearer`; a 401 on a refreshable mcp_oauth credential refreshes it
+    // once (CredentialBroker, single flight) and opens again with the new token.
+    auto attempt = std::make_shared<std::function<void(std::optional<CredentialBroker::McpBearer>, bool)>>();
+    *attempt = [self, weak, sessionId, name, done, fail, weakAttempt = std::weak_ptr(attempt)](
+                   std::optional<CredentialBroker::McpBearer> bearer, bool refreshed) {
         auto s = weak.lock();
         if (!self || !s)
             return done({});
-        if (!bearer)
-            return fail(QStringLiteral("MCP server \"%1\": %2").arg(name, bearer.error().message()), true);
+        dropClient(s->client);
         s->client = std::make_unique<mcp::Client>(self->m_nam, QUrl(s->url), self->m_options);
-        if (bearer->has_value())
-            s->client->setBearer((*bearer)->token);
-        s->client->open([self, weak, sessionId, name, done, fail](std::variant<QList<mcp::Tool>, mcp::Error> r) {
+        if (bearer)
+            s->client->setBearer(bearer->token);
+        s->client->open([self, weak, sessionId, name, done, fail, bearer, refreshed, again = weakAttempt.lock()](
+                            std::variant<QList<mcp::Tool>, mcp::Error> r) {
             auto srv = weak.lock();
             if (!self || !srv)
                 return done({});
-            if (auto *e = std::get_if<mcp::Error>(&r))
-                return fail(e->message, e->kind == mcp::Error::Kind::Auth);
+            if (auto *e = std::get_if<mcp::Error>(&r)) {
+                const bool auth = e->kind == mcp::Error::Kind::Auth;
+                if (auth && e->httpStatus == 401 && bearer && bearer->refreshable && !refreshed && again) {
+                    const QString refused = e->message;
+                    return self->m_credentials.refreshMcpBearer(*bearer, [again, fail, name, refused](Result<CredentialBroker::McpBearer> fresh) {
+                        if (!fresh)
+                            return fail(QStringLiteral("MCP server \"%1\": %2").arg(name, fresh.error().message()), true);
+                        (*again)(*fresh, true);
+                    });
+                }
+                return fail(e->message, auth);
+            }
             srv->tools = std::get<QList<mcp::Tool>>(r);
             srv->state = Server::State::Ready;
             srv->lastError.clear();
             done({});
             self->settle(sessionId, name);
         });
+    };
+    m_credentials.mcpBearer(vaultIds, server->url, [self, weak, name, done, fail, attempt](Result<std::optional<CredentialBroker::McpBearer>> bearer) {
+        if (!self || !weak.lock())
+            return done({});
+        if (!bearer)
+            return fail(QStringLiteral("MCP server \"%1\": %2").arg(name, bearer.error().message()), true);
+        (*attempt)(*bearer, false);
     });
 }
 

@@ -175,14 +175,25 @@ void CredentialBroker::mcpBearer(const QJsonArray &vaultIds, const QString &serv
     const QString id = match.value(QStringLiteral("id")).toString();
     const QJsonObject auth = match.value(QStringLiteral("auth")).toObject();
     const bool oauth = auth.value(QStringLiteral("type")).toString() == u"mcp_oauth";
+    const bool refreshable = oauth && auth.value(QStringLiteral("refresh")).isObject();
     if (oauth) {
+        // Expired, or about to: refresh first (or fail, without `refresh`).
         const QDateTime expires = QDateTime::fromString(auth.value(QStringLiteral("expires_at")).toString(), Qt::ISODateWithMs);
-        if (expires.isValid() && expires <= QDateTime::currentDateTimeUtc())
-            return done(ApiError(ApiError::Kind::Authentication,
-                                 QStringLiteral("the access token of credential %1 expired at %2")
-                                     .arg(id, auth.value(QStringLiteral("expires_at")).toString())));
+        if (expires.isValid() && expires <= QDateTime::currentDateTimeUtc().addSecs(60)) {
+            if (!refreshable)
+                return done(ApiError(ApiError::Kind::Authentication,
+                                     QStringLiteral("the access token of credential %1 expired at %2 and the credential "
+                                                    "has no `refresh` to renew it")
+                                         .arg(id, auth.value(QStringLiteral("expires_at")).toString())));
+            return refresh(match, {}, [done](Result<McpBearer> b) {
+                if (!b)
+                    return done(b.error());
+                done(std::optional<McpBearer>(*b));
+            });
+        }
     }
-    m_vaults.readSecrets(id, [done, id, oauth](Result<QJsonObject> secrets) {
+    const QString vaultId = match.value(QStringLiteral("vault_id")).toString();
+    m_vaults.readSecrets(id, [done, id, vaultId, oauth, refreshable](Result<QJsonObject> secrets) {
         if (!secrets)
             return done(ApiError(ApiError::Kind::Authentication,
                                  QStringLiteral("cannot read credential %1 from the OS keychain: %2")
@@ -191,7 +202,7 @@ void CredentialBroker::mcpBearer(const QJsonArray &vaultIds, const QString &serv
         if (token.isEmpty())
             return done(ApiError(ApiError::Kind::Authentication,
                                  QStringLiteral("credential %1 holds no token").arg(id)));
-        done(std::optional<McpBearer>(McpBearer{id, token.toUtf8()}));
+        done(std::optional<McpBearer>(McpBearer{id, vaultId, token.toUtf8(), refreshable}));
     });
 }
 

@@ -307,4 +307,45 @@ void VaultService::readSecrets(const QString &credentialId, Callback<QJsonObject
     });
 }
 
+void VaultService::storeRefreshedTokens(const QString &credentialId, const QJsonObject &secretChanges,
+                                        const QJsonValue &expiresAt, Callback<QJsonObject> done)
+{
+    auto cred = m_credentials.get(credentialId);
+    if (!cred)
+        return done(ApiError::notFound(QStringLiteral("credential %1 not found").arg(credentialId)));
+    if (!cred->value(key("archived_at")).isNull())
+        return done(ApiError::conflict(QStringLiteral("credential %1 was archived during the refresh").arg(credentialId)));
+    QPointer<VaultService> self(this);
+    m_secrets.read(credentialId, [self, this, credentialId, secretChanges, expiresAt, done](Result<QByteArray> stored) {
+        if (!self)
+            return;
+        if (!stored)
+            return done(stored.error());
+        QJsonObject secrets = QJsonDocument::fromJson(*stored).object();
+        for (auto it = secretChanges.constBegin(); it != secretChanges.constEnd(); ++it)
+            secrets.insert(it.key(), *it);
+        m_secrets.write(credentialId, compact(secrets), [self, this, credentialId, expiresAt, done](Status written) {
+            if (!self)
+                return;
+            if (!written)
+                return done(written.error());
+            auto current = m_credentials.get(credentialId);
+            if (!current)
+                return done(ApiError::notFound(QStringLiteral("credential %1 not found").arg(credentialId)));
+            QJsonObject c = *current;
+            QJsonObject auth = c.value(key("auth")).toObject();
+            if (expiresAt.isString())
+                auth.insert(key("expires_at"), expiresAt);
+            else
+                auth.remove(key("expires_at"));
+            c.insert(key("auth"), auth);
+            c.insert(key("updated_at"), clock::nowIso());
+            if (auto s = storeCredential(c, false); !s)
+                return done(s.error());
+            Q_EMIT credentialChanged(c.value(key("vault_id")).toString(), credentialId, c);
+            done(c);
+        });
+    });
+}
+
 } // namespace viv

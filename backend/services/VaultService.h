@@ -72,6 +72,11 @@ public:
 
     // For the runtime: the secret fields of an active credential, e.g. {"token": "…"}.
     void readSecrets(const QString &credentialId, Callback<QJsonObject> done);
+    // For CredentialBroker's OAuth refresh: merges `secretChanges` (access_token, a rotated
+    // refresh_token) into the keychain entry of an active mcp_oauth credential, then sets its
+    // `auth.expires_at` (null: unknown) and updated_at. Answers the stored credential.
+    void storeRefreshedTokens(const QString &credentialId, const QJsonObject &secretChanges,
+                              const QJsonValue &expiresAt, Callback<QJsonObject> done);
 
     // Limits (README "Limits").
     static constexpr int kMaxDisplayName = 255;

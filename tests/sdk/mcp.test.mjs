@@ -402,3 +402,147 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
         }
     });
 });
+
+/** A loopback OAuth token endpoint: answers the refresh_token grant per `respond(params, headers)`. */
+async function startTokenEndpoint(respond) {
+    const calls = [];
+    const server = http.createServer((req, res) => {
+        const chunks = [];
+        req.on('data', (c) => chunks.push(c));
+        req.on('end', async () => {
+            const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+            calls.push({ params, headers: req.headers });
+            const { status = 200, body, delayMs = 0 } = respond(params, req.headers);
+            if (delayMs) await sleep(delayMs);
+            res.writeHead(status, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(body));
+        });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${server.address().port}/token`, calls, close: () => new Promise((r) => server.close(r)) };
+}
+
+describe('mcp_oauth credentials: refresh', () => {
+    test('a 401 refreshes the token once for concurrent sessions (client_secret_basic); new tokens stored, expires_at updated', async () => {
+        const OLD = recordSecret(`mcp-old-access-${uniq()}${uniq()}`);
+        const NEW = recordSecret(`mcp-new-access-${uniq()}${uniq()}`);
+        const REFRESH = recordSecret(`mcp-refresh-${uniq()}${uniq()}`);
+        const ROTATED = recordSecret(`mcp-rotated-refresh-${uniq()}${uniq()}`);
+        const SECRET = recordSecret(`mcp-client-secret-${uniq()}${uniq()}`);
+        const tokens = await startTokenEndpoint((params, headers) => {
+            const basic = `Basic ${Buffer.from(`client-1:${SECRET}`).toString('base64')}`;
+            if (params.grant_type !== 'refresh_token' || params.refresh_token !== REFRESH || headers.authorization !== basic)
+                return { status: 400, body: { error: 'invalid_grant' } };
+            return { body: { access_token: NEW, token_type: 'Bearer', expires_in: 7200, refresh_token: ROTATED }, delayMs: 300 };
+        });
+        const oauthProxy = await startAuthProxy(everything.port, NEW);
+        try {
+            provider.reset();
+            provider.enqueue({ text: 'one' }, { text: 'two' }, { text: 'three' });
+            const vault = await srv.client.beta.vaults.create({ display_name: `oauth-${uniq()}` });
+            const originalExpiry = new Date(Date.now() + 3600_000).toISOString();
+            const cred = await srv.client.beta.vaults.credentials.create(vault.id, {
+                display_name: 'oauth',
+                auth: {
+                    type: 'mcp_oauth',
+                    mcp_server_url: oauthProxy.url,
+                    access_token: OLD,
+                    expires_at: originalExpiry,
+                    refresh: {
+                        client_id: 'client-1',
+                        refresh_token: REFRESH,
+                        token_endpoint: tokens.url,
+                        token_endpoint_auth: { type: 'client_secret_basic', client_secret: SECRET },
+                    },
+                },
+            });
+            const agent = await srv.client.beta.agents.create({
+                name: `oauth-${uniq()}`,
+                model: 'claude-sonnet-4-6',
+                mcp_servers: [{ type: 'url', name: 'everything', url: oauthProxy.url }],
+                tools: [{ type: 'mcp_toolset', mcp_server_name: 'everything' }],
+            });
+            const sessions = await Promise.all(
+                [0, 1].map(() => srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, vault_ids: [vault.id] })),
+            );
+            await Promise.all(sessions.map((s) => srv.client.beta.sessions.events.send(s.id, { events: [userMessage('hi')] })));
+            for (const s of sessions) {
+                const events = await waitEvents(s.id, (ev) => idleCount(ev) >= 1);
+                assert.ok(!events.some((e) => e.type === 'session.error'), types(events));
+                assert.ok(!JSON.stringify(events).includes(NEW) && !JSON.stringify(events).includes(OLD));
+            }
+            assert.equal(tokens.calls.length, 1, 'one refresh for both sessions');
+            assert.equal(provider.requests.length, 2);
+            for (const r of provider.requests) assert.ok(r.body.tools.some((t) => t.name === 'mcp__everything__echo'));
+
+            const stored = await srv.client.beta.vaults.credentials.retrieve(cred.id, { vault_id: vault.id });
+            assert.notEqual(stored.auth.expires_at, originalExpiry);
+            const expiry = Date.parse(stored.auth.expires_at);
+            assert.ok(expiry > Date.now() + 7000_000 && expiry < Date.now() + 7300_000, stored.auth.expires_at);
+            assert.ok(!JSON.stringify(stored).includes(NEW), 'tokens are never returned');
+
+            // A third session uses the stored new token at once: no refresh, no 401.
+            oauthProxy.seen.length = 0;
+            const third = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, vault_ids: [vault.id] });
+            await srv.client.beta.sessions.events.send(third.id, { events: [userMessage('hi')] });
+            await waitEvents(third.id, (ev) => idleCount(ev) >= 1);
+            assert.equal(tokens.calls.length, 1);
+            assert.ok(oauthProxy.seen.every((r) => r.headers.authorization === `Bearer ${NEW}`));
+            assert.ok(!srv.log().includes(NEW) && !srv.log().includes(ROTATED) && !srv.log().includes(SECRET));
+        } finally {
+            await oauthProxy.close();
+            await tokens.close();
+        }
+    });
+
+    test('a refresh that fails (client_secret_post, invalid_grant): session.error naming the credential; the session goes on', async () => {
+        const OLD = recordSecret(`mcp-old-access-${uniq()}${uniq()}`);
+        const REFRESH = recordSecret(`mcp-refresh-${uniq()}${uniq()}`);
+        const SECRET = recordSecret(`mcp-client-secret-${uniq()}${uniq()}`);
+        const tokens = await startTokenEndpoint(() => ({ status: 400, body: { error: 'invalid_grant', error_description: 'expired' } }));
+        const oauthProxy = await startAuthProxy(everything.port, recordSecret(`never-${uniq()}${uniq()}`));
+        try {
+            provider.reset();
+            provider.enqueue({ text: 'no mcp' });
+            const vault = await srv.client.beta.vaults.create({ display_name: `oauth-${uniq()}` });
+            const cred = await srv.client.beta.vaults.credentials.create(vault.id, {
+                auth: {
+                    type: 'mcp_oauth',
+                    mcp_server_url: oauthProxy.url,
+                    access_token: OLD,
+                    refresh: {
+                        client_id: 'client-2',
+                        refresh_token: REFRESH,
+                        token_endpoint: tokens.url,
+                        token_endpoint_auth: { type: 'client_secret_post', client_secret: SECRET },
+                    },
+                },
+            });
+            const agent = await srv.client.beta.agents.create({
+                name: `oauth-${uniq()}`,
+                model: 'claude-sonnet-4-6',
+                mcp_servers: [{ type: 'url', name: 'everything', url: oauthProxy.url }],
+                tools: [{ type: 'mcp_toolset', mcp_server_name: 'everything' }],
+            });
+            const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, vault_ids: [vault.id] });
+            await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
+            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            const error = events.find((e) => e.type === 'session.error');
+            assert.ok(error, types(events));
+            assert.equal(error.error.type, 'mcp_authentication_failed_error');
+            assert.match(error.error.message, new RegExp(`${cred.id}.*invalid_grant`));
+            assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+            assert.equal(tokens.calls.length, 1);
+            assert.deepEqual(tokens.calls[0].params, {
+                grant_type: 'refresh_token',
+                refresh_token: REFRESH,
+                client_id: 'client-2',
+                client_secret: SECRET,
+            });
+            assert.ok(!JSON.stringify(events).includes(SECRET) && !JSON.stringify(events).includes(REFRESH));
+        } finally {
+            await oauthProxy.close();
+            await tokens.close();
+        }
+    });
+});

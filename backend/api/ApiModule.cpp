@@ -24,7 +24,7 @@ ApiModule installApi(Database &db, const Services &services, RuntimeManager &run
     registerEnvironmentRoutes(*api.server, *services.environments);
     registerFileRoutes(*api.server, *services.files);
     registerAgentRoutes(*api.server, *services.agents);
-    registerVaultRoutes(*api.server, *services.vaults);
+    registerVaultRoutes(*api.server, *services.vaults, *services.credentials);
     api.sse = new SseHub(*services.events, sseHeartbeatMs, owner);
     // The hub gets each live preview first, before in-process listeners (the desktop app)
     // connected later: the runtime only announces them.

@@ -132,11 +132,14 @@ qint64 Client::request(const QString &method, const QJsonObject &params, int tim
             return;
         auto cb = (*it)->done;
         cancelRequest(id, QStringLiteral("timed out after %1 ms").arg(timeoutMs));
-        if (cb)
-            cb(Error{Error::Kind::Timeout,
-                     QStringLiteral("MCP server %1 did not answer %2 within %3 ms")
-                         .arg(m_url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery), method)
-                         .arg(timeoutMs)});
+        if (cb) {
+            Error e{Error::Kind::Timeout,
+                    QStringLiteral("MCP server %1 did not answer %2 within %3 ms")
+                        .arg(m_url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery), method)
+                        .arg(timeoutMs)};
+            e.method = method;
+            cb(e);
+        }
     });
     m_inFlight.insert(id, f);
     return id;
@@ -184,6 +187,8 @@ void Client::finish(qint64 id, JsonResult result)
             f->reply->abort();
         f->reply->deleteLater();
     }
+    if (auto *e = std::get_if<Error>(&result); e && e->method.isEmpty())
+        e->method = f->method;
     if (f->done)
         f->done(std::move(result));
 }
@@ -284,6 +289,15 @@ Error Client::replyError(QNetworkReply *reply, const QByteArray &body) const
     if (!m_bearer.isEmpty())
         detail.replace(QString::fromUtf8(m_bearer), QStringLiteral("[redacted]"));
     const QString suffix = detail.isEmpty() ? QString() : QStringLiteral(": ") + detail;
+    Error out = httpError(status, suffix);
+    out.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toString();
+    out.body = body;
+    return out;
+}
+
+Error Client::httpError(int status, const QString &suffix) const
+{
+    const QString where = m_url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
     if (status == 401 || status == 403)
         return Error{Error::Kind::Auth,
                      QStringLiteral("MCP server %1 refused the request with HTTP %2 (%3)%4")

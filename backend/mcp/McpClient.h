@@ -94,6 +94,7 @@ private:
     void finish(qint64 id, JsonResult result);
     QNetworkReply *post(const QByteArray &body);
     Error replyError(QNetworkReply *reply, const QByteArray &body) const;
+    Error httpError(int status, const QString &suffix) const;
 
     QNetworkAccessManager &m_nam;
     const QUrl m_url;

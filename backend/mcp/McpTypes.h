@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QByteArray>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -29,10 +30,19 @@ struct Error
         Cancelled,      // cancelled by the caller (interrupt)
         SessionExpired, // 404 on a request carrying Mcp-Session-Id: the server forgot the session
     };
+    Error() = default;
+    Error(Kind k, QString m, int status = 0, int code = 0)
+        : kind(k), message(std::move(m)), httpStatus(status), rpcCode(code)
+    {
+    }
+
     Kind kind = Kind::Protocol;
     QString message;
     int httpStatus = 0;
     int rpcCode = 0;
+    QString method;      // the JSON-RPC method that failed (initialize, tools/list, tools/call)
+    QString contentType; // an HTTP error's Content-Type
+    QByteArray body;     // an HTTP error's body, raw: never put it anywhere without scrubbing it
 };
 
 } // namespace viv::mcp

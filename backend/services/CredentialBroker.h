@@ -93,10 +93,23 @@ public:
     // bearer. An error (authentication kind) naming the credential when it cannot be refreshed.
     void refreshMcpBearer(const McpBearer &rejected, std::function<void(Result<McpBearer>)> done);
 
+    // POST …/mcp_oauth_validate (McpOAuthValidate.cpp): probes an mcp_oauth credential against
+    // its MCP server for real — initialize + tools/list with its access token; on a 401 one
+    // refresh (stored like any refresh) and a second probe — and answers the SDK's
+    // vault_credential_validation: status valid / invalid / unknown, the failing step in
+    // `mcp_probe`, the refresh outcome in `refresh`, response bodies scrubbed of secrets and
+    // truncated. 404 for an unknown credential, 400 for another type, 409 when archived.
+    void validateMcpOAuth(const QString &vaultId, const QString &credentialId, Callback<QJsonObject> done);
+    // An HTTP response as the validation reports it: {status_code, content_type, body,
+    // body_truncated}; token-like JSON fields and every value in `secrets` are redacted.
+    static QJsonObject scrubbedResponse(int status, const QString &contentType, const QByteArray &body,
+                                        const QList<QByteArray> &secrets);
+
 private:
     VaultService &m_vaults;
     QNetworkAccessManager m_nam;
     QHash<QString, QList<std::function<void(Result<McpBearer>)>>> m_refreshing; // credential id → waiters
+    QHash<QString, QJsonObject> m_refreshFailures; // credential id → the failed refresh, as validation reports it
     void refresh(const QJsonObject &credential, const QByteArray &rejected, std::function<void(Result<McpBearer>)> done);
     void postRefresh(const QJsonObject &credential, const QJsonObject &secrets);
     void finishRefresh(const QString &credentialId, const Result<McpBearer> &result);

@@ -111,14 +111,23 @@ void CredentialBroker::postRefresh(const QJsonObject &credential, const QJsonObj
     }
     QNetworkReply *reply = m_nam.post(req, form(fields));
     QPointer<CredentialBroker> self(this);
-    connect(reply, &QNetworkReply::finished, this, [self, reply, id, vaultId] {
+    const QList<QByteArray> secretValues{refreshToken.toUtf8(), clientSecret.toUtf8()};
+    connect(reply, &QNetworkReply::finished, this, [self, reply, id, vaultId, secretValues] {
         reply->deleteLater();
         if (!self)
             return;
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+        const QByteArray raw = reply->readAll();
+        const QJsonObject body = QJsonDocument::fromJson(raw).object();
         const QString token = body.value(QStringLiteral("access_token")).toString();
         if (status < 200 || status > 299 || token.isEmpty()) {
+            self->m_refreshFailures.insert(
+                id, status == 0 ? QJsonObject{{QStringLiteral("status"), QStringLiteral("connect_error")},
+                                              {QStringLiteral("http_response"), QJsonValue::Null}}
+                                : QJsonObject{{QStringLiteral("status"), QStringLiteral("failed")},
+                                              {QStringLiteral("http_response"),
+                                               scrubbedResponse(status, reply->header(QNetworkRequest::ContentTypeHeader).toString(),
+                                                                raw, secretValues)}});
             QString why;
             if (status == 0) {
                 why = QStringLiteral("the token endpoint cannot be reached (%1)").arg(reply->errorString());
@@ -152,6 +161,33 @@ void CredentialBroker::postRefresh(const QJsonObject &credential, const QJsonObj
             self->finishRefresh(id, McpBearer{id, vaultId, token.toUtf8(), true});
         });
     });
+}
+
+QJsonObject CredentialBroker::scrubbedResponse(int status, const QString &contentType, const QByteArray &body,
+                                               const QList<QByteArray> &secrets)
+{
+    constexpr int kMaxBody = 2048;
+    static const QRegularExpression sensitive(QStringLiteral("token|secret|password|code|assertion"),
+                                              QRegularExpression::CaseInsensitiveOption);
+    QByteArray text = body;
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
+    if (pe.error == QJsonParseError::NoError && doc.isObject()) {
+        QJsonObject o = doc.object();
+        for (auto it = o.begin(); it != o.end(); ++it)
+            if (sensitive.match(it.key()).hasMatch() && it.key() != u"token_type")
+                *it = QStringLiteral("[redacted]");
+        text = QJsonDocument(o).toJson(QJsonDocument::Compact);
+    }
+    for (const QByteArray &s : secrets)
+        if (!s.isEmpty())
+            text.replace(s, QByteArrayLiteral("[redacted]"));
+    const bool truncated = text.size() > kMaxBody;
+    QString out = QString::fromUtf8(text.left(kMaxBody));
+    return QJsonObject{{QStringLiteral("status_code"), status},
+                       {QStringLiteral("content_type"), contentType},
+                       {QStringLiteral("body"), out},
+                       {QStringLiteral("body_truncated"), truncated}};
 }
 
 void CredentialBroker::finishRefresh(const QString &credentialId, const Result<McpBearer> &result)

@@ -266,24 +266,6 @@ void VaultService::finishArchiveCredential(const QString &vaultId, const QString
     done(cred);
 }
 
-Result<QJsonObject> VaultService::validateMcpOAuth(const QString &vaultId,
-                                                   const QString &credentialId)
-{
-    auto current = retrieveCredential(vaultId, credentialId);
-    if (!current)
-        return current;
-    const QString type = current->value(key("auth")).toObject().value(key("type")).toString();
-    if (type != kMcpOAuth)
-        return ApiError::invalid(QStringLiteral("credential %1 is a %2 credential; only mcp_oauth "
-                                                "credentials can be validated")
-                                     .arg(credentialId, type));
-    return ApiError::invalid(QStringLiteral(
-        "mcp_oauth_validate is not supported by Vivarium: validating means probing the MCP server "
-        "(and, on a 401, the OAuth token endpoint) over the network, which the local API does not "
-        "do. The credential is used as stored when a session connects to its MCP server, and an "
-        "authentication failure is reported in the session's events."));
-}
-
 void VaultService::readSecrets(const QString &credentialId, Callback<QJsonObject> done)
 {
     auto cred = m_credentials.get(credentialId);

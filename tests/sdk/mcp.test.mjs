@@ -546,3 +546,113 @@ describe('mcp_oauth credentials: refresh', () => {
         }
     });
 });
+
+describe('mcp_oauth_validate: a live probe', () => {
+    async function oauthCredential(url, accessToken, refresh) {
+        const vault = await srv.client.beta.vaults.create({ display_name: `validate-${uniq()}` });
+        const cred = await srv.client.beta.vaults.credentials.create(vault.id, {
+            auth: { type: 'mcp_oauth', mcp_server_url: url, access_token: accessToken, ...(refresh ? { refresh } : {}) },
+        });
+        return { vault, cred };
+    }
+    const validate = ({ vault, cred }) => srv.client.beta.vaults.credentials.mcpOAuthValidate(cred.id, { vault_id: vault.id });
+
+    test('valid: the server accepts the access token', async () => {
+        const c = await oauthCredential(proxy.url, MCP_TOKEN);
+        const v = await validate(c);
+        assert.equal(v.type, 'vault_credential_validation');
+        assert.equal(v.status, 'valid');
+        assert.equal(v.credential_id, c.cred.id);
+        assert.equal(v.vault_id, c.vault.id);
+        assert.equal(v.has_refresh_token, false);
+        assert.equal(v.mcp_probe, null);
+        assert.equal(v.refresh, null);
+        assert.ok(Date.parse(v.validated_at) > Date.now() - 60_000);
+    });
+
+    test('invalid: 401 and no refresh token; the probe names the step and the scrubbed response', async () => {
+        const WRONG = recordSecret(`mcp-validate-wrong-${uniq()}${uniq()}`);
+        const c = await oauthCredential(proxy.url, WRONG);
+        const v = await validate(c);
+        assert.equal(v.status, 'invalid');
+        assert.equal(v.mcp_probe.method, 'initialize');
+        assert.equal(v.mcp_probe.http_response.status_code, 401);
+        assert.match(v.mcp_probe.http_response.content_type, /application\/json/);
+        assert.equal(v.mcp_probe.http_response.body, '{"error":"invalid_token"}');
+        assert.equal(v.mcp_probe.http_response.body_truncated, false);
+        assert.deepEqual(v.refresh, { status: 'no_refresh_token', http_response: null });
+        assert.ok(!JSON.stringify(v).includes(WRONG));
+    });
+
+    test('a 401 refreshes once; the new token is probed: valid, refresh succeeded', async () => {
+        const OLD = recordSecret(`mcp-validate-old-${uniq()}${uniq()}`);
+        const REFRESH = recordSecret(`mcp-validate-refresh-${uniq()}${uniq()}`);
+        const tokens = await startTokenEndpoint((params) =>
+            params.refresh_token === REFRESH && params.client_id === 'client-v'
+                ? { body: { access_token: MCP_TOKEN, token_type: 'Bearer', expires_in: 600 } }
+                : { status: 400, body: { error: 'invalid_grant' } },
+        );
+        try {
+            const c = await oauthCredential(proxy.url, OLD, {
+                client_id: 'client-v',
+                refresh_token: REFRESH,
+                token_endpoint: tokens.url,
+                token_endpoint_auth: { type: 'none' },
+            });
+            const v = await validate(c);
+            assert.equal(v.status, 'valid', JSON.stringify(v));
+            assert.equal(v.has_refresh_token, true);
+            assert.deepEqual(v.refresh, { status: 'succeeded', http_response: null });
+            assert.equal(v.mcp_probe, null);
+            assert.equal(tokens.calls.length, 1);
+            const stored = await srv.client.beta.vaults.credentials.retrieve(c.cred.id, { vault_id: c.vault.id });
+            assert.ok(stored.auth.expires_at, 'expires_at set by the refresh');
+        } finally {
+            await tokens.close();
+        }
+    });
+
+    test('a refresh the token endpoint refuses: invalid, its scrubbed response reported', async () => {
+        const OLD = recordSecret(`mcp-validate-old-${uniq()}${uniq()}`);
+        const REFRESH = recordSecret(`mcp-validate-refresh-${uniq()}${uniq()}`);
+        const tokens = await startTokenEndpoint((params) => ({
+            status: 400,
+            body: { error: 'invalid_grant', refresh_token: params.refresh_token, echo: `got ${params.refresh_token}` },
+        }));
+        try {
+            const c = await oauthCredential(proxy.url, OLD, {
+                client_id: 'client-v',
+                refresh_token: REFRESH,
+                token_endpoint: tokens.url,
+                token_endpoint_auth: { type: 'none' },
+            });
+            const v = await validate(c);
+            assert.equal(v.status, 'invalid');
+            assert.equal(v.refresh.status, 'failed');
+            assert.equal(v.refresh.http_response.status_code, 400);
+            assert.match(v.refresh.http_response.body, /invalid_grant/);
+            assert.ok(!JSON.stringify(v).includes(REFRESH), 'the refresh token is scrubbed from the captured body');
+            assert.equal(v.mcp_probe.http_response.status_code, 401);
+        } finally {
+            await tokens.close();
+        }
+    });
+
+    test('unknown: the server cannot be reached (no HTTP response)', async () => {
+        const port = await freePort();
+        const c = await oauthCredential(`http://127.0.0.1:${port}/mcp`, recordSecret(`mcp-validate-${uniq()}${uniq()}`));
+        const v = await validate(c);
+        assert.equal(v.status, 'unknown');
+        assert.equal(v.mcp_probe.method, 'initialize');
+        assert.equal(v.mcp_probe.http_response, null);
+    });
+
+    test('a static_bearer credential is refused with 400; an unknown one 404', async () => {
+        const vault = await srv.client.beta.vaults.create({ display_name: `validate-${uniq()}` });
+        const cred = await srv.client.beta.vaults.credentials.create(vault.id, {
+            auth: { type: 'static_bearer', token: MCP_TOKEN, mcp_server_url: proxy.url },
+        });
+        await assert.rejects(srv.client.beta.vaults.credentials.mcpOAuthValidate(cred.id, { vault_id: vault.id }), (e) => e.status === 400 && /mcp_oauth/.test(e.message));
+        await assert.rejects(srv.client.beta.vaults.credentials.mcpOAuthValidate('vcrd_missing', { vault_id: vault.id }), (e) => e.status === 404);
+    });
+});

@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, uniq, useServer, userMessage } from './helpers.mjs';
+import { collect, recordSecret, restartServer, sleep, uniq, useServer, userMessage } from './helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MCP_DIR = path.resolve(here, '../mcp');
@@ -654,5 +654,70 @@ describe('mcp_oauth_validate: a live probe', () => {
         });
         await assert.rejects(srv.client.beta.vaults.credentials.mcpOAuthValidate(cred.id, { vault_id: vault.id }), (e) => e.status === 400 && /mcp_oauth/.test(e.message));
         await assert.rejects(srv.client.beta.vaults.credentials.mcpOAuthValidate('vcrd_missing', { vault_id: vault.id }), (e) => e.status === 404);
+    });
+});
+
+describe('mcp_oauth: an access token about to expire is refreshed before it is used', () => {
+    test('expires_at within a minute: refreshed first (token_endpoint_auth none); the server never sees the old token', async () => {
+        const OLD = recordSecret(`mcp-soon-old-${uniq()}${uniq()}`);
+        const NEW = recordSecret(`mcp-soon-new-${uniq()}${uniq()}`);
+        const REFRESH = recordSecret(`mcp-soon-refresh-${uniq()}${uniq()}`);
+        const tokens = await startTokenEndpoint((params) =>
+            params.refresh_token === REFRESH && params.client_id === 'client-soon'
+                ? { body: { access_token: NEW, token_type: 'Bearer', expires_in: 3600 } }
+                : { status: 400, body: { error: 'invalid_grant' } },
+        );
+        const oauthProxy = await startAuthProxy(everything.port, NEW);
+        try {
+            provider.reset();
+            provider.enqueue({ text: 'fresh' });
+            const vault = await srv.client.beta.vaults.create({ display_name: `soon-${uniq()}` });
+            await srv.client.beta.vaults.credentials.create(vault.id, {
+                auth: {
+                    type: 'mcp_oauth',
+                    mcp_server_url: oauthProxy.url,
+                    access_token: OLD,
+                    expires_at: new Date(Date.now() + 30_000).toISOString(),
+                    refresh: { client_id: 'client-soon', refresh_token: REFRESH, token_endpoint: tokens.url, token_endpoint_auth: { type: 'none' } },
+                },
+            });
+            const agent = await srv.client.beta.agents.create({
+                name: `soon-${uniq()}`,
+                model: 'claude-sonnet-4-6',
+                mcp_servers: [{ type: 'url', name: 'everything', url: oauthProxy.url }],
+            });
+            const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, vault_ids: [vault.id] });
+            await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
+            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            assert.ok(!events.some((e) => e.type === 'session.error'), types(events));
+            assert.equal(tokens.calls.length, 1);
+            assert.ok(oauthProxy.seen.length > 0 && oauthProxy.seen.every((r) => r.headers.authorization === `Bearer ${NEW}`));
+            assert.ok(provider.requests[0].body.tools.some((t) => t.name === 'mcp__everything__echo'), 'mcp_servers alone: the implicit toolset');
+        } finally {
+            await oauthProxy.close();
+            await tokens.close();
+        }
+    });
+});
+
+describe('MCP across a restart', () => {
+    test('a pending MCP confirmation survives a restart; allowed afterwards, the call opens the server and runs', async () => {
+        provider.reset();
+        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'after restart' } }] }, { text: 'done' });
+        const session = await mcpSession();
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo later')] });
+        let events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const use = events.find((e) => e.type === 'agent.mcp_tool_use');
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'requires_action', event_ids: [use.id] });
+        await restartServer(srv);
+        await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'allow' }] });
+        events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+        const result = events.find((e) => e.type === 'agent.mcp_tool_result');
+        assert.ok(result, types(events));
+        assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: after restart' }]);
+        const second = provider.requests[1].body;
+        const replayed = second.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).find((b) => b.type === 'tool_use');
+        assert.equal(replayed.name, 'mcp__everything__echo');
+        assert.deepEqual(toolResultOf(provider.requests[1], replayed.id).content, [{ type: 'text', text: 'Echo: after restart' }]);
     });
 });

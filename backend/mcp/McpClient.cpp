@@ -63,6 +63,7 @@ struct Client::InFlight
     std::unique_ptr<QTimer, LaterDeleter> timer;
     SseParser sse;
     bool sse_ = false;
+    bool legacy = false; // HTTP+SSE: the answer comes on the GET stream, the POST only says 202
     std::function<void(JsonResult)> done;
 };
 
@@ -95,7 +96,7 @@ Client::~Client()
 
 QNetworkReply *Client::post(const QByteArray &body)
 {
-    QNetworkRequest req(m_url);
+    QNetworkRequest req(m_legacy ? m_postUrl : m_url);
     req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     req.setRawHeader("Accept", "application/json, text/event-stream");
     req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
@@ -120,6 +121,7 @@ qint64 Client::request(const QString &method, const QJsonObject &params, int tim
     auto f = std::make_shared<InFlight>();
     f->method = method;
     f->done = std::move(done);
+    f->legacy = m_legacy;
     f->reply = post(QJsonDocument(msg).toJson(QJsonDocument::Compact));
     f->timer.reset(new QTimer);
     f->timer->setSingleShot(true);
@@ -200,7 +202,7 @@ void Client::onReadyRead(qint64 id)
         return;
     std::shared_ptr<InFlight> f = *it;
     QNetworkReply *reply = f->reply;
-    if (!reply)
+    if (!reply || f->legacy)
         return;
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QByteArray type = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray().toLower();
@@ -325,6 +327,16 @@ void Client::onFinished(qint64 id)
         return;
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     QPointer<Client> guard(this); // a callback may drop this client
+    if (f->legacy) {
+        // HTTP+SSE: the POST is only accepted here; the answer arrives on the stream.
+        if (status >= 200 && status <= 299) {
+            reply->disconnect(this);
+            reply->deleteLater();
+            f->reply = nullptr;
+            return;
+        }
+        return finish(id, replyError(reply, reply->readAll()));
+    }
     if (f->sse_) {
         onReadyRead(id); // the last bytes
         if (!guard || !m_inFlight.contains(id))
@@ -381,8 +393,26 @@ void Client::open(std::function<void(std::variant<QList<Tool>, Error>)> done)
     request(QStringLiteral("initialize"), params, m_options.requestTimeoutMs, [self, done, list](JsonResult r) {
         if (!self)
             return;
-        if (auto *e = std::get_if<Error>(&r))
+        if (auto *e = std::get_if<Error>(&r)) {
+            // A 4xx to the initialize POST (404, 405, 400): perhaps a server of the older
+            // HTTP+SSE transport (MCP 2024-11-05); try it once (McpLegacySse.cpp).
+            if (e->kind == Error::Kind::Http && e->httpStatus >= 400 && e->httpStatus < 500 && !self->m_legacy
+                && !self->m_triedLegacy) {
+                self->m_triedLegacy = true;
+                const Error first = *e;
+                return self->openLegacy([self, done, first](std::optional<Error> legacy) {
+                    if (!self)
+                        return;
+                    if (legacy) {
+                        Error both = first;
+                        both.message += QStringLiteral("; as an HTTP+SSE server: ") + legacy->message;
+                        return done(both);
+                    }
+                    self->open(done);
+                });
+            }
             return done(*e);
+        }
         const QJsonObject res = std::get<QJsonObject>(r);
         const QString version = res.value(QStringLiteral("protocolVersion")).toString();
         if (!supportedVersions().contains(version))
@@ -447,6 +477,7 @@ void Client::close()
     const QList<qint64> ids = m_inFlight.keys();
     for (qint64 id : ids)
         cancelRequest(id, QStringLiteral("the session ended"));
+    closeStream();
     if (!m_sessionId.isEmpty()) {
         QNetworkRequest req(m_url);
         req.setRawHeader(kSessionHeader, m_sessionId);

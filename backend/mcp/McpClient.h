@@ -12,11 +12,16 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <variant>
 
 class QNetworkAccessManager;
 class QNetworkReply;
 class QTimer;
+
+namespace viv {
+class SseParser;
+}
 
 namespace viv::mcp {
 
@@ -50,6 +55,10 @@ using JsonResult = std::variant<QJsonObject, Error>;
 // them. The bearer token, when set, goes only into the Authorization header of this client's
 // requests; it is never logged or put in an error message. Redirects are not followed (a
 // redirect would carry the header elsewhere): a 3xx is an HTTP error.
+//
+// A server that answers the initialize POST with a 4xx is tried once with the older HTTP+SSE
+// transport (MCP 2024-11-05, "Backwards compatibility"): a GET opens an event stream whose
+// first `endpoint` event names the URL to POST messages to; every answer comes on that stream.
 class Client : public QObject
 {
     Q_OBJECT
@@ -94,6 +103,11 @@ private:
     void finish(qint64 id, JsonResult result);
     QNetworkReply *post(const QByteArray &body);
     Error replyError(QNetworkReply *reply, const QByteArray &body) const;
+    // HTTP+SSE (McpLegacySse.cpp): opens the stream and waits for its `endpoint` event.
+    void openLegacy(std::function<void(std::optional<Error>)> done);
+    void onStreamData();
+    void onStreamFinished();
+    void closeStream();
     Error httpError(int status, const QString &suffix) const;
 
     QNetworkAccessManager &m_nam;
@@ -103,6 +117,13 @@ private:
     QByteArray m_sessionId;
     QString m_protocol;
     bool m_ready = false;
+    bool m_legacy = false;      // speaking HTTP+SSE
+    bool m_triedLegacy = false;
+    QUrl m_postUrl;             // HTTP+SSE: where messages go (the `endpoint` event)
+    QPointer<QNetworkReply> m_stream;
+    std::unique_ptr<SseParser> m_streamParser;
+    std::function<void(std::optional<Error>)> m_endpointWaiter;
+    std::unique_ptr<QTimer> m_endpointTimer;
     qint64 m_nextId = 1;
     QHash<qint64, std::shared_ptr<InFlight>> m_inFlight;
 };

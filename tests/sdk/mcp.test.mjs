@@ -37,10 +37,10 @@ function freePort() {
     });
 }
 
-/** Starts server-everything in streamableHttp mode on 127.0.0.1; {url, port, kill(), exited}. */
-async function startEverything() {
+/** Starts server-everything (`streamableHttp` or `sse` mode) on 127.0.0.1; {url, port, kill(), exited}. */
+async function startEverything(mode = 'streamableHttp') {
     const port = await freePort();
-    const child = spawn(process.execPath, [path.join(MCP_DIR, 'serve-loopback.mjs'), 'streamableHttp'], {
+    const child = spawn(process.execPath, [path.join(MCP_DIR, 'serve-loopback.mjs'), mode], {
         cwd: MCP_DIR,
         env: { ...process.env, PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,7 +51,7 @@ async function startEverything() {
         const timer = setTimeout(() => reject(new Error(`server-everything did not start:\n${output}`)), 20_000);
         const onData = (chunk) => {
             output += chunk.toString();
-            if (/listening on port/i.test(output)) {
+            if (/(listening|running) on port/i.test(output)) {
                 clearTimeout(timer);
                 resolve();
             }
@@ -719,5 +719,32 @@ describe('MCP across a restart', () => {
         const replayed = second.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).find((b) => b.type === 'tool_use');
         assert.equal(replayed.name, 'mcp__everything__echo');
         assert.deepEqual(toolResultOf(provider.requests[1], replayed.id).content, [{ type: 'text', text: 'Echo: after restart' }]);
+    });
+});
+
+describe('the older HTTP+SSE transport (fallback)', () => {
+    test('a server that only speaks HTTP+SSE: found after the initialize POST is refused, echo runs, bearer on every request', async () => {
+        const legacy = await startEverything('sse');
+        const legacyProxy = await startAuthProxy(legacy.port, MCP_TOKEN);
+        try {
+            provider.reset();
+            provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'over sse' } }] }, { text: 'ok' });
+            const url = `http://127.0.0.1:${legacyProxy.port}/sse`;
+            const session = await mcpSession({ url, toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
+            await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo over sse')] });
+            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            assert.ok(!events.some((e) => e.type === 'session.error'), JSON.stringify(events.find((e) => e.type === 'session.error')));
+            const result = events.find((e) => e.type === 'agent.mcp_tool_result');
+            assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: over sse' }]);
+            assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+            const seen = legacyProxy.seen.map((r) => `${r.method} ${r.body ? JSON.parse(r.body).method ?? 'answer' : ''}`.trim());
+            assert.equal(seen[0], 'POST initialize', 'Streamable HTTP first');
+            assert.equal(seen[1], 'GET', 'then the HTTP+SSE stream');
+            assert.ok(seen.includes('POST tools/call'), seen.join(', '));
+            for (const r of legacyProxy.seen) assert.equal(r.headers.authorization, `Bearer ${MCP_TOKEN}`);
+        } finally {
+            await legacyProxy.close();
+            await legacy.kill();
+        }
     });
 });

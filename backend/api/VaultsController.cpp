@@ -84,9 +84,10 @@ void registerVaultRoutes(ApiServer &server, VaultService &service, CredentialBro
     server.route(M::Post, QStringLiteral("/v1/vaults/{vault_id}/credentials/{credential_id}/archive"), [&service](const ApiRequest &req, ReplyPtr reply) {
         service.archiveCredential(req.param(0), req.param(1), answer(std::move(reply)));
     });
-    server.route(M::Post, QStringLiteral("/v1/vaults/{vault_id}/credentials/{credential_id}/mcp_oauth_validate"), [&broker](const ApiRequest &req, ReplyPtr reply) {
-        broker.validateMcpOAuth(req.param(0), req.param(1), answer(std::move(reply)));
-    });
+    server.route(M::Post, QStringLiteral("/v1/vaults/{vault_id}/credentials/{credential_id}/mcp_oauth_validate"),
+                 [&broker](const ApiRequest &req, ReplyPtr reply) {
+                     broker.validateMcpOAuth(req.param(0), req.param(1), answer(std::move(reply)));
+                 });
 }
 
 } // namespace viv

@@ -86,8 +86,7 @@ private:
 
 Client::Client(QNetworkAccessManager &nam, QUrl url, Options options, QObject *parent)
     : QObject(parent), m_nam(nam), m_url(std::move(url)), m_options(options)
-{
-}
+{}
 
 Client::~Client()
 {
@@ -263,12 +262,14 @@ void Client::answerServerRequest(const QJsonObject &m)
     // Requests from the server on a response stream: ping is answered; sampling, elicitation,
     // roots and anything else this client does not offer (it declares no capabilities) get
     // "method not found", so the server does not wait for ever.
-    QJsonObject reply{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")}, {QStringLiteral("id"), m.value(QStringLiteral("id"))}};
+    QJsonObject reply{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
+                      {QStringLiteral("id"), m.value(QStringLiteral("id"))}};
     if (m.value(QStringLiteral("method")).toString() == u"ping")
         reply.insert(QStringLiteral("result"), QJsonObject{});
     else
-        reply.insert(QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), -32601},
-                                                          {QStringLiteral("message"), QStringLiteral("Method not found")}});
+        reply.insert(QStringLiteral("error"),
+                     QJsonObject{{QStringLiteral("code"), -32601},
+                                 {QStringLiteral("message"), QStringLiteral("Method not found")}});
     QNetworkReply *r = post(QJsonDocument(reply).toJson(QJsonDocument::Compact));
     connect(r, &QNetworkReply::finished, r, &QObject::deleteLater);
 }
@@ -281,13 +282,15 @@ Error Client::replyError(QNetworkReply *reply, const QByteArray &body) const
         QString detail = reply->errorString();
         if (!m_bearer.isEmpty())
             detail.replace(QString::fromUtf8(m_bearer), QStringLiteral("[redacted]"));
-        return Error{Error::Kind::Connect, QStringLiteral("cannot reach MCP server %1: %2").arg(where, oneLine(detail))};
+        return Error{Error::Kind::Connect,
+                     QStringLiteral("cannot reach MCP server %1: %2").arg(where, oneLine(detail))};
     }
     // Only a JSON-RPC error message from the body is kept (a body may echo the request).
     QString detail;
     const QJsonDocument doc = QJsonDocument::fromJson(body);
     if (doc.isObject())
-        detail = oneLine(doc.object().value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString());
+        detail =
+            oneLine(doc.object().value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString());
     if (!m_bearer.isEmpty())
         detail.replace(QString::fromUtf8(m_bearer), QStringLiteral("[redacted]"));
     const QString suffix = detail.isEmpty() ? QString() : QStringLiteral(": ") + detail;
@@ -305,15 +308,16 @@ Error Client::httpError(int status, const QString &suffix) const
                      QStringLiteral("MCP server %1 refused the request with HTTP %2 (%3)%4")
                          .arg(where)
                          .arg(status)
-                         .arg(m_bearer.isEmpty() ? QStringLiteral("no credential in the session's vaults matches its URL")
-                                                 : QStringLiteral("the vault credential for its URL was not accepted"),
+                         .arg(m_bearer.isEmpty()
+                                  ? QStringLiteral("no credential in the session's vaults matches its URL")
+                                  : QStringLiteral("the vault credential for its URL was not accepted"),
                               suffix),
                      status};
     if (status == 404 && !m_sessionId.isEmpty())
         return Error{Error::Kind::SessionExpired,
                      QStringLiteral("MCP server %1 no longer knows the session (HTTP 404)").arg(where), status};
-    return Error{Error::Kind::Http, QStringLiteral("MCP server %1 answered HTTP %2%3").arg(where).arg(status).arg(suffix),
-                 status};
+    return Error{Error::Kind::Http,
+                 QStringLiteral("MCP server %1 answered HTTP %2%3").arg(where).arg(status).arg(suffix), status};
 }
 
 void Client::onFinished(qint64 id)
@@ -375,8 +379,9 @@ void Client::onFinished(qint64 id)
                          QStringLiteral("MCP server %1 answered %2 with HTTP %3 but no JSON-RPC response (%4)")
                              .arg(m_url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery), f->method)
                              .arg(status)
-                             .arg(pe.error != QJsonParseError::NoError ? QStringLiteral("the body is not JSON: ") + pe.errorString()
-                                                                       : QStringLiteral("no response with the request's id"))});
+                             .arg(pe.error != QJsonParseError::NoError
+                                      ? QStringLiteral("the body is not JSON: ") + pe.errorString()
+                                      : QStringLiteral("no response with the request's id"))});
 }
 
 void Client::open(std::function<void(std::variant<QList<Tool>, Error>)> done)
@@ -448,7 +453,8 @@ void Client::listPage(const QString &cursor, std::shared_ptr<QList<Tool>> acc,
             const QJsonObject notes = t.value(QStringLiteral("annotations")).toObject();
             Tool tool;
             tool.name = name;
-            tool.description = t.value(QStringLiteral("description")).toString(t.value(QStringLiteral("title")).toString());
+            tool.description =
+                t.value(QStringLiteral("description")).toString(t.value(QStringLiteral("title")).toString());
             tool.inputSchema = t.value(QStringLiteral("inputSchema")).toObject();
             if (tool.inputSchema.isEmpty())
                 tool.inputSchema = QJsonObject{{QStringLiteral("type"), QStringLiteral("object")}};

@@ -117,9 +117,9 @@ private:
     QByteArray m_sessionId;
     QString m_protocol;
     bool m_ready = false;
-    bool m_legacy = false;      // speaking HTTP+SSE
+    bool m_legacy = false; // speaking HTTP+SSE
     bool m_triedLegacy = false;
-    QUrl m_postUrl;             // HTTP+SSE: where messages go (the `endpoint` event)
+    QUrl m_postUrl; // HTTP+SSE: where messages go (the `endpoint` event)
     QPointer<QNetworkReply> m_stream;
     std::unique_ptr<SseParser> m_streamParser;
     std::function<void(std::optional<Error>)> m_endpointWaiter;

@@ -38,12 +38,11 @@ QString modelToolName(const QString &server, const QString &tool)
     t.replace(invalid, QStringLiteral("_"));
     const QString plain = QStringLiteral("mcp__") + s + QStringLiteral("__") + t;
     const bool clean = s == server && t == tool && !server.isEmpty() && !tool.isEmpty()
-                       && !server.contains(QStringLiteral("__")) && !server.startsWith(u'_')
-                       && !server.endsWith(u'_');
+                       && !server.contains(QStringLiteral("__")) && !server.startsWith(u'_') && !server.endsWith(u'_');
     if (clean && plain.size() <= 64)
         return plain;
-    const QByteArray digest = QCryptographicHash::hash((server + QChar(0) + tool).toUtf8(),
-                                                       QCryptographicHash::Sha1).toHex().left(8);
+    const QByteArray digest =
+        QCryptographicHash::hash((server + QChar(0) + tool).toUtf8(), QCryptographicHash::Sha1).toHex().left(8);
     return plain.left(55) + u'_' + QString::fromLatin1(digest);
 }
 
@@ -62,7 +61,9 @@ QJsonArray toResultBlocks(const QJsonObject &result)
             if (modelImageType(mime))
                 out.append(image(mime, c.value(QStringLiteral("data")).toString()));
             else
-                out.append(text(QStringLiteral("[image of type %1 not shown: the model accepts png, jpeg, gif and webp]").arg(mime)));
+                out.append(
+                    text(QStringLiteral("[image of type %1 not shown: the model accepts png, jpeg, gif and webp]")
+                             .arg(mime)));
         } else if (type == u"audio") {
             out.append(text(QStringLiteral("[audio (%1) not shown: the model does not take audio]").arg(mime)));
         } else if (type == u"resource") {
@@ -84,8 +85,9 @@ QJsonArray toResultBlocks(const QJsonObject &result)
                                     .arg(bytes)));
             }
         } else if (type == u"resource_link") {
-            QString line = QStringLiteral("[resource link] %1: %2")
-                               .arg(c.value(QStringLiteral("name")).toString(), c.value(QStringLiteral("uri")).toString());
+            QString line =
+                QStringLiteral("[resource link] %1: %2")
+                    .arg(c.value(QStringLiteral("name")).toString(), c.value(QStringLiteral("uri")).toString());
             if (!mime.isEmpty())
                 line += QStringLiteral(" (%1)").arg(mime);
             if (const QString d = c.value(QStringLiteral("description")).toString(); !d.isEmpty())

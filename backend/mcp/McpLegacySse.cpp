@@ -90,13 +90,14 @@ void Client::onStreamFinished()
     QNetworkReply *stream = m_stream;
     const int status = stream->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QByteArray type = stream->header(QNetworkRequest::ContentTypeHeader).toByteArray().toLower();
-    Error error = status == 0 || (status == 200 && type.startsWith("text/event-stream"))
-                      ? Error{Error::Kind::Connect,
-                              QStringLiteral("the event stream of MCP server %1 ended (%2)")
-                                  .arg(m_url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery),
-                                       stream->error() == QNetworkReply::NoError ? QStringLiteral("closed by the server")
-                                                                                 : stream->errorString())}
-                      : replyError(stream, stream->readAll());
+    Error error =
+        status == 0 || (status == 200 && type.startsWith("text/event-stream"))
+            ? Error{Error::Kind::Connect,
+                    QStringLiteral("the event stream of MCP server %1 ended (%2)")
+                        .arg(m_url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery),
+                             stream->error() == QNetworkReply::NoError ? QStringLiteral("closed by the server")
+                                                                       : stream->errorString())}
+            : replyError(stream, stream->readAll());
     if (status == 200 && !type.startsWith("text/event-stream"))
         error = Error{Error::Kind::Protocol, QStringLiteral("the GET answer is not an event stream")};
     closeStream();

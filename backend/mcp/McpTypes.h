@@ -33,8 +33,7 @@ struct Error
     Error() = default;
     Error(Kind k, QString m, int status = 0, int code = 0)
         : kind(k), message(std::move(m)), httpStatus(status), rpcCode(code)
-    {
-    }
+    {}
 
     Kind kind = Kind::Protocol;
     QString message;

@@ -256,17 +256,24 @@ AgentTools AgentTools::fromAgent(const QJsonObject &agent, const QHash<QString, 
                                                : defaults.value(QStringLiteral("enabled"));
                 if (!enabled.toBool(true))
                     continue;
-                QString policy = config.value(QStringLiteral("permission_policy")).toObject().value(QStringLiteral("type")).toString();
+                QString policy = config.value(QStringLiteral("permission_policy"))
+                                     .toObject()
+                                     .value(QStringLiteral("type"))
+                                     .toString();
                 if (policy.isEmpty())
-                    policy = defaults.value(QStringLiteral("permission_policy")).toObject().value(QStringLiteral("type")).toString(QStringLiteral("always_ask"));
+                    policy = defaults.value(QStringLiteral("permission_policy"))
+                                 .toObject()
+                                 .value(QStringLiteral("type"))
+                                 .toString(QStringLiteral("always_ask"));
                 const QString name = mcp::modelToolName(server, tool.name);
                 if (out.byName.contains(name))
                     continue; // a custom tool took the name (the pair's hash makes this all but impossible)
                 out.byName.insert(name, {ToolPolicy::Kind::Mcp, policy, server, tool.name, tool.readOnly});
-                out.definitions.append(QJsonObject{{QStringLiteral("name"), name},
-                                                   {QStringLiteral("description"),
-                                                    QStringLiteral("[MCP server %1, tool %2] %3").arg(server, tool.name, tool.description)},
-                                                   {QStringLiteral("input_schema"), tool.inputSchema}});
+                out.definitions.append(QJsonObject{
+                    {QStringLiteral("name"), name},
+                    {QStringLiteral("description"),
+                     QStringLiteral("[MCP server %1, tool %2] %3").arg(server, tool.name, tool.description)},
+                    {QStringLiteral("input_schema"), tool.inputSchema}});
             }
         }
     }

@@ -15,9 +15,9 @@ struct ToolPolicy
 {
     enum class Kind { Builtin, Custom, Mcp };
     Kind kind = Kind::Builtin;
-    QString policy; // always_allow | always_ask | auto (built-in and MCP tools)
-    QString server; // MCP: the server's name
-    QString tool;   // MCP: the server's own name of the tool
+    QString policy;        // always_allow | always_ask | auto (built-in and MCP tools)
+    QString server;        // MCP: the server's name
+    QString tool;          // MCP: the server's own name of the tool
     bool readOnly = false; // MCP: the server marks it read-only (the `auto` policy allows it)
 };
 

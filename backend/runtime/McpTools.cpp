@@ -38,7 +38,8 @@ bool offersAny(const QJsonObject &agent, const QString &server)
 {
     for (const QJsonValue &v : agent.value(QStringLiteral("tools")).toArray()) {
         const QJsonObject t = v.toObject();
-        if (t.value(kType).toString() != u"mcp_toolset" || t.value(QStringLiteral("mcp_server_name")).toString() != server)
+        if (t.value(kType).toString() != u"mcp_toolset"
+            || t.value(QStringLiteral("mcp_server_name")).toString() != server)
             continue;
         if (t.value(QStringLiteral("default_config")).toObject().value(QStringLiteral("enabled")).toBool(true))
             return true;
@@ -74,8 +75,7 @@ public:
 
 McpTools::McpTools(SessionService &sessions, CredentialBroker &credentials, QObject *parent)
     : QObject(parent), m_sessions(sessions), m_credentials(credentials), m_options(mcp::Options::fromEnvironment())
-{
-}
+{}
 
 McpTools::~McpTools() = default;
 
@@ -142,7 +142,8 @@ void McpTools::connectServer(const QString &sessionId, const QString &name, cons
         return done({});
     if (server->state == Server::State::Connecting) {
         server->waiters.append([server, name, done] {
-            done(server->state == Server::State::Ready ? QJsonObject{} : mcpSessionError(name, server->lastError, false));
+            done(server->state == Server::State::Ready ? QJsonObject{}
+                                                       : mcpSessionError(name, server->lastError, false));
         });
         return;
     }
@@ -172,8 +173,8 @@ void McpTools::connectServer(const QString &sessionId, const QString &name, cons
         s->client = std::make_unique<mcp::Client>(self->m_nam, QUrl(s->url), self->m_options);
         if (bearer)
             s->client->setBearer(bearer->token);
-        s->client->open([self, weak, sessionId, name, done, fail, bearer, refreshed, again = weakAttempt.lock()](
-                            std::variant<QList<mcp::Tool>, mcp::Error> r) {
+        s->client->open([self, weak, sessionId, name, done, fail, bearer, refreshed,
+                         again = weakAttempt.lock()](std::variant<QList<mcp::Tool>, mcp::Error> r) {
             auto srv = weak.lock();
             if (!self || !srv)
                 return done({});
@@ -181,11 +182,13 @@ void McpTools::connectServer(const QString &sessionId, const QString &name, cons
                 const bool auth = e->kind == mcp::Error::Kind::Auth;
                 if (auth && e->httpStatus == 401 && bearer && bearer->refreshable && !refreshed && again) {
                     const QString refused = e->message;
-                    return self->m_credentials.refreshMcpBearer(*bearer, [again, fail, name, refused](Result<CredentialBroker::McpBearer> fresh) {
-                        if (!fresh)
-                            return fail(QStringLiteral("MCP server \"%1\": %2").arg(name, fresh.error().message()), true);
-                        (*again)(*fresh, true);
-                    });
+                    return self->m_credentials.refreshMcpBearer(
+                        *bearer, [again, fail, name, refused](Result<CredentialBroker::McpBearer> fresh) {
+                            if (!fresh)
+                                return fail(QStringLiteral("MCP server \"%1\": %2").arg(name, fresh.error().message()),
+                                            true);
+                            (*again)(*fresh, true);
+                        });
                 }
                 return fail(e->message, auth);
             }
@@ -196,13 +199,15 @@ void McpTools::connectServer(const QString &sessionId, const QString &name, cons
             self->settle(sessionId, name);
         });
     };
-    m_credentials.mcpBearer(vaultIds, server->url, [self, weak, name, done, fail, attempt](Result<std::optional<CredentialBroker::McpBearer>> bearer) {
-        if (!self || !weak.lock())
-            return done({});
-        if (!bearer)
-            return fail(QStringLiteral("MCP server \"%1\": %2").arg(name, bearer.error().message()), true);
-        (*attempt)(*bearer, false);
-    });
+    m_credentials.mcpBearer(
+        vaultIds, server->url,
+        [self, weak, name, done, fail, attempt](Result<std::optional<CredentialBroker::McpBearer>> bearer) {
+            if (!self || !weak.lock())
+                return done({});
+            if (!bearer)
+                return fail(QStringLiteral("MCP server \"%1\": %2").arg(name, bearer.error().message()), true);
+            (*attempt)(*bearer, false);
+        });
 }
 
 void McpTools::settle(const QString &sessionId, const QString &name)
@@ -234,7 +239,8 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
             return answer(ToolResult::error(
                 QStringLiteral("MCP server \"%1\" is not connected%2, so the tool %3 did not run.")
                     .arg(call.mcpServer,
-                         server && !server->lastError.isEmpty() ? QStringLiteral(" (%1)").arg(server->lastError) : QString(),
+                         server && !server->lastError.isEmpty() ? QStringLiteral(" (%1)").arg(server->lastError)
+                                                                : QString(),
                          call.name)));
         std::weak_ptr<Server> weak = server;
         st->call = server->client->callTool(call.name, call.input, [weak, answer](mcp::JsonResult r) {
@@ -242,8 +248,9 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
                 // A connection that broke or a session the server forgot is reopened on the
                 // next running transition (prepare with retryFailed).
                 if (auto s = weak.lock();
-                    s && (e->kind == mcp::Error::Kind::Connect || e->kind == mcp::Error::Kind::SessionExpired
-                          || e->kind == mcp::Error::Kind::Auth)) {
+                    s
+                    && (e->kind == mcp::Error::Kind::Connect || e->kind == mcp::Error::Kind::SessionExpired
+                        || e->kind == mcp::Error::Kind::Auth)) {
                     s->state = Server::State::Failed;
                     s->lastError = e->message;
                 }
@@ -261,7 +268,8 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
         const auto session = m_sessions.document(call.sessionId);
         if (!session) {
             QTimer::singleShot(0, this, [answer, call] {
-                answer(ToolResult::error(QStringLiteral("The session of MCP call %1 no longer exists.").arg(call.toolUseId)));
+                answer(ToolResult::error(
+                    QStringLiteral("The session of MCP call %1 no longer exists.").arg(call.toolUseId)));
             });
             return exec;
         }

@@ -232,14 +232,15 @@ void SessionRuntime::requestModel(qint64 buildFromNs)
         const auto doc = self->m_mgr.sessions().document(self->m_sessionId);
         if (!doc)
             return self->abandon();
-        self->m_mgr.mcp().prepare(*doc, std::exchange(self->m_mcpRetry, false),
-                                  [self, gen, endpoint = r->first, model = r->second](McpCatalog, QList<QJsonObject> errors) {
-            if (!self || self->m_generation != gen || self->m_phase != Phase::Resolving)
-                return;
-            if (!errors.isEmpty() && !self->commit(errors))
-                return;
-            self->sendModelRequest(endpoint, model);
-        });
+        self->m_mgr.mcp().prepare(
+            *doc, std::exchange(self->m_mcpRetry, false),
+            [self, gen, endpoint = r->first, model = r->second](McpCatalog, QList<QJsonObject> errors) {
+                if (!self || self->m_generation != gen || self->m_phase != Phase::Resolving)
+                    return;
+                if (!errors.isEmpty() && !self->commit(errors))
+                    return;
+                self->sendModelRequest(endpoint, model);
+            });
     });
     if (self && m_phase == Phase::Resolving && m_buildFromNs >= 0) {
         // Resolution went asynchronous: the wait is not backend work; sendModelRequest resumes.
@@ -423,15 +424,20 @@ void SessionRuntime::onModelFinished(ModelResult result)
                 permission = QStringLiteral("allow");
                 evaluation = QJsonObject{{kType, QStringLiteral("always_allow")}};
             }
-            QJsonObject use{{kId, id}, {QStringLiteral("name"), mcp ? policy->tool : name}, {QStringLiteral("input"), input},
+            QJsonObject use{{kId, id},
+                            {QStringLiteral("name"), mcp ? policy->tool : name},
+                            {QStringLiteral("input"), input},
                             {QStringLiteral("evaluated_permission"), permission},
                             {QStringLiteral("evaluation"), evaluation}};
             if (mcp)
                 use.insert(QStringLiteral("mcp_server_name"), policy->server);
             events.append(ev(mcp ? QStringLiteral("agent.mcp_tool_use") : QStringLiteral("agent.tool_use"), use));
             m_calls.insert(id, ToolCall{m_sessionId,
-                                        m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{})
-                                            .value(QStringLiteral("environment_id")).toString(),
+                                        m_mgr.sessions()
+                                            .document(m_sessionId)
+                                            .value_or(QJsonObject{})
+                                            .value(QStringLiteral("environment_id"))
+                                            .toString(),
                                         id, mcp ? policy->tool : name, input, mcp ? policy->server : QString()});
             m_order << id;
             if (permission == u"allow")
@@ -481,8 +487,8 @@ void SessionRuntime::onToolDone(const QString &toolUseId, const ToolResult &resu
         return;
     // Keep the execution object alive until this callback has returned.
     QTimer::singleShot(0, this, [keep = m_running.take(toolUseId)] {});
-    const QJsonObject e = toolResult(toolUseId, !m_calls.value(toolUseId).mcpServer.isEmpty(), result.content,
-                                     result.isError);
+    const QJsonObject e =
+        toolResult(toolUseId, !m_calls.value(toolUseId).mcpServer.isEmpty(), result.content, result.isError);
     if (!commit({e}))
         return;
     if (m_running.isEmpty())

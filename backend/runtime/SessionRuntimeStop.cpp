@@ -35,7 +35,8 @@ QList<QJsonObject> SessionRuntime::closeTurn(const QString &whileRunning, const 
     for (const QString &id : std::as_const(m_order)) {
         auto p = m_pending.constFind(id);
         if (p != m_pending.constEnd() && !p->custom && !p->resolved)
-            events.append(toolResult(id, !m_calls.value(id).mcpServer.isEmpty(), QJsonArray{textBlocks(beforeRun)}, true));
+            events.append(
+                toolResult(id, !m_calls.value(id).mcpServer.isEmpty(), QJsonArray{textBlocks(beforeRun)}, true));
     }
     m_pending.clear();
     m_order.clear();
@@ -162,8 +163,11 @@ void SessionRuntime::restore()
             m_order << id;
             if (!custom)
                 m_calls.insert(id, ToolCall{m_sessionId,
-                                            m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{})
-                                                .value(QStringLiteral("environment_id")).toString(),
+                                            m_mgr.sessions()
+                                                .document(m_sessionId)
+                                                .value_or(QJsonObject{})
+                                                .value(QStringLiteral("environment_id"))
+                                                .toString(),
                                             id, use.value(QStringLiteral("name")).toString(),
                                             use.value(QStringLiteral("input")).toObject(),
                                             use.value(QStringLiteral("mcp_server_name")).toString()});

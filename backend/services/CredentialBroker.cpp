@@ -178,13 +178,15 @@ void CredentialBroker::mcpBearer(const QJsonArray &vaultIds, const QString &serv
     const bool refreshable = oauth && auth.value(QStringLiteral("refresh")).isObject();
     if (oauth) {
         // Expired, or about to: refresh first (or fail, without `refresh`).
-        const QDateTime expires = QDateTime::fromString(auth.value(QStringLiteral("expires_at")).toString(), Qt::ISODateWithMs);
+        const QDateTime expires =
+            QDateTime::fromString(auth.value(QStringLiteral("expires_at")).toString(), Qt::ISODateWithMs);
         if (expires.isValid() && expires <= QDateTime::currentDateTimeUtc().addSecs(60)) {
             if (!refreshable)
-                return done(ApiError(ApiError::Kind::Authentication,
-                                     QStringLiteral("the access token of credential %1 expired at %2 and the credential "
-                                                    "has no `refresh` to renew it")
-                                         .arg(id, auth.value(QStringLiteral("expires_at")).toString())));
+                return done(
+                    ApiError(ApiError::Kind::Authentication,
+                             QStringLiteral("the access token of credential %1 expired at %2 and the credential "
+                                            "has no `refresh` to renew it")
+                                 .arg(id, auth.value(QStringLiteral("expires_at")).toString())));
             return refresh(match, {}, [done](Result<McpBearer> b) {
                 if (!b)
                     return done(b.error());
@@ -198,10 +200,11 @@ void CredentialBroker::mcpBearer(const QJsonArray &vaultIds, const QString &serv
             return done(ApiError(ApiError::Kind::Authentication,
                                  QStringLiteral("cannot read credential %1 from the OS keychain: %2")
                                      .arg(id, secrets.error().message())));
-        const QString token = secrets->value(oauth ? QStringLiteral("access_token") : QStringLiteral("token")).toString();
+        const QString token =
+            secrets->value(oauth ? QStringLiteral("access_token") : QStringLiteral("token")).toString();
         if (token.isEmpty())
-            return done(ApiError(ApiError::Kind::Authentication,
-                                 QStringLiteral("credential %1 holds no token").arg(id)));
+            return done(
+                ApiError(ApiError::Kind::Authentication, QStringLiteral("credential %1 holds no token").arg(id)));
         done(std::optional<McpBearer>(McpBearer{id, vaultId, token.toUtf8(), refreshable}));
     });
 }

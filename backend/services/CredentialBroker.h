@@ -80,7 +80,7 @@ public:
     {
         QString credentialId; // safe to log and to name in events
         QString vaultId;
-        QByteArray token;     // only for the request's Authorization header
+        QByteArray token;         // only for the request's Authorization header
         bool refreshable = false; // an mcp_oauth credential with `refresh`
     };
     void mcpBearer(const QJsonArray &vaultIds, const QString &serverUrl,
@@ -110,7 +110,8 @@ private:
     QNetworkAccessManager m_nam;
     QHash<QString, QList<std::function<void(Result<McpBearer>)>>> m_refreshing; // credential id → waiters
     QHash<QString, QJsonObject> m_refreshFailures; // credential id → the failed refresh, as validation reports it
-    void refresh(const QJsonObject &credential, const QByteArray &rejected, std::function<void(Result<McpBearer>)> done);
+    void refresh(const QJsonObject &credential, const QByteArray &rejected,
+                 std::function<void(Result<McpBearer>)> done);
     void postRefresh(const QJsonObject &credential, const QJsonObject &secrets);
     void finishRefresh(const QString &credentialId, const Result<McpBearer> &result);
     // Calls `each` with every active credential of a vault, page after page until the last

@@ -55,9 +55,12 @@ void CredentialBroker::refresh(const QJsonObject &credential, const QByteArray &
 {
     const QString id = credential.value(QStringLiteral("id")).toString();
     const QJsonObject auth = credential.value(QStringLiteral("auth")).toObject();
-    if (auth.value(QStringLiteral("type")).toString() != u"mcp_oauth" || !auth.value(QStringLiteral("refresh")).isObject())
-        return done(authError(QStringLiteral("credential %1 was refused and cannot be refreshed (it is not an mcp_oauth "
-                                             "credential with `refresh`)").arg(id)));
+    if (auth.value(QStringLiteral("type")).toString() != u"mcp_oauth"
+        || !auth.value(QStringLiteral("refresh")).isObject())
+        return done(
+            authError(QStringLiteral("credential %1 was refused and cannot be refreshed (it is not an mcp_oauth "
+                                     "credential with `refresh`)")
+                          .arg(id)));
     auto &waiters = m_refreshing[id];
     const bool first = waiters.isEmpty();
     waiters.append(std::move(done));
@@ -68,12 +71,14 @@ void CredentialBroker::refresh(const QJsonObject &credential, const QByteArray &
         if (!self)
             return;
         if (!secrets)
-            return self->finishRefresh(id, authError(QStringLiteral("cannot read credential %1 from the OS keychain: %2")
-                                                         .arg(id, secrets.error().message())));
+            return self->finishRefresh(id,
+                                       authError(QStringLiteral("cannot read credential %1 from the OS keychain: %2")
+                                                     .arg(id, secrets.error().message())));
         const QByteArray current = secrets->value(QStringLiteral("access_token")).toString().toUtf8();
         if (!rejected.isEmpty() && !current.isEmpty() && current != rejected)
             // Another refresh replaced the rejected token meanwhile: use the new one.
-            return self->finishRefresh(id, McpBearer{id, credential.value(QStringLiteral("vault_id")).toString(), current, true});
+            return self->finishRefresh(
+                id, McpBearer{id, credential.value(QStringLiteral("vault_id")).toString(), current, true});
         self->postRefresh(credential, *secrets);
     });
 }
@@ -82,15 +87,18 @@ void CredentialBroker::postRefresh(const QJsonObject &credential, const QJsonObj
 {
     const QString id = credential.value(QStringLiteral("id")).toString();
     const QString vaultId = credential.value(QStringLiteral("vault_id")).toString();
-    const QJsonObject refresh = credential.value(QStringLiteral("auth")).toObject().value(QStringLiteral("refresh")).toObject();
+    const QJsonObject refresh =
+        credential.value(QStringLiteral("auth")).toObject().value(QStringLiteral("refresh")).toObject();
     const QString clientId = refresh.value(QStringLiteral("client_id")).toString();
-    const QString method = refresh.value(QStringLiteral("token_endpoint_auth")).toObject().value(QStringLiteral("type")).toString();
+    const QString method =
+        refresh.value(QStringLiteral("token_endpoint_auth")).toObject().value(QStringLiteral("type")).toString();
     const QString refreshToken = secrets.value(QStringLiteral("refresh_token")).toString();
     const QString clientSecret = secrets.value(QStringLiteral("client_secret")).toString();
     if (refreshToken.isEmpty())
         return finishRefresh(id, authError(QStringLiteral("credential %1 holds no refresh token").arg(id)));
 
-    QList<std::pair<QByteArray, QString>> fields{{"grant_type", QStringLiteral("refresh_token")}, {"refresh_token", refreshToken}};
+    QList<std::pair<QByteArray, QString>> fields{{"grant_type", QStringLiteral("refresh_token")},
+                                                 {"refresh_token", refreshToken}};
     if (const QString scope = refresh.value(QStringLiteral("scope")).toString(); !scope.isEmpty())
         fields.append({"scope", scope});
     if (const QString resource = refresh.value(QStringLiteral("resource")).toString(); !resource.isEmpty())
@@ -126,8 +134,9 @@ void CredentialBroker::postRefresh(const QJsonObject &credential, const QJsonObj
                                               {QStringLiteral("http_response"), QJsonValue::Null}}
                                 : QJsonObject{{QStringLiteral("status"), QStringLiteral("failed")},
                                               {QStringLiteral("http_response"),
-                                               scrubbedResponse(status, reply->header(QNetworkRequest::ContentTypeHeader).toString(),
-                                                                raw, secretValues)}});
+                                               scrubbedResponse(
+                                                   status, reply->header(QNetworkRequest::ContentTypeHeader).toString(),
+                                                   raw, secretValues)}});
             QString why;
             if (status == 0) {
                 why = QStringLiteral("the token endpoint cannot be reached (%1)").arg(reply->errorString());
@@ -142,24 +151,28 @@ void CredentialBroker::postRefresh(const QJsonObject &credential, const QJsonObj
                     why += QStringLiteral(" without an access_token");
             }
             qCWarning(lcCredentials).noquote() << "credential" << id << "refresh failed:" << why;
-            return self->finishRefresh(id, authError(QStringLiteral("refreshing credential %1 failed: %2").arg(id, why)));
+            return self->finishRefresh(id,
+                                       authError(QStringLiteral("refreshing credential %1 failed: %2").arg(id, why)));
         }
         QJsonObject changes{{QStringLiteral("access_token"), token}};
         if (const QString rotated = body.value(QStringLiteral("refresh_token")).toString(); !rotated.isEmpty())
             changes.insert(QStringLiteral("refresh_token"), rotated);
         const double expiresIn = body.value(QStringLiteral("expires_in")).toDouble(-1);
-        const QJsonValue expiresAt = expiresIn > 0
-                                         ? QJsonValue(clock::toIso(QDateTime::currentDateTimeUtc().addSecs(qint64(expiresIn))))
-                                         : QJsonValue(QJsonValue::Null);
-        self->m_vaults.storeRefreshedTokens(id, changes, expiresAt, [self, id, vaultId, token](Result<QJsonObject> stored) {
-            if (!self)
-                return;
-            if (!stored)
-                return self->finishRefresh(id, authError(QStringLiteral("credential %1 was refreshed but the new token could "
-                                                                         "not be stored: %2").arg(id, stored.error().message())));
-            qCInfo(lcCredentials).noquote() << "credential" << id << "refreshed";
-            self->finishRefresh(id, McpBearer{id, vaultId, token.toUtf8(), true});
-        });
+        const QJsonValue expiresAt =
+            expiresIn > 0 ? QJsonValue(clock::toIso(QDateTime::currentDateTimeUtc().addSecs(qint64(expiresIn))))
+                          : QJsonValue(QJsonValue::Null);
+        self->m_vaults.storeRefreshedTokens(
+            id, changes, expiresAt, [self, id, vaultId, token](Result<QJsonObject> stored) {
+                if (!self)
+                    return;
+                if (!stored)
+                    return self->finishRefresh(
+                        id, authError(QStringLiteral("credential %1 was refreshed but the new token could "
+                                                     "not be stored: %2")
+                                          .arg(id, stored.error().message())));
+                qCInfo(lcCredentials).noquote() << "credential" << id << "refreshed";
+                self->finishRefresh(id, McpBearer{id, vaultId, token.toUtf8(), true});
+            });
     });
 }
 

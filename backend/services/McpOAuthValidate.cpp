@@ -48,12 +48,14 @@ void CredentialBroker::validateMcpOAuth(const QString &vaultId, const QString &c
                                           .arg(credentialId, type)));
     if (!cred->value(QStringLiteral("archived_at")).isNull())
         return done(ApiError::conflict(
-            QStringLiteral("credential %1 is archived; its tokens were purged, so there is nothing to validate").arg(credentialId)));
+            QStringLiteral("credential %1 is archived; its tokens were purged, so there is nothing to validate")
+                .arg(credentialId)));
 
     const QJsonObject credential = *cred;
     const QString url = auth.value(QStringLiteral("mcp_server_url")).toString();
     QPointer<CredentialBroker> self(this);
-    m_vaults.readSecrets(credentialId, [self, credential, vaultId, credentialId, url, done](Result<QJsonObject> secrets) {
+    m_vaults.readSecrets(credentialId, [self, credential, vaultId, credentialId, url,
+                                        done](Result<QJsonObject> secrets) {
         if (!self)
             return;
         if (!secrets)
@@ -61,9 +63,11 @@ void CredentialBroker::validateMcpOAuth(const QString &vaultId, const QString &c
         auto p = std::make_shared<Probe>();
         p->done = done;
         const QByteArray token = secrets->value(QStringLiteral("access_token")).toString().toUtf8();
-        const bool hasRefresh = credential.value(QStringLiteral("auth")).toObject().value(QStringLiteral("refresh")).isObject()
-                                && !secrets->value(QStringLiteral("refresh_token")).toString().isEmpty();
-        for (const QString &k : {QStringLiteral("access_token"), QStringLiteral("refresh_token"), QStringLiteral("client_secret")})
+        const bool hasRefresh =
+            credential.value(QStringLiteral("auth")).toObject().value(QStringLiteral("refresh")).isObject()
+            && !secrets->value(QStringLiteral("refresh_token")).toString().isEmpty();
+        for (const QString &k :
+             {QStringLiteral("access_token"), QStringLiteral("refresh_token"), QStringLiteral("client_secret")})
             p->secrets << secrets->value(k).toString().toUtf8();
         p->out = QJsonObject{{QStringLiteral("type"), QStringLiteral("vault_credential_validation")},
                              {QStringLiteral("credential_id"), credentialId},
@@ -107,24 +111,28 @@ void CredentialBroker::validateMcpOAuth(const QString &vaultId, const QString &c
             if (e->httpStatus != 401)
                 return finish(QStringLiteral("invalid"));
             if (!hasRefresh) {
-                p->out.insert(QStringLiteral("refresh"), QJsonObject{{QStringLiteral("status"), QStringLiteral("no_refresh_token")},
-                                                                     {QStringLiteral("http_response"), QJsonValue::Null}});
+                p->out.insert(QStringLiteral("refresh"),
+                              QJsonObject{{QStringLiteral("status"), QStringLiteral("no_refresh_token")},
+                                          {QStringLiteral("http_response"), QJsonValue::Null}});
                 return finish(QStringLiteral("invalid"));
             }
             if (!self)
                 return;
-            self->refreshMcpBearer(current, [self, p, finish, probe, id = current.credentialId](Result<McpBearer> fresh) {
+            self->refreshMcpBearer(current, [self, p, finish, probe,
+                                             id = current.credentialId](Result<McpBearer> fresh) {
                 if (!fresh) {
                     const QJsonObject failure = self ? self->m_refreshFailures.take(id) : QJsonObject{};
                     p->out.insert(QStringLiteral("refresh"),
                                   failure.isEmpty() ? QJsonObject{{QStringLiteral("status"), QStringLiteral("failed")},
                                                                   {QStringLiteral("http_response"), QJsonValue::Null}}
                                                     : failure);
-                    return finish(failure.value(QStringLiteral("status")).toString() == u"connect_error" ? QStringLiteral("unknown")
-                                                                                                          : QStringLiteral("invalid"));
+                    return finish(failure.value(QStringLiteral("status")).toString() == u"connect_error"
+                                      ? QStringLiteral("unknown")
+                                      : QStringLiteral("invalid"));
                 }
-                p->out.insert(QStringLiteral("refresh"), QJsonObject{{QStringLiteral("status"), QStringLiteral("succeeded")},
-                                                                     {QStringLiteral("http_response"), QJsonValue::Null}});
+                p->out.insert(QStringLiteral("refresh"),
+                              QJsonObject{{QStringLiteral("status"), QStringLiteral("succeeded")},
+                                          {QStringLiteral("http_response"), QJsonValue::Null}});
                 p->secrets << fresh->token;
                 // The refreshed token is probed too.
                 probe(fresh->token, [p, finish](std::optional<mcp::Error> again) {
@@ -133,7 +141,8 @@ void CredentialBroker::validateMcpOAuth(const QString &vaultId, const QString &c
                         return finish(QStringLiteral("valid"));
                     }
                     p->out.insert(QStringLiteral("mcp_probe"), probeFailure(*again, p->secrets));
-                    finish(again->kind == mcp::Error::Kind::Auth ? QStringLiteral("invalid") : QStringLiteral("unknown"));
+                    finish(again->kind == mcp::Error::Kind::Auth ? QStringLiteral("invalid")
+                                                                 : QStringLiteral("unknown"));
                 });
             });
         });

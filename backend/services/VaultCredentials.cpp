@@ -296,7 +296,8 @@ void VaultService::storeRefreshedTokens(const QString &credentialId, const QJson
     if (!cred)
         return done(ApiError::notFound(QStringLiteral("credential %1 not found").arg(credentialId)));
     if (!cred->value(key("archived_at")).isNull())
-        return done(ApiError::conflict(QStringLiteral("credential %1 was archived during the refresh").arg(credentialId)));
+        return done(
+            ApiError::conflict(QStringLiteral("credential %1 was archived during the refresh").arg(credentialId)));
     QPointer<VaultService> self(this);
     m_secrets.read(credentialId, [self, this, credentialId, secretChanges, expiresAt, done](Result<QByteArray> stored) {
         if (!self)

@@ -32,7 +32,6 @@ bool validName(const QString &n)
 
 namespace mcp_checks {
 
-
 void modelNames()
 {
     QCOMPARE(mcp::modelToolName(QStringLiteral("github"), QStringLiteral("create_issue")),
@@ -75,20 +74,25 @@ void resultBlocks()
     ]})"));
     QCOMPARE(blocks.size(), 9);
     QCOMPARE(blocks.at(0).toObject(), json(R"({"type": "text", "text": "hello"})"));
-    QCOMPARE(blocks.at(1).toObject(),
-             json(R"({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}})"));
+    QCOMPARE(
+        blocks.at(1).toObject(),
+        json(R"({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}})"));
     QVERIFY(blocks.at(2).toObject().value(QStringLiteral("text")).toString().contains(QStringLiteral("image/svg+xml")));
     QVERIFY(blocks.at(3).toObject().value(QStringLiteral("text")).toString().contains(QStringLiteral("audio")));
     QCOMPARE(blocks.at(4).toObject().value(QStringLiteral("text")).toString(),
              QStringLiteral("[resource file:///a.txt (text/plain)]\nbody"));
     QCOMPARE(blocks.at(6).toObject().value(QStringLiteral("type")).toString(), QStringLiteral("image"));
-    QVERIFY(blocks.at(7).toObject().value(QStringLiteral("text")).toString().contains(QStringLiteral("application/zip")));
+    QVERIFY(
+        blocks.at(7).toObject().value(QStringLiteral("text")).toString().contains(QStringLiteral("application/zip")));
     QVERIFY(blocks.at(8).toObject().value(QStringLiteral("text")).toString().contains(QStringLiteral("file:///r")));
 
     // structuredContent alone becomes JSON text; with a text block it is not repeated.
     QCOMPARE(mcp::toResultBlocks(json(R"({"content": [], "structuredContent": {"sum": 3}})")),
              QJsonArray{json(R"({"type": "text", "text": "{\"sum\":3}"})")});
-    QCOMPARE(mcp::toResultBlocks(json(R"({"content": [{"type": "text", "text": "3"}], "structuredContent": {"sum": 3}})")).size(), 1);
+    QCOMPARE(
+        mcp::toResultBlocks(json(R"({"content": [{"type": "text", "text": "3"}], "structuredContent": {"sum": 3}})"))
+            .size(),
+        1);
     QCOMPARE(mcp::toResultBlocks(json(R"({"content": []})")).size(), 1);
 }
 
@@ -118,7 +122,8 @@ void toolsetFiltering()
     catalog.insert(QStringLiteral("b"), {tool("only", true), tool("other")});
     const AgentTools tools = AgentTools::fromAgent(agent, catalog);
     QCOMPARE(QSet<QString>(tools.byName.keyBegin(), tools.byName.keyEnd()),
-             (QSet<QString>{QStringLiteral("mcp__a__echo"), QStringLiteral("mcp__a__free"), QStringLiteral("mcp__b__only")}));
+             (QSet<QString>{QStringLiteral("mcp__a__echo"), QStringLiteral("mcp__a__free"),
+                            QStringLiteral("mcp__b__only")}));
     QCOMPARE(tools.definitions.size(), 3);
     const ToolPolicy echo = tools.byName.value(QStringLiteral("mcp__a__echo"));
     QVERIFY(echo.kind == ToolPolicy::Kind::Mcp);
@@ -135,8 +140,10 @@ void toolsetFiltering()
 void conversationReplay()
 {
     const QList<QJsonObject> events = {
-        json(R"({"type": "user.message", "id": "u1", "processed_at": "x", "content": [{"type": "text", "text": "hi"}]})"),
-        json(R"({"type": "agent.mcp_tool_use", "id": "t1", "mcp_server_name": "my server", "name": "tool.v2", "input": {"a": 1}})"),
+        json(
+            R"({"type": "user.message", "id": "u1", "processed_at": "x", "content": [{"type": "text", "text": "hi"}]})"),
+        json(
+            R"({"type": "agent.mcp_tool_use", "id": "t1", "mcp_server_name": "my server", "name": "tool.v2", "input": {"a": 1}})"),
         json(R"({"type": "agent.mcp_tool_result", "id": "r1", "mcp_tool_use_id": "t1", "is_error": true,
                  "content": [{"type": "text", "text": "boom"}]})"),
     };

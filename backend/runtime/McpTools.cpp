@@ -95,7 +95,6 @@ void McpTools::prepare(const QJsonObject &session, bool retryFailed,
     const QString sessionId = session.value(kId).toString();
     const QJsonObject agent = session.value(QStringLiteral("agent")).toObject();
     const QJsonArray vaultIds = session.value(QStringLiteral("vault_ids")).toArray();
-    auto &servers = m_servers[sessionId];
     // Servers the agent no longer has (a session update replaced mcp_servers) are closed.
     QHash<QString, QString> wanted;
     for (const QJsonValue &v : agent.value(QStringLiteral("mcp_servers")).toArray()) {
@@ -103,6 +102,9 @@ void McpTools::prepare(const QJsonObject &session, bool retryFailed,
         if (offersAny(agent, s.value(QStringLiteral("name")).toString()))
             wanted.insert(s.value(QStringLiteral("name")).toString(), s.value(QStringLiteral("url")).toString());
     }
+    if (wanted.isEmpty() && !m_servers.contains(sessionId))
+        return done({}, {}); // no MCP at all: nothing to keep per session
+    auto &servers = m_servers[sessionId];
     for (auto it = servers.begin(); it != servers.end();) {
         if (wanted.value(it.key()) != (*it)->url && (*it)->state != Server::State::Connecting)
             it = servers.erase(it);

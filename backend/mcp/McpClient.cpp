@@ -384,7 +384,7 @@ void Client::onFinished(qint64 id)
                                       : QStringLiteral("no response with the request's id"))});
 }
 
-void Client::open(std::function<void(std::variant<QList<Tool>, Error>)> done)
+void Client::open(const std::function<void(std::variant<QList<Tool>, Error>)> &done)
 {
     auto list = [this, done]() { listPage({}, std::make_shared<QList<Tool>>(), done); };
     if (m_ready)
@@ -432,8 +432,8 @@ void Client::open(std::function<void(std::variant<QList<Tool>, Error>)> done)
     });
 }
 
-void Client::listPage(const QString &cursor, std::shared_ptr<QList<Tool>> acc,
-                      std::function<void(std::variant<QList<Tool>, Error>)> done)
+void Client::listPage(const QString &cursor, const std::shared_ptr<QList<Tool>> &acc,
+                      const std::function<void(std::variant<QList<Tool>, Error>)> &done)
 {
     QJsonObject params;
     if (!cursor.isEmpty())

@@ -74,7 +74,7 @@ public:
 
     // initialize → notifications/initialized → tools/list (every page, following nextCursor).
     // A client that is already initialized only lists the tools again.
-    void open(std::function<void(std::variant<QList<Tool>, Error>)> done);
+    void open(const std::function<void(std::variant<QList<Tool>, Error>)> &done);
     // tools/call; the answer is the CallToolResult object ({content, structuredContent?, isError?}).
     std::unique_ptr<PendingCall> callTool(const QString &name, const QJsonObject &arguments,
                                           std::function<void(JsonResult)> done);
@@ -94,8 +94,8 @@ private:
                    std::function<void(JsonResult)> done);
     void notify(const QString &method, const QJsonObject &params);
     void cancelRequest(qint64 id, const QString &reason);
-    void listPage(const QString &cursor, std::shared_ptr<QList<Tool>> acc,
-                  std::function<void(std::variant<QList<Tool>, Error>)> done);
+    void listPage(const QString &cursor, const std::shared_ptr<QList<Tool>> &acc,
+                  const std::function<void(std::variant<QList<Tool>, Error>)> &done);
     void onReadyRead(qint64 id);
     void onFinished(qint64 id);
     void handleMessage(qint64 id, const QJsonObject &message);

@@ -36,7 +36,7 @@ QString modelToolName(const QString &server, const QString &tool)
     QString s = server, t = tool;
     s.replace(invalid, QStringLiteral("_"));
     t.replace(invalid, QStringLiteral("_"));
-    const QString plain = QStringLiteral("mcp__") + s + QStringLiteral("__") + t;
+    QString plain = QStringLiteral("mcp__") + s + QStringLiteral("__") + t;
     const bool clean = s == server && t == tool && !server.isEmpty() && !tool.isEmpty()
                        && !server.contains(QStringLiteral("__")) && !server.startsWith(u'_') && !server.endsWith(u'_');
     if (clean && plain.size() <= 64)

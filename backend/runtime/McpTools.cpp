@@ -90,7 +90,7 @@ McpCatalog McpTools::catalog(const QString &sessionId) const
 }
 
 void McpTools::prepare(const QJsonObject &session, bool retryFailed,
-                       std::function<void(McpCatalog, QList<QJsonObject>)> done)
+                       const std::function<void(McpCatalog, QList<QJsonObject>)> &done)
 {
     const QString sessionId = session.value(kId).toString();
     const QJsonObject agent = session.value(QStringLiteral("agent")).toObject();
@@ -127,7 +127,7 @@ void McpTools::prepare(const QJsonObject &session, bool retryFailed,
     auto left = std::make_shared<int>(int(toOpen.size()));
     QPointer<McpTools> self(this);
     for (const QString &name : std::as_const(toOpen)) {
-        connectServer(sessionId, name, vaultIds, [self, sessionId, errors, left, done](QJsonObject error) {
+        connectServer(sessionId, name, vaultIds, [self, sessionId, errors, left, done](const QJsonObject &error) {
             if (!error.isEmpty())
                 errors->append(error);
             if (--*left == 0 && self)
@@ -137,7 +137,7 @@ void McpTools::prepare(const QJsonObject &session, bool retryFailed,
 }
 
 void McpTools::connectServer(const QString &sessionId, const QString &name, const QJsonArray &vaultIds,
-                             std::function<void(QJsonObject)> done)
+                             const std::function<void(QJsonObject)> &done)
 {
     std::shared_ptr<Server> server = m_servers.value(sessionId).value(name);
     if (!server)
@@ -275,7 +275,7 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
             });
             return exec;
         }
-        prepare(*session, true, [self, run](McpCatalog, QList<QJsonObject>) {
+        prepare(*session, true, [self, run](const McpCatalog &, const QList<QJsonObject> &) {
             if (self)
                 QTimer::singleShot(0, self, run);
         });

@@ -43,7 +43,7 @@ public:
     // answers the catalogue of the connected ones and one session.error per server that failed
     // in this call. Answers synchronously when nothing needs the network.
     void prepare(const QJsonObject &session, bool retryFailed,
-                 std::function<void(McpCatalog, QList<QJsonObject>)> done);
+                 const std::function<void(McpCatalog, QList<QJsonObject>)> &done);
     McpCatalog catalog(const QString &sessionId) const;
 
     std::unique_ptr<ToolExecution> execute(const ToolCall &call, std::function<void(ToolResult)> done) override;
@@ -61,7 +61,7 @@ private:
     };
     // Opens one server; `done` gets the session.error event of a failure (empty on success).
     void connectServer(const QString &sessionId, const QString &name, const QJsonArray &vaultIds,
-                       std::function<void(QJsonObject)> done);
+                       const std::function<void(QJsonObject)> &done);
     void settle(const QString &sessionId, const QString &name);
 
     SessionService &m_sessions;

@@ -234,7 +234,7 @@ void SessionRuntime::requestModel(qint64 buildFromNs)
             return self->abandon();
         self->m_mgr.mcp().prepare(
             *doc, std::exchange(self->m_mcpRetry, false),
-            [self, gen, endpoint = r->first, model = r->second](McpCatalog, QList<QJsonObject> errors) {
+            [self, gen, endpoint = r->first, model = r->second](const McpCatalog &, const QList<QJsonObject> &errors) {
                 if (!self || self->m_generation != gen || self->m_phase != Phase::Resolving)
                     return;
                 if (!errors.isEmpty() && !self->commit(errors))

@@ -154,7 +154,7 @@ bool CredentialBroker::sameMcpUrl(const QString &a, const QString &b)
 }
 
 void CredentialBroker::mcpBearer(const QJsonArray &vaultIds, const QString &serverUrl,
-                                 std::function<void(Result<std::optional<McpBearer>>)> done)
+                                 const std::function<void(Result<std::optional<McpBearer>>)> &done)
 {
     QJsonObject match;
     for (const QJsonValue &vid : vaultIds) {

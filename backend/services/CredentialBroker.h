@@ -84,7 +84,7 @@ public:
         bool refreshable = false; // an mcp_oauth credential with `refresh`
     };
     void mcpBearer(const QJsonArray &vaultIds, const QString &serverUrl,
-                   std::function<void(Result<std::optional<McpBearer>>)> done);
+                   const std::function<void(Result<std::optional<McpBearer>>)> &done);
     // The API's matching rule for MCP credentials: the same URL, compared with the scheme and
     // host in lower case, the scheme's default port dropped and one trailing `/` ignored.
     static bool sameMcpUrl(const QString &a, const QString &b);
@@ -99,7 +99,7 @@ public:
     // vault_credential_validation: status valid / invalid / unknown, the failing step in
     // `mcp_probe`, the refresh outcome in `refresh`, response bodies scrubbed of secrets and
     // truncated. 404 for an unknown credential, 400 for another type, 409 when archived.
-    void validateMcpOAuth(const QString &vaultId, const QString &credentialId, Callback<QJsonObject> done);
+    void validateMcpOAuth(const QString &vaultId, const QString &credentialId, const Callback<QJsonObject> &done);
     // An HTTP response as the validation reports it: {status_code, content_type, body,
     // body_truncated}; token-like JSON fields and every value in `secrets` are redacted.
     static QJsonObject scrubbedResponse(int status, const QString &contentType, const QByteArray &body,

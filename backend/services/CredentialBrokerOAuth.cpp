@@ -162,7 +162,7 @@ void CredentialBroker::postRefresh(const QJsonObject &credential, const QJsonObj
             expiresIn > 0 ? QJsonValue(clock::toIso(QDateTime::currentDateTimeUtc().addSecs(qint64(expiresIn))))
                           : QJsonValue(QJsonValue::Null);
         self->m_vaults.storeRefreshedTokens(
-            id, changes, expiresAt, [self, id, vaultId, token](Result<QJsonObject> stored) {
+            id, changes, expiresAt, [self, id, vaultId, token](const Result<QJsonObject> &stored) {
                 if (!self)
                     return;
                 if (!stored)

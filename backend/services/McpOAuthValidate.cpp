@@ -35,7 +35,8 @@ QJsonObject probeFailure(const mcp::Error &e, const QList<QByteArray> &secrets)
 
 } // namespace
 
-void CredentialBroker::validateMcpOAuth(const QString &vaultId, const QString &credentialId, Callback<QJsonObject> done)
+void CredentialBroker::validateMcpOAuth(const QString &vaultId, const QString &credentialId,
+                                        const Callback<QJsonObject> &done)
 {
     auto cred = m_vaults.retrieveCredential(vaultId, credentialId);
     if (!cred)
@@ -88,7 +89,8 @@ void CredentialBroker::validateMcpOAuth(const QString &vaultId, const QString &c
             return finish(QStringLiteral("invalid"));
 
         // One probe: initialize + tools/list with `bearer`; `then` gets the error, if any.
-        auto probe = [self, p, url](const QByteArray &bearer, std::function<void(std::optional<mcp::Error>)> then) {
+        auto probe = [self, p, url](const QByteArray &bearer,
+                                    const std::function<void(std::optional<mcp::Error>)> &then) {
             if (!self)
                 return;
             if (p->client)

@@ -456,8 +456,11 @@ void Client::listPage(const QString &cursor, const std::shared_ptr<QList<Tool>> 
             tool.description =
                 t.value(QStringLiteral("description")).toString(t.value(QStringLiteral("title")).toString());
             tool.inputSchema = t.value(QStringLiteral("inputSchema")).toObject();
-            if (tool.inputSchema.isEmpty())
-                tool.inputSchema = QJsonObject{{QStringLiteral("type"), QStringLiteral("object")}};
+            // The model vendors take a plain object schema: the top-level `$schema` dialect
+            // marker some servers send is dropped, and a schema without `type` gets `object`.
+            tool.inputSchema.remove(QStringLiteral("$schema"));
+            if (!tool.inputSchema.contains(QStringLiteral("type")))
+                tool.inputSchema.insert(QStringLiteral("type"), QStringLiteral("object"));
             tool.readOnly = notes.value(QStringLiteral("readOnlyHint")).toBool(false)
                             && !notes.value(QStringLiteral("destructiveHint")).toBool(false);
             acc->append(tool);

@@ -199,7 +199,11 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
         const offered = provider.requests[0].body.tools;
         const echo = offered.find((t) => t.name === 'mcp__everything__echo');
         assert.ok(echo, `echo offered: ${offered.map((t) => t.name)}`);
-        assert.equal(echo.input_schema.properties.message.type, 'string');
+        assert.deepEqual(echo.input_schema, {
+            type: 'object',
+            properties: { message: { type: 'string', description: 'Message to echo' } },
+            required: ['message'],
+        }, 'the server\'s schema, without its $schema marker');
         assert.ok(offered.length > 5, 'every enabled tool of the server is offered');
         for (const t of offered) assert.match(t.name, /^[a-zA-Z0-9_-]{1,64}$/);
 

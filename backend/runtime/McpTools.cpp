@@ -232,7 +232,11 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
         if (auto st = weakState.lock(); st && !st->cancelled)
             done(std::move(r));
     };
-    auto run = [self, weakState, call, answer]() {
+    // `retried`: the server forgot its session (404, or the 400 some servers answer for an
+    // unknown Mcp-Session-Id); the request was refused before it ran, so it is sent once more
+    // on a new session (MCP "Session Management": the client must start a new one).
+    auto run = std::make_shared<std::function<void(bool)>>();
+    *run = [self, weakState, call, answer, weakRun = std::weak_ptr(run)](bool retried) {
         auto st = weakState.lock();
         if (!self || !st || st->cancelled)
             return;
@@ -245,27 +249,42 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
                                                                 : QString(),
                          call.name)));
         std::weak_ptr<Server> weak = server;
-        st->call = server->client->callTool(call.name, call.input, [weak, answer](mcp::JsonResult r) {
-            if (auto *e = std::get_if<mcp::Error>(&r)) {
-                // A connection that broke or a session the server forgot is reopened on the
-                // next running transition (prepare with retryFailed).
-                if (auto s = weak.lock();
-                    s
-                    && (e->kind == mcp::Error::Kind::Connect || e->kind == mcp::Error::Kind::SessionExpired
-                        || e->kind == mcp::Error::Kind::Auth)) {
-                    s->state = Server::State::Failed;
-                    s->lastError = e->message;
+        st->call = server->client->callTool(
+            call.name, call.input, [self, weak, answer, call, retried, again = weakRun.lock()](mcp::JsonResult r) {
+                if (auto *e = std::get_if<mcp::Error>(&r)) {
+                    auto s = weak.lock();
+                    const bool sessionLost =
+                        e->kind == mcp::Error::Kind::SessionExpired
+                        || (e->kind == mcp::Error::Kind::Http && (e->httpStatus == 400 || e->httpStatus == 404));
+                    if (sessionLost && !retried && s && self && again) {
+                        s->state = Server::State::Idle; // prepare() opens a new session
+                        const auto session = self->m_sessions.document(call.sessionId);
+                        if (session) {
+                            self->prepare(*session, false,
+                                          [self, again](const McpCatalog &, const QList<QJsonObject> &) {
+                                              if (self)
+                                                  QTimer::singleShot(0, self, [again] { (*again)(true); });
+                                          });
+                            return;
+                        }
+                    }
+                    // A connection that broke or a session the server forgot is reopened on the
+                    // next running transition (prepare with retryFailed).
+                    if (s
+                        && (e->kind == mcp::Error::Kind::Connect || e->kind == mcp::Error::Kind::Auth || sessionLost)) {
+                        s->state = Server::State::Failed;
+                        s->lastError = e->message;
+                    }
+                    return answer(ToolResult::error(e->message));
                 }
-                return answer(ToolResult::error(e->message));
-            }
-            const QJsonObject res = std::get<QJsonObject>(r);
-            answer(ToolResult{mcp::toResultBlocks(res), res.value(QStringLiteral("isError")).toBool(false)});
-        });
+                const QJsonObject res = std::get<QJsonObject>(r);
+                answer(ToolResult{mcp::toResultBlocks(res), res.value(QStringLiteral("isError")).toBool(false)});
+            });
     };
     // After a restart the call may come before any model request opened the server.
     std::shared_ptr<Server> server = m_servers.value(call.sessionId).value(call.mcpServer);
     if (server && server->state == Server::State::Ready) {
-        QTimer::singleShot(0, this, run);
+        QTimer::singleShot(0, this, [run] { (*run)(false); });
     } else {
         const auto session = m_sessions.document(call.sessionId);
         if (!session) {
@@ -277,7 +296,7 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
         }
         prepare(*session, true, [self, run](const McpCatalog &, const QList<QJsonObject> &) {
             if (self)
-                QTimer::singleShot(0, self, run);
+                QTimer::singleShot(0, self, [run] { (*run)(false); });
         });
     }
     return exec;

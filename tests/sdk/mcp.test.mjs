@@ -38,8 +38,8 @@ function freePort() {
 }
 
 /** Starts server-everything (`streamableHttp` or `sse` mode) on 127.0.0.1; {url, port, kill(), exited}. */
-async function startEverything(mode = 'streamableHttp') {
-    const port = await freePort();
+async function startEverything(mode = 'streamableHttp', fixedPort = 0) {
+    const port = fixedPort || (await freePort());
     const child = spawn(process.execPath, [path.join(MCP_DIR, 'serve-loopback.mjs'), mode], {
         cwd: MCP_DIR,
         env: { ...process.env, PORT: String(port) },
@@ -749,6 +749,40 @@ describe('the older HTTP+SSE transport (fallback)', () => {
         } finally {
             await legacyProxy.close();
             await legacy.kill();
+        }
+    });
+});
+
+describe('an MCP server that restarts', () => {
+    test('the server forgot the session: a new one is opened and the call runs, without an error', async () => {
+        const first = await startEverything();
+        const port = first.port;
+        const ownProxy = await startAuthProxy(port, MCP_TOKEN);
+        let second;
+        try {
+            provider.reset();
+            provider.enqueue(
+                { tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'one' } }] },
+                { text: 'first done' },
+                { tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'two' } }] },
+                { text: 'second done' },
+            );
+            const session = await mcpSession({ url: ownProxy.url, toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
+            await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('first')] });
+            await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            await first.kill();
+            second = await startEverything('streamableHttp', port);
+            await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('second')] });
+            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+            const results = events.filter((e) => e.type === 'agent.mcp_tool_result');
+            assert.deepEqual(results.map((r) => r.content), [[{ type: 'text', text: 'Echo: one' }], [{ type: 'text', text: 'Echo: two' }]]);
+            assert.ok(!events.some((e) => e.type === 'session.error'), types(events));
+            const inits = ownProxy.seen.filter((r) => r.body.includes('"initialize"'));
+            assert.equal(inits.length, 2, 'a second initialize for the new server session');
+        } finally {
+            await ownProxy.close();
+            await first.kill();
+            await second?.kill();
         }
     });
 });

@@ -32,7 +32,7 @@ struct ToolCall
     QString toolUseId; // the agent.tool_use event id
     QString name;      // "bash", "read", … (an MCP call: the server's own tool name)
     QJsonObject input; // as the model produced it
-    QString mcpServer; // an agent.mcp_tool_use: the server's name (runtime/McpTools runs it)
+    QString mcpServer = {}; // an agent.mcp_tool_use: the server's name (runtime/McpTools runs it)
 };
 
 struct ToolResult

@@ -89,6 +89,8 @@ cmake --build --preset default
 if [[ "$mode" == test ]]; then
     log "installing the SDK test suite's npm packages (tests/sdk)"
     (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)
+    log "installing the MCP test servers' npm packages (tests/mcp)"
+    (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # --- 5. Run -------------------------------------------------------------------------------

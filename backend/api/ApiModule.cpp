@@ -27,7 +27,7 @@ ApiModule installApi(Database &db, const Services &services, RuntimeManager &run
     registerFileRoutes(*api.server, *services.files);
     registerSkillRoutes(*api.server, *services.skills);
     registerAgentRoutes(*api.server, *services.agents);
-    registerVaultRoutes(*api.server, *services.vaults);
+    registerVaultRoutes(*api.server, *services.vaults, *services.credentials);
     registerMemoryStoreRoutes(*api.server, *services.memoryStores);
     api.sse = new SseHub(*services.events, sseHeartbeatMs, owner);
     // The hub gets each live preview first, before in-process listeners (the desktop app)

@@ -1,6 +1,7 @@
 #include "VaultsController.h"
 
 #include "ApiServer.h"
+#include "services/CredentialBroker.h"
 #include "services/VaultService.h"
 
 namespace viv {
@@ -16,7 +17,7 @@ Callback<QJsonObject> answer(ReplyPtr reply)
 
 } // namespace
 
-void registerVaultRoutes(ApiServer &server, VaultService &service)
+void registerVaultRoutes(ApiServer &server, VaultService &service, CredentialBroker &broker)
 {
     using M = ApiServer::Method;
 
@@ -83,9 +84,10 @@ void registerVaultRoutes(ApiServer &server, VaultService &service)
     server.route(M::Post, QStringLiteral("/v1/vaults/{vault_id}/credentials/{credential_id}/archive"), [&service](const ApiRequest &req, ReplyPtr reply) {
         service.archiveCredential(req.param(0), req.param(1), answer(std::move(reply)));
     });
-    server.route(M::Post, QStringLiteral("/v1/vaults/{vault_id}/credentials/{credential_id}/mcp_oauth_validate"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        reply->send(service.validateMcpOAuth(req.param(0), req.param(1)));
-    });
+    server.route(M::Post, QStringLiteral("/v1/vaults/{vault_id}/credentials/{credential_id}/mcp_oauth_validate"),
+                 [&broker](const ApiRequest &req, ReplyPtr reply) {
+                     broker.validateMcpOAuth(req.param(0), req.param(1), answer(std::move(reply)));
+                 });
 }
 
 } // namespace viv

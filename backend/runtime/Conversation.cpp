@@ -1,6 +1,7 @@
 #include "Conversation.h"
 
 #include "OutcomeGrader.h"
+#include "mcp/McpContent.h"
 
 #include <QSet>
 
@@ -212,7 +213,7 @@ bool AgentTools::autoAllows(const QString &toolName)
     return readOnly.contains(toolName);
 }
 
-AgentTools AgentTools::fromAgent(const QJsonObject &agent)
+AgentTools AgentTools::fromAgent(const QJsonObject &agent, const QHash<QString, QList<mcp::Tool>> &mcp)
 {
     AgentTools out;
     for (const QJsonValue &v : agent.value(QStringLiteral("tools")).toArray()) {
@@ -220,7 +221,7 @@ AgentTools AgentTools::fromAgent(const QJsonObject &agent)
         const QString type = t.value(QStringLiteral("type")).toString();
         if (type == u"custom") {
             const QString name = t.value(QStringLiteral("name")).toString();
-            out.byName.insert(name, {ToolPolicy::Kind::Custom, {}});
+            out.byName.insert(name, {ToolPolicy::Kind::Custom, {}, {}, {}, false});
             out.definitions.append(QJsonObject{{QStringLiteral("name"), name},
                                                {QStringLiteral("description"), t.value(QStringLiteral("description"))},
                                                {QStringLiteral("input_schema"), t.value(QStringLiteral("input_schema"))}});
@@ -237,8 +238,43 @@ AgentTools AgentTools::fromAgent(const QJsonObject &agent)
                 QString policy = config.value(QStringLiteral("permission_policy")).toObject().value(QStringLiteral("type")).toString();
                 if (policy.isEmpty())
                     policy = defaults.value(QStringLiteral("permission_policy")).toObject().value(QStringLiteral("type")).toString(QStringLiteral("always_allow"));
-                out.byName.insert(name, {ToolPolicy::Kind::Builtin, policy});
+                out.byName.insert(name, {ToolPolicy::Kind::Builtin, policy, {}, {}, false});
                 out.definitions.append(builtinDefinition(name));
+            }
+        } else if (type == u"mcp_toolset") {
+            const QString server = t.value(QStringLiteral("mcp_server_name")).toString();
+            const auto listed = mcp.constFind(server);
+            if (listed == mcp.constEnd())
+                continue; // not connected (its session.error said why)
+            const QJsonObject defaults = t.value(QStringLiteral("default_config")).toObject();
+            QHash<QString, QJsonObject> configs;
+            for (const QJsonValue &c : t.value(QStringLiteral("configs")).toArray())
+                configs.insert(c.toObject().value(QStringLiteral("name")).toString(), c.toObject());
+            for (const mcp::Tool &tool : *listed) {
+                const QJsonObject config = configs.value(tool.name);
+                const QJsonValue enabled = config.contains(QStringLiteral("enabled"))
+                                               ? config.value(QStringLiteral("enabled"))
+                                               : defaults.value(QStringLiteral("enabled"));
+                if (!enabled.toBool(true))
+                    continue;
+                QString policy = config.value(QStringLiteral("permission_policy"))
+                                     .toObject()
+                                     .value(QStringLiteral("type"))
+                                     .toString();
+                if (policy.isEmpty())
+                    policy = defaults.value(QStringLiteral("permission_policy"))
+                                 .toObject()
+                                 .value(QStringLiteral("type"))
+                                 .toString(QStringLiteral("always_ask"));
+                const QString name = mcp::modelToolName(server, tool.name);
+                if (out.byName.contains(name))
+                    continue; // a custom tool took the name (the pair's hash makes this all but impossible)
+                out.byName.insert(name, {ToolPolicy::Kind::Mcp, policy, server, tool.name, tool.readOnly});
+                out.definitions.append(QJsonObject{
+                    {QStringLiteral("name"), name},
+                    {QStringLiteral("description"),
+                     QStringLiteral("[MCP server %1, tool %2] %3").arg(server, tool.name, tool.description)},
+                    {QStringLiteral("input_schema"), tool.inputSchema}});
             }
         }
     }
@@ -283,8 +319,13 @@ QJsonArray buildConversation(const QList<QJsonObject> &events)
                 if (v.toObject().value(QStringLiteral("type")).toString() == u"text")
                     b.add(QStringLiteral("assistant"), v.toObject());
             }
-        } else if (type == u"agent.tool_use" || type == u"agent.custom_tool_use" || type == u"agent.mcp_tool_use") {
+        } else if (type == u"agent.tool_use" || type == u"agent.custom_tool_use") {
             b.toolUse(e.value(QStringLiteral("id")).toString(), e.value(QStringLiteral("name")).toString(),
+                      e.value(QStringLiteral("input")));
+        } else if (type == u"agent.mcp_tool_use") {
+            b.toolUse(e.value(QStringLiteral("id")).toString(),
+                      mcp::modelToolName(e.value(QStringLiteral("mcp_server_name")).toString(),
+                                         e.value(QStringLiteral("name")).toString()),
                       e.value(QStringLiteral("input")));
         } else if (type == u"agent.tool_result" || type == u"user.tool_result") {
             b.toolResult(e.value(QStringLiteral("tool_use_id")).toString(), e.value(QStringLiteral("content")),

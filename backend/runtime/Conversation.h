@@ -6,24 +6,32 @@
 #include <QList>
 #include <QString>
 
+#include "mcp/McpTypes.h"
+
 namespace viv {
 
 // What the agent snapshot says about tools, resolved for the runtime.
 struct ToolPolicy
 {
-    enum class Kind { Builtin, Custom };
+    enum class Kind { Builtin, Custom, Mcp };
     Kind kind = Kind::Builtin;
-    QString policy; // always_allow | always_ask | auto (built-ins only)
+    QString policy;        // always_allow | always_ask | auto (built-in and MCP tools)
+    QString server;        // MCP: the server's name
+    QString tool;          // MCP: the server's own name of the tool
+    bool readOnly = false; // MCP: the server marks it read-only (the `auto` policy allows it)
 };
 
 struct AgentTools
 {
     QJsonArray definitions;            // what the model is offered: [{name, description, input_schema}]
-    QHash<QString, ToolPolicy> byName; // enabled tools only
+    QHash<QString, ToolPolicy> byName; // enabled tools only, by the name the model is offered
 
     // From the session's agent snapshot: enabled agent-toolset tools (per-tool config over the
-    // toolset default) and custom tools. MCP toolsets are not offered (no MCP client yet).
-    static AgentTools fromAgent(const QJsonObject &agent);
+    // toolset default), custom tools, and for each mcp_toolset the tools its server listed
+    // (`mcp`: server name → tools, the connected servers only), filtered by the toolset's
+    // per-tool `configs` over its `default_config` (enabled; permission_policy, always_ask
+    // unless configured). MCP tools are offered as mcp::modelToolName(server, tool).
+    static AgentTools fromAgent(const QJsonObject &agent, const QHash<QString, QList<mcp::Tool>> &mcp = {});
     // The `auto` rule: read-only tools (read, glob, grep, web_fetch, web_search) run; tools
     // that change state or execute code (bash, write, edit) ask.
     static bool autoAllows(const QString &toolName);
@@ -33,7 +41,8 @@ struct AgentTools
 // the only state: a restart rebuilds exactly what the model saw.
 //  - user.message (processed ones only; a queued one joins when it is processed), system.message
 //    → user content; agent.message → assistant text; agent.tool_use / agent.custom_tool_use /
-//    agent.mcp_tool_use → assistant tool_use whose id is the EVENT id; agent.tool_result,
+//    agent.mcp_tool_use → assistant tool_use whose id is the EVENT id (an MCP call named as the
+//    model was offered it, mcp::modelToolName); agent.tool_result,
 //    user.custom_tool_result, user.tool_result → user tool_result with that id.
 //  - A user message logged while tool calls were still open joins after their results.
 //  - A tool call that never got a result (interrupt, crash) gets an is_error result saying so,

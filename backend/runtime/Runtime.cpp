@@ -222,6 +222,7 @@ void SessionRuntime::startTurn(const QJsonObject &message)
                 {message.value(kId).toString()}))
         return;
     m_running_since.start();
+    m_mcpRetry = true;
     requestModel(turnStartNs);
 }
 
@@ -249,7 +250,20 @@ void SessionRuntime::requestModel(qint64 buildFromNs)
             e.message = r.error().message();
             return self->failTurn(e);
         }
-        self->sendModelRequest(r->first, r->second);
+        // The session's MCP servers are opened lazily here; one that fails adds a session.error
+        // and the turn goes on without it.
+        const auto doc = self->m_mgr.sessions().document(self->m_sessionId);
+        if (!doc)
+            return self->abandon();
+        self->m_mgr.mcp().prepare(
+            *doc, std::exchange(self->m_mcpRetry, false),
+            [self, gen, endpoint = r->first, model = r->second](const McpCatalog &, const QList<QJsonObject> &errors) {
+                if (!self || self->m_generation != gen || self->m_phase != Phase::Resolving)
+                    return;
+                if (!errors.isEmpty() && !self->commit(errors))
+                    return;
+                self->sendModelRequest(endpoint, model);
+            });
     });
     if (self && m_phase == Phase::Resolving && m_buildFromNs >= 0) {
         // Resolution went asynchronous: the wait is not backend work; sendModelRequest resumes.
@@ -292,7 +306,7 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
         log.append(o.second);
     ModelRequest req;
     req.model = model;
-    const AgentTools tools = AgentTools::fromAgent(agent);
+    const AgentTools tools = AgentTools::fromAgent(agent, m_mgr.mcp().catalog(m_sessionId));
     // The skills' files are in the VM (SessionSandboxSetup) when built-in tools run there; the
     // model can read them with `read` or `bash`.
     const bool skillFilesReadable = m_mgr.tools().providesSandbox()
@@ -373,7 +387,8 @@ void SessionRuntime::onModelFinished(ModelResult result)
         return onModelError(*error);
     const ModelResponse &resp = std::get<ModelResponse>(result);
     const AgentTools tools = AgentTools::fromAgent(
-        m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{}).value(QStringLiteral("agent")).toObject());
+        m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{}).value(QStringLiteral("agent")).toObject(),
+        m_mgr.mcp().catalog(m_sessionId));
 
     QList<QJsonObject> events;
     QList<QJsonObject> results; // immediate tool results (refused calls)
@@ -423,12 +438,14 @@ void SessionRuntime::onModelFinished(ModelResult result)
                                     QJsonArray{textBlocks(QStringLiteral("Tool \"%1\" is not enabled for this agent.").arg(name))}}}));
                 continue;
             }
+            const bool mcp = policy->kind == ToolPolicy::Kind::Mcp;
             QString permission;
             QJsonObject evaluation{{kType, policy->policy}};
             if (policy->policy == u"always_ask") {
                 permission = QStringLiteral("ask");
             } else if (policy->policy == u"auto") {
-                const bool allow = AgentTools::autoAllows(name);
+                // MCP: the server's own annotation (readOnlyHint, not destructive) decides.
+                const bool allow = mcp ? policy->readOnly : AgentTools::autoAllows(name);
                 permission = allow ? QStringLiteral("allow") : QStringLiteral("ask");
                 evaluation.insert(QStringLiteral("evaluated_permission"),
                                   allow ? QJsonObject{{kType, QStringLiteral("allow")}}
@@ -438,14 +455,21 @@ void SessionRuntime::onModelFinished(ModelResult result)
                 permission = QStringLiteral("allow");
                 evaluation = QJsonObject{{kType, QStringLiteral("always_allow")}};
             }
-            events.append(ev(QStringLiteral("agent.tool_use"),
-                             {{kId, id}, {QStringLiteral("name"), name}, {QStringLiteral("input"), input},
-                              {QStringLiteral("evaluated_permission"), permission},
-                              {QStringLiteral("evaluation"), evaluation}}));
+            QJsonObject use{{kId, id},
+                            {QStringLiteral("name"), mcp ? policy->tool : name},
+                            {QStringLiteral("input"), input},
+                            {QStringLiteral("evaluated_permission"), permission},
+                            {QStringLiteral("evaluation"), evaluation}};
+            if (mcp)
+                use.insert(QStringLiteral("mcp_server_name"), policy->server);
+            events.append(ev(mcp ? QStringLiteral("agent.mcp_tool_use") : QStringLiteral("agent.tool_use"), use));
             m_calls.insert(id, ToolCall{m_sessionId,
-                                        m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{})
-                                            .value(QStringLiteral("environment_id")).toString(),
-                                        id, name, input});
+                                        m_mgr.sessions()
+                                            .document(m_sessionId)
+                                            .value_or(QJsonObject{})
+                                            .value(QStringLiteral("environment_id"))
+                                            .toString(),
+                                        id, mcp ? policy->tool : name, input, mcp ? policy->server : QString()});
             m_order << id;
             if (permission == u"allow")
                 m_toRun << id;
@@ -477,7 +501,9 @@ void SessionRuntime::runTools(const QList<QString> &toolUseIds)
     const quint64 gen = m_generation;
     for (const QString &id : toolUseIds) {
         QPointer<SessionRuntime> self(this);
-        auto exec = m_mgr.tools().execute(m_calls.value(id), [self, gen, id](ToolResult r) {
+        const ToolCall call = m_calls.value(id);
+        ToolExecutor &executor = call.mcpServer.isEmpty() ? m_mgr.tools() : static_cast<ToolExecutor &>(m_mgr.mcp());
+        auto exec = executor.execute(call, [self, gen, id](ToolResult r) {
             if (!self || self->m_generation != gen)
                 return;
             self->onToolDone(id, r);
@@ -492,10 +518,8 @@ void SessionRuntime::onToolDone(const QString &toolUseId, const ToolResult &resu
         return;
     // Keep the execution object alive until this callback has returned.
     QTimer::singleShot(0, this, [keep = m_running.take(toolUseId)] {});
-    QJsonObject e = ev(QStringLiteral("agent.tool_result"),
-                       {{QStringLiteral("tool_use_id"), toolUseId}, {QStringLiteral("content"), result.content}});
-    if (result.isError)
-        e.insert(QStringLiteral("is_error"), true);
+    const QJsonObject e =
+        toolResult(toolUseId, !m_calls.value(toolUseId).mcpServer.isEmpty(), result.content, result.isError);
     if (!commit({e}))
         return;
     if (m_running.isEmpty())
@@ -532,16 +556,15 @@ void SessionRuntime::continueAfterActions()
             const QString msg = it->denyMessage.isEmpty()
                                     ? QStringLiteral("The user denied permission to run this tool.")
                                     : QStringLiteral("The user denied permission to run this tool: %1").arg(it->denyMessage);
-            events.append(ev(QStringLiteral("agent.tool_result"),
-                             {{QStringLiteral("tool_use_id"), id},
-                              {QStringLiteral("is_error"), true},
-                              {QStringLiteral("content"), QJsonArray{textBlocks(msg)}}}));
+            events.append(toolResult(id, !m_calls.value(id).mcpServer.isEmpty(), QJsonArray{textBlocks(msg)}, true));
         }
     }
     processed.removeAll(QString());
     const bool wasIdle = m_phase == Phase::AwaitingAction;
-    if (wasIdle)
+    if (wasIdle) {
         events.prepend(ev(QStringLiteral("session.status_running")));
+        m_mcpRetry = true;
+    }
     if (!commit(events, wasIdle ? QStringLiteral("running") : QString(), processed))
         return;
     if (wasIdle)

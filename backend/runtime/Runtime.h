@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Conversation.h"
+#include "McpTools.h"
 #include "ToolExecutor.h"
 #include "core/Result.h"
 #include "providers/ModelProvider.h"
@@ -167,6 +168,7 @@ private:
     Resume m_resume = Resume::Model;         // what a raised budget resumes
     quint64 m_generation = 0;                // bumps on interrupt: stale async answers are ignored
     bool m_restoring = false;                // restore() replays logged answers: no re-emitted idles
+    bool m_mcpRetry = true;                  // MCP servers that failed are retried (next running transition)
     // Per-turn overhead measurement (bench, RuntimeManager::turnMeasured): the build of the
     // model request that ended the turn (requestModel() → request handed to the network,
     // excluding keychain waits; for a turn's first request from startTurn(), so the
@@ -196,6 +198,8 @@ public:
     // The sandbox work installs its executor here (replacing the no-sandbox one).
     void setToolExecutor(std::unique_ptr<ToolExecutor> executor);
     ToolExecutor &tools() { return *m_tools; }
+    // The sessions' MCP connections (runtime/McpTools): tools offered, calls routed there.
+    McpTools &mcp() { return *m_mcp; }
     // Ends a session for good (hard TTL, backend/sandbox/SessionTtl): in-flight work is cancelled,
     // an open span and unfinished tool calls are closed, then session.error (unknown_error,
     // retry_status terminal, `message`) and session.status_terminated are committed with the
@@ -249,6 +253,7 @@ private:
     std::unique_ptr<ModelProvider> m_anthropic;
     std::unique_ptr<ModelProvider> m_openai;
     std::unique_ptr<ToolExecutor> m_tools;
+    std::unique_ptr<McpTools> m_mcp;
     QHash<QString, SessionRuntime *> m_runtimes;
     QSet<QString> m_archived; // sessions archived while this process runs
 };

@@ -60,4 +60,16 @@ inline QJsonObject textBlocks(const QString &text)
     return QJsonObject{{kType, QStringLiteral("text")}, {QStringLiteral("text"), text}};
 }
 
+// The result of a tool call: agent.mcp_tool_result (`mcp_tool_use_id`) for an MCP call,
+// agent.tool_result (`tool_use_id`) otherwise; `is_error` only when true.
+inline QJsonObject toolResult(const QString &toolUseId, bool mcp, const QJsonArray &content, bool isError)
+{
+    QJsonObject e = ev(mcp ? QStringLiteral("agent.mcp_tool_result") : QStringLiteral("agent.tool_result"),
+                       {{mcp ? QStringLiteral("mcp_tool_use_id") : QStringLiteral("tool_use_id"), toolUseId},
+                        {QStringLiteral("content"), content}});
+    if (isError)
+        e.insert(QStringLiteral("is_error"), true);
+    return e;
+}
+
 } // namespace viv::runtime_events

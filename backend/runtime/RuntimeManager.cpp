@@ -29,6 +29,7 @@ RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService
     m_anthropic = makeAnthropicProvider(m_nam, m_options.timeouts);
     m_openai = makeOpenAiProvider(m_nam, m_options.timeouts);
     m_tools = makeNoSandboxToolExecutor();
+    m_mcp = std::make_unique<McpTools>(sessions, credentials);
     // Queued, not direct: the runtime reacts after the emission that announced the user event
     // has reached every subscriber (SSE hub, GUI), so no subscriber sees the agent's answer
     // before the event that caused it.
@@ -42,6 +43,7 @@ RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService
             r = new SessionRuntime(*this, id);
         r->archive();
         r->deleteLater();
+        m_mcp->releaseSession(id);
     });
     connect(&m_sessions, &SessionService::removed, this, [this](const QString &id) {
         if (SessionRuntime *r = m_runtimes.take(id)) {
@@ -49,6 +51,7 @@ RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService
             r->deleteLater();
         }
         m_tools->releaseSession(id);
+        m_mcp->releaseSession(id);
     });
 }
 
@@ -124,7 +127,7 @@ QList<QJsonObject> RuntimeManager::closingEvents(const QString &sessionId, const
     if (!events)
         return {};
     QString openSpan;
-    QStringList openTools;
+    QStringList openTools, openMcp;
     QJsonObject outcome;      // the last user.define_outcome, until a terminal evaluation end
     QString openEvaluation;   // its open span.outcome_evaluation_start
     int iteration = 0;
@@ -151,8 +154,12 @@ QList<QJsonObject> RuntimeManager::closingEvents(const QString &sessionId, const
             openSpan.clear();
         else if (type == u"agent.tool_use")
             openTools << e.value(kId).toString();
+        else if (type == u"agent.mcp_tool_use")
+            openMcp << e.value(kId).toString();
         else if (type == u"agent.tool_result" || type == u"user.tool_result")
             openTools.removeAll(e.value(QStringLiteral("tool_use_id")).toString());
+        else if (type == u"agent.mcp_tool_result")
+            openMcp.removeAll(e.value(QStringLiteral("mcp_tool_use_id")).toString());
     }
     QList<QJsonObject> out;
     if (!openSpan.isEmpty())
@@ -166,10 +173,9 @@ QList<QJsonObject> RuntimeManager::closingEvents(const QString &sessionId, const
     // Only calls that were allowed to run are closed here; calls awaiting a confirmation
     // cannot exist in a running session (it would be idle with requires_action).
     for (const QString &t : std::as_const(openTools))
-        out.append(ev(QStringLiteral("agent.tool_result"),
-                      {{QStringLiteral("tool_use_id"), t},
-                       {QStringLiteral("is_error"), true},
-                       {QStringLiteral("content"), QJsonArray{textBlocks(toolText)}}}));
+        out.append(toolResult(t, false, QJsonArray{textBlocks(toolText)}, true));
+    for (const QString &t : std::as_const(openMcp))
+        out.append(toolResult(t, true, QJsonArray{textBlocks(toolText)}, true));
     if (!outcome.isEmpty())
         out.append(ev(QStringLiteral("span.outcome_evaluation_end"),
                       {{QStringLiteral("outcome_evaluation_start_id"), openEvaluation},

@@ -29,18 +29,14 @@ QList<QJsonObject> SessionRuntime::closeTurn(const QString &whileRunning, const 
     if (phase == Phase::Model)
         events.append(spanEnd(false, {}));
     for (auto it = m_running.cbegin(); it != m_running.cend(); ++it)
-        events.append(ev(QStringLiteral("agent.tool_result"),
-                         {{QStringLiteral("tool_use_id"), it.key()},
-                          {QStringLiteral("is_error"), true},
-                          {QStringLiteral("content"), QJsonArray{textBlocks(whileRunning)}}}));
+        events.append(toolResult(it.key(), !m_calls.value(it.key()).mcpServer.isEmpty(),
+                                 QJsonArray{textBlocks(whileRunning)}, true));
     cancelInFlight();
     for (const QString &id : std::as_const(m_order)) {
         auto p = m_pending.constFind(id);
         if (p != m_pending.constEnd() && !p->custom && !p->resolved)
-            events.append(ev(QStringLiteral("agent.tool_result"),
-                             {{QStringLiteral("tool_use_id"), id},
-                              {QStringLiteral("is_error"), true},
-                              {QStringLiteral("content"), QJsonArray{textBlocks(beforeRun)}}}));
+            events.append(
+                toolResult(id, !m_calls.value(id).mcpServer.isEmpty(), QJsonArray{textBlocks(beforeRun)}, true));
     }
     m_pending.clear();
     m_order.clear();
@@ -146,10 +142,12 @@ void SessionRuntime::restore()
     for (const LoggedEvent &le : std::as_const(*events)) {
         const QJsonObject &e = le.event;
         const QString type = e.value(kType).toString();
-        if (type == u"agent.tool_use" || type == u"agent.custom_tool_use") {
+        if (type == u"agent.tool_use" || type == u"agent.custom_tool_use" || type == u"agent.mcp_tool_use") {
             toolUses.insert(e.value(kId).toString(), e);
         } else if (type == u"agent.tool_result" || type == u"user.tool_result") {
             answered.insert(e.value(QStringLiteral("tool_use_id")).toString());
+        } else if (type == u"agent.mcp_tool_result") {
+            answered.insert(e.value(QStringLiteral("mcp_tool_use_id")).toString());
         } else if (type == u"user.custom_tool_result") {
             answered.insert(e.value(QStringLiteral("custom_tool_use_id")).toString());
         } else if (type == u"session.status_idle") {
@@ -180,10 +178,14 @@ void SessionRuntime::restore()
             m_order << id;
             if (!custom)
                 m_calls.insert(id, ToolCall{m_sessionId,
-                                            m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{})
-                                                .value(QStringLiteral("environment_id")).toString(),
+                                            m_mgr.sessions()
+                                                .document(m_sessionId)
+                                                .value_or(QJsonObject{})
+                                                .value(QStringLiteral("environment_id"))
+                                                .toString(),
                                             id, use.value(QStringLiteral("name")).toString(),
-                                            use.value(QStringLiteral("input")).toObject()});
+                                            use.value(QStringLiteral("input")).toObject(),
+                                            use.value(QStringLiteral("mcp_server_name")).toString()});
         }
         // Answers that were logged before the restart are in `answered` (already skipped).
         m_phase = Phase::AwaitingAction;

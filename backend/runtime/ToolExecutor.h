@@ -12,7 +12,8 @@ namespace viv {
 // The one seam between the agent loop and wherever built-in tools run (the libvirt sandbox,
 // backend/sandbox/, implements it). The runtime calls it only for agent-toolset tools
 // (bash, read, write, edit, glob, grep, web_fetch, web_search) that the permission policy
-// allowed; custom tools go to the client, never here.
+// allowed; custom tools go to the client, never here. MCP tools go to runtime/McpTools, which
+// implements the same interface.
 //
 // Contract:
 //  - execute() returns at once; `done` runs later, exactly once, on the thread that called
@@ -29,8 +30,9 @@ struct ToolCall
     QString sessionId;
     QString environmentId;
     QString toolUseId; // the agent.tool_use event id
-    QString name;      // "bash", "read", …
+    QString name;      // "bash", "read", … (an MCP call: the server's own tool name)
     QJsonObject input; // as the model produced it
+    QString mcpServer = {}; // an agent.mcp_tool_use: the server's name (runtime/McpTools runs it)
 };
 
 struct ToolResult

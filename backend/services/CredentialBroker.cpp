@@ -2,7 +2,9 @@
 
 #include "VaultService.h"
 
+#include <QDateTime>
 #include <QJsonObject>
+#include <QUrl>
 #include <QLoggingCategory>
 #include <QPointer>
 
@@ -130,6 +132,81 @@ void CredentialBroker::egressSecrets(const QString &sessionId, const QJsonArray 
         });
     };
     (*next)();
+}
+
+bool CredentialBroker::sameMcpUrl(const QString &a, const QString &b)
+{
+    auto norm = [](const QString &s) {
+        QUrl u(s);
+        if (!u.isValid())
+            return s;
+        u.setScheme(u.scheme().toLower());
+        u.setHost(u.host().toLower());
+        if ((u.scheme() == u"https" && u.port() == 443) || (u.scheme() == u"http" && u.port() == 80))
+            u.setPort(-1);
+        QString path = u.path();
+        if (path.endsWith(u'/'))
+            path.chop(1);
+        u.setPath(path);
+        return u.toString(QUrl::FullyEncoded);
+    };
+    return norm(a) == norm(b);
+}
+
+void CredentialBroker::mcpBearer(const QJsonArray &vaultIds, const QString &serverUrl,
+                                 const std::function<void(Result<std::optional<McpBearer>>)> &done)
+{
+    QJsonObject match;
+    for (const QJsonValue &vid : vaultIds) {
+        (void)forEachCredential(vid.toString(), false, [&](const QJsonObject &c) {
+            const QJsonObject auth = c.value(QStringLiteral("auth")).toObject();
+            const QString type = auth.value(QStringLiteral("type")).toString();
+            if ((type != u"static_bearer" && type != u"mcp_oauth")
+                || !sameMcpUrl(auth.value(QStringLiteral("mcp_server_url")).toString(), serverUrl))
+                return true;
+            match = c;
+            return false;
+        });
+        if (!match.isEmpty())
+            break;
+    }
+    if (match.isEmpty())
+        return done(std::optional<McpBearer>());
+    const QString id = match.value(QStringLiteral("id")).toString();
+    const QJsonObject auth = match.value(QStringLiteral("auth")).toObject();
+    const bool oauth = auth.value(QStringLiteral("type")).toString() == u"mcp_oauth";
+    const bool refreshable = oauth && auth.value(QStringLiteral("refresh")).isObject();
+    if (oauth) {
+        // Expired, or about to: refresh first (or fail, without `refresh`).
+        const QDateTime expires =
+            QDateTime::fromString(auth.value(QStringLiteral("expires_at")).toString(), Qt::ISODateWithMs);
+        if (expires.isValid() && expires <= QDateTime::currentDateTimeUtc().addSecs(60)) {
+            if (!refreshable)
+                return done(
+                    ApiError(ApiError::Kind::Authentication,
+                             QStringLiteral("the access token of credential %1 expired at %2 and the credential "
+                                            "has no `refresh` to renew it")
+                                 .arg(id, auth.value(QStringLiteral("expires_at")).toString())));
+            return refresh(match, {}, [done](Result<McpBearer> b) {
+                if (!b)
+                    return done(b.error());
+                done(std::optional<McpBearer>(*b));
+            });
+        }
+    }
+    const QString vaultId = match.value(QStringLiteral("vault_id")).toString();
+    m_vaults.readSecrets(id, [done, id, vaultId, oauth, refreshable](Result<QJsonObject> secrets) {
+        if (!secrets)
+            return done(ApiError(ApiError::Kind::Authentication,
+                                 QStringLiteral("cannot read credential %1 from the OS keychain: %2")
+                                     .arg(id, secrets.error().message())));
+        const QString token =
+            secrets->value(oauth ? QStringLiteral("access_token") : QStringLiteral("token")).toString();
+        if (token.isEmpty())
+            return done(
+                ApiError(ApiError::Kind::Authentication, QStringLiteral("credential %1 holds no token").arg(id)));
+        done(std::optional<McpBearer>(McpBearer{id, vaultId, token.toUtf8(), refreshable}));
+    });
 }
 
 } // namespace viv

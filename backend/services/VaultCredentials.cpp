@@ -266,24 +266,6 @@ void VaultService::finishArchiveCredential(const QString &vaultId, const QString
     done(cred);
 }
 
-Result<QJsonObject> VaultService::validateMcpOAuth(const QString &vaultId,
-                                                   const QString &credentialId)
-{
-    auto current = retrieveCredential(vaultId, credentialId);
-    if (!current)
-        return current;
-    const QString type = current->value(key("auth")).toObject().value(key("type")).toString();
-    if (type != kMcpOAuth)
-        return ApiError::invalid(QStringLiteral("credential %1 is a %2 credential; only mcp_oauth "
-                                                "credentials can be validated")
-                                     .arg(credentialId, type));
-    return ApiError::invalid(QStringLiteral(
-        "mcp_oauth_validate is not supported by Vivarium: validating means probing the MCP server "
-        "(and, on a 401, the OAuth token endpoint) over the network, which the local API does not "
-        "do. The credential is used as stored when a session connects to its MCP server, and an "
-        "authentication failure is reported in the session's events."));
-}
-
 void VaultService::readSecrets(const QString &credentialId, Callback<QJsonObject> done)
 {
     auto cred = m_credentials.get(credentialId);
@@ -304,6 +286,48 @@ void VaultService::readSecrets(const QString &credentialId, Callback<QJsonObject
                 QStringLiteral("the keychain entry of credential %1 is not in the expected format")
                     .arg(credentialId)));
         done(doc.object());
+    });
+}
+
+void VaultService::storeRefreshedTokens(const QString &credentialId, const QJsonObject &secretChanges,
+                                        const QJsonValue &expiresAt, Callback<QJsonObject> done)
+{
+    auto cred = m_credentials.get(credentialId);
+    if (!cred)
+        return done(ApiError::notFound(QStringLiteral("credential %1 not found").arg(credentialId)));
+    if (!cred->value(key("archived_at")).isNull())
+        return done(
+            ApiError::conflict(QStringLiteral("credential %1 was archived during the refresh").arg(credentialId)));
+    QPointer<VaultService> self(this);
+    m_secrets.read(credentialId, [self, this, credentialId, secretChanges, expiresAt, done](Result<QByteArray> stored) {
+        if (!self)
+            return;
+        if (!stored)
+            return done(stored.error());
+        QJsonObject secrets = QJsonDocument::fromJson(*stored).object();
+        for (auto it = secretChanges.constBegin(); it != secretChanges.constEnd(); ++it)
+            secrets.insert(it.key(), *it);
+        m_secrets.write(credentialId, compact(secrets), [self, this, credentialId, expiresAt, done](Status written) {
+            if (!self)
+                return;
+            if (!written)
+                return done(written.error());
+            auto current = m_credentials.get(credentialId);
+            if (!current)
+                return done(ApiError::notFound(QStringLiteral("credential %1 not found").arg(credentialId)));
+            QJsonObject c = *current;
+            QJsonObject auth = c.value(key("auth")).toObject();
+            if (expiresAt.isString())
+                auth.insert(key("expires_at"), expiresAt);
+            else
+                auth.remove(key("expires_at"));
+            c.insert(key("auth"), auth);
+            c.insert(key("updated_at"), clock::nowIso());
+            if (auto s = storeCredential(c, false); !s)
+                return done(s.error());
+            Q_EMIT credentialChanged(c.value(key("vault_id")).toString(), credentialId, c);
+            done(c);
+        });
     });
 }
 

@@ -65,13 +65,15 @@ public:
     // Archive purges the credential's secret from the keychain and keeps its record.
     void archiveCredential(const QString &vaultId, const QString &credentialId,
                            Callback<QJsonObject> done);
-    // POST …/mcp_oauth_validate: probing needs the MCP server and token endpoint over the
-    // network, which Vivarium does not do from the API; answers a clear 400 after the usual
-    // 404 checks.
-    Result<QJsonObject> validateMcpOAuth(const QString &vaultId, const QString &credentialId);
+    // POST …/mcp_oauth_validate is CredentialBroker::validateMcpOAuth (a live probe).
 
     // For the runtime: the secret fields of an active credential, e.g. {"token": "…"}.
     void readSecrets(const QString &credentialId, Callback<QJsonObject> done);
+    // For CredentialBroker's OAuth refresh: merges `secretChanges` (access_token, a rotated
+    // refresh_token) into the keychain entry of an active mcp_oauth credential, then sets its
+    // `auth.expires_at` (null: unknown) and updated_at. Answers the stored credential.
+    void storeRefreshedTokens(const QString &credentialId, const QJsonObject &secretChanges,
+                              const QJsonValue &expiresAt, Callback<QJsonObject> done);
 
     // Limits (README "Limits").
     static constexpr int kMaxDisplayName = 255;

@@ -1,0 +1,79 @@
+#pragma once
+
+#include "ToolExecutor.h"
+#include "mcp/McpClient.h"
+
+#include <QHash>
+#include <QJsonObject>
+#include <QList>
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+namespace viv {
+
+class SessionService;
+class CredentialBroker;
+
+// Server name → the tools it listed, for the servers of a session that are connected.
+using McpCatalog = QHash<QString, QList<mcp::Tool>>;
+
+// The MCP side of a session's tools: one mcp::Client per (session, server), opened lazily
+// (on the turn's first model request, or on the first call after a restart) with the bearer of
+// the session's vault credential that matches the server URL (CredentialBroker::mcpBearer),
+// and closed when the session is archived, deleted or drops the server. The runtime routes
+// each agent.mcp_tool_use it allowed here (ToolCall::mcpServer names the server).
+//
+// A server that cannot be reached, or refuses the credential, never blocks anything: prepare()
+// answers the session.error event describing it (mcp_connection_failed_error or
+// mcp_authentication_failed_error; never a token) and the session goes on without that server.
+// It is tried again on the session's next idle → running transition (`retryFailed`).
+class McpTools : public QObject, public ToolExecutor
+{
+    Q_OBJECT
+public:
+    McpTools(SessionService &sessions, CredentialBroker &credentials, QObject *parent = nullptr);
+    ~McpTools() override;
+
+    // Connects the servers of `session`'s agent (the stored session document) that have an
+    // enabled tool and are not connected yet (with `retryFailed`, also those that failed), then
+    // answers the catalogue of the connected ones and one session.error per server that failed
+    // in this call. Answers synchronously when nothing needs the network.
+    void prepare(const QJsonObject &session, bool retryFailed,
+                 const std::function<void(McpCatalog, QList<QJsonObject>)> &done);
+    McpCatalog catalog(const QString &sessionId) const;
+
+    std::unique_ptr<ToolExecution> execute(const ToolCall &call, std::function<void(ToolResult)> done) override;
+    void releaseSession(const QString &sessionId) override;
+
+private:
+    struct Server
+    {
+        QString url;
+        enum class State { Idle, Connecting, Ready, Failed } state = State::Idle;
+        std::unique_ptr<mcp::Client> client;
+        QList<mcp::Tool> tools;
+        QString lastError;
+        QList<std::function<void()>> waiters; // run once the connection attempt ends
+    };
+    // Opens one server; `done` gets the session.error event of a failure (empty on success).
+    void connectServer(const QString &sessionId, const QString &name, const QJsonArray &vaultIds,
+                       const std::function<void(QJsonObject)> &done);
+    void settle(const QString &sessionId, const QString &name);
+
+    SessionService &m_sessions;
+    CredentialBroker &m_credentials;
+    QNetworkAccessManager m_nam;
+    const mcp::Options m_options;
+    QHash<QString, QHash<QString, std::shared_ptr<Server>>> m_servers; // session → name → server
+};
+
+// The session.error for an MCP server that failed (`auth`: mcp_authentication_failed_error,
+// else mcp_connection_failed_error); retry_status `retrying`: it is tried again on the next
+// running transition.
+QJsonObject mcpSessionError(const QString &serverName, const QString &message, bool auth);
+
+} // namespace viv

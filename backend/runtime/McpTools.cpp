@@ -112,18 +112,28 @@ void McpTools::prepare(const QJsonObject &session, bool retryFailed,
             ++it;
     }
     QStringList toOpen;
+    QList<QJsonObject> refused;
     for (auto it = wanted.cbegin(); it != wanted.cend(); ++it) {
         auto &s = servers[it.key()];
         if (!s) {
             s = std::make_shared<Server>();
             s->url = it.value();
         }
-        if (s->state == Server::State::Idle || (s->state == Server::State::Failed && retryFailed))
-            toOpen << it.key();
+        if (s->state != Server::State::Idle && !(s->state == Server::State::Failed && retryFailed))
+            continue;
+        if (const QString why = m_egress ? m_egress(session, s->url) : QString(); !why.isEmpty()) {
+            s->state = Server::State::Failed;
+            s->lastError = why;
+            s->tools.clear();
+            dropClient(s->client);
+            refused.append(mcpSessionError(it.key(), QStringLiteral("MCP server \"%1\": %2").arg(it.key(), why), false));
+            continue;
+        }
+        toOpen << it.key();
     }
     if (toOpen.isEmpty())
-        return done(catalog(sessionId), {});
-    auto errors = std::make_shared<QList<QJsonObject>>();
+        return done(catalog(sessionId), refused);
+    auto errors = std::make_shared<QList<QJsonObject>>(refused);
     auto left = std::make_shared<int>(int(toOpen.size()));
     QPointer<McpTools> self(this);
     for (const QString &name : std::as_const(toOpen)) {

@@ -46,6 +46,15 @@ public:
                  const std::function<void(McpCatalog, QList<QJsonObject>)> &done);
     McpCatalog catalog(const QString &sessionId) const;
 
+    // Whether the session's environment admits the server at `url`: empty when it does, else
+    // the reason. The MCP client runs on the host, but a `limited` environment's
+    // `allow_mcp_servers` / `allowed_hosts` decide whether the agent may reach an MCP server at
+    // all, as they decide for the VM's own traffic. Set by the sandbox module (which owns
+    // network policies); unset, every server is admitted. A refused server is a
+    // mcp_connection_failed_error session.error, like an unreachable one.
+    using EgressCheck = std::function<QString(const QJsonObject &session, const QString &url)>;
+    void setEgressCheck(EgressCheck check) { m_egress = std::move(check); }
+
     std::unique_ptr<ToolExecution> execute(const ToolCall &call, std::function<void(ToolResult)> done) override;
     void releaseSession(const QString &sessionId) override;
 
@@ -68,6 +77,7 @@ private:
     CredentialBroker &m_credentials;
     QNetworkAccessManager m_nam;
     const mcp::Options m_options;
+    EgressCheck m_egress;
     QHash<QString, QHash<QString, std::shared_ptr<Server>>> m_servers; // session → name → server
 };
 

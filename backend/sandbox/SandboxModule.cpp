@@ -1,6 +1,7 @@
 #include "SandboxModule.h"
 
 #include "EnvironmentLayers.h"
+#include "NetworkPolicy.h"
 #include "SandboxManager.h"
 #include "SandboxProgress.h"
 #include "SandboxTemplates.h"
@@ -8,10 +9,14 @@
 #include "SessionSandboxSetup.h"
 #include "SessionTtl.h"
 #include "WorkspaceResources.h"
+#include "runtime/McpTools.h"
 #include "runtime/Runtime.h"
 #include "services/EnvironmentService.h"
 #include "services/ServicesModule.h"
 #include "services/SessionService.h"
+
+#include <QJsonArray>
+#include <QUrl>
 
 namespace viv {
 
@@ -25,6 +30,30 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
     // Package layers exist only with sandbox tools (below): the templates ask for them late.
     into.templates = std::make_unique<SandboxTemplates>(*services.environments, [m = &into] { return m->layers; });
     into.manager->start(); // orphan sweep (asynchronous); prewarm when configured
+    // MCP servers are reached from the host, under the session environment's network policy
+    // (with or without sandbox tools: the policy is the environment's, not the VM's).
+    EnvironmentService *policyEnvs = services.environments;
+    runtime.mcp().setEgressCheck([policyEnvs](const QJsonObject &session, const QString &url) -> QString {
+        auto env = policyEnvs->retrieve(session.value(QStringLiteral("environment_id")).toString());
+        if (!env)
+            return QStringLiteral("the session's environment cannot be read: %1").arg(env.error().message());
+        QStringList mcpUrls;
+        for (const QJsonValue &v : session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("mcp_servers")).toArray())
+            mcpUrls << v.toObject().value(QStringLiteral("url")).toString();
+        const QJsonObject networking =
+            env->value(QStringLiteral("config")).toObject().value(QStringLiteral("networking")).toObject();
+        auto policy = NetworkPolicy::fromNetworkingJson(networking, {}, mcpUrls);
+        if (!policy)
+            return policy.error().message();
+        const QUrl u(url);
+        const int port = u.port(u.scheme() == u"https" ? 443 : 80);
+        if (policy->admits(u.host(), quint16(port)))
+            return {};
+        return QStringLiteral("environment %1 has `limited` networking that does not admit %2:%3 (set "
+                              "`config.networking.allow_mcp_servers`, or list the host in `allowed_hosts`)")
+            .arg(env->value(QStringLiteral("id")).toString(), u.host())
+            .arg(port);
+    });
     // VIVARIUM_SANDBOX_TOOLS=0 keeps the no-sandbox executor (machines without libvirt; the SDK
     // conformance suite, which proves the runtime without VMs).
     if (qEnvironmentVariable("VIVARIUM_SANDBOX_TOOLS") == u"0")

@@ -169,7 +169,7 @@ async function vaultFor(url, token = MCP_TOKEN) {
     return vault.id;
 }
 
-async function mcpSession({ url = proxy.url, toolset = {}, token = MCP_TOKEN, vault = true } = {}) {
+async function mcpSession({ url = proxy.url, toolset = {}, token = MCP_TOKEN, vault = true, environment = env } = {}) {
     const agent = await srv.client.beta.agents.create({
         name: `mcp-${uniq()}`,
         model: 'claude-sonnet-4-6',
@@ -178,7 +178,7 @@ async function mcpSession({ url = proxy.url, toolset = {}, token = MCP_TOKEN, va
     });
     const session = await srv.client.beta.sessions.create({
         agent: agent.id,
-        environment_id: env.id,
+        environment_id: environment.id,
         ...(vault ? { vault_ids: [await vaultFor(url, token)] } : {}),
     });
     return session;
@@ -350,6 +350,41 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
             assert.ok(provider.requests[1].body.tools.some((t) => t.name === 'mcp__everything__echo'));
         } finally {
             await late.close();
+        }
+    });
+
+    test('a `limited` environment reaches an MCP server only with allow_mcp_servers or the host in allowed_hosts', async () => {
+        const limited = (networking) =>
+            srv.client.beta.environments.create({
+                name: `mcp-limited-${uniq()}`,
+                config: { type: 'cloud', networking: { type: 'limited', allowed_hosts: [], ...networking } },
+            });
+        // Not admitted: session.error naming the policy, no MCP tools, nothing reached the server.
+        provider.reset();
+        proxy.seen.length = 0;
+        provider.enqueue({ text: 'No MCP here.' });
+        const closed = await limited({ allow_mcp_servers: false, allowed_hosts: ['api.example.com'] });
+        const refused = await mcpSession({ environment: closed });
+        await srv.client.beta.sessions.events.send(refused.id, { events: [userMessage('hi')] });
+        const events = await waitEvents(refused.id, (ev) => idleCount(ev) >= 1);
+        const error = events.find((e) => e.type === 'session.error');
+        assert.ok(error, types(events));
+        assert.equal(error.error.type, 'mcp_connection_failed_error');
+        assert.equal(error.error.mcp_server_name, 'everything');
+        assert.match(error.error.message, /limited.*allow_mcp_servers/);
+        assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
+        assert.ok(!(provider.requests[0].body.tools ?? []).some((t) => t.name.startsWith('mcp__')), 'no MCP tools offered');
+        assert.equal(proxy.seen.length, 0, 'nothing was sent to the server');
+
+        // allow_mcp_servers, or the server's host listed: connected and offered.
+        for (const networking of [{ allow_mcp_servers: true }, { allowed_hosts: [`127.0.0.1:${proxy.port}`] }]) {
+            provider.reset();
+            provider.enqueue({ text: 'With MCP.' });
+            const open = await mcpSession({ environment: await limited(networking) });
+            await srv.client.beta.sessions.events.send(open.id, { events: [userMessage('hi')] });
+            const ok = await waitEvents(open.id, (ev) => idleCount(ev) >= 1);
+            assert.ok(!ok.some((e) => e.type === 'session.error'), `${JSON.stringify(networking)}: ${types(ok)}`);
+            assert.ok(provider.requests[0].body.tools.some((t) => t.name === 'mcp__everything__echo'), JSON.stringify(networking));
         }
     });
 

@@ -425,9 +425,12 @@ bool RuntimeManager::routeThreadEvent(const QString &sessionId, const QJsonObjec
 
 void RuntimeManager::dropThreads(const QString &sessionId, bool archive)
 {
-    for (SessionRuntime *t : m_threads.take(sessionId)) {
-        if (archive)
+    // Archive: each delegate's turn is closed while the delegates are still registered, so the
+    // session-level status derived from them stays right; then they go.
+    if (archive)
+        for (SessionRuntime *t : m_threads.value(sessionId))
             t->interrupt({});
+    for (SessionRuntime *t : m_threads.take(sessionId)) {
         t->abandon();
         t->deleteLater();
     }

@@ -262,6 +262,37 @@ describe('multiagent threads', () => {
             (e) => e.status === 400);
     });
 
+    test('user.interrupt without session_thread_id stops every thread, and the session idles once', async () => {
+        provider.reset();
+        const client = srv.client;
+        const { a, b, coord, tag } = await roster(client);
+        provider.setDefault(scriptedModel({
+            targets: [[a.name, 'slow a'], [b.name, 'slow b']],
+            worker: { A: () => ({ text: 'A never finishes', hang: true }), B: () => ({ text: 'B never finishes', hang: true }) },
+        }));
+        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: env.id });
+        await client.beta.sessions.events.send(session.id, { events: [userMessage('TASK: both slow')] });
+        await waitEvents(client, session.id, (ev) => ofType(ev, 'agent.message').some((e) => !e.session_thread_id));
+        await provider.waitForRequests(4); // coordinator ×2, A, B
+        const threadSpans = (ev) => ofType(ev, 'span.model_request_start').filter((e) => e.session_thread_id).length;
+        await waitEvents(client, session.id, (ev) => threadSpans(ev) === 2);
+        assert.equal(provider.requests.filter((r) => sysOf(r.body).startsWith('WORKER') && sysOf(r.body).endsWith(tag)).length, 2);
+        await client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
+        const events = await waitEvents(client, session.id, (ev) => idles(ev).length >= 1);
+        await sleep(200);
+        const after = await collect(client.beta.sessions.events.list(session.id));
+        assert.equal(idles(after).length, 1, 'one session idle for the whole interrupt');
+        assert.deepEqual(idles(events)[0].stop_reason, { type: 'end_turn' });
+        for (const c of ofType(after, 'session.thread_created')) {
+            const mine = after.filter((e) => e.session_thread_id === c.session_thread_id);
+            assert.deepEqual(ofType(mine, 'session.thread_status_idle').at(-1).stop_reason, { type: 'end_turn' });
+            assert.equal(ofType(mine, 'span.model_request_start').length, ofType(mine, 'span.model_request_end').length);
+        }
+        assert.equal((await client.beta.sessions.retrieve(session.id)).status, 'idle');
+        const threads = await collect(client.beta.sessions.threads.list(session.id));
+        assert.ok(threads.every((t) => t.status === 'idle'), JSON.stringify(threads.map((t) => t.status)));
+    });
+
     test('kill -9 mid-delegation: the thread is closed, the session idles, and the thread keeps its history', async () => {
         const p2 = await startScriptedProvider();
         const first = await startServer({ env: { ...serverEnv(), ANTHROPIC_BASE_URL: p2.url } });

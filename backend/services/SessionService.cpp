@@ -1,5 +1,4 @@
 #include "SessionService.h"
-#include "ThreadService.h"
 #include "SkillService.h"
 
 #include "PendingAnswers.h"
@@ -812,41 +811,6 @@ Result<QJsonObject> SessionService::refuseUnrunnable(Result<QJsonObject> agent)
                                                                "Vivarium, so a session cannot run it (remove the "
                                                                "advisor entry)").arg(id).arg(i)));
     return agent;
-}
-
-Status SessionService::tagThread(const QString &sessionId, QJsonObject &event, const QString &target,
-                                 const QStringList &targetTypes, const QString &path)
-{
-    // Multiagent threads (docs/DESIGN.md "Threads"): an answer to a delegate thread's tool call is
-    // routed to that thread and carries its session_thread_id (set by the server; an echoed one
-    // must match); an interrupt may name one thread of the session.
-    const QString given = event.value(QStringLiteral("session_thread_id")).toString();
-    if (!target.isEmpty() && !sessionId.isEmpty()) {
-        QString owner;
-        if (auto uses = m_log.ofTypes(sessionId, targetTypes))
-            for (const QJsonObject &u : std::as_const(*uses))
-                if (u.value(kId).toString() == target)
-                    owner = u.value(QStringLiteral("session_thread_id")).toString();
-        if (!given.isEmpty() && given != (owner.isEmpty() ? threads::primaryId(sessionId) : owner))
-            return ApiError::invalid(at(path + QStringLiteral(".session_thread_id"),
-                                        QStringLiteral("%1 belongs to thread %2, not %3")
-                                            .arg(target, owner.isEmpty() ? threads::primaryId(sessionId) : owner, given)));
-        event.remove(QStringLiteral("session_thread_id"));
-        if (!owner.isEmpty())
-            event.insert(QStringLiteral("session_thread_id"), owner);
-        return Ok{};
-    }
-    if (given.isEmpty())
-        return Ok{};
-    bool known = sessionId.isEmpty() ? false : given == threads::primaryId(sessionId);
-    if (!known && !sessionId.isEmpty())
-        if (auto created = m_log.ofTypes(sessionId, {QStringLiteral("session.thread_created")}))
-            for (const QJsonObject &c : std::as_const(*created))
-                known = known || c.value(QStringLiteral("session_thread_id")).toString() == given;
-    if (!known)
-        return ApiError::invalid(at(path + QStringLiteral(".session_thread_id"),
-                                    QStringLiteral("this session has no thread %1").arg(given)));
-    return Ok{};
 }
 
 QString SessionService::missingFile(const QJsonValue &v, const QString &path) const

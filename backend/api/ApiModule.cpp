@@ -8,12 +8,14 @@
 #include "SandboxesController.h"
 #include "SessionsController.h"
 #include "SkillsController.h"
+#include "ThreadsController.h"
 #include "SseHub.h"
 #include "VaultsController.h"
 #include "runtime/Runtime.h"
 #include "sandbox/SandboxModule.h"
 #include "sandbox/SandboxTemplates.h"
 #include "services/ServicesModule.h"
+#include "services/ThreadService.h"
 
 namespace viv {
 
@@ -34,6 +36,7 @@ ApiModule installApi(Database &db, const Services &services, RuntimeManager &run
     // connected later: the runtime only announces them.
     QObject::connect(&runtime, &RuntimeManager::previewed, api.sse, &SseHub::preview);
     registerSessionRoutes(*api.server, *services.sessions, *services.events, *api.sse);
+    registerThreadRoutes(*api.server, *services.sessions, *services.threads, *services.events, *api.sse);
     registerSandboxRoutes(*api.server, *sandbox.manager, *sandbox.templates);
     return api;
 }

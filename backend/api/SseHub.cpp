@@ -1,4 +1,5 @@
 #include "SseHub.h"
+#include "services/ThreadService.h"
 
 #include "core/Clock.h"
 #include "core/Ids.h"
@@ -97,7 +98,7 @@ bool SseHub::sendChunk(Subscriber &s, const QByteArray &chunked)
 }
 
 void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64> afterSeq,
-                  const QStringList &deltaTypes)
+                  const QStringList &deltaTypes, const QString &threadId)
 {
     qint64 from = 0;
     if (afterSeq) {
@@ -115,7 +116,9 @@ void SseHub::open(const QString &sessionId, ReplyPtr reply, std::optional<qint64
     sub->sessionId = sessionId;
     sub->socket = socket;
     sub->reply = std::move(reply);
-    sub->deltaTypes = deltaTypes;
+    sub->deltaTypes = threadId.isEmpty() ? deltaTypes : QStringList{};
+    sub->thread = threadId;
+    sub->primaryThread = threads::primaryId(sessionId);
     sub->lastSeq = from;
     sub->replaying = afterSeq.has_value();
     // Direct send() only on a plain TCP socket (an encrypting socket must do its own writes).
@@ -165,10 +168,12 @@ void SseHub::pumpReplay(const SubscriberPtr &s)
         QByteArray batch;
         while (s->backlogNext < s->backlog.size() && batch.size() < kReplayLowWater) {
             const LoggedEvent &e = s->backlog.at(s->backlogNext++);
-            batch += chunk(frame(e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event));
             s->lastSeq = e.seq;
+            if (!s->thread.isEmpty() && !threads::inThread(e.event, s->thread, s->primaryThread))
+                continue;
+            batch += chunk(frame(e.event.value(QStringLiteral("id")).toString().toUtf8(), e.event));
         }
-        if (!sendChunk(*s, batch))
+        if (!batch.isEmpty() && !sendChunk(*s, batch))
             return end(s);
     }
 }
@@ -224,11 +229,15 @@ void SseHub::onAppended(const QString &sessionId, const QList<LoggedEvent> &even
         for (qsizetype i = 0; i < events.size(); ++i) {
             if (events.at(i).seq <= s->lastSeq)
                 continue; // already delivered by the replay
-            batch += chunks.at(i);
             last = events.at(i).seq;
+            if (!s->thread.isEmpty() && !threads::inThread(events.at(i).event, s->thread, s->primaryThread))
+                continue;
+            batch += chunks.at(i);
         }
-        if (batch.isEmpty())
+        if (batch.isEmpty()) {
+            s->lastSeq = last;
             continue;
+        }
         if (!sendChunk(*s, batch)) {
             end(s);
             continue;

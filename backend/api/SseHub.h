@@ -41,8 +41,10 @@ public:
     // Starts a stream: events after `afterSeq` are replayed first (nullopt = live from now,
     // no history), then live events follow. `deltaTypes` opt in to stream-only previews.
     // Answers the reply with an error instead when the log cannot be read.
+    // `threadId` set: a thread's stream (ThreadsController), only that thread's events
+    // (services/ThreadService.h threads::inThread), same replay guarantees; no previews.
     void open(const QString &sessionId, ReplyPtr reply, std::optional<qint64> afterSeq,
-              const QStringList &deltaTypes);
+              const QStringList &deltaTypes, const QString &threadId = {});
 
     // Ends every stream of the session; with `deleted`, each first gets a session.deleted event.
     void closeSession(const QString &sessionId, bool deleted);
@@ -74,6 +76,8 @@ private:
         const QObject *key = nullptr;
         ReplyPtr reply;
         QStringList deltaTypes;
+        QString thread;         // a thread's stream: only its events
+        QString primaryThread;
         qint64 lastSeq = 0;
         bool direct = false;    // plain TCP: sendChunk() may write to the descriptor itself
         bool replaying = false; // still reading the backlog from the log (pumpReplay)

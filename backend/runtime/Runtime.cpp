@@ -49,8 +49,9 @@ RuntimeOptions RuntimeOptions::fromEnvironment()
 
 // ---- SessionRuntime ------------------------------------------------------------------------
 
-SessionRuntime::SessionRuntime(RuntimeManager &manager, QString sessionId)
-    : QObject(&manager), m_mgr(manager), m_sessionId(std::move(sessionId))
+SessionRuntime::SessionRuntime(RuntimeManager &manager, QString sessionId, QString threadId, QString agentName)
+    : QObject(&manager), m_mgr(manager), m_sessionId(std::move(sessionId)), m_threadId(std::move(threadId)),
+      m_agentName(std::move(agentName))
 {
     m_backoff.setSingleShot(true);
     connect(&m_backoff, &QTimer::timeout, this, [this] {
@@ -112,16 +113,18 @@ double SessionRuntime::takeActiveSeconds()
 bool SessionRuntime::commit(QList<QJsonObject> events, const QString &status, QStringList processed,
                             const ModelUsage &usage)
 {
+    QString rowStatus = status;
+    shapeForThreads(events, rowStatus);
     SessionService::RuntimeCommit c;
     c.events = std::move(events);
-    c.status = status;
+    c.status = rowStatus;
     c.processed = std::move(processed);
     c.inputTokens = usage.inputTokens;
     c.outputTokens = usage.outputTokens;
     c.cacheReadInputTokens = usage.cacheReadInputTokens;
     c.cacheCreationInputTokens = usage.cacheCreationInputTokens;
     c.listCostNano = costOf(usage);
-    if (status == u"idle" || status == u"rescheduling")
+    if (rowStatus == u"idle" || rowStatus == u"rescheduling" || ((status == u"idle" || status == u"rescheduling") && isThread()))
         c.activeSeconds = takeActiveSeconds();
     auto r = m_mgr.sessions().commitRuntime(m_sessionId, c);
     if (!r) {
@@ -153,7 +156,7 @@ void SessionRuntime::onUserEvent(const QJsonObject &e)
     const QString id = e.value(kId).toString();
     if (type == u"user.interrupt") {
         interrupt(id);
-    } else if (type == u"user.message" || type == u"user.define_outcome") {
+    } else if (type == u"user.message" || type == u"user.define_outcome" || type == u"agent.thread_message_received") {
         m_queue.append(e);
         pump();
     } else if (type == u"user.tool_confirmation" || type == u"user.custom_tool_result" || type == u"user.tool_result") {
@@ -236,7 +239,7 @@ void SessionRuntime::requestModel(qint64 buildFromNs)
     // token is read asynchronously).
     m_buildNs = 0;
     m_buildFromNs = buildFromNs >= 0 ? buildFromNs : m_clock.nsecsElapsed();
-    auto session = m_mgr.sessions().document(m_sessionId);
+    auto session = sessionDoc();
     if (!session)
         return abandon();
     const quint64 gen = m_generation;
@@ -277,10 +280,12 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
     if (m_buildFromNs < 0)
         m_buildFromNs = m_clock.nsecsElapsed();
     m_model = model;
-    auto session = m_mgr.sessions().document(m_sessionId);
+    auto session = sessionDoc();
     auto events = m_mgr.log().since(m_sessionId, 0);
     if (!session || !events)
         return abandon();
+    multiagent();
+    *events = ownView(*events);
     const QJsonObject agent = session->value(QStringLiteral("agent")).toObject();
     // A queued user.message joins the conversation where the runtime consumed it, not where
     // it was logged (it may have been sent while an earlier turn was still running).
@@ -315,6 +320,8 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
                                   agent.value(QStringLiteral("skills")).toArray(), skillFilesReadable);
     req.messages = buildConversation(log);
     req.tools = tools.definitions;
+    for (const QJsonValue &t : delegationTools())
+        req.tools.append(t);
 
     const QString spanId = ids::make(u"sevt");
     m_spanStartId = spanId;
@@ -331,7 +338,8 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
             return;
         const QString id = ids::make(u"sevt");
         self->m_previewIds.insert(index, id);
-        self->m_mgr.preview(self->m_sessionId, QStringLiteral("agent.message"),
+        if (!self->isThread()) // previews are thread-scoped: never on the session stream
+            self->m_mgr.preview(self->m_sessionId, QStringLiteral("agent.message"),
                             QJsonObject{{kType, QStringLiteral("event_start")},
                                         {QStringLiteral("event"),
                                          QJsonObject{{kType, QStringLiteral("agent.message")}, {kId, id}}}});
@@ -342,7 +350,8 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
         const QString id = self->m_previewIds.value(index);
         if (id.isEmpty())
             return;
-        self->m_mgr.preview(
+        if (!self->isThread()) // previews are thread-scoped: never on the session stream
+            self->m_mgr.preview(
             self->m_sessionId, QStringLiteral("agent.message"),
             QJsonObject{{kType, QStringLiteral("event_delta")},
                         {QStringLiteral("event_id"), id},
@@ -354,7 +363,8 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
         if (!self || self->m_generation != gen || !self->m_thinkingId.isEmpty())
             return;
         self->m_thinkingId = ids::make(u"sevt");
-        self->m_mgr.preview(self->m_sessionId, QStringLiteral("agent.thinking"),
+        if (!self->isThread()) // previews are thread-scoped: never on the session stream
+            self->m_mgr.preview(self->m_sessionId, QStringLiteral("agent.thinking"),
                             QJsonObject{{kType, QStringLiteral("event_start")},
                                         {QStringLiteral("event"),
                                          QJsonObject{{kType, QStringLiteral("agent.thinking")},
@@ -387,7 +397,7 @@ void SessionRuntime::onModelFinished(ModelResult result)
         return onModelError(*error);
     const ModelResponse &resp = std::get<ModelResponse>(result);
     const AgentTools tools = AgentTools::fromAgent(
-        m_mgr.sessions().document(m_sessionId).value_or(QJsonObject{}).value(QStringLiteral("agent")).toObject(),
+        sessionDoc().value_or(QJsonObject{}).value(QStringLiteral("agent")).toObject(),
         m_mgr.mcp().catalog(m_sessionId));
 
     QList<QJsonObject> events;
@@ -420,6 +430,8 @@ void SessionRuntime::onModelFinished(ModelResult result)
             const QString name = b.value(QStringLiteral("name")).toString();
             const QJsonObject input = b.value(QStringLiteral("input")).toObject();
             const auto policy = tools.byName.constFind(name);
+            if (policy == tools.byName.constEnd() && delegate(name, input, events, results))
+                continue; // list_agents / send_to_agent (SessionThreads.cpp)
             if (policy != tools.byName.constEnd() && policy->kind == ToolPolicy::Kind::Custom) {
                 events.append(ev(QStringLiteral("agent.custom_tool_use"),
                                  {{kId, id}, {QStringLiteral("name"), name}, {QStringLiteral("input"), input}}));
@@ -615,6 +627,8 @@ void SessionRuntime::endTurn(const QJsonObject &stopReason, QList<QJsonObject> e
     const bool natural = reasonType == u"end_turn" || reasonType == u"refusal";
     if (m_outcome && outcomeAfterTurn(extra, usage, natural))
         return; // the grader takes over (SessionRuntimeOutcome.cpp)
+    if (isThread())
+        reportToCoordinator(extra, stopReason);
     QStringList flushed;
     if (stopReason.value(kType).toString() == u"retries_exhausted") {
         // retry_status "exhausted": the turn is dead and queued inputs are flushed (official

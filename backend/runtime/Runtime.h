@@ -46,8 +46,11 @@ class RuntimeManager;
 class SessionRuntime : public QObject
 {
     Q_OBJECT
+    friend class RuntimeManager; // thread routing (SessionThreads.cpp)
 public:
-    SessionRuntime(RuntimeManager &manager, QString sessionId);
+    // `threadId` empty: the session's primary thread; else a delegate thread of a multiagent
+    // session running roster member `agentName` (SessionThreads.cpp).
+    SessionRuntime(RuntimeManager &manager, QString sessionId, QString threadId = {}, QString agentName = {});
     ~SessionRuntime() override;
 
     // A user event was committed to the log (queued or processed on receipt).
@@ -64,6 +67,8 @@ public:
     // The session's budget changed (session.updated with `budget`): work paused at the budget
     // resumes when the new budget is above the consumed list cost (SessionRuntimeBudget.cpp).
     void onBudgetChanged();
+
+    const QString &threadId() const { return m_threadId; }
 
 private:
     enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction, Grading, BudgetPaused };
@@ -136,6 +141,33 @@ private:
     std::optional<std::pair<qint64, QJsonObject>> restoreOutcome(const QList<LoggedEvent> &events,
                                                                  bool pausedBeforeGrading);
 
+    // ---- multiagent threads (SessionThreads.cpp; docs/DESIGN.md "Threads") ----
+    // The session document as this thread runs it: a delegate thread's `agent` is its roster
+    // member's configuration. nullopt when the session is gone.
+    std::optional<QJsonObject> sessionDoc();
+    bool isThread() const { return !m_threadId.isEmpty(); }
+    bool coordinates(); // primary thread of a coordinator session (offers the delegation tools)
+    bool multiagent();  // any thread of a coordinator session
+    // The log as this thread sees it: its own events only (primary: those without
+    // session_thread_id); a delegate's session.thread_status_* read as session.status_*, and a
+    // delivered agent.thread_message_received reads as the user.message it is to the model.
+    QList<LoggedEvent> ownView(const QList<LoggedEvent> &events) const;
+    // commit() of a multiagent session: tags a delegate's events, renames its statuses to
+    // session.thread_status_*, and derives the session-level status (any thread running →
+    // running; all idle → idle, requires_action listing every thread's open actions).
+    void shapeForThreads(QList<QJsonObject> &events, QString &status);
+    // list_agents / send_to_agent from the coordinator: the events of the call (tool use,
+    // thread creation, the message sent and received, the tool result). False: not a
+    // delegation tool.
+    bool delegate(const QString &name, const QJsonObject &input, QList<QJsonObject> &events,
+                  QList<QJsonObject> &results);
+    QJsonArray delegationTools();
+    // A delegate thread's turn ended: its last message goes to the coordinator (appended to
+    // `events`: agent.thread_message_sent here, agent.thread_message_received on the primary).
+    void reportToCoordinator(QList<QJsonObject> &events, const QJsonObject &stopReason);
+    QString m_state = QStringLiteral("idle"); // last status this thread committed (aggregation)
+    QJsonObject m_lastStop;                  // and its stop reason
+
     // ---- budget (SessionRuntimeBudget.cpp; README "Budgets and usage") ----
     enum class Resume { Model, Grading };
     // Before a model request: when the session's budget is spent, commits session.usage and
@@ -146,6 +178,10 @@ private:
 
     RuntimeManager &m_mgr;
     const QString m_sessionId;
+    const QString m_threadId;
+    const QString m_agentName;
+    std::optional<QJsonObject> m_threadAgent; // resolved roster member (delegate threads)
+    std::optional<bool> m_multiagent;
     Phase m_phase = Phase::Idle;
     QList<QJsonObject> m_queue;              // user.message events not started yet, in order
     QStringList m_order;                     // tool_use ids of the current response, in order
@@ -233,8 +269,21 @@ Q_SIGNALS:
     // the SSE hub gets them through this signal too (Backend connects it first).
     void previewed(const QString &sessionId, const QString &previewedType, const QJsonObject &preview);
 
+public:
+    // Every runtime of the session: its primary first, then its delegate threads.
+    QList<SessionRuntime *> runtimesOf(const QString &sessionId) const;
+    // A delegate thread's runtime (created on first use).
+    SessionRuntime *threadRuntime(const QString &sessionId, const QString &threadId, const QString &agentName);
+
 private:
     friend class SessionRuntime;
+    // Threads: routes a committed event of a multiagent session (SessionThreads.cpp). True
+    // when handled (the event was for a delegate thread or needs every thread).
+    bool routeThreadEvent(const QString &sessionId, const QJsonObject &event);
+    // Start-up: closes delegate threads that were running (like recoverSession) and restores
+    // the others (requires_action, queued reports).
+    void recoverThreads(const QString &sessionId, bool wasRunning);
+    void dropThreads(const QString &sessionId, bool archive);
     // Announces a preview (previewed()): the SSE hub and in-process listeners fan it out.
     void preview(const QString &sessionId, const QString &previewedType, const QJsonObject &preview);
     void onAppended(const QString &sessionId, const QList<LoggedEvent> &events);
@@ -242,7 +291,9 @@ private:
     void recoverSession(const QString &sessionId);
     // Events that close a session's open span and unfinished tool calls (error results saying
     // `toolText`) and its active outcome (span.outcome_evaluation_end `failed`, `outcomeText`).
-    QList<QJsonObject> closingEvents(const QString &sessionId, const QString &toolText, const QString &outcomeText);
+    // Only the events of `threadId` count (empty: the primary thread's).
+    QList<QJsonObject> closingEvents(const QString &sessionId, const QString &toolText, const QString &outcomeText,
+                                     const QString &threadId = {});
 
     const DefaultProviders &m_providers;
     SessionService &m_sessions;
@@ -255,6 +306,7 @@ private:
     std::unique_ptr<ToolExecutor> m_tools;
     std::unique_ptr<McpTools> m_mcp;
     QHash<QString, SessionRuntime *> m_runtimes;
+    QHash<QString, QHash<QString, SessionRuntime *>> m_threads; // session → thread id → delegate runtime
     QSet<QString> m_archived; // sessions archived while this process runs
 };
 

@@ -8,6 +8,7 @@
 #include "services/LlmVault.h"
 #include "services/SessionService.h"
 #include "services/CredentialBroker.h"
+#include "services/ThreadService.h"
 
 #include <QLoggingCategory>
 #include <QRandomGenerator>
@@ -38,6 +39,7 @@ RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService
     // an interrupt, queued input is dropped with a session.error saying so, nothing runs again.
     connect(&m_sessions, &SessionService::archived, this, [this](const QString &id) {
         m_archived.insert(id);
+        dropThreads(id, true);
         SessionRuntime *r = m_runtimes.take(id);
         if (!r)
             r = new SessionRuntime(*this, id);
@@ -46,6 +48,7 @@ RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService
         m_mcp->releaseSession(id);
     });
     connect(&m_sessions, &SessionService::removed, this, [this](const QString &id) {
+        dropThreads(id, false);
         if (SessionRuntime *r = m_runtimes.take(id)) {
             r->abandon();
             r->deleteLater();
@@ -59,6 +62,9 @@ RuntimeManager::~RuntimeManager()
 {
     for (SessionRuntime *r : std::as_const(m_runtimes))
         r->abandon();
+    for (const auto &threadsOfSession : std::as_const(m_threads))
+        for (SessionRuntime *t : threadsOfSession)
+            t->abandon();
 }
 
 void RuntimeManager::setToolExecutor(std::unique_ptr<ToolExecutor> executor)
@@ -96,10 +102,20 @@ void RuntimeManager::onAppended(const QString &sessionId, const QList<LoggedEven
                 runtime(sessionId)->onBudgetChanged(); // a raised budget resumes paused work
             continue;
         }
-        if (!type.startsWith(QStringLiteral("user.")))
+        if (type == u"session.thread_status_terminated") { // a thread archived (ThreadService)
+            if (SessionRuntime *t = m_threads[sessionId].take(e.event.value(QStringLiteral("session_thread_id")).toString())) {
+                t->abandon();
+                t->deleteLater();
+            }
+            continue;
+        }
+        const bool report = type == u"agent.thread_message_received" && e.event.value(QStringLiteral("processed_at")).isNull();
+        if (!type.startsWith(QStringLiteral("user.")) && !report)
             continue;
         if (m_archived.contains(sessionId))
             return; // archived while the announcement was queued: consumed by the archive
+        if (routeThreadEvent(sessionId, e.event))
+            continue; // a delegate thread's (SessionThreads.cpp)
         runtime(sessionId)->onUserEvent(e.event);
     }
 }
@@ -114,18 +130,30 @@ void RuntimeManager::start()
     // interrupted by a restart — and the session goes idle with retries_exhausted. As for any
     // exhausted turn, messages queued behind it are flushed: they stay in the log and reach the
     // model as history with the client's next message (recoverSession).
-    for (const QString &id : m_sessions.idsInStatus({QStringLiteral("running"), QStringLiteral("rescheduling")}))
+    const QStringList running = m_sessions.idsInStatus({QStringLiteral("running"), QStringLiteral("rescheduling")});
+    const QStringList all = m_sessions.allIds();
+    // Delegate threads first (SessionThreads.cpp): running ones are closed like the primary's turn.
+    for (const QString &id : all)
+        recoverThreads(id, running.contains(id));
+    for (const QString &id : running)
         recoverSession(id);
-    for (const QString &id : m_sessions.allIds())
+    for (const QString &id : all) {
         runtime(id)->restore();
+        for (SessionRuntime *t : m_threads.value(id))
+            t->restore();
+    }
 }
 
 QList<QJsonObject> RuntimeManager::closingEvents(const QString &sessionId, const QString &toolText,
-                                                 const QString &outcomeText)
+                                                 const QString &outcomeText, const QString &threadId)
 {
     auto events = m_log.since(sessionId, 0);
     if (!events)
         return {};
+    const QString primary = threads::primaryId(sessionId);
+    events->removeIf([&](const LoggedEvent &le) {
+        return !threads::inThread(le.event, threadId.isEmpty() ? primary : threadId, primary);
+    });
     QString openSpan;
     QStringList openTools, openMcp;
     QJsonObject outcome;      // the last user.define_outcome, until a terminal evaluation end
@@ -231,7 +259,9 @@ void RuntimeManager::recoverSession(const QString &sessionId)
     // their own. They stay in the log, and the model sees them with the next message.
     if (auto queued = m_log.pending(sessionId)) {
         for (const LoggedEvent &le : std::as_const(*queued))
-            if (le.event.value(kType).toString() == u"user.message")
+            if (le.event.value(kType).toString() == u"user.message"
+                || (le.event.value(kType).toString() == u"agent.thread_message_received"
+                    && !le.event.contains(QStringLiteral("session_thread_id")))) // a report to the coordinator
                 c.processed << le.event.value(kId).toString();
     }
     if (auto r = m_sessions.commitRuntime(sessionId, c); !r)

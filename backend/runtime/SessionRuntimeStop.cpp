@@ -75,7 +75,8 @@ void SessionRuntime::interrupt(const QString &interruptEventId)
     // user.message events are consumed here without a turn of their own. They stay in the log,
     // and the model sees them as history with the client's next message.
     QStringList processed = dropQueue();
-    processed.prepend(interruptEventId);
+    if (!interruptEventId.isEmpty()) // empty: a delegate thread stopped by a session-wide interrupt
+        processed.prepend(interruptEventId);
     if (!commit(events, phase != Phase::Idle ? QStringLiteral("idle") : QString(), processed))
         return;
     m_phase = Phase::Idle;
@@ -131,6 +132,10 @@ void SessionRuntime::restore()
     auto pending = m_mgr.log().pending(m_sessionId);
     if (!pending)
         return;
+    // A multiagent session: this thread's own events only (SessionThreads.cpp).
+    multiagent();
+    *events = ownView(*events);
+    *pending = ownView(*pending);
     // The last status decides: an idle with requires_action rebuilds its pending actions.
     QHash<QString, QJsonObject> toolUses;
     QSet<QString> answered;
@@ -167,6 +172,7 @@ void SessionRuntime::restore()
         previous = type;
     }
     const QJsonObject reason = lastIdle.value(QStringLiteral("stop_reason")).toObject();
+    m_lastStop = reason;
     if (reason.value(kType).toString() == u"requires_action") {
         for (const QString &id : std::as_const(actionIds)) {
             const QJsonObject use = toolUses.value(id);

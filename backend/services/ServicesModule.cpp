@@ -1,4 +1,5 @@
 #include "ServicesModule.h"
+#include "ThreadService.h"
 
 #include "AgentService.h"
 #include "CredentialBroker.h"
@@ -26,6 +27,7 @@ Services installServices(Database &db, SecretStore &secrets, const QString &data
     s.sessions->setSkills(s.skills);
     s.credentials = new CredentialBroker(*s.vaults, owner);
     s.memoryStores = new MemoryStoreService(db, owner);
+    s.threads = new ThreadService(*s.sessions, *s.events, owner);
     return s;
 }
 

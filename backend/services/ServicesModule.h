@@ -17,6 +17,7 @@ class EventLog;
 class SessionService;
 class CredentialBroker;
 class MemoryStoreService;
+class ThreadService;
 
 // The services layer as the backend wires it: the resource services and the event log.
 struct Services
@@ -30,6 +31,7 @@ struct Services
     SessionService *sessions = nullptr;
     CredentialBroker *credentials = nullptr; // the secret for a target, from a session's vaults
     MemoryStoreService *memoryStores = nullptr; // memory stores, memories and their versions
+    ThreadService *threads = nullptr; // multiagent threads, derived from the event log
 };
 
 // Creates every service over the open database and the keychain, in dependency order, each a

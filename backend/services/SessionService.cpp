@@ -272,13 +272,10 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
         if (!f.ok())
             return f.error();
         if (thread)
-            return ApiError::invalid(at(f.pathOf(u"session_thread_id"),
-                                        QStringLiteral("this session has no thread %1 (Vivarium sessions run a "
-                                                       "single primary thread; omit the field)")
-                                            .arg(*thread)));
+            out.insert(QStringLiteral("session_thread_id"), *thread); // checked in validateEvents
         out.insert(kProcessedAt, queued);
     } else if (*type == u"user.tool_confirmation") {
-        f.allowOnly({u"type", u"tool_use_id", u"result", u"deny_message"});
+        f.allowOnly({u"type", u"tool_use_id", u"result", u"deny_message", u"session_thread_id"});
         const auto toolUse = f.string(u"tool_use_id", JsonFields::Required, 0, false);
         const auto result = f.oneOf(u"result", {QStringLiteral("allow"), QStringLiteral("deny")},
                                     JsonFields::Required);
@@ -290,6 +287,8 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
                                         QStringLiteral("is only allowed when `result` is \"deny\"")));
         out.insert(QStringLiteral("tool_use_id"), *toolUse);
         out.insert(QStringLiteral("result"), *result);
+        if (const auto thread = f.string(u"session_thread_id", JsonFields::Optional, 0, false); f.ok() && thread)
+            out.insert(QStringLiteral("session_thread_id"), *thread); // checked in validateEvents
         if (deny)
             out.insert(QStringLiteral("deny_message"), *deny);
         out.insert(kProcessedAt, queued);
@@ -297,7 +296,7 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
         const bool custom = *type == u"user.custom_tool_result";
         const QStringView idKey = custom ? u"custom_tool_use_id" : u"tool_use_id";
         if (custom)
-            f.allowOnly({u"type", u"custom_tool_use_id", u"content", u"is_error"});
+            f.allowOnly({u"type", u"custom_tool_use_id", u"content", u"is_error", u"session_thread_id"});
         else
             f.allowOnly({u"type", u"tool_use_id", u"content", u"is_error"});
         const auto toolUse = f.string(idKey, JsonFields::Required, 0, false);
@@ -308,6 +307,9 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
         if (!content)
             return content.error();
         out.insert(idKey.toString(), *toolUse);
+        if (custom)
+            if (const auto thread = f.string(u"session_thread_id", JsonFields::Optional, 0, false); f.ok() && thread)
+                out.insert(QStringLiteral("session_thread_id"), *thread); // checked in validateEvents
         if (f.has(u"content") && !f.isNull(u"content"))
             out.insert(QStringLiteral("content"), *content);
         if (isError)
@@ -787,13 +789,27 @@ Result<QJsonObject> SessionService::resolveAgent(const QJsonValue &agent)
 
 Result<QJsonObject> SessionService::refuseUnrunnable(Result<QJsonObject> agent)
 {
-    // A coordinator's roster needs threads, which this runtime does not run yet: a session would
-    // run the coordinator alone and never delegate. Refused rather than silently ignored.
-    if (agent && !agent->value(QStringLiteral("multiagent")).isNull())
-        return ApiError::invalid(at(kAgent, QStringLiteral("agent %1 has `multiagent` set; multiagent threads are "
-                                                           "not supported by this Vivarium yet, so a session "
-                                                           "cannot run it (use an agent without `multiagent`)")
-                                                .arg(agent->value(kId).toString())));
+    // A coordinator roster of agents runs as threads (runtime/SessionThreads.cpp). What the
+    // runtime cannot run is refused rather than silently ignored: the advisor entry (a
+    // mid-turn consultation protocol) and the multiagent_20261001 shapes (subagents,
+    // workflows, advisor).
+    if (!agent || agent->value(QStringLiteral("multiagent")).isNull())
+        return agent;
+    const QJsonObject m = agent->value(QStringLiteral("multiagent")).toObject();
+    const QString id = agent->value(kId).toString();
+    if (m.value(kType).toString() != u"coordinator")
+        return ApiError::invalid(at(kAgent, QStringLiteral("agent %1 has `multiagent.type` \"%2\"; this Vivarium runs "
+                                                           "only `coordinator` rosters (subagents, workflows and the "
+                                                           "advisor of multiagent_20261001 are not supported), so a "
+                                                           "session cannot run it")
+                                                .arg(id, m.value(kType).toString())));
+    const QJsonArray roster = m.value(QStringLiteral("agents")).toArray();
+    for (qsizetype i = 0; i < roster.size(); ++i)
+        if (roster.at(i).toObject().value(kType).toString() == u"advisor")
+            return ApiError::invalid(at(kAgent, QStringLiteral("agent %1 has an advisor in `multiagent.agents[%2]`; "
+                                                               "advisor consultations are not supported by this "
+                                                               "Vivarium, so a session cannot run it (remove the "
+                                                               "advisor entry)").arg(id).arg(i)));
     return agent;
 }
 
@@ -857,6 +873,9 @@ Result<QList<QJsonObject>> SessionService::validateEvents(const QString &session
                                             QStringLiteral("no %1 event %2 in this session")
                                                 .arg(ref->types.join(QStringLiteral(" or ")), target)));
         }
+        if (auto tagged = tagThread(sessionId, *e, ref ? e->value(ref->key).toString() : QString(),
+                                    ref ? ref->types : QStringList{}, p); !tagged)
+            return tagged.error();
         if (auto missing = missingFile(*e, p); !missing.isEmpty())
             return ApiError::invalid(missing);
         if (type == u"user.define_outcome") {

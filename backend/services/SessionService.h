@@ -59,6 +59,7 @@ public:
     // the runtime describes them to the model. Set once at start-up (ServicesModule).
     void setSkills(SkillService *skills) { m_skills = skills; }
     SkillService *skills() const { return m_skills; }
+    AgentService &agents() { return m_agents; } // roster resolution (ThreadService, runtime threads)
 
     // The API's create: repository tokens go to the keychain first (asynchronous).
     void create(const QJsonObject &params, Callback<QJsonObject> done);
@@ -155,6 +156,10 @@ private:
     Result<QList<QJsonObject>> checkSendEvents(const QString &sessionId, const QJsonObject &params);
     Result<QJsonObject> resolveAgent(const QJsonValue &agent);
     static Result<QJsonObject> refuseUnrunnable(Result<QJsonObject> agent);
+    // session_thread_id of a user event: set from the thread of the tool call it answers
+    // (`target` of `targetTypes`), or checked to name a thread of the session.
+    Status tagThread(const QString &sessionId, QJsonObject &event, const QString &target,
+                     const QStringList &targetTypes, const QString &path);
     Result<QJsonObject> applyOverrides(QJsonObject snapshot, const QJsonObject &overrides);
     // Validates a resource param into its stored document (no id/timestamps yet). A
     // github_repository's `authorization_token` goes to `token` (never into the document).

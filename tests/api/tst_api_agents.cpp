@@ -684,7 +684,11 @@ private Q_SLOTS:
     // Threads are not run yet: a session of an agent with `multiagent` would run the coordinator
     // alone and never delegate, so it is refused with a 400 naming the field (never accepted and
     // ignored), by id, by reference and with overrides; nothing is stored.
-    void sessionsOfMultiagentAgentsAreRefused()
+    // Coordinator rosters of agents run as threads (issue 15; tests/sdk/threads.test.mjs drives
+    // them): a session of one is created whichever way the agent is referenced. What the runtime
+    // cannot run stays refused, naming the field: the multiagent_20261001 shapes and an advisor
+    // roster entry. (Until threads existed every `multiagent` agent was refused here.)
+    void sessionsOfCoordinatorsRunOtherMultiagentShapesAreRefused()
     {
         const QString workerId = createSimple(u"Worker2"_s).value(u"id"_s).toString();
         auto lead = h->post(u"/v1/agents"_s, QJsonObject{{u"name"_s, u"Lead2"_s}, {u"model"_s, u"m"_s},
@@ -693,18 +697,28 @@ private Q_SLOTS:
         const QString leadId = lead.json().value(u"id"_s).toString();
         auto multi = h->post(u"/v1/agents"_s, obj("{\"name\":\"Multi2\",\"model\":\"m\",\"multiagent\":{\"type\":\"multiagent_20261001\"}}"));
         QCOMPARE(multi.status, 200);
+        auto advised = h->post(u"/v1/agents"_s, QJsonObject{{u"name"_s, u"Advised2"_s}, {u"model"_s, u"m"_s},
+            {u"multiagent"_s, QJsonObject{{u"type"_s, u"coordinator"_s},
+                                          {u"agents"_s, QJsonArray{workerId, QJsonObject{{u"type"_s, u"advisor"_s}, {u"model"_s, u"m2"_s}}}}}}});
+        QCOMPARE(advised.status, 200);
         auto env = h->post(u"/v1/environments"_s, QJsonObject{{u"name"_s, u"threads-env"_s}});
         QCOMPARE(env.status, 200);
         const QString envId = env.json().value(u"id"_s).toString();
-        const int sessions = h->rowCount(u"sessions"_s);
-        const QList<QJsonValue> refs{QJsonValue(leadId), QJsonObject{{u"type"_s, u"agent"_s}, {u"id"_s, leadId}},
-                                     QJsonObject{{u"type"_s, u"agent_with_overrides"_s}, {u"id"_s, leadId}, {u"system"_s, u"x"_s}},
-                                     QJsonValue(multi.json().value(u"id"_s).toString())};
-        for (const QJsonValue &ref : refs) {
+        const QList<QJsonValue> runs{QJsonValue(leadId), QJsonObject{{u"type"_s, u"agent"_s}, {u"id"_s, leadId}},
+                                     QJsonObject{{u"type"_s, u"agent_with_overrides"_s}, {u"id"_s, leadId}, {u"system"_s, u"x"_s}}};
+        for (const QJsonValue &ref : runs) {
             auto r = h->post(u"/v1/sessions"_s, QJsonObject{{u"agent"_s, ref}, {u"environment_id"_s, envId}});
+            QCOMPARE(r.status, 200);
+            QCOMPARE(r.json().value(u"agent"_s).toObject().value(u"multiagent"_s).toObject().value(u"type"_s).toString(),
+                     u"coordinator"_s);
+        }
+        const int sessions = h->rowCount(u"sessions"_s);
+        const QList<std::pair<QString, QString>> refused{{multi.json().value(u"id"_s).toString(), u"`multiagent.type`"_s},
+                                                         {advised.json().value(u"id"_s).toString(), u"`multiagent.agents[1]`"_s}};
+        for (const auto &[id, field] : refused) {
+            auto r = h->post(u"/v1/sessions"_s, QJsonObject{{u"agent"_s, id}, {u"environment_id"_s, envId}});
             QCOMPARE(r.status, 400);
-            QVERIFY2(errorMessage(r).startsWith(u"`agent`"_s) && errorMessage(r).contains(u"`multiagent`"_s),
-                     qPrintable(errorMessage(r)));
+            QVERIFY2(errorMessage(r).startsWith(u"`agent`"_s) && errorMessage(r).contains(field), qPrintable(errorMessage(r)));
         }
         QCOMPARE(h->rowCount(u"sessions"_s), sessions);
         // The worker alone runs.

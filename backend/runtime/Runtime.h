@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Compaction.h"
 #include "Conversation.h"
 #include "ToolExecutor.h"
 #include "core/Result.h"
@@ -65,7 +66,7 @@ public:
     void onBudgetChanged();
 
 private:
-    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction, Grading, BudgetPaused };
+    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction, Grading, BudgetPaused, Compacting };
     struct Pending
     {
         bool custom = false;
@@ -134,6 +135,27 @@ private:
     // queues again); an outcome found in any other unfinished state is closed `failed`.
     std::optional<std::pair<qint64, QJsonObject>> restoreOutcome(const QList<LoggedEvent> &events,
                                                                  bool pausedBeforeGrading);
+
+    // ---- context compaction (SessionRuntimeCompaction.cpp; runtime/Compaction.h) ----
+    // Before an agent request: when `req` nears the model's context window, starts compacting
+    // (the request is built again once the summary is recorded) or, when the conversation cannot
+    // be made to fit, ends the turn with a session.error. Returns true when it took over.
+    bool compactIfNeeded(const ProviderEndpoint &endpoint, const QString &model, const ModelRequest &req,
+                         const QList<compaction::Positioned> &log, const std::optional<compaction::Record> &current);
+    void sendCompactionRequest();
+    void onCompacted(ModelResult result);
+    struct Compacting
+    {
+        ProviderEndpoint endpoint;
+        ModelRequest request;
+        compaction::Plan plan;
+        qint64 estimate = 0;
+        qint64 window = 0;
+        int attempt = 0;
+    };
+    std::optional<Compacting> m_compacting;
+    std::unique_ptr<ModelCall> m_compactCall;
+    bool m_compactedForRequest = false; // a compaction ran (or failed) for the request being built
 
     // ---- budget (SessionRuntimeBudget.cpp; README "Budgets and usage") ----
     enum class Resume { Model, Grading };

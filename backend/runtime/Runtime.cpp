@@ -100,6 +100,7 @@ void SessionRuntime::cancelInFlight()
         m_compactCall.reset();
     }
     m_compacting.reset();
+    m_compactedForRequest = false;
     for (const auto &t : std::as_const(m_running))
         t->cancel();
     m_running.clear();

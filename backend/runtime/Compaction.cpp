@@ -18,11 +18,18 @@ const QString kType = QStringLiteral("type");
 // The logged event types that reach the model's conversation (Conversation.cpp).
 bool inConversation(const QString &type)
 {
-    static const QSet<QString> types = {
-        QStringLiteral("user.message"), QStringLiteral("system.message"), QStringLiteral("user.define_outcome"),
-        QStringLiteral("span.outcome_evaluation_end"), QStringLiteral("agent.message"), QStringLiteral("agent.tool_use"),
-        QStringLiteral("agent.custom_tool_use"), QStringLiteral("agent.mcp_tool_use"), QStringLiteral("agent.tool_result"),
-        QStringLiteral("user.tool_result"), QStringLiteral("user.custom_tool_result"), QStringLiteral("agent.mcp_tool_result")};
+    static const QSet<QString> types = {QStringLiteral("user.message"),
+                                        QStringLiteral("system.message"),
+                                        QStringLiteral("user.define_outcome"),
+                                        QStringLiteral("span.outcome_evaluation_end"),
+                                        QStringLiteral("agent.message"),
+                                        QStringLiteral("agent.tool_use"),
+                                        QStringLiteral("agent.custom_tool_use"),
+                                        QStringLiteral("agent.mcp_tool_use"),
+                                        QStringLiteral("agent.tool_result"),
+                                        QStringLiteral("user.tool_result"),
+                                        QStringLiteral("user.custom_tool_result"),
+                                        QStringLiteral("agent.mcp_tool_result")};
     return types.contains(type);
 }
 
@@ -76,8 +83,8 @@ Status save(Database &db, const QString &sessionId, const Record &record)
     Transaction t(db);
     if (!t.active())
         return db.commitError(QStringLiteral("failed to begin the compaction's transaction"));
-    QSqlQuery q = db.query(QStringLiteral(
-        "INSERT INTO context_compactions (event_id, session_id, boundary, summary, created_at) VALUES (?, ?, ?, ?, ?)"));
+    QSqlQuery q = db.query(QStringLiteral("INSERT INTO context_compactions (event_id, session_id, boundary, summary, "
+                                          "created_at) VALUES (?, ?, ?, ?, ?)"));
     q.addBindValue(record.eventId);
     q.addBindValue(sessionId);
     q.addBindValue(record.boundary);
@@ -136,7 +143,8 @@ QList<QJsonObject> view(const QList<Positioned> &log, const std::optional<Record
 
 qint64 estimate(const ModelRequest &request, const QList<Positioned> &log, const std::optional<Record> &current)
 {
-    const qint64 size = estimateTokens(request.system) + estimateTokens(request.tools) + estimateTokens(request.messages);
+    const qint64 size =
+        estimateTokens(request.system) + estimateTokens(request.tools) + estimateTokens(request.messages);
     // The last agent response after the current compaction (its event comes after the boundary).
     qsizetype from = 0;
     if (current) {
@@ -229,7 +237,8 @@ ModelRequest request(const QString &model, const Plan &plan, qint64 window)
             const QJsonObject b = v.toObject();
             const QString type = b.value(kType).toString();
             if (type == u"text") {
-                blocks << (user ? QStringLiteral("User: ") : QStringLiteral("Assistant: ")) + b.value(QStringLiteral("text")).toString();
+                blocks << (user ? QStringLiteral("User: ") : QStringLiteral("Assistant: "))
+                              + b.value(QStringLiteral("text")).toString();
             } else if (type == u"tool_use") {
                 blocks << QStringLiteral("Assistant called the tool `%1` (call %2) with input: %3")
                               .arg(b.value(QStringLiteral("name")).toString(), b.value(QStringLiteral("id")).toString(),
@@ -239,12 +248,14 @@ ModelRequest request(const QString &model, const Plan &plan, qint64 window)
                 QStringList parts;
                 for (const QJsonValue &c : b.value(QStringLiteral("content")).toArray()) {
                     const QJsonObject cb = c.toObject();
-                    parts << (cb.value(kType).toString() == u"text" ? cb.value(QStringLiteral("text")).toString()
-                                                                    : QStringLiteral("[%1]").arg(cb.value(kType).toString()));
+                    parts << (cb.value(kType).toString() == u"text"
+                                  ? cb.value(QStringLiteral("text")).toString()
+                                  : QStringLiteral("[%1]").arg(cb.value(kType).toString()));
                 }
                 blocks << QStringLiteral("Result of call %1%2: %3")
                               .arg(b.value(QStringLiteral("tool_use_id")).toString(),
-                                   b.value(QStringLiteral("is_error")).toBool() ? QStringLiteral(" (error)") : QString(),
+                                   b.value(QStringLiteral("is_error")).toBool() ? QStringLiteral(" (error)")
+                                                                                : QString(),
                                    parts.join(u'\n'));
             } else {
                 blocks << (user ? QStringLiteral("User: [%1]") : QStringLiteral("Assistant: [%1]")).arg(type);
@@ -258,7 +269,8 @@ ModelRequest request(const QString &model, const Plan &plan, qint64 window)
     for (const QString &b : std::as_const(blocks))
         total += b.size();
     if (total > budget && !blocks.isEmpty()) {
-        const qsizetype cap = qMax<qsizetype>(200, (budget - qMin(budget / 2, plan.previousSummary.size())) / blocks.size());
+        const qsizetype cap =
+            qMax<qsizetype>(200, (budget - qMin(budget / 2, plan.previousSummary.size())) / blocks.size());
         for (QString &b : blocks)
             b = shorten(b, cap);
     }
@@ -277,10 +289,10 @@ ModelRequest request(const QString &model, const Plan &plan, qint64 window)
         "instructions and constraints, decisions made, facts learned, files, commands and tool results that "
         "matter, errors met, what is done and what remains, and the current state. Be concise but complete and "
         "never invent anything. Answer with the summary only, as plain text.");
-    r.messages = QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
-                                        {QStringLiteral("content"),
-                                         QJsonArray{QJsonObject{{kType, QStringLiteral("text")},
-                                                                {QStringLiteral("text"), text}}}}}};
+    r.messages = QJsonArray{
+        QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                    {QStringLiteral("content"),
+                     QJsonArray{QJsonObject{{kType, QStringLiteral("text")}, {QStringLiteral("text"), text}}}}}};
     r.maxTokens = int(qBound<qint64>(256, window / 8, qint64(8192)));
     return r;
 }

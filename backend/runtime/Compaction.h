@@ -34,7 +34,7 @@ using Positioned = std::pair<double, QJsonObject>; // (position, event), ascendi
 
 struct Record
 {
-    QString eventId;   // the agent.thread_context_compacted event
+    QString eventId; // the agent.thread_context_compacted event
     double boundary = 0;
     QString summary;
 };

@@ -36,8 +36,8 @@ private:
         QString model; // id or id prefix
         qint64 tokens = 0;
     };
-    QList<Entry> m_exact;    // configured: exact ids
-    QList<Entry> m_prefixes; // configured first, then built-in
+    QList<Entry> m_exact;             // configured: exact ids
+    QList<Entry> m_prefixes;          // configured first, then built-in
     std::optional<qint64> m_fallback; // configured "*"
 };
 

@@ -40,7 +40,8 @@ bool SessionRuntime::compactIfNeeded(const ProviderEndpoint &endpoint, const QSt
     }
     if (!m_compactedForRequest) {
         if (auto plan = compaction::plan(log, current, *window)) {
-            m_compacting = Compacting{endpoint, compaction::request(model, *plan, *window), *plan, estimate, *window, 0};
+            m_compacting =
+                Compacting{endpoint, compaction::request(model, *plan, *window), *plan, estimate, *window, 0};
             m_phase = Phase::Compacting;
             sendCompactionRequest();
             return true;
@@ -54,7 +55,9 @@ bool SessionRuntime::compactIfNeeded(const ProviderEndpoint &endpoint, const QSt
                           QStringLiteral("The conversation (about %1 tokens) does not fit the context window of %2 (%3 "
                                          "tokens), even after context compaction: what is left is the summary, the "
                                          "most recent turns, the system prompt and the tool definitions.")
-                              .arg(estimate).arg(model).arg(*window),
+                              .arg(estimate)
+                              .arg(model)
+                              .arg(*window),
                           QStringLiteral("exhausted"))});
     return true;
 }
@@ -71,8 +74,8 @@ void SessionRuntime::sendCompactionRequest()
             QTimer::singleShot(0, self, [call = std::shared_ptr<ModelCall>(self->m_compactCall.release())] {});
         self->onCompacted(std::move(result));
     };
-    m_compactCall = m_mgr.provider(m_compacting->endpoint.kind).start(m_compacting->endpoint, m_compacting->request,
-                                                                      std::move(sink));
+    m_compactCall = m_mgr.provider(m_compacting->endpoint.kind)
+                        .start(m_compacting->endpoint, m_compacting->request, std::move(sink));
 }
 
 void SessionRuntime::onCompacted(ModelResult result)
@@ -134,7 +137,9 @@ void SessionRuntime::onCompacted(ModelResult result)
             {sessionError(errorType,
                           QStringLiteral("Context compaction failed (%1), and the conversation (about %2 tokens) does "
                                          "not fit the model's context window (%3 tokens) without it.")
-                              .arg(failure).arg(done.estimate).arg(done.window),
+                              .arg(failure)
+                              .arg(done.estimate)
+                              .arg(done.window),
                           QStringLiteral("exhausted"))});
 }
 

@@ -18,29 +18,39 @@ namespace {
 
 QJsonObject msg(const QString &text)
 {
-    return {{u"type"_s, u"user.message"_s}, {u"id"_s, QString(u"sevt_m"_s + text.left(8))}, {u"processed_at"_s, u"2026-01-01T00:00:00Z"_s},
+    return {{u"type"_s, u"user.message"_s},
+            {u"id"_s, QString(u"sevt_m"_s + text.left(8))},
+            {u"processed_at"_s, u"2026-01-01T00:00:00Z"_s},
             {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text}}}}};
 }
 QJsonObject use(const QString &id)
 {
-    return {{u"type"_s, u"agent.tool_use"_s}, {u"id"_s, id}, {u"name"_s, u"read"_s},
+    return {{u"type"_s, u"agent.tool_use"_s},
+            {u"id"_s, id},
+            {u"name"_s, u"read"_s},
             {u"input"_s, QJsonObject{{u"file_path"_s, u"a.txt"_s}}}};
 }
 QJsonObject result(const QString &id, int bytes)
 {
-    return {{u"type"_s, u"agent.tool_result"_s}, {u"id"_s, QString(id + u"_r"_s)}, {u"tool_use_id"_s, id},
+    return {{u"type"_s, u"agent.tool_result"_s},
+            {u"id"_s, QString(id + u"_r"_s)},
+            {u"tool_use_id"_s, id},
             {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, QString(bytes, u'x')}}}}};
 }
 QJsonObject answer(const QString &text)
 {
-    return {{u"type"_s, u"agent.message"_s}, {u"id"_s, QString(u"sevt_a"_s + text.left(8))},
+    return {{u"type"_s, u"agent.message"_s},
+            {u"id"_s, QString(u"sevt_a"_s + text.left(8))},
             {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text}}}}};
 }
 QJsonObject spanEnd(qint64 input, qint64 output)
 {
-    return {{u"type"_s, u"span.model_request_end"_s}, {u"is_error"_s, false},
-            {u"model_usage"_s, QJsonObject{{u"input_tokens"_s, double(input)}, {u"output_tokens"_s, double(output)},
-                                           {u"cache_read_input_tokens"_s, 0}, {u"cache_creation_input_tokens"_s, 0}}}};
+    return {{u"type"_s, u"span.model_request_end"_s},
+            {u"is_error"_s, false},
+            {u"model_usage"_s, QJsonObject{{u"input_tokens"_s, double(input)},
+                                           {u"output_tokens"_s, double(output)},
+                                           {u"cache_read_input_tokens"_s, 0},
+                                           {u"cache_creation_input_tokens"_s, 0}}}};
 }
 
 QList<compaction::Positioned> positioned(const QList<QJsonObject> &events)
@@ -73,8 +83,8 @@ private Q_SLOTS:
     void configuredWindows()
     {
         QString problem;
-        const ContextWindows t = ContextWindows::withOverrides(
-            R"({"llama3": 8192, "*": 4096, "claude-sonnet-4-6": 1234})", &problem);
+        const ContextWindows t =
+            ContextWindows::withOverrides(R"({"llama3": 8192, "*": 4096, "claude-sonnet-4-6": 1234})", &problem);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
         QCOMPARE(t.window(u"claude-sonnet-4-6"_s), std::optional<qint64>(1234));
         QCOMPARE(t.window(u"llama3.1:8b"_s), std::optional<qint64>(8192));
@@ -93,9 +103,10 @@ private Q_SLOTS:
     // For every window size, the cut leaves each tool_use on the same side as its result.
     void neverSplitsToolPairs()
     {
-        const QList<QJsonObject> events = {msg(u"first question"_s), use(u"t1"_s), result(u"t1"_s, 300),
-                                           answer(u"done one"_s), msg(u"second question"_s), use(u"t2"_s), use(u"t3"_s),
-                                           result(u"t2"_s, 200), result(u"t3"_s, 900), use(u"t4"_s), result(u"t4"_s, 120)};
+        const QList<QJsonObject> events = {
+            msg(u"first question"_s),  use(u"t1"_s), result(u"t1"_s, 300), answer(u"done one"_s),
+            msg(u"second question"_s), use(u"t2"_s), use(u"t3"_s),         result(u"t2"_s, 200),
+            result(u"t3"_s, 900),      use(u"t4"_s), result(u"t4"_s, 120)};
         const auto log = positioned(events);
         int cuts = 0;
         QSet<double> boundaries;
@@ -107,14 +118,16 @@ private Q_SLOTS:
             QSet<QString> head;
             for (const QJsonObject &e : p->head)
                 head.insert(e.value(u"type"_s).toString() == u"agent.tool_use" ? e.value(u"id"_s).toString()
-                                                                                   : e.value(u"tool_use_id"_s).toString());
+                                                                               : e.value(u"tool_use_id"_s).toString());
             for (const auto &[pos, e] : log) {
                 const bool inHead = pos <= p->boundary;
-                const QString id = e.value(u"type"_s).toString() == u"agent.tool_use" ? e.value(u"id"_s).toString()
-                                                                                        : e.value(u"tool_use_id"_s).toString();
+                const QString id = e.value(u"type"_s).toString() == u"agent.tool_use"
+                                       ? e.value(u"id"_s).toString()
+                                       : e.value(u"tool_use_id"_s).toString();
                 if (id.isEmpty())
                     continue;
-                QVERIFY2(inHead == head.contains(id), qPrintable(u"window %1: %2 split from its pair"_s.arg(window).arg(id)));
+                QVERIFY2(inHead == head.contains(id),
+                         qPrintable(u"window %1: %2 split from its pair"_s.arg(window).arg(id)));
             }
             // The recent part fits its share of the window (or is empty).
             qint64 tail = 0;
@@ -124,7 +137,8 @@ private Q_SLOTS:
             QVERIFY(tail <= window * compaction::kKeepPercent / 100);
         }
         QVERIFY(cuts > 0);
-        QVERIFY2(boundaries.size() >= 3, "the cut moves with the window (the property is not checked at one point only)");
+        QVERIFY2(boundaries.size() >= 3,
+                 "the cut moves with the window (the property is not checked at one point only)");
         // With a generous window the cut lands where the last user turn starts.
         const auto p = compaction::plan(log, std::nullopt, 100'000);
         QCOMPARE(p->boundary, 4.0);
@@ -146,8 +160,16 @@ private Q_SLOTS:
         QVERIFY(p);
         QCOMPARE(p->previousSummary, u"S-U-M"_s);
         QCOMPARE(p->head.size(), 1);
-        QVERIFY(compaction::request(u"m"_s, *p, 1000).messages.at(0).toObject().value(u"content"_s).toArray().at(0)
-                    .toObject().value(u"text"_s).toString().contains(u"S-U-M"_s));
+        QVERIFY(compaction::request(u"m"_s, *p, 1000)
+                    .messages.at(0)
+                    .toObject()
+                    .value(u"content"_s)
+                    .toArray()
+                    .at(0)
+                    .toObject()
+                    .value(u"text"_s)
+                    .toString()
+                    .contains(u"S-U-M"_s));
     }
 
     void estimateUsesTheLastUsage()

@@ -191,6 +191,29 @@ describe('context compaction', () => {
         assert.equal(ofType(events, 'user.message').length, 4, 'the log still has every message');
     });
 
+    test('a second compaction summarises the first summary with the turns after it', async () => {
+        assert.ok(compactedSession, 'needs the first test');
+        provider.reset();
+        provider.enqueue({ text: 'India noted.', usage: { input_tokens: 3300, output_tokens: 10 } });
+        await srv.client.beta.sessions.events.send(compactedSession.id, { events: [userMessage('INDIA-MARKER')] });
+        await waitEvents(compactedSession.id, (ev) => idles(ev).length >= 5);
+        provider.enqueue({ text: 'SUMMARY-2b9c: alpha, bravo, charlie covered.' }, { text: 'Juliet done.' });
+        await srv.client.beta.sessions.events.send(compactedSession.id, { events: [userMessage('JULIET-MARKER')] });
+        const events = await waitEvents(compactedSession.id, (ev) => idles(ev).length >= 6);
+        assert.deepEqual(idles(events)[5].stop_reason, { type: 'end_turn' });
+        const [, compactor, agent] = provider.requests;
+        assert.ok(isCompactor(compactor) && !isCompactor(agent));
+        assert.match(text(compactor), /SUMMARY-7f3a/, 'the previous summary is summarised again');
+        assert.match(text(compactor), /CHARLIE-MARKER/);
+        assert.ok(!text(compactor).includes('JULIET-MARKER'));
+        assert.match(JSON.stringify(agent.body.messages[0]), /SUMMARY-2b9c/);
+        assert.ok(!text(agent).includes('SUMMARY-7f3a') && !text(agent).includes('CHARLIE-MARKER'), 'only the newest summary');
+        assert.match(text(agent), /JULIET-MARKER/);
+        assertPairsIntact(agent);
+        assert.equal(ofType(events, 'agent.thread_context_compacted').length, 2);
+        assert.equal(ofType(events, 'user.message').length, 6, 'the log still has every message');
+    });
+
     test('a failed summary request: the turn goes on uncompacted while the request still fits the window', async () => {
         provider.reset();
         const session = await newSession();

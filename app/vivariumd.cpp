@@ -74,6 +74,9 @@ int main(int argc, char **argv)
         "  VIVARIUM_MODEL_PRICES  JSON {\"<model id>\": {\"input\", \"output\", \"cache_read\",\n"
         "                       \"cache_write\"}} in USD per million tokens: list prices for usage\n"
         "                       and budgets (overrides the built-in table; unpriced models cost 0)\n"
+        "  VIVARIUM_MODEL_CONTEXT_WINDOWS  JSON {\"<model id or prefix>\": <tokens>, \"*\": <tokens>}:\n"
+        "                       context windows for compaction (overrides the built-in table;\n"
+        "                       models with no known window are never compacted)\n"
         "  VIVARIUM_OUTCOME_HEARTBEAT_MS  period of span.outcome_evaluation_ongoing (10000)"));
     parser.addHelpOption();
     parser.addVersionOption();

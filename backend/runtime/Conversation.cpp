@@ -286,7 +286,11 @@ QJsonArray buildConversation(const QList<QJsonObject> &events)
     Builder b;
     for (const QJsonObject &e : events) {
         const QString type = e.value(QStringLiteral("type")).toString();
-        if (type == u"user.message") {
+        if (type == u"vivarium.context_summary") {
+            // A compaction's summary in place of the turns it replaced (runtime/Compaction.h; never logged).
+            b.userContent(QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                                 {QStringLiteral("text"), e.value(QStringLiteral("text"))}}});
+        } else if (type == u"user.message") {
             if (e.value(QStringLiteral("processed_at")).isNull())
                 continue; // still queued: not part of the conversation yet
             b.userContent(e.value(QStringLiteral("content")).toArray());

@@ -50,6 +50,8 @@ struct AgentTools
 //  - user.define_outcome (only once the runtime started it: the caller leaves it out before) →
 //    user text with the outcome's description and rubric; span.outcome_evaluation_end with
 //    needs_revision / max_iterations_reached → user text with the grader's feedback.
+//  - `vivarium.context_summary` (a pseudo-event from runtime/Compaction.h, never logged) → user
+//    text: a compaction's summary, first in the view.
 //  - Consecutive same-role content merges (the Messages API needs alternating roles).
 QJsonArray buildConversation(const QList<QJsonObject> &events);
 

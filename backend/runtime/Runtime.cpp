@@ -96,6 +96,12 @@ void SessionRuntime::cancelInFlight()
         m_graderCall->cancel();
         m_graderCall.reset();
     }
+    if (m_compactCall) {
+        m_compactCall->cancel();
+        m_compactCall.reset();
+    }
+    m_compacting.reset();
+    m_compactedForRequest = false;
     for (const auto &t : std::as_const(m_running))
         t->cancel();
     m_running.clear();
@@ -305,10 +311,6 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
     }
     std::stable_sort(ordered.begin(), ordered.end(),
                      [](const auto &a, const auto &b) { return a.first < b.first; });
-    QList<QJsonObject> log;
-    log.reserve(ordered.size());
-    for (const auto &o : std::as_const(ordered))
-        log.append(o.second);
     ModelRequest req;
     req.model = model;
     const AgentTools tools = AgentTools::fromAgent(agent, m_mgr.mcp().catalog(m_sessionId));
@@ -318,10 +320,18 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
                                     && (tools.byName.contains(QStringLiteral("read")) || tools.byName.contains(QStringLiteral("bash")));
     req.system = systemWithSkills(agent.value(QStringLiteral("system")).toString(), m_mgr.sessions().skills(),
                                   agent.value(QStringLiteral("skills")).toArray(), skillFilesReadable);
-    req.messages = buildConversation(log);
+    // Context compaction (SessionRuntimeCompaction.cpp): the latest compaction's summary stands
+    // in for the turns it covers; a request near the model's window is compacted first.
+    const auto compacted = isThread() ? decltype(compaction::latest(m_mgr.log().database(), m_sessionId, ordered)){}
+                                      : compaction::latest(m_mgr.log().database(), m_sessionId, ordered);
+    req.messages = buildConversation(compaction::view(ordered, compacted));
     req.tools = tools.definitions;
     for (const QJsonValue &t : delegationTools())
         req.tools.append(t);
+    // Delegate threads are not compacted yet: a compaction is recorded per session, and the
+    // primary's view is the one it summarises.
+    if (!isThread() && compactIfNeeded(endpoint, model, req, ordered, compacted))
+        return;
 
     const QString spanId = ids::make(u"sevt");
     m_spanStartId = spanId;

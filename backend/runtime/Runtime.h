@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Compaction.h"
 #include "Conversation.h"
 #include "McpTools.h"
 #include "ToolExecutor.h"
@@ -71,7 +72,7 @@ public:
     const QString &threadId() const { return m_threadId; }
 
 private:
-    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction, Grading, BudgetPaused };
+    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction, Grading, BudgetPaused, Compacting };
     struct Pending
     {
         bool custom = false;
@@ -167,6 +168,26 @@ private:
     void reportToCoordinator(QList<QJsonObject> &events, const QJsonObject &stopReason);
     QString m_state = QStringLiteral("idle"); // last status this thread committed (aggregation)
     QJsonObject m_lastStop;                  // and its stop reason
+    // ---- context compaction (SessionRuntimeCompaction.cpp; runtime/Compaction.h) ----
+    // Before an agent request: when `req` nears the model's context window, starts compacting
+    // (the request is built again once the summary is recorded) or, when the conversation cannot
+    // be made to fit, ends the turn with a session.error. Returns true when it took over.
+    bool compactIfNeeded(const ProviderEndpoint &endpoint, const QString &model, const ModelRequest &req,
+                         const QList<compaction::Positioned> &log, const std::optional<compaction::Record> &current);
+    void sendCompactionRequest();
+    void onCompacted(ModelResult result);
+    struct Compacting
+    {
+        ProviderEndpoint endpoint;
+        ModelRequest request;
+        compaction::Plan plan;
+        qint64 estimate = 0;
+        qint64 window = 0;
+        int attempt = 0;
+    };
+    std::optional<Compacting> m_compacting;
+    std::unique_ptr<ModelCall> m_compactCall;
+    bool m_compactedForRequest = false; // a compaction ran (or failed) for the request being built
 
     // ---- budget (SessionRuntimeBudget.cpp; README "Budgets and usage") ----
     enum class Resume { Model, Grading };

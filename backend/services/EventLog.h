@@ -56,6 +56,8 @@ public:
     // Every transaction on the backend's connection starts with it (Database::begin), so the
     // log's commits and their publication keep one order.
     void drain();
+    // The database the log lives in (runtime/Compaction.h keeps its rows beside the events).
+    Database &database() { return m_db; }
     // The writer, for tests and diagnostics (nullptr when it could not start).
     GroupCommit *groupCommit() const { return m_group.get(); }
 

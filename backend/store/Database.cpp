@@ -216,6 +216,21 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END)SQL",
         R"SQL(CREATE INDEX memory_versions_store ON memory_versions(store_id, seq))SQL",
         R"SQL(CREATE INDEX memory_versions_memory ON memory_versions(memory_id, seq))SQL",
     },
+    // v8: context compactions (runtime/Compaction.h): the summary that replaces the older part
+    // of a session's conversation in the model's view. event_id is the
+    // agent.thread_context_compacted event that announces it (written after this row: a row whose
+    // event never made it to the log is ignored); boundary is the conversation position
+    // (Compaction.h) up to which the summary covers. The log keeps every original event.
+    {
+        R"SQL(CREATE TABLE context_compactions (
+    event_id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    boundary REAL NOT NULL,
+    summary TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID)SQL",
+        R"SQL(CREATE INDEX context_compactions_session ON context_compactions(session_id, created_at))SQL",
+    },
 };
 
 QAtomicInt s_connectionCounter;

@@ -29,6 +29,11 @@ const srv = useServer(
                 OPENAI_BASE_URL: `${provider.url}/v1`,
                 OPENAI_API_KEY: OKEY,
                 VIVARIUM_MODEL_PRICES: LOCAL_PRICES,
+                // The scripted usages here (up to 1.3M tokens for a one-line conversation) exceed
+                // the real models' context windows; a window to match keeps context compaction
+                // (compaction.test.mjs), which trusts the last response's usage, out of these
+                // pricing tests.
+                VIVARIUM_MODEL_CONTEXT_WINDOWS: JSON.stringify({ 'claude-sonnet-4-6': 100000000, '*': 100000000 }),
             },
         };
     },

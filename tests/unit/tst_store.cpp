@@ -29,6 +29,7 @@ const QList<QStringList> kCreatedBy = {
     {u"skill_versions_skill"_s, u"skill_versions"_s, u"skills"_s},
     {u"memory_versions_memory"_s, u"memory_versions_store"_s, u"memory_versions"_s, u"memories"_s,
      u"memory_stores"_s},
+    {u"context_compactions_session"_s, u"context_compactions"_s},
 };
 
 // A plain QtSql connection to a file, beside (never through) the Database class.

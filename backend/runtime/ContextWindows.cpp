@@ -1,0 +1,147 @@
+#include "ContextWindows.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+
+#include <cmath>
+
+Q_LOGGING_CATEGORY(lcContextWindows, "vivarium.context")
+
+namespace viv {
+
+namespace {
+
+// Built-in context windows (input tokens), matched by id prefix (longest wins), so dated ids and
+// point releases share their family's window.
+//
+// Source: Anthropic's model overview (models.md of the official claude-api skill: Fable 5,
+// Mythos 5, Opus 4.6-4.8, Sonnet 5 and Sonnet 4.6 have a 1M window by default; Haiku 4.5 and the
+// older Claude 4 and 3.x models 200K — Sonnet 4/4.5's 1M is a beta header Vivarium does not send)
+// and OpenAI's model pages (GPT-5 family 400K, GPT-4.1 family 1,047,576, GPT-4o 128K, o3/o4-mini
+// 200K), transcribed on 2026-12-06. Windows change: VIVARIUM_MODEL_CONTEXT_WINDOWS overrides any
+// entry and names local models (README "Context compaction").
+struct Builtin
+{
+    const char *prefix;
+    qint64 tokens;
+};
+
+constexpr Builtin kBuiltin[] = {
+    // Anthropic
+    {"claude-fable-5", 1'000'000},
+    {"claude-mythos-5", 1'000'000},
+    {"claude-opus-4-8", 1'000'000},
+    {"claude-opus-4-7", 1'000'000},
+    {"claude-opus-4-6", 1'000'000},
+    {"claude-sonnet-5", 1'000'000},
+    {"claude-sonnet-4-6", 1'000'000},
+    {"claude-opus-4", 200'000},   // Opus 4, 4.1, 4.5
+    {"claude-sonnet-4", 200'000}, // Sonnet 4, 4.5
+    {"claude-haiku-4", 200'000},  // Haiku 4.5
+    {"claude-3", 200'000},        // Claude 3 and 3.5 / 3.7
+    // OpenAI
+    {"gpt-5", 400'000},
+    {"gpt-4.1", 1'047'576},
+    {"gpt-4o", 128'000},
+    {"o3", 200'000},
+    {"o4-mini", 200'000},
+};
+
+QString stripProvider(const QString &model)
+{
+    if (model.startsWith(QStringLiteral("anthropic/")))
+        return model.mid(10);
+    if (model.startsWith(QStringLiteral("openai/")))
+        return model.mid(7);
+    return model;
+}
+
+} // namespace
+
+ContextWindows ContextWindows::withOverrides(const QByteArray &json, QString *problem)
+{
+    ContextWindows t;
+    for (const Builtin &b : kBuiltin)
+        t.m_prefixes.append({QString::fromLatin1(b.prefix), b.tokens});
+    if (json.trimmed().isEmpty())
+        return t;
+    auto fail = [&](const QString &why) {
+        if (problem)
+            *problem = why;
+        ContextWindows builtin;
+        builtin.m_prefixes = t.m_prefixes;
+        return builtin;
+    };
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &err);
+    if (!doc.isObject())
+        return fail(QStringLiteral("not a JSON object of model id → context window in tokens"));
+    QList<Entry> configured;
+    std::optional<qint64> fallback;
+    const QJsonObject o = doc.object();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        const double v = it.value().toDouble(-1);
+        if (!it.value().isDouble() || v < 1 || v > 1e9 || std::floor(v) != v)
+            return fail(QStringLiteral("\"%1\": expected a whole number of tokens (1 to 1e9)").arg(it.key()));
+        if (it.key() == u"*")
+            fallback = qint64(v);
+        else
+            configured.append({stripProvider(it.key()), qint64(v)});
+    }
+    t.m_exact = configured;
+    t.m_prefixes = configured + t.m_prefixes; // configured first: they win a tie
+    t.m_fallback = fallback;
+    return t;
+}
+
+const ContextWindows &ContextWindows::instance()
+{
+    static const ContextWindows table = [] {
+        QString problem;
+        ContextWindows t = withOverrides(qgetenv("VIVARIUM_MODEL_CONTEXT_WINDOWS"), &problem);
+        if (!problem.isEmpty())
+            qCWarning(lcContextWindows).noquote() << "VIVARIUM_MODEL_CONTEXT_WINDOWS ignored:" << problem;
+        return t;
+    }();
+    return table;
+}
+
+std::optional<qint64> ContextWindows::window(const QString &rawModel) const
+{
+    const QString model = stripProvider(rawModel);
+    if (model.isEmpty())
+        return m_fallback;
+    for (const Entry &e : m_exact) {
+        if (e.model == model)
+            return e.tokens;
+    }
+    const Entry *best = nullptr;
+    for (const Entry &e : m_prefixes) {
+        if (model.startsWith(e.model) && (!best || e.model.size() > best->model.size()))
+            best = &e;
+    }
+    if (best)
+        return best->tokens;
+    return m_fallback;
+}
+
+qint64 estimateTokens(const QJsonValue &value)
+{
+    QByteArray bytes;
+    if (value.isObject())
+        bytes = QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
+    else if (value.isArray())
+        bytes = QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact);
+    else if (value.isString())
+        bytes = value.toString().toUtf8();
+    return (bytes.size() + 3) / 4;
+}
+
+qint64 estimateTokens(const QString &text)
+{
+    return (text.toUtf8().size() + 3) / 4;
+}
+
+} // namespace viv

@@ -112,7 +112,7 @@ describe('bundled document skills in the session VM', () => {
         });
         const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
         provider.reset();
-        provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: script } }] }, { text: 'Done.' });
+        provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: script, timeout_ms: 600_000 } }] }, { text: 'Done.' });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('make one of each')] });
         const events = await waitEvents(session.id, (ev) => ev.some((e) => e.type === 'session.status_idle'), 1_080_000);
         console.log(`# session with the four skills: ${((Date.now() - started) / 1000).toFixed(1)} s to idle`);

@@ -215,8 +215,8 @@ describe('skills on agents and in sessions', () => {
         const refused = [
             [[{ type: 'custom', skill_id: 'skill_01doesnotexist' }], /skills\[0\]\.skill_id.*no skill skill_01doesnotexist/],
             [[{ type: 'custom', skill_id: skill.id, version: '12345' }], /skills\[0\]\.version.*no version 12345/],
-            [[{ type: 'anthropic', skill_id: 'web-research' }], /skills\[0\]\.skill_id.*no pre-built skill \\"web-research\\" \(it bundles docx, pdf, pptx, xlsx\)/],
-            [[{ type: 'anthropic', skill_id: 'xlsx', version: '20251013' }], /skills\[0\]\.version.*use \\"latest\\".*not \\"20251013\\"/],
+            [[{ type: 'anthropic', skill_id: 'web-research' }], /skills\[0\]\.skill_id.*no pre-built skill \\?"web-research\\?" \(it bundles docx, pdf, pptx, xlsx\)/],
+            [[{ type: 'anthropic', skill_id: 'xlsx', version: '20251013' }], /skills\[0\]\.version.*use \\?"latest\\?".*not \\?"20251013\\?"/],
         ];
         for (const [skills, message] of refused) {
             const created = await srv.client.beta.agents.create({ name: 'x', model: 'claude-sonnet-4-6', skills }).catch((e) => e);

@@ -39,7 +39,8 @@ namespace {
 QJsonObject withSkillPackages(QJsonObject config, const QJsonObject &session)
 {
     QStringList extra;
-    for (const QJsonValue &v : session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("skills")).toArray()) {
+    for (const QJsonValue &v :
+         session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("skills")).toArray()) {
         const QJsonObject ref = v.toObject();
         if (ref.value(QStringLiteral("type")).toString() == u"anthropic")
             extra << bundled::aptPackages(ref.value(QStringLiteral("skill_id")).toString());

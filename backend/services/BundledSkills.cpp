@@ -27,7 +27,8 @@ const QList<Entry> &entries()
 {
     static const QList<Entry> list = {
         {"docx", {QStringLiteral("python3-docx")}},
-        {"pdf", {QStringLiteral("python3-reportlab"), QStringLiteral("python3-pypdf"), QStringLiteral("poppler-utils")}},
+        {"pdf",
+         {QStringLiteral("python3-reportlab"), QStringLiteral("python3-pypdf"), QStringLiteral("poppler-utils")}},
         {"pptx", {}},
         {"xlsx", {QStringLiteral("python3-openpyxl")}},
     };

@@ -28,9 +28,9 @@ QString rootDir();
 struct Skill
 {
     QString id;
-    QString version;     // 16 hex digits of a hash over the files: changes when they change
-    QString name;        // SKILL.md front matter
-    QString description; // SKILL.md front matter
+    QString version;                      // 16 hex digits of a hash over the files: changes when they change
+    QString name;                         // SKILL.md front matter
+    QString description;                  // SKILL.md front matter
     QList<QPair<QString, QString>> files; // path relative to the skill's folder → file on disk
 };
 // Reads the skill's folder; an error message when it is missing or its SKILL.md is unusable.

@@ -458,15 +458,17 @@ Status SkillService::checkReferences(const QJsonArray &skills, const QString &pa
         const QString id = s.value(QStringLiteral("skill_id")).toString();
         if (s.value(QStringLiteral("type")).toString() == u"anthropic") {
             if (!bundled::known(id))
-                return ApiError::invalid(QStringLiteral("`%1.skill_id`: Vivarium has no pre-built skill \"%2\" (it bundles "
-                                                        "%3); upload your own with POST /v1/skills and reference it as "
-                                                        "{\"type\": \"custom\", \"skill_id\": …}")
-                                             .arg(at, id.left(64), bundled::ids().join(QStringLiteral(", "))));
+                return ApiError::invalid(
+                    QStringLiteral("`%1.skill_id`: Vivarium has no pre-built skill \"%2\" (it bundles "
+                                   "%3); upload your own with POST /v1/skills and reference it as "
+                                   "{\"type\": \"custom\", \"skill_id\": …}")
+                        .arg(at, id.left(64), bundled::ids().join(QStringLiteral(", "))));
             const QString version = s.value(QStringLiteral("version")).toString(kLatest);
             if (version != kLatest)
-                return ApiError::invalid(QStringLiteral("`%1.version`: Vivarium bundles one version of the pre-built "
-                                                        "skill \"%2\"; use \"latest\" (or leave `version` out), not \"%3\"")
-                                             .arg(at, id, version.left(64)));
+                return ApiError::invalid(
+                    QStringLiteral("`%1.version`: Vivarium bundles one version of the pre-built "
+                                   "skill \"%2\"; use \"latest\" (or leave `version` out), not \"%3\"")
+                        .arg(at, id, version.left(64)));
             continue;
         }
         if (!m_skills.get(id))

@@ -8,12 +8,14 @@ deb=$(realpath "$(ls -t "$build"/vivarium_*.deb | head -n1)") # apt needs a path
 echo "package: $deb"
 dpkg-deb --field "$deb" Package Version Depends
 
-# The metadata files are in the package.
+# The metadata files and the bundled document skills are in the package.
 contents=$(dpkg-deb --contents "$deb")
 for f in ./usr/bin/vivarium ./usr/bin/vivariumd \
          ./usr/share/applications/io.github.vivarium.Vivarium.desktop \
          ./usr/share/metainfo/io.github.vivarium.Vivarium.metainfo.xml \
-         ./usr/share/icons/hicolor/scalable/apps/io.github.vivarium.Vivarium.svg; do
+         ./usr/share/icons/hicolor/scalable/apps/io.github.vivarium.Vivarium.svg \
+         ./usr/share/vivarium/skills/{xlsx,docx,pptx,pdf}/SKILL.md \
+         ./usr/share/vivarium/skills/xlsx/scripts/xlsx_tool.py ./usr/share/vivarium/skills/pdf/scripts/pdf_tool.py; do
     grep -q " $f\$" <<<"$contents" || { echo "missing from the package: $f" >&2; exit 1; }
 done
 

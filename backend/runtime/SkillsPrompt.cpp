@@ -48,7 +48,7 @@ QString skillsPrompt(SkillService *skills, const QJsonArray &agentSkills, bool f
     for (const QJsonValue &v : agentSkills) {
         const QJsonObject ref = v.toObject();
         const QString id = ref.value(QStringLiteral("skill_id")).toString();
-        auto loaded = skills->load(id, ref.value(QStringLiteral("version")).toString(QStringLiteral("latest")));
+        auto loaded = skills->loadReference(ref);
         if (!loaded) {
             qCWarning(lcSkillsPrompt).noquote() << "skill" << id << "cannot be loaded:" << loaded.error().message();
             out += QStringLiteral("\n<skill id=\"%1\">\n(unavailable: %2)\n</skill>\n").arg(id, loaded.error().message());

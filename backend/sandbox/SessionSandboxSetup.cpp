@@ -4,6 +4,7 @@
 #include "SandboxProgress.h"
 #include "WorkspaceResources.h"
 #include "runtime/Runtime.h"
+#include "services/BundledSkills.h"
 #include "services/EnvironmentResources.h"
 #include "services/EnvironmentService.h"
 #include "services/EventLog.h"
@@ -29,6 +30,38 @@ SessionSandboxSetup::SessionSandboxSetup(SessionService &sessions, EnvironmentSe
 {
 }
 
+namespace {
+
+// The environment's config with the apt packages of the agent's bundled document skills
+// (`anthropic` xlsx/docx/pdf: python3-openpyxl, …) added to `packages.apt`, so they are installed
+// in the session's cached package layer like environment packages: only sessions using such a
+// skill get (and share) that layer; sessions of the same environment without one keep its own.
+QJsonObject withSkillPackages(QJsonObject config, const QJsonObject &session)
+{
+    QStringList extra;
+    for (const QJsonValue &v :
+         session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("skills")).toArray()) {
+        const QJsonObject ref = v.toObject();
+        if (ref.value(QStringLiteral("type")).toString() == u"anthropic")
+            extra << bundled::aptPackages(ref.value(QStringLiteral("skill_id")).toString());
+    }
+    if (extra.isEmpty())
+        return config;
+    QJsonObject packages = config.value(QStringLiteral("packages")).toObject();
+    QStringList apt;
+    for (const QJsonValue &p : packages.value(QStringLiteral("apt")).toArray())
+        apt << p.toString();
+    extra.sort();
+    for (const QString &p : std::as_const(extra))
+        if (!apt.contains(p))
+            apt << p;
+    packages.insert(QStringLiteral("apt"), QJsonArray::fromStringList(apt));
+    config.insert(QStringLiteral("packages"), packages);
+    return config;
+}
+
+} // namespace
+
 void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxManager::SessionSpec> done)
 {
     auto session = m_sessions.retrieve(sessionId);
@@ -51,9 +84,10 @@ void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxMana
             base.mcpServerUrls << url;
     QPointer<SessionSandboxSetup> self(this);
     const QJsonArray vaultIds = session->value(QStringLiteral("vault_ids")).toArray();
+    const QJsonObject config = withSkillPackages(env->value(QStringLiteral("config")).toObject(), *session);
     if (m_progress)
-        m_progress->setLayer(sessionId, m_layers.status(env->value(QStringLiteral("config")).toObject()));
-    m_layers.ensure(env->value(QStringLiteral("config")).toObject(), [self, sessionId, envId, base, vaultIds, done](Result<QString> root) {
+        m_progress->setLayer(sessionId, m_layers.status(config));
+    m_layers.ensure(config, [self, sessionId, envId, base, vaultIds, done](Result<QString> root) {
         if (!self)
             return;
         if (!root) {
@@ -117,8 +151,7 @@ QJsonArray skillResources(SkillService *skills, const QJsonObject &session)
     const QJsonArray refs = session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("skills")).toArray();
     for (const QJsonValue &v : refs) {
         const QJsonObject ref = v.toObject();
-        auto loaded = skills->load(ref.value(QStringLiteral("skill_id")).toString(),
-                                   ref.value(QStringLiteral("version")).toString(QStringLiteral("latest")));
+        auto loaded = skills->loadReference(ref);
         if (!loaded) {
             qCWarning(lcSetup).noquote() << "skill" << ref.value(QStringLiteral("skill_id")).toString()
                                          << "cannot be put into the sandbox:" << loaded.error().message();

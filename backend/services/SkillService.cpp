@@ -1,5 +1,7 @@
 #include "SkillService.h"
 
+#include "BundledSkills.h"
+
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "store/Database.h"
@@ -415,6 +417,18 @@ Result<SkillService::Loaded> SkillService::load(const QString &skillId, const QS
     return l;
 }
 
+Result<SkillService::Loaded> SkillService::loadReference(const QJsonObject &reference)
+{
+    const QString id = reference.value(QStringLiteral("skill_id")).toString();
+    if (reference.value(QStringLiteral("type")).toString() != u"anthropic")
+        return load(id, reference.value(QStringLiteral("version")).toString(kLatest));
+    bundled::Skill b;
+    QString error;
+    if (!bundled::load(id, b, error))
+        return ApiError::internal(error);
+    return Loaded{id, QStringLiteral("anthropic:%1:%2").arg(id, b.version), b.name, b.description, b.files};
+}
+
 Result<QPair<QString, QByteArray>> SkillService::archive(const QString &skillId, const QString &version)
 {
     auto loaded = load(skillId, version);
@@ -442,11 +456,21 @@ Status SkillService::checkReferences(const QJsonArray &skills, const QString &pa
         const QJsonObject s = skills.at(i).toObject();
         const QString at = QStringLiteral("%1[%2]").arg(path).arg(i);
         const QString id = s.value(QStringLiteral("skill_id")).toString();
-        if (s.value(QStringLiteral("type")).toString() == u"anthropic")
-            return ApiError::invalid(QStringLiteral("`%1.type`: Anthropic's pre-built skills (\"%2\") are not available in "
-                                                    "Vivarium yet; upload the skill with POST /v1/skills and reference "
-                                                    "it as {\"type\": \"custom\", \"skill_id\": …}")
-                                         .arg(at, id.left(64)));
+        if (s.value(QStringLiteral("type")).toString() == u"anthropic") {
+            if (!bundled::known(id))
+                return ApiError::invalid(
+                    QStringLiteral("`%1.skill_id`: Vivarium has no pre-built skill \"%2\" (it bundles "
+                                   "%3); upload your own with POST /v1/skills and reference it as "
+                                   "{\"type\": \"custom\", \"skill_id\": …}")
+                        .arg(at, id.left(64), bundled::ids().join(QStringLiteral(", "))));
+            const QString version = s.value(QStringLiteral("version")).toString(kLatest);
+            if (version != kLatest)
+                return ApiError::invalid(
+                    QStringLiteral("`%1.version`: Vivarium bundles one version of the pre-built "
+                                   "skill \"%2\"; use \"latest\" (or leave `version` out), not \"%3\"")
+                        .arg(at, id, version.left(64)));
+            continue;
+        }
         if (!m_skills.get(id))
             return ApiError::invalid(QStringLiteral("`%1.skill_id`: no skill %2 (create it with POST /v1/skills first)")
                                          .arg(at, id.left(64)));
@@ -464,6 +488,10 @@ Result<QJsonArray> SkillService::resolveLatest(const QJsonArray &skills, const Q
     QJsonArray out;
     for (const QJsonValue &v : skills) {
         QJsonObject s = v.toObject();
+        if (s.value(QStringLiteral("type")).toString() == u"anthropic") {
+            out.append(s); // Vivarium bundles one version: "latest" stays
+            continue;
+        }
         if (s.value(QStringLiteral("version")).toString(kLatest) == kLatest) {
             auto row = versionRow(s.value(QStringLiteral("skill_id")).toString(), kLatest);
             if (!row)

@@ -61,8 +61,9 @@ public:
     Result<QPair<QString, QByteArray>> archive(const QString &skillId, const QString &version);
 
     // The agent `skills` entries (validate::skills' output) that a configuration may hold now:
-    // every custom skill (and a pinned version) must exist; Anthropic's pre-built skills are not
-    // available in Vivarium yet and are refused. `path` names the field (`skills`, `agent.skills`).
+    // every custom skill (and a pinned version) must exist; an `anthropic` skill must be one that
+    // Vivarium bundles (BundledSkills: xlsx, docx, pptx, pdf), at version "latest".
+    // `path` names the field (`skills`, `agent.skills`).
     Status checkReferences(const QJsonArray &skills, const QString &path);
     // The same entries with each custom `latest` replaced by the skill's current version id
     // (a session's agent, at session start).
@@ -78,6 +79,9 @@ public:
         QList<QPair<QString, QString>> files; // path relative to the skill's folder → blob path
     };
     Result<Loaded> load(const QString &skillId, const QString &version);
+    // One entry of an agent's `skills` ({type, skill_id, version}): a custom skill's version, or
+    // for `anthropic` Vivarium's bundled skill of that id (versionId "anthropic:<id>:<hash>").
+    Result<Loaded> loadReference(const QJsonObject &reference);
 
     const QString &skillsDir() const { return m_dir; }
 

@@ -101,8 +101,8 @@ private Q_SLOTS:
 
     void createNormalisesEverything()
     {
-        // Custom skills must exist now (Anthropic's pre-built ones are refused until they are
-        // bundled: tests/sdk/skills.test.mjs): one by `latest`, one pinned to its version.
+        // Custom skills must exist now (Anthropic's pre-built ids resolve to Vivarium's bundled
+        // skills: tests/sdk/skills.test.mjs): one by `latest`, one pinned to its version.
         const QString skillA = h->createSkill(u"normalise-a"_s);
         const QString skillB = h->createSkill(u"normalise-b"_s);
         QVERIFY(!skillA.isEmpty() && !skillB.isEmpty());

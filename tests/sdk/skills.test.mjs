@@ -202,7 +202,7 @@ describe('skills API', () => {
 });
 
 describe('skills on agents and in sessions', () => {
-    test('agents attach existing custom skills; unknown ids, versions and Anthropic skills are refused', async () => {
+    test('agents attach existing custom skills; unknown ids, versions and unknown Anthropic skills are refused', async () => {
         const name = `attach-${uniq()}`.toLowerCase();
         const skill = await srv.client.beta.skills.create({ files: await upload(folder(name, 'Attaches.')) });
         const agent = await srv.client.beta.agents.create({
@@ -215,7 +215,8 @@ describe('skills on agents and in sessions', () => {
         const refused = [
             [[{ type: 'custom', skill_id: 'skill_01doesnotexist' }], /skills\[0\]\.skill_id.*no skill skill_01doesnotexist/],
             [[{ type: 'custom', skill_id: skill.id, version: '12345' }], /skills\[0\]\.version.*no version 12345/],
-            [[{ type: 'anthropic', skill_id: 'xlsx' }], /skills\[0\]\.type.*pre-built/],
+            [[{ type: 'anthropic', skill_id: 'web-research' }], /skills\[0\]\.skill_id.*no pre-built skill \\?"web-research\\?" \(it bundles docx, pdf, pptx, xlsx\)/],
+            [[{ type: 'anthropic', skill_id: 'xlsx', version: '20251013' }], /skills\[0\]\.version.*use \\?"latest\\?".*not \\?"20251013\\?"/],
         ];
         for (const [skills, message] of refused) {
             const created = await srv.client.beta.agents.create({ name: 'x', model: 'claude-sonnet-4-6', skills }).catch((e) => e);
@@ -292,5 +293,30 @@ describe('skills on agents and in sessions', () => {
         const del = await srv.client.beta.skills.delete(skill.id).catch((e) => e);
         assert.ok(del instanceof ConflictError, String(del));
         assert.match(del.message, new RegExp(`session ${session.id}`));
+    });
+
+    test('Anthropic document skills resolve to Vivarium\'s bundled ones, named in the system prompt', async () => {
+        const agent = await srv.client.beta.agents.create({
+            name: `docs-${uniq()}`,
+            model: 'claude-sonnet-4-6',
+            system: 'You are a scripted test agent.',
+            skills: [{ type: 'anthropic', skill_id: 'xlsx' }],
+        });
+        assert.deepEqual(agent.skills, [{ type: 'anthropic', skill_id: 'xlsx', version: 'latest' }]);
+        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+        assert.deepEqual(session.agent.skills, [{ type: 'anthropic', skill_id: 'xlsx', version: 'latest' }]);
+
+        provider.reset();
+        provider.enqueue({ text: 'ok' });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('Make me a spreadsheet.')] });
+        const [req] = await provider.waitForRequests(1);
+        const system = typeof req.body.system === 'string' ? req.body.system : req.body.system.map((b) => b.text).join('\n');
+        assert.ok(system.startsWith('You are a scripted test agent.'), system);
+        assert.ok(system.includes('name: xlsx'), system);
+        assert.match(system, /description: Create, read and edit Excel spreadsheets \(\.xlsx\)/);
+        // No sandbox in this suite: the bundled SKILL.md's instructions are given inline.
+        assert.ok(system.includes('xlsx_tool.py create report.xlsx'), system);
+        assert.ok(system.includes('not available in this session'), system);
+
     });
 });

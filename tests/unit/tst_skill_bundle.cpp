@@ -2,7 +2,11 @@
 // zip it is downloaded as, without a server. The SDK suite (tests/sdk/skills.test.mjs) drives
 // the same rules through the API.
 
+#include "services/BundledSkills.h"
 #include "services/SkillBundle.h"
+
+#include <algorithm>
+#include <QFile>
 
 #include <QProcess>
 #include <QStandardPaths>
@@ -17,6 +21,40 @@ class TestSkillBundle : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // Vivarium's bundled document skills (resources/skills) pass the same rules as an upload,
+    // their SKILL.md names match their ids, each has its script, and unknown ids are refused.
+    void bundledSkillsAreValidSkills()
+    {
+        QCOMPARE(bundled::ids(), QStringList({u"docx"_s, u"pdf"_s, u"pptx"_s, u"xlsx"_s}));
+        QVERIFY(!bundled::known(u"web-research"_s));
+        QVERIFY(bundled::aptPackages(u"xlsx"_s).contains(u"python3-openpyxl"_s));
+        QVERIFY(bundled::aptPackages(u"pdf"_s).contains(u"poppler-utils"_s));
+        for (const QString &id : bundled::ids()) {
+            bundled::Skill skill;
+            QString error;
+            QVERIFY2(bundled::load(id, skill, error), qPrintable(error));
+            QCOMPARE(skill.name, id);
+            QVERIFY(skill.description.size() > 40);
+            QCOMPARE(skill.version.size(), 16);
+            QList<skills::File> files;
+            for (const auto &f : std::as_const(skill.files)) {
+                QFile in(f.second);
+                QVERIFY(in.open(QIODevice::ReadOnly));
+                files.append({id + u'/' + f.first, in.readAll()});
+            }
+            QVERIFY(std::any_of(files.cbegin(), files.cend(), [&](const skills::File &f) {
+                return f.path == id + u"/scripts/"_s + id + u"_tool.py"_s;
+            }));
+            auto bundle = skills::validate(files);
+            QVERIFY2(bundle, bundle ? "" : qPrintable(bundle.error().message()));
+            QCOMPARE(bundle->name, id);
+        }
+        bundled::Skill none;
+        QString error;
+        QVERIFY(!bundled::load(u"web-research"_s, none, error));
+        QVERIFY(error.contains(u"web-research"_s));
+    }
+
     void frontMatterForms_data()
     {
         QTest::addColumn<QByteArray>("md");

@@ -57,6 +57,7 @@ QList<ZipEntry> readZip(const QByteArray &a, QString *error)
             return {};
         }
         const quint32 method = u16(a, at + 10);
+        const quint32 crc = u32(a, at + 16);
         const qsizetype packed = u32(a, at + 20);
         const qsizetype size = u32(a, at + 24);
         const qsizetype nameLen = u16(a, at + 28);
@@ -86,6 +87,10 @@ QList<ZipEntry> readZip(const QByteArray &a, QString *error)
             }
         } else {
             *error = QCoreApplication::translate("viv::ZipReader", "The zip entry %1 uses a compression method this app cannot read.").arg(name);
+            return {};
+        }
+        if (quint32(crc32(0, reinterpret_cast<const Bytef *>(e.bytes.constData()), uInt(e.bytes.size()))) != crc) {
+            *error = QCoreApplication::translate("viv::ZipReader", "The zip archive is damaged (entry %1).").arg(name);
             return {};
         }
         out.append(std::move(e));

@@ -6,7 +6,7 @@
 
 namespace viv {
 
-// Reads the files of a zip archive (stored or deflated entries; directories and macOS
+// Reads the files of a zip archive (stored or deflated entries, CRC-checked; directories and macOS
 // "__MACOSX/" metadata skipped) for a skill upload from the desktop app. `error` gets why the
 // archive cannot be read (empty on success).
 struct ZipEntry

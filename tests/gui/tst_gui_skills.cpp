@@ -25,6 +25,8 @@
 #include <QTabWidget>
 #include <QTreeWidget>
 
+#include <zlib.h>
+
 using namespace viv;
 
 namespace {
@@ -37,6 +39,49 @@ bool writeFile(const QString &path, const QByteArray &bytes)
     QDir().mkpath(QFileInfo(path).absolutePath());
     QFile f(path);
     return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
+// A zip archive whose entries are deflated (as `zip` and file managers write them), with a
+// directory entry; skills::zip writes stored entries only.
+QByteArray deflatedZip(const QList<QPair<QString, QByteArray>> &entries)
+{
+    auto le = [](QByteArray &out, quint32 v, int bytes) {
+        for (int i = 0; i < bytes; ++i)
+            out.append(char((v >> (8 * i)) & 0xff));
+    };
+    QByteArray out, central;
+    for (const auto &[name, bytes] : entries) {
+        QByteArray packed(int(compressBound(uLong(bytes.size()))) + 16, Qt::Uninitialized);
+        z_stream z{};
+        deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+        z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(bytes.constData()));
+        z.avail_in = uInt(bytes.size());
+        z.next_out = reinterpret_cast<Bytef *>(packed.data());
+        z.avail_out = uInt(packed.size());
+        deflate(&z, Z_FINISH);
+        packed.resize(qsizetype(z.total_out));
+        deflateEnd(&z);
+        const bool dir = name.endsWith(u'/');
+        const quint32 method = dir ? 0 : 8;
+        const QByteArray data = dir ? QByteArray() : packed;
+        const quint32 crc = dir ? 0 : quint32(crc32(0, reinterpret_cast<const Bytef *>(bytes.constData()), uInt(bytes.size())));
+        const QByteArray n = name.toUtf8();
+        const quint32 offset = quint32(out.size());
+        le(out, 0x04034b50, 4); le(out, 20, 2); le(out, 0, 2); le(out, method, 2); le(out, 0, 4);
+        le(out, crc, 4); le(out, quint32(data.size()), 4); le(out, dir ? 0 : quint32(bytes.size()), 4);
+        le(out, quint32(n.size()), 2); le(out, 0, 2);
+        out += n + data;
+        le(central, 0x02014b50, 4); le(central, 20, 2); le(central, 20, 2); le(central, 0, 2); le(central, method, 2);
+        le(central, 0, 4); le(central, crc, 4); le(central, quint32(data.size()), 4);
+        le(central, dir ? 0 : quint32(bytes.size()), 4); le(central, quint32(n.size()), 2); le(central, 0, 2);
+        le(central, 0, 2); le(central, 0, 2); le(central, 0, 2); le(central, 0, 4); le(central, offset, 4);
+        central += n;
+    }
+    const quint32 cdOffset = quint32(out.size());
+    out += central;
+    le(out, 0x06054b50, 4); le(out, 0, 2); le(out, 0, 2); le(out, quint32(entries.size()), 2);
+    le(out, quint32(entries.size()), 2); le(out, quint32(central.size()), 4); le(out, cdOffset, 4); le(out, 0, 2);
+    return out;
 }
 
 QTreeWidgetItem *findFile(QTreeWidget *tree, const QString &path)
@@ -265,6 +310,43 @@ private Q_SLOTS:
         auto gone = h->run<QJsonObject>([skillId](Backend &b) { return b.skills().retrieve(skillId); });
         QVERIFY(!gone);
         QCOMPARE(gone.error().httpStatus(), 404);
+    }
+
+    // A deflated .zip (with a directory entry) becomes a skill with the same bytes; the same
+    // archive with one flipped byte in its compressed data is refused as damaged.
+    void deflatedZipBecomesASkill()
+    {
+        QByteArray text;
+        for (int i = 0; i < 200; ++i)
+            text += "Line " + QByteArray::number(i) + " of a repetitive reference file.\n";
+        const QByteArray skillMd = "---\nname: zipped\ndescription: From a deflated archive.\n---\nBody\n";
+        const QByteArray zip = deflatedZip({{QStringLiteral("zipped/"), {}},
+                                            {QStringLiteral("zipped/SKILL.md"), skillMd},
+                                            {QStringLiteral("zipped/ref/long.txt"), text}});
+        QVERIFY(zip.size() < text.size()); // really compressed
+        auto *banner = child<MessageBanner>(QStringLiteral("skillsBanner"));
+        QByteArray damaged = zip;
+        damaged[damaged.indexOf("zipped/ref/long.txt") + 25] ^= 0x55; // inside long.txt's deflated data
+        const QString damagedPath = scratch.filePath(QStringLiteral("damaged.zip"));
+        QVERIFY(writeFile(damagedPath, damaged));
+        chosen = damagedPath;
+        banner->clear();
+        QTest::mouseClick(child<QPushButton>(QStringLiteral("uploadSkillZip")), Qt::LeftButton);
+        QTRY_VERIFY(banner->isError());
+        QVERIFY2(banner->text().contains(QStringLiteral("damaged")), qPrintable(banner->text()));
+        QCOMPARE(skills().size(), 0);
+
+        const QString path = scratch.filePath(QStringLiteral("zipped.zip"));
+        QVERIFY(writeFile(path, zip));
+        chosen = path;
+        QTest::mouseClick(child<QPushButton>(QStringLiteral("uploadSkillZip")), Qt::LeftButton);
+        auto *list = child<QListWidget>(QStringLiteral("skillList"));
+        QTRY_COMPARE(list->count(), 1);
+        QCOMPARE(list->item(0)->text(), QStringLiteral("zipped"));
+        auto *tree = child<QTreeWidget>(QStringLiteral("skillFiles"));
+        QTRY_VERIFY(findFile(tree, QStringLiteral("ref/long.txt")));
+        tree->setCurrentItem(findFile(tree, QStringLiteral("ref/long.txt")));
+        QCOMPARE(child<QPlainTextEdit>(QStringLiteral("skillFileView"))->toPlainText(), QString::fromUtf8(text));
     }
 };
 

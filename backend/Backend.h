@@ -78,6 +78,8 @@ public:
     SessionService &sessions() { return *m_services.sessions; }
     EventLog &events() { return *m_services.events; }
     FileService &files() { return *m_services.files; }
+    SkillService &skills() { return *m_services.skills; }
+    MemoryStoreService &memoryStores() { return *m_services.memoryStores; }
     SseHub &sse() { return *m_api.sse; }
     // The agent loop of every session (backend/runtime); the sandbox installs its ToolExecutor here.
     RuntimeManager &runtime() { return *m_runtime; }

@@ -337,6 +337,10 @@
         <source>Version %1 of this agent was saved elsewhere while you edit version %2. Saving will be refused: copy your changes, then Revert to load version %1.</source>
         <translation>Version %1 dieses Agenten wurde an anderer Stelle gespeichert, während Sie Version %2 bearbeiten. Speichern wird abgelehnt: Kopieren Sie Ihre Änderungen und laden Sie dann mit „Verwerfen“ Version %1.</translation>
     </message>
+    <message>
+        <source>Skills:</source>
+        <translation>Skills:</translation>
+    </message>
 </context>
 <context>
     <name>viv::BackendBridge</name>
@@ -936,6 +940,189 @@ Details: %1</translation>
         <source>Vivarium: a session needs you</source>
         <translation>Vivarium: Eine Sitzung braucht Sie</translation>
     </message>
+    <message>
+        <source>Skills</source>
+        <translation>Skills</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>Gedächtnis</translation>
+    </message>
+</context>
+<context>
+    <name>viv::MemoryPage</name>
+    <message>
+        <source>created</source>
+        <translation>erstellt</translation>
+    </message>
+    <message>
+        <source>modified</source>
+        <translation>geändert</translation>
+    </message>
+    <message>
+        <source>deleted</source>
+        <translation>gelöscht</translation>
+    </message>
+    <message>
+        <source>you (%1)</source>
+        <translation>Sie (%1)</translation>
+    </message>
+    <message>
+        <source>session %1</source>
+        <translation>Sitzung %1</translation>
+    </message>
+    <message>
+        <source>API key %1</source>
+        <translation>API-Schlüssel %1</translation>
+    </message>
+    <message>
+        <source>New store</source>
+        <translation>Neuer Speicher</translation>
+    </message>
+    <message>
+        <source>Save store</source>
+        <translation>Speicher sichern</translation>
+    </message>
+    <message>
+        <source>Archive…</source>
+        <translation>Archivieren…</translation>
+    </message>
+    <message>
+        <source>An archived store is read-only; archiving is permanent</source>
+        <translation>Ein archivierter Speicher ist schreibgeschützt; Archivieren ist endgültig</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>Löschen…</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>Name:</translation>
+    </message>
+    <message>
+        <source>Description:</source>
+        <translation>Beschreibung:</translation>
+    </message>
+    <message>
+        <source>Path</source>
+        <translation>Pfad</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>New memory</source>
+        <translation>Neue Erinnerung</translation>
+    </message>
+    <message>
+        <source>/notes/topic.md</source>
+        <translation>/notizen/thema.md</translation>
+    </message>
+    <message>
+        <source>Save memory</source>
+        <translation>Erinnerung sichern</translation>
+    </message>
+    <message>
+        <source>Delete memory…</source>
+        <translation>Erinnerung löschen…</translation>
+    </message>
+    <message>
+        <source>Redact version…</source>
+        <translation>Version schwärzen…</translation>
+    </message>
+    <message>
+        <source>Clear this version&apos;s content and path for good; who changed what and when is kept</source>
+        <translation>Inhalt und Pfad dieser Version endgültig löschen; wer wann was geändert hat, bleibt erhalten</translation>
+    </message>
+    <message>
+        <source>Path:</source>
+        <translation>Pfad:</translation>
+    </message>
+    <message>
+        <source>History (newest first; the diff compares with the version before):</source>
+        <translation>Verlauf (neueste zuerst; der Vergleich zeigt die Änderung gegenüber der vorigen Version):</translation>
+    </message>
+    <message>
+        <source>%1 (archived)</source>
+        <translation>%1 (archiviert)</translation>
+    </message>
+    <message>
+        <source>Store %1 saved.</source>
+        <translation>Speicher %1 gesichert.</translation>
+    </message>
+    <message>
+        <source>Archive store</source>
+        <translation>Speicher archivieren</translation>
+    </message>
+    <message>
+        <source>Archive the store %1? It becomes read-only, for good.</source>
+        <translation>Speicher %1 archivieren? Er wird endgültig schreibgeschützt.</translation>
+    </message>
+    <message>
+        <source>Store archived.</source>
+        <translation>Speicher archiviert.</translation>
+    </message>
+    <message>
+        <source>Delete store</source>
+        <translation>Speicher löschen</translation>
+    </message>
+    <message>
+        <source>Delete the store %1 with all its memories and their history? This cannot be undone.</source>
+        <translation>Speicher %1 mit allen Erinnerungen und ihrem Verlauf löschen? Das lässt sich nicht rückgängig machen.</translation>
+    </message>
+    <message>
+        <source>Store deleted.</source>
+        <translation>Speicher gelöscht.</translation>
+    </message>
+    <message>
+        <source>Memory %1 saved.</source>
+        <translation>Erinnerung %1 gesichert.</translation>
+    </message>
+    <message>
+        <source>Delete memory</source>
+        <translation>Erinnerung löschen</translation>
+    </message>
+    <message>
+        <source>Delete the memory %1? Its history stays in the store.</source>
+        <translation>Erinnerung %1 löschen? Ihr Verlauf bleibt im Speicher.</translation>
+    </message>
+    <message>
+        <source>Memory %1 deleted.</source>
+        <translation>Erinnerung %1 gelöscht.</translation>
+    </message>
+    <message>
+        <source>%1 · %2 by %3</source>
+        <translation>%1 · %2 von %3</translation>
+    </message>
+    <message>
+        <source> · redacted</source>
+        <translation> · geschwärzt</translation>
+    </message>
+    <message>
+        <source>(nothing before)</source>
+        <translation>(nichts davor)</translation>
+    </message>
+    <message>
+        <source>%1 (redacted)</source>
+        <translation>%1 (geschwärzt)</translation>
+    </message>
+    <message>
+        <source>%1 %2</source>
+        <translation>%1 %2</translation>
+    </message>
+    <message>
+        <source>Redact version</source>
+        <translation>Version schwärzen</translation>
+    </message>
+    <message>
+        <source>Redact this version (%1)? Its content and path are erased for good; the record of who changed what and when stays.</source>
+        <translation>Diese Version (%1) schwärzen? Inhalt und Pfad werden endgültig gelöscht; der Nachweis, wer wann was geändert hat, bleibt.</translation>
+    </message>
+    <message>
+        <source>Version redacted.</source>
+        <translation>Version geschwärzt.</translation>
+    </message>
 </context>
 <context>
     <name>viv::MessageBanner</name>
@@ -985,6 +1172,65 @@ Details: %1</translation>
     <message>
         <source>Choose an agent and an environment.</source>
         <translation>Wählen Sie einen Agenten und eine Umgebung.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::OutcomePanel</name>
+    <message>
+        <source>No outcome defined in this session. A client defines one with user.define_outcome (a task and a rubric a grader checks each attempt against).</source>
+        <translation>In dieser Sitzung ist kein Ergebnisziel definiert. Ein Client definiert eines mit user.define_outcome (eine Aufgabe und Bewertungskriterien, an denen ein Prüfer jeden Versuch misst).</translation>
+    </message>
+    <message>
+        <source>Outcome / iteration</source>
+        <translation>Ergebnisziel / Durchlauf</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>Ergebnis</translation>
+    </message>
+    <message>
+        <source>Rubric / feedback</source>
+        <translation>Kriterien / Rückmeldung</translation>
+    </message>
+    <message>
+        <source>✔ satisfied</source>
+        <translation>✔ erfüllt</translation>
+    </message>
+    <message>
+        <source>✎ needs revision</source>
+        <translation>✎ muss überarbeitet werden</translation>
+    </message>
+    <message>
+        <source>✖ out of iterations</source>
+        <translation>✖ keine Durchläufe mehr</translation>
+    </message>
+    <message>
+        <source>✖ failed</source>
+        <translation>✖ fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>■ interrupted</source>
+        <translation>■ unterbrochen</translation>
+    </message>
+    <message>
+        <source>● working</source>
+        <translation>● in Arbeit</translation>
+    </message>
+    <message>
+        <source>… evaluating</source>
+        <translation>… wird bewertet</translation>
+    </message>
+    <message>
+        <source>○ pending</source>
+        <translation>○ ausstehend</translation>
+    </message>
+    <message>
+        <source>Rubric (at most %1 iterations): %2</source>
+        <translation>Kriterien (höchstens %1 Durchläufe): %2</translation>
+    </message>
+    <message>
+        <source>Iteration %1</source>
+        <translation>Durchlauf %1</translation>
     </message>
 </context>
 <context>
@@ -1495,6 +1741,49 @@ Details: %1</translation>
     </message>
 </context>
 <context>
+    <name>viv::SessionBudgetBar</name>
+    <message>
+        <source>List cost of this session&apos;s model requests (prices per model: README &quot;Budgets and usage&quot;)</source>
+        <translation>Listenpreis der Modellanfragen dieser Sitzung (Preise je Modell: README „Budgets and usage“)</translation>
+    </message>
+    <message>
+        <source>⛔ Budget reached</source>
+        <translation>⛔ Budget erreicht</translation>
+    </message>
+    <message>
+        <source>The session stopped at its budget: raise it to let the agent go on.</source>
+        <translation>Die Sitzung hat an ihrem Budget angehalten: Erhöhen Sie es, damit der Agent weiterarbeitet.</translation>
+    </message>
+    <message>
+        <source>Raise budget…</source>
+        <translation>Budget erhöhen…</translation>
+    </message>
+    <message>
+        <source>Cost: %1 of %2</source>
+        <translation>Kosten: %1 von %2</translation>
+    </message>
+    <message>
+        <source>Cost: %1</source>
+        <translation>Kosten: %1</translation>
+    </message>
+    <message>
+        <source>Change budget…</source>
+        <translation>Budget ändern…</translation>
+    </message>
+    <message>
+        <source>Session budget</source>
+        <translation>Sitzungsbudget</translation>
+    </message>
+    <message>
+        <source>Budget in US dollars (spent so far: %1). It must be above what was spent.</source>
+        <translation>Budget in US-Dollar (bisher ausgegeben: %1). Es muss über dem Ausgegebenen liegen.</translation>
+    </message>
+    <message>
+        <source>Budget set to %1.</source>
+        <translation>Budget auf %1 gesetzt.</translation>
+    </message>
+</context>
+<context>
     <name>viv::SessionCommands</name>
     <message>
         <source>Rename session</source>
@@ -1727,6 +2016,10 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
         <source>◐ needs you</source>
         <translation>◐ braucht Sie</translation>
     </message>
+    <message>
+        <source>Outcome</source>
+        <translation>Ergebnisziel</translation>
+    </message>
 </context>
 <context>
     <name>viv::SessionsPage</name>
@@ -1923,6 +2216,172 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
     <message>
         <source>Session shortcuts work while the Sessions area has the focus.</source>
         <translation>Sitzungskürzel wirken, solange der Bereich Sitzungen den Fokus hat.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::SkillsPage</name>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>New from folder…</source>
+        <translation>Neu aus Ordner…</translation>
+    </message>
+    <message>
+        <source>Upload a folder whose top level holds SKILL.md as a new skill</source>
+        <translation>Einen Ordner mit SKILL.md auf oberster Ebene als neuen Skill hochladen</translation>
+    </message>
+    <message>
+        <source>New from zip…</source>
+        <translation>Neu aus Zip…</translation>
+    </message>
+    <message>
+        <source>Upload a .zip of a skill folder as a new skill</source>
+        <translation>Ein .zip eines Skill-Ordners als neuen Skill hochladen</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>Löschen…</translation>
+    </message>
+    <message>
+        <source>Select a skill, or upload one.</source>
+        <translation>Wählen Sie einen Skill aus oder laden Sie einen hoch.</translation>
+    </message>
+    <message>
+        <source>New version from folder…</source>
+        <translation>Neue Version aus Ordner…</translation>
+    </message>
+    <message>
+        <source>New version from zip…</source>
+        <translation>Neue Version aus Zip…</translation>
+    </message>
+    <message>
+        <source>Delete version…</source>
+        <translation>Version löschen…</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Datei</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Versions (newest first):</source>
+        <translation>Versionen (neueste zuerst):</translation>
+    </message>
+    <message>
+        <source>%1 (version %2, skill version %3)</source>
+        <translation>%1 (Version %2, Skill-Version %3)</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; — %2</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; — %2</translation>
+    </message>
+    <message>
+        <source>Used by no agent.</source>
+        <translation>Von keinem Agenten verwendet.</translation>
+    </message>
+    <message>
+        <source>Used by: %1</source>
+        <translation>Verwendet von: %1</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · %3</source>
+        <translation>%1 · %2 · %3</translation>
+    </message>
+    <message>
+        <source>A stored file of the skill cannot be read: %1</source>
+        <translation>Eine gespeicherte Datei des Skills kann nicht gelesen werden: %1</translation>
+    </message>
+    <message>
+        <source>(binary file, %1)</source>
+        <translation>(Binärdatei, %1)</translation>
+    </message>
+    <message>
+        <source>Upload a skill (.zip)</source>
+        <translation>Skill hochladen (.zip)</translation>
+    </message>
+    <message>
+        <source>Zip archives (*.zip)</source>
+        <translation>Zip-Archive (*.zip)</translation>
+    </message>
+    <message>
+        <source>Upload a skill folder</source>
+        <translation>Skill-Ordner hochladen</translation>
+    </message>
+    <message>
+        <source>Skill %1 uploaded.</source>
+        <translation>Skill %1 hochgeladen.</translation>
+    </message>
+    <message>
+        <source>Version %1 uploaded.</source>
+        <translation>Version %1 hochgeladen.</translation>
+    </message>
+    <message>
+        <source>Delete skill</source>
+        <translation>Skill löschen</translation>
+    </message>
+    <message>
+        <source>Delete the skill %1 with all its versions? This cannot be undone.</source>
+        <translation>Skill %1 mit allen Versionen löschen? Das lässt sich nicht rückgängig machen.</translation>
+    </message>
+    <message>
+        <source>Skill %1 deleted.</source>
+        <translation>Skill %1 gelöscht.</translation>
+    </message>
+    <message>
+        <source>Delete version</source>
+        <translation>Version löschen</translation>
+    </message>
+    <message>
+        <source>Delete version %1 of this skill? This cannot be undone.</source>
+        <translation>Version %1 dieses Skills löschen? Das lässt sich nicht rückgängig machen.</translation>
+    </message>
+    <message>
+        <source>Version %1 deleted.</source>
+        <translation>Version %1 gelöscht.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::SkillsPicker</name>
+    <message>
+        <source>Skill</source>
+        <translation>Skill</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>Version</translation>
+    </message>
+    <message>
+        <source>Add skill</source>
+        <translation>Skill hinzufügen</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>latest</source>
+        <translation>neueste</translation>
+    </message>
+    <message>
+        <source>%1 of %2 skills: the limit is reached.</source>
+        <translation>%1 von %2 Skills: die Grenze ist erreicht.</translation>
+    </message>
+    <message>
+        <source>%1 of %2 skills.</source>
+        <translation>%1 von %2 Skills.</translation>
+    </message>
+    <message>
+        <source>Upload skills on the Skills page.</source>
+        <translation>Skills laden Sie auf der Seite „Skills“ hoch.</translation>
     </message>
 </context>
 <context>
@@ -2337,6 +2796,25 @@ Details: %1</translation>
     <message>
         <source>Choose or create a vault first.</source>
         <translation>Wählen oder erstellen Sie zuerst einen Tresor.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::ZipReader</name>
+    <message>
+        <source>The file is not a zip archive.</source>
+        <translation>Die Datei ist kein Zip-Archiv.</translation>
+    </message>
+    <message>
+        <source>The zip archive is damaged (its directory is incomplete).</source>
+        <translation>Das Zip-Archiv ist beschädigt (sein Verzeichnis ist unvollständig).</translation>
+    </message>
+    <message>
+        <source>The zip archive is damaged (entry %1).</source>
+        <translation>Das Zip-Archiv ist beschädigt (Eintrag %1).</translation>
+    </message>
+    <message>
+        <source>The zip entry %1 uses a compression method this app cannot read.</source>
+        <translation>Der Zip-Eintrag %1 verwendet ein Kompressionsverfahren, das diese App nicht lesen kann.</translation>
     </message>
 </context>
 </TS>

@@ -1,5 +1,7 @@
 #include "AgentsPage.h"
 
+#include "SkillsPicker.h"
+
 #include "AppSettings.h"
 #include "Backend.h"
 #include "BackendBridge.h"
@@ -46,7 +48,7 @@ const QStringList kEditableKeys = {QStringLiteral("name"),        QStringLiteral
 const QStringList kFormKeys = {QStringLiteral("name"),   QStringLiteral("description"),
                                QStringLiteral("model"),  QStringLiteral("system"),
                                QStringLiteral("tools"),  QStringLiteral("mcp_servers"),
-                               QStringLiteral("metadata")};
+                               QStringLiteral("skills"), QStringLiteral("metadata")};
 
 QJsonObject editable(const QJsonObject &doc)
 {
@@ -239,6 +241,11 @@ void AgentsPage::buildForm(QWidget *page)
         tr("[{\"type\": \"url\", \"name\": \"docs\", \"url\": \"https://…\"}]"));
     m_metadata = new KeyValueEditor(page);
     m_metadata->setMinimumHeight(110);
+    m_skills = new SkillsPicker(m_bridge, page);
+    connect(m_skills, &SkillsPicker::edited, this, [this] {
+        if (m_unsaved)
+            m_unsaved->recheck();
+    });
 
     form->addRow(tr("&Name:"), m_name);
     form->addRow(tr("&Description:"), m_description);
@@ -250,6 +257,7 @@ void AgentsPage::buildForm(QWidget *page)
     form->addRow(tr("Custom tools (JSON):"), m_extraTools);
     form->addRow(QString(), m_extraToolsStatus);
     form->addRow(tr("MCP servers (JSON):"), m_mcpServers);
+    form->addRow(tr("Skills:"), m_skills);
     form->addRow(tr("Metadata:"), m_metadata);
 
     connect(m_extraTools, &QPlainTextEdit::textChanged, this, &AgentsPage::validateExtraTools);
@@ -418,6 +426,7 @@ void AgentsPage::fillForm(const QJsonObject &params)
     const QJsonArray mcp = params.value(QStringLiteral("mcp_servers")).toArray();
     m_mcpServers->setPlainText(mcp.isEmpty() ? QString() : prettyJson(mcp));
     m_metadata->setValues(params.value(QStringLiteral("metadata")).toObject());
+    m_skills->setSkills(params.value(QStringLiteral("skills")).toArray());
     m_filling = false;
     validateExtraTools();
 }
@@ -458,6 +467,9 @@ QJsonObject AgentsPage::formParams() const
     const QJsonDocument mcp = QJsonDocument::fromJson(m_mcpServers->toPlainText().toUtf8());
     p.insert(QStringLiteral("mcp_servers"), mcp.array());
     p.insert(QStringLiteral("metadata"), m_metadata->values());
+    // Left out when none, like the saved document (editable()), unless the agent had some.
+    if (const QJsonArray skills = m_skills->skills(); !skills.isEmpty() || m_skills->hadSkills())
+        p.insert(QStringLiteral("skills"), skills);
     return p;
 }
 

@@ -12,6 +12,7 @@ namespace viv {
 class CodeEdit;
 class DiffView;
 class KeyValueEditor;
+class SkillsPicker;
 
 // Agents: the list on the left, the designer on the right. The designer edits the agent's
 // configuration in a form and as raw JSON (kept in sync whenever the tab changes); saving an
@@ -70,6 +71,7 @@ private:
     QLabel *m_extraToolsStatus = nullptr;
     CodeEdit *m_mcpServers = nullptr;
     KeyValueEditor *m_metadata = nullptr;
+    SkillsPicker *m_skills = nullptr;
     CodeEdit *m_json = nullptr;
     QListWidget *m_versions = nullptr;
     QComboBox *m_diffFrom = nullptr;

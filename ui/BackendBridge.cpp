@@ -7,7 +7,9 @@
 #include "secrets/SecretStore.h"
 #include "services/AgentService.h"
 #include "services/EnvironmentService.h"
+#include "services/MemoryStoreService.h"
 #include "services/SessionService.h"
+#include "services/SkillService.h"
 #include "services/VaultService.h"
 
 namespace viv {
@@ -89,6 +91,14 @@ void BackendBridge::wireSignals(Backend *backend)
             &BackendBridge::credentialChanged);
     connect(&backend->vaults(), &VaultService::credentialRemoved, this,
             &BackendBridge::credentialRemoved);
+    connect(&backend->skills(), &SkillService::changed, this, &BackendBridge::skillChanged);
+    connect(&backend->skills(), &SkillService::removed, this, &BackendBridge::skillRemoved);
+    MemoryStoreService *memory = &backend->memoryStores();
+    connect(memory, &MemoryStoreService::storeChanged, this, &BackendBridge::memoryStoreChanged);
+    connect(memory, &MemoryStoreService::storeRemoved, this, &BackendBridge::memoryStoreRemoved);
+    connect(memory, &MemoryStoreService::memoryChanged, this, &BackendBridge::memoryChanged);
+    connect(memory, &MemoryStoreService::memoryRemoved, this, &BackendBridge::memoryRemoved);
+    connect(memory, &MemoryStoreService::versionChanged, this, &BackendBridge::memoryVersionChanged);
     connect(&backend->sessions(), &SessionService::changed, this, &BackendBridge::sessionChanged);
     connect(&backend->sessions(), &SessionService::removed, this, &BackendBridge::sessionRemoved);
     connect(&backend->events(), &EventLog::appended, this, &BackendBridge::eventsAppended);

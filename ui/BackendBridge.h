@@ -110,6 +110,14 @@ Q_SIGNALS:
     void credentialChanged(const QString &vaultId, const QString &credentialId,
                            const QJsonObject &credential);
     void credentialRemoved(const QString &vaultId, const QString &credentialId);
+    void skillChanged(const QString &id);
+    void skillRemoved(const QString &id);
+    // MemoryStoreService's signals, forwarded.
+    void memoryStoreChanged(const QString &storeId, const QJsonObject &store);
+    void memoryStoreRemoved(const QString &storeId);
+    void memoryChanged(const QString &storeId, const QString &memoryId, const QJsonObject &memory);
+    void memoryRemoved(const QString &storeId, const QString &memoryId);
+    void memoryVersionChanged(const QString &storeId, const QJsonObject &version);
     void sessionChanged(const QString &id, const QJsonObject &session);
     void sessionRemoved(const QString &id);
     // Committed events, in log order (EventLog::appended, forwarded).

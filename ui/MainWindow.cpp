@@ -9,7 +9,9 @@
 #include "SandboxesPage.h"
 #include "ScriptsDialog.h"
 #include "SessionView.h"
+#include "MemoryPage.h"
 #include "SessionsPage.h"
+#include "SkillsPage.h"
 #include "ShortcutsDialog.h"
 #include "SettingsDialog.h"
 #include "SyntaxHighlighting.h"
@@ -57,13 +59,17 @@ MainWindow::MainWindow(BackendBridge &bridge, QWidget *parent) : QMainWindow(par
     m_vaults = new VaultsPage(bridge, m_pages);
     m_sessions = new SessionsPage(bridge, m_pages);
     m_sandboxes = new SandboxesPage(bridge, m_pages);
+    m_skills = new SkillsPage(bridge, m_pages);
+    m_memory = new MemoryPage(bridge, m_pages);
     const QStyle *st = style();
     const QList<QPair<QString, QIcon>> areas = {
         {tr("Agents"), st->standardIcon(QStyle::SP_ComputerIcon)},
         {tr("Environments"), st->standardIcon(QStyle::SP_DriveHDIcon)},
         {tr("Vaults"), st->standardIcon(QStyle::SP_DialogSaveButton)},
         {tr("Sessions"), st->standardIcon(QStyle::SP_FileDialogDetailedView)},
-        {tr("Sandboxes"), st->standardIcon(QStyle::SP_DriveNetIcon)}};
+        {tr("Sandboxes"), st->standardIcon(QStyle::SP_DriveNetIcon)},
+        {tr("Skills"), st->standardIcon(QStyle::SP_FileDialogContentsView)},
+        {tr("Memory"), st->standardIcon(QStyle::SP_DirIcon)}};
     for (const auto &[name, icon] : areas)
         m_nav->addItem(new QListWidgetItem(icon, name));
     m_pages->addWidget(m_agents);
@@ -71,6 +77,8 @@ MainWindow::MainWindow(BackendBridge &bridge, QWidget *parent) : QMainWindow(par
     m_pages->addWidget(m_vaults);
     m_pages->addWidget(m_sessions);
     m_pages->addWidget(m_sandboxes);
+    m_pages->addWidget(m_skills);
+    m_pages->addWidget(m_memory);
     m_nav->setMaximumWidth(190);
     connect(m_nav, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
     m_nav->setCurrentRow(0);

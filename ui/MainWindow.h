@@ -17,6 +17,8 @@ class EnvironmentsPage;
 class FirstRunPanel;
 class SandboxesPage;
 class SessionsPage;
+class SkillsPage;
+class MemoryPage;
 class VaultsPage;
 
 // The main window: navigation on the left (Agents / Environments / Vaults / Sessions /
@@ -39,12 +41,14 @@ public:
     VaultsPage *vaultsPage() const { return m_vaults; }
     SessionsPage *sessionsPage() const { return m_sessions; }
     SandboxesPage *sandboxesPage() const { return m_sandboxes; }
+    SkillsPage *skillsPage() const { return m_skills; }
+    MemoryPage *memoryPage() const { return m_memory; }
     FirstRunPanel *firstRunPanel() const { return m_firstRun; }
     void showArea(int index);
     // Every action with a keyboard shortcut (Help → Keyboard shortcuts lists them).
     QList<QAction *> shortcutActions() const;
 
-    enum Area { Agents, Environments, Vaults, Sessions, Sandboxes };
+    enum Area { Agents, Environments, Vaults, Sessions, Sandboxes, Skills, Memory };
 
 public Q_SLOTS:
     void setBackendReady(const QString &baseUrl);
@@ -78,6 +82,8 @@ private:
     VaultsPage *m_vaults = nullptr;
     SessionsPage *m_sessions = nullptr;
     SandboxesPage *m_sandboxes = nullptr;
+    SkillsPage *m_skills = nullptr;
+    MemoryPage *m_memory = nullptr;
     FirstRunPanel *m_firstRun = nullptr;
 };
 

@@ -1,5 +1,8 @@
 #include "SessionView.h"
 
+#include "OutcomePanel.h"
+#include "SessionBudgetBar.h"
+
 #include "Backend.h"
 #include "BackendBridge.h"
 #include "SandboxProgressPanel.h"
@@ -59,11 +62,15 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     header->addWidget(m_status);
     header->addSpacing(12);
     header->addWidget(m_usage);
+    header->addSpacing(12);
     header->addWidget(manage);
     layout->addLayout(header);
 
     m_banner = new MessageBanner(this);
     m_banner->setObjectName(QStringLiteral("sessionBanner"));
+    // Running cost and budget (SessionBudgetBar.h), before the session menu.
+    m_budget = new SessionBudgetBar(bridge, m_banner, this);
+    header->insertWidget(header->indexOf(manage) - 1, m_budget);
     layout->addWidget(m_banner);
 
     // The sandbox the first tool call waits for (image build, package layer, VM boot), above
@@ -116,6 +123,9 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     // The session's VM: state, files, console (SandboxView.h).
     m_sandbox = new SandboxView(bridge, m_tabs);
     m_tabs->addTab(m_sandbox, tr("Sandbox"));
+    // Outcomes defined in the session and their evaluations (OutcomePanel.h).
+    m_outcomes = new OutcomePanel(m_tabs);
+    m_tabs->addTab(m_outcomes, tr("Outcome"));
     layout->addWidget(m_tabs, 1);
 
     connect(m_send, &QPushButton::clicked, this, &SessionView::sendMessage);
@@ -134,6 +144,8 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
             [this](const QString &sessionId, const QList<LoggedEvent> &events) {
                 if (!m_loading)
                     m_model->append(sessionId, events);
+                if (!m_loading && sessionId == m_sessionId)
+                    m_outcomes->append(events);
             });
     // Live text while the model streams. Also while the history loads: reset() keeps the live
     // rows of a model request the history shows still open.
@@ -320,6 +332,8 @@ void SessionView::openSession(const QString &id)
     m_banner->clear();
     m_answered.clear();
     m_model->reset(id, {});
+    m_outcomes->reset({});
+    m_budget->setSession({});
     m_sandbox->setSession(id);
     showProgress({});
     setEnabled(!id.isEmpty());
@@ -365,6 +379,7 @@ void SessionView::openSession(const QString &id)
             }
             m_session = r->session;
             m_model->reset(id, r->events);
+            m_outcomes->reset(r->events);
             m_view->scrollToBottom();
             updateHeader();
             updateUsage();
@@ -425,6 +440,8 @@ void SessionView::updateHeader()
 
 void SessionView::updateUsage()
 {
+    m_budget->setSession(m_session);
+    m_outcomes->setEvaluations(m_session.value(QStringLiteral("outcome_evaluations")).toArray());
     const QJsonObject u = m_session.value(QStringLiteral("usage")).toObject();
     qint64 in = u.value(QStringLiteral("input_tokens")).toInteger();
     qint64 out = u.value(QStringLiteral("output_tokens")).toInteger();

@@ -17,7 +17,9 @@ namespace viv {
 
 class BackendBridge;
 class MessageBanner;
+class OutcomePanel;
 class SandboxProgressPanel;
+class SessionBudgetBar;
 class SandboxView;
 class SessionCommands;
 class TranscriptFind;
@@ -39,6 +41,8 @@ public:
     TranscriptModel *model() const { return m_model; }
     TranscriptView *view() const { return m_view; }
     SandboxView *sandboxView() const { return m_sandbox; }
+    SessionBudgetBar *budgetBar() const { return m_budget; }
+    OutcomePanel *outcomePanel() const { return m_outcomes; }
     // What the session's waiting tool call is blocked on (hidden when nothing waits).
     SandboxProgressPanel *sandboxProgress() const { return m_progress; }
     // Brings the Transcript (0) or Sandbox (1) tab to the front.
@@ -90,6 +94,8 @@ private:
     QLabel *m_title = nullptr;
     QLabel *m_status = nullptr;
     QLabel *m_usage = nullptr;
+    SessionBudgetBar *m_budget = nullptr;
+    OutcomePanel *m_outcomes = nullptr;
     QGroupBox *m_pendingBox = nullptr;
     QVBoxLayout *m_pendingLayout = nullptr;
     QPlainTextEdit *m_composer = nullptr;

@@ -1,4 +1,4 @@
-// The main window's frame and its dialogs: the five areas in the navigation, the status bar's
+// The main window's frame and its dialogs: the seven areas in the navigation, the status bar's
 // API URL, "Use from scripts" (base URL, the key copied but never displayed, SDK snippets), and
 // the new-session dialog (refuses without an environment, then creates the session it shows),
 // and Settings' "Test connection" against an OpenAI-compatible endpoint on loopback.
@@ -65,10 +65,12 @@ private Q_SLOTS:
         for (int i = 0; i < nav->count(); ++i)
             areas << nav->item(i)->text();
         QCOMPARE(areas, (QStringList{QStringLiteral("Agents"), QStringLiteral("Environments"), QStringLiteral("Vaults"),
-                                     QStringLiteral("Sessions"), QStringLiteral("Sandboxes")}));
+                                     QStringLiteral("Sessions"), QStringLiteral("Sandboxes"), QStringLiteral("Skills"),
+                                     QStringLiteral("Memory")}));
         const QStringList pageNames{QStringLiteral("agentsPage"), QStringLiteral("environmentsPage"),
                                     QStringLiteral("vaultsPage"), QStringLiteral("sessionsPage"),
-                                    QStringLiteral("sandboxesPage")};
+                                    QStringLiteral("sandboxesPage"), QStringLiteral("skillsPage"),
+                                    QStringLiteral("memoryPage")};
         for (int i = nav->count() - 1; i >= 0; --i) {
             nav->setCurrentRow(i);
             QCOMPARE(pages->currentIndex(), i);

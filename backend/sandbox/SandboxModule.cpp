@@ -72,6 +72,7 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
                          ttl->onSessionChanged(id, doc);
                      });
     QObject::connect(services.sessions, &SessionService::removed, ttl, &SessionTtl::onSessionRemoved);
+    QObject::connect(services.sessions, &SessionService::removed, outputs, &SessionOutputs::forget);
     runtime.setToolExecutor(std::move(executor));
     ttl->start();
 }

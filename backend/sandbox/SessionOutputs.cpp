@@ -57,13 +57,18 @@ void SessionOutputs::onSessionChanged(const QString &sessionId, const QJsonObjec
     const QString status = doc.value(QStringLiteral("status")).toString();
     const QString before = m_lastStatus.value(sessionId);
     if (!doc.value(QStringLiteral("archived_at")).isNull() && doc.contains(QStringLiteral("archived_at"))) {
-        m_lastStatus.remove(sessionId);
-        m_dirReady.remove(sessionId);
+        forget(sessionId);
         return;
     }
     m_lastStatus.insert(sessionId, status);
     if (status == u"idle" && before != u"idle")
         capture(sessionId);
+}
+
+void SessionOutputs::forget(const QString &sessionId)
+{
+    m_lastStatus.remove(sessionId);
+    m_dirReady.remove(sessionId);
 }
 
 void SessionOutputs::ensureDir(const QString &sessionId, const QString &sandboxId, std::function<void()> then)
@@ -139,7 +144,7 @@ void SessionOutputs::listFiles(const std::shared_ptr<Run> &run)
             if (item.startsWith('!')) {
                 ++run->skipped;
                 qCWarning(lcOutputs).noquote() << "session" << run->sessionId << "output"
-                                               << QString::fromUtf8(item.mid(item.indexOf(' ') + 1)) << "is"
+                                               << QString::fromLatin1(kDir) + u'/' + QString::fromUtf8(item.mid(item.indexOf(' ') + 1)) << "is"
                                                << item.mid(1, item.indexOf(' ') - 1) << "bytes; the limit is"
                                                << FileService::kMaxFileBytes << "bytes: not captured";
                 continue;

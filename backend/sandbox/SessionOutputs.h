@@ -48,6 +48,8 @@ public:
     // Creates the outputs folder in the session's VM `sandboxId` once per VM; then `then` (also
     // after a failure, which is logged: the session runs on without captured outputs).
     void ensureDir(const QString &sessionId, const QString &sandboxId, std::function<void()> then);
+    // SessionService::removed: drops what is remembered about the session.
+    void forget(const QString &sessionId);
 
 Q_SIGNALS:
     // After each capture: files stored, files unchanged since an earlier capture, files skipped

@@ -6,6 +6,7 @@
 #include "SandboxProgress.h"
 #include "SandboxTemplates.h"
 #include "SandboxToolExecutor.h"
+#include "SessionOutputs.h"
 #include "SessionSandboxSetup.h"
 #include "SessionTtl.h"
 #include "WorkspaceResources.h"
@@ -82,6 +83,9 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
     into.progress = new SandboxProgress(sandboxes, layers, tools);
     setup->setProgress(into.progress);
     tools->setProgress(into.progress);
+    // Files the agent leaves in /mnt/session/outputs/ go to the Files API when the session idles.
+    auto *outputs = new SessionOutputs(sandboxes, *services.files, tools);
+    tools->setOutputs(outputs);
     auto *ttl = new SessionTtl(*services.sessions, runtime, *tools,
                                [envs](const QString &id) {
                                    auto r = envs->retrieve(id);
@@ -91,11 +95,13 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
     QObject::connect(services.environments, &EnvironmentService::changed, ttl,
                      [ttl](const QString &id, const QJsonObject &) { ttl->onEnvironmentChanged(id); });
     QObject::connect(services.sessions, &SessionService::changed, tools,
-                     [tools, ttl](const QString &id, const QJsonObject &doc) {
+                     [tools, ttl, outputs](const QString &id, const QJsonObject &doc) {
+                         outputs->onSessionChanged(id, doc);
                          tools->onSessionChanged(id, doc);
                          ttl->onSessionChanged(id, doc);
                      });
     QObject::connect(services.sessions, &SessionService::removed, ttl, &SessionTtl::onSessionRemoved);
+    QObject::connect(services.sessions, &SessionService::removed, outputs, &SessionOutputs::forget);
     runtime.setToolExecutor(std::move(executor));
     ttl->start();
 }

@@ -2,6 +2,7 @@
 #include "SandboxToolExecutorState.h"
 
 #include "SandboxProgress.h"
+#include "SessionOutputs.h"
 #include "SessionSandboxSetup.h"
 
 #include "BuiltinTools.h"
@@ -326,6 +327,19 @@ void SandboxToolExecutor::endSession(const QString &sessionId)
     m_sandboxes.releaseSession(sessionId, false, [](Result<Ok>) {});
 }
 
+// `flush` once the session's outputs folder exists in VM `sandboxId` (SessionOutputs); a failed
+// claim flushes at once.
+std::function<void(const QString &, const QString &)>
+SandboxToolExecutor::withOutputsDir(QPointer<SandboxToolExecutor> self, const QString &sessionId,
+                                    std::function<void(const QString &, const QString &)> flush)
+{
+    return [self, sessionId, flush = std::move(flush)](const QString &sandboxId, const QString &error) {
+        if (!self || !self->m_outputs || !error.isEmpty())
+            return flush(sandboxId, error);
+        self->m_outputs->ensureDir(sessionId, sandboxId, [flush, sandboxId] { flush(sandboxId, QString()); });
+    };
+}
+
 void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::function<void(const QString &)> then)
 {
     const QString sid = op->call.sessionId;
@@ -363,7 +377,7 @@ void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::functi
                 return flush(QString(), r.error().message());
             const QString id = r->id;
             const bool newWorkspace = r->newWorkspace;
-            auto populate = [self, sid, flush, id, newWorkspace] {
+            auto populate = [self, sid, flush = withOutputsDir(self, sid, flush), id, newWorkspace] {
                 Session *ss = self->m_sessions.value(sid);
                 const bool dirty = ss && std::exchange(ss->resourcesDirty, false);
                 // A populate under way (a resource added while the VM ran) is waited for: the

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "SessionOutputs.h"
 #include "SessionSandboxSetup.h"
 #include "runtime/ToolExecutor.h"
 
@@ -68,6 +69,8 @@ public:
     void setSetup(SessionSandboxSetup *setup) { m_setup = setup; }
     // What a session's waiting tool call is blocked on (the GUI shows it); optional.
     void setProgress(SandboxProgress *progress) { m_progress = progress; }
+    // Creates /mnt/session/outputs in each VM a session gets, before its tool calls run.
+    void setOutputs(SessionOutputs *outputs) { m_outputs = outputs; }
 
 private:
     struct Op;
@@ -80,6 +83,9 @@ private:
     void opStarted(const QString &sessionId);
     void opEnded(const QString &sessionId);
     void armIdle(const QString &sessionId);
+    static std::function<void(const QString &, const QString &)>
+    withOutputsDir(QPointer<SandboxToolExecutor> self, const QString &sessionId,
+                   std::function<void(const QString &, const QString &)> flush);
 
     void runBash(const std::shared_ptr<Op> &op);
     void bashNext(const QString &sessionId);
@@ -104,6 +110,7 @@ private:
     SandboxManager &m_sandboxes;
     EnvironmentLookup m_environments;
     QPointer<SessionSandboxSetup> m_setup;
+    QPointer<SessionOutputs> m_outputs;
     SandboxProgress *m_progress = nullptr; // a child of this executor (Backend)
     Options m_options;
     QNetworkAccessManager m_nam;

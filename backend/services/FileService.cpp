@@ -149,6 +149,12 @@ Result<QJsonObject> FileService::upload(const QString &filename, const QString &
                 .arg(kMinExpiresInSeconds)
                 .arg(kMaxExpiresInSeconds));
 
+    return store(*name, *mime, bytes, expiresInSeconds, QJsonValue::Null);
+}
+
+Result<QJsonObject> FileService::store(const QString &filename, const QString &mime, const QByteArray &bytes,
+                                       std::optional<qint64> expiresInSeconds, const QJsonValue &scope)
+{
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const QString created = clock::toIso(now);
     const QString id = ids::make(u"file");
@@ -157,13 +163,13 @@ Result<QJsonObject> FileService::upload(const QString &filename, const QString &
                                    : QJsonValue(QJsonValue::Null);
     const QJsonObject meta{{QStringLiteral("id"), id},
                            {QStringLiteral("type"), QStringLiteral("file")},
-                           {QStringLiteral("filename"), *name},
-                           {QStringLiteral("mime_type"), *mime},
+                           {QStringLiteral("filename"), filename},
+                           {QStringLiteral("mime_type"), mime},
                            {QStringLiteral("size_bytes"), qint64(bytes.size())},
                            {QStringLiteral("created_at"), created},
                            {QStringLiteral("downloadable"), true},
                            {QStringLiteral("expires_at"), expires},
-                           {QStringLiteral("scope"), QJsonValue::Null}};
+                           {QStringLiteral("scope"), scope}};
 
     // Bytes first, durably; only then the row that makes them visible.
     if (auto s = writeBlob(id, bytes); !s)
@@ -184,6 +190,53 @@ Result<QJsonObject> FileService::upload(const QString &filename, const QString &
     }
     Q_EMIT added(id, meta);
     return meta;
+}
+
+std::optional<QJsonObject> FileService::findSessionOutput(const QString &sessionId, const QString &name,
+                                                          const QString &sha256)
+{
+    QSqlQuery q = m_db.query(QStringLiteral(
+        "SELECT doc FROM files WHERE sha256 = ? AND json_extract(doc, '$.scope.type') = 'session' "
+        "AND json_extract(doc, '$.scope.id') = ? AND json_extract(doc, '$.filename') = ? "
+        "AND (expires_at IS NULL OR expires_at > ?) LIMIT 1"));
+    q.addBindValue(sha256);
+    q.addBindValue(sessionId);
+    q.addBindValue(name);
+    q.addBindValue(clock::nowIso());
+    if (!m_db.exec(q) || !q.next())
+        return std::nullopt;
+    return parseDoc(q.value(0).toString());
+}
+
+bool FileService::hasSessionOutput(const QString &sessionId, const QString &filename, const QString &sha256)
+{
+    auto name = sanitizeFilename(filename, kOctetStream);
+    return name && findSessionOutput(sessionId, *name, sha256.toLower()).has_value();
+}
+
+Result<FileService::Captured> FileService::captureSessionOutput(const QString &sessionId, const QString &filename,
+                                                               const QByteArray &bytes)
+{
+    const QString mime = [&] {
+        const QMimeType mt = QMimeDatabase().mimeTypeForFile(filename, QMimeDatabase::MatchExtension);
+        return mt.isValid() && !mt.isDefault() ? mt.name() : kOctetStream;
+    }();
+    auto name = sanitizeFilename(filename, mime);
+    if (!name)
+        return name.error();
+    if (bytes.size() > kMaxFileBytes)
+        return ApiError::invalid(QStringLiteral("the file is %1 bytes; the limit is %2 bytes (32 MiB)")
+                                     .arg(bytes.size())
+                                     .arg(kMaxFileBytes));
+    const QString sha256 =
+        QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+    if (auto found = findSessionOutput(sessionId, *name, sha256))
+        return Captured{*found, false};
+    const QJsonObject scope{{QStringLiteral("type"), QStringLiteral("session")}, {QStringLiteral("id"), sessionId}};
+    auto stored = store(*name, mime, bytes, std::nullopt, scope);
+    if (!stored)
+        return stored.error();
+    return Captured{*stored, true};
 }
 
 std::optional<QJsonObject> FileService::liveRow(const QString &id)

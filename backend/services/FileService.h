@@ -52,6 +52,21 @@ public:
                       const QString &scopeId = {});
     // The metadata and the stored bytes.
     Result<QPair<QJsonObject, QByteArray>> content(const QString &id);
+    // A file the agent left in its session's outputs folder (sandbox/SessionOutputs), stored with
+    // `scope: {type: "session", id: sessionId}`: deduplicated by content, so when the session
+    // already has a live file of this name with these bytes (sha256) that file is returned and
+    // nothing is stored (`stored` false). A changed file becomes a new file beside the earlier
+    // one (files are immutable; a client may hold the older id). Empty files are kept (the agent
+    // made them); the 32 MiB limit applies.
+    struct Captured
+    {
+        QJsonObject file;
+        bool stored = false;
+    };
+    Result<Captured> captureSessionOutput(const QString &sessionId, const QString &filename,
+                                          const QByteArray &bytes);
+    // Whether captureSessionOutput() would find these bytes (by their sha256, hex) stored already.
+    bool hasSessionOutput(const QString &sessionId, const QString &filename, const QString &sha256);
     Result<QJsonObject> remove(const QString &id);
     // True when a live (not deleted, not expired) file has this id.
     bool exists(const QString &id);
@@ -80,6 +95,11 @@ private:
     void sweepOrphans();
     Status writeBlob(const QString &id, const QByteArray &bytes);
     std::optional<QJsonObject> liveRow(const QString &id);
+    std::optional<QJsonObject> findSessionOutput(const QString &sessionId, const QString &name,
+                                                 const QString &sha256);
+    // Writes the blob, then the row (with its sha256); emits added().
+    Result<QJsonObject> store(const QString &filename, const QString &mime, const QByteArray &bytes,
+                              std::optional<qint64> expiresInSeconds, const QJsonValue &scope);
 
     Database &m_db;
     DocTable m_table;

@@ -165,6 +165,13 @@ void SessionRuntime::restore()
             actionIds.clear();
         } else if (type == u"session.usage") {
             beforeUsage = previous;
+        } else if (type == u"user.tool_confirmation" && e.value(QStringLiteral("vivarium_scope")).toString() == u"session"
+                   && e.value(QStringLiteral("processed_at")).isString()) {
+            // A consumed allow for the rest of the session (unconsumed ones are replayed below).
+            const QString target = e.value(QStringLiteral("tool_use_id")).toString();
+            const QJsonObject use = toolUses.value(target);
+            if (use.value(QStringLiteral("evaluated_permission")).toString() == u"ask" && !answered.contains(target))
+                m_sessionAllowed.insert(use.value(QStringLiteral("name")).toString(), e.value(kId).toString());
         }
         previous = type;
     }

@@ -9,6 +9,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
 #include <QIcon>
 #include <QLoggingCategory>
 #include <QLibraryInfo>
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
     viv::Config config = viv::Config::fromEnvironment();
 
     parser.process(app);
+    if (parser.isSet(dataOpt)) // a data directory given on the command line carries its own settings
+        viv::AppSettings::setLocation(QDir(parser.value(dataOpt)).filePath(QStringLiteral("settings.ini")));
     // Settings apply where the environment and the command line say nothing: the API port
     // (unless --listen), the providers' base URLs, the warm pool and the VM size. Provider keys
     // come from the keychain (Backend::start).

@@ -2166,6 +2166,17 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
     </message>
 </context>
 <context>
+    <name>viv::TranscriptView</name>
+    <message>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <source>Copy output</source>
+        <translation>Ausgabe kopieren</translation>
+    </message>
+</context>
+<context>
     <name>viv::UnsavedChanges</name>
     <message>
         <source>● Unsaved changes</source>

@@ -10,7 +10,9 @@
 #include "services/EventLog.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -388,6 +390,38 @@ private Q_SLOTS:
         QCOMPARE(view.model()->index(view.model()->rowOfEvent(later)).data(TranscriptModel::TitleRole).toString(),
                  QStringLiteral("bash — allowed for this session"));
         QVERIFY(!view.findChild<QPushButton *>(QStringLiteral("approve_") + later));
+    }
+
+    // Issue 16 item 6: a message and a tool output are copied from the transcript (Ctrl+C, the
+    // context menu's Copy / Copy output), line breaks included.
+    void copyMessagesAndToolOutputs()
+    {
+        TranscriptModel model;
+        const QString bash = ids::make(u"sevt");
+        model.reset(QStringLiteral("sesn_1"),
+                    logged({ev::agentMessage(QStringLiteral("Line one\nline two")),
+                            ev::toolUse(bash, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}}),
+                            ev::toolResult(bash, QStringLiteral("a.txt\r\nb.txt"))}));
+        TranscriptView view;
+        view.setModel(&model);
+        view.resize(600, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        auto *copy = view.findChild<QAction *>(QStringLiteral("actionCopyRow"));
+        auto *copyOutput = view.findChild<QAction *>(QStringLiteral("actionCopyOutput"));
+        QVERIFY(copy && copyOutput);
+        QVERIFY(view.actions().contains(copy));
+        QCOMPARE(view.contextMenuPolicy(), Qt::ActionsContextMenu);
+        view.setCurrentIndex(model.index(0));
+        view.setFocus();
+        QGuiApplication::clipboard()->clear();
+        QTest::keySequence(&view, QKeySequence::Copy);
+        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("Line one\nline two"));
+        view.setCurrentIndex(model.index(1));
+        copyOutput->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("a.txt\nb.txt"));
+        copy->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("command: ls\n\na.txt\nb.txt"));
     }
 
     void sessionViewLoadsHistoryThenLive()

@@ -2,40 +2,31 @@
 // same API as vivariumd on loopback; the window talks to it in process through signals.
 
 #include "AppSettings.h"
+#include "Translations.h"
 #include "BackendBridge.h"
 #include "MainWindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
 #include <QIcon>
 #include <QLoggingCategory>
 #include <QLibraryInfo>
 #include <QLocale>
-#include <QTranslator>
 
 #include <cstdio>
 
 int main(int argc, char **argv)
 {
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("vivarium"));
-    QApplication::setApplicationDisplayName(QStringLiteral("Vivarium"));
-    QApplication::setApplicationVersion(QStringLiteral(VIVARIUM_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("io.github.vivarium.Vivarium"));
-    // The installed hicolor icon (PNG sizes rendered from the SVG at build; resources/).
-    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("io.github.vivarium.Vivarium")));
-
-    // Per-request access lines are debug output; QT_LOGGING_RULES (e.g.
-    // "vivarium.api.debug=true") turns them on and overrides this default.
-    QLoggingCategory::setFilterRules(QStringLiteral("vivarium.*.debug=false"));
-    viv::Config config = viv::Config::fromEnvironment();
-
+    QCoreApplication::setApplicationName(QStringLiteral("vivarium"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(VIVARIUM_VERSION));
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Vivarium: design agents, environments and vaults and watch live sessions. The "
         "embedded backend serves the Managed Agents API on loopback (see vivariumd --help)."));
-    parser.addHelpOption();
-    parser.addVersionOption();
+    const QCommandLineOption helpOpt = parser.addHelpOption();
+    const QCommandLineOption versionOpt = parser.addVersionOption();
     const QCommandLineOption listenOpt(QStringLiteral("listen"),
                                        QStringLiteral("API address (default 127.0.0.1:%1).")
                                            .arg(viv::Config::kDefaultPort),
@@ -45,7 +36,33 @@ int main(int argc, char **argv)
                                          .arg(viv::Config::defaultDataDir()),
                                      QStringLiteral("DIR"));
     parser.addOptions({listenOpt, dataOpt});
+    {
+        // --help and --version answer on the terminal without a display: a QApplication would
+        // need one, so they are served by a QCoreApplication before it exists.
+        QStringList args;
+        for (int i = 0; i < argc; ++i)
+            args << QString::fromLocal8Bit(argv[i]);
+        if (parser.parse(args) && (parser.isSet(helpOpt) || parser.isSet(versionOpt))) {
+            QCoreApplication core(argc, argv);
+            parser.process(core); // prints and exits
+            return 0;
+        }
+    }
+
+    QApplication app(argc, argv);
+    QApplication::setApplicationDisplayName(QStringLiteral("Vivarium"));
+    QApplication::setDesktopFileName(QStringLiteral("io.github.vivarium.Vivarium"));
+    // The installed hicolor icon (PNG sizes rendered from the SVG at build; resources/).
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("io.github.vivarium.Vivarium")));
+
+    // Per-request access lines are debug output; QT_LOGGING_RULES (e.g.
+    // "vivarium.api.debug=true") turns them on and overrides this default.
+    QLoggingCategory::setFilterRules(QStringLiteral("vivarium.*.debug=false"));
+    viv::Config config = viv::Config::fromEnvironment();
+
     parser.process(app);
+    if (parser.isSet(dataOpt)) // a data directory given on the command line carries its own settings
+        viv::AppSettings::setLocation(QDir(parser.value(dataOpt)).filePath(QStringLiteral("settings.ini")));
     // Settings apply where the environment and the command line say nothing: the API port
     // (unless --listen), the providers' base URLs, the warm pool and the VM size. Provider keys
     // come from the keychain (Backend::start).
@@ -72,10 +89,7 @@ int main(int argc, char **argv)
     if (parser.isSet(dataOpt))
         config.dataDir = parser.value(dataOpt);
 
-    QTranslator translator;
-    if (translator.load(QLocale(), QStringLiteral("vivarium"), QStringLiteral("_"),
-                        QStringLiteral(":/i18n")))
-        QApplication::installTranslator(&translator);
+    viv::installTranslations(app); // Qt's own strings (standard buttons, dialogs) and Vivarium's
 
     // The backend lives on its own thread (BackendBridge) so that database and keychain work
     // never stalls the GUI; the window reaches it in process, never over HTTP.

@@ -31,7 +31,7 @@ fi
 packages=(
     build-essential cmake ninja-build pkg-config git ca-certificates
     qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
-    qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev qtkeychain-qt6-dev
+    qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-translations-l10n libgl-dev qtkeychain-qt6-dev
     libvirt-dev libvirt-daemon-system qemu-system-x86 qemu-utils
     debootstrap e2fsprogs cpio lz4
     librsvg2-bin

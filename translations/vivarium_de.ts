@@ -2596,12 +2596,43 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
         <translation>Fehler</translation>
     </message>
     <message>
-        <source>(retrying)</source>
-        <translation>(neuer Versuch)</translation>
-    </message>
-    <message>
         <source>Context compacted</source>
         <translation>Kontext verdichtet</translation>
+    </message>
+    <message>
+        <source>Waited for your decision</source>
+        <translation>Hat auf Ihre Entscheidung gewartet</translation>
+    </message>
+    <message>
+        <source>Thinking — interrupted</source>
+        <translation>Denken — unterbrochen</translation>
+    </message>
+    <message>
+        <source>Agent — interrupted</source>
+        <translation>Agent — unterbrochen</translation>
+    </message>
+    <message>
+        <source>%1 — allowed for this session</source>
+        <translation>%1 — für diese Sitzung erlaubt</translation>
+    </message>
+    <message>
+        <source>Model request failed — attempt %1, retrying</source>
+        <translation>Modellanfrage fehlgeschlagen — Versuch %1, neuer Versuch folgt</translation>
+    </message>
+    <message>
+        <source>Model request failed — gave up after %1 attempts</source>
+        <translation>Modellanfrage fehlgeschlagen — nach %1 Versuchen aufgegeben</translation>
+    </message>
+</context>
+<context>
+    <name>viv::TranscriptView</name>
+    <message>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <source>Copy output</source>
+        <translation>Ausgabe kopieren</translation>
     </message>
 </context>
 <context>

@@ -2,14 +2,41 @@
 
 #include <QSettings>
 
+#include <memory>
+
 namespace viv {
 
+namespace {
+QString &iniLocation()
+{
+    static QString path;
+    return path;
+}
+
+std::unique_ptr<QSettings> open()
+{
+    if (!iniLocation().isEmpty())
+        return std::make_unique<QSettings>(iniLocation(), QSettings::IniFormat);
+    return std::make_unique<QSettings>(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("vivarium"),
+                                       QStringLiteral("vivarium"));
+}
+} // namespace
+
+void AppSettings::setLocation(const QString &iniPath)
+{
+    iniLocation() = iniPath;
+}
+
+QString AppSettings::location()
+{
+    return open()->fileName();
+}
 
 AppSettings AppSettings::load()
 {
     AppSettings s;
-    QSettings q(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("vivarium"),
-                QStringLiteral("vivarium"));
+    const auto settings = open();
+    QSettings &q = *settings;
     s.anthropicBaseUrl = q.value(QStringLiteral("providers/anthropic_base_url"), s.anthropicBaseUrl).toString();
     s.openAiBaseUrl = q.value(QStringLiteral("providers/openai_base_url"), s.openAiBaseUrl).toString();
     s.openAiModels = q.value(QStringLiteral("providers/openai_models"), s.openAiModels).toStringList();
@@ -25,11 +52,15 @@ AppSettings AppSettings::load()
 
 void AppSettings::save() const
 {
-    QSettings q(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("vivarium"),
-                QStringLiteral("vivarium"));
+    const auto settings = open();
+    QSettings &q = *settings;
     q.setValue(QStringLiteral("providers/anthropic_base_url"), anthropicBaseUrl);
     q.setValue(QStringLiteral("providers/openai_base_url"), openAiBaseUrl);
-    q.setValue(QStringLiteral("providers/openai_models"), openAiModels);
+    // QSettings writes an empty list as "@Invalid()": an empty list is no entry at all.
+    if (openAiModels.isEmpty())
+        q.remove(QStringLiteral("providers/openai_models"));
+    else
+        q.setValue(QStringLiteral("providers/openai_models"), openAiModels);
     q.setValue(QStringLiteral("agents/default_model"), defaultModel);
     q.setValue(QStringLiteral("sandbox/warm_pool_size"), warmPoolSize);
     q.setValue(QStringLiteral("sandbox/vm_cpus"), vmCpus);

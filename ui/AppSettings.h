@@ -27,6 +27,10 @@ struct AppSettings
 
     static AppSettings load();
     void save() const;
+    // Where load() and save() keep the preferences: `iniPath` (vivarium --data-dir DIR uses
+    // DIR/settings.ini, so a data directory carries its own settings); empty: the user's file.
+    static void setLocation(const QString &iniPath);
+    static QString location();
 
     static const QStringList &anthropicModels();
     static inline const QString kAnthropicKeyEntry = Config::kAnthropicKeyEntry;

@@ -496,7 +496,7 @@ void SessionView::interrupt()
                tr("Interrupt sent."));
 }
 
-void SessionView::confirmTool(const QString &eventId, bool allow, const QString &denyMessage)
+void SessionView::confirmTool(const QString &eventId, bool allow, const QString &denyMessage, bool forSession)
 {
     m_answered.insert(eventId);
     QJsonObject ev{{QStringLiteral("type"), QStringLiteral("user.tool_confirmation")},
@@ -504,6 +504,8 @@ void SessionView::confirmTool(const QString &eventId, bool allow, const QString 
                    {QStringLiteral("result"), allow ? QStringLiteral("allow") : QStringLiteral("deny")}};
     if (!allow && !denyMessage.trimmed().isEmpty())
         ev.insert(QStringLiteral("deny_message"), denyMessage.trimmed());
+    if (allow && forSession) // the backend keeps it: later calls of the tool are allowed there
+        ev.insert(QStringLiteral("vivarium_scope"), QStringLiteral("session"));
     sendEvents(QJsonArray{ev}, {});
 }
 
@@ -525,7 +527,7 @@ void SessionView::rebuildPending()
         row->setObjectName(QStringLiteral("pending_") + id);
         auto *rowLayout = new QVBoxLayout(row);
         rowLayout->setContentsMargins(0, 0, 0, 0);
-        QString input = prettyJson(ev.value(QStringLiteral("input")));
+        QString input = toolInputText(ev.value(QStringLiteral("input"))); // real line breaks
         if (input.size() > 300)
             input = input.left(300) + QStringLiteral("…");
         if (type == u"agent.custom_tool_use") {
@@ -562,14 +564,10 @@ void SessionView::rebuildPending()
                 rebuildPending();
             });
         } else {
-            if (m_allowedTools.value(m_sessionId).contains(name)) {
-                // Allowed for this session earlier: answer without asking again.
-                confirmTool(id, true, {});
-                delete row;
-                continue;
-            }
             auto *label = new QLabel(tr("The agent wants to run <b>%1</b>:").arg(name.toHtmlEscaped()), row);
             auto *inputLabel = new QLabel(input, row);
+            inputLabel->setObjectName(QStringLiteral("pendingInput_") + id);
+            inputLabel->setTextFormat(Qt::PlainText); // a command is never markup
             inputLabel->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
             inputLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
             auto *message = new QLineEdit(row);
@@ -589,11 +587,15 @@ void SessionView::rebuildPending()
             h->addWidget(approve);
             rowLayout->addLayout(h);
             rowLayout->addWidget(always);
-            const QString session = m_sessionId;
-            connect(approve, &QPushButton::clicked, this, [this, id, name, always, session] {
-                if (always->isChecked())
-                    m_allowedTools[session].insert(name);
-                confirmTool(id, true, {});
+            connect(approve, &QPushButton::clicked, this, [this, id, name, always, pending] {
+                if (always->isChecked()) {
+                    // The backend answers this tool's other waiting calls itself: none is sent twice.
+                    for (const QString &other : pending)
+                        if (m_model->event(other).value(QStringLiteral("name")).toString() == name
+                            && m_model->event(other).value(QStringLiteral("type")).toString() == u"agent.tool_use")
+                            m_answered.insert(other);
+                }
+                confirmTool(id, true, {}, always->isChecked());
                 rebuildPending();
             });
             connect(deny, &QPushButton::clicked, this, [this, id, message] {

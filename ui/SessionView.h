@@ -76,7 +76,7 @@ Q_SIGNALS:
 
 private:
     void sendEvents(const QJsonArray &events, const QString &doneText);
-    void confirmTool(const QString &eventId, bool allow, const QString &denyMessage);
+    void confirmTool(const QString &eventId, bool allow, const QString &denyMessage, bool forSession = false);
     void rebuildPending();
     void updateHeader();
     void updateUsage();
@@ -118,8 +118,6 @@ private:
     QJsonObject m_session;
     bool m_loading = false;
     quint64 m_loadGeneration = 0;
-    // "Allow for this session": tool names the user approved for the whole session.
-    QHash<QString, QSet<QString>> m_allowedTools;
     QSet<QString> m_answered; // tool-use ids already answered from this view
 };
 

@@ -55,7 +55,9 @@ QString transcriptMarkdown(const QString &title, const TranscriptModel &model)
             md += QStringLiteral("### Tool: %1%2%3\n\n").arg(rowTitle, mark, when);
             const QString input = i.data(TranscriptModel::InputRole).toString();
             if (!input.isEmpty())
-                md += fenced(input, QStringLiteral("json")) + QLatin1Char('\n');
+                md += fenced(input, input.startsWith(u'{') || input.startsWith(u'[') ? QStringLiteral("json")
+                                                                                      : QStringLiteral("text"))
+                      + QLatin1Char('\n'); // as the card shows it (toolInputText)
             const QString deny = i.data(TranscriptModel::DenyMessageRole).toString();
             if (!deny.isEmpty())
                 md += QObject::tr("Denied: %1").arg(deny) + QStringLiteral("\n\n");

@@ -3,6 +3,7 @@
 #include "Widgets.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 #include <algorithm>
 
@@ -38,6 +39,31 @@ QString contentText(const QJsonValue &content)
             parts.append(QStringLiteral("[%1]").arg(type));
     }
     return parts.join(QStringLiteral("\n\n"));
+}
+
+QString normalizedBreaks(QString text)
+{
+    text.replace(QStringLiteral("\r\n"), QStringLiteral("\n"));
+    text.replace(u'\r', u'\n');
+    return text;
+}
+
+QString toolInputText(const QJsonValue &input)
+{
+    const QJsonObject o = input.toObject();
+    if (!input.isObject() || o.isEmpty())
+        return prettyJson(input);
+    QStringList lines;
+    for (auto it = o.constBegin(); it != o.constEnd(); ++it) {
+        const QJsonValue v = it.value();
+        if (v.isObject() || v.isArray())
+            return prettyJson(input);
+        const QString text = v.isString() ? normalizedBreaks(v.toString())
+                                          : QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+        lines << (text.contains(u'\n') ? QStringLiteral("%1:\n%2").arg(it.key(), text)
+                                        : QStringLiteral("%1: %2").arg(it.key(), text));
+    }
+    return lines.join(u'\n');
 }
 
 TranscriptModel::TranscriptModel(QObject *parent) : QAbstractListModel(parent)
@@ -130,6 +156,7 @@ QVariant TranscriptModel::data(const QModelIndex &index, int role) const
                || (it.kind == ToolCall && it.output.count(u'\n') >= kElideLines);
     case SeqRole: return it.seq;
     case LiveRole: return it.live;
+    case AttemptsRole: return it.attempts;
     case OutcomeRole:
         // How the call ended, the way a person should read it: a denial or a failure is never
         // shown like a success.
@@ -197,6 +224,8 @@ void TranscriptModel::reset(const QString &sessionId, const QList<LoggedEvent> &
     m_pending.clear();
     m_usage = {};
     m_lastStatus.clear();
+    m_retryGroup.clear();
+    m_waitingRow.clear();
     m_seen.clear();
     m_items.reserve(events.size());
     m_batch = true;
@@ -207,6 +236,8 @@ void TranscriptModel::reset(const QString &sessionId, const QList<LoggedEvent> &
         m_seen.insert(e.seq);
         m_lastSeq = std::max(m_lastSeq, e.seq);
     }
+    if (m_pending.isEmpty())
+        settleWaiting();
     m_batch = false;
     m_touched.clear();
     endResetModel();
@@ -278,8 +309,14 @@ void TranscriptModel::append(const QString &sessionId, const QList<LoggedEvent> 
             const QString type = s(e.event, u"type");
             if (type == u"span.model_request_end" || type == u"session.status_idle"
                 || type == u"session.status_terminated")
-                removeLive(0, int(m_live.size()) - 1);
+                keepInterrupted(e.seq);
         }
+    }
+    if (m_pending.isEmpty() && !m_waitingRow.isEmpty()) {
+        settleWaiting();
+        for (int touched : std::as_const(m_touched))
+            Q_EMIT dataChanged(index(touched), index(touched));
+        m_touched.clear();
     }
     if (pendingBefore != m_pending) {
         // Rows whose pending flag flipped.
@@ -377,6 +414,38 @@ void TranscriptModel::setPending(const QStringList &ids)
     m_pending = ids;
 }
 
+void TranscriptModel::settleWaiting()
+{
+    const int row = m_rowByEvent.value(m_waitingRow, -1);
+    m_waitingRow.clear();
+    if (row < 0 || row >= m_items.size())
+        return;
+    m_items[row].title = tr("Waited for your decision");
+    m_items[row].body.clear();
+    if (!m_batch)
+        m_touched.insert(row);
+}
+
+void TranscriptModel::keepInterrupted(qint64 seq)
+{
+    flushLive();
+    for (int i = int(m_live.size()) - 1; i >= 0; --i)
+        if (m_live.at(i).body.trimmed().isEmpty())
+            removeLive(i, i);
+    // What is left had text on screen: it becomes a row of its own where it stands.
+    while (!m_live.isEmpty()) {
+        Item item = m_live.takeFirst();
+        item.live = false;
+        item.seq = seq;
+        item.state = QStringLiteral("interrupted");
+        item.title = item.kind == Thinking ? tr("Thinking — interrupted") : tr("Agent — interrupted");
+        m_items.append(std::move(item));
+        const QModelIndex i = index(int(m_items.size()) - 1);
+        Q_EMIT dataChanged(i, i);
+    }
+    m_liveTimer.stop();
+}
+
 bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
 {
     const QJsonObject &ev = logged.event;
@@ -427,7 +496,10 @@ bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
             out->title = tr("%1 (custom tool)").arg(name);
         else
             out->title = name;
-        out->input = prettyJson(ev.value(QStringLiteral("input")));
+        // Allowed by a session-level override (vivarium_scope "session"): say so, it asked nobody.
+        if (ev.value(QStringLiteral("evaluation")).toObject().contains(QStringLiteral("vivarium_allowed_by")))
+            out->title = tr("%1 — allowed for this session").arg(out->title);
+        out->input = toolInputText(ev.value(QStringLiteral("input")));
         // 'allow' | 'ask' | 'deny' (a string in the official shape).
         const QJsonValue perm = ev.value(QStringLiteral("evaluated_permission"));
         if (perm.toString() == u"deny" || perm.toObject().value(QStringLiteral("type")).toString() == u"deny")
@@ -441,7 +513,7 @@ bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
         const QString callId = type == u"agent.mcp_tool_result" ? s(ev, u"mcp_tool_use_id")
                                : type == u"user.custom_tool_result" ? s(ev, u"custom_tool_use_id")
                                                                      : s(ev, u"tool_use_id");
-        const QString text = contentText(ev.value(QStringLiteral("content")));
+        const QString text = normalizedBreaks(contentText(ev.value(QStringLiteral("content"))));
         const bool isError = ev.value(QStringLiteral("is_error")).toBool();
         if (type == u"user.custom_tool_result")
             answered(callId);
@@ -480,6 +552,8 @@ bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
         return true;
     }
     if (type == u"span.model_request_start" || type == u"span.model_request_end") {
+        if (type == u"span.model_request_end" && !ev.value(QStringLiteral("is_error")).toBool())
+            m_retryGroup.clear(); // the request got through: a later failure is a new one
         if (type == u"span.model_request_end") {
             const QJsonObject u = ev.value(QStringLiteral("model_usage")).toObject();
             m_usage.inputTokens += u.value(QStringLiteral("input_tokens")).toInteger();
@@ -495,6 +569,7 @@ bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
         const QString status = type.mid(int(qstrlen("session.status_")));
         m_lastStatus = status;
         if (status == u"running") {
+            m_retryGroup.clear();
             out->title = tr("Running");
         } else if (status == u"idle") {
             const QJsonObject reason = ev.value(QStringLiteral("stop_reason")).toObject();
@@ -504,8 +579,11 @@ bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
                 for (const auto &v : reason.value(QStringLiteral("event_ids")).toArray())
                     ids.append(v.toString());
                 setPending(ids);
+                settleWaiting(); // a partial answer re-emits the wait: the older row is over
                 out->title = tr("Waiting for you");
                 out->body = tr("Actions awaiting your decision: %1").arg(ids.size());
+                m_waitingRow = id;
+                m_rowByEvent.insert(id, nextRow);
             } else {
                 setPending({});
                 out->title = tr("Idle");
@@ -531,13 +609,31 @@ bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
         return true;
     }
     if (type == u"session.error") {
-        out->kind = Error;
         const QJsonObject err = ev.value(QStringLiteral("error")).toObject();
-        out->title = tr("Error");
-        out->body = s(err, u"message");
         const QString retry = s(err.value(QStringLiteral("retry_status")).toObject(), u"type");
-        if (retry == u"retrying")
-            out->body += QLatin1Char(' ') + tr("(retrying)");
+        // The attempts of one model request share one card: the first error opens it, each
+        // retry and the final verdict update it (attempt count, latest message).
+        auto describe = [&](Item &it) {
+            ++it.attempts;
+            it.body = s(err, u"message");
+            if (retry == u"retrying")
+                it.title = tr("Model request failed — attempt %1, retrying").arg(it.attempts);
+            else if (it.attempts > 1)
+                it.title = tr("Model request failed — gave up after %1 attempts").arg(it.attempts);
+            else
+                it.title = tr("Error");
+        };
+        if (!m_retryGroup.isEmpty() && updateRow(m_retryGroup, describe)) {
+            if (retry != u"retrying")
+                m_retryGroup.clear();
+            return false;
+        }
+        out->kind = Error;
+        describe(*out);
+        if (retry == u"retrying") {
+            m_retryGroup = id;
+            m_rowByEvent.insert(id, nextRow);
+        }
         return true;
     }
     if (type == u"agent.thread_context_compacted") {

@@ -47,6 +47,7 @@ public:
         SeqRole,
         LiveRole,        // a live preview of an event still streaming (not committed yet)
         OutcomeRole,     // tool calls: "pending", "denied", "failed", "done", "" (no result yet)
+        AttemptsRole,    // model errors: attempts of one request grouped in this row (retries)
     };
 
     struct Usage
@@ -115,6 +116,7 @@ private:
         bool hasResult = false;
         bool expanded = false;
         bool live = false;
+        int attempts = 0;
     };
     const Item &itemAt(int row) const;
     int liveIndexOf(const QString &eventId) const;
@@ -124,6 +126,11 @@ private:
     // updated an existing row (recorded in m_touched).
     bool apply(const LoggedEvent &e, Item *out, int nextRow);
     void setPending(const QStringList &ids);
+    // Live rows whose request ended without committing them: empty ones go, text stays as an
+    // "interrupted" row (a person saw it; it must not vanish).
+    void keepInterrupted(qint64 seq);
+    // The "Waiting for you" row of a wait that is over (answered, or a newer wait) says so.
+    void settleWaiting();
     QString toolRowKey(const QJsonObject &ev) const;
 
     QString m_sessionId;
@@ -137,6 +144,8 @@ private:
     Usage m_usage;
     QString m_lastStatus;
     bool m_batch = false;
+    QString m_retryGroup;                  // session.error row collecting the current request's retries
+    QString m_waitingRow;                  // the requires_action status row still waiting
     QList<Item> m_live;                    // live rows (rows m_items.size() …), in start order
     QHash<QString, QString> m_liveText;    // live event id → streamed text not shown yet
     QTimer m_liveTimer;
@@ -145,5 +154,10 @@ private:
 
 // Text of the content blocks of a message-like event (text blocks joined; other blocks named).
 QString contentText(const QJsonValue &content);
+// Line breaks as a person expects them: CRLF and lone CR become LF.
+QString normalizedBreaks(QString text);
+// A tool's input for people: an object of plain values as "key: value" lines, multi-line
+// strings (a script, a file) with their real line breaks; anything else as indented JSON.
+QString toolInputText(const QJsonValue &input);
 
 } // namespace viv

@@ -1,5 +1,7 @@
 #include "TranscriptView.h"
 
+#include "TranscriptCopy.h"
+
 #include "SyntaxHighlighting.h"
 #include "TranscriptModel.h"
 
@@ -335,6 +337,7 @@ TranscriptView::TranscriptView(QWidget *parent) : QListView(parent)
     setSelectionMode(QAbstractItemView::SingleSelection);
     setFrameShape(QFrame::NoFrame);
     connect(this, &QListView::clicked, this, &TranscriptView::toggle);
+    installTranscriptCopy(this); // Ctrl+C and the context menu copy a message or a tool output
     connect(verticalScrollBar(), &QScrollBar::valueChanged, this, [this](int value) {
         m_follow = value >= verticalScrollBar()->maximum() - 4;
     });

@@ -184,6 +184,13 @@ void SessionRuntime::onUserEvent(const QJsonObject &e)
             it->allow = e.value(QStringLiteral("result")).toString() == u"allow";
             it->denyMessage = e.value(QStringLiteral("deny_message")).toString();
             it->decisionEventId = id;
+            if (it->allow && e.value(QStringLiteral("vivarium_scope")).toString() == u"session") {
+                // Allowed for the rest of the session: this tool's other waiting calls too.
+                m_sessionAllowed.insert(it->name, id);
+                for (Pending &p : m_pending)
+                    if (!p.custom && !p.resolved && p.name == it->name)
+                        p = Pending{false, p.name, p.input, true, true, {}, id};
+            }
         }
         if (m_phase == Phase::AwaitingAction) {
             const QStringList waiting = unresolved();
@@ -477,6 +484,12 @@ void SessionRuntime::onModelFinished(ModelResult result)
                 permission = QStringLiteral("allow");
                 evaluation = QJsonObject{{kType, QStringLiteral("always_allow")}};
             }
+            if (const QString by = m_sessionAllowed.value(name); permission == u"ask" && !by.isEmpty()) {
+                // A session-level override (vivarium_scope "session") resolves this to always_allow.
+                permission = QStringLiteral("allow");
+                evaluation = QJsonObject{{kType, QStringLiteral("always_allow")},
+                                         {QStringLiteral("vivarium_allowed_by"), by}};
+            }
             QJsonObject use{{kId, id},
                             {QStringLiteral("name"), mcp ? policy->tool : name},
                             {QStringLiteral("input"), input},
@@ -582,6 +595,7 @@ void SessionRuntime::continueAfterActions()
         }
     }
     processed.removeAll(QString());
+    processed.removeDuplicates(); // one session-scoped allow can answer several calls
     const bool wasIdle = m_phase == Phase::AwaitingAction;
     if (wasIdle) {
         events.prepend(ev(QStringLiteral("session.status_running")));

@@ -226,6 +226,9 @@ private:
     quint64 m_generation = 0;                // bumps on interrupt: stale async answers are ignored
     bool m_restoring = false;                // restore() replays logged answers: no re-emitted idles
     bool m_mcpRetry = true;                  // MCP servers that failed are retried (next running transition)
+    // Tools allowed for the rest of the session (an applied user.tool_confirmation with
+    // vivarium_scope "session"): tool name → that confirmation's id. Rebuilt from the log by restore().
+    QHash<QString, QString> m_sessionAllowed;
     // Per-turn overhead measurement (bench, RuntimeManager::turnMeasured): the build of the
     // model request that ended the turn (requestModel() → request handed to the network,
     // excluding keychain waits; for a turn's first request from startTurn(), so the

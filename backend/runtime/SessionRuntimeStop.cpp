@@ -3,6 +3,7 @@
 #include "RuntimeEvents.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
+#include "mcp/McpContent.h"
 #include "providers/ProviderSetup.h"
 #include "services/EventLog.h"
 #include "services/LlmVault.h"
@@ -16,6 +17,18 @@
 #include <algorithm>
 #include <utility>
 namespace viv {
+
+namespace {
+// The name a logged tool call is known by in the runtime (Pending, session overrides): the
+// model-facing name, which for an MCP call is mcp::modelToolName(server, tool), as when it was live.
+QString pendingName(const QJsonObject &use)
+{
+    const QString name = use.value(QStringLiteral("name")).toString();
+    if (use.value(QStringLiteral("type")).toString() == u"agent.mcp_tool_use")
+        return mcp::modelToolName(use.value(QStringLiteral("mcp_server_name")).toString(), name);
+    return name;
+}
+} // namespace
 
 using namespace runtime_events;
 
@@ -168,6 +181,13 @@ void SessionRuntime::restore()
             actionIds.clear();
         } else if (type == u"session.usage") {
             beforeUsage = previous;
+        } else if (type == u"user.tool_confirmation" && e.value(QStringLiteral("vivarium_scope")).toString() == u"session"
+                   && e.value(QStringLiteral("processed_at")).isString()) {
+            // A consumed allow for the rest of the session (unconsumed ones are replayed below).
+            const QString target = e.value(QStringLiteral("tool_use_id")).toString();
+            const QJsonObject use = toolUses.value(target);
+            if (use.value(QStringLiteral("evaluated_permission")).toString() == u"ask" && !answered.contains(target))
+                m_sessionAllowed.insert(pendingName(use), e.value(kId).toString());
         }
         previous = type;
     }
@@ -179,7 +199,7 @@ void SessionRuntime::restore()
             if (use.isEmpty() || answered.contains(id))
                 continue;
             const bool custom = use.value(kType).toString() == u"agent.custom_tool_use";
-            m_pending.insert(id, Pending{custom, use.value(QStringLiteral("name")).toString(),
+            m_pending.insert(id, Pending{custom, pendingName(use),
                                          use.value(QStringLiteral("input")).toObject(), false, false, {}, {}});
             m_order << id;
             if (!custom)

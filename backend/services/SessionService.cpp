@@ -275,22 +275,30 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
             out.insert(QStringLiteral("session_thread_id"), *thread); // checked in validateEvents
         out.insert(kProcessedAt, queued);
     } else if (*type == u"user.tool_confirmation") {
-        f.allowOnly({u"type", u"tool_use_id", u"result", u"deny_message", u"session_thread_id"});
+        f.allowOnly({u"type", u"tool_use_id", u"result", u"deny_message", u"session_thread_id", u"vivarium_scope"});
         const auto toolUse = f.string(u"tool_use_id", JsonFields::Required, 0, false);
         const auto result = f.oneOf(u"result", {QStringLiteral("allow"), QStringLiteral("deny")},
                                     JsonFields::Required);
         const auto deny = f.text(u"deny_message", JsonFields::Optional, 10000);
+        // Vivarium extension (README "Allow for the rest of a session"): "session" makes an
+        // allow a session-level override for that tool; the runtime allows its later calls.
+        const auto scope = f.oneOf(u"vivarium_scope", {QStringLiteral("session")}, JsonFields::Optional);
         if (!f.ok())
             return f.error();
         if (deny && *result != u"deny")
             return ApiError::invalid(at(f.pathOf(u"deny_message"),
                                         QStringLiteral("is only allowed when `result` is \"deny\"")));
+        if (scope && *result != u"allow")
+            return ApiError::invalid(at(f.pathOf(u"vivarium_scope"),
+                                        QStringLiteral("is only allowed when `result` is \"allow\"")));
         out.insert(QStringLiteral("tool_use_id"), *toolUse);
         out.insert(QStringLiteral("result"), *result);
         if (const auto thread = f.string(u"session_thread_id", JsonFields::Optional, 0, false); f.ok() && thread)
             out.insert(QStringLiteral("session_thread_id"), *thread); // checked in validateEvents
         if (deny)
             out.insert(QStringLiteral("deny_message"), *deny);
+        if (scope)
+            out.insert(QStringLiteral("vivarium_scope"), *scope);
         out.insert(kProcessedAt, queued);
     } else if (*type == u"user.custom_tool_result" || *type == u"user.tool_result") {
         const bool custom = *type == u"user.custom_tool_result";

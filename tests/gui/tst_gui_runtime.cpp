@@ -7,9 +7,12 @@
 #include "GuiHarness.h"
 #include "../ScriptedProvider.h"
 #include "SessionView.h"
+#include "services/EventLog.h"
 #include "TranscriptModel.h"
 
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
+#include <QJsonDocument>
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -73,6 +76,73 @@ private Q_SLOTS:
         QVERIFY(!view->model()->index(row).data(TranscriptModel::OutputRole).toString().isEmpty());
         QTRY_VERIFY_WITH_TIMEOUT(rowWithBody(*view, QStringLiteral("Done looking.")) >= 0, 30000);
         QVERIFY(view->model()->pendingEventIds().isEmpty());
+    }
+
+    // "Allow bash for the rest of this session" is kept by the backend (issue 16 item 4): the box
+    // sends vivarium_scope "session"; with the view closed, a later bash call runs unasked and
+    // its card says why.
+    void allowForTheRestOfTheSessionLivesInTheBackend()
+    {
+        QVERIFY(provider.enqueue({toolReply(QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("echo 1")}}),
+                                  textReply(QStringLiteral("First done.")),
+                                  toolReply(QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("echo 2")}}),
+                                  textReply(QStringLiteral("Second done."))}));
+        auto view = openNewSession(askBash());
+        const QString session = view->sessionId();
+        send(*view, QStringLiteral("first"));
+        QTRY_VERIFY_WITH_TIMEOUT(view->model()->pendingEventIds().size() == 1, 15000);
+        const QString use = view->model()->pendingEventIds().first();
+        QTRY_VERIFY(view->findChild<QCheckBox *>(QStringLiteral("allowSession_") + use));
+        view->findChild<QCheckBox *>(QStringLiteral("allowSession_") + use)->setChecked(true);
+        QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("approve_") + use), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(rowWithBody(*view, QStringLiteral("First done.")) >= 0, 240000); // the first VM boot
+        view.reset(); // no GUI answers anything from here on
+
+        auto r = h->run<QJsonObject>([session](Backend &b) {
+            return b.sessions().sendEvents(session, QJsonObject{{QStringLiteral("events"), QJsonArray{QJsonObject{
+                {QStringLiteral("type"), QStringLiteral("user.message")},
+                {QStringLiteral("content"), QStringLiteral("second")}}}}});
+        });
+        QVERIFY2(r, r ? "" : qPrintable(r.error().message()));
+        QJsonArray events;
+        QTRY_VERIFY_WITH_TIMEOUT(([&] {
+            auto l = h->run<QJsonObject>([session](Backend &b) -> Result<QJsonObject> {
+                auto logged = b.events().since(session, 0);
+                if (!logged)
+                    return logged.error();
+                QJsonArray out;
+                for (const LoggedEvent &e : std::as_const(*logged))
+                    out.append(e.event);
+                return QJsonObject{{QStringLiteral("data"), out}};
+            });
+            events = l ? l->value(QStringLiteral("data")).toArray() : QJsonArray{};
+            return !events.isEmpty() && events.last()[QStringLiteral("type")].toString() == u"session.status_idle"
+                   && events.last()[QStringLiteral("stop_reason")][QStringLiteral("type")].toString() == u"end_turn"
+                   && QJsonDocument(events).toJson().contains("Second done.");
+        }()), 30000);
+        QJsonObject confirmation, later;
+        for (const auto &v : std::as_const(events)) {
+            const QJsonObject e = v.toObject();
+            if (e[QStringLiteral("type")].toString() == u"user.tool_confirmation")
+                confirmation = e;
+            if (e[QStringLiteral("type")].toString() == u"agent.tool_use")
+                later = e;
+        }
+        QCOMPARE(confirmation[QStringLiteral("vivarium_scope")].toString(), QStringLiteral("session"));
+        QCOMPARE(later[QStringLiteral("input")][QStringLiteral("command")].toString(), QStringLiteral("echo 2"));
+        QCOMPARE(later[QStringLiteral("evaluated_permission")].toString(), QStringLiteral("allow"));
+        QCOMPARE(later[QStringLiteral("evaluation")][QStringLiteral("vivarium_allowed_by")].toString(),
+                 confirmation[QStringLiteral("id")].toString());
+
+        // Reopened, the card of the unasked call says why it ran.
+        auto again = std::make_unique<SessionView>(h->bridge);
+        QSignalSpy loaded(again.get(), &SessionView::transcriptLoaded);
+        again->openSession(session);
+        QVERIFY(loaded.wait(10000));
+        const int row = again->model()->rowOfEvent(later[QStringLiteral("id")].toString());
+        QVERIFY(row >= 0);
+        QCOMPARE(again->model()->index(row).data(TranscriptModel::TitleRole).toString(), QStringLiteral("bash — allowed for this session"));
+        QVERIFY(again->model()->pendingEventIds().isEmpty());
     }
 
     void denyWithMessage()
@@ -250,10 +320,17 @@ private Q_SLOTS:
             sawInterrupt |= view->model()->index(i).data(TranscriptModel::EventTypeRole).toString() == u"user.interrupt";
         QVERIFY(sawInterrupt);
         QVERIFY(!interrupt->isEnabled());
-        // … and goes with the interrupted request: it was never committed.
+        // … and stays visible, marked interrupted (issue 16: it used to vanish with the request).
         QCOMPARE(view->model()->liveRowCount(), 0);
-        for (int i = 0; i < view->model()->rowCount(); ++i)
+        int kept = -1;
+        for (int i = 0; i < view->model()->rowCount(); ++i) {
             QVERIFY(!view->model()->index(i).data(TranscriptModel::LiveRole).toBool());
+            if (view->model()->index(i).data(TranscriptModel::StateRole).toString() == u"interrupted")
+                kept = i;
+        }
+        QVERIFY(kept >= 0);
+        QVERIFY(!view->model()->index(kept).data(TranscriptModel::BodyRole).toString().isEmpty());
+        QVERIFY(QStringLiteral("This will take forever …").startsWith(view->model()->index(kept).data(TranscriptModel::BodyRole).toString()));
     }
 
 private:

@@ -732,7 +732,7 @@ private Q_SLOTS:
         QVERIFY(md.open(QIODevice::ReadOnly));
         const QString markdown = QString::fromUtf8(md.readAll());
         for (const QString &part : {QStringLiteral("# find me\n"), QStringLiteral("## You"), QStringLiteral("Where is the needle?"),
-                                    QStringLiteral("### Tool: bash"), QStringLiteral("\"grep -r needle\""),
+                                    QStringLiteral("### Tool: bash"), QStringLiteral("```text\ncommand: grep -r needle\n"),
                                     QStringLiteral("a.txt: hay\nb.txt: needle\nc.txt: hay\n"),
                                     QStringLiteral("## Agent"), QStringLiteral("The needle is in b.txt.")})
             QVERIFY2(markdown.contains(part), qPrintable(part + QStringLiteral(" not in:\n") + markdown));

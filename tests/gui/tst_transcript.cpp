@@ -7,10 +7,14 @@
 #include "SessionView.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
+#include "services/EventLog.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QGroupBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -55,7 +59,8 @@ private Q_SLOTS:
         QCOMPARE(model.index(0).data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::UserMessage));
         QCOMPARE(model.index(2).data(TranscriptModel::CollapsibleRole).toBool(), true);
         QCOMPARE(model.index(4).data(TranscriptModel::TitleRole).toString(), QStringLiteral("bash"));
-        QVERIFY(model.index(4).data(TranscriptModel::InputRole).toString().contains(QStringLiteral("\"ls\"")));
+        // Inputs of plain values read as "key: value" (issue 16: line breaks kept, no JSON escapes).
+        QCOMPARE(model.index(4).data(TranscriptModel::InputRole).toString(), QStringLiteral("command: ls"));
         QVERIFY(!model.index(4).data(TranscriptModel::HasResultRole).toBool());
 
         // Incremental: the result joins its call (no new row), long output is collapsible.
@@ -243,17 +248,180 @@ private Q_SLOTS:
         model.append(session, logged({think, {{QStringLiteral("type"), QStringLiteral("user.interrupt")}},
                                       ev::spanEnd(1, 1), ev::idle()}, 11));
         QCOMPARE(model.liveRowCount(), 0);
-        QCOMPARE(removed.size(), 1);
         QCOMPARE(model.index(rows).data(TranscriptModel::EventIdRole).toString(), thinking);
         QVERIFY(model.index(rows).data(TranscriptModel::ExpandedRole).toBool()); // kept from the live row
+        // Issue 16: text a person saw streaming stays, marked interrupted (it used to vanish).
+        QCOMPARE(removed.size(), 0);
+        int cutRow = -1;
         for (int i = 0; i < model.rowCount(); ++i)
-            QVERIFY(model.index(i).data(TranscriptModel::EventIdRole).toString() != cut);
+            if (model.index(i).data(TranscriptModel::EventIdRole).toString() == cut)
+                cutRow = i;
+        QVERIFY(cutRow > rows);
+        QVERIFY(!model.index(cutRow).data(TranscriptModel::LiveRole).toBool());
+        QCOMPARE(model.index(cutRow).data(TranscriptModel::BodyRole).toString(), QStringLiteral("half a sen"));
+        QCOMPARE(model.index(cutRow).data(TranscriptModel::StateRole).toString(), QStringLiteral("interrupted"));
+        QCOMPARE(model.index(cutRow).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Agent — interrupted"));
+        // A live row that never showed text goes.
+        const QString empty = ids::make(u"sevt");
+        model.append(session, logged({ev::userMessage(QStringLiteral("more")), ev::status(QStringLiteral("running")),
+                                      ev::spanStart()}, 20));
+        const int before = model.rowCount();
+        model.preview(session, msg, start(msg, empty));
+        removed.clear();
+        model.append(session, logged({ev::spanEnd(1, 1), ev::idle()}, 23));
+        QCOMPARE(removed.size(), 1);
+        QCOMPARE(model.rowCount(), before + 1); // the idle only
 
         // Another session's reset drops live rows.
         model.preview(session, msg, start(msg, ids::make(u"sevt")));
         QCOMPARE(model.liveRowCount(), 1);
         model.reset(QStringLiteral("sesn_2"), {});
         QCOMPARE(model.rowCount(), 0);
+    }
+
+    // Issue 16 item 5: retries of one request are one card with the attempt count; "Waiting for
+    // you" only while something waits; tool inputs and outputs keep their line breaks.
+    void transcriptStatesTellTheTruth()
+    {
+        TranscriptModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const QString session = QStringLiteral("sesn_1");
+        auto error = [](const QString &message, const QString &retry) {
+            return QJsonObject{{QStringLiteral("type"), QStringLiteral("session.error")},
+                               {QStringLiteral("error"), QJsonObject{{QStringLiteral("type"), QStringLiteral("model_overloaded_error")},
+                                                                     {QStringLiteral("message"), message},
+                                                                     {QStringLiteral("retry_status"), QJsonObject{{QStringLiteral("type"), retry}}}}}};
+        };
+        auto failedSpan = [] {
+            QJsonObject e = ev::spanEnd(0, 0);
+            e.insert(QStringLiteral("is_error"), true);
+            return e;
+        };
+        model.reset(session, logged({ev::userMessage(QStringLiteral("hi")), ev::status(QStringLiteral("running")),
+                                     ev::spanStart(), failedSpan(), error(QStringLiteral("overloaded 1"), QStringLiteral("retrying"))}));
+        QCOMPARE(model.rowCount(), 3);
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        model.append(session, logged({ev::spanStart(), failedSpan(), error(QStringLiteral("overloaded 2"), QStringLiteral("retrying")),
+                                      ev::spanStart(), failedSpan(), error(QStringLiteral("overloaded 3"), QStringLiteral("exhausted"))}, 6));
+        QCOMPARE(inserted.size(), 0); // no red card per attempt
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.index(2).data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::Error));
+        QCOMPARE(model.index(2).data(TranscriptModel::AttemptsRole).toInt(), 3);
+        QCOMPARE(model.index(2).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Model request failed — gave up after 3 attempts"));
+        QCOMPARE(model.index(2).data(TranscriptModel::BodyRole).toString(), QStringLiteral("overloaded 3"));
+        // A retry that then succeeds: its card stops counting; the next failure is a card of its own.
+        model.append(session, logged({ev::idle(), ev::userMessage(QStringLiteral("again")), ev::status(QStringLiteral("running")),
+                                      ev::spanStart(), failedSpan(), error(QStringLiteral("rate limited"), QStringLiteral("retrying"))}, 20));
+        const int retryRow = model.rowCount() - 1;
+        QCOMPARE(model.index(retryRow).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Model request failed — attempt 1, retrying"));
+        model.append(session, logged({ev::spanStart(), ev::agentMessage(QStringLiteral("ok")), ev::spanEnd(1, 1),
+                                      ev::spanStart(), failedSpan(), error(QStringLiteral("later"), QStringLiteral("retrying"))}, 30));
+        QCOMPARE(model.index(retryRow).data(TranscriptModel::AttemptsRole).toInt(), 1);
+        QCOMPARE(model.index(model.rowCount() - 1).data(TranscriptModel::BodyRole).toString(), QStringLiteral("later"));
+        QVERIFY(model.rowCount() - 1 > retryRow);
+
+        // "Waiting for you" while the call waits; once answered, the row says it is over.
+        const QString bash = ids::make(u"sevt");
+        model.append(session, logged({ev::toolUse(bash, QStringLiteral("bash"),
+                                                  {{QStringLiteral("command"), QStringLiteral("echo a\r\necho b")}}, true),
+                                      ev::spanEnd(1, 1), ev::idle({bash})}, 40));
+        const int waitRow = model.rowCount() - 1;
+        QCOMPARE(model.index(waitRow).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Waiting for you"));
+        QCOMPARE(model.index(model.rowOfEvent(bash)).data(TranscriptModel::InputRole).toString(),
+                 QStringLiteral("command:\necho a\necho b"));
+        model.append(session, logged({{{QStringLiteral("type"), QStringLiteral("user.tool_confirmation")},
+                                       {QStringLiteral("tool_use_id"), bash}, {QStringLiteral("result"), QStringLiteral("allow")}},
+                                      ev::status(QStringLiteral("running")),
+                                      ev::toolResult(bash, QStringLiteral("a\r\nb\rc"))}, 43));
+        QCOMPARE(model.index(waitRow).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Waited for your decision"));
+        QCOMPARE(model.index(model.rowOfEvent(bash)).data(TranscriptModel::OutputRole).toString(), QStringLiteral("a\nb\nc"));
+        // The same after a reload from the log.
+        model.reset(session, logged({ev::toolUse(bash, QStringLiteral("bash"), {}, true), ev::idle({bash}),
+                                     {{QStringLiteral("type"), QStringLiteral("user.tool_confirmation")},
+                                      {QStringLiteral("tool_use_id"), bash}, {QStringLiteral("result"), QStringLiteral("deny")}}}));
+        QCOMPARE(model.index(1).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Waited for your decision"));
+        model.reset(session, logged({ev::toolUse(bash, QStringLiteral("bash"), {}, true), ev::idle({bash})}));
+        QCOMPARE(model.index(1).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Waiting for you"));
+    }
+
+    // Issue 16 items 4 and 5 in the session view: "Allow … for the rest of this session" sends
+    // the backend's session-scoped allow (vivarium_scope); the approval row shows a script with its
+    // line breaks, as plain text; a call the override allowed says so in its card.
+    void approvalRowSendsSessionScopeAndKeepsLineBreaks()
+    {
+        GuiHarness h;
+        QVERIFY(h.waitReady());
+        const QString sid = h.createSession(QStringLiteral("scope"));
+        const QString use = ids::make(u"sevt");
+        QVERIFY(h.append(sid, {ev::toolUse(use, QStringLiteral("bash"),
+                                           {{QStringLiteral("command"), QStringLiteral("echo <b>a</b>\r\necho b")}}, true),
+                               ev::idle({use})}));
+        SessionView view(h.bridge);
+        view.resize(900, 700);
+        view.show();
+        QSignalSpy loaded(&view, &SessionView::transcriptLoaded);
+        view.openSession(sid);
+        QVERIFY(loaded.wait(10000));
+        QTRY_VERIFY(view.findChild<QPushButton *>(QStringLiteral("approve_") + use));
+        auto *input = view.findChild<QLabel *>(QStringLiteral("pendingInput_") + use);
+        QVERIFY(input);
+        QCOMPARE(input->text(), QStringLiteral("command:\necho <b>a</b>\necho b"));
+        QCOMPARE(input->textFormat(), Qt::PlainText);
+        view.findChild<QCheckBox *>(QStringLiteral("allowSession_") + use)->setChecked(true);
+        view.findChild<QPushButton *>(QStringLiteral("approve_") + use)->click();
+        QJsonObject confirmation;
+        QTRY_VERIFY_WITH_TIMEOUT(([&] {
+            auto r = h.run<QList<QJsonObject>>([sid](Backend &b) { return b.events().ofTypes(sid, {QStringLiteral("user.tool_confirmation")}); });
+            if (r && !r->isEmpty())
+                confirmation = r->constFirst();
+            return !confirmation.isEmpty();
+        }()), 10000);
+        QCOMPARE(confirmation.value(QStringLiteral("tool_use_id")).toString(), use);
+        QCOMPARE(confirmation.value(QStringLiteral("result")).toString(), QStringLiteral("allow"));
+        QCOMPARE(confirmation.value(QStringLiteral("vivarium_scope")).toString(), QStringLiteral("session"));
+
+        const QString later = ids::make(u"sevt");
+        QJsonObject allowed = ev::toolUse(later, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}});
+        allowed.insert(QStringLiteral("evaluated_permission"), QStringLiteral("allow"));
+        allowed.insert(QStringLiteral("evaluation"), QJsonObject{{QStringLiteral("type"), QStringLiteral("always_allow")},
+                                                                 {QStringLiteral("vivarium_allowed_by"), confirmation.value(QStringLiteral("id"))}});
+        QVERIFY(h.append(sid, {allowed}));
+        QTRY_VERIFY(view.model()->rowOfEvent(later) >= 0);
+        QCOMPARE(view.model()->index(view.model()->rowOfEvent(later)).data(TranscriptModel::TitleRole).toString(),
+                 QStringLiteral("bash — allowed for this session"));
+        QVERIFY(!view.findChild<QPushButton *>(QStringLiteral("approve_") + later));
+    }
+
+    // Issue 16 item 6: a message and a tool output are copied from the transcript (Ctrl+C, the
+    // context menu's Copy / Copy output), line breaks included.
+    void copyMessagesAndToolOutputs()
+    {
+        TranscriptModel model;
+        const QString bash = ids::make(u"sevt");
+        model.reset(QStringLiteral("sesn_1"),
+                    logged({ev::agentMessage(QStringLiteral("Line one\nline two")),
+                            ev::toolUse(bash, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}}),
+                            ev::toolResult(bash, QStringLiteral("a.txt\r\nb.txt"))}));
+        TranscriptView view;
+        view.setModel(&model);
+        view.resize(600, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        auto *copy = view.findChild<QAction *>(QStringLiteral("actionCopyRow"));
+        auto *copyOutput = view.findChild<QAction *>(QStringLiteral("actionCopyOutput"));
+        QVERIFY(copy && copyOutput);
+        QVERIFY(view.actions().contains(copy));
+        QCOMPARE(view.contextMenuPolicy(), Qt::ActionsContextMenu);
+        view.setCurrentIndex(model.index(0));
+        view.setFocus();
+        QGuiApplication::clipboard()->clear();
+        QTest::keySequence(&view, QKeySequence::Copy);
+        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("Line one\nline two"));
+        view.setCurrentIndex(model.index(1));
+        copyOutput->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("a.txt\nb.txt"));
+        copy->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("command: ls\n\na.txt\nb.txt"));
     }
 
     void sessionViewLoadsHistoryThenLive()

@@ -78,6 +78,8 @@ public:
     int rowOfEvent(const QString &eventId) const { return m_rowByEvent.value(eventId, -1); }
     Usage usage() const { return m_usage; }
     QString lastStatus() const { return m_lastStatus; }
+    // The agent of a delegate thread (from its session.thread_created); empty for the primary.
+    QString threadAgent(const QString &threadId) const { return m_threadAgents.value(threadId); }
     // Live rows (previews not committed yet) follow the committed rows.
     int liveRowCount() const { return int(m_live.size()); }
 
@@ -136,6 +138,7 @@ private:
     QSet<qint64> m_seen;                   // seqs applied (live delivery may be out of order)
     Usage m_usage;
     QString m_lastStatus;
+    QHash<QString, QString> m_threadAgents; // delegate thread id → agent name (session.thread_created)
     bool m_batch = false;
     QList<Item> m_live;                    // live rows (rows m_items.size() …), in start order
     QHash<QString, QString> m_liveText;    // live event id → streamed text not shown yet

@@ -239,7 +239,9 @@ private Q_SLOTS:
         QTRY_VERIFY(view()->findChild<QPushButton *>(QStringLiteral("approve_") + call));
         auto *label = view()->findChild<QLabel *>(QStringLiteral("pendingLabel_") + call);
         QVERIFY(label && label->text().contains(QStringLiteral("Researcher")));
-        QTest::mouseClick(view()->findChild<QPushButton *>(QStringLiteral("approve_") + call), Qt::LeftButton);
+        auto *approve = view()->findChild<QPushButton *>(QStringLiteral("approve_") + call);
+        QTRY_VERIFY2(approve->height() > 0, "the approve button has room to be clicked"); // laid out
+        QTest::mouseClick(approve, Qt::LeftButton);
         auto confirmation = [&] {
             for (const QJsonObject &e : h->eventsOf(session))
                 if (e.value(QStringLiteral("type")).toString() == u"user.tool_confirmation"
@@ -247,7 +249,8 @@ private Q_SLOTS:
                     return e;
             return QJsonObject();
         };
-        QTRY_VERIFY_WITH_TIMEOUT(!confirmation().isEmpty(), 10000);
+        QTRY_VERIFY2_WITH_TIMEOUT(!confirmation().isEmpty(),
+                                  qPrintable(child<QLabel>(QStringLiteral("sessionBanner"))->text() + QStringLiteral(" / ") + QString::number(h->eventsOf(session).size())), 10000);
         QCOMPARE(confirmation().value(QStringLiteral("result")).toString(), QStringLiteral("allow"));
         QCOMPARE(confirmation().value(kThread).toString(), researcher); // routed to the delegate's thread
     }

@@ -2426,6 +2426,10 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
         <source>Thread of %1</source>
         <translation>Thread von %1</translation>
     </message>
+    <message>
+        <source>◐ needs you</source>
+        <translation>◐ braucht Sie</translation>
+    </message>
 </context>
 <context>
     <name>viv::TranscriptDelegate</name>

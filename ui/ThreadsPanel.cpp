@@ -5,7 +5,9 @@
 #include "TranscriptView.h"
 #include "services/ThreadService.h"
 
+#include <QHash>
 #include <QHeaderView>
+#include <QJsonObject>
 #include <QLabel>
 #include <QSplitter>
 #include <QTreeWidget>
@@ -108,6 +110,16 @@ void ThreadsPanel::append(const QString &sessionId, const QList<LoggedEvent> &ev
 void ThreadsPanel::rebuildList()
 {
     const QList<threads::Info> all = threads::collect(m_sessionId, {}, m_events);
+    // A thread whose last status is an idle waiting for tool answers needs the person.
+    QHash<QString, bool> waiting;
+    for (const LoggedEvent &e : std::as_const(m_events)) {
+        const QString type = e.event.value(QStringLiteral("type")).toString();
+        if (type.startsWith(u"session.thread_status_"))
+            waiting.insert(e.event.value(QStringLiteral("session_thread_id")).toString(),
+                           type == u"session.thread_status_idle"
+                               && e.event.value(QStringLiteral("stop_reason")).toObject().value(QStringLiteral("type"))
+                                      .toString() == u"requires_action");
+    }
     int row = 0;
     for (const threads::Info &t : all) {
         if (t.parent.isEmpty())
@@ -119,7 +131,7 @@ void ThreadsPanel::rebuildList()
         }
         item->setText(0, t.agentName);
         item->setToolTip(0, t.id);
-        item->setText(1, statusText(t.status));
+        item->setText(1, waiting.value(t.id) && t.status == u"idle" ? tr("◐ needs you") : statusText(t.status));
         ++row;
     }
     setVisible(row > 0);

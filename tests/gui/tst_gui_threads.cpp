@@ -231,7 +231,17 @@ private Q_SLOTS:
                                     tagged(ev::toolUse(call, QStringLiteral("bash"),
                                                        QJsonObject{{QStringLiteral("command"), QStringLiteral("ls")}}, true),
                                            researcher),
+                                    [&] {
+                                        QJsonObject idle = ev::idle({call});
+                                        idle.insert(QStringLiteral("type"), QStringLiteral("session.thread_status_idle"));
+                                        idle.insert(QStringLiteral("agent_name"), QStringLiteral("Researcher"));
+                                        return tagged(idle, researcher);
+                                    }(),
                                     ev::idle({call})}));
+        // The thread list says the researcher waits for the person.
+        auto *list = child<QTreeWidget>(QStringLiteral("threadList"));
+        QTRY_COMPARE(list->topLevelItemCount(), 1);
+        QCOMPARE(list->topLevelItem(0)->text(1), ThreadsPanel::tr("◐ needs you"));
         TranscriptModel *primaryModel = view()->model();
         QTRY_VERIFY(primaryModel->rowOfEvent(call) >= 0);
         QCOMPARE(primaryModel->index(primaryModel->rowOfEvent(call)).data(TranscriptModel::TitleRole).toString(),
@@ -253,6 +263,8 @@ private Q_SLOTS:
                                   qPrintable(child<QLabel>(QStringLiteral("sessionBanner"))->text() + QStringLiteral(" / ") + QString::number(h->eventsOf(session).size())), 10000);
         QCOMPARE(confirmation().value(QStringLiteral("result")).toString(), QStringLiteral("allow"));
         QCOMPARE(confirmation().value(kThread).toString(), researcher); // routed to the delegate's thread
+        QVERIFY(h->append(session, {threadStatus(researcher, QStringLiteral("running"), QStringLiteral("Researcher"))}));
+        QTRY_COMPARE(list->topLevelItem(0)->text(1), ThreadsPanel::statusText(QStringLiteral("running")));
     }
 
     void compactionIsACollapsedMarker()

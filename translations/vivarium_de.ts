@@ -2020,6 +2020,10 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
         <source>Outcome</source>
         <translation>Ergebnisziel</translation>
     </message>
+    <message>
+        <source>Agent &lt;b&gt;%1&lt;/b&gt; (a delegate thread) wants to run &lt;b&gt;%2&lt;/b&gt;:</source>
+        <translation>Agent &lt;b&gt;%1&lt;/b&gt; (ein delegierter Thread) möchte &lt;b&gt;%2&lt;/b&gt; ausführen:</translation>
+    </message>
 </context>
 <context>
     <name>viv::SessionsPage</name>
@@ -2385,6 +2389,49 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
     </message>
 </context>
 <context>
+    <name>viv::ThreadsPanel</name>
+    <message>
+        <source>Thread</source>
+        <translation>Thread</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>The agents this session&apos;s coordinator delegated to; select one to read its own transcript.</source>
+        <translation>Die Agenten, an die der Koordinator dieser Sitzung delegiert hat; wählen Sie einen aus, um sein eigenes Protokoll zu lesen.</translation>
+    </message>
+    <message>
+        <source>Select a thread to read its transcript.</source>
+        <translation>Wählen Sie einen Thread aus, um sein Protokoll zu lesen.</translation>
+    </message>
+    <message>
+        <source>● running</source>
+        <translation>● läuft</translation>
+    </message>
+    <message>
+        <source>○ idle</source>
+        <translation>○ bereit</translation>
+    </message>
+    <message>
+        <source>↻ rescheduling</source>
+        <translation>↻ wird neu eingeplant</translation>
+    </message>
+    <message>
+        <source>■ archived</source>
+        <translation>■ archiviert</translation>
+    </message>
+    <message>
+        <source>Thread of %1</source>
+        <translation>Thread von %1</translation>
+    </message>
+    <message>
+        <source>◐ needs you</source>
+        <translation>◐ braucht Sie</translation>
+    </message>
+</context>
+<context>
     <name>viv::TranscriptDelegate</name>
     <message>
         <source>awaiting your decision</source>
@@ -2596,8 +2643,8 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
         <translation>Fehler</translation>
     </message>
     <message>
-        <source>Context compacted</source>
-        <translation>Kontext verdichtet</translation>
+        <source>%1 → %2</source>
+        <translation>%1 → %2</translation>
     </message>
     <message>
         <source>Waited for your decision</source>
@@ -2846,6 +2893,41 @@ Details: %1</translation>
     <message>
         <source>The zip entry %1 uses a compression method this app cannot read.</source>
         <translation>Der Zip-Eintrag %1 verwendet ein Kompressionsverfahren, das diese App nicht lesen kann.</translation>
+    </message>
+</context>
+<context>
+    <name>viv::threadview::ThreadEvents</name>
+    <message>
+        <source>Reported to %1</source>
+        <translation>Bericht an %1</translation>
+    </message>
+    <message>
+        <source>Delegated to %1</source>
+        <translation>Delegiert an %1</translation>
+    </message>
+    <message>
+        <source>Task from %1</source>
+        <translation>Auftrag von %1</translation>
+    </message>
+    <message>
+        <source>Report from %1</source>
+        <translation>Bericht von %1</translation>
+    </message>
+    <message>
+        <source>Thread started: %1</source>
+        <translation>Thread gestartet: %1</translation>
+    </message>
+    <message>
+        <source>Context compacted — older turns summarised for the model; the full history stays here</source>
+        <translation>Kontext verdichtet — ältere Runden für das Modell zusammengefasst; der vollständige Verlauf bleibt hier</translation>
+    </message>
+    <message>
+        <source>▸ click to learn more</source>
+        <translation>▸ klicken für Details</translation>
+    </message>
+    <message>
+        <source>The conversation grew too long for the model&apos;s context window, so the older turns were replaced by a summary in what the model is sent from here on. Nothing was deleted: every event above stays in this transcript, in the session&apos;s event log and in exports.</source>
+        <translation>Die Unterhaltung wurde für das Kontextfenster des Modells zu lang, daher werden die älteren Runden in dem, was das Modell ab hier erhält, durch eine Zusammenfassung ersetzt. Nichts wurde gelöscht: Jedes Ereignis oben bleibt in diesem Protokoll, im Ereignisprotokoll der Sitzung und in Exporten.</translation>
     </message>
 </context>
 </TS>

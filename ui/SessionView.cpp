@@ -2,6 +2,8 @@
 
 #include "OutcomePanel.h"
 #include "SessionBudgetBar.h"
+#include "ThreadEvents.h"
+#include "ThreadsPanel.h"
 
 #include "Backend.h"
 #include "BackendBridge.h"
@@ -114,12 +116,19 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName(QStringLiteral("sessionTabs"));
     m_tabs->setDocumentMode(true);
-    auto *split = new QSplitter(Qt::Vertical, m_tabs);
+    auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(m_view);
     split->addWidget(bottom);
     split->setStretchFactor(0, 1);
     split->setCollapsible(0, false);
-    m_tabs->addTab(split, tr("Transcript"));
+    // Delegate threads beside the primary stream (ThreadsPanel.h; hidden without threads).
+    auto *threadSplit = new QSplitter(Qt::Horizontal, m_tabs);
+    threadSplit->addWidget(split);
+    m_threads = new ThreadsPanel(threadSplit);
+    threadSplit->addWidget(m_threads);
+    threadSplit->setStretchFactor(0, 2);
+    threadSplit->setStretchFactor(1, 1);
+    m_tabs->addTab(threadSplit, tr("Transcript"));
     // The session's VM: state, files, console (SandboxView.h).
     m_sandbox = new SandboxView(bridge, m_tabs);
     m_tabs->addTab(m_sandbox, tr("Sandbox"));
@@ -142,8 +151,10 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
 
     connect(&m_bridge, &BackendBridge::eventsAppended, this,
             [this](const QString &sessionId, const QList<LoggedEvent> &events) {
-                if (!m_loading)
-                    m_model->append(sessionId, events);
+                if (!m_loading) {
+                    m_model->append(sessionId, threadview::primaryView(events));
+                    m_threads->append(sessionId, events);
+                }
                 if (!m_loading && sessionId == m_sessionId)
                     m_outcomes->append(events);
             });
@@ -333,6 +344,7 @@ void SessionView::openSession(const QString &id)
     m_answered.clear();
     m_model->reset(id, {});
     m_outcomes->reset({});
+    m_threads->reset(id, {});
     m_budget->setSession({});
     m_sandbox->setSession(id);
     showProgress({});
@@ -378,7 +390,8 @@ void SessionView::openSession(const QString &id)
                 return;
             }
             m_session = r->session;
-            m_model->reset(id, r->events);
+            m_model->reset(id, threadview::primaryView(r->events));
+            m_threads->reset(id, r->events);
             m_outcomes->reset(r->events);
             m_view->scrollToBottom();
             updateHeader();
@@ -564,7 +577,13 @@ void SessionView::rebuildPending()
                 rebuildPending();
             });
         } else {
-            auto *label = new QLabel(tr("The agent wants to run <b>%1</b>:").arg(name.toHtmlEscaped()), row);
+            // A delegate thread's call names its agent (ThreadsPanel.h).
+            const QString agent = m_model->threadAgent(ev.value(QStringLiteral("session_thread_id")).toString());
+            auto *label = new QLabel(agent.isEmpty() ? tr("The agent wants to run <b>%1</b>:").arg(name.toHtmlEscaped())
+                                                     : tr("Agent <b>%1</b> (a delegate thread) wants to run <b>%2</b>:")
+                                                           .arg(agent.toHtmlEscaped(), name.toHtmlEscaped()),
+                                     row);
+            label->setObjectName(QStringLiteral("pendingLabel_") + id);
             auto *inputLabel = new QLabel(input, row);
             inputLabel->setObjectName(QStringLiteral("pendingInput_") + id);
             inputLabel->setTextFormat(Qt::PlainText); // a command is never markup

@@ -18,6 +18,7 @@ namespace viv {
 class BackendBridge;
 class MessageBanner;
 class OutcomePanel;
+class ThreadsPanel;
 class SandboxProgressPanel;
 class SessionBudgetBar;
 class SandboxView;
@@ -43,6 +44,7 @@ public:
     SandboxView *sandboxView() const { return m_sandbox; }
     SessionBudgetBar *budgetBar() const { return m_budget; }
     OutcomePanel *outcomePanel() const { return m_outcomes; }
+    ThreadsPanel *threadsPanel() const { return m_threads; }
     // What the session's waiting tool call is blocked on (hidden when nothing waits).
     SandboxProgressPanel *sandboxProgress() const { return m_progress; }
     // Brings the Transcript (0) or Sandbox (1) tab to the front.
@@ -96,6 +98,7 @@ private:
     QLabel *m_usage = nullptr;
     SessionBudgetBar *m_budget = nullptr;
     OutcomePanel *m_outcomes = nullptr;
+    ThreadsPanel *m_threads = nullptr;
     QGroupBox *m_pendingBox = nullptr;
     QVBoxLayout *m_pendingLayout = nullptr;
     QPlainTextEdit *m_composer = nullptr;

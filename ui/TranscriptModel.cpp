@@ -1,5 +1,7 @@
 #include "TranscriptModel.h"
 
+#include "ThreadEvents.h"
+
 #include "Widgets.h"
 
 #include <QJsonArray>
@@ -139,7 +141,9 @@ QVariant TranscriptModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole: return it.time;
     case KindRole: return int(it.kind);
     case TitleRole: return it.title;
-    case BodyRole: return it.body;
+    case BodyRole:
+        return it.expanded || it.type != u"agent.thread_context_compacted" ? it.body
+                                                                           : threadview::compactionCollapsed();
     case InputRole: return it.input;
     case OutputRole: return it.output;
     case OutputIsErrorRole: return it.outputIsError;
@@ -152,7 +156,7 @@ QVariant TranscriptModel::data(const QModelIndex &index, int role) const
     case PendingRole: return m_pending.contains(it.eventId);
     case ExpandedRole: return it.expanded;
     case CollapsibleRole:
-        return it.kind == Thinking
+        return it.kind == Thinking || it.type == u"agent.thread_context_compacted"
                || (it.kind == ToolCall && it.output.count(u'\n') >= kElideLines);
     case SeqRole: return it.seq;
     case LiveRole: return it.live;
@@ -226,6 +230,7 @@ void TranscriptModel::reset(const QString &sessionId, const QList<LoggedEvent> &
     m_lastStatus.clear();
     m_retryGroup.clear();
     m_waitingRow.clear();
+    m_threadAgents.clear();
     m_seen.clear();
     m_items.reserve(events.size());
     m_batch = true;
@@ -499,6 +504,9 @@ bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
         // Allowed by a session-level override (vivarium_scope "session"): say so, it asked nobody.
         if (ev.value(QStringLiteral("evaluation")).toObject().contains(QStringLiteral("vivarium_allowed_by")))
             out->title = tr("%1 — allowed for this session").arg(out->title);
+        // A delegate thread's call names its agent (threads, ThreadEvents.h).
+        if (const QString agent = m_threadAgents.value(s(ev, u"session_thread_id")); !agent.isEmpty())
+            out->title = tr("%1 → %2").arg(agent, out->title);
         out->input = toolInputText(ev.value(QStringLiteral("input")));
         // 'allow' | 'ask' | 'deny' (a string in the official shape).
         const QJsonValue perm = ev.value(QStringLiteral("evaluated_permission"));
@@ -637,8 +645,18 @@ bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
         return true;
     }
     if (type == u"agent.thread_context_compacted") {
-        out->kind = Status;
-        out->title = tr("Context compacted");
+        // A collapsed marker that expands to explain (ThreadEvents.h).
+        out->kind = Other;
+        out->title = threadview::compactionTitle();
+        out->body = threadview::compactionExplained();
+        return true;
+    }
+    if (threadview::Row row; threadview::describe(ev, &row)) {
+        if (type == u"session.thread_created")
+            m_threadAgents.insert(s(ev, u"session_thread_id"), s(ev, u"agent_name"));
+        out->kind = Kind(row.kind);
+        out->title = row.title;
+        out->body = row.body;
         return true;
     }
     if (type == u"session.deleted" || type == u"session.usage")

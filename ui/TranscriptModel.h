@@ -79,6 +79,8 @@ public:
     int rowOfEvent(const QString &eventId) const { return m_rowByEvent.value(eventId, -1); }
     Usage usage() const { return m_usage; }
     QString lastStatus() const { return m_lastStatus; }
+    // The agent of a delegate thread (from its session.thread_created); empty for the primary.
+    QString threadAgent(const QString &threadId) const { return m_threadAgents.value(threadId); }
     // Live rows (previews not committed yet) follow the committed rows.
     int liveRowCount() const { return int(m_live.size()); }
 
@@ -143,6 +145,7 @@ private:
     QSet<qint64> m_seen;                   // seqs applied (live delivery may be out of order)
     Usage m_usage;
     QString m_lastStatus;
+    QHash<QString, QString> m_threadAgents; // delegate thread id → agent name (session.thread_created)
     bool m_batch = false;
     QString m_retryGroup;                  // session.error row collecting the current request's retries
     QString m_waitingRow;                  // the requires_action status row still waiting

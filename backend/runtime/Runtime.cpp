@@ -327,6 +327,9 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
                                     && (tools.byName.contains(QStringLiteral("read")) || tools.byName.contains(QStringLiteral("bash")));
     req.system = systemWithSkills(agent.value(QStringLiteral("system")).toString(), m_mgr.sessions().skills(),
                                   agent.value(QStringLiteral("skills")).toArray(), skillFilesReadable);
+    // The memory mounts (session resources live beside the document: the presented session).
+    if (auto presented = m_mgr.sessions().retrieve(m_sessionId))
+        req.system = systemWithMemory(req.system, presented->value(QStringLiteral("resources")).toArray());
     // Context compaction (SessionRuntimeCompaction.cpp): the latest compaction's summary stands
     // in for the turns it covers; a request near the model's window is compacted first.
     const auto compacted = isThread() ? decltype(compaction::latest(m_mgr.log().database(), m_sessionId, ordered)){}

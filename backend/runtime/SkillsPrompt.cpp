@@ -84,4 +84,41 @@ QString systemWithSkills(const QString &system, SkillService *skills, const QJso
     return system.isEmpty() ? part : system + QStringLiteral("\n\n") + part;
 }
 
+QString memoryPrompt(const QJsonArray &sessionResources)
+{
+    QStringList items;
+    for (const QJsonValue &v : sessionResources) {
+        const QJsonObject r = v.toObject();
+        if (r.value(QStringLiteral("type")).toString() != u"memory_store")
+            continue;
+        const bool ro = r.value(QStringLiteral("access")).toString() == u"read_only";
+        QString item = QStringLiteral("- %1 (%2): memory store \"%3\"")
+                           .arg(r.value(QStringLiteral("mount_path")).toString(),
+                                ro ? QStringLiteral("read-only") : QStringLiteral("read-write"),
+                                r.value(QStringLiteral("name")).toString());
+        const QString description = r.value(QStringLiteral("description")).toString();
+        if (!description.isEmpty())
+            item += QStringLiteral(". ") + description;
+        const QString instructions = r.value(QStringLiteral("instructions")).toString();
+        if (!instructions.isEmpty())
+            item += QStringLiteral("\n  Instructions: ") + instructions;
+        items << item;
+    }
+    if (items.isEmpty())
+        return {};
+    return QStringLiteral("Memory stores are mounted as folders in your environment; each memory is a text file "
+                          "(at most 100 KB). Read them with your file tools before starting a task; in a "
+                          "read-write store, create, edit or delete files to remember things for later "
+                          "sessions (changes are saved when your turn ends).\n")
+           + items.join(u'\n');
+}
+
+QString systemWithMemory(const QString &system, const QJsonArray &sessionResources)
+{
+    const QString memory = memoryPrompt(sessionResources);
+    if (memory.isEmpty())
+        return system;
+    return system.isEmpty() ? memory : system + QStringLiteral("\n\n") + memory;
+}
+
 } // namespace viv

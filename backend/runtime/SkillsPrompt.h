@@ -23,4 +23,11 @@ QString skillsPrompt(SkillService *skills, const QJsonArray &agentSkills, bool f
 QString systemWithSkills(const QString &system, SkillService *skills, const QJsonArray &agentSkills,
                          bool filesReadable);
 
+// The memory section of the system prompt: for each `memory_store` resource of the session, its
+// mount path, access, name, description and the attachment's `instructions` (the hosted API
+// renders the same items). Empty without memory stores. `system` followed by it, like
+// systemWithSkills.
+QString memoryPrompt(const QJsonArray &sessionResources);
+QString systemWithMemory(const QString &system, const QJsonArray &sessionResources);
+
 } // namespace viv

@@ -6,6 +6,7 @@
 #include "SandboxProgress.h"
 #include "SandboxTemplates.h"
 #include "SandboxToolExecutor.h"
+#include "MemoryMountSync.h"
 #include "SessionOutputs.h"
 #include "SessionSandboxSetup.h"
 #include "SessionTtl.h"
@@ -79,6 +80,7 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
     auto *setup = new SessionSandboxSetup(*services.sessions, *services.environments, *services.events, runtime,
                                           *layers, *resources, tools);
     setup->setCredentials(services.credentials);
+    setup->setSandboxes(&sandboxes);
     tools->setSetup(setup);
     into.progress = new SandboxProgress(sandboxes, layers, tools);
     setup->setProgress(into.progress);
@@ -94,9 +96,13 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
                                tools);
     QObject::connect(services.environments, &EnvironmentService::changed, ttl,
                      [ttl](const QString &id, const QJsonObject &) { ttl->onEnvironmentChanged(id); });
+    // A session's read_write memory mounts go back into their stores when the session idles.
+    auto *memory = new MemoryMountSync(sandboxes, *services.sessions, *services.memoryStores, *services.events, tools);
+    QObject::connect(services.sessions, &SessionService::removed, memory, &MemoryMountSync::forget);
     QObject::connect(services.sessions, &SessionService::changed, tools,
-                     [tools, ttl, outputs](const QString &id, const QJsonObject &doc) {
+                     [tools, ttl, outputs, memory](const QString &id, const QJsonObject &doc) {
                          outputs->onSessionChanged(id, doc);
+                         memory->onSessionChanged(id, doc);
                          tools->onSessionChanged(id, doc);
                          ttl->onSessionChanged(id, doc);
                      });

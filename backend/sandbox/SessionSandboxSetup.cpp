@@ -10,8 +10,11 @@
 #include "services/EventLog.h"
 #include "services/SessionService.h"
 #include "services/SkillService.h"
+#include "services/MemoryMount.h"
+#include "services/MemoryStoreService.h"
 #include "services/CredentialBroker.h"
 
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QLoggingCategory>
 #include <QFile>
@@ -216,11 +219,86 @@ void SessionSandboxSetup::populate(const QString &sessionId, const QString &sand
     populateNow(sessionId, sandboxId, newWorkspace, record, std::move(finish));
 }
 
+void SessionSandboxSetup::mountMemory(const QString &sessionId, const QString &sandboxId, const QJsonArray &stores,
+                                      bool readOnlyPass, std::function<void()> then)
+{
+    // First pass (before the resources are written): each store's folder on the workspace disk,
+    // bind-mounted at its mount_path (again after a cold boot; a no-op while mounted). Second
+    // pass: the read_only ones root-owned, 0444/0555, and remounted read-only.
+    QStringList args{QStringLiteral("sh")};
+    for (const QJsonValue &v : stores) {
+        const QJsonObject r = v.toObject();
+        const QString mount = r.value(QStringLiteral("mount_path")).toString();
+        const bool ro = r.value(QStringLiteral("access")).toString() == u"read_only";
+        if (readOnlyPass && !ro)
+            continue;
+        args << QString::fromLatin1(memorymount::kWorkspaceDir) + u'/' + mount.section(u'/', -1) << mount;
+    }
+    if (args.size() == 1)
+        return then();
+    const QString bind = QStringLiteral(
+        "while [ $# -gt 0 ]; do mkdir -p -- \"$1\" \"$2\" || exit 1; "
+        "mountpoint -q \"$2\" || mount --bind \"$1\" \"$2\" || exit 1; shift 2; done");
+    const QString lock = QStringLiteral(
+        "while [ $# -gt 0 ]; do if ( : > \"$2/.vivarium-ro-probe\" ) 2>/dev/null; then "
+        "rm -f -- \"$2/.vivarium-ro-probe\"; chown -R 0:0 -- \"$2\" && find \"$2\" -type d -exec chmod 0555 {} + && "
+        "find \"$2\" -type f -exec chmod 0444 {} + && mount -o remount,bind,ro \"$2\" || exit 1; fi; shift 2; done");
+    SandboxManager::ExecRequest req;
+    req.argv = QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-c"), readOnlyPass ? lock : bind} + args;
+    req.cwd = QStringLiteral("/");
+    req.timeoutMs = 60 * 1000;
+    QPointer<SessionSandboxSetup> self(this);
+    m_sandboxes->exec(sandboxId, req, [self, sessionId, then](Result<SandboxManager::ExecResult> r) {
+        QString error = !r ? r.error().message()
+                           : r->exitCode.value_or(-1) != 0 ? QString::fromUtf8(r->stderrData).trimmed() : QString();
+        if (!error.isEmpty() && self) {
+            const QString text = QStringLiteral("cannot mount the session's memory stores: %1").arg(error);
+            qCWarning(lcSetup).noquote() << "session" << sessionId << text;
+            QJsonObject e{{QStringLiteral("type"), QStringLiteral("unknown_error")},
+                          {QStringLiteral("message"), text},
+                          {QStringLiteral("retry_status"), QJsonObject{{QStringLiteral("type"), QStringLiteral("retrying")}}}};
+            if (auto a = self->m_log.append(sessionId, {QJsonObject{{QStringLiteral("type"), QStringLiteral("session.error")},
+                                                                    {QStringLiteral("error"), e}}});
+                !a)
+                qCWarning(lcSetup).noquote() << "recording that failed:" << a.error().message();
+        }
+        then();
+    }, true);
+}
+
 void SessionSandboxSetup::populateNow(const QString &sessionId, const QString &sandboxId, bool newWorkspace,
                                       const QString &record, std::function<void()> finish)
 {
     auto session = m_sessions.retrieve(sessionId);
     QJsonArray all = session ? session->value(QStringLiteral("resources")).toArray() : QJsonArray();
+    QJsonArray stores;
+    for (const QJsonValue &v : std::as_const(all)) {
+        if (v.toObject().value(QStringLiteral("type")).toString() == u"memory_store")
+            stores.append(v);
+    }
+    if (!stores.isEmpty() && m_sandboxes) {
+        // The memory folders are mounted before anything is written into them, and the
+        // read_only ones locked after.
+        finish = [self = QPointer<SessionSandboxSetup>(this), sessionId, sandboxId, stores, finish = std::move(finish)] {
+            if (!self)
+                return finish();
+            self->mountMemory(sessionId, sandboxId, stores, true, finish);
+        };
+        return mountMemory(sessionId, sandboxId, stores, false,
+                           [self = QPointer<SessionSandboxSetup>(this), sessionId, sandboxId, newWorkspace, record,
+                            all, finish = std::move(finish)]() mutable {
+                               if (!self)
+                                   return finish();
+                               self->populateResources(sessionId, sandboxId, newWorkspace, record, all, std::move(finish));
+                           });
+    }
+    populateResources(sessionId, sandboxId, newWorkspace, record, all, std::move(finish));
+}
+
+void SessionSandboxSetup::populateResources(const QString &sessionId, const QString &sandboxId, bool newWorkspace,
+                                            const QString &record, QJsonArray all, std::function<void()> finish)
+{
+    auto session = m_sessions.retrieve(sessionId);
     const QJsonArray skills = session ? skillResources(m_sessions.skills(), *session) : QJsonArray();
     for (const QJsonValue &s : skills)
         all.append(s);
@@ -260,10 +338,29 @@ void SessionSandboxSetup::populateNow(const QString &sessionId, const QString &s
     const QSet<QString> done = readRecord(record);
     QJsonArray fresh;
     QStringList freshIds;
+    // The memory stores written now, with the baseline (path → sha256) that goes next to the
+    // workspace disk once they are in (sandbox/MemoryMountSync diffs against it).
+    QList<QPair<QString, memorymount::Baseline>> baselines;
+    const QString disk = record.endsWith(QStringLiteral(".resources")) ? record.chopped(10) : record;
     for (const QJsonValue &r : all) {
-        const QString id = r.toObject().value(QStringLiteral("id")).toString();
+        QJsonObject o = r.toObject();
+        const QString id = o.value(QStringLiteral("id")).toString();
         if (!done.contains(id)) {
-            fresh.append(r);
+            if (o.value(QStringLiteral("type")).toString() == u"memory_store") {
+                const QString storeId = o.value(QStringLiteral("memory_store_id")).toString();
+                QJsonArray memories;
+                memorymount::Baseline base;
+                if (auto *ms = m_sessions.memoryStores()) {
+                    for (const auto &m : ms->allMemories(storeId)) {
+                        memories.append(QJsonObject{{QStringLiteral("path"), m.path}, {QStringLiteral("content"), m.content}});
+                        base.insert(m.path, QString::fromLatin1(
+                                                QCryptographicHash::hash(m.content.toUtf8(), QCryptographicHash::Sha256).toHex()));
+                    }
+                }
+                o.insert(QStringLiteral("memories"), memories);
+                baselines.append({memorymount::baselineFile(disk, storeId), base});
+            }
+            fresh.append(o);
             freshIds << id;
         }
     }
@@ -280,7 +377,11 @@ void SessionSandboxSetup::populateNow(const QString &sessionId, const QString &s
             return answer(ApiError::unavailable(QStringLiteral("the backend is shutting down")));
         sessions->readResourceToken(resource.value(QStringLiteral("id")).toString(), std::move(answer));
     };
-    m_resources.materialise(sandboxId, fresh, [self, sessionId, record, freshIds, finish](QList<WorkspaceResources::Failure> failures) {
+    m_resources.materialise(sandboxId, fresh, [self, sessionId, record, freshIds, baselines, finish](QList<WorkspaceResources::Failure> failures) {
+        for (const auto &b : baselines) {
+            if (const QString e = memorymount::saveBaseline(b.first, b.second); !e.isEmpty())
+                qCWarning(lcSetup).noquote() << "cannot write" << b.first << ":" << e;
+        }
         // Failed ones are recorded too: each failure is reported once, not at every claim.
         if (!appendRecord(record, freshIds))
             qCWarning(lcSetup).noquote() << "cannot write" << record;

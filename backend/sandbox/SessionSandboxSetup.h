@@ -53,6 +53,8 @@ public:
     void populate(const QString &sessionId, const QString &sandboxId, bool newWorkspace, const QString &record,
                   std::function<void()> done);
     bool isPopulating(const QString &sessionId) const { return m_populating.contains(sessionId); }
+    // For the memory mounts (bind mounts, read_only locks): set once at start-up (SandboxModule).
+    void setSandboxes(SandboxManager *sandboxes) { m_sandboxes = sandboxes; }
     // Whether the session document lists a resource that `record` does not have.
     static bool hasNewResources(const QJsonObject &session, const QString &record);
 
@@ -69,6 +71,11 @@ private:
     QHash<QString, QList<std::function<void()>>> m_populating;
     void populateNow(const QString &sessionId, const QString &sandboxId, bool newWorkspace, const QString &record,
                      std::function<void()> finish);
+    void populateResources(const QString &sessionId, const QString &sandboxId, bool newWorkspace, const QString &record,
+                           QJsonArray all, std::function<void()> finish);
+    void mountMemory(const QString &sessionId, const QString &sandboxId, const QJsonArray &stores, bool readOnlyPass,
+                     std::function<void()> then);
+    SandboxManager *m_sandboxes = nullptr;
     void addCredentials(const QString &sessionId, const QJsonArray &vaultIds, SandboxManager::SessionSpec spec,
                         Callback<SandboxManager::SessionSpec> done);
 };

@@ -25,6 +25,8 @@ QString describe(const QJsonObject &r)
         return QStringLiteral("file %1").arg(r.value(QStringLiteral("file_id")).toString());
     if (r.value(kType).toString() == u"skill")
         return QStringLiteral("skill %1").arg(r.value(QStringLiteral("name")).toString());
+    if (r.value(kType).toString() == u"memory_store")
+        return QStringLiteral("memory store %1").arg(r.value(QStringLiteral("memory_store_id")).toString());
     return QStringLiteral("repository %1").arg(r.value(QStringLiteral("url")).toString());
 }
 } // namespace
@@ -90,6 +92,8 @@ void WorkspaceResources::next(const std::shared_ptr<Run> &run)
         putRepository(run, r);
     else if (r.value(kType).toString() == u"skill")
         putSkill(run, r, 0);
+    else if (r.value(kType).toString() == u"memory_store")
+        putMemoryStore(run, r, -1);
     else
         fail(run, QStringLiteral("resources of type %1 cannot be put into a sandbox").arg(r.value(kType).toString()));
 }
@@ -259,6 +263,35 @@ void WorkspaceResources::putSkill(const std::shared_ptr<Run> &run, const QJsonOb
     const QString guestPath = resource.value(kMountPath).toString() + u'/' + f.value(QStringLiteral("path")).toString();
     streamInto(run, f.value(QStringLiteral("local")).toString(), guestPath,
                [this, run, resource, file] { putSkill(run, resource, file + 1); });
+}
+
+void WorkspaceResources::putMemoryStore(const std::shared_ptr<Run> &run, const QJsonObject &resource, qsizetype memory)
+{
+    const QString root = resource.value(kMountPath).toString();
+    const QJsonArray memories = resource.value(QStringLiteral("memories")).toArray();
+    if (memory >= memories.size())
+        return next(run);
+    QJsonObject req;
+    QString guestPath = root;
+    if (memory < 0) { // the folder first, so an empty store is an empty folder
+        req = {{QStringLiteral("op"), QStringLiteral("mkdir")}, {QStringLiteral("path"), root}};
+    } else {
+        const QJsonObject m = memories.at(memory).toObject();
+        guestPath = root + m.value(QStringLiteral("path")).toString();
+        req = {{QStringLiteral("op"), QStringLiteral("write")},
+               {QStringLiteral("path"), guestPath},
+               {QStringLiteral("data"), QString::fromLatin1(m.value(QStringLiteral("content")).toString().toUtf8().toBase64())},
+               {QStringLiteral("append"), false}};
+    }
+    QPointer<WorkspaceResources> self(this);
+    const quint64 step = run->step;
+    m_sandboxes.call(run->sandboxId, req, [self, run, step, resource, memory, guestPath](Result<QJsonObject> r) {
+        if (!self || run->finished || run->step != step)
+            return;
+        if (!r)
+            return self->fail(run, QStringLiteral("writing %1 failed: %2").arg(guestPath, r.error().message()));
+        self->putMemoryStore(run, resource, memory + 1);
+    }, true);
 }
 
 void WorkspaceResources::lockReadOnly(const QString &sandboxId, const QString &dir, std::function<void(QString)> done)

@@ -21,6 +21,8 @@ class SandboxManager;
 //  - `file`: the stored upload's bytes at `mount_path`;
 //  - `skill` (not an API resource: SessionSandboxSetup makes one per skill of the session's
 //    agent): `files` [{path, local}] (local = the stored blob) written under `mount_path`;
+//  - `memory_store`: each memory of `memories` (inlined by SessionSandboxSetup) written at
+//    `mount_path` + its path;
 //  - `github_repository`: the repository cloned at `mount_path`, then the optional
 //    `checkout` (branch or commit).
 // Repositories are cloned on the host with git (so no credential ever enters the VM and the
@@ -82,6 +84,9 @@ private:
     void putFile(const std::shared_ptr<Run> &run, const QJsonObject &resource);
     void putRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource);
     void putSkill(const std::shared_ptr<Run> &run, const QJsonObject &resource, qsizetype file);
+    // `memory_store`: `memories` [{path, content}] (SessionSandboxSetup reads them from the store)
+    // written under `mount_path`; memory -1 creates the folder.
+    void putMemoryStore(const std::shared_ptr<Run> &run, const QJsonObject &resource, qsizetype memory);
     void cloneRepository(const std::shared_ptr<Run> &run, const QJsonObject &resource, const QByteArray &token);
     // Runs a host program (git, tar) without blocking; `then` on success, else fail().
     // `gitConfig` entries reach git through its environment (GIT_CONFIG_KEY_n/VALUE_n).

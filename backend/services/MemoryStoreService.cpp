@@ -309,6 +309,21 @@ std::optional<MemoryStoreService::MemoryRow> MemoryStoreService::memoryAtPath(co
     return readMemoryRow(q);
 }
 
+QList<MemoryStoreService::MemoryRow> MemoryStoreService::allMemories(const QString &storeId)
+{
+    QList<MemoryRow> out;
+    QSqlQuery q = m_db.query(
+        QStringLiteral("SELECT %1 FROM memories WHERE store_id = ? ORDER BY path").arg(kMemoryColumns));
+    q.addBindValue(storeId);
+    if (!m_db.exec(q))
+        return out;
+    while (q.next()) {
+        if (auto row = readMemoryRow(q))
+            out.append(*row);
+    }
+    return out;
+}
+
 Status MemoryStoreService::checkPathFree(const QString &storeId, const QString &path,
                                          const QString &exceptId)
 {

@@ -144,6 +144,9 @@ public:
         QString updatedAt;
         QJsonObject toJson(MemoryView view) const;
     };
+    // Every memory of the store, ordered by path (a session's memory mount is written from it;
+    // at most kMaxMemoriesPerStore rows).
+    QList<MemoryRow> allMemories(const QString &storeId);
 
 Q_SIGNALS:
     void storeChanged(const QString &storeId, const QJsonObject &store);

@@ -27,6 +27,7 @@ Services installServices(Database &db, SecretStore &secrets, const QString &data
     s.sessions->setSkills(s.skills);
     s.credentials = new CredentialBroker(*s.vaults, owner);
     s.memoryStores = new MemoryStoreService(db, owner);
+    s.sessions->setMemoryStores(s.memoryStores);
     s.threads = new ThreadService(*s.sessions, *s.events, owner);
     return s;
 }

@@ -640,13 +640,10 @@ Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, 
     if (*type == u"memory_store")
         return ApiError::invalid(at(f.pathOf(u"type"),
                                     allowMemoryStore
-                                        ? QStringLiteral("memory_store resources are not supported yet: "
-                                                         "Vivarium does not mount memory stores into "
-                                                         "session sandboxes (the /v1/memory_stores API "
-                                                         "works on its own)")
+                                        ? QStringLiteral("memory_store resources are validated by "
+                                                         "SessionService::memoryStoreResource")
                                         : QStringLiteral("memory_store resources attach at session "
-                                                         "creation only (and Vivarium does not mount "
-                                                         "memory stores into sessions yet)")));
+                                                         "creation only")));
     const auto mount = f.string(u"mount_path", JsonFields::Optional, validate::kMaxMountPath, false);
     if (f.ok() && mount && !validate::isMountPath(*mount))
         f.failAt(u"mount_path", QStringLiteral("must be an absolute path without `.`/`..` segments or "
@@ -986,9 +983,17 @@ Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject
     QList<QJsonObject> resourceDocs;
     QList<QString> resourceTokens; // parallel to resourceDocs; empty = no token
     QSet<QString> mounts;
+    QStringList memoryFolders;
     for (qsizetype i = 0; resources && i < resources->size(); ++i) {
         QString token;
-        auto r = resourceFromParams(resources->at(i), idx(QStringLiteral("resources"), i), true, &token);
+        const QJsonValue param = resources->at(i);
+        const bool memory = param.isObject() && param.toObject().value(kType) == QJsonValue(QStringLiteral("memory_store"));
+        if (memory && memoryFolders.size() >= kMaxMemoryStoresPerSession)
+            return ApiError::invalid(at(idx(QStringLiteral("resources"), i),
+                                        QStringLiteral("a session can attach at most %1 memory stores")
+                                            .arg(kMaxMemoryStoresPerSession)));
+        auto r = memory ? memoryStoreResource(param.toObject(), idx(QStringLiteral("resources"), i), &memoryFolders)
+                        : resourceFromParams(param, idx(QStringLiteral("resources"), i), true, &token);
         if (!r)
             return r.error();
         resourceTokens.append(token);
@@ -999,6 +1004,14 @@ Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject
             return ApiError::invalid(at(idx(QStringLiteral("resources"), i),
                                         QStringLiteral("mount path %1 is used by another resource").arg(mount)));
         mounts.insert(mount);
+        if (memory) {
+            const QString store = r->value(QStringLiteral("memory_store_id")).toString();
+            for (const QJsonObject &other : std::as_const(resourceDocs)) {
+                if (other.value(QStringLiteral("memory_store_id")).toString() == store)
+                    return ApiError::invalid(at(idx(QStringLiteral("resources"), i),
+                                                QStringLiteral("memory store %1 is attached twice").arg(store)));
+            }
+        }
         resourceDocs.append(*r);
     }
     QJsonArray vaults;
@@ -1617,6 +1630,10 @@ void SessionService::removeResource(const QString &sessionId, const QString &res
     auto r = loadResource(sessionId, resourceId);
     if (!r)
         return done(r.error());
+    if (r->value(kType).toString() == u"memory_store")
+        return done(ApiError::invalid(QStringLiteral("%1 is a memory_store resource: memory stores are attached for "
+                                                     "the session's whole life and cannot be removed")
+                                          .arg(resourceId)));
     auto session = loadDoc(sessionId);
     if (session && !session->value(kArchivedAt).isNull())
         return done(ApiError::conflict(QStringLiteral("session %1 is archived; its resources cannot change").arg(sessionId)));

@@ -21,6 +21,7 @@ class EnvironmentService;
 class VaultService;
 class FileService;
 class SkillService;
+class MemoryStoreService;
 
 // Sessions: one run of an agent (a SNAPSHOT of one agent version, taken at creation) in an
 // environment, its mounted resources, and its event log (EventLog, the source of truth for
@@ -59,6 +60,11 @@ public:
     // the runtime describes them to the model. Set once at start-up (ServicesModule).
     void setSkills(SkillService *skills) { m_skills = skills; }
     SkillService *skills() const { return m_skills; }
+    // Memory stores a session may attach (`memory_store` resources, SessionMemoryResources.cpp).
+    void setMemoryStores(MemoryStoreService *stores) { m_memoryStores = stores; }
+    MemoryStoreService *memoryStores() const { return m_memoryStores; }
+    static constexpr int kMaxMemoryStoresPerSession = 8;
+    static constexpr int kMaxMemoryInstructions = 4096;
     AgentService &agents() { return m_agents; } // roster resolution (ThreadService, runtime threads)
 
     // The API's create: repository tokens go to the keychain first (asynchronous).
@@ -163,6 +169,11 @@ private:
     Result<QJsonObject> applyOverrides(QJsonObject snapshot, const QJsonObject &overrides);
     // Validates a resource param into its stored document (no id/timestamps yet). A
     // github_repository's `authorization_token` goes to `token` (never into the document).
+    // A `memory_store` resource param (at session creation) into its document: the store must
+    // exist and not be archived; its name and description are snapshotted; mount_path is
+    // /mnt/memory/<memorymount::mountName(name, takenNames)>.
+    Result<QJsonObject> memoryStoreResource(const QJsonObject &param, const QString &path,
+                                            QStringList *takenNames);
     static Result<QJsonObject> resourceFromParams(const QJsonValue &param, const QString &path,
                                                   bool allowMemoryStore, QString *token);
     struct Prepared; // a validated create, ready to commit
@@ -213,6 +224,7 @@ private:
     FileService &m_files;
     SecretStore &m_secrets;
     SkillService *m_skills = nullptr;
+    MemoryStoreService *m_memoryStores = nullptr;
     DocTable m_sessions;
     DocTable m_resources;
     QSet<QString> m_busy; // sessions with a keychain job in flight

@@ -466,7 +466,14 @@ private Q_SLOTS:
             {with(S("budget"), QJsonObject{{S("type"), S("limit")}, {S("max_list_cost"), QJsonObject{{S("amount"), S("0100")}, {S("currency"), S("USD")}}}}), 400},
             {with(S("budget"), QJsonObject{{S("type"), S("limit")}, {S("max_list_cost"), QJsonObject{{S("amount"), S("100")}, {S("currency"), S("EUR")}}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("https://github.com/o/r")}, {S("authorization_token"), S("ghp secret")}}}), 400},
-            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), S("memstore_1")}}}), 400},
+            // memory_store: a malformed id, a bad access, instructions over 4,096 characters, an
+            // output-only mount_path, an unknown field (400s); an unknown store (404).
+            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), S("file_1")}}}), 400},
+            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), S("memstore_01doesnotexist")}, {S("access"), S("write")}}}), 400},
+            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), S("memstore_01doesnotexist")}, {S("instructions"), QString(4097, u'i')}}}), 400},
+            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), S("memstore_01doesnotexist")}, {S("mount_path"), S("/mnt/memory/x")}}}), 400},
+            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), S("memstore_01doesnotexist")}, {S("bogus"), 1}}}), 400},
+            {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), S("memstore_01doesnotexist")}}}), 404},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), S("nope")}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("file")}, {S("file_id"), fileA}, {S("mount_path"), S("/a/../etc")}}}), 400},
             {with(S("resources"), QJsonArray{QJsonObject{{S("type"), S("github_repository")}, {S("url"), S("http://github.com/o/r")}}}), 400},
@@ -495,6 +502,51 @@ private Q_SLOTS:
         QCOMPARE(h->rowCount(S("sessions")), sessions);
         QCOMPARE(h->rowCount(S("events")), events);
         QCOMPARE(h->rowCount(S("session_resources")), resources);
+    }
+
+    void memoryStoreResourcesAttachAtCreation()
+    {
+        const QString storeId = h->create(S("/v1/memory_stores"), QJsonObject{{S("name"), S("Team notes")}, {S("description"), S("Shared.")}})
+                                    .value(S("id")).toString();
+        const QString otherId = h->create(S("/v1/memory_stores"), QJsonObject{{S("name"), S("Team notes")}}).value(S("id")).toString();
+        QVERIFY(!storeId.isEmpty() && !otherId.isEmpty());
+        auto s = createSession({{S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), storeId}, {S("instructions"), S("Be brief.")}},
+                                                            QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), otherId}, {S("access"), S("read_only")}}}}});
+        const QJsonArray res = s.value(S("resources")).toArray();
+        QCOMPARE(res.size(), 2);
+        const QJsonObject a = res.at(0).toObject();
+        QCOMPARE(a.value(S("memory_store_id")).toString(), storeId);
+        QCOMPARE(a.value(S("access")).toString(), S("read_write"));
+        QCOMPARE(a.value(S("name")).toString(), S("Team notes"));
+        QCOMPARE(a.value(S("description")).toString(), S("Shared."));
+        QCOMPARE(a.value(S("instructions")).toString(), S("Be brief."));
+        QCOMPARE(a.value(S("mount_path")).toString(), S("/mnt/memory/Team-notes"));
+        const QJsonObject b = res.at(1).toObject();
+        QCOMPARE(b.value(S("access")).toString(), S("read_only"));
+        QVERIFY(b.value(S("instructions")).isNull());
+        QCOMPARE(b.value(S("mount_path")).toString(), S("/mnt/memory/Team-notes-2")); // same name: a unique folder
+        // The same store twice, and more than 8 stores, are refused; nothing written.
+        const int sessions = h->rowCount(S("sessions"));
+        const QJsonObject one{{S("type"), S("memory_store")}, {S("memory_store_id"), storeId}};
+        QCOMPARE(h->post(S("/v1/sessions"), QJsonObject{{S("agent"), agentId}, {S("environment_id"), envId}, {S("resources"), QJsonArray{one, one}}}).status, 400);
+        QJsonArray nine;
+        for (int i = 0; i < 9; ++i)
+            nine.append(QJsonObject{{S("type"), S("memory_store")},
+                                    {S("memory_store_id"), h->create(S("/v1/memory_stores"), QJsonObject{{S("name"), S("s%1").arg(i)}}).value(S("id")).toString()}});
+        auto tooMany = h->post(S("/v1/sessions"), QJsonObject{{S("agent"), agentId}, {S("environment_id"), envId}, {S("resources"), nine}});
+        QCOMPARE(tooMany.status, 400);
+        QVERIFY(errorMessage(tooMany).contains(S("at most 8")));
+        QCOMPARE(h->rowCount(S("sessions")), sessions);
+        // Attached for the session's whole life: not added later, not removed.
+        const QString sid = s.value(S("id")).toString();
+        QCOMPARE(h->post(S("/v1/sessions/%1/resources").arg(sid), one).status, 400);
+        auto del = h->del(S("/v1/sessions/%1/resources/%2").arg(sid, a.value(S("id")).toString()));
+        QCOMPARE(del.status, 400);
+        QCOMPARE(h->get(S("/v1/sessions/%1").arg(sid)).json().value(S("resources")).toArray().size(), 2);
+        // An archived store cannot be attached.
+        QCOMPARE(h->post(S("/v1/memory_stores/%1/archive").arg(otherId), QJsonObject{}).status, 200);
+        QCOMPARE(h->post(S("/v1/sessions"), QJsonObject{{S("agent"), agentId}, {S("environment_id"), envId},
+                                                        {S("resources"), QJsonArray{QJsonObject{{S("type"), S("memory_store")}, {S("memory_store_id"), otherId}}}}}).status, 400);
     }
 
     void archivedAgentOrEnvironmentCannotStartSessions()

@@ -1,0 +1,138 @@
+// Memory stores mounted in a real session VM through the official SDK (issue 14 item 5): a
+// `memory_store` resource is mounted at /mnt/memory/<store name>/ with the store's memories as
+// files; the system prompt the scripted model receives names the mount, its access and the
+// attachment's instructions; files the agent creates, edits or deletes with `bash` become memory
+// versions with `session_actor` when the session goes idle; a file over the 100 KB limit is not
+// saved and the session gets a session.error naming its path; a read_only store refuses writes
+// in the file system (EROFS) and its memories stay untouched.
+// Runs under ctest as `sdk_sandbox_memory` (label sandbox) with the sandbox test environment.
+
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+
+import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
+import { collect, recordSecret, sleep, uniq, useServer, userMessage } from '../helpers.mjs';
+
+const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
+
+let provider;
+let env;
+const srv = useServer(
+    async (ctx) => {
+        env = await ctx.client.beta.environments.create({ name: `memory-vm-${uniq()}` });
+    },
+    async () => {
+        provider = await startScriptedProvider();
+        return { env: { ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY, VIVARIUM_SANDBOX_PREWARM: '1' } };
+    },
+);
+after(async () => provider?.close());
+
+async function waitFor(what, pred, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const value = await pred();
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(200);
+    }
+}
+
+async function turn(sessionId, command, idleCount) {
+    provider.enqueue({ tool_calls: [{ name: 'bash', input: { command } }] }, { text: 'Done.' });
+    await srv.client.beta.sessions.events.send(sessionId, { events: [userMessage('use your memory')] });
+    const events = await waitFor(
+        'the session to go idle',
+        async () => {
+            const ev = await collect(srv.client.beta.sessions.events.list(sessionId));
+            return ev.filter((e) => e.type === 'session.status_idle').length >= idleCount ? ev : null;
+        },
+        300_000,
+    );
+    const results = events.filter((e) => e.type === 'agent.tool_result');
+    const last = results[results.length - 1];
+    assert.notEqual(last.is_error, true, JSON.stringify(last.content));
+    return { out: last.content[0].text, events };
+}
+
+const paths = async (storeId) =>
+    (await collect(srv.client.beta.memoryStores.memories.list(storeId))).map((m) => m.path).sort();
+
+describe('memory stores in sessions', () => {
+    test('mounted, described in the system prompt, synced back as session_actor versions, read_only enforced', async () => {
+        const ms = srv.client.beta.memoryStores;
+        const notes = await ms.create({ name: `notes ${uniq()}`, description: 'What the user prefers.' });
+        const ref = await ms.create({ name: 'reference', description: 'Read-only facts.' });
+        await ms.memories.create(notes.id, { path: '/prefs.md', content: 'likes tea\n' });
+        await ms.memories.create(notes.id, { path: '/old/gone.md', content: 'to delete\n' });
+        await ms.memories.create(ref.id, { path: '/facts.md', content: 'water boils at 100 C\n' });
+        const agent = await srv.client.beta.agents.create({
+            name: `memory-vm-${uniq()}`,
+            model: 'claude-sonnet-4-6',
+            tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
+        });
+        const session = await srv.client.beta.sessions.create({
+            agent: agent.id,
+            environment_id: env.id,
+            resources: [
+                { type: 'memory_store', memory_store_id: notes.id, instructions: 'Keep preferences short.' },
+                { type: 'memory_store', memory_store_id: ref.id, access: 'read_only' },
+            ],
+        });
+        const mounted = session.resources.filter((r) => r.type === 'memory_store');
+        const notesMount = mounted.find((r) => r.memory_store_id === notes.id);
+        const refMount = mounted.find((r) => r.memory_store_id === ref.id);
+        assert.equal(notesMount.mount_path, `/mnt/memory/${notes.name.replace(' ', '-')}`);
+        assert.equal(notesMount.access, 'read_write');
+        assert.equal(notesMount.name, notes.name);
+        assert.equal(notesMount.description, 'What the user prefers.');
+        assert.equal(notesMount.instructions, 'Keep preferences short.');
+        assert.equal(refMount.mount_path, '/mnt/memory/reference');
+        assert.equal(refMount.access, 'read_only');
+
+        provider.reset();
+        const { out, events } = await turn(
+            session.id,
+            `N='${notesMount.mount_path}'; cat "$N/prefs.md" /mnt/memory/reference/facts.md; ` +
+                `printf 'likes green tea\\n' > "$N/prefs.md" && mkdir -p "$N/topics" && printf 'hello\\n' > "$N/topics/new.md" && ` +
+                `rm "$N/old/gone.md" && head -c 102401 /dev/zero | tr '\\0' x > "$N/big.md"; ` +
+                `{ echo x > /mnt/memory/reference/facts.md; } 2>&1 | grep -c 'Read-only file system'; ` +
+                `touch /mnt/memory/reference/other.md 2>&1 | grep -c 'Read-only file system'`,
+            1,
+        );
+        // Both writes into the read_only store fail with EROFS.
+        assert.equal(out.trim(), 'likes tea\nwater boils at 100 C\n1\n1');
+
+        // The system prompt named both mounts, their access and the instructions.
+        const system = provider.requests[0].body.system;
+        const text = typeof system === 'string' ? system : system.map((b) => b.text).join('\n');
+        assert.ok(text.includes(`${notesMount.mount_path} (read-write)`), text);
+        assert.ok(text.includes('/mnt/memory/reference (read-only)'), text);
+        assert.ok(text.includes('Keep preferences short.'), text);
+        assert.ok(text.includes('What the user prefers.'), text);
+
+        // Synced at idle: the edit, the new file and the deletion, as the session.
+        await waitFor('the sync', async () => srv.log().includes(`session ${session.id} memory synced: 2 written, 1 removed, 1 refused`), 120_000);
+        assert.deepEqual(await paths(notes.id), ['/prefs.md', '/topics/new.md']);
+        const prefs = (await collect(ms.memories.list(notes.id, { view: 'full' }))).find((m) => m.path === '/prefs.md');
+        assert.equal(prefs.content, 'likes green tea\n');
+        const versions = await collect(ms.memoryVersions.list(notes.id, { session_id: session.id }));
+        assert.deepEqual(versions.map((v) => v.operation).sort(), ['created', 'deleted', 'modified']);
+        for (const v of versions) assert.deepEqual(v.created_by, { type: 'session_actor', session_id: session.id });
+        // The oversized file: not saved, and a session.error names it.
+        const all = await collect(srv.client.beta.sessions.events.list(session.id));
+        const errors = all.filter((e) => e.type === 'session.error');
+        assert.equal(errors.length, 1, JSON.stringify(errors));
+        assert.ok(errors[0].error.message.includes(`${notesMount.mount_path}/big.md`), errors[0].error.message);
+        assert.equal(events.filter((e) => e.type === 'session.error').length <= 1, true);
+        // The read_only store is untouched.
+        assert.deepEqual(await paths(ref.id), ['/facts.md']);
+        assert.equal((await collect(ms.memoryVersions.list(ref.id))).length, 1);
+
+        // A second turn that changes nothing new writes no version (the baseline holds).
+        await turn(session.id, `cat '${notesMount.mount_path}/topics/new.md'`, 2);
+        await sleep(2000);
+        assert.equal((await collect(ms.memoryVersions.list(notes.id, { session_id: session.id }))).length, 3);
+        await srv.client.beta.sessions.archive(session.id);
+    });
+});

@@ -296,8 +296,10 @@ private Q_SLOTS:
         auto *vaults = child<QListWidget>(QStringLiteral("vaultList"));
         auto *credentials = child<QListWidget>(QStringLiteral("credentialList"));
         auto select = [](QListWidget *list, const QString &id) {
+            // Vault items hold the id, credential items the (non-secret) document.
             for (int i = 0; i < list->count(); ++i)
-                if (list->item(i)->data(Qt::UserRole).toString() == id) {
+                if (list->item(i)->data(Qt::UserRole).toString() == id
+                    || list->item(i)->data(Qt::UserRole).toJsonObject().value(QStringLiteral("id")).toString() == id) {
                     list->setCurrentRow(i);
                     return true;
                 }

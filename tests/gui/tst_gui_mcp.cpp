@@ -2,12 +2,16 @@
 // and per server its toolset (enabled by default, default policy, per-tool enable + policy after
 // "Discover tools" lists a real MCP server's tools on loopback) — in sync with the JSON tab and
 // stored as designed; a discovery failure is shown readably; the vault editor's "Validate" for
-// mcp_oauth credentials answers valid / invalid / unknown with the failing step.
+// mcp_oauth credentials answers valid / invalid / unknown with the failing step; the transcript
+// titles an MCP call with its server's name.
 #include "AgentsPage.h"
 #include "GuiHarness.h"
 #include "MainWindow.h"
 #include "McpOAuthValidator.h"
 #include "McpServersEditor.h"
+#include "TranscriptModel.h"
+#include "core/Ids.h"
+#include "services/EventLog.h"
 #include "services/VaultService.h"
 
 #include <QCheckBox>
@@ -330,6 +334,36 @@ private Q_SLOTS:
                  qPrintable(text));
         QVERIFY(!text.contains(kToken));
         window->showArea(MainWindow::Agents);
+    }
+    // The transcript shows an MCP call like a built-in one, titled with its server's name, and
+    // joins its result to it (events as the runtime logs them).
+    void transcriptShowsMcpCallsWithServerName()
+    {
+        const QString session = h->createSession(QStringLiteral("mcp-transcript"));
+        QVERIFY(!session.isEmpty());
+        const QString call = ids::make(u"sevt");
+        QVERIFY(h->append(session, {QJsonObject{{QStringLiteral("type"), QStringLiteral("agent.mcp_tool_use")},
+                                                {QStringLiteral("id"), call},
+                                                {QStringLiteral("name"), QStringLiteral("echo")},
+                                                {QStringLiteral("mcp_server_name"), QStringLiteral("everything")},
+                                                {QStringLiteral("input"), QJsonObject{{QStringLiteral("message"), QStringLiteral("hi")}}}},
+                                    QJsonObject{{QStringLiteral("type"), QStringLiteral("agent.mcp_tool_result")},
+                                                {QStringLiteral("mcp_tool_use_id"), call},
+                                                {QStringLiteral("content"), QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                                                                                   {QStringLiteral("text"), QStringLiteral("Echo: hi")}}}},
+                                                {QStringLiteral("is_error"), false}}}));
+        auto logged = h->run<QList<LoggedEvent>>([session](Backend &b) { return b.events().since(session, 0); });
+        QVERIFY(logged);
+        TranscriptModel model;
+        model.reset(session, *logged);
+        const int row = model.rowOfEvent(call);
+        QVERIFY(row >= 0);
+        QCOMPARE(model.index(row).data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::ToolCall));
+        QCOMPARE(model.index(row).data(TranscriptModel::TitleRole).toString(), QStringLiteral("everything · echo (MCP)"));
+        QVERIFY(model.index(row).data(TranscriptModel::InputRole).toString().contains(QStringLiteral("\"hi\"")));
+        QVERIFY(model.index(row).data(TranscriptModel::HasResultRole).toBool());
+        QCOMPARE(model.index(row).data(TranscriptModel::OutputRole).toString(), QStringLiteral("Echo: hi"));
+        QCOMPARE(model.rowOfEvent(call), model.rowCount() - 1); // the result joined its call
     }
 };
 

@@ -7,7 +7,6 @@
 #include <QTimer>
 #include <QUrl>
 
-#include <memory>
 
 namespace viv {
 
@@ -15,12 +14,13 @@ namespace {
 
 void probe(const QUrl &url, const QByteArray &bearer, const Callback<QJsonArray> &done)
 {
-    // The connection lives until its answer; it is torn down after the callback returns.
-    auto nam = std::make_shared<QNetworkAccessManager>();
-    auto client = std::make_shared<mcp::Client>(*nam, url, mcp::Options::fromEnvironment());
+    // One connection for this answer: the client is a child of its network manager; both go
+    // after the answer (raw pointers in the callback: the client holds it, so no ownership cycle).
+    auto *nam = new QNetworkAccessManager;
+    auto *client = new mcp::Client(*nam, url, mcp::Options::fromEnvironment(), nam);
     if (!bearer.isEmpty())
         client->setBearer(bearer);
-    client->open([nam, client, done](std::variant<QList<mcp::Tool>, mcp::Error> answer) mutable {
+    client->open([nam, client, done](std::variant<QList<mcp::Tool>, mcp::Error> answer) {
         if (const auto *err = std::get_if<mcp::Error>(&answer)) {
             done(ApiError::unavailable(err->message));
         } else {
@@ -31,12 +31,10 @@ void probe(const QUrl &url, const QByteArray &bearer, const Callback<QJsonArray>
                                          {QStringLiteral("read_only"), t.readOnly}});
             done(tools);
         }
-        client->close();
-        // Not from inside the client's own callback: delete on the next turn of the loop.
-        QTimer::singleShot(0, [nam, client]() mutable {
-            client.reset();
-            nam.reset();
-        });
+        client->close();       // DELETE of the MCP session, not awaited
+        client->deleteLater(); // not from inside its own callback
+        // The network manager a little later, so that the DELETE can go out.
+        QTimer::singleShot(2000, nam, &QObject::deleteLater);
     });
 }
 

@@ -56,6 +56,8 @@ class TestGuiMcp : public QObject
     QProcess everything;
     QString serverUrl;
     QTcpServer refusing; // answers every request with 401
+    QList<QByteArray> refusedAuth; // the Authorization header of each request it got
+    QString tokenVault; // the vault vaultEditorValidatesMcpOAuth creates
     const QString kToken = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("mcp-gui-token-")));
 
     template <typename T>
@@ -111,8 +113,13 @@ private Q_SLOTS:
         QVERIFY(refusing.listen(QHostAddress::LocalHost, 0));
         connect(&refusing, &QTcpServer::newConnection, this, [this] {
             while (QTcpSocket *s = refusing.nextPendingConnection()) {
-                connect(s, &QTcpSocket::readyRead, s, [s] {
-                    s->readAll();
+                connect(s, &QTcpSocket::readyRead, s, [this, s] {
+                    const QByteArray request = s->readAll();
+                    QByteArray auth;
+                    for (const QByteArray &line : request.split('\n'))
+                        if (line.toLower().startsWith("authorization:"))
+                            auth = line.mid(14).trimmed();
+                    refusedAuth.append(auth);
                     s->write("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 27\r\n"
                              "Connection: close\r\n\r\n{\"error\":\"invalid_token\"}\r\n");
                     s->disconnectFromHost();
@@ -277,6 +284,7 @@ private Q_SLOTS:
         });
         QVERIFY(vault);
         const QString vaultId = vault->value(QStringLiteral("id")).toString();
+        tokenVault = vaultId;
         const QString expires = QDateTime::currentDateTimeUtc().addSecs(3600).toString(Qt::ISODate);
         auto oauth = [&](const QString &name, const QString &url) {
             return createCredential(vaultId, QJsonObject{
@@ -335,6 +343,40 @@ private Q_SLOTS:
         QVERIFY(!text.contains(kToken));
         window->showArea(MainWindow::Agents);
     }
+    // "Discover tools" with a vault chosen sends the bearer that vault holds for the URL (as a
+    // session would); without one, no Authorization header. The 401 is shown readably.
+    void discoveryUsesTheChosenVaultsBearer()
+    {
+        QVERIFY(!tokenVault.isEmpty()); // after vaultEditorValidatesMcpOAuth
+        window->showArea(MainWindow::Agents);
+        // The unsaved new agent of discoveryFailureIsReadable (one server row), edited further.
+        auto *servers = child<QTableWidget>(QStringLiteral("mcpServerList"));
+        auto *status = child<QLabel>(QStringLiteral("mcpDiscoverStatus"));
+        auto *vault = child<QComboBox>(QStringLiteral("mcpDiscoverVault"));
+        QCOMPARE(servers->rowCount(), 1);
+        servers->setCurrentCell(0, 0);
+        servers->item(0, 0)->setText(QStringLiteral("guarded"));
+        servers->item(0, 1)->setText(QStringLiteral("http://127.0.0.1:%1/mcp").arg(refusing.serverPort()));
+
+        QTRY_VERIFY(vault->findData(tokenVault) >= 0);
+        vault->setCurrentIndex(vault->findData(tokenVault));
+        refusedAuth.clear();
+        QTest::mouseClick(child<QPushButton>(QStringLiteral("mcpDiscover")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("✗")), 20000);
+        QVERIFY2(status->text().contains(QStringLiteral("401")), qPrintable(status->text()));
+        QVERIFY(!status->text().contains(kToken));
+        QVERIFY(!refusedAuth.isEmpty());
+        QCOMPARE(refusedAuth.first(), QByteArray("Bearer ") + kToken.toUtf8());
+
+        vault->setCurrentIndex(vault->findData(QString()));
+        refusedAuth.clear();
+        status->clear();
+        QTest::mouseClick(child<QPushButton>(QStringLiteral("mcpDiscover")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("✗")), 20000);
+        QVERIFY(!refusedAuth.isEmpty());
+        QCOMPARE(refusedAuth.first(), QByteArray());
+    }
+
     // The transcript shows an MCP call like a built-in one, titled with its server's name, and
     // joins its result to it (events as the runtime logs them).
     void transcriptShowsMcpCallsWithServerName()

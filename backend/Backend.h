@@ -80,6 +80,8 @@ public:
     FileService &files() { return *m_services.files; }
     SkillService &skills() { return *m_services.skills; }
     MemoryStoreService &memoryStores() { return *m_services.memoryStores; }
+    // The secret for a target from vaults (MCP bearer, mcp_oauth validation).
+    CredentialBroker &credentials() { return *m_services.credentials; }
     SseHub &sse() { return *m_api.sse; }
     // The agent loop of every session (backend/runtime); the sandbox installs its ToolExecutor here.
     RuntimeManager &runtime() { return *m_runtime; }

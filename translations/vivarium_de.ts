@@ -198,10 +198,6 @@
         <translation>[{&quot;type&quot;: &quot;custom&quot;, &quot;name&quot;: &quot;lookup&quot;, &quot;description&quot;: &quot;…&quot;, &quot;input_schema&quot;: {&quot;type&quot;: &quot;object&quot;, &quot;properties&quot;: {}}}]</translation>
     </message>
     <message>
-        <source>[{&quot;type&quot;: &quot;url&quot;, &quot;name&quot;: &quot;docs&quot;, &quot;url&quot;: &quot;https://…&quot;}]</source>
-        <translation>[{&quot;type&quot;: &quot;url&quot;, &quot;name&quot;: &quot;docs&quot;, &quot;url&quot;: &quot;https://…&quot;}]</translation>
-    </message>
-    <message>
         <source>&amp;Name:</source>
         <translation>&amp;Name:</translation>
     </message>
@@ -222,16 +218,8 @@
         <translation>Werkzeuge:</translation>
     </message>
     <message>
-        <source>Custom tools and MCP toolsets, as a JSON array</source>
-        <translation>Eigene Werkzeuge und MCP-Werkzeugsätze als JSON-Array</translation>
-    </message>
-    <message>
         <source>Custom tools (JSON):</source>
         <translation>Eigene Werkzeuge (JSON):</translation>
-    </message>
-    <message>
-        <source>MCP servers (JSON):</source>
-        <translation>MCP-Server (JSON):</translation>
     </message>
     <message>
         <source>Metadata:</source>
@@ -340,6 +328,14 @@
     <message>
         <source>Skills:</source>
         <translation>Skills:</translation>
+    </message>
+    <message>
+        <source>Custom tools, as a JSON array</source>
+        <translation>Eigene Werkzeuge als JSON-Array</translation>
+    </message>
+    <message>
+        <source>MCP servers:</source>
+        <translation>MCP-Server:</translation>
     </message>
 </context>
 <context>
@@ -947,6 +943,135 @@ Details: %1</translation>
     <message>
         <source>Memory</source>
         <translation>Gedächtnis</translation>
+    </message>
+</context>
+<context>
+    <name>viv::McpOAuthValidator</name>
+    <message>
+        <source>Validate</source>
+        <translation>Prüfen</translation>
+    </message>
+    <message>
+        <source>Connects to the MCP server with this token (refreshing it once if refused)</source>
+        <translation>Verbindet sich mit diesem Token mit dem MCP-Server (bei Ablehnung wird es einmal erneuert)</translation>
+    </message>
+    <message>
+        <source>✓ Valid: the server accepted the token.</source>
+        <translation>✓ Gültig: Der Server hat das Token angenommen.</translation>
+    </message>
+    <message>
+        <source>✗ Invalid: the server refused the token.</source>
+        <translation>✗ Ungültig: Der Server hat das Token abgelehnt.</translation>
+    </message>
+    <message>
+        <source>? Unknown: the server could not be asked.</source>
+        <translation>? Unbekannt: Der Server konnte nicht gefragt werden.</translation>
+    </message>
+    <message>
+        <source>Failing step: %1 (no HTTP answer).</source>
+        <translation>Fehlgeschlagener Schritt: %1 (keine HTTP-Antwort).</translation>
+    </message>
+    <message>
+        <source>Failing step: %1 (HTTP %2).</source>
+        <translation>Fehlgeschlagener Schritt: %1 (HTTP %2).</translation>
+    </message>
+    <message>
+        <source>Refresh: %1.</source>
+        <translation>Erneuerung: %1.</translation>
+    </message>
+    <message>
+        <source>Validating…</source>
+        <translation>Wird geprüft …</translation>
+    </message>
+    <message>
+        <source>✗ %1</source>
+        <translation>✗ %1</translation>
+    </message>
+</context>
+<context>
+    <name>viv::McpServersEditor</name>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <source>Add server</source>
+        <translation>Server hinzufügen</translation>
+    </message>
+    <message>
+        <source>Remove server</source>
+        <translation>Server entfernen</translation>
+    </message>
+    <message>
+        <source>Tools enabled by default</source>
+        <translation>Werkzeuge standardmäßig aktiviert</translation>
+    </message>
+    <message>
+        <source>Always ask</source>
+        <translation>Immer fragen</translation>
+    </message>
+    <message>
+        <source>Always allow</source>
+        <translation>Immer erlauben</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>Automatisch</translation>
+    </message>
+    <message>
+        <source>The vault whose credential for this URL is sent while discovering</source>
+        <translation>Der Tresor, dessen Zugangsdaten für diese URL beim Abfragen gesendet werden</translation>
+    </message>
+    <message>
+        <source>Discover tools</source>
+        <translation>Werkzeuge abfragen</translation>
+    </message>
+    <message>
+        <source>Tool</source>
+        <translation>Werkzeug</translation>
+    </message>
+    <message>
+        <source>Permission</source>
+        <translation>Berechtigung</translation>
+    </message>
+    <message>
+        <source>Default permission:</source>
+        <translation>Standardberechtigung:</translation>
+    </message>
+    <message>
+        <source>Vault:</source>
+        <translation>Tresor:</translation>
+    </message>
+    <message>
+        <source>Tools:</source>
+        <translation>Werkzeuge:</translation>
+    </message>
+    <message>
+        <source>No vault (no credential)</source>
+        <translation>Kein Tresor (keine Zugangsdaten)</translation>
+    </message>
+    <message>
+        <source>Toolset default</source>
+        <translation>Standard des Werkzeugsatzes</translation>
+    </message>
+    <message>
+        <source>Connecting to %1…</source>
+        <translation>Verbinde mit %1 …</translation>
+    </message>
+    <message>
+        <source>✗ Could not list the tools: %1</source>
+        <translation>✗ Die Werkzeuge konnten nicht abgefragt werden: %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>✓ %n tool(s) found.</source>
+        <translation>
+            <numerusform>✓ %n Werkzeug gefunden.</numerusform>
+            <numerusform>✓ %n Werkzeuge gefunden.</numerusform>
+        </translation>
     </message>
 </context>
 <context>

@@ -1,5 +1,6 @@
 #include "AgentsPage.h"
 
+#include "McpServersEditor.h"
 #include "SkillsPicker.h"
 
 #include "AppSettings.h"
@@ -235,10 +236,12 @@ void AgentsPage::buildForm(QWidget *page)
            "\"input_schema\": {\"type\": \"object\", \"properties\": {}}}]"));
     m_extraToolsStatus = named(new QLabel(page), QStringLiteral("customToolsStatus"));
     m_extraToolsStatus->setWordWrap(true);
-    m_mcpServers = named(new CodeEdit(QStringLiteral("json"), page), QStringLiteral("agentMcpServers"));
-    m_mcpServers->setMinimumHeight(80);
-    m_mcpServers->setPlaceholderText(
-        tr("[{\"type\": \"url\", \"name\": \"docs\", \"url\": \"https://…\"}]"));
+    m_mcpServers = new McpServersEditor(m_bridge, page);
+    connect(m_mcpServers, &McpServersEditor::edited, this, [this] {
+        validateExtraTools();
+        if (m_unsaved)
+            m_unsaved->recheck();
+    });
     m_metadata = new KeyValueEditor(page);
     m_metadata->setMinimumHeight(110);
     m_skills = new SkillsPicker(m_bridge, page);
@@ -253,15 +256,14 @@ void AgentsPage::buildForm(QWidget *page)
     form->addRow(tr("&System prompt:"), m_system);
     form->addRow(QString(), m_toolsetEnabled);
     form->addRow(tr("Tools:"), m_tools);
-    m_extraTools->setToolTip(tr("Custom tools and MCP toolsets, as a JSON array"));
+    m_extraTools->setToolTip(tr("Custom tools, as a JSON array"));
     form->addRow(tr("Custom tools (JSON):"), m_extraTools);
     form->addRow(QString(), m_extraToolsStatus);
-    form->addRow(tr("MCP servers (JSON):"), m_mcpServers);
+    form->addRow(tr("MCP servers:"), m_mcpServers);
     form->addRow(tr("Skills:"), m_skills);
     form->addRow(tr("Metadata:"), m_metadata);
 
     connect(m_extraTools, &QPlainTextEdit::textChanged, this, &AgentsPage::validateExtraTools);
-    connect(m_mcpServers, &QPlainTextEdit::textChanged, this, &AgentsPage::validateExtraTools);
 }
 
 void AgentsPage::buildHistory(QWidget *page)
@@ -394,7 +396,7 @@ void AgentsPage::fillForm(const QJsonObject &params)
     m_system->setPlainText(params.value(QStringLiteral("system")).toString());
 
     bool toolset = false;
-    QJsonArray extra;
+    QJsonArray extra, mcpToolsets;
     QHash<QString, QJsonObject> configs;
     QJsonObject defaults;
     for (const auto &v : params.value(QStringLiteral("tools")).toArray()) {
@@ -404,6 +406,8 @@ void AgentsPage::fillForm(const QJsonObject &params)
             defaults = t.value(QStringLiteral("default_config")).toObject();
             for (const auto &c : t.value(QStringLiteral("configs")).toArray())
                 configs.insert(c.toObject().value(QStringLiteral("name")).toString(), c.toObject());
+        } else if (t.value(QStringLiteral("type")).toString() == u"mcp_toolset") {
+            mcpToolsets.append(t);
         } else {
             extra.append(t);
         }
@@ -423,8 +427,7 @@ void AgentsPage::fillForm(const QJsonObject &params)
         combo->setCurrentIndex(std::max(0, combo->findData(policy)));
     }
     m_extraTools->setPlainText(extra.isEmpty() ? QString() : prettyJson(extra));
-    const QJsonArray mcp = params.value(QStringLiteral("mcp_servers")).toArray();
-    m_mcpServers->setPlainText(mcp.isEmpty() ? QString() : prettyJson(mcp));
+    m_mcpServers->setConfig(params.value(QStringLiteral("mcp_servers")).toArray(), mcpToolsets);
     m_metadata->setValues(params.value(QStringLiteral("metadata")).toObject());
     m_skills->setSkills(params.value(QStringLiteral("skills")).toArray());
     m_filling = false;
@@ -463,9 +466,10 @@ QJsonObject AgentsPage::formParams() const
     const QJsonDocument extra = QJsonDocument::fromJson(m_extraTools->toPlainText().toUtf8());
     for (const auto &v : extra.array())
         tools.append(v);
+    for (const auto &v : m_mcpServers->toolsets())
+        tools.append(v);
     p.insert(QStringLiteral("tools"), tools);
-    const QJsonDocument mcp = QJsonDocument::fromJson(m_mcpServers->toPlainText().toUtf8());
-    p.insert(QStringLiteral("mcp_servers"), mcp.array());
+    p.insert(QStringLiteral("mcp_servers"), m_mcpServers->servers());
     p.insert(QStringLiteral("metadata"), m_metadata->values());
     // Left out when none, like the saved document (editable()), unless the agent had some.
     if (const QJsonArray skills = m_skills->skills(); !skills.isEmpty() || m_skills->hadSkills())
@@ -492,7 +496,7 @@ void AgentsPage::validateExtraTools()
     QJsonArray extra, mcp;
     QString problem = parseArray(m_extraTools->toPlainText(), &extra);
     if (problem.isEmpty())
-        problem = parseArray(m_mcpServers->toPlainText(), &mcp);
+        mcp = m_mcpServers->servers();
     if (problem.isEmpty()) {
         // The same rule the backend applies (a pure function: no backend state involved).
         const auto normalized = AgentService::normalizeTools(formParams().value(QStringLiteral("tools")), mcp);

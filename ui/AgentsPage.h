@@ -12,6 +12,7 @@ namespace viv {
 class CodeEdit;
 class DiffView;
 class KeyValueEditor;
+class McpServersEditor;
 class SkillsPicker;
 
 // Agents: the list on the left, the designer on the right. The designer edits the agent's
@@ -69,7 +70,7 @@ private:
     QTableWidget *m_tools = nullptr;
     CodeEdit *m_extraTools = nullptr;
     QLabel *m_extraToolsStatus = nullptr;
-    CodeEdit *m_mcpServers = nullptr;
+    McpServersEditor *m_mcpServers = nullptr; // mcp_servers and their mcp_toolset entries
     KeyValueEditor *m_metadata = nullptr;
     SkillsPicker *m_skills = nullptr;
     CodeEdit *m_json = nullptr;

@@ -3,6 +3,7 @@
 #include "Backend.h"
 #include "BackendBridge.h"
 #include "LlmVaultForm.h"
+#include "McpOAuthValidator.h"
 #include "UnsavedChanges.h"
 #include "Widgets.h"
 #include "services/VaultService.h"
@@ -96,6 +97,8 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent)
     form->addRow(tr("Allowed hosts:"), m_hosts);
     form->addRow(tr("&Secret:"), m_secret);
     form->addRow(QString(), m_secretHint);
+    m_validate = new McpOAuthValidator(m_bridge, right);
+    form->addRow(QString(), m_validate);
     rightLayout->addLayout(form);
     rightLayout->addStretch();
     m_deleteCredential = named(new QPushButton(tr("Delete…"), right), QStringLiteral("deleteCredential"));
@@ -262,6 +265,7 @@ void VaultsPage::loadCredentials()
 void VaultsPage::newCredential()
 {
     m_credentialId.clear();
+    m_validate->setCredential(m_vaultId, QString(), QString());
     m_credentialTitle->setText(tr("New credential"));
     m_type->setEnabled(true);
     m_displayName->clear();
@@ -287,6 +291,7 @@ void VaultsPage::openCredential(const QJsonObject &c)
     const QJsonObject auth = c.value(QStringLiteral("auth")).toObject();
     const QString type = auth.value(QStringLiteral("type")).toString();
     m_credentialTitle->setText(tr("Credential %1").arg(m_credentialId));
+    m_validate->setCredential(m_vaultId, m_credentialId, type);
     m_type->setCurrentIndex(std::max(0, m_type->findData(type)));
     m_type->setEnabled(false);
     m_displayName->setText(c.value(QStringLiteral("display_name")).toString());

@@ -11,6 +11,7 @@ namespace viv {
 class ApiError;
 
 class LlmVaultForm;
+class McpOAuthValidator;
 
 // Vaults and their credentials, and a vault's model-provider settings (LlmVaultForm). Secret fields (token, secret value, access token) are
 // write-only: they are sent to the backend, which stores them in the OS keychain, and the UI
@@ -53,6 +54,7 @@ private:
     QLabel *m_secretHint = nullptr;
     QPushButton *m_saveCredential = nullptr;
     QPushButton *m_deleteCredential = nullptr;
+    McpOAuthValidator *m_validate = nullptr; // "Validate" for mcp_oauth credentials
     LlmVaultForm *m_llm = nullptr; // the selected vault as a model provider
 
     QString m_vaultId;

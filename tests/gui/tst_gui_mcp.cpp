@@ -402,7 +402,7 @@ private Q_SLOTS:
         QVERIFY(row >= 0);
         QCOMPARE(model.index(row).data(TranscriptModel::KindRole).toInt(), int(TranscriptModel::ToolCall));
         QCOMPARE(model.index(row).data(TranscriptModel::TitleRole).toString(), QStringLiteral("everything · echo (MCP)"));
-        QVERIFY(model.index(row).data(TranscriptModel::InputRole).toString().contains(QStringLiteral("\"hi\"")));
+        QVERIFY(model.index(row).data(TranscriptModel::InputRole).toString().contains(QStringLiteral("message: hi")));
         QVERIFY(model.index(row).data(TranscriptModel::HasResultRole).toBool());
         QCOMPARE(model.index(row).data(TranscriptModel::OutputRole).toString(), QStringLiteral("Echo: hi"));
         QCOMPARE(model.rowOfEvent(call), model.rowCount() - 1); // the result joined its call

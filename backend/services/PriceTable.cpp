@@ -14,13 +14,19 @@ namespace {
 
 // Built-in list prices, USD per million tokens: {input, output, cache read, cache write}.
 //
-// Source: the vendors' public pricing pages — Anthropic "Pricing" (platform docs: base input,
-// 5-minute cache write = 1.25 × input, cache hit = 0.1 × input, output) and OpenAI "API pricing"
-// (input, cached input, output; no charge for cache writes, so a write is priced as input) —
-// standard rates (no batch discount, no long-context surcharge), as published in 2025 and
-// transcribed on 2026-12-06. Matching is by id prefix (longest wins), so dated ids
-// ("claude-sonnet-4-5-20250929") and point releases share their family's price. Prices change:
-// VIVARIUM_MODEL_PRICES overrides any entry (README "Budgets and usage").
+// Anthropic rows: the "Model pricing" table of Anthropic's platform docs (About Claude →
+// Pricing) and each model's overview page (Models → <model> → Specifications → Pricing),
+// checked against them on 2026-12-06: base input, output, cache hits, and the 5-minute cache
+// write (the Messages API reports one cache-creation figure; the 1-hour write, 2 × input, is not
+// represented). Claude Haiku 5.5 is priced by prompt length; its row is the band for prompts up
+// to 100K tokens (a longer prompt lists at 5 × those rates — configure it if that matters).
+// Sonnet 5.5's cache hit is the rate after its 2026-10-07 cut. OpenAI rows: OpenAI "API
+// pricing" (input, cached input, output; no charge for cache writes, so a write is priced as
+// input). Standard rates (no batch discount, no fast mode, no long-context surcharge). Matching
+// is by id prefix (longest wins), so dated ids ("claude-sonnet-4-5-20250929") share their
+// family's price — which is why every minor version whose price differs from its family's
+// prefix needs its own row (claude-opus-4-7 must not fall back to "claude-opus-4"). Prices
+// change: VIVARIUM_MODEL_PRICES overrides any entry (README "Budgets and usage").
 struct Builtin
 {
     const char *prefix;
@@ -29,6 +35,18 @@ struct Builtin
 
 constexpr Builtin kBuiltin[] = {
     // Anthropic
+    {"claude-fable-5-2", 8, 40, 0.2, 10}, // cache rates: Fable 5.1's multipliers (1.25 ×, 0.025 × input)
+    {"claude-fable-5-1", 10, 50, 0.25, 12.5},
+    {"claude-fable-5", 10, 50, 1, 12.5},
+    {"claude-mythos-5-1", 10, 50, 0.25, 12.5},
+    {"claude-mythos-5", 10, 50, 1, 12.5},
+    {"claude-opus-5-5", 4, 20, 0.2, 5},
+    {"claude-opus-5", 5, 25, 0.5, 6.25},
+    {"claude-sonnet-5-5", 2, 10, 0.1, 2.5},
+    {"claude-sonnet-5", 2, 10, 0.2, 2.5},
+    {"claude-haiku-5-5", 0.1, 0.5, 0.01, 0.125}, // prompts up to 100K tokens
+    {"claude-opus-4-8", 5, 25, 0.5, 6.25},
+    {"claude-opus-4-7", 5, 25, 0.5, 6.25},
     {"claude-opus-4-6", 5, 25, 0.5, 6.25},
     {"claude-opus-4-5", 5, 25, 0.5, 6.25},
     {"claude-opus-4", 15, 75, 1.5, 18.75}, // Opus 4 and 4.1

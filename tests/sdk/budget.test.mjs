@@ -90,6 +90,30 @@ describe('usage and list cost', () => {
         assert.equal(events.filter((e) => e.type === 'session.usage').length, 0, 'no session.usage without a budget');
     });
 
+    test('a minor version with its own list price is not priced as its family prefix', async () => {
+        // Rows checked against Anthropic's pricing docs (PriceTable.cpp). claude-opus-4-7 once fell
+        // through to the "claude-opus-4" row ($15/$75, Opus 4 and 4.1); claude-sonnet-5-5 must not
+        // take claude-sonnet-5's cache-read rate. 2M tokens of each kind: cents = 200 × (sum of rates).
+        const u = { input_tokens: 2000000, output_tokens: 2000000, cache_read_input_tokens: 2000000, cache_creation_input_tokens: 2000000 };
+        const expected = {
+            'claude-opus-4-7': { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
+            'claude-sonnet-5': { input: 2, output: 10, cacheRead: 0.2, cacheWrite: 2.5 },
+            'claude-sonnet-5-5': { input: 2, output: 10, cacheRead: 0.1, cacheWrite: 2.5 },
+            'claude-haiku-5-5': { input: 0.1, output: 0.5, cacheRead: 0.01, cacheWrite: 0.125 },
+        };
+        const cents = {};
+        for (const model of Object.keys(expected)) {
+            provider.reset();
+            provider.enqueue({ text: model, usage: u });
+            const session = await newSession(model);
+            await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('price me')] });
+            await waitEvents(session.id, (ev) => idles(ev).length >= 1);
+            cents[model] = (await srv.client.beta.sessions.retrieve(session.id)).usage.list_cost.amount;
+        }
+        assert.deepEqual(cents, Object.fromEntries(Object.entries(expected).map(([m, p]) => [m, String(Math.round(usd(u, p) * 100))])));
+        assert.deepEqual(cents, { 'claude-opus-4-7': '7350', 'claude-sonnet-5': '2940', 'claude-sonnet-5-5': '2920', 'claude-haiku-5-5': '147' });
+    });
+
     test('a local model costs 0 unless VIVARIUM_MODEL_PRICES prices it; a budget needs a price', async () => {
         provider.reset();
         provider.enqueue({ text: 'priced', usage: { input_tokens: 500000, output_tokens: 250000 } },

@@ -1,8 +1,11 @@
 #include "ThreadService.h"
 
 #include "AgentService.h"
+#include "PriceTable.h"
+#include "SessionBudget.h"
 #include "SessionService.h"
 #include "core/ApiError.h"
+#include "core/Clock.h"
 
 #include <QJsonArray>
 #include <QSet>
@@ -64,6 +67,8 @@ bool inThread(const QJsonObject &event, const QString &threadId, const QString &
     return t == threadId;
 }
 
+void timing(Info &info, const QString &status, const QString &when);
+
 QList<Info> collect(const QString &sessionId, const QJsonObject &session, const QList<LoggedEvent> &events)
 {
     QList<Info> out;
@@ -97,13 +102,19 @@ QList<Info> collect(const QString &sessionId, const QJsonObject &session, const 
             continue;
         if (!tid.isEmpty() && !when.isEmpty())
             info->updatedAt = when;
-        if (!tid.isEmpty() && type.startsWith(u"session.thread_status_")) {
-            const QString s = type.mid(22);
-            info->status = s == u"rescheduled" ? u"rescheduling"_s : s;
-            if (s == u"terminated")
-                info->archivedAt = when;
-        } else if (type == u"span.model_request_end") {
-            const QJsonObject u = e.value(u"model_usage"_s).toObject();
+        // A delegate's own status events, or the session's for the primary thread (whose status
+        // is the session's).
+        const QString statusPrefix = tid.isEmpty() ? u"session.status_"_s : u"session.thread_status_"_s;
+        if (type.startsWith(statusPrefix)) {
+            const QString s = type.mid(statusPrefix.size());
+            if (!tid.isEmpty()) {
+                info->status = s == u"rescheduled" ? u"rescheduling"_s : s;
+                if (s == u"terminated")
+                    info->archivedAt = when;
+            }
+            timing(*info, s, when);
+        } else if (type == u"span.model_request_end" || type == u"span.outcome_evaluation_end") {
+            const QJsonObject u = e.value(type == u"span.model_request_end" ? u"model_usage"_s : u"usage"_s).toObject();
             info->inputTokens += qint64(u.value(u"input_tokens"_s).toDouble());
             info->outputTokens += qint64(u.value(u"output_tokens"_s).toDouble());
             info->cacheRead += qint64(u.value(u"cache_read_input_tokens"_s).toDouble());
@@ -111,6 +122,85 @@ QList<Info> collect(const QString &sessionId, const QJsonObject &session, const 
         }
     }
     return out;
+}
+
+void timing(Info &info, const QString &status, const QString &when)
+{
+    info.hasStatus = true;
+    if (status == u"running") {
+        if (info.firstRunningAt.isEmpty())
+            info.firstRunningAt = when;
+        if (info.runningSince.isEmpty())
+            info.runningSince = when;
+        return;
+    }
+    if (status == u"idle")
+        info.hasIdle = true;
+    if (!info.runningSince.isEmpty()) { // running → idle | rescheduled | terminated
+        const QDateTime from = clock::fromIso(info.runningSince), to = clock::fromIso(when);
+        if (from.isValid() && to.isValid())
+            info.activeMs += qMax<qint64>(0, from.msecsTo(to));
+        info.runningSince.clear();
+    }
+}
+
+namespace {
+
+// Where a thread's clock stops: its archive (or, for the primary thread of a terminated
+// session, the session's final update); otherwise now.
+QDateTime endOf(const Info &info, const QDateTime &now)
+{
+    const QString at = !info.archivedAt.isEmpty() ? info.archivedAt
+                       : info.status == u"terminated" ? info.updatedAt
+                                                       : QString();
+    const QDateTime end = at.isEmpty() ? now : clock::fromIso(at);
+    return end.isValid() ? end : now;
+}
+
+double activeSeconds(const Info &info, const QDateTime &now)
+{
+    qint64 ms = info.activeMs;
+    if (!info.runningSince.isEmpty())
+        if (const QDateTime from = clock::fromIso(info.runningSince); from.isValid())
+            ms += qMax<qint64>(0, from.msecsTo(now));
+    return ms / 1000.0;
+}
+
+} // namespace
+
+QJsonValue statsJson(const Info &info, const QDateTime &now)
+{
+    if (!info.hasStatus)
+        return QJsonValue::Null;
+    const QDateTime created = clock::fromIso(info.createdAt);
+    const QDateTime end = endOf(info, now); // archived threads freeze their duration
+    double startup = 0; // child threads start immediately
+    if (info.parent.isEmpty() && !info.firstRunningAt.isEmpty())
+        if (const QDateTime first = clock::fromIso(info.firstRunningAt); first.isValid() && created.isValid())
+            startup = qMax<qint64>(0, created.msecsTo(first)) / 1000.0;
+    return QJsonObject{
+        {u"active_seconds"_s, activeSeconds(info, end)},
+        {u"duration_seconds"_s, created.isValid() ? qMax<qint64>(0, created.msecsTo(end)) / 1000.0 : 0.0},
+        {u"startup_seconds"_s, startup},
+    };
+}
+
+QJsonValue usageJson(const Info &info, const QString &model, const QDateTime &now)
+{
+    if (!info.hasIdle)
+        return QJsonValue::Null;
+    const qint64 nano = PriceTable::instance().costNanoUsd(
+        model, TokenCounts{info.inputTokens, info.outputTokens, info.cacheRead, info.cacheCreation});
+    return QJsonObject{
+        {u"input_tokens"_s, double(info.inputTokens)},
+        {u"output_tokens"_s, double(info.outputTokens)},
+        {u"cache_read_input_tokens"_s, double(info.cacheRead)},
+        // The Messages API reports one cache-creation figure; its default TTL is 5 minutes.
+        {u"cache_creation"_s, QJsonObject{{u"ephemeral_1h_input_tokens"_s, 0},
+                                          {u"ephemeral_5m_input_tokens"_s, double(info.cacheCreation)}}},
+        {u"active_seconds"_s, activeSeconds(info, endOf(info, now))},
+        {u"list_cost"_s, budget::listCost(nano)},
+    };
 }
 
 } // namespace threads
@@ -153,6 +243,7 @@ QJsonObject ThreadService::toJson(const QString &sessionId, const QJsonObject &s
                              u"name"_s, u"skills"_s, u"system"_s, u"tools"_s, u"type"_s, u"version"_s})
         shaped.insert(k, agent.value(k));
     auto orNull = [](const QString &s) { return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s); };
+    const QDateTime now = QDateTime::currentDateTimeUtc();
     return QJsonObject{
         {u"id"_s, info.id},
         {u"type"_s, u"session_thread"_s},
@@ -164,12 +255,8 @@ QJsonObject ThreadService::toJson(const QString &sessionId, const QJsonObject &s
         {u"updated_at"_s, info.updatedAt},
         {u"archived_at"_s, orNull(info.archivedAt)},
         {u"workflow_run_id"_s, QJsonValue::Null},
-        {u"stats"_s, QJsonValue::Null},
-        {u"usage"_s, QJsonObject{{u"input_tokens"_s, double(info.inputTokens)},
-                                 {u"output_tokens"_s, double(info.outputTokens)},
-                                 {u"cache_read_input_tokens"_s, double(info.cacheRead)},
-                                 {u"cache_creation"_s, QJsonObject{{u"ephemeral_1h_input_tokens"_s, 0},
-                                                                   {u"ephemeral_5m_input_tokens"_s, double(info.cacheCreation)}}}}},
+        {u"stats"_s, threads::statsJson(info, now)},
+        {u"usage"_s, threads::usageJson(info, budget::agentModel(agent), now)},
     };
 }
 

@@ -4,6 +4,7 @@
 #include "services/EventLog.h"
 #include "store/DocTable.h"
 
+#include <QDateTime>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
@@ -46,8 +47,20 @@ struct Info
     QString parent;        // empty for the primary thread
     QString status;        // running | idle | rescheduling | terminated
     QString createdAt, updatedAt, archivedAt;
+    // Usage: the thread's model requests (span.model_request_end) and outcome grader requests
+    // (span.outcome_evaluation_end `usage`); a compaction's summary request is the session's only.
     qint64 inputTokens = 0, outputTokens = 0, cacheRead = 0, cacheCreation = 0;
+    // Timing, from the thread's status events (a delegate's session.thread_status_*, the primary
+    // thread's session.status_*): stats are null until the first, usage until the first idle.
+    bool hasStatus = false, hasIdle = false;
+    QString firstRunningAt, runningSince; // runningSince: set while in running status
+    qint64 activeMs = 0;                  // closed running intervals
 };
+// The thread's `stats` (null until its first status event) and `usage` (null until its first
+// idle), priced at `model`'s list price (services/PriceTable.h). `now` closes an open running
+// interval and the duration of a thread that is not archived.
+QJsonValue statsJson(const Info &info, const QDateTime &now);
+QJsonValue usageJson(const Info &info, const QString &model, const QDateTime &now);
 QList<Info> collect(const QString &sessionId, const QJsonObject &session, const QList<LoggedEvent> &events);
 // Whether `event` belongs to the thread's own view (thread events list / stream).
 bool inThread(const QJsonObject &event, const QString &threadId, const QString &primaryThreadId);

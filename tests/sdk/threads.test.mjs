@@ -188,6 +188,88 @@ describe('multiagent threads', () => {
         await assert.rejects(client.beta.sessions.threads.archive(primary.id, { session_id: session.id }), (e) => e.status === 400);
     });
 
+    test('each thread reports its own stats and usage (null until its first status / first idle), priced at its model', async () => {
+        provider.reset();
+        const client = srv.client;
+        const { a, b, coord, tag } = await roster(client);
+        // Worker A answers after 300 ms, worker B after 1.5 s; every reply has known usage.
+        const WORKER_USAGE = { input_tokens: 1000000, output_tokens: 100000, cache_read_input_tokens: 200000, cache_creation_input_tokens: 40000 };
+        const COORD_USAGE = { input_tokens: 100000, output_tokens: 1000 };
+        const model = scriptedModel({
+            targets: [[a.name, 'research alpha'], [b.name, 'research beta']],
+            worker: {
+                A: (body) => ({ text: `A result for ${lastText(body)}`, delay_ms: 300 }),
+                B: (body) => ({ text: `B result for ${lastText(body)}`, delay_ms: 1500 }),
+            },
+        });
+        provider.setDefault((body) => {
+            const reply = model(body);
+            return { ...reply, usage: sysOf(body).startsWith('COORD') ? COORD_USAGE : WORKER_USAGE };
+        });
+        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: env.id });
+        const [fresh] = await collect(client.beta.sessions.threads.list(session.id));
+        assert.equal(fresh.stats, null, 'no status transition yet');
+        assert.equal(fresh.usage, null, 'no idle transition yet');
+        await client.beta.sessions.events.send(session.id, { events: [userMessage('TASK: research both')] });
+
+        // While B's only request is in flight, B's thread has stats (it went running) but no usage yet.
+        const bCreated = await waitEvents(client, session.id, (ev) => ofType(ev, 'session.thread_status_running')
+            .some((e) => e.agent_name === b.name));
+        const bId = ofType(bCreated, 'session.thread_created').find((e) => e.agent_name === b.name).session_thread_id;
+        const bRunning = await client.beta.sessions.threads.retrieve(bId, { session_id: session.id });
+        assert.equal(bRunning.status, 'running', 'B answers after 1.5 s');
+        assert.equal(bRunning.usage, null, 'usage is null until the first idle');
+        assert.equal(bRunning.stats.startup_seconds, 0, 'a child thread starts immediately');
+
+        await waitEvents(client, session.id, (ev) => idles(ev).length >= 1
+            && ofType(ev, 'agent.message').filter((e) => !e.session_thread_id && e.content[0].text.startsWith('noted')).length === 2);
+        const threads = await collect(client.beta.sessions.threads.list(session.id));
+        assert.equal(threads.length, 3);
+        const primary = threads.find((t) => t.parent_thread_id === null);
+        const price = { // USD per MTok: claude-haiku-4-5 (workers), claude-sonnet-4-6 (coordinator)
+            haiku: { input: 1, output: 5, read: 0.1, write: 1.25 },
+            sonnet: { input: 3, output: 15, read: 0.3, write: 3.75 },
+        };
+        const cents = (u, p, n = 1) => String(Math.round(n * (u.input_tokens * p.input + u.output_tokens * p.output
+            + (u.cache_read_input_tokens ?? 0) * p.read + (u.cache_creation_input_tokens ?? 0) * p.write) / 1e4));
+        for (const [w, minActive] of [[a, 0.3], [b, 1.5]]) {
+            const t = threads.find((x) => x.agent.name === w.name);
+            assert.deepEqual(t.usage, {
+                input_tokens: 1000000, output_tokens: 100000, cache_read_input_tokens: 200000,
+                cache_creation: { ephemeral_1h_input_tokens: 0, ephemeral_5m_input_tokens: 40000 },
+                active_seconds: t.stats.active_seconds,
+                list_cost: { amount: cents(WORKER_USAGE, price.haiku), currency: 'USD' },
+            }, w.name);
+            assert.equal(t.usage.list_cost.amount, '157'); // $1 + $0.50 + $0.02 + $0.05
+            assert.equal(t.stats.startup_seconds, 0);
+            assert.ok(t.stats.active_seconds >= minActive, `${w.name} active ${t.stats.active_seconds} s ≥ ${minActive} s`);
+            assert.ok(t.stats.active_seconds < 15);
+            assert.ok(t.stats.duration_seconds >= t.stats.active_seconds);
+        }
+        // The primary thread: the coordinator's own requests only, priced at its model.
+        const coordRequests = provider.requests.filter((r) => sysOf(r.body) === `COORD ${tag}`).length;
+        assert.ok(coordRequests >= 3, `coordinator requests: ${coordRequests}`);
+        assert.equal(primary.usage.input_tokens, coordRequests * 100000);
+        assert.equal(primary.usage.output_tokens, coordRequests * 1000);
+        assert.deepEqual(primary.usage.list_cost, { amount: cents(COORD_USAGE, price.sonnet, coordRequests), currency: 'USD' });
+        assert.ok(primary.stats.active_seconds >= 1.5, 'the session ran while B worked');
+        assert.ok(primary.stats.startup_seconds >= 0 && primary.stats.startup_seconds <= primary.stats.duration_seconds);
+        // Tokens add up to the session's (no compaction here).
+        const s = await client.beta.sessions.retrieve(session.id);
+        assert.equal(threads.reduce((n, t) => n + t.usage.input_tokens, 0), s.usage.input_tokens);
+        assert.equal(threads.reduce((n, t) => n + t.usage.output_tokens, 0), s.usage.output_tokens);
+
+        // An archived thread's duration is frozen; a live one's keeps growing.
+        const archived = await client.beta.sessions.threads.archive(bId, { session_id: session.id });
+        await sleep(300);
+        const later = await client.beta.sessions.threads.retrieve(bId, { session_id: session.id });
+        assert.equal(later.stats.duration_seconds, archived.stats.duration_seconds);
+        assert.equal(later.stats.active_seconds, archived.stats.active_seconds);
+        const primaryLater = await client.beta.sessions.threads.retrieve(primary.id, { session_id: session.id });
+        assert.ok(primaryLater.stats.duration_seconds > primary.stats.duration_seconds);
+        assert.equal(primaryLater.stats.active_seconds, primary.stats.active_seconds, 'idle time is not active time');
+    });
+
     test("a thread's always_ask tool is cross-posted to the primary stream and answered there", async () => {
         provider.reset();
         const client = srv.client;

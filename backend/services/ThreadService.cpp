@@ -67,7 +67,30 @@ bool inThread(const QJsonObject &event, const QString &threadId, const QString &
     return t == threadId;
 }
 
-void timing(Info &info, const QString &status, const QString &when);
+namespace {
+
+// Folds one status event into the thread's timing.
+void timing(Info &info, const QString &status, const QString &when)
+{
+    info.hasStatus = true;
+    if (status == u"running") {
+        if (info.firstRunningAt.isEmpty())
+            info.firstRunningAt = when;
+        if (info.runningSince.isEmpty())
+            info.runningSince = when;
+        return;
+    }
+    if (status == u"idle")
+        info.hasIdle = true;
+    if (!info.runningSince.isEmpty()) { // running → idle | rescheduled | terminated
+        const QDateTime from = clock::fromIso(info.runningSince), to = clock::fromIso(when);
+        if (from.isValid() && to.isValid())
+            info.activeMs += qMax<qint64>(0, from.msecsTo(to));
+        info.runningSince.clear();
+    }
+}
+
+} // namespace
 
 QList<Info> collect(const QString &sessionId, const QJsonObject &session, const QList<LoggedEvent> &events)
 {
@@ -122,26 +145,6 @@ QList<Info> collect(const QString &sessionId, const QJsonObject &session, const 
         }
     }
     return out;
-}
-
-void timing(Info &info, const QString &status, const QString &when)
-{
-    info.hasStatus = true;
-    if (status == u"running") {
-        if (info.firstRunningAt.isEmpty())
-            info.firstRunningAt = when;
-        if (info.runningSince.isEmpty())
-            info.runningSince = when;
-        return;
-    }
-    if (status == u"idle")
-        info.hasIdle = true;
-    if (!info.runningSince.isEmpty()) { // running → idle | rescheduled | terminated
-        const QDateTime from = clock::fromIso(info.runningSince), to = clock::fromIso(when);
-        if (from.isValid() && to.isValid())
-            info.activeMs += qMax<qint64>(0, from.msecsTo(to));
-        info.runningSince.clear();
-    }
 }
 
 namespace {

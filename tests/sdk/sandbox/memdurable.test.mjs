@@ -8,12 +8,15 @@
 // is running a tool in the same VM, the VM is destroyed through libvirt (virsh destroy, no
 // shutdown), then vivariumd is killed with SIGKILL and started again on the same data directory;
 // the version, the memory and their content are still there, unchanged, and no version was
-// lost or added. One VM (no warm pool).
+// lost or added. A second write, made in the killed turn (so never acknowledged), is no version
+// but is still on the session's workspace disk, where the next idle with a VM syncs it from.
+// One VM (no warm pool).
 // Runs under ctest as `sdk_sandbox_memory_durability` (label sandbox) with the sandbox test environment.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -124,13 +127,27 @@ describe('memory durability', () => {
         // Turn 2, mid-tool: the session's one VM is destroyed through libvirt.
         const domains = await runningDomains();
         assert.equal(domains.length, 1, `one VM: ${domains}`);
+        // The turn writes one more memory first (flushed to the workspace disk by `sync`): it is
+        // not acknowledged (no end-of-turn sync will run with a VM), so it must not be a version
+        // yet, but it must still be on the workspace disk for the next idle with a VM.
+        const pending = `pending ${uniq()}${uniq()}\n`;
         provider.enqueue(
-            { tool_calls: [{ name: 'bash', input: { command: 'echo busy; sleep 300', timeout_ms: 600_000 } }] },
+            {
+                tool_calls: [
+                    {
+                        name: 'bash',
+                        input: { command: `printf '%s' '${pending}' > '${mount}/pending.md' && sync && echo busy; sleep 300`, timeout_ms: 600_000 },
+                    },
+                ],
+            },
             { text: 'The sandbox went away.' },
         );
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('keep working')] });
         await waitFor('the second tool call', async () => (await eventsOf(session.id)).filter((e) => e.type === 'agent.tool_use').length === 2, 300_000);
-        await sleep(3000); // the command is running in the VM
+        // The command runs in the VM once its write reached the workspace disk (after `sync`).
+        const workspaceDisk = path.join(srv.dataDir, 'sandboxes', 'workspaces', `${session.id}.qcow2`);
+        await waitFor('the pending write on the workspace disk', async () => (await readFile(workspaceDisk)).includes(Buffer.from(pending)), 120_000);
+        await sleep(500);
         assert.equal((await srv.client.beta.sessions.retrieve(session.id)).status, 'running');
         await run('virsh', ['-c', LIBVIRT_URI, 'destroy', domains[0]]);
         const crashed = await waitFor(
@@ -154,5 +171,8 @@ describe('memory durability', () => {
         assert.equal(after.path, '/durable.md');
         assert.equal(after.content, content);
         assert.equal(after.content_sha256, acked.content_sha256);
+        // The unacknowledged write: no version, and its bytes kept on the session's workspace disk.
+        assert.deepEqual((await collect(ms2.memories.list(store.id))).map((m) => m.path), ['/durable.md']);
+        assert.ok((await readFile(workspaceDisk)).includes(Buffer.from(pending)), 'the unsynced memory file is still on the workspace disk');
     });
 });

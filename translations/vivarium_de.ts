@@ -1956,6 +1956,73 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
     </message>
 </context>
 <context>
+    <name>viv::SessionOutputsPanel</name>
+    <message>
+        <source>Files the agent left in /mnt/session/outputs/, captured when a turn ends. They stay after the session&apos;s VM is gone.</source>
+        <translation>Dateien, die der Agent in /mnt/session/outputs/ hinterlassen hat, übernommen am Ende eines Zugs. Sie bleiben erhalten, wenn die VM der Sitzung nicht mehr existiert.</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Captured</source>
+        <translation>Übernommen</translation>
+    </message>
+    <message>
+        <source>No outputs yet.</source>
+        <translation>Noch keine Ausgaben.</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Öffnen</translation>
+    </message>
+    <message>
+        <source>Open the file with the desktop&apos;s application for its type</source>
+        <translation>Die Datei mit der Anwendung des Desktops für ihren Typ öffnen</translation>
+    </message>
+    <message>
+        <source>Save as…</source>
+        <translation>Speichern unter …</translation>
+    </message>
+    <message>
+        <source>Outputs (%1)</source>
+        <translation>Ausgaben (%1)</translation>
+    </message>
+    <message>
+        <source>Outputs</source>
+        <translation>Ausgaben</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · %3</source>
+        <translation>%1 · %2 · %3</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder of %1.</source>
+        <translation>Der Ordner für %1 kann nicht angelegt werden.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>No application opens %1.</source>
+        <translation>Keine Anwendung öffnet %1.</translation>
+    </message>
+    <message>
+        <source>Save %1</source>
+        <translation>%1 speichern</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>%1 gespeichert</translation>
+    </message>
+</context>
+<context>
     <name>viv::SessionView</name>
     <message>
         <source>No session selected</source>

@@ -7,6 +7,7 @@
 #include "secrets/SecretStore.h"
 #include "services/AgentService.h"
 #include "services/EnvironmentService.h"
+#include "services/FileService.h"
 #include "services/MemoryStoreService.h"
 #include "services/SessionService.h"
 #include "services/SkillService.h"
@@ -101,6 +102,8 @@ void BackendBridge::wireSignals(Backend *backend)
     connect(memory, &MemoryStoreService::versionChanged, this, &BackendBridge::memoryVersionChanged);
     connect(&backend->sessions(), &SessionService::changed, this, &BackendBridge::sessionChanged);
     connect(&backend->sessions(), &SessionService::removed, this, &BackendBridge::sessionRemoved);
+    connect(&backend->files(), &FileService::added, this, &BackendBridge::fileAdded);
+    connect(&backend->files(), &FileService::removed, this, &BackendBridge::fileRemoved);
     connect(&backend->events(), &EventLog::appended, this, &BackendBridge::eventsAppended);
     // Queued like the rest, so a preview and the commit that ends it arrive in the order the
     // backend thread emitted them.

@@ -120,6 +120,10 @@ Q_SIGNALS:
     void memoryVersionChanged(const QString &storeId, const QJsonObject &version);
     void sessionChanged(const QString &id, const QJsonObject &session);
     void sessionRemoved(const QString &id);
+    // FileService's signals, forwarded: a file stored (uploaded, or a session output captured:
+    // `file.scope` names the session) or deleted.
+    void fileAdded(const QString &id, const QJsonObject &file);
+    void fileRemoved(const QString &id);
     // Committed events, in log order (EventLog::appended, forwarded).
     void eventsAppended(const QString &sessionId, const QList<viv::LoggedEvent> &events);
     // Stream-only live previews of a model response in progress (RuntimeManager::previewed,

@@ -2,6 +2,7 @@
 
 #include "OutcomePanel.h"
 #include "SessionBudgetBar.h"
+#include "SessionOutputsPanel.h"
 #include "ThreadEvents.h"
 #include "ThreadsPanel.h"
 
@@ -135,6 +136,11 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     // Outcomes defined in the session and their evaluations (OutcomePanel.h).
     m_outcomes = new OutcomePanel(m_tabs);
     m_tabs->addTab(m_outcomes, tr("Outcome"));
+    // Files the session captured from /mnt/session/outputs/ (SessionOutputsPanel.h), live.
+    m_outputs = new SessionOutputsPanel(bridge, m_banner, m_tabs);
+    const int outputsTab = m_tabs->addTab(m_outputs, m_outputs->title());
+    connect(m_outputs, &SessionOutputsPanel::listed, this,
+            [this, outputsTab] { m_tabs->setTabText(outputsTab, m_outputs->title()); });
     layout->addWidget(m_tabs, 1);
 
     connect(m_send, &QPushButton::clicked, this, &SessionView::sendMessage);
@@ -347,6 +353,8 @@ void SessionView::openSession(const QString &id)
     m_threads->reset(id, {});
     m_budget->setSession({});
     m_sandbox->setSession(id);
+    m_outputs->setSession(id);
+    m_tabs->setTabText(m_tabs->indexOf(m_outputs), m_outputs->title());
     showProgress({});
     setEnabled(!id.isEmpty());
     updateHeader();

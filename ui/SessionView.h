@@ -21,6 +21,7 @@ class OutcomePanel;
 class ThreadsPanel;
 class SandboxProgressPanel;
 class SessionBudgetBar;
+class SessionOutputsPanel;
 class SandboxView;
 class SessionCommands;
 class TranscriptFind;
@@ -45,9 +46,10 @@ public:
     SessionBudgetBar *budgetBar() const { return m_budget; }
     OutcomePanel *outcomePanel() const { return m_outcomes; }
     ThreadsPanel *threadsPanel() const { return m_threads; }
+    SessionOutputsPanel *outputsPanel() const { return m_outputs; }
     // What the session's waiting tool call is blocked on (hidden when nothing waits).
     SandboxProgressPanel *sandboxProgress() const { return m_progress; }
-    // Brings the Transcript (0) or Sandbox (1) tab to the front.
+    // Brings the Transcript (0), Sandbox (1), Outcome (2) or Outputs (3) tab to the front.
     void showTab(int index);
     // The actions with keyboard shortcuts (send, interrupt, approve, deny, rename, …), active
     // while the focus is in this view or a widget they are added to; the main window lists
@@ -99,6 +101,7 @@ private:
     SessionBudgetBar *m_budget = nullptr;
     OutcomePanel *m_outcomes = nullptr;
     ThreadsPanel *m_threads = nullptr;
+    SessionOutputsPanel *m_outputs = nullptr;
     QGroupBox *m_pendingBox = nullptr;
     QVBoxLayout *m_pendingLayout = nullptr;
     QPlainTextEdit *m_composer = nullptr;

@@ -1,0 +1,169 @@
+// Issue 14's acceptance scenario in one scripted session, through the official SDK, in a real VM:
+// an agent with a custom skill (uploaded through the SDK) and a memory store, asked to use both,
+//   - reads the skill's SKILL.md and one of its files in the VM (/mnt/skills/<name>/),
+//   - reads a memory (/mnt/memory/<store>/) and writes a new one, which becomes a memory version
+//     with `session_actor` (listed, retrievable, the memory readable through the SDK),
+//   - writes an output file under /mnt/session/outputs/ that files.list({scope_id: session.id})
+//     returns and that downloads byte-identical;
+// and the system prompt the scripted model receives names the skill and the memory mount.
+// One VM (no warm pool): the session boots its own.
+// Runs under ctest as `sdk_sandbox_acceptance` (label sandbox) with the sandbox test environment.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+
+import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
+import { collect, recordSecret, sleep, toFile, uniq, useServer, userMessage } from '../helpers.mjs';
+
+const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
+
+let provider;
+let env;
+const srv = useServer(
+    async (ctx) => {
+        env = await ctx.client.beta.environments.create({ name: `acceptance-vm-${uniq()}` });
+    },
+    async () => {
+        provider = await startScriptedProvider();
+        return {
+            env: {
+                ANTHROPIC_BASE_URL: provider.url,
+                ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+                VIVARIUM_SANDBOX_PREWARM: '0',
+                VIVARIUM_WARM_POOL: '0',
+            },
+        };
+    },
+);
+after(async () => provider?.close());
+
+async function waitFor(what, pred, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const value = await pred();
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(200);
+    }
+}
+
+const textOf = (result) => result.content.map((c) => c.text ?? '').join('');
+
+describe('issue 14 acceptance', () => {
+    test('a skill and a memory store used in one session: skill read, memory read and written, an output left', async () => {
+        // The custom skill, uploaded through the SDK: SKILL.md plus a reference file.
+        const skillName = `visit-log-${uniq()}`;
+        const stamp = `stamp-${uniq()}`;
+        const md = `---\nname: ${skillName}\ndescription: Keeps a log of visits in memory and writes a visit report.\n---\n\nRead reference/format.txt for the report format.\n`;
+        const format = `Report format ${stamp}: one line per visit.\n`;
+        const skill = await srv.client.beta.skills.create({
+            files: [await toFile(Buffer.from(md), `${skillName}/SKILL.md`), await toFile(Buffer.from(format), `${skillName}/reference/format.txt`)],
+        });
+
+        // The memory store with one memory the agent reads.
+        const ms = srv.client.beta.memoryStores;
+        const store = await ms.create({ name: `visits-${uniq()}`, description: 'Past visits.' });
+        await ms.memories.create(store.id, { path: '/last-visit.md', content: 'last visit: Monday\n' });
+
+        const agent = await srv.client.beta.agents.create({
+            name: `acceptance-${uniq()}`,
+            model: 'claude-sonnet-4-6',
+            tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
+            skills: [{ type: 'custom', skill_id: skill.id }],
+        });
+        const session = await srv.client.beta.sessions.create({
+            agent: agent.id,
+            environment_id: env.id,
+            resources: [{ type: 'memory_store', memory_store_id: store.id, instructions: 'Log every visit.' }],
+        });
+        const mount = session.resources.find((r) => r.type === 'memory_store').mount_path;
+        assert.equal(mount, `/mnt/memory/${store.name}`);
+        const skillDir = `/mnt/skills/${skillName}`;
+
+        // The model's turn: read the skill, read its reference file and the memory, write a
+        // memory, leave a report in the outputs folder.
+        const visit = `visit ${uniq()}: Tuesday\n`;
+        const report = Buffer.concat([Buffer.from(`# Visit report\n${format}`), randomBytes(2048)]);
+        provider.reset();
+        provider.enqueue(
+            { tool_calls: [{ name: 'read', input: { file_path: `${skillDir}/SKILL.md` } }] },
+            { tool_calls: [{ name: 'bash', input: { command: `cat ${skillDir}/reference/format.txt '${mount}/last-visit.md'` } }] },
+            { tool_calls: [{ name: 'bash', input: { command: `mkdir -p '${mount}/visits' && printf '%s' '${visit}' > '${mount}/visits/tuesday.md' && echo written` } }] },
+            {
+                tool_calls: [
+                    {
+                        name: 'bash',
+                        input: { command: `base64 -d > /mnt/session/outputs/visit-report.md <<'EOF'\n${report.toString('base64')}\nEOF\nwc -c < /mnt/session/outputs/visit-report.md` },
+                    },
+                ],
+            },
+            { text: 'Logged the visit and wrote the report.' },
+        );
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('Log this visit with your skill and memory, and leave a report.')] });
+        const events = await waitFor(
+            'the turn to end',
+            async () => {
+                const ev = await collect(srv.client.beta.sessions.events.list(session.id));
+                return ev.some((e) => e.type === 'session.status_idle') ? ev : null;
+            },
+            600_000,
+        );
+        assert.deepEqual(events.filter((e) => e.type === 'session.error'), []);
+        const results = events.filter((e) => e.type === 'agent.tool_result');
+        assert.equal(results.length, 4);
+        for (const r of results) assert.notEqual(r.is_error, true, textOf(r));
+        // The skill, read in the VM: SKILL.md by the read tool, its reference file by bash.
+        assert.ok(textOf(results[0]).includes('Read reference/format.txt for the report format.'), textOf(results[0]));
+        assert.equal(textOf(results[1]), `${format}last visit: Monday`); // bash output loses the final newline
+        assert.equal(textOf(results[2]).trim(), 'written');
+        assert.equal(textOf(results[3]).trim(), String(report.length));
+
+        // What the model was told: the skill (name, description, folder) and the memory mount.
+        const system = provider.requests[0].body.system;
+        const prompt = typeof system === 'string' ? system : system.map((b) => b.text).join('\n');
+        assert.ok(prompt.includes(`name: ${skillName}`), prompt);
+        assert.ok(prompt.includes(`folder: ${skillDir}/`), prompt);
+        assert.ok(prompt.includes(`${mount} (read-write)`), prompt);
+        assert.ok(prompt.includes('Log every visit.'), prompt);
+
+        // The memory write: a new version by the session, and the memory itself.
+        const versions = await waitFor(
+            'the memory version',
+            async () => {
+                const v = await collect(ms.memoryVersions.list(store.id, { session_id: session.id }));
+                return v.length ? v : null;
+            },
+            120_000,
+        );
+        assert.equal(versions.length, 1, JSON.stringify(versions));
+        assert.equal(versions[0].operation, 'created');
+        assert.deepEqual(versions[0].created_by, { type: 'session_actor', session_id: session.id });
+        const version = await ms.memoryVersions.retrieve(versions[0].id, { memory_store_id: store.id });
+        assert.equal(version.path, '/visits/tuesday.md');
+        assert.equal(version.content, visit);
+        const memories = await collect(ms.memories.list(store.id, { view: 'full' }));
+        assert.deepEqual(memories.map((m) => [m.path, m.content]).sort(), [
+            ['/last-visit.md', 'last visit: Monday\n'],
+            ['/visits/tuesday.md', visit],
+        ]);
+        // The memory the agent only read has its one version, by the API.
+        assert.equal((await collect(ms.memoryVersions.list(store.id))).length, 2);
+
+        // The output: listed by the session's scope, byte-identical.
+        const files = await waitFor(
+            'the captured output',
+            async () => {
+                const f = await collect(srv.client.beta.files.list({ scope_id: session.id }));
+                return f.length ? f : null;
+            },
+            120_000,
+        );
+        assert.deepEqual(files.map((f) => [f.filename, f.size_bytes]), [['visit-report.md', report.length]]);
+        assert.deepEqual(files[0].scope, { type: 'session', id: session.id });
+        const downloaded = Buffer.from(await (await srv.client.beta.files.download(files[0].id)).arrayBuffer());
+        assert.ok(downloaded.equals(report), 'the output downloads byte-identical');
+
+        await srv.client.beta.sessions.archive(session.id);
+    });
+});

@@ -1,13 +1,10 @@
 // AgentService's static normalisers: the model (with its effort), the tools (the agent toolset
 // and its per-tool configs, MCP toolsets, custom tools) and the MCP servers they name.
 #include "AgentService.h"
-#include "SkillService.h"
+#include "AgentInternal.h"
 
-#include "core/Clock.h"
-#include "core/Ids.h"
 #include "core/JsonFields.h"
 #include "core/Validators.h"
-#include "store/Database.h"
 
 #include <QHash>
 #include <QJsonArray>
@@ -15,8 +12,6 @@
 #include <QSet>
 
 #include <algorithm>
-
-#include "AgentInternal.h"
 
 namespace viv {
 

@@ -2,6 +2,7 @@
 // validation; the tool and model normalisers are in AgentNormalizers.cpp, versions in
 // AgentVersions.cpp.
 #include "AgentService.h"
+#include "AgentInternal.h"
 #include "SkillService.h"
 
 #include "core/Clock.h"
@@ -10,14 +11,9 @@
 #include "core/Validators.h"
 #include "store/Database.h"
 
-#include <QHash>
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QSet>
-
-#include <algorithm>
-
-#include "AgentInternal.h"
 
 namespace viv {
 

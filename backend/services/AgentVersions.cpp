@@ -1,22 +1,11 @@
 // AgentService's versions: every saved version of an agent is kept (agent_versions), listed
 // newest first and snapshotted into sessions.
 #include "AgentService.h"
-#include "SkillService.h"
+#include "AgentInternal.h"
 
-#include "core/Clock.h"
-#include "core/Ids.h"
-#include "core/JsonFields.h"
-#include "core/Validators.h"
 #include "store/Database.h"
 
-#include <QHash>
 #include <QJsonArray>
-#include <QRegularExpression>
-#include <QSet>
-
-#include <algorithm>
-
-#include "AgentInternal.h"
 
 namespace viv {
 

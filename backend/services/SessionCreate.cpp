@@ -1,13 +1,11 @@
 // SessionService: creating a session — the agent (with overrides) it runs, its resources and
 // initial events, validated in full before one transaction commits it.
 #include "SessionService.h"
+#include "SessionInternal.h"
 #include "SkillService.h"
 
-#include "PendingAnswers.h"
 #include "SessionBudget.h"
 #include "SessionHardTtl.h"
-
-#include "FileService.h"
 
 #include "AgentService.h"
 #include "EnvironmentService.h"
@@ -17,17 +15,10 @@
 #include "core/Ids.h"
 #include "core/JsonFields.h"
 #include "core/Validators.h"
-#include "secrets/KeychainBatch.h"
-#include "secrets/SecretStore.h"
 #include "store/Database.h"
 
-#include <QDateTime>
-#include <QLoggingCategory>
 #include <QPointer>
-#include <QRegularExpression>
 #include <QSet>
-#include <QUrl>
-#include "SessionInternal.h"
 
 namespace viv {
 

@@ -1,18 +1,8 @@
 // SessionService: a session's resources (files, repositories, memory stores) and the
 // repository tokens kept in the keychain for them.
 #include "SessionService.h"
-#include "SkillService.h"
+#include "SessionInternal.h"
 
-#include "PendingAnswers.h"
-#include "SessionBudget.h"
-#include "SessionHardTtl.h"
-
-#include "FileService.h"
-
-#include "AgentService.h"
-#include "EnvironmentService.h"
-#include "EventLog.h"
-#include "VaultService.h"
 #include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
@@ -21,13 +11,9 @@
 #include "secrets/SecretStore.h"
 #include "store/Database.h"
 
-#include <QDateTime>
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QRegularExpression>
-#include <QSet>
-#include <QUrl>
-#include "SessionInternal.h"
 
 namespace viv {
 

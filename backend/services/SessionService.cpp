@@ -2,9 +2,8 @@
 // sending events; creation, resources and validation are in SessionCreate.cpp,
 // SessionResources.cpp and SessionValidation.cpp.
 #include "SessionService.h"
-#include "SkillService.h"
+#include "SessionInternal.h"
 
-#include "PendingAnswers.h"
 #include "SessionBudget.h"
 #include "SessionHardTtl.h"
 
@@ -15,20 +14,12 @@
 #include "EventLog.h"
 #include "VaultService.h"
 #include "core/Clock.h"
-#include "core/Ids.h"
 #include "core/JsonFields.h"
-#include "core/Validators.h"
-#include "secrets/KeychainBatch.h"
 #include "secrets/SecretStore.h"
 #include "store/Database.h"
 
 #include <QDateTime>
 #include <QLoggingCategory>
-#include <QPointer>
-#include <QRegularExpression>
-#include <QSet>
-#include <QUrl>
-#include "SessionInternal.h"
 
 Q_LOGGING_CATEGORY(lcSessions, "vivarium.sessions")
 

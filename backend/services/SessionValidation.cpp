@@ -1,33 +1,20 @@
 // SessionService: validation of what clients send — content blocks, user events, budgets and
 // repository tokens (the helpers SessionInternal.h declares), and the events of a send.
 #include "SessionService.h"
-#include "SkillService.h"
+#include "SessionInternal.h"
 
 #include "PendingAnswers.h"
 #include "SessionBudget.h"
-#include "SessionHardTtl.h"
 
 #include "FileService.h"
 
-#include "AgentService.h"
 #include "EnvironmentService.h"
 #include "EventLog.h"
-#include "VaultService.h"
-#include "core/Clock.h"
 #include "core/Ids.h"
 #include "core/JsonFields.h"
 #include "core/Validators.h"
-#include "secrets/KeychainBatch.h"
-#include "secrets/SecretStore.h"
-#include "store/Database.h"
 
-#include <QDateTime>
-#include <QLoggingCategory>
-#include <QPointer>
 #include <QRegularExpression>
-#include <QSet>
-#include <QUrl>
-#include "SessionInternal.h"
 
 namespace viv {
 

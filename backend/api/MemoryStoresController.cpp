@@ -3,6 +3,9 @@
 #include "ApiServer.h"
 #include "services/MemoryStoreService.h"
 
+#include <functional>
+#include <optional>
+
 namespace viv {
 
 namespace {
@@ -41,61 +44,42 @@ MemoryActor actorOf(const ApiRequest &req)
     return MemoryActor::api(req.apiKeyId);
 }
 
-} // namespace
+using M = ApiServer::Method;
 
-void registerMemoryStoreRoutes(ApiServer &server, MemoryStoreService &service)
+// The route shapes of this API, one helper each. The checks run in the same order in every
+// shape: the query keys, then the page (lists), then `view`, then the JSON body.
+
+// No query parameters, no body: `call` answers.
+void routePlain(ApiServer &server, M method, const QString &path,
+                std::function<Result<QJsonObject>(const ApiRequest &)> call)
 {
-    using M = ApiServer::Method;
-    const QString stores = QStringLiteral("/v1/memory_stores");
-    const QString store = QStringLiteral("/v1/memory_stores/{memory_store_id}");
-    const QString memories = store + QStringLiteral("/memories");
-    const QString memory = memories + QStringLiteral("/{memory_id}");
-    const QString versions = store + QStringLiteral("/memory_versions");
-    const QString version = versions + QStringLiteral("/{memory_version_id}");
+    server.route(method, path, [call = std::move(call)](const ApiRequest &req, ReplyPtr reply) {
+        if (auto s = onlyQueryKeys(req, {}); !s)
+            return reply->error(s.error());
+        reply->send(call(req));
+    });
+}
 
-    // ---- stores ----
-    server.route(M::Post, stores, [&service](const ApiRequest &req, ReplyPtr reply) {
+// No query parameters, a JSON object body.
+void routeWithBody(ApiServer &server, M method, const QString &path,
+                   std::function<Result<QJsonObject>(const ApiRequest &, const QJsonObject &)> call)
+{
+    server.route(method, path, [call = std::move(call)](const ApiRequest &req, ReplyPtr reply) {
         if (auto s = onlyQueryKeys(req, {}); !s)
             return reply->error(s.error());
         auto body = req.jsonBody();
         if (!body)
             return reply->error(body.error());
-        reply->send(service.createStore(*body));
+        reply->send(call(req, *body));
     });
-    server.route(M::Get, stores, [&service](const ApiRequest &req, ReplyPtr reply) {
-        if (auto s = onlyQueryKeys(req, {QStringLiteral("limit"), QStringLiteral("page"),
-                                         QStringLiteral("include_archived"), QStringLiteral("created_at[gte]"),
-                                         QStringLiteral("created_at[lte]")});
-            !s)
-            return reply->error(s.error());
-        auto page = req.pageRequest();
-        if (!page)
-            return reply->error(page.error());
-        auto archived = req.queryBool(QStringLiteral("include_archived"), false);
-        if (!archived)
-            return reply->error(archived.error());
-        reply->sendPage(service.listStores(*page, *archived, req.queryValue(QStringLiteral("created_at[gte]")),
-                                           req.queryValue(QStringLiteral("created_at[lte]"))));
-    });
-    server.route(M::Get, store, [&service](const ApiRequest &req, ReplyPtr reply) {
-        if (auto s = onlyQueryKeys(req, {}); !s)
-            return reply->error(s.error());
-        reply->send(service.retrieveStore(req.param(0)));
-    });
-    server.route(M::Post, store, [&service](const ApiRequest &req, ReplyPtr reply) {
-        if (auto s = onlyQueryKeys(req, {}); !s)
-            return reply->error(s.error());
-        auto body = req.jsonBody();
-        if (!body)
-            return reply->error(body.error());
-        reply->send(service.updateStore(req.param(0), *body));
-    });
-    server.route(M::Delete, store, [&service](const ApiRequest &req, ReplyPtr reply) {
-        if (auto s = onlyQueryKeys(req, {}); !s)
-            return reply->error(s.error());
-        reply->send(service.deleteStore(req.param(0)));
-    });
-    server.route(M::Post, store + QStringLiteral("/archive"), [&service](const ApiRequest &req, ReplyPtr reply) {
+}
+
+// An action with no query parameters and an empty body (or none); `what` names it in the 400
+// for a body field ("archiving a memory store").
+void routeAction(ApiServer &server, M method, const QString &path, const QString &what,
+                 std::function<Result<QJsonObject>(const ApiRequest &)> call)
+{
+    server.route(method, path, [what, call = std::move(call)](const ApiRequest &req, ReplyPtr reply) {
         if (auto s = onlyQueryKeys(req, {}); !s)
             return reply->error(s.error());
         auto body = req.jsonBody(true);
@@ -103,30 +87,92 @@ void registerMemoryStoreRoutes(ApiServer &server, MemoryStoreService &service)
             return reply->error(body.error());
         if (!body->isEmpty())
             return reply->error(ApiError::invalid(
-                QStringLiteral("`%1`: archiving a memory store takes no body fields").arg(body->keys().first())));
-        reply->send(service.archiveStore(req.param(0)));
+                QStringLiteral("`%1`: %2 takes no body fields").arg(body->keys().first(), what)));
+        reply->send(call(req));
     });
+}
 
-    // ---- memories ----
-    server.route(M::Post, memories, [&service](const ApiRequest &req, ReplyPtr reply) {
+// Only `view` in the query (default `def`); with a JSON object body when `withBody`.
+void routeViewed(ApiServer &server, M method, const QString &path, MemoryView def, bool withBody,
+                 std::function<Result<QJsonObject>(const ApiRequest &, MemoryView, const QJsonObject &)> call)
+{
+    server.route(method, path, [def, withBody, call = std::move(call)](const ApiRequest &req, ReplyPtr reply) {
         if (auto s = onlyQueryKeys(req, {QStringLiteral("view")}); !s)
             return reply->error(s.error());
-        auto view = viewOf(req, MemoryView::Basic);
+        auto view = viewOf(req, def);
         if (!view)
             return reply->error(view.error());
-        auto body = req.jsonBody();
-        if (!body)
-            return reply->error(body.error());
-        reply->send(service.createMemory(req.param(0), *body, *view, actorOf(req)));
+        QJsonObject body;
+        if (withBody) {
+            auto parsed = req.jsonBody();
+            if (!parsed)
+                return reply->error(parsed.error());
+            body = *parsed;
+        }
+        reply->send(call(req, *view, body));
     });
-    server.route(M::Get, memories, [&service](const ApiRequest &req, ReplyPtr reply) {
-        if (auto s = onlyQueryKeys(req, {QStringLiteral("limit"), QStringLiteral("page"), QStringLiteral("view"),
-                                         QStringLiteral("path_prefix"), QStringLiteral("depth")});
-            !s)
-            return reply->error(s.error());
-        auto page = req.pageRequest();
+}
+
+// The start of a list: only `keys` in the query and a valid page; nullopt once the 400 is sent.
+std::optional<PageRequest> listStart(const ApiRequest &req, const ReplyPtr &reply, const QStringList &keys)
+{
+    if (auto s = onlyQueryKeys(req, keys); !s) {
+        reply->error(s.error());
+        return std::nullopt;
+    }
+    auto page = req.pageRequest();
+    if (!page) {
+        reply->error(page.error());
+        return std::nullopt;
+    }
+    return *page;
+}
+
+} // namespace
+
+void registerMemoryStoreRoutes(ApiServer &server, MemoryStoreService &service)
+{
+    const QString stores = QStringLiteral("/v1/memory_stores");
+    const QString store = QStringLiteral("/v1/memory_stores/{memory_store_id}");
+    const QString memories = store + QStringLiteral("/memories");
+    const QString memory = memories + QStringLiteral("/{memory_id}");
+    const QString versions = store + QStringLiteral("/memory_versions");
+    const QString version = versions + QStringLiteral("/{memory_version_id}");
+    MemoryStoreService *svc = &service;
+
+    // ---- stores ----
+    routeWithBody(server, M::Post, stores,
+                  [svc](const ApiRequest &, const QJsonObject &body) { return svc->createStore(body); });
+    server.route(M::Get, stores, [svc](const ApiRequest &req, ReplyPtr reply) {
+        const auto page = listStart(req, reply, {QStringLiteral("limit"), QStringLiteral("page"),
+                                                 QStringLiteral("include_archived"), QStringLiteral("created_at[gte]"),
+                                                 QStringLiteral("created_at[lte]")});
         if (!page)
-            return reply->error(page.error());
+            return;
+        auto archived = req.queryBool(QStringLiteral("include_archived"), false);
+        if (!archived)
+            return reply->error(archived.error());
+        reply->sendPage(svc->listStores(*page, *archived, req.queryValue(QStringLiteral("created_at[gte]")),
+                                        req.queryValue(QStringLiteral("created_at[lte]"))));
+    });
+    routePlain(server, M::Get, store, [svc](const ApiRequest &req) { return svc->retrieveStore(req.param(0)); });
+    routeWithBody(server, M::Post, store, [svc](const ApiRequest &req, const QJsonObject &body) {
+        return svc->updateStore(req.param(0), body);
+    });
+    routePlain(server, M::Delete, store, [svc](const ApiRequest &req) { return svc->deleteStore(req.param(0)); });
+    routeAction(server, M::Post, store + QStringLiteral("/archive"), QStringLiteral("archiving a memory store"),
+                [svc](const ApiRequest &req) { return svc->archiveStore(req.param(0)); });
+
+    // ---- memories ----
+    routeViewed(server, M::Post, memories, MemoryView::Basic, true,
+                [svc](const ApiRequest &req, MemoryView view, const QJsonObject &body) {
+                    return svc->createMemory(req.param(0), body, view, actorOf(req));
+                });
+    server.route(M::Get, memories, [svc](const ApiRequest &req, ReplyPtr reply) {
+        const auto page = listStart(req, reply, {QStringLiteral("limit"), QStringLiteral("page"), QStringLiteral("view"),
+                                                 QStringLiteral("path_prefix"), QStringLiteral("depth")});
+        if (!page)
+            return;
         auto view = viewOf(req, MemoryView::Basic);
         if (!view)
             return reply->error(view.error());
@@ -142,52 +188,38 @@ void registerMemoryStoreRoutes(ApiServer &server, MemoryStoreService &service)
             if (!ok)
                 return reply->error(ApiError::invalid(QStringLiteral("`depth` must be an integer")));
         }
-        reply->sendPage(service.listMemories(req.param(0), query, *page));
+        reply->sendPage(svc->listMemories(req.param(0), query, *page));
     });
-    server.route(M::Get, memory, [&service](const ApiRequest &req, ReplyPtr reply) {
-        if (auto s = onlyQueryKeys(req, {QStringLiteral("view")}); !s)
-            return reply->error(s.error());
-        auto view = viewOf(req, MemoryView::Full);
-        if (!view)
-            return reply->error(view.error());
-        reply->send(service.retrieveMemory(req.param(0), req.param(1), *view));
-    });
+    routeViewed(server, M::Get, memory, MemoryView::Full, false,
+                [svc](const ApiRequest &req, MemoryView view, const QJsonObject &) {
+                    return svc->retrieveMemory(req.param(0), req.param(1), view);
+                });
     // The SDK updates with POST; the API reference lists PATCH: both are the same update.
     for (M method : {M::Post, M::Patch}) {
-        server.route(method, memory, [&service](const ApiRequest &req, ReplyPtr reply) {
-            if (auto s = onlyQueryKeys(req, {QStringLiteral("view")}); !s)
-                return reply->error(s.error());
-            auto view = viewOf(req, MemoryView::Basic);
-            if (!view)
-                return reply->error(view.error());
-            auto body = req.jsonBody();
-            if (!body)
-                return reply->error(body.error());
-            reply->send(service.updateMemory(req.param(0), req.param(1), *body, *view, actorOf(req)));
-        });
+        routeViewed(server, method, memory, MemoryView::Basic, true,
+                    [svc](const ApiRequest &req, MemoryView view, const QJsonObject &body) {
+                        return svc->updateMemory(req.param(0), req.param(1), body, view, actorOf(req));
+                    });
     }
-    server.route(M::Delete, memory, [&service](const ApiRequest &req, ReplyPtr reply) {
+    server.route(M::Delete, memory, [svc](const ApiRequest &req, ReplyPtr reply) {
         if (auto s = onlyQueryKeys(req, {QStringLiteral("expected_content_sha256")}); !s)
             return reply->error(s.error());
         const QString expected = req.queryValue(QStringLiteral("expected_content_sha256"));
         if (req.query.hasQueryItem(QStringLiteral("expected_content_sha256")) && expected.isEmpty())
             return reply->error(ApiError::invalid(
                 QStringLiteral("`expected_content_sha256` must be 64 lowercase hexadecimal characters")));
-        reply->send(service.deleteMemory(req.param(0), req.param(1), expected, actorOf(req)));
+        reply->send(svc->deleteMemory(req.param(0), req.param(1), expected, actorOf(req)));
     });
 
     // ---- versions ----
-    server.route(M::Get, versions, [&service](const ApiRequest &req, ReplyPtr reply) {
-        if (auto s = onlyQueryKeys(req, {QStringLiteral("limit"), QStringLiteral("page"), QStringLiteral("view"),
-                                         QStringLiteral("memory_id"), QStringLiteral("operation"),
-                                         QStringLiteral("session_id"), QStringLiteral("api_key_id"),
-                                         QStringLiteral("service_account_id"), QStringLiteral("created_at[gte]"),
-                                         QStringLiteral("created_at[lte]")});
-            !s)
-            return reply->error(s.error());
-        auto page = req.pageRequest();
+    server.route(M::Get, versions, [svc](const ApiRequest &req, ReplyPtr reply) {
+        const auto page = listStart(req, reply, {QStringLiteral("limit"), QStringLiteral("page"), QStringLiteral("view"),
+                                                 QStringLiteral("memory_id"), QStringLiteral("operation"),
+                                                 QStringLiteral("session_id"), QStringLiteral("api_key_id"),
+                                                 QStringLiteral("service_account_id"), QStringLiteral("created_at[gte]"),
+                                                 QStringLiteral("created_at[lte]")});
         if (!page)
-            return reply->error(page.error());
+            return;
         auto view = viewOf(req, MemoryView::Basic);
         if (!view)
             return reply->error(view.error());
@@ -200,27 +232,14 @@ void registerMemoryStoreRoutes(ApiServer &server, MemoryStoreService &service)
         query.serviceAccountId = req.queryValue(QStringLiteral("service_account_id"));
         query.createdGte = req.queryValue(QStringLiteral("created_at[gte]"));
         query.createdLte = req.queryValue(QStringLiteral("created_at[lte]"));
-        reply->sendPage(service.listVersions(req.param(0), query, *page));
+        reply->sendPage(svc->listVersions(req.param(0), query, *page));
     });
-    server.route(M::Get, version, [&service](const ApiRequest &req, ReplyPtr reply) {
-        if (auto s = onlyQueryKeys(req, {QStringLiteral("view")}); !s)
-            return reply->error(s.error());
-        auto view = viewOf(req, MemoryView::Full);
-        if (!view)
-            return reply->error(view.error());
-        reply->send(service.retrieveVersion(req.param(0), req.param(1), *view));
-    });
-    server.route(M::Post, version + QStringLiteral("/redact"), [&service](const ApiRequest &req, ReplyPtr reply) {
-        if (auto s = onlyQueryKeys(req, {}); !s)
-            return reply->error(s.error());
-        auto body = req.jsonBody(true);
-        if (!body)
-            return reply->error(body.error());
-        if (!body->isEmpty())
-            return reply->error(ApiError::invalid(
-                QStringLiteral("`%1`: redacting a memory version takes no body fields").arg(body->keys().first())));
-        reply->send(service.redactVersion(req.param(0), req.param(1), actorOf(req)));
-    });
+    routeViewed(server, M::Get, version, MemoryView::Full, false,
+                [svc](const ApiRequest &req, MemoryView view, const QJsonObject &) {
+                    return svc->retrieveVersion(req.param(0), req.param(1), view);
+                });
+    routeAction(server, M::Post, version + QStringLiteral("/redact"), QStringLiteral("redacting a memory version"),
+                [svc](const ApiRequest &req) { return svc->redactVersion(req.param(0), req.param(1), actorOf(req)); });
 }
 
 } // namespace viv

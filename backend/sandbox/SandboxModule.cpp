@@ -60,6 +60,8 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
     // conformance suite, which proves the runtime without VMs).
     if (qEnvironmentVariable("VIVARIUM_SANDBOX_TOOLS") == u"0")
         return;
+    // Sessions' memory stores are mounted in their VMs (MemoryMountSync, below).
+    services.sessions->setMemoryMounts(true);
     // Built-in tools run in the session's VM; idle sessions' VMs are paused, then stopped;
     // the hard TTL ends sessions (docs/DESIGN.md "Sandboxes → Built-in tools").
     SandboxManager &sandboxes = *into.manager;

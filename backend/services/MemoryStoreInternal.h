@@ -3,9 +3,11 @@
 // Internal to services/: helpers shared by MemoryStoreService.cpp (stores, memory writes) and
 // MemoryVersions.cpp (listing, versions, redaction).
 
+#include "MemoryStoreService.h"
 #include "core/Result.h"
 
 #include <QLoggingCategory>
+#include <QSqlQuery>
 #include <QString>
 
 Q_DECLARE_LOGGING_CATEGORY(lcMemory)
@@ -20,6 +22,12 @@ inline QString k(const char *s)
 {
     return QString::fromLatin1(s);
 }
+
+// The columns of a `memories` row in the order memoryFromQuery reads them.
+inline const QString kMemoryColumns = QStringLiteral(
+    "id, store_id, path, content, content_sha256, content_size_bytes, version_id, created_at, updated_at");
+// The current row of a query that selected kMemoryColumns (or the same columns, in that order).
+MemoryStoreService::MemoryRow memoryFromQuery(const QSqlQuery &q);
 
 // Lowercase hex SHA-256 of the content's UTF-8 bytes (the API's content_sha256: no normalisation).
 QString sha256Hex(const QString &content);

@@ -263,12 +263,9 @@ Result<QJsonObject> MemoryStoreService::deleteStore(const QString &storeId)
 
 // ---- memories ----------------------------------------------------------------------------------
 
-namespace {
+namespace memory_internal {
 
-const QString kMemoryColumns = QStringLiteral(
-    "id, store_id, path, content, content_sha256, content_size_bytes, version_id, created_at, updated_at");
-
-std::optional<MemoryStoreService::MemoryRow> readMemoryRow(QSqlQuery &q)
+MemoryStoreService::MemoryRow memoryFromQuery(const QSqlQuery &q)
 {
     MemoryStoreService::MemoryRow r;
     r.id = q.value(0).toString();
@@ -283,7 +280,7 @@ std::optional<MemoryStoreService::MemoryRow> readMemoryRow(QSqlQuery &q)
     return r;
 }
 
-} // namespace
+} // namespace memory_internal
 
 std::optional<MemoryStoreService::MemoryRow> MemoryStoreService::memoryById(const QString &storeId,
                                                                            const QString &memoryId)
@@ -294,7 +291,7 @@ std::optional<MemoryStoreService::MemoryRow> MemoryStoreService::memoryById(cons
     q.addBindValue(memoryId);
     if (!m_db.exec(q) || !q.next())
         return std::nullopt;
-    return readMemoryRow(q);
+    return memoryFromQuery(q);
 }
 
 std::optional<MemoryStoreService::MemoryRow> MemoryStoreService::memoryAtPath(const QString &storeId,
@@ -306,7 +303,7 @@ std::optional<MemoryStoreService::MemoryRow> MemoryStoreService::memoryAtPath(co
     q.addBindValue(path);
     if (!m_db.exec(q) || !q.next())
         return std::nullopt;
-    return readMemoryRow(q);
+    return memoryFromQuery(q);
 }
 
 QList<MemoryStoreService::MemoryRow> MemoryStoreService::allMemories(const QString &storeId)
@@ -317,10 +314,8 @@ QList<MemoryStoreService::MemoryRow> MemoryStoreService::allMemories(const QStri
     q.addBindValue(storeId);
     if (!m_db.exec(q))
         return out;
-    while (q.next()) {
-        if (auto row = readMemoryRow(q))
-            out.append(*row);
-    }
+    while (q.next())
+        out.append(memoryFromQuery(q));
     return out;
 }
 

@@ -95,16 +95,7 @@ Result<Page> MemoryStoreService::listMemories(const QString &storeId, const List
         int rows = 0;
         while (q.next()) {
             ++rows;
-            MemoryRow r;
-            r.id = q.value(0).toString();
-            r.storeId = q.value(1).toString();
-            r.path = q.value(2).toString();
-            r.content = q.value(3).toString();
-            r.sha256 = q.value(4).toString();
-            r.size = q.value(5).toLongLong();
-            r.versionId = q.value(6).toString();
-            r.createdAt = q.value(7).toString();
-            r.updatedAt = q.value(8).toString();
+            const MemoryRow r = memoryFromQuery(q);
             if (query.depth > 0) {
                 // Below the prefix: "a/b/c.md"; deeper than `depth` segments rolls up.
                 const QStringView rest = QStringView(r.path).mid(prefix.size());

@@ -12,6 +12,11 @@ namespace viv {
 Result<QJsonObject> SessionService::memoryStoreResource(const QJsonObject &param, const QString &path,
                                                         QStringList *takenNames)
 {
+    if (!m_memoryMounts)
+        return ApiError::invalid(QStringLiteral("`%1`: memory_store resources need the sandbox (the store is mounted "
+                                                "in the session's VM), and this backend runs without sandbox tools "
+                                                "(VIVARIUM_SANDBOX_TOOLS=0)")
+                                     .arg(path));
     JsonFields f(param, path);
     f.allowOnly({u"type", u"memory_store_id", u"access", u"instructions"});
     const auto storeId = f.string(u"memory_store_id", JsonFields::Required, 0, false);

@@ -63,6 +63,10 @@ public:
     // Memory stores a session may attach (`memory_store` resources, SessionMemoryResources.cpp).
     void setMemoryStores(MemoryStoreService *stores) { m_memoryStores = stores; }
     MemoryStoreService *memoryStores() const { return m_memoryStores; }
+    // Memory stores are mounted only in the session's VM: the sandbox module turns this on when
+    // built-in tools run in VMs. Off (VIVARIUM_SANDBOX_TOOLS=0, or no sandbox module), a
+    // `memory_store` resource is refused with a 400 rather than accepted and never mounted.
+    void setMemoryMounts(bool on) { m_memoryMounts = on; }
     static constexpr int kMaxMemoryStoresPerSession = 8;
     static constexpr int kMaxMemoryInstructions = 4096;
     AgentService &agents() { return m_agents; } // roster resolution (ThreadService, runtime threads)
@@ -225,6 +229,7 @@ private:
     SecretStore &m_secrets;
     SkillService *m_skills = nullptr;
     MemoryStoreService *m_memoryStores = nullptr;
+    bool m_memoryMounts = false;
     DocTable m_sessions;
     DocTable m_resources;
     QSet<QString> m_busy; // sessions with a keychain job in flight

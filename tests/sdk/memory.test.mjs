@@ -465,3 +465,23 @@ describe('durability', () => {
         assert.deepEqual(dv.created_by, versions[0].created_by);
     });
 });
+
+// This suite runs with VIVARIUM_SANDBOX_TOOLS=0 (tests/sdk/CMakeLists.txt): no VM, so nothing
+// could mount a store. A memory_store resource is refused (a 400 naming it), not accepted and
+// then silently left out of the session (issue 14).
+describe('memory_store session resources without the sandbox', () => {
+    test('are refused with a 400 naming resources[i], and no session is created', async () => {
+        const s = await client.beta.memoryStores.create({ name: 'No sandbox here' });
+        const env = await client.beta.environments.create({ name: `mem-env-${Date.now()}`, config: { type: 'cloud' } });
+        const agent = await client.beta.agents.create({ name: `mem-agent-${Date.now()}`, model: 'claude-sonnet-4-6' });
+        const before = await collect(client.beta.sessions.list());
+        const err = await expectError(BadRequestError, 400, 'invalid_request_error', () =>
+            client.beta.sessions.create({
+                agent: agent.id,
+                environment_id: env.id,
+                resources: [{ type: 'memory_store', memory_store_id: s.id, access: 'read_only' }],
+            }), 'resources[0]');
+        assert.match(err.error.error.message, /sandbox/);
+        assert.deepEqual((await collect(client.beta.sessions.list())).map((x) => x.id), before.map((x) => x.id));
+    });
+});

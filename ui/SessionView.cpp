@@ -12,6 +12,7 @@
 #include "SessionCommands.h"
 #include "TranscriptExport.h"
 #include "TranscriptFind.h"
+#include "TranscriptText.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "Widgets.h"
@@ -117,7 +118,10 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     m_tabs->setObjectName(QStringLiteral("sessionTabs"));
     m_tabs->setDocumentMode(true);
     auto *split = new QSplitter(Qt::Vertical);
-    split->addWidget(m_view);
+    // The cards, or the whole transcript as one selectable text (TranscriptText.h).
+    m_text = new TranscriptText(m_view, m_model, m_title, split);
+    header->insertWidget(header->indexOf(manage), m_text->toggleButton());
+    split->addWidget(m_text);
     split->addWidget(bottom);
     split->setStretchFactor(0, 1);
     split->setCollapsible(0, false);
@@ -265,6 +269,7 @@ void SessionView::deleteSession()
 void SessionView::find()
 {
     m_tabs->setCurrentIndex(0);
+    m_text->setTextMode(false); // find works on the cards
     m_find->open();
 }
 

@@ -24,6 +24,7 @@ class SessionBudgetBar;
 class SandboxView;
 class SessionCommands;
 class TranscriptFind;
+class TranscriptText;
 class TranscriptModel;
 class TranscriptView;
 
@@ -116,6 +117,7 @@ private:
     QAction *m_actExportMarkdown = nullptr;
     QAction *m_actExportJson = nullptr;
     TranscriptFind *m_find = nullptr;
+    TranscriptText *m_text = nullptr;
 
     QString m_sessionId;
     QJsonObject m_session;

@@ -121,6 +121,7 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     // The cards, or the whole transcript as one selectable text (TranscriptText.h).
     m_text = new TranscriptText(m_view, m_model, m_title, split);
     header->insertWidget(header->indexOf(manage), m_text->toggleButton());
+    addAction(m_text->selectTextAction()); // its shortcut while the session view has the focus
     split->addWidget(m_text);
     split->addWidget(bottom);
     split->setStretchFactor(0, 1);
@@ -223,7 +224,8 @@ void SessionView::createActions()
 QList<QAction *> SessionView::keyboardActions() const
 {
     return {m_actSend,   m_actInterrupt, m_actApprove, m_actDeny,           m_actRename,
-            m_actArchive, m_actDelete,   m_actFind,    m_actExportMarkdown, m_actExportJson};
+            m_actArchive, m_actDelete,   m_actFind,    m_actExportMarkdown, m_actExportJson,
+            m_text->selectTextAction()};
 }
 
 QPushButton *SessionView::firstPendingButton(const QString &prefix) const
@@ -452,7 +454,8 @@ void SessionView::updateHeader()
     m_actInterrupt->setEnabled(m_interrupt->isEnabled());
     m_actApprove->setEnabled(firstPendingButton(QStringLiteral("approve_")) != nullptr);
     m_actDeny->setEnabled(m_actApprove->isEnabled());
-    for (QAction *a : {m_actSend, m_actRename, m_actArchive, m_actDelete})
+    for (QAction *a : {m_actSend, m_actRename, m_actArchive, m_actDelete, m_actFind, m_actExportMarkdown,
+                       m_actExportJson, m_text->selectTextAction()})
         a->setEnabled(!m_sessionId.isEmpty());
 }
 

@@ -4,6 +4,7 @@
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 
+#include <QAction>
 #include <QLabel>
 #include <QScrollBar>
 #include <QStackedWidget>
@@ -29,14 +30,17 @@ TranscriptText::TranscriptText(TranscriptView *view, TranscriptModel *model, QLa
     m_stack->addWidget(m_text);
     layout->addWidget(m_stack);
 
+    m_action = new QAction(tr("Select text"), this);
+    m_action->setObjectName(QStringLiteral("actionSelectText"));
+    m_action->setCheckable(true);
+    m_action->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+    m_action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_action->setToolTip(tr("Show the transcript as one text to select and copy freely (%1); again for the cards")
+                             .arg(m_action->shortcut().toString(QKeySequence::NativeText)));
+    connect(m_action, &QAction::toggled, this, &TranscriptText::setTextMode);
     m_toggle = new QToolButton(this);
     m_toggle->setObjectName(QStringLiteral("selectTextButton"));
-    m_toggle->setText(tr("Select text"));
-    m_toggle->setCheckable(true);
-    m_toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
-    m_toggle->setToolTip(tr("Show the transcript as one text to select and copy freely (%1); again for the cards")
-                             .arg(m_toggle->shortcut().toString(QKeySequence::NativeText)));
-    connect(m_toggle, &QToolButton::toggled, this, &TranscriptText::setTextMode);
+    m_toggle->setDefaultAction(m_action);
 
     m_refresh = new QTimer(this);
     m_refresh->setSingleShot(true);
@@ -64,8 +68,8 @@ bool TranscriptText::textMode() const
 
 void TranscriptText::setTextMode(bool on)
 {
-    if (m_toggle->isChecked() != on)
-        m_toggle->setChecked(on); // comes back here through toggled
+    if (m_action->isChecked() != on)
+        m_action->setChecked(on); // comes back here through toggled
     if (on == textMode())
         return;
     if (on) {

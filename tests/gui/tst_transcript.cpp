@@ -594,6 +594,17 @@ private Q_SLOTS:
         QTest::mouseClick(toggle, Qt::LeftButton);
         QVERIFY(cards->isVisible());
         QVERIFY(!text->isVisible());
+        // Also a keyboard action of the session (Ctrl+Shift+T; listed in Help → Keyboard shortcuts).
+        QAction *action = nullptr;
+        for (QAction *a : view.keyboardActions())
+            if (a->objectName() == u"actionSelectText")
+                action = a;
+        QVERIFY(action && action->isEnabled());
+        QCOMPARE(action->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+        cards->setFocus();
+        QTest::keySequence(&view, action->shortcut());
+        QVERIFY(text->isVisible());
+        QVERIFY(toggle->isChecked());
     }
 
     void sessionViewLoadsHistoryThenLive()

@@ -74,6 +74,15 @@ inline void teeLogToArtifacts()
     });
 }
 
+// Where a test keeps a file worth looking at after the run (a screenshot): `name` in the
+// artifacts dir under ctest (created when missing), else in `fallbackDir`.
+inline QString filePath(const QString &name, const QString &fallbackDir)
+{
+    const QString dir = enabled() ? qEnvironmentVariable("VIVARIUM_TEST_ARTIFACTS") : fallbackDir;
+    QDir().mkpath(dir);
+    return dir + u'/' + name;
+}
+
 // Where a backend's data dir goes: the artifacts dir under ctest, else the system's temp dir.
 inline QString dirTemplate(const QString &prefix)
 {

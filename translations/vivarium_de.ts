@@ -2864,6 +2864,17 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
     </message>
 </context>
 <context>
+    <name>viv::TranscriptText</name>
+    <message>
+        <source>Select text</source>
+        <translation>Text auswählen</translation>
+    </message>
+    <message>
+        <source>Show the transcript as one text to select and copy freely (%1); again for the cards</source>
+        <translation>Den Verlauf als einen Text zeigen, um frei auszuwählen und zu kopieren (%1); erneut für die Karten</translation>
+    </message>
+</context>
+<context>
     <name>viv::TranscriptView</name>
     <message>
         <source>Copy</source>
@@ -2872,6 +2883,14 @@ Ihr gesamter Verlauf (jedes Ereignis), ihre Ressourcen und deren Schlüsselbund-
     <message>
         <source>Copy output</source>
         <translation>Ausgabe kopieren</translation>
+    </message>
+    <message>
+        <source>Copy the text of this card</source>
+        <translation>Den Text dieser Karte kopieren</translation>
+    </message>
+    <message>
+        <source>Copy the tool&apos;s output</source>
+        <translation>Die Ausgabe des Werkzeugs kopieren</translation>
     </message>
 </context>
 <context>

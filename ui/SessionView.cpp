@@ -13,6 +13,7 @@
 #include "SessionCommands.h"
 #include "TranscriptExport.h"
 #include "TranscriptFind.h"
+#include "TranscriptText.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "Widgets.h"
@@ -118,7 +119,11 @@ SessionView::SessionView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
     m_tabs->setObjectName(QStringLiteral("sessionTabs"));
     m_tabs->setDocumentMode(true);
     auto *split = new QSplitter(Qt::Vertical);
-    split->addWidget(m_view);
+    // The cards, or the whole transcript as one selectable text (TranscriptText.h).
+    m_text = new TranscriptText(m_view, m_model, m_title, split);
+    header->insertWidget(header->indexOf(manage), m_text->toggleButton());
+    addAction(m_text->selectTextAction()); // its shortcut while the session view has the focus
+    split->addWidget(m_text);
     split->addWidget(bottom);
     split->setStretchFactor(0, 1);
     split->setCollapsible(0, false);
@@ -225,7 +230,8 @@ void SessionView::createActions()
 QList<QAction *> SessionView::keyboardActions() const
 {
     return {m_actSend,   m_actInterrupt, m_actApprove, m_actDeny,           m_actRename,
-            m_actArchive, m_actDelete,   m_actFind,    m_actExportMarkdown, m_actExportJson};
+            m_actArchive, m_actDelete,   m_actFind,    m_actExportMarkdown, m_actExportJson,
+            m_text->selectTextAction()};
 }
 
 QPushButton *SessionView::firstPendingButton(const QString &prefix) const
@@ -271,6 +277,7 @@ void SessionView::deleteSession()
 void SessionView::find()
 {
     m_tabs->setCurrentIndex(0);
+    m_text->setTextMode(false); // find works on the cards
     m_find->open();
 }
 
@@ -455,7 +462,8 @@ void SessionView::updateHeader()
     m_actInterrupt->setEnabled(m_interrupt->isEnabled());
     m_actApprove->setEnabled(firstPendingButton(QStringLiteral("approve_")) != nullptr);
     m_actDeny->setEnabled(m_actApprove->isEnabled());
-    for (QAction *a : {m_actSend, m_actRename, m_actArchive, m_actDelete})
+    for (QAction *a : {m_actSend, m_actRename, m_actArchive, m_actDelete, m_actFind, m_actExportMarkdown,
+                       m_actExportJson, m_text->selectTextAction()})
         a->setEnabled(!m_sessionId.isEmpty());
 }
 

@@ -25,6 +25,7 @@ class SessionOutputsPanel;
 class SandboxView;
 class SessionCommands;
 class TranscriptFind;
+class TranscriptText;
 class TranscriptModel;
 class TranscriptView;
 
@@ -119,6 +120,7 @@ private:
     QAction *m_actExportMarkdown = nullptr;
     QAction *m_actExportJson = nullptr;
     TranscriptFind *m_find = nullptr;
+    TranscriptText *m_text = nullptr;
 
     QString m_sessionId;
     QJsonObject m_session;

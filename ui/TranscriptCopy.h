@@ -12,7 +12,9 @@ class TranscriptView;
 QString transcriptRowText(const QModelIndex &index, bool outputOnly = false);
 
 // Copy on the transcript (issue 16 item 6): "Copy" (Ctrl+C, objectName actionCopyRow) and
-// "Copy output" (actionCopyOutput) on the current row, in its context menu too.
+// "Copy output" (actionCopyOutput) on the current row, in its context menu too; and on the card
+// under the mouse (else the current one) a copy button (copyCardButton) and, on a tool call with
+// a result, a copy-output button (copyOutputButton), in the card's top right corner.
 void installTranscriptCopy(TranscriptView *view);
 
 } // namespace viv

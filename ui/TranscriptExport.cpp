@@ -31,9 +31,10 @@ QString fenced(const QString &text, const QString &language = {})
 QString transcriptMarkdown(const QString &title, const TranscriptModel &model)
 {
     QString md = QStringLiteral("# %1\n\n").arg(title);
-    const int committed = model.rowCount() - model.liveRowCount();
-    for (int row = 0; row < committed; ++row) {
+    for (int row = 0; row < model.rowCount(); ++row) {
         const QModelIndex i = model.index(row, 0);
+        if (i.data(TranscriptModel::LiveRole).toBool())
+            continue; // still streaming (a queued message after it is committed)
         const int kind = i.data(TranscriptModel::KindRole).toInt();
         const QString rowTitle = i.data(TranscriptModel::TitleRole).toString();
         const QString body = i.data(TranscriptModel::BodyRole).toString();

@@ -76,12 +76,43 @@ TranscriptModel::TranscriptModel(QObject *parent) : QAbstractListModel(parent)
 
 int TranscriptModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_items.size() + m_live.size());
+    return parent.isValid() ? 0 : int(m_items.size() + m_live.size() + m_queued.size());
 }
 
 const TranscriptModel::Item &TranscriptModel::itemAt(int row) const
 {
-    return row < m_items.size() ? m_items.at(row) : m_live.at(row - m_items.size());
+    if (row < m_items.size())
+        return m_items.at(row);
+    row -= int(m_items.size());
+    return row < m_live.size() ? m_live.at(row) : m_queued.at(row - m_live.size());
+}
+
+namespace {
+// Events after which no model request is open any more.
+bool endsRequest(const QString &type)
+{
+    return type == u"span.model_request_end" || type == u"session.status_idle"
+           || type == u"session.status_terminated";
+}
+
+// What a person sends while a reply streams reads after that reply: a message (queued), and an
+// interrupt (after the text it cut).
+bool queuesBehindReply(const QString &type)
+{
+    return type == u"user.message" || type == u"user.interrupt";
+}
+} // namespace
+
+void TranscriptModel::placeQueued(qint64 seq)
+{
+    m_requestOpen = false;
+    // Live rows are gone by now (keepInterrupted), so the queued rows already follow the
+    // committed ones: they join them without moving.
+    for (Item &item : m_queued) {
+        item.place = seq;
+        m_items.append(std::move(item));
+    }
+    m_queued.clear();
 }
 
 int TranscriptModel::liveIndexOf(const QString &eventId) const
@@ -181,7 +212,11 @@ bool TranscriptModel::setData(const QModelIndex &index, const QVariant &value, i
 {
     if (role != ExpandedRole || !checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return false;
-    Item &it = index.row() < m_items.size() ? m_items[index.row()] : m_live[index.row() - m_items.size()];
+    const int row = index.row();
+    const int live = row - int(m_items.size());
+    Item &it = row < m_items.size() ? m_items[row]
+               : live < m_live.size() ? m_live[live]
+                                      : m_queued[live - m_live.size()];
     if (it.expanded == value.toBool())
         return true;
     it.expanded = value.toBool();
@@ -232,12 +267,29 @@ void TranscriptModel::reset(const QString &sessionId, const QList<LoggedEvent> &
     m_waitingRow.clear();
     m_threadAgents.clear();
     m_seen.clear();
+    m_queued.clear();
+    m_requestOpen = false;
     m_items.reserve(events.size());
     m_batch = true;
+    qint64 &requestStart = m_requestStart;
+    requestStart = 0;
     for (const LoggedEvent &e : events) {
         Item item;
-        if (apply(e, &item, int(m_items.size())))
-            m_items.append(std::move(item));
+        item.place = e.seq;
+        if (apply(e, &item, int(m_items.size()))) {
+            // A message sent while a reply was in progress reads after that reply.
+            if (m_requestOpen && e.seq > requestStart && queuesBehindReply(item.type))
+                m_queued.append(std::move(item));
+            else
+                m_items.append(std::move(item));
+        }
+        const QString type = s(e.event, u"type");
+        if (type == u"span.model_request_start") {
+            m_requestOpen = true;
+            requestStart = e.seq;
+        } else if (endsRequest(type)) {
+            placeQueued(e.seq);
+        }
         m_seen.insert(e.seq);
         m_lastSeq = std::max(m_lastSeq, e.seq);
     }
@@ -269,11 +321,20 @@ void TranscriptModel::append(const QString &sessionId, const QList<LoggedEvent> 
         int row = int(m_items.size());
         if (e.seq < m_lastSeq) {
             row = int(std::upper_bound(m_items.cbegin(), m_items.cend(), e.seq,
-                                       [](qint64 seq, const Item &it) { return seq < it.seq; })
+                                       [](qint64 seq, const Item &it) { return seq < it.place; })
                       - m_items.cbegin());
         }
         const bool inMiddle = row < m_items.size();
-        if (apply(e, &item, row)) {
+        item.place = e.seq;
+        const QString type = s(e.event, u"type");
+        const bool added = apply(e, &item, row);
+        if (added && queuesBehindReply(item.type) && m_requestOpen && e.seq > m_requestStart && !inMiddle) {
+            // Queued behind the reply in progress: shown after it (after the live rows).
+            const int at = rowCount();
+            beginInsertRows({}, at, at);
+            m_queued.append(std::move(item));
+            endInsertRows();
+        } else if (added) {
             // The committed event of a live preview replaces its live row, exactly once.
             const int live = item.kind == AgentMessage || item.kind == Thinking ? liveIndexOf(item.eventId) : -1;
             if (live >= 0) {
@@ -309,12 +370,15 @@ void TranscriptModel::append(const QString &sessionId, const QList<LoggedEvent> 
             if (touched < m_items.size())
                 Q_EMIT dataChanged(index(touched), index(touched));
         m_touched.clear();
-        // The model request is over: previews it never committed (interrupted, failed) go.
-        if (!m_live.isEmpty()) {
-            const QString type = s(e.event, u"type");
-            if (type == u"span.model_request_end" || type == u"session.status_idle"
-                || type == u"session.status_terminated")
+        // The model request is over: previews it never committed (interrupted, failed) go, or
+        // stay marked interrupted; messages queued behind it are placed after it.
+        if (type == u"span.model_request_start" && e.seq >= m_lastSeq) {
+            m_requestOpen = true;
+            m_requestStart = e.seq;
+        } else if (endsRequest(type)) {
+            if (!m_live.isEmpty())
                 keepInterrupted(e.seq);
+            placeQueued(e.seq);
         }
     }
     if (m_pending.isEmpty() && !m_waitingRow.isEmpty()) {
@@ -363,7 +427,7 @@ void TranscriptModel::preview(const QString &sessionId, const QString &previewed
         } else {
             return;
         }
-        const int row = rowCount();
+        const int row = int(m_items.size() + m_live.size()); // before any queued message
         beginInsertRows({}, row, row);
         m_live.append(std::move(item));
         endInsertRows();
@@ -442,6 +506,7 @@ void TranscriptModel::keepInterrupted(qint64 seq)
         Item item = m_live.takeFirst();
         item.live = false;
         item.seq = seq;
+        item.place = seq;
         item.state = QStringLiteral("interrupted");
         item.title = item.kind == Thinking ? tr("Thinking — interrupted") : tr("Agent — interrupted");
         m_items.append(std::move(item));
@@ -484,6 +549,11 @@ bool TranscriptModel::apply(const LoggedEvent &logged, Item *out, int nextRow)
         out->kind = AgentMessage;
         out->title = tr("Agent");
         out->body = contentText(ev.value(QStringLiteral("content")));
+        // Text the runtime had streamed when the request was cut (interrupt, archive).
+        if (ev.value(QStringLiteral("vivarium_interrupted")).toBool()) {
+            out->title = tr("Agent — interrupted");
+            out->state = QStringLiteral("interrupted");
+        }
         return true;
     }
     if (type == u"agent.thinking") {

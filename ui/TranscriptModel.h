@@ -21,7 +21,14 @@ namespace viv {
 // (LiveRole), its text growing at most every kLiveUpdateMs. The committed event carries the same
 // id and replaces its live row exactly once — in place (dataChanged) when it lands where the live
 // row is, else the live row is removed and the event inserted at its place. Live rows whose event
-// is never committed (interrupt, error) go when their model request ends (span end, idle).
+// is never committed (interrupt, error) go when their model request ends (span end, idle); those
+// that had shown text stay, marked "interrupted" (the runtime also commits such text with
+// `vivarium_interrupted`, so a reload shows the same).
+//
+// Queued messages: a user.message (or user.interrupt) committed while a model request is open
+// (after its span.model_request_start, before its end) is shown after the reply in progress — pinned after
+// the live rows until the request ends, then placed after that request's events — live and when
+// rebuilt from the log alike (issue 16 item 5).
 class TranscriptModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -83,6 +90,8 @@ public:
     QString threadAgent(const QString &threadId) const { return m_threadAgents.value(threadId); }
     // Live rows (previews not committed yet) follow the committed rows.
     int liveRowCount() const { return int(m_live.size()); }
+    // Messages queued behind the open model request: the last rows, after the live ones.
+    int queuedRowCount() const { return int(m_queued.size()); }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -114,6 +123,7 @@ private:
         QString state;
         QString denyMessage;
         qint64 seq = 0;
+        qint64 place = 0; // position in log order: seq, or the end of the request it was queued behind
         bool outputIsError = false;
         bool hasResult = false;
         bool expanded = false;
@@ -134,6 +144,8 @@ private:
     // The "Waiting for you" row of a wait that is over (answered, or a newer wait) says so.
     void settleWaiting();
     QString toolRowKey(const QJsonObject &ev) const;
+    // The open request ended at `seq`: its queued messages become rows where they stand.
+    void placeQueued(qint64 seq);
 
     QString m_sessionId;
     qint64 m_lastSeq = 0;
@@ -150,6 +162,9 @@ private:
     QString m_retryGroup;                  // session.error row collecting the current request's retries
     QString m_waitingRow;                  // the requires_action status row still waiting
     QList<Item> m_live;                    // live rows (rows m_items.size() …), in start order
+    QList<Item> m_queued;                  // user messages queued behind the open request (after m_live)
+    bool m_requestOpen = false;            // a span.model_request_start without its end yet
+    qint64 m_requestStart = 0;             // its seq
     QHash<QString, QString> m_liveText;    // live event id → streamed text not shown yet
     QTimer m_liveTimer;
     QElapsedTimer m_liveShown;             // since the last live text update

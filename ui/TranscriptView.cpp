@@ -362,6 +362,7 @@ void TranscriptView::setModel(QAbstractItemModel *model)
     });
     // Rows removed (a live preview that was never committed) shift the per-row caches too.
     connect(model, &QAbstractItemModel::rowsRemoved, this, [this] { m_delegate->invalidate(); });
+    Q_EMIT modelSet();
     connect(model, &QAbstractItemModel::dataChanged, this,
             [this](const QModelIndex &from, const QModelIndex &to) {
                 for (int row = from.row(); row <= to.row(); ++row)

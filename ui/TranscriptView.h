@@ -58,6 +58,10 @@ public:
     void setModel(QAbstractItemModel *model) override;
     TranscriptDelegate *transcriptDelegate() const { return m_delegate; }
 
+Q_SIGNALS:
+    // setModel() ran (a new model and selection model are in place).
+    void modelSet();
+
 protected:
     void resizeEvent(QResizeEvent *event) override;
     void keyPressEvent(QKeyEvent *event) override;

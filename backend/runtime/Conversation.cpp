@@ -319,6 +319,10 @@ QJsonArray buildConversation(const QList<QJsonObject> &events)
                      grader::feedbackText(result, e.value(QStringLiteral("iteration")).toInt(),
                                           e.value(QStringLiteral("explanation")).toString())}}});
         } else if (type == u"agent.message") {
+            // Text streamed before an interrupt is kept for people (SessionRuntimeStop.cpp), not
+            // replayed to the model.
+            if (e.value(QStringLiteral("vivarium_interrupted")).toBool())
+                continue;
             for (const QJsonValue &v : e.value(QStringLiteral("content")).toArray()) {
                 if (v.toObject().value(QStringLiteral("type")).toString() == u"text")
                     b.add(QStringLiteral("assistant"), v.toObject());

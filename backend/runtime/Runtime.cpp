@@ -346,6 +346,7 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
     const QString spanId = ids::make(u"sevt");
     m_spanStartId = spanId;
     m_previewIds.clear();
+    m_previewText.clear();
     m_thinkingId.clear();
     m_phase = Phase::Model;
     m_lastByteNs = -1;
@@ -371,6 +372,8 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
         if (id.isEmpty())
             return;
         if (!self->isThread()) // previews are thread-scoped: never on the session stream
+            self->m_previewText[index] += text; // kept if the request is cut (closeTurn)
+        if (!self->isThread())
             self->m_mgr.preview(
             self->m_sessionId, QStringLiteral("agent.message"),
             QJsonObject{{kType, QStringLiteral("event_delta")},
@@ -622,6 +625,7 @@ void SessionRuntime::onModelError(const ModelError &error)
     QList<QJsonObject> events{spanEnd(true, {})};
     if (!retry) {
         m_previewIds.clear();
+        m_previewText.clear();
         QJsonObject e = sessionError(error.errorType(), error.message, QStringLiteral("exhausted"));
         events.append(e);
         return endTurn(stop(QStringLiteral("retries_exhausted")), events);

@@ -215,6 +215,7 @@ private:
     int m_attempt = 0;
     QString m_spanStartId;
     QHash<int, QString> m_previewIds;        // content index → pre-assigned agent.message id
+    QHash<int, QString> m_previewText;       // content index → text streamed so far (previewed)
     QString m_thinkingId;
     QElapsedTimer m_running_since;
     QString m_model;                         // vendor model id of the session (prices, grader)

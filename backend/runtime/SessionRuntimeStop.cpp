@@ -39,8 +39,23 @@ QList<QJsonObject> SessionRuntime::closeTurn(const QString &whileRunning, const 
     const Phase phase = m_phase;
     ++m_generation; // every async answer of the stopped work is now stale
     QList<QJsonObject> events;
-    if (phase == Phase::Model)
+    if (phase == Phase::Model) {
+        // Text a client saw streaming (previews) is kept, marked `vivarium_interrupted`, under
+        // the id its preview announced: it must not vanish from the transcript (issue 16). The
+        // model's conversation leaves it out (Conversation.cpp), as before.
+        QList<int> indexes = m_previewText.keys();
+        std::sort(indexes.begin(), indexes.end());
+        for (int index : std::as_const(indexes)) {
+            const QString text = m_previewText.value(index);
+            const QString id = m_previewIds.value(index);
+            if (!text.trimmed().isEmpty() && !id.isEmpty())
+                events.append(ev(QStringLiteral("agent.message"),
+                                 {{kId, id},
+                                  {QStringLiteral("content"), QJsonArray{textBlocks(text)}},
+                                  {QStringLiteral("vivarium_interrupted"), true}}));
+        }
         events.append(spanEnd(false, {}));
+    }
     for (auto it = m_running.cbegin(); it != m_running.cend(); ++it)
         events.append(toolResult(it.key(), !m_calls.value(it.key()).mcpServer.isEmpty(),
                                  QJsonArray{textBlocks(whileRunning)}, true));
@@ -55,6 +70,7 @@ QList<QJsonObject> SessionRuntime::closeTurn(const QString &whileRunning, const 
     m_order.clear();
     m_toRun.clear();
     m_previewIds.clear();
+    m_previewText.clear();
     m_thinkingId.clear();
     m_lastByteNs = -1;
     return events;

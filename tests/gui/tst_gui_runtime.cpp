@@ -310,6 +310,13 @@ private Q_SLOTS:
         QVERIFY(view->model()->index(live).data(TranscriptModel::LiveRole).toBool());
         QTRY_VERIFY_WITH_TIMEOUT(!view->model()->index(live).data(TranscriptModel::BodyRole).toString().isEmpty(), 15000);
         QVERIFY(QStringLiteral("This will take forever …").startsWith(view->model()->index(live).data(TranscriptModel::BodyRole).toString()));
+        // Issue 16 item 5: a message sent now queues; it shows after the reply in progress, not
+        // before it (it used to be inserted above the streaming row).
+        send(*view, QStringLiteral("and keep it short"));
+        QTRY_COMPARE_WITH_TIMEOUT(view->model()->queuedRowCount(), 1, 10000);
+        QCOMPARE(view->model()->rowCount(), live + 2);
+        QVERIFY(view->model()->index(live).data(TranscriptModel::LiveRole).toBool());
+        QCOMPARE(view->model()->index(live + 1).data(TranscriptModel::BodyRole).toString(), QStringLiteral("and keep it short"));
         QElapsedTimer t;
         t.start();
         QTest::mouseClick(interrupt, Qt::LeftButton);
@@ -329,8 +336,37 @@ private Q_SLOTS:
                 kept = i;
         }
         QVERIFY(kept >= 0);
-        QVERIFY(!view->model()->index(kept).data(TranscriptModel::BodyRole).toString().isEmpty());
-        QVERIFY(QStringLiteral("This will take forever …").startsWith(view->model()->index(kept).data(TranscriptModel::BodyRole).toString()));
+        const QString keptText = view->model()->index(kept).data(TranscriptModel::BodyRole).toString();
+        QVERIFY(!keptText.isEmpty());
+        QVERIFY(QStringLiteral("This will take forever …").startsWith(keptText));
+        auto queuedAfter = [](TranscriptModel *m, int after) {
+            for (int i = after + 1; i < m->rowCount(); ++i)
+                if (m->index(i).data(TranscriptModel::BodyRole).toString() == u"and keep it short")
+                    return true;
+            return false;
+        };
+        QVERIFY(queuedAfter(view->model(), kept));
+
+        // Reopened (rebuilt from the event log): the interrupted text is still there, marked, and
+        // the queued message still follows it. The runtime committed it with vivarium_interrupted.
+        bool logged = false;
+        for (const QJsonObject &e : h->eventsOf(view->sessionId()))
+            logged |= e.value(QStringLiteral("type")).toString() == u"agent.message"
+                      && e.value(QStringLiteral("vivarium_interrupted")).toBool()
+                      && e.value(QStringLiteral("content")).toArray().at(0)[QStringLiteral("text")].toString() == keptText;
+        QVERIFY(logged);
+        auto again = std::make_unique<SessionView>(h->bridge);
+        QSignalSpy loaded(again.get(), &SessionView::transcriptLoaded);
+        again->openSession(view->sessionId());
+        QVERIFY(loaded.wait(10000));
+        int reopened = -1;
+        for (int i = 0; i < again->model()->rowCount(); ++i)
+            if (again->model()->index(i).data(TranscriptModel::StateRole).toString() == u"interrupted")
+                reopened = i;
+        QVERIFY(reopened >= 0);
+        QCOMPARE(again->model()->index(reopened).data(TranscriptModel::BodyRole).toString(), keptText);
+        QCOMPARE(again->model()->index(reopened).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Agent — interrupted"));
+        QVERIFY(queuedAfter(again->model(), reopened));
     }
 
 private:

@@ -18,6 +18,10 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QTextBrowser>
+#include <QTextCursor>
+#include <QTextDocument>
+#include <QToolButton>
 
 using namespace viv;
 
@@ -198,18 +202,22 @@ private Q_SLOTS:
         QTRY_COMPARE(model.index(2).data(TranscriptModel::BodyRole).toString(), full);
         QVERIFY2(changed.size() <= 5, qPrintable(QString::number(changed.size())));
 
-        // A message queued meanwhile is committed before the live row (rows stay in log order).
+        // Issue 16 item 5 (a specified change: it used to be committed before the live row): a
+        // message queued meanwhile shows after the reply in progress, and stays there.
         model.append(session, logged({ev::userMessage(QStringLiteral("also this"))}, 4));
         QCOMPARE(model.rowCount(), 4);
-        QCOMPARE(model.index(2).data(TranscriptModel::BodyRole).toString(), QStringLiteral("also this"));
-        QVERIFY(model.index(3).data(TranscriptModel::LiveRole).toBool());
+        QVERIFY(model.index(2).data(TranscriptModel::LiveRole).toBool());
+        QCOMPARE(model.index(3).data(TranscriptModel::BodyRole).toString(), QStringLiteral("also this"));
+        QCOMPARE(model.queuedRowCount(), 1);
 
-        // A reload of the same session while the request is open keeps the live row.
+        // A reload of the same session while the request is open keeps the live row, before the
+        // queued message.
         model.reset(session, logged({ev::userMessage(QStringLiteral("hi")), ev::status(QStringLiteral("running")),
                                      ev::spanStart(), ev::userMessage(QStringLiteral("also this"))}));
         QCOMPARE(model.rowCount(), 4);
-        QCOMPARE(model.index(3).data(TranscriptModel::EventIdRole).toString(), id);
-        QCOMPARE(model.index(3).data(TranscriptModel::BodyRole).toString(), full);
+        QCOMPARE(model.index(2).data(TranscriptModel::EventIdRole).toString(), id);
+        QCOMPARE(model.index(2).data(TranscriptModel::BodyRole).toString(), full);
+        QCOMPARE(model.index(3).data(TranscriptModel::BodyRole).toString(), QStringLiteral("also this"));
 
         // The committed event with the preview's id replaces the live row in place, once.
         inserted.clear();
@@ -221,14 +229,18 @@ private Q_SLOTS:
         QCOMPARE(model.liveRowCount(), 0);
         QCOMPARE(inserted.size(), 1); // the idle row only
         QCOMPARE(removed.size(), 0);
-        QCOMPARE(model.index(3).data(TranscriptModel::EventIdRole).toString(), id);
-        QVERIFY(!model.index(3).data(TranscriptModel::LiveRole).toBool());
-        QCOMPARE(model.index(3).data(TranscriptModel::BodyRole).toString(), full.trimmed());
-        QCOMPARE(model.index(3).data(TranscriptModel::SeqRole).toLongLong(), 5);
-        QCOMPARE(changed.constFirst().at(0).value<QModelIndex>().row(), 3);
+        QCOMPARE(model.index(2).data(TranscriptModel::EventIdRole).toString(), id);
+        QVERIFY(!model.index(2).data(TranscriptModel::LiveRole).toBool());
+        QCOMPARE(model.index(2).data(TranscriptModel::BodyRole).toString(), full.trimmed());
+        QCOMPARE(model.index(2).data(TranscriptModel::SeqRole).toLongLong(), 5);
+        QCOMPARE(changed.constFirst().at(0).value<QModelIndex>().row(), 2);
+        // The reply, then the message queued behind it, then the idle.
+        QCOMPARE(model.queuedRowCount(), 0);
+        QCOMPARE(model.index(3).data(TranscriptModel::BodyRole).toString(), QStringLiteral("also this"));
+        QCOMPARE(model.index(4).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Idle"));
         // A late delta of a committed event changes nothing.
         model.preview(session, msg, delta(id, QStringLiteral("late")));
-        QCOMPARE(model.index(3).data(TranscriptModel::BodyRole).toString(), full.trimmed());
+        QCOMPARE(model.index(2).data(TranscriptModel::BodyRole).toString(), full.trimmed());
 
         // A preview never committed (interrupted) goes when its request ends.
         const QString thinking = ids::make(u"sevt");
@@ -344,6 +356,54 @@ private Q_SLOTS:
         QCOMPARE(model.index(1).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Waiting for you"));
     }
 
+    // Issue 16 item 5, rebuilt from the log: a message (and an interrupt) sent while a reply was
+    // streaming reads after that reply; text the runtime committed as interrupted is marked so.
+    void queuedAndInterruptedRebuiltFromLog()
+    {
+        TranscriptModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QJsonObject cut = ev::agentMessage(QStringLiteral("half a sen"));
+        cut.insert(QStringLiteral("vivarium_interrupted"), true);
+        QJsonObject queued = ev::userMessage(QStringLiteral("and keep it short"));
+        model.reset(QStringLiteral("sesn_1"),
+                    logged({ev::userMessage(QStringLiteral("hi")), ev::status(QStringLiteral("running")), ev::spanStart(),
+                            queued, {{QStringLiteral("type"), QStringLiteral("user.interrupt")}},
+                            cut, ev::spanEnd(1, 1), ev::idle(),
+                            ev::userMessage(QStringLiteral("next")), ev::status(QStringLiteral("running")), ev::spanStart(),
+                            ev::agentMessage(QStringLiteral("done")), ev::spanEnd(1, 1), ev::idle()}));
+        QStringList titles;
+        for (int i = 0; i < model.rowCount(); ++i)
+            titles << model.index(i).data(TranscriptModel::TitleRole).toString() + u'|'
+                          + model.index(i).data(TranscriptModel::BodyRole).toString();
+        QCOMPARE(titles, (QStringList{QStringLiteral("You|hi"), QStringLiteral("Running|"),
+                                      QStringLiteral("Agent — interrupted|half a sen"),
+                                      QStringLiteral("You|and keep it short"), QStringLiteral("You interrupted the agent|"),
+                                      QStringLiteral("Idle|The agent finished its turn."), QStringLiteral("You|next"),
+                                      QStringLiteral("Running|"), QStringLiteral("Agent|done"),
+                                      QStringLiteral("Idle|The agent finished its turn.")}));
+        QCOMPARE(model.index(2).data(TranscriptModel::StateRole).toString(), QStringLiteral("interrupted"));
+        QCOMPARE(model.queuedRowCount(), 0);
+
+        // The same events live, one by one: the same order.
+        TranscriptModel live;
+        QAbstractItemModelTester liveTester(&live, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const QList<LoggedEvent> all = logged({ev::userMessage(QStringLiteral("hi")), ev::status(QStringLiteral("running")), ev::spanStart(),
+                                               queued, {{QStringLiteral("type"), QStringLiteral("user.interrupt")}},
+                                               cut, ev::spanEnd(1, 1), ev::idle()});
+        live.reset(QStringLiteral("sesn_1"), all.mid(0, 3));
+        for (const LoggedEvent &e : all.mid(3))
+            live.append(QStringLiteral("sesn_1"), {e});
+        QCOMPARE(live.rowCount(), 6);
+        for (int i = 0; i < 6; ++i)
+            QCOMPARE(live.index(i).data(TranscriptModel::TitleRole).toString() + u'|' + live.index(i).data(TranscriptModel::BodyRole).toString(),
+                     titles.at(i));
+        // A reload while the request is still open keeps the message after the (future) reply.
+        TranscriptModel open;
+        open.reset(QStringLiteral("sesn_1"), all.mid(0, 4));
+        QCOMPARE(open.queuedRowCount(), 1);
+        QCOMPARE(open.index(open.rowCount() - 1).data(TranscriptModel::BodyRole).toString(), QStringLiteral("and keep it short"));
+    }
+
     // Issue 16 items 4 and 5 in the session view: "Allow … for the rest of this session" sends
     // the backend's session-scoped allow (vivarium_scope); the approval row shows a script with its
     // line breaks, as plain text; a call the override allowed says so in its card.
@@ -422,6 +482,129 @@ private Q_SLOTS:
         QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("a.txt\nb.txt"));
         copy->trigger();
         QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("command: ls\n\na.txt\nb.txt"));
+    }
+
+    // Issue 16 item 6: each card has a copy button (the card under the mouse, else the current
+    // one) and a tool call with a result a copy-output button; status lines have none.
+    void copyButtonsOnCards()
+    {
+        TranscriptModel model;
+        const QString bash = ids::make(u"sevt");
+        model.reset(QStringLiteral("sesn_1"),
+                    logged({ev::agentMessage(QStringLiteral("Line one\nline two")),
+                            ev::toolUse(bash, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}}),
+                            ev::toolResult(bash, QStringLiteral("a.txt\r\nb.txt")), ev::idle()}));
+        QCOMPARE(model.rowCount(), 3);
+        TranscriptView view;
+        view.setModel(&model);
+        view.resize(600, 500);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        auto *copy = view.findChild<QToolButton *>(QStringLiteral("copyCardButton"));
+        auto *copyOutput = view.findChild<QToolButton *>(QStringLiteral("copyOutputButton"));
+        QVERIFY(copy && copyOutput);
+        QVERIFY(!copy->isVisible()); // no card chosen yet
+        auto inCard = [&](QWidget *b, int row) {
+            return view.visualRect(model.index(row)).contains(b->geometry());
+        };
+
+        view.setCurrentIndex(model.index(0));
+        QTRY_VERIFY(copy->isVisible());
+        QVERIFY(inCard(copy, 0));
+        QVERIFY(!copyOutput->isVisible()); // a message has no output
+        QGuiApplication::clipboard()->clear();
+        QTest::mouseClick(copy, Qt::LeftButton);
+        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("Line one\nline two"));
+
+        view.setCurrentIndex(model.index(1));
+        QTRY_VERIFY(inCard(copy, 1));
+        QVERIFY(copyOutput->isVisible());
+        QVERIFY(inCard(copyOutput, 1));
+        QVERIFY(!copy->geometry().intersects(copyOutput->geometry()));
+        QTest::mouseClick(copyOutput, Qt::LeftButton);
+        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("a.txt\nb.txt"));
+        QTest::mouseClick(copy, Qt::LeftButton);
+        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("command: ls\n\na.txt\nb.txt"));
+
+        // The mouse over a card takes the buttons there.
+        QTest::mouseMove(view.viewport(), view.visualRect(model.index(0)).center());
+        QTRY_VERIFY(inCard(copy, 0));
+        QVERIFY(!copyOutput->isVisible());
+
+        // A status line is not a card: no button on it.
+        view.setCurrentIndex(model.index(2));
+        QTest::mouseMove(view.viewport(), view.visualRect(model.index(2)).center());
+        QTRY_VERIFY(!copy->isVisible());
+    }
+
+    // Issue 16 item 6: "Select text" shows the transcript as one text where a selection runs
+    // across cards and Ctrl+C copies it; toggled again, the cards come back.
+    void selectTextAcrossCards()
+    {
+        GuiHarness h;
+        QVERIFY(h.waitReady());
+        const QString sid = h.createSession(QStringLiteral("select"));
+        const QString bash = ids::make(u"sevt");
+        QVERIFY(h.append(sid, {ev::agentMessage(QStringLiteral("Line one\n\nline two")),
+                               ev::toolUse(bash, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}}),
+                               ev::toolResult(bash, QStringLiteral("a.txt\nb.txt"))}));
+        SessionView view(h.bridge);
+        view.resize(900, 700);
+        view.show();
+        QSignalSpy loaded(&view, &SessionView::transcriptLoaded);
+        view.openSession(sid);
+        QVERIFY(loaded.wait(10000));
+        auto *toggle = view.findChild<QToolButton *>(QStringLiteral("selectTextButton"));
+        auto *text = view.findChild<QTextBrowser *>(QStringLiteral("transcriptText"));
+        auto *cards = view.findChild<TranscriptView *>(QStringLiteral("transcript"));
+        QVERIFY(toggle && text && cards);
+        QVERIFY(toggle->isVisible());
+        QVERIFY(cards->isVisible());
+        QVERIFY(!text->isVisible());
+
+        QTest::mouseClick(toggle, Qt::LeftButton);
+        QVERIFY(text->isVisible());
+        QVERIFY(!cards->isVisible());
+        const QString plain = text->toPlainText();
+        QVERIFY2(plain.contains(QStringLiteral("line two")) && plain.contains(QStringLiteral("b.txt")), qPrintable(plain));
+        // From the message's second paragraph into the tool's output: one selection, two cards.
+        QTextCursor from = text->document()->find(QStringLiteral("line two"));
+        QTextCursor to = text->document()->find(QStringLiteral("a.txt"));
+        QVERIFY(!from.isNull() && !to.isNull());
+        QTextCursor span(text->document());
+        span.setPosition(from.selectionStart());
+        span.setPosition(to.selectionEnd(), QTextCursor::KeepAnchor);
+        text->setTextCursor(span);
+        text->setFocus();
+        QGuiApplication::clipboard()->clear();
+        QTest::keySequence(text, QKeySequence::Copy);
+        const QString copied = QGuiApplication::clipboard()->text();
+        QVERIFY2(copied.startsWith(QStringLiteral("line two")) && copied.endsWith(QStringLiteral("a.txt"))
+                     && copied.contains(QStringLiteral("ls")),
+                 qPrintable(copied));
+        // While a selection stands, new events do not replace the text under it.
+        QVERIFY(h.append(sid, {ev::agentMessage(QStringLiteral("later words"))}));
+        QTRY_COMPARE(view.model()->rowCount(), 3);
+        QTest::qWait(400);
+        QVERIFY(text->textCursor().hasSelection());
+        QVERIFY(!text->toPlainText().contains(QStringLiteral("later words")));
+        text->setTextCursor(QTextCursor(text->document()));
+        QTRY_VERIFY(text->toPlainText().contains(QStringLiteral("later words")));
+
+        QTest::mouseClick(toggle, Qt::LeftButton);
+        QVERIFY(cards->isVisible());
+        QVERIFY(!text->isVisible());
+        // Also a keyboard action of the session (Ctrl+Shift+T; listed in Help → Keyboard shortcuts).
+        QAction *action = nullptr;
+        for (QAction *a : view.keyboardActions())
+            if (a->objectName() == u"actionSelectText")
+                action = a;
+        QVERIFY(action && action->isEnabled());
+        QCOMPARE(action->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+        cards->setFocus();
+        QTest::keySequence(&view, action->shortcut());
+        QVERIFY(text->isVisible());
+        QVERIFY(toggle->isChecked());
     }
 
     void sessionViewLoadsHistoryThenLive()

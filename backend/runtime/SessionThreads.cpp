@@ -12,6 +12,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QSet>
 
 Q_DECLARE_LOGGING_CATEGORY(lcRuntime)
 
@@ -87,13 +88,30 @@ std::optional<QJsonObject> SessionRuntime::sessionDoc()
 
 QList<LoggedEvent> SessionRuntime::ownView(const QList<LoggedEvent> &events) const
 {
-    if (!m_multiagent.value_or(false) && !isThread())
+    const bool advised = !isThread() && !m_advisorModel.value_or(QString()).isEmpty();
+    if (!m_multiagent.value_or(false) && !isThread() && !advised)
         return events; // a single-agent session: the whole log is the primary thread
     const QString primary = threads::primaryId(m_sessionId);
     const QString me = isThread() ? m_threadId : primary;
     QList<LoggedEvent> out;
     out.reserve(events.size());
+    QSet<QString> advisedBy; // advisor threads whose advice was delivered
     for (const LoggedEvent &le : events) {
+        if (advised && le.event.value(QStringLiteral("agent_name")).toString() == threads::kAdvisorName
+            && le.event.value(kType).toString() == u"session.thread_status_terminated"
+            && !advisedBy.contains(le.event.value(kThread).toString())) {
+            // A consultation that failed or was abandoned: the agent goes on after a generic notice.
+            LoggedEvent v = le;
+            v.event = QJsonObject{{kType, QStringLiteral("user.message")},
+                                  {kId, le.event.value(kId)},
+                                  {QStringLiteral("processed_at"), le.event.value(QStringLiteral("processed_at"))},
+                                  {QStringLiteral("vivarium_inline"), true},
+                                  {QStringLiteral("content"),
+                                   QJsonArray{textBlocks(QStringLiteral("[The advisor consultation ended without advice; "
+                                                                        "continue on your own.]"))}}};
+            out.append(v);
+            continue;
+        }
         if (!threads::inThread(le.event, me, primary))
             continue;
         LoggedEvent v = le;
@@ -107,7 +125,12 @@ QList<LoggedEvent> SessionRuntime::ownView(const QList<LoggedEvent> &events) con
         } else if (type == u"agent.thread_message_received") {
             // The model reads a message from another thread as a user turn naming its sender.
             const QString from = v.event.value(QStringLiteral("from_agent_name")).toString();
-            const QString text = isThread()
+            const bool advice = !isThread() && from == threads::kAdvisorName;
+            if (advice)
+                advisedBy.insert(v.event.value(QStringLiteral("from_session_thread_id")).toString());
+            const QString text = advice ? QStringLiteral("[Advice from your advisor]\n%1")
+                                              .arg(textOf(v.event.value(QStringLiteral("content")).toArray()))
+                               : isThread()
                                      ? textOf(v.event.value(QStringLiteral("content")).toArray())
                                      : QStringLiteral("[Report from agent \"%1\", thread %2]\n%3")
                                            .arg(from, v.event.value(QStringLiteral("from_session_thread_id")).toString(),
@@ -116,6 +139,8 @@ QList<LoggedEvent> SessionRuntime::ownView(const QList<LoggedEvent> &events) con
                                   {kId, v.event.value(kId)},
                                   {QStringLiteral("processed_at"), v.event.value(QStringLiteral("processed_at"))},
                                   {QStringLiteral("content"), QJsonArray{textBlocks(text)}}};
+            if (advice) // read where it was delivered, mid-turn (not queued input)
+                v.event.insert(QStringLiteral("vivarium_inline"), true);
         }
         out.append(v);
     }
@@ -217,8 +242,8 @@ bool SessionRuntime::delegate(const QString &name, const QJsonObject &input, QLi
             return true;
         }
         int live = 0;
-        for (const auto &t : known)
-            live += !t.parent.isEmpty() && t.archivedAt.isEmpty();
+        for (const auto &t : known) // advisor consultation threads are exempt from the limit
+            live += !t.parent.isEmpty() && t.archivedAt.isEmpty() && t.agentName != threads::kAdvisorName;
         if (live >= kMaxThreads) {
             results.append(toolResult(useId, QStringLiteral("The session already has %1 threads (the limit); send to an "
                                                             "existing thread instead.").arg(kMaxThreads), true));
@@ -389,6 +414,9 @@ bool RuntimeManager::routeThreadEvent(const QString &sessionId, const QJsonObjec
 {
     const QString type = event.value(kType).toString();
     const QString thread = event.value(kThread).toString();
+    if (type == u"user.interrupt" && !thread.isEmpty()) // a consultation of the primary's advisor
+        if (SessionRuntime *p = m_runtimes.value(sessionId); p && p->interruptAdvisor(thread, event.value(kId).toString()))
+            return true;
     if (type == u"agent.thread_message_received") {
         if (thread.isEmpty())
             runtime(sessionId)->onUserEvent(event); // a report for the coordinator

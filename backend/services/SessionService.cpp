@@ -795,9 +795,8 @@ Result<QJsonObject> SessionService::resolveAgent(const QJsonValue &agent)
 Result<QJsonObject> SessionService::refuseUnrunnable(Result<QJsonObject> agent)
 {
     // A coordinator roster of agents runs as threads (runtime/SessionThreads.cpp). What the
-    // runtime cannot run is refused rather than silently ignored: the advisor entry (a
-    // mid-turn consultation protocol) and the multiagent_20261001 shapes (subagents,
-    // workflows, advisor).
+    // runtime cannot run is refused rather than silently ignored: the multiagent_20261001
+    // shapes (subagents, workflows, advisor).
     if (!agent || agent->value(QStringLiteral("multiagent")).isNull())
         return agent;
     const QJsonObject m = agent->value(QStringLiteral("multiagent")).toObject();
@@ -808,14 +807,7 @@ Result<QJsonObject> SessionService::refuseUnrunnable(Result<QJsonObject> agent)
                                                            "advisor of multiagent_20261001 are not supported), so a "
                                                            "session cannot run it")
                                                 .arg(id, m.value(kType).toString())));
-    const QJsonArray roster = m.value(QStringLiteral("agents")).toArray();
-    for (qsizetype i = 0; i < roster.size(); ++i)
-        if (roster.at(i).toObject().value(kType).toString() == u"advisor")
-            return ApiError::invalid(at(kAgent, QStringLiteral("agent %1 has an advisor in `multiagent.agents[%2]`; "
-                                                               "advisor consultations are not supported by this "
-                                                               "Vivarium, so a session cannot run it (remove the "
-                                                               "advisor entry)").arg(id).arg(i)));
-    return agent;
+    return agent; // an advisor entry runs as consultations (runtime/SessionRuntimeAdvisor.cpp)
 }
 
 QString SessionService::missingFile(const QJsonValue &v, const QString &path) const

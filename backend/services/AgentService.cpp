@@ -1,4 +1,5 @@
 #include "AgentService.h"
+#include "AdvisorRoster.h"
 #include "SkillService.h"
 
 #include "core/Clock.h"
@@ -829,6 +830,13 @@ Result<QJsonValue> AgentService::normalizeMultiagent(const QJsonValue &value, co
         if (agents->isEmpty())
             return badAt(u"multiagent.agents"_s, u"must have 1 to %1 entries"_s.arg(kMaxRoster));
         auto roster = rosterList(*agents, u"multiagent.agents"_s, true, true);
+        if (!roster)
+            return roster.error();
+        roster = advisor::placeAdvisor(*roster, u"multiagent.agents"_s, [&](const QJsonObject &e) {
+            const QString ref = e.value(u"id"_s).toString();
+            auto agent = ref == selfId ? Result<QJsonObject>(QJsonObject{}) : snapshot(ref, e.value(u"version"_s).toInt());
+            return agent ? agent->value(u"name"_s).toString() : QString();
+        });
         if (!roster)
             return roster.error();
         return QJsonValue(QJsonObject{{u"type"_s, u"coordinator"_s}, {u"agents"_s, *roster}});

@@ -208,4 +208,45 @@ describe('advisor', () => {
         assert.equal(provider.requests.filter((r) => !isAdvisorRequest(r.body)).length, 1);
         assert.equal((await client.beta.sessions.retrieve(session.id)).status, 'idle');
     });
+
+    test('save-time rules: one advisor per roster, the reserved name, the advisor echoed last; writes nothing when refused', async () => {
+        const client = srv.client;
+        const worker = await client.beta.agents.create({ name: `Worker-${uniq()}`, model: 'claude-haiku-4-5' });
+        const reserved = await client.beta.agents.create({ name: ADVISOR, model: 'claude-haiku-4-5' });
+        const advisorEntry = { type: 'advisor', model: 'claude-opus-4-8' };
+        // Echoed last whatever the submitted position, on create and on update.
+        const lead = await client.beta.agents.create({ name: `Lead-${uniq()}`, model: 'claude-sonnet-4-6',
+            multiagent: { type: 'coordinator', agents: [advisorEntry, worker.id] } });
+        assert.deepEqual(lead.multiagent.agents.map((e) => e.type), ['agent', 'advisor']);
+        assert.deepEqual(lead.multiagent.agents[1], advisorEntry);
+        const updated = await client.beta.agents.update(lead.id, { version: lead.version,
+            multiagent: { type: 'coordinator', agents: [advisorEntry, { type: 'self' }, worker.id] } });
+        assert.deepEqual(updated.multiagent.agents.map((e) => e.type), ['agent', 'agent', 'advisor']);
+        assert.deepEqual((await client.beta.agents.retrieve(lead.id)).multiagent.agents.at(-1), advisorEntry);
+
+        const before = await collect(client.beta.agents.list());
+        const refuse = async (agents, field, pattern) => {
+            await assert.rejects(client.beta.agents.create({ name: `Bad-${uniq()}`, model: 'claude-sonnet-4-6',
+                multiagent: { type: 'coordinator', agents } }), (e) => {
+                assert.equal(e.status, 400);
+                assert.equal(e.error?.error?.type, 'invalid_request_error');
+                assert.ok(e.message.includes(field), e.message);
+                assert.match(e.message, pattern);
+                return true;
+            });
+        };
+        await refuse([worker.id, advisorEntry, { type: 'advisor', model: 'claude-opus-4-7' }],
+            '`multiagent.agents[2]`', /at most one advisor/);
+        await refuse([reserved.id, advisorEntry], '`multiagent.agents[0]`', /reserved/);
+        await refuse([{ type: 'advisor', model: 'claude-opus-4-8', max_uses: 2 }], '`multiagent.agents[0]', /max_uses/);
+        assert.equal((await collect(client.beta.agents.list())).length, before.length, 'nothing stored');
+        // Without an advisor, a member named anthropic.advisor is an ordinary roster agent.
+        const plain = await client.beta.agents.create({ name: `Plain-${uniq()}`, model: 'claude-sonnet-4-6',
+            multiagent: { type: 'coordinator', agents: [reserved.id] } });
+        assert.equal(plain.multiagent.agents.length, 1);
+        // Removing the advisor: a roster that omits it, or multiagent null when it is the only entry.
+        const only = await advisedAgent(client);
+        const cleared = await client.beta.agents.update(only.id, { version: only.version, multiagent: null });
+        assert.equal(cleared.multiagent, null);
+    });
 });

@@ -467,12 +467,48 @@ void RuntimeManager::dropThreads(const QString &sessionId, bool archive)
 void RuntimeManager::recoverThreads(const QString &sessionId, bool wasRunning)
 {
     const auto doc = m_sessions.document(sessionId);
-    if (!doc || !threads::isCoordinator(doc->value(QStringLiteral("agent")).toObject()))
+    if (!doc)
+        return;
+    const QJsonObject agent = doc->value(QStringLiteral("agent")).toObject();
+    if (threads::advisorModel(agent).isEmpty() && !threads::isCoordinator(agent))
         return;
     auto logged = m_log.since(sessionId, 0);
     if (!logged)
         return;
     const QList<threads::Info> all = threads::collect(sessionId, *doc, *logged);
+    // An advisor consultation cut by a restart is not resumed: its thread terminates with no
+    // advice (its open span ended as an error); the agent reads the generic notice (ownView).
+    for (const threads::Info &t : all) {
+        if (t.agentName != threads::kAdvisorName || t.status == u"terminated")
+            continue;
+        QList<QJsonObject> out;
+        QString open;
+        for (const LoggedEvent &le : std::as_const(*logged)) {
+            if (le.event.value(kThread).toString() != t.id)
+                continue;
+            const QString type = le.event.value(kType).toString();
+            if (type == u"span.model_request_start")
+                open = le.event.value(kId).toString();
+            else if (type == u"span.model_request_end")
+                open.clear();
+        }
+        if (!open.isEmpty())
+            out.append(ev(QStringLiteral("span.model_request_end"),
+                          {{kThread, t.id}, {QStringLiteral("model_request_start_id"), open},
+                           {QStringLiteral("is_error"), true},
+                           {QStringLiteral("model_usage"),
+                            QJsonObject{{QStringLiteral("input_tokens"), 0}, {QStringLiteral("output_tokens"), 0},
+                                        {QStringLiteral("cache_read_input_tokens"), 0},
+                                        {QStringLiteral("cache_creation_input_tokens"), 0}}}}));
+        out.append(ev(QStringLiteral("session.thread_status_terminated"),
+                      {{kThread, t.id}, {QStringLiteral("agent_name"), t.agentName}}));
+        SessionService::RuntimeCommit c;
+        c.events = out;
+        if (auto r = m_sessions.commitRuntime(sessionId, c); !r)
+            qCWarning(lcRuntime).noquote() << "recovery of advisor thread" << t.id << "failed:" << r.error().message();
+    }
+    if (!threads::isCoordinator(agent))
+        return;
     QHash<QString, QString> pendingOf; // queued agent.thread_message_received → its thread
     if (auto queued = m_log.pending(sessionId))
         for (const LoggedEvent &le : std::as_const(*queued))

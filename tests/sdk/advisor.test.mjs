@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, uniq, useServer, userMessage } from './helpers.mjs';
+import { collect, recordSecret, sleep, startServer, uniq, useServer, userMessage } from './helpers.mjs';
 
 const KEY = recordSecret(`sk-ant-advisor-${uniq()}${uniq()}`);
 let provider;
@@ -248,5 +248,45 @@ describe('advisor', () => {
         const only = await advisedAgent(client);
         const cleared = await client.beta.agents.update(only.id, { version: only.version, multiagent: null });
         assert.equal(cleared.multiagent, null);
+    });
+    test('kill -9 mid-consultation: the advisor thread is terminated with no advice; the next turn goes on', async () => {
+        const p2 = await startScriptedProvider();
+        const serverEnv = { ANTHROPIC_BASE_URL: p2.url, ANTHROPIC_API_KEY: KEY,
+            VIVARIUM_MODEL_RETRY_BASE_MS: '50', VIVARIUM_MODEL_MAX_RETRIES: '1' };
+        const first = await startServer({ env: serverEnv });
+        let second;
+        try {
+            const client = first.client;
+            const e2 = await client.beta.environments.create({ name: `adv-k9-${uniq()}` });
+            p2.setDefault(executor({ advisor: () => ({ text: 'partial', hang: true }) }));
+            const agent = await advisedAgent(client);
+            const session = await client.beta.sessions.create({ agent: agent.id, environment_id: e2.id });
+            await client.beta.sessions.events.send(session.id, { events: [userMessage('TASK: crash')] });
+            await waitEvents(client, session.id, (ev) => ofType(ev, 'span.model_request_start').some((e) => e.session_thread_id));
+            while (!p2.requests.some((r) => isAdvisorRequest(r.body))) await sleep(20);
+            await first.kill9();
+
+            p2.setDefault(executor({ advisor: () => ({ text: 'unused' }) }));
+            second = await startServer({ env: serverEnv, dataDir: first.dataDir, apiKey: first.apiKey });
+            let events = await waitEvents(second.client, session.id, (ev) => idles(ev).length >= 1);
+            const thread = ofType(events, 'session.thread_created')[0].session_thread_id;
+            const mine = events.filter((e) => e.session_thread_id === thread);
+            assert.deepEqual(mine.map((e) => e.type), ['session.thread_created', 'session.thread_status_running',
+                'span.model_request_start', 'span.model_request_end', 'session.thread_status_terminated']);
+            assert.equal(ofType(events, 'agent.thread_message_received').length, 0);
+            const t = await second.client.beta.sessions.threads.retrieve(thread, { session_id: session.id });
+            assert.equal(t.status, 'terminated');
+            assert.equal((await second.client.beta.sessions.retrieve(session.id)).status, 'idle');
+            // The next turn: the agent reads the generic notice in place of the lost advice.
+            p2.setDefault((body) => (isAdvisorRequest(body) ? { text: 'unused' }
+                : { text: JSON.stringify(body.messages).includes('[The advisor consultation ended without advice') ? 'noticed' : 'missed' }));
+            await second.client.beta.sessions.events.send(session.id, { events: [userMessage('and now?')] });
+            events = await waitEvents(second.client, session.id, (ev) => idles(ev).length >= 2);
+            assert.equal(ofType(events, 'agent.message').at(-1).content[0].text, 'noticed');
+        } finally {
+            await second?.stop();
+            await first.stop();
+            await p2.close();
+        }
     });
 });

@@ -125,6 +125,14 @@ describe('advisor', () => {
         assert.equal(adv.usage.output_tokens, 100);
         const retrieved = await client.beta.sessions.threads.retrieve(thread, { session_id: session.id });
         assert.deepEqual(retrieved.agent, { type: 'advisor', model: 'claude-opus-4-8' });
+        // Clients cannot send `redacted` blocks themselves: a 400 naming the block, nothing logged.
+        await assert.rejects(client.beta.sessions.events.send(session.id, { events: [
+            { type: 'user.message', content: [{ type: 'text', text: 'x' }, { type: 'redacted' }] }] }), (e) => {
+            assert.equal(e.status, 400);
+            assert.match(e.message, /events\[0\]\.content\[1\]\.type/);
+            return true;
+        });
+        assert.equal((await collect(client.beta.sessions.events.list(session.id))).length, events.length);
     });
 
     test('the advisor is not a roster agent: list_agents does not show it, send_to_agent cannot reach it', async () => {

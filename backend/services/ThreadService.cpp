@@ -36,6 +36,10 @@ bool isCoordinator(const QJsonObject &agent)
 QString advisorModel(const QJsonObject &agent)
 {
     const QJsonObject m = agent.value(u"multiagent"_s).toObject();
+    if (m.value(u"type"_s).toString() == u"multiagent_20261001") { // {"advisor": {"type": "enabled", "model"}}
+        const QJsonObject a = m.value(u"advisor"_s).toObject();
+        return a.value(u"type"_s).toString() == u"enabled" ? a.value(u"model"_s).toString() : QString();
+    }
     if (m.value(u"type"_s).toString() != u"coordinator")
         return {};
     for (const QJsonValue &v : m.value(u"agents"_s).toArray())

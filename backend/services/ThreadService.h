@@ -23,8 +23,8 @@ namespace threads {
 
 // The reserved roster name of an advisor entry and of its consultation threads.
 inline const QString kAdvisorName = QStringLiteral("anthropic.advisor");
-// The model of a session agent's advisor roster entry (`{"type": "advisor", "model"}`); empty
-// when it has none.
+// The model of a session agent's advisor: a coordinator roster's `{"type": "advisor", "model"}`
+// entry, or multiagent_20261001's `advisor` `{"type": "enabled", "model"}`; empty when none.
 QString advisorModel(const QJsonObject &agent);
 
 // The primary thread of a session: "sthr_" + the session id's random part.

@@ -297,4 +297,31 @@ describe('advisor', () => {
             await p2.close();
         }
     });
+    test('multiagent_20261001: its enabled advisor runs the same consultations; enabled subagents or workflows are refused, naming the field', async () => {
+        provider.reset();
+        const client = srv.client;
+        provider.setDefault(executor({ advisor: () => ({ text: 'ADVICE 2026' }) }));
+        const tag = uniq();
+        const create = (extra) => client.beta.agents.create({ name: `M-${uniq()}`, model: 'claude-sonnet-4-6', system: `EXEC ${tag}`,
+            multiagent: { type: 'multiagent_20261001', advisor: { type: 'enabled', model: 'claude-opus-4-8' }, ...extra } });
+        const runs = await create({ subagents: { type: 'disabled' }, workflows: { type: 'disabled' } });
+        const session = await client.beta.sessions.create({ agent: runs.id, environment_id: env.id });
+        await client.beta.sessions.events.send(session.id, { events: [userMessage('TASK: 2026')] });
+        const events = await waitEvents(client, session.id, (ev) => idles(ev).length >= 1);
+        const advice = ofType(events, 'agent.thread_message_received');
+        assert.equal(advice.length, 1);
+        assert.equal(advice[0].from_agent_name, ADVISOR);
+        assert.deepEqual(advice[0].content, [{ type: 'text', text: 'ADVICE 2026' }]);
+        assert.deepEqual(ofType(events, 'agent.message').map((e) => e.content[0].text), ['done: ADVICE 2026']);
+        const adv = (await collect(client.beta.sessions.threads.list(session.id))).find((t) => t.parent_thread_id);
+        assert.deepEqual(adv.agent, { type: 'advisor', model: 'claude-opus-4-8' });
+        for (const [extra, field] of [[{}, 'subagents'], [{ subagents: { type: 'disabled' } }, 'workflows']]) {
+            const agent = await create(extra);
+            await assert.rejects(client.beta.sessions.create({ agent: agent.id, environment_id: env.id }), (e) => {
+                assert.equal(e.status, 400);
+                assert.ok(e.message.includes(`\`multiagent.${field}\``), e.message);
+                return true;
+            });
+        }
+    });
 });

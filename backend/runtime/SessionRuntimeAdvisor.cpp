@@ -85,16 +85,15 @@ QJsonArray SessionRuntime::advisorTools()
 
 void SessionRuntime::consult(QList<QJsonObject> events, const ModelUsage &usage)
 {
+    // The advisor reads the conversation of the request that called it, and what that response said.
+    QStringList said;
+    for (const QJsonObject &e : std::as_const(events))
+        if (e.value(kType).toString() == u"agent.message")
+            said << textOf(e.value(QStringLiteral("content")).toArray());
     if (!commit(events, {}, {}, usage))
         return;
-    // The advisor reads the conversation of the request that called it, and what that response said.
-    QJsonArray said;
-    if (auto logged = m_mgr.log().since(m_sessionId, 0))
-        for (const LoggedEvent &le : ownView(*logged))
-            said = le.event.value(kType).toString() == u"agent.message" ? le.event.value(QStringLiteral("content")).toArray()
-                                                                        : said;
     QJsonArray messages = m_lastMessages;
-    const QString last = textOf(said);
+    const QString last = said.join(QStringLiteral("\n\n"));
     if (!last.isEmpty())
         messages.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("assistant")},
                                     {QStringLiteral("content"), QJsonArray{textBlocks(last)}}});

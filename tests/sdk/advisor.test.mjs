@@ -53,7 +53,7 @@ function executor({ advisor }) {
         const t = lastText(body);
         if (t.startsWith('[Advice from your advisor]')) return { text: `done: ${t.split('\n').slice(1).join(' ')}` };
         if (t.startsWith('[The advisor consultation ended without advice')) return { text: 'went on without advice' };
-        return { tool_calls: [{ name: 'advisor', input: {} }] };
+        return { text: 'consulting', tool_calls: [{ name: 'advisor', input: {} }] };
     };
 }
 
@@ -99,7 +99,7 @@ describe('advisor', () => {
         assert.equal(ofType(events, 'agent.thread_message_sent').length, 0);
         // The turn went on with the advice in the agent's context.
         const said = ofType(events, 'agent.message').map((e) => e.content[0].text);
-        assert.deepEqual(said, ['done: ADVICE: check the edge cases first']);
+        assert.deepEqual(said, ['consulting', 'done: ADVICE: check the edge cases first']);
 
         // What each model was sent: the executor is offered `advisor`; the advisor runs on its own
         // model, with no tools, reading the executor's conversation.
@@ -112,6 +112,7 @@ describe('advisor', () => {
         assert.equal(execReqs[0].body.model, 'claude-sonnet-4-6');
         assert.ok(!(advReqs[0].body.tools ?? []).length, 'the advisor has no tools');
         assert.match(JSON.stringify(advReqs[0].body.messages), /TASK: fix the parser/);
+        assert.match(JSON.stringify(advReqs[0].body.messages), /consulting/, 'what the executor said before consulting');
         assert.ok(!JSON.stringify(execReqs[1].body.messages).includes('"tool_use"'), 'no dangling tool_use in the conversation');
 
         // The thread list: the advisor thread in its two-field form, parented to the primary.
@@ -174,7 +175,7 @@ describe('advisor', () => {
         assert.equal(ofType(events, 'agent.thread_message_received').length, 0, 'no advice delivered');
         assert.deepEqual(ofType(events, 'session.thread_status_idle').map((e) => e.session_thread_id), [thread]);
         assert.deepEqual(ofType(events, 'session.thread_status_terminated').map((e) => e.session_thread_id), [thread]);
-        assert.deepEqual(ofType(events, 'agent.message').map((e) => e.content[0].text), ['went on without advice']);
+        assert.deepEqual(ofType(events, 'agent.message').map((e) => e.content[0].text), ['consulting', 'went on without advice']);
         assert.ok(provider.requests.some((r) => isAdvisorRequest(r.body) && r.closedEarly), 'the advisor request was cancelled');
         // Interrupting the finished advisor thread is a no-op.
         await client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt', session_thread_id: thread }] });
@@ -196,7 +197,7 @@ describe('advisor', () => {
         assert.equal(ofType(events, 'agent.thread_message_received').length, 0);
         assert.equal(ofType(events, 'session.thread_status_terminated').length, 1);
         assert.equal(ofType(events, 'session.error').length, 0);
-        assert.deepEqual(ofType(events, 'agent.message').map((e) => e.content[0].text), ['went on without advice']);
+        assert.deepEqual(ofType(events, 'agent.message').map((e) => e.content[0].text), ['consulting', 'went on without advice']);
     });
 
     test('a session-level interrupt during a consultation halts the session and terminates the advisor thread', async () => {
@@ -212,7 +213,7 @@ describe('advisor', () => {
         events = await waitEvents(client, session.id, (ev) => idles(ev).length >= 1);
         assert.equal(ofType(events, 'agent.thread_message_received').length, 0);
         assert.deepEqual(ofType(events, 'session.thread_status_terminated').map((e) => e.session_thread_id), [thread]);
-        assert.equal(ofType(events, 'agent.message').length, 0, 'the turn did not go on');
+        assert.deepEqual(ofType(events, 'agent.message').map((e) => e.content[0].text), ['consulting'], 'the turn did not go on');
         assert.equal(provider.requests.filter((r) => !isAdvisorRequest(r.body)).length, 1);
         assert.equal((await client.beta.sessions.retrieve(session.id)).status, 'idle');
     });
@@ -312,7 +313,7 @@ describe('advisor', () => {
         assert.equal(advice.length, 1);
         assert.equal(advice[0].from_agent_name, ADVISOR);
         assert.deepEqual(advice[0].content, [{ type: 'text', text: 'ADVICE 2026' }]);
-        assert.deepEqual(ofType(events, 'agent.message').map((e) => e.content[0].text), ['done: ADVICE 2026']);
+        assert.deepEqual(ofType(events, 'agent.message').map((e) => e.content[0].text), ['consulting', 'done: ADVICE 2026']);
         const adv = (await collect(client.beta.sessions.threads.list(session.id))).find((t) => t.parent_thread_id);
         assert.deepEqual(adv.agent, { type: 'advisor', model: 'claude-opus-4-8' });
         for (const [extra, field] of [[{}, 'subagents'], [{ subagents: { type: 'disabled' } }, 'workflows']]) {
@@ -323,5 +324,32 @@ describe('advisor', () => {
                 return true;
             });
         }
+    });
+    test('the advisor called beside another tool: the tool runs after the consultation; its result precedes the advice in the next request', async () => {
+        provider.reset();
+        const client = srv.client;
+        const tag = uniq();
+        provider.setDefault((body) => {
+            if (isAdvisorRequest(body)) return { text: 'ADVICE: both' };
+            if (body.messages.length === 1) return { tool_calls: [{ name: 'advisor', input: {} }, { name: 'bash', input: { command: 'true' } }] };
+            return { text: 'finished' };
+        });
+        const agent = await client.beta.agents.create({ name: `Exec-${tag}`, model: 'claude-sonnet-4-6', system: `EXEC ${tag}`,
+            tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false },
+                configs: [{ name: 'bash', enabled: true, permission_policy: { type: 'always_allow' } }] }],
+            multiagent: { type: 'coordinator', agents: [{ type: 'advisor', model: 'claude-opus-4-8' }] } });
+        const session = await client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+        await client.beta.sessions.events.send(session.id, { events: [userMessage('TASK: both')] });
+        const events = await waitEvents(client, session.id, (ev) => idles(ev).length >= 1);
+        assert.deepEqual(idles(events)[0].stop_reason, { type: 'end_turn' });
+        const types = events.map((e) => e.type);
+        assert.deepEqual(ofType(events, 'agent.tool_use').map((e) => e.name), ['bash'], 'only the real tool is a tool use');
+        assert.ok(types.indexOf('agent.thread_message_received') < types.indexOf('agent.tool_result'), 'the tool ran after the advice');
+        const next = provider.requests.filter((r) => !isAdvisorRequest(r.body))[1].body;
+        const last = next.messages.at(-1);
+        assert.equal(last.role, 'user');
+        assert.deepEqual(last.content.map((b) => b.type), ['tool_result', 'text']);
+        assert.match(last.content[1].text, /ADVICE: both/);
+        assert.ok(!JSON.stringify(next.messages).includes('"name":"advisor"'), 'no advisor tool_use in the history');
     });
 });

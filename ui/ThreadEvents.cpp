@@ -69,7 +69,9 @@ bool describe(const QJsonObject &ev, Row *row)
     if (type == u"agent.thread_message_received") {
         row->kind = onDelegate ? TranscriptModel::UserMessage : TranscriptModel::AgentMessage;
         row->title = onDelegate ? ThreadEvents::tr("Task from %1").arg(str(ev, u"from_agent_name"))
-                                : ThreadEvents::tr("Report from %1").arg(str(ev, u"from_agent_name"));
+                     : str(ev, u"from_agent_name") == u"anthropic.advisor" // an advisor consultation's advice
+                         ? ThreadEvents::tr("Advice from the advisor")
+                         : ThreadEvents::tr("Report from %1").arg(str(ev, u"from_agent_name"));
         row->body = contentText(ev.value(QStringLiteral("content")));
         return true;
     }

@@ -100,6 +100,10 @@ void SessionRuntime::cancelInFlight()
         m_compactCall->cancel();
         m_compactCall.reset();
     }
+    if (m_advisorCall) {
+        m_advisorCall->cancel();
+        m_advisorCall.reset();
+    }
     m_compacting.reset();
     m_compactedForRequest = false;
     for (const auto &t : std::as_const(m_running))
@@ -298,6 +302,7 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
     if (!session || !events)
         return abandon();
     multiagent();
+    advisorModel();
     *events = ownView(*events);
     const QJsonObject agent = session->value(QStringLiteral("agent")).toObject();
     // A queued user.message joins the conversation where the runtime consumed it, not where
@@ -308,7 +313,8 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
     for (const LoggedEvent &e : std::as_const(*events)) {
         double pos = double(e.seq);
         const QString type = e.event.value(kType).toString();
-        if (type == u"user.message" || type == u"user.define_outcome") { // the outcome: where its work began
+        if ((type == u"user.message" && !e.event.value(QStringLiteral("vivarium_inline")).toBool()) // advice: in place
+            || type == u"user.define_outcome") { // the outcome: where its work began
             const auto at = consumed.constFind(e.event.value(kId).toString());
             if (at == consumed.constEnd())
                 continue; // still queued
@@ -338,6 +344,9 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
     req.tools = tools.definitions;
     for (const QJsonValue &t : delegationTools())
         req.tools.append(t);
+    for (const QJsonValue &t : advisorTools())
+        req.tools.append(t);
+    m_lastMessages = req.messages;
     // Delegate threads are not compacted yet: a compaction is recorded per session, and the
     // primary's view is the one it summarises.
     if (!isThread() && compactIfNeeded(endpoint, model, req, ordered, compacted))
@@ -430,6 +439,7 @@ void SessionRuntime::onModelFinished(ModelResult result)
     m_pending.clear();
     m_calls.clear();
     int index = -1;
+    bool advise = false; // the primary consults its advisor (SessionRuntimeAdvisor.cpp)
     for (const QJsonValue &v : resp.content) {
         ++index;
         const QJsonObject b = v.toObject();
@@ -453,6 +463,10 @@ void SessionRuntime::onModelFinished(ModelResult result)
             const QString name = b.value(QStringLiteral("name")).toString();
             const QJsonObject input = b.value(QStringLiteral("input")).toObject();
             const auto policy = tools.byName.constFind(name);
+            if (policy == tools.byName.constEnd() && name == u"advisor" && !advisorModel().isEmpty()) {
+                advise = true; // no agent.tool_use for a consultation
+                continue;
+            }
             if (policy == tools.byName.constEnd() && delegate(name, input, events, results))
                 continue; // list_agents / send_to_agent (SessionThreads.cpp)
             if (policy != tools.byName.constEnd() && policy->kind == ToolPolicy::Kind::Custom) {
@@ -520,6 +534,8 @@ void SessionRuntime::onModelFinished(ModelResult result)
     }
     events.append(spanEnd(false, resp.usage));
     events.append(results);
+    if (advise)
+        return consult(events, resp.usage);
     if (m_order.isEmpty() && results.isEmpty()) {
         // No tool call at all: the turn ends. The response events, the span end and the idle
         // go into ONE commit (one fsync on the way from the last byte to idle).

@@ -72,7 +72,7 @@ public:
     const QString &threadId() const { return m_threadId; }
 
 private:
-    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction, Grading, BudgetPaused, Compacting };
+    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction, Grading, BudgetPaused, Compacting, Advising };
     struct Pending
     {
         bool custom = false;
@@ -166,6 +166,28 @@ private:
     // A delegate thread's turn ended: its last message goes to the coordinator (appended to
     // `events`: agent.thread_message_sent here, agent.thread_message_received on the primary).
     void reportToCoordinator(QList<QJsonObject> &events, const QJsonObject &stopReason);
+    // ---- advisor consultations (SessionRuntimeAdvisor.cpp; README "Threads") ----
+    // The advisor model of the session's roster (`{"type": "advisor", "model"}`), empty when
+    // none; only the primary thread consults it.
+    QString advisorModel();
+    QJsonArray advisorTools(); // the `advisor` tool offered to the primary thread's model
+    // The primary's model called `advisor`: commits `events` (the response, no agent.tool_use for
+    // the call), spawns the anthropic.advisor thread and runs the consultation; the turn goes on
+    // (tools of the same response, else the next model request) once the advice is delivered.
+    void consult(QList<QJsonObject> events, const ModelUsage &usage);
+    void sendAdvisorRequest(const ProviderEndpoint &endpoint, const QString &model);
+    void onAdvised(ModelResult result);
+    // user.interrupt naming the advisor thread: the consultation is abandoned, the turn goes on
+    // after a generic notice. False when `threadId` is not a consultation in progress.
+    bool interruptAdvisor(const QString &threadId, const QString &interruptEventId);
+    // closeTurn() during a consultation: the advisor thread's closing events (terminated, no advice).
+    QList<QJsonObject> closeAdvisor();
+    void resumeAfterAdvice(QList<QJsonObject> events, const QStringList &processed = {});
+    std::optional<QString> m_advisorModel;
+    std::unique_ptr<ModelCall> m_advisorCall;
+    QString m_advisorThread; // the consultation in progress (its session_thread_id)
+    QString m_advisorVendorModel;
+    QJsonArray m_lastMessages; // the primary's last request conversation (the advisor reads it)
     QString m_state = QStringLiteral("idle"); // last status this thread committed (aggregation)
     QJsonObject m_lastStop;                  // and its stop reason
     // ---- context compaction (SessionRuntimeCompaction.cpp; runtime/Compaction.h) ----

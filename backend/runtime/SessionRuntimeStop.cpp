@@ -56,6 +56,8 @@ QList<QJsonObject> SessionRuntime::closeTurn(const QString &whileRunning, const 
         }
         events.append(spanEnd(false, {}));
     }
+    if (phase == Phase::Advising)
+        events.append(closeAdvisor());
     for (auto it = m_running.cbegin(); it != m_running.cend(); ++it)
         events.append(toolResult(it.key(), !m_calls.value(it.key()).mcpServer.isEmpty(),
                                  QJsonArray{textBlocks(whileRunning)}, true));

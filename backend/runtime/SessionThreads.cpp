@@ -12,6 +12,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QSet>
 
 Q_DECLARE_LOGGING_CATEGORY(lcRuntime)
 
@@ -87,13 +88,30 @@ std::optional<QJsonObject> SessionRuntime::sessionDoc()
 
 QList<LoggedEvent> SessionRuntime::ownView(const QList<LoggedEvent> &events) const
 {
-    if (!m_multiagent.value_or(false) && !isThread())
+    const bool advised = !isThread() && !m_advisorModel.value_or(QString()).isEmpty();
+    if (!m_multiagent.value_or(false) && !isThread() && !advised)
         return events; // a single-agent session: the whole log is the primary thread
     const QString primary = threads::primaryId(m_sessionId);
     const QString me = isThread() ? m_threadId : primary;
     QList<LoggedEvent> out;
     out.reserve(events.size());
+    QSet<QString> advisedBy; // advisor threads whose advice was delivered
     for (const LoggedEvent &le : events) {
+        if (advised && le.event.value(QStringLiteral("agent_name")).toString() == threads::kAdvisorName
+            && le.event.value(kType).toString() == u"session.thread_status_terminated"
+            && !advisedBy.contains(le.event.value(kThread).toString())) {
+            // A consultation that failed or was abandoned: the agent goes on after a generic notice.
+            LoggedEvent v = le;
+            v.event = QJsonObject{{kType, QStringLiteral("user.message")},
+                                  {kId, le.event.value(kId)},
+                                  {QStringLiteral("processed_at"), le.event.value(QStringLiteral("processed_at"))},
+                                  {QStringLiteral("vivarium_inline"), true},
+                                  {QStringLiteral("content"),
+                                   QJsonArray{textBlocks(QStringLiteral("[The advisor consultation ended without advice; "
+                                                                        "continue on your own.]"))}}};
+            out.append(v);
+            continue;
+        }
         if (!threads::inThread(le.event, me, primary))
             continue;
         LoggedEvent v = le;
@@ -107,7 +125,12 @@ QList<LoggedEvent> SessionRuntime::ownView(const QList<LoggedEvent> &events) con
         } else if (type == u"agent.thread_message_received") {
             // The model reads a message from another thread as a user turn naming its sender.
             const QString from = v.event.value(QStringLiteral("from_agent_name")).toString();
-            const QString text = isThread()
+            const bool advice = !isThread() && from == threads::kAdvisorName;
+            if (advice)
+                advisedBy.insert(v.event.value(QStringLiteral("from_session_thread_id")).toString());
+            const QString text = advice ? QStringLiteral("[Advice from your advisor]\n%1")
+                                              .arg(textOf(v.event.value(QStringLiteral("content")).toArray()))
+                               : isThread()
                                      ? textOf(v.event.value(QStringLiteral("content")).toArray())
                                      : QStringLiteral("[Report from agent \"%1\", thread %2]\n%3")
                                            .arg(from, v.event.value(QStringLiteral("from_session_thread_id")).toString(),
@@ -116,6 +139,8 @@ QList<LoggedEvent> SessionRuntime::ownView(const QList<LoggedEvent> &events) con
                                   {kId, v.event.value(kId)},
                                   {QStringLiteral("processed_at"), v.event.value(QStringLiteral("processed_at"))},
                                   {QStringLiteral("content"), QJsonArray{textBlocks(text)}}};
+            if (advice) // read where it was delivered, mid-turn (not queued input)
+                v.event.insert(QStringLiteral("vivarium_inline"), true);
         }
         out.append(v);
     }
@@ -217,8 +242,8 @@ bool SessionRuntime::delegate(const QString &name, const QJsonObject &input, QLi
             return true;
         }
         int live = 0;
-        for (const auto &t : known)
-            live += !t.parent.isEmpty() && t.archivedAt.isEmpty();
+        for (const auto &t : known) // advisor consultation threads are exempt from the limit
+            live += !t.parent.isEmpty() && t.archivedAt.isEmpty() && t.agentName != threads::kAdvisorName;
         if (live >= kMaxThreads) {
             results.append(toolResult(useId, QStringLiteral("The session already has %1 threads (the limit); send to an "
                                                             "existing thread instead.").arg(kMaxThreads), true));
@@ -389,6 +414,9 @@ bool RuntimeManager::routeThreadEvent(const QString &sessionId, const QJsonObjec
 {
     const QString type = event.value(kType).toString();
     const QString thread = event.value(kThread).toString();
+    if (type == u"user.interrupt" && !thread.isEmpty()) // a consultation of the primary's advisor
+        if (SessionRuntime *p = m_runtimes.value(sessionId); p && p->interruptAdvisor(thread, event.value(kId).toString()))
+            return true;
     if (type == u"agent.thread_message_received") {
         if (thread.isEmpty())
             runtime(sessionId)->onUserEvent(event); // a report for the coordinator
@@ -439,12 +467,48 @@ void RuntimeManager::dropThreads(const QString &sessionId, bool archive)
 void RuntimeManager::recoverThreads(const QString &sessionId, bool wasRunning)
 {
     const auto doc = m_sessions.document(sessionId);
-    if (!doc || !threads::isCoordinator(doc->value(QStringLiteral("agent")).toObject()))
+    if (!doc)
+        return;
+    const QJsonObject agent = doc->value(QStringLiteral("agent")).toObject();
+    if (threads::advisorModel(agent).isEmpty() && !threads::isCoordinator(agent))
         return;
     auto logged = m_log.since(sessionId, 0);
     if (!logged)
         return;
     const QList<threads::Info> all = threads::collect(sessionId, *doc, *logged);
+    // An advisor consultation cut by a restart is not resumed: its thread terminates with no
+    // advice (its open span ended as an error); the agent reads the generic notice (ownView).
+    for (const threads::Info &t : all) {
+        if (t.agentName != threads::kAdvisorName || t.status == u"terminated")
+            continue;
+        QList<QJsonObject> out;
+        QString open;
+        for (const LoggedEvent &le : std::as_const(*logged)) {
+            if (le.event.value(kThread).toString() != t.id)
+                continue;
+            const QString type = le.event.value(kType).toString();
+            if (type == u"span.model_request_start")
+                open = le.event.value(kId).toString();
+            else if (type == u"span.model_request_end")
+                open.clear();
+        }
+        if (!open.isEmpty())
+            out.append(ev(QStringLiteral("span.model_request_end"),
+                          {{kThread, t.id}, {QStringLiteral("model_request_start_id"), open},
+                           {QStringLiteral("is_error"), true},
+                           {QStringLiteral("model_usage"),
+                            QJsonObject{{QStringLiteral("input_tokens"), 0}, {QStringLiteral("output_tokens"), 0},
+                                        {QStringLiteral("cache_read_input_tokens"), 0},
+                                        {QStringLiteral("cache_creation_input_tokens"), 0}}}}));
+        out.append(ev(QStringLiteral("session.thread_status_terminated"),
+                      {{kThread, t.id}, {QStringLiteral("agent_name"), t.agentName}}));
+        SessionService::RuntimeCommit c;
+        c.events = out;
+        if (auto r = m_sessions.commitRuntime(sessionId, c); !r)
+            qCWarning(lcRuntime).noquote() << "recovery of advisor thread" << t.id << "failed:" << r.error().message();
+    }
+    if (!threads::isCoordinator(agent))
+        return;
     QHash<QString, QString> pendingOf; // queued agent.thread_message_received → its thread
     if (auto queued = m_log.pending(sessionId))
         for (const LoggedEvent &le : std::as_const(*queued))

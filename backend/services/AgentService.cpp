@@ -2,6 +2,7 @@
 // validation; the tool and model normalisers are in AgentNormalizers.cpp, versions in
 // AgentVersions.cpp.
 #include "AgentService.h"
+#include "AdvisorRoster.h"
 #include "AgentInternal.h"
 #include "SkillService.h"
 
@@ -210,6 +211,13 @@ Result<QJsonValue> AgentService::normalizeMultiagent(const QJsonValue &value, co
         if (agents->isEmpty())
             return badAt(u"multiagent.agents"_s, u"must have 1 to %1 entries"_s.arg(kMaxRoster));
         auto roster = rosterList(*agents, u"multiagent.agents"_s, true, true);
+        if (!roster)
+            return roster.error();
+        roster = advisor::placeAdvisor(*roster, u"multiagent.agents"_s, [&](const QJsonObject &e) {
+            const QString ref = e.value(u"id"_s).toString();
+            auto agent = ref == selfId ? Result<QJsonObject>(QJsonObject{}) : snapshot(ref, e.value(u"version"_s).toInt());
+            return agent ? agent->value(u"name"_s).toString() : QString();
+        });
         if (!roster)
             return roster.error();
         return QJsonValue(QJsonObject{{u"type"_s, u"coordinator"_s}, {u"agents"_s, *roster}});

@@ -98,28 +98,25 @@ Result<QJsonObject> SessionService::resolveAgent(const QJsonValue &agent)
 Result<QJsonObject> SessionService::refuseUnrunnable(Result<QJsonObject> agent)
 {
     // A coordinator roster of agents runs as threads (runtime/SessionThreads.cpp). What the
-    // runtime cannot run is refused rather than silently ignored: the advisor entry (a
-    // mid-turn consultation protocol) and the multiagent_20261001 shapes (subagents,
-    // workflows, advisor).
+    // runtime cannot run is refused rather than silently ignored: multiagent_20261001's
+    // subagents and workflows (its advisor runs, like a roster's advisor entry).
     if (!agent || agent->value(QStringLiteral("multiagent")).isNull())
         return agent;
     const QJsonObject m = agent->value(QStringLiteral("multiagent")).toObject();
     const QString id = agent->value(kId).toString();
     if (m.value(kType).toString() != u"coordinator")
-        return ApiError::invalid(at(kAgent, QStringLiteral("agent %1 has `multiagent.type` \"%2\"; this Vivarium runs "
-                                                           "only `coordinator` rosters (subagents, workflows and the "
-                                                           "advisor of multiagent_20261001 are not supported), so a "
-                                                           "session cannot run it")
-                                                .arg(id, m.value(kType).toString())));
-    const QJsonArray roster = m.value(QStringLiteral("agents")).toArray();
-    for (qsizetype i = 0; i < roster.size(); ++i)
-        if (roster.at(i).toObject().value(kType).toString() == u"advisor")
-            return ApiError::invalid(at(kAgent, QStringLiteral("agent %1 has an advisor in `multiagent.agents[%2]`; "
-                                                               "advisor consultations are not supported by this "
-                                                               "Vivarium, so a session cannot run it (remove the "
-                                                               "advisor entry)").arg(id).arg(i)));
-    return agent;
+        // multiagent_20261001: its advisor runs (consultations); subagents and workflows do not.
+        for (const QString &member : {QStringLiteral("subagents"), QStringLiteral("workflows")})
+            if (m.value(member).toObject().value(kType).toString() != u"disabled")
+                return ApiError::invalid(at(kAgent, QStringLiteral("agent %1 has `multiagent.%2` enabled; this Vivarium "
+                                                                   "does not run multiagent_20261001 %2 (only its "
+                                                                   "`advisor`, and `coordinator` rosters), so a session "
+                                                                   "cannot run it (set `multiagent.%2` to "
+                                                                   "{\"type\": \"disabled\"})")
+                                                        .arg(id, member)));
+    return agent; // an advisor entry runs as consultations (runtime/SessionRuntimeAdvisor.cpp)
 }
+
 struct SessionService::Prepared
 {
     QJsonObject doc;

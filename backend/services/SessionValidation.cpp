@@ -131,8 +131,6 @@ Result<QJsonObject> validateBlock(const QJsonValue &v, const QString &path, cons
             if (auto s = validateSource(f.raw(u"source"), f.pathOf(u"source"), false); !s)
                 return s.error();
         }
-    } else if (*type == u"redacted") {
-        f.allowOnly({u"type"});
     } else if (*type == u"search_result") {
         f.allowOnly({u"type", u"source", u"title", u"content", u"citations"});
         f.text(u"source", JsonFields::Required, 0, false);
@@ -179,8 +177,8 @@ Result<QJsonArray> validateBlocks(JsonFields &f, QStringView key, const QStringL
 
 const QStringList &messageBlockTypes()
 {
-    static const QStringList t = {QStringLiteral("text"), QStringLiteral("image"),
-                                  QStringLiteral("document"), QStringLiteral("redacted")};
+    // `redacted` marks advice a client may not read; clients cannot send it (a 400).
+    static const QStringList t = {QStringLiteral("text"), QStringLiteral("image"), QStringLiteral("document")};
     return t;
 }
 

@@ -33,6 +33,21 @@ bool isCoordinator(const QJsonObject &agent)
     return false;
 }
 
+QString advisorModel(const QJsonObject &agent)
+{
+    const QJsonObject m = agent.value(u"multiagent"_s).toObject();
+    if (m.value(u"type"_s).toString() == u"multiagent_20261001") { // {"advisor": {"type": "enabled", "model"}}
+        const QJsonObject a = m.value(u"advisor"_s).toObject();
+        return a.value(u"type"_s).toString() == u"enabled" ? a.value(u"model"_s).toString() : QString();
+    }
+    if (m.value(u"type"_s).toString() != u"coordinator")
+        return {};
+    for (const QJsonValue &v : m.value(u"agents"_s).toArray())
+        if (v.toObject().value(u"type"_s).toString() == u"advisor")
+            return v.toObject().value(u"model"_s).toString();
+    return {};
+}
+
 Result<QList<Member>> roster(const QJsonObject &sessionAgent, AgentService &agents)
 {
     QList<Member> out;
@@ -41,7 +56,7 @@ Result<QList<Member>> roster(const QJsonObject &sessionAgent, AgentService &agen
     for (qsizetype i = 0; i < entries.size(); ++i) {
         const QJsonObject e = entries.at(i).toObject();
         if (e.value(u"type"_s).toString() != u"agent")
-            continue; // the advisor is refused at session create
+            continue; // the advisor is not a roster agent (SessionRuntimeAdvisor.cpp)
         const QString id = e.value(u"id"_s).toString();
         QJsonObject agent;
         if (id == selfId) {
@@ -234,6 +249,9 @@ QJsonObject ThreadService::toJson(const QString &sessionId, const QJsonObject &s
         agent = sessionAgent;
         agent.remove(u"multiagent"_s);
         agent.insert(u"type"_s, u"agent"_s);
+    } else if (info.agentName == threads::kAdvisorName) {
+        // A consultation thread: the two-field advisor form, as configured.
+        agent = QJsonObject{{u"type"_s, u"advisor"_s}, {u"model"_s, threads::advisorModel(sessionAgent)}};
     } else if (auto members = threads::roster(sessionAgent, m_sessions.agents())) {
         for (const auto &m : std::as_const(*members))
             if (m.name == info.agentName)
@@ -241,10 +259,12 @@ QJsonObject ThreadService::toJson(const QString &sessionId, const QJsonObject &s
     }
     // BetaManagedAgentsSessionThreadAgent has no multiagent / execution identity extras to drop
     // beyond the roster; keep the documented keys only.
-    QJsonObject shaped;
-    for (const QString &k : {u"id"_s, u"description"_s, u"execution_identity"_s, u"mcp_servers"_s, u"model"_s,
+    const bool advisor = agent.value(u"type"_s).toString() == u"advisor"; // exactly {type, model}
+    QJsonObject shaped = advisor ? agent : QJsonObject{};
+    if (!advisor)
+        for (const QString &k : {u"id"_s, u"description"_s, u"execution_identity"_s, u"mcp_servers"_s, u"model"_s,
                              u"name"_s, u"skills"_s, u"system"_s, u"tools"_s, u"type"_s, u"version"_s})
-        shaped.insert(k, agent.value(k));
+            shaped.insert(k, agent.value(k));
     auto orNull = [](const QString &s) { return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s); };
     const QDateTime now = QDateTime::currentDateTimeUtc();
     return QJsonObject{

@@ -21,10 +21,16 @@ class SessionService;
 // id is derived from the session id, so it needs no storage either.
 namespace threads {
 
+// The reserved roster name of an advisor entry and of its consultation threads.
+inline const QString kAdvisorName = QStringLiteral("anthropic.advisor");
+// The model of a session agent's advisor: a coordinator roster's `{"type": "advisor", "model"}`
+// entry, or multiagent_20261001's `advisor` `{"type": "enabled", "model"}`; empty when none.
+QString advisorModel(const QJsonObject &agent);
+
 // The primary thread of a session: "sthr_" + the session id's random part.
 QString primaryId(const QString &sessionId);
 // Whether a session agent snapshot is a coordinator that delegates (`multiagent.type` coordinator
-// with at least one agent entry; an advisor entry alone is refused at session create).
+// with at least one agent entry; an advisor entry alone gives no delegation, only consultations).
 bool isCoordinator(const QJsonObject &agent);
 
 // One agent the coordinator may send work to: its roster name, description and the agent

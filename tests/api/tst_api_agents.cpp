@@ -686,8 +686,10 @@ private Q_SLOTS:
     // ignored), by id, by reference and with overrides; nothing is stored.
     // Coordinator rosters of agents run as threads (issue 15; tests/sdk/threads.test.mjs drives
     // them): a session of one is created whichever way the agent is referenced. What the runtime
-    // cannot run stays refused, naming the field: the multiagent_20261001 shapes and an advisor
-    // roster entry. (Until threads existed every `multiagent` agent was refused here.)
+    // cannot run stays refused, naming the field: multiagent_20261001's subagents (enabled by
+    // default; its advisor runs, tests/sdk/advisor.test.mjs). (Until threads
+    // existed every `multiagent` agent was refused here; until advisor consultations ran
+    // (tests/sdk/advisor.test.mjs) an advisor roster entry was refused too.)
     void sessionsOfCoordinatorsRunOtherMultiagentShapesAreRefused()
     {
         const QString workerId = createSimple(u"Worker2"_s).value(u"id"_s).toString();
@@ -705,7 +707,8 @@ private Q_SLOTS:
         QCOMPARE(env.status, 200);
         const QString envId = env.json().value(u"id"_s).toString();
         const QList<QJsonValue> runs{QJsonValue(leadId), QJsonObject{{u"type"_s, u"agent"_s}, {u"id"_s, leadId}},
-                                     QJsonObject{{u"type"_s, u"agent_with_overrides"_s}, {u"id"_s, leadId}, {u"system"_s, u"x"_s}}};
+                                     QJsonObject{{u"type"_s, u"agent_with_overrides"_s}, {u"id"_s, leadId}, {u"system"_s, u"x"_s}},
+                                     advised.json().value(u"id"_s)};
         for (const QJsonValue &ref : runs) {
             auto r = h->post(u"/v1/sessions"_s, QJsonObject{{u"agent"_s, ref}, {u"environment_id"_s, envId}});
             QCOMPARE(r.status, 200);
@@ -713,8 +716,7 @@ private Q_SLOTS:
                      u"coordinator"_s);
         }
         const int sessions = h->rowCount(u"sessions"_s);
-        const QList<std::pair<QString, QString>> refused{{multi.json().value(u"id"_s).toString(), u"`multiagent.type`"_s},
-                                                         {advised.json().value(u"id"_s).toString(), u"`multiagent.agents[1]`"_s}};
+        const QList<std::pair<QString, QString>> refused{{multi.json().value(u"id"_s).toString(), u"`multiagent.subagents`"_s}};
         for (const auto &[id, field] : refused) {
             auto r = h->post(u"/v1/sessions"_s, QJsonObject{{u"agent"_s, id}, {u"environment_id"_s, envId}});
             QCOMPARE(r.status, 400);

@@ -216,6 +216,16 @@ private Q_SLOTS:
         QCOMPARE(list->topLevelItem(0)->text(1), ThreadsPanel::statusText(QStringLiteral("idle")));
         QCOMPARE(list->topLevelItem(1)->text(1), ThreadsPanel::statusText(QStringLiteral("running")));
         QVERIFY(rows(view()->model()).contains(tt("Report from %1", "Researcher") + u"|Q3 sales: 42"));
+
+        // An advisor consultation: its advice reads as advice, not as a roster agent's report.
+        const QString advisor = QStringLiteral("sthr_advisor1");
+        QVERIFY(h->append(session, {created(advisor, QStringLiteral("anthropic.advisor")),
+                                    threadStatus(advisor, QStringLiteral("running"), QStringLiteral("anthropic.advisor")),
+                                    received(advisor, QStringLiteral("anthropic.advisor"), QStringLiteral("Check the totals")),
+                                    threadStatus(advisor, QStringLiteral("terminated"), QStringLiteral("anthropic.advisor"))}));
+        QTRY_VERIFY2(rows(view()->model()).contains(tt("Advice from the advisor") + u"|Check the totals"),
+                     qPrintable(rows(view()->model()).join(u'\n')));
+        QVERIFY(!rows(view()->model()).contains(tt("Report from %1", "anthropic.advisor") + u"|Check the totals"));
     }
 
     // A delegate's always_ask call: labelled with its agent on the primary stream and approved there.

@@ -312,24 +312,18 @@ describe('multiagent threads', () => {
         assert.ok(ofType(events, 'agent.thread_message_received').some((e) => !e.session_thread_id && e.content[0].text === 'B ran it'));
     });
 
-    test('an advisor roster entry is stored on the agent but refused at session create, naming the entry', async () => {
-        // Vivarium does not run advisor consultations (README "Threads"): refused, never ignored.
+    test('an advisor roster entry beside agents runs: the session is created, the advisor is echoed last', async () => {
+        // Advisor consultations run (advisor.test.mjs); a session of a roster with one is no longer refused.
         const client = srv.client;
         const { a } = await roster(client);
         const advised = await client.beta.agents.create({
             name: `Advised-${uniq()}`, model: 'claude-sonnet-4-6',
-            multiagent: { type: 'coordinator', agents: [a.id, { type: 'advisor', model: 'claude-opus-4-8' }] },
+            multiagent: { type: 'coordinator', agents: [{ type: 'advisor', model: 'claude-opus-4-8' }, a.id] },
         });
         assert.deepEqual(advised.multiagent.agents.at(-1), { type: 'advisor', model: 'claude-opus-4-8' });
-        const before = await collect(client.beta.sessions.list({ agent_id: advised.id }));
-        await assert.rejects(client.beta.sessions.create({ agent: advised.id, environment_id: env.id }), (e) => {
-            assert.equal(e.status, 400);
-            assert.equal(e.error?.error?.type, 'invalid_request_error');
-            assert.match(e.message, /`multiagent\.agents\[1\]`/);
-            assert.match(e.message, /advisor/);
-            return true;
-        });
-        assert.equal((await collect(client.beta.sessions.list({ agent_id: advised.id }))).length, before.length, 'nothing stored');
+        assert.equal(advised.multiagent.agents[0].id, a.id);
+        const session = await client.beta.sessions.create({ agent: advised.id, environment_id: env.id });
+        assert.deepEqual(session.agent.multiagent.agents.at(-1), { type: 'advisor', model: 'claude-opus-4-8' });
     });
 
     test('user.interrupt with session_thread_id stops that thread only', async () => {

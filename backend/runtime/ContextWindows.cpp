@@ -1,5 +1,7 @@
 #include "ContextWindows.h"
 
+#include "core/ModelTable.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -49,82 +51,38 @@ constexpr Builtin kBuiltin[] = {
     {"o4-mini", 200'000},
 };
 
-QString stripProvider(const QString &model)
-{
-    if (model.startsWith(QStringLiteral("anthropic/")))
-        return model.mid(10);
-    if (model.startsWith(QStringLiteral("openai/")))
-        return model.mid(7);
-    return model;
-}
-
 } // namespace
 
 ContextWindows ContextWindows::withOverrides(const QByteArray &json, QString *problem)
 {
-    ContextWindows t;
+    QList<ModelTable<qint64>::Entry> builtin;
     for (const Builtin &b : kBuiltin)
-        t.m_prefixes.append({QString::fromLatin1(b.prefix), b.tokens});
-    if (json.trimmed().isEmpty())
-        return t;
-    auto fail = [&](const QString &why) {
-        if (problem)
-            *problem = why;
-        ContextWindows builtin;
-        builtin.m_prefixes = t.m_prefixes;
-        return builtin;
-    };
-    QJsonParseError err{};
-    const QJsonDocument doc = QJsonDocument::fromJson(json, &err);
-    if (!doc.isObject())
-        return fail(QStringLiteral("not a JSON object of model id → context window in tokens"));
-    QList<Entry> configured;
-    std::optional<qint64> fallback;
-    const QJsonObject o = doc.object();
-    for (auto it = o.begin(); it != o.end(); ++it) {
-        const double v = it.value().toDouble(-1);
-        if (!it.value().isDouble() || v < 1 || v > 1e9 || std::floor(v) != v)
-            return fail(QStringLiteral("\"%1\": expected a whole number of tokens (1 to 1e9)").arg(it.key()));
-        if (it.key() == u"*")
-            fallback = qint64(v);
-        else
-            configured.append({stripProvider(it.key()), qint64(v)});
-    }
-    t.m_exact = configured;
-    t.m_prefixes = configured + t.m_prefixes; // configured first: they win a tie
-    t.m_fallback = fallback;
+        builtin.append({QString::fromLatin1(b.prefix), b.tokens});
+    ContextWindows t;
+    t.m_table = ModelTable<qint64>::withOverrides(
+        builtin, json, QStringLiteral("not a JSON object of model id → context window in tokens"), /*wildcard*/ true,
+        [](const QString &key, const QJsonValue &value, QString *why) -> std::optional<qint64> {
+            const double v = value.toDouble(-1);
+            if (!value.isDouble() || v < 1 || v > 1e9 || std::floor(v) != v) {
+                *why = QStringLiteral("\"%1\": expected a whole number of tokens (1 to 1e9)").arg(key);
+                return std::nullopt;
+            }
+            return qint64(v);
+        },
+        problem);
     return t;
 }
 
 const ContextWindows &ContextWindows::instance()
 {
-    static const ContextWindows table = [] {
-        QString problem;
-        ContextWindows t = withOverrides(qgetenv("VIVARIUM_MODEL_CONTEXT_WINDOWS"), &problem);
-        if (!problem.isEmpty())
-            qCWarning(lcContextWindows).noquote() << "VIVARIUM_MODEL_CONTEXT_WINDOWS ignored:" << problem;
-        return t;
-    }();
+    static const ContextWindows table =
+        modelTableFromEnvironment("VIVARIUM_MODEL_CONTEXT_WINDOWS", &ContextWindows::withOverrides, lcContextWindows());
     return table;
 }
 
-std::optional<qint64> ContextWindows::window(const QString &rawModel) const
+std::optional<qint64> ContextWindows::window(const QString &model) const
 {
-    const QString model = stripProvider(rawModel);
-    if (model.isEmpty())
-        return m_fallback;
-    for (const Entry &e : m_exact) {
-        if (e.model == model)
-            return e.tokens;
-    }
-    const Entry *best = nullptr;
-    for (const Entry &e : m_prefixes) {
-        if (model.startsWith(e.model) && (!best || e.model.size() > best->model.size()))
-            best = &e;
-    }
-    if (best)
-        return best->tokens;
-    return m_fallback;
+    return m_table.find(model);
 }
 
 qint64 estimateTokens(const QJsonValue &value)

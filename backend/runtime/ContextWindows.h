@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/ModelTable.h"
+
 #include <QByteArray>
 #include <QJsonValue>
 #include <QList>
@@ -31,14 +33,7 @@ public:
     std::optional<qint64> window(const QString &model) const;
 
 private:
-    struct Entry
-    {
-        QString model; // id or id prefix
-        qint64 tokens = 0;
-    };
-    QList<Entry> m_exact;             // configured: exact ids
-    QList<Entry> m_prefixes;          // configured first, then built-in
-    std::optional<qint64> m_fallback; // configured "*"
+    ModelTable<qint64> m_table; // configured "*": the fallback
 };
 
 // A token estimate of JSON content: its compact UTF-8 serialisation's bytes / 4, rounded up

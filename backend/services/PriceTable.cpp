@@ -1,5 +1,7 @@
 #include "PriceTable.h"
 
+#include "core/ModelTable.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
@@ -71,99 +73,61 @@ constexpr Builtin kBuiltin[] = {
     {"o4-mini", 1.1, 4.4, 0.275, 1.1},
 };
 
-QString stripProvider(const QString &model)
-{
-    if (model.startsWith(QStringLiteral("anthropic/")))
-        return model.mid(10);
-    if (model.startsWith(QStringLiteral("openai/")))
-        return model.mid(7);
-    return model;
-}
-
 } // namespace
 
 PriceTable PriceTable::withOverrides(const QByteArray &json, QString *problem)
 {
-    PriceTable t;
+    QList<ModelTable<ModelPrice>::Entry> builtin;
     for (const Builtin &b : kBuiltin)
-        t.m_prefixes.append({QString::fromLatin1(b.prefix), {b.input, b.output, b.cacheRead, b.cacheWrite}});
-    if (json.trimmed().isEmpty())
-        return t;
-    QJsonParseError err{};
-    const QJsonDocument doc = QJsonDocument::fromJson(json, &err);
-    auto fail = [&](const QString &why) {
-        if (problem)
-            *problem = why;
-        PriceTable builtin;
-        builtin.m_prefixes = t.m_prefixes;
-        return builtin;
-    };
-    if (!doc.isObject())
-        return fail(QStringLiteral("not a JSON object of model id → prices"));
-    QList<Entry> configured;
-    const QJsonObject o = doc.object();
-    for (auto it = o.begin(); it != o.end(); ++it) {
-        if (!it.value().isObject())
-            return fail(QStringLiteral("\"%1\": expected an object {input, output, cache_read, cache_write}").arg(it.key()));
-        const QJsonObject p = it.value().toObject();
-        ModelPrice price;
-        bool ok = true;
-        auto read = [&](const char *key, double fallback) {
-            const QJsonValue v = p.value(QLatin1String(key));
-            if (v.isUndefined())
-                return fallback;
-            if (!v.isDouble() || v.toDouble() < 0 || !std::isfinite(v.toDouble()))
-                ok = false;
-            return v.toDouble();
-        };
-        for (const QString &k : p.keys()) {
-            if (k != u"input" && k != u"output" && k != u"cache_read" && k != u"cache_write")
-                return fail(QStringLiteral("\"%1\": unknown key \"%2\"").arg(it.key(), k));
-        }
-        if (!p.contains(QStringLiteral("input")) || !p.contains(QStringLiteral("output")))
-            return fail(QStringLiteral("\"%1\": `input` and `output` are required").arg(it.key()));
-        price.input = read("input", 0);
-        price.output = read("output", 0);
-        price.cacheRead = read("cache_read", price.input);
-        price.cacheWrite = read("cache_write", price.input);
-        if (!ok)
-            return fail(QStringLiteral("\"%1\": prices must be non-negative numbers (USD per million tokens)").arg(it.key()));
-        configured.append({stripProvider(it.key()), price});
-    }
-    t.m_exact = configured;
-    t.m_prefixes = configured + t.m_prefixes; // configured first: they win a tie
+        builtin.append({QString::fromLatin1(b.prefix), {b.input, b.output, b.cacheRead, b.cacheWrite}});
+    PriceTable t;
+    t.m_table = ModelTable<ModelPrice>::withOverrides(
+        builtin, json, QStringLiteral("not a JSON object of model id → prices"), /*wildcard*/ false,
+        [](const QString &key, const QJsonValue &value, QString *why) -> std::optional<ModelPrice> {
+            auto fail = [&](const QString &message) {
+                *why = message;
+                return std::nullopt;
+            };
+            if (!value.isObject())
+                return fail(QStringLiteral("\"%1\": expected an object {input, output, cache_read, cache_write}").arg(key));
+            const QJsonObject p = value.toObject();
+            ModelPrice price;
+            bool ok = true;
+            auto read = [&](const char *name, double fallback) {
+                const QJsonValue v = p.value(QLatin1String(name));
+                if (v.isUndefined())
+                    return fallback;
+                if (!v.isDouble() || v.toDouble() < 0 || !std::isfinite(v.toDouble()))
+                    ok = false;
+                return v.toDouble();
+            };
+            for (const QString &k : p.keys()) {
+                if (k != u"input" && k != u"output" && k != u"cache_read" && k != u"cache_write")
+                    return fail(QStringLiteral("\"%1\": unknown key \"%2\"").arg(key, k));
+            }
+            if (!p.contains(QStringLiteral("input")) || !p.contains(QStringLiteral("output")))
+                return fail(QStringLiteral("\"%1\": `input` and `output` are required").arg(key));
+            price.input = read("input", 0);
+            price.output = read("output", 0);
+            price.cacheRead = read("cache_read", price.input);
+            price.cacheWrite = read("cache_write", price.input);
+            if (!ok)
+                return fail(QStringLiteral("\"%1\": prices must be non-negative numbers (USD per million tokens)").arg(key));
+            return price;
+        },
+        problem);
     return t;
 }
 
 const PriceTable &PriceTable::instance()
 {
-    static const PriceTable table = [] {
-        QString problem;
-        PriceTable t = withOverrides(qgetenv("VIVARIUM_MODEL_PRICES"), &problem);
-        if (!problem.isEmpty())
-            qCWarning(lcPrices).noquote() << "VIVARIUM_MODEL_PRICES ignored:" << problem;
-        return t;
-    }();
+    static const PriceTable table = modelTableFromEnvironment("VIVARIUM_MODEL_PRICES", &PriceTable::withOverrides, lcPrices());
     return table;
 }
 
-std::optional<ModelPrice> PriceTable::price(const QString &rawModel) const
+std::optional<ModelPrice> PriceTable::price(const QString &model) const
 {
-    const QString model = stripProvider(rawModel);
-    if (model.isEmpty())
-        return std::nullopt;
-    for (const Entry &e : m_exact) {
-        if (e.model == model)
-            return e.price;
-    }
-    const Entry *best = nullptr;
-    for (const Entry &e : m_prefixes) {
-        if (model.startsWith(e.model) && (!best || e.model.size() > best->model.size()))
-            best = &e;
-    }
-    if (!best)
-        return std::nullopt;
-    return best->price;
+    return m_table.find(model);
 }
 
 qint64 PriceTable::costNanoUsd(const QString &model, const TokenCounts &t) const

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/ModelTable.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QString>
@@ -60,13 +62,7 @@ public:
     static constexpr qint64 kNanoPerCent = 10'000'000;
 
 private:
-    struct Entry
-    {
-        QString model; // id or id prefix
-        ModelPrice price;
-    };
-    QList<Entry> m_exact;    // configured (VIVARIUM_MODEL_PRICES): exact ids, then prefixes
-    QList<Entry> m_prefixes; // built-in and configured prefixes
+    ModelTable<ModelPrice> m_table; // no "*" fallback: an unknown model has no price
 };
 
 } // namespace viv

@@ -5,9 +5,10 @@
 // result reaches the model's next request, always_ask is the MCP default (allow / deny through
 // user.tool_confirmation), the token comes from the session's vault and only reaches the server's
 // Authorization header, content blocks (images) map to tool-result blocks, interrupt cancels a
-// running MCP call, a server that dies mid-call gives an error result, and an unreachable server
-// or a refused credential gives a session.error while the session goes on (and is retried on the
-// next running transition).
+// running MCP call, a server that dies mid-call gives an error result, a result over the size
+// limit is truncated with a note when there is no sandbox to save it in (the sandbox case:
+// sandbox/mcp.test.mjs), and an unreachable server or a refused credential gives a session.error
+// while the session goes on (and is retried on the next running transition).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -439,6 +440,44 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
             await ownProxy.close();
             await own.kill();
         }
+    });
+
+    test('a result over 50,000 characters, with no sandbox to save it in: truncated at the limit with a note; one at the limit is whole', async () => {
+        provider.reset();
+        const atLimit = 'b'.repeat(50_000 - 'Echo: '.length);
+        const big = 'a'.repeat(59_000) + 'TAIL'.repeat(250); // echoed: 60,006 characters
+        provider.enqueue(
+            {
+                tool_calls: [
+                    { name: 'mcp__everything__echo', input: { message: atLimit } },
+                    { name: 'mcp__everything__echo', input: { message: big } },
+                ],
+            },
+            { text: 'Got both.' },
+        );
+        const session = await mcpSession({ toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo two')] });
+        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const uses = events.filter((e) => e.type === 'agent.mcp_tool_use');
+        const results = events.filter((e) => e.type === 'agent.mcp_tool_result');
+        assert.equal(results.length, 2, types(events));
+        const resultOf = (use) => results.find((r) => r.mcp_tool_use_id === use.id);
+        const whole = resultOf(uses.find((u) => u.input.message === atLimit));
+        assert.deepEqual(whole.content, [{ type: 'text', text: `Echo: ${atLimit}` }], 'exactly at the limit: unchanged');
+        const cut = resultOf(uses.find((u) => u.input.message === big));
+        assert.equal(cut.content.length, 1);
+        assert.ok(!cut.is_error);
+        const text = cut.content[0].text;
+        const head = `Echo: ${big}`.slice(0, 50_000);
+        assert.ok(text.startsWith(`${head}\n\n[`), text.slice(50_000 - 20, 50_100));
+        assert.ok(!text.includes('TAIL'), 'nothing past the limit');
+        const note = text.slice(50_002);
+        assert.match(note, /60006 characters, over the 50000-character limit/);
+        assert.match(note, /truncated after the first 50000 characters/);
+        assert.match(note, /no sandbox/);
+        // The model's next request carries exactly what the event says it got.
+        for (const r of results) assert.deepEqual(toolResultOf(provider.requests[1], r.mcp_tool_use_id).content, r.content);
+        assert.equal(lastIdle(events).stop_reason.type, 'end_turn');
     });
 });
 

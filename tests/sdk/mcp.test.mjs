@@ -11,66 +11,15 @@
 // while the session goes on (and is retried on the next running transition).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
+import { freePort, startEverything } from './mcp-servers.mjs';
 import { collect, recordSecret, restartServer, sleep, uniq, useServer, userMessage } from './helpers.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const MCP_DIR = path.resolve(here, '../mcp');
 
 const MCP_TOKEN = recordSecret(`mcp-bearer-${uniq()}${uniq()}${uniq()}`);
 const WRONG_TOKEN = recordSecret(`mcp-wrong-${uniq()}${uniq()}${uniq()}`);
-
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
-
-/** Starts server-everything (`streamableHttp` or `sse` mode) on 127.0.0.1; {url, port, kill(), exited}. */
-async function startEverything(mode = 'streamableHttp', fixedPort = 0) {
-    const port = fixedPort || (await freePort());
-    const child = spawn(process.execPath, [path.join(MCP_DIR, 'serve-loopback.mjs'), mode], {
-        cwd: MCP_DIR,
-        env: { ...process.env, PORT: String(port) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`server-everything did not start:\n${output}`)), 20_000);
-        const onData = (chunk) => {
-            output += chunk.toString();
-            if (/(listening|running) on port/i.test(output)) {
-                clearTimeout(timer);
-                resolve();
-            }
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        exited.then(() => reject(new Error(`server-everything exited:\n${output}`)));
-    });
-    return {
-        port,
-        url: `http://127.0.0.1:${port}/mcp`,
-        exited,
-        kill: () => {
-            child.kill('SIGKILL');
-            return exited;
-        },
-    };
-}
 
 /**
  * A loopback proxy in front of `upstreamPort` that admits only `Bearer <token>` (401 otherwise)

@@ -57,10 +57,11 @@ public:
 
     // Where an oversized result is saved (the runtime's built-in tools: with a sandbox, a
     // `write` into the session's VM). A result whose text is over the limit
-    // (VIVARIUM_MCP_RESULT_MAX_CHARS, 50,000 characters by default) is written to mcp::resultSpillPath(tool use id) in the session's VM
-    // and the model gets a preview plus the path; with no sandbox, or an agent without `read` /
-    // `bash`, or a write that fails, it gets the text truncated at the limit and a note saying
-    // why (mcp/McpLargeResult.h). The agent.mcp_tool_result event carries what the model got.
+    // (VIVARIUM_MCP_RESULT_MAX_CHARS, 50,000 characters by default) is written to
+    // mcp::resultSpillPath(tool use id) in the session's VM and the model gets a preview plus
+    // the path; with no sandbox, or an agent without `read` / `bash`, or a write that fails, it
+    // gets the text truncated at the limit and a note saying why (mcp/McpLargeResult.h). The
+    // agent.mcp_tool_result event carries what the model got.
     void setBuiltinTools(std::function<ToolExecutor &()> tools) { m_builtinTools = std::move(tools); }
 
     std::unique_ptr<ToolExecution> execute(const ToolCall &call, std::function<void(ToolResult)> done) override;

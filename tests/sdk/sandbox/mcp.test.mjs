@@ -2,7 +2,8 @@
 // server-everything's `echo` (tests/mcp, Streamable HTTP on 127.0.0.1) returns 60,006
 // characters, over the 50,000-character limit; the full text is written to
 // /mnt/session/mcp_results/<mcp_tool_use id>.txt in the session's VM, the model gets a preview
-// plus that path, and the agent's own `read` and `bash` tools open the file. Runs under ctest as
+// plus that path, and the agent's own `read` and `bash` tools open the file; an agent without
+// either gets the text truncated at the limit instead. Runs under ctest as
 // `sdk_sandbox_mcp` (label sandbox) with the sandbox test environment (TCG, warm pool of one).
 
 import assert from 'node:assert/strict';
@@ -110,5 +111,38 @@ describe('an MCP result over the size limit, in the session VM', () => {
         const wc = toolResults.find((r) => r !== read);
         assert.ok(wc && !wc.is_error, JSON.stringify(wc));
         assert.equal(wc.content[0].text.trim(), '60006');
+    });
+
+    test('an agent with neither read nor bash: nothing is saved; the model gets the first 50,000 characters and a note saying why', async () => {
+        const big = 'c'.repeat(59_000) + 'TAIL'.repeat(250);
+        provider.reset();
+        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: big } }] }, { text: 'Cut.' });
+        const agent = await srv.client.beta.agents.create({
+            name: `mcp-vm-${uniq()}`,
+            model: 'claude-sonnet-4-6',
+            mcp_servers: [{ type: 'url', name: 'everything', url: everything.url }],
+            tools: [
+                {
+                    type: 'agent_toolset_20260401',
+                    default_config: { enabled: false },
+                    configs: [{ name: 'glob', enabled: true }],
+                },
+                { type: 'mcp_toolset', mcp_server_name: 'everything', default_config: { permission_policy: { type: 'always_allow' } } },
+            ],
+        });
+        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo a lot')] });
+        const events = await waitEvents(
+            session.id,
+            (ev) => ev.some((e) => e.type === 'session.status_idle' && e.stop_reason?.type === 'end_turn'),
+            120_000,
+        );
+        const result = events.find((e) => e.type === 'agent.mcp_tool_result');
+        const text = result.content[0].text;
+        assert.ok(text.startsWith(`${`Echo: ${big}`.slice(0, 50_000)}\n\n[`), text.slice(49_990, 50_100));
+        assert.ok(!text.includes('TAIL'));
+        assert.match(text.slice(50_000), /neither the read nor the bash tool/);
+        assert.ok(!text.includes('/mnt/session/mcp_results/'), 'no path to a file that was not written');
+        assert.deepEqual(blocksOf(provider.requests[1].body).find((b) => b.type === 'tool_result').content, result.content);
     });
 });

@@ -1,7 +1,9 @@
 #include "McpTools.h"
 
+#include "Conversation.h"
 #include "RuntimeEvents.h"
 #include "mcp/McpContent.h"
+#include "mcp/McpLargeResult.h"
 #include "services/CredentialBroker.h"
 #include "services/SessionService.h"
 
@@ -54,6 +56,7 @@ struct CallState
 {
     bool cancelled = false;
     std::unique_ptr<mcp::PendingCall> call;
+    std::unique_ptr<ToolExecution> save; // writing an oversized result into the session's VM
 };
 
 // Cancelling (or dropping) the handle cancels the MCP request (notifications/cancelled) and
@@ -67,6 +70,8 @@ public:
         m_state->cancelled = true;
         if (auto call = std::move(m_state->call))
             call->cancel(QStringLiteral("the user interrupted the session"));
+        if (auto save = std::move(m_state->save))
+            save->cancel();
     }
     std::shared_ptr<CallState> m_state = std::make_shared<CallState>();
 };
@@ -74,7 +79,8 @@ public:
 } // namespace
 
 McpTools::McpTools(SessionService &sessions, CredentialBroker &credentials, QObject *parent)
-    : QObject(parent), m_sessions(sessions), m_credentials(credentials), m_options(mcp::Options::fromEnvironment())
+    : QObject(parent), m_sessions(sessions), m_credentials(credentials), m_options(mcp::Options::fromEnvironment()),
+      m_resultMaxChars(mcp::resultMaxCharsFromEnvironment())
 {}
 
 McpTools::~McpTools() = default;
@@ -260,7 +266,7 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
                          call.name)));
         std::weak_ptr<Server> weak = server;
         st->call = server->client->callTool(
-            call.name, call.input, [self, weak, answer, call, retried, again = weakRun.lock()](mcp::JsonResult r) {
+            call.name, call.input, [self, weak, weakState, answer, call, retried, again = weakRun.lock()](mcp::JsonResult r) {
                 if (auto *e = std::get_if<mcp::Error>(&r)) {
                     auto s = weak.lock();
                     const bool sessionLost =
@@ -288,7 +294,13 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
                     return answer(ToolResult::error(e->message));
                 }
                 const QJsonObject res = std::get<QJsonObject>(r);
-                answer(ToolResult{mcp::toResultBlocks(res), res.value(QStringLiteral("isError")).toBool(false)});
+                ToolResult result{mcp::toResultBlocks(res), res.value(QStringLiteral("isError")).toBool(false)};
+                if (!self)
+                    return answer(std::move(result));
+                self->deliver(call, std::move(result), answer, [weakState](std::unique_ptr<ToolExecution> save) {
+                    if (auto state = weakState.lock(); state && !state->cancelled)
+                        state->save = std::move(save);
+                });
             });
     };
     // After a restart the call may come before any model request opened the server.
@@ -310,6 +322,37 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
         });
     }
     return exec;
+}
+
+void McpTools::deliver(const ToolCall &call, ToolResult result, const std::function<void(ToolResult)> &answer,
+                       const std::function<void(std::unique_ptr<ToolExecution>)> &keep)
+{
+    const qsizetype max = m_resultMaxChars;
+    if (mcp::resultTextChars(result.content) <= max)
+        return answer(std::move(result));
+    auto cut = [answer, result, max](const QString &why) {
+        answer(ToolResult{mcp::truncatedResultBlocks(result.content, max, why), result.isError});
+    };
+    ToolExecutor *files = m_builtinTools ? &m_builtinTools() : nullptr;
+    if (!files || !files->providesSandbox())
+        return cut(QStringLiteral("this session has no sandbox to save it in (sandbox tools are off on this host)"));
+    // The saved copy is only useful if the model can read it: the agent must offer `read` or
+    // `bash` (the file tools that reach the session's VM).
+    const auto session = m_sessions.document(call.sessionId);
+    const AgentTools offered =
+        AgentTools::fromAgent(session ? session->value(QStringLiteral("agent")).toObject() : QJsonObject());
+    if (!offered.byName.contains(QStringLiteral("read")) && !offered.byName.contains(QStringLiteral("bash")))
+        return cut(QStringLiteral("the agent has neither the read nor the bash tool to open a saved copy"));
+    const QString path = mcp::resultSpillPath(call.toolUseId);
+    ToolCall save{call.sessionId, call.environmentId, call.toolUseId, QStringLiteral("write"),
+                  QJsonObject{{QStringLiteral("file_path"), path},
+                              {QStringLiteral("content"), mcp::resultText(result.content)}}};
+    keep(files->execute(save, [answer, cut, result, path, max](const ToolResult &written) {
+        if (written.isError)
+            return cut(QStringLiteral("saving it in the session's sandbox failed (%1)")
+                           .arg(mcp::resultText(written.content)));
+        answer(ToolResult{mcp::spilledResultBlocks(result.content, path, max), result.isError});
+    }));
 }
 
 void McpTools::releaseSession(const QString &sessionId)

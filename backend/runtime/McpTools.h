@@ -55,6 +55,15 @@ public:
     using EgressCheck = std::function<QString(const QJsonObject &session, const QString &url)>;
     void setEgressCheck(EgressCheck check) { m_egress = std::move(check); }
 
+    // Where an oversized result is saved (the runtime's built-in tools: with a sandbox, a
+    // `write` into the session's VM). A result whose text is over the limit
+    // (VIVARIUM_MCP_RESULT_MAX_CHARS, 50,000 characters by default) is written to
+    // mcp::resultSpillPath(tool use id) in the session's VM and the model gets a preview plus
+    // the path; with no sandbox, or an agent without `read` / `bash`, or a write that fails, it
+    // gets the text truncated at the limit and a note saying why (mcp/McpLargeResult.h). The
+    // agent.mcp_tool_result event carries what the model got.
+    void setBuiltinTools(std::function<ToolExecutor &()> tools) { m_builtinTools = std::move(tools); }
+
     std::unique_ptr<ToolExecution> execute(const ToolCall &call, std::function<void(ToolResult)> done) override;
     void releaseSession(const QString &sessionId) override;
 
@@ -72,11 +81,17 @@ private:
     void connectServer(const QString &sessionId, const QString &name, const QJsonArray &vaultIds,
                        const std::function<void(QJsonObject)> &done);
     void settle(const QString &sessionId, const QString &name);
+    // Answers `result`, or its oversized form (see setBuiltinTools); `keep` holds the write's
+    // handle so that cancelling the call cancels it.
+    void deliver(const ToolCall &call, ToolResult result, const std::function<void(ToolResult)> &answer,
+                 const std::function<void(std::unique_ptr<ToolExecution>)> &keep);
 
     SessionService &m_sessions;
     CredentialBroker &m_credentials;
     QNetworkAccessManager m_nam;
     const mcp::Options m_options;
+    const qsizetype m_resultMaxChars;
+    std::function<ToolExecutor &()> m_builtinTools;
     EgressCheck m_egress;
     QHash<QString, QHash<QString, std::shared_ptr<Server>>> m_servers; // session → name → server
 };

@@ -31,6 +31,8 @@ RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService
     m_openai = makeOpenAiProvider(m_nam, m_options.timeouts);
     m_tools = makeNoSandboxToolExecutor();
     m_mcp = std::make_unique<McpTools>(sessions, credentials);
+    // An oversized MCP result is saved into the session's VM through the built-in tools.
+    m_mcp->setBuiltinTools([this]() -> ToolExecutor & { return *m_tools; });
     // Queued, not direct: the runtime reacts after the emission that announced the user event
     // has reached every subscriber (SSE hub, GUI), so no subscriber sees the agent's answer
     // before the event that caused it.

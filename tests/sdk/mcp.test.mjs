@@ -5,71 +5,21 @@
 // result reaches the model's next request, always_ask is the MCP default (allow / deny through
 // user.tool_confirmation), the token comes from the session's vault and only reaches the server's
 // Authorization header, content blocks (images) map to tool-result blocks, interrupt cancels a
-// running MCP call, a server that dies mid-call gives an error result, and an unreachable server
-// or a refused credential gives a session.error while the session goes on (and is retried on the
-// next running transition).
+// running MCP call, a server that dies mid-call gives an error result, a result over the size
+// limit is truncated with a note when there is no sandbox to save it in (the sandbox case:
+// sandbox/mcp.test.mjs), and an unreachable server or a refused credential gives a session.error
+// while the session goes on (and is retried on the next running transition).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
+import { freePort, startEverything } from './mcp-servers.mjs';
 import { collect, recordSecret, restartServer, sleep, uniq, useServer, userMessage } from './helpers.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const MCP_DIR = path.resolve(here, '../mcp');
 
 const MCP_TOKEN = recordSecret(`mcp-bearer-${uniq()}${uniq()}${uniq()}`);
 const WRONG_TOKEN = recordSecret(`mcp-wrong-${uniq()}${uniq()}${uniq()}`);
-
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-            const { port } = s.address();
-            s.close(() => resolve(port));
-        });
-    });
-}
-
-/** Starts server-everything (`streamableHttp` or `sse` mode) on 127.0.0.1; {url, port, kill(), exited}. */
-async function startEverything(mode = 'streamableHttp', fixedPort = 0) {
-    const port = fixedPort || (await freePort());
-    const child = spawn(process.execPath, [path.join(MCP_DIR, 'serve-loopback.mjs'), mode], {
-        cwd: MCP_DIR,
-        env: { ...process.env, PORT: String(port) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`server-everything did not start:\n${output}`)), 20_000);
-        const onData = (chunk) => {
-            output += chunk.toString();
-            if (/(listening|running) on port/i.test(output)) {
-                clearTimeout(timer);
-                resolve();
-            }
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        exited.then(() => reject(new Error(`server-everything exited:\n${output}`)));
-    });
-    return {
-        port,
-        url: `http://127.0.0.1:${port}/mcp`,
-        exited,
-        kill: () => {
-            child.kill('SIGKILL');
-            return exited;
-        },
-    };
-}
 
 /**
  * A loopback proxy in front of `upstreamPort` that admits only `Bearer <token>` (401 otherwise)
@@ -439,6 +389,44 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
             await ownProxy.close();
             await own.kill();
         }
+    });
+
+    test('a result over 50,000 characters, with no sandbox to save it in: truncated at the limit with a note; one at the limit is whole', async () => {
+        provider.reset();
+        const atLimit = 'b'.repeat(50_000 - 'Echo: '.length);
+        const big = 'a'.repeat(59_000) + 'TAIL'.repeat(250); // echoed: 60,006 characters
+        provider.enqueue(
+            {
+                tool_calls: [
+                    { name: 'mcp__everything__echo', input: { message: atLimit } },
+                    { name: 'mcp__everything__echo', input: { message: big } },
+                ],
+            },
+            { text: 'Got both.' },
+        );
+        const session = await mcpSession({ toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
+        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo two')] });
+        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const uses = events.filter((e) => e.type === 'agent.mcp_tool_use');
+        const results = events.filter((e) => e.type === 'agent.mcp_tool_result');
+        assert.equal(results.length, 2, types(events));
+        const resultOf = (use) => results.find((r) => r.mcp_tool_use_id === use.id);
+        const whole = resultOf(uses.find((u) => u.input.message === atLimit));
+        assert.deepEqual(whole.content, [{ type: 'text', text: `Echo: ${atLimit}` }], 'exactly at the limit: unchanged');
+        const cut = resultOf(uses.find((u) => u.input.message === big));
+        assert.equal(cut.content.length, 1);
+        assert.ok(!cut.is_error);
+        const text = cut.content[0].text;
+        const head = `Echo: ${big}`.slice(0, 50_000);
+        assert.ok(text.startsWith(`${head}\n\n[`), text.slice(50_000 - 20, 50_100));
+        assert.ok(!text.includes('TAIL'), 'nothing past the limit');
+        const note = text.slice(50_002);
+        assert.match(note, /60006 characters, over the 50000-character limit/);
+        assert.match(note, /truncated after the first 50000 characters/);
+        assert.match(note, /no sandbox/);
+        // The model's next request carries exactly what the event says it got.
+        for (const r of results) assert.deepEqual(toolResultOf(provider.requests[1], r.mcp_tool_use_id).content, r.content);
+        assert.equal(lastIdle(events).stop_reason.type, 'end_turn');
     });
 });
 

@@ -1,10 +1,12 @@
 // (Checks of tst_mcp_content.cpp, kept in a file moc does not read: it cannot parse raw strings.)
 // The pure parts of MCP support: the names the model is offered for MCP tools, the mapping of
 // an MCP CallToolResult to tool-result blocks, the toolset filtering in AgentTools::fromAgent and
-// the conversation rebuilt from agent.mcp_tool_use / agent.mcp_tool_result events. (The client
-// against a real MCP server: tests/sdk/mcp.test.mjs.)
+// the conversation rebuilt from agent.mcp_tool_use / agent.mcp_tool_result events, and the
+// preview / truncation of an oversized result (mcp/McpLargeResult.h). (The client against a real
+// MCP server: tests/sdk/mcp.test.mjs.)
 
 #include "mcp/McpContent.h"
+#include "mcp/McpLargeResult.h"
 #include "runtime/Conversation.h"
 
 #include <QJsonArray>
@@ -156,6 +158,69 @@ void conversationReplay()
     const QJsonObject result = messages.at(2).toObject().value(QStringLiteral("content")).toArray().at(0).toObject();
     QCOMPARE(result.value(QStringLiteral("tool_use_id")).toString(), QStringLiteral("t1"));
     QCOMPARE(result.value(QStringLiteral("is_error")).toBool(), true);
+}
+
+void largeResults()
+{
+    const auto text = [](const QString &t) {
+        return QJsonObject{{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), t}};
+    };
+    const QJsonObject image = json(R"({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBO"}})");
+
+    // The limit: the documented default, or a positive VIVARIUM_MCP_RESULT_MAX_CHARS.
+    QCOMPARE(mcp::kDefaultResultMaxChars, qsizetype(50'000));
+    qunsetenv("VIVARIUM_MCP_RESULT_MAX_CHARS");
+    QCOMPARE(mcp::resultMaxCharsFromEnvironment(), qsizetype(50'000));
+    qputenv("VIVARIUM_MCP_RESULT_MAX_CHARS", "1234");
+    QCOMPARE(mcp::resultMaxCharsFromEnvironment(), qsizetype(1234));
+    for (const char *bad : {"0", "-5", "lots", ""}) {
+        qputenv("VIVARIUM_MCP_RESULT_MAX_CHARS", bad);
+        QCOMPARE(mcp::resultMaxCharsFromEnvironment(), qsizetype(50'000));
+    }
+    qunsetenv("VIVARIUM_MCP_RESULT_MAX_CHARS");
+
+    // Size: the text blocks' characters (joined as the saved file holds them); images not counted.
+    const QJsonArray mixed{text(QStringLiteral("abc")), image, text(QStringLiteral("de"))};
+    QCOMPARE(mcp::resultText(mixed), QStringLiteral("abc\n\nde"));
+    QCOMPARE(mcp::resultTextChars(mixed), mcp::resultText(mixed).size());
+    QCOMPARE(mcp::resultTextChars(QJsonArray{image}), qsizetype(0));
+    QCOMPARE(mcp::resultSpillPath(QStringLiteral("sevt_01abc")), QStringLiteral("/mnt/session/mcp_results/sevt_01abc.txt"));
+
+    // A cut never splits a surrogate pair.
+    const QString smile = QString::fromUtf8("ab\xF0\x9F\x98\x80" "cd"); // a, b, U+1F600 (2 units), c, d
+    QCOMPARE(mcp::headChars(smile, 3), QStringLiteral("ab"));
+    QCOMPARE(mcp::headChars(smile, 4), QString::fromUtf8("ab\xF0\x9F\x98\x80"));
+    QCOMPARE(mcp::headChars(smile, 100), smile);
+
+    // Saved to the sandbox: the first 2,000 characters, the note with path and sizes, the image.
+    const QString big = QString(59'000, u'x') + QString(1'000, u'\u00e9'); // 60,000 chars, 61,000 UTF-8 bytes
+    const QJsonArray blocks{text(big), image};
+    QVERIFY(mcp::resultTextChars(blocks) > 50'000);
+    const QString path = mcp::resultSpillPath(QStringLiteral("sevt_big"));
+    const QJsonArray spilled = mcp::spilledResultBlocks(blocks, path, 50'000);
+    QCOMPARE(spilled.size(), 2);
+    const QString preview = spilled.at(0).toObject().value(QStringLiteral("text")).toString();
+    QVERIFY(preview.startsWith(QString(2'000, u'x') + QStringLiteral("\n\n[")));
+    QVERIFY(!preview.startsWith(QString(2'001, u'x')));
+    QVERIFY2(preview.contains(path), qPrintable(preview.right(600)));
+    QVERIFY2(preview.contains(QStringLiteral("60000 characters")), qPrintable(preview.right(600)));
+    QVERIFY2(preview.contains(QStringLiteral("61000 bytes")), qPrintable(preview.right(600)));
+    QVERIFY2(preview.contains(QStringLiteral("50000-character limit")), qPrintable(preview.right(600)));
+    QVERIFY(preview.size() < 3'000);
+    QCOMPARE(spilled.at(1).toObject(), image);
+    // A limit under the preview size previews no more than the limit.
+    const QString small = mcp::spilledResultBlocks(blocks, path, 100).at(0).toObject().value(QStringLiteral("text")).toString();
+    QVERIFY(small.startsWith(QString(100, u'x') + QStringLiteral("\n\n[")));
+
+    // Nowhere to save it: the first `limit` characters and a note saying why the rest is gone.
+    const QJsonArray cut = mcp::truncatedResultBlocks(blocks, 50'000, QStringLiteral("there is no sandbox"));
+    QCOMPARE(cut.size(), 2);
+    const QString head = cut.at(0).toObject().value(QStringLiteral("text")).toString();
+    QVERIFY(head.startsWith(QString(50'000, u'x') + QStringLiteral("\n\n[")));
+    QVERIFY(!head.contains(u'\u00e9'));
+    QVERIFY2(head.endsWith(QStringLiteral("because there is no sandbox.]")), qPrintable(head.right(400)));
+    QVERIFY2(head.contains(QStringLiteral("60000 characters")), qPrintable(head.right(400)));
+    QCOMPARE(cut.at(1).toObject(), image);
 }
 
 } // namespace mcp_checks

@@ -129,7 +129,7 @@ AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent)
     m_unsaved->watch(m_tabs);
     m_unsaved->setList(m_list, [this] { return m_agentId; });
     rightLayout->addLayout(buttonRow({m_archive}, {m_unsaved->marker(), m_revert, m_save}));
-    setColumnSizes({260, 800});
+    setColumnSizes({210, 800});
 
     connect(newButton, &QPushButton::clicked, this, &AgentsPage::requestNewAgent);
     connect(m_showArchived, &QCheckBox::toggled, this, &AgentsPage::reload);
@@ -180,6 +180,8 @@ AgentsPage::AgentsPage(BackendBridge &bridge, QWidget *parent)
 void AgentsPage::buildForm(QWidget *page)
 {
     auto *form = new QFormLayout(page);
+    // A field too wide for its row beside the label goes under it: usable at 800×600.
+    form->setRowWrapPolicy(QFormLayout::WrapLongRows);
     m_name = named(new QLineEdit(page), QStringLiteral("agentName"));
     m_name->setPlaceholderText(tr("e.g. Analyst"));
     m_description = named(new QLineEdit(page), QStringLiteral("agentDescription"));
@@ -644,7 +646,7 @@ void AgentsPage::loadVersions()
                 const int version = doc.value(QStringLiteral("version")).toInt();
                 m_versions->addItem(tr("Version %1 — %2")
                                         .arg(version)
-                                        .arg(doc.value(QStringLiteral("updated_at")).toString()));
+                                        .arg(localTime(doc.value(QStringLiteral("updated_at")).toString())));
                 m_diffFrom->addItem(tr("version %1").arg(version), version);
                 m_diffTo->addItem(tr("version %1").arg(version), version);
             }

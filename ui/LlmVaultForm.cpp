@@ -44,6 +44,9 @@ LlmVaultForm::LlmVaultForm(BackendBridge &bridge, MessageBanner *banner, QWidget
     auto *form = new QFormLayout(this);
     m_provider = new QComboBox(this);
     m_provider->setObjectName(QStringLiteral("llmProvider"));
+    // As narrow as a short item: the window stays usable at 800×600 (the list opens wider).
+    m_provider->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_provider->setMinimumContentsLength(8);
     m_provider->addItem(tr("None (not a model provider)"), QString());
     m_provider->addItem(tr("Anthropic"), QStringLiteral("anthropic"));
     m_provider->addItem(tr("OpenAI-compatible"), QStringLiteral("openai"));

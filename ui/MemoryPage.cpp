@@ -101,7 +101,9 @@ MemoryPage::MemoryPage(BackendBridge &bridge, QWidget *parent)
     rightLayout->addLayout(pathRow);
     rightLayout->addWidget(m_content, 2);
     rightLayout->addLayout(buttonRow({m_saveMemory}, {m_deleteMemory}));
-    rightLayout->addWidget(new QLabel(tr("History (newest first; the diff compares with the version before):"), right));
+    auto *historyLabel = new QLabel(tr("History (newest first; the diff compares with the version before):"), right);
+    historyLabel->setWordWrap(true); // the column may be narrow (800×600)
+    rightLayout->addWidget(historyLabel);
     rightLayout->addWidget(m_versions);
     rightLayout->addWidget(m_diff, 2);
     rightLayout->addLayout(buttonRow({}, {m_redact}));

@@ -6,10 +6,13 @@
 #include "SandboxStateBar.h"
 #include "Widgets.h"
 #include "sandbox/SandboxManager.h"
+#include "runtime/Runtime.h"
+#include "sandbox/SandboxToolExecutor.h"
 
 #include <QLabel>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace viv {
@@ -81,10 +84,75 @@ SandboxView::SandboxView(BackendBridge &bridge, QWidget *parent) : QWidget(paren
                 if (sandboxId.isEmpty() && hadOne)
                     showNoSandbox(tr("The session's sandbox has stopped; its next tool call starts a new one."));
             });
+    // The file list follows what the agent's tools do: every tool result lists the folder
+    // again (coalesced: a burst of results lists it once).
+    m_relist = new QTimer(this);
+    m_relist->setSingleShot(true);
+    m_relist->setInterval(250);
+    connect(m_relist, &QTimer::timeout, this, [this] {
+        if (state() == u"running")
+            openFolder(currentFolder());
+    });
+    connect(&m_bridge, &BackendBridge::eventsAppended, this,
+            [this](const QString &sessionId, const QList<LoggedEvent> &events) {
+                if (sessionId.isEmpty() || sessionId != m_sessionId)
+                    return;
+                for (const LoggedEvent &e : events) {
+                    const QString type = e.event.value(QStringLiteral("type")).toString();
+                    if (type == u"agent.tool_result" || type == u"agent.mcp_tool_result"
+                        || type == u"user.custom_tool_result") {
+                        m_relist->start();
+                        return;
+                    }
+                }
+            });
     showNoSandbox(tr("No session selected."));
 }
 
-SandboxView::~SandboxView() = default;
+SandboxView::~SandboxView()
+{
+    setIdleHold({});
+}
+
+void SandboxView::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    updateIdleHold();
+}
+
+void SandboxView::hideEvent(QHideEvent *event)
+{
+    QWidget::hideEvent(event);
+    updateIdleHold();
+}
+
+void SandboxView::updateIdleHold()
+{
+    setIdleHold(isVisible() ? m_sessionId : QString());
+}
+
+void SandboxView::setIdleHold(const QString &sessionId)
+{
+    if (sessionId == m_heldSession)
+        return;
+    const QString before = std::exchange(m_heldSession, sessionId);
+    // Posted in order on the backend thread, so a release never overtakes its hold. The work
+    // runs even when this view is gone by then (only the answer is dropped).
+    m_bridge.call<bool>(
+        &m_bridge,
+        [before, sessionId](Backend &b) -> Result<bool> {
+            // The session VMs' owner, when the built-in tools run in VMs (not with
+            // VIVARIUM_SANDBOX_TOOLS=0).
+            if (auto *tools = dynamic_cast<SandboxToolExecutor *>(&b.runtime().tools())) {
+                if (!before.isEmpty())
+                    tools->releaseIdle(before);
+                if (!sessionId.isEmpty())
+                    tools->holdIdle(sessionId);
+            }
+            return true;
+        },
+        [](Result<bool>) {});
+}
 
 QString SandboxView::currentFolder() const
 {
@@ -107,6 +175,7 @@ void SandboxView::showNoSandbox(const QString &text)
 void SandboxView::setSession(const QString &sessionId)
 {
     m_sessionId = sessionId;
+    updateIdleHold();
     setSandbox({});
     if (sessionId.isEmpty()) {
         showNoSandbox(tr("No session selected."));

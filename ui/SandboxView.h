@@ -9,6 +9,7 @@
 
 class QLabel;
 class QStackedWidget;
+class QTimer;
 
 namespace viv {
 
@@ -23,6 +24,9 @@ class SandboxStateBar;
 // SandboxFilesPanel) and a console whose commands run in the current folder (Stop kills a running
 // one: SandboxConsole). This class owns which sandbox is shown and its state; every backend call
 // goes through the BackendBridge; every answer is checked against the sandbox still shown.
+// While it is open (visible) on a session, the session's VM is held against the idle policy
+// (SandboxToolExecutor::holdIdle()): it is not paused under the person looking at it. The file
+// list is listed again after each of the session's tool results.
 class SandboxView : public QWidget
 {
     Q_OBJECT
@@ -82,7 +86,13 @@ Q_SIGNALS:
     void transferFinished(bool ok, const QString &message);
     void commandFinished(int exitCode); // -1: no exit code (error, signal, time-out, stopped)
 
+protected:
+    void showEvent(QShowEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
+
 private:
+    void updateIdleHold();                       // held: visible and showing a session
+    void setIdleHold(const QString &sessionId);  // empty: none
     void setPaused(bool pause); // pause() / resume()
     void showNoSandbox(const QString &text);
     void loadInfo();
@@ -96,6 +106,8 @@ private:
     SandboxFilesPanel *m_files = nullptr;
     SandboxConsole *m_console = nullptr;
 
+    QTimer *m_relist = nullptr; // lists the folder again shortly after a tool result
+    QString m_heldSession;      // the session whose VM this view holds against the idle policy
     QString m_noSandboxText;
     QString m_sessionId;
     QString m_sandboxId;

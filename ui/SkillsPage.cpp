@@ -111,7 +111,9 @@ SkillsPage::SkillsPage(BackendBridge &bridge, QWidget *parent)
     rightLayout->addWidget(m_users);
     rightLayout->addWidget(new QLabel(tr("Versions (newest first):"), right));
     rightLayout->addWidget(m_versions);
-    rightLayout->addLayout(buttonRow({m_newVersionFolder, m_newVersionZip}, {m_deleteVersion}));
+    // Two rows: the column stays narrow enough for an 800×600 window.
+    rightLayout->addLayout(buttonRow({m_newVersionFolder, m_newVersionZip}, {}));
+    rightLayout->addLayout(buttonRow({}, {m_deleteVersion}));
     rightLayout->addWidget(contents, 1);
     for (QWidget *w : {static_cast<QWidget *>(m_newVersionFolder), static_cast<QWidget *>(m_newVersionZip),
                        static_cast<QWidget *>(m_deleteVersion)})

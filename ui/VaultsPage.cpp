@@ -72,6 +72,9 @@ VaultsPage::VaultsPage(BackendBridge &bridge, QWidget *parent)
     rightLayout->addWidget(m_credentialTitle);
     auto *form = new QFormLayout;
     m_type = named(new QComboBox(right), QStringLiteral("credentialType"));
+    // As narrow as a short item: the window stays usable at 800×600 (the list opens wider).
+    m_type->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_type->setMinimumContentsLength(8);
     m_type->addItem(tr("Bearer token for an MCP server"), kBearer);
     m_type->addItem(tr("Environment variable (API key)"), kEnvVar);
     m_type->addItem(tr("MCP OAuth access token"), kOAuth);

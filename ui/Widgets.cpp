@@ -1,5 +1,6 @@
 #include "Widgets.h"
 
+#include "FieldLabels.h"
 #include "SyntaxHighlighting.h"
 
 #include <QDateTime>
@@ -8,6 +9,7 @@
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLayout>
 #include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
@@ -24,6 +26,61 @@ MessageBanner::MessageBanner(QWidget *parent) : QLabel(parent)
     setMargin(6);
     setVisible(false);
     setToolTip(tr("Click to dismiss"));
+    setAutoFillBackground(true);
+    // Pages lay the banner out right after creating it: it leaves its place to the anchor
+    // before anything is shown, so that even its first message moves nothing.
+    QTimer::singleShot(0, this, &MessageBanner::float_);
+}
+
+void MessageBanner::float_()
+{
+    if (m_anchor || !parentWidget())
+        return;
+    // Where the page laid the banner out, a zero-height anchor takes its place; the banner is
+    // then placed by hand, over the page, and showing it moves nothing.
+    m_anchor = new QWidget(parentWidget());
+    m_anchor->setObjectName(objectName().isEmpty() ? QStringLiteral("bannerAnchor") : objectName() + QStringLiteral("Anchor"));
+    m_anchor->setFixedHeight(0);
+    m_anchor->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    bool replaced = false;
+    for (QWidget *w = parentWidget(); w && !replaced; w = w->parentWidget()) {
+        if (QLayout *layout = w->layout()) {
+            if (QLayoutItem *old = layout->replaceWidget(this, m_anchor)) {
+                delete old;
+                replaced = true;
+            }
+        }
+        if (w->isWindow())
+            break;
+    }
+    if (!replaced) { // never laid out: floats at the top of its parent
+        m_anchor->setGeometry(0, 0, parentWidget()->width(), 0);
+        parentWidget()->installEventFilter(this);
+    }
+    m_anchor->show();
+    m_anchor->installEventFilter(this);
+}
+
+void MessageBanner::place()
+{
+    if (!m_anchor || !parentWidget())
+        return;
+    const int width = m_anchor->width() > 0 ? m_anchor->width() : parentWidget()->width();
+    const QPoint at = parentWidget()->mapFromGlobal(m_anchor->mapToGlobal(QPoint(0, 0)));
+    const int height = std::max(sizeHint().height(), heightForWidth(width));
+    setGeometry(at.x(), at.y(), width, height);
+    raise();
+}
+
+bool MessageBanner::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::Resize || event->type() == QEvent::Move) {
+        if (watched != m_anchor && m_anchor) // a parent without a layout: the anchor spans it
+            m_anchor->setGeometry(0, 0, parentWidget()->width(), 0);
+        if (isVisible())
+            place();
+    }
+    return QLabel::eventFilter(watched, event);
 }
 
 void MessageBanner::present(const QString &text, bool error)
@@ -36,6 +93,8 @@ void MessageBanner::present(const QString &text, bool error)
                                          "border: 1px solid #e4a0a3; border-radius: 3px; }")
                         : QStringLiteral("QLabel { background: #e3f4e6; color: #1d5b27; "
                                          "border: 1px solid #9fd3a8; border-radius: 3px; }"));
+    float_();
+    place();
     setVisible(true);
     if (!error) {
         const int generation = m_generation;
@@ -159,17 +218,19 @@ QString sessionDisplayTitle(const QJsonObject &session)
 
 QString errorText(const ApiError &error)
 {
+    // The API's field names are worded as the forms label them (FieldLabels.h).
+    const QString message = withFieldLabels(error.message());
     switch (error.kind()) {
     case ApiError::Kind::Unavailable:
-        return QObject::tr("Not available: %1").arg(error.message());
+        return QObject::tr("Not available: %1").arg(message);
     case ApiError::Kind::NotFound:
-        return QObject::tr("Not found: %1").arg(error.message());
+        return QObject::tr("Not found: %1").arg(message);
     case ApiError::Kind::Conflict:
-        return QObject::tr("Conflict: %1").arg(error.message());
+        return QObject::tr("Conflict: %1").arg(message);
     case ApiError::Kind::InvalidRequest:
-        return QObject::tr("Invalid: %1").arg(error.message());
+        return QObject::tr("Invalid: %1").arg(message);
     default:
-        return QObject::tr("Error: %1").arg(error.message());
+        return QObject::tr("Error: %1").arg(message);
     }
 }
 

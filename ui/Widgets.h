@@ -12,8 +12,11 @@ class QTableWidget;
 
 namespace viv {
 
-// An inline message strip shown where the user acted (above a form, under a composer): errors
-// stay until dismissed or replaced, confirmations fade after a few seconds.
+// A message strip shown where the user acted (above a form, under a composer): errors stay
+// until dismissed (click) or replaced, confirmations fade after a few seconds.
+// It floats: it never pushes the layout. A page puts it in its layout where it belongs, as any
+// widget; on first use it leaves its place to a zero-height anchor and is drawn over what lies
+// below the anchor, as wide as the anchor, raised above its siblings.
 class MessageBanner : public QLabel
 {
     Q_OBJECT
@@ -27,9 +30,13 @@ public:
 
 protected:
     void mousePressEvent(QMouseEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void present(const QString &text, bool error);
+    void float_();   // takes the banner out of its layout (once)
+    void place();    // over the anchor's place, as wide as it
+    QWidget *m_anchor = nullptr;
     bool m_error = false;
     int m_generation = 0;
 };

@@ -100,7 +100,7 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
         connect(&s->pauseTimer, &QTimer::timeout, this, [this, id] {
             Session *ss = m_sessions.value(id);
             const QString sbx = m_sandboxes.sandboxForSession(id);
-            if (!ss || ss->running > 0 || sbx.isEmpty())
+            if (!ss || ss->running > 0 || ss->holds > 0 || sbx.isEmpty())
                 return;
             auto info = m_sandboxes.get(sbx);
             if (!info || info->state != SandboxManager::State::Running)
@@ -112,7 +112,7 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
                                      return;
                                  SandboxToolExecutor *me = self.data();
                                  Session *s2 = me->m_sessions.value(id);
-                                 if (!s2 || s2->running > 0 || me->m_sandboxes.sandboxForSession(id) != sbx)
+                                 if (!s2 || s2->running > 0 || s2->holds > 0 || me->m_sandboxes.sandboxForSession(id) != sbx)
                                      return;
                                  me->m_sandboxes.pause(sbx, [id](Result<SandboxManager::Info> r) {
                                      if (r)
@@ -123,7 +123,7 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
         connect(&s->stopTimer, &QTimer::timeout, this, [this, id] {
             Session *ss = m_sessions.value(id);
             const QString sbx = m_sandboxes.sandboxForSession(id);
-            if (!ss || ss->running > 0 || sbx.isEmpty())
+            if (!ss || ss->running > 0 || ss->holds > 0 || sbx.isEmpty())
                 return;
             // Long idle: the VM is saved to disk (QEMU's memory is freed; the shell, background
             // processes and the workspace live on) and restored by the next tool call. Should
@@ -250,12 +250,37 @@ QString SandboxToolExecutor::resourceRecord(const QString &sessionId) const
 void SandboxToolExecutor::armIdle(const QString &sessionId)
 {
     Session *s = m_sessions.value(sessionId);
-    if (!s || s->running > 0 || m_sandboxes.sandboxForSession(sessionId).isEmpty())
+    if (!s || s->running > 0 || s->holds > 0 || m_sandboxes.sandboxForSession(sessionId).isEmpty())
         return;
     if (m_options.pauseAfterMs > 0)
         s->pauseTimer.start(m_options.pauseAfterMs);
     if (m_options.stopAfterMs > 0)
         s->stopTimer.start(m_options.stopAfterMs);
+}
+
+void SandboxToolExecutor::holdIdle(const QString &sessionId)
+{
+    if (sessionId.isEmpty())
+        return;
+    Session &s = session(sessionId);
+    ++s.holds;
+    s.pauseTimer.stop();
+    s.stopTimer.stop();
+}
+
+void SandboxToolExecutor::releaseIdle(const QString &sessionId)
+{
+    Session *s = m_sessions.value(sessionId);
+    if (!s || s->holds == 0)
+        return;
+    if (--s->holds == 0 && s->status == u"idle")
+        armIdle(sessionId);
+}
+
+bool SandboxToolExecutor::idleHeld(const QString &sessionId) const
+{
+    const Session *s = m_sessions.value(sessionId);
+    return s && s->holds > 0;
 }
 
 void SandboxToolExecutor::onSessionChanged(const QString &sessionId, const QJsonObject &doc)

@@ -29,7 +29,8 @@ class SandboxProgress;
 //  - read/write/edit use the agent's file ops, glob runs python3 and grep runs GNU grep in the
 //    guest; web_fetch / web_search run on the host (QNetworkAccessManager);
 //  - lifecycle: paused when the session has been idle for `pauseAfterMs`, saved to disk (QEMU
-//    stopped; processes, shell and workspace kept) after `stopAfterMs`; any tool call resumes or
+//    stopped; processes, shell and workspace kept) after `stopAfterMs` (not while held:
+//    holdIdle()); any tool call resumes or
 //    restores it transparently (a VM that died is re-created on the same workspace);
 //    a VM that dies mid-call fails that call and the next call gets a fresh VM on the same
 //    workspace.
@@ -62,6 +63,12 @@ public:
     void endSession(const QString &sessionId);
     // Session row changes (SessionService::changed): idle → pause/stop timers, archived → release.
     void onSessionChanged(const QString &sessionId, const QJsonObject &session);
+    // In-process holds on the idle policy (the GUI's sandbox view while it is open): while a
+    // session has a hold its VM is neither paused nor saved for idleness; releasing the last
+    // hold of an idle session starts its idle timers afresh. Holds are counted.
+    void holdIdle(const QString &sessionId);
+    void releaseIdle(const QString &sessionId);
+    bool idleHeld(const QString &sessionId) const;
 
     const Options &options() const { return m_options; }
     // Environment layers and session resources around the claim (Backend installs it; without

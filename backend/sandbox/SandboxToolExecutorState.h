@@ -57,6 +57,7 @@ struct SandboxToolExecutor::Session
 {
     QString id;
     int running = 0;
+    int holds = 0; // holdIdle(): the idle policy leaves the VM alone
     QString status;
     QTimer pauseTimer;
     QTimer stopTimer;

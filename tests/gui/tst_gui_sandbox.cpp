@@ -1,8 +1,9 @@
 // The Sandbox view of a session against a real VM (TCG under ctest): state from the sandbox
 // manager, the /workspace file browser (a file written through the guest agent is listed and
 // opens in the viewer; upload then download round-trips the bytes; a failed download says so),
-// the console (stdout, stderr marked, exit codes, the current folder as cwd, Stop killing a
-// running command), pause and resume, the warm pool following the Settings at runtime, and the
+// the console (stdout, stderr marked, exit codes, the current folder as cwd, output streaming in
+// before the command ends, Stop killing a running command), the file list following the
+// session's tool results, no idle pause while the view is open, pause and resume, the warm pool following the Settings at runtime, and the
 // session losing its VM. Also the guest image's build state on the Environments page,
 // with a real GuestImage running a stand-in recipe that reports progress and then fails, and the
 // selected environment's package layer (no packages, not built, failed with its log, a live
@@ -18,6 +19,8 @@
 #include "Widgets.h"
 #include "sandbox/EnvironmentLayers.h"
 #include "sandbox/SandboxManager.h"
+#include "runtime/Runtime.h"
+#include "sandbox/SandboxToolExecutor.h"
 
 #include <QDialog>
 #include <QDir>
@@ -135,6 +138,9 @@ private Q_SLOTS:
         QStandardPaths::setTestModeEnabled(true);
         QVERIFY(QDir().mkpath(QStringLiteral(VIVARIUM_SCREENSHOT_DIR))); // any case may write one
         setConfirmFunction([](QWidget *, const QString &, const QString &) { return true; });
+        // A short idle pause, so that idleHoldWhileOpen() sees the idle policy act (only a session
+        // the executor knows and whose view is closed is ever paused for idleness here).
+        qputenv("VIVARIUM_SANDBOX_IDLE_PAUSE_S", "2");
         h = std::make_unique<GuiHarness>();
         QVERIFY(h->waitReady());
         const QString image = h->ensureGuestImage();
@@ -340,6 +346,49 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(findItem(child<QTreeWidget>("sandboxFiles"), QStringLiteral("made-by-console.txt")), 30000);
     }
 
+    // The console streams: output printed by a command that is still running is shown while it
+    // runs, not only when it ends; stdout and stderr keep their order and marks.
+    void consoleStreams()
+    {
+        auto *output = child<QPlainTextEdit>("sandboxConsoleOutput");
+        auto *input = child<QLineEdit>("sandboxConsoleInput");
+        auto *stop = child<QPushButton>("sandboxConsoleStop");
+        QTRY_VERIFY_WITH_TIMEOUT(input->isEnabled(), 30000);
+        QSignalSpy finished(sandbox, &SandboxView::commandFinished);
+        input->setText(QStringLiteral("echo first-line; echo warn-line >&2; sleep 8; echo second-line"));
+        QTest::keyClick(input, Qt::Key_Return);
+        QTRY_VERIFY_WITH_TIMEOUT(consoleText(output, 2).contains(QStringLiteral("first-line\n")), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(consoleText(output, 3).contains(QStringLiteral("warn-line\n")), 10000);
+        // Seen while the command still runs (it sleeps before its last line).
+        QVERIFY(finished.isEmpty());
+        QVERIFY(stop->isEnabled());
+        QVERIFY(!consoleText(output, 2).contains(QStringLiteral("second-line")));
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(finished.constFirst().constFirst().toInt(), 0);
+        QVERIFY2(consoleText(output, 2).endsWith(QStringLiteral("first-line\nsecond-line\n")), qPrintable(output->toPlainText()));
+        QVERIFY(consoleText(output, 4).endsWith(QStringLiteral("exit code 0\n")));
+    }
+
+    // The file list follows the agent's work: a tool result of the session lists the current
+    // folder again (no Refresh click, no console command).
+    void filesFollowToolResults()
+    {
+        auto *tree = child<QTreeWidget>("sandboxFiles");
+        QVERIFY(!findItem(tree, QStringLiteral("by-the-agent.txt")));
+        QVERIFY(agent({{QStringLiteral("op"), QStringLiteral("write")},
+                       {QStringLiteral("path"), QString(sandbox->currentFolder() + QStringLiteral("/by-the-agent.txt"))},
+                       {QStringLiteral("data"), QString::fromLatin1(QByteArray("x").toBase64())}})
+                    .ok());
+        QTest::qWait(500);
+        QVERIFY(!findItem(tree, QStringLiteral("by-the-agent.txt"))); // nothing told the view yet
+        QSignalSpy listed(sandbox, &SandboxView::listed);
+        QVERIFY(h->append(sessionId, {ev::toolUse(QStringLiteral("toolu_files1"), QStringLiteral("write"),
+                                                  {{QStringLiteral("file_path"), QStringLiteral("by-the-agent.txt")}}),
+                                      ev::toolResult(QStringLiteral("toolu_files1"), QStringLiteral("written"))}));
+        QTRY_VERIFY_WITH_TIMEOUT(findItem(tree, QStringLiteral("by-the-agent.txt")), 30000);
+        QVERIFY(!listed.isEmpty());
+    }
+
     // Stop kills a running command (its process group in the VM) within seconds; the console
     // says so and takes the next command.
     void consoleStop()
@@ -439,6 +488,57 @@ private Q_SLOTS:
         // the buttons.
         QTRY_VERIFY_WITH_TIMEOUT(child<QPushButton>("sandboxPause")->isEnabled(), 10000);
         QVERIFY(run(QStringLiteral("echo back"), 0));
+    }
+
+    // The idle policy does not pause a VM under the person looking at it: while the Sandbox tab
+    // shows the session, an idle session's VM keeps running; once the tab is left, the idle
+    // timer starts and the VM is paused.
+    void idleHoldWhileOpen()
+    {
+        auto managerState = [this] {
+            auto info = h->run<QJsonObject>([id = sandboxId](Backend &b) -> Result<QJsonObject> {
+                auto i = b.sandboxes().get(id);
+                if (!i)
+                    return i.error();
+                return i->toJson();
+            });
+            return info ? info->value(QStringLiteral("state")).toString() : QString();
+        };
+        QVERIFY(sandbox->isVisible());
+        QCOMPARE(sandbox->state(), QStringLiteral("running"));
+        auto held = [this] {
+            auto r = h->run<bool>([sid = sessionId](Backend &b) -> Result<bool> {
+                auto *tools = dynamic_cast<SandboxToolExecutor *>(&b.runtime().tools());
+                return tools && tools->idleHeld(sid);
+            });
+            return r.ok() && *r;
+        };
+        QTRY_VERIFY(held());
+        // The session is idle (its row changes: the executor learns its status and would start
+        // the 2 s idle timer).
+        QVERIFY(h->run<QJsonObject>([sid = sessionId](Backend &b) {
+                     return b.sessions().update(sid, {{QStringLiteral("metadata"),
+                                                       QJsonObject{{QStringLiteral("seen"), QStringLiteral("idle")}}}});
+                 }).ok());
+        QTest::qWait(6000);
+        QCOMPARE(managerState(), QStringLiteral("running"));
+        QCOMPARE(sandbox->state(), QStringLiteral("running"));
+
+        // Closed (another tab): the hold is released and the idle policy pauses the VM.
+        view->showTab(0);
+        QVERIFY(!sandbox->isVisible());
+        QTRY_VERIFY(!held());
+        QTRY_COMPARE_WITH_TIMEOUT(managerState(), QStringLiteral("paused"), 60000);
+
+        // Open again: held, and resumed by hand; it stays running.
+        view->showTab(1);
+        QTRY_COMPARE_WITH_TIMEOUT(sandbox->state(), QStringLiteral("paused"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(child<QPushButton>("sandboxResume")->isEnabled(), 10000);
+        QTest::mouseClick(child<QPushButton>("sandboxResume"), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(sandbox->state(), QStringLiteral("running"), 60000);
+        QTest::qWait(4000);
+        QCOMPARE(managerState(), QStringLiteral("running"));
+        QVERIFY(run(QStringLiteral("echo held"), 0));
     }
 
     // The Sandboxes area lists it with its session, live, and drives the same VM.

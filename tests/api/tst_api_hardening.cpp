@@ -229,11 +229,15 @@ private Q_SLOTS:
 
         // A JSON error whose message quotes the key: the key is redacted, the type is kept.
         echo.setHandler([key](const HttpRequest &) {
-            return HttpResponse::text(401, QJsonDocument(QJsonObject{{S("type"), S("error")},
-                                             {S("error"), QJsonObject{{S("type"), S("authentication_error")},
-                                                                      {S("message"), QString(S("invalid x-api-key: ") + key + S("\r\nX-Injected: yes"))}}}})
-                                               .toJson(QJsonDocument::Compact),
-                                      "application/json");
+            return HttpResponse::text(
+                401,
+                QJsonDocument(
+                    QJsonObject{{S("type"), S("error")},
+                                {S("error"), QJsonObject{{S("type"), S("authentication_error")},
+                                                         {S("message"), QString(S("invalid x-api-key: ") + key
+                                                                                + S("\r\nX-Injected: yes"))}}}})
+                    .toJson(QJsonDocument::Compact),
+                "application/json");
         });
         QCOMPARE(send(sid, {message(S("again"))}).status, 200);
         QVERIFY(waitIdles(sid, 2));
@@ -275,7 +279,8 @@ private Q_SLOTS:
         QVERIFY(!sid.isEmpty());
         QCOMPARE(send(sid, {message(S("hi"))}).status, 200);
         QVERIFY(waitIdles(sid, 1));
-        QVERIFY2(echo.lastRequest().head.contains(QByteArray(QByteArray("x-api-key: ") + key.toUtf8())), echo.lastRequest().head.constData());
+        QVERIFY2(echo.lastRequest().head.contains(QByteArray(QByteArray("x-api-key: ") + key.toUtf8())),
+                 echo.lastRequest().head.constData());
     }
 
     // ---- fault 3: archive stops work --------------------------------------------------------

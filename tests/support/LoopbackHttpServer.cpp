@@ -53,7 +53,8 @@ QByteArray LoopbackHttpServer::reasonPhrase(int status)
     }
 }
 
-LoopbackHttpServer::LoopbackHttpServer(Handler handler, QObject *parent) : QObject(parent), m_handler(std::move(handler))
+LoopbackHttpServer::LoopbackHttpServer(Handler handler, QObject *parent)
+    : QObject(parent), m_handler(std::move(handler))
 {
     connect(&m_server, &QTcpServer::newConnection, this, [this] {
         while (QTcpSocket *s = m_server.nextPendingConnection()) {

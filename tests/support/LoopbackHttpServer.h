@@ -32,9 +32,9 @@ struct HttpRequest
 struct HttpResponse
 {
     int status = 200;
-    QByteArray reason;                                // empty: the standard phrase for `status`
-    QByteArray contentType = "text/plain";            // empty: no Content-Type header
-    QList<QPair<QByteArray, QByteArray>> headers;     // extra headers, in order
+    QByteArray reason;                            // empty: the standard phrase for `status`
+    QByteArray contentType = "text/plain";        // empty: no Content-Type header
+    QList<QPair<QByteArray, QByteArray>> headers; // extra headers, in order
     QByteArray body;
 
     static HttpResponse text(int status, const QByteArray &body, const QByteArray &type = "text/plain");

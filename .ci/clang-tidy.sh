@@ -5,6 +5,7 @@
 #
 #   .ci/clang-tidy.sh                       # every backend/*.cpp, one job per core
 #   .ci/clang-tidy.sh backend/api/Foo.cpp   # just these
+#   .ci/clang-tidy.sh --changed [BASE]      # the backend/*.cpp changed since BASE (what CI runs)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,7 +21,27 @@ fi
 # needs building first: a header that only a build generates would fail loudly ("file not
 # found"), never pass silently.
 
-if (($#)); then
+if [[ "${1:-}" == --changed ]]; then
+    # The backend/*.cpp files changed since BASE (default as in check-format.sh: the merge base
+    # with main, or the last commit when HEAD is main); uncommitted changes count.
+    base=${2:-}
+    if [[ -z "$base" ]]; then
+        if git rev-parse -q --verify main >/dev/null && [[ "$(git rev-parse HEAD)" != "$(git rev-parse main)" ]]; then
+            base=$(git merge-base HEAD main)
+        else
+            base=HEAD~1
+        fi
+    fi
+    git rev-parse -q --verify "$base^{commit}" >/dev/null || {
+        echo "clang-tidy: no commit $base to compare with (a shallow clone? fetch more history)" >&2
+        exit 2
+    }
+    mapfile -t files < <(git diff --name-only --diff-filter=d "$base" -- 'backend/*.cpp' | sort)
+    if ((${#files[@]} == 0)); then
+        echo "clang-tidy: no backend/*.cpp changed since $(git rev-parse --short "$base")"
+        exit 0
+    fi
+elif (($#)); then
     files=("$@")
 else
     mapfile -t files < <(find backend -name '*.cpp' | sort)

@@ -8,10 +8,11 @@
 #
 #   installer/sanitizers.sh [STATUS]
 #
-# Then the static checks, on the same build tree: clang-tidy (.clang-tidy's checks, warnings
-# are errors) over every backend/*.cpp with build-asan/'s compilation database, and the format
-# check (.ci/check-format.sh: the C/C++ lines changed since the merge base with main, or in the
-# last commit when HEAD is main). VIVARIUM_SKIP_STATIC_CHECKS=1 leaves them out.
+# Then the static checks, on what changed since the merge base with main (or in the last commit
+# when HEAD is main): the format check (.ci/check-format.sh, changed C/C++ lines) and clang-tidy
+# (.clang-tidy's checks, warnings are errors) on the changed backend/*.cpp with build-asan/'s
+# compilation database (.ci/clang-tidy.sh --changed; the whole backend is not clean yet, see
+# docs/DESIGN.md). VIVARIUM_SKIP_STATIC_CHECKS=1 leaves them out.
 #
 # STATUS is the exit status of a run that came before (setup.sh passes the normal ctest run's);
 # this script exits non-zero if that run, the sanitizer run or a static check failed, and prints
@@ -70,9 +71,9 @@ static_checks() {
     bash .ci/check-format.sh || format_rc=$?
     format_s=$(( $(date +%s) - t ))
     t=$(date +%s)
-    log "static checks: clang-tidy on backend/ (.ci/clang-tidy.sh, build-asan/)"
+    log "static checks: clang-tidy on the changed backend/*.cpp (.ci/clang-tidy.sh --changed, build-asan/)"
     tidy_rc=0
-    VIVARIUM_TIDY_BUILD=build-asan bash .ci/clang-tidy.sh || tidy_rc=$?
+    VIVARIUM_TIDY_BUILD=build-asan bash .ci/clang-tidy.sh --changed || tidy_rc=$?
     tidy_s=$(( $(date +%s) - t ))
 }
 
@@ -94,7 +95,7 @@ fi
 printf '  unit + API tests, ASan + UBSan:    %s  (build %ss, total %ss)\n' \
     "$([[ $rc == 0 ]] && echo passed || echo "FAILED (exit $rc)")" "$build_s" "$sanitizers_s"
 verdict() { case $1 in 0) echo passed ;; skipped) echo skipped ;; *) echo "FAILED (exit $1)" ;; esac; }
-printf '  clang-tidy, backend/:              %s  (%ss)\n' "$(verdict "$tidy_rc")" "$tidy_s"
+printf '  clang-tidy, changed backend files: %s  (%ss)\n' "$(verdict "$tidy_rc")" "$tidy_s"
 printf '  formatting of changed lines:       %s  (%ss)\n' "$(verdict "$format_rc")" "$format_s"
 printf '  this step in all:                  %ss\n' "$total_s"
 if [[ -n "$prior" && "$prior" != 0 ]]; then

@@ -20,6 +20,10 @@ if [[ -z "$base" ]]; then
         base=HEAD~1
     fi
 fi
+git rev-parse -q --verify "$base^{commit}" >/dev/null || {
+    echo "check-format: no commit $base to compare with (a shallow clone? fetch more history)" >&2
+    exit 2
+}
 binary=$(command -v clang-format-14 || command -v clang-format) || {
     echo "check-format: clang-format not found (Debian: clang-format)" >&2
     exit 2

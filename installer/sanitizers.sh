@@ -8,8 +8,15 @@
 #
 #   installer/sanitizers.sh [STATUS]
 #
+# Then the static checks, on what changed since the merge base with main (or in the last commit
+# when HEAD is main): the format check (.ci/check-format.sh, changed C/C++ lines) and clang-tidy
+# (.clang-tidy's checks, warnings are errors) on the changed backend/*.cpp with build-asan/'s
+# compilation database (.ci/clang-tidy.sh --changed; the whole backend is not clean yet, see
+# docs/DESIGN.md). VIVARIUM_SKIP_STATIC_CHECKS=1 leaves them out.
+#
 # STATUS is the exit status of a run that came before (setup.sh passes the normal ctest run's);
-# this script exits non-zero if that run or the sanitizer run failed, and prints a summary of both.
+# this script exits non-zero if that run, the sanitizer run or a static check failed, and prints
+# a summary of all of them.
 set -uo pipefail
 
 prior=${1:-}
@@ -55,9 +62,29 @@ PY
     tests/run-with-keyring.sh ctest --preset asan -L "$labels" --output-on-failure
 }
 
+# Sets tidy_rc/format_rc and their seconds; "skipped" when not run.
+static_checks() {
+    local t
+    t=$(date +%s)
+    log "static checks: formatting of the changed lines (.ci/check-format.sh)"
+    format_rc=0
+    bash .ci/check-format.sh || format_rc=$?
+    format_s=$(( $(date +%s) - t ))
+    t=$(date +%s)
+    log "static checks: clang-tidy on the changed backend/*.cpp (.ci/clang-tidy.sh --changed, build-asan/)"
+    tidy_rc=0
+    VIVARIUM_TIDY_BUILD=build-asan bash .ci/clang-tidy.sh --changed || tidy_rc=$?
+    tidy_s=$(( $(date +%s) - t ))
+}
+
 build_s=0
 rc=0
 run || rc=$?
+sanitizers_s=$(( $(date +%s) - start ))
+tidy_rc=skipped format_rc=skipped tidy_s=0 format_s=0
+if [[ "${VIVARIUM_SKIP_STATIC_CHECKS:-0}" != 1 ]]; then
+    static_checks
+fi
 total_s=$(( $(date +%s) - start ))
 
 echo
@@ -66,8 +93,20 @@ if [[ -n "$prior" ]]; then
     printf '  test suite (build/):               %s\n' "$([[ $prior == 0 ]] && echo passed || echo "FAILED (exit $prior)")"
 fi
 printf '  unit + API tests, ASan + UBSan:    %s  (build %ss, total %ss)\n' \
-    "$([[ $rc == 0 ]] && echo passed || echo "FAILED (exit $rc)")" "$build_s" "$total_s"
+    "$([[ $rc == 0 ]] && echo passed || echo "FAILED (exit $rc)")" "$build_s" "$sanitizers_s"
+verdict() { case $1 in 0) echo passed ;; skipped) echo skipped ;; *) echo "FAILED (exit $1)" ;; esac; }
+printf '  clang-tidy, changed backend files: %s  (%ss)\n' "$(verdict "$tidy_rc")" "$tidy_s"
+printf '  formatting of changed lines:       %s  (%ss)\n' "$(verdict "$format_rc")" "$format_s"
+printf '  this step in all:                  %ss\n' "$total_s"
 if [[ -n "$prior" && "$prior" != 0 ]]; then
     exit "$prior"
 fi
-exit "$rc"
+if [[ "$rc" != 0 ]]; then
+    exit "$rc"
+fi
+for r in "$tidy_rc" "$format_rc"; do
+    if [[ "$r" != 0 && "$r" != skipped ]]; then
+        exit "$r"
+    fi
+done
+exit 0

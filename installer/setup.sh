@@ -45,6 +45,9 @@ if [[ "$mode" == test ]]; then
     packages+=(python3-requests)
     # fuzz_targets (tests/fuzz): clang with libFuzzer (libclang_rt.fuzzer is in libclang-rt-14-dev)
     packages+=(clang libclang-rt-14-dev)
+    # the static checks after the sanitizer run (installer/sanitizers.sh: .ci/clang-tidy.sh,
+    # .ci/check-format.sh, which uses git clang-format)
+    packages+=(clang-tidy clang-format)
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
     command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

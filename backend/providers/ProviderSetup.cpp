@@ -167,7 +167,7 @@ QString serverMessage(const QByteArray &body, const QString &apiKey)
 } // namespace
 
 void probeProvider(QNetworkAccessManager &nam, Kind kind, const QUrl &baseUrl, const QString &apiKey,
-                   std::function<void(ProbeResult)> done, int timeoutMs)
+                   const std::function<void(ProbeResult)> &done, int timeoutMs)
 {
     ProbeResult r;
     r.url = modelsUrl(kind, baseUrl);

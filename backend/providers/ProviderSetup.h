@@ -70,7 +70,7 @@ struct ProbeResult
 
 QUrl modelsUrl(ProviderEndpoint::Kind kind, const QUrl &baseUrl);
 // Asynchronous; `done` runs once, on the thread that owns `nam`.
-void probeProvider(QNetworkAccessManager &nam, ProviderEndpoint::Kind kind, const QUrl &baseUrl,
-                   const QString &apiKey, std::function<void(ProbeResult)> done, int timeoutMs = 8000);
+void probeProvider(QNetworkAccessManager &nam, ProviderEndpoint::Kind kind, const QUrl &baseUrl, const QString &apiKey,
+                   const std::function<void(ProbeResult)> &done, int timeoutMs = 8000);
 
 } // namespace viv

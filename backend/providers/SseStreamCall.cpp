@@ -81,7 +81,7 @@ ModelError classifyHttpError(int status, const QByteArray &body, int retryAfterM
     return e;
 }
 
-SseStreamCall::SseStreamCall(QNetworkAccessManager &nam, QNetworkRequest request, QByteArray body,
+SseStreamCall::SseStreamCall(QNetworkAccessManager &nam, QNetworkRequest request, const QByteArray &body,
                              ModelSink sink, ProviderTimeouts timeouts)
     : m_sink(std::move(sink)), m_timeouts(timeouts)
 {

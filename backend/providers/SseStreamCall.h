@@ -20,8 +20,8 @@ class SseStreamCall : public QObject, public ModelCall
 {
     Q_OBJECT
 public:
-    SseStreamCall(QNetworkAccessManager &nam, QNetworkRequest request, QByteArray body,
-                  ModelSink sink, ProviderTimeouts timeouts);
+    SseStreamCall(QNetworkAccessManager &nam, QNetworkRequest request, const QByteArray &body, ModelSink sink,
+                  ProviderTimeouts timeouts);
     ~SseStreamCall() override;
     void cancel() override;
 

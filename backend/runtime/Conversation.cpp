@@ -213,6 +213,24 @@ bool AgentTools::autoAllows(const QString &toolName)
     return readOnly.contains(toolName);
 }
 
+ToolPolicy::Decision ToolPolicy::decide(const QString &modelName) const
+{
+    const QString type = QStringLiteral("type");
+    if (policy == u"always_ask")
+        return {QStringLiteral("ask"), QJsonObject{{type, policy}}};
+    if (policy == u"auto") {
+        // MCP: the server's own annotation (readOnlyHint, not destructive) decides.
+        const bool allow = kind == Kind::Mcp ? readOnly : AgentTools::autoAllows(modelName);
+        return {allow ? QStringLiteral("allow") : QStringLiteral("ask"),
+                QJsonObject{{type, policy},
+                            {QStringLiteral("evaluated_permission"),
+                             allow ? QJsonObject{{type, QStringLiteral("allow")}}
+                                   : QJsonObject{{type, QStringLiteral("ask")},
+                                                 {QStringLiteral("reason_code"), QStringLiteral("indeterminate")}}}}};
+    }
+    return {QStringLiteral("allow"), QJsonObject{{type, QStringLiteral("always_allow")}}};
+}
+
 AgentTools AgentTools::fromAgent(const QJsonObject &agent, const QHash<QString, QList<mcp::Tool>> &mcp)
 {
     AgentTools out;

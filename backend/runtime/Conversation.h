@@ -19,6 +19,18 @@ struct ToolPolicy
     QString server;        // MCP: the server's name
     QString tool;          // MCP: the server's own name of the tool
     bool readOnly = false; // MCP: the server marks it read-only (the `auto` policy allows it)
+
+    // The permission a call gets from its policy alone (a session-level allow is the runtime's
+    // to apply on top): always_ask → ask; auto → allow when the tool is read-only (built-in:
+    // AgentTools::autoAllows(modelName); MCP: the server's annotation), else ask with
+    // reason_code indeterminate; always_allow → allow. `evaluation` is the tool-use event's
+    // `evaluation` object.
+    struct Decision
+    {
+        QString permission; // allow | ask
+        QJsonObject evaluation;
+    };
+    Decision decide(const QString &modelName) const;
 };
 
 struct AgentTools

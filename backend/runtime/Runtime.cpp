@@ -488,22 +488,9 @@ void SessionRuntime::onModelFinished(ModelResult result)
                 continue;
             }
             const bool mcp = policy->kind == ToolPolicy::Kind::Mcp;
-            QString permission;
-            QJsonObject evaluation{{kType, policy->policy}};
-            if (policy->policy == u"always_ask") {
-                permission = QStringLiteral("ask");
-            } else if (policy->policy == u"auto") {
-                // MCP: the server's own annotation (readOnlyHint, not destructive) decides.
-                const bool allow = mcp ? policy->readOnly : AgentTools::autoAllows(name);
-                permission = allow ? QStringLiteral("allow") : QStringLiteral("ask");
-                evaluation.insert(QStringLiteral("evaluated_permission"),
-                                  allow ? QJsonObject{{kType, QStringLiteral("allow")}}
-                                        : QJsonObject{{kType, QStringLiteral("ask")},
-                                                      {QStringLiteral("reason_code"), QStringLiteral("indeterminate")}});
-            } else {
-                permission = QStringLiteral("allow");
-                evaluation = QJsonObject{{kType, QStringLiteral("always_allow")}};
-            }
+            ToolPolicy::Decision decision = policy->decide(name); // runtime/Conversation.h
+            QString &permission = decision.permission;
+            QJsonObject &evaluation = decision.evaluation;
             if (const QString by = m_sessionAllowed.value(name); permission == u"ask" && !by.isEmpty()) {
                 // A session-level override (vivarium_scope "session") resolves this to always_allow.
                 permission = QStringLiteral("allow");
@@ -560,7 +547,7 @@ void SessionRuntime::runTools(const QList<QString> &toolUseIds)
         QPointer<SessionRuntime> self(this);
         const ToolCall call = m_calls.value(id);
         ToolExecutor &executor = call.mcpServer.isEmpty() ? m_mgr.tools() : static_cast<ToolExecutor &>(m_mgr.mcp());
-        auto exec = executor.execute(call, [self, gen, id](ToolResult r) {
+        auto exec = executor.execute(call, [self, gen, id](const ToolResult &r) {
             if (!self || self->m_generation != gen)
                 return;
             self->onToolDone(id, r);

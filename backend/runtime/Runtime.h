@@ -296,7 +296,7 @@ public:
     // Which provider, endpoint and vendor model id serve this session (README "Model
     // providers"). Asynchronous: an LLM vault's token comes from the keychain.
     void resolveEndpoint(const QJsonObject &session,
-                         std::function<void(Result<std::pair<ProviderEndpoint, QString>>)> done);
+                         const std::function<void(Result<std::pair<ProviderEndpoint, QString>>)> &done);
     ModelProvider &provider(ProviderEndpoint::Kind kind);
 
 Q_SIGNALS:

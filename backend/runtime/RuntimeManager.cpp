@@ -273,7 +273,7 @@ void RuntimeManager::recoverSession(const QString &sessionId)
 }
 
 void RuntimeManager::resolveEndpoint(const QJsonObject &session,
-                                     std::function<void(Result<std::pair<ProviderEndpoint, QString>>)> done)
+                                     const std::function<void(Result<std::pair<ProviderEndpoint, QString>>)> &done)
 {
     const QJsonValue modelValue = session.value(QStringLiteral("agent")).toObject().value(QStringLiteral("model"));
     QString model = modelValue.isObject() ? modelValue.toObject().value(kId).toString() : modelValue.toString();
@@ -314,7 +314,7 @@ void RuntimeManager::resolveEndpoint(const QJsonObject &session,
     if (endpointProblem(ep.baseUrl, QStringLiteral("-")) == EndpointProblem::NoBaseUrl)
         return done(ApiError::invalid(endpointProblemMessage(ep.kind, EndpointProblem::NoBaseUrl, vaultId)));
 
-    auto finish = [done, model, vaultId](ProviderEndpoint e) {
+    auto finish = [done, model, vaultId](const ProviderEndpoint &e) {
         if (const EndpointProblem p = endpointProblem(e.baseUrl, e.apiKey); p != EndpointProblem::None)
             return done(ApiError::invalid(endpointProblemMessage(e.kind, p, vaultId)));
         // A key with a line break would add headers to the model request (stored before keys

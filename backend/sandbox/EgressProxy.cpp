@@ -352,7 +352,7 @@ void EgressProxy::setCredentials(QList<ProxyCredential> credentials)
     m_credentials = std::move(credentials);
 }
 
-void EgressProxy::setResolverOverrides(QHash<QString, QHostAddress> overrides)
+void EgressProxy::setResolverOverrides(const QHash<QString, QHostAddress> &overrides)
 {
     m_overrides.clear();
     for (auto it = overrides.cbegin(); it != overrides.cend(); ++it)

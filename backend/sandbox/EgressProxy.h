@@ -50,7 +50,7 @@ public:
     void setCredentials(QList<ProxyCredential> credentials);
     // Exact host names resolved to a fixed address instead of DNS (tests map `*.test` names
     // to 127.0.0.1). Policy checks still see the name the client asked for.
-    void setResolverOverrides(QHash<QString, QHostAddress> overrides);
+    void setResolverOverrides(const QHash<QString, QHostAddress> &overrides);
 
     // Listens on a loopback address only (any other address is refused: returns false).
     bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);

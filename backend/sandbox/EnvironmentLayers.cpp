@@ -302,7 +302,7 @@ void EnvironmentLayers::build(const QString &hash, const QJsonObject &packages)
                         }
                     }
                     setText(hash, State::Building, QStringLiteral("stopping the build VM"));
-                    m_sandboxes.destroy(id, [=, this](viv::Status) {
+                    m_sandboxes.destroy(id, [=, this](const viv::Status &) {
                         if (!error.isEmpty())
                             return finish(hash, error);
                         QFile::remove(dir + QStringLiteral("/layer.qcow2"));

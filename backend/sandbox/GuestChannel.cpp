@@ -140,7 +140,7 @@ qint64 GuestChannel::request(QJsonObject req, Handler handler)
     }
     const qint64 id = m_nextId++;
     req.insert(QStringLiteral("id"), id);
-    m_pending.insert(id, std::move(handler));
+    m_pending.emplace(id, std::move(handler));
     m_socket->write(QJsonDocument(req).toJson(QJsonDocument::Compact) + '\n');
     return id;
 }

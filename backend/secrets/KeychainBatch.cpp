@@ -11,7 +11,7 @@ namespace viv::keychain {
 
 namespace {
 
-void writeNext(SecretStore &store, QPointer<QObject> context, QList<QPair<QString, QByteArray>> entries,
+void writeNext(SecretStore &store, const QPointer<QObject> &context, QList<QPair<QString, QByteArray>> entries,
                Callback<Ok> done, QStringList written)
 {
     if (entries.isEmpty())
@@ -19,13 +19,13 @@ void writeNext(SecretStore &store, QPointer<QObject> context, QList<QPair<QStrin
     const auto entry = entries.takeFirst();
     store.write(entry.first, entry.second,
                 [&store, context, key = entry.first, entries = std::move(entries), done = std::move(done),
-                 written = std::move(written)](Status s) mutable {
+                 written = std::move(written)](const Status &s) mutable {
                     if (!context)
                         return;
                     if (!s) {
                         // Take back what this batch wrote; the caller gets the first error.
-                        const ApiError error = s.error();
-                        removeAll(store, context, written, [done, error](Status) { done(error); });
+                        const ApiError &error = s.error();
+                        removeAll(store, context, written, [done, error](const Status &) { done(error); });
                         return;
                     }
                     written << key;
@@ -46,7 +46,7 @@ void removeAll(SecretStore &store, QObject *context, QStringList keys, Callback<
         return done(Ok{});
     const QString key = keys.takeFirst();
     store.remove(key, [&store, context = QPointer<QObject>(context), key, keys = std::move(keys),
-                       done = std::move(done)](Status s) mutable {
+                       done = std::move(done)](const Status &s) mutable {
         if (!context)
             return;
         if (!s) {

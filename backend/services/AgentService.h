@@ -48,7 +48,7 @@ public:
     // cross-references checked). Either value may be null/undefined (= empty). Returns
     // {"tools": […], "mcp_servers": […]}. Public so sessions (agent overrides) and the GUI
     // editor share one rule.
-    static Result<QJsonObject> normalizeTools(const QJsonValue &tools, const QJsonValue &mcpServers);
+    static Result<QJsonObject> normalizeTools(const QJsonValue &toolsValue, const QJsonValue &serversValue);
     // Normalises a `model` param (string or model_config object). `stored` is the current
     // model config on update (an omitted `effort` keeps the stored one), nullptr on create.
     static Result<QJsonObject> normalizeModel(const QJsonValue &model,

@@ -60,7 +60,7 @@ QStringList aptPackages(const QString &id)
 
 QString rootDir()
 {
-    const QString fromEnv = qEnvironmentVariable("VIVARIUM_SKILLS_DIR");
+    QString fromEnv = qEnvironmentVariable("VIVARIUM_SKILLS_DIR");
     if (!fromEnv.isEmpty())
         return fromEnv;
     const QString appDir = QCoreApplication::applicationDirPath();

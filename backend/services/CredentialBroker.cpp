@@ -52,7 +52,7 @@ Result<std::optional<CredentialBroker::LlmVault>> CredentialBroker::llmVault(con
     return std::optional<LlmVault>();
 }
 
-void CredentialBroker::modelKey(const QString &vaultId, Callback<QString> done)
+void CredentialBroker::modelKey(const QString &vaultId, const Callback<QString> &done)
 {
     // The vault's first active static_bearer credential holds the token (OS keychain). A vault
     // whose credentials cannot be listed counts as keyless, as one without a static_bearer.
@@ -75,7 +75,7 @@ void CredentialBroker::modelKey(const QString &vaultId, Callback<QString> done)
 }
 
 void CredentialBroker::egressSecrets(const QString &sessionId, const QJsonArray &vaultIds,
-                                     std::function<void(QList<EgressSecret>)> done)
+                                     const std::function<void(QList<EgressSecret>)> &done)
 {
     QList<QJsonObject> creds; // environment_variable credentials, first by vault order
     QStringList seen;

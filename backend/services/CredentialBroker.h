@@ -56,7 +56,7 @@ public:
 
     // The model key of an LLM vault; empty when the vault holds no static_bearer credential
     // (keyless endpoints, e.g. a local Ollama). An error when the keychain cannot be read.
-    void modelKey(const QString &vaultId, Callback<QString> done);
+    void modelKey(const QString &vaultId, const Callback<QString> &done);
 
     // The secrets the egress proxy injects for a session with these vaults; a credential whose
     // secret cannot be read is left out (logged by name for `sessionId`).
@@ -69,7 +69,7 @@ public:
         bool inBody = false;
     };
     void egressSecrets(const QString &sessionId, const QJsonArray &vaultIds,
-                       std::function<void(QList<EgressSecret>)> done);
+                       const std::function<void(QList<EgressSecret>)> &done);
 
     // The bearer for an MCP server: the first credential, in vault order (then creation order),
     // of type static_bearer (`token`) or mcp_oauth (`access_token`) whose `mcp_server_url`

@@ -23,11 +23,11 @@ QString badUrl(const QString &url)
 
 } // namespace
 
-Result<std::optional<LlmVaultSpec>> fromMetadata(const QJsonObject &md)
+Result<std::optional<LlmVaultSpec>> fromMetadata(const QJsonObject &metadata)
 {
     const QString prefix = QLatin1String(kS0Prefix);
     bool s0 = false;
-    for (auto it = md.constBegin(); it != md.constEnd(); ++it) {
+    for (auto it = metadata.constBegin(); it != metadata.constEnd(); ++it) {
         if (!it.key().startsWith(prefix))
             continue;
         s0 = true;
@@ -38,7 +38,7 @@ Result<std::optional<LlmVaultSpec>> fromMetadata(const QJsonObject &md)
                                          .arg(it.key(), QLatin1String(kS0Role), QLatin1String(kS0Engine),
                                               QLatin1String(kS0BaseUrl)));
     }
-    const bool ours = md.contains(QLatin1String(kProvider)) || md.contains(QLatin1String(kBaseUrl));
+    const bool ours = metadata.contains(QLatin1String(kProvider)) || metadata.contains(QLatin1String(kBaseUrl));
     if (s0 && ours)
         return ApiError::invalid(QStringLiteral("`metadata`: declare the LLM vault with either the vivarium.llm.* "
                                                 "keys or the sandbox0.managed_agents.* keys, not both"));
@@ -47,19 +47,19 @@ Result<std::optional<LlmVaultSpec>> fromMetadata(const QJsonObject &md)
     QString base;
     const char *baseKey = nullptr;
     if (ours) {
-        if (!md.contains(QLatin1String(kProvider)))
+        if (!metadata.contains(QLatin1String(kProvider)))
             return ApiError::invalid(QStringLiteral("%1: given without %2, which makes a vault an LLM vault")
                                          .arg(keyPath(kBaseUrl), QLatin1String(kProvider)));
-        const QString p = md.value(QLatin1String(kProvider)).toString();
+        const QString p = metadata.value(QLatin1String(kProvider)).toString();
         if (p != u"anthropic" && p != u"openai")
             return ApiError::invalid(
                 QStringLiteral("%1: must be \"anthropic\" or \"openai\", got \"%2\"").arg(keyPath(kProvider), p));
         spec.format = p == u"anthropic" ? LlmVaultSpec::Format::Anthropic : LlmVaultSpec::Format::OpenAi;
-        base = md.value(QLatin1String(kBaseUrl)).toString();
+        base = metadata.value(QLatin1String(kBaseUrl)).toString();
         baseKey = kBaseUrl;
     } else if (s0) {
-        const QString role = md.value(QLatin1String(kS0Role)).toString();
-        if (!md.contains(QLatin1String(kS0Role)))
+        const QString role = metadata.value(QLatin1String(kS0Role)).toString();
+        if (!metadata.contains(QLatin1String(kS0Role)))
             return ApiError::invalid(QStringLiteral("%1: field required with the other sandbox0.managed_agents.* keys "
                                                     "(must be \"llm\")")
                                          .arg(keyPath(kS0Role)));
@@ -67,20 +67,20 @@ Result<std::optional<LlmVaultSpec>> fromMetadata(const QJsonObject &md)
             return ApiError::invalid(QStringLiteral("%1: must be \"llm\" (the only Sandbox0 vault role Vivarium "
                                                     "implements), got \"%2\"")
                                          .arg(keyPath(kS0Role), role));
-        if (!md.contains(QLatin1String(kS0Engine)))
+        if (!metadata.contains(QLatin1String(kS0Engine)))
             return ApiError::invalid(
                 QStringLiteral("%1: field required for an LLM vault (\"claude\" or \"codex\")").arg(keyPath(kS0Engine)));
-        const QString engine = md.value(QLatin1String(kS0Engine)).toString();
+        const QString engine = metadata.value(QLatin1String(kS0Engine)).toString();
         if (engine != u"claude" && engine != u"codex")
             return ApiError::invalid(
                 QStringLiteral("%1: must be \"claude\" or \"codex\", got \"%2\"").arg(keyPath(kS0Engine), engine));
         spec.format = engine == u"claude" ? LlmVaultSpec::Format::Anthropic : LlmVaultSpec::Format::OpenAi;
-        base = md.value(QLatin1String(kS0BaseUrl)).toString();
+        base = metadata.value(QLatin1String(kS0BaseUrl)).toString();
         baseKey = kS0BaseUrl;
     } else {
         return std::optional<LlmVaultSpec>();
     }
-    if (md.contains(QLatin1String(baseKey))) {
+    if (metadata.contains(QLatin1String(baseKey))) {
         if (const QString why = badUrl(base); !why.isEmpty())
             return ApiError::invalid(QStringLiteral("%1: %2").arg(keyPath(baseKey), why));
         spec.baseUrl = base;

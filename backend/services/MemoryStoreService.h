@@ -172,8 +172,7 @@ private:
     Result<QJsonObject> commitWrite(const QString &storeId, const MemoryRow &row,
                                     const QString &operation, const MemoryActor &actor, bool insert,
                                     MemoryView view);
-    Result<QJsonObject> removeMemory(const MemoryRow &row, const QString &expectedSha256,
-                                     const MemoryActor &actor);
+    Result<QJsonObject> removeMemory(const MemoryRow &current, const QString &expectedSha256, const MemoryActor &actor);
     Result<QJsonObject> versionDoc(const QString &storeId, const QString &versionId);
 
     Database &m_db;

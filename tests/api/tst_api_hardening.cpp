@@ -17,63 +17,15 @@
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSqlQuery>
-#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 
+#include "LoopbackHttpServer.h"
 #include "store/Database.h"
 
 using namespace viv::test;
 
 #define S QStringLiteral
-
-namespace {
-
-
-// A model server that answers every request with `status` and a body made by `body(request
-// head)`: the hostile provider of the header-echo tests.
-class EchoServer
-{
-public:
-    std::function<QByteArray(const QByteArray &head)> body;
-    int status = 401;
-    QByteArray contentType = "text/plain";
-    QByteArray lastHead;
-
-    bool listen()
-    {
-        QObject::connect(&m_server, &QTcpServer::newConnection, [this] {
-            while (QTcpSocket *s = m_server.nextPendingConnection()) {
-                auto buffer = std::make_shared<QByteArray>();
-                QObject::connect(s, &QTcpSocket::readyRead, s, [this, s, buffer] {
-                    *buffer += s->readAll();
-                    const auto end = buffer->indexOf("\r\n\r\n");
-                    if (end < 0)
-                        return;
-                    const QRegularExpression cl(S("content-length:\\s*(\\d+)"), QRegularExpression::CaseInsensitiveOption);
-                    const QByteArray head = buffer->left(end);
-                    const auto m = cl.match(QString::fromLatin1(head));
-                    if (m.hasMatch() && buffer->size() < end + 4 + m.captured(1).toInt())
-                        return;
-                    lastHead = head;
-                    const QByteArray b = body(head);
-                    s->write("HTTP/1.1 " + QByteArray::number(status) + " Nope\r\nContent-Type: " + contentType
-                             + "\r\nContent-Length: " + QByteArray::number(b.size()) + "\r\nConnection: close\r\n\r\n" + b);
-                    s->disconnectFromHost();
-                });
-                QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-            }
-        });
-        return m_server.listen(QHostAddress::LocalHost);
-    }
-    QString url() const { return S("http://127.0.0.1:%1").arg(m_server.serverPort()); }
-
-private:
-    QTcpServer m_server;
-};
-
-
-} // namespace
 
 class TestApiHardening : public QObject
 {
@@ -260,15 +212,15 @@ private Q_SLOTS:
     void providerErrorBodiesNeverCarryTheKeyIntoTheLog()
     {
         const QString key = S("sk-echo-secret-0123456789");
-        EchoServer echo;
-        echo.body = [](const QByteArray &head) { return "you sent:\n" + head; };
+        // A hostile model server: 401 with the request's head echoed in a plain-text body.
+        LoopbackHttpServer echo([](const HttpRequest &r) { return HttpResponse::text(401, "you sent:\n" + r.head); });
         QVERIFY(echo.listen());
         const QString vault = makeLlmVault(echo.url(), key);
         const QString sid = session(plainAgent, vault);
         QVERIFY(!sid.isEmpty());
         QCOMPARE(send(sid, {message(S("hi"))}).status, 200);
         QVERIFY(waitIdles(sid, 1));
-        QVERIFY2(echo.lastHead.contains(key.toUtf8()), "the key went out in a header, as it must");
+        QVERIFY2(echo.lastRequest().head.contains(key.toUtf8()), "the key went out in a header, as it must");
         QByteArray all = h->get(S("/v1/sessions/%1/events").arg(sid)).body;
         QVERIFY2(count(events(sid), S("session.error")) == 1, all.constData());
         QVERIFY2(!all.contains(key.toUtf8()), all.constData());
@@ -276,13 +228,17 @@ private Q_SLOTS:
         QVERIFY2(all.contains("401"), all.constData());
 
         // A JSON error whose message quotes the key: the key is redacted, the type is kept.
-        echo.contentType = "application/json";
-        echo.body = [key](const QByteArray &) -> QByteArray {
-            return QJsonDocument(QJsonObject{{S("type"), S("error")},
-                                             {S("error"), QJsonObject{{S("type"), S("authentication_error")},
-                                                                      {S("message"), QString(S("invalid x-api-key: ") + key + S("\r\nX-Injected: yes"))}}}})
-                .toJson(QJsonDocument::Compact);
-        };
+        echo.setHandler([key](const HttpRequest &) {
+            return HttpResponse::text(
+                401,
+                QJsonDocument(
+                    QJsonObject{{S("type"), S("error")},
+                                {S("error"), QJsonObject{{S("type"), S("authentication_error")},
+                                                         {S("message"), QString(S("invalid x-api-key: ") + key
+                                                                                + S("\r\nX-Injected: yes"))}}}})
+                    .toJson(QJsonDocument::Compact),
+                "application/json");
+        });
         QCOMPARE(send(sid, {message(S("again"))}).status, 200);
         QVERIFY(waitIdles(sid, 2));
         all = h->get(S("/v1/sessions/%1/events").arg(sid)).body;
@@ -297,8 +253,7 @@ private Q_SLOTS:
     void theModelKeyIsFoundBeyondTheFirstPageOfCredentials()
     {
         const QString key = S("sk-beyond-page-one-0123456789");
-        EchoServer echo;
-        echo.body = [](const QByteArray &) { return QByteArray("nope"); };
+        LoopbackHttpServer echo([](const HttpRequest &) { return HttpResponse::text(401, "nope"); });
         QVERIFY(echo.listen());
         const QString vault = h->create(S("/v1/vaults"), {{S("display_name"), S("llm, many credentials")},
                                                           {S("metadata"), QJsonObject{{S("vivarium.llm.provider"), S("anthropic")},
@@ -324,7 +279,8 @@ private Q_SLOTS:
         QVERIFY(!sid.isEmpty());
         QCOMPARE(send(sid, {message(S("hi"))}).status, 200);
         QVERIFY(waitIdles(sid, 1));
-        QVERIFY2(echo.lastHead.contains(QByteArray(QByteArray("x-api-key: ") + key.toUtf8())), echo.lastHead.constData());
+        QVERIFY2(echo.lastRequest().head.contains(QByteArray(QByteArray("x-api-key: ") + key.toUtf8())),
+                 echo.lastRequest().head.constData());
     }
 
     // ---- fault 3: archive stops work --------------------------------------------------------

@@ -7,10 +7,10 @@
 #include "ApiHarness.h"
 #include "sandbox/SandboxManager.h"
 #include "GuestImageWait.h"
+#include "LoopbackHttpServer.h"
 
 #include <QDateTime>
 #include <QJsonArray>
-#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -29,36 +29,11 @@ const QByteArray kSecret =
     ApiHarness::recordSecret(QStringLiteral("s3cret-value-for-the-proxy-test-%1").arg(QDateTime::currentMSecsSinceEpoch()))
         .toUtf8();
 
-// A one-response HTTP server on 127.0.0.1 that counts the connections it accepts.
-struct Server
+// One-response HTTP servers on 127.0.0.1 (tests/support); they count the connections they accept.
+HttpResponse plainBody(const QByteArray &text)
 {
-    QTcpServer server;
-    int connections = 0;
-    QByteArray body;
-    QByteArray lastRequest;
-    bool start(const QByteArray &b)
-    {
-        body = b;
-        if (!server.listen(QHostAddress::LocalHost, 0))
-            return false;
-        QObject::connect(&server, &QTcpServer::newConnection, &server, [this] {
-            while (QTcpSocket *s = server.nextPendingConnection()) {
-                ++connections;
-                QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-                QObject::connect(s, &QTcpSocket::readyRead, s, [this, s] {
-                    if (!s->peek(64 * 1024).contains("\r\n\r\n"))
-                        return;
-                    lastRequest = s->readAll();
-                    s->write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
-                             + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
-                    s->disconnectFromHost();
-                });
-            }
-        });
-        return true;
-    }
-    quint16 port() const { return server.serverPort(); }
-};
+    return HttpResponse::text(200, text);
+}
 } // namespace
 
 class TestSandboxNetwork : public QObject
@@ -66,7 +41,8 @@ class TestSandboxNetwork : public QObject
     Q_OBJECT
 private:
     std::unique_ptr<ApiHarness> h;
-    Server allowed, denied;
+    LoopbackHttpServer allowed{[](const HttpRequest &) { return plainBody("allowed-body\n"); }};
+    LoopbackHttpServer denied{[](const HttpRequest &) { return plainBody("denied-body\n"); }};
 
     SandboxManager &sandboxes() { return h->backend->sandboxes(); }
 
@@ -104,8 +80,8 @@ private Q_SLOTS:
     void initTestCase()
     {
         qputenv("VIVARIUM_SANDBOX_PREWARM", "1");
-        QVERIFY(allowed.start("allowed-body\n"));
-        QVERIFY(denied.start("denied-body\n"));
+        QVERIFY(allowed.listen());
+        QVERIFY(denied.listen());
         h = std::make_unique<ApiHarness>();
         QVERIFY(h->backend);
         const QString error = waitForGuestImage(sandboxes().image());
@@ -142,7 +118,7 @@ private Q_SLOTS:
         r = exec(id, curl({S("--noproxy"), QString(), QStringLiteral("http://127.0.0.1:%1/hello").arg(allowed.port())}));
         QVERIFY2(r.exitCode == 0, r.stderrData.constData());
         QCOMPARE(r.stdoutData, QByteArray("allowed-body\n"));
-        QCOMPARE(allowed.connections, 1);
+        QCOMPARE(allowed.connections(), 1);
 
         // Not in allowed_hosts: the proxy answers 403 itself; the server never sees a connection.
         r = exec(id, curl({S("--noproxy"), QString(), S("-i"), QStringLiteral("http://127.0.0.1:%1/").arg(denied.port())}));
@@ -153,14 +129,14 @@ private Q_SLOTS:
         // CONNECT to the denied host is refused as well.
         r = exec(id, curl({S("--noproxy"), QString(), S("-p"), QStringLiteral("http://127.0.0.1:%1/").arg(denied.port())}));
         QVERIFY(r.exitCode != 0);
-        QCOMPARE(denied.connections, 0);
+        QCOMPARE(denied.connections(), 0);
 
         // Bypassing the proxy: no route out at all (user-mode networking's host alias 10.0.2.2).
         r = exec(id, curl({S("--noproxy"), S("*"), S("-m"), S("5"), QStringLiteral("http://10.0.2.2:%1/").arg(allowed.port())}));
         QVERIFY2(r.exitCode.has_value() && *r.exitCode != 0, r.stdoutData.constData());
         QVERIFY(!r.stdoutData.contains("allowed-body"));
-        QCOMPARE(allowed.connections, 1);
-        QCOMPARE(denied.connections, 0);
+        QCOMPARE(allowed.connections(), 1);
+        QCOMPARE(denied.connections(), 0);
 
         // Several connections in parallel through the one multiplexed port.
         r = exec(id, {S("bash"), S("-c"),
@@ -168,7 +144,7 @@ private Q_SLOTS:
                           .arg(allowed.port())});
         QCOMPARE(r.exitCode, std::optional<int>(0));
         QCOMPARE(r.stdoutData, QByteArray("allowed-body\n").repeated(4));
-        QCOMPARE(allowed.connections, 5);
+        QCOMPARE(allowed.connections(), 5);
 
         // A credential: the guest sees a placeholder, the allowed host gets the secret.
         r = exec(id, {S("printenv"), S("VIV_TEST_TOKEN")});
@@ -179,9 +155,10 @@ private Q_SLOTS:
                       QStringLiteral("curl -sS -m 20 --noproxy '' -H \"X-Api-Key: $VIV_TEST_TOKEN\" http://127.0.0.1:%1/key")
                           .arg(allowed.port())});
         QVERIFY2(r.exitCode == 0, r.stderrData.constData());
-        QCOMPARE(allowed.connections, 6);
-        QVERIFY2(allowed.lastRequest.contains(QByteArray(QByteArray("X-Api-Key: ") + kSecret)), allowed.lastRequest.constData());
-        QVERIFY(!allowed.lastRequest.contains("vivarium-placeholder-"));
+        QCOMPARE(allowed.connections(), 6);
+        QVERIFY2(allowed.lastRequest().raw.contains(QByteArray(QByteArray("X-Api-Key: ") + kSecret)),
+                 allowed.lastRequest().raw.constData());
+        QVERIFY(!allowed.lastRequest().raw.contains("vivarium-placeholder-"));
     }
 
     void limitedSessionSavedAndRestoredKeepsItsProxy()
@@ -204,14 +181,15 @@ private Q_SLOTS:
         QVERIFY2(*resumed, qPrintable(resumed->ok() ? QString() : resumed->error().message()));
         QCOMPARE((*resumed)->state, SandboxManager::State::Running);
         QVERIFY(!(*resumed)->savedToDisk);
-        const int before = allowed.connections;
+        const int before = allowed.connections();
         auto r = exec(id, {S("bash"), S("-c"),
                            QStringLiteral("curl -sS -m 20 --noproxy '' -H \"X-Api-Key: $VIV_TEST_TOKEN\" http://127.0.0.1:%1/again")
                                .arg(allowed.port())});
         QVERIFY2(r.exitCode == 0, r.stderrData.constData());
         QCOMPARE(r.stdoutData, QByteArray("allowed-body\n"));
-        QCOMPARE(allowed.connections, before + 1);
-        QVERIFY2(allowed.lastRequest.contains(QByteArray(QByteArray("X-Api-Key: ") + kSecret)), allowed.lastRequest.constData());
+        QCOMPARE(allowed.connections(), before + 1);
+        QVERIFY2(allowed.lastRequest().raw.contains(QByteArray(QByteArray("X-Api-Key: ") + kSecret)),
+                 allowed.lastRequest().raw.constData());
         QCOMPARE(exec(id, {S("printenv"), S("VIV_TEST_TOKEN")}).stdoutData.trimmed(), placeholder);
     }
 
@@ -223,13 +201,13 @@ private Q_SLOTS:
         QVERIFY2(info, qPrintable(info ? QString() : info.error().message()));
         QVERIFY(info->fromWarmPool);
         QVERIFY(sandboxes().guestEnvironment(info->id).isEmpty());
-        const int before = allowed.connections;
+        const int before = allowed.connections();
         auto r = exec(info->id, {S("sh"), S("-c"), S("echo \"proxy=${HTTP_PROXY:-none}\"")});
         QCOMPARE(r.stdoutData, QByteArray("proxy=none\n"));
         r = exec(info->id, curl({QStringLiteral("http://10.0.2.2:%1/").arg(allowed.port())}));
         QVERIFY2(r.exitCode == 0, r.stderrData.constData());
         QCOMPARE(r.stdoutData, QByteArray("allowed-body\n"));
-        QCOMPARE(allowed.connections, before + 1);
+        QCOMPARE(allowed.connections(), before + 1);
     }
 
     void releasedLimitedSessionIsGone()

@@ -6,13 +6,13 @@
 #include "sandbox/SandboxManager.h"
 #include "sandbox/SandboxToolExecutor.h"
 #include "GuestImageWait.h"
+#include "LoopbackHttpServer.h"
 
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
 #include <QSignalSpy>
-#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 #include <QUrlQuery>
@@ -36,8 +36,8 @@ private:
     std::unique_ptr<ApiHarness> h;
     std::unique_ptr<SandboxToolExecutor> tools;
     QJsonObject environment; // what the executor's environment lookup answers
-    QTcpServer web;
-    int webHits = 0;
+    LoopbackHttpServer web;
+    qsizetype webHits() const { return web.requests().size(); }
 
     SandboxManager &sandboxes() { return h->backend->sandboxes(); }
 
@@ -46,7 +46,7 @@ private:
         SandboxToolExecutor::Options o;
         o.pauseAfterMs = 300;
         o.stopAfterMs = 0; // tested explicitly below
-        o.webSearchUrl = QStringLiteral("http://127.0.0.1:%1/search").arg(web.serverPort());
+        o.webSearchUrl = QStringLiteral("http://127.0.0.1:%1/search").arg(web.port());
         tools = std::make_unique<SandboxToolExecutor>(sandboxes(), [this](const QString &) { return environment; }, o);
     }
 
@@ -96,38 +96,32 @@ private Q_SLOTS:
     void initTestCase()
     {
         qputenv("VIVARIUM_SANDBOX_PREWARM", "1");
-        // A tiny HTTP server on loopback for web_fetch / web_search.
-        QVERIFY(web.listen(QHostAddress::LocalHost, 0));
-        connect(&web, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *s = web.nextPendingConnection()) {
-                connect(s, &QTcpSocket::readyRead, s, [this, s] {
-                    const QByteArray req = s->readAll();
-                    const QByteArray target = req.split(' ').value(1);
-                    ++webHits;
-                    QByteArray type = "text/html; charset=utf-8", body, status = "200 OK", extra;
-                    if (target.startsWith("/page")) {
-                        body = "<html><head><style>p{}</style><script>var x=1;</script></head><body><h1>Title &amp; more</h1>"
-                               "<p>First paragraph.</p><ul><li>item one</li></ul></body></html>";
-                    } else if (target.startsWith("/search")) {
-                        type = "application/json";
-                        const QUrlQuery q(QUrl(QString::fromLatin1(target)).query());
-                        body = "{\"results\":[\"about " + q.queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded).toUtf8() + "\"]}";
-                    } else if (target.startsWith("/binary")) {
-                        type = "application/octet-stream";
-                        body = QByteArray(64, '\0');
-                    } else if (target.startsWith("/redirect")) {
-                        status = "302 Found";
-                        extra = "Location: http://localhost:" + QByteArray::number(web.serverPort()) + "/page\r\n";
-                    } else {
-                        status = "404 Not Found";
-                        body = "nope";
-                    }
-                    s->write("HTTP/1.1 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: "
-                             + QByteArray::number(body.size()) + "\r\n" + extra + "Connection: close\r\n\r\n" + body);
-                    s->disconnectFromHost();
-                });
+        // A tiny HTTP server on loopback for web_fetch / web_search (tests/support).
+        web.setHandler([this](const HttpRequest &req) {
+            const QByteArray &target = req.target;
+            HttpResponse r;
+            r.contentType = "text/html; charset=utf-8";
+            if (target.startsWith("/page")) {
+                r.body = "<html><head><style>p{}</style><script>var x=1;</script></head><body><h1>Title &amp; more</h1>"
+                         "<p>First paragraph.</p><ul><li>item one</li></ul></body></html>";
+            } else if (target.startsWith("/search")) {
+                r.contentType = "application/json";
+                const QUrlQuery q(QUrl(QString::fromLatin1(target)).query());
+                r.body = "{\"results\":[\"about " + q.queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded).toUtf8()
+                         + "\"]}";
+            } else if (target.startsWith("/binary")) {
+                r.contentType = "application/octet-stream";
+                r.body = QByteArray(64, '\0');
+            } else if (target.startsWith("/redirect")) {
+                r.status = 302;
+                r.headers.emplace_back("Location", "http://localhost:" + QByteArray::number(web.port()) + "/page");
+            } else {
+                r.status = 404;
+                r.body = "nope";
             }
+            return r;
         });
+        QVERIFY(web.listen());
         h = std::make_unique<ApiHarness>();
         QVERIFY(h->backend);
         const QString error = waitForGuestImage(sandboxes().image());
@@ -308,7 +302,7 @@ private Q_SLOTS:
 
     void webTools()
     {
-        const QString base = QStringLiteral("http://127.0.0.1:%1").arg(web.serverPort());
+        const QString base = QStringLiteral("http://127.0.0.1:%1").arg(web.port());
         ToolResult r = run(S("web_fetch"), {{S("url"), QString(base + S("/page"))}});
         QVERIFY2(!r.isError, qPrintable(textOf(r)));
         QVERIFY(textOf(r).contains(S("Title & more")));
@@ -330,11 +324,11 @@ private Q_SLOTS:
                                                              {S("networking"), QJsonObject{{S("type"), S("limited")},
                                                                                            {S("allowed_hosts"), QJsonArray{S("127.0.0.1")}}}}}}};
         QVERIFY(!run(S("web_fetch"), {{S("url"), QString(base + S("/page"))}}).isError);
-        const int hits = webHits;
-        r = run(S("web_fetch"), {{S("url"), QStringLiteral("http://localhost:%1/page").arg(web.serverPort())}});
+        const qsizetype hits = webHits();
+        r = run(S("web_fetch"), {{S("url"), QStringLiteral("http://localhost:%1/page").arg(web.port())}});
         QVERIFY(r.isError);
         QVERIFY2(textOf(r).contains(S("not allowed")), qPrintable(textOf(r)));
-        QCOMPARE(webHits, hits); // refused before any request
+        QCOMPARE(webHits(), hits); // refused before any request
         r = run(S("web_fetch"), {{S("url"), QString(base + S("/redirect"))}});
         QVERIFY(r.isError);
         QVERIFY2(textOf(r).contains(S("does not allow")), qPrintable(textOf(r)));

@@ -7,12 +7,12 @@
 #include "sandbox/WorkspaceResources.h"
 #include "services/FileService.h"
 #include "GuestImageWait.h"
+#include "LoopbackHttpServer.h"
 
 #include <QJsonArray>
 #include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
-#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -24,65 +24,43 @@ namespace {
 
 // git's dumb HTTP protocol over a static directory (after `git update-server-info`), on
 // 127.0.0.1 only, answering every request that lacks `Authorization: <expected>` with 401.
-class AuthGitServer : public QObject
+class AuthGitServer
 {
 public:
-    AuthGitServer(QString root, QByteArray authorization) : m_root(std::move(root)), m_expected(std::move(authorization))
-    {
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *s = m_server.nextPendingConnection()) {
-                s->setParent(this);
-                connect(s, &QTcpSocket::readyRead, this, [this, s] { serve(s); });
-                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-            }
-        });
-    }
-    bool listen() { return m_server.listen(QHostAddress(QStringLiteral("127.0.0.1")), 0); }
-    QString url(const QString &path) const { return QStringLiteral("http://127.0.0.1:%1/%2").arg(m_server.serverPort()).arg(path); }
+    AuthGitServer(QString root, QByteArray authorization)
+        : m_http([this](const HttpRequest &r) { return serve(r); }),
+          m_root(std::move(root)),
+          m_expected(std::move(authorization))
+    {}
+    bool listen() { return m_http.listen(); }
+    QString url(const QString &path) const { return m_http.url(u'/' + path); }
 
     int served = 0;  // requests with the right header
     int refused = 0; // requests without it
 
 private:
-    void serve(QTcpSocket *s)
+    HttpResponse serve(const HttpRequest &req)
     {
-        QByteArray &buf = m_buffers[s];
-        buf += s->readAll();
-        const auto end = buf.indexOf("\r\n\r\n");
-        if (end < 0)
-            return;
-        const QList<QByteArray> lines = buf.left(end).split('\n');
-        buf.remove(0, end + 4);
-        QByteArray authorization;
-        for (const QByteArray &line : lines.mid(1)) {
-            const auto colon = line.indexOf(':');
-            if (colon > 0 && line.left(colon).trimmed().compare("authorization", Qt::CaseInsensitive) == 0)
-                authorization = line.mid(colon + 1).trimmed();
-        }
-        QByteArray path = lines.value(0).split(' ').value(1);
-        path = path.left(path.indexOf('?') < 0 ? path.size() : path.indexOf('?'));
-        QByteArray status = "404 Not Found", body;
-        if (authorization != m_expected) {
+        HttpResponse r = HttpResponse::text(404, {}, "application/octet-stream");
+        r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"git\"");
+        const QByteArray path = req.path();
+        if (req.header("authorization") != m_expected) {
             ++refused;
-            status = "401 Unauthorized";
-        } else {
-            ++served;
-            QFile f(m_root + QString::fromUtf8(QByteArray::fromPercentEncoding(path)));
-            if (!path.contains("..") && QFileInfo(f).isFile() && f.open(QIODevice::ReadOnly)) {
-                status = "200 OK";
-                body = f.readAll();
-            }
+            r.status = 401;
+            return r;
         }
-        s->write("HTTP/1.1 " + status + "\r\nContent-Type: application/octet-stream\r\nContent-Length: "
-                 + QByteArray::number(body.size())
-                 + "\r\nWWW-Authenticate: Basic realm=\"git\"\r\nConnection: close\r\n\r\n" + body);
-        s->disconnectFromHost();
+        ++served;
+        QFile f(m_root + QString::fromUtf8(QByteArray::fromPercentEncoding(path)));
+        if (!path.contains("..") && QFileInfo(f).isFile() && f.open(QIODevice::ReadOnly)) {
+            r.status = 200;
+            r.body = f.readAll();
+        }
+        return r;
     }
 
-    QTcpServer m_server;
+    LoopbackHttpServer m_http;
     QString m_root;
     QByteArray m_expected;
-    QHash<QTcpSocket *, QByteArray> m_buffers;
 };
 
 } // namespace

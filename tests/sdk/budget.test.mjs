@@ -4,58 +4,36 @@
 // (session.usage right before the idle) and sends nothing more until the budget is raised.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, startServer, uniq, useServer, userMessage } from './helpers.mjs';
+import { collect, idles, recordSecret, sleep, startServer, uniq, userMessage, useScriptedServer, waitEvents } from './helpers.mjs';
 
 const KEY = recordSecret(`sk-ant-budget-${uniq()}${uniq()}`);
 const OKEY = recordSecret(`sk-oai-budget-${uniq()}${uniq()}`);
-let provider;
 // A configured price for a local model (USD per million tokens); other local models have none.
 const LOCAL_PRICES = JSON.stringify({ 'local-priced': { input: 1, output: 2, cache_read: 0.5 } });
 
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `bg-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return {
-            env: {
-                ANTHROPIC_BASE_URL: provider.url,
-                ANTHROPIC_API_KEY: KEY,
-                OPENAI_BASE_URL: `${provider.url}/v1`,
-                OPENAI_API_KEY: OKEY,
-                VIVARIUM_MODEL_PRICES: LOCAL_PRICES,
-                // The scripted usages here (up to 1.3M tokens for a one-line conversation) exceed
-                // the real models' context windows; a window to match keeps context compaction
-                // (compaction.test.mjs), which trusts the last response's usage, out of these
-                // pricing tests.
-                VIVARIUM_MODEL_CONTEXT_WINDOWS: JSON.stringify({ 'claude-sonnet-4-6': 100000000, '*': 100000000 }),
-            },
-        };
-    },
-);
-after(async () => provider?.close());
+const srv = useScriptedServer({
+    environment: 'bg',
+    env: (provider) => ({
+        ANTHROPIC_BASE_URL: provider.url,
+        ANTHROPIC_API_KEY: KEY,
+        OPENAI_BASE_URL: `${provider.url}/v1`,
+        OPENAI_API_KEY: OKEY,
+        VIVARIUM_MODEL_PRICES: LOCAL_PRICES,
+        // The scripted usages here (up to 1.3M tokens for a one-line conversation) exceed
+        // the real models' context windows; a window to match keeps context compaction
+        // (compaction.test.mjs), which trusts the last response's usage, out of these
+        // pricing tests.
+        VIVARIUM_MODEL_CONTEXT_WINDOWS: JSON.stringify({ 'claude-sonnet-4-6': 100000000, '*': 100000000 }),
+    }),
+});
 
-async function waitEvents(sessionId, pred, timeoutMs = 10_000) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(srv.client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(25);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
-const idles = (events) => events.filter((e) => e.type === 'session.status_idle');
 const budget = (cents) => ({ type: 'limit', max_list_cost: { amount: String(cents), currency: 'USD' } });
 
 async function newSession(model, sessionParams = {}, agentParams = {}) {
     const agent = await srv.client.beta.agents.create({ name: `bg-${uniq()}`, model, ...agentParams });
-    return srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, ...sessionParams });
+    return srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id, ...sessionParams });
 }
 
 // claude-sonnet-4-6 at the table's Sonnet 4 prices: $3 input, $15 output, $0.30 cache read,
@@ -66,20 +44,20 @@ const usd = (u, p) => (u.input_tokens * p.input + u.output_tokens * p.output
 
 describe('usage and list cost', () => {
     test('each response is priced from the table, cache reads and writes included', async () => {
-        provider.reset();
+        srv.provider.reset();
         const u1 = { input_tokens: 200000, output_tokens: 40000, cache_read_input_tokens: 1000000, cache_creation_input_tokens: 100000 };
         const u2 = { input_tokens: 100000, output_tokens: 10000 };
-        provider.enqueue({ text: 'one', usage: u1 }, { text: 'two', usage: u2 });
+        srv.provider.enqueue({ text: 'one', usage: u1 }, { text: 'two', usage: u2 });
         const session = await newSession('claude-sonnet-4-6');
         assert.deepEqual(session.usage.list_cost, { amount: '0', currency: 'USD' });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('a')] });
-        await waitEvents(session.id, (ev) => idles(ev).length >= 1);
+        await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1, 10_000);
         let s = await srv.client.beta.sessions.retrieve(session.id);
         // 0.6 + 0.6 + 0.3 + 0.375 = $1.875 → 188 cents (rounded to the nearest cent)
         assert.equal(usd(u1, SONNET), 1.875);
         assert.deepEqual(s.usage.list_cost, { amount: '188', currency: 'USD' });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('b')] });
-        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 2);
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 2, 10_000);
         s = await srv.client.beta.sessions.retrieve(session.id);
         // + 0.3 + 0.15 = $2.325 → 233 cents
         assert.deepEqual(s.usage.list_cost, { amount: String(Math.round((usd(u1, SONNET) + usd(u2, SONNET)) * 100)), currency: 'USD' });
@@ -115,24 +93,24 @@ describe('usage and list cost', () => {
     });
 
     test('a local model costs 0 unless VIVARIUM_MODEL_PRICES prices it; a budget needs a price', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'priced', usage: { input_tokens: 500000, output_tokens: 250000 } },
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'priced', usage: { input_tokens: 500000, output_tokens: 250000 } },
             { text: 'free', usage: { input_tokens: 500000, output_tokens: 250000 } });
         const priced = await newSession('openai/local-priced');
         await srv.client.beta.sessions.events.send(priced.id, { events: [userMessage('x')] });
-        await waitEvents(priced.id, (ev) => idles(ev).length >= 1);
-        assert.equal(provider.requests[0].path, '/v1/chat/completions');
+        await waitEvents(srv.client, priced.id, (ev) => idles(ev).length >= 1, 10_000);
+        assert.equal(srv.provider.requests[0].path, '/v1/chat/completions');
         // 0.5 × $1 + 0.25 × $2 = $1.00
         assert.deepEqual((await srv.client.beta.sessions.retrieve(priced.id)).usage.list_cost, { amount: '100', currency: 'USD' });
 
         const free = await newSession('openai/local-unpriced');
         await srv.client.beta.sessions.events.send(free.id, { events: [userMessage('x')] });
-        await waitEvents(free.id, (ev) => idles(ev).length >= 1);
+        await waitEvents(srv.client, free.id, (ev) => idles(ev).length >= 1, 10_000);
         assert.deepEqual((await srv.client.beta.sessions.retrieve(free.id)).usage.list_cost, { amount: '0', currency: 'USD' });
 
         const agent = await srv.client.beta.agents.create({ name: `bg-${uniq()}`, model: 'openai/local-unpriced' });
         const before = (await collect(srv.client.beta.sessions.list({ limit: 100 }))).length;
-        const err = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, budget: budget(100) }).catch((e) => e);
+        const err = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id, budget: budget(100) }).catch((e) => e);
         assert.equal(err.status, 400);
         assert.match(err.message, /model_not_budgetable/);
         assert.equal((await collect(srv.client.beta.sessions.list({ limit: 100 }))).length, before, 'nothing created');
@@ -160,15 +138,15 @@ describe('VIVARIUM_MODEL_PRICES', () => {
 
 describe('budget', () => {
     test('a 1-cent budget spent by one large-usage reply: budget_reached, no further model request', async () => {
-        provider.reset();
+        srv.provider.reset();
         // A tool call: the turn would go on (the tool's result back to the model) — the gate stops it.
         const big = { input_tokens: 2000, output_tokens: 1000, cache_read_input_tokens: 10000, cache_creation_input_tokens: 1000 };
-        provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'ls' } }], usage: big });
+        srv.provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'ls' } }], usage: big });
         const session = await newSession('claude-sonnet-4-6', { budget: budget(1) }, {
             tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false }, configs: [{ name: 'bash', enabled: true }] }],
         });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('spend it')] });
-        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 1);
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1, 10_000);
         const types = events.map((e) => e.type);
         assert.deepEqual(types.slice(-3), ['agent.tool_result', 'session.usage', 'session.status_idle'],
             'the tool ran, then the gate stopped the next request: session.usage right before the idle');
@@ -182,7 +160,7 @@ describe('budget', () => {
         assert.equal(usage.usage.cache_read_input_tokens, 10000);
         assert.deepEqual(usage.budget, budget(1));
         await sleep(300);
-        assert.equal(provider.requests.length, 1, 'no model request after the budget was spent');
+        assert.equal(srv.provider.requests.length, 1, 'no model request after the budget was spent');
         let s = await srv.client.beta.sessions.retrieve(session.id);
         assert.equal(s.status, 'idle');
         assert.deepEqual(s.usage.list_cost, { amount: '3', currency: 'USD' });
@@ -198,15 +176,15 @@ describe('budget', () => {
         const low = await srv.client.beta.sessions.update(session.id, { budget: budget(2) }).catch((e) => e);
         assert.equal(low.status, 400);
         assert.match(low.message, /budget_not_raised/);
-        assert.equal(provider.requests.length, 1);
+        assert.equal(srv.provider.requests.length, 1);
 
         // Raising the budget resumes the paused work: the tool result goes to the model.
-        provider.enqueue({ text: 'finished', usage: { input_tokens: 10, output_tokens: 5 } });
+        srv.provider.enqueue({ text: 'finished', usage: { input_tokens: 10, output_tokens: 5 } });
         s = await srv.client.beta.sessions.update(session.id, { budget: budget(500) });
         assert.deepEqual(s.budget, budget(500));
-        const resumed = await waitEvents(session.id, (ev) => idles(ev).length >= 2);
-        assert.equal(provider.requests.length, 2);
-        assert.ok(provider.requests[1].body.messages.at(-1).content.some((b) => b.type === 'tool_result'));
+        const resumed = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 2, 10_000);
+        assert.equal(srv.provider.requests.length, 2);
+        assert.ok(srv.provider.requests[1].body.messages.at(-1).content.some((b) => b.type === 'tool_result'));
         assert.deepEqual(idles(resumed).at(-1).stop_reason, { type: 'end_turn' });
         const snapshots = resumed.filter((e) => e.type === 'session.usage');
         assert.equal(snapshots.length, 2, 'a budgeted session reports its running cost before each idle');
@@ -214,21 +192,21 @@ describe('budget', () => {
     });
 
     test('the largest budget the API accepts (15 digits of cents) is not reached by a priced turn', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'fine', usage: { input_tokens: 1000000, output_tokens: 1000000 } });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'fine', usage: { input_tokens: 1000000, output_tokens: 1000000 } });
         const session = await newSession('claude-sonnet-4-6', { budget: budget('999999999999999') });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('go')] });
-        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 1);
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1, 10_000);
         assert.deepEqual(idles(events)[0].stop_reason, { type: 'end_turn' });
         assert.deepEqual(events.at(-2).usage.list_cost, { amount: '1800', currency: 'USD' });
     });
 
     test('a turn whose final request crosses the cap ends budget_reached', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'expensive answer', usage: { input_tokens: 1000000, output_tokens: 0 } });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'expensive answer', usage: { input_tokens: 1000000, output_tokens: 0 } });
         const session = await newSession('claude-sonnet-4-6', { budget: budget(100) });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('one big answer')] });
-        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 1);
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1, 10_000);
         assert.deepEqual(events.map((e) => e.type).slice(-4), ['agent.message', 'span.model_request_end', 'session.usage', 'session.status_idle']);
         assert.deepEqual(idles(events)[0].stop_reason, { type: 'budget_reached' });
         assert.deepEqual(events.at(-2).usage.list_cost, { amount: '300', currency: 'USD' });
@@ -236,6 +214,6 @@ describe('budget', () => {
         await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
         await sleep(200);
         assert.equal(idles(await collect(srv.client.beta.sessions.events.list(session.id))).length, 1);
-        assert.equal(provider.requests.length, 1);
+        assert.equal(srv.provider.requests.length, 1);
     });
 });

@@ -11,16 +11,14 @@
 // makes the next request compact.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, isTimestamp, recordSecret, restartServer, sleep, uniq, useServer, userMessage } from './helpers.mjs';
+import { idles, isTimestamp, ofType, recordSecret, restartServer, sleep, uniq, userMessage, useScriptedServer, waitEvents } from './helpers.mjs';
 
 const KEY = recordSecret(`sk-ant-compaction-${uniq()}${uniq()}`);
 const MODEL = 'claude-sonnet-4-6';
-let provider;
 const serverEnv = () => ({
-    ANTHROPIC_BASE_URL: provider.url,
+    ANTHROPIC_BASE_URL: srv.provider.url,
     ANTHROPIC_API_KEY: KEY,
     VIVARIUM_MODEL_RETRY_BASE_MS: '50',
     VIVARIUM_MODEL_MAX_RETRIES: '1',
@@ -28,30 +26,8 @@ const serverEnv = () => ({
     VIVARIUM_MODEL_CONTEXT_WINDOWS: JSON.stringify({ [MODEL]: 4000 }),
 });
 
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `cmp-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return { env: serverEnv() };
-    },
-);
-after(async () => provider?.close());
+const srv = useScriptedServer({ environment: 'cmp', env: serverEnv });
 
-async function waitEvents(sessionId, pred, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(srv.client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(25);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
-const idles = (events) => events.filter((e) => e.type === 'session.status_idle');
-const ofType = (events, t) => events.filter((e) => e.type === t);
 const isCompactor = (r) => typeof r.body.system === 'string' && r.body.system.startsWith('You are a context compactor');
 const text = (r) => JSON.stringify(r.body.messages);
 /** Every tool_result of a request answers a tool_use of the same request, and every tool_use has its result. */
@@ -76,20 +52,20 @@ async function newSession() {
         tools: [{ type: 'agent_toolset_20260401', default_config: { enabled: false },
             configs: [{ name: 'read', enabled: true, permission_policy: { type: 'always_allow' } }] }],
     });
-    return srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+    return srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id });
 }
 
 /** Two long turns (one with a tool call); the second answer's usage puts the next request at the trigger. */
 async function longHistory(session, lastUsage = { input_tokens: 3300, output_tokens: 20 }) {
-    provider.enqueue(
+    srv.provider.enqueue(
         { tool_calls: [{ name: 'read', input: { file_path: 'notes.txt' } }] },
         { text: 'Alpha noted.' },
         { text: 'Bravo noted.', usage: lastUsage },
     );
     await srv.client.beta.sessions.events.send(session.id, { events: [userMessage(ALPHA)] });
-    await waitEvents(session.id, (ev) => idles(ev).length >= 1);
+    await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1);
     await srv.client.beta.sessions.events.send(session.id, { events: [userMessage(BRAVO)] });
-    await waitEvents(session.id, (ev) => idles(ev).length >= 2);
+    await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 2);
 }
 
 describe('context compaction', () => {
@@ -97,24 +73,24 @@ describe('context compaction', () => {
     let compactedEventId;
 
     test('a request near the window is compacted: summary call, event, shorter request with the summary, log intact', async () => {
-        provider.reset();
+        srv.provider.reset();
         const session = await newSession();
         await longHistory(session, { input_tokens: 10, output_tokens: 5 });
-        const before = provider.requests.length;
-        assert.ok(!provider.requests.some(isCompactor), 'no compaction below the trigger');
+        const before = srv.provider.requests.length;
+        assert.ok(!srv.provider.requests.some(isCompactor), 'no compaction below the trigger');
 
         // Turn 3: a tool call whose reply reports 3300 input tokens: the request after its result
         // (mid-turn, with a tool pair in the recent part) is compacted first.
-        provider.enqueue(
+        srv.provider.enqueue(
             { tool_calls: [{ name: 'read', input: { file_path: 'CHARLIE.txt' } }], usage: { input_tokens: 3300, output_tokens: 30 } },
             { text: SUMMARY, usage: { input_tokens: 1000000, output_tokens: 100000 } }, // the compactor
             { text: 'Charlie done.' },
         );
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('CHARLIE-MARKER: read CHARLIE.txt')] });
-        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 3);
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 3);
         assert.deepEqual(idles(events)[2].stop_reason, { type: 'end_turn' });
 
-        const reqs = provider.requests.slice(before);
+        const reqs = srv.provider.requests.slice(before);
         assert.deepEqual(reqs.map(isCompactor), [false, true, false], 'agent, compactor, agent');
         const [agentBefore, compactor, agentAfter] = reqs;
         // The compactor: its own system prompt, no tools, the older turns (not the kept recent part).
@@ -174,13 +150,13 @@ describe('context compaction', () => {
     test('after kill -9 and a restart, the next request still starts from the summary', async () => {
         assert.ok(compactedSession, 'needs the previous test');
         await restartServer(srv, { kill9: true, env: serverEnv() });
-        provider.reset();
-        provider.enqueue({ text: 'Delta done.' });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'Delta done.' });
         await srv.client.beta.sessions.events.send(compactedSession.id, { events: [userMessage('DELTA-MARKER')] });
-        const events = await waitEvents(compactedSession.id, (ev) => idles(ev).length >= 4);
+        const events = await waitEvents(srv.client, compactedSession.id, (ev) => idles(ev).length >= 4);
         assert.deepEqual(idles(events)[3].stop_reason, { type: 'end_turn' });
-        assert.equal(provider.requests.length, 1, 'no new compaction');
-        const r = provider.requests[0];
+        assert.equal(srv.provider.requests.length, 1, 'no new compaction');
+        const r = srv.provider.requests[0];
         assert.match(JSON.stringify(r.body.messages[0]), /SUMMARY-7f3a/);
         assert.ok(!text(r).includes('ALPHA-MARKER') && !text(r).includes('BRAVO-MARKER'));
         assert.match(text(r), /CHARLIE-MARKER/);
@@ -193,15 +169,15 @@ describe('context compaction', () => {
 
     test('a second compaction summarises the first summary with the turns after it', async () => {
         assert.ok(compactedSession, 'needs the first test');
-        provider.reset();
-        provider.enqueue({ text: 'India noted.', usage: { input_tokens: 3300, output_tokens: 10 } });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'India noted.', usage: { input_tokens: 3300, output_tokens: 10 } });
         await srv.client.beta.sessions.events.send(compactedSession.id, { events: [userMessage('INDIA-MARKER')] });
-        await waitEvents(compactedSession.id, (ev) => idles(ev).length >= 5);
-        provider.enqueue({ text: 'SUMMARY-2b9c: alpha, bravo, charlie covered.' }, { text: 'Juliet done.' });
+        await waitEvents(srv.client, compactedSession.id, (ev) => idles(ev).length >= 5);
+        srv.provider.enqueue({ text: 'SUMMARY-2b9c: alpha, bravo, charlie covered.' }, { text: 'Juliet done.' });
         await srv.client.beta.sessions.events.send(compactedSession.id, { events: [userMessage('JULIET-MARKER')] });
-        const events = await waitEvents(compactedSession.id, (ev) => idles(ev).length >= 6);
+        const events = await waitEvents(srv.client, compactedSession.id, (ev) => idles(ev).length >= 6);
         assert.deepEqual(idles(events)[5].stop_reason, { type: 'end_turn' });
-        const [, compactor, agent] = provider.requests;
+        const [, compactor, agent] = srv.provider.requests;
         assert.ok(isCompactor(compactor) && !isCompactor(agent));
         assert.match(text(compactor), /SUMMARY-7f3a/, 'the previous summary is summarised again');
         assert.match(text(compactor), /CHARLIE-MARKER/);
@@ -215,14 +191,14 @@ describe('context compaction', () => {
     });
 
     test('a failed summary request: the turn goes on uncompacted while the request still fits the window', async () => {
-        provider.reset();
+        srv.provider.reset();
         const session = await newSession();
         await longHistory(session);
-        provider.enqueue({ error: { status: 400, message: 'compactor refused' } }, { text: 'Answered anyway.' });
+        srv.provider.enqueue({ error: { status: 400, message: 'compactor refused' } }, { text: 'Answered anyway.' });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('ECHO-MARKER')] });
-        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 3);
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 3);
         assert.deepEqual(idles(events)[2].stop_reason, { type: 'end_turn' });
-        const reqs = provider.requests.slice(-2);
+        const reqs = srv.provider.requests.slice(-2);
         assert.deepEqual(reqs.map(isCompactor), [true, false]);
         assert.match(text(reqs[1]), /ALPHA-MARKER/, 'the full history, uncompacted');
         assert.match(text(reqs[1]), /ECHO-MARKER/);
@@ -232,46 +208,46 @@ describe('context compaction', () => {
     });
 
     test('a failed summary request when the request no longer fits: a clear session.error ends the turn', async () => {
-        provider.reset();
+        srv.provider.reset();
         const session = await newSession();
         await longHistory(session, { input_tokens: 4100, output_tokens: 20 });
-        provider.enqueue({ error: { status: 400, message: 'compactor refused' } });
+        srv.provider.enqueue({ error: { status: 400, message: 'compactor refused' } });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('FOXTROT-MARKER')] });
-        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 3);
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 3);
         assert.deepEqual(idles(events)[2].stop_reason, { type: 'retries_exhausted' });
         const err = ofType(events, 'session.error').at(-1);
         assert.match(err.error.message, /Context compaction failed \(.*compactor refused\).*does not fit the model's context window \(4000 tokens\)/);
         assert.equal(err.error.retry_status.type, 'exhausted');
-        assert.ok(!provider.requests.slice(-1).some((r) => !isCompactor(r)), 'no agent request was sent after the failure');
+        assert.ok(!srv.provider.requests.slice(-1).some((r) => !isCompactor(r)), 'no agent request was sent after the failure');
         assert.equal(ofType(events, 'agent.thread_context_compacted').length, 0);
     });
 
     test('an interrupt during compaction stops it: idle at once, nothing recorded, the next turn is uncompacted-then-compacted', async () => {
-        provider.reset();
+        srv.provider.reset();
         const session = await newSession();
         await longHistory(session);
-        const before = provider.requests.length;
-        provider.enqueue({ text: 'a summary that never finishes', hang: true });
+        const before = srv.provider.requests.length;
+        srv.provider.enqueue({ text: 'a summary that never finishes', hang: true });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('GOLF-MARKER')] });
-        await provider.waitForRequests(before + 1);
-        assert.ok(isCompactor(provider.requests[before]));
+        await srv.provider.waitForRequests(before + 1);
+        assert.ok(isCompactor(srv.provider.requests[before]));
         const t0 = Date.now();
         await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
-        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 3);
+        const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 3);
         assert.ok(Date.now() - t0 < 5000);
         assert.deepEqual(idles(events)[2].stop_reason, { type: 'end_turn' });
         assert.equal(ofType(events, 'agent.thread_context_compacted').length, 0);
-        for (let i = 0; i < 40 && !provider.requests[before].closedEarly; ++i) await sleep(25);
-        assert.equal(provider.requests[before].closedEarly, true, 'the summary request was cancelled');
-        assert.equal(provider.requests.length, before + 1, 'no agent request after the interrupt');
+        for (let i = 0; i < 40 && !srv.provider.requests[before].closedEarly; ++i) await sleep(25);
+        assert.equal(srv.provider.requests[before].closedEarly, true, 'the summary request was cancelled');
+        assert.equal(srv.provider.requests.length, before + 1, 'no agent request after the interrupt');
 
         // The next message compacts (the estimate still comes from the 3300-token reply) and goes on.
-        provider.enqueue({ text: SUMMARY }, { text: 'Hotel done.' });
+        srv.provider.enqueue({ text: SUMMARY }, { text: 'Hotel done.' });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('HOTEL-MARKER')] });
-        const later = await waitEvents(session.id, (ev) => idles(ev).length >= 4);
+        const later = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 4);
         assert.deepEqual(idles(later)[3].stop_reason, { type: 'end_turn' });
         assert.equal(ofType(later, 'agent.thread_context_compacted').length, 1);
-        const last = provider.requests.at(-1);
+        const last = srv.provider.requests.at(-1);
         assert.match(text(last), /SUMMARY-7f3a/);
         assert.match(text(last), /HOTEL-MARKER/);
     });

@@ -20,6 +20,8 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { startScriptedProvider } from '../provider/scripted-provider.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 // Debian 12's Node is 18, where `File` is not yet a global; the SDK's file uploads need it and
@@ -296,4 +298,67 @@ export async function readStreamUntil(stream, predicate, timeoutMs = 10_000) {
         clearTimeout(timer);
     }
     return seen;
+}
+
+/**
+ * useServer() behind the scripted model provider (tests/provider/scripted-provider.mjs), the
+ * prologue most turn-driving test files share. In before(): the provider starts on 127.0.0.1
+ * (ctx.provider), the server starts with the extra environment `env(provider)` (an object, or a
+ * promise of one), an environment named `<environment>-<uniq>` is created (ctx.environment),
+ * then `setup(ctx)` runs. In after(): the server stops, then the provider (ctx.provider, so a
+ * test that swaps it restores it first) closes.
+ */
+export function useScriptedServer({ environment = 'env', env = () => ({}), setup } = {}) {
+    const ctx = useServer(
+        async (c) => {
+            c.environment = await c.client.beta.environments.create({ name: `${environment}-${uniq()}` });
+            if (setup) await setup(c);
+        },
+        async () => {
+            // Node may start a root before() hook at once, inside useServer(): `ctx` is only
+            // reachable after the first await.
+            const provider = await startScriptedProvider();
+            ctx.provider = provider;
+            return { env: await env(provider) };
+        },
+    );
+    after(async () => ctx.provider?.close());
+    return ctx;
+}
+
+// ---- the session's event log -----------------------------------------------------------------
+
+export const ofType = (events, type) => events.filter((e) => e.type === type);
+export const idles = (events) => ofType(events, 'session.status_idle');
+export const idleCount = (events) => idles(events).length;
+export const lastIdle = (events) => idles(events).at(-1);
+/** The event types in order, for failure messages. */
+const eventLabel = (e) => `${e.type}${e.session_thread_id ? `@${e.session_thread_id}` : ''}`;
+export const types = (events) => events.map((e) => e.type).join(', ');
+
+/**
+ * Polls the session's event log (every 25 ms) until pred(events) holds and returns those
+ * events; after timeoutMs throws, naming the events seen (each as `label` writes it: by default
+ * its type, with `@<thread id>` for a thread's event).
+ */
+export async function waitEvents(client, sessionId, pred, timeoutMs = 15_000, label = eventLabel) {
+    const deadline = Date.now() + timeoutMs;
+    let events = [];
+    while (Date.now() < deadline) {
+        events = await collect(client.beta.sessions.events.list(sessionId));
+        if (pred(events)) return events;
+        await sleep(25);
+    }
+    throw new Error(`timed out; events: ${events.map(label).join(', ')}`);
+}
+
+/** Polls `pred()` (every 200 ms) until it returns something truthy, and returns that. */
+export async function waitFor(what, pred, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const value = await pred();
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(200);
+    }
 }

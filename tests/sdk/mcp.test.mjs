@@ -14,9 +14,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../provider/scripted-provider.mjs';
 import { freePort, startEverything } from './mcp-servers.mjs';
-import { collect, recordSecret, restartServer, sleep, uniq, useServer, userMessage } from './helpers.mjs';
+import { idleCount, lastIdle, recordSecret, restartServer, sleep, types, uniq, userMessage, useScriptedServer, waitEvents } from './helpers.mjs';
 
 const MCP_TOKEN = recordSecret(`mcp-bearer-${uniq()}${uniq()}${uniq()}`);
 const WRONG_TOKEN = recordSecret(`mcp-wrong-${uniq()}${uniq()}${uniq()}`);
@@ -67,47 +66,25 @@ async function startAuthProxy(upstreamPort, token, port = 0) {
     };
 }
 
-let provider;
 let everything;
 let proxy;
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `mcp-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
+const srv = useScriptedServer({
+    environment: 'mcp',
+    env: async (provider) => {
         everything = await startEverything();
         proxy = await startAuthProxy(everything.port, MCP_TOKEN);
         return {
-            env: {
-                ANTHROPIC_BASE_URL: provider.url,
-                ANTHROPIC_API_KEY: recordSecret(`sk-ant-mcp-${uniq()}${uniq()}`),
-                VIVARIUM_MODEL_RETRY_BASE_MS: '50',
-                VIVARIUM_MCP_TIMEOUT_MS: '5000',
-            },
+            ANTHROPIC_BASE_URL: provider.url,
+            ANTHROPIC_API_KEY: recordSecret(`sk-ant-mcp-${uniq()}${uniq()}`),
+            VIVARIUM_MODEL_RETRY_BASE_MS: '50',
+            VIVARIUM_MCP_TIMEOUT_MS: '5000',
         };
     },
-);
+});
 after(async () => {
     await proxy?.close();
     await everything?.kill();
-    await provider?.close();
 });
-
-async function waitEvents(sessionId, pred, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(srv.client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(25);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
-const idleCount = (events) => events.filter((e) => e.type === 'session.status_idle').length;
-const lastIdle = (events) => events.filter((e) => e.type === 'session.status_idle').at(-1);
-const types = (events) => events.map((e) => e.type).join(', ');
 
 /** A vault with one static_bearer credential for `url`; returns the vault id. */
 async function vaultFor(url, token = MCP_TOKEN) {
@@ -119,7 +96,7 @@ async function vaultFor(url, token = MCP_TOKEN) {
     return vault.id;
 }
 
-async function mcpSession({ url = proxy.url, toolset = {}, token = MCP_TOKEN, vault = true, environment = env } = {}) {
+async function mcpSession({ url = proxy.url, toolset = {}, token = MCP_TOKEN, vault = true, environment = srv.environment } = {}) {
     const agent = await srv.client.beta.agents.create({
         name: `mcp-${uniq()}`,
         model: 'claude-sonnet-4-6',
@@ -139,14 +116,14 @@ const toolResultOf = (request, id) =>
 
 describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
     test('tools offered; echo asks first (always_ask default); allowed, its result reaches the model; bearer from the vault', async () => {
-        provider.reset();
+        srv.provider.reset();
         proxy.seen.length = 0;
-        provider.enqueue({ text: 'Calling echo.', tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'hello mcp' } }] }, { text: 'Echoed.' });
+        srv.provider.enqueue({ text: 'Calling echo.', tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'hello mcp' } }] }, { text: 'Echoed.' });
         const session = await mcpSession();
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo something')] });
-        let events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        let events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
 
-        const offered = provider.requests[0].body.tools;
+        const offered = srv.provider.requests[0].body.tools;
         const echo = offered.find((t) => t.name === 'mcp__everything__echo');
         assert.ok(echo, `echo offered: ${offered.map((t) => t.name)}`);
         assert.deepEqual(echo.input_schema, {
@@ -167,7 +144,7 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
         assert.deepEqual(lastIdle(events).stop_reason, { type: 'requires_action', event_ids: [use.id] });
 
         await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'allow' }] });
-        events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+        events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
         const result = events.find((e) => e.type === 'agent.mcp_tool_result');
         assert.ok(result, types(events));
         assert.equal(result.mcp_tool_use_id, use.id);
@@ -176,10 +153,10 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
         assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
 
         // The model's next request: the call under its model name, the result as a tool_result.
-        const second = provider.requests[1].body;
+        const second = srv.provider.requests[1].body;
         const assistantUse = second.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).find((b) => b.type === 'tool_use');
         assert.equal(assistantUse.name, 'mcp__everything__echo');
-        assert.deepEqual(toolResultOf(provider.requests[1], assistantUse.id).content, [{ type: 'text', text: 'Echo: hello mcp' }]);
+        assert.deepEqual(toolResultOf(srv.provider.requests[1], assistantUse.id).content, [{ type: 'text', text: 'Echo: hello mcp' }]);
 
         // The MCP server saw the vault's bearer on every request, the negotiated version after
         // initialize, the session id it assigned, and a tools/call for echo.
@@ -202,29 +179,29 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
     });
 
     test('deny: the call never reaches the server and the model gets an error result with the message', async () => {
-        provider.reset();
+        srv.provider.reset();
         proxy.seen.length = 0;
-        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'nope' } }] }, { text: 'OK, not echoing.' });
+        srv.provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'nope' } }] }, { text: 'OK, not echoing.' });
         const session = await mcpSession();
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo')] });
-        let events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        let events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
         const use = events.find((e) => e.type === 'agent.mcp_tool_use');
         await srv.client.beta.sessions.events.send(session.id, {
             events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'deny', deny_message: 'not today' }],
         });
-        events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+        events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
         const result = events.find((e) => e.type === 'agent.mcp_tool_result');
         assert.equal(result.mcp_tool_use_id, use.id);
         assert.equal(result.is_error, true);
         assert.match(result.content[0].text, /denied.*not today/);
-        const tr = toolResultOf(provider.requests[1], provider.requests[1].body.messages.flatMap((m) => m.content).find((b) => b.type === 'tool_use').id);
+        const tr = toolResultOf(srv.provider.requests[1], srv.provider.requests[1].body.messages.flatMap((m) => m.content).find((b) => b.type === 'tool_use').id);
         assert.equal(tr.is_error, true);
         assert.ok(!proxy.seen.some((r) => r.body.includes('tools/call')), 'a denied call is never sent');
     });
 
     test('per-tool configs: an allowlist with always_allow runs at once; image content maps to an image block', async () => {
-        provider.reset();
-        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__get-tiny-image', input: {} }] }, { text: 'Nice image.' });
+        srv.provider.reset();
+        srv.provider.enqueue({ tool_calls: [{ name: 'mcp__everything__get-tiny-image', input: {} }] }, { text: 'Nice image.' });
         const session = await mcpSession({
             toolset: {
                 default_config: { enabled: false },
@@ -235,8 +212,8 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
             },
         });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('show an image')] });
-        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1 && lastIdle(ev).stop_reason.type === 'end_turn');
-        assert.deepEqual(provider.requests[0].body.tools.map((t) => t.name).sort(), ['mcp__everything__echo', 'mcp__everything__get-tiny-image']);
+        const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1 && lastIdle(ev).stop_reason.type === 'end_turn');
+        assert.deepEqual(srv.provider.requests[0].body.tools.map((t) => t.name).sort(), ['mcp__everything__echo', 'mcp__everything__get-tiny-image']);
         const use = events.find((e) => e.type === 'agent.mcp_tool_use');
         assert.equal(use.evaluated_permission, 'allow');
         assert.equal(use.name, 'get-tiny-image');
@@ -246,21 +223,21 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
         assert.equal(image.source.type, 'base64');
         assert.equal(image.source.media_type, 'image/png');
         assert.ok(image.source.data.length > 20);
-        const tr = toolResultOf(provider.requests[1], provider.requests[1].body.messages.flatMap((m) => m.content).find((b) => b.type === 'tool_use').id);
+        const tr = toolResultOf(srv.provider.requests[1], srv.provider.requests[1].body.messages.flatMap((m) => m.content).find((b) => b.type === 'tool_use').id);
         assert.ok(tr.content.some((b) => b.type === 'image'), 'the model gets the image');
     });
 
     test('interrupt during a long-running MCP tool: error result, notifications/cancelled sent to the server', async () => {
-        provider.reset();
+        srv.provider.reset();
         proxy.seen.length = 0;
-        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__trigger-long-running-operation', input: { duration: 30, steps: 30 } }] });
+        srv.provider.enqueue({ tool_calls: [{ name: 'mcp__everything__trigger-long-running-operation', input: { duration: 30, steps: 30 } }] });
         const session = await mcpSession({ toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('run long')] });
-        await waitEvents(session.id, (ev) => ev.some((e) => e.type === 'agent.mcp_tool_use'));
+        await waitEvents(srv.client, session.id, (ev) => ev.some((e) => e.type === 'agent.mcp_tool_use'));
         const deadline = Date.now() + 5000;
         while (!proxy.seen.some((r) => r.body.includes('"tools/call"')) && Date.now() < deadline) await sleep(20);
         await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
-        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
         const result = events.find((e) => e.type === 'agent.mcp_tool_result');
         assert.ok(result, types(events));
         assert.equal(result.is_error, true);
@@ -274,30 +251,30 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
     });
 
     test('a server that is down at session start: session.error, the session goes on; retried on the next running transition', async () => {
-        provider.reset();
+        srv.provider.reset();
         const port = await freePort();
         const url = `http://127.0.0.1:${port}/mcp`;
-        provider.enqueue({ text: 'Working without MCP.' });
+        srv.provider.enqueue({ text: 'Working without MCP.' });
         const session = await mcpSession({ url });
         assert.equal((await srv.client.beta.sessions.retrieve(session.id)).status, 'idle', 'creation is not blocked');
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
-        let events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        let events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
         const error = events.find((e) => e.type === 'session.error');
         assert.ok(error, types(events));
         assert.equal(error.error.type, 'mcp_connection_failed_error');
         assert.equal(error.error.mcp_server_name, 'everything');
         assert.match(error.error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
         assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
-        assert.ok(!(provider.requests[0].body.tools ?? []).some((t) => t.name.startsWith('mcp__')), 'no MCP tools offered');
+        assert.ok(!(srv.provider.requests[0].body.tools ?? []).some((t) => t.name.startsWith('mcp__')), 'no MCP tools offered');
 
         // The server comes up on that port; the next running transition connects.
         const late = await startAuthProxy(everything.port, MCP_TOKEN, port);
         try {
-            provider.enqueue({ text: 'Now with MCP.' });
+            srv.provider.enqueue({ text: 'Now with MCP.' });
             await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('again')] });
-            events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+            events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
             assert.equal(events.filter((e) => e.type === 'session.error').length, 1, types(events));
-            assert.ok(provider.requests[1].body.tools.some((t) => t.name === 'mcp__everything__echo'));
+            assert.ok(srv.provider.requests[1].body.tools.some((t) => t.name === 'mcp__everything__echo'));
         } finally {
             await late.close();
         }
@@ -310,40 +287,40 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
                 config: { type: 'cloud', networking: { type: 'limited', allowed_hosts: [], ...networking } },
             });
         // Not admitted: session.error naming the policy, no MCP tools, nothing reached the server.
-        provider.reset();
+        srv.provider.reset();
         proxy.seen.length = 0;
-        provider.enqueue({ text: 'No MCP here.' });
+        srv.provider.enqueue({ text: 'No MCP here.' });
         const closed = await limited({ allow_mcp_servers: false, allowed_hosts: ['api.example.com'] });
         const refused = await mcpSession({ environment: closed });
         await srv.client.beta.sessions.events.send(refused.id, { events: [userMessage('hi')] });
-        const events = await waitEvents(refused.id, (ev) => idleCount(ev) >= 1);
+        const events = await waitEvents(srv.client, refused.id, (ev) => idleCount(ev) >= 1);
         const error = events.find((e) => e.type === 'session.error');
         assert.ok(error, types(events));
         assert.equal(error.error.type, 'mcp_connection_failed_error');
         assert.equal(error.error.mcp_server_name, 'everything');
         assert.match(error.error.message, /limited.*allow_mcp_servers/);
         assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
-        assert.ok(!(provider.requests[0].body.tools ?? []).some((t) => t.name.startsWith('mcp__')), 'no MCP tools offered');
+        assert.ok(!(srv.provider.requests[0].body.tools ?? []).some((t) => t.name.startsWith('mcp__')), 'no MCP tools offered');
         assert.equal(proxy.seen.length, 0, 'nothing was sent to the server');
 
         // allow_mcp_servers, or the server's host listed: connected and offered.
         for (const networking of [{ allow_mcp_servers: true }, { allowed_hosts: [`127.0.0.1:${proxy.port}`] }]) {
-            provider.reset();
-            provider.enqueue({ text: 'With MCP.' });
+            srv.provider.reset();
+            srv.provider.enqueue({ text: 'With MCP.' });
             const open = await mcpSession({ environment: await limited(networking) });
             await srv.client.beta.sessions.events.send(open.id, { events: [userMessage('hi')] });
-            const ok = await waitEvents(open.id, (ev) => idleCount(ev) >= 1);
+            const ok = await waitEvents(srv.client, open.id, (ev) => idleCount(ev) >= 1);
             assert.ok(!ok.some((e) => e.type === 'session.error'), `${JSON.stringify(networking)}: ${types(ok)}`);
-            assert.ok(provider.requests[0].body.tools.some((t) => t.name === 'mcp__everything__echo'), JSON.stringify(networking));
+            assert.ok(srv.provider.requests[0].body.tools.some((t) => t.name === 'mcp__everything__echo'), JSON.stringify(networking));
         }
     });
 
     test('a refused credential: session.error mcp_authentication_failed_error without the token; the session goes on', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'Fine.' });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'Fine.' });
         const session = await mcpSession({ token: WRONG_TOKEN });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
-        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
         const error = events.find((e) => e.type === 'session.error');
         assert.ok(error, types(events));
         assert.equal(error.error.type, 'mcp_authentication_failed_error');
@@ -354,37 +331,37 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
     });
 
     test('no vault credential for the URL: the proxy answers 401 and the error says no credential matches', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'Fine.' });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'Fine.' });
         const session = await mcpSession({ vault: false });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
-        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
         const error = events.find((e) => e.type === 'session.error');
         assert.equal(error.error.type, 'mcp_authentication_failed_error');
         assert.match(error.error.message, /no credential/);
     });
 
     test('a server that dies mid-call: an error result, and the turn goes on', async () => {
-        provider.reset();
+        srv.provider.reset();
         const own = await startEverything();
         const ownProxy = await startAuthProxy(own.port, MCP_TOKEN);
         try {
-            provider.enqueue(
+            srv.provider.enqueue(
                 { tool_calls: [{ name: 'mcp__everything__trigger-long-running-operation', input: { duration: 30, steps: 30 } }] },
                 { text: 'The server went away.' },
             );
             const session = await mcpSession({ url: ownProxy.url, toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
             await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('run long')] });
-            await waitEvents(session.id, (ev) => ev.some((e) => e.type === 'agent.mcp_tool_use'));
+            await waitEvents(srv.client, session.id, (ev) => ev.some((e) => e.type === 'agent.mcp_tool_use'));
             const deadline = Date.now() + 5000;
             while (!ownProxy.seen.some((r) => r.body.includes('"tools/call"')) && Date.now() < deadline) await sleep(20);
             await own.kill();
-            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
             const result = events.find((e) => e.type === 'agent.mcp_tool_result');
             assert.equal(result.is_error, true);
             assert.match(result.content[0].text, /MCP server/);
             assert.deepEqual(lastIdle(events).stop_reason, { type: 'end_turn' });
-            assert.equal(provider.requests.length, 2, 'the model got the error result');
+            assert.equal(srv.provider.requests.length, 2, 'the model got the error result');
         } finally {
             await ownProxy.close();
             await own.kill();
@@ -392,10 +369,10 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
     });
 
     test('a result over 50,000 characters, with no sandbox to save it in: truncated at the limit with a note; one at the limit is whole', async () => {
-        provider.reset();
+        srv.provider.reset();
         const atLimit = 'b'.repeat(50_000 - 'Echo: '.length);
         const big = 'a'.repeat(59_000) + 'TAIL'.repeat(250); // echoed: 60,006 characters
-        provider.enqueue(
+        srv.provider.enqueue(
             {
                 tool_calls: [
                     { name: 'mcp__everything__echo', input: { message: atLimit } },
@@ -406,7 +383,7 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
         );
         const session = await mcpSession({ toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo two')] });
-        const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
         const uses = events.filter((e) => e.type === 'agent.mcp_tool_use');
         const results = events.filter((e) => e.type === 'agent.mcp_tool_result');
         assert.equal(results.length, 2, types(events));
@@ -425,7 +402,7 @@ describe('MCP tools through a real MCP server (Streamable HTTP)', () => {
         assert.match(note, /truncated after the first 50000 characters/);
         assert.match(note, /no sandbox/);
         // The model's next request carries exactly what the event says it got.
-        for (const r of results) assert.deepEqual(toolResultOf(provider.requests[1], r.mcp_tool_use_id).content, r.content);
+        for (const r of results) assert.deepEqual(toolResultOf(srv.provider.requests[1], r.mcp_tool_use_id).content, r.content);
         assert.equal(lastIdle(events).stop_reason.type, 'end_turn');
     });
 });
@@ -464,8 +441,8 @@ describe('mcp_oauth credentials: refresh', () => {
         });
         const oauthProxy = await startAuthProxy(everything.port, NEW);
         try {
-            provider.reset();
-            provider.enqueue({ text: 'one' }, { text: 'two' }, { text: 'three' });
+            srv.provider.reset();
+            srv.provider.enqueue({ text: 'one' }, { text: 'two' }, { text: 'three' });
             const vault = await srv.client.beta.vaults.create({ display_name: `oauth-${uniq()}` });
             const originalExpiry = new Date(Date.now() + 3600_000).toISOString();
             const cred = await srv.client.beta.vaults.credentials.create(vault.id, {
@@ -490,17 +467,17 @@ describe('mcp_oauth credentials: refresh', () => {
                 tools: [{ type: 'mcp_toolset', mcp_server_name: 'everything' }],
             });
             const sessions = await Promise.all(
-                [0, 1].map(() => srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, vault_ids: [vault.id] })),
+                [0, 1].map(() => srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id, vault_ids: [vault.id] })),
             );
             await Promise.all(sessions.map((s) => srv.client.beta.sessions.events.send(s.id, { events: [userMessage('hi')] })));
             for (const s of sessions) {
-                const events = await waitEvents(s.id, (ev) => idleCount(ev) >= 1);
+                const events = await waitEvents(srv.client, s.id, (ev) => idleCount(ev) >= 1);
                 assert.ok(!events.some((e) => e.type === 'session.error'), types(events));
                 assert.ok(!JSON.stringify(events).includes(NEW) && !JSON.stringify(events).includes(OLD));
             }
             assert.equal(tokens.calls.length, 1, 'one refresh for both sessions');
-            assert.equal(provider.requests.length, 2);
-            for (const r of provider.requests) assert.ok(r.body.tools.some((t) => t.name === 'mcp__everything__echo'));
+            assert.equal(srv.provider.requests.length, 2);
+            for (const r of srv.provider.requests) assert.ok(r.body.tools.some((t) => t.name === 'mcp__everything__echo'));
 
             const stored = await srv.client.beta.vaults.credentials.retrieve(cred.id, { vault_id: vault.id });
             assert.notEqual(stored.auth.expires_at, originalExpiry);
@@ -510,9 +487,9 @@ describe('mcp_oauth credentials: refresh', () => {
 
             // A third session uses the stored new token at once: no refresh, no 401.
             oauthProxy.seen.length = 0;
-            const third = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, vault_ids: [vault.id] });
+            const third = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id, vault_ids: [vault.id] });
             await srv.client.beta.sessions.events.send(third.id, { events: [userMessage('hi')] });
-            await waitEvents(third.id, (ev) => idleCount(ev) >= 1);
+            await waitEvents(srv.client, third.id, (ev) => idleCount(ev) >= 1);
             assert.equal(tokens.calls.length, 1);
             assert.ok(oauthProxy.seen.every((r) => r.headers.authorization === `Bearer ${NEW}`));
             assert.ok(!srv.log().includes(NEW) && !srv.log().includes(ROTATED) && !srv.log().includes(SECRET));
@@ -529,8 +506,8 @@ describe('mcp_oauth credentials: refresh', () => {
         const tokens = await startTokenEndpoint(() => ({ status: 400, body: { error: 'invalid_grant', error_description: 'expired' } }));
         const oauthProxy = await startAuthProxy(everything.port, recordSecret(`never-${uniq()}${uniq()}`));
         try {
-            provider.reset();
-            provider.enqueue({ text: 'no mcp' });
+            srv.provider.reset();
+            srv.provider.enqueue({ text: 'no mcp' });
             const vault = await srv.client.beta.vaults.create({ display_name: `oauth-${uniq()}` });
             const cred = await srv.client.beta.vaults.credentials.create(vault.id, {
                 auth: {
@@ -551,9 +528,9 @@ describe('mcp_oauth credentials: refresh', () => {
                 mcp_servers: [{ type: 'url', name: 'everything', url: oauthProxy.url }],
                 tools: [{ type: 'mcp_toolset', mcp_server_name: 'everything' }],
             });
-            const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, vault_ids: [vault.id] });
+            const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id, vault_ids: [vault.id] });
             await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
-            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
             const error = events.find((e) => e.type === 'session.error');
             assert.ok(error, types(events));
             assert.equal(error.error.type, 'mcp_authentication_failed_error');
@@ -696,8 +673,8 @@ describe('mcp_oauth: an access token about to expire is refreshed before it is u
         );
         const oauthProxy = await startAuthProxy(everything.port, NEW);
         try {
-            provider.reset();
-            provider.enqueue({ text: 'fresh' });
+            srv.provider.reset();
+            srv.provider.enqueue({ text: 'fresh' });
             const vault = await srv.client.beta.vaults.create({ display_name: `soon-${uniq()}` });
             await srv.client.beta.vaults.credentials.create(vault.id, {
                 auth: {
@@ -713,13 +690,13 @@ describe('mcp_oauth: an access token about to expire is refreshed before it is u
                 model: 'claude-sonnet-4-6',
                 mcp_servers: [{ type: 'url', name: 'everything', url: oauthProxy.url }],
             });
-            const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, vault_ids: [vault.id] });
+            const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id, vault_ids: [vault.id] });
             await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('hi')] });
-            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
             assert.ok(!events.some((e) => e.type === 'session.error'), types(events));
             assert.equal(tokens.calls.length, 1);
             assert.ok(oauthProxy.seen.length > 0 && oauthProxy.seen.every((r) => r.headers.authorization === `Bearer ${NEW}`));
-            assert.ok(provider.requests[0].body.tools.some((t) => t.name === 'mcp__everything__echo'), 'mcp_servers alone: the implicit toolset');
+            assert.ok(srv.provider.requests[0].body.tools.some((t) => t.name === 'mcp__everything__echo'), 'mcp_servers alone: the implicit toolset');
         } finally {
             await oauthProxy.close();
             await tokens.close();
@@ -729,23 +706,23 @@ describe('mcp_oauth: an access token about to expire is refreshed before it is u
 
 describe('MCP across a restart', () => {
     test('a pending MCP confirmation survives a restart; allowed afterwards, the call opens the server and runs', async () => {
-        provider.reset();
-        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'after restart' } }] }, { text: 'done' });
+        srv.provider.reset();
+        srv.provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'after restart' } }] }, { text: 'done' });
         const session = await mcpSession();
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo later')] });
-        let events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+        let events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
         const use = events.find((e) => e.type === 'agent.mcp_tool_use');
         assert.deepEqual(lastIdle(events).stop_reason, { type: 'requires_action', event_ids: [use.id] });
         await restartServer(srv);
         await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: use.id, result: 'allow' }] });
-        events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+        events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
         const result = events.find((e) => e.type === 'agent.mcp_tool_result');
         assert.ok(result, types(events));
         assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: after restart' }]);
-        const second = provider.requests[1].body;
+        const second = srv.provider.requests[1].body;
         const replayed = second.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).find((b) => b.type === 'tool_use');
         assert.equal(replayed.name, 'mcp__everything__echo');
-        assert.deepEqual(toolResultOf(provider.requests[1], replayed.id).content, [{ type: 'text', text: 'Echo: after restart' }]);
+        assert.deepEqual(toolResultOf(srv.provider.requests[1], replayed.id).content, [{ type: 'text', text: 'Echo: after restart' }]);
     });
 });
 
@@ -754,12 +731,12 @@ describe('the older HTTP+SSE transport (fallback)', () => {
         const legacy = await startEverything('sse');
         const legacyProxy = await startAuthProxy(legacy.port, MCP_TOKEN);
         try {
-            provider.reset();
-            provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'over sse' } }] }, { text: 'ok' });
+            srv.provider.reset();
+            srv.provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'over sse' } }] }, { text: 'ok' });
             const url = `http://127.0.0.1:${legacyProxy.port}/sse`;
             const session = await mcpSession({ url, toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
             await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo over sse')] });
-            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
             assert.ok(!events.some((e) => e.type === 'session.error'), JSON.stringify(events.find((e) => e.type === 'session.error')));
             const result = events.find((e) => e.type === 'agent.mcp_tool_result');
             assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: over sse' }]);
@@ -783,8 +760,8 @@ describe('an MCP server that restarts', () => {
         const ownProxy = await startAuthProxy(port, MCP_TOKEN);
         let second;
         try {
-            provider.reset();
-            provider.enqueue(
+            srv.provider.reset();
+            srv.provider.enqueue(
                 { tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'one' } }] },
                 { text: 'first done' },
                 { tool_calls: [{ name: 'mcp__everything__echo', input: { message: 'two' } }] },
@@ -792,11 +769,11 @@ describe('an MCP server that restarts', () => {
             );
             const session = await mcpSession({ url: ownProxy.url, toolset: { default_config: { permission_policy: { type: 'always_allow' } } } });
             await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('first')] });
-            await waitEvents(session.id, (ev) => idleCount(ev) >= 1);
+            await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 1);
             await first.kill();
             second = await startEverything('streamableHttp', port);
             await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('second')] });
-            const events = await waitEvents(session.id, (ev) => idleCount(ev) >= 2);
+            const events = await waitEvents(srv.client, session.id, (ev) => idleCount(ev) >= 2);
             const results = events.filter((e) => e.type === 'agent.mcp_tool_result');
             assert.deepEqual(results.map((r) => r.content), [[{ type: 'text', text: 'Echo: one' }], [{ type: 'text', text: 'Echo: two' }]]);
             assert.ok(!events.some((e) => e.type === 'session.error'), types(events));

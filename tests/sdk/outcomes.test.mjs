@@ -6,45 +6,22 @@
 // system prompt starts "You are a grader".
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, startServer, toFile, uniq, useServer, userMessage } from './helpers.mjs';
+import { collect, idles, ofType, recordSecret, sleep, startServer, toFile, uniq, userMessage, useScriptedServer, waitEvents } from './helpers.mjs';
 
 const KEY = recordSecret(`sk-ant-outcomes-${uniq()}${uniq()}`);
-let provider;
 const serverEnv = () => ({
-    ANTHROPIC_BASE_URL: provider.url,
+    ANTHROPIC_BASE_URL: srv.provider.url,
     ANTHROPIC_API_KEY: KEY,
     VIVARIUM_MODEL_RETRY_BASE_MS: '50',
     VIVARIUM_MODEL_MAX_RETRIES: '1',
     VIVARIUM_OUTCOME_HEARTBEAT_MS: '100',
 });
 
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `oc-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return { env: serverEnv() };
-    },
-);
-after(async () => provider?.close());
+const srv = useScriptedServer({ environment: 'oc', env: serverEnv });
 
-async function waitEvents(client, sessionId, pred, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(25);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
-const idles = (events) => events.filter((e) => e.type === 'session.status_idle');
-const ofType = (events, t) => events.filter((e) => e.type === t);
 const isGrader = (r) => typeof r.body.system === 'string' && r.body.system.startsWith('You are a grader');
 const allText = (r) => r.body.messages.flatMap((m) => (typeof m.content === 'string' ? [m.content]
     : m.content.filter((b) => b.type === 'text').map((b) => b.text))).join('\n');
@@ -57,7 +34,7 @@ const outcome = (extra = {}) => ({
     ...extra,
 });
 
-async function newSession(client = srv.client, environmentId = env.id) {
+async function newSession(client = srv.client, environmentId = srv.environment.id) {
     const agent = await client.beta.agents.create({
         name: `oc-${uniq()}`, model: 'claude-sonnet-4-6', system: 'You are the outcome test agent.',
     });
@@ -66,8 +43,8 @@ async function newSession(client = srv.client, environmentId = env.id) {
 
 describe('outcomes', () => {
     test('define_outcome alone starts work; needs_revision feedback reaches the agent; satisfied on the 2nd evaluation', async () => {
-        provider.reset();
-        provider.enqueue(
+        srv.provider.reset();
+        srv.provider.enqueue(
             { text: 'Sunny today.', usage: { input_tokens: 100, output_tokens: 10 } },
             // The grader's first verdict: JSON in a code fence, with prose around it.
             { text: 'Here is my verdict:\n```json\n{"result": "needs_revision", "explanation": "Criterion 1 unmet: add a title line."}\n```',
@@ -119,8 +96,8 @@ describe('outcomes', () => {
         }
 
         // Four model requests: agent, grader, agent, grader.
-        assert.deepEqual(provider.requests.map(isGrader), [false, true, false, true]);
-        const [agent1, grader1, agent2] = provider.requests;
+        assert.deepEqual(srv.provider.requests.map(isGrader), [false, true, false, true]);
+        const [agent1, grader1, agent2] = srv.provider.requests;
         assert.equal(agent1.body.system, 'You are the outcome test agent.');
         assert.match(allText(agent1), /Write a one-line report about the weather\./, 'the outcome is the task');
         // The grader's context is its own: rubric + the agent's work, not the agent's system prompt or tools.
@@ -148,8 +125,8 @@ describe('outcomes', () => {
     });
 
     test('runs out of iterations: max_iterations_reached, one final agent turn, then idle', async () => {
-        provider.reset();
-        provider.enqueue(
+        srv.provider.reset();
+        srv.provider.enqueue(
             { text: 'attempt 1' },
             { text: '{"result":"needs_revision","explanation":"still missing the title"}' },
             { text: 'attempt 2' },
@@ -162,10 +139,10 @@ describe('outcomes', () => {
         const ends = ofType(events, 'span.outcome_evaluation_end');
         assert.deepEqual(ends.map((e) => [e.iteration, e.result]), [[0, 'needs_revision'], [1, 'max_iterations_reached']]);
         assert.equal(ends[1].explanation, 'still no title');
-        assert.equal(provider.requests.length, 5, 'agent, grader, agent, grader, final agent turn — no third evaluation');
-        assert.deepEqual(provider.requests.map(isGrader), [false, true, false, true, false]);
-        assert.match(allText(provider.requests[4]), /still no title/);
-        assert.match(allText(provider.requests[4]), /last evaluation/);
+        assert.equal(srv.provider.requests.length, 5, 'agent, grader, agent, grader, final agent turn — no third evaluation');
+        assert.deepEqual(srv.provider.requests.map(isGrader), [false, true, false, true, false]);
+        assert.match(allText(srv.provider.requests[4]), /still no title/);
+        assert.match(allText(srv.provider.requests[4]), /last evaluation/);
         const msgs = ofType(events, 'agent.message');
         assert.equal(msgs.at(-1).content[0].text, 'final: I could not add a title.');
         assert.deepEqual(idles(events)[0].stop_reason, { type: 'end_turn' });
@@ -173,15 +150,15 @@ describe('outcomes', () => {
         assert.equal(s.outcome_evaluations[0].result, 'max_iterations_reached');
         assert.equal(s.outcome_evaluations[0].iteration, 1);
         await sleep(200);
-        assert.equal(provider.requests.length, 5, 'nothing runs after the idle');
+        assert.equal(srv.provider.requests.length, 5, 'nothing runs after the idle');
     });
 
     test('interrupt while the grader runs: interrupted, the grader request is cancelled, the session is reusable', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'my work' }, { text: 'thinking about it', hang: true });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'my work' }, { text: 'thinking about it', hang: true });
         const session = await newSession();
         await srv.client.beta.sessions.events.send(session.id, { events: [outcome()] });
-        await provider.waitForRequests(2);
+        await srv.provider.waitForRequests(2);
         const mid = await waitEvents(srv.client, session.id, (ev) => ofType(ev, 'span.outcome_evaluation_ongoing').length >= 2);
         assert.equal((await srv.client.beta.sessions.retrieve(session.id)).outcome_evaluations[0].result, 'evaluating');
         const start = ofType(mid, 'span.outcome_evaluation_start')[0];
@@ -192,7 +169,7 @@ describe('outcomes', () => {
         assert.equal(end.outcome_evaluation_start_id, start.id);
         assert.deepEqual(idles(events)[0].stop_reason, { type: 'end_turn' });
         await sleep(150);
-        assert.ok(provider.requests[1].closedEarly, 'the grader request was cancelled');
+        assert.ok(srv.provider.requests[1].closedEarly, 'the grader request was cancelled');
         const heartbeats = ofType(await collect(srv.client.beta.sessions.events.list(session.id)), 'span.outcome_evaluation_ongoing').length;
         await sleep(300);
         assert.equal(ofType(await collect(srv.client.beta.sessions.events.list(session.id)), 'span.outcome_evaluation_ongoing').length,
@@ -202,18 +179,18 @@ describe('outcomes', () => {
         assert.equal(s.outcome_evaluations[0].result, 'interrupted');
 
         // The interrupted outcome is terminal: a new one is accepted and runs.
-        provider.enqueue({ text: '# Title\nagain' }, { text: '{"result":"satisfied","explanation":"ok"}' });
+        srv.provider.enqueue({ text: '# Title\nagain' }, { text: '{"result":"satisfied","explanation":"ok"}' });
         await srv.client.beta.sessions.events.send(session.id, { events: [outcome()] });
         const after = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 2);
         assert.equal(ofType(after, 'span.outcome_evaluation_end').at(-1).result, 'satisfied');
     });
 
     test('while the agent revises, outcome_evaluations says running on the next iteration', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'v1' }, { text: '{"result":"needs_revision","explanation":"more"}' }, { text: 'v2', hang: true });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'v1' }, { text: '{"result":"needs_revision","explanation":"more"}' }, { text: 'v2', hang: true });
         const session = await newSession();
         await srv.client.beta.sessions.events.send(session.id, { events: [outcome()] });
-        await provider.waitForRequests(3);
+        await srv.provider.waitForRequests(3);
         const s = await srv.client.beta.sessions.retrieve(session.id);
         assert.equal(s.status, 'running');
         assert.deepEqual([s.outcome_evaluations[0].result, s.outcome_evaluations[0].iteration, s.outcome_evaluations[0].explanation],
@@ -226,11 +203,11 @@ describe('outcomes', () => {
     });
 
     test('interrupt while the agent works (before any evaluation): interrupted with an empty start id', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'working', hang: true });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'working', hang: true });
         const session = await newSession();
         await srv.client.beta.sessions.events.send(session.id, { events: [outcome()] });
-        await provider.waitForRequests(1);
+        await srv.provider.waitForRequests(1);
         await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
         const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1);
         const end = ofType(events, 'span.outcome_evaluation_end')[0];
@@ -238,12 +215,12 @@ describe('outcomes', () => {
         assert.equal(end.outcome_evaluation_start_id, '');
         assert.equal(end.iteration, 0);
         assert.equal(ofType(events, 'span.outcome_evaluation_start').length, 0);
-        assert.equal(provider.requests.length, 1);
+        assert.equal(srv.provider.requests.length, 1);
     });
 
     test('one outcome at a time; a grader answer without a verdict ends the outcome failed, never a guess', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'work', delay_ms: 300 }, { text: 'I am not sure what to say.' }, { text: 'answer to x' });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'work', delay_ms: 300 }, { text: 'I am not sure what to say.' }, { text: 'answer to x' });
         const session = await newSession();
         await srv.client.beta.sessions.events.send(session.id, { events: [outcome()] });
         const second = await srv.client.beta.sessions.events.send(session.id, { events: [outcome()] }).catch((e) => e);
@@ -257,14 +234,14 @@ describe('outcomes', () => {
         assert.match(end.explanation, /held no verdict.*I am not sure what to say\./s);
         // The queued message waited for the outcome and then had a turn of its own.
         assert.ok(events.indexOf(end) < events.findIndex((e) => e.type === 'agent.message' && e.content[0].text === 'answer to x'));
-        assert.equal(provider.requests.length, 3);
+        assert.equal(srv.provider.requests.length, 3);
     });
 
     test('initial_events with only define_outcome reaches a terminal idle with an evaluation', async () => {
-        provider.reset();
-        provider.enqueue({ text: '# Report\nok' }, { text: 'satisfied — all criteria are met' });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: '# Report\nok' }, { text: 'satisfied — all criteria are met' });
         const agent = await srv.client.beta.agents.create({ name: `oc-${uniq()}`, model: 'claude-sonnet-4-6' });
-        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id, initial_events: [outcome()] });
+        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id, initial_events: [outcome()] });
         const events = await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1);
         assert.equal(ofType(events, 'span.outcome_evaluation_end')[0].result, 'satisfied');
         const s = await srv.client.beta.sessions.retrieve(session.id);
@@ -272,8 +249,8 @@ describe('outcomes', () => {
     });
 
     test('a file rubric is resolved to its text and graded with it', async () => {
-        provider.reset();
-        provider.enqueue({ text: 'done' }, { text: '{"result":"satisfied","explanation":"file rubric met"}' });
+        srv.provider.reset();
+        srv.provider.enqueue({ text: 'done' }, { text: '{"result":"satisfied","explanation":"file rubric met"}' });
         const file = await srv.client.beta.files.upload({ file: await toFile(Buffer.from('Rubric from a file: mention rain.'), 'rubric.md', { type: 'text/markdown' }) });
         const session = await newSession();
         const sent = await srv.client.beta.sessions.events.send(session.id, {
@@ -281,15 +258,15 @@ describe('outcomes', () => {
         });
         assert.deepEqual(sent.data[0].rubric, { type: 'text', content: 'Rubric from a file: mention rain.' });
         await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1);
-        assert.match(allText(provider.requests[1]), /Rubric from a file: mention rain\./);
+        assert.match(allText(srv.provider.requests[1]), /Rubric from a file: mention rain\./);
     });
 });
 
 describe('outcomes across a restart', () => {
     test('an outcome waiting for a custom tool result survives kill -9 and goes on to its evaluation', async () => {
         const p2 = await startScriptedProvider();
-        const saved = provider;
-        provider = p2;
+        const saved = srv.provider;
+        srv.provider = p2;
         const first = await startServer({ env: serverEnv() });
         let second;
         try {
@@ -326,15 +303,15 @@ describe('outcomes across a restart', () => {
         } finally {
             await second?.stop();
             await first.stop();
-            provider = saved;
+            srv.provider = saved;
             await p2.close();
         }
     });
 
     test('kill -9 mid-outcome: the outcome ends failed, the session is idle, nothing hangs or replays', async () => {
         const p2 = await startScriptedProvider();
-        const saved = provider;
-        provider = p2;
+        const saved = srv.provider;
+        srv.provider = p2;
         const first = await startServer({ env: serverEnv() });
         let second;
         try {
@@ -360,7 +337,7 @@ describe('outcomes across a restart', () => {
         } finally {
             await second?.stop();
             await first.stop();
-            provider = saved;
+            srv.provider = saved;
             await p2.close();
         }
     });

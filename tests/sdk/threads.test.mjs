@@ -6,44 +6,21 @@
 // (setDefault with a function), because threads run concurrently.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, readStreamUntil, recordSecret, sleep, startServer, uniq, useServer, userMessage } from './helpers.mjs';
+import { collect, idles, ofType, readStreamUntil, recordSecret, sleep, startServer, uniq, userMessage, useScriptedServer, waitEvents } from './helpers.mjs';
 
 const KEY = recordSecret(`sk-ant-threads-${uniq()}${uniq()}`);
-let provider;
 const serverEnv = () => ({
-    ANTHROPIC_BASE_URL: provider.url,
+    ANTHROPIC_BASE_URL: srv.provider.url,
     ANTHROPIC_API_KEY: KEY,
     VIVARIUM_MODEL_RETRY_BASE_MS: '50',
     VIVARIUM_MODEL_MAX_RETRIES: '1',
 });
 
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `th-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return { env: serverEnv() };
-    },
-);
-after(async () => provider?.close());
+const srv = useScriptedServer({ environment: 'th', env: serverEnv });
 
-async function waitEvents(client, sessionId, pred, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(25);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => `${e.type}${e.session_thread_id ? `@${e.session_thread_id}` : ''}`).join(', ')}`);
-}
-const ofType = (events, t) => events.filter((e) => e.type === t);
-const idles = (events) => ofType(events, 'session.status_idle');
 const textsOf = (body) => body.messages.flatMap((m) => (typeof m.content === 'string' ? [m.content]
     : m.content.filter((b) => b.type === 'text').map((b) => b.text)));
 const lastText = (body) => textsOf(body).at(-1) ?? '';
@@ -97,11 +74,11 @@ function scriptedModel({ targets, worker = {} }) {
 
 describe('multiagent threads', () => {
     test('a coordinator delegates to two roster agents; threads listed with status; thread events list and stream', async () => {
-        provider.reset();
+        srv.provider.reset();
         const client = srv.client;
         const { a, b, coord, tag } = await roster(client);
-        provider.setDefault(scriptedModel({ targets: [[a.name, 'research alpha'], [b.name, 'research beta']] }));
-        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: env.id });
+        srv.provider.setDefault(scriptedModel({ targets: [[a.name, 'research alpha'], [b.name, 'research beta']] }));
+        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: srv.environment.id });
         await client.beta.sessions.events.send(session.id, { events: [userMessage('TASK: research both')] });
 
         const events = await waitEvents(client, session.id, (ev) => idles(ev).length >= 1
@@ -127,16 +104,16 @@ describe('multiagent threads', () => {
 
         // Each delegate ran with its own model, system prompt and conversation; only the coordinator
         // was offered the delegation tools.
-        const workerA = provider.requests.filter((r) => sysOf(r.body) === `WORKER-A ${tag}`);
+        const workerA = srv.provider.requests.filter((r) => sysOf(r.body) === `WORKER-A ${tag}`);
         assert.equal(workerA.length, 1);
         assert.equal(workerA[0].body.model, 'claude-haiku-4-5');
         assert.deepEqual(textsOf(workerA[0].body), ['research alpha'], 'the delegate sees only its task');
         assert.ok(!(workerA[0].body.tools ?? []).some((t) => t.name === 'send_to_agent'), 'one level of delegation');
-        const coordReq = provider.requests.find((r) => sysOf(r.body) === `COORD ${tag}`);
+        const coordReq = srv.provider.requests.find((r) => sysOf(r.body) === `COORD ${tag}`);
         assert.equal(coordReq.body.model, 'claude-sonnet-4-6');
         assert.deepEqual(coordReq.body.tools.map((t) => t.name).filter((n) => n.endsWith('_agents') || n === 'send_to_agent').sort(),
             ['list_agents', 'send_to_agent']);
-        const lastCoord = provider.requests.filter((r) => sysOf(r.body) === `COORD ${tag}`).at(-1);
+        const lastCoord = srv.provider.requests.filter((r) => sysOf(r.body) === `COORD ${tag}`).at(-1);
         assert.ok(textsOf(lastCoord.body).some((t) => t.includes('A result for research alpha')), 'reports reach the coordinator');
 
         // Threads: the primary (parent null) and one per delegation, each idle.
@@ -271,7 +248,7 @@ describe('multiagent threads', () => {
     });
 
     test("a thread's always_ask tool is cross-posted to the primary stream and answered there", async () => {
-        provider.reset();
+        srv.provider.reset();
         const client = srv.client;
         const bash = [{ type: 'agent_toolset_20260401', default_config: { enabled: false },
             configs: [{ name: 'bash', enabled: true, permission_policy: { type: 'always_ask' } }] }];
@@ -279,11 +256,11 @@ describe('multiagent threads', () => {
         const { coord } = { coord: await client.beta.agents.create({
             name: `Lead2-${uniq()}`, model: 'claude-sonnet-4-6', system: `COORD ${uniq()}`,
             multiagent: { type: 'coordinator', agents: [b.id] } }) };
-        provider.setDefault(scriptedModel({
+        srv.provider.setDefault(scriptedModel({
             targets: [[b.name, 'run it']],
             worker: { B: (body) => (hasToolResult(body) ? { text: 'B ran it' } : { tool_calls: [{ name: 'bash', input: { command: 'echo hi' } }] }) },
         }));
-        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: env.id });
+        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: srv.environment.id });
         await client.beta.sessions.events.send(session.id, { events: [userMessage('TASK: run')] });
         let events = await waitEvents(client, session.id, (ev) => idles(ev).length >= 1);
         const stop = idles(events)[0].stop_reason;
@@ -327,14 +304,14 @@ describe('multiagent threads', () => {
     });
 
     test('user.interrupt with session_thread_id stops that thread only', async () => {
-        provider.reset();
+        srv.provider.reset();
         const client = srv.client;
         const { a, b, coord } = await roster(client);
-        provider.setDefault(scriptedModel({
+        srv.provider.setDefault(scriptedModel({
             targets: [[a.name, 'slow job'], [b.name, 'quick job']],
             worker: { A: () => ({ text: 'A never finishes', hang: true }) },
         }));
-        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: env.id });
+        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: srv.environment.id });
         await client.beta.sessions.events.send(session.id, { events: [userMessage('TASK: both')] });
         let events = await waitEvents(client, session.id, (ev) =>
             ofType(ev, 'agent.message').some((e) => !e.session_thread_id && e.content[0].text.startsWith('noted: B result'))
@@ -361,20 +338,20 @@ describe('multiagent threads', () => {
     });
 
     test('user.interrupt without session_thread_id stops every thread, and the session idles once', async () => {
-        provider.reset();
+        srv.provider.reset();
         const client = srv.client;
         const { a, b, coord, tag } = await roster(client);
-        provider.setDefault(scriptedModel({
+        srv.provider.setDefault(scriptedModel({
             targets: [[a.name, 'slow a'], [b.name, 'slow b']],
             worker: { A: () => ({ text: 'A never finishes', hang: true }), B: () => ({ text: 'B never finishes', hang: true }) },
         }));
-        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: env.id });
+        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: srv.environment.id });
         await client.beta.sessions.events.send(session.id, { events: [userMessage('TASK: both slow')] });
         await waitEvents(client, session.id, (ev) => ofType(ev, 'agent.message').some((e) => !e.session_thread_id));
-        await provider.waitForRequests(4); // coordinator ×2, A, B
+        await srv.provider.waitForRequests(4); // coordinator ×2, A, B
         const threadSpans = (ev) => ofType(ev, 'span.model_request_start').filter((e) => e.session_thread_id).length;
         await waitEvents(client, session.id, (ev) => threadSpans(ev) === 2);
-        assert.equal(provider.requests.filter((r) => sysOf(r.body).startsWith('WORKER') && sysOf(r.body).endsWith(tag)).length, 2);
+        assert.equal(srv.provider.requests.filter((r) => sysOf(r.body).startsWith('WORKER') && sysOf(r.body).endsWith(tag)).length, 2);
         await client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
         const events = await waitEvents(client, session.id, (ev) => idles(ev).length >= 1);
         await sleep(200);

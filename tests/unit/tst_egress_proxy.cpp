@@ -7,6 +7,8 @@
 #include "sandbox/NetworkPolicy.h"
 #include "sandbox/ProxyChannel.h"
 
+#include "LoopbackHttpServer.h"
+
 #include <QDir>
 #include <QEventLoop>
 #include <QFile>
@@ -17,7 +19,6 @@
 #include <QLoggingCategory>
 #include <QMutex>
 #include <QSignalSpy>
-#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -25,6 +26,7 @@
 #include <QtEndian>
 
 using namespace viv;
+using namespace viv::test;
 
 namespace {
 
@@ -43,66 +45,13 @@ void captureMessages(QtMsgType type, const QMessageLogContext &ctx, const QStrin
 }
 
 // Answers each request with 200 and the raw request it received as the body.
-class EchoRequestServer : public QObject
+HttpResponse echoRequest(const HttpRequest &request)
 {
-public:
-    EchoRequestServer()
-    {
-        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *s = m_server.nextPendingConnection()) {
-                ++connections;
-                auto *buf = new QByteArray;
-                connect(s, &QObject::destroyed, this, [buf] { delete buf; });
-                connect(s, &QTcpSocket::readyRead, this, [this, s, buf] {
-                    *buf += s->readAll();
-                    const qsizetype end = buf->indexOf("\r\n\r\n");
-                    if (end < 0)
-                        return;
-                    qint64 length = 0;
-                    for (const QByteArray &l : buf->left(end).split('\n'))
-                        if (l.toLower().startsWith("content-length:"))
-                            length = l.mid(15).trimmed().toLongLong();
-                    if (buf->size() < end + 4 + length)
-                        return;
-                    requests << *buf;
-                    s->write("HTTP/1.1 200 OK\r\nContent-Length: " + QByteArray::number(buf->size())
-                             + "\r\nConnection: close\r\n\r\n" + *buf);
-                    s->disconnectFromHost();
-                });
-                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-            }
-        });
-    }
-    quint16 port() const { return m_server.serverPort(); }
-    int connections = 0;
-    QByteArrayList requests;
-
-private:
-    QTcpServer m_server;
-};
-
-// Echoes bytes back (a TLS-less stand-in for a tunnelled service).
-class EchoServer : public QObject
-{
-public:
-    EchoServer()
-    {
-        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *s = m_server.nextPendingConnection()) {
-                ++connections;
-                connect(s, &QTcpSocket::readyRead, s, [s] { s->write(s->readAll()); });
-                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-            }
-        });
-    }
-    quint16 port() const { return m_server.serverPort(); }
-    int connections = 0;
-
-private:
-    QTcpServer m_server;
-};
+    HttpResponse r;
+    r.contentType = {};
+    r.body = request.raw;
+    return r;
+}
 
 // Sends `request` to the proxy and returns everything received until the proxy closes.
 QByteArray exchange(quint16 proxyPort, const QByteArray &request)
@@ -242,7 +191,8 @@ private Q_SLOTS:
 
     void allowedDeniedAndRawIp()
     {
-        EchoRequestServer server;
+        LoopbackHttpServer server(echoRequest);
+        QVERIFY(server.listen());
         EgressProxy proxy(limited({QStringLiteral("allowed.test")}));
         proxy.setResolverOverrides(testNames());
         QVERIFY(proxy.listen());
@@ -254,10 +204,10 @@ private Q_SLOTS:
                                        "GET http://allowed.test:" + port + "/path?q=1 HTTP/1.1\r\nHost: allowed.test:"
                                            + port + "\r\nProxy-Connection: keep-alive\r\n\r\n");
         QCOMPARE(statusOf(ok), 200);
-        QCOMPARE(server.connections, 1);
-        QVERIFY(server.requests.value(0).startsWith("GET /path?q=1 HTTP/1.1\r\n"));
-        QVERIFY(!server.requests.value(0).toLower().contains("proxy-connection"));
-        QVERIFY(server.requests.value(0).contains("Connection: close\r\n"));
+        QCOMPARE(server.connections(), 1);
+        QVERIFY(server.requests().value(0).raw.startsWith("GET /path?q=1 HTTP/1.1\r\n"));
+        QVERIFY(!server.requests().value(0).raw.toLower().contains("proxy-connection"));
+        QVERIFY(server.requests().value(0).raw.contains("Connection: close\r\n"));
 
         const QByteArray denied = exchange(proxy.serverPort(), "GET http://denied.test:" + port
                                                                    + "/ HTTP/1.1\r\nHost: denied.test\r\n\r\n");
@@ -269,7 +219,7 @@ private Q_SLOTS:
         QVERIFY(rawIp.contains("IP address"));
         const QByteArray rawIp6 = exchange(proxy.serverPort(), "CONNECT [::1]:" + port + " HTTP/1.1\r\n\r\n");
         QCOMPARE(statusOf(rawIp6), 403);
-        QCOMPARE(server.connections, 1); // refused requests never reached the server
+        QCOMPARE(server.connections(), 1); // refused requests never reached the server
         QCOMPARE(refused.size(), 3);
         QCOMPARE(refused.at(0).at(0).toString(), QStringLiteral("denied.test"));
 
@@ -280,7 +230,7 @@ private Q_SLOTS:
         // An explicitly listed address is admitted.
         proxy.setPolicy(limited({QStringLiteral("127.0.0.1")}));
         QCOMPARE(statusOf(exchange(proxy.serverPort(), "GET http://127.0.0.1:" + port + "/ HTTP/1.1\r\n\r\n")), 200);
-        QCOMPARE(server.connections, 2);
+        QCOMPARE(server.connections(), 2);
         QTRY_COMPARE(proxy.activeConnections(), 0);
     }
 
@@ -288,7 +238,8 @@ private Q_SLOTS:
     // ("refused egress to …") and DNS; a CR inside a header line was forwarded upstream.
     void controlBytesRefused()
     {
-        EchoRequestServer server;
+        LoopbackHttpServer server(echoRequest);
+        QVERIFY(server.listen());
         EgressProxy proxy(limited({QStringLiteral("allowed.test")}));
         proxy.setResolverOverrides(testNames());
         QVERIFY(proxy.listen());
@@ -302,13 +253,14 @@ private Q_SLOTS:
         const QByteArray cr = exchange(proxy.serverPort(), "GET http://allowed.test:" + port
                                                                + "/ HTTP/1.1\r\nX-A: 1\rX-Injected: yes\r\n\r\n");
         QCOMPARE(statusOf(cr), 400);
-        QCOMPARE(server.connections, 0);
+        QCOMPARE(server.connections(), 0);
         QTRY_COMPARE(proxy.activeConnections(), 0);
     }
 
     void connectTunnel()
     {
-        EchoServer echo;
+        LoopbackEchoServer echo;
+        QVERIFY(echo.listen());
         EgressProxy proxy(limited({QStringLiteral("allowed.test")}));
         proxy.setResolverOverrides(testNames());
         QVERIFY(proxy.listen());
@@ -334,16 +286,17 @@ private Q_SLOTS:
         QCOMPARE(got, big);
         s.disconnectFromHost();
         QTRY_COMPARE(proxy.activeConnections(), 0);
-        QCOMPARE(echo.connections, 1);
+        QCOMPARE(echo.connections(), 1);
 
         const QByteArray denied = exchange(proxy.serverPort(), "CONNECT denied.test:" + port + " HTTP/1.1\r\n\r\n");
         QCOMPARE(statusOf(denied), 403);
-        QCOMPARE(echo.connections, 1);
+        QCOMPARE(echo.connections(), 1);
     }
 
     void placeholderSubstitution()
     {
-        EchoRequestServer server;
+        LoopbackHttpServer server(echoRequest);
+        QVERIFY(server.listen());
         EgressProxy proxy(limited({QStringLiteral("*.allowed.test"), QStringLiteral("other.test")}));
         proxy.setResolverOverrides(testNames());
         const QString placeholder = SandboxNetwork::makePlaceholder();
@@ -364,7 +317,7 @@ private Q_SLOTS:
                                                     + QByteArray::number(body.size()) + "\r\n\r\n" + body);
         };
         QCOMPARE(statusOf(post("api.allowed.test")), 200);
-        const QByteArray seen = server.requests.value(0);
+        const QByteArray seen = server.requests().value(0).raw;
         QVERIFY(seen.contains(QByteArray("Authorization: Bearer " + secret + "\r\n")));
         QVERIFY(seen.endsWith(QByteArray("{\"token\":\"" + secret + "\"}")));
         QVERIFY(seen.contains(QByteArray("Content-Length: " + QByteArray::number(secret.size() + 12) + "\r\n")));
@@ -372,14 +325,14 @@ private Q_SLOTS:
 
         // other.test is allowed by the environment but not by the credential: unchanged.
         QCOMPARE(statusOf(post("other.test")), 200);
-        const QByteArray seenOther = server.requests.value(1);
+        const QByteArray seenOther = server.requests().value(1).raw;
         QVERIFY(seenOther.contains(QByteArray("Authorization: Bearer " + ph + "\r\n")));
         QVERIFY(!seenOther.contains(secret));
 
         // Header-only credential: the body keeps the placeholder.
         proxy.setCredentials({ProxyCredential{QStringLiteral("API_TOKEN"), ph, secret, {}, true, false}});
         QCOMPARE(statusOf(post("other.test")), 200);
-        const QByteArray seenHeaderOnly = server.requests.value(2);
+        const QByteArray seenHeaderOnly = server.requests().value(2).raw;
         QVERIFY(seenHeaderOnly.contains(QByteArray("Authorization: Bearer " + secret + "\r\n")));
         QVERIFY(seenHeaderOnly.endsWith(QByteArray("{\"token\":\"" + ph + "\"}")));
 
@@ -400,7 +353,8 @@ private Q_SLOTS:
     void guestChannelMultiplexing()
     {
         // The host end of the virtio-serial port, driven by a test "guest" speaking frames.
-        EchoRequestServer server;
+        LoopbackHttpServer server(echoRequest);
+        QVERIFY(server.listen());
         QTemporaryDir dir;
         QLocalServer fakeQemu;
         const QString path = dir.filePath(QStringLiteral("proxy.sock"));
@@ -448,7 +402,7 @@ private Q_SLOTS:
         QCOMPARE(statusOf(data.value(1)), 200);
         QVERIFY(data.value(1).contains("GET /one HTTP/1.1"));
         QCOMPARE(statusOf(data.value(2)), 403);
-        QCOMPARE(server.connections, 1);
+        QCOMPARE(server.connections(), 1);
         QTRY_COMPARE(channel.openStreams(), 0);
         QTRY_COMPARE(proxy.activeConnections(), 0);
     }

@@ -8,38 +8,19 @@
 // Runs under ctest as `sdk_sandbox_memory` (label sandbox) with the sandbox test environment.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, uniq, useServer, userMessage } from '../helpers.mjs';
+import { collect, recordSecret, sleep, uniq, userMessage, useScriptedServer, waitFor } from '../helpers.mjs';
 
 const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
 
-let provider;
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `memory-vm-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return { env: { ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY, VIVARIUM_SANDBOX_PREWARM: '1' } };
-    },
-);
-after(async () => provider?.close());
-
-async function waitFor(what, pred, timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await pred();
-        if (value) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(200);
-    }
-}
+const srv = useScriptedServer({
+    environment: 'memory-vm',
+    env: (provider) => ({ ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY, VIVARIUM_SANDBOX_PREWARM: '1' }),
+});
 
 async function turn(sessionId, command, idleCount) {
-    provider.enqueue({ tool_calls: [{ name: 'bash', input: { command } }] }, { text: 'Done.' });
+    srv.provider.enqueue({ tool_calls: [{ name: 'bash', input: { command } }] }, { text: 'Done.' });
     await srv.client.beta.sessions.events.send(sessionId, { events: [userMessage('use your memory')] });
     const events = await waitFor(
         'the session to go idle',
@@ -73,7 +54,7 @@ describe('memory stores in sessions', () => {
         });
         const session = await srv.client.beta.sessions.create({
             agent: agent.id,
-            environment_id: env.id,
+            environment_id: srv.environment.id,
             resources: [
                 { type: 'memory_store', memory_store_id: notes.id, instructions: 'Keep preferences short.' },
                 { type: 'memory_store', memory_store_id: ref.id, access: 'read_only' },
@@ -90,7 +71,7 @@ describe('memory stores in sessions', () => {
         assert.equal(refMount.mount_path, '/mnt/memory/reference');
         assert.equal(refMount.access, 'read_only');
 
-        provider.reset();
+        srv.provider.reset();
         const { out, events } = await turn(
             session.id,
             `N='${notesMount.mount_path}'; cat "$N/prefs.md" /mnt/memory/reference/facts.md; ` +
@@ -104,7 +85,7 @@ describe('memory stores in sessions', () => {
         assert.equal(out.trim(), 'likes tea\nwater boils at 100 C\n1\n1');
 
         // The system prompt named both mounts, their access and the instructions.
-        const system = provider.requests[0].body.system;
+        const system = srv.provider.requests[0].body.system;
         const text = typeof system === 'string' ? system : system.map((b) => b.text).join('\n');
         assert.ok(text.includes(`${notesMount.mount_path} (read-write)`), text);
         assert.ok(text.includes('/mnt/memory/reference (read-only)'), text);

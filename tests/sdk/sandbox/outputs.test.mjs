@@ -8,38 +8,19 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, uniq, useServer, userMessage } from '../helpers.mjs';
+import { collect, recordSecret, uniq, userMessage, useScriptedServer, waitFor } from '../helpers.mjs';
 
 const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
 
-let provider;
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `outputs-vm-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return { env: { ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY, VIVARIUM_SANDBOX_PREWARM: '1' } };
-    },
-);
-after(async () => provider?.close());
-
-async function waitFor(what, pred, timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await pred();
-        if (value) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(200);
-    }
-}
+const srv = useScriptedServer({
+    environment: 'outputs-vm',
+    env: (provider) => ({ ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY, VIVARIUM_SANDBOX_PREWARM: '1' }),
+});
 
 async function turn(sessionId, command, idleCount) {
-    provider.enqueue({ tool_calls: [{ name: 'bash', input: { command } }] }, { text: 'Done.' });
+    srv.provider.enqueue({ tool_calls: [{ name: 'bash', input: { command } }] }, { text: 'Done.' });
     await srv.client.beta.sessions.events.send(sessionId, { events: [userMessage('write your outputs')] });
     const events = await waitFor(
         'the session to go idle',
@@ -69,13 +50,13 @@ describe('session outputs', () => {
             model: 'claude-sonnet-4-6',
             tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
         });
-        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
-        const other = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id });
+        const other = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id });
         const captured = (line) => srv.log().includes(`session ${session.id} outputs captured: ${line}`);
 
         const report1 = `first report ${uniq()}\n`;
         const data = randomBytes(48 * 1024);
-        provider.reset();
+        srv.provider.reset();
         // No mkdir for the folder itself: it exists when the session's first tool call runs.
         const out1 = await turn(
             session.id,

@@ -81,11 +81,11 @@ describe('usage and list cost', () => {
         };
         const cents = {};
         for (const model of Object.keys(expected)) {
-            provider.reset();
-            provider.enqueue({ text: model, usage: u });
+            srv.provider.reset();
+            srv.provider.enqueue({ text: model, usage: u });
             const session = await newSession(model);
             await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('price me')] });
-            await waitEvents(session.id, (ev) => idles(ev).length >= 1);
+            await waitEvents(srv.client, session.id, (ev) => idles(ev).length >= 1);
             cents[model] = (await srv.client.beta.sessions.retrieve(session.id)).usage.list_cost.amount;
         }
         assert.deepEqual(cents, Object.fromEntries(Object.entries(expected).map(([m, p]) => [m, String(Math.round(usd(u, p) * 100))])));

@@ -166,7 +166,7 @@ describe('multiagent threads', () => {
     });
 
     test('each thread reports its own stats and usage (null until its first status / first idle), priced at its model', async () => {
-        provider.reset();
+        srv.provider.reset();
         const client = srv.client;
         const { a, b, coord, tag } = await roster(client);
         // Worker A answers after 300 ms, worker B after 1.5 s; every reply has known usage.
@@ -179,11 +179,11 @@ describe('multiagent threads', () => {
                 B: (body) => ({ text: `B result for ${lastText(body)}`, delay_ms: 1500 }),
             },
         });
-        provider.setDefault((body) => {
+        srv.provider.setDefault((body) => {
             const reply = model(body);
             return { ...reply, usage: sysOf(body).startsWith('COORD') ? COORD_USAGE : WORKER_USAGE };
         });
-        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: env.id });
+        const session = await client.beta.sessions.create({ agent: coord.id, environment_id: srv.environment.id });
         const [fresh] = await collect(client.beta.sessions.threads.list(session.id));
         assert.equal(fresh.stats, null, 'no status transition yet');
         assert.equal(fresh.usage, null, 'no idle transition yet');
@@ -224,7 +224,7 @@ describe('multiagent threads', () => {
             assert.ok(t.stats.duration_seconds >= t.stats.active_seconds);
         }
         // The primary thread: the coordinator's own requests only, priced at its model.
-        const coordRequests = provider.requests.filter((r) => sysOf(r.body) === `COORD ${tag}`).length;
+        const coordRequests = srv.provider.requests.filter((r) => sysOf(r.body) === `COORD ${tag}`).length;
         assert.ok(coordRequests >= 3, `coordinator requests: ${coordRequests}`);
         assert.equal(primary.usage.input_tokens, coordRequests * 100000);
         assert.equal(primary.usage.output_tokens, coordRequests * 1000);
@@ -299,7 +299,7 @@ describe('multiagent threads', () => {
         });
         assert.deepEqual(advised.multiagent.agents.at(-1), { type: 'advisor', model: 'claude-opus-4-8' });
         assert.equal(advised.multiagent.agents[0].id, a.id);
-        const session = await client.beta.sessions.create({ agent: advised.id, environment_id: env.id });
+        const session = await client.beta.sessions.create({ agent: advised.id, environment_id: srv.environment.id });
         assert.deepEqual(session.agent.multiagent.agents.at(-1), { type: 'advisor', model: 'claude-opus-4-8' });
     });
 

@@ -6,7 +6,8 @@
 #   .ci/check-format.sh BASE     # vs. a commit of your choice, e.g. HEAD~3
 #   .ci/check-format.sh --fix    # rewrite the changed lines in place instead of failing
 #
-# Uncommitted changes count. Exit 1 and the diff to apply when a changed line is not formatted.
+# Uncommitted changes count. Exit 1 and the diff to apply when a changed line is not formatted;
+# exit 3 when BASE is not in this clone (a shallow clone: nothing to compare with).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,7 +23,7 @@ if [[ -z "$base" ]]; then
 fi
 git rev-parse -q --verify "$base^{commit}" >/dev/null || {
     echo "check-format: no commit $base to compare with (a shallow clone? fetch more history)" >&2
-    exit 2
+    exit 3
 }
 binary=$(command -v clang-format-14 || command -v clang-format) || {
     echo "check-format: clang-format not found (Debian: clang-format)" >&2

@@ -34,7 +34,7 @@ if [[ "${1:-}" == --changed ]]; then
     fi
     git rev-parse -q --verify "$base^{commit}" >/dev/null || {
         echo "clang-tidy: no commit $base to compare with (a shallow clone? fetch more history)" >&2
-        exit 2
+        exit 3
     }
     mapfile -t files < <(git diff --name-only --diff-filter=d "$base" -- 'backend/*.cpp' | sort)
     if ((${#files[@]} == 0)); then

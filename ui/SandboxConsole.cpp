@@ -140,13 +140,13 @@ void SandboxConsole::runCommand()
     // The guest agent streams the output ({"type":"out","fd","data"}) while the command runs;
     // keep_stdin makes it name the request first ({"type":"started","id"}), the id Stop kills
     // by. The command reads no input: its stdin is closed at once.
-    const QJsonObject req{{QStringLiteral("op"), QStringLiteral("exec")},
-                          {QStringLiteral("argv"),
-                           QJsonArray{QStringLiteral("/bin/bash"), QStringLiteral("-c"), command}},
-                          {QStringLiteral("cwd"), folder},
-                          {QStringLiteral("stream"), true},
-                          {QStringLiteral("keep_stdin"), true},
-                          {QStringLiteral("timeout_ms"), kCommandTimeoutMs}};
+    const QJsonObject req{
+        {QStringLiteral("op"), QStringLiteral("exec")},
+        {QStringLiteral("argv"), QJsonArray{QStringLiteral("/bin/bash"), QStringLiteral("-c"), command}},
+        {QStringLiteral("cwd"), folder},
+        {QStringLiteral("stream"), true},
+        {QStringLiteral("keep_stdin"), true},
+        {QStringLiteral("timeout_ms"), kCommandTimeoutMs}};
     const QString id = m_view.sandboxId();
     const quint64 generation = m_view.generation();
     const quint64 run = ++m_runGeneration;

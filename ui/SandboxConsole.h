@@ -38,12 +38,12 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void commandFinished(int exitCode); // -1: no exit code (error, signal, time-out, stopped)
-    void outputArrived(); // a chunk of the running command's output was shown
+    void outputArrived();               // a chunk of the running command's output was shown
 
 private:
-    void append(const QString &text, int kind); // a line of its own
-    void appendRaw(const QString &text, int kind); // as it comes (streamed output)
-    void endLine(); // ends an unfinished last line
+    void append(const QString &text, int kind);         // a line of its own
+    void appendRaw(const QString &text, int kind);      // as it comes (streamed output)
+    void endLine();                                     // ends an unfinished last line
     void onMessage(const Result<QJsonObject> &message); // one of the running command's messages
 
     SandboxView &m_view;
@@ -61,7 +61,7 @@ private:
         bool ended = false;
     };
     std::shared_ptr<RunState> m_runState;
-    quint64 m_runGeneration = 0; // bumped per command and by reset(): older messages are dropped
+    quint64 m_runGeneration = 0;  // bumped per command and by reset(): older messages are dropped
     QStringDecoder m_decoders[2]; // stdout, stderr: a UTF-8 sequence may span two chunks
 };
 

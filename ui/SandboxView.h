@@ -91,8 +91,8 @@ protected:
     void hideEvent(QHideEvent *event) override;
 
 private:
-    void updateIdleHold();                       // held: visible and showing a session
-    void setIdleHold(const QString &sessionId);  // empty: none
+    void updateIdleHold();                      // held: visible and showing a session
+    void setIdleHold(const QString &sessionId); // empty: none
     void setPaused(bool pause); // pause() / resume()
     void showNoSandbox(const QString &text);
     void loadInfo();

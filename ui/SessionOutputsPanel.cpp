@@ -162,10 +162,11 @@ void SessionOutputsPanel::add(const QJsonObject &file, bool atTop)
     item->setText(SizeColumn, QLocale().formattedDataSize(size));
     item->setTextAlignment(SizeColumn, Qt::AlignRight | Qt::AlignVCenter);
     const QDateTime at = QDateTime::fromString(file.value(QStringLiteral("created_at")).toString(), Qt::ISODateWithMs);
-    item->setText(CapturedColumn, at.isValid() ? QLocale().toString(at.toLocalTime(), QLocale::ShortFormat) : QString());
-    item->setToolTip(NameColumn, tr("%1 · %2 · %3")
-                                     .arg(id, file.value(QStringLiteral("mime_type")).toString(),
-                                          QLocale().toString(size)));
+    item->setText(CapturedColumn,
+                  at.isValid() ? QLocale().toString(at.toLocalTime(), QLocale::ShortFormat) : QString());
+    item->setToolTip(
+        NameColumn,
+        tr("%1 · %2 · %3").arg(id, file.value(QStringLiteral("mime_type")).toString(), QLocale().toString(size)));
     item->setData(NameColumn, FileIdRole, id);
     item->setData(NameColumn, FileRole, file);
     if (atTop)
@@ -231,8 +232,8 @@ void SessionOutputsPanel::openSelected()
         return;
     // One folder per file id, so two outputs of the same name never overwrite each other.
     const QString id = file.value(QStringLiteral("id")).toString();
-    const QString dir = QDir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation))
-                            .filePath(QStringLiteral("outputs/") + id);
+    const QString dir =
+        QDir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation)).filePath(QStringLiteral("outputs/") + id);
     const QString path = QDir(dir).filePath(file.value(QStringLiteral("filename")).toString());
     writeTo(file, path, [this, id](const QString &written) {
         if (!QDesktopServices::openUrl(QUrl::fromLocalFile(written))) {

@@ -229,8 +229,16 @@ void SessionView::createActions()
 
 QList<QAction *> SessionView::keyboardActions() const
 {
-    return {m_actSend,   m_actInterrupt, m_actApprove, m_actDeny,           m_actRename,
-            m_actArchive, m_actDelete,   m_actFind,    m_actExportMarkdown, m_actExportJson,
+    return {m_actSend,
+            m_actInterrupt,
+            m_actApprove,
+            m_actDeny,
+            m_actRename,
+            m_actArchive,
+            m_actDelete,
+            m_actFind,
+            m_actExportMarkdown,
+            m_actExportJson,
             m_text->selectTextAction()};
 }
 

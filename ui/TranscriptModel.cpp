@@ -91,8 +91,7 @@ namespace {
 // Events after which no model request is open any more.
 bool endsRequest(const QString &type)
 {
-    return type == u"span.model_request_end" || type == u"session.status_idle"
-           || type == u"session.status_terminated";
+    return type == u"span.model_request_end" || type == u"session.status_idle" || type == u"session.status_terminated";
 }
 
 // What a person sends while a reply streams reads after that reply: a message (queued), and an
@@ -214,7 +213,7 @@ bool TranscriptModel::setData(const QModelIndex &index, const QVariant &value, i
         return false;
     const int row = index.row();
     const int live = row - int(m_items.size());
-    Item &it = row < m_items.size() ? m_items[row]
+    Item &it = row < m_items.size()   ? m_items[row]
                : live < m_live.size() ? m_live[live]
                                       : m_queued[live - m_live.size()];
     if (it.expanded == value.toBool())

@@ -39,7 +39,8 @@ void MessageBanner::float_()
     // Where the page laid the banner out, a zero-height anchor takes its place; the banner is
     // then placed by hand, over the page, and showing it moves nothing.
     m_anchor = new QWidget(parentWidget());
-    m_anchor->setObjectName(objectName().isEmpty() ? QStringLiteral("bannerAnchor") : objectName() + QStringLiteral("Anchor"));
+    m_anchor->setObjectName(objectName().isEmpty() ? QStringLiteral("bannerAnchor")
+                                                   : objectName() + QStringLiteral("Anchor"));
     m_anchor->setFixedHeight(0);
     m_anchor->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
     bool replaced = false;
@@ -221,16 +222,11 @@ QString errorText(const ApiError &error)
     // The API's field names are worded as the forms label them (FieldLabels.h).
     const QString message = withFieldLabels(error.message());
     switch (error.kind()) {
-    case ApiError::Kind::Unavailable:
-        return QObject::tr("Not available: %1").arg(message);
-    case ApiError::Kind::NotFound:
-        return QObject::tr("Not found: %1").arg(message);
-    case ApiError::Kind::Conflict:
-        return QObject::tr("Conflict: %1").arg(message);
-    case ApiError::Kind::InvalidRequest:
-        return QObject::tr("Invalid: %1").arg(message);
-    default:
-        return QObject::tr("Error: %1").arg(message);
+    case ApiError::Kind::Unavailable: return QObject::tr("Not available: %1").arg(message);
+    case ApiError::Kind::NotFound: return QObject::tr("Not found: %1").arg(message);
+    case ApiError::Kind::Conflict: return QObject::tr("Conflict: %1").arg(message);
+    case ApiError::Kind::InvalidRequest: return QObject::tr("Invalid: %1").arg(message);
+    default: return QObject::tr("Error: %1").arg(message);
     }
 }
 

@@ -34,8 +34,8 @@ protected:
 
 private:
     void present(const QString &text, bool error);
-    void float_();   // takes the banner out of its layout (once)
-    void place();    // over the anchor's place, as wide as it
+    void float_(); // takes the banner out of its layout (once)
+    void place();  // over the anchor's place, as wide as it
     QWidget *m_anchor = nullptr;
     bool m_error = false;
     int m_generation = 0;

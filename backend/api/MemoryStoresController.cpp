@@ -86,8 +86,8 @@ void routeAction(ApiServer &server, M method, const QString &path, const QString
         if (!body)
             return reply->error(body.error());
         if (!body->isEmpty())
-            return reply->error(ApiError::invalid(
-                QStringLiteral("`%1`: %2 takes no body fields").arg(body->keys().first(), what)));
+            return reply->error(
+                ApiError::invalid(QStringLiteral("`%1`: %2 takes no body fields").arg(body->keys().first(), what)));
         reply->send(call(req));
     });
 }
@@ -144,9 +144,10 @@ void registerMemoryStoreRoutes(ApiServer &server, MemoryStoreService &service)
     routeWithBody(server, M::Post, stores,
                   [svc](const ApiRequest &, const QJsonObject &body) { return svc->createStore(body); });
     server.route(M::Get, stores, [svc](const ApiRequest &req, ReplyPtr reply) {
-        const auto page = listStart(req, reply, {QStringLiteral("limit"), QStringLiteral("page"),
-                                                 QStringLiteral("include_archived"), QStringLiteral("created_at[gte]"),
-                                                 QStringLiteral("created_at[lte]")});
+        const auto page =
+            listStart(req, reply,
+                      {QStringLiteral("limit"), QStringLiteral("page"), QStringLiteral("include_archived"),
+                       QStringLiteral("created_at[gte]"), QStringLiteral("created_at[lte]")});
         if (!page)
             return;
         auto archived = req.queryBool(QStringLiteral("include_archived"), false);
@@ -169,8 +170,9 @@ void registerMemoryStoreRoutes(ApiServer &server, MemoryStoreService &service)
                     return svc->createMemory(req.param(0), body, view, actorOf(req));
                 });
     server.route(M::Get, memories, [svc](const ApiRequest &req, ReplyPtr reply) {
-        const auto page = listStart(req, reply, {QStringLiteral("limit"), QStringLiteral("page"), QStringLiteral("view"),
-                                                 QStringLiteral("path_prefix"), QStringLiteral("depth")});
+        const auto page = listStart(req, reply,
+                                    {QStringLiteral("limit"), QStringLiteral("page"), QStringLiteral("view"),
+                                     QStringLiteral("path_prefix"), QStringLiteral("depth")});
         if (!page)
             return;
         auto view = viewOf(req, MemoryView::Basic);
@@ -213,11 +215,12 @@ void registerMemoryStoreRoutes(ApiServer &server, MemoryStoreService &service)
 
     // ---- versions ----
     server.route(M::Get, versions, [svc](const ApiRequest &req, ReplyPtr reply) {
-        const auto page = listStart(req, reply, {QStringLiteral("limit"), QStringLiteral("page"), QStringLiteral("view"),
-                                                 QStringLiteral("memory_id"), QStringLiteral("operation"),
-                                                 QStringLiteral("session_id"), QStringLiteral("api_key_id"),
-                                                 QStringLiteral("service_account_id"), QStringLiteral("created_at[gte]"),
-                                                 QStringLiteral("created_at[lte]")});
+        const auto page =
+            listStart(req, reply,
+                      {QStringLiteral("limit"), QStringLiteral("page"), QStringLiteral("view"),
+                       QStringLiteral("memory_id"), QStringLiteral("operation"), QStringLiteral("session_id"),
+                       QStringLiteral("api_key_id"), QStringLiteral("service_account_id"),
+                       QStringLiteral("created_at[gte]"), QStringLiteral("created_at[lte]")});
         if (!page)
             return;
         auto view = viewOf(req, MemoryView::Basic);

@@ -79,7 +79,10 @@ public:
 } // namespace
 
 McpTools::McpTools(SessionService &sessions, CredentialBroker &credentials, QObject *parent)
-    : QObject(parent), m_sessions(sessions), m_credentials(credentials), m_options(mcp::Options::fromEnvironment()),
+    : QObject(parent),
+      m_sessions(sessions),
+      m_credentials(credentials),
+      m_options(mcp::Options::fromEnvironment()),
       m_resultMaxChars(mcp::resultMaxCharsFromEnvironment())
 {}
 
@@ -266,7 +269,8 @@ std::unique_ptr<ToolExecution> McpTools::execute(const ToolCall &call, std::func
                          call.name)));
         std::weak_ptr<Server> weak = server;
         st->call = server->client->callTool(
-            call.name, call.input, [self, weak, weakState, answer, call, retried, again = weakRun.lock()](mcp::JsonResult r) {
+            call.name, call.input,
+            [self, weak, weakState, answer, call, retried, again = weakRun.lock()](mcp::JsonResult r) {
                 if (auto *e = std::get_if<mcp::Error>(&r)) {
                     auto s = weak.lock();
                     const bool sessionLost =
@@ -344,13 +348,13 @@ void McpTools::deliver(const ToolCall &call, ToolResult result, const std::funct
     if (!offered.byName.contains(QStringLiteral("read")) && !offered.byName.contains(QStringLiteral("bash")))
         return cut(QStringLiteral("the agent has neither the read nor the bash tool to open a saved copy"));
     const QString path = mcp::resultSpillPath(call.toolUseId);
-    ToolCall save{call.sessionId, call.environmentId, call.toolUseId, QStringLiteral("write"),
-                  QJsonObject{{QStringLiteral("file_path"), path},
-                              {QStringLiteral("content"), mcp::resultText(result.content)}}};
+    ToolCall save{
+        call.sessionId, call.environmentId, call.toolUseId, QStringLiteral("write"),
+        QJsonObject{{QStringLiteral("file_path"), path}, {QStringLiteral("content"), mcp::resultText(result.content)}}};
     keep(files->execute(save, [answer, cut, result, path, max](const ToolResult &written) {
         if (written.isError)
-            return cut(QStringLiteral("saving it in the session's sandbox failed (%1)")
-                           .arg(mcp::resultText(written.content)));
+            return cut(
+                QStringLiteral("saving it in the session's sandbox failed (%1)").arg(mcp::resultText(written.content)));
         answer(ToolResult{mcp::spilledResultBlocks(result.content, path, max), result.isError});
     }));
 }

@@ -72,7 +72,18 @@ public:
     const QString &threadId() const { return m_threadId; }
 
 private:
-    enum class Phase { Idle, Resolving, Model, Tools, Backoff, AwaitingAction, Grading, BudgetPaused, Compacting, Advising };
+    enum class Phase {
+        Idle,
+        Resolving,
+        Model,
+        Tools,
+        Backoff,
+        AwaitingAction,
+        Grading,
+        BudgetPaused,
+        Compacting,
+        Advising
+    };
     struct Pending
     {
         bool custom = false;
@@ -187,7 +198,7 @@ private:
     std::unique_ptr<ModelCall> m_advisorCall;
     QString m_advisorThread; // the consultation in progress (its session_thread_id)
     QString m_advisorVendorModel;
-    QJsonArray m_lastMessages; // the primary's last request conversation (the advisor reads it)
+    QJsonArray m_lastMessages;                // the primary's last request conversation (the advisor reads it)
     QString m_state = QStringLiteral("idle"); // last status this thread committed (aggregation)
     QJsonObject m_lastStop;                  // and its stop reason
     // ---- context compaction (SessionRuntimeCompaction.cpp; runtime/Compaction.h) ----

@@ -102,9 +102,9 @@ void SessionRuntime::consult(QList<QJsonObject> events, const ModelUsage &usage)
     m_advisorThread = ids::make(u"sthr");
     const QString spanId = ids::make(u"sevt");
     m_spanStartId = spanId;
-    if (!commit({ev(QStringLiteral("session.thread_created"),
-                    {{kThread, m_advisorThread}, {kAgentName, threads::kAdvisorName},
-                     {QStringLiteral("workflow_run_id"), QJsonValue::Null}}),
+    if (!commit({ev(QStringLiteral("session.thread_created"), {{kThread, m_advisorThread},
+                                                               {kAgentName, threads::kAdvisorName},
+                                                               {QStringLiteral("workflow_run_id"), QJsonValue::Null}}),
                  advisorStatus(QStringLiteral("running"), m_advisorThread),
                  onAdvisorThread(ev(QStringLiteral("span.model_request_start"), {{kId, spanId}}), m_advisorThread)}))
         return;
@@ -210,8 +210,9 @@ bool SessionRuntime::interruptAdvisor(const QString &threadId, const QString &in
         bool finished = false;
         if (auto created = m_mgr.log().ofTypes(m_sessionId, {QStringLiteral("session.thread_created")}))
             for (const QJsonObject &c : std::as_const(*created))
-                finished = finished || (c.value(kThread).toString() == threadId
-                                        && c.value(kAgentName).toString() == threads::kAdvisorName);
+                finished = finished
+                           || (c.value(kThread).toString() == threadId
+                               && c.value(kAgentName).toString() == threads::kAdvisorName);
         if (finished)
             commit({}, {}, {interruptEventId});
         return finished;
@@ -224,8 +225,8 @@ bool SessionRuntime::interruptAdvisor(const QString &threadId, const QString &in
     QList<QJsonObject> events = closeAdvisor();
     // closeAdvisor() ends the span and reports `terminated`; an abandoned consultation goes idle first.
     events.insert(1, advisorStatus(QStringLiteral("idle"), threadId,
-                                 {{QStringLiteral("stop_reason"), stop(QStringLiteral("end_turn"))},
-                                  {QStringLiteral("stop_details"), QJsonValue::Null}}));
+                                   {{QStringLiteral("stop_reason"), stop(QStringLiteral("end_turn"))},
+                                    {QStringLiteral("stop_details"), QJsonValue::Null}}));
     resumeAfterAdvice(events, {interruptEventId});
     return true;
 }

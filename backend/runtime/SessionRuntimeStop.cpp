@@ -49,10 +49,10 @@ QList<QJsonObject> SessionRuntime::closeTurn(const QString &whileRunning, const 
             const QString text = m_previewText.value(index);
             const QString id = m_previewIds.value(index);
             if (!text.trimmed().isEmpty() && !id.isEmpty())
-                events.append(ev(QStringLiteral("agent.message"),
-                                 {{kId, id},
-                                  {QStringLiteral("content"), QJsonArray{textBlocks(text)}},
-                                  {QStringLiteral("vivarium_interrupted"), true}}));
+                events.append(
+                    ev(QStringLiteral("agent.message"), {{kId, id},
+                                                         {QStringLiteral("content"), QJsonArray{textBlocks(text)}},
+                                                         {QStringLiteral("vivarium_interrupted"), true}}));
         }
         events.append(spanEnd(false, {}));
     }

@@ -102,13 +102,14 @@ QList<LoggedEvent> SessionRuntime::ownView(const QList<LoggedEvent> &events) con
             && !advisedBy.contains(le.event.value(kThread).toString())) {
             // A consultation that failed or was abandoned: the agent goes on after a generic notice.
             LoggedEvent v = le;
-            v.event = QJsonObject{{kType, QStringLiteral("user.message")},
-                                  {kId, le.event.value(kId)},
-                                  {QStringLiteral("processed_at"), le.event.value(QStringLiteral("processed_at"))},
-                                  {QStringLiteral("vivarium_inline"), true},
-                                  {QStringLiteral("content"),
-                                   QJsonArray{textBlocks(QStringLiteral("[The advisor consultation ended without advice; "
-                                                                        "continue on your own.]"))}}};
+            v.event =
+                QJsonObject{{kType, QStringLiteral("user.message")},
+                            {kId, le.event.value(kId)},
+                            {QStringLiteral("processed_at"), le.event.value(QStringLiteral("processed_at"))},
+                            {QStringLiteral("vivarium_inline"), true},
+                            {QStringLiteral("content"),
+                             QJsonArray{textBlocks(QStringLiteral("[The advisor consultation ended without advice; "
+                                                                  "continue on your own.]"))}}};
             out.append(v);
             continue;
         }
@@ -128,13 +129,13 @@ QList<LoggedEvent> SessionRuntime::ownView(const QList<LoggedEvent> &events) con
             const bool advice = !isThread() && from == threads::kAdvisorName;
             if (advice)
                 advisedBy.insert(v.event.value(QStringLiteral("from_session_thread_id")).toString());
-            const QString text = advice ? QStringLiteral("[Advice from your advisor]\n%1")
-                                              .arg(textOf(v.event.value(QStringLiteral("content")).toArray()))
-                               : isThread()
-                                     ? textOf(v.event.value(QStringLiteral("content")).toArray())
-                                     : QStringLiteral("[Report from agent \"%1\", thread %2]\n%3")
-                                           .arg(from, v.event.value(QStringLiteral("from_session_thread_id")).toString(),
-                                                textOf(v.event.value(QStringLiteral("content")).toArray()));
+            const QString text =
+                advice ? QStringLiteral("[Advice from your advisor]\n%1")
+                             .arg(textOf(v.event.value(QStringLiteral("content")).toArray()))
+                : isThread() ? textOf(v.event.value(QStringLiteral("content")).toArray())
+                             : QStringLiteral("[Report from agent \"%1\", thread %2]\n%3")
+                                   .arg(from, v.event.value(QStringLiteral("from_session_thread_id")).toString(),
+                                        textOf(v.event.value(QStringLiteral("content")).toArray()));
             v.event = QJsonObject{{kType, QStringLiteral("user.message")},
                                   {kId, v.event.value(kId)},
                                   {QStringLiteral("processed_at"), v.event.value(QStringLiteral("processed_at"))},
@@ -415,7 +416,8 @@ bool RuntimeManager::routeThreadEvent(const QString &sessionId, const QJsonObjec
     const QString type = event.value(kType).toString();
     const QString thread = event.value(kThread).toString();
     if (type == u"user.interrupt" && !thread.isEmpty()) // a consultation of the primary's advisor
-        if (SessionRuntime *p = m_runtimes.value(sessionId); p && p->interruptAdvisor(thread, event.value(kId).toString()))
+        if (SessionRuntime *p = m_runtimes.value(sessionId);
+            p && p->interruptAdvisor(thread, event.value(kId).toString()))
             return true;
     if (type == u"agent.thread_message_received") {
         if (thread.isEmpty())
@@ -493,13 +495,15 @@ void RuntimeManager::recoverThreads(const QString &sessionId, bool wasRunning)
                 open.clear();
         }
         if (!open.isEmpty())
-            out.append(ev(QStringLiteral("span.model_request_end"),
-                          {{kThread, t.id}, {QStringLiteral("model_request_start_id"), open},
-                           {QStringLiteral("is_error"), true},
-                           {QStringLiteral("model_usage"),
-                            QJsonObject{{QStringLiteral("input_tokens"), 0}, {QStringLiteral("output_tokens"), 0},
-                                        {QStringLiteral("cache_read_input_tokens"), 0},
-                                        {QStringLiteral("cache_creation_input_tokens"), 0}}}}));
+            out.append(
+                ev(QStringLiteral("span.model_request_end"),
+                   {{kThread, t.id},
+                    {QStringLiteral("model_request_start_id"), open},
+                    {QStringLiteral("is_error"), true},
+                    {QStringLiteral("model_usage"), QJsonObject{{QStringLiteral("input_tokens"), 0},
+                                                                {QStringLiteral("output_tokens"), 0},
+                                                                {QStringLiteral("cache_read_input_tokens"), 0},
+                                                                {QStringLiteral("cache_creation_input_tokens"), 0}}}}));
         out.append(ev(QStringLiteral("session.thread_status_terminated"),
                       {{kThread, t.id}, {QStringLiteral("agent_name"), t.agentName}}));
         SessionService::RuntimeCommit c;

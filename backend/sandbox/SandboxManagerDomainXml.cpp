@@ -23,11 +23,11 @@ QString SandboxManager::domainXml(const Vm &vm) const
     // ACPI table interpretation and PCI link setup; interrupts route through the BIOS's MP/PIR
     // tables, which is all these virtio-pci devices need. VIVARIUM_SANDBOX_KERNEL_DEBUG=1 drops
     // `quiet` and adds printk timestamps to <sandbox dir>/console.log for boot diagnostics.
-    QString cmdline = QStringLiteral(
-        "console=ttyS0 panic=-1 rdinit=/init acpi=off edd=off tsc=reliable no_timer_check "
-        "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd mitigations=off random.trust_cpu=on "
-        "cryptomgr.notests pci=noaer nowatchdog noreplace-smp "
-        "initcall_blacklist=init_kprobe_trace,crypto_kdf108_init");
+    QString cmdline =
+        QStringLiteral("console=ttyS0 panic=-1 rdinit=/init acpi=off edd=off tsc=reliable no_timer_check "
+                       "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd mitigations=off random.trust_cpu=on "
+                       "cryptomgr.notests pci=noaer nowatchdog noreplace-smp "
+                       "initcall_blacklist=init_kprobe_trace,crypto_kdf108_init");
     // initcall_blacklist: the two slowest initcalls under TCG that Vivarium does not need
     // (initcall_debug: kprobe trace events 128 ms, an SP800-108 KDF self-test 41 ms).
     // noreplace-smp: a one-vCPU kernel otherwise rewrites every LOCK prefix of its text at
@@ -42,9 +42,9 @@ QString SandboxManager::domainXml(const Vm &vm) const
     cmdline += m_config.kernelDebug ? QStringLiteral(" printk.time=1") : QStringLiteral(" quiet loglevel=1");
     // The serial port (the console log) exists only when debugging: one device less to emulate.
     const QString serial = m_config.kernelDebug
-        ? QStringLiteral("<serial type='file'><source path='%1'/><target port='0'/></serial>")
-              .arg(esc(vm.dir + QStringLiteral("/console.log")))
-        : QString();
+                               ? QStringLiteral("<serial type='file'><source path='%1'/><target port='0'/></serial>")
+                                     .arg(esc(vm.dir + QStringLiteral("/console.log")))
+                               : QString();
     return QStringLiteral(
                "<domain type='%1'>"
                "<name>%2</name>"
@@ -62,7 +62,8 @@ QString SandboxManager::domainXml(const Vm &vm) const
                "<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='writeback' discard='unmap'/>"
                "<source file='%12'/><target dev='vdb' bus='virtio'/></disk>"
                "@NETWORK_DEVICES@"
-               "<channel type='unix'><source mode='bind' path='%13'/><target type='virtio' name='vivarium.agent'/></channel>"
+               "<channel type='unix'><source mode='bind' path='%13'/><target type='virtio' "
+               "name='vivarium.agent'/></channel>"
                "%14"
                "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
                "<controller type='usb' model='none'/>"
@@ -80,7 +81,8 @@ QString SandboxManager::domainXml(const Vm &vm) const
              // TCG: a 32 MiB translation cache instead of QEMU's 1 GiB default, which grows to
              // 70-180 MiB of host memory per VM; measured: same boot and exec times.
              kvm ? QString()
-                 : QStringLiteral("<features><tcg><tb-cache unit='MiB'>32</tb-cache></tcg></features><cpu mode='maximum'/>"),
+                 : QStringLiteral(
+                     "<features><tcg><tb-cache unit='MiB'>32</tb-cache></tcg></features><cpu mode='maximum'/>"),
              esc(vm.dir + QStringLiteral("/root.qcow2")), esc(vm.dir + QStringLiteral("/workspace.qcow2")),
              esc(vm.socket), serial)
         .arg(getuid())

@@ -15,7 +15,8 @@ void SandboxManager::guestExec(Vm *vm, QJsonObject request, std::function<void(V
     guestRequest(vm, request, std::move(then));
 }
 
-void SandboxManager::guestRequest(Vm *vm, const QJsonObject &request, std::function<void(Vm *, const QJsonObject &)> then)
+void SandboxManager::guestRequest(Vm *vm, const QJsonObject &request,
+                                  std::function<void(Vm *, const QJsonObject &)> then)
 {
     const QString id = vm->info.id;
     vm->channel->request(request, [this, id, then = std::move(then)](const QJsonObject &msg, bool final) {
@@ -30,7 +31,7 @@ void SandboxManager::guestRequest(Vm *vm, const QJsonObject &request, std::funct
 bool SandboxManager::execSucceeded(const QJsonObject &final)
 {
     return final.value(QLatin1String("type")).toString() != QLatin1String("error")
-        && final.value(QLatin1String("code")).toInt(-1) == 0;
+           && final.value(QLatin1String("code")).toInt(-1) == 0;
 }
 
 void SandboxManager::syncGuestClock(Vm *vm, std::function<void()> then)
@@ -41,15 +42,18 @@ void SandboxManager::syncGuestClock(Vm *vm, std::function<void()> then)
     // (markDead() has answered its waiters).
     const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
     const QString at = QStringLiteral("@%1.%2").arg(nowMs / 1000).arg(nowMs % 1000, 3, 10, QLatin1Char('0'));
-    guestExec(vm,
-              {{QStringLiteral("argv"), QJsonArray{QStringLiteral("date"), QStringLiteral("-u"), QStringLiteral("-s"), at}},
-               {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 10000}},
-              [then = std::move(then)](Vm *v, const QJsonObject &msg) {
-                  if (!execSucceeded(msg))
-                      qCWarning(lcSandbox).noquote() << "sandbox" << v->info.id << "guest clock not set:"
-                                                     << msg.value(QLatin1String("message")).toString();
-                  then();
-              });
+    guestExec(
+        vm,
+        {{QStringLiteral("argv"), QJsonArray{QStringLiteral("date"), QStringLiteral("-u"), QStringLiteral("-s"), at}},
+         {QStringLiteral("cwd"), QStringLiteral("/")},
+         {QStringLiteral("timeout_ms"), 10000}},
+        [then = std::move(then)](Vm *v, const QJsonObject &msg) {
+            if (!execSucceeded(msg))
+                qCWarning(lcSandbox).noquote()
+                    << "sandbox" << v->info.id
+                    << "guest clock not set:" << msg.value(QLatin1String("message")).toString();
+            then();
+        });
 }
 
 Result<SandboxManager::Vm *> SandboxManager::usable(const QString &id, bool autoResume, std::function<void()> retry)
@@ -58,18 +62,16 @@ Result<SandboxManager::Vm *> SandboxManager::usable(const QString &id, bool auto
     if (!vm || !vm->claimed)
         return ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id.left(64)));
     switch (vm->info.state) {
-    case State::Running:
-        return vm;
-    case State::Booting:
-        whenReady(vm, [retry](const QString &) { retry(); });
-        return static_cast<Vm *>(nullptr);
+    case State::Running: return vm;
+    case State::Booting: whenReady(vm, [retry](const QString &) { retry(); }); return static_cast<Vm *>(nullptr);
     case State::Paused:
         if (!autoResume)
             return ApiError::conflict(QStringLiteral("sandbox `%1` is paused; resume it first").arg(id));
         resume(id, [retry](Result<Info>) { retry(); });
         return static_cast<Vm *>(nullptr);
     case State::Dead:
-        return ApiError::conflict(QStringLiteral("sandbox `%1` is no longer running: %2").arg(id, vm->info.deathReason));
+        return ApiError::conflict(
+            QStringLiteral("sandbox `%1` is no longer running: %2").arg(id, vm->info.deathReason));
     }
     return ApiError::internal(QStringLiteral("unreachable"));
 }
@@ -138,38 +140,40 @@ void SandboxManager::sendExec(ExecHandle handle)
         return; // sent when ready
     // The request goes straight to the channel (not through call()) so that its agent request
     // id is known: cancelExec() kills the process by it.
-    const qint64 rid = (*vm)->channel->request(withGuestEnv(*vm, p->request), [this, handle](const QJsonObject &m, bool final) {
-        if (!final)
-            return;
-        PendingExec *pending = m_execs.value(handle);
-        if (!pending)
-            return; // completed already (cancelled)
-        if (m.value(QLatin1String("type")).toString() == QLatin1String("error")) {
-            const QString message = m.value(QLatin1String("message")).toString();
-            if (pending->cancelled) { // the VM went away after the kill was asked for: still a stop
-                ExecResult stopped;
-                stopped.signal = 9;
-                stopped.cancelled = true;
-                return finishExec(handle, stopped);
+    const qint64 rid =
+        (*vm)->channel->request(withGuestEnv(*vm, p->request), [this, handle](const QJsonObject &m, bool final) {
+            if (!final)
+                return;
+            PendingExec *pending = m_execs.value(handle);
+            if (!pending)
+                return; // completed already (cancelled)
+            if (m.value(QLatin1String("type")).toString() == QLatin1String("error")) {
+                const QString message = m.value(QLatin1String("message")).toString();
+                if (pending->cancelled) { // the VM went away after the kill was asked for: still a stop
+                    ExecResult stopped;
+                    stopped.signal = 9;
+                    stopped.cancelled = true;
+                    return finishExec(handle, stopped);
+                }
+                if (m.value(QLatin1String("channel_closed")).toBool())
+                    return finishExec(handle,
+                                      ApiError::conflict(QStringLiteral("the sandbox VM went away: %1").arg(message)));
+                // Errors of the agent's exec (a program that does not exist, a cwd that is not
+                // there) are bad requests, not a missing resource: the sandbox itself was found.
+                return finishExec(handle, ApiError::invalid(message));
             }
-            if (m.value(QLatin1String("channel_closed")).toBool())
-                return finishExec(handle, ApiError::conflict(QStringLiteral("the sandbox VM went away: %1").arg(message)));
-            // Errors of the agent's exec (a program that does not exist, a cwd that is not
-            // there) are bad requests, not a missing resource: the sandbox itself was found.
-            return finishExec(handle, ApiError::invalid(message));
-        }
-        ExecResult out;
-        out.stdoutData = QByteArray::fromBase64(m.value(QLatin1String("stdout")).toString().toLatin1());
-        out.stderrData = QByteArray::fromBase64(m.value(QLatin1String("stderr")).toString().toLatin1());
-        const QJsonValue code = m.value(QLatin1String("code"));
-        if (code.isDouble())
-            out.exitCode = code.toInt();
-        out.signal = m.value(QLatin1String("signal")).toInt();
-        out.timedOut = m.value(QLatin1String("timed_out")).toBool();
-        out.truncated = m.value(QLatin1String("truncated")).toBool();
-        out.cancelled = pending->cancelled && !out.exitCode && !out.timedOut;
-        finishExec(handle, out);
-    });
+            ExecResult out;
+            out.stdoutData = QByteArray::fromBase64(m.value(QLatin1String("stdout")).toString().toLatin1());
+            out.stderrData = QByteArray::fromBase64(m.value(QLatin1String("stderr")).toString().toLatin1());
+            const QJsonValue code = m.value(QLatin1String("code"));
+            if (code.isDouble())
+                out.exitCode = code.toInt();
+            out.signal = m.value(QLatin1String("signal")).toInt();
+            out.timedOut = m.value(QLatin1String("timed_out")).toBool();
+            out.truncated = m.value(QLatin1String("truncated")).toBool();
+            out.cancelled = pending->cancelled && !out.exitCode && !out.timedOut;
+            finishExec(handle, out);
+        });
     if (PendingExec *still = m_execs.value(handle)) // not answered at once (channel not ready)
         still->rid = rid;
 }
@@ -203,13 +207,13 @@ bool SandboxManager::cancelExec(ExecHandle handle)
         return finishExec(handle, stopped), true;
     QTimer::singleShot(kCancelGraceMs, this, [this, handle, stopped] {
         if (m_execs.contains(handle)) {
-            qCWarning(lcSandbox) << "a cancelled exec got no exit from the guest agent within" << kCancelGraceMs << "ms";
+            qCWarning(lcSandbox) << "a cancelled exec got no exit from the guest agent within" << kCancelGraceMs
+                                 << "ms";
             finishExec(handle, stopped);
         }
     });
-    qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1: exec %2 cancelled; killing its process group")
-                                       .arg(p->sandboxId)
-                                       .arg(p->rid);
+    qCInfo(lcSandbox).noquote()
+        << QStringLiteral("sandbox %1: exec %2 cancelled; killing its process group").arg(p->sandboxId).arg(p->rid);
     return true;
 }
 

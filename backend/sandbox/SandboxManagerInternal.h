@@ -44,9 +44,9 @@ struct SandboxManager::Vm
     QString domain;
     bool claimed = false;
     bool bootStarted = false;
-    QString sessionId;     // the session whose tools run here (empty: raw API / warm)
-    QString workspaceDisk; // boot with this disk as /workspace (created from the template if missing)
-    QString rootDisk;      // backing file of the root overlay (empty: the base image), or with
+    QString sessionId;         // the session whose tools run here (empty: raw API / warm)
+    QString workspaceDisk;     // boot with this disk as /workspace (created from the template if missing)
+    QString rootDisk;          // backing file of the root overlay (empty: the base image), or with
     bool rootWritable = false; // rootWritable the root disk itself (layer builds)
     GuestChannel *channel = nullptr;
     // `limited` networking: no NIC; the only egress is the `vivarium.proxy` port (its host end
@@ -57,10 +57,10 @@ struct SandboxManager::Vm
     bool warmedUp = false;       // a pool VM has run warmUp()'s requests
     bool fromTemplate = false;   // restored from the template (reseed and set the clock first)
     bool reseeded = false;
-    bool templating = false;     // being saved as the template: not offered, not counted as dead
-    bool kvm = false;            // booted under KVM (domainXml(), timeouts); set when its boot starts
-    bool kvmProbe = false;       // booted while `auto` acceleration was undecided (Acceleration.h)
-    int bootAttempt = 0;         // 1 after a retry under TCG: the domain is named <prefix><id>-tcg
+    bool templating = false; // being saved as the template: not offered, not counted as dead
+    bool kvm = false;        // booted under KVM (domainXml(), timeouts); set when its boot starts
+    bool kvmProbe = false;   // booted while `auto` acceleration was undecided (Acceleration.h)
+    int bootAttempt = 0;     // 1 after a retry under TCG: the domain is named <prefix><id>-tcg
     QString proxySocket;
     QMap<QString, QString> placeholders; // credential env var name → placeholder (never a secret)
     ProxyChannel *proxy = nullptr;

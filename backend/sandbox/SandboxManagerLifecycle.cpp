@@ -133,9 +133,10 @@ void SandboxManager::doBoot(Vm *vm)
                     return ApiError::internal(QStringLiteral("cannot link the root disk into %1").arg(dir));
             } else {
                 QProcess img;
-                img.start(QStringLiteral("qemu-img"), {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"),
-                                                       QStringLiteral("qcow2"), QStringLiteral("-F"), QStringLiteral("qcow2"),
-                                                       QStringLiteral("-b"), base, dir + QStringLiteral("/root.qcow2")});
+                img.start(QStringLiteral("qemu-img"),
+                          {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"),
+                           QStringLiteral("qcow2"), QStringLiteral("-F"), QStringLiteral("qcow2"), QStringLiteral("-b"),
+                           base, dir + QStringLiteral("/root.qcow2")});
                 if (!img.waitForFinished(30000) || img.exitCode() != 0)
                     return ApiError::internal(QStringLiteral("qemu-img create failed: %1")
                                                   .arg(QString::fromUtf8(img.readAllStandardError()).trimmed()));
@@ -229,28 +230,34 @@ void SandboxManager::onReady(Vm *vm)
         // connection reaches the host as a stream that is answered (refused or proxied) at once.
         guestExec(vm,
                   {{QStringLiteral("argv"), QJsonArray::fromStringList(SandboxNetwork::guestForwarderArgv())},
-                   {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 30000}},
+                   {QStringLiteral("cwd"), QStringLiteral("/")},
+                   {QStringLiteral("timeout_ms"), 30000}},
                   [this](Vm *v, const QJsonObject &msg) {
                       if (!execSucceeded(msg))
                           return markDead(v, QStringLiteral("the guest egress forwarder did not start: %1")
                                                  .arg(msg.value(QLatin1String("message")).toString()));
-                      const QString probe = QStringLiteral("for i in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/%1) 2>/dev/null "
-                                                           "&& exit 0; sleep 0.05; done; exit 1")
-                                                .arg(SandboxNetwork::kGuestProxyPort);
-                      guestExec(v,
-                                {{QStringLiteral("argv"), QJsonArray{QStringLiteral("bash"), QStringLiteral("-c"), probe}},
-                                 {QStringLiteral("cwd"), QStringLiteral("/")}, {QStringLiteral("timeout_ms"), 60000}},
-                                [this](Vm *w, const QJsonObject &m) {
-                                    if (!execSucceeded(m))
-                                        return markDead(w, QStringLiteral("the guest egress forwarder is not listening on 127.0.0.1:%1")
-                                                               .arg(SandboxNetwork::kGuestProxyPort));
-                                    qCInfo(lcSandbox).noquote()
-                                        << QStringLiteral("sandbox %1: egress forwarder listening after %2 ms (limited networking)")
-                                               .arg(w->info.id)
-                                               .arg(w->bootClock.elapsed());
-                                    w->forwarderReady = true;
-                                    onReady(w);
-                                });
+                      const QString probe =
+                          QStringLiteral("for i in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/%1) 2>/dev/null "
+                                         "&& exit 0; sleep 0.05; done; exit 1")
+                              .arg(SandboxNetwork::kGuestProxyPort);
+                      guestExec(
+                          v,
+                          {{QStringLiteral("argv"), QJsonArray{QStringLiteral("bash"), QStringLiteral("-c"), probe}},
+                           {QStringLiteral("cwd"), QStringLiteral("/")},
+                           {QStringLiteral("timeout_ms"), 60000}},
+                          [this](Vm *w, const QJsonObject &m) {
+                              if (!execSucceeded(m))
+                                  return markDead(
+                                      w, QStringLiteral("the guest egress forwarder is not listening on 127.0.0.1:%1")
+                                             .arg(SandboxNetwork::kGuestProxyPort));
+                              qCInfo(lcSandbox).noquote()
+                                  << QStringLiteral(
+                                         "sandbox %1: egress forwarder listening after %2 ms (limited networking)")
+                                         .arg(w->info.id)
+                                         .arg(w->bootClock.elapsed());
+                              w->forwarderReady = true;
+                              onReady(w);
+                          });
                   });
         return;
     }
@@ -259,17 +266,18 @@ void SandboxManager::onReady(Vm *vm)
     if (!vm->claimed && !vm->warmedUp)
         return warmUp(vm);
     if (!vm->claimed && !vm->fromTemplate && m_config.templates && m_config.warmPool > 0 && !m_template.ready
-        && !m_template.creating
-        && m_template.failures < 3 && templateFits(*vm))
+        && !m_template.creating && m_template.failures < 3 && templateFits(*vm))
         return makeTemplate(vm);
     m_poolFailures = 0;
     vm->info.bootMs = vm->channelReadyMs;
     vm->info.state = State::Running;
     if (vm->info.startedAt.isNull())
         vm->info.startedAt = QDateTime::currentDateTimeUtc();
-    qCInfo(lcSandbox).noquote() << QStringLiteral("sandbox %1 ready: %2 to agent ready %3 ms (domain started after %4 ms; %5)")
+    qCInfo(lcSandbox).noquote() << QStringLiteral(
+                                       "sandbox %1 ready: %2 to agent ready %3 ms (domain started after %4 ms; %5)")
                                        .arg(vm->info.id)
-                                       .arg(vm->fromTemplate ? QStringLiteral("restore from the template") : QStringLiteral("cold boot"))
+                                       .arg(vm->fromTemplate ? QStringLiteral("restore from the template")
+                                                             : QStringLiteral("cold boot"))
                                        .arg(vm->info.bootMs)
                                        .arg(vm->domainStartedMs)
                                        .arg(vm->kvm ? QStringLiteral("KVM") : QStringLiteral("TCG"));
@@ -317,10 +325,13 @@ void SandboxManager::markDead(Vm *vm, const QString &reason)
         // VM's own channel's signal.
         if (m_sessionSandboxes.value(vm->sessionId) == id)
             setSessionSandbox(vm->sessionId, QString());
-        QMetaObject::invokeMethod(this, [this, id] {
-            if (find(id))
-                destroy(id, [](Result<Ok>) {});
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, id] {
+                if (find(id))
+                    destroy(id, [](Result<Ok>) {});
+            },
+            Qt::QueuedConnection);
         return;
     }
     if (!vm->claimed) {
@@ -339,13 +350,13 @@ bool SandboxManager::retryUnderTcg(Vm *vm, const QString &reason)
 {
     // Only a VM that booted while `auto` was undecided, never answered, and is not a save or
     // template; and not when another VM has meanwhile proved that KVM works here.
-    if (!vm->kvmProbe || vm->saving || vm->templating
-        || m_accel.mode() == Acceleration::Mode::Kvm)
+    if (!vm->kvmProbe || vm->saving || vm->templating || m_accel.mode() == Acceleration::Mode::Kvm)
         return false;
     vm->kvmProbe = false;
     if (m_accel.kvmFailed(reason))
         Q_EMIT accelerationChanged();
-    qCWarning(lcSandbox).noquote() << QStringLiteral("sandbox %1 did not come up under KVM (%2): booting it again under TCG")
+    qCWarning(lcSandbox).noquote() << QStringLiteral(
+                                          "sandbox %1 did not come up under KVM (%2): booting it again under TCG")
                                           .arg(vm->info.id, reason);
     if (vm->channel) {
         // Possibly inside this channel's own signal: disconnected now, deleted later.
@@ -476,8 +487,8 @@ void SandboxManager::pause(const QString &id, Callback<Info> done)
     if (vm->info.state == State::Paused)
         return done(vm->info);
     if (vm->info.state != State::Running)
-        return done(ApiError::conflict(QStringLiteral("sandbox `%1` is %2 and cannot be paused")
-                                           .arg(id, stateName(vm->info.state))));
+        return done(ApiError::conflict(
+            QStringLiteral("sandbox `%1` is %2 and cannot be paused").arg(id, stateName(vm->info.state))));
     const QString domain = vm->domain;
     LibvirtHost *lv = m_libvirt;
     vm->info.state = State::Paused; // no new work is sent from now on
@@ -503,14 +514,15 @@ void SandboxManager::resume(const QString &id, Callback<Info> done)
     if (vm->info.state == State::Running)
         return done(vm->info);
     if (vm->info.state != State::Paused)
-        return done(ApiError::conflict(QStringLiteral("sandbox `%1` is %2 and cannot be resumed")
-                                           .arg(id, stateName(vm->info.state))));
+        return done(ApiError::conflict(
+            QStringLiteral("sandbox `%1` is %2 and cannot be resumed").arg(id, stateName(vm->info.state))));
     vm->afterResume << [this, id, done] {
         Vm *v = find(id);
         if (!v)
             return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id)));
         if (v->info.state != State::Running)
-            return done(ApiError::internal(QStringLiteral("resuming sandbox `%1` failed: %2").arg(id, v->info.deathReason)));
+            return done(
+                ApiError::internal(QStringLiteral("resuming sandbox `%1` failed: %2").arg(id, v->info.deathReason)));
         done(v->info);
     };
     if (vm->resuming || vm->saving) // a save under way: resumed once it is on disk (save())
@@ -554,8 +566,8 @@ void SandboxManager::save(const QString &id, Callback<Info> done)
         return done(vm->info);
     if (vm->saving || vm->resuming || !vm->channel
         || (vm->info.state != State::Running && vm->info.state != State::Paused))
-        return done(ApiError::conflict(QStringLiteral("sandbox `%1` is %2 and cannot be saved")
-                                           .arg(id, stateName(vm->info.state))));
+        return done(ApiError::conflict(
+            QStringLiteral("sandbox `%1` is %2 and cannot be saved").arg(id, stateName(vm->info.state))));
     // From here no new work is sent (paused), the channel lets go of the socket but keeps its
     // pending requests (a bash session's shell, say), and libvirt writes the guest's memory and
     // device state to stateFile() and stops QEMU. resume() restores it.
@@ -604,7 +616,8 @@ void SandboxManager::restoreSaved(Vm *vm)
                            if (!v)
                                return;
                            if (!s)
-                               return markDead(v, QStringLiteral("restoring the VM from disk failed: %1").arg(s.error().message()));
+                               return markDead(
+                                   v, QStringLiteral("restoring the VM from disk failed: %1").arg(s.error().message()));
                            QFile::remove(file);
                            v->saved = false;
                            v->restoring = true;
@@ -667,7 +680,7 @@ bool SandboxManager::mayBeGone(const Vm *vm)
 {
     // Booting, saving and saved VMs have no running domain for a while on purpose.
     return vm->channel && vm->info.state != State::Dead && vm->info.state != State::Booting && !vm->saving
-        && !vm->saved;
+           && !vm->saved;
 }
 
 void SandboxManager::listAlive(std::function<void(const QSet<QString> &)> then)
@@ -680,7 +693,8 @@ void SandboxManager::listAlive(std::function<void(const QSet<QString> &)> then)
                                                            return;
                                                        QSet<QString> alive;
                                                        for (const auto &d : *r)
-                                                           if (d.state != VIR_DOMAIN_SHUTOFF && d.state != VIR_DOMAIN_CRASHED)
+                                                           if (d.state != VIR_DOMAIN_SHUTOFF
+                                                               && d.state != VIR_DOMAIN_CRASHED)
                                                                alive.insert(d.name);
                                                        then(alive);
                                                    });

@@ -122,7 +122,8 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
             whenReady(pick, [this, sessionId, id](const QString &err) {
                 Vm *vm = find(id);
                 if (!err.isEmpty() || !vm)
-                    return finishSessionClaim(sessionId, id, err.isEmpty() ? QStringLiteral("the VM was removed") : err);
+                    return finishSessionClaim(sessionId, id,
+                                              err.isEmpty() ? QStringLiteral("the VM was removed") : err);
                 // Adopt: rename the VM's scratch disk to the session's workspace path (QEMU keeps its
                 // open file) and leave a link behind for libvirt's view of the domain.
                 const QString scratch = vm->dir + QStringLiteral("/workspace.qcow2");
@@ -131,7 +132,8 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
                 m_libvirt->run<Ok>(
                     [scratch, target]() -> Status {
                         if (QFile::exists(target))
-                            return ApiError::conflict(QStringLiteral("the workspace disk %1 exists already").arg(target));
+                            return ApiError::conflict(
+                                QStringLiteral("the workspace disk %1 exists already").arg(target));
                         if (!QFile::rename(scratch, target))
                             return ApiError::internal(QStringLiteral("cannot move %1 to %2").arg(scratch, target));
                         if (!QFile::link(target, scratch))
@@ -149,13 +151,14 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
             });
         });
     };
-    resolvePolicy(spec.networking, spec.mcpServerUrls, [this, sessionId, proceed](Result<std::optional<NetworkPolicy>> p) {
-        if (!m_sessionClaims.contains(sessionId))
-            return; // released meanwhile
-        if (!p)
-            return finishSessionClaim(sessionId, QString(), p.error().message());
-        proceed(*p);
-    });
+    resolvePolicy(spec.networking, spec.mcpServerUrls,
+                  [this, sessionId, proceed](Result<std::optional<NetworkPolicy>> p) {
+                      if (!m_sessionClaims.contains(sessionId))
+                          return; // released meanwhile
+                      if (!p)
+                          return finishSessionClaim(sessionId, QString(), p.error().message());
+                      proceed(*p);
+                  });
 }
 
 void SandboxManager::finishSessionClaim(const QString &sessionId, const QString &sandboxId, const QString &error)
@@ -192,12 +195,14 @@ void SandboxManager::releaseSession(const QString &sessionId, bool deleteWorkspa
     auto removeDisk = [this, deleteWorkspace, disk, done](Status s) {
         if (!deleteWorkspace)
             return done(s);
-        m_libvirt->run<Ok>([disk]() -> Status {
-            QFile::remove(disk);
-            QFile::remove(disk + QStringLiteral(".new"));
-            QFile::remove(disk + QStringLiteral(".resources")); // SessionSandboxSetup's record
-            return Ok{};
-        }, [done, s](Status) { done(s); });
+        m_libvirt->run<Ok>(
+            [disk]() -> Status {
+                QFile::remove(disk);
+                QFile::remove(disk + QStringLiteral(".new"));
+                QFile::remove(disk + QStringLiteral(".resources")); // SessionSandboxSetup's record
+                return Ok{};
+            },
+            [done, s](Status) { done(s); });
     };
     QString id = m_sessionSandboxes.value(sessionId);
     if (id.isEmpty())

@@ -14,8 +14,8 @@ namespace viv {
 
 using namespace sandbox_internal;
 
-Status sandbox_internal::restoreClone(LibvirtHost *lv, const QString &templateDir, const QString &dir, const QString &wsDisk,
-                    const QByteArray &xml)
+Status sandbox_internal::restoreClone(LibvirtHost *lv, const QString &templateDir, const QString &dir,
+                                      const QString &wsDisk, const QByteArray &xml)
 {
     const QString root = dir + QStringLiteral("/root.qcow2");
     const QString ws = dir + QStringLiteral("/workspace.qcow2");
@@ -34,9 +34,9 @@ Status sandbox_internal::restoreClone(LibvirtHost *lv, const QString &templateDi
         undo();
         return placed;
     }
-    Status s = saveimage::restoreWithXml(templateDir + QStringLiteral("/state.save"), xml,
-                                         dir + QStringLiteral("/state.fifo"),
-                                         [lv](const QString &path) { return lv->restoreBlocking(path); });
+    Status s =
+        saveimage::restoreWithXml(templateDir + QStringLiteral("/state.save"), xml, dir + QStringLiteral("/state.fifo"),
+                                  [lv](const QString &path) { return lv->restoreBlocking(path); });
     if (!s)
         undo();
     return s;
@@ -45,7 +45,7 @@ Status sandbox_internal::restoreClone(LibvirtHost *lv, const QString &templateDi
 bool SandboxManager::templateFits(const Vm &vm) const
 {
     return m_config.templates && vm.rootDisk.isEmpty() && !vm.rootWritable && !vm.networkLimited
-        && (vm.workspaceDisk.isEmpty() || !QFile::exists(vm.workspaceDisk));
+           && (vm.workspaceDisk.isEmpty() || !QFile::exists(vm.workspaceDisk));
 }
 
 QStringList SandboxManager::vmNames(const Vm &vm)
@@ -101,7 +101,8 @@ void SandboxManager::makeTemplate(Vm *vm)
             Status saved = lv->saveBlocking(domain, state);
             auto header = saved ? saveimage::readHeader(state) : Result<saveimage::Header>(saved.error());
             if (header && QFile::copy(dir + QStringLiteral("/root.qcow2"), templateDir + QStringLiteral("/root.qcow2"))
-                && QFile::copy(dir + QStringLiteral("/workspace.qcow2"), templateDir + QStringLiteral("/workspace.qcow2")))
+                && QFile::copy(dir + QStringLiteral("/workspace.qcow2"),
+                               templateDir + QStringLiteral("/workspace.qcow2")))
                 return header->xml;
             QDir(templateDir).removeRecursively();
             return header ? ApiError::internal(QStringLiteral("cannot copy the VM's disks into %1").arg(templateDir))
@@ -114,9 +115,10 @@ void SandboxManager::makeTemplate(Vm *vm)
                 m_template.key = key;
                 m_template.from = from;
                 m_template.ready = true;
-                qCInfo(lcSandbox).noquote() << QStringLiteral("VM template saved in %1 ms from sandbox %2; fresh VMs are restored from it")
-                                                   .arg(clock.elapsed())
-                                                   .arg(id);
+                qCInfo(lcSandbox).noquote()
+                    << QStringLiteral("VM template saved in %1 ms from sandbox %2; fresh VMs are restored from it")
+                           .arg(clock.elapsed())
+                           .arg(id);
             } else {
                 ++m_template.failures;
                 qCWarning(lcSandbox).noquote() << "cannot make the VM template:" << r.error().message();
@@ -136,10 +138,12 @@ void SandboxManager::dropTemplate(const QString &why)
     m_template.ready = false;
     ++m_template.failures; // remade from the next warm VM, a few times at most
     const QString dir = m_template.dir;
-    m_libvirt->run<Ok>([dir]() -> Status {
-        QDir(dir).removeRecursively();
-        return Ok{};
-    }, [](Status) {});
+    m_libvirt->run<Ok>(
+        [dir]() -> Status {
+            QDir(dir).removeRecursively();
+            return Ok{};
+        },
+        [](Status) {});
 }
 
 void SandboxManager::reseed(Vm *vm, std::function<void()> then)
@@ -155,7 +159,8 @@ void SandboxManager::reseed(Vm *vm, std::function<void()> then)
                          const QString why = QStringLiteral("its random number generator could not be reseeded: %1")
                                                  .arg(msg.value(QLatin1String("message")).toString());
                          dropTemplate(why);
-                         return markDead(v, QStringLiteral("a VM restored from the template was not used: %1").arg(why));
+                         return markDead(v,
+                                         QStringLiteral("a VM restored from the template was not used: %1").arg(why));
                      }
                      v->info.fromTemplate = true;
                      syncGuestClock(v, then);

@@ -30,25 +30,28 @@ void SandboxManager::warmUp(Vm *vm)
     // (their waiter would only wait longer); the boot figure is the agent's first answer.
     const QList<QJsonObject> steps{
         {{QStringLiteral("argv"), QJsonArray{QStringLiteral("true")}}},
-        {{QStringLiteral("argv"), QJsonArray{QStringLiteral("bash"), QStringLiteral("--noprofile"), QStringLiteral("--norc")}},
+        {{QStringLiteral("argv"),
+          QJsonArray{QStringLiteral("bash"), QStringLiteral("--noprofile"), QStringLiteral("--norc")}},
          {QStringLiteral("stdin"), QString::fromLatin1(QByteArrayLiteral("cd /workspace && true\n").toBase64())},
          {QStringLiteral("timeout_ms"), 30000}},
     };
     auto step = std::make_shared<std::function<void(Vm *, int)>>();
     // The pending request's handler owns the chain; the function refers to itself weakly.
-    *step = [this, steps, self = std::weak_ptr(step)](Vm *v, int i) {
-        if (i == steps.size()) {
-            v->warmedUp = true;
-            qCDebug(lcSandbox).noquote() << QStringLiteral("sandbox %1: warmed up after %2 ms").arg(v->info.id).arg(v->bootClock.elapsed());
-            return onReady(v);
-        }
-        // Failures do not matter here: a VM whose agent cannot run `true` fails its first real
-        // request the same way, with the agent's message.
-        guestExec(v, steps.at(i), [next = self.lock(), i](Vm *w, const QJsonObject &) {
-            if (next)
-                (*next)(w, i + 1);
-        });
-    };
+    *step =
+        [this, steps, self = std::weak_ptr(step)](Vm *v, int i) {
+            if (i == steps.size()) {
+                v->warmedUp = true;
+                qCDebug(lcSandbox).noquote()
+                    << QStringLiteral("sandbox %1: warmed up after %2 ms").arg(v->info.id).arg(v->bootClock.elapsed());
+                return onReady(v);
+            }
+            // Failures do not matter here: a VM whose agent cannot run `true` fails its first real
+            // request the same way, with the agent's message.
+            guestExec(v, steps.at(i), [next = self.lock(), i](Vm *w, const QJsonObject &) {
+                if (next)
+                    (*next)(w, i + 1);
+            });
+        };
     (*step)(vm, 0);
 }
 

@@ -112,7 +112,8 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
                                      return;
                                  SandboxToolExecutor *me = self.data();
                                  Session *s2 = me->m_sessions.value(id);
-                                 if (!s2 || s2->running > 0 || s2->holds > 0 || me->m_sandboxes.sandboxForSession(id) != sbx)
+                                 if (!s2 || s2->running > 0 || s2->holds > 0
+                                     || me->m_sandboxes.sandboxForSession(id) != sbx)
                                      return;
                                  me->m_sandboxes.pause(sbx, [id](Result<SandboxManager::Info> r) {
                                      if (r)

@@ -45,8 +45,7 @@ std::optional<QJsonObject> readPolicy(JsonFields &f, QStringView key)
 }
 
 // default_config of a toolset: {enabled, permission_policy} with the toolset kind's defaults.
-Result<QJsonObject> normDefaultConfig(const QJsonValue &v, const QString &path,
-                                      const QString &defaultPolicy)
+Result<QJsonObject> normDefaultConfig(const QJsonValue &v, const QString &path, const QString &defaultPolicy)
 {
     QJsonObject out{{u"enabled"_s, true}, {u"permission_policy"_s, policyObject(defaultPolicy)}};
     if (absent(v))
@@ -81,7 +80,8 @@ void readDomains(JsonFields &f, QJsonObject &out, bool allowPath)
         QJsonArray clean;
         for (qsizetype i = 0; i < list->size(); ++i) {
             const QJsonValue d = list->at(i);
-            if (!d.isString() || !(allowPath ? validate::isHostWithPath(d.toString()) : validate::isHostName(d.toString()))) {
+            if (!d.isString()
+                || !(allowPath ? validate::isHostWithPath(d.toString()) : validate::isHostName(d.toString()))) {
                 f.fail(u"`%1[%2]`: expected a plain hostname like \"docs.example.com\"%3"_s.arg(
                     f.pathOf(key), QString::number(i),
                     allowPath ? u" (no scheme or port; a path suffix is accepted)"_s
@@ -97,8 +97,8 @@ void readDomains(JsonFields &f, QJsonObject &out, bool allowPath)
 }
 
 // One url_sources key: "all" | "none" | {type: all|none|only|except, tools?}.
-QJsonValue readUrlSourceFilter(JsonFields &f, QStringView key, bool listsAllowed,
-                               const QStringList &validNames, const QString &namesWhat)
+QJsonValue readUrlSourceFilter(JsonFields &f, QStringView key, bool listsAllowed, const QStringList &validNames,
+                               const QString &namesWhat)
 {
     const QJsonValue v = f.raw(key);
     if (absent(v))
@@ -116,8 +116,7 @@ QJsonValue readUrlSourceFilter(JsonFields &f, QStringView key, bool listsAllowed
         return QJsonValue::Null;
     }
     JsonFields o(v.toObject(), f.pathOf(key));
-    const QStringList types = listsAllowed ? QStringList{u"all"_s, u"none"_s, u"only"_s, u"except"_s}
-                                           : shorthand;
+    const QStringList types = listsAllowed ? QStringList{u"all"_s, u"none"_s, u"only"_s, u"except"_s} : shorthand;
     const auto type = o.oneOf(u"type", types, JsonFields::Required);
     if (!o.ok()) {
         f.adopt(o);
@@ -172,25 +171,20 @@ QJsonValue readUrlSources(JsonFields &f, const QStringList &customNames)
         return QJsonValue::Null;
     JsonFields u(*obj, f.pathOf(u"url_sources"));
     u.allowOnly({u"client_tool_results", u"server_tool_results", u"user_input"});
-    const QJsonValue client = readUrlSourceFilter(u, u"client_tool_results", true, customNames,
-                                                  u"a custom tool in this agent's tools"_s);
-    const QJsonValue server = readUrlSourceFilter(
-        u, u"server_tool_results", true, {u"web_search"_s, u"web_fetch"_s},
-        u"\"web_search\" or \"web_fetch\""_s);
+    const QJsonValue client =
+        readUrlSourceFilter(u, u"client_tool_results", true, customNames, u"a custom tool in this agent's tools"_s);
+    const QJsonValue server = readUrlSourceFilter(u, u"server_tool_results", true, {u"web_search"_s, u"web_fetch"_s},
+                                                  u"\"web_search\" or \"web_fetch\""_s);
     const QJsonValue user = readUrlSourceFilter(u, u"user_input", false, {}, {});
     f.adopt(u);
     if (!u.ok())
         return QJsonValue::Null;
-    auto isNone = [](const QJsonValue &x) {
-        return x.toObject().value(u"type"_s).toString() == u"none";
-    };
+    auto isNone = [](const QJsonValue &x) { return x.toObject().value(u"type"_s).toString() == u"none"; };
     if (isNone(client) && isNone(server) && isNone(user)) {
         f.failAt(u"url_sources", u"setting all three sources to \"none\" is rejected"_s);
         return QJsonValue::Null;
     }
-    return QJsonObject{{u"client_tool_results"_s, client},
-                       {u"server_tool_results"_s, server},
-                       {u"user_input"_s, user}};
+    return QJsonObject{{u"client_tool_results"_s, client}, {u"server_tool_results"_s, server}, {u"user_input"_s, user}};
 }
 
 QJsonValue readUserLocation(JsonFields &f)
@@ -217,8 +211,8 @@ QJsonValue readUserLocation(JsonFields &f)
 }
 
 // One entry of an agent toolset's `configs`, merged over the toolset's default_config.
-Result<QJsonObject> normToolsetConfig(const QJsonValue &v, const QString &path,
-                                      const QJsonObject &defaults, const QStringList &customNames)
+Result<QJsonObject> normToolsetConfig(const QJsonValue &v, const QString &path, const QJsonObject &defaults,
+                                      const QStringList &customNames)
 {
     if (!v.isObject())
         return badAt(path, u"expected an object, got %1"_s.arg(kindOf(v)));
@@ -227,11 +221,11 @@ Result<QJsonObject> normToolsetConfig(const QJsonValue &v, const QString &path,
     if (!f.ok())
         return f.error();
     if (*name == u"web_fetch")
-        f.allowOnly({u"name", u"type", u"enabled", u"permission_policy", u"allowed_domains",
-                     u"blocked_domains", u"max_content_tokens", u"url_sources"});
+        f.allowOnly({u"name", u"type", u"enabled", u"permission_policy", u"allowed_domains", u"blocked_domains",
+                     u"max_content_tokens", u"url_sources"});
     else if (*name == u"web_search")
-        f.allowOnly({u"name", u"type", u"enabled", u"permission_policy", u"allowed_domains",
-                     u"blocked_domains", u"user_location"});
+        f.allowOnly({u"name", u"type", u"enabled", u"permission_policy", u"allowed_domains", u"blocked_domains",
+                     u"user_location"});
     else
         f.allowOnly({u"name", u"type", u"enabled", u"permission_policy"});
     if (const auto type = f.string(u"type"); type && *type != *name)
@@ -241,8 +235,7 @@ Result<QJsonObject> normToolsetConfig(const QJsonValue &v, const QString &path,
     QJsonObject out{{u"name"_s, *name},
                     {u"type"_s, *name},
                     {u"enabled"_s, enabled ? QJsonValue(*enabled) : defaults.value(u"enabled"_s)},
-                    {u"permission_policy"_s,
-                     policy ? QJsonValue(*policy) : defaults.value(u"permission_policy"_s)}};
+                    {u"permission_policy"_s, policy ? QJsonValue(*policy) : defaults.value(u"permission_policy"_s)}};
     if (*name == u"web_fetch") {
         readDomains(f, out, false);
         if (const auto tokens = f.integer(u"max_content_tokens", JsonFields::Optional, 1, INT32_MAX))
@@ -285,8 +278,7 @@ Result<QJsonObject> normCustomTool(JsonFields &t, const QString &path)
     if (!t.ok())
         return t.error();
     if (!validCustomToolName(*name))
-        return badAt(path + u".name"_s,
-                     u"must be 1-128 characters: letters, digits, underscores and hyphens"_s);
+        return badAt(path + u".name"_s, u"must be 1-128 characters: letters, digits, underscores and hyphens"_s);
     JsonFields s(*schema, path + u".input_schema"_s);
     s.oneOf(u"type", {u"object"_s}, JsonFields::Required);
     if (s.has(u"properties") && !s.isNull(u"properties"))
@@ -301,10 +293,8 @@ Result<QJsonObject> normCustomTool(JsonFields &t, const QString &path)
     }
     if (!s.ok())
         return s.error();
-    return QJsonObject{{u"type"_s, kCustom},
-                       {u"name"_s, *name},
-                       {u"description"_s, *description},
-                       {u"input_schema"_s, *schema}};
+    return QJsonObject{
+        {u"type"_s, kCustom}, {u"name"_s, *name}, {u"description"_s, *description}, {u"input_schema"_s, *schema}};
 }
 
 } // namespace
@@ -313,7 +303,7 @@ Result<QJsonObject> normCustomTool(JsonFields &t, const QString &path)
 
 const QStringList &AgentService::builtinToolNames()
 {
-    static const QStringList names = {u"bash"_s, u"edit"_s,  u"read"_s,      u"write"_s,
+    static const QStringList names = {u"bash"_s, u"edit"_s, u"read"_s,      u"write"_s,
                                       u"glob"_s, u"grep"_s, u"web_fetch"_s, u"web_search"_s};
     return names;
 }
@@ -334,8 +324,7 @@ Result<QJsonObject> AgentService::normalizeModel(const QJsonValue &model, const 
         return QJsonObject{{u"id"_s, id}, {u"effort"_s, defaultEffort}, {u"speed"_s, u"standard"_s}};
     }
     if (!model.isObject())
-        return badAt(u"model"_s, u"expected a model id string or a model_config object, got %1"_s.arg(
-                                     kindOf(model)));
+        return badAt(u"model"_s, u"expected a model id string or a model_config object, got %1"_s.arg(kindOf(model)));
     JsonFields f(model.toObject(), u"model"_s);
     f.allowOnly({u"id", u"effort", u"inference_geo", u"speed"});
     const auto id = f.string(u"id", JsonFields::Required, kMaxModelIdLength, false);
@@ -349,8 +338,8 @@ Result<QJsonObject> AgentService::normalizeModel(const QJsonValue &model, const 
         effort = policyObject(kDefaultEffort);
     } else if (e.isString()) {
         if (!kEffortLevels.contains(e.toString()))
-            return badAt(u"model.effort"_s, u"must be one of %1, got \"%2\""_s.arg(
-                                                kEffortLevels.join(u", "_s), e.toString()));
+            return badAt(u"model.effort"_s,
+                         u"must be one of %1, got \"%2\""_s.arg(kEffortLevels.join(u", "_s), e.toString()));
         effort = policyObject(e.toString());
     } else if (e.isObject()) {
         JsonFields ef(e.toObject(), u"model.effort"_s);
@@ -368,8 +357,7 @@ Result<QJsonObject> AgentService::normalizeModel(const QJsonValue &model, const 
     return out;
 }
 
-Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
-                                                 const QJsonValue &serversValue)
+Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue, const QJsonValue &serversValue)
 {
     // mcp_servers
     QJsonArray servers;
@@ -463,8 +451,7 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
             const auto configs = t.array(u"configs");
             if (!t.ok())
                 return t.error();
-            auto defaults = normDefaultConfig(t.raw(u"default_config"), path + u".default_config"_s,
-                                              u"always_allow"_s);
+            auto defaults = normDefaultConfig(t.raw(u"default_config"), path + u".default_config"_s, u"always_allow"_s);
             if (!defaults)
                 return defaults.error();
             QHash<QString, QJsonObject> given;
@@ -481,9 +468,8 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
             QJsonArray resolved;
             for (const QString &name : builtinToolNames())
                 resolved.append(given.contains(name) ? given.value(name) : defaultToolConfig(name, *defaults));
-            tools.append(QJsonObject{{u"type"_s, kAgentToolset},
-                                     {u"default_config"_s, *defaults},
-                                     {u"configs"_s, resolved}});
+            tools.append(
+                QJsonObject{{u"type"_s, kAgentToolset}, {u"default_config"_s, *defaults}, {u"configs"_s, resolved}});
             toolCount += int(builtinToolNames().size());
             continue;
         }
@@ -498,11 +484,9 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
             return badAt(path + u".mcp_server_name"_s,
                          u"\"%1\" does not match the name of any entry in `mcp_servers`"_s.arg(*server));
         if (seenServers.contains(*server))
-            return badAt(path + u".mcp_server_name"_s,
-                         u"server \"%1\" already has an mcp_toolset"_s.arg(*server));
+            return badAt(path + u".mcp_server_name"_s, u"server \"%1\" already has an mcp_toolset"_s.arg(*server));
         seenServers.insert(*server);
-        auto defaults = normDefaultConfig(t.raw(u"default_config"), path + u".default_config"_s,
-                                          u"always_ask"_s);
+        auto defaults = normDefaultConfig(t.raw(u"default_config"), path + u".default_config"_s, u"always_ask"_s);
         if (!defaults)
             return defaults.error();
         QJsonArray resolved;
@@ -524,8 +508,7 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
             resolved.append(QJsonObject{
                 {u"name"_s, *name},
                 {u"enabled"_s, enabled ? QJsonValue(*enabled) : defaults->value(u"enabled"_s)},
-                {u"permission_policy"_s,
-                 policy ? QJsonValue(*policy) : defaults->value(u"permission_policy"_s)}});
+                {u"permission_policy"_s, policy ? QJsonValue(*policy) : defaults->value(u"permission_policy"_s)}});
         }
         tools.append(QJsonObject{{u"type"_s, kMcpToolset},
                                  {u"mcp_server_name"_s, *server},
@@ -536,7 +519,8 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue,
 
     if (toolCount > kMaxTools)
         return badAt(u"tools"_s, u"at most %1 tools are allowed across all toolsets (this request "
-                                 u"has %2)"_s.arg(kMaxTools).arg(toolCount));
+                                 u"has %2)"_s.arg(kMaxTools)
+                                     .arg(toolCount));
     if (haveToolset) {
         for (const QString &name : std::as_const(seenCustom)) {
             if (builtinToolNames().contains(name))

@@ -215,7 +215,8 @@ Result<QJsonValue> AgentService::normalizeMultiagent(const QJsonValue &value, co
             return roster.error();
         roster = advisor::placeAdvisor(*roster, u"multiagent.agents"_s, [&](const QJsonObject &e) {
             const QString ref = e.value(u"id"_s).toString();
-            auto agent = ref == selfId ? Result<QJsonObject>(QJsonObject{}) : snapshot(ref, e.value(u"version"_s).toInt());
+            auto agent =
+                ref == selfId ? Result<QJsonObject>(QJsonObject{}) : snapshot(ref, e.value(u"version"_s).toInt());
             return agent ? agent->value(u"name"_s).toString() : QString();
         });
         if (!roster)

@@ -18,8 +18,7 @@ namespace {
 QString makeVersionCursor(int version)
 {
     return QString::fromLatin1(QByteArray("v" + QByteArray::number(version))
-                                   .toBase64(QByteArray::Base64UrlEncoding |
-                                             QByteArray::OmitTrailingEquals));
+                                   .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
 }
 
 std::optional<int> parseVersionCursor(const QString &cursor)
@@ -51,8 +50,7 @@ Result<QJsonObject> AgentService::loadVersion(const QString &id, int version)
 
 Status AgentService::insertVersion(const QJsonObject &agent)
 {
-    QSqlQuery q = m_db.query(
-        u"INSERT INTO agent_versions (agent_id, version, created_at, doc) VALUES (?, ?, ?, ?)"_s);
+    QSqlQuery q = m_db.query(u"INSERT INTO agent_versions (agent_id, version, created_at, doc) VALUES (?, ?, ?, ?)"_s);
     q.addBindValue(agent.value(u"id"_s).toString());
     q.addBindValue(agent.value(u"version"_s).toInt());
     q.addBindValue(agent.value(u"updated_at"_s).toString());
@@ -110,9 +108,8 @@ Result<QJsonObject> AgentService::snapshot(const QString &id, std::optional<int>
         return ApiError::invalid(u"agent %1 is archived; archived agents cannot be used by new "
                                  u"sessions"_s.arg(id));
     QJsonObject out;
-    for (const QString &key : {u"id"_s, u"type"_s, u"version"_s, u"name"_s, u"description"_s,
-                               u"system"_s, u"model"_s, u"tools"_s, u"mcp_servers"_s, u"skills"_s,
-                               u"execution_identity"_s, u"multiagent"_s})
+    for (const QString &key : {u"id"_s, u"type"_s, u"version"_s, u"name"_s, u"description"_s, u"system"_s, u"model"_s,
+                               u"tools"_s, u"mcp_servers"_s, u"skills"_s, u"execution_identity"_s, u"multiagent"_s})
         out.insert(key, agent->value(key));
     return out;
 }

@@ -89,7 +89,8 @@ PriceTable PriceTable::withOverrides(const QByteArray &json, QString *problem)
                 return std::nullopt;
             };
             if (!value.isObject())
-                return fail(QStringLiteral("\"%1\": expected an object {input, output, cache_read, cache_write}").arg(key));
+                return fail(
+                    QStringLiteral("\"%1\": expected an object {input, output, cache_read, cache_write}").arg(key));
             const QJsonObject p = value.toObject();
             ModelPrice price;
             bool ok = true;
@@ -112,7 +113,8 @@ PriceTable PriceTable::withOverrides(const QByteArray &json, QString *problem)
             price.cacheRead = read("cache_read", price.input);
             price.cacheWrite = read("cache_write", price.input);
             if (!ok)
-                return fail(QStringLiteral("\"%1\": prices must be non-negative numbers (USD per million tokens)").arg(key));
+                return fail(
+                    QStringLiteral("\"%1\": prices must be non-negative numbers (USD per million tokens)").arg(key));
             return price;
         },
         problem);
@@ -121,7 +123,8 @@ PriceTable PriceTable::withOverrides(const QByteArray &json, QString *problem)
 
 const PriceTable &PriceTable::instance()
 {
-    static const PriceTable table = modelTableFromEnvironment("VIVARIUM_MODEL_PRICES", &PriceTable::withOverrides, lcPrices());
+    static const PriceTable table =
+        modelTableFromEnvironment("VIVARIUM_MODEL_PRICES", &PriceTable::withOverrides, lcPrices());
     return table;
 }
 

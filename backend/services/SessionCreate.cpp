@@ -49,9 +49,9 @@ Result<QJsonObject> SessionService::applyOverrides(QJsonObject snapshot, const Q
     const bool tools = f.has(u"tools") && !f.isNull(u"tools");
     const bool mcp = f.has(u"mcp_servers") && !f.isNull(u"mcp_servers");
     if (tools || mcp) {
-        auto normalized = AgentService::normalizeTools(
-            tools ? f.raw(u"tools") : snapshot.value(QStringLiteral("tools")),
-            mcp ? f.raw(u"mcp_servers") : snapshot.value(QStringLiteral("mcp_servers")));
+        auto normalized =
+            AgentService::normalizeTools(tools ? f.raw(u"tools") : snapshot.value(QStringLiteral("tools")),
+                                         mcp ? f.raw(u"mcp_servers") : snapshot.value(QStringLiteral("mcp_servers")));
         if (!normalized)
             return normalized.error();
         snapshot.insert(QStringLiteral("tools"), normalized->value(QStringLiteral("tools")));
@@ -77,8 +77,8 @@ Result<QJsonObject> SessionService::resolveAgent(const QJsonValue &agent)
         return ApiError::invalid(at(kAgent, QStringLiteral("expected an agent id string or an object "
                                                            "with `type` \"agent\" or \"agent_with_overrides\"")));
     JsonFields f(agent.toObject(), kAgent);
-    const auto type = f.oneOf(u"type", {QStringLiteral("agent"), QStringLiteral("agent_with_overrides")},
-                              JsonFields::Required);
+    const auto type =
+        f.oneOf(u"type", {QStringLiteral("agent"), QStringLiteral("agent_with_overrides")}, JsonFields::Required);
     if (!f.ok())
         return f.error();
     if (*type == u"agent")
@@ -108,19 +108,20 @@ Result<QJsonObject> SessionService::refuseUnrunnable(Result<QJsonObject> agent)
         // multiagent_20261001: its advisor runs (consultations); subagents and workflows do not.
         for (const QString &member : {QStringLiteral("subagents"), QStringLiteral("workflows")})
             if (m.value(member).toObject().value(kType).toString() != u"disabled")
-                return ApiError::invalid(at(kAgent, QStringLiteral("agent %1 has `multiagent.%2` enabled; this Vivarium "
-                                                                   "does not run multiagent_20261001 %2 (only its "
-                                                                   "`advisor`, and `coordinator` rosters), so a session "
-                                                                   "cannot run it (set `multiagent.%2` to "
-                                                                   "{\"type\": \"disabled\"})")
-                                                        .arg(id, member)));
+                return ApiError::invalid(
+                    at(kAgent, QStringLiteral("agent %1 has `multiagent.%2` enabled; this Vivarium "
+                                              "does not run multiagent_20261001 %2 (only its "
+                                              "`advisor`, and `coordinator` rosters), so a session "
+                                              "cannot run it (set `multiagent.%2` to "
+                                              "{\"type\": \"disabled\"})")
+                                   .arg(id, member)));
     return agent; // an advisor entry runs as consultations (runtime/SessionRuntimeAdvisor.cpp)
 }
 
 struct SessionService::Prepared
 {
     QJsonObject doc;
-    QList<QJsonObject> resources; // with ids, timestamps and the token marker
+    QList<QJsonObject> resources;             // with ids, timestamps and the token marker
     QList<QPair<QString, QByteArray>> tokens; // resource id → token, for the keychain
     QList<QJsonObject> initialEvents;
 };
@@ -131,9 +132,9 @@ Result<QJsonObject> SessionService::create(const QJsonObject &params)
     if (!p)
         return p.error();
     if (!p->tokens.isEmpty())
-        return ApiError::invalid(QStringLiteral(
-            "`authorization_token`: a repository token is kept in the OS keychain; create the "
-            "session through the API (POST /v1/sessions)"));
+        return ApiError::invalid(
+            QStringLiteral("`authorization_token`: a repository token is kept in the OS keychain; create the "
+                           "session through the API (POST /v1/sessions)"));
     return commitCreate(*p);
 }
 
@@ -165,8 +166,8 @@ void SessionService::create(const QJsonObject &params, Callback<QJsonObject> don
 Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject &params)
 {
     JsonFields f(params);
-    f.allowOnly({u"agent", u"environment_id", u"budget", u"initial_events", u"metadata",
-                 u"resources", u"title", u"vault_ids"});
+    f.allowOnly(
+        {u"agent", u"environment_id", u"budget", u"initial_events", u"metadata", u"resources", u"title", u"vault_ids"});
     if (!f.has(u"agent") || f.isNull(u"agent"))
         f.failAt(u"agent", QStringLiteral("field required"));
     const auto envId = f.string(u"environment_id", JsonFields::Required, 0, false);
@@ -198,11 +199,12 @@ Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject
     for (qsizetype i = 0; resources && i < resources->size(); ++i) {
         QString token;
         const QJsonValue param = resources->at(i);
-        const bool memory = param.isObject() && param.toObject().value(kType) == QJsonValue(QStringLiteral("memory_store"));
+        const bool memory =
+            param.isObject() && param.toObject().value(kType) == QJsonValue(QStringLiteral("memory_store"));
         if (memory && memoryFolders.size() >= kMaxMemoryStoresPerSession)
-            return ApiError::invalid(at(idx(QStringLiteral("resources"), i),
-                                        QStringLiteral("a session can attach at most %1 memory stores")
-                                            .arg(kMaxMemoryStoresPerSession)));
+            return ApiError::invalid(
+                at(idx(QStringLiteral("resources"), i),
+                   QStringLiteral("a session can attach at most %1 memory stores").arg(kMaxMemoryStoresPerSession)));
         auto r = memory ? memoryStoreResource(param.toObject(), idx(QStringLiteral("resources"), i), &memoryFolders)
                         : resourceFromParams(param, idx(QStringLiteral("resources"), i), true, &token);
         if (!r)
@@ -232,8 +234,8 @@ Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject
         if (!v.isString() || v.toString().isEmpty())
             return ApiError::invalid(at(idx(QStringLiteral("vault_ids"), i), QStringLiteral("expected a vault id")));
         if (seenVaults.contains(v.toString()))
-            return ApiError::invalid(at(idx(QStringLiteral("vault_ids"), i),
-                                        QStringLiteral("vault %1 is listed twice").arg(v.toString())));
+            return ApiError::invalid(
+                at(idx(QStringLiteral("vault_ids"), i), QStringLiteral("vault %1 is listed twice").arg(v.toString())));
         seenVaults.insert(v.toString());
         vaults.append(v);
     }
@@ -251,8 +253,8 @@ Result<SessionService::Prepared> SessionService::prepareCreate(const QJsonObject
         return agent.error();
     if (m_skills) {
         // The session runs the skill versions that are current now: `latest` is resolved once.
-        auto skills = m_skills->resolveLatest(agent->value(QStringLiteral("skills")).toArray(),
-                                              QStringLiteral("agent.skills"));
+        auto skills =
+            m_skills->resolveLatest(agent->value(QStringLiteral("skills")).toArray(), QStringLiteral("agent.skills"));
         if (!skills)
             return skills.error();
         agent->insert(QStringLiteral("skills"), *skills);

@@ -50,8 +50,8 @@ bool isBase64(const QString &s);
 bool validBranch(const QString &b);
 
 // ---- content blocks and user events (SessionValidation.cpp) ----
-Result<QJsonArray> validateBlocks(JsonFields &f, QStringView key, const QStringList &allowed,
-                                  bool required, int maxItems = 0);
+Result<QJsonArray> validateBlocks(JsonFields &f, QStringView key, const QStringList &allowed, bool required,
+                                  int maxItems = 0);
 const QStringList &messageBlockTypes();
 const QStringList &toolResultBlockTypes();
 const QStringList &userEventTypes();

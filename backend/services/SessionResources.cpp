@@ -21,8 +21,7 @@ using namespace session_detail;
 
 QList<QJsonObject> SessionService::storedResources(const QString &sessionId)
 {
-    QSqlQuery q = m_db.query(QStringLiteral(
-        "SELECT doc FROM session_resources WHERE session_id = ? ORDER BY seq ASC"));
+    QSqlQuery q = m_db.query(QStringLiteral("SELECT doc FROM session_resources WHERE session_id = ? ORDER BY seq ASC"));
     q.addBindValue(sessionId);
     QList<QJsonObject> out;
     if (!m_db.exec(q))
@@ -67,19 +66,17 @@ Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, 
     if (!param.isObject())
         return ApiError::invalid(at(path, QStringLiteral("expected a resource object")));
     JsonFields f(param.toObject(), path);
-    const auto type = f.oneOf(u"type",
-                              {QStringLiteral("file"), QStringLiteral("github_repository"),
-                               QStringLiteral("memory_store")},
-                              JsonFields::Required);
+    const auto type =
+        f.oneOf(u"type", {QStringLiteral("file"), QStringLiteral("github_repository"), QStringLiteral("memory_store")},
+                JsonFields::Required);
     if (!f.ok())
         return f.error();
     if (*type == u"memory_store")
-        return ApiError::invalid(at(f.pathOf(u"type"),
-                                    allowMemoryStore
-                                        ? QStringLiteral("memory_store resources are validated by "
-                                                         "SessionService::memoryStoreResource")
-                                        : QStringLiteral("memory_store resources attach at session "
-                                                         "creation only")));
+        return ApiError::invalid(at(f.pathOf(u"type"), allowMemoryStore
+                                                           ? QStringLiteral("memory_store resources are validated by "
+                                                                            "SessionService::memoryStoreResource")
+                                                           : QStringLiteral("memory_store resources attach at session "
+                                                                            "creation only")));
     const auto mount = f.string(u"mount_path", JsonFields::Optional, validate::kMaxMountPath, false);
     if (f.ok() && mount && !validate::isMountPath(*mount))
         f.failAt(u"mount_path", QStringLiteral("must be an absolute path without `.`/`..` segments or "
@@ -91,10 +88,10 @@ Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, 
             f.failAt(u"file_id", QStringLiteral("is not a file id (file_…)"));
         if (!f.ok())
             return f.error();
-        return QJsonObject{{kType, QStringLiteral("file")},
-                           {QStringLiteral("file_id"), *fileId},
-                           {QStringLiteral("mount_path"),
-                            mount.value_or(QStringLiteral("/mnt/session/uploads/") + *fileId)}};
+        return QJsonObject{
+            {kType, QStringLiteral("file")},
+            {QStringLiteral("file_id"), *fileId},
+            {QStringLiteral("mount_path"), mount.value_or(QStringLiteral("/mnt/session/uploads/") + *fileId)}};
     }
     f.allowOnly({u"type", u"url", u"authorization_token", u"checkout", u"mount_path"});
     if (!f.ok())
@@ -115,11 +112,10 @@ Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, 
         return f.error();
     const QUrl u(*url, QUrl::StrictMode);
     QStringList segments = u.path().split(u'/', Qt::SkipEmptyParts);
-    if (!validate::isHttpUrl(*url, validate::Schemes::HttpsOnly) || segments.size() < 2 || !u.query().isEmpty() || !u.fragment().isEmpty()
-        || !u.userInfo().isEmpty())
-        return ApiError::invalid(at(f.pathOf(u"url"),
-                                    QStringLiteral("must be an https repository URL such as "
-                                                   "https://github.com/owner/repo")));
+    if (!validate::isHttpUrl(*url, validate::Schemes::HttpsOnly) || segments.size() < 2 || !u.query().isEmpty()
+        || !u.fragment().isEmpty() || !u.userInfo().isEmpty())
+        return ApiError::invalid(at(f.pathOf(u"url"), QStringLiteral("must be an https repository URL such as "
+                                                                     "https://github.com/owner/repo")));
     QString repo = segments.last();
     if (repo.endsWith(QStringLiteral(".git")))
         repo.chop(4);
@@ -130,8 +126,7 @@ Result<QJsonObject> SessionService::resourceFromParams(const QJsonValue &param, 
     QJsonValue checkoutOut(QJsonValue::Null);
     if (checkout) {
         JsonFields c(*checkout, f.pathOf(u"checkout"));
-        const auto ctype = c.oneOf(u"type", {QStringLiteral("branch"), QStringLiteral("commit")},
-                                   JsonFields::Required);
+        const auto ctype = c.oneOf(u"type", {QStringLiteral("branch"), QStringLiteral("commit")}, JsonFields::Required);
         if (c.ok() && *ctype == u"branch") {
             c.allowOnly({u"type", u"name"});
             const auto name = c.string(u"name", JsonFields::Required, 255, false);
@@ -191,7 +186,8 @@ void SessionService::addResource(const QString &sessionId, const QJsonObject &pa
     if (auto missing = missingFile(*resource, QString()); !missing.isEmpty())
         return done(ApiError::invalid(missing));
     if (!session->value(kArchivedAt).isNull())
-        return done(ApiError::conflict(QStringLiteral("session %1 is archived; resources cannot be added").arg(sessionId)));
+        return done(
+            ApiError::conflict(QStringLiteral("session %1 is archived; resources cannot be added").arg(sessionId)));
     if (QString why = busyReason(sessionId); !why.isEmpty())
         return done(ApiError::conflict(why));
     const QString mount = resource->value(QStringLiteral("mount_path")).toString();
@@ -281,8 +277,8 @@ Result<QJsonObject> SessionService::retrieveResource(const QString &sessionId, c
     return publicResource(*r);
 }
 
-void SessionService::updateResource(const QString &sessionId, const QString &resourceId,
-                                    const QJsonObject &params, Callback<QJsonObject> done)
+void SessionService::updateResource(const QString &sessionId, const QString &resourceId, const QJsonObject &params,
+                                    Callback<QJsonObject> done)
 {
     auto current = loadResource(sessionId, resourceId);
     if (!current)
@@ -300,7 +296,8 @@ void SessionService::updateResource(const QString &sessionId, const QString &res
         return done(ApiError::invalid(at(QStringLiteral("authorization_token"), why)));
     auto session = loadDoc(sessionId);
     if (session && !session->value(kArchivedAt).isNull())
-        return done(ApiError::conflict(QStringLiteral("session %1 is archived; its resources cannot change").arg(sessionId)));
+        return done(
+            ApiError::conflict(QStringLiteral("session %1 is archived; its resources cannot change").arg(sessionId)));
     if (QString why = busyReason(sessionId); !why.isEmpty())
         return done(ApiError::conflict(why));
     // 1. keychain (the new token replaces the old one), 2. row (marker, updated_at).
@@ -325,7 +322,9 @@ void SessionService::updateResource(const QString &sessionId, const QString &res
             Transaction tx(self->m_db);
             if (!tx.active())
                 return ApiError::internal(QStringLiteral("cannot begin a transaction"));
-            if (auto s = self->m_resources.update(resourceId, {{kUpdatedAt, now}, {QStringLiteral("doc"), serializeDoc(doc)}}); !s)
+            if (auto s = self->m_resources.update(resourceId,
+                                                  {{kUpdatedAt, now}, {QStringLiteral("doc"), serializeDoc(doc)}});
+                !s)
                 return s.error();
             if (auto s = self->touch(sessionId, now); !s)
                 return s.error();
@@ -363,7 +362,8 @@ void SessionService::removeResource(const QString &sessionId, const QString &res
                                           .arg(resourceId)));
     auto session = loadDoc(sessionId);
     if (session && !session->value(kArchivedAt).isNull())
-        return done(ApiError::conflict(QStringLiteral("session %1 is archived; its resources cannot change").arg(sessionId)));
+        return done(
+            ApiError::conflict(QStringLiteral("session %1 is archived; its resources cannot change").arg(sessionId)));
     if (QString why = busyReason(sessionId); !why.isEmpty())
         return done(ApiError::conflict(why));
     auto removeRow = [this, sessionId, resourceId]() -> Result<QJsonObject> {

@@ -40,8 +40,8 @@ bool isBase64(const QString &s)
         if (c.unicode() > 127)
             return false;
     }
-    const auto r = QByteArray::fromBase64Encoding(
-        s.toLatin1(), QByteArray::Base64Encoding | QByteArray::AbortOnBase64DecodingErrors);
+    const auto r = QByteArray::fromBase64Encoding(s.toLatin1(),
+                                                  QByteArray::Base64Encoding | QByteArray::AbortOnBase64DecodingErrors);
     return bool(r);
 }
 
@@ -49,8 +49,8 @@ bool isBase64(const QString &s)
 bool validBranch(const QString &b)
 {
     static const QRegularExpression re(QStringLiteral(R"(^[A-Za-z0-9._/+@-]{1,255}$)"));
-    return re.match(b).hasMatch() && !b.startsWith(u'-') && !b.contains(QStringLiteral(".."))
-           && !b.endsWith(u'/') && !b.endsWith(QStringLiteral(".lock")) && !b.startsWith(u'/');
+    return re.match(b).hasMatch() && !b.startsWith(u'-') && !b.contains(QStringLiteral("..")) && !b.endsWith(u'/')
+           && !b.endsWith(QStringLiteral(".lock")) && !b.startsWith(u'/');
 }
 
 // ---- content blocks -----------------------------------------------------------------------
@@ -60,10 +60,10 @@ Result<QJsonObject> validateSource(const QJsonValue &v, const QString &path, boo
     if (!v.isObject())
         return ApiError::invalid(at(path, QStringLiteral("expected an object")));
     JsonFields f(v.toObject(), path);
-    const QStringList types = image ? QStringList{QStringLiteral("base64"), QStringLiteral("url"),
-                                                  QStringLiteral("file")}
-                                    : QStringList{QStringLiteral("base64"), QStringLiteral("text"),
-                                                  QStringLiteral("url"), QStringLiteral("file")};
+    const QStringList types = image
+                                  ? QStringList{QStringLiteral("base64"), QStringLiteral("url"), QStringLiteral("file")}
+                                  : QStringList{QStringLiteral("base64"), QStringLiteral("text"), QStringLiteral("url"),
+                                                QStringLiteral("file")};
     const auto type = f.oneOf(u"type", types, JsonFields::Required);
     if (!f.ok())
         return f.error();
@@ -78,8 +78,9 @@ Result<QJsonObject> validateSource(const QJsonValue &v, const QString &path, boo
         static const QStringList imageTypes = {QStringLiteral("image/jpeg"), QStringLiteral("image/png"),
                                                QStringLiteral("image/gif"), QStringLiteral("image/webp")};
         if (image && !imageTypes.contains(*media))
-            return ApiError::invalid(at(f.pathOf(u"media_type"),
-                                        QStringLiteral("must be one of %1").arg(imageTypes.join(QStringLiteral(", ")))));
+            return ApiError::invalid(
+                at(f.pathOf(u"media_type"),
+                   QStringLiteral("must be one of %1").arg(imageTypes.join(QStringLiteral(", ")))));
         static const QRegularExpression mime(QStringLiteral(R"(^[a-z0-9.+-]+/[a-z0-9.+-]+$)"));
         if (!image && !mime.match(*media).hasMatch())
             return ApiError::invalid(at(f.pathOf(u"media_type"), QStringLiteral("is not a MIME type")));
@@ -145,8 +146,7 @@ Result<QJsonObject> validateBlock(const QJsonValue &v, const QString &path, cons
         }
         if (f.ok()) {
             for (qsizetype i = 0; i < content->size(); ++i) {
-                auto b = validateBlock(content->at(i), idx(f.pathOf(u"content"), i),
-                                       {QStringLiteral("text")});
+                auto b = validateBlock(content->at(i), idx(f.pathOf(u"content"), i), {QStringLiteral("text")});
                 if (!b)
                     return b.error();
             }
@@ -157,8 +157,8 @@ Result<QJsonObject> validateBlock(const QJsonValue &v, const QString &path, cons
     return v.toObject();
 }
 
-Result<QJsonArray> validateBlocks(JsonFields &f, QStringView key, const QStringList &allowed,
-                                  bool required, int maxItems)
+Result<QJsonArray> validateBlocks(JsonFields &f, QStringView key, const QStringList &allowed, bool required,
+                                  int maxItems)
 {
     const auto a = f.array(key, required ? JsonFields::Required : JsonFields::Optional, maxItems);
     if (!f.ok())
@@ -184,18 +184,17 @@ const QStringList &messageBlockTypes()
 
 const QStringList &toolResultBlockTypes()
 {
-    static const QStringList t = {QStringLiteral("text"), QStringLiteral("image"),
-                                  QStringLiteral("document"), QStringLiteral("search_result")};
+    static const QStringList t = {QStringLiteral("text"), QStringLiteral("image"), QStringLiteral("document"),
+                                  QStringLiteral("search_result")};
     return t;
 }
 
 const QStringList &userEventTypes()
 {
-    static const QStringList t = {QStringLiteral("user.message"), QStringLiteral("user.interrupt"),
-                                  QStringLiteral("user.tool_confirmation"),
-                                  QStringLiteral("user.custom_tool_result"),
-                                  QStringLiteral("user.define_outcome"),
-                                  QStringLiteral("user.tool_result"), QStringLiteral("system.message")};
+    static const QStringList t = {QStringLiteral("user.message"),           QStringLiteral("user.interrupt"),
+                                  QStringLiteral("user.tool_confirmation"), QStringLiteral("user.custom_tool_result"),
+                                  QStringLiteral("user.define_outcome"),    QStringLiteral("user.tool_result"),
+                                  QStringLiteral("system.message")};
     return t;
 }
 
@@ -241,8 +240,7 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
     } else if (*type == u"user.tool_confirmation") {
         f.allowOnly({u"type", u"tool_use_id", u"result", u"deny_message", u"session_thread_id", u"vivarium_scope"});
         const auto toolUse = f.string(u"tool_use_id", JsonFields::Required, 0, false);
-        const auto result = f.oneOf(u"result", {QStringLiteral("allow"), QStringLiteral("deny")},
-                                    JsonFields::Required);
+        const auto result = f.oneOf(u"result", {QStringLiteral("allow"), QStringLiteral("deny")}, JsonFields::Required);
         const auto deny = f.text(u"deny_message", JsonFields::Optional, 10000);
         // Vivarium extension (README "Allow for the rest of a session"): "session" makes an
         // allow a session-level override for that tool; the runtime allows its later calls.
@@ -250,11 +248,11 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
         if (!f.ok())
             return f.error();
         if (deny && *result != u"deny")
-            return ApiError::invalid(at(f.pathOf(u"deny_message"),
-                                        QStringLiteral("is only allowed when `result` is \"deny\"")));
+            return ApiError::invalid(
+                at(f.pathOf(u"deny_message"), QStringLiteral("is only allowed when `result` is \"deny\"")));
         if (scope && *result != u"allow")
-            return ApiError::invalid(at(f.pathOf(u"vivarium_scope"),
-                                        QStringLiteral("is only allowed when `result` is \"allow\"")));
+            return ApiError::invalid(
+                at(f.pathOf(u"vivarium_scope"), QStringLiteral("is only allowed when `result` is \"allow\"")));
         out.insert(QStringLiteral("tool_use_id"), *toolUse);
         out.insert(QStringLiteral("result"), *result);
         if (const auto thread = f.string(u"session_thread_id", JsonFields::Optional, 0, false); f.ok() && thread)
@@ -295,8 +293,7 @@ Result<QJsonObject> validateUserEvent(const QJsonValue &v, const QString &path, 
         if (!f.ok())
             return f.error();
         JsonFields r(*rubric, f.pathOf(u"rubric"));
-        const auto rtype = r.oneOf(u"type", {QStringLiteral("text"), QStringLiteral("file")},
-                                   JsonFields::Required);
+        const auto rtype = r.oneOf(u"type", {QStringLiteral("text"), QStringLiteral("file")}, JsonFields::Required);
         if (r.ok() && *rtype == u"text") {
             r.allowOnly({u"type", u"content"});
             r.text(u"content", JsonFields::Required, kMaxRubricChars, false);
@@ -345,13 +342,12 @@ Result<QJsonObject> parseBudget(const QJsonValue &v, const QString &path)
         return c.error();
     static const QRegularExpression re(QStringLiteral(R"(^[1-9][0-9]{0,14}$)"));
     if (!re.match(*amount).hasMatch())
-        return ApiError::invalid(at(c.pathOf(u"amount"),
-                                    QStringLiteral("must be a positive integer amount in minor units "
+        return ApiError::invalid(
+            at(c.pathOf(u"amount"), QStringLiteral("must be a positive integer amount in minor units "
                                                    "(cents) without leading zeros, e.g. \"2500\"")));
     return QJsonObject{{kType, QStringLiteral("limit")},
                        {QStringLiteral("max_list_cost"),
-                        QJsonObject{{QStringLiteral("amount"), *amount},
-                                    {QStringLiteral("currency"), *currency}}}};
+                        QJsonObject{{QStringLiteral("amount"), *amount}, {QStringLiteral("currency"), *currency}}}};
 }
 
 // Why a repository token is unusable, or empty. Never quotes the token: it becomes one HTTP
@@ -381,8 +377,8 @@ QString SessionService::missingFile(const QJsonValue &v, const QString &path) co
             const QString p = path.isEmpty() ? it.key() : path + u'.' + it.key();
             if (it.key() == u"file_id" && it->isString()) {
                 if (!m_files.exists(it->toString()))
-                    return at(p, QStringLiteral("no file %1 (upload it with POST /v1/files first)")
-                                     .arg(it->toString()));
+                    return at(p,
+                              QStringLiteral("no file %1 (upload it with POST /v1/files first)").arg(it->toString()));
             } else if (QString m = missingFile(*it, p); !m.isEmpty()) {
                 return m;
             }
@@ -397,10 +393,8 @@ QString SessionService::missingFile(const QJsonValue &v, const QString &path) co
     return {};
 }
 
-Result<QList<QJsonObject>> SessionService::validateEvents(const QString &sessionId,
-                                                          const QJsonObject &session,
-                                                          const QJsonArray &events,
-                                                          const QString &path,
+Result<QList<QJsonObject>> SessionService::validateEvents(const QString &sessionId, const QJsonObject &session,
+                                                          const QJsonArray &events, const QString &path,
                                                           const QStringList &allowed)
 {
     QList<QJsonObject> out;
@@ -415,10 +409,15 @@ Result<QList<QJsonObject>> SessionService::validateEvents(const QString &session
             return e.error();
         const QString type = e->value(kType).toString();
         // References to the agent's tool calls must name such an event of this session.
-        struct Ref { QString key; QStringList types; };
+        struct Ref
+        {
+            QString key;
+            QStringList types;
+        };
         std::optional<Ref> ref;
         if (type == u"user.tool_confirmation")
-            ref = Ref{QStringLiteral("tool_use_id"), {QStringLiteral("agent.tool_use"), QStringLiteral("agent.mcp_tool_use")}};
+            ref = Ref{QStringLiteral("tool_use_id"),
+                      {QStringLiteral("agent.tool_use"), QStringLiteral("agent.mcp_tool_use")}};
         else if (type == u"user.custom_tool_result")
             ref = Ref{QStringLiteral("custom_tool_use_id"), {QStringLiteral("agent.custom_tool_use")}};
         else if (type == u"user.tool_result")
@@ -427,12 +426,13 @@ Result<QList<QJsonObject>> SessionService::validateEvents(const QString &session
             const QString target = e->value(ref->key).toString();
             const QString found = sessionId.isEmpty() ? QString() : m_log.typeOf(sessionId, target);
             if (!ref->types.contains(found))
-                return ApiError::invalid(at(p + u'.' + ref->key,
-                                            QStringLiteral("no %1 event %2 in this session")
+                return ApiError::invalid(
+                    at(p + u'.' + ref->key, QStringLiteral("no %1 event %2 in this session")
                                                 .arg(ref->types.join(QStringLiteral(" or ")), target)));
         }
         if (auto tagged = tagThread(sessionId, *e, ref ? e->value(ref->key).toString() : QString(),
-                                    ref ? ref->types : QStringList{}, p); !tagged)
+                                    ref ? ref->types : QStringList{}, p);
+            !tagged)
             return tagged.error();
         if (auto missing = missingFile(*e, p); !missing.isEmpty())
             return ApiError::invalid(missing);
@@ -446,13 +446,13 @@ Result<QList<QJsonObject>> SessionService::validateEvents(const QString &session
             if (!envChecked) {
                 envChecked = true;
                 auto env = m_envs.retrieve(session.value(QStringLiteral("environment_id")).toString());
-                selfHosted = env && env->value(QStringLiteral("config")).toObject().value(kType).toString()
-                                        == u"self_hosted";
+                selfHosted =
+                    env && env->value(QStringLiteral("config")).toObject().value(kType).toString() == u"self_hosted";
             }
             if (!selfHosted)
-                return ApiError::invalid(at(p + QStringLiteral(".type"),
-                                            QStringLiteral("user.tool_result is only valid on sessions whose "
-                                                           "environment is self_hosted")));
+                return ApiError::invalid(
+                    at(p + QStringLiteral(".type"), QStringLiteral("user.tool_result is only valid on sessions whose "
+                                                                   "environment is self_hosted")));
         }
         out.append(*e);
     }

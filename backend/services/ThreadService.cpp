@@ -168,9 +168,9 @@ namespace {
 // session, the session's final update); otherwise now.
 QDateTime endOf(const Info &info, const QDateTime &now)
 {
-    const QString at = !info.archivedAt.isEmpty() ? info.archivedAt
+    const QString at = !info.archivedAt.isEmpty()     ? info.archivedAt
                        : info.status == u"terminated" ? info.updatedAt
-                                                       : QString();
+                                                      : QString();
     const QDateTime end = at.isEmpty() ? now : clock::fromIso(at);
     return end.isValid() ? end : now;
 }
@@ -192,7 +192,7 @@ QJsonValue statsJson(const Info &info, const QDateTime &now)
         return QJsonValue::Null;
     const QDateTime created = clock::fromIso(info.createdAt);
     const QDateTime end = endOf(info, now); // archived threads freeze their duration
-    double startup = 0; // child threads start immediately
+    double startup = 0;                     // child threads start immediately
     if (info.parent.isEmpty() && !info.firstRunningAt.isEmpty())
         if (const QDateTime first = clock::fromIso(info.firstRunningAt); first.isValid() && created.isValid())
             startup = qMax<qint64>(0, created.msecsTo(first)) / 1000.0;
@@ -263,7 +263,7 @@ QJsonObject ThreadService::toJson(const QString &sessionId, const QJsonObject &s
     QJsonObject shaped = advisor ? agent : QJsonObject{};
     if (!advisor)
         for (const QString &k : {u"id"_s, u"description"_s, u"execution_identity"_s, u"mcp_servers"_s, u"model"_s,
-                             u"name"_s, u"skills"_s, u"system"_s, u"tools"_s, u"type"_s, u"version"_s})
+                                 u"name"_s, u"skills"_s, u"system"_s, u"tools"_s, u"type"_s, u"version"_s})
             shaped.insert(k, agent.value(k));
     auto orNull = [](const QString &s) { return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s); };
     const QDateTime now = QDateTime::currentDateTimeUtc();

@@ -706,9 +706,10 @@ private Q_SLOTS:
         auto env = h->post(u"/v1/environments"_s, QJsonObject{{u"name"_s, u"threads-env"_s}});
         QCOMPARE(env.status, 200);
         const QString envId = env.json().value(u"id"_s).toString();
-        const QList<QJsonValue> runs{QJsonValue(leadId), QJsonObject{{u"type"_s, u"agent"_s}, {u"id"_s, leadId}},
-                                     QJsonObject{{u"type"_s, u"agent_with_overrides"_s}, {u"id"_s, leadId}, {u"system"_s, u"x"_s}},
-                                     advised.json().value(u"id"_s)};
+        const QList<QJsonValue> runs{
+            QJsonValue(leadId), QJsonObject{{u"type"_s, u"agent"_s}, {u"id"_s, leadId}},
+            QJsonObject{{u"type"_s, u"agent_with_overrides"_s}, {u"id"_s, leadId}, {u"system"_s, u"x"_s}},
+            advised.json().value(u"id"_s)};
         for (const QJsonValue &ref : runs) {
             auto r = h->post(u"/v1/sessions"_s, QJsonObject{{u"agent"_s, ref}, {u"environment_id"_s, envId}});
             QCOMPARE(r.status, 200);
@@ -716,7 +717,8 @@ private Q_SLOTS:
                      u"coordinator"_s);
         }
         const int sessions = h->rowCount(u"sessions"_s);
-        const QList<std::pair<QString, QString>> refused{{multi.json().value(u"id"_s).toString(), u"`multiagent.subagents`"_s}};
+        const QList<std::pair<QString, QString>> refused{
+            {multi.json().value(u"id"_s).toString(), u"`multiagent.subagents`"_s}};
         for (const auto &[id, field] : refused) {
             auto r = h->post(u"/v1/sessions"_s, QJsonObject{{u"agent"_s, id}, {u"environment_id"_s, envId}});
             QCOMPARE(r.status, 400);

@@ -149,11 +149,14 @@ private Q_SLOTS:
         QApplication::processEvents();
         QTRY_COMPARE(window->size(), QSize(800, 600));
         QVERIFY2(window->minimumSizeHint().width() <= 800 && window->minimumSizeHint().height() <= 600,
-                 qPrintable(QStringLiteral("%1x%2").arg(window->minimumSizeHint().width()).arg(window->minimumSizeHint().height())));
+                 qPrintable(QStringLiteral("%1x%2")
+                                .arg(window->minimumSizeHint().width())
+                                .arg(window->minimumSizeHint().height())));
         QVERIFY(window->minimumWidth() <= 800 && window->minimumHeight() <= 600);
         const QList<std::pair<int, QList<const char *>>> areas{
             {MainWindow::Agents, {"agentList", "newAgentButton", "agentName", "saveAgent"}},
-            {MainWindow::Environments, {"environmentList", "newEnvironmentButton", "environmentName", "saveEnvironment"}},
+            {MainWindow::Environments,
+             {"environmentList", "newEnvironmentButton", "environmentName", "saveEnvironment"}},
             {MainWindow::Vaults, {"vaultList", "createVault", "vaultName", "credentialList"}},
             {MainWindow::Sessions, {"sessionList", "newSessionButton", "sessionSearch", "statusFilter"}},
             {MainWindow::Sandboxes, {"sandboxList", "deleteSandbox", "warmPool"}},
@@ -173,11 +176,15 @@ private Q_SLOTS:
                 // Whole: nothing of it is cut off by a parent, and it lies inside the window.
                 const QRect r = inWindow(w);
                 QVERIFY2(window->rect().contains(r), qPrintable(QStringLiteral("%1 at %2,%3 %4x%5")
-                                                                    .arg(objectName).arg(r.x()).arg(r.y())
-                                                                    .arg(r.width()).arg(r.height())));
+                                                                    .arg(objectName)
+                                                                    .arg(r.x())
+                                                                    .arg(r.y())
+                                                                    .arg(r.width())
+                                                                    .arg(r.height())));
                 for (const QWidget *p = w->parentWidget(); p && p != window; p = p->parentWidget())
                     QVERIFY2(p->rect().contains(QRect(w->mapTo(p, QPoint(0, 0)), w->size())),
-                             qPrintable(objectName + QStringLiteral(" is clipped by ") + QString::fromLatin1(p->metaObject()->className())));
+                             qPrintable(objectName + QStringLiteral(" is clipped by ")
+                                        + QString::fromLatin1(p->metaObject()->className())));
                 QVERIFY2(w->width() >= w->minimumSizeHint().width() || w->minimumSizeHint().width() <= 0,
                          qPrintable(objectName + QStringLiteral(" is squeezed")));
             }

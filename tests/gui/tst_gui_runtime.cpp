@@ -316,7 +316,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(view->model()->queuedRowCount(), 1, 10000);
         QCOMPARE(view->model()->rowCount(), live + 2);
         QVERIFY(view->model()->index(live).data(TranscriptModel::LiveRole).toBool());
-        QCOMPARE(view->model()->index(live + 1).data(TranscriptModel::BodyRole).toString(), QStringLiteral("and keep it short"));
+        QCOMPARE(view->model()->index(live + 1).data(TranscriptModel::BodyRole).toString(),
+                 QStringLiteral("and keep it short"));
         QElapsedTimer t;
         t.start();
         QTest::mouseClick(interrupt, Qt::LeftButton);
@@ -351,9 +352,10 @@ private Q_SLOTS:
         // the queued message still follows it. The runtime committed it with vivarium_interrupted.
         bool logged = false;
         for (const QJsonObject &e : h->eventsOf(view->sessionId()))
-            logged |= e.value(QStringLiteral("type")).toString() == u"agent.message"
-                      && e.value(QStringLiteral("vivarium_interrupted")).toBool()
-                      && e.value(QStringLiteral("content")).toArray().at(0)[QStringLiteral("text")].toString() == keptText;
+            logged |=
+                e.value(QStringLiteral("type")).toString() == u"agent.message"
+                && e.value(QStringLiteral("vivarium_interrupted")).toBool()
+                && e.value(QStringLiteral("content")).toArray().at(0)[QStringLiteral("text")].toString() == keptText;
         QVERIFY(logged);
         auto again = std::make_unique<SessionView>(h->bridge);
         QSignalSpy loaded(again.get(), &SessionView::transcriptLoaded);
@@ -365,7 +367,8 @@ private Q_SLOTS:
                 reopened = i;
         QVERIFY(reopened >= 0);
         QCOMPARE(again->model()->index(reopened).data(TranscriptModel::BodyRole).toString(), keptText);
-        QCOMPARE(again->model()->index(reopened).data(TranscriptModel::TitleRole).toString(), QStringLiteral("Agent — interrupted"));
+        QCOMPARE(again->model()->index(reopened).data(TranscriptModel::TitleRole).toString(),
+                 QStringLiteral("Agent — interrupted"));
         QVERIFY(queuedAfter(again->model(), reopened));
     }
 

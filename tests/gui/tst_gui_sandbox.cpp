@@ -365,7 +365,8 @@ private Q_SLOTS:
         QVERIFY(!consoleText(output, 2).contains(QStringLiteral("second-line")));
         QVERIFY(finished.wait(120000));
         QCOMPARE(finished.constFirst().constFirst().toInt(), 0);
-        QVERIFY2(consoleText(output, 2).endsWith(QStringLiteral("first-line\nsecond-line\n")), qPrintable(output->toPlainText()));
+        QVERIFY2(consoleText(output, 2).endsWith(QStringLiteral("first-line\nsecond-line\n")),
+                 qPrintable(output->toPlainText()));
         QVERIFY(consoleText(output, 4).endsWith(QStringLiteral("exit code 0\n")));
     }
 
@@ -375,10 +376,11 @@ private Q_SLOTS:
     {
         auto *tree = child<QTreeWidget>("sandboxFiles");
         QVERIFY(!findItem(tree, QStringLiteral("by-the-agent.txt")));
-        QVERIFY(agent({{QStringLiteral("op"), QStringLiteral("write")},
-                       {QStringLiteral("path"), QString(sandbox->currentFolder() + QStringLiteral("/by-the-agent.txt"))},
-                       {QStringLiteral("data"), QString::fromLatin1(QByteArray("x").toBase64())}})
-                    .ok());
+        QVERIFY(
+            agent({{QStringLiteral("op"), QStringLiteral("write")},
+                   {QStringLiteral("path"), QString(sandbox->currentFolder() + QStringLiteral("/by-the-agent.txt"))},
+                   {QStringLiteral("data"), QString::fromLatin1(QByteArray("x").toBase64())}})
+                .ok());
         QTest::qWait(500);
         QVERIFY(!findItem(tree, QStringLiteral("by-the-agent.txt"))); // nothing told the view yet
         QSignalSpy listed(sandbox, &SandboxView::listed);

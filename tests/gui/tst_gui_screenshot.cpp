@@ -79,23 +79,29 @@ private Q_SLOTS:
         // a pending approval, is committed as the runtime would have written it.
         QVERIFY(h.append(sid, {ev::userMessage(QStringLiteral("Please tidy the repository and tell me what you removed."))}));
         QTRY_VERIFY_WITH_TIMEOUT(idleCount(h, sid) >= 1, 20000);
-        QVERIFY(h.append(sid, {ev::status(QStringLiteral("running")), ev::spanStart(), ev::thinking(),
-                               ev::agentMessage(QStringLiteral("Sure. First I'll **look around**:\n\n- list the files\n- find build output\n\nThen I remove `build/`.")),
-                               ev::toolUse(ls, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls -l")}}),
-                               ev::toolResult(ls, out.join(u'\n')), ev::spanEnd(1834, 211),
-                               ev::spanStart(),
-                               ev::toolUse(du, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("du -sh build docs")}}),
-                               ev::toolResult(du, QStringLiteral("412M\tbuild\n1.2M\tdocs")), ev::spanEnd(2100, 90),
-                               // A delegate thread's calls (ThreadsPanel beside the transcript).
-                               QJsonObject{{QStringLiteral("type"), QStringLiteral("session.thread_created")},
-                                           {QStringLiteral("session_thread_id"), researcher},
-                                           {QStringLiteral("agent_name"), QStringLiteral("Researcher")},
-                                           {QStringLiteral("workflow_run_id"), QJsonValue::Null}},
-                               withThread(ev::toolUse(grep, QStringLiteral("grep"), {{QStringLiteral("pattern"), QStringLiteral("TODO")}}), researcher),
-                               withThread(ev::toolResult(grep, QStringLiteral("src/a.cpp:12: TODO tidy\nsrc/b.cpp:40: TODO")), researcher),
-                               ev::spanStart(),
-                               ev::toolUse(rm, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("rm -rf build/")}}, true),
-                               ev::idle({rm})}));
+        QVERIFY(h.append(
+            sid, {ev::status(QStringLiteral("running")), ev::spanStart(), ev::thinking(),
+                  ev::agentMessage(QStringLiteral("Sure. First I'll **look around**:\n\n- list the files\n- find build "
+                                                  "output\n\nThen I remove `build/`.")),
+                  ev::toolUse(ls, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls -l")}}),
+                  ev::toolResult(ls, out.join(u'\n')), ev::spanEnd(1834, 211), ev::spanStart(),
+                  ev::toolUse(du, QStringLiteral("bash"),
+                              {{QStringLiteral("command"), QStringLiteral("du -sh build docs")}}),
+                  ev::toolResult(du, QStringLiteral("412M\tbuild\n1.2M\tdocs")), ev::spanEnd(2100, 90),
+                  // A delegate thread's calls (ThreadsPanel beside the transcript).
+                  QJsonObject{{QStringLiteral("type"), QStringLiteral("session.thread_created")},
+                              {QStringLiteral("session_thread_id"), researcher},
+                              {QStringLiteral("agent_name"), QStringLiteral("Researcher")},
+                              {QStringLiteral("workflow_run_id"), QJsonValue::Null}},
+                  withThread(
+                      ev::toolUse(grep, QStringLiteral("grep"), {{QStringLiteral("pattern"), QStringLiteral("TODO")}}),
+                      researcher),
+                  withThread(ev::toolResult(grep, QStringLiteral("src/a.cpp:12: TODO tidy\nsrc/b.cpp:40: TODO")),
+                             researcher),
+                  ev::spanStart(),
+                  ev::toolUse(rm, QStringLiteral("bash"),
+                              {{QStringLiteral("command"), QStringLiteral("rm -rf build/")}}, true),
+                  ev::idle({rm})}));
 
         MainWindow window(h.bridge);
         window.resize(1280, 820);
@@ -132,8 +138,12 @@ private Q_SLOTS:
         const QRect whole = sessions.rect();
         const QRect pendingRect = inWindow(pending, &window, dpr);
         const QRect approveRect = inWindow(approve, &window, dpr);
-        QVERIFY2(whole.contains(pendingRect), qPrintable(QStringLiteral("pending approval outside the window: %1,%2 %3x%4")
-                                                             .arg(pendingRect.x()).arg(pendingRect.y()).arg(pendingRect.width()).arg(pendingRect.height())));
+        QVERIFY2(whole.contains(pendingRect),
+                 qPrintable(QStringLiteral("pending approval outside the window: %1,%2 %3x%4")
+                                .arg(pendingRect.x())
+                                .arg(pendingRect.y())
+                                .arg(pendingRect.width())
+                                .arg(pendingRect.height())));
         QVERIFY(whole.contains(approveRect));
         QVERIFY(pendingRect.height() > 40);
         QVERIFY2(colours(sessions, pendingRect) > 12, "the pending approval looks blank");
@@ -142,7 +152,8 @@ private Q_SLOTS:
         QVERIFY(whole.contains(transcriptRect));
         QVERIFY2(colours(sessions, transcriptRect) > 20, "the transcript looks blank");
         QVERIFY(whole.intersects(inWindow(threads, &window, dpr)));
-        QVERIFY2(colours(sessions, inWindow(threads, &window, dpr).intersected(whole)) > 6, "the thread list looks blank");
+        QVERIFY2(colours(sessions, inWindow(threads, &window, dpr).intersected(whole)) > 6,
+                 "the thread list looks blank");
         // The pending call's card is in the transcript: rows for every call of the thread.
         int calls = 0;
         for (int i = 0; i < view->model()->rowCount(); ++i)

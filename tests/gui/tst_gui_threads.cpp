@@ -219,10 +219,11 @@ private Q_SLOTS:
 
         // An advisor consultation: its advice reads as advice, not as a roster agent's report.
         const QString advisor = QStringLiteral("sthr_advisor1");
-        QVERIFY(h->append(session, {created(advisor, QStringLiteral("anthropic.advisor")),
-                                    threadStatus(advisor, QStringLiteral("running"), QStringLiteral("anthropic.advisor")),
-                                    received(advisor, QStringLiteral("anthropic.advisor"), QStringLiteral("Check the totals")),
-                                    threadStatus(advisor, QStringLiteral("terminated"), QStringLiteral("anthropic.advisor"))}));
+        QVERIFY(h->append(session,
+                          {created(advisor, QStringLiteral("anthropic.advisor")),
+                           threadStatus(advisor, QStringLiteral("running"), QStringLiteral("anthropic.advisor")),
+                           received(advisor, QStringLiteral("anthropic.advisor"), QStringLiteral("Check the totals")),
+                           threadStatus(advisor, QStringLiteral("terminated"), QStringLiteral("anthropic.advisor"))}));
         QTRY_VERIFY2(rows(view()->model()).contains(tt("Advice from the advisor") + u"|Check the totals"),
                      qPrintable(rows(view()->model()).join(u'\n')));
         QVERIFY(!rows(view()->model()).contains(tt("Report from %1", "anthropic.advisor") + u"|Check the totals"));

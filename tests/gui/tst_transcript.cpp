@@ -365,43 +365,59 @@ private Q_SLOTS:
         QJsonObject cut = ev::agentMessage(QStringLiteral("half a sen"));
         cut.insert(QStringLiteral("vivarium_interrupted"), true);
         QJsonObject queued = ev::userMessage(QStringLiteral("and keep it short"));
-        model.reset(QStringLiteral("sesn_1"),
-                    logged({ev::userMessage(QStringLiteral("hi")), ev::status(QStringLiteral("running")), ev::spanStart(),
-                            queued, {{QStringLiteral("type"), QStringLiteral("user.interrupt")}},
-                            cut, ev::spanEnd(1, 1), ev::idle(),
-                            ev::userMessage(QStringLiteral("next")), ev::status(QStringLiteral("running")), ev::spanStart(),
-                            ev::agentMessage(QStringLiteral("done")), ev::spanEnd(1, 1), ev::idle()}));
+        model.reset(QStringLiteral("sesn_1"), logged({ev::userMessage(QStringLiteral("hi")),
+                                                      ev::status(QStringLiteral("running")),
+                                                      ev::spanStart(),
+                                                      queued,
+                                                      {{QStringLiteral("type"), QStringLiteral("user.interrupt")}},
+                                                      cut,
+                                                      ev::spanEnd(1, 1),
+                                                      ev::idle(),
+                                                      ev::userMessage(QStringLiteral("next")),
+                                                      ev::status(QStringLiteral("running")),
+                                                      ev::spanStart(),
+                                                      ev::agentMessage(QStringLiteral("done")),
+                                                      ev::spanEnd(1, 1),
+                                                      ev::idle()}));
         QStringList titles;
         for (int i = 0; i < model.rowCount(); ++i)
             titles << model.index(i).data(TranscriptModel::TitleRole).toString() + u'|'
                           + model.index(i).data(TranscriptModel::BodyRole).toString();
-        QCOMPARE(titles, (QStringList{QStringLiteral("You|hi"), QStringLiteral("Running|"),
-                                      QStringLiteral("Agent — interrupted|half a sen"),
-                                      QStringLiteral("You|and keep it short"), QStringLiteral("You interrupted the agent|"),
-                                      QStringLiteral("Idle|The agent finished its turn."), QStringLiteral("You|next"),
-                                      QStringLiteral("Running|"), QStringLiteral("Agent|done"),
-                                      QStringLiteral("Idle|The agent finished its turn.")}));
+        QCOMPARE(titles,
+                 (QStringList{QStringLiteral("You|hi"), QStringLiteral("Running|"),
+                              QStringLiteral("Agent — interrupted|half a sen"), QStringLiteral("You|and keep it short"),
+                              QStringLiteral("You interrupted the agent|"),
+                              QStringLiteral("Idle|The agent finished its turn."), QStringLiteral("You|next"),
+                              QStringLiteral("Running|"), QStringLiteral("Agent|done"),
+                              QStringLiteral("Idle|The agent finished its turn.")}));
         QCOMPARE(model.index(2).data(TranscriptModel::StateRole).toString(), QStringLiteral("interrupted"));
         QCOMPARE(model.queuedRowCount(), 0);
 
         // The same events live, one by one: the same order.
         TranscriptModel live;
         QAbstractItemModelTester liveTester(&live, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        const QList<LoggedEvent> all = logged({ev::userMessage(QStringLiteral("hi")), ev::status(QStringLiteral("running")), ev::spanStart(),
-                                               queued, {{QStringLiteral("type"), QStringLiteral("user.interrupt")}},
-                                               cut, ev::spanEnd(1, 1), ev::idle()});
+        const QList<LoggedEvent> all = logged({ev::userMessage(QStringLiteral("hi")),
+                                               ev::status(QStringLiteral("running")),
+                                               ev::spanStart(),
+                                               queued,
+                                               {{QStringLiteral("type"), QStringLiteral("user.interrupt")}},
+                                               cut,
+                                               ev::spanEnd(1, 1),
+                                               ev::idle()});
         live.reset(QStringLiteral("sesn_1"), all.mid(0, 3));
         for (const LoggedEvent &e : all.mid(3))
             live.append(QStringLiteral("sesn_1"), {e});
         QCOMPARE(live.rowCount(), 6);
         for (int i = 0; i < 6; ++i)
-            QCOMPARE(live.index(i).data(TranscriptModel::TitleRole).toString() + u'|' + live.index(i).data(TranscriptModel::BodyRole).toString(),
+            QCOMPARE(live.index(i).data(TranscriptModel::TitleRole).toString() + u'|'
+                         + live.index(i).data(TranscriptModel::BodyRole).toString(),
                      titles.at(i));
         // A reload while the request is still open keeps the message after the (future) reply.
         TranscriptModel open;
         open.reset(QStringLiteral("sesn_1"), all.mid(0, 4));
         QCOMPARE(open.queuedRowCount(), 1);
-        QCOMPARE(open.index(open.rowCount() - 1).data(TranscriptModel::BodyRole).toString(), QStringLiteral("and keep it short"));
+        QCOMPARE(open.index(open.rowCount() - 1).data(TranscriptModel::BodyRole).toString(),
+                 QStringLiteral("and keep it short"));
     }
 
     // Issue 16 items 4 and 5 in the session view: "Allow … for the rest of this session" sends
@@ -490,10 +506,11 @@ private Q_SLOTS:
     {
         TranscriptModel model;
         const QString bash = ids::make(u"sevt");
-        model.reset(QStringLiteral("sesn_1"),
-                    logged({ev::agentMessage(QStringLiteral("Line one\nline two")),
-                            ev::toolUse(bash, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}}),
-                            ev::toolResult(bash, QStringLiteral("a.txt\r\nb.txt")), ev::idle()}));
+        model.reset(
+            QStringLiteral("sesn_1"),
+            logged({ev::agentMessage(QStringLiteral("Line one\nline two")),
+                    ev::toolUse(bash, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}}),
+                    ev::toolResult(bash, QStringLiteral("a.txt\r\nb.txt")), ev::idle()}));
         QCOMPARE(model.rowCount(), 3);
         TranscriptView view;
         view.setModel(&model);
@@ -504,9 +521,7 @@ private Q_SLOTS:
         auto *copyOutput = view.findChild<QToolButton *>(QStringLiteral("copyOutputButton"));
         QVERIFY(copy && copyOutput);
         QVERIFY(!copy->isVisible()); // no card chosen yet
-        auto inCard = [&](QWidget *b, int row) {
-            return view.visualRect(model.index(row)).contains(b->geometry());
-        };
+        auto inCard = [&](QWidget *b, int row) { return view.visualRect(model.index(row)).contains(b->geometry()); };
 
         view.setCurrentIndex(model.index(0));
         QTRY_VERIFY(copy->isVisible());
@@ -545,9 +560,10 @@ private Q_SLOTS:
         QVERIFY(h.waitReady());
         const QString sid = h.createSession(QStringLiteral("select"));
         const QString bash = ids::make(u"sevt");
-        QVERIFY(h.append(sid, {ev::agentMessage(QStringLiteral("Line one\n\nline two")),
-                               ev::toolUse(bash, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}}),
-                               ev::toolResult(bash, QStringLiteral("a.txt\nb.txt"))}));
+        QVERIFY(h.append(
+            sid, {ev::agentMessage(QStringLiteral("Line one\n\nline two")),
+                  ev::toolUse(bash, QStringLiteral("bash"), {{QStringLiteral("command"), QStringLiteral("ls")}}),
+                  ev::toolResult(bash, QStringLiteral("a.txt\nb.txt"))}));
         SessionView view(h.bridge);
         view.resize(900, 700);
         view.show();
@@ -566,7 +582,8 @@ private Q_SLOTS:
         QVERIFY(text->isVisible());
         QVERIFY(!cards->isVisible());
         const QString plain = text->toPlainText();
-        QVERIFY2(plain.contains(QStringLiteral("line two")) && plain.contains(QStringLiteral("b.txt")), qPrintable(plain));
+        QVERIFY2(plain.contains(QStringLiteral("line two")) && plain.contains(QStringLiteral("b.txt")),
+                 qPrintable(plain));
         // From the message's second paragraph into the tool's output: one selection, two cards.
         QTextCursor from = text->document()->find(QStringLiteral("line two"));
         QTextCursor to = text->document()->find(QStringLiteral("a.txt"));

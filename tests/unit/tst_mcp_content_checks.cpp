@@ -165,7 +165,8 @@ void largeResults()
     const auto text = [](const QString &t) {
         return QJsonObject{{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), t}};
     };
-    const QJsonObject image = json(R"({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBO"}})");
+    const QJsonObject image =
+        json(R"({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBO"}})");
 
     // The limit: the documented default, or a positive VIVARIUM_MCP_RESULT_MAX_CHARS.
     QCOMPARE(mcp::kDefaultResultMaxChars, qsizetype(50'000));
@@ -184,10 +185,12 @@ void largeResults()
     QCOMPARE(mcp::resultText(mixed), QStringLiteral("abc\n\nde"));
     QCOMPARE(mcp::resultTextChars(mixed), mcp::resultText(mixed).size());
     QCOMPARE(mcp::resultTextChars(QJsonArray{image}), qsizetype(0));
-    QCOMPARE(mcp::resultSpillPath(QStringLiteral("sevt_01abc")), QStringLiteral("/mnt/session/mcp_results/sevt_01abc.txt"));
+    QCOMPARE(mcp::resultSpillPath(QStringLiteral("sevt_01abc")),
+             QStringLiteral("/mnt/session/mcp_results/sevt_01abc.txt"));
 
     // A cut never splits a surrogate pair.
-    const QString smile = QString::fromUtf8("ab\xF0\x9F\x98\x80" "cd"); // a, b, U+1F600 (2 units), c, d
+    const QString smile = QString::fromUtf8("ab\xF0\x9F\x98\x80"
+                                            "cd"); // a, b, U+1F600 (2 units), c, d
     QCOMPARE(mcp::headChars(smile, 3), QStringLiteral("ab"));
     QCOMPARE(mcp::headChars(smile, 4), QString::fromUtf8("ab\xF0\x9F\x98\x80"));
     QCOMPARE(mcp::headChars(smile, 100), smile);
@@ -209,7 +212,8 @@ void largeResults()
     QVERIFY(preview.size() < 3'000);
     QCOMPARE(spilled.at(1).toObject(), image);
     // A limit under the preview size previews no more than the limit.
-    const QString small = mcp::spilledResultBlocks(blocks, path, 100).at(0).toObject().value(QStringLiteral("text")).toString();
+    const QString small =
+        mcp::spilledResultBlocks(blocks, path, 100).at(0).toObject().value(QStringLiteral("text")).toString();
     QVERIFY(small.startsWith(QString(100, u'x') + QStringLiteral("\n\n[")));
 
     // Nowhere to save it: the first `limit` characters and a note saying why the rest is gone.

@@ -31,11 +31,13 @@ GuestImage::~GuestImage()
 
 QString GuestImage::hashRecipe(const QString &recipeDir)
 {
-    QDir d(recipeDir);
+    // Absolute, so that the iterator's paths and relativeFilePath() agree whatever the
+    // process's working directory (a relative recipe dir hashed no file at all).
+    const QDir d(QDir(recipeDir).absolutePath());
     if (!d.exists(QStringLiteral("build-image.sh")))
         return {};
     QStringList files;
-    QDirIterator it(recipeDir, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(d.absolutePath(), QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext())
         files << d.relativeFilePath(it.next());
     files.sort();

@@ -20,8 +20,10 @@ int envInt(const char *name, int def, int min, int max)
 QString findRecipeDir()
 {
     const QString fromEnv = qEnvironmentVariable("VIVARIUM_GUEST_RECIPE_DIR");
+    // Absolute: the recipe's files are hashed and read relative to it, and a relative path
+    // would mean whatever directory the process happens to run in.
     if (!fromEnv.isEmpty())
-        return fromEnv;
+        return QDir(fromEnv).absolutePath();
     const QString appDir = QCoreApplication::applicationDirPath();
     // The installed recipe next to the binary (the package), then the source tree (a build
     // tree's binary: its own recipe, not an installed package's), then the system one.
@@ -49,6 +51,11 @@ SandboxConfig SandboxConfig::fromEnvironment(const QString &dataDir)
     c.imageDir = qEnvironmentVariable("VIVARIUM_IMAGE_DIR");
     if (c.imageDir.isEmpty())
         c.imageDir = dataDir + QStringLiteral("/images");
+    // Absolute, always: each VM's root disk is a qcow2 overlay that names this directory's base
+    // image as its backing file, and qemu resolves a relative backing path against the
+    // overlay's own directory, not ours (a relative VIVARIUM_IMAGE_DIR made every VM fail to
+    // start with "Could not open backing image").
+    c.imageDir = QDir(c.imageDir).absolutePath();
     c.sandboxDir = dataDir + QStringLiteral("/sandboxes");
     c.recipeDir = findRecipeDir();
     c.accel = qEnvironmentVariable("VIVARIUM_SANDBOX_ACCEL", QStringLiteral("auto")).toLower();

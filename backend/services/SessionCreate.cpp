@@ -150,7 +150,7 @@ void SessionService::create(const QJsonObject &params, Callback<QJsonObject> don
     for (const auto &t : std::as_const(p->tokens))
         keys << t.first;
     QPointer<SessionService> self(this);
-    writeTokens(p->tokens, [self, prepared = *p, keys, done](Status written) {
+    writeTokens(p->tokens, [self, prepared = *p, keys, done = std::move(done)](const Status &written) {
         if (!self)
             return;
         if (!written)
@@ -158,8 +158,8 @@ void SessionService::create(const QJsonObject &params, Callback<QJsonObject> don
         auto out = self->commitCreate(prepared);
         if (out)
             return done(out);
-        const ApiError error = out.error();
-        self->removeTokens(keys, [done, error](Status) { done(error); });
+        const ApiError &error = out.error();
+        self->removeTokens(keys, [done, error](const Status &) { done(error); });
     });
 }
 

@@ -23,10 +23,10 @@ Result<qint64> parse(const QJsonObject &md, const char *key)
 
 } // namespace
 
-Result<std::optional<qint64>> fromMetadata(const QJsonObject &md)
+Result<std::optional<qint64>> fromMetadata(const QJsonObject &metadata)
 {
     const QString prefix = QStringLiteral("sandbox0.managed_agents.");
-    for (auto it = md.constBegin(); it != md.constEnd(); ++it) {
+    for (auto it = metadata.constBegin(); it != metadata.constEnd(); ++it) {
         if (it.key().startsWith(prefix) && it.key() != QLatin1String(kSandbox0Key))
             return ApiError::invalid(QStringLiteral("`metadata.%1`: unknown Sandbox0 Managed Agents session key; "
                                                     "Vivarium understands %2")
@@ -34,9 +34,9 @@ Result<std::optional<qint64>> fromMetadata(const QJsonObject &md)
     }
     std::optional<qint64> out;
     for (const char *key : {kKey, kSandbox0Key}) {
-        if (!md.contains(QLatin1String(key)))
+        if (!metadata.contains(QLatin1String(key)))
             continue;
-        auto n = parse(md, key);
+        auto n = parse(metadata, key);
         if (!n)
             return n.error();
         if (out && *out != *n)
@@ -50,9 +50,9 @@ Result<std::optional<qint64>> fromMetadata(const QJsonObject &md)
     return out;
 }
 
-qint64 secondsOf(const QJsonObject &md)
+qint64 secondsOf(const QJsonObject &metadata)
 {
-    auto r = fromMetadata(md);
+    auto r = fromMetadata(metadata);
     if (!r)
         return kDefaultSeconds;
     return r->value_or(kDefaultSeconds);

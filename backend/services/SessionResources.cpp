@@ -163,7 +163,7 @@ void SessionService::purgeTokensThen(const QString &id, std::function<Result<QJs
         return done(then());
     m_busy.insert(id);
     QPointer<SessionService> self(this);
-    removeTokens(tokens, [self, id, then = std::move(then), done = std::move(done)](Status removed) {
+    removeTokens(tokens, [self, id, then = std::move(then), done = std::move(done)](const Status &removed) {
         if (!self)
             return;
         self->m_busy.remove(id);
@@ -223,7 +223,7 @@ void SessionService::addResource(const QString &sessionId, const QJsonObject &pa
     const QString rid = r.value(kId).toString();
     m_busy.insert(sessionId);
     QPointer<SessionService> self(this);
-    writeTokens({{rid, token.toUtf8()}}, [self, sessionId, rid, store, done](Status written) {
+    writeTokens({{rid, token.toUtf8()}}, [self, sessionId, rid, store, done = std::move(done)](const Status &written) {
         if (!self)
             return;
         if (!written) {
@@ -235,8 +235,8 @@ void SessionService::addResource(const QString &sessionId, const QJsonObject &pa
             self->m_busy.remove(sessionId);
             return done(out);
         }
-        const ApiError error = out.error();
-        self->removeTokens({rid}, [self, sessionId, error, done](Status) {
+        const ApiError &error = out.error();
+        self->removeTokens({rid}, [self, sessionId, error, done](const Status &) {
             if (self)
                 self->m_busy.remove(sessionId);
             done(error);
@@ -304,7 +304,8 @@ void SessionService::updateResource(const QString &sessionId, const QString &res
     const bool hadToken = current->value(kTokenMarker).toBool();
     m_busy.insert(sessionId);
     QPointer<SessionService> self(this);
-    writeTokens({{resourceId, token->toUtf8()}}, [self, sessionId, resourceId, hadToken, done](Status written) {
+    writeTokens({{resourceId, token->toUtf8()}}, [self, sessionId, resourceId, hadToken,
+                                                  done = std::move(done)](const Status &written) {
         if (!self)
             return;
         if (!written) {
@@ -343,7 +344,7 @@ void SessionService::updateResource(const QString &sessionId, const QString &res
             self->m_busy.remove(sessionId);
             return done(error);
         }
-        self->removeTokens({resourceId}, [self, sessionId, error, done](Status) {
+        self->removeTokens({resourceId}, [self, sessionId, error, done](const Status &) {
             if (self)
                 self->m_busy.remove(sessionId);
             done(error);
@@ -385,7 +386,7 @@ void SessionService::removeResource(const QString &sessionId, const QString &res
     // Keychain entry first, then the row.
     m_busy.insert(sessionId);
     QPointer<SessionService> self(this);
-    removeTokens({resourceId}, [self, sessionId, removeRow, done](Status removed) {
+    removeTokens({resourceId}, [self, sessionId, removeRow, done = std::move(done)](const Status &removed) {
         if (!self)
             return;
         self->m_busy.remove(sessionId);
@@ -401,7 +402,7 @@ void SessionService::readResourceToken(const QString &resourceId, Callback<QByte
     if (!r || !r->value(kTokenMarker).toBool())
         return done(QByteArray());
     QPointer<SessionService> self(this);
-    m_secrets.read(tokenKey(resourceId), [self, resourceId, done](Result<QByteArray> token) {
+    m_secrets.read(tokenKey(resourceId), [self, resourceId, done = std::move(done)](const Result<QByteArray> &token) {
         if (!self)
             return;
         if (!token && token.error().kind() == ApiError::Kind::NotFound) {

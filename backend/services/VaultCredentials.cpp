@@ -92,33 +92,34 @@ void VaultService::createCredential(const QString &vaultId, const QJsonObject &p
             m_creating.remove(vaultId);
     };
     // 1. keychain, 2. row; a failed insert takes the keychain entry back out.
-    m_secrets.write(id, compact(parsed->secrets), [self, this, vaultId, id, cred, done, release](Status written) {
-        if (!self)
-            return;
-        if (!written) {
-            release();
-            return done(written.error());
-        }
-        // Re-checked now: a concurrent create for the same server may have finished meanwhile.
-        Status stored = checkUnique(vaultId, cred.value(key("auth")).toObject(), id);
-        if (stored)
-            stored = storeCredential(cred, true);
-        if (!stored) {
-            const ApiError error = stored.error();
-            m_secrets.remove(id, [self, id, error, done, release](Status removed) {
-                if (!removed)
-                    qCWarning(lcVaults) << "could not remove the keychain entry of" << id
-                                        << "after its row failed to insert:"
-                                        << removed.error().message();
-                release();
-                done(error);
-            });
-            return;
-        }
-        release();
-        Q_EMIT credentialChanged(vaultId, id, cred);
-        done(cred);
-    });
+    m_secrets.write(id, compact(parsed->secrets),
+                    [self, this, vaultId, id, cred, done = std::move(done), release](const Status &written) {
+                        if (!self)
+                            return;
+                        if (!written) {
+                            release();
+                            return done(written.error());
+                        }
+                        // Re-checked now: a concurrent create for the same server may have finished meanwhile.
+                        Status stored = checkUnique(vaultId, cred.value(key("auth")).toObject(), id);
+                        if (stored)
+                            stored = storeCredential(cred, true);
+                        if (!stored) {
+                            const ApiError &error = stored.error();
+                            m_secrets.remove(id, [self, id, error, done, release](const Status &removed) {
+                                if (!removed)
+                                    qCWarning(lcVaults)
+                                        << "could not remove the keychain entry of" << id
+                                        << "after its row failed to insert:" << removed.error().message();
+                                release();
+                                done(error);
+                            });
+                            return;
+                        }
+                        release();
+                        Q_EMIT credentialChanged(vaultId, id, cred);
+                        done(cred);
+                    });
 }
 
 void VaultService::updateCredential(const QString &vaultId, const QString &credentialId,
@@ -174,7 +175,8 @@ void VaultService::updateCredential(const QString &vaultId, const QString &crede
     // Rotation: merge into the stored secrets, write the keychain, then the row.
     m_busyCredentials.insert(credentialId, vaultId);
     QPointer<VaultService> self(this);
-    m_secrets.read(credentialId, [self, this, credentialId, secretChanges, done, storeRow](Result<QByteArray> stored) {
+    m_secrets.read(credentialId, [self, this, credentialId, secretChanges, done = std::move(done),
+                                  storeRow](Result<QByteArray> stored) {
         if (!self)
             return;
         QJsonObject secrets;
@@ -186,14 +188,15 @@ void VaultService::updateCredential(const QString &vaultId, const QString &crede
         }
         for (auto it = secretChanges.constBegin(); it != secretChanges.constEnd(); ++it)
             secrets.insert(it.key(), *it);
-        m_secrets.write(credentialId, compact(secrets), [self, this, credentialId, done, storeRow](Status written) {
-            if (!self)
-                return;
-            m_busyCredentials.remove(credentialId);
-            if (!written)
-                return done(written.error());
-            storeRow();
-        });
+        m_secrets.write(credentialId, compact(secrets),
+                        [self, this, credentialId, done, storeRow](const Status &written) {
+                            if (!self)
+                                return;
+                            m_busyCredentials.remove(credentialId);
+                            if (!written)
+                                return done(written.error());
+                            storeRow();
+                        });
     });
 }
 
@@ -208,7 +211,7 @@ void VaultService::deleteCredential(const QString &vaultId, const QString &crede
     // Keychain entry first, then the row (see the class comment).
     m_busyCredentials.insert(credentialId, vaultId);
     QPointer<VaultService> self(this);
-    m_secrets.remove(credentialId, [self, this, vaultId, credentialId, done](Status removed) {
+    m_secrets.remove(credentialId, [self, this, vaultId, credentialId, done = std::move(done)](const Status &removed) {
         if (!self)
             return;
         m_busyCredentials.remove(credentialId);
@@ -238,7 +241,7 @@ void VaultService::archiveCredential(const QString &vaultId, const QString &cred
     // again, so an earlier half-finished archive is completed.
     m_busyCredentials.insert(credentialId, vaultId);
     QPointer<VaultService> self(this);
-    m_secrets.remove(credentialId, [self, vaultId, credentialId, done](Status removed) {
+    m_secrets.remove(credentialId, [self, vaultId, credentialId, done = std::move(done)](const Status &removed) {
         if (!self)
             return;
         self->m_busyCredentials.remove(credentialId);
@@ -249,7 +252,7 @@ void VaultService::archiveCredential(const QString &vaultId, const QString &cred
 }
 
 void VaultService::finishArchiveCredential(const QString &vaultId, const QString &credentialId,
-                                           Callback<QJsonObject> done)
+                                           const Callback<QJsonObject> &done)
 {
     auto current = retrieveCredential(vaultId, credentialId);
     if (!current)
@@ -275,7 +278,7 @@ void VaultService::readSecrets(const QString &credentialId, Callback<QJsonObject
         return done(ApiError::conflict(
             QStringLiteral("credential %1 is archived; its secret was purged").arg(credentialId)));
     QPointer<VaultService> self(this);
-    m_secrets.read(credentialId, [self, credentialId, done](Result<QByteArray> stored) {
+    m_secrets.read(credentialId, [self, credentialId, done = std::move(done)](Result<QByteArray> stored) {
         if (!self)
             return;
         if (!stored)
@@ -299,7 +302,8 @@ void VaultService::storeRefreshedTokens(const QString &credentialId, const QJson
         return done(
             ApiError::conflict(QStringLiteral("credential %1 was archived during the refresh").arg(credentialId)));
     QPointer<VaultService> self(this);
-    m_secrets.read(credentialId, [self, this, credentialId, secretChanges, expiresAt, done](Result<QByteArray> stored) {
+    m_secrets.read(credentialId, [self, this, credentialId, secretChanges, expiresAt,
+                                  done = std::move(done)](Result<QByteArray> stored) {
         if (!self)
             return;
         if (!stored)
@@ -307,27 +311,28 @@ void VaultService::storeRefreshedTokens(const QString &credentialId, const QJson
         QJsonObject secrets = QJsonDocument::fromJson(*stored).object();
         for (auto it = secretChanges.constBegin(); it != secretChanges.constEnd(); ++it)
             secrets.insert(it.key(), *it);
-        m_secrets.write(credentialId, compact(secrets), [self, this, credentialId, expiresAt, done](Status written) {
-            if (!self)
-                return;
-            if (!written)
-                return done(written.error());
-            auto current = m_credentials.get(credentialId);
-            if (!current)
-                return done(ApiError::notFound(QStringLiteral("credential %1 not found").arg(credentialId)));
-            QJsonObject c = *current;
-            QJsonObject auth = c.value(key("auth")).toObject();
-            if (expiresAt.isString())
-                auth.insert(key("expires_at"), expiresAt);
-            else
-                auth.remove(key("expires_at"));
-            c.insert(key("auth"), auth);
-            c.insert(key("updated_at"), clock::nowIso());
-            if (auto s = storeCredential(c, false); !s)
-                return done(s.error());
-            Q_EMIT credentialChanged(c.value(key("vault_id")).toString(), credentialId, c);
-            done(c);
-        });
+        m_secrets.write(
+            credentialId, compact(secrets), [self, this, credentialId, expiresAt, done](const Status &written) {
+                if (!self)
+                    return;
+                if (!written)
+                    return done(written.error());
+                auto current = m_credentials.get(credentialId);
+                if (!current)
+                    return done(ApiError::notFound(QStringLiteral("credential %1 not found").arg(credentialId)));
+                QJsonObject c = *current;
+                QJsonObject auth = c.value(key("auth")).toObject();
+                if (expiresAt.isString())
+                    auth.insert(key("expires_at"), expiresAt);
+                else
+                    auth.remove(key("expires_at"));
+                c.insert(key("auth"), auth);
+                c.insert(key("updated_at"), clock::nowIso());
+                if (auto s = storeCredential(c, false); !s)
+                    return done(s.error());
+                Q_EMIT credentialChanged(c.value(key("vault_id")).toString(), credentialId, c);
+                done(c);
+            });
     });
 }
 

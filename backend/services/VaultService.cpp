@@ -261,44 +261,45 @@ void VaultService::archive(const QString &id, Callback<QJsonObject> done)
     m_busyVaults.insert(id);
     const QStringList active = credentialIds(id, true);
     QPointer<VaultService> self(this);
-    keychain::removeAll(m_secrets, this, active, [self, this, id, active, done](Status purged) {
-        if (!self)
-            return;
-        m_busyVaults.remove(id);
-        if (!purged)
-            return done(purged.error());
-        auto fresh = retrieve(id);
-        if (!fresh)
-            return done(fresh.error());
-        QJsonObject vault = *fresh;
-        const QString now = clock::nowIso();
-        QList<QJsonObject> archivedCreds;
-        Transaction tx(m_db);
-        for (const QString &credId : active) {
-            auto doc = m_credentials.get(credId);
-            if (!doc || !doc->value(key("archived_at")).isNull())
-                continue;
-            doc->insert(key("archived_at"), now);
-            doc->insert(key("updated_at"), now);
-            if (auto s = storeCredential(*doc, false); !s)
-                return done(s.error());
-            archivedCreds << *doc;
-        }
-        const bool changed = vault.value(key("archived_at")).isNull();
-        if (changed) {
-            vault.insert(key("archived_at"), now);
-            vault.insert(key("updated_at"), now);
-            if (auto s = storeVault(vault, false); !s)
-                return done(s.error());
-        }
-        if (!tx.commit())
-            return done(ApiError::internal(QStringLiteral("could not commit archiving vault %1").arg(id)));
-        for (const QJsonObject &c : std::as_const(archivedCreds))
-            Q_EMIT credentialChanged(id, c.value(key("id")).toString(), c);
-        if (changed)
-            Q_EMIT vaultChanged(id, vault);
-        done(vault);
-    });
+    keychain::removeAll(
+        m_secrets, this, active, [self, this, id, active, done = std::move(done)](const Status &purged) {
+            if (!self)
+                return;
+            m_busyVaults.remove(id);
+            if (!purged)
+                return done(purged.error());
+            auto fresh = retrieve(id);
+            if (!fresh)
+                return done(fresh.error());
+            QJsonObject vault = *fresh;
+            const QString now = clock::nowIso();
+            QList<QJsonObject> archivedCreds;
+            Transaction tx(m_db);
+            for (const QString &credId : active) {
+                auto doc = m_credentials.get(credId);
+                if (!doc || !doc->value(key("archived_at")).isNull())
+                    continue;
+                doc->insert(key("archived_at"), now);
+                doc->insert(key("updated_at"), now);
+                if (auto s = storeCredential(*doc, false); !s)
+                    return done(s.error());
+                archivedCreds << *doc;
+            }
+            const bool changed = vault.value(key("archived_at")).isNull();
+            if (changed) {
+                vault.insert(key("archived_at"), now);
+                vault.insert(key("updated_at"), now);
+                if (auto s = storeVault(vault, false); !s)
+                    return done(s.error());
+            }
+            if (!tx.commit())
+                return done(ApiError::internal(QStringLiteral("could not commit archiving vault %1").arg(id)));
+            for (const QJsonObject &c : std::as_const(archivedCreds))
+                Q_EMIT credentialChanged(id, c.value(key("id")).toString(), c);
+            if (changed)
+                Q_EMIT vaultChanged(id, vault);
+            done(vault);
+        });
 }
 
 void VaultService::deleteVault(const QString &id, Callback<QJsonObject> done)
@@ -314,7 +315,7 @@ void VaultService::deleteVault(const QString &id, Callback<QJsonObject> done)
     m_busyVaults.insert(id);
     const QStringList all = credentialIds(id, false);
     QPointer<VaultService> self(this);
-    keychain::removeAll(m_secrets, this, all, [self, this, id, all, done](Status purged) {
+    keychain::removeAll(m_secrets, this, all, [self, this, id, all, done = std::move(done)](const Status &purged) {
         if (!self)
             return;
         m_busyVaults.remove(id);

@@ -98,7 +98,7 @@ private:
     Status checkStillLlm(const QString &vaultId, const QJsonObject &newMetadata);
     QStringList credentialIds(const QString &vaultId, bool activeOnly);
     void finishArchiveCredential(const QString &vaultId, const QString &credentialId,
-                                 Callback<QJsonObject> done);
+                                 const Callback<QJsonObject> &done);
 
     // In-flight bookkeeping (see class comment).
     QString busyReason(const QString &vaultId, const QString &credentialId) const;

@@ -108,13 +108,13 @@ void Backend::storeProviderKey(const QString &keyEntry, const QString &apiKey, C
 }
 
 void Backend::probeProvider(ProviderEndpoint::Kind kind, const QUrl &baseUrl, const QString &apiKey,
-                            std::function<void(ProbeResult)> done)
+                            const std::function<void(ProbeResult)> &done)
 {
     if (!m_probeNam)
         m_probeNam = new QNetworkAccessManager(this);
     const ProviderDefaults &d = kind == ProviderEndpoint::Kind::Anthropic ? m_config.anthropic : m_config.openai;
-    viv::probeProvider(*m_probeNam, kind, baseUrl.isEmpty() ? d.baseUrl : baseUrl,
-                       apiKey.isEmpty() ? d.apiKey : apiKey, std::move(done));
+    viv::probeProvider(*m_probeNam, kind, baseUrl.isEmpty() ? d.baseUrl : baseUrl, apiKey.isEmpty() ? d.apiKey : apiKey,
+                       done);
 }
 
 Status Backend::start()

@@ -67,7 +67,7 @@ public:
     // "Test connection": lists the models at `baseUrl` (empty: the provider's URL in use) with
     // `apiKey` (empty: the key in use). Asynchronous, on this backend's thread.
     void probeProvider(ProviderEndpoint::Kind kind, const QUrl &baseUrl, const QString &apiKey,
-                       std::function<void(ProbeResult)> done);
+                       const std::function<void(ProbeResult)> &done);
 
     Database &database() { return *m_db; }
     SecretStore &secrets() { return *m_secrets; }

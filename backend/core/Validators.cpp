@@ -51,14 +51,14 @@ bool isHttpUrl(const QString &url, Schemes schemes)
     return !url.isEmpty() && isHttpUrl(QUrl(url, QUrl::StrictMode), schemes);
 }
 
-UrlProblem httpUrlProblem(const QString &s, bool allowUserInfo)
+UrlProblem httpUrlProblem(const QString &url, bool allowUserInfo)
 {
-    const QUrl url(s, QUrl::StrictMode);
-    if (!url.isValid() || url.isRelative() || url.host().isEmpty())
+    const QUrl parsed(url, QUrl::StrictMode);
+    if (!parsed.isValid() || parsed.isRelative() || parsed.host().isEmpty())
         return UrlProblem::NotAbsolute;
-    if (!isHttpUrl(url))
+    if (!isHttpUrl(parsed))
         return UrlProblem::Scheme;
-    if (!allowUserInfo && !url.userInfo().isEmpty())
+    if (!allowUserInfo && !parsed.userInfo().isEmpty())
         return UrlProblem::UserInfo;
     return UrlProblem::None;
 }

@@ -31,7 +31,7 @@ struct Verdict
 // verdict's words alone. An answer with no recognisable verdict is `failed`, with an explanation
 // quoting the start of what the grader said — never a guessed verdict.
 Verdict parse(const QJsonArray &content);
-Verdict parseText(const QString &text);
+Verdict parseText(const QString &raw);
 
 // What the agent's conversation shows for the outcome (where its work began) and for an
 // evaluation that asks for more (`needs_revision`, `max_iterations_reached`).

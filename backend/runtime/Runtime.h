@@ -193,7 +193,7 @@ private:
     bool interruptAdvisor(const QString &threadId, const QString &interruptEventId);
     // closeTurn() during a consultation: the advisor thread's closing events (terminated, no advice).
     QList<QJsonObject> closeAdvisor();
-    void resumeAfterAdvice(QList<QJsonObject> events, const QStringList &processed = {});
+    void resumeAfterAdvice(const QList<QJsonObject> &events, const QStringList &processed = {});
     std::optional<QString> m_advisorModel;
     std::unique_ptr<ModelCall> m_advisorCall;
     QString m_advisorThread; // the consultation in progress (its session_thread_id)

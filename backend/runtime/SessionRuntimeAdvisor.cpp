@@ -191,7 +191,7 @@ void SessionRuntime::onAdvised(ModelResult result)
     resumeAfterAdvice({});
 }
 
-void SessionRuntime::resumeAfterAdvice(QList<QJsonObject> events, const QStringList &processed)
+void SessionRuntime::resumeAfterAdvice(const QList<QJsonObject> &events, const QStringList &processed)
 {
     if ((!events.isEmpty() || !processed.isEmpty()) && !commit(events, {}, processed))
         return;

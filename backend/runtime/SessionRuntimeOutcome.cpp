@@ -203,7 +203,7 @@ QJsonObject SessionRuntime::closeOutcomeEvent(const QString &result, const QStri
 
 QJsonObject SessionRuntime::closeOutcome(const QString &result, const QString &explanation)
 {
-    const QJsonObject e = closeOutcomeEvent(result, explanation);
+    QJsonObject e = closeOutcomeEvent(result, explanation);
     m_outcome.reset();
     m_heartbeat.stop();
     return e;

@@ -23,7 +23,7 @@ namespace {
 // model-facing name, which for an MCP call is mcp::modelToolName(server, tool), as when it was live.
 QString pendingName(const QJsonObject &use)
 {
-    const QString name = use.value(QStringLiteral("name")).toString();
+    QString name = use.value(QStringLiteral("name")).toString();
     if (use.value(QStringLiteral("type")).toString() == u"agent.mcp_tool_use")
         return mcp::modelToolName(use.value(QStringLiteral("mcp_server_name")).toString(), name);
     return name;

@@ -55,7 +55,7 @@ struct ModelError
     enum class Kind {
         RateLimited,   // 429                       → model_rate_limited_error, retried
         Overloaded,    // 529 / 503                 → model_overloaded_error, retried
-        ServerError,   // other 5xx                 → model_request_failed_error, retried
+        ServerError,   // other 5xx, 408, 409       → model_request_failed_error, retried
         Transport,     // connection refused/reset, timeout, truncated stream → retried
         RequestFailed, // other 4xx, bad response   → model_request_failed_error, not retried
         NotConfigured, // no base URL / key          → model_request_failed_error, not retried

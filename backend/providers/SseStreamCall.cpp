@@ -74,7 +74,9 @@ ModelError classifyHttpError(int status, const QByteArray &body, int retryAfterM
         e.kind = ModelError::Kind::RateLimited;
     else if (status == 529 || status == 503)
         e.kind = ModelError::Kind::Overloaded;
-    else if (status >= 500)
+    else if (status >= 500 || status == 408 || status == 409)
+        // 408 (the server gave up waiting for the request: a stale keep-alive connection, say)
+        // and 409 (a conflict that clears) are retried like 5xx, as the official SDKs do.
         e.kind = ModelError::Kind::ServerError;
     else
         e.kind = ModelError::Kind::RequestFailed;

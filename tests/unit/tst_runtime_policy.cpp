@@ -15,6 +15,7 @@ void policiesResolveFromTheAgent();
 void autoAllowsReadOnlyBuiltinsOnly();
 void decisionsFollowThePolicy();
 void sseFieldRules();
+void httpStatusesRetriedAsTheSdksDo();
 } // namespace runtime_checks
 
 class TestRuntimePolicy : public QObject
@@ -36,6 +37,7 @@ private Q_SLOTS:
     void autoAllowsReadOnlyBuiltinsOnly() { runtime_checks::autoAllowsReadOnlyBuiltinsOnly(); }
     void decisionsFollowThePolicy() { runtime_checks::decisionsFollowThePolicy(); }
     void sseFieldRules() { runtime_checks::sseFieldRules(); }
+    void httpStatusesRetriedAsTheSdksDo() { runtime_checks::httpStatusesRetriedAsTheSdksDo(); }
 };
 
 QTEST_GUILESS_MAIN(TestRuntimePolicy)

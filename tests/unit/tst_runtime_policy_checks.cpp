@@ -4,6 +4,7 @@
 // its allow / ask / auto decision (AgentTools::fromAgent, ToolPolicy::decide), and the SSE
 // parser's field rules (providers/SseParser.h) beyond tst_parsers' splitting check.
 
+#include "providers/ModelProvider.h"
 #include "providers/SseParser.h"
 #include "runtime/Conversation.h"
 
@@ -253,6 +254,20 @@ void sseFieldRules()
     QCOMPARE(rest[0].event, QByteArray("later"));
     QCOMPARE(rest[0].data, QByteArray("tail"));
     QVERIFY(p.feed(": keep-alive\n\n").isEmpty());
+}
+
+// Which HTTP answers of a model vendor are retried: those the official SDKs retry (408, 409,
+// 429, 5xx), and no other 4xx. A 408 from a server that closed a stale keep-alive connection
+// ended a soak session at once before (retries_exhausted without a retry).
+void httpStatusesRetriedAsTheSdksDo()
+{
+    const QByteArray body = R"({"type":"error","error":{"type":"x","message":"m"}})";
+    for (int status : {408, 409, 429, 500, 502, 503, 529})
+        QVERIFY2(classifyHttpError(status, body, -1).retryable(), qPrintable(QString::number(status)));
+    for (int status : {400, 401, 403, 404, 413, 422})
+        QVERIFY2(!classifyHttpError(status, body, -1).retryable(), qPrintable(QString::number(status)));
+    QCOMPARE(classifyHttpError(408, body, -1).errorType(), QStringLiteral("model_request_failed_error"));
+    QCOMPARE(classifyHttpError(429, body, -1).errorType(), QStringLiteral("model_rate_limited_error"));
 }
 
 } // namespace runtime_checks

@@ -8,6 +8,7 @@
 #include "MainWindow.h"
 #include "SessionOutputsPanel.h"
 #include "SessionView.h"
+#include "SessionViewDriver.h"
 #include "SessionsPage.h"
 #include "Widgets.h"
 #include "services/FileService.h"
@@ -46,18 +47,10 @@ class TestGuiOutputs : public QObject
     template <typename T>
     T *child(const QString &name)
     {
-        T *w = window->findChild<T *>(name);
-        if (!w)
-            qWarning() << "no widget" << name;
-        return w;
+        return gui_test::child<T>(window, name);
     }
-    SessionView *view() { return window->sessionsPage()->sessionView(); }
-    void open(const QString &id)
-    {
-        window->sessionsPage()->openSession(id);
-        QTRY_COMPARE(view()->sessionId(), id);
-        QTRY_VERIFY(!view()->session().isEmpty());
-    }
+    SessionView *view() { return gui_test::sessionView(window); }
+    void open(const QString &id) { gui_test::openSession(window, id); }
     // Captures `bytes` as session `session`'s output `name`, as the outputs capture does.
     QJsonObject capture(const QString &session, const QString &name, const QByteArray &bytes)
     {

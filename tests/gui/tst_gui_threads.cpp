@@ -11,6 +11,7 @@
 #include "GuiHarness.h"
 #include "MainWindow.h"
 #include "SessionView.h"
+#include "SessionViewDriver.h"
 #include "SessionsPage.h"
 #include "ThreadEvents.h"
 #include "ThreadsPanel.h"
@@ -91,18 +92,10 @@ class TestGuiThreads : public QObject
     template <typename T>
     T *child(const QString &name)
     {
-        T *w = window->findChild<T *>(name);
-        if (!w)
-            qWarning() << "no widget" << name;
-        return w;
+        return gui_test::child<T>(window, name);
     }
-    SessionView *view() { return window->sessionsPage()->sessionView(); }
-    void open(const QString &id)
-    {
-        window->sessionsPage()->openSession(id);
-        QTRY_COMPARE(view()->sessionId(), id);
-        QTRY_VERIFY(!view()->session().isEmpty());
-    }
+    SessionView *view() { return gui_test::sessionView(window); }
+    void open(const QString &id) { gui_test::openSession(window, id); }
 
 private Q_SLOTS:
     void initTestCase()

@@ -20,8 +20,7 @@ Result<PageRequest> ApiRequest::pageRequest(int defLimit, int maxLimit) const
         bool ok = false;
         const int n = query.queryItemValue(QStringLiteral("limit")).toInt(&ok);
         if (!ok || n < 1 || n > maxLimit)
-            return ApiError::invalid(
-                QStringLiteral("`limit` must be an integer between 1 and %1").arg(maxLimit));
+            return ApiError::invalid(QStringLiteral("`limit` must be an integer between 1 and %1").arg(maxLimit));
         r.limit = n;
     }
     r.page = query.queryItemValue(QStringLiteral("page"), QUrl::FullyDecoded);
@@ -75,9 +74,8 @@ Result<QJsonObject> ApiRequest::jsonBody(bool allowEmpty) const
     QJsonParseError err{};
     const QJsonDocument doc = QJsonDocument::fromJson(body, &err);
     if (err.error != QJsonParseError::NoError)
-        return ApiError::invalid(QStringLiteral("request body is not valid JSON: %1 at offset %2")
-                                     .arg(err.errorString())
-                                     .arg(err.offset));
+        return ApiError::invalid(
+            QStringLiteral("request body is not valid JSON: %1 at offset %2").arg(err.errorString()).arg(err.offset));
     if (!doc.isObject())
         return ApiError::invalid(QStringLiteral("request body must be a JSON object"));
     // Qt's parser replaces invalid UTF-8 silently and keeps lone surrogates: refuse both.
@@ -130,7 +128,8 @@ Result<bool> ApiRequest::queryBool(const QString &key, bool def) const
 
 ApiReply::ApiReply(QHttpServerResponder &&responder, QString requestId)
     : m_responder(std::make_unique<QHttpServerResponder>(std::move(responder))),
-      m_socket(m_responder->socket()), m_requestId(std::move(requestId)),
+      m_socket(m_responder->socket()),
+      m_requestId(std::move(requestId)),
       m_guard(RequestGuard::of(m_socket))
 {
     if (m_guard)
@@ -165,7 +164,8 @@ void ApiReply::onClientGone(std::function<void()> fn)
     if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
         return fn();
     QObject::disconnect(m_gone);
-    m_gone = QObject::connect(m_socket, &QAbstractSocket::disconnected, m_socket, std::move(fn), Qt::SingleShotConnection);
+    m_gone =
+        QObject::connect(m_socket, &QAbstractSocket::disconnected, m_socket, std::move(fn), Qt::SingleShotConnection);
 }
 
 void ApiReply::json(int status, const QJsonObject &body)
@@ -298,8 +298,13 @@ QTcpSocket *ApiReply::beginStream(const QByteArray &contentType)
         m_guard->streamStarted();
     releaseGuard();
     m_responder->writeStatusLine(QHttpServerResponder::StatusCode::Ok);
+    // `Connection: close`: a stream ends with the server closing the connection (SseHub::end).
+    // Without it a client takes the finished chunked response for a reusable keep-alive
+    // connection and may send its next request on it just as the close arrives ("other side
+    // closed": the soak benchmark's one error after the 408 fix).
     m_responder->writeHeaders({{"Content-Type", contentType},
                                {"Cache-Control", "no-cache"},
+                               {"Connection", "close"},
                                {"Transfer-Encoding", "chunked"},
                                {"X-Accel-Buffering", "no"},
                                {"request-id", m_requestId.toLatin1()}});

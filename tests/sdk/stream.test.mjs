@@ -6,6 +6,7 @@
 // the server names them so.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
@@ -132,5 +133,55 @@ describe(`events.stream() on SDK ${SDK_VERSION}`, () => {
         assert.deepEqual(live.map((e) => e.type), TURN);
         assert.equal(live[0].id, sent.data[0].id);
         assert.deepEqual(live[3].content, [{ type: 'text', text: 'second answer' }]);
+    });
+
+    test('a stream the server ends says Connection: close, so no client sends its next request on that socket', async () => {
+        // One keep-alive socket for everything: the stream's, then the next request's if the
+        // client thought it reusable. The server ends a stream by closing the connection (here:
+        // the session is deleted); a response without `Connection: close` let the client put the
+        // socket back in its pool and the next request die with "other side closed".
+        const agentPool = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        const url = new URL(srv.baseURL);
+        const get = (path, onResponse) => http.get({
+            agent: agentPool, host: url.hostname, port: url.port, path,
+            headers: { 'x-api-key': srv.apiKey, 'anthropic-version': '2023-06-01' },
+        }, onResponse);
+        try {
+            const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+            const streamed = new Promise((resolve, reject) => {
+                const req = get(`/v1/sessions/${session.id}/events/stream`, (res) => {
+                    const headers = res.headers;
+                    let body = '';
+                    res.setEncoding('utf8');
+                    res.on('data', (d) => { body += d; });
+                    res.on('end', () => resolve({ status: res.statusCode, headers, body }));
+                    res.on('error', reject);
+                    // Once the stream is open, the session goes; the server ends the stream.
+                    srv.client.beta.sessions.delete(session.id).catch(reject);
+                });
+                req.on('error', reject);
+            });
+            // Queued behind the stream on the one socket: sent the moment the stream ends.
+            const next = new Promise((resolve, reject) => {
+                streamed.then(() => {
+                    const req = get(`/v1/agents/${agent.id}`, (res) => {
+                        let body = '';
+                        res.setEncoding('utf8');
+                        res.on('data', (d) => { body += d; });
+                        res.on('end', () => resolve({ status: res.statusCode, body }));
+                    });
+                    req.on('error', reject);
+                }, reject);
+            });
+            const stream = await streamed;
+            const after = await next; // "socket hang up" when the socket was wrongly reused
+            assert.equal(stream.status, 200);
+            assert.equal(stream.headers.connection, 'close');
+            assert.match(stream.body, /session\.deleted/);
+            assert.equal(after.status, 200);
+            assert.equal(JSON.parse(after.body).id, agent.id);
+        } finally {
+            agentPool.destroy();
+        }
     });
 });

@@ -70,7 +70,7 @@ struct Started
         QObject ctx;
         bridge.callAsync<Ok>(
             &ctx, [entry](Backend &b, Callback<Ok> done) { b.secrets().remove(entry, std::move(done)); },
-            [&](Result<Ok>) { finished = true; });
+            [&](const Result<Ok> &) { finished = true; });
         QVERIFY(QTest::qWaitFor([&] { return finished; }, 20000));
     }
     TestArtifacts::DataDir dir{QStringLiteral("vivarium-gui")};

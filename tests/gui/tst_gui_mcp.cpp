@@ -69,7 +69,10 @@ class TestGuiMcp : public QObject
         std::optional<Result<QJsonObject>> out;
         QObject ctx;
         h->bridge.callAsync<QJsonObject>(
-            &ctx, [vaultId, params](Backend &b, Callback<QJsonObject> done) { b.vaults().createCredential(vaultId, params, done); },
+            &ctx,
+            [vaultId, params](Backend &b, Callback<QJsonObject> done) {
+                b.vaults().createCredential(vaultId, params, std::move(done));
+            },
             [&](Result<QJsonObject> r) { out.emplace(std::move(r)); });
         if (!QTest::qWaitFor([&] { return out.has_value(); }, 20000) || !*out)
             return {};

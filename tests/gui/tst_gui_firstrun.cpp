@@ -70,7 +70,7 @@ struct Started
         QObject ctx;
         bridge.callAsync<Ok>(
             &ctx, [entry](Backend &b, Callback<Ok> done) { b.secrets().remove(entry, std::move(done)); },
-            [&](Result<Ok>) { finished = true; });
+            [&](const Result<Ok> &) { finished = true; });
         QVERIFY(QTest::qWaitFor([&] { return finished; }, 20000));
     }
     TestArtifacts::DataDir dir{QStringLiteral("vivarium-gui")};
@@ -169,7 +169,7 @@ private Q_SLOTS:
                  "one keychain-using backend per process: run this function in a ctest entry of its own");
         const QString key = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-firstrun-oai-")));
         FakeVendor vendor(FakeVendor::Flavor::OpenAi, key.toUtf8());
-        QVERIFY(vendor.listening());
+        QVERIFY(vendor.isListening());
         Started s(noProvider());
         QVERIFY(s.waitReady());
         MainWindow window(s.bridge);
@@ -202,8 +202,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✓ Connected")), 10000);
         QVERIFY2(result->text().contains(QStringLiteral("OpenAI-compatible")) && result->text().contains(QStringLiteral("2 models")),
                  qPrintable(result->text()));
-        QVERIFY(vendor.requests.last().startsWith("GET /v1/models "));
-        QVERIFY(vendor.requests.last().contains(QByteArray("Authorization: Bearer " + key.toUtf8() + "\r\n")));
+        QVERIFY(vendor.lastRequest().raw.startsWith("GET /v1/models "));
+        QVERIFY(vendor.lastRequest().raw.contains(QByteArray("Authorization: Bearer " + key.toUtf8() + "\r\n")));
         QVERIFY(!result->text().contains(key));
 
         // Without a model the panel says what is missing and changes nothing.
@@ -239,8 +239,8 @@ private Q_SLOTS:
             return r ? Result<QString>(id) : Result<QString>(r.error());
         });
         QVERIFY(sent);
-        QTRY_VERIFY_WITH_TIMEOUT(vendor.requests.last().startsWith("POST /v1/chat/completions "), 20000);
-        QVERIFY(vendor.requests.last().contains(QByteArray("Authorization: Bearer " + key.toUtf8() + "\r\n")));
+        QTRY_VERIFY_WITH_TIMEOUT(vendor.lastRequest().raw.startsWith("POST /v1/chat/completions "), 20000);
+        QVERIFY(vendor.lastRequest().raw.contains(QByteArray("Authorization: Bearer " + key.toUtf8() + "\r\n")));
         s.removeKeychainEntry(Config::kOpenAiKeyEntry);
     }
 
@@ -295,7 +295,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✓ Connected")), 10000);
         QVERIFY2(result->text().contains(QStringLiteral("Anthropic")) && result->text().contains(QStringLiteral("1 model")),
                  qPrintable(result->text()));
-        const QByteArray head = anthropic.requests.last();
+        const QByteArray head = anthropic.lastRequest().raw;
         QVERIFY2(head.startsWith("GET /v1/models "), head.constData());
         QVERIFY(head.contains(QByteArray("\r\nx-api-key: " + key.toUtf8() + "\r\n")));
         QVERIFY(head.contains("\r\nanthropic-version: 2023-06-01\r\n"));
@@ -354,8 +354,8 @@ private Q_SLOTS:
         QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("testConnection")), Qt::LeftButton);
         auto *result = dialog.findChild<QLabel *>(QStringLiteral("testConnectionResult"));
         QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✓ Connected")), 10000);
-        QCOMPARE(vendor.requests.size(), 1);
-        QVERIFY(vendor.requests.last().startsWith("GET /v1/models "));
+        QCOMPARE(vendor.requests().size(), 1);
+        QVERIFY(vendor.lastRequest().raw.startsWith("GET /v1/models "));
 
         // Saving keeps the URL chosen in Settings for when the variable is not set, and the
         // running backend keeps the environment's.

@@ -3,6 +3,7 @@
 // the new-session dialog (refuses without an environment, then creates the session it shows),
 // and Settings' "Test connection" against an OpenAI-compatible endpoint on loopback.
 #include "GuiHarness.h"
+#include "LoopbackHttpServer.h"
 #include "MainWindow.h"
 #include "ScriptsDialog.h"
 #include "SessionsPage.h"
@@ -19,8 +20,6 @@
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QTextEdit>
-#include <QTcpServer>
-#include <QTcpSocket>
 #include <QTimer>
 
 using namespace viv;
@@ -86,10 +85,8 @@ private Q_SLOTS:
     void statusBarShowsTheListeningApiUrl()
     {
         // A backend that listens (as the app starts it), on a free loopback port.
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        const quint16 port = probe.serverPort();
-        probe.close();
+        const quint16 port = test::unusedLoopbackPort();
+        QVERIFY(port);
         TestArtifacts::DataDir dir{QStringLiteral("vivarium-gui")}; // kept for the secret scan under ctest
         viv::Config config = viv::Config::fromEnvironment();
         config.dataDir = dir.path();
@@ -170,21 +167,11 @@ private Q_SLOTS:
     void settingsTestConnection()
     {
         // An OpenAI-compatible endpoint on loopback that answers GET /v1/models.
-        QTcpServer server;
-        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
-        QByteArray request;
-        connect(&server, &QTcpServer::newConnection, &server, [&] {
-            QTcpSocket *sock = server.nextPendingConnection();
-            connect(sock, &QTcpSocket::readyRead, sock, [&request, sock] {
-                request += sock->readAll();
-                if (!request.contains("\r\n\r\n"))
-                    return;
-                const QByteArray body = "{\"object\":\"list\",\"data\":[{\"id\":\"llama3.2\",\"object\":\"model\"}]}";
-                sock->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
-                            + QByteArray::number(body.size()) + "\r\n\r\n" + body);
-                sock->disconnectFromHost();
-            });
+        test::LoopbackHttpServer server([](const test::HttpRequest &) {
+            return test::HttpResponse::text(200, R"({"object":"list","data":[{"id":"llama3.2","object":"model"}]})",
+                                            "application/json");
         });
+        QVERIFY(server.listen());
         SettingsDialog dialog(h->bridge);
         dialog.show();
         auto *url = dialog.findChild<QLineEdit *>(QStringLiteral("openAiBaseUrl"));
@@ -192,19 +179,23 @@ private Q_SLOTS:
         auto *test = dialog.findChild<QPushButton *>(QStringLiteral("testConnection"));
         auto *result = dialog.findChild<QLabel *>(QStringLiteral("testConnectionResult"));
         QVERIFY(url && key && test && result);
-        url->setText(QStringLiteral("http://127.0.0.1:%1/v1").arg(server.serverPort()));
+        url->setText(server.url(QStringLiteral("/v1")));
         const QString secret = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("sk-local-test-")));
         key->setText(secret);
         QTest::mouseClick(test, Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✓ Connected")), 10000);
         // The outcome names the URL tested, the format it answered in and what it serves.
-        QCOMPARE(result->text(), QStringLiteral("✓ Connected: http://127.0.0.1:%1/v1/models answers as an OpenAI-compatible "
-                                                "server (1 model).").arg(server.serverPort()));
+        QCOMPARE(result->text(),
+                 QStringLiteral("✓ Connected: http://127.0.0.1:%1/v1/models answers as an OpenAI-compatible "
+                                "server (1 model).")
+                     .arg(server.port()));
+        QCOMPARE(server.requests().size(), 1);
+        const QByteArray request = server.lastRequest().raw;
         QVERIFY2(request.startsWith("GET /v1/models "), request.constData());
         QVERIFY2(request.contains(QByteArray("Authorization: Bearer " + secret.toUtf8() + "\r\n")), request.constData());
 
         // Nothing listens there any more: a readable failure.
-        const quint16 port = server.serverPort();
+        const quint16 port = server.port();
         server.close();
         url->setText(QStringLiteral("http://127.0.0.1:%1/v1").arg(port));
         QTest::mouseClick(test, Qt::LeftButton);

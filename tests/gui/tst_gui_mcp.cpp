@@ -6,6 +6,7 @@
 // titles an MCP call with its server's name.
 #include "AgentsPage.h"
 #include "GuiHarness.h"
+#include "LoopbackHttpServer.h"
 #include "MainWindow.h"
 #include "McpOAuthValidator.h"
 #include "McpServersEditor.h"
@@ -24,19 +25,10 @@
 #include <QPushButton>
 #include <QTableWidget>
 #include <QTabWidget>
-#include <QTcpServer>
-#include <QTcpSocket>
 
 using namespace viv;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 int rowOf(QTableWidget *table, const QString &text)
 {
@@ -55,8 +47,11 @@ class TestGuiMcp : public QObject
     MainWindow *window = nullptr;
     QProcess everything;
     QString serverUrl;
-    QTcpServer refusing; // answers every request with 401
-    QList<QByteArray> refusedAuth; // the Authorization header of each request it got
+    QList<QByteArray> refusedAuth; // the Authorization header of each request `refusing` got
+    test::LoopbackHttpServer refusing{[this](const test::HttpRequest &r) { // answers every request with 401
+        refusedAuth.append(r.header("authorization"));
+        return test::HttpResponse::text(401, "{\"error\":\"invalid_token\"}\r\n", "application/json");
+    }};
     QString tokenVault; // the vault vaultEditorValidatesMcpOAuth creates
     const QString kToken = TestArtifacts::recordSecret(TestArtifacts::unique(QStringLiteral("mcp-gui-token-")));
 
@@ -74,7 +69,10 @@ class TestGuiMcp : public QObject
         std::optional<Result<QJsonObject>> out;
         QObject ctx;
         h->bridge.callAsync<QJsonObject>(
-            &ctx, [vaultId, params](Backend &b, Callback<QJsonObject> done) { b.vaults().createCredential(vaultId, params, done); },
+            &ctx,
+            [vaultId, params](Backend &b, Callback<QJsonObject> done) {
+                b.vaults().createCredential(vaultId, params, std::move(done));
+            },
             [&](Result<QJsonObject> r) { out.emplace(std::move(r)); });
         if (!QTest::qWaitFor([&] { return out.has_value(); }, 20000) || !*out)
             return {};
@@ -89,7 +87,7 @@ private Q_SLOTS:
         QVERIFY(h->waitReady());
 
         // server-everything (Streamable HTTP) on a loopback port of its own.
-        const quint16 port = freePort();
+        const quint16 port = test::unusedLoopbackPort();
         QVERIFY(port);
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("PORT"), QString::number(port));
@@ -110,23 +108,7 @@ private Q_SLOTS:
                  out.constData());
         serverUrl = QStringLiteral("http://127.0.0.1:%1/mcp").arg(port);
 
-        QVERIFY(refusing.listen(QHostAddress::LocalHost, 0));
-        connect(&refusing, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *s = refusing.nextPendingConnection()) {
-                connect(s, &QTcpSocket::readyRead, s, [this, s] {
-                    const QByteArray request = s->readAll();
-                    QByteArray auth;
-                    for (const QByteArray &line : request.split('\n'))
-                        if (line.toLower().startsWith("authorization:"))
-                            auth = line.mid(14).trimmed();
-                    refusedAuth.append(auth);
-                    s->write("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 27\r\n"
-                             "Connection: close\r\n\r\n{\"error\":\"invalid_token\"}\r\n");
-                    s->disconnectFromHost();
-                });
-                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-            }
-        });
+        QVERIFY(refusing.listen());
 
         window = new MainWindow(h->bridge);
         window->show();
@@ -260,7 +242,7 @@ private Q_SLOTS:
         auto *status = child<QLabel>(QStringLiteral("mcpDiscoverStatus"));
         QTest::mouseClick(child<QPushButton>(QStringLiteral("mcpAddServer")), Qt::LeftButton);
         servers->item(0, 0)->setText(QStringLiteral("down"));
-        const QString down = QStringLiteral("http://127.0.0.1:%1/mcp").arg(freePort());
+        const QString down = QStringLiteral("http://127.0.0.1:%1/mcp").arg(test::unusedLoopbackPort());
         servers->item(0, 1)->setText(down);
         QTest::mouseClick(child<QPushButton>(QStringLiteral("mcpDiscover")), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("✗")), 20000);
@@ -295,8 +277,10 @@ private Q_SLOTS:
                                                      {QStringLiteral("expires_at"), expires}}}}).value(QStringLiteral("id")).toString();
         };
         const QString good = oauth(QStringLiteral("good"), serverUrl);
-        const QString refused = oauth(QStringLiteral("refused"), QStringLiteral("http://127.0.0.1:%1/mcp").arg(refusing.serverPort()));
-        const QString down = oauth(QStringLiteral("down"), QStringLiteral("http://127.0.0.1:%1/mcp").arg(freePort()));
+        const QString refused =
+            oauth(QStringLiteral("refused"), QStringLiteral("http://127.0.0.1:%1/mcp").arg(refusing.port()));
+        const QString down =
+            oauth(QStringLiteral("down"), QStringLiteral("http://127.0.0.1:%1/mcp").arg(test::unusedLoopbackPort()));
         const QString bearer = createCredential(vaultId, QJsonObject{
             {QStringLiteral("display_name"), QStringLiteral("bearer")},
             {QStringLiteral("auth"), QJsonObject{{QStringLiteral("type"), QStringLiteral("static_bearer")},
@@ -356,7 +340,7 @@ private Q_SLOTS:
         QCOMPARE(servers->rowCount(), 1);
         servers->setCurrentCell(0, 0);
         servers->item(0, 0)->setText(QStringLiteral("guarded"));
-        servers->item(0, 1)->setText(QStringLiteral("http://127.0.0.1:%1/mcp").arg(refusing.serverPort()));
+        servers->item(0, 1)->setText(QStringLiteral("http://127.0.0.1:%1/mcp").arg(refusing.port()));
 
         QTRY_VERIFY(vault->findData(tokenVault) >= 0);
         vault->setCurrentIndex(vault->findData(tokenVault));

@@ -38,6 +38,20 @@ QList<LoggedEvent> logged(const QList<QJsonObject> &events, qint64 firstSeq = 1)
     }
     return out;
 }
+
+// The rows of `model` top to bottom, each as the texts of `roles` joined by '|': one list to
+// compare the row order against.
+QStringList rowTexts(const QAbstractItemModel &model, const QList<int> &roles)
+{
+    QStringList out;
+    for (int row = 0; row < model.rowCount(); ++row) {
+        QStringList texts;
+        for (const int role : roles)
+            texts << model.index(row, 0).data(role).toString();
+        out << texts.join(u'|');
+    }
+    return out;
+}
 } // namespace
 
 class TestTranscript : public QObject
@@ -264,10 +278,7 @@ private Q_SLOTS:
         QVERIFY(model.index(rows).data(TranscriptModel::ExpandedRole).toBool()); // kept from the live row
         // Issue 16: text a person saw streaming stays, marked interrupted (it used to vanish).
         QCOMPARE(removed.size(), 0);
-        int cutRow = -1;
-        for (int i = 0; i < model.rowCount(); ++i)
-            if (model.index(i).data(TranscriptModel::EventIdRole).toString() == cut)
-                cutRow = i;
+        const int cutRow = int(rowTexts(model, {TranscriptModel::EventIdRole}).lastIndexOf(cut));
         QVERIFY(cutRow > rows);
         QVERIFY(!model.index(cutRow).data(TranscriptModel::LiveRole).toBool());
         QCOMPARE(model.index(cutRow).data(TranscriptModel::BodyRole).toString(), QStringLiteral("half a sen"));
@@ -379,10 +390,7 @@ private Q_SLOTS:
                                                       ev::agentMessage(QStringLiteral("done")),
                                                       ev::spanEnd(1, 1),
                                                       ev::idle()}));
-        QStringList titles;
-        for (int i = 0; i < model.rowCount(); ++i)
-            titles << model.index(i).data(TranscriptModel::TitleRole).toString() + u'|'
-                          + model.index(i).data(TranscriptModel::BodyRole).toString();
+        const QStringList titles = rowTexts(model, {TranscriptModel::TitleRole, TranscriptModel::BodyRole});
         QCOMPARE(titles,
                  (QStringList{QStringLiteral("You|hi"), QStringLiteral("Running|"),
                               QStringLiteral("Agent — interrupted|half a sen"), QStringLiteral("You|and keep it short"),
@@ -408,10 +416,7 @@ private Q_SLOTS:
         for (const LoggedEvent &e : all.mid(3))
             live.append(QStringLiteral("sesn_1"), {e});
         QCOMPARE(live.rowCount(), 6);
-        for (int i = 0; i < 6; ++i)
-            QCOMPARE(live.index(i).data(TranscriptModel::TitleRole).toString() + u'|'
-                         + live.index(i).data(TranscriptModel::BodyRole).toString(),
-                     titles.at(i));
+        QCOMPARE(rowTexts(live, {TranscriptModel::TitleRole, TranscriptModel::BodyRole}), titles.mid(0, 6));
         // A reload while the request is still open keeps the message after the (future) reply.
         TranscriptModel open;
         open.reset(QStringLiteral("sesn_1"), all.mid(0, 4));
@@ -647,9 +652,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, 10000);
         QVERIFY(h.append(sid, {ev::agentMessage(QStringLiteral("live 2"))}));
         QTRY_COMPARE(view.model()->rowCount(), 52);
-        QStringList bodies;
-        for (int i = 0; i < view.model()->rowCount(); ++i)
-            bodies << view.model()->index(i).data(TranscriptModel::BodyRole).toString();
+        const QStringList bodies = rowTexts(*view.model(), {TranscriptModel::BodyRole});
         QCOMPARE(bodies.first(), QStringLiteral("history 0"));
         QCOMPARE(bodies.at(50), QStringLiteral("live 1"));
         QCOMPARE(bodies.last(), QStringLiteral("live 2"));

@@ -110,6 +110,14 @@ void LoopbackHttpServer::serve(QTcpSocket *s, QByteArray &buffer)
     s->disconnectFromHost();
 }
 
+quint16 unusedLoopbackPort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return probe.serverPort(); // closed when `probe` goes
+}
+
 LoopbackEchoServer::LoopbackEchoServer(QObject *parent) : QObject(parent)
 {
     connect(&m_server, &QTcpServer::newConnection, this, [this] {

@@ -53,6 +53,9 @@ public:
     void setHandler(Handler handler) { m_handler = std::move(handler); }
     // 127.0.0.1 by default (or ::1); port 0 picks a free one.
     bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    bool isListening() const { return m_server.isListening(); }
+    // Stops accepting: a later connection to port() is refused (connections already open stay).
+    void close() { m_server.close(); }
 
     quint16 port() const { return m_server.serverPort(); }
     // "http://127.0.0.1:<port>" followed by `path` (which should start with '/').
@@ -72,6 +75,10 @@ private:
     int m_connections = 0;
     QList<HttpRequest> m_requests;
 };
+
+// A port on 127.0.0.1 that was free a moment ago and that nothing listens on now: for a
+// server a test starts in another process, or for a URL where a connection must be refused.
+quint16 unusedLoopbackPort();
 
 // A raw TCP echo server on 127.0.0.1 (a stand-in for a tunnelled, non-HTTP service).
 class LoopbackEchoServer : public QObject

@@ -46,6 +46,15 @@ QString modelToolName(const QString &server, const QString &tool)
     return plain.left(55) + u'_' + QString::fromLatin1(digest);
 }
 
+QString modelToolPrefix(const QString &server)
+{
+    static const QRegularExpression invalid(QStringLiteral("[^a-zA-Z0-9_-]"));
+    QString s = server;
+    s.replace(invalid, QStringLiteral("_"));
+    // Both forms above start with the plain name's first 55 characters, which start like this.
+    return QString(QStringLiteral("mcp__") + s + QStringLiteral("__")).left(55);
+}
+
 QJsonArray toResultBlocks(const QJsonObject &result)
 {
     QJsonArray out;

@@ -13,6 +13,9 @@ namespace viv::mcp {
 // the conversation rebuilt from the event log (which holds the real names) names a past call
 // exactly as the model saw it.
 QString modelToolName(const QString &server, const QString &tool);
+// What every modelToolName(server, tool) of `server` starts with, whatever the tool: the names
+// the runtime offers for that server's tools (agent save refuses a custom tool named so).
+QString modelToolPrefix(const QString &server);
 
 // A CallToolResult's content as agent.mcp_tool_result `content` (text / image blocks the
 // model gets back): text → text; image → base64 image; an embedded resource → its text (or an

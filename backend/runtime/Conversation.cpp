@@ -285,15 +285,36 @@ AgentTools AgentTools::fromAgent(const QJsonObject &agent, const QHash<QString, 
                                  .value(QStringLiteral("type"))
                                  .toString(QStringLiteral("always_ask"));
                 const QString name = mcp::modelToolName(server, tool.name);
-                if (out.byName.contains(name))
-                    continue; // a custom tool took the name (the pair's hash makes this all but impossible)
-                out.byName.insert(name, {ToolPolicy::Kind::Mcp, policy, server, tool.name, tool.readOnly});
+                if (!out.byName.contains(name)) // else a custom tool has it: modelTools refuses the pair
+                    out.byName.insert(name, {ToolPolicy::Kind::Mcp, policy, server, tool.name, tool.readOnly});
                 out.definitions.append(QJsonObject{
                     {QStringLiteral("name"), name},
                     {QStringLiteral("description"),
                      QStringLiteral("[MCP server %1, tool %2] %3").arg(server, tool.name, tool.description)},
                     {QStringLiteral("input_schema"), tool.inputSchema}});
             }
+        }
+    }
+    return out;
+}
+
+Result<QJsonArray> modelTools(const QList<ToolSource> &sources)
+{
+    QJsonArray out;
+    QHash<QString, QString> from; // name → the source that offered it first
+    for (const ToolSource &source : sources) {
+        for (const QJsonValue &v : source.definitions) {
+            const QString name = v.toObject().value(QStringLiteral("name")).toString();
+            if (const auto seen = from.constFind(name); seen != from.constEnd()) {
+                const QString both = *seen == source.what
+                                         ? QStringLiteral("both from %1").arg(source.what)
+                                         : QStringLiteral("from %1 and from %2").arg(*seen, source.what);
+                return ApiError::invalid(
+                    QStringLiteral("the model would be offered two tools named \"%1\" (%2); rename the agent's tool")
+                        .arg(name, both));
+            }
+            from.insert(name, source.what);
+            out.append(v);
         }
     }
     return out;

@@ -6,6 +6,7 @@
 #include <QList>
 #include <QString>
 
+#include "core/Result.h"
 #include "mcp/McpTypes.h"
 
 namespace viv {
@@ -48,6 +49,20 @@ struct AgentTools
     // that change state or execute code (bash, write, edit) ask.
     static bool autoAllows(const QString &toolName);
 };
+
+// One part of the tools a model request offers: the agent's own (AgentTools::definitions) or a
+// set the runtime adds (delegation, advisor); `what` says which, for the error below.
+struct ToolSource
+{
+    QString what;
+    QJsonArray definitions;
+};
+// The `tools` of one model request: every source's definitions in order. A name offered twice
+// is an error naming it and both sources, never a request with two tools of one name (the
+// vendor refuses it, or one silently shadows the other). Agent save and session create refuse
+// such configurations (AgentService::checkRuntimeToolNames); this guards what they cannot see,
+// such as an agent stored before those checks.
+Result<QJsonArray> modelTools(const QList<ToolSource> &sources);
 
 // Rebuilds the model conversation from the session's event log (ascending). The event log is
 // the only state: a restart rebuilds exactly what the model saw.

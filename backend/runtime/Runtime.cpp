@@ -341,11 +341,16 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
     const auto compacted = isThread() ? decltype(compaction::latest(m_mgr.log().database(), m_sessionId, ordered)){}
                                       : compaction::latest(m_mgr.log().database(), m_sessionId, ordered);
     req.messages = buildConversation(compaction::view(ordered, compacted));
-    req.tools = tools.definitions;
-    for (const QJsonValue &t : delegationTools())
-        req.tools.append(t);
-    for (const QJsonValue &t : advisorTools())
-        req.tools.append(t);
+    auto offered = modelTools({{QStringLiteral("the agent's tools and MCP servers"), tools.definitions},
+                               {QStringLiteral("the delegation tools of a coordinator"), delegationTools()},
+                               {QStringLiteral("the advisor"), advisorTools()}});
+    if (!offered) {
+        ModelError e; // no request went out: the turn ends with a session.error saying why
+        e.kind = ModelError::Kind::NotConfigured;
+        e.message = offered.error().message();
+        return failTurn(e);
+    }
+    req.tools = *offered;
     m_lastMessages = req.messages;
     // Delegate threads are not compacted yet: a compaction is recorded per session, and the
     // primary's view is the one it summarises.

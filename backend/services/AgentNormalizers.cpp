@@ -2,9 +2,11 @@
 // and its per-tool configs, MCP toolsets, custom tools) and the MCP servers they name.
 #include "AgentService.h"
 #include "AgentInternal.h"
+#include "ThreadService.h"
 
 #include "core/JsonFields.h"
 #include "core/Validators.h"
+#include "mcp/McpContent.h"
 
 #include <QHash>
 #include <QJsonArray>
@@ -529,6 +531,45 @@ Result<QJsonObject> AgentService::normalizeTools(const QJsonValue &toolsValue, c
         }
     }
     return QJsonObject{{u"tools"_s, tools}, {u"mcp_servers"_s, servers}};
+}
+
+Status AgentService::checkRuntimeToolNames(const QJsonObject &agent, const QString &prefix)
+{
+    const QJsonArray tools = agent.value(u"tools"_s).toArray();
+    const QJsonArray servers = agent.value(u"mcp_servers"_s).toArray();
+    const QJsonObject multiagent = agent.value(u"multiagent"_s).toObject();
+    // The same predicates the runtime offers its tools by (SessionRuntime::advisorTools,
+    // delegationTools), so what is refused here is exactly what would be sent twice.
+    const bool advisor = !threads::advisorModel(agent).isEmpty();
+    const bool coordinator = threads::isCoordinator(agent);
+    const QString advisorField = multiagent.value(u"type"_s).toString() == u"coordinator"
+                                     ? u"an advisor entry in `multiagent.agents`"_s
+                                     : u"`multiagent.advisor` enabled"_s;
+    for (qsizetype i = 0; i < tools.size(); ++i) {
+        const QJsonObject t = tools.at(i).toObject();
+        if (t.value(u"type"_s).toString() != kCustom)
+            continue;
+        const QString name = t.value(u"name"_s).toString();
+        const QString path = u"%1tools[%2].name"_s.arg(prefix).arg(i);
+        if (advisor && name == u"advisor")
+            return badAt(path,
+                         u"custom tool name \"advisor\" is the name of the advisor tool the runtime gives "
+                         u"this agent (it has %1); rename the custom tool or remove the advisor"_s.arg(advisorField));
+        if (coordinator && (name == u"list_agents" || name == u"send_to_agent"))
+            return badAt(path, u"custom tool name \"%1\" is the name of a delegation tool the runtime gives a "
+                               u"coordinator (this agent has a `multiagent.agents` roster); rename the custom "
+                               u"tool or remove the roster"_s.arg(name));
+        for (qsizetype j = 0; j < servers.size(); ++j) {
+            const QString server = servers.at(j).toObject().value(u"name"_s).toString();
+            const QString reserved = mcp::modelToolPrefix(server);
+            if (name.startsWith(reserved))
+                return badAt(path, u"custom tool name \"%1\" starts with \"%2\", the names the runtime gives "
+                                   u"the tools of MCP server \"%3\" (`%4mcp_servers[%5]`); rename the custom "
+                                   u"tool"_s.arg(name, reserved, server, prefix)
+                                       .arg(j));
+        }
+    }
+    return Ok{};
 }
 
 } // namespace viv

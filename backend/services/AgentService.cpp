@@ -370,6 +370,8 @@ Result<QJsonObject> AgentService::create(const QJsonObject &params)
                             {u"created_at"_s, now},
                             {u"updated_at"_s, now},
                             {u"archived_at"_s, QJsonValue::Null}};
+    if (auto clash = checkRuntimeToolNames(agent); !clash)
+        return clash.error();
 
     Transaction tx(m_db);
     if (!tx.active())
@@ -495,6 +497,11 @@ Result<QJsonObject> AgentService::update(const QString &id, const QJsonObject &p
         if (const QString err = applyMetadataPatch(md, *metadata); !err.isEmpty())
             return ApiError::invalid(err);
         agent.insert(u"metadata"_s, md);
+    }
+
+    if (f.has(u"tools") || f.has(u"mcp_servers") || f.has(u"multiagent")) {
+        if (auto clash = checkRuntimeToolNames(agent); !clash)
+            return clash.error();
     }
 
     // Nothing changed after normalisation: the hosted API keeps the version as it is.

@@ -49,6 +49,13 @@ public:
     // {"tools": […], "mcp_servers": […]}. Public so sessions (agent overrides) and the GUI
     // editor share one rule.
     static Result<QJsonObject> normalizeTools(const QJsonValue &toolsValue, const QJsonValue &serversValue);
+    // A custom tool may not take a name the runtime itself offers this agent's model (docs/DESIGN.md
+    // "Tool names"): `advisor` when the agent has an advisor, `list_agents` / `send_to_agent`
+    // when it coordinates a roster, and the `mcp__<server>__` names of its MCP servers. `agent`
+    // is a normalised configuration (tools, mcp_servers, multiagent); the error names
+    // `<prefix>tools[i].name` and the feature that uses the name. Agents check on create/update,
+    // sessions on an `agent` override of tools or mcp_servers (prefix "agent.").
+    static Status checkRuntimeToolNames(const QJsonObject &agent, const QString &prefix = {});
     // Normalises a `model` param (string or model_config object). `stored` is the current
     // model config on update (an omitted `effort` keeps the stored one), nullptr on create.
     static Result<QJsonObject> normalizeModel(const QJsonValue &model,

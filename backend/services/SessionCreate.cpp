@@ -56,6 +56,9 @@ Result<QJsonObject> SessionService::applyOverrides(QJsonObject snapshot, const Q
             return normalized.error();
         snapshot.insert(QStringLiteral("tools"), normalized->value(QStringLiteral("tools")));
         snapshot.insert(QStringLiteral("mcp_servers"), normalized->value(QStringLiteral("mcp_servers")));
+        // The agent's roster and advisor are not overridable, but the tools beside them are.
+        if (auto clash = AgentService::checkRuntimeToolNames(snapshot, QStringLiteral("agent.")); !clash)
+            return clash.error();
     }
     if (f.has(u"skills") && !f.isNull(u"skills")) {
         auto skills = validate::skills(f.raw(u"skills"), QStringLiteral("agent.skills"));

@@ -320,6 +320,8 @@ Result<QJsonObject> SessionService::update(const QString &id, const QJsonObject 
             const QJsonObject before = agent;
             agent.insert(QStringLiteral("tools"), normalized->value(QStringLiteral("tools")));
             agent.insert(QStringLiteral("mcp_servers"), normalized->value(QStringLiteral("mcp_servers")));
+            if (auto clash = AgentService::checkRuntimeToolNames(agent, QStringLiteral("agent.")); !clash)
+                return clash.error();
             if (agent != before) {
                 doc.insert(kAgent, agent);
                 event.insert(kAgent, agent);

@@ -12,6 +12,7 @@ void toolCallsPairWithTheirResultsAndLateUserTextWaits();
 void unansweredCallsAreClosedAndStrayResultsDropped();
 void filesBecomeNotesAndSummariesAreUserText();
 void policiesResolveFromTheAgent();
+void modelToolsOfferEachNameOnce();
 void autoAllowsReadOnlyBuiltinsOnly();
 void decisionsFollowThePolicy();
 void sseFieldRules();
@@ -34,6 +35,7 @@ private Q_SLOTS:
     }
     void filesBecomeNotesAndSummariesAreUserText() { runtime_checks::filesBecomeNotesAndSummariesAreUserText(); }
     void policiesResolveFromTheAgent() { runtime_checks::policiesResolveFromTheAgent(); }
+    void modelToolsOfferEachNameOnce() { runtime_checks::modelToolsOfferEachNameOnce(); }
     void autoAllowsReadOnlyBuiltinsOnly() { runtime_checks::autoAllowsReadOnlyBuiltinsOnly(); }
     void decisionsFollowThePolicy() { runtime_checks::decisionsFollowThePolicy(); }
     void sseFieldRules() { runtime_checks::sseFieldRules(); }

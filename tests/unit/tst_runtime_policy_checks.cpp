@@ -4,6 +4,7 @@
 // its allow / ask / auto decision (AgentTools::fromAgent, ToolPolicy::decide), and the SSE
 // parser's field rules (providers/SseParser.h) beyond tst_parsers' splitting check.
 
+#include "mcp/McpContent.h"
 #include "providers/ModelProvider.h"
 #include "providers/SseParser.h"
 #include "runtime/Conversation.h"
@@ -185,6 +186,68 @@ void policiesResolveFromTheAgent()
     const AgentTools bare = AgentTools::fromAgent(
         json(R"({"tools": [{"type": "agent_toolset_20260401", "configs": [{"name": "grep"}]}]})"));
     QCOMPARE(bare.byName.value(QStringLiteral("grep")).policy, QStringLiteral("always_allow"));
+}
+
+void modelToolsOfferEachNameOnce()
+{
+    const auto names = [](const QJsonArray &tools) {
+        QStringList out;
+        for (const QJsonValue &t : tools)
+            out << t.toObject().value(QStringLiteral("name")).toString();
+        return out;
+    };
+    const QJsonArray advisor{json(R"({"name": "advisor", "input_schema": {"type": "object"}})")};
+    const QJsonArray delegation{json(R"({"name": "list_agents"})"), json(R"({"name": "send_to_agent"})")};
+    const AgentTools lookup = AgentTools::fromAgent(json(R"({"tools": [
+        {"type": "custom", "name": "lookup", "description": "d", "input_schema": {"type": "object"}}]})"));
+    // Distinct names: every source's tools, in order.
+    const auto fine = modelTools({{QStringLiteral("the agent's tools"), lookup.definitions},
+                                  {QStringLiteral("the delegation tools"), delegation},
+                                  {QStringLiteral("the advisor"), advisor}});
+    QVERIFY(fine);
+    QCOMPARE(names(*fine), (QStringList{QStringLiteral("lookup"), QStringLiteral("list_agents"),
+                                        QStringLiteral("send_to_agent"), QStringLiteral("advisor")}));
+
+    // A custom `advisor` beside the runtime's advisor: refused, naming the name and both sources.
+    const AgentTools own = AgentTools::fromAgent(json(R"({"tools": [
+        {"type": "custom", "name": "advisor", "description": "d", "input_schema": {"type": "object"}}]})"));
+    const auto clash = modelTools({{QStringLiteral("the agent's tools"), own.definitions},
+                                   {QStringLiteral("the delegation tools"), {}},
+                                   {QStringLiteral("the advisor"), advisor}});
+    QVERIFY(!clash);
+    QCOMPARE(clash.error().message(),
+             QStringLiteral("the model would be offered two tools named \"advisor\" (from "
+                            "the agent's tools and from the advisor); rename the agent's tool"));
+
+    // A custom tool named like an MCP tool of the agent: both definitions reach modelTools (the
+    // custom one keeps the policy), which refuses the pair instead of hiding one of them.
+    const QString mcpName = mcp::modelToolName(QStringLiteral("docs"), QStringLiteral("search"));
+    QCOMPARE(mcpName, QStringLiteral("mcp__docs__search"));
+    const AgentTools mixed = AgentTools::fromAgent(
+        json(R"({"tools": [
+            {"type": "custom", "name": "mcp__docs__search", "description": "d", "input_schema": {"type": "object"}},
+            {"type": "mcp_toolset", "mcp_server_name": "docs", "default_config": {"enabled": true}}]})"),
+        {{QStringLiteral("docs"), {mcp::Tool{QStringLiteral("search"), QStringLiteral("s"), {}, true}}}});
+    QCOMPARE(names(mixed.definitions), (QStringList{mcpName, mcpName}));
+    QVERIFY(mixed.byName.value(mcpName).kind == ToolPolicy::Kind::Custom);
+    const auto twice = modelTools({{QStringLiteral("the agent's tools"), mixed.definitions}});
+    QVERIFY(!twice);
+    QVERIFY2(twice.error().message().contains(QStringLiteral("\"mcp__docs__search\" (both from the agent's tools)")),
+             qPrintable(twice.error().message()));
+
+    // Agent save refuses custom names with a server's prefix: every name of its tools has it,
+    // the plain form and the hashed one (long or unusual names) alike.
+    for (const auto &[server, tool] :
+         {std::pair{QStringLiteral("docs"), QStringLiteral("search")},
+          std::pair{QStringLiteral("my server"), QStringLiteral("a.b")},
+          std::pair{QStringLiteral("_x__y_"), QStringLiteral("t")}, std::pair{QString(60, u's'), QStringLiteral("t")},
+          std::pair{QStringLiteral("docs"), QString(70, u't')}}) {
+        const QString name = mcp::modelToolName(server, tool);
+        QVERIFY2(name.startsWith(mcp::modelToolPrefix(server)), qPrintable(name));
+    }
+    QCOMPARE(mcp::modelToolPrefix(QStringLiteral("docs")), QStringLiteral("mcp__docs__"));
+    QVERIFY(!mcp::modelToolName(QStringLiteral("docs2"), QStringLiteral("t"))
+                 .startsWith(mcp::modelToolPrefix(QStringLiteral("docs"))));
 }
 
 void autoAllowsReadOnlyBuiltinsOnly()

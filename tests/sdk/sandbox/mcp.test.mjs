@@ -25,6 +25,21 @@ after(async () => {
     await everything?.kill();
 });
 
+/** A session whose agent has server-everything (`everything`, always allowed) beside `toolset`. */
+const everythingSession = (toolset) =>
+    newSession(srv, 'mcp-vm', {
+        agent: {
+            mcp_servers: [{ type: 'url', name: 'everything', url: everything.url }],
+            tools: [toolset, { type: 'mcp_toolset', mcp_server_name: 'everything', default_config: { permission_policy: { type: 'always_allow' } } }],
+        },
+    });
+
+/** Asks the session to "echo a lot"; returns the log once the turn ended (stop_reason end_turn). */
+async function echoTurn(session, timeoutMs) {
+    await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo a lot')] });
+    return waitSessionEvents(srv, session.id, (ev) => ev.some((e) => e.type === 'session.status_idle' && e.stop_reason?.type === 'end_turn'), timeoutMs);
+}
+
 const blocksOf = (body) => body.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : []));
 const textOf = (block) => (Array.isArray(block.content) ? block.content.map((c) => c.text ?? '').join('') : String(block.content));
 
@@ -47,19 +62,8 @@ describe('an MCP result over the size limit, in the session VM', () => {
                 ],
             };
         });
-        const session = await newSession(srv, 'mcp-vm', {
-            agent: {
-                mcp_servers: [{ type: 'url', name: 'everything', url: everything.url }],
-                tools: [TOOLSET, { type: 'mcp_toolset', mcp_server_name: 'everything', default_config: { permission_policy: { type: 'always_allow' } } }],
-            },
-        });
-        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo a lot')] });
-        const events = await waitSessionEvents(
-            srv,
-            session.id,
-            (ev) => ev.some((e) => e.type === 'session.status_idle' && e.stop_reason?.type === 'end_turn'),
-            600_000,
-        );
+        const session = await everythingSession(TOOLSET);
+        const events = await echoTurn(session, 600_000);
         const use = events.find((e) => e.type === 'agent.mcp_tool_use');
         const result = events.find((e) => e.type === 'agent.mcp_tool_result');
         assert.ok(use && result, events.map((e) => e.type).join(', '));
@@ -91,26 +95,12 @@ describe('an MCP result over the size limit, in the session VM', () => {
         const big = 'c'.repeat(59_000) + 'TAIL'.repeat(250);
         srv.provider.reset();
         srv.provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: big } }] }, { text: 'Cut.' });
-        const session = await newSession(srv, 'mcp-vm', {
-            agent: {
-                mcp_servers: [{ type: 'url', name: 'everything', url: everything.url }],
-                tools: [
-                    {
-                        type: 'agent_toolset_20260401',
-                        default_config: { enabled: false },
-                        configs: [{ name: 'glob', enabled: true }],
-                    },
-                    { type: 'mcp_toolset', mcp_server_name: 'everything', default_config: { permission_policy: { type: 'always_allow' } } },
-                ],
-            },
+        const session = await everythingSession({
+            type: 'agent_toolset_20260401',
+            default_config: { enabled: false },
+            configs: [{ name: 'glob', enabled: true }],
         });
-        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo a lot')] });
-        const events = await waitSessionEvents(
-            srv,
-            session.id,
-            (ev) => ev.some((e) => e.type === 'session.status_idle' && e.stop_reason?.type === 'end_turn'),
-            120_000,
-        );
+        const events = await echoTurn(session, 120_000);
         const result = events.find((e) => e.type === 'agent.mcp_tool_result');
         const text = result.content[0].text;
         assert.ok(text.startsWith(`${`Echo: ${big}`.slice(0, 50_000)}\n\n[`), text.slice(49_990, 50_100));

@@ -304,14 +304,14 @@ export async function readStreamUntil(stream, predicate, timeoutMs = 10_000) {
  * useServer() behind the scripted model provider (tests/provider/scripted-provider.mjs), the
  * prologue most turn-driving test files share. In before(): the provider starts on 127.0.0.1
  * (ctx.provider), the server starts with the extra environment `env(provider)` (an object, or a
- * promise of one), an environment named `<environment>-<uniq>` is created (ctx.environment),
- * then `setup(ctx)` runs. In after(): the server stops, then the provider (ctx.provider, so a
+ * promise of one), an environment named `<environment>-<uniq>` is created (ctx.environment;
+ * none with `environment: null`), then `setup(ctx)` runs. In after(): the server stops, then the provider (ctx.provider, so a
  * test that swaps it restores it first) closes.
  */
 export function useScriptedServer({ environment = 'env', env = () => ({}), setup } = {}) {
     const ctx = useServer(
         async (c) => {
-            c.environment = await c.client.beta.environments.create({ name: `${environment}-${uniq()}` });
+            if (environment !== null) c.environment = await c.client.beta.environments.create({ name: `${environment}-${uniq()}` });
             if (setup) await setup(c);
         },
         async () => {
@@ -337,17 +337,17 @@ const eventLabel = (e) => `${e.type}${e.session_thread_id ? `@${e.session_thread
 export const types = (events) => events.map((e) => e.type).join(', ');
 
 /**
- * Polls the session's event log (every 25 ms) until pred(events) holds and returns those
- * events; after timeoutMs throws, naming the events seen (each as `label` writes it: by default
- * its type, with `@<thread id>` for a thread's event).
+ * Polls the session's event log (every `intervalMs`, default 25 ms) until pred(events) holds
+ * and returns those events; after timeoutMs throws, naming the events seen (each as `label`
+ * writes it: by default its type, with `@<thread id>` for a thread's event).
  */
-export async function waitEvents(client, sessionId, pred, timeoutMs = 15_000, label = eventLabel) {
+export async function waitEvents(client, sessionId, pred, timeoutMs = 15_000, { label = eventLabel, intervalMs = 25 } = {}) {
     const deadline = Date.now() + timeoutMs;
     let events = [];
     while (Date.now() < deadline) {
         events = await collect(client.beta.sessions.events.list(sessionId));
         if (pred(events)) return events;
-        await sleep(25);
+        await sleep(intervalMs);
     }
     throw new Error(`timed out; events: ${events.map(label).join(', ')}`);
 }

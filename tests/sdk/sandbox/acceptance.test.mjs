@@ -11,44 +11,12 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, toFile, uniq, useServer, userMessage } from '../helpers.mjs';
+import { collect, toFile, uniq, userMessage } from '../helpers.mjs';
+import { newSession, ONE_VM, systemPrompt, textOf, useSandboxServer, waitForItems, waitIdles } from './sandbox-helpers.mjs';
 
-const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
-
-let provider;
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `acceptance-vm-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return {
-            env: {
-                ANTHROPIC_BASE_URL: provider.url,
-                ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-                VIVARIUM_SANDBOX_PREWARM: '0',
-                VIVARIUM_WARM_POOL: '0',
-            },
-        };
-    },
-);
-after(async () => provider?.close());
-
-async function waitFor(what, pred, timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await pred();
-        if (value) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(200);
-    }
-}
-
-const textOf = (result) => result.content.map((c) => c.text ?? '').join('');
+const srv = useSandboxServer({ environment: 'acceptance-vm', env: ONE_VM });
 
 describe('issue 14 acceptance', () => {
     test('a skill and a memory store used in one session: skill read, memory read and written, an output left', async () => {
@@ -66,15 +34,8 @@ describe('issue 14 acceptance', () => {
         const store = await ms.create({ name: `visits-${uniq()}`, description: 'Past visits.' });
         await ms.memories.create(store.id, { path: '/last-visit.md', content: 'last visit: Monday\n' });
 
-        const agent = await srv.client.beta.agents.create({
-            name: `acceptance-${uniq()}`,
-            model: 'claude-sonnet-4-6',
-            tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
-            skills: [{ type: 'custom', skill_id: skill.id }],
-        });
-        const session = await srv.client.beta.sessions.create({
-            agent: agent.id,
-            environment_id: env.id,
+        const session = await newSession(srv, 'acceptance', {
+            agent: { skills: [{ type: 'custom', skill_id: skill.id }] },
             resources: [{ type: 'memory_store', memory_store_id: store.id, instructions: 'Log every visit.' }],
         });
         const mount = session.resources.find((r) => r.type === 'memory_store').mount_path;
@@ -85,8 +46,8 @@ describe('issue 14 acceptance', () => {
         // memory, leave a report in the outputs folder.
         const visit = `visit ${uniq()}: Tuesday\n`;
         const report = Buffer.concat([Buffer.from(`# Visit report\n${format}`), randomBytes(2048)]);
-        provider.reset();
-        provider.enqueue(
+        srv.provider.reset();
+        srv.provider.enqueue(
             { tool_calls: [{ name: 'read', input: { file_path: `${skillDir}/SKILL.md` } }] },
             { tool_calls: [{ name: 'bash', input: { command: `cat ${skillDir}/reference/format.txt '${mount}/last-visit.md'` } }] },
             { tool_calls: [{ name: 'bash', input: { command: `mkdir -p '${mount}/visits' && printf '%s' '${visit}' > '${mount}/visits/tuesday.md' && echo written` } }] },
@@ -101,14 +62,7 @@ describe('issue 14 acceptance', () => {
             { text: 'Logged the visit and wrote the report.' },
         );
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('Log this visit with your skill and memory, and leave a report.')] });
-        const events = await waitFor(
-            'the turn to end',
-            async () => {
-                const ev = await collect(srv.client.beta.sessions.events.list(session.id));
-                return ev.some((e) => e.type === 'session.status_idle') ? ev : null;
-            },
-            600_000,
-        );
+        const events = await waitIdles(srv, session.id, 1, 600_000);
         assert.deepEqual(events.filter((e) => e.type === 'session.error'), []);
         const results = events.filter((e) => e.type === 'agent.tool_result');
         assert.equal(results.length, 4);
@@ -120,22 +74,14 @@ describe('issue 14 acceptance', () => {
         assert.equal(textOf(results[3]).trim(), String(report.length));
 
         // What the model was told: the skill (name, description, folder) and the memory mount.
-        const system = provider.requests[0].body.system;
-        const prompt = typeof system === 'string' ? system : system.map((b) => b.text).join('\n');
+        const prompt = systemPrompt(srv.provider.requests[0]);
         assert.ok(prompt.includes(`name: ${skillName}`), prompt);
         assert.ok(prompt.includes(`folder: ${skillDir}/`), prompt);
         assert.ok(prompt.includes(`${mount} (read-write)`), prompt);
         assert.ok(prompt.includes('Log every visit.'), prompt);
 
         // The memory write: a new version by the session, and the memory itself.
-        const versions = await waitFor(
-            'the memory version',
-            async () => {
-                const v = await collect(ms.memoryVersions.list(store.id, { session_id: session.id }));
-                return v.length ? v : null;
-            },
-            120_000,
-        );
+        const versions = await waitForItems('the memory version', () => ms.memoryVersions.list(store.id, { session_id: session.id }), 120_000);
         assert.equal(versions.length, 1, JSON.stringify(versions));
         assert.equal(versions[0].operation, 'created');
         assert.deepEqual(versions[0].created_by, { type: 'session_actor', session_id: session.id });
@@ -151,14 +97,7 @@ describe('issue 14 acceptance', () => {
         assert.equal((await collect(ms.memoryVersions.list(store.id))).length, 2);
 
         // The output: listed by the session's scope, byte-identical.
-        const files = await waitFor(
-            'the captured output',
-            async () => {
-                const f = await collect(srv.client.beta.files.list({ scope_id: session.id }));
-                return f.length ? f : null;
-            },
-            120_000,
-        );
+        const files = await waitForItems('the captured output', () => srv.client.beta.files.list({ scope_id: session.id }), 120_000);
         assert.deepEqual(files.map((f) => [f.filename, f.size_bytes]), [['visit-report.md', report.length]]);
         assert.deepEqual(files[0].scope, { type: 'session', id: session.id });
         const downloaded = Buffer.from(await (await srv.client.beta.files.download(files[0].id)).arrayBuffer());

@@ -7,36 +7,12 @@
 // Runs under ctest as `sdk_sandbox_docskills` (label sandbox) with the sandbox test environment.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, uniq, useServer, userMessage } from '../helpers.mjs';
+import { uniq, userMessage } from '../helpers.mjs';
+import { newSession, systemPrompt, useSandboxServer, waitIdles } from './sandbox-helpers.mjs';
 
-const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
-
-let provider;
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `docskills-vm-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return { env: { ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY } };
-    },
-);
-after(async () => provider?.close());
-
-async function waitEvents(sessionId, pred, timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(srv.client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(250);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
+const srv = useSandboxServer({ environment: 'docskills-vm' });
 
 const marker = `m${uniq()}`.toLowerCase();
 
@@ -104,17 +80,13 @@ echo "PDFTEXT $(pdftotext out.pdf - | tr -s '\n' '|')"
 describe('bundled document skills in the session VM', () => {
     test('xlsx, docx, pptx and pdf: the skill writes a file that its own format library reads back', async () => {
         const started = Date.now();
-        const agent = await srv.client.beta.agents.create({
-            name: `docskills-${uniq()}`,
-            model: 'claude-sonnet-4-6',
-            tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
-            skills: ['xlsx', 'docx', 'pptx', 'pdf'].map((skill_id) => ({ type: 'anthropic', skill_id })),
+        const session = await newSession(srv, 'docskills', {
+            agent: { skills: ['xlsx', 'docx', 'pptx', 'pdf'].map((skill_id) => ({ type: 'anthropic', skill_id })) },
         });
-        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
-        provider.reset();
-        provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: script, timeout_ms: 600_000 } }] }, { text: 'Done.' });
+        srv.provider.reset();
+        srv.provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: script, timeout_ms: 600_000 } }] }, { text: 'Done.' });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('make one of each')] });
-        const events = await waitEvents(session.id, (ev) => ev.some((e) => e.type === 'session.status_idle'), 1_080_000);
+        const events = await waitIdles(srv, session.id, 1, 1_080_000);
         console.log(`# session with the four skills: ${((Date.now() - started) / 1000).toFixed(1)} s to idle`);
         const errors = events.filter((e) => e.type === 'session.error');
         assert.equal(errors.length, 0, JSON.stringify(errors));
@@ -146,8 +118,7 @@ describe('bundled document skills in the session VM', () => {
         );
 
         // The four skills are described to the model by name and folder.
-        const system = provider.requests[0].body.system;
-        const text = typeof system === 'string' ? system : system.map((b) => b.text).join('\n');
+        const text = systemPrompt(srv.provider.requests[0]);
         for (const name of ['xlsx', 'docx', 'pptx', 'pdf'])
             assert.ok(text.includes(`name: ${name}\n`) && text.includes(`folder: /mnt/skills/${name}/`), text);
     });

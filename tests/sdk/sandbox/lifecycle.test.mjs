@@ -20,10 +20,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
-import { collect, recordSecret, restartServer, sleep, uniq, useServer, userMessage } from '../helpers.mjs';
+import { collect, idles, recordSecret, restartServer, sleep, uniq, userMessage } from '../helpers.mjs';
+import { domainPrefix, newSession, okText, PREWARM, sandboxApi, textOf, useSandboxServer, waitSessionEvents } from './sandbox-helpers.mjs';
 
-const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
 const SECRET = recordSecret(`viv-lifecycle-secret-${uniq()}${uniq()}`);
 const TOKEN_VAR = 'VIV_LIFECYCLE_TOKEN';
 const LONG = { timeout: 900_000 };
@@ -55,27 +54,23 @@ function startHttp(body) {
     );
 }
 
-let provider;
 let allowed;
 let denied;
-let baseEnv;
 const logs = []; // logs of servers that were stopped or killed (the secret must be in none)
 
-const srv = useServer(undefined, async () => {
-    provider = await startScriptedProvider();
-    allowed = await startHttp('allowed-body\n');
-    denied = await startHttp('denied-body\n');
-    baseEnv = {
-        ANTHROPIC_BASE_URL: provider.url,
-        ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-        VIVARIUM_SANDBOX_PREWARM: '1',
-        // An idle session's VM is paused 2 s after its turn (the idle-pause path).
-        VIVARIUM_SANDBOX_IDLE_PAUSE_S: '2',
-    };
-    return { env: baseEnv };
+const srv = useSandboxServer({
+    environment: null,
+    env: async () => {
+        allowed = await startHttp('allowed-body\n');
+        denied = await startHttp('denied-body\n');
+        return {
+            ...PREWARM,
+            // An idle session's VM is paused 2 s after its turn (the idle-pause path).
+            VIVARIUM_SANDBOX_IDLE_PAUSE_S: '2',
+        };
+    },
 });
 after(async () => {
-    await provider?.close();
     allowed?.server.closeAllConnections();
     denied?.server.closeAllConnections();
     await new Promise((r) => (allowed ? allowed.server.close(r) : r()));
@@ -84,23 +79,7 @@ after(async () => {
 
 // ---- raw sandbox API ----------------------------------------------------------------------------
 
-async function api(method, p, body, headers = {}) {
-    const init = { method, headers: { 'x-api-key': srv.apiKey, ...headers } };
-    if (body instanceof FormData) init.body = body;
-    else if (body !== undefined) {
-        init.body = JSON.stringify(body);
-        init.headers['content-type'] = 'application/json';
-    }
-    const res = await fetch(`${srv.baseURL}${p}`, init);
-    const buf = Buffer.from(await res.arrayBuffer());
-    let json;
-    try {
-        json = JSON.parse(buf.toString('utf8'));
-    } catch {
-        json = undefined;
-    }
-    return { status: res.status, json, buf, text: buf.toString('utf8'), headers: res.headers };
-}
+const api = (method, p, body, headers) => sandboxApi(srv, method, p, body, headers);
 async function sandboxIds() {
     const r = await api('GET', '/v1/sandboxes');
     assert.equal(r.status, 200, r.text);
@@ -118,9 +97,6 @@ async function waitSandboxState(id, state, timeoutMs) {
 }
 
 // ---- VMs on this host: QEMU processes by libvirt domain name ------------------------------------
-
-// SandboxManager names domains vivarium-<tag>-<sandbox id>, tag = sha256(data dir)[:8] (SandboxConfig::instanceTag).
-const domainPrefix = () => `vivarium-${createHash('sha256').update(path.resolve(srv.dataDir)).digest('hex').slice(0, 8)}-`;
 
 /** pid → libvirt domain name of every QEMU process whose domain starts with `prefix`. */
 async function qemuProcesses(prefix) {
@@ -141,9 +117,9 @@ async function qemuProcesses(prefix) {
     return out;
 }
 async function qemuPidOf(sandboxId) {
-    const procs = await qemuProcesses(domainPrefix() + sandboxId);
-    const pids = [...procs].filter(([, name]) => name === domainPrefix() + sandboxId).map(([pid]) => pid);
-    assert.equal(pids.length, 1, `exactly one QEMU process runs domain ${domainPrefix()}${sandboxId}: ${pids}`);
+    const procs = await qemuProcesses(domainPrefix(srv) + sandboxId);
+    const pids = [...procs].filter(([, name]) => name === domainPrefix(srv) + sandboxId).map(([pid]) => pid);
+    assert.equal(pids.length, 1, `exactly one QEMU process runs domain ${domainPrefix(srv)}${sandboxId}: ${pids}`);
     return pids[0];
 }
 async function alive(pid, domain) {
@@ -198,18 +174,6 @@ async function filesContaining(dir, needle) {
 async function allEvents(sessionId) {
     return collect(srv.client.beta.sessions.events.list(sessionId));
 }
-const idles = (events) => events.filter((e) => e.type === 'session.status_idle');
-async function waitEvents(sessionId, pred, timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await allEvents(sessionId);
-        if (pred(events)) return events;
-        await sleep(250);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
-
 /**
  * Sends one user message with `replies` queued at the scripted model; `during` runs once the
  * message is accepted. Waits for the turn's session.status_idle and returns its new events.
@@ -217,10 +181,10 @@ async function waitEvents(sessionId, pred, timeoutMs) {
 async function runTurn(sessionId, replies, during) {
     const before = await allEvents(sessionId);
     const seen = new Set(before.map((e) => e.id));
-    provider.enqueue(...replies);
+    srv.provider.enqueue(...replies);
     await srv.client.beta.sessions.events.send(sessionId, { events: [userMessage('go on')] });
     if (during) await during();
-    const events = (await waitEvents(sessionId, (ev) => idles(ev).length > idles(before).length, 600_000)).filter(
+    const events = (await waitSessionEvents(srv, sessionId, (ev) => idles(ev).length > idles(before).length, 600_000)).filter(
         (e) => !seen.has(e.id),
     );
     assert.deepEqual(idles(events).at(-1).stop_reason, { type: 'end_turn' }, events.map((e) => e.type).join(', '));
@@ -229,21 +193,7 @@ async function runTurn(sessionId, replies, during) {
     assert.equal(uses.length, results.length, 'every tool_use got its tool_result');
     return { events, uses, resultOf: (use) => results.find((r) => r.tool_use_id === use.id) };
 }
-const textOf = (result) => result.content.map((b) => b.text ?? '').join('');
-function okText(result) {
-    assert.notEqual(result.is_error, true, textOf(result)); // is_error is optional on the wire (absent = false)
-    return textOf(result);
-}
 const bash = (command, extra = {}) => ({ name: 'bash', input: { command, ...extra } });
-
-async function newSession(environmentId, extra = {}) {
-    const agent = await srv.client.beta.agents.create({
-        name: `lifecycle-${uniq()}`,
-        model: 'claude-sonnet-4-6',
-        tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
-    });
-    return srv.client.beta.sessions.create({ agent: agent.id, environment_id: environmentId, ...extra });
-}
 
 // ================================================================================================
 
@@ -334,7 +284,7 @@ describe('raw sandbox API', () => {
         assert.equal((await api('GET', `/v1/sandboxes/${id}`)).status, 404);
         assert.equal((await api('DELETE', `/v1/sandboxes/${id}`)).status, 404);
         assert.deepEqual(await sandboxIds(), []);
-        await waitGone([pid], [domainPrefix() + id], 60_000);
+        await waitGone([pid], [domainPrefix(srv) + id], 60_000);
         assert.equal(existsSync(path.join(srv.dataDir, 'sandboxes', id)), false, "the sandbox's directory is removed");
     });
 });
@@ -345,8 +295,8 @@ const A = { file: 'persist/note.txt', content: `kept ${uniq()}` };
 describe('session workspace across pause/resume', () => {
     test('a file written by bash is read back after an idle pause and a raw pause/resume', LONG, async () => {
         const env = await srv.client.beta.environments.create({ name: `lifecycle-open-${uniq()}` });
-        A.session = await newSession(env.id);
-        provider.reset();
+        A.session = await newSession(srv, 'lifecycle', { environment_id: env.id });
+        srv.provider.reset();
         const before = await sandboxIds();
         let t = await runTurn(A.session.id, [
             { tool_calls: [bash(`mkdir -p persist && echo '${A.content}' > ${A.file} && sync && cat /workspace/${A.file}`)] },
@@ -399,8 +349,8 @@ describe('limited networking and credential placeholders', () => {
                 injection_location: { header: true },
             },
         });
-        B.session = await newSession(env.id, { vault_ids: [vault.id] });
-        provider.reset();
+        B.session = await newSession(srv, 'lifecycle', { environment_id: env.id, vault_ids: [vault.id] });
+        srv.provider.reset();
         const before = await sandboxIds();
         const curl = `curl -sS -m 60 --noproxy ''`;
         const t = await runTurn(B.session.id, [
@@ -439,7 +389,7 @@ describe('limited networking and credential placeholders', () => {
         assert.equal(keyReq.headers['x-api-key'], SECRET);
         assert.equal(okText(keep), '(no output)');
         // The model saw the placeholder only.
-        const toModel = JSON.stringify(provider.requests.map((q) => q.body));
+        const toModel = JSON.stringify(srv.provider.requests.map((q) => q.body));
         assert.ok(toModel.includes(B.placeholder));
         assert.ok(!toModel.includes(SECRET), 'the secret never reaches the model');
 
@@ -462,7 +412,7 @@ describe('limited networking and credential placeholders', () => {
     });
 
     test('QEMU killed mid-tool: an error tool_result, then a fresh VM with the same workspace', LONG, async () => {
-        provider.reset();
+        srv.provider.reset();
         const pid = await qemuPidOf(B.sandbox);
         const oldRoot = rootOverlay(B.sandbox);
         const t = await runTurn(
@@ -476,7 +426,7 @@ describe('limited networking and credential placeholders', () => {
                 // The command runs in the VM once the allowed server sees /started: kill QEMU then.
                 await allowed.waitFor((q) => q.url === '/started', 300_000);
                 await sleep(500);
-                assert.ok(await alive(pid, domainPrefix() + B.sandbox));
+                assert.ok(await alive(pid, domainPrefix(srv) + B.sandbox));
                 process.kill(pid, 'SIGKILL');
             },
         );
@@ -509,20 +459,20 @@ describe('limited networking and credential placeholders', () => {
 
 describe('backend restarts', () => {
     test("a session's workspace survives a backend restart", LONG, async () => {
-        const domains = [domainPrefix() + A.sandbox, domainPrefix() + B.sandbox];
+        const domains = [domainPrefix(srv) + A.sandbox, domainPrefix(srv) + B.sandbox];
         const pids = [await qemuPidOf(A.sandbox), await qemuPidOf(B.sandbox)];
         logs.push(srv.log());
         // A graceful stop (SIGTERM) destroys every VM of the server and keeps the workspace disks.
         assert.deepEqual(await srv.stop({ keepDataDir: true, graceMs: 120_000 }), { code: 0, signal: null });
         await waitGone(pids, domains, 15_000);
-        assert.equal((await qemuProcesses(domainPrefix())).size, 0, 'no VM outlives a graceful stop');
+        assert.equal((await qemuProcesses(domainPrefix(srv))).size, 0, 'no VM outlives a graceful stop');
         assert.ok(existsSync(workspaceDisk(A.session.id)));
         assert.ok(existsSync(workspaceDisk(B.session.id)));
         // Idle pause off from now on: the next test needs a VM left running.
-        await restartServer(srv, { env: { ...baseEnv, VIVARIUM_SANDBOX_PREWARM: '0', VIVARIUM_SANDBOX_IDLE_PAUSE_S: '0' } });
+        await restartServer(srv, { env: { ...srv.serverEnv, VIVARIUM_SANDBOX_PREWARM: '0', VIVARIUM_SANDBOX_IDLE_PAUSE_S: '0' } });
         assert.deepEqual(await sandboxIds(), []);
 
-        provider.reset();
+        srv.provider.reset();
         const t = await runTurn(A.session.id, [{ tool_calls: [bash(`cat ${A.file}`)] }, { text: 'still there' }]);
         assert.equal(okText(t.resultOf(t.uses[0])), A.content);
         const ids = await sandboxIds();
@@ -535,7 +485,7 @@ describe('backend restarts', () => {
     test('VMs left running by a SIGKILLed vivariumd are removed when it starts again', LONG, async () => {
         // Session A's VM runs (idle pause is off on this server).
         assert.equal((await api('GET', `/v1/sandboxes/${A.sandbox}`)).json.state, 'running');
-        const domain = domainPrefix() + A.sandbox;
+        const domain = domainPrefix(srv) + A.sandbox;
         const pid = await qemuPidOf(A.sandbox);
         const oldPid = srv.pid;
         logs.push(srv.log());
@@ -543,17 +493,17 @@ describe('backend restarts', () => {
         assert.equal(existsSync(`/proc/${oldPid}`), false, 'vivariumd is gone');
         await sleep(1000);
         assert.ok(await alive(pid, domain), 'its VM outlived it (an orphan)');
-        const orphans = await qemuProcesses(domainPrefix());
+        const orphans = await qemuProcesses(domainPrefix(srv));
         assert.ok(orphans.size >= 1);
 
-        await restartServer(srv, { env: { ...baseEnv, VIVARIUM_SANDBOX_PREWARM: '0' } });
+        await restartServer(srv, { env: { ...srv.serverEnv, VIVARIUM_SANDBOX_PREWARM: '0' } });
         await waitGone([...orphans.keys()], [...orphans.values()], 120_000);
         // It was the start-up sweep that removed them (its libvirt calls return after the
         // processes have gone).
         const deadline = Date.now() + 60_000;
         while (!/removed \d+ orphaned sandbox VM/.test(srv.log()) && Date.now() < deadline) await sleep(200);
         assert.match(srv.log(), new RegExp(`removed ${orphans.size} orphaned sandbox VM\\(s\\) of a previous run`));
-        assert.equal((await qemuProcesses(domainPrefix())).size, 0, 'no VM of this data directory is left');
+        assert.equal((await qemuProcesses(domainPrefix(srv))).size, 0, 'no VM of this data directory is left');
         assert.deepEqual(await sandboxIds(), []);
         assert.equal((await api('GET', `/v1/sandboxes/${A.sandbox}`)).status, 404);
         assert.ok(existsSync(workspaceDisk(A.session.id)), 'the workspace disk is kept');

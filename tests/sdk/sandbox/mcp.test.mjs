@@ -9,43 +9,35 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
 import { startEverything } from '../mcp-servers.mjs';
-import { collect, recordSecret, sleep, uniq, useServer, userMessage } from '../helpers.mjs';
+import { userMessage } from '../helpers.mjs';
+import { newSession, PREWARM, TOOLSET, useSandboxServer, waitSessionEvents } from './sandbox-helpers.mjs';
 
-let provider;
 let everything;
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `mcp-vm-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
+const srv = useSandboxServer({
+    environment: 'mcp-vm',
+    env: async () => {
         everything = await startEverything();
-        return {
-            env: {
-                ANTHROPIC_BASE_URL: provider.url,
-                ANTHROPIC_API_KEY: recordSecret(`sk-ant-mcp-vm-${uniq()}${uniq()}`),
-                VIVARIUM_SANDBOX_PREWARM: '1',
-            },
-        };
+        return PREWARM;
     },
-);
+});
 after(async () => {
     await everything?.kill();
-    await provider?.close();
 });
 
-async function waitEvents(sessionId, pred, timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(srv.client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(100);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
+/** A session whose agent has server-everything (`everything`, always allowed) beside `toolset`. */
+const everythingSession = (toolset) =>
+    newSession(srv, 'mcp-vm', {
+        agent: {
+            mcp_servers: [{ type: 'url', name: 'everything', url: everything.url }],
+            tools: [toolset, { type: 'mcp_toolset', mcp_server_name: 'everything', default_config: { permission_policy: { type: 'always_allow' } } }],
+        },
+    });
+
+/** Asks the session to "echo a lot"; returns the log once the turn ended (stop_reason end_turn). */
+async function echoTurn(session, timeoutMs) {
+    await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo a lot')] });
+    return waitSessionEvents(srv, session.id, (ev) => ev.some((e) => e.type === 'session.status_idle' && e.stop_reason?.type === 'end_turn'), timeoutMs);
 }
 
 const blocksOf = (body) => body.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : []));
@@ -54,11 +46,11 @@ const textOf = (block) => (Array.isArray(block.content) ? block.content.map((c) 
 describe('an MCP result over the size limit, in the session VM', () => {
     test('saved to /mnt/session/mcp_results/<id>.txt; the model gets a preview plus the path and reads the file with its own tools', async () => {
         const big = 'a'.repeat(59_000) + 'TAIL'.repeat(250); // echoed: "Echo: " + 60,000 characters
-        provider.reset();
-        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: big } }] });
+        srv.provider.reset();
+        srv.provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: big } }] });
         // The model answers from what it was sent: it opens the path the preview names.
         let step = 0;
-        provider.setDefault((body) => {
+        srv.provider.setDefault((body) => {
             step += 1;
             if (step > 1) return { text: 'Read the saved result.' };
             const last = blocksOf(body).filter((b) => b.type === 'tool_result').at(-1);
@@ -70,22 +62,8 @@ describe('an MCP result over the size limit, in the session VM', () => {
                 ],
             };
         });
-        const agent = await srv.client.beta.agents.create({
-            name: `mcp-vm-${uniq()}`,
-            model: 'claude-sonnet-4-6',
-            mcp_servers: [{ type: 'url', name: 'everything', url: everything.url }],
-            tools: [
-                { type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } },
-                { type: 'mcp_toolset', mcp_server_name: 'everything', default_config: { permission_policy: { type: 'always_allow' } } },
-            ],
-        });
-        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
-        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo a lot')] });
-        const events = await waitEvents(
-            session.id,
-            (ev) => ev.some((e) => e.type === 'session.status_idle' && e.stop_reason?.type === 'end_turn'),
-            600_000,
-        );
+        const session = await everythingSession(TOOLSET);
+        const events = await echoTurn(session, 600_000);
         const use = events.find((e) => e.type === 'agent.mcp_tool_use');
         const result = events.find((e) => e.type === 'agent.mcp_tool_result');
         assert.ok(use && result, events.map((e) => e.type).join(', '));
@@ -99,7 +77,7 @@ describe('an MCP result over the size limit, in the session VM', () => {
         assert.ok(!preview.includes('TAIL'));
         assert.ok(preview.includes(path), preview.slice(2000));
         assert.match(preview, /60006 characters, over the 50000-character limit/);
-        const second = provider.requests[1].body;
+        const second = srv.provider.requests[1].body;
         const tr = blocksOf(second).find((b) => b.type === 'tool_result' && b.tool_use_id === use.id);
         assert.deepEqual(tr.content, result.content);
 
@@ -115,34 +93,20 @@ describe('an MCP result over the size limit, in the session VM', () => {
 
     test('an agent with neither read nor bash: nothing is saved; the model gets the first 50,000 characters and a note saying why', async () => {
         const big = 'c'.repeat(59_000) + 'TAIL'.repeat(250);
-        provider.reset();
-        provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: big } }] }, { text: 'Cut.' });
-        const agent = await srv.client.beta.agents.create({
-            name: `mcp-vm-${uniq()}`,
-            model: 'claude-sonnet-4-6',
-            mcp_servers: [{ type: 'url', name: 'everything', url: everything.url }],
-            tools: [
-                {
-                    type: 'agent_toolset_20260401',
-                    default_config: { enabled: false },
-                    configs: [{ name: 'glob', enabled: true }],
-                },
-                { type: 'mcp_toolset', mcp_server_name: 'everything', default_config: { permission_policy: { type: 'always_allow' } } },
-            ],
+        srv.provider.reset();
+        srv.provider.enqueue({ tool_calls: [{ name: 'mcp__everything__echo', input: { message: big } }] }, { text: 'Cut.' });
+        const session = await everythingSession({
+            type: 'agent_toolset_20260401',
+            default_config: { enabled: false },
+            configs: [{ name: 'glob', enabled: true }],
         });
-        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
-        await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('echo a lot')] });
-        const events = await waitEvents(
-            session.id,
-            (ev) => ev.some((e) => e.type === 'session.status_idle' && e.stop_reason?.type === 'end_turn'),
-            120_000,
-        );
+        const events = await echoTurn(session, 120_000);
         const result = events.find((e) => e.type === 'agent.mcp_tool_result');
         const text = result.content[0].text;
         assert.ok(text.startsWith(`${`Echo: ${big}`.slice(0, 50_000)}\n\n[`), text.slice(49_990, 50_100));
         assert.ok(!text.includes('TAIL'));
         assert.match(text.slice(50_000), /neither the read nor the bash tool/);
         assert.ok(!text.includes('/mnt/session/mcp_results/'), 'no path to a file that was not written');
-        assert.deepEqual(blocksOf(provider.requests[1].body).find((b) => b.type === 'tool_result').content, result.content);
+        assert.deepEqual(blocksOf(srv.provider.requests[1].body).find((b) => b.type === 'tool_result').content, result.content);
     });
 });

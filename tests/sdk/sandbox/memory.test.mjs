@@ -10,30 +10,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { collect, recordSecret, sleep, uniq, userMessage, useScriptedServer, waitFor } from '../helpers.mjs';
+import { collect, ofType, sleep, uniq, waitFor } from '../helpers.mjs';
+import { bashTurn, newSession, okText, PREWARM, systemPrompt, useSandboxServer } from './sandbox-helpers.mjs';
 
-const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
-
-const srv = useScriptedServer({
-    environment: 'memory-vm',
-    env: (provider) => ({ ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY, VIVARIUM_SANDBOX_PREWARM: '1' }),
-});
+const srv = useSandboxServer({ environment: 'memory-vm', env: PREWARM });
 
 async function turn(sessionId, command, idleCount) {
-    srv.provider.enqueue({ tool_calls: [{ name: 'bash', input: { command } }] }, { text: 'Done.' });
-    await srv.client.beta.sessions.events.send(sessionId, { events: [userMessage('use your memory')] });
-    const events = await waitFor(
-        'the session to go idle',
-        async () => {
-            const ev = await collect(srv.client.beta.sessions.events.list(sessionId));
-            return ev.filter((e) => e.type === 'session.status_idle').length >= idleCount ? ev : null;
-        },
-        300_000,
-    );
-    const results = events.filter((e) => e.type === 'agent.tool_result');
-    const last = results[results.length - 1];
-    assert.notEqual(last.is_error, true, JSON.stringify(last.content));
-    return { out: last.content[0].text, events };
+    const events = await bashTurn(srv, sessionId, command, idleCount, 'use your memory');
+    return { out: okText(ofType(events, 'agent.tool_result').at(-1)), events };
 }
 
 const paths = async (storeId) =>
@@ -47,14 +31,7 @@ describe('memory stores in sessions', () => {
         await ms.memories.create(notes.id, { path: '/prefs.md', content: 'likes tea\n' });
         await ms.memories.create(notes.id, { path: '/old/gone.md', content: 'to delete\n' });
         await ms.memories.create(ref.id, { path: '/facts.md', content: 'water boils at 100 C\n' });
-        const agent = await srv.client.beta.agents.create({
-            name: `memory-vm-${uniq()}`,
-            model: 'claude-sonnet-4-6',
-            tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
-        });
-        const session = await srv.client.beta.sessions.create({
-            agent: agent.id,
-            environment_id: srv.environment.id,
+        const session = await newSession(srv, 'memory-vm', {
             resources: [
                 { type: 'memory_store', memory_store_id: notes.id, instructions: 'Keep preferences short.' },
                 { type: 'memory_store', memory_store_id: ref.id, access: 'read_only' },
@@ -85,8 +62,7 @@ describe('memory stores in sessions', () => {
         assert.equal(out.trim(), 'likes tea\nwater boils at 100 C\n1\n1');
 
         // The system prompt named both mounts, their access and the instructions.
-        const system = srv.provider.requests[0].body.system;
-        const text = typeof system === 'string' ? system : system.map((b) => b.text).join('\n');
+        const text = systemPrompt(srv.provider.requests[0]);
         assert.ok(text.includes(`${notesMount.mount_path} (read-write)`), text);
         assert.ok(text.includes('/mnt/memory/reference (read-only)'), text);
         assert.ok(text.includes('Keep preferences short.'), text);

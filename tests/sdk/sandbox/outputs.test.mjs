@@ -10,31 +10,15 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 
-import { collect, recordSecret, uniq, userMessage, useScriptedServer, waitFor } from '../helpers.mjs';
+import { collect, ofType, uniq, waitFor } from '../helpers.mjs';
+import { bashTurn, newAgent, okText, PREWARM, useSandboxServer } from './sandbox-helpers.mjs';
 
-const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
-
-const srv = useScriptedServer({
-    environment: 'outputs-vm',
-    env: (provider) => ({ ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY, VIVARIUM_SANDBOX_PREWARM: '1' }),
-});
+const srv = useSandboxServer({ environment: 'outputs-vm', env: PREWARM });
 
 async function turn(sessionId, command, idleCount) {
-    srv.provider.enqueue({ tool_calls: [{ name: 'bash', input: { command } }] }, { text: 'Done.' });
-    await srv.client.beta.sessions.events.send(sessionId, { events: [userMessage('write your outputs')] });
-    const events = await waitFor(
-        'the session to go idle',
-        async () => {
-            const ev = await collect(srv.client.beta.sessions.events.list(sessionId));
-            return ev.filter((e) => e.type === 'session.status_idle').length >= idleCount ? ev : null;
-        },
-        300_000,
-    );
+    const events = await bashTurn(srv, sessionId, command, idleCount, 'write your outputs');
     assert.equal(events.filter((e) => e.type === 'session.error').length, 0, JSON.stringify(events.filter((e) => e.type === 'session.error')));
-    const results = events.filter((e) => e.type === 'agent.tool_result');
-    const last = results[results.length - 1];
-    assert.notEqual(last.is_error, true, JSON.stringify(last.content));
-    return last.content[0].text;
+    return okText(ofType(events, 'agent.tool_result').at(-1));
 }
 
 async function download(id) {
@@ -45,11 +29,7 @@ const byName = (files) => files.map((f) => `${f.filename}:${f.size_bytes}`).sort
 
 describe('session outputs', () => {
     test('files under /mnt/session/outputs/ are captured at idle, scoped to the session, deduplicated, and outlive the VM', async () => {
-        const agent = await srv.client.beta.agents.create({
-            name: `outputs-vm-${uniq()}`,
-            model: 'claude-sonnet-4-6',
-            tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
-        });
+        const agent = await newAgent(srv, 'outputs-vm');
         const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id });
         const other = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: srv.environment.id });
         const captured = (line) => srv.log().includes(`session ${session.id} outputs captured: ${line}`);

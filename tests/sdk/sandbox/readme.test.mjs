@@ -9,23 +9,22 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
-import { recordSecret, uniq, useServer } from '../helpers.mjs';
+import { uniq } from '../helpers.mjs';
+import { sandboxApi, useSandboxServer } from './sandbox-helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
 
-let provider;
-const srv = useServer(undefined, async () => {
-    assert.equal(process.env.VIVARIUM_SANDBOX_ACCEL, undefined, 'this test is about the default acceleration');
-    provider = await startScriptedProvider();
-    return { env: { ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY } };
+const srv = useSandboxServer({
+    environment: null,
+    env: () => {
+        assert.equal(process.env.VIVARIUM_SANDBOX_ACCEL, undefined, 'this test is about the default acceleration');
+        return {};
+    },
 });
-after(async () => provider?.close());
 
 function firstTypeScriptExample() {
     const readme = readFileSync(join(here, '../../../README.md'), 'utf8');
@@ -38,8 +37,8 @@ test('the README example runs bash in a VM on the default settings', async () =>
     let script = firstTypeScriptExample();
     assert.ok(script.includes("baseURL: 'http://127.0.0.1:8421'"), 'the example names the default base URL');
     script = script.replace("baseURL: 'http://127.0.0.1:8421'", `baseURL: ${JSON.stringify(srv.baseURL)}`);
-    provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'uname -r' } }] });
-    provider.enqueue({ text: 'Your sandbox runs the kernel shown above.' });
+    srv.provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'uname -r' } }] });
+    srv.provider.enqueue({ text: 'Your sandbox runs the kernel shown above.' });
     // Beside package.json, so that `@anthropic-ai/sdk` resolves as it does in a user's project.
     const file = join(here, '..', `readme-example-${uniq()}.mjs`);
     writeFileSync(file, script);
@@ -61,7 +60,7 @@ test('the README example runs bash in a VM on the default settings', async () =>
     assert.equal(lines.at(-1).trim(), 'session.status_idle');
     // What decided the acceleration is in the server's log, with its reason.
     assert.match(srv.log(), /sandbox acceleration: auto: /);
-    const sandboxes = await (await fetch(`${srv.baseURL}/v1/sandboxes`, { headers: { 'x-api-key': srv.apiKey } })).json();
+    const sandboxes = (await sandboxApi(srv, 'GET', '/v1/sandboxes')).json;
     // The session's VM says what it runs under: decided, never left "deciding".
     assert.equal(sandboxes.data.length, 1, JSON.stringify(sandboxes));
     assert.ok(['kvm', 'tcg'].includes(sandboxes.data[0].accelerator), JSON.stringify(sandboxes.data[0]));

@@ -4,36 +4,12 @@
 // Runs under ctest as `sdk_sandbox_skills` (label sandbox) with the sandbox test environment.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, toFile, uniq, useServer, userMessage } from '../helpers.mjs';
+import { toFile, uniq, userMessage } from '../helpers.mjs';
+import { newSession, PREWARM, systemPrompt, useSandboxServer, waitIdles } from './sandbox-helpers.mjs';
 
-const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
-
-let provider;
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `skills-vm-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return { env: { ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY, VIVARIUM_SANDBOX_PREWARM: '1' } };
-    },
-);
-after(async () => provider?.close());
-
-async function waitEvents(sessionId, pred, timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(srv.client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(100);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
+const srv = useSandboxServer({ environment: 'skills-vm', env: PREWARM });
 
 describe('skills in the session VM', () => {
     test('the files are readable under /mnt/skills/<name>/, read-only, and the prompt names the folder', async () => {
@@ -44,17 +20,11 @@ describe('skills in the session VM', () => {
         const skill = await srv.client.beta.skills.create({
             files: [await toFile(Buffer.from(md), `${name}/SKILL.md`), await toFile(Buffer.from(script), `${name}/scripts/hello.sh`)],
         });
-        const agent = await srv.client.beta.agents.create({
-            name: `skills-vm-${uniq()}`,
-            model: 'claude-sonnet-4-6',
-            tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
-            skills: [{ type: 'custom', skill_id: skill.id }],
-        });
-        const session = await srv.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+        const session = await newSession(srv, 'skills-vm', { agent: { skills: [{ type: 'custom', skill_id: skill.id }] } });
 
         const dir = `/mnt/skills/${name}`;
-        provider.reset();
-        provider.enqueue(
+        srv.provider.reset();
+        srv.provider.enqueue(
             { tool_calls: [{ name: 'read', input: { file_path: `${dir}/SKILL.md` } }] },
             {
                 tool_calls: [
@@ -72,7 +42,7 @@ describe('skills in the session VM', () => {
             { text: 'Done.' },
         );
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('use your skill')] });
-        const events = await waitEvents(session.id, (ev) => ev.some((e) => e.type === 'session.status_idle'), 300_000);
+        const events = await waitIdles(srv, session.id, 1, 300_000);
         assert.equal(events.filter((e) => e.type === 'session.error').length, 0, JSON.stringify(events.filter((e) => e.type === 'session.error')));
         const results = events.filter((e) => e.type === 'agent.tool_result');
         assert.equal(results.length, 2);
@@ -87,8 +57,7 @@ describe('skills in the session VM', () => {
         );
 
         // Progressive disclosure: name, description and the folder, not the instructions.
-        const system = provider.requests[0].body.system;
-        const text = typeof system === 'string' ? system : system.map((b) => b.text).join('\n');
+        const text = systemPrompt(srv.provider.requests[0]);
         assert.ok(text.includes(`name: ${name}`), text);
         assert.ok(text.includes(`description: ${description}`), text);
         assert.ok(text.includes(`folder: ${dir}/`), text);

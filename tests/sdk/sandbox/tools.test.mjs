@@ -6,76 +6,25 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startScriptedProvider } from '../../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, toFile, uniq, useServer, userMessage } from '../helpers.mjs';
+import { idles, sleep, toFile, userMessage } from '../helpers.mjs';
+import { listSandboxes, newSession, PREWARM, useSandboxServer, waitIdles, waitSessionEvents } from './sandbox-helpers.mjs';
 
-const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
-
-let provider;
-let env;
-const srv = useServer(
-    async (ctx) => {
-        env = await ctx.client.beta.environments.create({ name: `tools-${uniq()}` });
-    },
-    async () => {
-        provider = await startScriptedProvider();
-        return {
-            env: {
-                ANTHROPIC_BASE_URL: provider.url,
-                ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-                VIVARIUM_SANDBOX_PREWARM: '1',
-            },
-        };
-    },
-);
-after(async () => provider?.close());
-
-async function waitEvents(sessionId, pred, timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(srv.client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(100);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
-const idles = (events) => events.filter((e) => e.type === 'session.status_idle');
-
-async function sandboxes() {
-    const res = await fetch(`${srv.baseURL}/v1/sandboxes`, { headers: { 'x-api-key': srv.apiKey } });
-    assert.equal(res.status, 200);
-    return (await res.json()).data;
-}
-
-async function newSession(metadata, extra = {}) {
-    const agent = await srv.client.beta.agents.create({
-        name: `tools-${uniq()}`,
-        model: 'claude-sonnet-4-6',
-        tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_allow' } } }],
-    });
-    return srv.client.beta.sessions.create({
-        agent: agent.id,
-        environment_id: env.id,
-        ...(metadata ? { metadata } : {}),
-        ...extra,
-    });
-}
+const srv = useSandboxServer({ environment: 'tools', env: PREWARM });
 
 describe('built-in tools in the session VM', () => {
     test("the model's tool_use runs in the VM; agent.tool_result carries the guest's output", async () => {
-        provider.reset();
-        provider.enqueue(
+        srv.provider.reset();
+        srv.provider.enqueue(
             { tool_calls: [{ name: 'write', input: { file_path: 'notes.txt', content: 'hello from the model\n' } }] },
             { tool_calls: [{ name: 'bash', input: { command: 'cat notes.txt; echo $((6*7)) $(uname -n)' } }] },
             { tool_calls: [{ name: 'read', input: { file_path: '/workspace/notes.txt' } }, { name: 'bash', input: { command: 'exit 0; ' } }] },
             { text: 'All done.' },
         );
-        const session = await newSession();
+        const session = await newSession(srv, 'tools');
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('use the sandbox')] });
-        const events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 300_000);
+        const events = await waitIdles(srv, session.id, 1, 300_000);
         assert.deepEqual(idles(events).at(-1).stop_reason, { type: 'end_turn' });
         const uses = events.filter((e) => e.type === 'agent.tool_use');
         const results = events.filter((e) => e.type === 'agent.tool_result');
@@ -96,16 +45,16 @@ describe('built-in tools in the session VM', () => {
         assert.match(exit.content[0].text, /shell ended/);
 
         // The model was sent the VM's output as the tool_result of its call.
-        const sent = provider.requests[2].body.messages.at(-1).content.find((b) => b.type === 'tool_result');
+        const sent = srv.provider.requests[2].body.messages.at(-1).content.find((b) => b.type === 'tool_result');
         assert.equal(sent.tool_use_id, uses[1].id);
         assert.equal(sent.content[0].text, 'hello from the model\n42 vivarium');
         // The session's VM is a claimed sandbox.
-        assert.ok((await sandboxes()).length >= 1);
+        assert.ok((await listSandboxes(srv)).length >= 1);
     });
 
     test('user.interrupt cancels a running tool in the VM: idle at once, the command is killed, the session goes on', async () => {
-        provider.reset();
-        provider.enqueue(
+        srv.provider.reset();
+        srv.provider.enqueue(
             // A first call makes sure the VM is claimed and the shell is up, so the long command
             // starts as soon as its tool_use is logged.
             { tool_calls: [{ name: 'bash', input: { command: 'echo ready' } }] },
@@ -113,25 +62,25 @@ describe('built-in tools in the session VM', () => {
             { tool_calls: [{ name: 'bash', input: { command: 'cat /tmp/marker; pgrep -x sleep || echo no-sleep' } }] },
             { text: 'checked' },
         );
-        const session = await newSession();
+        const session = await newSession(srv, 'tools');
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('run something long')] });
-        await waitEvents(session.id, (ev) => ev.filter((e) => e.type === 'agent.tool_use').length >= 2, 300_000);
+        await waitSessionEvents(srv, session.id, (ev) => ev.filter((e) => e.type === 'agent.tool_use').length >= 2, 300_000);
         await sleep(1000);
         const t0 = Date.now();
         await srv.client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
-        let events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 10_000);
+        let events = await waitIdles(srv, session.id, 1, 10_000);
         assert.ok(Date.now() - t0 < 5000, `idle ${Date.now() - t0} ms after the interrupt`);
         assert.deepEqual(idles(events).at(-1).stop_reason, { type: 'end_turn' });
         const use = events.filter((e) => e.type === 'agent.tool_use')[1];
         const result = events.find((e) => e.type === 'agent.tool_result' && e.tool_use_id === use.id);
         assert.equal(result.is_error, true);
         assert.match(result.content[0].text, /Interrupted by the user while running/);
-        assert.equal(provider.requests.length, 2, 'the interrupted result was not sent to the model in this turn');
+        assert.equal(srv.provider.requests.length, 2, 'the interrupted result was not sent to the model in this turn');
 
         // The next turn runs in the same VM: the command was killed, not left running.
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('check')] });
-        events = await waitEvents(session.id, (ev) => idles(ev).length >= 2, 120_000);
-        assert.equal(provider.requests.length, 4);
+        events = await waitIdles(srv, session.id, 2, 120_000);
+        assert.equal(srv.provider.requests.length, 4);
         assert.deepEqual(idles(events).at(-1).stop_reason, { type: 'end_turn' });
         const check = events.filter((e) => e.type === 'agent.tool_result').at(-1);
         assert.equal(check.content[0].text, 'started\nno-sleep');
@@ -164,11 +113,11 @@ describe('built-in tools in the session VM', () => {
                 { name: 'web_fetch', input: { url: pageUrl } },
                 { name: 'web_search', input: { query: 'vivarium' } },
             ];
-            provider.reset();
-            provider.enqueue(...calls.map((c) => ({ tool_calls: [c] })), { text: 'done' });
-            const session = await newSession();
+            srv.provider.reset();
+            srv.provider.enqueue(...calls.map((c) => ({ tool_calls: [c] })), { text: 'done' });
+            const session = await newSession(srv, 'tools');
             await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('exercise every tool')] });
-            const events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 300_000);
+            const events = await waitIdles(srv, session.id, 1, 300_000);
             const uses = events.filter((e) => e.type === 'agent.tool_use');
             const results = events.filter((e) => e.type === 'agent.tool_result');
             assert.equal(uses.length, calls.length);
@@ -209,16 +158,16 @@ describe('built-in tools in the session VM', () => {
             srv.client.beta.files.upload({ file: await toFile(Buffer.from(text), name, { type: 'text/plain' }) });
         const first = await upload('alpha\n', 'a.txt');
         const second = await upload('beta\n', 'b.txt');
-        provider.reset();
-        provider.enqueue(
+        srv.provider.reset();
+        srv.provider.enqueue(
             { tool_calls: [{ name: 'bash', input: { command: 'cat /workspace/in/a.txt; echo edited > /workspace/in/a.txt' } }] },
             { text: 'ok' },
         );
-        const session = await newSession(undefined, {
+        const session = await newSession(srv, 'tools', {
             resources: [{ type: 'file', file_id: first.id, mount_path: '/workspace/in/a.txt' }],
         });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('read a')] });
-        let events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 300_000);
+        let events = await waitIdles(srv, session.id, 1, 300_000);
         let results = events.filter((e) => e.type === 'agent.tool_result');
         assert.equal(results.at(-1).content[0].text, 'alpha');
 
@@ -229,12 +178,12 @@ describe('built-in tools in the session VM', () => {
             file_id: second.id,
             mount_path: '/workspace/in/b.txt',
         });
-        provider.enqueue(
+        srv.provider.enqueue(
             { tool_calls: [{ name: 'bash', input: { command: 'cat /workspace/in/b.txt /workspace/in/a.txt' } }] },
             { text: 'ok' },
         );
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('read b')] });
-        events = await waitEvents(session.id, (ev) => idles(ev).length >= 2, 300_000);
+        events = await waitIdles(srv, session.id, 2, 300_000);
         results = events.filter((e) => e.type === 'agent.tool_result');
         assert.notEqual(results.at(-1).is_error, true, results.at(-1).content[0].text);
         // a.txt keeps the model's edit: resources already in the workspace are not put in again.
@@ -243,17 +192,17 @@ describe('built-in tools in the session VM', () => {
     });
 
     test('the hard TTL ends the session with session.error + session.status_terminated and destroys its VM', async () => {
-        provider.reset();
-        provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'echo alive' } }] }, { text: 'ok' });
-        const before = (await sandboxes()).length;
-        const session = await newSession({ 'vivarium.hard_ttl_seconds': '20' });
+        srv.provider.reset();
+        srv.provider.enqueue({ tool_calls: [{ name: 'bash', input: { command: 'echo alive' } }] }, { text: 'ok' });
+        const before = (await listSandboxes(srv)).length;
+        const session = await newSession(srv, 'tools', { metadata: { 'vivarium.hard_ttl_seconds': '20' } });
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('run something')] });
-        let events = await waitEvents(session.id, (ev) => idles(ev).length >= 1, 120_000);
+        let events = await waitIdles(srv, session.id, 1, 120_000);
         const result = events.find((e) => e.type === 'agent.tool_result');
         assert.equal(result.content[0].text, 'alive');
-        assert.equal((await sandboxes()).length, before + 1, 'the session got its own VM');
+        assert.equal((await listSandboxes(srv)).length, before + 1, 'the session got its own VM');
 
-        events = await waitEvents(session.id, (ev) => ev.some((e) => e.type === 'session.status_terminated'), 60_000);
+        events = await waitSessionEvents(srv, session.id, (ev) => ev.some((e) => e.type === 'session.status_terminated'), 60_000);
         const types = events.map((e) => e.type);
         const err = events.find((e) => e.type === 'session.error');
         assert.ok(err, 'a session.error explains the end');
@@ -266,8 +215,8 @@ describe('built-in tools in the session VM', () => {
         assert.equal(after.status, 'terminated');
         // Its VM is gone.
         const deadline = Date.now() + 30_000;
-        while ((await sandboxes()).length !== before && Date.now() < deadline) await sleep(200);
-        assert.equal((await sandboxes()).length, before);
+        while ((await listSandboxes(srv)).length !== before && Date.now() < deadline) await sleep(200);
+        assert.equal((await listSandboxes(srv)).length, before);
         // A terminated session takes no new events.
         await assert.rejects(srv.client.beta.sessions.events.send(session.id, { events: [userMessage('again')] }));
     });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, startServer, uniq, useServer, userMessage } from './helpers.mjs';
+import { collect, recordSecret, sleep, startServer, uniq, useServer, userMessage, waitEvents } from './helpers.mjs';
 
 const KEY = recordSecret(`sk-ant-advisor-${uniq()}${uniq()}`);
 let provider;
@@ -34,17 +34,6 @@ const textsOf = (body) => body.messages.flatMap((m) => (typeof m.content === 'st
     : m.content.filter((b) => b.type === 'text').map((b) => b.text)));
 const lastText = (body) => textsOf(body).at(-1) ?? '';
 const isAdvisorRequest = (body) => !sysOf(body).startsWith('EXEC');
-
-async function waitEvents(client, sessionId, pred, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(25);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
 
 /** The executor consults its advisor on the task, then answers with what it was told. */
 function executor({ advisor }) {

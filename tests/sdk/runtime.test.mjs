@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, startServer, uniq, useServer, userMessage } from './helpers.mjs';
+import { collect, recordSecret, sleep, startServer, uniq, useServer, userMessage, waitEvents } from './helpers.mjs';
 
 const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
 const OPENAI_KEY = recordSecret(`sk-oai-scripted-${uniq()}${uniq()}`);
@@ -34,16 +34,6 @@ const srv = useServer(
 after(async () => provider?.close());
 
 /** Polls the session's events until `pred(events)` holds; returns the events. */
-async function waitEvents(client, sessionId, pred, timeoutMs = 10_000) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(25);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
 const idleCount = (events) => events.filter((e) => e.type === 'session.status_idle').length;
 const lastIdle = (events) => events.filter((e) => e.type === 'session.status_idle').at(-1);
 const types = (events) => events.map((e) => e.type);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { BadRequestError, catchError, collect, recordSecret, sleep, startServer, uniq, userMessage } from './helpers.mjs';
+import { BadRequestError, catchError, collect, recordSecret, sleep, startServer, uniq, userMessage, waitEvents } from './helpers.mjs';
 
 const ANTHROPIC_KEY = recordSecret(`sk-ant-scripted-${uniq()}${uniq()}`);
 let provider;
@@ -18,16 +18,6 @@ before(async () => {
 after(async () => provider?.close());
 const serverEnv = () => ({ ANTHROPIC_BASE_URL: provider.url, ANTHROPIC_API_KEY: ANTHROPIC_KEY });
 
-async function waitEvents(client, sessionId, pred, timeoutMs = 10_000) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(25);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
-}
 const idles = (events) => events.filter((e) => e.type === 'session.status_idle');
 const uses = (events) => events.filter((e) => e.type === 'agent.tool_use');
 

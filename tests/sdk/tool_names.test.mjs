@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
 import { startScriptedProvider } from '../provider/scripted-provider.mjs';
-import { collect, recordSecret, sleep, uniq, useServer, userMessage } from './helpers.mjs';
+import { collect, recordSecret, sleep, uniq, useServer, userMessage, waitEvents } from './helpers.mjs';
 
 const KEY = recordSecret(`sk-ant-toolnames-${uniq()}${uniq()}`);
 let provider;
@@ -43,17 +43,6 @@ async function refused(promise, field, pattern) {
         assert.match(message, pattern);
         return true;
     });
-}
-
-async function waitEvents(client, sessionId, pred, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    let events = [];
-    while (Date.now() < deadline) {
-        events = await collect(client.beta.sessions.events.list(sessionId));
-        if (pred(events)) return events;
-        await sleep(25);
-    }
-    throw new Error(`timed out; events: ${events.map((e) => e.type).join(', ')}`);
 }
 
 describe('tool names the runtime uses', () => {

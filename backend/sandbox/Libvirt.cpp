@@ -35,10 +35,7 @@ int lifecycleCallback(virConnectPtr, virDomainPtr dom, int event, int detail, vo
         return 0;
     QPointer<LibvirtHost> host = sink->host;
     if (host)
-        QMetaObject::invokeMethod(host, [host, name, event, detail]() {
-            if (host)
-                Q_EMIT host->domainEvent(name, event, detail);
-        }, Qt::QueuedConnection);
+        host->toOwner([h = host.data(), name, event, detail]() { Q_EMIT h->domainEvent(name, event, detail); });
     return 0;
 }
 
@@ -62,6 +59,49 @@ LibvirtHost::~LibvirtHost()
     m_pool.waitForDone();
     std::lock_guard lock(g_connectMutex);
     dropConnection();
+}
+
+void LibvirtHost::toPool(std::function<void()> job)
+{
+    {
+        std::lock_guard lock(m_handOverMutex);
+        m_poolJobs.push_back(std::move(job));
+    }
+    // One task per job, each taking the oldest job waiting. ~LibvirtHost waits for the pool, so
+    // `this` outlives every task.
+    m_pool.start([this] {
+        std::function<void()> next;
+        {
+            std::lock_guard lock(m_handOverMutex);
+            if (m_poolJobs.empty())
+                return;
+            next = std::move(m_poolJobs.front());
+            m_poolJobs.pop_front();
+        }
+        next();
+    });
+}
+
+void LibvirtHost::toOwner(std::function<void()> fn)
+{
+    {
+        std::lock_guard lock(m_handOverMutex);
+        m_ownerCalls.push_back(std::move(fn));
+    }
+    QMetaObject::invokeMethod(this, "runOnOwner", Qt::QueuedConnection);
+}
+
+void LibvirtHost::runOnOwner()
+{
+    std::function<void()> next;
+    {
+        std::lock_guard lock(m_handOverMutex);
+        if (m_ownerCalls.empty())
+            return;
+        next = std::move(m_ownerCalls.front());
+        m_ownerCalls.pop_front();
+    }
+    next();
 }
 
 void LibvirtHost::ensureEventLoop()

@@ -8,6 +8,11 @@
 #
 #   installer/sanitizers.sh [STATUS]
 #
+# Then ThreadSanitizer (.ci/tsan.sh: the same unit and API tests, built with the `tsan` preset in
+# build-tsan/) when threading code changed since the merge base with main (.ci/tsan.sh --list
+# says which files count; docs/DESIGN.md "Testing"). VIVARIUM_TSAN=always runs it regardless,
+# VIVARIUM_TSAN=off leaves it out.
+#
 # Then the static checks, on what changed since the merge base with main (or in the last commit
 # when HEAD is main): the format check (.ci/check-format.sh, changed C/C++ lines) and clang-tidy
 # (.clang-tidy's checks, warnings are errors) on the changed backend/*.cpp with build-asan/'s
@@ -15,7 +20,7 @@
 # docs/DESIGN.md). VIVARIUM_SKIP_STATIC_CHECKS=1 leaves them out.
 #
 # STATUS is the exit status of a run that came before (setup.sh passes the normal ctest run's);
-# this script exits non-zero if that run, the sanitizer run or a static check failed, and prints
+# this script exits non-zero if that run, a sanitizer run or a static check failed, and prints
 # a summary of all of them.
 set -uo pipefail
 
@@ -77,10 +82,40 @@ static_checks() {
     tidy_s=$(( $(date +%s) - t ))
 }
 
+# Sets tsan_rc ("skipped" when no threading code changed, 3 when there is no base commit) and
+# tsan_why, tsan_s.
+tsan() {
+    local t changed
+    t=$(date +%s)
+    tsan_rc=0
+    case "${VIVARIUM_TSAN:-changed}" in
+    off)
+        tsan_rc=skipped tsan_why="VIVARIUM_TSAN=off"
+        return
+        ;;
+    always) tsan_why="VIVARIUM_TSAN=always" ;;
+    *)
+        changed=$(bash .ci/tsan.sh --list) || tsan_rc=$?
+        if [[ "$tsan_rc" == 1 ]]; then
+            tsan_rc=skipped tsan_why="no threading code changed"
+            return
+        elif [[ "$tsan_rc" != 0 ]]; then
+            return
+        fi
+        tsan_why="threading code changed: $(wc -w <<<"$changed") files"
+        ;;
+    esac
+    log "ThreadSanitizer: the unit and API tests (.ci/tsan.sh, build-tsan/; $tsan_why)"
+    bash .ci/tsan.sh || tsan_rc=$?
+    tsan_s=$(( $(date +%s) - t ))
+}
+
 build_s=0
 rc=0
 run || rc=$?
 sanitizers_s=$(( $(date +%s) - start ))
+tsan_rc=skipped tsan_why="" tsan_s=0
+tsan
 tidy_rc=skipped format_rc=skipped tidy_s=0 format_s=0
 if [[ "${VIVARIUM_SKIP_STATIC_CHECKS:-0}" != 1 ]]; then
     static_checks
@@ -97,6 +132,7 @@ printf '  unit + API tests, ASan + UBSan:    %s  (build %ss, total %ss)\n' \
 # Exit 3 from a check: the clone has no earlier commit to compare with (a shallow clone), so
 # there are no "changed lines" to check; said as such, not counted as a failure.
 verdict() { case $1 in 0) echo passed ;; skipped) echo skipped ;; 3) echo "not run (no base commit: shallow clone)" ;; *) echo "FAILED (exit $1)" ;; esac; }
+printf '  unit + API tests, TSan:            %s  (%s; %ss)\n' "$(verdict "$tsan_rc")" "$tsan_why" "$tsan_s"
 printf '  clang-tidy, changed backend files: %s  (%ss)\n' "$(verdict "$tidy_rc")" "$tidy_s"
 printf '  formatting of changed lines:       %s  (%ss)\n' "$(verdict "$format_rc")" "$format_s"
 printf '  this step in all:                  %ss\n' "$total_s"
@@ -106,7 +142,7 @@ fi
 if [[ "$rc" != 0 ]]; then
     exit "$rc"
 fi
-for r in "$tidy_rc" "$format_rc"; do
+for r in "$tsan_rc" "$tidy_rc" "$format_rc"; do
     if [[ "$r" != 0 && "$r" != skipped && "$r" != 3 ]]; then
         exit "$r"
     fi

@@ -22,6 +22,12 @@ namespace viv {
 struct LibvirtHost::EventSink
 {
     QPointer<LibvirtHost> host;
+    // libvirt hands the sink from the thread that registers it to the threads that call
+    // lifecycleCallback (its event-loop thread, or whichever thread runs GLib's default main
+    // context: Qt's main thread too) and on to freeSink under its own and GLib's locks, which
+    // ThreadSanitizer cannot see. A release after set-up and after each call, an acquire before
+    // each call and before the delete, make that order visible to it (libvirt provides it).
+    std::atomic<int> calls{0};
 };
 
 namespace {
@@ -30,21 +36,22 @@ std::mutex g_connectMutex;
 int lifecycleCallback(virConnectPtr, virDomainPtr dom, int event, int detail, void *opaque)
 {
     auto *sink = static_cast<LibvirtHost::EventSink *>(opaque);
+    (void)sink->calls.load(std::memory_order_acquire);
     const QString name = QString::fromUtf8(virDomainGetName(dom));
-    if (!name.startsWith(QLatin1String("vivarium-")))
-        return 0;
-    QPointer<LibvirtHost> host = sink->host;
-    if (host)
-        QMetaObject::invokeMethod(host, [host, name, event, detail]() {
-            if (host)
-                Q_EMIT host->domainEvent(name, event, detail);
-        }, Qt::QueuedConnection);
+    if (name.startsWith(QLatin1String("vivarium-"))) {
+        QPointer<LibvirtHost> host = sink->host;
+        if (host)
+            host->toOwner([h = host.data(), name, event, detail]() { Q_EMIT h->domainEvent(name, event, detail); });
+    }
+    sink->calls.fetch_add(1, std::memory_order_release);
     return 0;
 }
 
 void freeSink(void *opaque)
 {
-    delete static_cast<LibvirtHost::EventSink *>(opaque);
+    auto *sink = static_cast<LibvirtHost::EventSink *>(opaque);
+    (void)sink->calls.load(std::memory_order_acquire);
+    delete sink;
 }
 
 // libvirt logs every error to stderr by default; we report errors ourselves.
@@ -62,6 +69,49 @@ LibvirtHost::~LibvirtHost()
     m_pool.waitForDone();
     std::lock_guard lock(g_connectMutex);
     dropConnection();
+}
+
+void LibvirtHost::toPool(std::function<void()> job)
+{
+    {
+        std::lock_guard lock(m_handOverMutex);
+        m_poolJobs.push_back(std::move(job));
+    }
+    // One task per job, each taking the oldest job waiting. ~LibvirtHost waits for the pool, so
+    // `this` outlives every task.
+    m_pool.start([this] {
+        std::function<void()> next;
+        {
+            std::lock_guard lock(m_handOverMutex);
+            if (m_poolJobs.empty())
+                return;
+            next = std::move(m_poolJobs.front());
+            m_poolJobs.pop_front();
+        }
+        next();
+    });
+}
+
+void LibvirtHost::toOwner(std::function<void()> fn)
+{
+    {
+        std::lock_guard lock(m_handOverMutex);
+        m_ownerCalls.push_back(std::move(fn));
+    }
+    QMetaObject::invokeMethod(this, "runOnOwner", Qt::QueuedConnection);
+}
+
+void LibvirtHost::runOnOwner()
+{
+    std::function<void()> next;
+    {
+        std::lock_guard lock(m_handOverMutex);
+        if (m_ownerCalls.empty())
+            return;
+        next = std::move(m_ownerCalls.front());
+        m_ownerCalls.pop_front();
+    }
+    next();
 }
 
 void LibvirtHost::ensureEventLoop()
@@ -111,6 +161,7 @@ Result<LibvirtHost::Conn> LibvirtHost::connection()
             return ApiError::unavailable(lastError("connecting to ") + QStringLiteral(" (URI %1; is libvirtd running? "
                                                                                        "installer/setup.sh starts it)").arg(m_uri));
         auto *sink = new EventSink{QPointer<LibvirtHost>(this)}; // libvirt frees it with the callback
+        sink->calls.store(0, std::memory_order_release);
         m_callbackId = virConnectDomainEventRegisterAny(m_conn, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                                         VIR_DOMAIN_EVENT_CALLBACK(lifecycleCallback), sink, freeSink);
         if (m_callbackId < 0) {

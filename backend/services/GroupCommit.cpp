@@ -133,7 +133,7 @@ void GroupCommit::run(const QString &path)
             m_done += group.size();
         }
         m_progress.notify_all();
-        QMetaObject::invokeMethod(this, [this] { deliver(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(this, "deliver", Qt::QueuedConnection);
     }
 }
 

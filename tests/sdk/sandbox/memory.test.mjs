@@ -104,10 +104,10 @@ describe('memory stores in sessions', () => {
 
         // Synced BEFORE the idle: the edit, the new file and the deletion, as the session, listed
         // the moment session.status_idle arrived.
-        assert.ok(srv.log().includes(`session ${session.id} memory synced: 2 written, 1 removed, 1 refused`), srv.log());
         assert.deepEqual(settled.paths, ['/prefs.md', '/topics/new.md']);
         const versions = settled.versions;
         assert.deepEqual(versions.map((v) => v.operation).sort(), ['created', 'deleted', 'modified']);
+        assert.ok(srv.log().includes(`session ${session.id} memory synced: 2 written, 1 removed, 1 refused`), srv.log());
         for (const v of versions) assert.deepEqual(v.created_by, { type: 'session_actor', session_id: session.id });
         const prefs = (await collect(ms.memories.list(notes.id, { view: 'full' }))).find((m) => m.path === '/prefs.md');
         assert.equal(prefs.content, 'likes green tea\n');

@@ -74,9 +74,9 @@ describe('session outputs', () => {
 
         // Captured before the session reported idle (listed the moment the idle arrived): the two
         // regular files; not the link, not the 33 MiB file.
-        assert.ok(captured('2 stored, 0 unchanged, 1 skipped'), srv.log());
         let files = atIdle1;
         assert.deepEqual(byName(files), [`data.bin:${data.length}`, `report.txt:${Buffer.byteLength(report1)}`]);
+        assert.ok(captured('2 stored, 0 unchanged, 1 skipped'), srv.log());
         for (const f of files) {
             assert.deepEqual(f.scope, { type: 'session', id: session.id });
             assert.equal(f.downloadable, true);
@@ -96,13 +96,13 @@ describe('session outputs', () => {
             session.id,
             `printf '%s' '${report2}' > /mnt/session/outputs/report.txt && echo new > /mnt/session/outputs/new.txt`,
         ));
-        assert.ok(captured('2 stored, 1 unchanged, 1 skipped'), srv.log());
         assert.deepEqual(byName(files), [
             `data.bin:${data.length}`,
             'new.txt:4',
             `report.txt:${Buffer.byteLength(report1)}`,
             `report.txt:${Buffer.byteLength(report2)}`,
         ].sort());
+        assert.ok(captured('2 stored, 1 unchanged, 1 skipped'), srv.log());
         // The earlier version keeps its id and bytes; the new one is a new file.
         const reports = files.filter((f) => f.filename === 'report.txt');
         const newer = reports.find((f) => f.id !== first['report.txt'].id);

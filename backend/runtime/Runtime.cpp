@@ -44,6 +44,7 @@ RuntimeOptions RuntimeOptions::fromEnvironment()
     o.timeouts.firstByteMs = envInt("VIVARIUM_MODEL_TIMEOUT_MS", o.timeouts.firstByteMs);
     o.timeouts.idleMs = envInt("VIVARIUM_MODEL_IDLE_TIMEOUT_MS", o.timeouts.idleMs);
     o.outcomeHeartbeatMs = qMax(100, envInt("VIVARIUM_OUTCOME_HEARTBEAT_MS", o.outcomeHeartbeatMs));
+    o.beforeIdleTimeoutMs = qMax(0, envInt("VIVARIUM_BEFORE_IDLE_TIMEOUT_MS", o.beforeIdleTimeoutMs));
     return o;
 }
 
@@ -105,6 +106,7 @@ void SessionRuntime::cancelInFlight()
         m_advisorCall.reset();
     }
     m_compacting.reset();
+    m_settling.reset(); // the hooks' answer is stale (m_generation moved on); their work goes on
     m_compactedForRequest = false;
     for (const auto &t : std::as_const(m_running))
         t->cancel();
@@ -582,10 +584,13 @@ void SessionRuntime::afterTools()
         return continueAfterActions(); // every answer arrived while tools ran
     if (waiting.isEmpty())
         return requestModel();
-    if (!commit({idle(requiresAction(waiting))}, QStringLiteral("idle")))
-        return;
-    m_phase = Phase::AwaitingAction;
-    measure();
+    // Waiting for the client: the VM's work so far is settled first (before-idle hooks). An
+    // answer that arrives meanwhile is applied when the hooks are done (finishSettling).
+    GoIdle g;
+    g.idleEvents = [this] { return QList<QJsonObject>{idle(requiresAction(unresolved()))}; };
+    g.target = Phase::AwaitingAction;
+    g.after = [this] { measure(); };
+    goIdle(std::move(g));
 }
 
 void SessionRuntime::continueAfterActions()
@@ -666,8 +671,14 @@ void SessionRuntime::endTurn(const QJsonObject &stopReason, QList<QJsonObject> e
     const bool natural = reasonType == u"end_turn" || reasonType == u"refusal";
     if (m_outcome && outcomeAfterTurn(extra, usage, natural))
         return; // the grader takes over (SessionRuntimeOutcome.cpp)
-    if (isThread())
-        reportToCoordinator(extra, stopReason);
+    // A delegate's report to the coordinator goes with its idle, after the before-idle hooks:
+    // what it wrote in the shared VM is settled when the coordinator reads the report.
+    QList<QJsonObject> report;
+    if (isThread()) {
+        QList<QJsonObject> withReport = extra;
+        reportToCoordinator(withReport, stopReason);
+        report = withReport.mid(extra.size());
+    }
     QStringList flushed;
     if (stopReason.value(kType).toString() == u"retries_exhausted") {
         // retry_status "exhausted": the turn is dead and queued inputs are flushed (official
@@ -682,24 +693,29 @@ void SessionRuntime::endTurn(const QJsonObject &stopReason, QList<QJsonObject> e
     }
     m_pending.clear();
     m_order.clear();
+    GoIdle g;
+    g.events = std::move(extra);
+    g.processed = flushed;
+    g.usage = usage;
     const auto doc = m_mgr.sessions().document(m_sessionId);
     if (doc && budget::capNano(*doc)) {
         // A session with a budget reports its running cost (session.usage) right before each idle;
         // a turn whose last request reached the budget ends budget_reached (README "Budgets").
-        if (!commit(extra, {}, flushed, usage))
-            return;
-        const auto after = m_mgr.sessions().document(m_sessionId).value_or(*doc);
-        const QJsonObject reason = natural && budget::reached(after) ? stop(QStringLiteral("budget_reached")) : stopReason;
-        if (!commit({budget::usageEvent(after), idle(reason)}, QStringLiteral("idle")))
-            return;
+        g.split = true;
+        g.idleEvents = [this, before = *doc, natural, stopReason, report] {
+            const auto after = m_mgr.sessions().document(m_sessionId).value_or(before);
+            const QJsonObject reason =
+                natural && budget::reached(after) ? stop(QStringLiteral("budget_reached")) : stopReason;
+            return report + QList<QJsonObject>{budget::usageEvent(after), idle(reason)};
+        };
     } else {
-        extra.append(idle(stopReason));
-        if (!commit(extra, QStringLiteral("idle"), flushed, usage))
-            return;
+        g.idleEvents = [stopReason, report] { return report + QList<QJsonObject>{idle(stopReason)}; };
     }
-    m_phase = Phase::Idle;
-    measure();
-    QTimer::singleShot(0, this, &SessionRuntime::pump);
+    g.after = [this] {
+        measure();
+        QTimer::singleShot(0, this, &SessionRuntime::pump);
+    };
+    goIdle(std::move(g));
 }
 
 void SessionRuntime::measure()

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "BeforeIdleHooks.h"
 #include "Compaction.h"
 #include "Conversation.h"
 #include "McpTools.h"
@@ -36,6 +37,9 @@ struct RuntimeOptions
     int retryMaxMs = 60000;      // backoff cap
     ProviderTimeouts timeouts;   // VIVARIUM_MODEL_TIMEOUT_MS (first byte), VIVARIUM_MODEL_IDLE_TIMEOUT_MS
     int outcomeHeartbeatMs = 10000; // VIVARIUM_OUTCOME_HEARTBEAT_MS: span.outcome_evaluation_ongoing period
+    // VIVARIUM_BEFORE_IDLE_TIMEOUT_MS: the longest a thread waits for its before-idle hooks
+    // (memory sync, outputs capture) before it reports idle anyway (BeforeIdleHooks.h).
+    int beforeIdleTimeoutMs = 60000;
     static RuntimeOptions fromEnvironment();
 };
 
@@ -82,7 +86,8 @@ private:
         Grading,
         BudgetPaused,
         Compacting,
-        Advising
+        Advising,
+        Settling // the turn is over; waiting for the before-idle hooks (SessionRuntimeIdle.cpp)
     };
     struct Pending
     {
@@ -119,6 +124,30 @@ private:
     double takeActiveSeconds();
     QJsonObject spanEnd(bool isError, const ModelUsage &usage) const;
     void cancelInFlight();
+
+    // ---- going idle after the before-idle hooks (SessionRuntimeIdle.cpp; BeforeIdleHooks.h) ----
+    struct GoIdle
+    {
+        QList<QJsonObject> events;                      // the turn's last events (before the idle)
+        std::function<QList<QJsonObject>()> idleEvents; // built when the idle is committed
+        QStringList processed;
+        ModelUsage usage;
+        Phase target = Phase::Idle;  // Idle, AwaitingAction or BudgetPaused
+        bool split = false;          // `events` are committed apart from the idle (budget: the
+                                     // idle's reason reads the cost they add)
+        std::function<void()> after; // once the idle is committed and m_phase is `target`
+        // user.interrupt events that arrived while the hooks ran: consumed with the idle.
+        bool interrupted = false;
+        QStringList interrupts;
+        QList<QJsonObject> interruptEvents; // what they ended (outcomes)
+    };
+    // Runs the before-idle hooks, then commits `g.idleEvents()` with status idle. Without hooks,
+    // or when every hook completed at once, `events` and the idle are one commit; else `events`
+    // are committed first and the thread waits in Phase::Settling (bounded).
+    void goIdle(GoIdle g);
+    void finishSettling();
+    void interruptWhileSettling(const QString &interruptEventId);
+    std::optional<GoIdle> m_settling;
 
     // ---- outcomes (SessionRuntimeOutcome.cpp; docs/DESIGN.md "Outcomes") ----
     struct Outcome
@@ -292,6 +321,10 @@ public:
     // The sandbox work installs its executor here (replacing the no-sandbox one).
     void setToolExecutor(std::unique_ptr<ToolExecutor> executor);
     ToolExecutor &tools() { return *m_tools; }
+    // Work that must finish before a session thread reports idle (the sandbox's memory sync and
+    // outputs capture; BeforeIdleHooks.h). Register at start-up, before sessions run.
+    void addBeforeIdleHook(const QString &name, BeforeIdleHooks::Hook hook) { m_beforeIdle.add(name, std::move(hook)); }
+    const BeforeIdleHooks &beforeIdleHooks() const { return m_beforeIdle; }
     // The sessions' MCP connections (runtime/McpTools): tools offered, calls routed there.
     McpTools &mcp() { return *m_mcp; }
     // Ends a session for good (hard TTL, backend/sandbox/SessionTtl): in-flight work is cancelled,
@@ -363,6 +396,7 @@ private:
     std::unique_ptr<ModelProvider> m_openai;
     std::unique_ptr<ToolExecutor> m_tools;
     std::unique_ptr<McpTools> m_mcp;
+    BeforeIdleHooks m_beforeIdle;
     QHash<QString, SessionRuntime *> m_runtimes;
     QHash<QString, QHash<QString, SessionRuntime *>> m_threads; // session → thread id → delegate runtime
     QSet<QString> m_archived; // sessions archived while this process runs

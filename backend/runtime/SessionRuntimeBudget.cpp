@@ -31,11 +31,18 @@ bool SessionRuntime::pausedAtBudget(Resume resume)
     const auto doc = m_mgr.sessions().document(m_sessionId);
     if (!doc || !budget::reached(*doc))
         return false;
-    if (!commit({budget::usageEvent(*doc), idle(stop(QStringLiteral("budget_reached")))}, QStringLiteral("idle")))
-        return true;
-    m_phase = Phase::BudgetPaused;
     m_resume = resume;
-    measure();
+    GoIdle g;
+    g.idleEvents = [this, before = *doc] {
+        const auto now = m_mgr.sessions().document(m_sessionId).value_or(before);
+        return QList<QJsonObject>{budget::usageEvent(now), idle(stop(QStringLiteral("budget_reached")))};
+    };
+    g.target = Phase::BudgetPaused;
+    g.after = [this] {
+        measure();
+        onBudgetChanged(); // raised while the before-idle hooks ran: resume at once
+    };
+    goIdle(std::move(g));
     return true;
 }
 

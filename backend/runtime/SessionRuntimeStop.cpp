@@ -96,18 +96,29 @@ void SessionRuntime::interrupt(const QString &interruptEventId)
         commit({}, {}, {interruptEventId});
         return;
     }
+    if (phase == Phase::Settling)
+        return interruptWhileSettling(interruptEventId); // the idle is only waiting for the hooks
     QList<QJsonObject> events = closeTurn(QStringLiteral("Interrupted by the user while running."),
                                           QStringLiteral("Interrupted by the user before it ran."));
     // An active outcome (and any queued one) ends `interrupted`, even before its evaluation began.
     events.append(dropOutcomes(QStringLiteral("interrupted"), QStringLiteral("Interrupted by the user.")));
-    if (phase != Phase::Idle)
-        events.append(idle(stop(QStringLiteral("end_turn"))));
     // The interrupt jumps the queue and forces the session idle (official semantics): queued
     // user.message events are consumed here without a turn of their own. They stay in the log,
     // and the model sees them as history with the client's next message.
     QStringList processed = dropQueue();
     if (!interruptEventId.isEmpty()) // empty: a delegate thread stopped by a session-wide interrupt
         processed.prepend(interruptEventId);
+    if (phase != Phase::Idle && phase != Phase::AwaitingAction) {
+        // Work was running (tools in the VM included): settled by the before-idle hooks first.
+        GoIdle g;
+        g.events = std::move(events);
+        g.processed = std::move(processed);
+        g.idleEvents = [] { return QList<QJsonObject>{idle(stop(QStringLiteral("end_turn")))}; };
+        return goIdle(std::move(g));
+    }
+    // Idle, or waiting for actions (nothing ran since that idle): no hooks.
+    if (phase != Phase::Idle)
+        events.append(idle(stop(QStringLiteral("end_turn"))));
     if (!commit(events, phase != Phase::Idle ? QStringLiteral("idle") : QString(), processed))
         return;
     m_phase = Phase::Idle;

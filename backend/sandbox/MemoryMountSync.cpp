@@ -65,23 +65,34 @@ void MemoryMountSync::onSessionChanged(const QString &sessionId, const QJsonObje
     const QString status = doc.value(QStringLiteral("status")).toString();
     const QString before = m_lastStatus.value(sessionId);
     m_lastStatus.insert(sessionId, status);
-    if (status == u"idle" && before != u"idle")
+    if (status == u"running" && before != u"running")
+        m_settled.remove(sessionId); // a new turn: the next idle needs a settle (or a sync) again
+    if (status == u"idle" && before != u"idle" && !m_settled.remove(sessionId))
         sync(sessionId);
+}
+
+void MemoryMountSync::settle(const QString &sessionId, std::function<void()> done)
+{
+    m_settled.insert(sessionId);
+    sync(sessionId, std::move(done));
 }
 
 void MemoryMountSync::forget(const QString &sessionId)
 {
     m_lastStatus.remove(sessionId);
     m_refused.remove(sessionId);
+    m_settled.remove(sessionId);
 }
 
 void MemoryMountSync::sync(const QString &sessionId, std::function<void()> done)
 {
     auto running = m_running.find(sessionId);
     if (running != m_running.end()) {
-        running.value() = true;
+        // The sync under way may have listed the mounts before the latest writes: one more
+        // after it, and `done` waits for that one.
+        running->again = true;
         if (done)
-            done();
+            running->waiters.append(std::move(done));
         return;
     }
     const QString sbx = m_sandboxes.sandboxForSession(sessionId);
@@ -101,7 +112,7 @@ void MemoryMountSync::sync(const QString &sessionId, std::function<void()> done)
             done();
         return;
     }
-    m_running.insert(sessionId, false);
+    m_running.insert(sessionId, Pending{});
     run->sessionId = sessionId;
     run->sandboxId = sbx;
     run->disk = m_sandboxes.workspaceDisk(sessionId);
@@ -237,11 +248,17 @@ void MemoryMountSync::finish(const std::shared_ptr<Run> &run)
         qCInfo(lcMemorySync).noquote() << "session" << run->sessionId << "memory synced:" << run->written << "written,"
                                        << run->removed << "removed," << run->refused << "refused";
     Q_EMIT synced(run->sessionId, run->written, run->removed, run->refused);
-    const bool again = m_running.take(run->sessionId);
+    Pending next = m_running.take(run->sessionId);
     if (run->done)
         run->done();
-    if (again)
-        sync(run->sessionId);
+    if (next.again) {
+        // The waiters' done goes with the next sync (or at once when there is nothing to sync).
+        auto waiters = std::make_shared<QList<std::function<void()>>>(std::move(next.waiters));
+        sync(run->sessionId, [waiters] {
+            for (const auto &w : std::as_const(*waiters))
+                w();
+        });
+    }
 }
 
 } // namespace viv

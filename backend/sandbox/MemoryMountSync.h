@@ -3,6 +3,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QString>
 
 #include <functional>
@@ -16,7 +17,9 @@ class SandboxManager;
 class SessionService;
 
 // A session's read_write memory mounts synced back into their stores (issue 14 item 5): each
-// time the session becomes idle while its VM runs (the same hook as SessionOutputs), one guest
+// time a session thread is about to report idle while its VM runs (the runtime's before-idle
+// hook, as SessionOutputs; so when session.status_idle arrives the turn's writes are versions),
+// and after an idle that did not go through the hook (archive, recovery), one guest
 // exec per store lists the regular files under its mount_path with their sha256; the listing is
 // diffed against the store's baseline (services/MemoryMount.h; a JSON file next to the
 // workspace disk, written when the store was put in and after every change synced, so it
@@ -34,9 +37,16 @@ public:
     MemoryMountSync(SandboxManager &sandboxes, SessionService &sessions, MemoryStoreService &stores, EventLog &log,
                     QObject *parent = nullptr);
 
+    // After idle: a session that became idle without settle() since it last ran (archive,
+    // recovery; the runtime's before-idle hook failed to run) is synced now.
     void onSessionChanged(const QString &sessionId, const QJsonObject &doc);
-    // Syncs every read_write memory store of the session now (no-op without a running VM).
+    // Syncs every read_write memory store of the session now (no-op without a running VM);
+    // `done` once what the mounts held when it was asked is synced (a sync under way is
+    // followed by another, and `done` waits for that one).
     void sync(const QString &sessionId, std::function<void()> done = {});
+    // The runtime's before-idle hook (SandboxModule): sync() before the session reports idle,
+    // so the idle that follows needs no sync of its own.
+    void settle(const QString &sessionId, std::function<void()> done);
     void forget(const QString &sessionId);
 
 Q_SIGNALS:
@@ -55,7 +65,13 @@ private:
     MemoryStoreService &m_stores;
     EventLog &m_log;
     QHash<QString, QString> m_lastStatus;
-    QHash<QString, bool> m_running; // session → sync under way (value: asked again)
+    struct Pending
+    {
+        bool again = false;                   // asked again while it ran: one more sync after it
+        QList<std::function<void()>> waiters; // the `done` of those asks (called after that sync)
+    };
+    QHash<QString, Pending> m_running;                 // session → sync under way
+    QSet<QString> m_settled;                           // synced by settle() since the session last started running
     QHash<QString, QHash<QString, QString>> m_refused; // session → guest path → sha256 reported
 };
 

@@ -18,6 +18,7 @@
 #include "services/SessionService.h"
 
 #include <QJsonArray>
+#include <QPointer>
 #include <QUrl>
 
 namespace viv {
@@ -87,7 +88,8 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
     into.progress = new SandboxProgress(sandboxes, layers, tools);
     setup->setProgress(into.progress);
     tools->setProgress(into.progress);
-    // Files the agent leaves in /mnt/session/outputs/ go to the Files API when the session idles.
+    // Files the agent leaves in /mnt/session/outputs/ go to the Files API when the session idles
+    // (before it reports idle: the hooks below).
     auto *outputs = new SessionOutputs(sandboxes, *services.files, tools);
     tools->setOutputs(outputs);
     auto *ttl = new SessionTtl(*services.sessions, runtime, *tools,
@@ -98,7 +100,8 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
                                tools);
     QObject::connect(services.environments, &EnvironmentService::changed, ttl,
                      [ttl](const QString &id, const QJsonObject &) { ttl->onEnvironmentChanged(id); });
-    // A session's read_write memory mounts go back into their stores when the session idles.
+    // A session's read_write memory mounts go back into their stores when the session idles
+    // (before it reports idle: the hooks below).
     auto *memory = new MemoryMountSync(sandboxes, *services.sessions, *services.memoryStores, *services.events, tools);
     QObject::connect(services.sessions, &SessionService::removed, memory, &MemoryMountSync::forget);
     QObject::connect(services.sessions, &SessionService::changed, tools,
@@ -110,6 +113,24 @@ void installSandbox(SandboxModule &into, const QString &dataDir, const Services 
                      });
     QObject::connect(services.sessions, &SessionService::removed, ttl, &SessionTtl::onSessionRemoved);
     QObject::connect(services.sessions, &SessionService::removed, outputs, &SessionOutputs::forget);
+    // Both are settled BEFORE a session thread reports idle (the runtime's before-idle hooks,
+    // bounded by VIVARIUM_BEFORE_IDLE_TIMEOUT_MS): a client that sees session.status_idle lists
+    // the turn's memory versions and output files at once. The after-idle reactions above stay
+    // for idles that do not go through the runtime's hooks (archive, recovery after a restart).
+    QPointer<MemoryMountSync> memoryHook(memory);
+    runtime.addBeforeIdleHook(QStringLiteral("memory sync"),
+                              [memoryHook](const QString &id, std::function<void()> done) {
+                                  if (!memoryHook)
+                                      return done();
+                                  memoryHook->settle(id, std::move(done));
+                              });
+    QPointer<SessionOutputs> outputsHook(outputs);
+    runtime.addBeforeIdleHook(QStringLiteral("outputs capture"),
+                              [outputsHook](const QString &id, std::function<void()> done) {
+                                  if (!outputsHook)
+                                      return done();
+                                  outputsHook->settle(id, std::move(done));
+                              });
     runtime.setToolExecutor(std::move(executor));
     ttl->start();
 }

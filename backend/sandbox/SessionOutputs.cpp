@@ -61,14 +61,23 @@ void SessionOutputs::onSessionChanged(const QString &sessionId, const QJsonObjec
         return;
     }
     m_lastStatus.insert(sessionId, status);
-    if (status == u"idle" && before != u"idle")
+    if (status == u"running" && before != u"running")
+        m_settled.remove(sessionId); // a new turn: the next idle needs a settle (or a capture) again
+    if (status == u"idle" && before != u"idle" && !m_settled.remove(sessionId))
         capture(sessionId);
+}
+
+void SessionOutputs::settle(const QString &sessionId, std::function<void()> done)
+{
+    m_settled.insert(sessionId);
+    capture(sessionId, [done = std::move(done)](int) { done(); });
 }
 
 void SessionOutputs::forget(const QString &sessionId)
 {
     m_lastStatus.remove(sessionId);
     m_dirReady.remove(sessionId);
+    m_settled.remove(sessionId);
 }
 
 void SessionOutputs::ensureDir(const QString &sessionId, const QString &sandboxId, std::function<void()> then)
@@ -76,28 +85,32 @@ void SessionOutputs::ensureDir(const QString &sessionId, const QString &sandboxI
     if (m_dirReady.value(sessionId) == sandboxId)
         return then();
     QPointer<SessionOutputs> self(this);
-    m_sandboxes.call(sandboxId,
-                     QJsonObject{{QStringLiteral("op"), QStringLiteral("mkdir")}, {QStringLiteral("path"), QString::fromLatin1(kDir)}},
-                     [self, sessionId, sandboxId, then = std::move(then)](Result<QJsonObject> r) {
-                         if (self) {
-                             if (r)
-                                 self->m_dirReady.insert(sessionId, sandboxId);
-                             else
-                                 qCWarning(lcOutputs).noquote() << "session" << sessionId << "cannot create" << kDir
-                                                                << "in its VM:" << r.error().message();
-                         }
-                         then();
-                     },
-                     true);
+    m_sandboxes.call(
+        sandboxId,
+        QJsonObject{{QStringLiteral("op"), QStringLiteral("mkdir")},
+                    {QStringLiteral("path"), QString::fromLatin1(kDir)}},
+        [self, sessionId, sandboxId, then = std::move(then)](const Result<QJsonObject> &r) {
+            if (self) {
+                if (r)
+                    self->m_dirReady.insert(sessionId, sandboxId);
+                else
+                    qCWarning(lcOutputs).noquote()
+                        << "session" << sessionId << "cannot create" << kDir << "in its VM:" << r.error().message();
+            }
+            then();
+        },
+        true);
 }
 
 void SessionOutputs::capture(const QString &sessionId, std::function<void(int)> done)
 {
     auto running = m_running.find(sessionId);
     if (running != m_running.end()) {
-        running.value() = true; // once more when this one ends
+        // The capture under way may have listed the folder before the latest writes: once more
+        // when this one ends, and `done` waits for that one.
+        running->again = true;
         if (done)
-            done(0);
+            running->waiters.append(std::move(done));
         return;
     }
     const QString sbx = m_sandboxes.sandboxForSession(sessionId);
@@ -107,7 +120,7 @@ void SessionOutputs::capture(const QString &sessionId, std::function<void(int)> 
             done(0);
         return;
     }
-    m_running.insert(sessionId, false);
+    m_running.insert(sessionId, Pending{});
     auto run = std::make_shared<Run>();
     run->sessionId = sessionId;
     run->sandboxId = sbx;
@@ -235,11 +248,16 @@ void SessionOutputs::finish(const std::shared_ptr<Run> &run)
         qCInfo(lcOutputs).noquote() << "session" << run->sessionId << "outputs captured:" << run->stored << "stored,"
                                     << run->unchanged << "unchanged," << run->skipped << "skipped";
     Q_EMIT captured(run->sessionId, run->stored, run->unchanged, run->skipped);
-    const bool again = m_running.take(run->sessionId);
+    Pending next = m_running.take(run->sessionId);
     if (run->done)
         run->done(run->stored);
-    if (again)
-        capture(run->sessionId);
+    if (next.again) {
+        auto waiters = std::make_shared<QList<std::function<void(int)>>>(std::move(next.waiters));
+        capture(run->sessionId, [waiters](int stored) {
+            for (const auto &w : std::as_const(*waiters))
+                w(stored);
+        });
+    }
 }
 
 } // namespace viv

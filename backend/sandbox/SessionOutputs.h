@@ -3,6 +3,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QString>
 
 #include <functional>
@@ -18,9 +19,11 @@ class SandboxManager;
 // (FileService::captureSessionOutput), so `files.list({scope_id})` lists them and they outlive
 // the VM.
 //
-// When: each time the session becomes idle (a turn ended, or it waits for a tool confirmation or
-// a custom tool result) while its VM runs; a capture asked for while one runs is done again after
-// it. How: one guest exec lists the regular files under the folder (not following symbolic
+// When: each time a session thread is about to report idle (a turn ended, whatever its
+// stop_reason, or it waits for a tool confirmation or a custom tool result) while its VM runs —
+// the runtime's before-idle hook (SandboxModule), so when session.status_idle arrives the
+// outputs are files — and after an idle that did not go through the hook (archive, recovery);
+// a capture asked for while one runs is done again after it, and its `done` waits for that one. How: one guest exec lists the regular files under the folder (not following symbolic
 // links, not crossing mounts) with their sha256 (sha256sum in the guest), so unchanged files
 // are never read again; the others are read through the agent's `read` op in 4 MiB chunks,
 // hashed again on the host and stored. Bounds: at most kMaxFiles files per capture, each at
@@ -40,8 +43,12 @@ public:
 
     SessionOutputs(SandboxManager &sandboxes, FileService &files, QObject *parent = nullptr);
 
-    // SessionService::changed: a session that became idle is captured.
+    // SessionService::changed: a session that became idle without settle() since it last ran
+    // is captured.
     void onSessionChanged(const QString &sessionId, const QJsonObject &doc);
+    // The runtime's before-idle hook: capture() before the session reports idle, so the idle
+    // that follows needs no capture of its own.
+    void settle(const QString &sessionId, std::function<void()> done);
     // Captures the session's outputs now (no-op without a running VM); `done` gets how many
     // files were stored.
     void capture(const QString &sessionId, std::function<void(int stored)> done = {});
@@ -67,7 +74,13 @@ private:
     FileService &m_files;
     QHash<QString, QString> m_lastStatus;   // session → status seen last
     QHash<QString, QString> m_dirReady;     // session → the VM its folder was made in
-    QHash<QString, bool> m_running;         // session → capture under way (value: asked again)
+    struct Pending
+    {
+        bool again = false;                      // asked again while it ran: one more capture after it
+        QList<std::function<void(int)>> waiters; // the `done` of those asks (called after that one)
+    };
+    QHash<QString, Pending> m_running; // session → capture under way
+    QSet<QString> m_settled;           // captured by settle() since the session last started running
 };
 
 } // namespace viv

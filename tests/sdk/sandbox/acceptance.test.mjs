@@ -2,9 +2,10 @@
 // an agent with a custom skill (uploaded through the SDK) and a memory store, asked to use both,
 //   - reads the skill's SKILL.md and one of its files in the VM (/mnt/skills/<name>/),
 //   - reads a memory (/mnt/memory/<store>/) and writes a new one, which becomes a memory version
-//     with `session_actor` (listed, retrievable, the memory readable through the SDK),
+//     with `session_actor` (listed the moment session.status_idle arrives, retrievable, the
+//     memory readable through the SDK),
 //   - writes an output file under /mnt/session/outputs/ that files.list({scope_id: session.id})
-//     returns and that downloads byte-identical;
+//     returns at that same moment and that downloads byte-identical;
 // and the system prompt the scripted model receives names the skill and the memory mount.
 // One VM (no warm pool): the session boots its own.
 // Runs under ctest as `sdk_sandbox_acceptance` (label sandbox) with the sandbox test environment.
@@ -13,8 +14,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 
-import { collect, toFile, uniq, userMessage } from '../helpers.mjs';
-import { newSession, ONE_VM, systemPrompt, textOf, useSandboxServer, waitForItems, waitIdles } from './sandbox-helpers.mjs';
+import { collect, readStreamUntil, toFile, uniq, userMessage } from '../helpers.mjs';
+import { newSession, ONE_VM, systemPrompt, textOf, useSandboxServer } from './sandbox-helpers.mjs';
 
 const srv = useSandboxServer({ environment: 'acceptance-vm', env: ONE_VM });
 
@@ -61,8 +62,16 @@ describe('issue 14 acceptance', () => {
             },
             { text: 'Logged the visit and wrote the report.' },
         );
+        // Read on the event stream up to the turn's session.status_idle; the memory versions and
+        // the session's files are listed the moment it arrives (no polling, no waiting): the
+        // runtime settles memory and outputs before it reports idle.
+        const stream = await srv.client.beta.sessions.events.stream(session.id);
         await srv.client.beta.sessions.events.send(session.id, { events: [userMessage('Log this visit with your skill and memory, and leave a report.')] });
-        const events = await waitIdles(srv, session.id, 1, 600_000);
+        const seen = await readStreamUntil(stream, (e) => e.type === 'session.status_idle', 600_000);
+        assert.equal(seen.at(-1)?.type, 'session.status_idle', `no idle on the stream: ${seen.map((e) => e.type).join(', ')}`);
+        const versions = await collect(ms.memoryVersions.list(store.id, { session_id: session.id }));
+        const files = await collect(srv.client.beta.files.list({ scope_id: session.id }));
+        const events = await collect(srv.client.beta.sessions.events.list(session.id));
         assert.deepEqual(events.filter((e) => e.type === 'session.error'), []);
         const results = events.filter((e) => e.type === 'agent.tool_result');
         assert.equal(results.length, 4);
@@ -80,8 +89,7 @@ describe('issue 14 acceptance', () => {
         assert.ok(prompt.includes(`${mount} (read-write)`), prompt);
         assert.ok(prompt.includes('Log every visit.'), prompt);
 
-        // The memory write: a new version by the session, and the memory itself.
-        const versions = await waitForItems('the memory version', () => ms.memoryVersions.list(store.id, { session_id: session.id }), 120_000);
+        // The memory write: a new version by the session (listed at the idle), and the memory itself.
         assert.equal(versions.length, 1, JSON.stringify(versions));
         assert.equal(versions[0].operation, 'created');
         assert.deepEqual(versions[0].created_by, { type: 'session_actor', session_id: session.id });
@@ -96,8 +104,7 @@ describe('issue 14 acceptance', () => {
         // The memory the agent only read has its one version, by the API.
         assert.equal((await collect(ms.memoryVersions.list(store.id))).length, 2);
 
-        // The output: listed by the session's scope, byte-identical.
-        const files = await waitForItems('the captured output', () => srv.client.beta.files.list({ scope_id: session.id }), 120_000);
+        // The output: listed by the session's scope at the idle, byte-identical.
         assert.deepEqual(files.map((f) => [f.filename, f.size_bytes]), [['visit-report.md', report.length]]);
         assert.deepEqual(files[0].scope, { type: 'session', id: session.id });
         const downloaded = Buffer.from(await (await srv.client.beta.files.download(files[0].id)).arrayBuffer());

@@ -1,9 +1,9 @@
 // Durability of a memory the agent writes in its VM (issue 14 item 5), through the official SDK.
 //
 // The guarantee (docs/DESIGN.md, "Memory in sessions"): a file the agent writes under a
-// read_write memory mount is acknowledged when the sync that the end of its turn starts (the
-// session going idle) has committed it as a memory version with `session_actor` — the moment a
-// client can list that version. From then on it survives anything that happens to the VM or the
+// read_write memory mount is acknowledged when the end-of-turn sync (before the session reports
+// idle) has committed it as a memory version with `session_actor` — the moment a client can
+// list that version, at the latest when it sees the turn's session.status_idle. From then on it survives anything that happens to the VM or the
 // backend. This test puts the kill exactly after that point: the version is listed, the next turn
 // is running a tool in the same VM, the VM is destroyed through libvirt (virsh destroy, no
 // shutdown), then vivariumd is killed with SIGKILL and started again on the same data directory;
@@ -22,7 +22,7 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { collect, ofType, restartServer, sleep, uniq, userMessage, waitFor } from '../helpers.mjs';
-import { domainPrefix, newSession, ONE_VM, textOf, useSandboxServer, waitForItems, waitIdles, waitSessionEvents } from './sandbox-helpers.mjs';
+import { domainPrefix, newSession, ONE_VM, textOf, useSandboxServer, waitIdles, waitSessionEvents } from './sandbox-helpers.mjs';
 
 const run = promisify(execFile);
 
@@ -61,12 +61,11 @@ describe('memory durability', () => {
         assert.notEqual(result1.is_error, true, textOf(result1));
         assert.equal(textOf(result1).trim(), 'ok');
 
-        // The acknowledgement: the version made by the turn's end-of-turn sync is listed.
-        const [ack] = await waitForItems(
-            'the memory version (the acknowledgement)',
-            () => ms.memoryVersions.list(store.id, { session_id: session.id }),
-            120_000,
-        );
+        // The acknowledgement: the version made by the turn's end-of-turn sync is listed as soon
+        // as the turn's idle is seen (the runtime syncs before it reports idle; no waiting).
+        const acks = await collect(ms.memoryVersions.list(store.id, { session_id: session.id }));
+        assert.equal(acks.length, 1, JSON.stringify(acks));
+        const [ack] = acks;
         assert.deepEqual(ack.created_by, { type: 'session_actor', session_id: session.id });
         assert.equal(ack.operation, 'created');
         const acked = await ms.memoryVersions.retrieve(ack.id, { memory_store_id: store.id });

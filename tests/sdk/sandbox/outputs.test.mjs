@@ -1,6 +1,6 @@
 // Session outputs in a real session VM through the official SDK: files the agent writes under
-// /mnt/session/outputs/ (the folder exists from the start) are captured into the Files API when
-// the session goes idle, scoped to the session (`files.list({scope_id})`), download
+// /mnt/session/outputs/ (the folder exists from the start) are captured into the Files API before
+// the session reports idle (listed the moment session.status_idle arrives, without polling), scoped to the session (`files.list({scope_id})`), download
 // byte-identical, are not stored twice while unchanged, a changed file is stored again beside the
 // earlier one, symbolic links and files over 32 MiB are not captured, and everything outlives
 // the session's VM (archiving the session destroys it).
@@ -10,15 +10,32 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 
-import { collect, ofType, uniq, waitFor } from '../helpers.mjs';
-import { bashTurn, newAgent, okText, PREWARM, useSandboxServer } from './sandbox-helpers.mjs';
+import { collect, readStreamUntil, uniq, userMessage } from '../helpers.mjs';
+import { newAgent, PREWARM, useSandboxServer } from './sandbox-helpers.mjs';
 
 const srv = useSandboxServer({ environment: 'outputs-vm', env: PREWARM });
 
-async function turn(sessionId, command, idleCount) {
-    const events = await bashTurn(srv, sessionId, command, idleCount, 'write your outputs');
+// One scripted turn (a bash call, then "Done."), read on the event stream up to its
+// session.status_idle; the session's files are listed the moment that idle arrives — no polling,
+// no waiting: the runtime captures the outputs before it reports idle.
+async function turn(sessionId, command) {
+    srv.provider.enqueue({ tool_calls: [{ name: 'bash', input: { command } }] }, { text: 'Done.' });
+    const stream = await srv.client.beta.sessions.events.stream(sessionId);
+    const sent = await srv.client.beta.sessions.events.send(sessionId, { events: [userMessage('write your outputs')] });
+    let mine = false;
+    const seen = await readStreamUntil(
+        stream,
+        (e) => (mine ||= e.id === sent.data[0].id) && e.type === 'session.status_idle',
+        300_000,
+    );
+    assert.equal(seen.at(-1)?.type, 'session.status_idle', `no idle on the stream: ${seen.map((e) => e.type).join(', ')}`);
+    const files = await collect(srv.client.beta.files.list({ scope_id: sessionId }));
+    const events = await collect(srv.client.beta.sessions.events.list(sessionId));
     assert.equal(events.filter((e) => e.type === 'session.error').length, 0, JSON.stringify(events.filter((e) => e.type === 'session.error')));
-    return okText(ofType(events, 'agent.tool_result').at(-1));
+    const results = events.filter((e) => e.type === 'agent.tool_result');
+    const last = results[results.length - 1];
+    assert.notEqual(last.is_error, true, JSON.stringify(last.content));
+    return { out: last.content[0].text, files };
 }
 
 async function download(id) {
@@ -38,20 +55,20 @@ describe('session outputs', () => {
         const data = randomBytes(48 * 1024);
         srv.provider.reset();
         // No mkdir for the folder itself: it exists when the session's first tool call runs.
-        const out1 = await turn(
+        const { out: out1, files: atIdle1 } = await turn(
             session.id,
             `printf '%s' '${report1}' > /mnt/session/outputs/report.txt && mkdir /mnt/session/outputs/sub && ` +
                 `base64 -d > /mnt/session/outputs/sub/data.bin <<'EOF'\n${data.toString('base64')}\nEOF\n` +
                 `ln -s /etc/hostname /mnt/session/outputs/link && truncate -s 33M /mnt/session/outputs/big.bin && ` +
                 `sha256sum /mnt/session/outputs/sub/data.bin | cut -c1-64`,
-            1,
         );
         assert.equal(out1.trim(), createHash('sha256').update(data).digest('hex'));
 
-        // Captured when the session went idle: the two regular files; not the link, not the 33 MiB file.
-        await waitFor('the first capture', async () => captured('2 stored, 0 unchanged, 1 skipped'), 120_000);
-        let files = await collect(srv.client.beta.files.list({ scope_id: session.id }));
+        // Captured before the session reported idle (listed the moment the idle arrived): the two
+        // regular files; not the link, not the 33 MiB file.
+        let files = atIdle1;
         assert.deepEqual(byName(files), [`data.bin:${data.length}`, `report.txt:${Buffer.byteLength(report1)}`]);
+        assert.ok(captured('2 stored, 0 unchanged, 1 skipped'), srv.log());
         for (const f of files) {
             assert.deepEqual(f.scope, { type: 'session', id: session.id });
             assert.equal(f.downloadable, true);
@@ -67,19 +84,17 @@ describe('session outputs', () => {
 
         // Second turn: report.txt changes, data.bin does not, new.txt appears.
         const report2 = `second report ${uniq()}\n`;
-        await turn(
+        ({ files } = await turn(
             session.id,
             `printf '%s' '${report2}' > /mnt/session/outputs/report.txt && echo new > /mnt/session/outputs/new.txt`,
-            2,
-        );
-        await waitFor('the second capture', async () => captured('2 stored, 1 unchanged, 1 skipped'), 120_000);
-        files = await collect(srv.client.beta.files.list({ scope_id: session.id }));
+        ));
         assert.deepEqual(byName(files), [
             `data.bin:${data.length}`,
             'new.txt:4',
             `report.txt:${Buffer.byteLength(report1)}`,
             `report.txt:${Buffer.byteLength(report2)}`,
         ].sort());
+        assert.ok(captured('2 stored, 1 unchanged, 1 skipped'), srv.log());
         // The earlier version keeps its id and bytes; the new one is a new file.
         const reports = files.filter((f) => f.filename === 'report.txt');
         const newer = reports.find((f) => f.id !== first['report.txt'].id);

@@ -61,7 +61,7 @@ struct GuestExit
 // Runs argv in the guest (keep_stdin so the agent answers `started` with the id to kill on cancel).
 static void guestExec(SandboxManager &sandboxes, const std::shared_ptr<void> &opKeep,
                       std::function<void(std::function<void()>)> setCancel, const QString &sandboxId,
-                      const QStringList &argv, int timeoutMs, qint64 maxOutput, std::function<void(GuestExit)> done)
+                      const QStringList &argv, int timeoutMs, qint64 maxOutput, std::function<void(const GuestExit &)> done)
 {
     Q_UNUSED(opKeep);
     QJsonObject req{{QStringLiteral("op"), QStringLiteral("exec")},
@@ -71,7 +71,7 @@ static void guestExec(SandboxManager &sandboxes, const std::shared_ptr<void> &op
                     {QStringLiteral("timeout_ms"), timeoutMs},
                     {QStringLiteral("max_output"), maxOutput}};
     SandboxManager *sm = &sandboxes;
-    sandboxes.request(sandboxId, req, [sm, sandboxId, setCancel, done](const QJsonObject &m, bool final) {
+    sandboxes.request(sandboxId, req, [sm, sandboxId, setCancel = std::move(setCancel), done = std::move(done)](const QJsonObject &m, bool final) {
         const QString type = m.value(kType).toString();
         if (!final) {
             if (type == u"started") {
@@ -106,7 +106,7 @@ void SandboxToolExecutor::syncThen(const std::shared_ptr<Op> &op, const QString 
 {
     guestExec(m_sandboxes, op, [op](std::function<void()> c) { if (!op->finished) op->onCancel = std::move(c); },
               sandboxId, {QStringLiteral("sync"), QStringLiteral("-f"), path}, 30000, 4096,
-              [this, op, then = std::move(then)](GuestExit r) {
+              [this, op, then = std::move(then)](const GuestExit &r) {
                   if (op->finished)
                       return;
                   if (r.vmGone)
@@ -140,7 +140,7 @@ void SandboxToolExecutor::runRead(const std::shared_ptr<Op> &op)
         m_sandboxes.call(sbx, QJsonObject{{QStringLiteral("op"), QStringLiteral("read")},
                                           {QStringLiteral("path"), path},
                                           {QStringLiteral("limit"), kReadMaxFileBytes}},
-                         [this, op, path, start, end](Result<QJsonObject> r) {
+                         [this, op, path, start, end](const Result<QJsonObject> &r) {
                              if (op->finished)
                                  return;
                              if (!r)
@@ -194,7 +194,7 @@ void SandboxToolExecutor::runWrite(const std::shared_ptr<Op> &op)
                                           {QStringLiteral("path"), path},
                                           {QStringLiteral("data"), QString::fromLatin1(b64(content))},
                                           {QStringLiteral("mkdirs"), true}},
-                         [this, op, path, sbx, n = content.size()](Result<QJsonObject> r) {
+                         [this, op, path, sbx, n = content.size()](const Result<QJsonObject> &r) {
                              if (op->finished)
                                  return;
                              if (!r)
@@ -219,7 +219,7 @@ void SandboxToolExecutor::runEdit(const std::shared_ptr<Op> &op)
         m_sandboxes.call(sbx, QJsonObject{{QStringLiteral("op"), QStringLiteral("read")},
                                           {QStringLiteral("path"), path},
                                           {QStringLiteral("limit"), kReadMaxFileBytes + 1}},
-                         [this, op, path, sbx](Result<QJsonObject> r) {
+                         [this, op, path, sbx](const Result<QJsonObject> &r) {
                              if (op->finished)
                                  return;
                              if (!r)
@@ -241,7 +241,7 @@ void SandboxToolExecutor::runEdit(const std::shared_ptr<Op> &op)
                              m_sandboxes.call(sbx, QJsonObject{{QStringLiteral("op"), QStringLiteral("write")},
                                                                {QStringLiteral("path"), path},
                                                                {QStringLiteral("data"), QString::fromLatin1(b64(e.content.toUtf8()))}},
-                                              [this, op, path, sbx, n = e.replacements](Result<QJsonObject> w) {
+                                              [this, op, path, sbx, n = e.replacements](const Result<QJsonObject> &w) {
                                                   if (op->finished)
                                                       return;
                                                   if (!w)
@@ -266,7 +266,7 @@ void SandboxToolExecutor::runGlob(const std::shared_ptr<Op> &op)
         guestExec(m_sandboxes, op, [op](std::function<void()> c) { if (!op->finished) op->onCancel = std::move(c); }, sbx,
                   {QStringLiteral("python3"), QStringLiteral("-S"), QStringLiteral("-c"), QString::fromLatin1(kGlobScript),
                    pattern, root},
-                  kGrepTimeoutMs, 1024 * 1024, [this, op](GuestExit r) {
+                  kGrepTimeoutMs, 1024 * 1024, [this, op](const GuestExit &r) {
                       if (op->finished)
                           return;
                       if (!r.error.isEmpty())
@@ -292,7 +292,7 @@ void SandboxToolExecutor::runGrep(const std::shared_ptr<Op> &op)
         guestExec(m_sandboxes, op, [op](std::function<void()> c) { if (!op->finished) op->onCancel = std::move(c); }, sbx,
                   {QStringLiteral("grep"), QStringLiteral("-rnIP"), QStringLiteral("--exclude-dir=.git"),
                    QStringLiteral("--exclude-dir=node_modules"), QStringLiteral("-e"), pattern, QStringLiteral("--"), root},
-                  kGrepTimeoutMs, kGrepOutputLimit, [this, op](GuestExit r) {
+                  kGrepTimeoutMs, kGrepOutputLimit, [this, op](const GuestExit &r) {
                       if (op->finished)
                           return;
                       if (!r.error.isEmpty())

@@ -178,7 +178,7 @@ void SandboxManager::create(const RawSpec &spec, int timeoutS, Callback<Info> do
     if (timeoutS < 0 || timeoutS > 7 * 24 * 3600)
         return done(ApiError::invalid(QStringLiteral("`timeout` must be between 0 and 604800 seconds")));
     m_poolWanted = true;
-    resolvePolicy(spec.networking, {}, [this, spec, timeoutS, done](Result<std::optional<NetworkPolicy>> policy) {
+    resolvePolicy(spec.networking, {}, [this, spec, timeoutS, done = std::move(done)](Result<std::optional<NetworkPolicy>> policy) {
         if (!policy)
             return done(policy.error());
         m_image->ensure([this, spec, policy = *policy, timeoutS, done](const QString &error) {
@@ -208,7 +208,7 @@ void SandboxManager::create(const RawSpec &spec, int timeoutS, Callback<Info> do
             Vm *vm = find(id);
             if (!err.isEmpty() || !vm) {
                 if (vm)
-                    destroy(id, [](Result<Ok>) {});
+                    destroy(id, [](const Status &) {});
                 return done(ApiError::internal(QStringLiteral("the sandbox VM did not start: %1").arg(err)));
             }
             done(vm->info);
@@ -227,7 +227,7 @@ void SandboxManager::resolvePolicy(const QJsonObject &networking, const QStringL
         return then(std::optional<NetworkPolicy>());
     if (!policy->allowPackageManagers)
         return then(std::optional<NetworkPolicy>(*policy));
-    withRegistryHosts([networking, mcpServerUrls, then](const QStringList &registries) {
+    withRegistryHosts([networking, mcpServerUrls, then = std::move(then)](const QStringList &registries) {
         auto p = NetworkPolicy::fromNetworkingJson(networking, registries, mcpServerUrls);
         if (!p)
             return then(p.error());

@@ -78,7 +78,7 @@ void SessionOutputs::ensureDir(const QString &sessionId, const QString &sandboxI
     QPointer<SessionOutputs> self(this);
     m_sandboxes.call(sandboxId,
                      QJsonObject{{QStringLiteral("op"), QStringLiteral("mkdir")}, {QStringLiteral("path"), QString::fromLatin1(kDir)}},
-                     [self, sessionId, sandboxId, then = std::move(then)](Result<QJsonObject> r) {
+                     [self, sessionId, sandboxId, then = std::move(then)](const Result<QJsonObject> &r) {
                          if (self) {
                              if (r)
                                  self->m_dirReady.insert(sessionId, sandboxId);

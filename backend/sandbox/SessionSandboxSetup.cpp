@@ -90,7 +90,7 @@ void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxMana
     const QJsonObject config = withSkillPackages(env->value(QStringLiteral("config")).toObject(), *session);
     if (m_progress)
         m_progress->setLayer(sessionId, m_layers.status(config));
-    m_layers.ensure(config, [self, sessionId, envId, base, vaultIds, done](Result<QString> root) {
+    m_layers.ensure(config, [self, sessionId, envId, base, vaultIds, done = std::move(done)](Result<QString> root) {
         if (!self)
             return;
         if (!root) {
@@ -114,7 +114,7 @@ void SessionSandboxSetup::addCredentials(const QString &sessionId, const QJsonAr
     if (!m_credentials || spec.networking.value(QStringLiteral("type")).toString() != u"limited")
         return done(spec);
     QPointer<SessionSandboxSetup> self(this);
-    m_credentials->egressSecrets(sessionId, vaultIds, [self, spec = std::move(spec), done](QList<CredentialBroker::EgressSecret> secrets) mutable {
+    m_credentials->egressSecrets(sessionId, vaultIds, [self, spec = std::move(spec), done = std::move(done)](QList<CredentialBroker::EgressSecret> secrets) mutable {
         if (!self)
             return;
         for (CredentialBroker::EgressSecret &e : secrets) {
@@ -248,7 +248,7 @@ void SessionSandboxSetup::mountMemory(const QString &sessionId, const QString &s
     req.cwd = QStringLiteral("/");
     req.timeoutMs = 60 * 1000;
     QPointer<SessionSandboxSetup> self(this);
-    m_sandboxes->exec(sandboxId, req, [self, sessionId, then](Result<SandboxManager::ExecResult> r) {
+    m_sandboxes->exec(sandboxId, req, [self, sessionId, then = std::move(then)](Result<SandboxManager::ExecResult> r) {
         QString error = !r ? r.error().message()
                            : r->exitCode.value_or(-1) != 0 ? QString::fromUtf8(r->stderrData).trimmed() : QString();
         if (!error.isEmpty() && self) {

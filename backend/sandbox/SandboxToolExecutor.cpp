@@ -106,20 +106,20 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
             if (!info || info->state != SandboxManager::State::Running)
                 return;
             // Flush what background processes wrote, then freeze the VM.
-            m_sandboxes.exec(sbx, {{QStringLiteral("sync")}, {}, {}, {}, 30000, 0},
-                             [self = QPointer<SandboxToolExecutor>(this), id, sbx](const Result<SandboxManager::ExecResult> &) {
-                                 if (!self)
-                                     return;
-                                 SandboxToolExecutor *me = self.data();
-                                 Session *s2 = me->m_sessions.value(id);
-                                 if (!s2 || s2->running > 0 || s2->holds > 0
-                                     || me->m_sandboxes.sandboxForSession(id) != sbx)
-                                     return;
-                                 me->m_sandboxes.pause(sbx, [id](const Result<SandboxManager::Info> &r) {
-                                     if (r)
-                                         qCInfo(lcSandbox).noquote() << "session" << id << "is idle: its sandbox is paused";
-                                 });
-                             });
+            m_sandboxes.exec(
+                sbx, {{QStringLiteral("sync")}, {}, {}, {}, 30000, 0},
+                [self = QPointer<SandboxToolExecutor>(this), id, sbx](const Result<SandboxManager::ExecResult> &) {
+                    if (!self)
+                        return;
+                    SandboxToolExecutor *me = self.data();
+                    Session *s2 = me->m_sessions.value(id);
+                    if (!s2 || s2->running > 0 || s2->holds > 0 || me->m_sandboxes.sandboxForSession(id) != sbx)
+                        return;
+                    me->m_sandboxes.pause(sbx, [id](const Result<SandboxManager::Info> &r) {
+                        if (r)
+                            qCInfo(lcSandbox).noquote() << "session" << id << "is idle: its sandbox is paused";
+                    });
+                });
         });
         connect(&s->stopTimer, &QTimer::timeout, this, [this, id] {
             Session *ss = m_sessions.value(id);
@@ -129,7 +129,8 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
             // Long idle: the VM is saved to disk (QEMU's memory is freed; the shell, background
             // processes and the workspace live on) and restored by the next tool call. Should
             // the save fail, the VM is stopped instead (the workspace is kept, the shell is not).
-            m_sandboxes.save(sbx, [self = QPointer<SandboxToolExecutor>(this), id, sbx](const Result<SandboxManager::Info> &r) {
+            m_sandboxes.save(sbx, [self = QPointer<SandboxToolExecutor>(this), id,
+                                   sbx](const Result<SandboxManager::Info> &r) {
                 if (!self)
                     return;
                 if (r) {
@@ -359,11 +360,12 @@ std::function<void(const QString &, const QString &)>
 SandboxToolExecutor::withOutputsDir(QPointer<SandboxToolExecutor> self, const QString &sessionId,
                                     std::function<void(const QString &, const QString &)> flush)
 {
-    return [self = std::move(self), sessionId, flush = std::move(flush)](const QString &sandboxId, const QString &error) {
-        if (!self || !self->m_outputs || !error.isEmpty())
-            return flush(sandboxId, error);
-        self->m_outputs->ensureDir(sessionId, sandboxId, [flush, sandboxId] { flush(sandboxId, QString()); });
-    };
+    return
+        [self = std::move(self), sessionId, flush = std::move(flush)](const QString &sandboxId, const QString &error) {
+            if (!self || !self->m_outputs || !error.isEmpty())
+                return flush(sandboxId, error);
+            self->m_outputs->ensureDir(sessionId, sandboxId, [flush, sandboxId] { flush(sandboxId, QString()); });
+        };
 }
 
 void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::function<void(const QString &)> then)

@@ -76,19 +76,21 @@ void SessionOutputs::ensureDir(const QString &sessionId, const QString &sandboxI
     if (m_dirReady.value(sessionId) == sandboxId)
         return then();
     QPointer<SessionOutputs> self(this);
-    m_sandboxes.call(sandboxId,
-                     QJsonObject{{QStringLiteral("op"), QStringLiteral("mkdir")}, {QStringLiteral("path"), QString::fromLatin1(kDir)}},
-                     [self, sessionId, sandboxId, then = std::move(then)](const Result<QJsonObject> &r) {
-                         if (self) {
-                             if (r)
-                                 self->m_dirReady.insert(sessionId, sandboxId);
-                             else
-                                 qCWarning(lcOutputs).noquote() << "session" << sessionId << "cannot create" << kDir
-                                                                << "in its VM:" << r.error().message();
-                         }
-                         then();
-                     },
-                     true);
+    m_sandboxes.call(
+        sandboxId,
+        QJsonObject{{QStringLiteral("op"), QStringLiteral("mkdir")},
+                    {QStringLiteral("path"), QString::fromLatin1(kDir)}},
+        [self, sessionId, sandboxId, then = std::move(then)](const Result<QJsonObject> &r) {
+            if (self) {
+                if (r)
+                    self->m_dirReady.insert(sessionId, sandboxId);
+                else
+                    qCWarning(lcOutputs).noquote()
+                        << "session" << sessionId << "cannot create" << kDir << "in its VM:" << r.error().message();
+            }
+            then();
+        },
+        true);
 }
 
 void SessionOutputs::capture(const QString &sessionId, std::function<void(int)> done)

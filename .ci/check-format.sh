@@ -13,18 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 fix=0
 if [[ "${1:-}" == --fix ]]; then fix=1; shift; fi
-base=${1:-}
-if [[ -z "$base" ]]; then
-    if git rev-parse -q --verify main >/dev/null && [[ "$(git rev-parse HEAD)" != "$(git rev-parse main)" ]]; then
-        base=$(git merge-base HEAD main)
-    else
-        base=HEAD~1
-    fi
-fi
-git rev-parse -q --verify "$base^{commit}" >/dev/null || {
-    echo "check-format: no commit $base to compare with (a shallow clone? fetch more history)" >&2
-    exit 3
-}
+base=$(bash .ci/base-commit.sh check-format "${1:-}") || exit $?
 binary=$(command -v clang-format-14 || command -v clang-format) || {
     echo "check-format: clang-format not found (Debian: clang-format)" >&2
     exit 2

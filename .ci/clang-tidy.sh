@@ -22,20 +22,9 @@ fi
 # found"), never pass silently.
 
 if [[ "${1:-}" == --changed ]]; then
-    # The backend/*.cpp files changed since BASE (default as in check-format.sh: the merge base
-    # with main, or the last commit when HEAD is main); uncommitted changes count.
-    base=${2:-}
-    if [[ -z "$base" ]]; then
-        if git rev-parse -q --verify main >/dev/null && [[ "$(git rev-parse HEAD)" != "$(git rev-parse main)" ]]; then
-            base=$(git merge-base HEAD main)
-        else
-            base=HEAD~1
-        fi
-    fi
-    git rev-parse -q --verify "$base^{commit}" >/dev/null || {
-        echo "clang-tidy: no commit $base to compare with (a shallow clone? fetch more history)" >&2
-        exit 3
-    }
+    # The backend/*.cpp files changed since BASE (default: .ci/base-commit.sh's, as in
+    # check-format.sh); uncommitted changes count.
+    base=$(bash .ci/base-commit.sh clang-tidy "${2:-}") || exit $?
     mapfile -t files < <(git diff --name-only --diff-filter=d "$base" -- 'backend/*.cpp' | sort)
     if ((${#files[@]} == 0)); then
         echo "clang-tidy: no backend/*.cpp changed since $(git rev-parse --short "$base")"

@@ -59,7 +59,7 @@ Request parse(const QByteArray &buffer)
     Request r;
     r.headBytes = end + 4;
     r.method = requestLine.at(0);
-    const QByteArray target = requestLine.at(1);
+    const QByteArray &target = requestLine.at(1); // requestLine outlives it
     // What reaches the policy check, the log, DNS and the upstream request line: visible ASCII
     // only (a NUL, CR or other control byte in a host would be logged and looked up as is).
     if (r.method.isEmpty() || !std::all_of(r.method.begin(), r.method.end(), isTokenChar))

@@ -178,43 +178,45 @@ void SandboxManager::create(const RawSpec &spec, int timeoutS, Callback<Info> do
     if (timeoutS < 0 || timeoutS > 7 * 24 * 3600)
         return done(ApiError::invalid(QStringLiteral("`timeout` must be between 0 and 604800 seconds")));
     m_poolWanted = true;
-    resolvePolicy(spec.networking, {}, [this, spec, timeoutS, done](Result<std::optional<NetworkPolicy>> policy) {
-        if (!policy)
-            return done(policy.error());
-        m_image->ensure([this, spec, policy = *policy, timeoutS, done](const QString &error) {
-        if (!error.isEmpty())
-            return done(ApiError::unavailable(error));
-        // The base image with a NIC: warm pool first (a ready VM, else one still booting), else
-        // a cold boot. A package layer or limited networking: a VM of its own.
-        const bool onLayer = !spec.rootDisk.isEmpty() && spec.rootDisk != m_image->baseDisk();
-        const bool sized = customSize(spec.vcpus, spec.memoryMiB);
-        Vm *pick = onLayer || policy || sized ? nullptr : pickWarm();
-        if (pick) {
-            pick->claimed = true;
-            pick->info.fromWarmPool = pick->info.state == State::Running;
-            Q_EMIT warmPoolChanged(warmCount());
-        } else {
-            pick = bootVm(true, QString(), onLayer ? spec.rootDisk : QString(), false, policy.has_value(), spec.vcpus,
-                          spec.memoryMiB);
-            if (policy)
-                attachEgress(pick, *policy, {});
-        }
-        pick->info.templateId = spec.templateId;
-        const QString id = pick->info.id;
-        pick->info.startedAt = QDateTime::currentDateTimeUtc();
-        armTtl(pick, timeoutS);
-        fillPool();
-        whenReady(pick, [this, id, done](const QString &err) {
-            Vm *vm = find(id);
-            if (!err.isEmpty() || !vm) {
-                if (vm)
-                    destroy(id, [](Result<Ok>) {});
-                return done(ApiError::internal(QStringLiteral("the sandbox VM did not start: %1").arg(err)));
-            }
-            done(vm->info);
-        });
-        });
-    });
+    resolvePolicy(spec.networking, {},
+                  [this, spec, timeoutS, done = std::move(done)](Result<std::optional<NetworkPolicy>> policy) {
+                      if (!policy)
+                          return done(policy.error());
+                      m_image->ensure([this, spec, policy = *policy, timeoutS, done](const QString &error) {
+                          if (!error.isEmpty())
+                              return done(ApiError::unavailable(error));
+                          // The base image with a NIC: warm pool first (a ready VM, else one still booting), else
+                          // a cold boot. A package layer or limited networking: a VM of its own.
+                          const bool onLayer = !spec.rootDisk.isEmpty() && spec.rootDisk != m_image->baseDisk();
+                          const bool sized = customSize(spec.vcpus, spec.memoryMiB);
+                          Vm *pick = onLayer || policy || sized ? nullptr : pickWarm();
+                          if (pick) {
+                              pick->claimed = true;
+                              pick->info.fromWarmPool = pick->info.state == State::Running;
+                              Q_EMIT warmPoolChanged(warmCount());
+                          } else {
+                              pick = bootVm(true, QString(), onLayer ? spec.rootDisk : QString(), false,
+                                            policy.has_value(), spec.vcpus, spec.memoryMiB);
+                              if (policy)
+                                  attachEgress(pick, *policy, {});
+                          }
+                          pick->info.templateId = spec.templateId;
+                          const QString id = pick->info.id;
+                          pick->info.startedAt = QDateTime::currentDateTimeUtc();
+                          armTtl(pick, timeoutS);
+                          fillPool();
+                          whenReady(pick, [this, id, done](const QString &err) {
+                              Vm *vm = find(id);
+                              if (!err.isEmpty() || !vm) {
+                                  if (vm)
+                                      destroy(id, [](const Status &) {});
+                                  return done(
+                                      ApiError::internal(QStringLiteral("the sandbox VM did not start: %1").arg(err)));
+                              }
+                              done(vm->info);
+                          });
+                      });
+                  });
 }
 
 void SandboxManager::resolvePolicy(const QJsonObject &networking, const QStringList &mcpServerUrls,
@@ -227,7 +229,7 @@ void SandboxManager::resolvePolicy(const QJsonObject &networking, const QStringL
         return then(std::optional<NetworkPolicy>());
     if (!policy->allowPackageManagers)
         return then(std::optional<NetworkPolicy>(*policy));
-    withRegistryHosts([networking, mcpServerUrls, then](const QStringList &registries) {
+    withRegistryHosts([networking, mcpServerUrls, then = std::move(then)](const QStringList &registries) {
         auto p = NetworkPolicy::fromNetworkingJson(networking, registries, mcpServerUrls);
         if (!p)
             return then(p.error());

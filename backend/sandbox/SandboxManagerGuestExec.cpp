@@ -63,11 +63,13 @@ Result<SandboxManager::Vm *> SandboxManager::usable(const QString &id, bool auto
         return ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id.left(64)));
     switch (vm->info.state) {
     case State::Running: return vm;
-    case State::Booting: whenReady(vm, [retry](const QString &) { retry(); }); return static_cast<Vm *>(nullptr);
+    case State::Booting:
+        whenReady(vm, [retry = std::move(retry)](const QString &) { retry(); });
+        return static_cast<Vm *>(nullptr);
     case State::Paused:
         if (!autoResume)
             return ApiError::conflict(QStringLiteral("sandbox `%1` is paused; resume it first").arg(id));
-        resume(id, [retry](Result<Info>) { retry(); });
+        resume(id, [retry = std::move(retry)](const Result<Info> &) { retry(); });
         return static_cast<Vm *>(nullptr);
     case State::Dead:
         return ApiError::conflict(
@@ -83,7 +85,7 @@ void SandboxManager::call(const QString &id, const QJsonObject &request, Callbac
         return done(vm.error());
     if (!*vm)
         return; // retried when ready
-    (*vm)->channel->request(withGuestEnv(*vm, request), [done](const QJsonObject &msg, bool final) {
+    (*vm)->channel->request(withGuestEnv(*vm, request), [done = std::move(done)](const QJsonObject &msg, bool final) {
         if (!final)
             return;
         if (msg.value(QLatin1String("type")).toString() == QLatin1String("error")) {

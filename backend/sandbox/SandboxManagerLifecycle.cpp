@@ -329,7 +329,7 @@ void SandboxManager::markDead(Vm *vm, const QString &reason)
             this,
             [this, id] {
                 if (find(id))
-                    destroy(id, [](Result<Ok>) {});
+                    destroy(id, [](const Status &) {});
             },
             Qt::QueuedConnection);
         return;
@@ -380,7 +380,7 @@ bool SandboxManager::retryUnderTcg(Vm *vm, const QString &reason)
             QDir(dir).removeRecursively(); // the session's workspace disk is only linked there
             return Ok{};
         },
-        [this, id](Status) {
+        [this, id](const Status &) {
             Vm *v = find(id);
             if (!v || v->info.state == State::Dead)
                 return;
@@ -424,7 +424,7 @@ void SandboxManager::teardownDomain(const QString &id, std::function<void()> tea
                                                   "it is destroyed once the start has finished")
                                        .arg(id);
     // One teardown per VM: the VM left m_vms with the first, so a second cannot be asked for.
-    m_afterCreate.insert(id, std::move(teardown));
+    m_afterCreate.emplace(id, std::move(teardown));
 }
 
 void SandboxManager::armTtl(Vm *vm, int timeoutS)
@@ -441,7 +441,7 @@ void SandboxManager::armTtl(Vm *vm, int timeoutS)
     const QString id = vm->info.id;
     connect(vm->ttl, &QTimer::timeout, this, [this, id] {
         qCInfo(lcSandbox) << "sandbox" << id << "reached its timeout; destroying it";
-        destroy(id, [](Result<Ok>) {});
+        destroy(id, [](const Status &) {});
     });
     vm->ttl->start(std::chrono::seconds(timeoutS));
 }
@@ -466,7 +466,7 @@ void SandboxManager::destroy(const QString &id, Callback<Ok> done)
     delete vm;
     Q_EMIT sandboxChanged(id, State::Dead);
     LibvirtHost *lv = m_libvirt;
-    teardownDomain(id, [lv, started, domain, dir, sock, proxySock, done] {
+    teardownDomain(id, [lv, started, domain, dir, sock, proxySock, done = std::move(done)] {
         lv->run<Ok>(
             [lv, started, domain, dir, sock, proxySock]() -> Status {
                 Status s = started ? lv->destroyDomainBlocking(domain) : Status(Ok{});
@@ -475,7 +475,7 @@ void SandboxManager::destroy(const QString &id, Callback<Ok> done)
                 QFile::remove(proxySock);
                 return s;
             },
-            [done](Status s) { done(s); });
+            [done](const Status &s) { done(s); });
     });
 }
 
@@ -493,7 +493,7 @@ void SandboxManager::pause(const QString &id, Callback<Info> done)
     LibvirtHost *lv = m_libvirt;
     vm->info.state = State::Paused; // no new work is sent from now on
     m_libvirt->run<Ok>([lv, domain]() { return lv->suspendBlocking(domain); },
-                       [this, id, done](Status s) {
+                       [this, id, done = std::move(done)](const Status &s) {
                            Vm *v = find(id);
                            if (!v)
                                return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id)));
@@ -516,7 +516,7 @@ void SandboxManager::resume(const QString &id, Callback<Info> done)
     if (vm->info.state != State::Paused)
         return done(ApiError::conflict(
             QStringLiteral("sandbox `%1` is %2 and cannot be resumed").arg(id, stateName(vm->info.state))));
-    vm->afterResume << [this, id, done] {
+    vm->afterResume << [this, id, done = std::move(done)] {
         Vm *v = find(id);
         if (!v)
             return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id)));
@@ -533,7 +533,7 @@ void SandboxManager::resume(const QString &id, Callback<Info> done)
     const QString domain = vm->domain;
     LibvirtHost *lv = m_libvirt;
     m_libvirt->run<Ok>([lv, domain]() { return lv->resumeBlocking(domain); },
-                       [this, id](Status s) {
+                       [this, id](const Status &s) {
                            Vm *v = find(id);
                            if (!v)
                                return;
@@ -580,7 +580,7 @@ void SandboxManager::save(const QString &id, Callback<Info> done)
     const QString domain = vm->domain, file = vm->stateFile();
     LibvirtHost *lv = m_libvirt;
     m_libvirt->run<Ok>([lv, domain, file]() { return lv->saveBlocking(domain, file); },
-                       [this, id, done, clock, file](Status s) {
+                       [this, id, done = std::move(done), clock, file](const Status &s) {
                            Vm *v = find(id);
                            if (!v)
                                return done(ApiError::notFound(QStringLiteral("sandbox `%1` not found").arg(id)));
@@ -610,7 +610,7 @@ void SandboxManager::restoreSaved(Vm *vm)
     LibvirtHost *lv = m_libvirt;
     creatingDomain(id, vm->domain);
     m_libvirt->run<Ok>([lv, file]() { return lv->restoreBlocking(file); },
-                       [this, id, file](Status s) {
+                       [this, id, file](const Status &s) {
                            domainCreated(id);
                            Vm *v = find(id);
                            if (!v)

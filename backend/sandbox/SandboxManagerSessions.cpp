@@ -34,7 +34,7 @@ void SandboxManager::setSessionSandbox(const QString &sessionId, const QString &
 
 void SandboxManager::createBuilder(const QString &rootDisk, Callback<Info> done, bool writableRoot)
 {
-    m_image->ensure([this, rootDisk, done, writableRoot](const QString &error) {
+    m_image->ensure([this, rootDisk, done = std::move(done), writableRoot](const QString &error) {
         if (!error.isEmpty())
             return done(ApiError::unavailable(QStringLiteral("the guest image is not available: %1").arg(error)));
         Vm *vm = bootVm(true, QString(), rootDisk, writableRoot);
@@ -67,7 +67,7 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
         return done(ApiError::invalid(QStringLiteral("no session id")));
     if (Vm *vm = find(m_sessionSandboxes.value(sessionId)); vm && vm->info.state != State::Dead) {
         const QString id = vm->info.id;
-        return whenReady(vm, [this, id, done](const QString &err) {
+        return whenReady(vm, [this, id, done = std::move(done)](const QString &err) {
             Vm *v = find(id);
             if (!err.isEmpty() || !v)
                 return done(ApiError::unavailable(QStringLiteral("the session's sandbox VM did not start: %1")
@@ -84,7 +84,7 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
     m_poolWanted = true;
     // `limited` networking → `policy` set: a VM of its own without a NIC (never a warm one:
     // they have one, and it cannot be removed without ACPI hot-plug).
-    auto proceed = [this, sessionId, spec](std::optional<NetworkPolicy> policy) {
+    auto proceed = [this, sessionId, spec](const std::optional<NetworkPolicy> &policy) {
         m_image->ensure([this, sessionId, spec, policy](const QString &error) {
             if (!error.isEmpty())
                 return finishSessionClaim(sessionId, QString(), error);
@@ -140,10 +140,10 @@ void SandboxManager::claimForSession(const QString &sessionId, const SessionSpec
                             return ApiError::internal(QStringLiteral("cannot link %1").arg(scratch));
                         return Ok{};
                     },
-                    [this, sessionId, id](Status s) {
+                    [this, sessionId, id](const Status &s) {
                         if (!s) {
                             if (find(id))
-                                destroy(id, [](Result<Ok>) {});
+                                destroy(id, [](const Status &) {});
                             return finishSessionClaim(sessionId, id, s.error().message());
                         }
                         finishSessionClaim(sessionId, id, QString());
@@ -178,7 +178,7 @@ void SandboxManager::finishSessionClaim(const QString &sessionId, const QString 
     }
     const QString why = error.isEmpty() ? QStringLiteral("the VM was removed") : error;
     if (vm && vm->info.state != State::Dead)
-        destroy(sandboxId, [](Result<Ok>) {});
+        destroy(sandboxId, [](const Status &) {});
     for (const auto &w : waiters)
         w(ApiError::unavailable(QStringLiteral("the session's sandbox VM did not start: %1").arg(why)));
 }
@@ -192,7 +192,7 @@ void SandboxManager::releaseSession(const QString &sessionId, bool deleteWorkspa
             w(ApiError::unavailable(QStringLiteral("the session's sandbox was released")));
     }
     const QString disk = workspaceDisk(sessionId);
-    auto removeDisk = [this, deleteWorkspace, disk, done](Status s) {
+    auto removeDisk = [this, deleteWorkspace, disk, done = std::move(done)](const Status &s) {
         if (!deleteWorkspace)
             return done(s);
         m_libvirt->run<Ok>(
@@ -202,7 +202,7 @@ void SandboxManager::releaseSession(const QString &sessionId, bool deleteWorkspa
                 QFile::remove(disk + QStringLiteral(".resources")); // SessionSandboxSetup's record
                 return Ok{};
             },
-            [done, s](Status) { done(s); });
+            [done, s](const Status &) { done(s); });
     };
     QString id = m_sessionSandboxes.value(sessionId);
     if (id.isEmpty())
@@ -211,7 +211,7 @@ void SandboxManager::releaseSession(const QString &sessionId, bool deleteWorkspa
                 id = vm->info.id;
     if (id.isEmpty() || !find(id))
         return removeDisk(Ok{});
-    destroy(id, [removeDisk](Status s) { removeDisk(s); });
+    destroy(id, [removeDisk = std::move(removeDisk)](const Status &s) { removeDisk(s); });
 }
 
 } // namespace viv

@@ -143,7 +143,7 @@ void SandboxManager::dropTemplate(const QString &why)
             QDir(dir).removeRecursively();
             return Ok{};
         },
-        [](Status) {});
+        [](const Status &) {});
 }
 
 void SandboxManager::reseed(Vm *vm, std::function<void()> then)

@@ -142,7 +142,7 @@ void SandboxManager::retireWarm(Vm *vm)
                 QFile::remove(proxySock);
                 return s;
             },
-            [](Status) {});
+            [](const Status &) {});
     });
 }
 

@@ -79,7 +79,8 @@ void SandboxTemplates::onLayer(const QString &templateId, const QJsonObject &con
         return done(ApiError::unavailable(QStringLiteral("templateID `%1` needs a package layer, and sandbox tools are off "
                                                          "in this backend (VIVARIUM_SANDBOX_TOOLS=0)")
                                               .arg(templateId)));
-    layers->ensure(config, [templateId, networking, unrestricted, done, vcpus, memoryMiB](Result<QString> disk) {
+    layers->ensure(config, [templateId, networking, unrestricted, done = std::move(done), vcpus,
+                            memoryMiB](Result<QString> disk) {
         if (!disk)
             return done(disk.error());
         done(SandboxManager::RawSpec{templateId, *disk, unrestricted ? QJsonObject() : networking, vcpus, memoryMiB});

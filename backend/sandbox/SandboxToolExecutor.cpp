@@ -106,20 +106,20 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
             if (!info || info->state != SandboxManager::State::Running)
                 return;
             // Flush what background processes wrote, then freeze the VM.
-            m_sandboxes.exec(sbx, {{QStringLiteral("sync")}, {}, {}, {}, 30000, 0},
-                             [self = QPointer<SandboxToolExecutor>(this), id, sbx](Result<SandboxManager::ExecResult>) {
-                                 if (!self)
-                                     return;
-                                 SandboxToolExecutor *me = self.data();
-                                 Session *s2 = me->m_sessions.value(id);
-                                 if (!s2 || s2->running > 0 || s2->holds > 0
-                                     || me->m_sandboxes.sandboxForSession(id) != sbx)
-                                     return;
-                                 me->m_sandboxes.pause(sbx, [id](Result<SandboxManager::Info> r) {
-                                     if (r)
-                                         qCInfo(lcSandbox).noquote() << "session" << id << "is idle: its sandbox is paused";
-                                 });
-                             });
+            m_sandboxes.exec(
+                sbx, {{QStringLiteral("sync")}, {}, {}, {}, 30000, 0},
+                [self = QPointer<SandboxToolExecutor>(this), id, sbx](const Result<SandboxManager::ExecResult> &) {
+                    if (!self)
+                        return;
+                    SandboxToolExecutor *me = self.data();
+                    Session *s2 = me->m_sessions.value(id);
+                    if (!s2 || s2->running > 0 || s2->holds > 0 || me->m_sandboxes.sandboxForSession(id) != sbx)
+                        return;
+                    me->m_sandboxes.pause(sbx, [id](const Result<SandboxManager::Info> &r) {
+                        if (r)
+                            qCInfo(lcSandbox).noquote() << "session" << id << "is idle: its sandbox is paused";
+                    });
+                });
         });
         connect(&s->stopTimer, &QTimer::timeout, this, [this, id] {
             Session *ss = m_sessions.value(id);
@@ -129,7 +129,8 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
             // Long idle: the VM is saved to disk (QEMU's memory is freed; the shell, background
             // processes and the workspace live on) and restored by the next tool call. Should
             // the save fail, the VM is stopped instead (the workspace is kept, the shell is not).
-            m_sandboxes.save(sbx, [self = QPointer<SandboxToolExecutor>(this), id, sbx](Result<SandboxManager::Info> r) {
+            m_sandboxes.save(sbx, [self = QPointer<SandboxToolExecutor>(this), id,
+                                   sbx](const Result<SandboxManager::Info> &r) {
                 if (!self)
                     return;
                 if (r) {
@@ -142,7 +143,7 @@ SandboxToolExecutor::Session &SandboxToolExecutor::session(const QString &id)
                     s2->dropShell();
                 }
                 if (self->m_sandboxes.sandboxForSession(id) == sbx)
-                    self->m_sandboxes.releaseSession(id, false, [](Result<Ok>) {});
+                    self->m_sandboxes.releaseSession(id, false, [](const Status &) {});
             });
         });
         connect(&s->bashTimer, &QTimer::timeout, this, [this, id] {
@@ -334,7 +335,7 @@ void SandboxToolExecutor::releaseSession(const QString &sessionId)
             finish(std::exchange(s->bashCurrent, {}), ToolResult::error(why));
         delete s;
     }
-    m_sandboxes.releaseSession(sessionId, true, [sessionId](Result<Ok> r) {
+    m_sandboxes.releaseSession(sessionId, true, [sessionId](const Status &r) {
         if (!r)
             qCWarning(lcSandbox).noquote() << "releasing the sandbox of session" << sessionId << "failed:"
                                            << r.error().message();
@@ -350,7 +351,7 @@ void SandboxToolExecutor::endSession(const QString &sessionId)
     }
     if (m_sandboxes.sandboxForSession(sessionId).isEmpty())
         return;
-    m_sandboxes.releaseSession(sessionId, false, [](Result<Ok>) {});
+    m_sandboxes.releaseSession(sessionId, false, [](const Status &) {});
 }
 
 // `flush` once the session's outputs folder exists in VM `sandboxId` (SessionOutputs); a failed
@@ -359,11 +360,12 @@ std::function<void(const QString &, const QString &)>
 SandboxToolExecutor::withOutputsDir(QPointer<SandboxToolExecutor> self, const QString &sessionId,
                                     std::function<void(const QString &, const QString &)> flush)
 {
-    return [self, sessionId, flush = std::move(flush)](const QString &sandboxId, const QString &error) {
-        if (!self || !self->m_outputs || !error.isEmpty())
-            return flush(sandboxId, error);
-        self->m_outputs->ensureDir(sessionId, sandboxId, [flush, sandboxId] { flush(sandboxId, QString()); });
-    };
+    return
+        [self = std::move(self), sessionId, flush = std::move(flush)](const QString &sandboxId, const QString &error) {
+            if (!self || !self->m_outputs || !error.isEmpty())
+                return flush(sandboxId, error);
+            self->m_outputs->ensureDir(sessionId, sandboxId, [flush, sandboxId] { flush(sandboxId, QString()); });
+        };
 }
 
 void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::function<void(const QString &)> then)
@@ -396,7 +398,7 @@ void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::functi
     auto claim = [self, sid, flush](const SandboxManager::SessionSpec &spec) {
         if (!self)
             return;
-        self->m_sandboxes.claimForSession(sid, spec, [self, sid, flush](Result<SandboxManager::Info> r) {
+        self->m_sandboxes.claimForSession(sid, spec, [self, sid, flush](const Result<SandboxManager::Info> &r) {
             if (!self)
                 return;
             if (!r)
@@ -419,7 +421,7 @@ void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::functi
             // request, so that the wait shows it.
             if (self->m_progress)
                 self->m_progress->resuming(sid, id, r->savedToDisk);
-            self->m_sandboxes.resume(id, [self, populate, flush](Result<SandboxManager::Info> resumed) {
+            self->m_sandboxes.resume(id, [self, populate, flush](const Result<SandboxManager::Info> &resumed) {
                 if (!self)
                     return;
                 if (!resumed)
@@ -436,7 +438,7 @@ void SandboxToolExecutor::withSandbox(const std::shared_ptr<Op> &op, std::functi
         m_progress->begin(sid); // the call waits: for a VM, a boot or a resume
     if (!m_setup || (live && live->state != SandboxManager::State::Dead))
         return claim({});
-    m_setup->prepare(sid, [claim, flush](Result<SandboxManager::SessionSpec> spec) {
+    m_setup->prepare(sid, [claim, flush](const Result<SandboxManager::SessionSpec> &spec) {
         if (!spec)
             return flush(QString(), spec.error().message());
         claim(*spec);

@@ -61,8 +61,9 @@ public:
     // The session ended (terminated): its VM is destroyed, the workspace disk is kept until the
     // session is deleted or archived.
     void endSession(const QString &sessionId);
-    // Session row changes (SessionService::changed): idle → pause/stop timers, archived → release.
-    void onSessionChanged(const QString &sessionId, const QJsonObject &session);
+    // Session row changes (SessionService::changed; `doc` is the session's document): idle →
+    // pause/stop timers, archived → release.
+    void onSessionChanged(const QString &sessionId, const QJsonObject &doc);
     // In-process holds on the idle policy (the GUI's sandbox view while it is open): while a
     // session has a hold its VM is neither paused nor saved for idleness; releasing the last
     // hold of an idle session starts its idle timers afresh. Holds are counted.
@@ -95,13 +96,14 @@ private:
                    std::function<void(const QString &, const QString &)> flush);
 
     void runBash(const std::shared_ptr<Op> &op);
-    void bashNext(const QString &sessionId);
-    void bashStartShell(const QString &sessionId, const QString &sandboxId);
-    void bashSend(const QString &sessionId);
-    void bashOutput(const QString &sessionId, quint64 shellGen, const QByteArray &data);
-    void bashShellEnded(const QString &sessionId, quint64 shellGen, const QString &why, bool vmGone);
-    void bashComplete(const QString &sessionId, ToolResult result);
-    void killShell(const QString &sessionId);
+    // `sid`: the session's id; `gen`: the Session::shellGen the shell's messages belong to.
+    void bashNext(const QString &sid);
+    void bashStartShell(const QString &sid, const QString &sandboxId);
+    void bashSend(const QString &sid);
+    void bashOutput(const QString &sid, quint64 gen, const QByteArray &data);
+    void bashShellEnded(const QString &sid, quint64 gen, const QString &why, bool vmGone);
+    void bashComplete(const QString &sid, ToolResult result);
+    void killShell(const QString &sid);
 
     void runRead(const std::shared_ptr<Op> &op);
     void runWrite(const std::shared_ptr<Op> &op);

@@ -90,7 +90,7 @@ void SessionSandboxSetup::prepare(const QString &sessionId, Callback<SandboxMana
     const QJsonObject config = withSkillPackages(env->value(QStringLiteral("config")).toObject(), *session);
     if (m_progress)
         m_progress->setLayer(sessionId, m_layers.status(config));
-    m_layers.ensure(config, [self, sessionId, envId, base, vaultIds, done](Result<QString> root) {
+    m_layers.ensure(config, [self, sessionId, envId, base, vaultIds, done = std::move(done)](Result<QString> root) {
         if (!self)
             return;
         if (!root) {
@@ -114,20 +114,22 @@ void SessionSandboxSetup::addCredentials(const QString &sessionId, const QJsonAr
     if (!m_credentials || spec.networking.value(QStringLiteral("type")).toString() != u"limited")
         return done(spec);
     QPointer<SessionSandboxSetup> self(this);
-    m_credentials->egressSecrets(sessionId, vaultIds, [self, spec = std::move(spec), done](QList<CredentialBroker::EgressSecret> secrets) mutable {
-        if (!self)
-            return;
-        for (CredentialBroker::EgressSecret &e : secrets) {
-            ProxyCredential pc;
-            pc.name = e.name;
-            pc.secret = std::move(e.secret);
-            pc.hosts = e.hosts;
-            pc.inHeaders = e.inHeaders;
-            pc.inBody = e.inBody;
-            spec.credentials << pc;
-        }
-        done(std::move(spec));
-    });
+    m_credentials->egressSecrets(
+        sessionId, vaultIds,
+        [self, spec = std::move(spec), done = std::move(done)](QList<CredentialBroker::EgressSecret> secrets) mutable {
+            if (!self)
+                return;
+            for (CredentialBroker::EgressSecret &e : secrets) {
+                ProxyCredential pc;
+                pc.name = e.name;
+                pc.secret = std::move(e.secret);
+                pc.hosts = e.hosts;
+                pc.inHeaders = e.inHeaders;
+                pc.inBody = e.inBody;
+                spec.credentials << pc;
+            }
+            done(std::move(spec));
+        });
 }
 
 namespace {
@@ -248,22 +250,28 @@ void SessionSandboxSetup::mountMemory(const QString &sessionId, const QString &s
     req.cwd = QStringLiteral("/");
     req.timeoutMs = 60 * 1000;
     QPointer<SessionSandboxSetup> self(this);
-    m_sandboxes->exec(sandboxId, req, [self, sessionId, then](Result<SandboxManager::ExecResult> r) {
-        QString error = !r ? r.error().message()
-                           : r->exitCode.value_or(-1) != 0 ? QString::fromUtf8(r->stderrData).trimmed() : QString();
-        if (!error.isEmpty() && self) {
-            const QString text = QStringLiteral("cannot mount the session's memory stores: %1").arg(error);
-            qCWarning(lcSetup).noquote() << "session" << sessionId << text;
-            QJsonObject e{{QStringLiteral("type"), QStringLiteral("unknown_error")},
-                          {QStringLiteral("message"), text},
-                          {QStringLiteral("retry_status"), QJsonObject{{QStringLiteral("type"), QStringLiteral("retrying")}}}};
-            if (auto a = self->m_log.append(sessionId, {QJsonObject{{QStringLiteral("type"), QStringLiteral("session.error")},
-                                                                    {QStringLiteral("error"), e}}});
-                !a)
-                qCWarning(lcSetup).noquote() << "recording that failed:" << a.error().message();
-        }
-        then();
-    }, true);
+    m_sandboxes->exec(
+        sandboxId, req,
+        [self, sessionId, then = std::move(then)](Result<SandboxManager::ExecResult> r) {
+            QString error = !r                              ? r.error().message()
+                            : r->exitCode.value_or(-1) != 0 ? QString::fromUtf8(r->stderrData).trimmed()
+                                                            : QString();
+            if (!error.isEmpty() && self) {
+                const QString text = QStringLiteral("cannot mount the session's memory stores: %1").arg(error);
+                qCWarning(lcSetup).noquote() << "session" << sessionId << text;
+                QJsonObject e{{QStringLiteral("type"), QStringLiteral("unknown_error")},
+                              {QStringLiteral("message"), text},
+                              {QStringLiteral("retry_status"),
+                               QJsonObject{{QStringLiteral("type"), QStringLiteral("retrying")}}}};
+                if (auto a = self->m_log.append(sessionId,
+                                                {QJsonObject{{QStringLiteral("type"), QStringLiteral("session.error")},
+                                                             {QStringLiteral("error"), e}}});
+                    !a)
+                    qCWarning(lcSetup).noquote() << "recording that failed:" << a.error().message();
+            }
+            then();
+        },
+        true);
 }
 
 void SessionSandboxSetup::populateNow(const QString &sessionId, const QString &sandboxId, bool newWorkspace,

@@ -285,13 +285,16 @@ void WorkspaceResources::putMemoryStore(const std::shared_ptr<Run> &run, const Q
     }
     QPointer<WorkspaceResources> self(this);
     const quint64 step = run->step;
-    m_sandboxes.call(run->sandboxId, req, [self, run, step, resource, memory, guestPath](Result<QJsonObject> r) {
-        if (!self || run->finished || run->step != step)
-            return;
-        if (!r)
-            return self->fail(run, QStringLiteral("writing %1 failed: %2").arg(guestPath, r.error().message()));
-        self->putMemoryStore(run, resource, memory + 1);
-    }, true);
+    m_sandboxes.call(
+        run->sandboxId, req,
+        [self, run, step, resource, memory, guestPath](const Result<QJsonObject> &r) {
+            if (!self || run->finished || run->step != step)
+                return;
+            if (!r)
+                return self->fail(run, QStringLiteral("writing %1 failed: %2").arg(guestPath, r.error().message()));
+            self->putMemoryStore(run, resource, memory + 1);
+        },
+        true);
 }
 
 void WorkspaceResources::lockReadOnly(const QString &sandboxId, const QString &dir, std::function<void(QString)> done)
@@ -326,7 +329,7 @@ void WorkspaceResources::streamInto(const std::shared_ptr<Run> &run, const QStri
     // holds itself only weakly; the pending agent call owns it, so it goes with the last call.
     auto step = std::make_shared<std::function<void(bool)>>();
     QPointer<WorkspaceResources> self(this);
-    *step = [self, run, file, guestPath, then, weak = std::weak_ptr(step)](bool first) {
+    *step = [self, run, file, guestPath, then = std::move(then), weak = std::weak_ptr(step)](bool first) {
         auto strong = weak.lock();
         if (!self || run->finished || !strong)
             return;
@@ -337,13 +340,16 @@ void WorkspaceResources::streamInto(const std::shared_ptr<Run> &run, const QStri
                         {QStringLiteral("path"), guestPath},
                         {QStringLiteral("data"), QString::fromLatin1(chunk.toBase64())},
                         {QStringLiteral("append"), !first}};
-        self->m_sandboxes.call(run->sandboxId, req, [self, run, strong, guestPath](Result<QJsonObject> r) {
-            if (!self)
-                return;
-            if (!r)
-                return self->fail(run, QStringLiteral("writing %1 failed: %2").arg(guestPath, r.error().message()));
-            (*strong)(false);
-        }, true);
+        self->m_sandboxes.call(
+            run->sandboxId, req,
+            [self, run, strong, guestPath](const Result<QJsonObject> &r) {
+                if (!self)
+                    return;
+                if (!r)
+                    return self->fail(run, QStringLiteral("writing %1 failed: %2").arg(guestPath, r.error().message()));
+                (*strong)(false);
+            },
+            true);
     };
     (*step)(true);
 }

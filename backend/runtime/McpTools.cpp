@@ -1,6 +1,6 @@
 #include "McpTools.h"
 
-#include "Conversation.h"
+#include "ToolCatalog.h"
 #include "RuntimeEvents.h"
 #include "mcp/McpContent.h"
 #include "mcp/McpLargeResult.h"
@@ -343,8 +343,8 @@ void McpTools::deliver(const ToolCall &call, ToolResult result, const std::funct
     // The saved copy is only useful if the model can read it: the agent must offer `read` or
     // `bash` (the file tools that reach the session's VM).
     const auto session = m_sessions.document(call.sessionId);
-    const AgentTools offered =
-        AgentTools::fromAgent(session ? session->value(QStringLiteral("agent")).toObject() : QJsonObject());
+    const ToolCatalog offered =
+        ToolCatalog::fromAgent(session ? session->value(QStringLiteral("agent")).toObject() : QJsonObject());
     if (!offered.byName.contains(QStringLiteral("read")) && !offered.byName.contains(QStringLiteral("bash")))
         return cut(QStringLiteral("the agent has neither the read nor the bash tool to open a saved copy"));
     const QString path = mcp::resultSpillPath(call.toolUseId);

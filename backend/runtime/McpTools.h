@@ -25,7 +25,7 @@ using McpCatalog = QHash<QString, QList<mcp::Tool>>;
 // (on the turn's first model request, or on the first call after a restart) with the bearer of
 // the session's vault credential that matches the server URL (CredentialBroker::mcpBearer),
 // and closed when the session is archived, deleted or drops the server. The runtime routes
-// each agent.mcp_tool_use it allowed here (ToolCall::mcpServer names the server).
+// each agent.mcp_tool_use it allowed here (runtime/ToolRouter: ToolCall::toolset Mcp; ToolCall::mcpServer names the server).
 //
 // A server that cannot be reached, or refuses the credential, never blocks anything: prepare()
 // answers the session.error event describing it (mcp_connection_failed_error or

@@ -328,7 +328,7 @@ void SessionRuntime::sendModelRequest(const ProviderEndpoint &endpoint, const QS
                      [](const auto &a, const auto &b) { return a.first < b.first; });
     ModelRequest req;
     req.model = model;
-    const AgentTools tools = AgentTools::fromAgent(agent, m_mgr.mcp().catalog(m_sessionId));
+    const ToolCatalog tools = ToolCatalog::fromAgent(agent, m_mgr.mcp().catalog(m_sessionId));
     // The skills' files are in the VM (SessionSandboxSetup) when built-in tools run there; the
     // model can read them with `read` or `bash`.
     const bool skillFilesReadable = m_mgr.tools().providesSandbox()
@@ -435,9 +435,9 @@ void SessionRuntime::onModelFinished(ModelResult result)
     if (auto *error = std::get_if<ModelError>(&result))
         return onModelError(*error);
     const ModelResponse &resp = std::get<ModelResponse>(result);
-    const AgentTools tools = AgentTools::fromAgent(
-        sessionDoc().value_or(QJsonObject{}).value(QStringLiteral("agent")).toObject(),
-        m_mgr.mcp().catalog(m_sessionId));
+    const ToolCatalog tools =
+        ToolCatalog::fromAgent(sessionDoc().value_or(QJsonObject{}).value(QStringLiteral("agent")).toObject(),
+                               m_mgr.mcp().catalog(m_sessionId));
 
     QList<QJsonObject> events;
     QList<QJsonObject> results; // immediate tool results (refused calls)
@@ -495,7 +495,7 @@ void SessionRuntime::onModelFinished(ModelResult result)
                 continue;
             }
             const bool mcp = policy->kind == ToolPolicy::Kind::Mcp;
-            ToolPolicy::Decision decision = policy->decide(name); // runtime/Conversation.h
+            ToolPolicy::Decision decision = policy->decide(name); // runtime/ToolCatalog.h
             QString &permission = decision.permission;
             QJsonObject &evaluation = decision.evaluation;
             if (const QString by = m_sessionAllowed.value(name); permission == u"ask" && !by.isEmpty()) {
@@ -518,7 +518,8 @@ void SessionRuntime::onModelFinished(ModelResult result)
                                             .value_or(QJsonObject{})
                                             .value(QStringLiteral("environment_id"))
                                             .toString(),
-                                        id, mcp ? policy->tool : name, input, mcp ? policy->server : QString()});
+                                        id, mcp ? policy->tool : name, input, mcp ? policy->server : QString(),
+                                        policy->kind});
             m_order << id;
             if (permission == u"allow")
                 m_toRun << id;
@@ -552,9 +553,8 @@ void SessionRuntime::runTools(const QList<QString> &toolUseIds)
     const quint64 gen = m_generation;
     for (const QString &id : toolUseIds) {
         QPointer<SessionRuntime> self(this);
-        const ToolCall call = m_calls.value(id);
-        ToolExecutor &executor = call.mcpServer.isEmpty() ? m_mgr.tools() : static_cast<ToolExecutor &>(m_mgr.mcp());
-        auto exec = executor.execute(call, [self, gen, id](const ToolResult &r) {
+        // Built-in tools run in the session's VM, MCP tools on their server (runtime/ToolRouter.h).
+        auto exec = m_mgr.router().execute(m_calls.value(id), [self, gen, id](const ToolResult &r) {
             if (!self || self->m_generation != gen)
                 return;
             self->onToolDone(id, r);
@@ -570,7 +570,7 @@ void SessionRuntime::onToolDone(const QString &toolUseId, const ToolResult &resu
     // Keep the execution object alive until this callback has returned.
     QTimer::singleShot(0, this, [keep = m_running.take(toolUseId)] {});
     const QJsonObject e =
-        toolResult(toolUseId, !m_calls.value(toolUseId).mcpServer.isEmpty(), result.content, result.isError);
+        toolResult(toolUseId, m_calls.value(toolUseId).toolset == Toolset::Mcp, result.content, result.isError);
     if (!commit({e}))
         return;
     if (m_running.isEmpty())
@@ -610,7 +610,7 @@ void SessionRuntime::continueAfterActions()
             const QString msg = it->denyMessage.isEmpty()
                                     ? QStringLiteral("The user denied permission to run this tool.")
                                     : QStringLiteral("The user denied permission to run this tool: %1").arg(it->denyMessage);
-            events.append(toolResult(id, !m_calls.value(id).mcpServer.isEmpty(), QJsonArray{textBlocks(msg)}, true));
+            events.append(toolResult(id, m_calls.value(id).toolset == Toolset::Mcp, QJsonArray{textBlocks(msg)}, true));
         }
     }
     processed.removeAll(QString());

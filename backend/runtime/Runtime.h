@@ -4,7 +4,9 @@
 #include "Compaction.h"
 #include "Conversation.h"
 #include "McpTools.h"
+#include "ToolCatalog.h"
 #include "ToolExecutor.h"
+#include "ToolRouter.h"
 #include "core/Result.h"
 #include "providers/ModelProvider.h"
 
@@ -316,16 +318,27 @@ public:
                    QObject *parent = nullptr);
     ~RuntimeManager() override;
 
-    // Recovery + resuming queues (call once the services are up).
+    // Recovery + resuming queues (call once the services are up and the collaborators below
+    // are installed).
     void start();
-    // The sandbox work installs its executor here (replacing the no-sandbox one).
+
+    // Collaborators, installed from outside (runtime/RuntimeModule: installRuntime), never
+    // constructed here. The model provider of each endpoint kind (they may share network()).
+    void setModelProvider(ProviderEndpoint::Kind kind, std::unique_ptr<ModelProvider> provider);
+    QNetworkAccessManager &network() { return m_nam; }
+    // The executor of built-in tools (the no-sandbox one, then the sandbox module's, replacing it).
     void setToolExecutor(std::unique_ptr<ToolExecutor> executor);
-    ToolExecutor &tools() { return *m_tools; }
+    // The sessions' MCP connections (runtime/McpTools): tools offered, and the router's executor
+    // for MCP calls.
+    void setMcpTools(std::unique_ptr<McpTools> mcp);
     // Work that must finish before a session thread reports idle (the sandbox's memory sync and
     // outputs capture; BeforeIdleHooks.h). Register at start-up, before sessions run.
     void addBeforeIdleHook(const QString &name, BeforeIdleHooks::Hook hook) { m_beforeIdle.add(name, std::move(hook)); }
     const BeforeIdleHooks &beforeIdleHooks() const { return m_beforeIdle; }
-    // The sessions' MCP connections (runtime/McpTools): tools offered, calls routed there.
+
+    // Where each allowed tool call runs, by its toolset (runtime/ToolRouter.h).
+    ToolRouter &router() { return m_router; }
+    ToolExecutor &tools() { return *m_router.executor(Toolset::Builtin); } // built-in tools
     McpTools &mcp() { return *m_mcp; }
     // Ends a session for good (hard TTL, backend/sandbox/SessionTtl): in-flight work is cancelled,
     // an open span and unfinished tool calls are closed, then session.error (unknown_error,
@@ -394,7 +407,10 @@ private:
     QNetworkAccessManager m_nam;
     std::unique_ptr<ModelProvider> m_anthropic;
     std::unique_ptr<ModelProvider> m_openai;
-    std::unique_ptr<ToolExecutor> m_tools;
+    // The router owns the built-in executor; m_mcp is only attached to it. Destroyed first (as
+    // before the router existed), McpTools drops its in-flight saves while the built-in
+    // executor that runs them still exists.
+    ToolRouter m_router;
     std::unique_ptr<McpTools> m_mcp;
     BeforeIdleHooks m_beforeIdle;
     QHash<QString, SessionRuntime *> m_runtimes;

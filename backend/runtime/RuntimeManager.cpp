@@ -27,12 +27,6 @@ RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService
     : QObject(parent), m_providers(providers), m_sessions(sessions), m_log(log), m_credentials(credentials),
       m_options(RuntimeOptions::fromEnvironment())
 {
-    m_anthropic = makeAnthropicProvider(m_nam, m_options.timeouts);
-    m_openai = makeOpenAiProvider(m_nam, m_options.timeouts);
-    m_tools = makeNoSandboxToolExecutor();
-    m_mcp = std::make_unique<McpTools>(sessions, credentials);
-    // An oversized MCP result is saved into the session's VM through the built-in tools.
-    m_mcp->setBuiltinTools([this]() -> ToolExecutor & { return *m_tools; });
     // Queued, not direct: the runtime reacts after the emission that announced the user event
     // has reached every subscriber (SSE hub, GUI), so no subscriber sees the agent's answer
     // before the event that caused it.
@@ -47,7 +41,8 @@ RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService
             r = new SessionRuntime(*this, id);
         r->archive();
         r->deleteLater();
-        m_mcp->releaseSession(id);
+        if (ToolExecutor *mcp = m_router.executor(Toolset::Mcp))
+            mcp->releaseSession(id);
     });
     connect(&m_sessions, &SessionService::removed, this, [this](const QString &id) {
         dropThreads(id, false);
@@ -55,8 +50,7 @@ RuntimeManager::RuntimeManager(const DefaultProviders &providers, SessionService
             r->abandon();
             r->deleteLater();
         }
-        m_tools->releaseSession(id);
-        m_mcp->releaseSession(id);
+        m_router.releaseSession(id); // built-in tools (the session's VM), then MCP connections
     });
 }
 
@@ -69,10 +63,25 @@ RuntimeManager::~RuntimeManager()
             t->abandon();
 }
 
+void RuntimeManager::setModelProvider(ProviderEndpoint::Kind kind, std::unique_ptr<ModelProvider> provider)
+{
+    (kind == ProviderEndpoint::Kind::Anthropic ? m_anthropic : m_openai) = std::move(provider);
+}
+
 void RuntimeManager::setToolExecutor(std::unique_ptr<ToolExecutor> executor)
 {
     if (executor)
-        m_tools = std::move(executor);
+        m_router.install(Toolset::Builtin, std::move(executor));
+}
+
+void RuntimeManager::setMcpTools(std::unique_ptr<McpTools> mcp)
+{
+    if (!mcp)
+        return;
+    m_mcp = std::move(mcp);
+    // An oversized MCP result is saved into the session's VM through the built-in tools.
+    m_mcp->setBuiltinTools([this]() -> ToolExecutor & { return tools(); });
+    m_router.attach(Toolset::Mcp, *m_mcp);
 }
 
 void RuntimeManager::preview(const QString &sessionId, const QString &previewedType, const QJsonObject &preview)
@@ -124,6 +133,7 @@ void RuntimeManager::onAppended(const QString &sessionId, const QList<LoggedEven
 
 void RuntimeManager::start()
 {
+    Q_ASSERT(m_anthropic && m_openai && m_mcp && m_router.executor(Toolset::Builtin)); // installRuntime
     // Crash recovery. A session whose row says running/rescheduling was mid-turn when the
     // process died. Its turn is NOT replayed: a model request may already have been billed and
     // a tool may already have changed the sandbox, so re-running either could duplicate side

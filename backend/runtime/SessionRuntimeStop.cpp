@@ -59,14 +59,14 @@ QList<QJsonObject> SessionRuntime::closeTurn(const QString &whileRunning, const 
     if (phase == Phase::Advising)
         events.append(closeAdvisor());
     for (auto it = m_running.cbegin(); it != m_running.cend(); ++it)
-        events.append(toolResult(it.key(), !m_calls.value(it.key()).mcpServer.isEmpty(),
+        events.append(toolResult(it.key(), m_calls.value(it.key()).toolset == Toolset::Mcp,
                                  QJsonArray{textBlocks(whileRunning)}, true));
     cancelInFlight();
     for (const QString &id : std::as_const(m_order)) {
         auto p = m_pending.constFind(id);
         if (p != m_pending.constEnd() && !p->custom && !p->resolved)
             events.append(
-                toolResult(id, !m_calls.value(id).mcpServer.isEmpty(), QJsonArray{textBlocks(beforeRun)}, true));
+                toolResult(id, m_calls.value(id).toolset == Toolset::Mcp, QJsonArray{textBlocks(beforeRun)}, true));
     }
     m_pending.clear();
     m_order.clear();
@@ -240,7 +240,9 @@ void SessionRuntime::restore()
                                                 .toString(),
                                             id, use.value(QStringLiteral("name")).toString(),
                                             use.value(QStringLiteral("input")).toObject(),
-                                            use.value(QStringLiteral("mcp_server_name")).toString()});
+                                            use.value(QStringLiteral("mcp_server_name")).toString(),
+                                            use.value(kType).toString() == u"agent.mcp_tool_use" ? Toolset::Mcp
+                                                                                                 : Toolset::Builtin});
         }
         // Answers that were logged before the restart are in `answered` (already skipped).
         m_phase = Phase::AwaitingAction;

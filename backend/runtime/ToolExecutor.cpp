@@ -29,7 +29,7 @@ class NoSandboxToolExecutor final : public ToolExecutor
 public:
     std::unique_ptr<ToolExecution> execute(const ToolCall &call, std::function<void(ToolResult)> done) override
     {
-        return std::make_unique<DeferredResult>(
+        return deferredToolResult(
             ToolResult::error(QStringLiteral("The %1 tool could not run: no sandbox is available for this "
                                              "session (Vivarium was built or started without a sandbox "
                                              "executor), so built-in tools cannot execute. Nothing was run.")
@@ -39,6 +39,21 @@ public:
 };
 
 } // namespace
+
+QString toolsetName(Toolset toolset)
+{
+    switch (toolset) {
+    case Toolset::Builtin: return QStringLiteral("builtin");
+    case Toolset::Custom: return QStringLiteral("custom");
+    case Toolset::Mcp: return QStringLiteral("mcp");
+    }
+    return QStringLiteral("unknown");
+}
+
+std::unique_ptr<ToolExecution> deferredToolResult(ToolResult result, std::function<void(ToolResult)> done)
+{
+    return std::make_unique<DeferredResult>(std::move(result), std::move(done));
+}
 
 std::unique_ptr<ToolExecutor> makeNoSandboxToolExecutor()
 {

@@ -9,11 +9,17 @@
 
 namespace viv {
 
-// The one seam between the agent loop and wherever built-in tools run (the libvirt sandbox,
-// backend/sandbox/, implements it). The runtime calls it only for agent-toolset tools
-// (bash, read, write, edit, glob, grep, web_fetch, web_search) that the permission policy
-// allowed; custom tools go to the client, never here. MCP tools go to runtime/McpTools, which
-// implements the same interface.
+// Which toolset a tool belongs to (runtime/ToolCatalog.h decides it from the agent): the
+// agent toolset's built-in tools (bash, read, write, edit, glob, grep, web_fetch, web_search),
+// the tools of an MCP server (mcp_toolset), or a custom tool (its calls go to the client as
+// agent.custom_tool_use; no executor runs them).
+enum class Toolset { Builtin, Custom, Mcp };
+QString toolsetName(Toolset toolset); // builtin | custom | mcp
+
+// The seam between the agent loop and wherever a toolset's calls run. runtime/ToolRouter holds
+// one executor per toolset and dispatches each allowed call by its `toolset`: the built-in
+// tools' executor (the libvirt sandbox, backend/sandbox/, implements it; without one, the
+// no-sandbox executor below) and runtime/McpTools for MCP tools.
 //
 // Contract:
 //  - execute() returns at once; `done` runs later, exactly once, on the thread that called
@@ -33,6 +39,7 @@ struct ToolCall
     QString name;      // "bash", "read", … (an MCP call: the server's own tool name)
     QJsonObject input; // as the model produced it
     QString mcpServer = {}; // an agent.mcp_tool_use: the server's name (runtime/McpTools runs it)
+    Toolset toolset = Toolset::Builtin; // which executor runs it (runtime/ToolRouter)
 };
 
 struct ToolResult
@@ -67,8 +74,13 @@ public:
     virtual bool providesSandbox() const { return false; }
 };
 
-// Until a sandbox executor is installed (Backend::setToolExecutor): every call fails with an
-// is_error result saying that no sandbox is available.
+// Until a sandbox executor is installed (RuntimeManager::setToolExecutor, from
+// sandbox/SandboxModule): every call fails with an is_error result saying that no sandbox is
+// available.
 std::unique_ptr<ToolExecutor> makeNoSandboxToolExecutor();
+
+// An execution that answers `result` on the next event-loop turn (never re-entrantly), unless
+// cancelled or destroyed first: for an executor that knows the answer at once.
+std::unique_ptr<ToolExecution> deferredToolResult(ToolResult result, std::function<void(ToolResult)> done);
 
 } // namespace viv

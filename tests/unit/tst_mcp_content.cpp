@@ -1,5 +1,5 @@
 // The pure parts of MCP support (model-facing tool names, CallToolResult → tool-result blocks,
-// toolset filtering in AgentTools::fromAgent, the conversation rebuilt from MCP events, an
+// toolset filtering in ToolCatalog::fromAgent, the conversation rebuilt from MCP events, an
 // oversized result's preview / truncation); the checks are in tst_mcp_content_checks.cpp. The
 // client against a real MCP server: tests/sdk/mcp.test.mjs.
 

@@ -1,6 +1,6 @@
 // (Checks of tst_mcp_content.cpp, kept in a file moc does not read: it cannot parse raw strings.)
 // The pure parts of MCP support: the names the model is offered for MCP tools, the mapping of
-// an MCP CallToolResult to tool-result blocks, the toolset filtering in AgentTools::fromAgent and
+// an MCP CallToolResult to tool-result blocks, the toolset filtering in ToolCatalog::fromAgent and
 // the conversation rebuilt from agent.mcp_tool_use / agent.mcp_tool_result events, and the
 // preview / truncation of an oversized result (mcp/McpLargeResult.h). (The client against a real
 // MCP server: tests/sdk/mcp.test.mjs.)
@@ -8,6 +8,7 @@
 #include "mcp/McpContent.h"
 #include "mcp/McpLargeResult.h"
 #include "runtime/Conversation.h"
+#include "runtime/ToolCatalog.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -122,7 +123,7 @@ void toolsetFiltering()
     QHash<QString, QList<mcp::Tool>> catalog;
     catalog.insert(QStringLiteral("a"), {tool("echo"), tool("off"), tool("free")});
     catalog.insert(QStringLiteral("b"), {tool("only", true), tool("other")});
-    const AgentTools tools = AgentTools::fromAgent(agent, catalog);
+    const ToolCatalog tools = ToolCatalog::fromAgent(agent, catalog);
     QCOMPARE(QSet<QString>(tools.byName.keyBegin(), tools.byName.keyEnd()),
              (QSet<QString>{QStringLiteral("mcp__a__echo"), QStringLiteral("mcp__a__free"),
                             QStringLiteral("mcp__b__only")}));
@@ -136,7 +137,7 @@ void toolsetFiltering()
     QCOMPARE(tools.byName.value(QStringLiteral("mcp__b__only")).policy, QStringLiteral("auto"));
     QVERIFY(tools.byName.value(QStringLiteral("mcp__b__only")).readOnly);
     // Without a catalogue (no server connected) nothing MCP is offered.
-    QVERIFY(AgentTools::fromAgent(agent).byName.isEmpty());
+    QVERIFY(ToolCatalog::fromAgent(agent).byName.isEmpty());
 }
 
 void conversationReplay()

@@ -1,6 +1,6 @@
 // The runtime's pure pieces, without a backend: the model conversation rebuilt from the event
 // log (runtime/Conversation.h buildConversation), the tool policy resolved from an agent and
-// its allow / ask / auto decision (AgentTools::fromAgent, ToolPolicy::decide), and the SSE
+// its allow / ask / auto decision (runtime/ToolCatalog.h: ToolCatalog::fromAgent, ToolPolicy::decide), and the SSE
 // parser's field rules (providers/SseParser.h) beyond tst_parsers' splitting check. The checks
 // are in tst_runtime_policy_checks.cpp.
 

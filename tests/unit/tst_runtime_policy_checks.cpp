@@ -1,13 +1,14 @@
 // (Checks of tst_runtime_policy.cpp, kept in a file moc does not read: it cannot parse raw strings.)
 // The runtime's pure pieces, without a backend: the model conversation rebuilt from the event
 // log (runtime/Conversation.h buildConversation), the tool policy resolved from an agent and
-// its allow / ask / auto decision (AgentTools::fromAgent, ToolPolicy::decide), and the SSE
+// its allow / ask / auto decision (runtime/ToolCatalog.h: ToolCatalog::fromAgent, ToolPolicy::decide), and the SSE
 // parser's field rules (providers/SseParser.h) beyond tst_parsers' splitting check.
 
 #include "mcp/McpContent.h"
 #include "providers/ModelProvider.h"
 #include "providers/SseParser.h"
 #include "runtime/Conversation.h"
+#include "runtime/ToolCatalog.h"
 
 #include <QJsonDocument>
 #include <QTest>
@@ -162,7 +163,7 @@ void filesBecomeNotesAndSummariesAreUserText()
 // custom tools are Custom; the offered definitions follow the enabled tools.
 void policiesResolveFromTheAgent()
 {
-    const AgentTools tools = AgentTools::fromAgent(json(R"({"tools": [
+    const ToolCatalog tools = ToolCatalog::fromAgent(json(R"({"tools": [
         {"type": "agent_toolset_20260401",
          "default_config": {"enabled": true, "permission_policy": {"type": "auto"}},
          "configs": [{"name": "bash", "permission_policy": {"type": "always_ask"}},
@@ -183,7 +184,7 @@ void policiesResolveFromTheAgent()
     QCOMPARE(offered, (QStringList{QStringLiteral("bash"), QStringLiteral("read"), QStringLiteral("web_fetch"),
                                    QStringLiteral("lookup")}));
     // Without a default policy a built-in tool is always_allow.
-    const AgentTools bare = AgentTools::fromAgent(
+    const ToolCatalog bare = ToolCatalog::fromAgent(
         json(R"({"tools": [{"type": "agent_toolset_20260401", "configs": [{"name": "grep"}]}]})"));
     QCOMPARE(bare.byName.value(QStringLiteral("grep")).policy, QStringLiteral("always_allow"));
 }
@@ -198,7 +199,7 @@ void modelToolsOfferEachNameOnce()
     };
     const QJsonArray advisor{json(R"({"name": "advisor", "input_schema": {"type": "object"}})")};
     const QJsonArray delegation{json(R"({"name": "list_agents"})"), json(R"({"name": "send_to_agent"})")};
-    const AgentTools lookup = AgentTools::fromAgent(json(R"({"tools": [
+    const ToolCatalog lookup = ToolCatalog::fromAgent(json(R"({"tools": [
         {"type": "custom", "name": "lookup", "description": "d", "input_schema": {"type": "object"}}]})"));
     // Distinct names: every source's tools, in order.
     const auto fine = modelTools({{QStringLiteral("the agent's tools"), lookup.definitions},
@@ -209,7 +210,7 @@ void modelToolsOfferEachNameOnce()
                                         QStringLiteral("send_to_agent"), QStringLiteral("advisor")}));
 
     // A custom `advisor` beside the runtime's advisor: refused, naming the name and both sources.
-    const AgentTools own = AgentTools::fromAgent(json(R"({"tools": [
+    const ToolCatalog own = ToolCatalog::fromAgent(json(R"({"tools": [
         {"type": "custom", "name": "advisor", "description": "d", "input_schema": {"type": "object"}}]})"));
     const auto clash = modelTools({{QStringLiteral("the agent's tools"), own.definitions},
                                    {QStringLiteral("the delegation tools"), {}},
@@ -223,7 +224,7 @@ void modelToolsOfferEachNameOnce()
     // custom one keeps the policy), which refuses the pair instead of hiding one of them.
     const QString mcpName = mcp::modelToolName(QStringLiteral("docs"), QStringLiteral("search"));
     QCOMPARE(mcpName, QStringLiteral("mcp__docs__search"));
-    const AgentTools mixed = AgentTools::fromAgent(
+    const ToolCatalog mixed = ToolCatalog::fromAgent(
         json(R"({"tools": [
             {"type": "custom", "name": "mcp__docs__search", "description": "d", "input_schema": {"type": "object"}},
             {"type": "mcp_toolset", "mcp_server_name": "docs", "default_config": {"enabled": true}}]})"),
@@ -253,9 +254,9 @@ void modelToolsOfferEachNameOnce()
 void autoAllowsReadOnlyBuiltinsOnly()
 {
     for (const char *name : {"read", "glob", "grep", "web_fetch", "web_search"})
-        QVERIFY2(AgentTools::autoAllows(QString::fromLatin1(name)), name);
+        QVERIFY2(ToolCatalog::autoAllows(QString::fromLatin1(name)), name);
     for (const char *name : {"bash", "write", "edit", "lookup", ""})
-        QVERIFY2(!AgentTools::autoAllows(QString::fromLatin1(name)), name);
+        QVERIFY2(!ToolCatalog::autoAllows(QString::fromLatin1(name)), name);
 }
 
 void decisionsFollowThePolicy()

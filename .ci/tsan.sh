@@ -29,18 +29,8 @@ always=(
 )
 
 changed_threading_files() {
-    local base=${1:-}
-    if [[ -z "$base" ]]; then
-        if git rev-parse -q --verify main >/dev/null && [[ "$(git rev-parse HEAD)" != "$(git rev-parse main)" ]]; then
-            base=$(git merge-base HEAD main)
-        else
-            base=HEAD~1
-        fi
-    fi
-    git rev-parse -q --verify "$base^{commit}" >/dev/null || {
-        echo "tsan: no commit $base to compare with (a shallow clone? fetch more history)" >&2
-        return 3
-    }
+    local base
+    base=$(bash .ci/base-commit.sh tsan "${1:-}") || return $?
     local f found=1
     while IFS= read -r f; do
         if printf '%s\n' "${always[@]}" | grep -qxF -- "$f" ||

@@ -1,4 +1,5 @@
 #include "MemoryMountSync.h"
+#include "WorkspaceFiles.h"
 
 #include "SandboxManager.h"
 #include "services/EventLog.h"
@@ -127,7 +128,7 @@ void MemoryMountSync::nextStore(const std::shared_ptr<Run> &run)
     const QJsonObject r = run->stores.at(run->store);
     run->storeId = r.value(QStringLiteral("memory_store_id")).toString();
     run->mount = r.value(QStringLiteral("mount_path")).toString();
-    run->baselineFile = memorymount::baselineFile(run->disk, run->storeId);
+    run->baselineFile = workspace::memoryBaseline(run->disk, run->storeId);
     if (const QString e = memorymount::loadBaseline(run->baselineFile, &run->baseline); !e.isEmpty()) {
         qCWarning(lcMemorySync).noquote() << "session" << run->sessionId << "memory store" << run->storeId
                                           << "not synced:" << e;

@@ -1,4 +1,5 @@
 #include "SandboxManagerInternal.h"
+#include "WorkspaceFiles.h"
 
 #include "LibvirtTestHooks.h"
 #include "NetworkPolicy.h"
@@ -46,9 +47,9 @@ Status sandbox_internal::placeWorkspace(const QString &source, const QString &di
     }
     if (!QFile::exists(wsDisk)) {
         QDir().mkpath(QFileInfo(wsDisk).absolutePath());
-        const bool made = QFile::copy(source, wsDisk + QStringLiteral(".new"))
-                          && QFile::rename(wsDisk + QStringLiteral(".new"), wsDisk);
-        QFile::remove(wsDisk + QStringLiteral(".new"));
+        const QString staging = workspace::stagingDisk(wsDisk);
+        const bool made = QFile::copy(source, staging) && QFile::rename(staging, wsDisk);
+        QFile::remove(staging);
         if (!made)
             return ApiError::internal(QStringLiteral("cannot create the workspace disk %1").arg(wsDisk));
         QFile::setPermissions(wsDisk, QFile::ReadOwner | QFile::WriteOwner);

@@ -1,4 +1,5 @@
 #include "SandboxManagerInternal.h"
+#include "WorkspaceFiles.h"
 
 #include "NetworkPolicy.h"
 
@@ -197,9 +198,7 @@ void SandboxManager::releaseSession(const QString &sessionId, bool deleteWorkspa
             return done(s);
         m_libvirt->run<Ok>(
             [disk]() -> Status {
-                QFile::remove(disk);
-                QFile::remove(disk + QStringLiteral(".new"));
-                QFile::remove(disk + QStringLiteral(".resources")); // SessionSandboxSetup's record
+                workspace::removeAll(disk); // the disk and its siblings (WorkspaceFiles.h)
                 return Ok{};
             },
             [done, s](const Status &) { done(s); });

@@ -1,4 +1,5 @@
 #include "SandboxToolExecutor.h"
+#include "WorkspaceFiles.h"
 #include "SandboxToolExecutorState.h"
 
 #include "SandboxProgress.h"
@@ -246,7 +247,7 @@ void SandboxToolExecutor::opEnded(const QString &sessionId)
 
 QString SandboxToolExecutor::resourceRecord(const QString &sessionId) const
 {
-    return m_sandboxes.workspaceDisk(sessionId) + QStringLiteral(".resources");
+    return workspace::resourceRecord(m_sandboxes.workspaceDisk(sessionId));
 }
 
 void SandboxToolExecutor::armIdle(const QString &sessionId)

@@ -1,4 +1,5 @@
 #include "SessionSandboxSetup.h"
+#include "WorkspaceFiles.h"
 
 #include "EnvironmentLayers.h"
 #include "SandboxProgress.h"
@@ -349,7 +350,7 @@ void SessionSandboxSetup::populateResources(const QString &sessionId, const QStr
     // The memory stores written now, with the baseline (path → sha256) that goes next to the
     // workspace disk once they are in (sandbox/MemoryMountSync diffs against it).
     QList<QPair<QString, memorymount::Baseline>> baselines;
-    const QString disk = record.endsWith(QStringLiteral(".resources")) ? record.chopped(10) : record;
+    const QString disk = workspace::diskOfResourceRecord(record);
     for (const QJsonValue &r : all) {
         QJsonObject o = r.toObject();
         const QString id = o.value(QStringLiteral("id")).toString();
@@ -366,7 +367,7 @@ void SessionSandboxSetup::populateResources(const QString &sessionId, const QStr
                     }
                 }
                 o.insert(QStringLiteral("memories"), memories);
-                baselines.append({memorymount::baselineFile(disk, storeId), base});
+                baselines.append({workspace::memoryBaseline(disk, storeId), base});
             }
             fresh.append(o);
             freshIds << id;

@@ -45,11 +45,8 @@ QString loadBaseline(const QString &file, Baseline *out);
 // Where a session's copy of a store lives: on its workspace disk (which outlives VM crashes and
 // cold boots; the root disk is a fresh overlay each boot), bind-mounted at the mount_path.
 constexpr const char *kWorkspaceDir = "/workspace/.vivarium/memory";
-// The baseline of store `storeId` for the session whose workspace disk is `workspaceDisk`.
-inline QString baselineFile(const QString &workspaceDisk, const QString &storeId)
-{
-    return workspaceDisk + QStringLiteral(".memory-") + storeId + QStringLiteral(".json");
-}
+// The file a baseline is saved in, beside the session's workspace disk:
+// sandbox/WorkspaceFiles.h (workspace::memoryBaseline).
 
 struct Diff
 {

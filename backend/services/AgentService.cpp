@@ -2,6 +2,7 @@
 // validation; the tool and model normalisers are in AgentNormalizers.cpp, versions in
 // AgentVersions.cpp.
 #include "AgentService.h"
+#include "ListFilters.h"
 #include "AdvisorRoster.h"
 #include "AgentInternal.h"
 #include "SkillService.h"
@@ -77,19 +78,6 @@ void retagSelf(QJsonValue &multiagent, const QString &selfId, int version)
         }
     }
     multiagent = m;
-}
-
-Result<QString> parseTimeBound(const QString &value, const QString &name)
-{
-    if (value.isEmpty())
-        return QString();
-    QDateTime t = QDateTime::fromString(value, Qt::ISODateWithMs);
-    if (!t.isValid() || !value.contains(u'T'))
-        return ApiError::invalid(
-            u"`%1` must be an RFC 3339 timestamp such as 2026-04-01T12:00:00Z"_s.arg(name));
-    if (t.timeSpec() == Qt::LocalTime)
-        t.setTimeSpec(Qt::UTC); // no offset given: read as UTC, like the rest of the API
-    return clock::toIso(t);
 }
 
 } // namespace
@@ -535,20 +523,12 @@ Result<QJsonObject> AgentService::update(const QString &id, const QJsonObject &p
 Result<Page> AgentService::list(const PageRequest &page, bool includeArchived,
                                 const QString &createdGte, const QString &createdLte)
 {
-    auto gte = parseTimeBound(createdGte, u"created_at[gte]"_s);
-    if (!gte)
-        return gte.error();
-    auto lte = parseTimeBound(createdLte, u"created_at[lte]"_s);
-    if (!lte)
-        return lte.error();
-    QList<DocTable::Filter> filters;
+    auto filters = listfilters::createdAt({.gte = createdGte, .lte = createdLte});
+    if (!filters)
+        return filters.error();
     if (!includeArchived)
-        filters.append({u"archived_at IS NULL"_s, {}});
-    if (!gte->isEmpty())
-        filters.append({u"created_at >= ?"_s, {*gte}});
-    if (!lte->isEmpty())
-        filters.append({u"created_at <= ?"_s, {*lte}});
-    return m_table.list(page, filters);
+        filters->append({u"archived_at IS NULL"_s, {}});
+    return m_table.list(page, *filters);
 }
 
 Result<QJsonObject> AgentService::archive(const QString &id)

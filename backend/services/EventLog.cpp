@@ -1,4 +1,5 @@
 #include "EventLog.h"
+#include "ListFilters.h"
 
 #include "GroupCommit.h"
 
@@ -16,19 +17,6 @@ namespace {
 const QString kId = QStringLiteral("id");
 const QString kType = QStringLiteral("type");
 const QString kProcessedAt = QStringLiteral("processed_at");
-
-// Parses an RFC 3339 bound into the stored timestamp format (UTC, milliseconds) so that the
-// string comparison in SQL is a time comparison.
-Result<QString> normalizeBound(const QString &name, const QString &value)
-{
-    QDateTime t = QDateTime::fromString(value, Qt::ISODateWithMs);
-    if (!t.isValid())
-        t = QDateTime::fromString(value, Qt::ISODate);
-    if (!t.isValid())
-        return ApiError::invalid(
-            QStringLiteral("`%1` must be an RFC 3339 timestamp, got \"%2\"").arg(name, value));
-    return clock::toIso(t);
-}
 
 } // namespace
 
@@ -246,28 +234,12 @@ Result<Page> EventLog::list(const QString &sessionId, const PageRequest &page, b
     req.newestFirst = !ascending;
 
     QList<DocTable::Filter> filters{{QStringLiteral("session_id = ?"), {sessionId}}};
-    if (!filter.types.isEmpty()) {
-        QStringList marks;
-        QVariantList values;
-        for (const QString &t : filter.types) {
-            marks << QStringLiteral("?");
-            values << t;
-        }
-        filters.append({QStringLiteral("type IN (%1)").arg(marks.join(u',')), values});
-    }
-    const QList<std::pair<QString, const QString *>> bounds = {
-        {QStringLiteral(">"), &filter.createdGt}, {QStringLiteral(">="), &filter.createdGte},
-        {QStringLiteral("<"), &filter.createdLt}, {QStringLiteral("<="), &filter.createdLte}};
-    const QStringList names = {QStringLiteral("created_at[gt]"), QStringLiteral("created_at[gte]"),
-                               QStringLiteral("created_at[lt]"), QStringLiteral("created_at[lte]")};
-    for (int i = 0; i < bounds.size(); ++i) {
-        if (bounds[i].second->isEmpty())
-            continue;
-        auto b = normalizeBound(names[i], *bounds[i].second);
-        if (!b)
-            return b.error();
-        filters.append({QStringLiteral("created_at %1 ?").arg(bounds[i].first), {*b}});
-    }
+    if (!filter.types.isEmpty())
+        filters.append(listfilters::anyOf(QStringLiteral("type"), filter.types));
+    auto created = listfilters::createdAt({filter.createdGt, filter.createdGte, filter.createdLt, filter.createdLte});
+    if (!created)
+        return created.error();
+    filters.append(*created);
     auto result = m_table.list(req, filters);
     if (!result)
         return result;

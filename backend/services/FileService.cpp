@@ -1,4 +1,5 @@
 #include "FileService.h"
+#include "ListFilters.h"
 
 #include "core/Clock.h"
 #include "core/Ids.h"
@@ -334,13 +335,7 @@ Result<Page> FileService::list(const PageRequest &page, const QStringList &ids,
         return ApiError::invalid(QStringLiteral("`ids` takes at most %1 distinct ids (got %2)")
                                      .arg(kMaxIdsFilter)
                                      .arg(unique.size()));
-    QStringList marks;
-    QVariantList values;
-    for (const QString &id : std::as_const(unique)) {
-        marks << QStringLiteral("?");
-        values << id;
-    }
-    filters.append({QStringLiteral("id IN (%1)").arg(marks.join(u',')), values});
+    filters.append(listfilters::anyOf(QStringLiteral("id"), unique));
     PageRequest one = page;
     one.page.clear();
     one.limit = int(unique.size());

@@ -33,7 +33,6 @@ MemoryStoreService::MemoryRow memoryFromQuery(const QSqlQuery &q);
 QString sha256Hex(const QString &content);
 bool isSha256Hex(const QString &s);
 // An RFC 3339 list bound (`created_at[gte]`…) as stored timestamps compare, or a 400 naming it.
-Result<QString> timeBound(const QString &value, const QString &name);
 
 // SQLite's secure_delete for the scope of a memory mutation: the bytes of content that an update,
 // delete or redaction drops are overwritten in the file instead of lingering in freed pages.

@@ -1,4 +1,5 @@
 #include "MemoryStoreService.h"
+#include "ListFilters.h"
 
 #include "MemoryStoreInternal.h"
 
@@ -36,19 +37,6 @@ bool isSha256Hex(const QString &s)
             return false;
     }
     return true;
-}
-
-Result<QString> timeBound(const QString &value, const QString &name)
-{
-    if (value.isEmpty())
-        return QString();
-    QDateTime t = QDateTime::fromString(value, Qt::ISODateWithMs);
-    if (!t.isValid() || !value.contains(u'T'))
-        return ApiError::invalid(
-            QStringLiteral("`%1` must be an RFC 3339 timestamp such as 2026-04-01T12:00:00Z").arg(name));
-    if (t.timeSpec() == Qt::LocalTime)
-        t.setTimeSpec(Qt::UTC);
-    return clock::toIso(t);
 }
 
 SecureDelete::SecureDelete(Database &db) : m_db(db)
@@ -205,20 +193,12 @@ Result<QJsonObject> MemoryStoreService::updateStore(const QString &storeId, cons
 Result<Page> MemoryStoreService::listStores(const PageRequest &page, bool includeArchived,
                                             const QString &createdGte, const QString &createdLte)
 {
-    auto gte = timeBound(createdGte, QStringLiteral("created_at[gte]"));
-    if (!gte)
-        return gte.error();
-    auto lte = timeBound(createdLte, QStringLiteral("created_at[lte]"));
-    if (!lte)
-        return lte.error();
-    QList<DocTable::Filter> filters;
+    auto filters = listfilters::createdAt({.gte = createdGte, .lte = createdLte});
+    if (!filters)
+        return filters.error();
     if (!includeArchived)
-        filters.append({QStringLiteral("archived_at IS NULL"), {}});
-    if (!gte->isEmpty())
-        filters.append({QStringLiteral("created_at >= ?"), {*gte}});
-    if (!lte->isEmpty())
-        filters.append({QStringLiteral("created_at <= ?"), {*lte}});
-    return m_stores.list(page, filters);
+        filters->append({QStringLiteral("archived_at IS NULL"), {}});
+    return m_stores.list(page, *filters);
 }
 
 Result<QJsonObject> MemoryStoreService::archiveStore(const QString &storeId)

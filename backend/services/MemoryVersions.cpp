@@ -1,6 +1,7 @@
 // MemoryStoreService: listing memories by path, and memory versions (list, retrieve, redact).
 
 #include "MemoryStoreInternal.h"
+#include "ListFilters.h"
 #include "MemoryStoreService.h"
 
 #include "core/Clock.h"
@@ -142,12 +143,9 @@ Result<Page> MemoryStoreService::listVersions(const QString &storeId, const Vers
                                          QStringLiteral("deleted")};
     if (!query.operation.isEmpty() && !kOperations.contains(query.operation))
         return ApiError::invalid(QStringLiteral("`operation` must be one of created, modified, deleted"));
-    auto gte = timeBound(query.createdGte, QStringLiteral("created_at[gte]"));
-    if (!gte)
-        return gte.error();
-    auto lte = timeBound(query.createdLte, QStringLiteral("created_at[lte]"));
-    if (!lte)
-        return lte.error();
+    auto created = listfilters::createdAt({.gte = query.createdGte, .lte = query.createdLte});
+    if (!created)
+        return created.error();
     if (auto s = store(storeId); !s)
         return s.error();
     if (query.view == MemoryView::Full)
@@ -167,10 +165,7 @@ Result<Page> MemoryStoreService::listVersions(const QString &storeId, const Vers
         if (!id.isEmpty())
             filters.append({QStringLiteral("actor_type = ? AND actor_id = ?"), {type, id}});
     }
-    if (!gte->isEmpty())
-        filters.append({QStringLiteral("created_at >= ?"), {*gte}});
-    if (!lte->isEmpty())
-        filters.append({QStringLiteral("created_at <= ?"), {*lte}});
+    filters.append(*created);
     auto result = m_versions.list(page, filters);
     if (!result)
         return result;

@@ -2,6 +2,7 @@
 // sending events; creation, resources and validation are in SessionCreate.cpp,
 // SessionResources.cpp and SessionValidation.cpp.
 #include "SessionService.h"
+#include "ListFilters.h"
 #include "SessionInternal.h"
 
 #include "SessionBudget.h"
@@ -372,28 +373,12 @@ Result<Page> SessionService::list(const ListQuery &query)
         if (query.agentVersion)
             filters.append({QStringLiteral("agent_version = ?"), {*query.agentVersion}});
     }
-    if (!query.statuses.isEmpty()) {
-        QStringList marks;
-        QVariantList values;
-        for (const QString &s : query.statuses) {
-            marks << QStringLiteral("?");
-            values << s;
-        }
-        filters.append({QStringLiteral("status IN (%1)").arg(marks.join(u',')), values});
-    }
-    const QList<std::tuple<QString, QString, QString>> bounds = {
-        {QStringLiteral("created_at[gt]"), QStringLiteral(">"), query.createdGt},
-        {QStringLiteral("created_at[gte]"), QStringLiteral(">="), query.createdGte},
-        {QStringLiteral("created_at[lt]"), QStringLiteral("<"), query.createdLt},
-        {QStringLiteral("created_at[lte]"), QStringLiteral("<="), query.createdLte}};
-    for (const auto &[name, op, value] : bounds) {
-        if (value.isEmpty())
-            continue;
-        QDateTime t = QDateTime::fromString(value, Qt::ISODateWithMs);
-        if (!t.isValid())
-            return ApiError::invalid(QStringLiteral("`%1` must be an RFC 3339 timestamp, got \"%2\"").arg(name, value));
-        filters.append({QStringLiteral("created_at %1 ?").arg(op), {clock::toIso(t)}});
-    }
+    if (!query.statuses.isEmpty())
+        filters.append(listfilters::anyOf(QStringLiteral("status"), query.statuses));
+    auto created = listfilters::createdAt({query.createdGt, query.createdGte, query.createdLt, query.createdLte});
+    if (!created)
+        return created.error();
+    filters.append(*created);
     if (!query.deploymentId.isEmpty() || !query.memoryStoreId.isEmpty())
         filters.append({QStringLiteral("0 = 1"), {}});
 
@@ -643,13 +628,12 @@ Result<QList<QJsonObject>> SessionService::commitRuntime(const QString &sessionI
 
 QStringList SessionService::idsInStatus(const QStringList &statuses)
 {
-    QStringList marks;
-    for (qsizetype i = 0; i < statuses.size(); ++i)
-        marks << QStringLiteral("?");
-    QSqlQuery q = m_db.query(QStringLiteral("SELECT id FROM sessions WHERE status IN (%1) ORDER BY seq ASC")
-                                 .arg(marks.join(u',')));
-    for (const QString &st : statuses)
-        q.addBindValue(st);
+    if (statuses.isEmpty())
+        return {};
+    const DocTable::Filter in = listfilters::anyOf(QStringLiteral("status"), statuses);
+    QSqlQuery q = m_db.query(QStringLiteral("SELECT id FROM sessions WHERE %1 ORDER BY seq ASC").arg(in.sql));
+    for (const QVariant &v : in.values)
+        q.addBindValue(v);
     QStringList out;
     if (!m_db.exec(q))
         return out;

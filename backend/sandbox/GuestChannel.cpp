@@ -1,4 +1,5 @@
 #include "GuestChannel.h"
+#include "PortSocket.h"
 
 #include <QPointer>
 #include <QJsonDocument>
@@ -40,42 +41,32 @@ void GuestChannel::tryConnect()
 {
     if (m_closed)
         return;
-    if (m_socket)
-        m_socket->deleteLater();
-    m_socket = new QLocalSocket(this);
-    QLocalSocket *sock = m_socket;
-    connect(sock, &QLocalSocket::connected, this, [this, sock] {
-        if (sock != m_socket)
-            return;
-        // The agent announces itself when it opens the port; `hello` covers the case where
-        // that announcement was sent before we connected (a reconnect).
-        m_socket->write(QByteArrayLiteral("{\"id\":0,\"op\":\"hello\"}\n"));
-    });
-    connect(sock, &QLocalSocket::readyRead, this, [this, sock] {
-        if (sock == m_socket)
-            onReadyRead();
-    });
-    connect(sock, &QLocalSocket::errorOccurred, this, [this, sock](QLocalSocket::LocalSocketError) {
-        if (sock != m_socket || m_closed)
-            return;
-        if (!m_ready) {
-            m_retry.start(); // QEMU has not created the socket yet
-            return;
-        }
-    });
-    connect(sock, &QLocalSocket::disconnected, this, [this, sock] {
-        if (sock != m_socket || m_closed)
-            return;
-        if (m_ready) {
-            m_ready = false;
-            m_closed = true;
-            failAll(QStringLiteral("the sandbox VM went away"));
-            Q_EMIT closed(QStringLiteral("the sandbox VM went away"));
-        } else {
-            m_retry.start();
-        }
-    });
-    sock->connectToServer(m_path);
+    port::reopen(this, m_socket, m_path,
+                 {.connected =
+                      [this] {
+                          // The agent announces itself when it opens the port; `hello` covers the
+                          // case where that announcement was sent before we connected (a reconnect).
+                          m_socket->write(QByteArrayLiteral("{\"id\":0,\"op\":\"hello\"}\n"));
+                      },
+                  .readyRead = [this] { onReadyRead(); },
+                  .error =
+                      [this] {
+                          if (!m_closed && !m_ready)
+                              m_retry.start(); // QEMU has not created the socket yet
+                      },
+                  .disconnected =
+                      [this] {
+                          if (m_closed)
+                              return;
+                          if (m_ready) {
+                              m_ready = false;
+                              m_closed = true;
+                              failAll(QStringLiteral("the sandbox VM went away"));
+                              Q_EMIT closed(QStringLiteral("the sandbox VM went away"));
+                          } else {
+                              m_retry.start();
+                          }
+                      }});
 }
 
 void GuestChannel::onReadyRead()

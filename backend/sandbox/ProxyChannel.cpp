@@ -1,4 +1,5 @@
 #include "ProxyChannel.h"
+#include "PortSocket.h"
 
 #include "EgressProxy.h"
 
@@ -37,38 +38,25 @@ void ProxyChannel::tryConnect()
 {
     if (m_closing)
         return;
-    if (m_socket)
-        m_socket->deleteLater();
-    m_socket = new QLocalSocket(this);
-    QLocalSocket *sock = m_socket;
-    connect(sock, &QLocalSocket::connected, this, [this, sock] {
-        if (sock == m_socket)
-            Q_EMIT connected();
-    });
-    connect(sock, &QLocalSocket::readyRead, this, [this, sock] {
-        if (sock == m_socket)
-            onReadyRead();
-    });
-    connect(sock, &QLocalSocket::errorOccurred, this, [this, sock](QLocalSocket::LocalSocketError) {
-        if (sock == m_socket && sock->state() != QLocalSocket::ConnectedState && !m_closing)
-            m_retry.start();
-    });
-    connect(sock, &QLocalSocket::bytesWritten, this, [this, sock](qint64 n) {
-        if (sock != m_socket)
-            return;
-        // Backpressure: streams report the shared socket's queue as their own (bytesToWrite),
-        // so proxy connections pause while it is full and resume here.
-        const auto streams = m_streams;
-        for (const QPointer<ProxyStream> &s : streams)
-            if (s)
-                Q_EMIT s->bytesWritten(n);
-    });
-    connect(sock, &QLocalSocket::disconnected, this, [this, sock] {
-        if (sock != m_socket)
-            return;
-        dropAll(); // the VM went away; its streams with it
-    });
-    sock->connectToServer(m_path);
+    port::reopen(this, m_socket, m_path,
+                 {.connected = [this] { Q_EMIT connected(); },
+                  .readyRead = [this] { onReadyRead(); },
+                  .error =
+                      [this] {
+                          if (m_socket->state() != QLocalSocket::ConnectedState && !m_closing)
+                              m_retry.start();
+                      },
+                  .disconnected = [this] { dropAll(); }, // the VM went away; its streams with it
+                  .bytesWritten =
+                      [this](qint64 n) {
+                          // Backpressure: streams report the shared socket's queue as their own
+                          // (bytesToWrite), so proxy connections pause while it is full and
+                          // resume here.
+                          const auto streams = m_streams;
+                          for (const QPointer<ProxyStream> &s : streams)
+                              if (s)
+                                  Q_EMIT s->bytesWritten(n);
+                      }});
 }
 
 void ProxyChannel::dropAll()

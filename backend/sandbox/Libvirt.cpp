@@ -67,6 +67,20 @@ LibvirtHost::LibvirtHost(QString uri, QObject *parent) : QObject(parent), m_uri(
 LibvirtHost::~LibvirtHost()
 {
     m_pool.waitForDone();
+    {
+        // The pool's tasks made their last hand-overs under this mutex; taking it orders them
+        // before the queues go (waitForDone() orders them too, but through Qt's own lock, which
+        // ThreadSanitizer does not see: it reported the queues' destruction as a race). What
+        // is left is destroyed after the lock is released, so no callback's captures run
+        // under it.
+        std::deque<std::function<void()>> jobs;
+        std::deque<std::function<void()>> calls;
+        {
+            std::lock_guard lock(m_handOverMutex);
+            jobs.swap(m_poolJobs);
+            calls.swap(m_ownerCalls);
+        }
+    }
     std::lock_guard lock(g_connectMutex);
     dropConnection();
 }

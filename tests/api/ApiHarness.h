@@ -136,7 +136,7 @@ public:
     struct ChildRun
     {
         bool finished = false;
-        int exitCode = -1;
+        int exitCode = -1; // -1 also when it crashed
         QString output; // stdout and stderr
     };
     static ChildRun runWithoutKeychain(const QString &mode, const QString &testFunction, int timeoutMs)
@@ -159,9 +159,18 @@ public:
         child.start(QCoreApplication::applicationFilePath(), {testFunction});
         ChildRun run;
         run.finished = child.waitForFinished(timeoutMs);
-        run.exitCode = child.exitCode();
+        run.exitCode = child.exitStatus() == QProcess::NormalExit ? child.exitCode() : -1;
         run.output = QString::fromUtf8(child.readAll());
         QDir(home).removeRecursively();
+        if (!run.finished || run.exitCode != 0) {
+            // QtTest cuts a failure message short: the child's last lines go out one by one, so
+            // the reason (a sanitizer report, a crash) is in the log.
+            qWarning().noquote() << "child" << testFunction << (run.finished ? "exited" : "timed out") << "with"
+                                 << run.exitCode << "(-1: crashed); its last lines:";
+            const QStringList lines = run.output.split(u'\n');
+            for (qsizetype i = qMax<qsizetype>(0, lines.size() - 80); i < lines.size(); ++i)
+                qWarning().noquote() << "  child |" << lines.at(i);
+        }
         return run;
     }
 

@@ -4,6 +4,8 @@
 
 #include <QSet>
 
+#include <optional>
+
 namespace viv {
 
 namespace {
@@ -107,6 +109,23 @@ QJsonObject builtinDefinition(const QString &name)
         schema({{QStringLiteral("query"), prop(str, QStringLiteral("Search query"))}}, {QStringLiteral("query")}));
 }
 
+// A toolset entry's per-tool `config` over the toolset's `default_config`: nullopt when the tool
+// is disabled, else its permission policy type (`fallback` when neither names one).
+std::optional<QString> configuredPolicy(const QJsonObject &config, const QJsonObject &defaults, const QString &fallback)
+{
+    const QJsonValue enabled = config.contains(QStringLiteral("enabled")) ? config.value(QStringLiteral("enabled"))
+                                                                          : defaults.value(QStringLiteral("enabled"));
+    if (!enabled.toBool(true))
+        return std::nullopt;
+    const QString policy =
+        config.value(QStringLiteral("permission_policy")).toObject().value(QStringLiteral("type")).toString();
+    if (!policy.isEmpty())
+        return policy;
+    return defaults.value(QStringLiteral("permission_policy"))
+        .toObject()
+        .value(QStringLiteral("type"))
+        .toString(fallback);
+}
 } // namespace
 
 bool ToolCatalog::autoAllows(const QString &toolName)
@@ -151,22 +170,11 @@ ToolCatalog ToolCatalog::fromAgent(const QJsonObject &agent, const QHash<QString
             const QJsonObject defaults = t.value(QStringLiteral("default_config")).toObject();
             for (const QJsonValue &c : t.value(QStringLiteral("configs")).toArray()) {
                 const QJsonObject config = c.toObject();
-                const QJsonValue enabled = config.contains(QStringLiteral("enabled"))
-                                               ? config.value(QStringLiteral("enabled"))
-                                               : defaults.value(QStringLiteral("enabled"));
-                if (!enabled.toBool(true))
+                const auto policy = configuredPolicy(config, defaults, QStringLiteral("always_allow"));
+                if (!policy)
                     continue;
                 const QString name = config.value(QStringLiteral("name")).toString();
-                QString policy = config.value(QStringLiteral("permission_policy"))
-                                     .toObject()
-                                     .value(QStringLiteral("type"))
-                                     .toString();
-                if (policy.isEmpty())
-                    policy = defaults.value(QStringLiteral("permission_policy"))
-                                 .toObject()
-                                 .value(QStringLiteral("type"))
-                                 .toString(QStringLiteral("always_allow"));
-                out.byName.insert(name, {Toolset::Builtin, policy, {}, {}, false});
+                out.byName.insert(name, {Toolset::Builtin, *policy, {}, {}, false});
                 out.definitions.append(builtinDefinition(name));
             }
         } else if (type == u"mcp_toolset") {
@@ -180,23 +188,12 @@ ToolCatalog ToolCatalog::fromAgent(const QJsonObject &agent, const QHash<QString
                 configs.insert(c.toObject().value(QStringLiteral("name")).toString(), c.toObject());
             for (const mcp::Tool &tool : *listed) {
                 const QJsonObject config = configs.value(tool.name);
-                const QJsonValue enabled = config.contains(QStringLiteral("enabled"))
-                                               ? config.value(QStringLiteral("enabled"))
-                                               : defaults.value(QStringLiteral("enabled"));
-                if (!enabled.toBool(true))
+                const auto policy = configuredPolicy(config, defaults, QStringLiteral("always_ask"));
+                if (!policy)
                     continue;
-                QString policy = config.value(QStringLiteral("permission_policy"))
-                                     .toObject()
-                                     .value(QStringLiteral("type"))
-                                     .toString();
-                if (policy.isEmpty())
-                    policy = defaults.value(QStringLiteral("permission_policy"))
-                                 .toObject()
-                                 .value(QStringLiteral("type"))
-                                 .toString(QStringLiteral("always_ask"));
                 const QString name = mcp::modelToolName(server, tool.name);
                 if (!out.byName.contains(name)) // else a custom tool has it: modelTools refuses the pair
-                    out.byName.insert(name, {Toolset::Mcp, policy, server, tool.name, tool.readOnly});
+                    out.byName.insert(name, {Toolset::Mcp, *policy, server, tool.name, tool.readOnly});
                 out.definitions.append(QJsonObject{
                     {QStringLiteral("name"), name},
                     {QStringLiteral("description"),
